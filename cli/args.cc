@@ -1,0 +1,121 @@
+#include "cli/args.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <sstream>
+
+namespace unas::cli {
+
+void Args::Flag(const std::string& name, const std::string& value_name, const std::string& help,
+                std::optional<std::string> default_value) {
+  order_.push_back(name);
+  specs_[name] = {value_name, help, std::move(default_value), false};
+}
+
+void Args::Switch(const std::string& name, const std::string& help) {
+  order_.push_back(name);
+  specs_[name] = {"", help, std::nullopt, true};
+}
+
+Status Args::Parse(const std::vector<std::string>& argv) {
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "--help" || a == "-h") return Status(StatusCode::kFailedPrecondition, "help");
+    if (a.rfind("--", 0) != 0 || a == "--") {
+      positional_.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    auto spec = specs_.find(name);
+    if (spec == specs_.end()) {
+      return Status::Invalid("unknown option --" + name + " (see 'unas " + command_ + " --help')");
+    }
+    if (spec->second.is_switch) {
+      if (has_value) return Status::Invalid("--" + name + " takes no value");
+      switches_[name] = true;
+      continue;
+    }
+    if (!has_value) {
+      if (i + 1 >= argv.size()) return Status::Invalid("--" + name + " needs a value (" + spec->second.value_name + ")");
+      value = argv[++i];
+    }
+    values_[name] = value;
+  }
+  return Status::Ok();
+}
+
+std::string Args::Get(const std::string& name) const {
+  if (auto it = values_.find(name); it != values_.end()) return it->second;
+  auto spec = specs_.find(name);
+  if (spec != specs_.end() && spec->second.default_value) return *spec->second.default_value;
+  return "";
+}
+
+Result<long long> Args::GetInt(const std::string& name, long long lo, long long hi) const {
+  const std::string text = Get(name);
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE) {
+    return Status::Invalid("--" + name + ": '" + text + "' is not an integer");
+  }
+  if (v < lo || v > hi) {
+    return Status::OutOfRange("--" + name + ": " + text + " is outside " + std::to_string(lo) + ".." +
+                              std::to_string(hi));
+  }
+  return v;
+}
+
+Result<double> Args::GetDouble(const std::string& name, double lo, double hi) const {
+  const std::string text = Get(name);
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || v != v) return Status::Invalid("--" + name + ": '" + text + "' is not a number");
+  if (v < lo || v > hi) {
+    std::ostringstream os;
+    os << "--" << name << ": " << text << " is outside " << lo << ".." << hi;
+    return Status::OutOfRange(os.str());
+  }
+  return v;
+}
+
+std::string Args::Help() const {
+  std::ostringstream os;
+  os << "usage: unas " << command_ << " " << usage_ << "\n\n" << description_ << "\n";
+  if (!order_.empty()) os << "\noptions:\n";
+  for (const std::string& name : order_) {
+    const Spec& s = specs_.at(name);
+    std::string left = "  --" + name + (s.is_switch ? "" : " " + s.value_name);
+    if (left.size() < 28) left += std::string(28 - left.size(), ' ');
+    else left += "\n" + std::string(28, ' ');
+    os << left << s.help;
+    if (s.default_value) os << " (default: " << *s.default_value << ")";
+    os << "\n";
+  }
+  os << "  --help                    show this help\n";
+  return os.str();
+}
+
+Result<std::vector<long long>> ParseIntList(const std::string& text, const std::string& what) {
+  std::vector<long long> values;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || errno == ERANGE) {
+      return Status::Invalid(what + ": '" + text + "' is not a comma-separated list of integers");
+    }
+    values.push_back(v);
+  }
+  return values;
+}
+
+}  // namespace unas::cli

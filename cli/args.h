@@ -1,0 +1,56 @@
+// A small command-line parser shared by the subcommands: declared flags only,
+// "--name value" or "--name=value", boolean switches, positionals, and a
+// generated --help. Unknown flags and missing values are errors that name the
+// flag.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "costmodel/status.h"
+
+namespace unas::cli {
+
+class Args {
+ public:
+  Args(std::string command, std::string usage, std::string description)
+      : command_(std::move(command)), usage_(std::move(usage)), description_(std::move(description)) {}
+
+  // Declares a flag taking a value, with its default shown in --help.
+  void Flag(const std::string& name, const std::string& value_name, const std::string& help,
+            std::optional<std::string> default_value = std::nullopt);
+  // Declares a boolean switch.
+  void Switch(const std::string& name, const std::string& help);
+
+  // Parses argv after the subcommand. Returns kFailedPrecondition for --help
+  // (the caller prints Help() and exits 0).
+  Status Parse(const std::vector<std::string>& argv);
+
+  bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  bool On(const std::string& name) const { return switches_.count(name) > 0; }
+  std::string Get(const std::string& name) const;  // value or declared default ("" if none)
+  Result<long long> GetInt(const std::string& name, long long lo, long long hi) const;
+  Result<double> GetDouble(const std::string& name, double lo, double hi) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+  std::string Help() const;
+
+ private:
+  struct Spec {
+    std::string value_name, help;
+    std::optional<std::string> default_value;
+    bool is_switch = false;
+  };
+  std::string command_, usage_, description_;
+  std::vector<std::string> order_;
+  std::map<std::string, Spec> specs_;
+  std::map<std::string, std::string> values_;
+  std::map<std::string, bool> switches_;
+  std::vector<std::string> positional_;
+};
+
+// Splits "28,28,1" into integers; the error names `what`.
+Result<std::vector<long long>> ParseIntList(const std::string& text, const std::string& what);
+
+}  // namespace unas::cli

@@ -1,0 +1,130 @@
+// unas cost: the cost model on one candidate, or a JSON-lines batch.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "costmodel/cost_model.h"
+#include "costmodel/report.h"
+
+namespace unas::cli {
+namespace {
+
+Result<std::string> ReadAll(const std::string& path) {
+  if (path == "-") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(StatusCode::kNotFound, path + ": cannot open file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int RunBatch(Accounting accounting) {
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    std::cout << CostBatchLine(line, accounting).dump() << "\n";
+  }
+  std::cout.flush();
+  return 0;
+}
+
+}  // namespace
+
+int RunCost(const std::vector<std::string>& argv) {
+  Args args("cost", "ARCH.json [options]  |  unas cost --jsonl [--accounting A] < lines",
+            "Exact resource costs of a candidate architecture (uNAS JSON format; '-' reads stdin):\n"
+            "flash, MACs, peak SRAM under the build order and the best execution order, an arena\n"
+            "layout, and an estimated latency on a named MCU.");
+  args.Flag("input-shape", "H,W,C", "input shape of the data set", "28,28,1");
+  args.Flag("classes", "K", "number of classes", "10");
+  args.Flag("accounting", "unas|tflm", "memory accounting (see docs/cost-model.md)", "tflm");
+  args.Flag("mcu", "NAME", "estimate latency on this MCU profile (see --list-mcus)");
+  args.Switch("json", "print the report as JSON");
+  args.Switch("jsonl", "batch mode: one {input_shape,num_classes,architecture} object per stdin line");
+  args.Switch("list-mcus", "list the MCU profiles and exit");
+  if (Status s = args.Parse(argv); !s.ok()) {
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      std::cout << args.Help();
+      return 0;
+    }
+    std::cerr << "unas cost: " << s.message() << "\n";
+    return 2;
+  }
+  if (args.On("list-mcus")) {
+    for (const McuProfile& p : McuProfiles()) std::cout << p.name << "\t" << p.description << "\n";
+    return 0;
+  }
+  auto accounting = ParseAccounting(args.Get("accounting"));
+  if (!accounting.ok()) {
+    std::cerr << "unas cost: --" << accounting.status().message() << "\n";
+    return 2;
+  }
+  if (args.On("jsonl")) {
+    if (!args.positional().empty()) {
+      std::cerr << "unas cost: --jsonl reads standard input and takes no file\n";
+      return 2;
+    }
+    return RunBatch(*accounting);
+  }
+  if (args.positional().size() != 1) {
+    std::cerr << "unas cost: expected one architecture file (see 'unas cost --help')\n";
+    return 2;
+  }
+  const McuProfile* mcu = nullptr;
+  if (args.Has("mcu")) {
+    auto found = FindMcu(args.Get("mcu"));
+    if (!found.ok()) {
+      std::cerr << "unas cost: --mcu: " << found.status().message() << "\n";
+      return 2;
+    }
+    mcu = *found;
+  }
+  auto shape = ParseIntList(args.Get("input-shape"), "--input-shape");
+  auto classes = args.GetInt("classes", 2, 100000);
+  if (!shape.ok() || !classes.ok()) {
+    std::cerr << "unas cost: " << (!shape.ok() ? shape.status() : classes.status()).message() << "\n";
+    return 2;
+  }
+  auto spec = MakeInputSpec(*shape, *classes);
+  if (!spec.ok()) {
+    std::cerr << "unas cost: " << spec.status().message() << "\n";
+    return 2;
+  }
+  const std::string path = args.positional()[0];
+  auto text = ReadAll(path);
+  if (!text.ok()) {
+    std::cerr << "unas cost: " << text.status().message() << "\n";
+    return 1;
+  }
+  auto candidate = ParseCandidate(*text);
+  if (!candidate.ok()) {
+    std::cerr << "unas cost: " << path << ": " << candidate.status().message() << "\n";
+    return 1;
+  }
+  auto network = BuildNetwork(*candidate, *spec);
+  if (!network.ok()) {
+    std::cerr << "unas cost: " << network.status().message() << "\n";
+    return 1;
+  }
+  auto report = CostNetwork(*network, *accounting, mcu);
+  if (!report.ok()) {
+    std::cerr << "unas cost: " << report.status().message() << "\n";
+    return 1;
+  }
+  if (args.On("json")) {
+    std::cout << CostReportToJson(*network, *report).dump(2) << "\n";
+  } else {
+    std::cout << FormatCostTable(*network, *report);
+  }
+  return 0;
+}
+
+}  // namespace unas::cli

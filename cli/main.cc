@@ -1,0 +1,46 @@
+// unas: find neural networks that fit on microcontrollers.
+#include <iostream>
+
+#include "cli/commands.h"
+
+namespace unas::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+      {"cost", "exact flash, peak SRAM, MACs and latency of a candidate", RunCost},
+  };
+  return commands;
+}
+
+}  // namespace unas::cli
+
+int main(int argc, char** argv) {
+  using unas::cli::Commands;
+  auto usage = [] {
+    std::cout << "usage: unas COMMAND [OPTIONS]\n\ncommands:\n";
+    for (const auto& c : Commands()) {
+      std::string name = c.name;
+      std::cout << "  " << name << std::string(name.size() < 12 ? 12 - name.size() : 1, ' ') << c.summary << "\n";
+    }
+    std::cout << "\n'unas COMMAND --help' describes a command.\n";
+  };
+  if (argc < 2) {
+    usage();
+    return 2;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage();
+    return 0;
+  }
+  if (name == "--version") {
+    std::cout << "unas 0.1.0\n";
+    return 0;
+  }
+  for (const auto& c : Commands()) {
+    if (name == c.name) return c.run(std::vector<std::string>(argv + 2, argv + argc));
+  }
+  std::cerr << "unas: unknown command '" << name << "'\n";
+  usage();
+  return 2;
+}

@@ -1,0 +1,153 @@
+#include "costmodel/report.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace unas {
+namespace {
+
+std::string Pad(const std::string& s, size_t width, bool right) {
+  if (s.size() >= width) return s;
+  return right ? std::string(width - s.size(), ' ') + s : s + std::string(width - s.size(), ' ');
+}
+
+std::string WithThousands(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
+std::string InputsOf(const Op& op) {
+  std::string s;
+  for (int i : op.inputs) s += (s.empty() ? "" : ",") + (i == kNetworkInput ? std::string("in") : std::to_string(i));
+  return s;
+}
+
+}  // namespace
+
+nlohmann::json CostReportToJson(const Network& network, const CostReport& report) {
+  using nlohmann::json;
+  json ops = json::array();
+  for (size_t i = 0; i < network.ops.size(); ++i) {
+    const Op& op = network.ops[i];
+    const OpCost& c = report.ops[i];
+    json row = {{"index", i},
+                {"op", OpKindName(op.kind)},
+                {"role", OpRoleName(op.role)},
+                {"description", op.Describe()},
+                {"inputs", op.inputs},
+                {"output_shape", {op.out.h, op.out.w, op.out.c}},
+                {"weights", c.weights},
+                {"biases", c.biases},
+                {"params", c.weights + c.biases},
+                {"flash_bytes", c.flash_bytes},
+                {"macs", c.macs},
+                {"live_bytes_best_order", c.live_bytes_best},
+                {"live_bytes_build_order", c.live_bytes_build},
+                {"step_in_best_order", c.step_best},
+                {"block", op.block},
+                {"layer", op.layer}};
+    if (c.cycles) row["cycles"] = *c.cycles;
+    const int tensor = static_cast<int>(i) + 1;
+    row["arena_offset"] = report.layout.offsets[tensor];
+    ops.push_back(std::move(row));
+  }
+  const CostSummary& s = report.summary;
+  json out = {{"accounting", AccountingName(report.accounting)},
+              {"input_shape", {network.input.height, network.input.width, network.input.channels}},
+              {"num_classes", network.input.num_classes},
+              {"params", s.params},
+              {"flash_bytes", s.flash_bytes},
+              {"macs", s.macs},
+              {"peak_sram_bytes", s.peak_sram_bytes},
+              {"build_order_peak_sram_bytes", s.build_order_peak_bytes},
+              {"arena_bytes", report.layout.arena_bytes},
+              {"arena_overhead_bytes", report.layout.arena_bytes - s.peak_sram_bytes},
+              {"best_order", report.best_order},
+              {"timeline_best_order", report.timeline_best},
+              {"timeline_build_order", report.timeline_build},
+              {"input_arena_offset", report.layout.offsets[0]},
+              {"ops", std::move(ops)}};
+  // μNAS's names, so the batch interface and --json agree.
+  out["peak_memory"] = s.peak_sram_bytes;
+  out["model_size"] = s.flash_bytes;
+  if (report.mcu) {
+    out["mcu"] = report.mcu->name;
+    out["latency_ms"] = *report.latency_ms;
+    out["latency_is_estimate"] = true;
+  }
+  return out;
+}
+
+std::string FormatCostTable(const Network& network, const CostReport& report) {
+  std::ostringstream os;
+  const bool cycles = report.mcu != nullptr;
+  os << Pad("#", 3, true) << "  " << Pad("operator", 26, false) << Pad("inputs", 8, false)
+     << Pad("output", 11, false) << Pad("params", 10, true) << Pad("MACs", 13, true)
+     << Pad("live bytes", 12, true) << Pad("step", 6, true);
+  if (cycles) os << Pad("kcycles", 10, true);
+  os << "\n";
+  for (size_t i = 0; i < network.ops.size(); ++i) {
+    const Op& op = network.ops[i];
+    const OpCost& c = report.ops[i];
+    os << Pad(std::to_string(i), 3, true) << "  " << Pad(op.Describe(), 26, false) << Pad(InputsOf(op), 8, false)
+       << Pad(op.out.ToString(), 11, false) << Pad(WithThousands(c.weights + c.biases), 10, true)
+       << Pad(WithThousands(c.macs), 13, true) << Pad(WithThousands(c.live_bytes_best), 12, true)
+       << Pad(std::to_string(c.step_best), 6, true);
+    if (cycles) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.1f", *c.cycles / 1e3);
+      os << Pad(buf, 10, true);
+    }
+    os << "\n";
+  }
+  const CostSummary& s = report.summary;
+  os << "\naccounting        " << AccountingName(report.accounting)
+     << (report.accounting == Accounting::kTflm ? " (int32 biases, input buffer counted)"
+                                                : " (uNAS-compatible: int8 biases, input not counted)")
+     << "\n";
+  os << "parameters        " << WithThousands(s.params) << "\n";
+  os << "flash (model)     " << WithThousands(s.flash_bytes) << " bytes\n";
+  os << "MACs              " << WithThousands(s.macs) << "\n";
+  os << "peak SRAM         " << WithThousands(s.peak_sram_bytes) << " bytes (best order: ";
+  for (size_t i = 0; i < report.best_order.size(); ++i) os << (i ? " " : "") << report.best_order[i];
+  os << ")\n";
+  os << "peak SRAM, build  " << WithThousands(s.build_order_peak_bytes) << " bytes (operators in build order)\n";
+  os << "arena             " << WithThousands(report.layout.arena_bytes) << " bytes (greedy layout, "
+     << WithThousands(report.layout.arena_bytes - s.peak_sram_bytes) << " above the peak)\n";
+  if (report.mcu) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", *report.latency_ms);
+    os << "latency (est.)    " << buf << " ms on " << report.mcu->description << "\n";
+  }
+  return os.str();
+}
+
+nlohmann::json CostBatchLine(const std::string& line, Accounting accounting) {
+  using nlohmann::json;
+  const json in = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (in.is_discarded()) return {{"error", "line is not valid JSON"}};
+  if (!in.is_object()) return {{"error", "line must be a JSON object"}};
+  for (const char* key : {"input_shape", "num_classes", "architecture"}) {
+    if (!in.contains(key)) return {{"error", std::string("missing key '") + key + "'"}};
+  }
+  auto spec = InputSpecFromJson(in["input_shape"], in["num_classes"]);
+  if (!spec.ok()) return {{"error", spec.status().message()}};
+  auto candidate = CandidateFromJson(in["architecture"]);
+  if (!candidate.ok()) return {{"error", "architecture: " + candidate.status().message()}};
+  auto network = BuildNetwork(*candidate, *spec);
+  if (!network.ok()) return {{"error", network.status().message()}};
+  auto summary = SummariseCosts(*network, accounting);
+  if (!summary.ok()) return {{"error", summary.status().message()}};
+  return {{"peak_memory", summary->peak_sram_bytes},
+          {"model_size", summary->flash_bytes},
+          {"macs", summary->macs},
+          {"params", summary->params},
+          {"build_order_peak_memory", summary->build_order_peak_bytes},
+          {"accounting", AccountingName(accounting)}};
+}
+
+}  // namespace unas

@@ -1,0 +1,21 @@
+// Test-only generator of arbitrary candidates anywhere in the schema (up to the
+// maxima, which μNAS's own random distribution never reaches), for property
+// tests of the cost model. The search module has the μNAS distribution.
+#pragma once
+
+#include <random>
+
+#include "costmodel/candidate.h"
+
+namespace unas::testing {
+
+struct RandomCandidateLimits {
+  int max_blocks = 10;
+  int max_layers = 3;
+  int max_filters = 128;
+  int max_dense = 3;
+};
+
+Candidate RandomCandidate(std::mt19937_64& rng, const RandomCandidateLimits& limits = {});
+
+}  // namespace unas::testing
