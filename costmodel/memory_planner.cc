@@ -182,13 +182,17 @@ Result<std::vector<int>> DownsetOrder(const BufferGraph& g, const Analysis& a, c
 //    costs no more than op i+1 does, and the chain holds r[i-1] <= r[i].
 // At a pause that is not a weak local minimum one of the two applies, moving
 // the pause to a neighbour of strictly smaller r, so repeated exchanges end
-// with pauses only at the head (position 1: the source is freed there) or at
-// weak local minima. The tests check the result against the plain DP.
-std::vector<int> StopPoints(const std::vector<int64_t>& r) {
+// with pauses only at the head or at weak local minima. The head (i = 1) is
+// special only because the shared source tensor is freed once every chain
+// has started; when the source costs nothing (μNAS does not count the network
+// input) the second argument holds for i = 1 too. The tests check the result
+// against the plain DP and against brute force.
+std::vector<int> StopPoints(const std::vector<int64_t>& r, bool source_is_free) {
   const int n = static_cast<int>(r.size()) - 1;
   std::vector<int> stops = {0};
   for (int i = 1; i <= n; ++i) {
-    if (i == 1 || i == n || (r[i] <= r[i - 1] && r[i] <= r[i + 1])) stops.push_back(i);
+    const bool head = i == 1 && !source_is_free;
+    if (head || i == n || (r[i] <= r[i - 1] && r[i] <= r[i + 1])) stops.push_back(i);
   }
   return stops;
 }
@@ -248,7 +252,7 @@ Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Analysis& a, con
       r[j][i] = g.tensor_bytes[g.ops[chains[j][i - 1]].output];
       m[j][i] = r[j][i - 1] + r[j][i];
     }
-    stops[j] = StopPoints(r[j]);
+    stops[j] = StopPoints(r[j], source_bytes == 0);
     stride[j] = total;
     total *= static_cast<int64_t>(stops[j].size());
     if (total > max_states) {
@@ -309,8 +313,7 @@ Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Analysis& a, con
 
 }  // namespace
 
-Result<OrderPeak> PeakOfOrder(const BufferGraph& g, const std::vector<int>& order) {
-  UNAS_ASSIGN_OR_RETURN(Analysis a, Analyse(g));
+static Result<OrderPeak> PeakOfOrderIn(const BufferGraph& g, const Analysis& a, const std::vector<int>& order) {
   if (static_cast<int>(order.size()) != a.n) {
     return Status::Invalid("order has " + std::to_string(order.size()) + " ops, graph has " + std::to_string(a.n));
   }
@@ -347,12 +350,17 @@ Result<OrderPeak> PeakOfOrder(const BufferGraph& g, const std::vector<int>& orde
   return result;
 }
 
+Result<OrderPeak> PeakOfOrder(const BufferGraph& g, const std::vector<int>& order) {
+  UNAS_ASSIGN_OR_RETURN(Analysis a, Analyse(g));
+  return PeakOfOrderIn(g, a, order);
+}
+
 Result<OrderPeak> BestOrderByDownsets(const BufferGraph& g, int64_t max_states) {
   UNAS_ASSIGN_OR_RETURN(Analysis a, Analyse(g));
   if (a.n > kMaxOps) return Status(StatusCode::kResourceExhausted, "graph has too many ops");
   int64_t peak = 0;
   UNAS_ASSIGN_OR_RETURN(std::vector<int> order, DownsetOrder(g, a, a.topo, OpSet(), max_states, &peak));
-  return PeakOfOrder(g, order);
+  return PeakOfOrderIn(g, a, order);
 }
 
 Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) {
@@ -373,17 +381,28 @@ Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) {
     for (int c : a.consumers[g.ops[x].output]) desc[x] |= desc[c], desc[x].set(c);
   }
   // A cut: every op is before or after it, and only its output crosses it.
-  std::vector<int> cuts;
-  for (int x : a.topo) {
-    if (static_cast<int>((anc[x] | desc[x]).count()) + 1 != n) continue;
-    bool clean = true;
-    for (size_t t = 0; t < g.tensor_bytes.size() && clean; ++t) {
-      const int p = a.producer[t];
-      if (p >= 0 && !anc[x][p]) continue;
-      if (a.is_output[t] && p >= 0) clean = false;
-      for (int c : a.consumers[t]) clean = clean && (c == x || anc[x][c]);
+  // With positions in the topological order, a tensor "spans" the positions
+  // strictly between its producer (-1 for graph inputs) and its last consumer
+  // (n for graph outputs); an op is crossed by another tensor iff spanned.
+  std::vector<int> pos(n);
+  for (int i = 0; i < n; ++i) pos[a.topo[i]] = i;
+  std::vector<int> spanned(n + 1, 0);
+  for (size_t t = 0; t < g.tensor_bytes.size(); ++t) {
+    const int from = a.producer[t] < 0 ? -1 : pos[a.producer[t]];
+    int to = from;
+    for (int c : a.consumers[t]) to = std::max(to, pos[c]);
+    if (a.is_output[t]) to = n;
+    if (to - from >= 2) {  // difference array over positions from+1 .. to-1
+      spanned[from + 1] += 1;
+      spanned[to] -= 1;
     }
-    if (clean) cuts.push_back(x);
+  }
+  std::vector<int> cuts;
+  int crossing = 0;
+  for (int i = 0; i < n; ++i) {
+    crossing += spanned[i];
+    const int x = a.topo[i];
+    if (crossing == 0 && static_cast<int>((anc[x] | desc[x]).count()) + 1 == n) cuts.push_back(x);
   }
   std::vector<int> order;
   OpSet done;
@@ -418,7 +437,7 @@ Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) {
   OpSet rest;
   for (int x = 0; x < n; ++x) rest.set(x);
   UNAS_RETURN_IF_ERROR(solve(rest & ~done, -1));
-  return PeakOfOrder(g, order);
+  return PeakOfOrderIn(g, a, order);
 }
 
 Result<ArenaLayout> LayoutArena(const BufferGraph& g, const std::vector<int>& order) {
