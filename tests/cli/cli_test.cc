@@ -1,0 +1,125 @@
+// The `unas` binary as a user runs it: exit codes, output, the batch interface.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct CliRun {
+  int exit_code;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun Unas(const std::string& args, const std::string& stdin_text = "") {
+  std::string command = std::string(UNAS_BINARY) + " " + args + " 2>&1";
+  if (!stdin_text.empty()) {
+    const std::string path = ::testing::TempDir() + "/unas_cli_stdin.txt";
+    std::ofstream(path) << stdin_text;
+    command += " < " + path;
+  }
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+const std::string kExample = std::string(UNAS_SOURCE_DIR) + "/examples/worked_example.json";
+
+TEST(CliTest, CostPrintsTableWithWorkedExampleTotals) {
+  const CliRun r = Unas("cost " + kExample + " --input-shape 28,28,1 --classes 10 --accounting unas");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("flash (model)     4,394 bytes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MACs              54,000"), std::string::npos);
+  EXPECT_NE(r.out.find("peak SRAM         2,968 bytes (best order: 0 3 4 1 2 5 6 7 8 9)"), std::string::npos);
+  EXPECT_NE(r.out.find("peak SRAM, build  4,256 bytes"), std::string::npos);
+  EXPECT_NE(r.out.find("  4  conv 5x5/2 x16 relu       3       2x2x16          3,216       12,800"),
+            std::string::npos);
+}
+
+TEST(CliTest, CostJsonHasTotalsPerLayerRowsAndLatency) {
+  const CliRun r = Unas("cost " + kExample + " --json --mcu cortex-m7-216mhz");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["accounting"], "tflm");
+  // tflm: biases are int32: 4394 + 3 x (8 + 8 + 16 + 16 + 32 + 10) = 4664.
+  EXPECT_EQ(j["flash_bytes"], 4664);
+  EXPECT_EQ(j["macs"], 54000);
+  // tflm counts the 28x28x1 input, live until the first conv has run: 784 +
+  // 1352 at the first step; the peak stays at the 1x1 conv: 2968.
+  EXPECT_EQ(j["timeline_best_order"][0], 784 + 1352);
+  EXPECT_EQ(j["peak_sram_bytes"], 2968);
+  EXPECT_EQ(j["ops"].size(), 10u);
+  EXPECT_EQ(j["ops"][4]["output_shape"], nlohmann::json({2, 2, 16}));
+  EXPECT_EQ(j["mcu"], "cortex-m7-216mhz");
+  EXPECT_GT(j["latency_ms"].get<double>(), 0.0);
+}
+
+TEST(CliTest, BatchInterfaceAnswersEveryLineInOrder) {
+  std::ifstream in(kExample);
+  std::string arch((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (char& c : arch) c = c == '\n' ? ' ' : c;
+  const std::string good = R"({"input_shape":[28,28,1],"num_classes":10,"architecture":)" + arch + "}";
+  const std::string lines = good + "\n{broken\n" + good + "\n";
+  const CliRun r = Unas("cost --accounting unas --jsonl", lines);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::istringstream out(r.out);
+  std::string l1, l2, l3;
+  std::getline(out, l1);
+  std::getline(out, l2);
+  std::getline(out, l3);
+  const auto a = nlohmann::json::parse(l1), b = nlohmann::json::parse(l2), c = nlohmann::json::parse(l3);
+  EXPECT_EQ(a["peak_memory"], 2968);
+  EXPECT_EQ(a["model_size"], 4394);
+  EXPECT_EQ(a["macs"], 54000);
+  EXPECT_EQ(b["error"], "line is not valid JSON");
+  EXPECT_EQ(c, a);
+}
+
+TEST(CliTest, BadUsageExitsTwoAndSaysWhy) {
+  CliRun r = Unas("cost " + kExample + " --accounting tlfm");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("accounting: 'tlfm' is not one of unas, tflm"), std::string::npos) << r.out;
+  r = Unas("cost " + kExample + " --input-shape 28,x,1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--input-shape: '28,x,1' is not a comma-separated list of integers"), std::string::npos);
+  r = Unas("cost " + kExample + " --frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("unknown option --frobnicate"), std::string::npos);
+  r = Unas("cost /nonexistent.json");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("/nonexistent.json: cannot open file"), std::string::npos);
+  r = Unas("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("unknown command 'frobnicate'"), std::string::npos);
+}
+
+TEST(CliTest, InvalidArchitectureNamesTheKey) {
+  const std::string path = ::testing::TempDir() + "/bad_arch.json";
+  std::ofstream(path) << R"({"conv_blocks":[{"is_branch":false,"layers":[{"type":"Conv2D","ker_size":4,
+    "filters":8,"2x_stride":true,"has_bn":true,"has_relu":true,"has_prepool":false}]}],"pooling":null,
+    "dense_blocks":[{"units":32}]})";
+  const CliRun r = Unas("cost " + path);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("conv_blocks[0].layers[0].ker_size: 4 is not allowed (3, 5 or 7)"), std::string::npos)
+      << r.out;
+}
+
+TEST(CliTest, EverySubcommandHasHelp) {
+  const CliRun top = Unas("--help");
+  EXPECT_EQ(top.exit_code, 0);
+  const CliRun cost = Unas("cost --help");
+  EXPECT_EQ(cost.exit_code, 0);
+  EXPECT_NE(cost.out.find("usage: unas cost"), std::string::npos);
+  EXPECT_NE(cost.out.find("--accounting unas|tflm"), std::string::npos);
+}
+
+}  // namespace
