@@ -1,0 +1,66 @@
+// The coordinator's own types for jobs and trials: what the store keeps and
+// what the gRPC and REST layers convert to and from (in one place each).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace unas::server {
+
+enum class JobStatus { kQueued = 1, kRunning = 2, kSucceeded = 3, kFailed = 4, kCancelled = 5 };
+enum class TrialStatus { kPending = 1, kLeased = 2, kCompleted = 3, kFailed = 4, kCancelled = 5 };
+
+const char* JobStatusName(JobStatus s);      // "queued", "running", ...
+const char* TrialStatusName(TrialStatus s);  // "pending", "leased", ...
+bool IsFinal(JobStatus s);
+bool IsFinal(TrialStatus s);
+
+struct Costs {
+  int64_t params = 0;
+  int64_t flash_bytes = 0;
+  int64_t macs = 0;
+  int64_t peak_sram_bytes = 0;
+  int64_t build_order_peak_sram_bytes = 0;
+  double latency_ms = 0;
+};
+
+struct Metrics {
+  double val_error = 1;
+  double test_error = -1;
+  double train_seconds = 0;
+  double samples_per_second = 0;
+  int epochs = 0;
+};
+
+struct JobRecord {
+  std::string job_id;
+  std::string name;
+  JobStatus status = JobStatus::kQueued;
+  std::string spec_json;  // normalised spec, defaults filled in
+  int64_t infeasible_rejected = 0;
+  std::string error;
+  int64_t created_unix_ms = 0;
+  int64_t finished_unix_ms = 0;
+};
+
+struct TrialRecord {
+  std::string job_id;
+  int64_t trial_id = 0;
+  TrialStatus status = TrialStatus::kPending;
+  std::string candidate_json;
+  std::string candidate_hash;
+  Costs costs;
+  std::optional<Metrics> metrics;
+  int attempts = 0;
+  std::string worker_id;
+  std::string lease_id;
+  int64_t lease_expires_unix_ms = 0;
+  std::string error;
+  bool reused = false;
+  int64_t created_unix_ms = 0;
+  int64_t started_unix_ms = 0;
+  int64_t finished_unix_ms = 0;
+};
+
+}  // namespace unas::server

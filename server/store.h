@@ -1,0 +1,68 @@
+// The coordinator's SQLite store: jobs and trials in one file, write-ahead
+// log, schema versioned with migrations, prepared statements only. Only the
+// coordinator process writes it.
+//
+// Durability: every mutating call is one transaction, committed before it
+// returns, so a result acknowledged to a worker survives kill -9 of the
+// coordinator (synchronous=NORMAL in WAL mode: durable across process
+// crashes; a power cut may lose the last transactions).
+//
+// Thread safety: one Store may be used from several threads; one mutex
+// serialises every statement (SQLite connections are not safe to share).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "costmodel/status.h"
+#include "server/records.h"
+
+struct sqlite3;
+
+namespace unas::server {
+
+class Store {
+ public:
+  // Opens (creating if needed) and migrates the database at `path`.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  int schema_version() const { return schema_version_; }
+
+  Status InsertJob(const JobRecord& job);
+  Status UpdateJob(const JobRecord& job);  // status, error, finished, infeasible count
+  Result<JobRecord> GetJob(const std::string& job_id);
+  Result<std::vector<JobRecord>> ListJobs();
+
+  Status InsertTrial(const TrialRecord& trial);
+  Status UpdateTrial(const TrialRecord& trial);  // every mutable field, keyed by (job, trial)
+  // Several trial updates and a job update in one transaction.
+  Status UpdateTrialsAndJob(const std::vector<TrialRecord>& trials, const JobRecord* job);
+  Result<TrialRecord> GetTrial(const std::string& job_id, int64_t trial_id);
+  // Trials of a job with trial_id > after_trial_id, ascending, at most
+  // `limit`; status 0 means any.
+  Result<std::vector<TrialRecord>> ListTrials(const std::string& job_id, int status, int64_t after_trial_id,
+                                              int limit);
+  Result<std::vector<TrialRecord>> AllTrials(const std::string& job_id);
+
+  // Every trial leased at the time of a crash goes back to pending (used at
+  // start-up: no lease survives a coordinator restart). Returns how many.
+  Result<int> RequeueLeasedTrials();
+
+ private:
+  explicit Store(sqlite3* db) : db_(db) {}
+  Status Migrate();
+  Status Exec(const std::string& sql);
+  Status WriteTrial(const TrialRecord& trial, bool insert);
+  Status WriteJob(const JobRecord& job, bool insert);
+
+  std::mutex mu_;  // guards db_ and every statement on it
+  sqlite3* db_ = nullptr;
+  int schema_version_ = 0;
+};
+
+}  // namespace unas::server

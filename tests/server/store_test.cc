@@ -1,0 +1,139 @@
+#include "server/store.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+namespace unas::server {
+namespace {
+
+std::string TempDb(const char* name) {
+  const std::string path = ::testing::TempDir() + "/" + name + "_" + std::to_string(getpid()) + ".db";
+  for (const char* suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
+  return path;
+}
+
+JobRecord Job(const std::string& id) {
+  JobRecord j;
+  j.job_id = id;
+  j.name = "fashion";
+  j.spec_json = "{}";
+  j.created_unix_ms = 1000;
+  return j;
+}
+
+TrialRecord Trial(const std::string& job, int64_t id, TrialStatus status) {
+  TrialRecord t;
+  t.job_id = job;
+  t.trial_id = id;
+  t.status = status;
+  t.candidate_json = "{\"conv_blocks\":[]}";
+  t.candidate_hash = "abc" + std::to_string(id);
+  t.costs = {100, 200, 300, 400, 500, 1.5};
+  t.created_unix_ms = 2000 + id;
+  return t;
+}
+
+TEST(StoreTest, MigratesOnceAndReopens) {
+  const std::string path = TempDb("migrate");
+  {
+    auto store = Store::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    EXPECT_EQ((*store)->schema_version(), 1);
+    ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
+  }
+  auto again = Store::Open(path);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->schema_version(), 1);
+  auto job = (*again)->GetJob("j1");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->name, "fashion");
+  EXPECT_EQ(job->status, JobStatus::kQueued);
+}
+
+TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
+  auto store = std::move(Store::Open(TempDb("roundtrip")).value());
+  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
+  TrialRecord t = Trial("j", 1, TrialStatus::kPending);
+  ASSERT_TRUE(store->InsertTrial(t).ok());
+  auto back = store->GetTrial("j", 1);
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->metrics.has_value());
+  EXPECT_EQ(back->costs.peak_sram_bytes, 400);
+  EXPECT_DOUBLE_EQ(back->costs.latency_ms, 1.5);
+
+  t.status = TrialStatus::kCompleted;
+  t.metrics = Metrics{0.125, 0.13, 12.5, 3000.0, 3};
+  t.attempts = 2;
+  t.worker_id = "w1";
+  t.finished_unix_ms = 9999;
+  ASSERT_TRUE(store->UpdateTrial(t).ok());
+  back = store->GetTrial("j", 1);
+  ASSERT_TRUE(back->metrics.has_value());
+  EXPECT_DOUBLE_EQ(back->metrics->val_error, 0.125);
+  EXPECT_EQ(back->metrics->epochs, 3);
+  EXPECT_EQ(back->attempts, 2);
+  EXPECT_EQ(back->worker_id, "w1");
+  EXPECT_EQ(back->status, TrialStatus::kCompleted);
+}
+
+TEST(StoreTest, ListsTrialsByPageAndStatus) {
+  auto store = std::move(Store::Open(TempDb("paging")).value());
+  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
+  for (int i = 1; i <= 25; ++i) {
+    ASSERT_TRUE(store->InsertTrial(Trial("j", i, i % 5 == 0 ? TrialStatus::kFailed : TrialStatus::kCompleted)).ok());
+  }
+  auto page1 = store->ListTrials("j", 0, 0, 10).value();
+  ASSERT_EQ(page1.size(), 10u);
+  EXPECT_EQ(page1.front().trial_id, 1);
+  EXPECT_EQ(page1.back().trial_id, 10);
+  auto page3 = store->ListTrials("j", 0, 20, 10).value();
+  ASSERT_EQ(page3.size(), 5u);
+  EXPECT_EQ(page3.back().trial_id, 25);
+  auto failed = store->ListTrials("j", static_cast<int>(TrialStatus::kFailed), 0, 100).value();
+  ASSERT_EQ(failed.size(), 5u);
+  EXPECT_EQ(failed[1].trial_id, 10);
+}
+
+TEST(StoreTest, RequeuesLeasedTrialsAfterRestart) {
+  const std::string path = TempDb("requeue");
+  {
+    auto store = std::move(Store::Open(path).value());
+    ASSERT_TRUE(store->InsertJob(Job("j")).ok());
+    TrialRecord leased = Trial("j", 1, TrialStatus::kLeased);
+    leased.lease_id = "L1";
+    ASSERT_TRUE(store->InsertTrial(leased).ok());
+    ASSERT_TRUE(store->InsertTrial(Trial("j", 2, TrialStatus::kCompleted)).ok());
+  }
+  auto store = std::move(Store::Open(path).value());
+  EXPECT_EQ(store->RequeueLeasedTrials().value(), 1);
+  EXPECT_EQ(store->GetTrial("j", 1)->status, TrialStatus::kPending);
+  EXPECT_EQ(store->GetTrial("j", 1)->lease_id, "");
+  EXPECT_EQ(store->GetTrial("j", 2)->status, TrialStatus::kCompleted);
+}
+
+TEST(StoreTest, ErrorsNameWhatIsMissing) {
+  auto store = std::move(Store::Open(TempDb("errors")).value());
+  EXPECT_EQ(store->GetJob("nope").status().message(), "no job 'nope'");
+  EXPECT_EQ(store->GetTrial("nope", 3).status().message(), "no trial 3 in job 'nope'");
+  EXPECT_EQ(store->UpdateTrial(Trial("nope", 3, TrialStatus::kPending)).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
+  EXPECT_FALSE(store->InsertJob(Job("j")).ok());  // duplicate id
+  auto bad = Store::Open("/nonexistent-dir/x.db");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("cannot open database /nonexistent-dir/x.db"), std::string::npos);
+}
+
+TEST(StoreTest, TransactionRollsBackWhenOneUpdateFails) {
+  auto store = std::move(Store::Open(TempDb("tx")).value());
+  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
+  TrialRecord a = Trial("j", 1, TrialStatus::kPending);
+  ASSERT_TRUE(store->InsertTrial(a).ok());
+  a.status = TrialStatus::kCompleted;
+  TrialRecord missing = Trial("j", 99, TrialStatus::kCompleted);
+  EXPECT_FALSE(store->UpdateTrialsAndJob({a, missing}, nullptr).ok());
+  EXPECT_EQ(store->GetTrial("j", 1)->status, TrialStatus::kPending);  // nothing half-written
+}
+
+}  // namespace
+}  // namespace unas::server
