@@ -58,6 +58,8 @@ struct TrialRecord {
   int64_t lease_expires_unix_ms = 0;
   std::string error;
   bool reused = false;
+  int rejected_before = 0;  // hard-constraint rejections while proposing it
+  int64_t told_seq = 0;     // 1, 2, ...: order its outcome reached the strategy; 0 = not yet
   int64_t created_unix_ms = 0;
   int64_t started_unix_ms = 0;
   int64_t finished_unix_ms = 0;

@@ -42,6 +42,8 @@ const char* const kMigrations[] = {
       lease_expires_unix_ms INTEGER NOT NULL DEFAULT 0,
       error TEXT NOT NULL DEFAULT '',
       reused INTEGER NOT NULL DEFAULT 0,
+      rejected_before INTEGER NOT NULL DEFAULT 0,
+      told_seq INTEGER NOT NULL DEFAULT 0,
       created_unix_ms INTEGER NOT NULL,
       started_unix_ms INTEGER NOT NULL DEFAULT 0,
       finished_unix_ms INTEGER NOT NULL DEFAULT 0,
@@ -93,7 +95,7 @@ constexpr const char* kTrialColumns =
     "job_id, trial_id, status, candidate_json, candidate_hash, params, flash_bytes, macs, peak_sram_bytes, "
     "build_order_peak_sram_bytes, latency_ms, val_error, test_error, train_seconds, samples_per_second, epochs, "
     "attempts, worker_id, lease_id, lease_expires_unix_ms, error, reused, created_unix_ms, started_unix_ms, "
-    "finished_unix_ms";
+    "finished_unix_ms, rejected_before, told_seq";
 
 TrialRecord ReadTrial(const Statement& s) {
   TrialRecord t;
@@ -115,6 +117,8 @@ TrialRecord ReadTrial(const Statement& s) {
   t.created_unix_ms = s.Int(22);
   t.started_unix_ms = s.Int(23);
   t.finished_unix_ms = s.Int(24);
+  t.rejected_before = static_cast<int>(s.Int(25));
+  t.told_seq = s.Int(26);
   return t;
 }
 
@@ -242,13 +246,14 @@ Status Store::WriteTrial(const TrialRecord& t, bool insert) {
   const std::string sql =
       insert ? std::string("INSERT INTO trials(") + kTrialColumns +
                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-                   "?20, ?21, ?22, ?23, ?24, ?25)"
+                   "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
              : "UPDATE trials SET status = ?3, candidate_json = ?4, candidate_hash = ?5, params = ?6, "
                "flash_bytes = ?7, macs = ?8, peak_sram_bytes = ?9, build_order_peak_sram_bytes = ?10, "
                "latency_ms = ?11, val_error = ?12, test_error = ?13, train_seconds = ?14, "
                "samples_per_second = ?15, epochs = ?16, attempts = ?17, worker_id = ?18, lease_id = ?19, "
                "lease_expires_unix_ms = ?20, error = ?21, reused = ?22, created_unix_ms = ?23, "
-               "started_unix_ms = ?24, finished_unix_ms = ?25 WHERE job_id = ?1 AND trial_id = ?2";
+               "started_unix_ms = ?24, finished_unix_ms = ?25, rejected_before = ?26, told_seq = ?27 "
+               "WHERE job_id = ?1 AND trial_id = ?2";
   Statement s(db_, sql.c_str());
   UNAS_RETURN_IF_ERROR(s.status());
   s.Bind(1, t.job_id);
@@ -280,6 +285,8 @@ Status Store::WriteTrial(const TrialRecord& t, bool insert) {
   s.Bind(23, t.created_unix_ms);
   s.Bind(24, t.started_unix_ms);
   s.Bind(25, t.finished_unix_ms);
+  s.Bind(26, t.rejected_before);
+  s.Bind(27, t.told_seq);
   UNAS_RETURN_IF_ERROR(s.Run());
   if (!insert && sqlite3_changes(db_) != 1) {
     return Status(StatusCode::kNotFound, "no trial " + std::to_string(t.trial_id) + " in job " + t.job_id);
