@@ -1,0 +1,63 @@
+#include "server/auth.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace unas::server {
+namespace {
+
+std::string FreshDir(const char* name) {
+  const std::string dir = ::testing::TempDir() + "/" + name + "_" + std::to_string(getpid());
+  unlink((dir + "/token").c_str());
+  mkdir(dir.c_str(), 0700);
+  return dir;
+}
+
+TEST(AuthTest, GeneratesOwnerOnlyTokenOnceThenReusesIt) {
+  const std::string dir = FreshDir("auth_gen");
+  auto first = LoadOrCreateToken(dir, "");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_TRUE(first->generated);
+  EXPECT_EQ(first->token.size(), 64u);
+  struct stat st;
+  ASSERT_EQ(stat((dir + "/token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  auto second = LoadOrCreateToken(dir, "");
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->generated);
+  EXPECT_EQ(second->token, first->token);
+}
+
+TEST(AuthTest, GivenTokenWinsAndMustBeLongEnough) {
+  const std::string dir = FreshDir("auth_given");
+  auto given = LoadOrCreateToken(dir, "0123456789abcdef0123");
+  ASSERT_TRUE(given.ok());
+  EXPECT_EQ(given->token, "0123456789abcdef0123");
+  EXPECT_TRUE(given->path.empty());
+  EXPECT_EQ(LoadOrCreateToken(dir, "short").status().message(), "token: must be at least 16 characters");
+}
+
+TEST(AuthTest, RefusesATokenFileOthersCanRead) {
+  const std::string dir = FreshDir("auth_perm");
+  ASSERT_TRUE(LoadOrCreateToken(dir, "").ok());
+  chmod((dir + "/token").c_str(), 0644);
+  auto loaded = LoadOrCreateToken(dir, "");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("is readable by group or others; run: chmod 600"), std::string::npos);
+}
+
+TEST(AuthTest, BearerMatchesOnlyTheExactToken) {
+  const std::string token = "0123456789abcdef";
+  EXPECT_TRUE(BearerMatches("Bearer 0123456789abcdef", token));
+  EXPECT_FALSE(BearerMatches("Bearer 0123456789abcdeF", token));
+  EXPECT_FALSE(BearerMatches("bearer 0123456789abcdef", token));
+  EXPECT_FALSE(BearerMatches("Bearer 0123456789abcde", token));
+  EXPECT_FALSE(BearerMatches("", token));
+}
+
+}  // namespace
+}  // namespace unas::server
