@@ -1,0 +1,143 @@
+// unas serve: the coordinator (gRPC API, SQLite store, search drivers) with
+// embedded workers.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/signals.h"
+#include "server/auth.h"
+#include "server/coordinator.h"
+#include "server/evaluators.h"
+#include "server/grpc_service.h"
+#include "server/local_workers.h"
+#include "server/log.h"
+
+namespace unas::cli {
+
+int RunServe(const std::vector<std::string>& argv) {
+  Args args("serve", "[options]",
+            "Runs the coordinator: the gRPC API for jobs and workers, the SQLite store in the data\n"
+            "directory, one search driver per job, and embedded workers. Restarting on the same data\n"
+            "directory resumes every unfinished job.");
+  args.Flag("data-dir", "DIR", "where the database and the token live", "unas-data");
+  args.Flag("listen", "HOST:PORT", "gRPC address (loopback by default)", "127.0.0.1:7070");
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  args.Flag("workers", "N", "embedded workers (0: only remote workers)", std::to_string(cores));
+  args.Flag("worker-threads", "N", "training threads per embedded worker (0: the job's setting)", "1");
+  args.Flag("token", "TOKEN", "bearer token to require (default: UNAS_TOKEN, else DATA_DIR/token)");
+  args.Switch("no-auth", "accept calls without a token (only with a loopback --listen)");
+  args.Flag("tls-cert", "PEM", "serve TLS with this certificate chain");
+  args.Flag("tls-key", "PEM", "private key of --tls-cert");
+  args.Flag("lease-timeout-ms", "MS", "a trial's lease expires unless renewed within this", "60000");
+  args.Flag("heartbeat-ms", "MS", "how often workers renew their lease", "10000");
+  args.Flag("exit-when-idle", "SECONDS", "exit once no job is unfinished for this long (0: never)", "0");
+  if (Status s = args.Parse(argv); !s.ok()) {
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      std::cout << args.Help();
+      return 0;
+    }
+    std::cerr << "unas serve: " << s.message() << "\n";
+    return 2;
+  }
+  auto workers = args.GetInt("workers", 0, 1024);
+  auto worker_threads = args.GetInt("worker-threads", 0, 256);
+  auto lease_ms = args.GetInt("lease-timeout-ms", 100, 86'400'000);
+  auto heartbeat_ms = args.GetInt("heartbeat-ms", 10, 3'600'000);
+  auto idle_exit = args.GetInt("exit-when-idle", 0, 86'400'000);
+  for (const Status* s : {&workers.status(), &worker_threads.status(), &lease_ms.status(), &heartbeat_ms.status(),
+                          &idle_exit.status()}) {
+    if (!s->ok()) {
+      std::cerr << "unas serve: " << s->message() << "\n";
+      return 2;
+    }
+  }
+  if (*heartbeat_ms * 2 > *lease_ms) {
+    std::cerr << "unas serve: --heartbeat-ms must be at most half of --lease-timeout-ms\n";
+    return 2;
+  }
+  const std::string listen = args.Get("listen");
+  const bool loopback = listen.rfind("127.", 0) == 0 || listen.rfind("localhost:", 0) == 0 || listen.rfind("[::1]", 0) == 0;
+  if (args.On("no-auth") && !loopback) {
+    std::cerr << "unas serve: --no-auth is only allowed with a loopback --listen address\n";
+    return 2;
+  }
+  const std::string data_dir = args.Get("data-dir");
+  mkdir(data_dir.c_str(), 0700);
+  std::string token;
+  if (!args.On("no-auth")) {
+    const char* env = std::getenv("UNAS_TOKEN");
+    auto source = server::LoadOrCreateToken(data_dir, args.Has("token") ? args.Get("token") : (env ? env : ""));
+    if (!source.ok()) {
+      std::cerr << "unas serve: " << source.status().message() << "\n";
+      return 1;
+    }
+    token = source->token;
+    if (source->generated) {
+      std::cout << "unas serve: generated an access token (stored in " << source->path << ", shown once):\n  "
+                << token << std::endl;
+    }
+  }
+  const std::string db_path = data_dir + "/unas.db";
+  auto store = server::Store::Open(db_path);
+  if (!store.ok()) {
+    std::cerr << "unas serve: " << store.status().message() << "\n";
+    return 1;
+  }
+  server::SystemClock clock;
+  server::CoordinatorOptions options;
+  options.lease_timeout_ms = *lease_ms;
+  options.heartbeat_interval_ms = *heartbeat_ms;
+  options.resolve_input = server::ResolveDatasetInput;
+  auto coordinator = server::Coordinator::Open(std::move(store).value(), &clock, options);
+  if (!coordinator.ok()) {
+    std::cerr << "unas serve: " << coordinator.status().message() << "\n";
+    return 1;
+  }
+  server::GrpcServerOptions grpc_options;
+  grpc_options.address = listen;
+  grpc_options.token = token;
+  grpc_options.tls_cert_path = args.Get("tls-cert");
+  grpc_options.tls_key_path = args.Get("tls-key");
+  auto grpc = server::GrpcServer::Start(coordinator->get(), grpc_options);
+  if (!grpc.ok()) {
+    std::cerr << "unas serve: " << grpc.status().message() << "\n";
+    return 1;
+  }
+  InstallStopHandlers();
+  server::LogInfo("coordinator serving", {{"grpc", listen.substr(0, listen.rfind(':')) + ":" +
+                                                       std::to_string((*grpc)->port())},
+                                          {"database", db_path},
+                                          {"embedded_workers", std::to_string(*workers)},
+                                          {"auth", token.empty() ? "off" : "bearer"}});
+  std::cout << "unas serve: listening on port " << (*grpc)->port() << std::endl;
+  worker::WorkerLoopOptions loop_options;
+  loop_options.name = "local";
+  loop_options.log = [](const std::string& line) { server::LogInfo(line, {{"component", "worker"}}); };
+  server::LocalWorkers local(**coordinator, static_cast<int>(*workers),
+                             server::MakeEvaluator(static_cast<int>(*worker_threads)), loop_options);
+
+  auto idle_since = std::chrono::steady_clock::now();
+  while (!StopRequested().load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (*idle_exit > 0) {
+      bool busy = false;
+      for (const auto& job : (*coordinator)->ListJobs()) busy = busy || !server::IsFinal(job.record.status);
+      if (busy) idle_since = std::chrono::steady_clock::now();
+      if (std::chrono::steady_clock::now() - idle_since > std::chrono::seconds(*idle_exit)) break;
+    }
+  }
+  server::LogInfo("shutting down", {{"reason", StopRequested().load() ? "signal" : "idle"}});
+  local.Stop();  // trials in progress go back to the queue
+  (*grpc)->Shutdown();
+  (*coordinator)->Shutdown();
+  coordinator->reset();  // closes the database cleanly
+  server::LogInfo("stopped");
+  return 0;
+}
+
+}  // namespace unas::cli

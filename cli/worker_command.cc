@@ -1,0 +1,68 @@
+// unas worker: a remote training worker pulling trials over gRPC.
+#include <unistd.h>
+
+#include <iostream>
+#include <thread>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/connection.h"
+#include "cli/signals.h"
+#include "server/evaluators.h"
+#include "server/log.h"
+
+namespace unas::cli {
+
+int RunWorker(const std::vector<std::string>& argv) {
+  Args args("worker", "--coordinator HOST:PORT [options]",
+            "Registers with a coordinator, pulls trials, trains them and reports, until SIGTERM (the\n"
+            "trial in progress then goes back to the queue). Reconnects with backoff when the\n"
+            "coordinator is away. Data sets stay loaded between trials.");
+  AddConnectionFlags(args);
+  args.Flag("name", "NAME", "how this worker shows in the coordinator (default: the host name)");
+  args.Flag("threads", "N", "training threads (0: the job's setting)", "0");
+  args.Flag("max-trials", "N", "exit after this many trials (0: never)", "0");
+  if (Status s = args.Parse(argv); !s.ok()) {
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      std::cout << args.Help();
+      return 0;
+    }
+    std::cerr << "unas worker: " << s.message() << "\n";
+    return 2;
+  }
+  auto threads = args.GetInt("threads", 0, 256);
+  auto max_trials = args.GetInt("max-trials", 0, 1LL << 40);
+  if (!threads.ok() || !max_trials.ok()) {
+    std::cerr << "unas worker: " << (threads.ok() ? max_trials.status() : threads.status()).message() << "\n";
+    return 2;
+  }
+  auto client = ConnectFromFlags(args);
+  if (!client.ok()) {
+    std::cerr << "unas worker: " << client.status().message() << "\n";
+    return 1;
+  }
+  char host[256] = "worker";
+  gethostname(host, sizeof host - 1);
+  server::GrpcTrialSource source(**client);
+  worker::WorkerLoopOptions options;
+  options.name = args.Has("name") ? args.Get("name") : host;
+  options.threads = static_cast<int>(*threads);
+  options.max_trials = *max_trials;
+  options.log = [](const std::string& line) { server::LogInfo(line, {{"component", "worker"}}); };
+  worker::WorkerLoop loop(source, server::MakeEvaluator(static_cast<int>(*threads)), options);
+  InstallStopHandlers();
+  std::thread watcher([&] {
+    while (!StopRequested().load() && !loop.stop_flag().load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    loop.Stop();
+  });
+  const worker::WorkerLoopStats stats = loop.Run();
+  loop.Stop();
+  watcher.join();
+  server::LogInfo("worker stopped", {{"completed", std::to_string(stats.trials_completed)},
+                                     {"failed", std::to_string(stats.trials_failed)},
+                                     {"released", std::to_string(stats.trials_released)},
+                                     {"ignored", std::to_string(stats.results_ignored)}});
+  return 0;
+}
+
+}  // namespace unas::cli

@@ -1,0 +1,677 @@
+#include "server/coordinator.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "costmodel/cost_model.h"
+#include "costmodel/mcu.h"
+#include "costmodel/network.h"
+#include "search/bayes_opt.h"
+#include "search/canonical.h"
+#include "search/objectives.h"
+#include "search/pareto.h"
+#include "search/strategy.h"
+
+namespace unas::server {
+
+// One job's live state. Trial ids in the store are the strategy's proposal
+// ids plus one (1, 2, ... for users).
+struct Coordinator::Job {
+  JobRecord record;
+  JobSpec spec;
+  InputSpec input;
+  Accounting accounting = Accounting::kTflm;
+  const McuProfile* mcu = nullptr;
+  search::Limits bounds, constraints;
+  search::FrontSpec front;
+  std::unique_ptr<search::Strategy> strategy;
+  std::unique_ptr<search::ParetoArchive> pareto;
+  std::map<int64_t, TrialRecord> trials;
+  std::deque<int64_t> pending;  // trial ids waiting for a worker, front first
+  int64_t leased = 0;
+  int64_t completed = 0;
+  int64_t failed = 0;
+  int64_t told = 0;  // outcomes told to the strategy so far
+  bool exhausted = false;  // the strategy found no new feasible candidate
+  std::vector<HypervolumePoint> hv_history;
+  std::vector<std::weak_ptr<Subscription>> watchers;
+};
+
+namespace {
+
+std::string HashHex(uint64_t hash) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, hash);
+  return buf;
+}
+
+search::Limits ToLimits(const LimitsSpec& spec) {
+  search::Limits limits;
+  limits[search::Objective::kError] = spec.val_error;
+  limits[search::Objective::kPeakSram] = spec.peak_sram_bytes;
+  limits[search::Objective::kFlash] = spec.flash_bytes;
+  limits[search::Objective::kMacs] = spec.macs;
+  limits[search::Objective::kLatency] = spec.latency_ms;
+  return limits;
+}
+
+search::ResourceCosts ToResourceCosts(const Costs& costs, bool has_latency) {
+  search::ResourceCosts r;
+  r.peak_sram_bytes = costs.peak_sram_bytes;
+  r.flash_bytes = costs.flash_bytes;
+  r.macs = costs.macs;
+  if (has_latency) r.latency_ms = costs.latency_ms;
+  return r;
+}
+
+std::mt19937_64& LeaseRng() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  return rng;
+}
+
+std::string NewId(const char* prefix) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%016" PRIx64, prefix, static_cast<uint64_t>(LeaseRng()()));
+  return buf;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Subscription
+
+bool Subscription::Next(JobEvent* event, int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return !events_.empty() || closed_; });
+  if (events_.empty()) return false;
+  *event = std::move(events_.front());
+  events_.pop_front();
+  return true;
+}
+
+bool Subscription::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_ && events_.empty();
+}
+
+void Subscription::Push(const JobEvent& event) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (events_.size() >= 10'000) events_.pop_front();  // a stalled watcher loses the oldest
+    events_.push_back(event);
+  }
+  cv_.notify_all();
+}
+
+void Subscription::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+// ---------------------------------------------------------------- Coordinator
+
+Coordinator::Coordinator(std::unique_ptr<Store> store, const Clock* clock, CoordinatorOptions options)
+    : store_(std::move(store)), clock_(clock), options_(std::move(options)) {}
+
+Result<std::unique_ptr<Coordinator>> Coordinator::Open(std::unique_ptr<Store> store, const Clock* clock,
+                                                       CoordinatorOptions options) {
+  if (!options.resolve_input) return Status::Invalid("coordinator: resolve_input is required");
+  std::unique_ptr<Coordinator> c(new Coordinator(std::move(store), clock, std::move(options)));
+  UNAS_RETURN_IF_ERROR(c->Load());
+  c->expiry_thread_ = std::thread([raw = c.get()] {
+    std::unique_lock<std::mutex> lock(raw->mu_);
+    while (!raw->shutting_down_) {
+      raw->work_cv_.wait_for(lock, std::chrono::milliseconds(raw->options_.expiry_check_interval_ms));
+      if (!raw->shutting_down_) raw->ExpireLeasesLocked();
+    }
+  });
+  return c;
+}
+
+Coordinator::~Coordinator() { Shutdown(); }
+
+void Coordinator::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutting_down_ && !expiry_thread_.joinable()) return;
+    shutting_down_ = true;
+    for (auto& [id, job] : jobs_) {
+      for (auto& w : job->watchers) {
+        if (auto s = w.lock()) s->Close();
+      }
+    }
+  }
+  work_cv_.notify_all();
+  if (expiry_thread_.joinable()) expiry_thread_.join();
+}
+
+Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record) {
+  auto job = std::make_unique<Job>();
+  UNAS_ASSIGN_OR_RETURN(job->spec, ParseJobSpecText(record.spec_json));
+  const JobSpec& spec = job->spec;
+  auto input = options_.resolve_input(spec.dataset);
+  if (!input.ok()) return input.status().WithContext("dataset");
+  job->input = *input;
+  UNAS_ASSIGN_OR_RETURN(job->accounting, ParseAccounting(spec.accounting));
+  if (!spec.mcu.empty()) {
+    auto mcu = FindMcu(spec.mcu);
+    if (!mcu.ok()) return Status::Invalid("mcu: " + mcu.status().message());
+    job->mcu = *mcu;
+  }
+  job->bounds = ToLimits(spec.bounds);
+  job->constraints = ToLimits(spec.constraints);
+  for (const std::string& name : spec.objectives) {
+    UNAS_ASSIGN_OR_RETURN(search::Objective o, search::ParseObjective(name));
+    if (!job->bounds[o]) {
+      return Status::Invalid("bounds: objective '" + name +
+                             "' needs a bound (it sets the hypervolume's reference point)");
+    }
+    job->front.objectives.push_back(o);
+  }
+  job->front.bounds = job->bounds;
+  UNAS_ASSIGN_OR_RETURN(search::Point reference, job->front.Reference());
+  job->pareto = std::make_unique<search::ParetoArchive>(reference);
+
+  search::StrategyConfig config;
+  config.seed = spec.seed;
+  config.bounds = job->bounds;
+  config.constraints = job->constraints;
+  config.costs = search::MakeCostFunction(job->input, job->accounting, job->mcu);
+  switch (spec.strategy) {
+    case StrategyKind::kAging:
+      job->strategy = std::make_unique<search::AgingEvolution>(config, search::AgingConfig{spec.population, spec.sample_size});
+      break;
+    case StrategyKind::kRandom:
+      job->strategy = std::make_unique<search::RandomSearch>(config);
+      break;
+    case StrategyKind::kBayesian: {
+      search::BayesOptConfig bo;
+      bo.input = job->input;
+      job->strategy = std::make_unique<search::BayesOpt>(config, bo);
+      break;
+    }
+  }
+  job->record = std::move(record);
+  return job;
+}
+
+Status Coordinator::Load() {
+  UNAS_ASSIGN_OR_RETURN(int requeued, store_->RequeueLeasedTrials());
+  (void)requeued;
+  UNAS_ASSIGN_OR_RETURN(std::vector<JobRecord> records, store_->ListJobs());
+  for (JobRecord& record : records) {
+    const std::string id = record.job_id;
+    auto made = MakeJob(record);
+    if (!made.ok()) {
+      if (!IsFinal(record.status)) {
+        record.status = JobStatus::kFailed;
+        record.error = "cannot resume: " + made.status().message();
+        record.finished_unix_ms = clock_->NowUnixMs();
+        UNAS_RETURN_IF_ERROR(store_->UpdateJob(record));
+      }
+      continue;  // a job that cannot be rebuilt is kept in the store, not served
+    }
+    std::unique_ptr<Job> job = std::move(made).value();
+    UNAS_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, store_->AllTrials(id));
+    std::vector<const TrialRecord*> told;
+    for (TrialRecord& t : trials) {
+      if (t.told_seq > 0) told.push_back(&job->trials.emplace(t.trial_id, t).first->second);
+      else job->trials.emplace(t.trial_id, t);
+    }
+    std::sort(told.begin(), told.end(), [](auto* a, auto* b) { return a->told_seq < b->told_seq; });
+    std::vector<search::CompletedTrial> history;
+    for (const TrialRecord* t : told) {
+      search::CompletedTrial c;
+      auto candidate = ParseCandidate(t->candidate_json);
+      if (!candidate.ok()) return candidate.status().WithContext("trial " + std::to_string(t->trial_id));
+      c.proposal.trial_id = t->trial_id - 1;
+      c.proposal.candidate = *candidate;
+      c.proposal.hash = search::CandidateHash(*candidate);
+      c.proposal.costs = ToResourceCosts(t->costs, job->mcu != nullptr);
+      c.proposal.rejected_before = t->rejected_before;
+      c.outcome = t->status == TrialStatus::kCompleted && t->metrics
+                      ? search::Outcome::Success(t->metrics->val_error)
+                      : search::Outcome::Failure(t->error);
+      history.push_back(std::move(c));
+      job->told = std::max(job->told, t->told_seq);
+      if (t->status == TrialStatus::kCompleted) {
+        ++job->completed;
+        if (search::MeetsConstraints(c.proposal.costs, job->constraints) && t->metrics) {
+          job->pareto->Insert(t->trial_id, job->front.Project(search::MakeObjectives(t->metrics->val_error,
+                                                                                       c.proposal.costs)));
+        }
+      } else {
+        ++job->failed;
+      }
+      job->hv_history.push_back({job->completed + job->failed, t->finished_unix_ms, job->pareto->hypervolume()});
+    }
+    if (!IsFinal(job->record.status)) {
+      UNAS_RETURN_IF_ERROR(job->strategy->Restore(history));
+      for (auto& [trial_id, t] : job->trials) {
+        if (t.status != TrialStatus::kPending) continue;
+        auto candidate = ParseCandidate(t.candidate_json);
+        if (!candidate.ok()) return candidate.status().WithContext("trial " + std::to_string(trial_id));
+        search::Proposal p;
+        p.trial_id = trial_id - 1;
+        p.candidate = *candidate;
+        p.hash = search::CandidateHash(*candidate);
+        p.costs = ToResourceCosts(t.costs, job->mcu != nullptr);
+        p.rejected_before = t.rejected_before;
+        UNAS_RETURN_IF_ERROR(job->strategy->ResumeInFlight(p));
+        job->pending.push_back(trial_id);
+      }
+    }
+    job_order_.push_back(id);
+    jobs_[id] = std::move(job);
+  }
+  return Status::Ok();
+}
+
+Coordinator::Job* Coordinator::FindJob(const std::string& job_id) {
+  auto it = jobs_.find(job_id);
+  return it == jobs_.end() ? nullptr : it->second.get();
+}
+
+JobView Coordinator::ViewOf(const Job& job) const {
+  JobView v;
+  v.record = job.record;
+  v.completed = job.completed;
+  v.failed = job.failed;
+  v.running = static_cast<int64_t>(job.pending.size()) + job.leased;
+  v.budget = job.spec.max_trials;
+  v.hypervolume = job.pareto->hypervolume();
+  for (int64_t id : job.pareto->ids()) {
+    const TrialRecord& t = job.trials.at(id);
+    if (t.metrics && (v.best_val_error < 0 || t.metrics->val_error < v.best_val_error)) {
+      v.best_val_error = t.metrics->val_error;
+    }
+  }
+  return v;
+}
+
+Result<JobView> Coordinator::Submit(const std::string& spec_json) {
+  UNAS_ASSIGN_OR_RETURN(JobSpec spec, ParseJobSpecText(spec_json));
+  JobRecord record;
+  record.name = spec.name;
+  record.spec_json = JobSpecToJson(spec).dump();
+  record.created_unix_ms = clock_->NowUnixMs();
+  record.status = JobStatus::kQueued;
+  // Build the job fully before storing anything: a refused job leaves no trace.
+  UNAS_ASSIGN_OR_RETURN(std::unique_ptr<Job> job, MakeJob(record));
+  std::lock_guard<std::mutex> lock(mu_);
+  do {
+    job->record.job_id = NewId("job-");
+  } while (jobs_.count(job->record.job_id));
+  UNAS_RETURN_IF_ERROR(store_->InsertJob(job->record));
+  const std::string id = job->record.job_id;
+  job_order_.push_back(id);
+  jobs_[id] = std::move(job);
+  work_cv_.notify_all();
+  return ViewOf(*jobs_[id]);
+}
+
+Result<JobView> Coordinator::GetJob(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Job* job = FindJob(job_id);
+  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
+  return ViewOf(*job);
+}
+
+std::vector<JobView> Coordinator::ListJobs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<JobView> views;
+  for (const std::string& id : job_order_) views.push_back(ViewOf(*jobs_.at(id)));
+  return views;
+}
+
+Result<JobView> Coordinator::Cancel(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Job* job = FindJob(job_id);
+  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
+  if (IsFinal(job->record.status)) return ViewOf(*job);
+  std::vector<TrialRecord> changed;
+  const int64_t now = clock_->NowUnixMs();
+  for (auto& [id, t] : job->trials) {
+    if (t.status != TrialStatus::kPending && t.status != TrialStatus::kLeased) continue;
+    if (t.status == TrialStatus::kLeased) leases_.erase(t.lease_id);
+    t.status = TrialStatus::kCancelled;
+    t.lease_id.clear();
+    t.finished_unix_ms = now;
+    changed.push_back(t);
+  }
+  job->record.status = JobStatus::kCancelled;
+  job->record.finished_unix_ms = now;
+  UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob(changed, &job->record));
+  job->pending.clear();
+  job->leased = 0;
+  PublishLocked(*job, JobEvent::Kind::kJobDone, nullptr);
+  return ViewOf(*job);
+}
+
+Result<TrialPage> Coordinator::ListTrials(const std::string& job_id, int status, const std::string& page_token,
+                                          int page_size) {
+  if (page_size <= 0) page_size = 100;
+  if (page_size > 1000) return Status::OutOfRange("page_size: " + std::to_string(page_size) + " is outside 1..1000");
+  int64_t after = 0;
+  if (!page_token.empty()) {
+    char* end = nullptr;
+    after = std::strtoll(page_token.c_str(), &end, 10);
+    if (*end != '\0' || after < 0) return Status::Invalid("page_token: '" + page_token + "' is not a token from this API");
+  }
+  if (status < 0 || status > static_cast<int>(TrialStatus::kCancelled)) {
+    return Status::Invalid("status: " + std::to_string(status) + " is not a trial status");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Job* job = FindJob(job_id);
+  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
+  TrialPage page;
+  for (auto it = job->trials.upper_bound(after); it != job->trials.end(); ++it) {
+    if (status != 0 && static_cast<int>(it->second.status) != status) continue;
+    if (static_cast<int>(page.trials.size()) == page_size) {
+      page.next_page_token = std::to_string(page.trials.back().trial_id);
+      break;
+    }
+    page.trials.push_back(it->second);
+  }
+  return page;
+}
+
+Result<TrialRecord> Coordinator::GetTrial(const std::string& job_id, int64_t trial_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Job* job = FindJob(job_id);
+  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
+  auto it = job->trials.find(trial_id);
+  if (it == job->trials.end()) {
+    return Status(StatusCode::kNotFound, "no trial " + std::to_string(trial_id) + " in job '" + job_id + "'");
+  }
+  return it->second;
+}
+
+Result<ParetoView> Coordinator::Pareto(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Job* job = FindJob(job_id);
+  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
+  ParetoView view;
+  view.objectives = job->spec.objectives;
+  view.hypervolume = job->pareto->hypervolume();
+  for (int64_t id : job->pareto->ids()) view.trials.push_back(job->trials.at(id));
+  std::sort(view.trials.begin(), view.trials.end(), [](const TrialRecord& a, const TrialRecord& b) {
+    return a.metrics->val_error < b.metrics->val_error ||
+           (a.metrics->val_error == b.metrics->val_error && a.trial_id < b.trial_id);
+  });
+  return view;
+}
+
+Result<std::vector<HypervolumePoint>> Coordinator::HypervolumeHistory(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Job* job = FindJob(job_id);
+  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
+  return job->hv_history;
+}
+
+Result<std::shared_ptr<Subscription>> Coordinator::Watch(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Job* job = FindJob(job_id);
+  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
+  auto sub = std::make_shared<Subscription>();
+  if (IsFinal(job->record.status)) {
+    sub->Push({JobEvent::Kind::kJobDone, ViewOf(*job), std::nullopt});
+  } else {
+    job->watchers.push_back(sub);
+  }
+  return sub;
+}
+
+void Coordinator::PublishLocked(Job& job, JobEvent::Kind kind, const TrialRecord* trial) {
+  if (job.watchers.empty()) return;
+  JobEvent event{kind, ViewOf(job), trial ? std::optional<TrialRecord>(*trial) : std::nullopt};
+  auto& ws = job.watchers;
+  ws.erase(std::remove_if(ws.begin(), ws.end(), [](const std::weak_ptr<Subscription>& w) { return w.expired(); }),
+           ws.end());
+  for (auto& w : ws) {
+    if (auto s = w.lock()) {
+      s->Push(event);
+      if (kind == JobEvent::Kind::kJobDone) s->Close();
+    }
+  }
+  if (kind == JobEvent::Kind::kJobDone) ws.clear();
+}
+
+// ---------------------------------------------------------------- workers
+
+std::string Coordinator::RegisterWorker(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string id;
+  do {
+    id = NewId("w-");
+  } while (workers_.count(id));
+  workers_[id] = name;
+  return id;
+}
+
+Status Coordinator::ProposeLocked(Job& job) {
+  auto proposal = job.strategy->Ask();
+  if (!proposal.ok()) {
+    if (proposal.status().code() == StatusCode::kResourceExhausted) {
+      job.exhausted = true;
+      return Status::Ok();
+    }
+    return proposal.status();
+  }
+  auto network = BuildNetwork(proposal->candidate, job.input);
+  if (!network.ok()) return network.status();
+  UNAS_ASSIGN_OR_RETURN(CostSummary summary, SummariseCosts(*network, job.accounting));
+  TrialRecord t;
+  t.job_id = job.record.job_id;
+  t.trial_id = proposal->trial_id + 1;
+  t.status = TrialStatus::kPending;
+  t.candidate_json = CandidateToJson(proposal->candidate).dump();
+  t.candidate_hash = HashHex(proposal->hash);
+  t.costs = {summary.params, summary.flash_bytes, summary.macs, summary.peak_sram_bytes,
+             summary.build_order_peak_bytes, proposal->costs.latency_ms.value_or(0)};
+  t.rejected_before = proposal->rejected_before;
+  t.created_unix_ms = clock_->NowUnixMs();
+  job.record.infeasible_rejected += proposal->rejected_before;
+  UNAS_RETURN_IF_ERROR(store_->InsertTrial(t));
+  if (proposal->rejected_before > 0) UNAS_RETURN_IF_ERROR(store_->UpdateJob(job.record));
+  job.trials[t.trial_id] = t;
+  job.pending.push_back(t.trial_id);
+  return Status::Ok();
+}
+
+std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_id) {
+  const int64_t now = clock_->NowUnixMs();
+  // Candidate jobs in round-robin order; the fewest leased goes first.
+  std::vector<Job*> order;
+  for (size_t i = 0; i < job_order_.size(); ++i) {
+    Job* job = jobs_.at(job_order_[(round_robin_ + i) % job_order_.size()]).get();
+    if (!IsFinal(job->record.status)) order.push_back(job);
+  }
+  std::stable_sort(order.begin(), order.end(), [](Job* a, Job* b) { return a->leased < b->leased; });
+  for (Job* job : order) {
+    const bool over_time = job->spec.max_wall_seconds > 0 &&
+                           now - job->record.created_unix_ms > job->spec.max_wall_seconds * 1000;
+    if (job->pending.empty() && !job->exhausted && !over_time &&
+        job->strategy->next_trial_id() < job->spec.max_trials) {
+      Status s = ProposeLocked(*job);
+      if (!s.ok()) {
+        job->record.status = JobStatus::kFailed;
+        job->record.error = "proposing a candidate failed: " + s.message();
+        job->record.finished_unix_ms = now;
+        (void)store_->UpdateJob(job->record);
+        PublishLocked(*job, JobEvent::Kind::kJobDone, nullptr);
+        continue;
+      }
+    }
+    if (job->pending.empty()) {
+      (void)MaybeFinishJobLocked(*job);
+      continue;
+    }
+    TrialRecord& t = job->trials.at(job->pending.front());
+    TrialRecord next = t;
+    next.status = TrialStatus::kLeased;
+    next.attempts += 1;
+    next.worker_id = worker_id;
+    next.lease_id = NewId("L-");
+    next.lease_expires_unix_ms = now + options_.lease_timeout_ms;
+    if (next.started_unix_ms == 0) next.started_unix_ms = now;
+    JobRecord job_record = job->record;
+    job_record.status = JobStatus::kRunning;
+    Status s = store_->UpdateTrialsAndJob({next}, job->record.status != JobStatus::kRunning ? &job_record : nullptr);
+    if (!s.ok()) return std::nullopt;  // nothing changed; the worker asks again
+    t = next;
+    job->record.status = JobStatus::kRunning;
+    job->pending.pop_front();
+    job->leased += 1;
+    leases_[t.lease_id] = {job->record.job_id, t.trial_id};
+    round_robin_ = (round_robin_ + 1) % std::max<size_t>(1, job_order_.size());
+    PublishLocked(*job, JobEvent::Kind::kTrialStarted, &t);
+    return Assignment{job->record.job_id, t.trial_id, t.lease_id, t.candidate_json, job->record.spec_json, t.attempts};
+  }
+  return std::nullopt;
+}
+
+std::optional<Assignment> Coordinator::Acquire(const std::string& worker_id, int64_t wait_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, wait_ms));
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!shutting_down_) {
+    if (auto a = TryLeaseLocked(worker_id)) return a;
+    if (work_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return shutting_down_ ? std::nullopt : TryLeaseLocked(worker_id);
+    }
+  }
+  return std::nullopt;
+}
+
+HeartbeatReply Coordinator::Heartbeat(const std::string& worker_id, const std::string& lease_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = leases_.find(lease_id);
+  if (it == leases_.end()) return {};
+  Job* job = FindJob(it->second.first);
+  TrialRecord& t = job->trials.at(it->second.second);
+  if (t.worker_id != worker_id || t.status != TrialStatus::kLeased) return {};
+  t.lease_expires_unix_ms = clock_->NowUnixMs() + options_.lease_timeout_ms;
+  return {true, t.lease_expires_unix_ms};
+}
+
+Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialResult& result) {
+  TrialRecord next = trial;
+  next.status = result.succeeded ? TrialStatus::kCompleted : TrialStatus::kFailed;
+  if (result.succeeded) next.metrics = result.metrics;
+  next.error = result.succeeded ? "" : result.error;
+  next.finished_unix_ms = clock_->NowUnixMs();
+  next.lease_id.clear();
+  next.lease_expires_unix_ms = 0;
+  next.told_seq = job.told + 1;
+  // Committed before anything else changes, so an acknowledged result is durable.
+  UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob({next}, nullptr));
+  trial = next;
+  job.told += 1;
+  const int64_t strategy_id = trial.trial_id - 1;
+  const search::Outcome outcome = result.succeeded ? search::Outcome::Success(result.metrics.val_error)
+                                                   : search::Outcome::Failure(result.error);
+  (void)job.strategy->Tell(strategy_id, outcome);
+  if (result.succeeded) {
+    job.completed += 1;
+    const search::ResourceCosts costs = ToResourceCosts(trial.costs, job.mcu != nullptr);
+    if (search::MeetsConstraints(costs, job.constraints)) {
+      const bool changed = job.pareto->Insert(
+          trial.trial_id, job.front.Project(search::MakeObjectives(result.metrics.val_error, costs)));
+      if (changed) PublishLocked(job, JobEvent::Kind::kParetoPoint, &trial);
+    }
+    PublishLocked(job, JobEvent::Kind::kTrialFinished, &trial);
+  } else {
+    job.failed += 1;
+    PublishLocked(job, JobEvent::Kind::kTrialFailed, &trial);
+  }
+  job.hv_history.push_back({job.completed + job.failed, trial.finished_unix_ms, job.pareto->hypervolume()});
+  return Status::Ok();
+}
+
+Status Coordinator::MaybeFinishJobLocked(Job& job) {
+  if (IsFinal(job.record.status) || !job.pending.empty() || job.leased > 0) return Status::Ok();
+  const int64_t now = clock_->NowUnixMs();
+  const bool over_time =
+      job.spec.max_wall_seconds > 0 && now - job.record.created_unix_ms > job.spec.max_wall_seconds * 1000;
+  if (!job.exhausted && !over_time && job.strategy->next_trial_id() < job.spec.max_trials) return Status::Ok();
+  job.record.status = JobStatus::kSucceeded;
+  if (job.exhausted) job.record.error = "stopped early: no new candidate within the constraints could be found";
+  job.record.finished_unix_ms = now;
+  UNAS_RETURN_IF_ERROR(store_->UpdateJob(job.record));
+  PublishLocked(job, JobEvent::Kind::kJobDone, nullptr);
+  return Status::Ok();
+}
+
+Result<bool> Coordinator::Complete(const std::string& worker_id, const std::string& lease_id,
+                                   const TrialResult& result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = leases_.find(lease_id);
+  if (it == leases_.end()) return false;  // expired, cancelled or already completed
+  Job* job = FindJob(it->second.first);
+  TrialRecord& t = job->trials.at(it->second.second);
+  if (t.worker_id != worker_id || t.status != TrialStatus::kLeased) return false;
+  if (result.released) {
+    TrialRecord next = t;
+    next.status = TrialStatus::kPending;
+    next.attempts -= 1;  // giving work back is not a failed attempt
+    next.lease_id.clear();
+    next.lease_expires_unix_ms = 0;
+    UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob({next}, nullptr));
+    t = next;
+    leases_.erase(it);
+    job->leased -= 1;
+    job->pending.push_front(t.trial_id);
+    work_cv_.notify_one();
+    return true;
+  }
+  UNAS_RETURN_IF_ERROR(FinishTrialLocked(*job, t, result));
+  leases_.erase(lease_id);
+  job->leased -= 1;
+  UNAS_RETURN_IF_ERROR(MaybeFinishJobLocked(*job));
+  work_cv_.notify_all();
+  return true;
+}
+
+void Coordinator::ExpireLeases() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ExpireLeasesLocked();
+}
+
+void Coordinator::ExpireLeasesLocked() {
+  const int64_t now = clock_->NowUnixMs();
+  std::vector<std::string> expired;
+  for (const auto& [lease_id, where] : leases_) {
+    const TrialRecord& t = jobs_.at(where.first)->trials.at(where.second);
+    if (t.lease_expires_unix_ms < now) expired.push_back(lease_id);
+  }
+  for (const std::string& lease_id : expired) {
+    const auto [job_id, trial_id] = leases_.at(lease_id);
+    Job& job = *jobs_.at(job_id);
+    TrialRecord& t = job.trials.at(trial_id);
+    if (t.attempts >= options_.max_attempts) {
+      TrialResult failure;
+      failure.error = "lease expired " + std::to_string(t.attempts) + " times (last worker " + t.worker_id + ")";
+      if (!FinishTrialLocked(job, t, failure).ok()) continue;  // retried at the next check
+    } else {
+      TrialRecord next = t;
+      next.status = TrialStatus::kPending;
+      next.lease_id.clear();
+      next.lease_expires_unix_ms = 0;
+      if (!store_->UpdateTrialsAndJob({next}, nullptr).ok()) continue;
+      t = next;
+      job.pending.push_front(trial_id);
+    }
+    leases_.erase(lease_id);
+    job.leased -= 1;
+    (void)MaybeFinishJobLocked(job);
+    work_cv_.notify_all();
+  }
+}
+
+}  // namespace unas::server

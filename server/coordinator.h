@@ -1,0 +1,193 @@
+// The coordinator's core: jobs, one search driver per job, trials handed to
+// workers under leases, results committed to the store before they are
+// acknowledged, and events for watchers. No gRPC, HTTP or SQLite types: the
+// gRPC and REST layers are thin translations onto this class.
+//
+// Leases. Acquire() hands a trial to a worker with a lease that Heartbeat()
+// renews. A lease not renewed within lease_timeout_ms expires: the trial goes
+// back to the queue, and after max_attempts leases it is recorded as failed
+// with the reason. A result quoting an expired or unknown lease, or for a
+// trial already finished, is ignored (Complete returns false).
+//
+// Fairness. A free worker gets work from the running job with the fewest
+// trials leased, ties broken round-robin, so concurrent jobs share workers.
+//
+// Restart. Open() on an existing store requeues every leased trial and
+// rebuilds each unfinished job's strategy from its completed trials (in the
+// order their results were told) and its pending proposals: the search
+// continues where it was, nothing completed is lost or repeated.
+//
+// Thread safety: every public method may be called from any thread. One
+// mutex (mu_) guards all job and lease state and serialises store writes.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "costmodel/candidate.h"
+#include "costmodel/status.h"
+#include "server/clock.h"
+#include "server/job_spec.h"
+#include "server/records.h"
+#include "server/store.h"
+
+namespace unas::server {
+
+struct CoordinatorOptions {
+  int64_t lease_timeout_ms = 60'000;
+  int64_t heartbeat_interval_ms = 10'000;
+  int max_attempts = 3;
+  int64_t expiry_check_interval_ms = 250;
+  // Input shape and classes of a data set named in a job spec ("fashion-mnist",
+  // "idx:DIR", ...). Injected so the core does not depend on the worker.
+  std::function<Result<InputSpec>(const std::string& dataset)> resolve_input;
+};
+
+struct JobView {
+  JobRecord record;
+  int64_t completed = 0;
+  int64_t failed = 0;
+  int64_t running = 0;  // pending + leased
+  int64_t budget = 0;
+  double best_val_error = -1;  // best feasible completed trial; -1 if none
+  double hypervolume = 0;
+};
+
+struct TrialPage {
+  std::vector<TrialRecord> trials;
+  std::string next_page_token;  // empty on the last page
+};
+
+struct ParetoView {
+  std::vector<std::string> objectives;
+  std::vector<TrialRecord> trials;
+  double hypervolume = 0;
+};
+
+struct HypervolumePoint {
+  int64_t trials_finished = 0;
+  int64_t unix_ms = 0;
+  double hypervolume = 0;
+};
+
+struct JobEvent {
+  enum class Kind { kTrialStarted, kTrialFinished, kTrialFailed, kParetoPoint, kJobDone };
+  Kind kind = Kind::kTrialStarted;
+  JobView job;
+  std::optional<TrialRecord> trial;
+};
+
+// A watcher's queue of events for one job.
+class Subscription {
+ public:
+  // Waits up to timeout_ms for the next event. False on timeout or when the
+  // subscription was closed (the coordinator shut down).
+  bool Next(JobEvent* event, int64_t timeout_ms);
+  bool closed() const;
+
+ private:
+  friend class Coordinator;
+  void Push(const JobEvent& event);
+  void Close();
+  mutable std::mutex mu_;  // guards events_ and closed_
+  std::condition_variable cv_;
+  std::deque<JobEvent> events_;
+  bool closed_ = false;
+};
+
+struct Assignment {
+  std::string job_id;
+  int64_t trial_id = 0;
+  std::string lease_id;
+  std::string candidate_json;
+  std::string job_spec_json;
+  int attempt = 1;
+};
+
+struct TrialResult {
+  bool succeeded = false;
+  bool released = false;  // the worker gives the trial back unfinished (shutting down)
+  Metrics metrics;
+  std::string error;
+};
+
+struct HeartbeatReply {
+  bool keep_going = false;
+  int64_t lease_expires_unix_ms = 0;
+};
+
+class Coordinator {
+ public:
+  static Result<std::unique_ptr<Coordinator>> Open(std::unique_ptr<Store> store, const Clock* clock,
+                                                   CoordinatorOptions options);
+  ~Coordinator();  // Shutdown()
+  Coordinator(const Coordinator&) = delete;
+  Coordinator& operator=(const Coordinator&) = delete;
+
+  // Jobs. Submit refuses an invalid spec (kInvalidArgument naming the field)
+  // and stores nothing then.
+  Result<JobView> Submit(const std::string& spec_json);
+  Result<JobView> GetJob(const std::string& job_id);
+  std::vector<JobView> ListJobs();
+  Result<JobView> Cancel(const std::string& job_id);
+  Result<TrialPage> ListTrials(const std::string& job_id, int status, const std::string& page_token, int page_size);
+  Result<TrialRecord> GetTrial(const std::string& job_id, int64_t trial_id);
+  Result<ParetoView> Pareto(const std::string& job_id);
+  Result<std::vector<HypervolumePoint>> HypervolumeHistory(const std::string& job_id);
+  Result<std::shared_ptr<Subscription>> Watch(const std::string& job_id);
+
+  // Workers.
+  std::string RegisterWorker(const std::string& name);
+  // Blocks up to wait_ms for a trial; nullopt when there is none.
+  std::optional<Assignment> Acquire(const std::string& worker_id, int64_t wait_ms);
+  HeartbeatReply Heartbeat(const std::string& worker_id, const std::string& lease_id);
+  // Commits the result, then returns true; false if it was ignored.
+  Result<bool> Complete(const std::string& worker_id, const std::string& lease_id, const TrialResult& result);
+
+  // Expires overdue leases now (also done by a background thread).
+  void ExpireLeases();
+  // Stops the background thread, wakes waiting workers, releases nothing:
+  // leased trials are requeued at the next Open.
+  void Shutdown();
+
+  const CoordinatorOptions& options() const { return options_; }
+
+ private:
+  struct Job;
+  Coordinator(std::unique_ptr<Store> store, const Clock* clock, CoordinatorOptions options);
+  Status Load();
+  Result<std::unique_ptr<Job>> MakeJob(JobRecord record);
+  Job* FindJob(const std::string& job_id);
+  JobView ViewOf(const Job& job) const;
+  Status ProposeLocked(Job& job);
+  std::optional<Assignment> TryLeaseLocked(const std::string& worker_id);
+  Status FinishTrialLocked(Job& job, TrialRecord& trial, const TrialResult& result);
+  Status MaybeFinishJobLocked(Job& job);
+  void PublishLocked(Job& job, JobEvent::Kind kind, const TrialRecord* trial);
+  void ExpireLeasesLocked();
+
+  std::unique_ptr<Store> store_;
+  const Clock* clock_;
+  CoordinatorOptions options_;
+
+  mutable std::mutex mu_;  // guards everything below, and store writes
+  std::condition_variable work_cv_;  // signalled when work may be available
+  std::map<std::string, std::unique_ptr<Job>> jobs_;
+  std::vector<std::string> job_order_;  // submission order, for round-robin
+  size_t round_robin_ = 0;
+  std::map<std::string, std::pair<std::string, int64_t>> leases_;  // lease id -> (job, trial)
+  std::map<std::string, std::string> workers_;                     // worker id -> name
+  bool shutting_down_ = false;
+  std::thread expiry_thread_;
+};
+
+}  // namespace unas::server

@@ -1,0 +1,93 @@
+#include "server/evaluators.h"
+
+#include "search/synthetic.h"
+#include "server/job_spec.h"
+#include "worker/dataset.h"
+#include "worker/trainer.h"
+
+namespace unas::server {
+namespace {
+
+worker::WorkResult Failed(const std::string& why) {
+  worker::WorkResult r;
+  r.error = why;
+  return r;
+}
+
+worker::TrainConfig ToTrainConfig(const JobSpec& spec, int threads_override) {
+  const TrainingSpec& t = spec.training;
+  worker::TrainConfig c;
+  c.optimiser = t.optimizer == "adamw" ? worker::Optimiser::kAdamW : worker::Optimiser::kSgdw;
+  c.learning_rate = t.learning_rate;
+  for (const LrStepSpec& s : t.lr_schedule) c.lr_schedule.push_back({s.epoch, s.learning_rate});
+  c.momentum = t.momentum;
+  c.weight_decay = t.weight_decay;
+  c.dropout_rate = t.dropout;
+  c.epochs = t.epochs;
+  c.batch_size = t.batch_size;
+  c.seed = spec.seed;
+  c.threads = threads_override > 0 ? threads_override : t.threads;
+  c.fidelity = t.subset;
+  c.augment = t.augment;
+  return c;
+}
+
+}  // namespace
+
+Result<InputSpec> ResolveDatasetInput(const std::string& dataset) {
+  if (dataset == "fashion-mnist") return InputSpec{28, 28, 1, 10};
+  if (dataset.rfind("cifar10:", 0) == 0) return InputSpec{32, 32, 3, 10};
+  UNAS_ASSIGN_OR_RETURN(worker::DatasetSpec spec, worker::ParseDatasetSpec(dataset));
+  UNAS_ASSIGN_OR_RETURN(std::shared_ptr<const worker::Dataset> data, worker::LoadDataset(spec));
+  return data->info().input;
+}
+
+worker::EvaluateFn MakeEvaluator(int threads_override) {
+  return [threads_override](const worker::WorkAssignment& a, const std::atomic<bool>& cancel,
+                            const std::function<void(double)>& progress) -> worker::WorkResult {
+    auto spec = ParseJobSpecText(a.job_spec_json);
+    if (!spec.ok()) return Failed("job spec: " + spec.status().message());
+    auto candidate = ParseCandidate(a.candidate_json);
+    if (!candidate.ok()) return Failed("candidate: " + candidate.status().message());
+    if (spec->evaluator == EvaluatorKind::kSynthetic) {
+      auto input = ResolveDatasetInput(spec->dataset);
+      if (!input.ok()) return Failed("dataset: " + input.status().message());
+      search::SyntheticEvaluator evaluator(search::SyntheticConfig{spec->seed, 0.01, *input});
+      auto error = evaluator.ValidationError(*candidate);
+      if (!error.ok()) return Failed(error.status().message());
+      worker::WorkResult r;
+      r.succeeded = true;
+      r.val_error = *error;
+      r.test_error = *error;
+      r.epochs = 0;
+      progress(1.0);
+      return r;
+    }
+    auto dataset_spec = worker::ParseDatasetSpec(spec->dataset);
+    if (!dataset_spec.ok()) return Failed("dataset: " + dataset_spec.status().message());
+    auto dataset = worker::LoadDataset(*dataset_spec);
+    if (!dataset.ok()) return Failed("dataset: " + dataset.status().message());
+    const worker::TrainConfig config = ToTrainConfig(*spec, threads_override);
+    worker::TrainHooks hooks;
+    hooks.cancel = &cancel;
+    const int epochs = config.epochs;
+    hooks.on_progress = [&progress, epochs](const worker::TrainProgress& p) {
+      if (p.batches_per_epoch > 0) {
+        progress((p.epoch + static_cast<double>(p.batch) / p.batches_per_epoch) / epochs);
+      }
+    };
+    auto trained = worker::Train(*candidate, **dataset, config, hooks);
+    if (!trained.ok()) return Failed(trained.status().message());
+    worker::WorkResult r;
+    r.succeeded = trained->outcome == worker::TrialOutcome::kCompleted;
+    r.error = trained->message;
+    r.val_error = trained->best_validation_error;
+    r.test_error = trained->test_error;
+    r.train_seconds = trained->train_seconds;
+    r.samples_per_second = trained->samples_per_second;
+    r.epochs = trained->epochs_completed;
+    return r;
+  };
+}
+
+}  // namespace unas::server

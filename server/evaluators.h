@@ -1,0 +1,22 @@
+// How a worker evaluates a trial, chosen by the job spec it came with:
+// real training (worker::Train on the job's data set and recipe) or, for
+// tests and load runs only, the synthetic evaluator of search/synthetic.h.
+#pragma once
+
+#include <string>
+
+#include "costmodel/candidate.h"
+#include "costmodel/status.h"
+#include "worker/worker_loop.h"
+
+namespace unas::server {
+
+// Input shape and classes of a data set named as in a job spec. Known data
+// sets answer without reading files; "idx:" and "cifar10:" paths are loaded
+// (and then cached for the trials).
+Result<InputSpec> ResolveDatasetInput(const std::string& dataset);
+
+// `threads_override` > 0 replaces the job's training.threads.
+worker::EvaluateFn MakeEvaluator(int threads_override = 0);
+
+}  // namespace unas::server

@@ -1,0 +1,236 @@
+#include "server/grpc_service.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "proto/unas.grpc.pb.h"
+#include "server/auth.h"
+#include "server/proto_convert.h"
+
+namespace unas::server {
+namespace {
+
+grpc::Status ToGrpc(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk: return grpc::Status::OK;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange: return {grpc::StatusCode::INVALID_ARGUMENT, s.message()};
+    case StatusCode::kNotFound: return {grpc::StatusCode::NOT_FOUND, s.message()};
+    case StatusCode::kFailedPrecondition: return {grpc::StatusCode::FAILED_PRECONDITION, s.message()};
+    case StatusCode::kResourceExhausted: return {grpc::StatusCode::RESOURCE_EXHAUSTED, s.message()};
+    case StatusCode::kInternal: return {grpc::StatusCode::INTERNAL, s.message()};
+  }
+  return {grpc::StatusCode::UNKNOWN, s.message()};
+}
+
+class Auth {
+ public:
+  explicit Auth(std::string token) : token_(std::move(token)) {}
+  grpc::Status Check(const grpc::ServerContext* context) const {
+    if (token_.empty()) return grpc::Status::OK;
+    const auto& md = context->client_metadata();
+    auto it = md.find("authorization");
+    if (it == md.end()) return {grpc::StatusCode::UNAUTHENTICATED, "missing bearer token (authorization metadata)"};
+    if (!BearerMatches(std::string(it->second.data(), it->second.size()), token_)) {
+      return {grpc::StatusCode::UNAUTHENTICATED, "invalid bearer token"};
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::string token_;
+};
+
+#define UNAS_CHECK_AUTH(context)                      \
+  do {                                                \
+    grpc::Status _auth = auth_.Check(context);        \
+    if (!_auth.ok()) return _auth;                    \
+  } while (0)
+
+class JobServiceImpl final : public v1::JobService::Service {
+ public:
+  JobServiceImpl(Coordinator* c, const Auth& auth) : c_(c), auth_(auth) {}
+
+  grpc::Status SubmitJob(grpc::ServerContext* ctx, const v1::SubmitJobRequest* req, v1::Job* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto view = c_->Submit(req->spec_json());
+    if (!view.ok()) return ToGrpc(view.status());
+    ToProto(*view, out);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetJob(grpc::ServerContext* ctx, const v1::GetJobRequest* req, v1::Job* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto view = c_->GetJob(req->job_id());
+    if (!view.ok()) return ToGrpc(view.status());
+    ToProto(*view, out);
+    return grpc::Status::OK;
+  }
+  grpc::Status ListJobs(grpc::ServerContext* ctx, const v1::ListJobsRequest*, v1::ListJobsResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    for (const JobView& v : c_->ListJobs()) ToProto(v, out->add_jobs());
+    return grpc::Status::OK;
+  }
+  grpc::Status CancelJob(grpc::ServerContext* ctx, const v1::CancelJobRequest* req, v1::Job* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto view = c_->Cancel(req->job_id());
+    if (!view.ok()) return ToGrpc(view.status());
+    ToProto(*view, out);
+    return grpc::Status::OK;
+  }
+  grpc::Status WatchJob(grpc::ServerContext* ctx, const v1::WatchJobRequest* req,
+                        grpc::ServerWriter<v1::JobEvent>* writer) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto sub = c_->Watch(req->job_id());
+    if (!sub.ok()) return ToGrpc(sub.status());
+    JobEvent event;
+    while (!ctx->IsCancelled()) {
+      if (!(*sub)->Next(&event, 500)) {
+        if ((*sub)->closed()) break;
+        continue;
+      }
+      v1::JobEvent out;
+      ToProto(event, &out);
+      if (!writer->Write(out)) break;
+      if (event.kind == JobEvent::Kind::kJobDone) break;
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status ListTrials(grpc::ServerContext* ctx, const v1::ListTrialsRequest* req,
+                          v1::ListTrialsResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto page = c_->ListTrials(req->job_id(), static_cast<int>(req->status()), req->page_token(), req->page_size());
+    if (!page.ok()) return ToGrpc(page.status());
+    for (const TrialRecord& t : page->trials) ToProto(t, out->add_trials());
+    out->set_next_page_token(page->next_page_token);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetParetoFront(grpc::ServerContext* ctx, const v1::GetParetoFrontRequest* req,
+                              v1::ParetoFront* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto front = c_->Pareto(req->job_id());
+    if (!front.ok()) return ToGrpc(front.status());
+    for (const std::string& o : front->objectives) out->add_objectives(o);
+    for (const TrialRecord& t : front->trials) ToProto(t, out->add_trials());
+    out->set_hypervolume(front->hypervolume);
+    return grpc::Status::OK;
+  }
+
+ private:
+  Coordinator* c_;
+  const Auth& auth_;
+};
+
+class WorkerServiceImpl final : public v1::WorkerService::Service {
+ public:
+  WorkerServiceImpl(Coordinator* c, const Auth& auth) : c_(c), auth_(auth) {}
+
+  grpc::Status RegisterWorker(grpc::ServerContext* ctx, const v1::RegisterWorkerRequest* req,
+                              v1::RegisterWorkerResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    out->set_worker_id(c_->RegisterWorker(req->name()));
+    out->set_heartbeat_interval_ms(static_cast<int32_t>(c_->options().heartbeat_interval_ms));
+    out->set_lease_timeout_ms(static_cast<int32_t>(c_->options().lease_timeout_ms));
+    return grpc::Status::OK;
+  }
+  grpc::Status AcquireTrial(grpc::ServerContext* ctx, const v1::AcquireTrialRequest* req,
+                            v1::AcquireTrialResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    if (req->wait_ms() < 0 || req->wait_ms() > 30000) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, "wait_ms: must be within 0..30000"};
+    }
+    // Bound the wait by the client's own deadline so the answer arrives in time.
+    int64_t wait = req->wait_ms();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->deadline() -
+                                                                            std::chrono::system_clock::now());
+    wait = std::max<int64_t>(0, std::min<int64_t>(wait, left.count() - 200));
+    auto a = c_->Acquire(req->worker_id(), wait);
+    out->set_has_trial(a.has_value());
+    if (a) {
+      v1::TrialAssignment* t = out->mutable_assignment();
+      t->set_job_id(a->job_id);
+      t->set_trial_id(a->trial_id);
+      t->set_lease_id(a->lease_id);
+      t->set_candidate_json(a->candidate_json);
+      t->set_job_spec_json(a->job_spec_json);
+      t->set_attempt(a->attempt);
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status Heartbeat(grpc::ServerContext* ctx, const v1::HeartbeatRequest* req,
+                         v1::HeartbeatResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    const HeartbeatReply r = c_->Heartbeat(req->worker_id(), req->lease_id());
+    out->set_keep_going(r.keep_going);
+    out->set_lease_expires_unix_ms(r.lease_expires_unix_ms);
+    return grpc::Status::OK;
+  }
+  grpc::Status CompleteTrial(grpc::ServerContext* ctx, const v1::CompleteTrialRequest* req,
+                             v1::CompleteTrialResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    TrialResult result;
+    result.succeeded = req->succeeded();
+    result.released = req->released();
+    result.metrics = FromProto(req->metrics());
+    result.error = req->error();
+    auto accepted = c_->Complete(req->worker_id(), req->lease_id(), result);
+    if (!accepted.ok()) return ToGrpc(accepted.status());
+    out->set_accepted(*accepted);
+    return grpc::Status::OK;
+  }
+
+ private:
+  Coordinator* c_;
+  const Auth& auth_;
+};
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status(StatusCode::kNotFound, "cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+struct GrpcServer::Services {
+  Services(Coordinator* c, std::string token) : auth(std::move(token)), jobs(c, auth), workers(c, auth) {}
+  Auth auth;
+  JobServiceImpl jobs;
+  WorkerServiceImpl workers;
+};
+
+Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(Coordinator* coordinator, GrpcServerOptions options) {
+  std::unique_ptr<GrpcServer> server(new GrpcServer());
+  server->services_ = std::make_unique<Services>(coordinator, options.token);
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (!options.tls_cert_path.empty() || !options.tls_key_path.empty()) {
+    UNAS_ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert_path));
+    UNAS_ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls_key_path));
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({key, cert});
+    creds = grpc::SslServerCredentials(ssl);
+  }
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.address, creds, &server->port_);
+  builder.RegisterService(&server->services_->jobs);
+  builder.RegisterService(&server->services_->workers);
+  builder.SetMaxReceiveMessageSize(4 << 20);  // request size limit
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_ || server->port_ == 0) {
+    return Status(StatusCode::kFailedPrecondition, "cannot listen on " + options.address);
+  }
+  return server;
+}
+
+GrpcServer::~GrpcServer() { Shutdown(); }
+
+void GrpcServer::Shutdown() {
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    server_->Wait();
+    server_.reset();
+  }
+}
+
+}  // namespace unas::server

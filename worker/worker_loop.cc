@@ -1,0 +1,114 @@
+#include "worker/worker_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace unas::worker {
+
+WorkerLoop::WorkerLoop(TrialSource& source, EvaluateFn evaluate, WorkerLoopOptions options)
+    : source_(source), evaluate_(std::move(evaluate)), options_(std::move(options)) {}
+
+bool WorkerLoop::Sleep(int ms) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!stop_.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(ms, 50)));
+  }
+  return !stop_.load();
+}
+
+WorkerLoopStats WorkerLoop::Run() {
+  WorkerLoopStats stats;
+  std::string worker_id;
+  int heartbeat_ms = 1000;
+  int backoff_ms = options_.initial_backoff_ms;
+  auto backoff = [&](const Status& why) {
+    Log("coordinator unavailable (" + why.message() + "); retrying in " + std::to_string(backoff_ms) + " ms");
+    ++stats.reconnects;
+    const bool go_on = Sleep(backoff_ms);
+    backoff_ms = std::min(options_.max_backoff_ms, backoff_ms * 2);
+    return go_on;
+  };
+  while (!stop_.load()) {
+    if (options_.max_trials > 0 && stats.trials_completed + stats.trials_failed >= options_.max_trials) break;
+    if (worker_id.empty()) {
+      auto registered = source_.Register(options_.name, options_.threads);
+      if (!registered.ok()) {
+        if (!backoff(registered.status())) break;
+        continue;
+      }
+      worker_id = registered->first;
+      if (registered->second > 0) heartbeat_ms = registered->second;
+      backoff_ms = options_.initial_backoff_ms;
+      Log("registered as " + worker_id);
+    }
+    auto acquired = source_.Acquire(worker_id, options_.acquire_wait_ms);
+    if (!acquired.ok()) {
+      if (acquired.status().code() == StatusCode::kNotFound) worker_id.clear();  // coordinator forgot us
+      if (!backoff(acquired.status())) break;
+      continue;
+    }
+    backoff_ms = options_.initial_backoff_ms;
+    if (!acquired->has_value()) continue;
+    const WorkAssignment a = **acquired;
+    Log("trial " + a.job_id + "/" + std::to_string(a.trial_id) + " attempt " + std::to_string(a.attempt));
+
+    // Heartbeats from their own thread while the evaluation runs here.
+    std::atomic<bool> cancel{false};
+    std::atomic<double> progress{0.0};
+    std::mutex hb_mu;
+    std::condition_variable hb_cv;
+    bool evaluation_done = false;  // guarded by hb_mu
+    std::thread heartbeat([&] {
+      std::unique_lock<std::mutex> lock(hb_mu);
+      while (!evaluation_done) {
+        hb_cv.wait_for(lock, std::chrono::milliseconds(heartbeat_ms), [&] { return evaluation_done; });
+        if (evaluation_done) break;
+        if (stop_.load()) cancel.store(true);
+        lock.unlock();
+        auto answer = source_.Heartbeat(worker_id, a.lease_id, progress.load());
+        lock.lock();
+        // A failed heartbeat is not fatal: the lease outlives a few of them.
+        if (answer.ok() && !answer->keep_going) cancel.store(true);
+      }
+    });
+    WorkResult result = evaluate_(a, cancel, [&](double p) {
+      progress.store(p);
+      if (stop_.load()) cancel.store(true);
+    });
+    {
+      std::lock_guard<std::mutex> lock(hb_mu);
+      evaluation_done = true;
+    }
+    hb_cv.notify_all();
+    heartbeat.join();
+
+    if (cancel.load() && !stop_.load()) {
+      Log("trial " + a.job_id + "/" + std::to_string(a.trial_id) + " stopped by the coordinator");
+      continue;  // cancelled job or lost lease: nothing to report
+    }
+    if (stop_.load()) {
+      result = WorkResult{};
+      result.released = true;
+    }
+    // Report, retrying while the coordinator is away (the lease may expire
+    // meanwhile; then the result is ignored and the trial re-run elsewhere).
+    for (int tries = 0; tries < 8; ++tries) {
+      auto accepted = source_.Complete(worker_id, a.lease_id, result);
+      if (accepted.ok()) {
+        if (result.released) ++stats.trials_released;
+        else if (!*accepted) ++stats.results_ignored;
+        else if (result.succeeded) ++stats.trials_completed;
+        else ++stats.trials_failed;
+        break;
+      }
+      if (result.released || !backoff(accepted.status())) break;
+    }
+    backoff_ms = options_.initial_backoff_ms;
+  }
+  return stats;
+}
+
+}  // namespace unas::worker

@@ -1,0 +1,112 @@
+// The worker's main loop, independent of transport and of what a trial is:
+// register with a coordinator, pull a trial, evaluate it while a separate
+// thread heartbeats its lease, report the result, repeat.
+//
+// - The coordinator is a TrialSource: in-process (embedded workers) or over
+//   gRPC (`unas worker`). When it cannot be reached the loop retries with
+//   exponential backoff (capped), re-registering when needed.
+// - A heartbeat answered "stop" (job cancelled, lease lost) cancels the
+//   evaluation between batches; its result is then not reported.
+// - Stopping the loop (SIGTERM) cancels the evaluation in progress and gives
+//   the trial back to the queue (Complete with released = true).
+//
+// Thread safety: Run() blocks the calling thread; Stop() may be called from
+// any thread (or a signal handler through the atomic flag it sets).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "costmodel/status.h"
+
+namespace unas::worker {
+
+struct WorkAssignment {
+  std::string job_id;
+  int64_t trial_id = 0;
+  std::string lease_id;
+  std::string candidate_json;
+  std::string job_spec_json;
+  int attempt = 1;
+};
+
+struct WorkResult {
+  bool succeeded = false;
+  bool released = false;  // given back unfinished
+  double val_error = 1;
+  double test_error = -1;
+  double train_seconds = 0;
+  double samples_per_second = 0;
+  int epochs = 0;
+  std::string error;
+};
+
+struct HeartbeatAnswer {
+  bool keep_going = false;
+  int heartbeat_interval_ms = 0;  // 0: keep the current interval
+};
+
+class TrialSource {
+ public:
+  virtual ~TrialSource() = default;
+  // Returns the worker id and the heartbeat interval to use (ms).
+  virtual Result<std::pair<std::string, int>> Register(const std::string& name, int threads) = 0;
+  // Waits up to wait_ms; nullopt when there is no work.
+  virtual Result<std::optional<WorkAssignment>> Acquire(const std::string& worker_id, int wait_ms) = 0;
+  virtual Result<HeartbeatAnswer> Heartbeat(const std::string& worker_id, const std::string& lease_id,
+                                            double progress) = 0;
+  // True if the coordinator accepted the result (false: ignored as late).
+  virtual Result<bool> Complete(const std::string& worker_id, const std::string& lease_id,
+                                const WorkResult& result) = 0;
+};
+
+// Evaluates one assignment. Must return soon after `cancel` becomes true, and
+// may report progress (0..1) through `progress`.
+using EvaluateFn = std::function<WorkResult(const WorkAssignment& assignment, const std::atomic<bool>& cancel,
+                                            const std::function<void(double)>& progress)>;
+
+struct WorkerLoopOptions {
+  std::string name = "worker";
+  int threads = 1;
+  int acquire_wait_ms = 5000;
+  int initial_backoff_ms = 200;
+  int max_backoff_ms = 10000;
+  // Stop after this many trials (0 = never); for tests and batch use.
+  int64_t max_trials = 0;
+  // Log lines ("registered as ...", "trial ... done") go here if set.
+  std::function<void(const std::string&)> log;
+};
+
+struct WorkerLoopStats {
+  int64_t trials_completed = 0;  // reported and accepted
+  int64_t trials_failed = 0;     // reported as failed
+  int64_t trials_released = 0;   // given back on stop
+  int64_t results_ignored = 0;   // the coordinator had moved on
+  int64_t reconnects = 0;
+};
+
+class WorkerLoop {
+ public:
+  WorkerLoop(TrialSource& source, EvaluateFn evaluate, WorkerLoopOptions options);
+
+  // Runs until Stop() or max_trials. Returns the stats.
+  WorkerLoopStats Run();
+  void Stop() { stop_.store(true); }
+  const std::atomic<bool>& stop_flag() const { return stop_; }
+
+ private:
+  bool Sleep(int ms);  // false if stopped meanwhile
+  void Log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
+
+  TrialSource& source_;
+  EvaluateFn evaluate_;
+  WorkerLoopOptions options_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace unas::worker
