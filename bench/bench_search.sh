@@ -32,7 +32,7 @@ runs = {s: [load(s, seed) for seed in seeds] for s in ("random", "aging", "bo")}
 def reach(rows, target):
     return next((t for t, hv, _ in rows if hv >= target), None)
 best = max(statistics.median(r[-1][1] for r in rs) for rs in runs.values())
-print("| strategy | median final HV | HV per seed | median trials to 90% of own final | median trials to 90% of best median final (%.4f) | median rejected | median wall s |" % best)
+print("| strategy | median final HV | HV per seed | median trials to 90%% of own final | median trials to 90%% of best median final (%.4f) | median rejected | median wall s |" % best)
 print("|---|---|---|---|---|---|---|")
 for s, rs in runs.items():
     finals = [r[-1][1] for r in rs]
