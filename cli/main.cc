@@ -8,6 +8,7 @@ namespace unas::cli {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"cost", "exact flash, peak SRAM, MACs and latency of a candidate", RunCost},
+      {"simulate", "run a search strategy against the synthetic evaluator", RunSimulate},
   };
   return commands;
 }

@@ -1,0 +1,162 @@
+// Search strategies behind one ask/tell interface.
+//
+// Asynchronous: the caller Ask()s whenever a worker is free (several trials
+// may be in flight) and Tell()s outcomes in any order, failures included.
+//
+// Determinism and resume. A strategy's state is a function of its config and
+// the ordered list of completed trials (in the order they were told), so:
+//  - the same seed and the same results (told in the same order) give the same
+//    proposals;
+//  - Restore(first k completed trials) on a fresh strategy gives exactly the
+//    strategy that had just been told those k results with nothing in flight:
+//    the randomness of proposal i comes from DeriveSeed(seed, stream, i) rather
+//    than from one long stream, so nothing else needs to be stored.
+//
+// Never twice: a candidate whose canonical hash was completed (successfully or
+// not) or is in flight in this strategy is never proposed again.
+//
+// Hard constraints: every candidate is costed (the injected CostFunction)
+// before it is proposed; one exceeding a hard constraint is not proposed, it
+// is recorded as a rejection (no trial id, no training) and the strategy draws
+// again with the same proposal's randomness. Each rejection event counts, and
+// the count is stored with the trial that followed it so Restore recovers it.
+//
+// Not thread-safe: one caller (the coordinator's scheduling thread) drives it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "costmodel/candidate.h"
+#include "costmodel/status.h"
+#include "search/objectives.h"
+#include "search/rng.h"
+
+namespace unas::search {
+
+struct Proposal {
+  int64_t trial_id = 0;   // 0, 1, 2, ... in proposal order
+  Candidate candidate;
+  uint64_t hash = 0;      // CandidateHash(candidate)
+  ResourceCosts costs;    // exact; within the hard constraints
+  int rejected_before = 0;  // candidates rejected by hard constraints during this Ask
+};
+
+struct Outcome {
+  bool ok = false;
+  double validation_error = 1.0;  // 1 - best validation accuracy; only if ok
+  std::string message;            // why it failed; only if !ok
+  static Outcome Success(double validation_error) { return {true, validation_error, ""}; }
+  static Outcome Failure(std::string why) { return {false, 1.0, std::move(why)}; }
+};
+
+// What a coordinator stores per finished trial; enough to Restore.
+struct CompletedTrial {
+  Proposal proposal;
+  Outcome outcome;
+  ObjectiveVector objectives() const {
+    return MakeObjectives(outcome.validation_error, proposal.costs);
+  }
+};
+
+struct StrategyConfig {
+  uint64_t seed = 0;
+  Limits bounds;        // soft bounds: scalarisation and the hypervolume reference
+  Limits constraints;   // hard constraints on resources (error ignored)
+  CostFunction costs;   // required
+  int max_draws_per_ask = 5000;  // then Ask fails with kResourceExhausted
+};
+
+class Strategy {
+ public:
+  explicit Strategy(StrategyConfig config);
+  virtual ~Strategy() = default;
+  Strategy(const Strategy&) = delete;
+  Strategy& operator=(const Strategy&) = delete;
+
+  virtual const char* name() const = 0;
+
+  // The next candidate to train. Errors: kResourceExhausted when no new
+  // feasible candidate was found in max_draws_per_ask draws; the cost
+  // function's error if it fails.
+  Result<Proposal> Ask();
+
+  // Reports a trial's outcome. kNotFound for an id that is not in flight.
+  Status Tell(int64_t trial_id, const Outcome& outcome);
+
+  // Rebuilds the state from stored completed trials, in the order they were
+  // told. Only on a fresh strategy (kFailedPrecondition otherwise).
+  Status Restore(const std::vector<CompletedTrial>& completed);
+
+  const std::vector<CompletedTrial>& completed() const { return completed_; }
+  const std::map<int64_t, Proposal>& in_flight() const { return in_flight_; }
+  int64_t rejected_count() const { return rejected_count_; }  // hard-constraint rejections
+  int64_t next_trial_id() const { return next_trial_id_; }
+  const StrategyConfig& config() const { return config_; }
+
+ protected:
+  // Draws one candidate for proposal `trial_id`. Called with the proposal's own
+  // generator, again (attempt 1, 2, ...) when the previous draw was a
+  // duplicate or infeasible.
+  virtual Candidate Draw(Rng& rng, int64_t trial_id, int attempt) = 0;
+  // Sees every completed trial once, in told order (also during Restore).
+  virtual void OnCompleted(const CompletedTrial& trial) {}
+
+  bool IsKnown(uint64_t hash) const { return known_.count(hash) > 0; }
+  // For strategies that screen candidates inside Draw (BO's acquisition
+  // optimiser): counts candidates rejected by the hard constraints there.
+  void NoteRejected(int count) { draw_rejections_ += count; }
+
+ private:
+  static constexpr uint64_t kProposalStream = 0x70726f706f73616cULL;  // "proposal"
+  void Record(const CompletedTrial& trial);
+
+  StrategyConfig config_;
+  std::vector<CompletedTrial> completed_;
+  std::map<int64_t, Proposal> in_flight_;
+  std::set<uint64_t> known_;  // hashes completed or in flight
+  int64_t next_trial_id_ = 0;
+  int64_t rejected_count_ = 0;
+  int draw_rejections_ = 0;
+};
+
+// Random search: μNAS's random candidate distribution, every draw independent.
+class RandomSearch : public Strategy {
+ public:
+  using Strategy::Strategy;
+  const char* name() const override { return "random"; }
+
+ protected:
+  Candidate Draw(Rng& rng, int64_t trial_id, int attempt) override;
+};
+
+// Aging evolution, spec section 3: the first `population_size` proposals are
+// random; afterwards (or while no result has arrived yet, random) each draw
+// samples `sample_size` members of the population with replacement, scores
+// them with a fresh randomised scalarisation, and mutates the fittest once.
+// Successful results join the population; the oldest leave beyond its size.
+// Failed trials never join.
+struct AgingConfig {
+  int population_size = 100;
+  int sample_size = 25;
+};
+
+class AgingEvolution : public Strategy {
+ public:
+  AgingEvolution(StrategyConfig config, AgingConfig aging = {});
+  const char* name() const override { return "aging"; }
+
+ protected:
+  Candidate Draw(Rng& rng, int64_t trial_id, int attempt) override;
+  void OnCompleted(const CompletedTrial& trial) override;
+
+ private:
+  AgingConfig aging_;
+  std::vector<CompletedTrial> population_;  // oldest first
+};
+
+}  // namespace unas::search

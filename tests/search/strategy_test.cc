@@ -1,0 +1,147 @@
+#include "search/strategy.h"
+
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "search/bayes_opt.h"
+#include "search/canonical.h"
+#include "search/space.h"
+#include "search/synthetic.h"
+
+namespace unas::search {
+namespace {
+
+StrategyConfig Config(uint64_t seed, const std::string& constraints = "") {
+  StrategyConfig config;
+  config.seed = seed;
+  config.bounds = *ParseLimits("error=0.3,peak_sram=64000,flash=64000,macs=30000000");
+  config.constraints = *ParseLimits(constraints);
+  config.costs = MakeCostFunction(InputSpec{});
+  return config;
+}
+
+std::unique_ptr<Strategy> Make(const std::string& name, uint64_t seed, const std::string& constraints = "") {
+  if (name == "random") return std::make_unique<RandomSearch>(Config(seed, constraints));
+  if (name == "aging") {
+    return std::make_unique<AgingEvolution>(Config(seed, constraints), AgingConfig{10, 5});
+  }
+  BayesOptConfig bo;
+  bo.initial_random = 5;
+  bo.pool_size = 60;
+  return std::make_unique<BayesOpt>(Config(seed, constraints), bo);
+}
+
+SyntheticConfig Synth(uint64_t seed) {
+  SyntheticConfig c;
+  c.seed = seed;
+  return c;
+}
+
+// Runs `trials` sequential ask/tell rounds against the synthetic evaluator;
+// every 7th trial fails.
+std::vector<uint64_t> RunTrials(Strategy& s, int trials) {
+  SyntheticEvaluator eval(Synth(42));
+  std::vector<uint64_t> hashes;
+  for (int i = 0; i < trials; ++i) {
+    auto p = s.Ask();
+    EXPECT_TRUE(p.ok()) << p.status().message();
+    if (!p.ok()) break;
+    hashes.push_back(p->hash);
+    const Outcome o = p->trial_id % 7 == 3 ? Outcome::Failure("worker lost")
+                                            : Outcome::Success(*eval.ValidationError(p->candidate));
+    EXPECT_TRUE(s.Tell(p->trial_id, o).ok());
+  }
+  return hashes;
+}
+
+class EveryStrategy : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryStrategy, SameSeedSameResultsSameProposals) {
+  auto a = Make(GetParam(), 5), b = Make(GetParam(), 5), c = Make(GetParam(), 6);
+  const auto ha = RunTrials(*a, 40), hb = RunTrials(*b, 40), hc = RunTrials(*c, 40);
+  EXPECT_EQ(ha, hb);
+  EXPECT_NE(ha, hc);
+}
+
+TEST_P(EveryStrategy, RestoredFromFirstKResultsProposesWhatTheUninterruptedWould) {
+  auto full = Make(GetParam(), 9, "peak_sram=20000");
+  const auto all = RunTrials(*full, 40);
+  for (int k : {3, 12, 25}) {
+    auto uninterrupted = Make(GetParam(), 9, "peak_sram=20000");
+    RunTrials(*uninterrupted, k);
+    auto restored = Make(GetParam(), 9, "peak_sram=20000");
+    ASSERT_TRUE(restored->Restore(uninterrupted->completed()).ok());
+    EXPECT_EQ(restored->rejected_count(), uninterrupted->rejected_count());
+    const auto rest = RunTrials(*restored, 40 - k);
+    EXPECT_EQ(rest, std::vector<uint64_t>(all.begin() + k, all.end())) << "k = " << k;
+  }
+}
+
+TEST_P(EveryStrategy, HardConstraintsNeverLetAnInfeasibleCandidateThrough) {
+  auto s = Make(GetParam(), 3, "peak_sram=8000,flash=20000,macs=2000000");
+  const CostFunction costs = MakeCostFunction(InputSpec{});
+  SyntheticEvaluator eval(Synth(1));
+  for (int i = 0; i < 40; ++i) {
+    auto p = s->Ask();
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    auto exact = costs(p->candidate);
+    ASSERT_TRUE(exact.ok());
+    EXPECT_LE(exact->peak_sram_bytes, 8000);
+    EXPECT_LE(exact->flash_bytes, 20000);
+    EXPECT_LE(exact->macs, 2000000);
+    EXPECT_EQ(exact->peak_sram_bytes, p->costs.peak_sram_bytes);
+    ASSERT_TRUE(s->Tell(p->trial_id, Outcome::Success(*eval.ValidationError(p->candidate))).ok());
+  }
+  EXPECT_GT(s->rejected_count(), 0);
+}
+
+TEST_P(EveryStrategy, AsynchronousTellsInAnyOrderNeverRepeatACandidate) {
+  auto s = Make(GetParam(), 4);
+  SyntheticEvaluator eval(Synth(2));
+  std::set<uint64_t> seen;
+  std::vector<Proposal> flying;
+  Rng order(17);
+  for (int i = 0; i < 60; ++i) {
+    while (flying.size() < 4) {
+      auto p = s->Ask();
+      ASSERT_TRUE(p.ok()) << p.status().message();
+      EXPECT_TRUE(seen.insert(p->hash).second) << "proposed twice";
+      flying.push_back(*p);
+    }
+    const int pick = UniformInt(order, 0, static_cast<int>(flying.size()));
+    const Proposal p = flying[pick];
+    flying.erase(flying.begin() + pick);
+    ASSERT_TRUE(s->Tell(p.trial_id, Outcome::Success(*eval.ValidationError(p.candidate))).ok());
+  }
+  EXPECT_EQ(s->in_flight().size(), 3u);  // refilled before each tell
+  EXPECT_EQ(s->Tell(12345, Outcome::Success(0.1)).code(), StatusCode::kNotFound);
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, EveryStrategy, ::testing::Values("random", "aging", "bo"));
+
+TEST(Scalarisation, MatchesTheSpecFormula) {
+  Limits bounds = *ParseLimits("error=0.1,peak_sram=1000");
+  Scalarisation s;
+  s.lambda[0] = 0.5;
+  s.lambda[1] = 0.25;
+  ObjectiveVector f{0.05, 500, 1e9, 1e9, 0};
+  // max(min(0.5, 10) / 0.5, min(0.5, 10) / 0.25) = 2; unbounded objectives dropped.
+  EXPECT_DOUBLE_EQ(s.Loss(f, bounds), 2.0);
+  f[1] = 1e6;  // 1000x over the bound: capped at 10
+  EXPECT_DOUBLE_EQ(s.Loss(f, bounds), 40.0);
+}
+
+TEST(SyntheticEvaluator, IsDeterministicPerSeedAndCandidate) {
+  Rng rng(1);
+  const Candidate c = RandomCandidate(rng);
+  SyntheticEvaluator a(Synth(1)), b(Synth(1)), other(Synth(2));
+  EXPECT_EQ(*a.ValidationError(c), *b.ValidationError(c));
+  EXPECT_NE(*a.ValidationError(c), *other.ValidationError(c));
+  const double expected = *a.ExpectedError(c);
+  EXPECT_GE(expected, 0.04);
+  EXPECT_LE(expected, 0.94);
+}
+
+}  // namespace
+}  // namespace unas::search
