@@ -71,6 +71,20 @@ Status Strategy::Restore(const std::vector<CompletedTrial>& completed) {
   return Status::Ok();
 }
 
+Status Strategy::ResumeInFlight(const Proposal& proposal) {
+  if (in_flight_.count(proposal.trial_id) || proposal.trial_id < 0) {
+    return Status::Invalid("trial " + std::to_string(proposal.trial_id) + " is already in flight");
+  }
+  if (CandidateHash(proposal.candidate) != proposal.hash) {
+    return Status::Invalid("trial " + std::to_string(proposal.trial_id) + ": stored hash does not match its candidate");
+  }
+  known_.insert(proposal.hash);
+  next_trial_id_ = std::max(next_trial_id_, proposal.trial_id + 1);
+  rejected_count_ += proposal.rejected_before;
+  in_flight_.emplace(proposal.trial_id, proposal);
+  return Status::Ok();
+}
+
 Candidate RandomSearch::Draw(Rng& rng, int64_t, int) { return RandomCandidate(rng); }
 
 AgingEvolution::AgingEvolution(StrategyConfig config, AgingConfig aging)

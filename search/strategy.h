@@ -92,6 +92,11 @@ class Strategy {
   // told. Only on a fresh strategy (kFailedPrecondition otherwise).
   Status Restore(const std::vector<CompletedTrial>& completed);
 
+  // After Restore: re-registers a proposal that was handed out but had no
+  // outcome yet when the state was saved (a coordinator restart), so it can be
+  // told later and is never proposed again.
+  Status ResumeInFlight(const Proposal& proposal);
+
   const std::vector<CompletedTrial>& completed() const { return completed_; }
   const std::map<int64_t, Proposal>& in_flight() const { return in_flight_; }
   int64_t rejected_count() const { return rejected_count_; }  // hard-constraint rejections

@@ -78,6 +78,31 @@ TEST_P(EveryStrategy, RestoredFromFirstKResultsProposesWhatTheUninterruptedWould
   }
 }
 
+// A coordinator restart: k results told, two proposals still out. Restore
+// plus ResumeInFlight must continue exactly like the strategy that never
+// stopped once the two outcomes arrive.
+TEST_P(EveryStrategy, ResumedInFlightProposalsContinueLikeTheUninterrupted) {
+  SyntheticEvaluator eval(Synth(42));
+  for (int k : {4, 15}) {
+    auto uninterrupted = Make(GetParam(), 11);
+    RunTrials(*uninterrupted, k);
+    auto p1 = uninterrupted->Ask(), p2 = uninterrupted->Ask();
+    ASSERT_TRUE(p1.ok() && p2.ok());
+    auto restored = Make(GetParam(), 11);
+    ASSERT_TRUE(restored->Restore(uninterrupted->completed()).ok());
+    ASSERT_TRUE(restored->ResumeInFlight(*p1).ok());
+    ASSERT_TRUE(restored->ResumeInFlight(*p2).ok());
+    EXPECT_FALSE(restored->ResumeInFlight(*p2).ok());  // twice is refused
+    EXPECT_EQ(restored->next_trial_id(), uninterrupted->next_trial_id());
+    EXPECT_EQ(restored->rejected_count(), uninterrupted->rejected_count());
+    for (Strategy* s : {uninterrupted.get(), restored.get()}) {
+      ASSERT_TRUE(s->Tell(p2->trial_id, Outcome::Success(*eval.ValidationError(p2->candidate))).ok());
+      ASSERT_TRUE(s->Tell(p1->trial_id, Outcome::Failure("worker lost")).ok());
+    }
+    EXPECT_EQ(RunTrials(*restored, 12), RunTrials(*uninterrupted, 12)) << "k = " << k;
+  }
+}
+
 TEST_P(EveryStrategy, HardConstraintsNeverLetAnInfeasibleCandidateThrough) {
   auto s = Make(GetParam(), 3, "peak_sram=8000,flash=20000,macs=2000000");
   const CostFunction costs = MakeCostFunction(InputSpec{});
