@@ -16,5 +16,6 @@ struct Command {
 const std::vector<Command>& Commands();
 
 int RunCost(const std::vector<std::string>& args);
+int RunTrain(const std::vector<std::string>& args);
 
 }  // namespace unas::cli

@@ -8,6 +8,7 @@ namespace unas::cli {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"cost", "exact flash, peak SRAM, MACs and latency of a candidate", RunCost},
+      {"train", "train a candidate on a data set; validation and test error", RunTrain},
   };
   return commands;
 }
