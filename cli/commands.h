@@ -17,5 +17,15 @@ const std::vector<Command>& Commands();
 
 int RunCost(const std::vector<std::string>& args);
 int RunSimulate(const std::vector<std::string>& args);
+int RunTrain(const std::vector<std::string>& args);
+int RunServe(const std::vector<std::string>& args);
+int RunWorker(const std::vector<std::string>& args);
+int RunSubmit(const std::vector<std::string>& args);
+int RunJobs(const std::vector<std::string>& args);
+int RunStatus(const std::vector<std::string>& args);
+int RunTrials(const std::vector<std::string>& args);
+int RunPareto(const std::vector<std::string>& args);
+int RunCancel(const std::vector<std::string>& args);
+int RunExport(const std::vector<std::string>& args);
 
 }  // namespace unas::cli

@@ -9,6 +9,16 @@ const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"cost", "exact flash, peak SRAM, MACs and latency of a candidate", RunCost},
       {"simulate", "run a search strategy against the synthetic evaluator", RunSimulate},
+      {"train", "train a candidate on a data set; validation and test error", RunTrain},
+      {"serve", "run the coordinator (gRPC API, SQLite store, embedded workers)", RunServe},
+      {"worker", "run a training worker that pulls trials from a coordinator", RunWorker},
+      {"submit", "submit a search job (--wait to follow it)", RunSubmit},
+      {"jobs", "list jobs", RunJobs},
+      {"status", "show a job", RunStatus},
+      {"trials", "list a job's trials", RunTrials},
+      {"pareto", "print a job's Pareto front (--csv)", RunPareto},
+      {"cancel", "cancel a job", RunCancel},
+      {"export", "export a trial: architecture, cost report, metrics", RunExport},
   };
   return commands;
 }

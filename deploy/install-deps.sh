@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config git
   nlohmann-json3-dev libeigen3-dev
+  zlib1g-dev
   libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3
   libboost-dev

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <grpcpp/grpcpp.h>
+
 namespace unas::server {
 namespace {
 

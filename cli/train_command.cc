@@ -1,0 +1,234 @@
+// unas train: train one candidate on a data set and report its errors.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "worker/dataset.h"
+#include "worker/trainer.h"
+
+namespace unas::cli {
+namespace {
+
+std::atomic<bool> g_cancel{false};  // set by Ctrl-C; the trainer stops between batches
+
+extern "C" void OnInterrupt(int) { g_cancel.store(true); }
+
+Result<std::vector<worker::LrStep>> ParseSchedule(const std::string& text) {
+  std::vector<worker::LrStep> steps;
+  if (text.empty()) return steps;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto colon = item.find(':');
+    char* end1 = nullptr;
+    char* end2 = nullptr;
+    const std::string epoch = item.substr(0, colon), lr = colon == std::string::npos ? "" : item.substr(colon + 1);
+    const long e = std::strtol(epoch.c_str(), &end1, 10);
+    const double v = std::strtod(lr.c_str(), &end2);
+    if (colon == std::string::npos || epoch.empty() || lr.empty() || *end1 != '\0' || *end2 != '\0') {
+      return Status::Invalid("--lr-schedule: '" + item + "' is not EPOCH:LR");
+    }
+    steps.push_back({static_cast<int>(e), v});
+  }
+  return steps;
+}
+
+// Progress on a terminal: one bar per epoch, redrawn at most 10 times a second.
+class ProgressPrinter {
+ public:
+  explicit ProgressPrinter(bool terminal) : terminal_(terminal) {}
+
+  void operator()(const worker::TrainProgress& p) {
+    using worker::TrainProgress;
+    if (p.event == TrainProgress::Event::kEpochEnd) {
+      if (terminal_) std::printf("\r%s", Bar(p).c_str());
+      else std::printf("%s", Line(p).c_str());
+      std::printf("  val_err %.4f\n", p.validation_error);
+      std::fflush(stdout);
+      return;
+    }
+    if (!terminal_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (p.batch != p.batches_per_epoch && now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    std::printf("\r%s", Bar(p).c_str());
+    std::fflush(stdout);
+  }
+
+ private:
+  static std::string Line(const worker::TrainProgress& p) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "epoch %d/%d  %lld samples  %.0f samples/s  loss %.4f  acc %.4f  lr %g", p.epoch + 1,
+                  p.epochs, static_cast<long long>(p.epoch_samples), p.samples_per_second, p.train_loss,
+                  p.train_accuracy, p.learning_rate);
+    return buf;
+  }
+  static std::string Bar(const worker::TrainProgress& p) {
+    constexpr int kWidth = 25;
+    const int filled = p.batches_per_epoch > 0 ? static_cast<int>(kWidth * p.batch / p.batches_per_epoch) : 0;
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "epoch %d/%d [%s%s] %5.1f%%  %6.0f samples/s  loss %.4f  acc %.4f", p.epoch + 1,
+                  p.epochs, std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(),
+                  100.0 * p.batch / std::max<int64_t>(1, p.batches_per_epoch), p.samples_per_second, p.train_loss,
+                  p.train_accuracy);
+    return buf;
+  }
+
+  bool terminal_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+}  // namespace
+
+int RunTrain(const std::vector<std::string>& argv) {
+  Args args("train", "ARCH.json [options]",
+            "Trains a candidate architecture (uNAS JSON format; '-' reads stdin) and reports its\n"
+            "validation and test error. Defaults are uNAS's Fashion-MNIST configuration (SGDW, momentum\n"
+            "0.9, weight decay 1e-5, dropout 0.15). Prints a progress bar per epoch on a terminal, plain\n"
+            "lines otherwise, then a JSON summary. Ctrl-C stops between batches. Exit code 1 when the\n"
+            "trial fails or is cancelled.");
+  args.Flag("dataset", "NAME", "fashion-mnist, synthetic, idx:DIR[:CLASSES] or cifar10:DIR", "fashion-mnist");
+  args.Flag("epochs", "N", "training epochs", "3");
+  args.Flag("subset", "F", "fraction (0, 1] of the training set to use (fidelity)", "1");
+  args.Flag("batch-size", "N", "batch size", "128");
+  args.Flag("optimiser", "sgdw|adamw", "optimiser", "sgdw");
+  args.Flag("lr", "LR", "learning rate", "0.01");
+  args.Flag("lr-schedule", "E:LR,...", "from epoch E (0-based) on use LR", "25:0.005,35:0.001");
+  args.Flag("momentum", "M", "SGDW momentum", "0.9");
+  args.Flag("weight-decay", "WD", "decoupled weight decay", "1e-05");
+  args.Flag("dropout", "P", "dropout before dense blocks", "0.15");
+  args.Flag("threads", "N", "LibTorch threads (0: LibTorch's default)", "0");
+  args.Flag("seed", "S", "seed for weights, shuffling, dropout and augmentation", "0");
+  args.Flag("save", "FILE", "save the trained weights here (torch::save)");
+  args.Switch("augment", "random shift +-2 px and horizontal flip");
+  if (Status s = args.Parse(argv); !s.ok()) {
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      std::cout << args.Help();
+      return 0;
+    }
+    std::cerr << "unas train: " << s.message() << "\n";
+    return 2;
+  }
+  if (args.positional().size() != 1) {
+    std::cerr << "unas train: expected one architecture file (see 'unas train --help')\n";
+    return 2;
+  }
+  worker::TrainConfig config;
+  {
+    auto epochs = args.GetInt("epochs", 1, 10000);
+    auto batch = args.GetInt("batch-size", 2, 65536);
+    auto threads = args.GetInt("threads", 0, 1024);
+    auto seed = args.GetInt("seed", 0, (1LL << 62));
+    auto subset = args.GetDouble("subset", 1e-9, 1);
+    auto lr = args.GetDouble("lr", 1e-12, 1e12);
+    auto momentum = args.GetDouble("momentum", 0, 0.999999);
+    auto wd = args.GetDouble("weight-decay", 0, 0.999999);
+    auto dropout = args.GetDouble("dropout", 0, 0.999999);
+    auto schedule = ParseSchedule(args.Get("lr-schedule"));
+    for (const Status& s : {epochs.status(), batch.status(), threads.status(), seed.status(), subset.status(),
+                            lr.status(), momentum.status(), wd.status(), dropout.status(), schedule.status()}) {
+      if (!s.ok()) {
+        std::cerr << "unas train: " << s.message() << "\n";
+        return 2;
+      }
+    }
+    const std::string optimiser = args.Get("optimiser");
+    if (optimiser != "sgdw" && optimiser != "adamw") {
+      std::cerr << "unas train: --optimiser: '" << optimiser << "' is not sgdw or adamw\n";
+      return 2;
+    }
+    config.optimiser = optimiser == "sgdw" ? worker::Optimiser::kSgdw : worker::Optimiser::kAdamW;
+    config.epochs = static_cast<int>(*epochs);
+    config.batch_size = static_cast<int>(*batch);
+    config.threads = static_cast<int>(*threads);
+    config.seed = static_cast<uint64_t>(*seed);
+    config.fidelity = *subset;
+    config.learning_rate = *lr;
+    config.lr_schedule = *schedule;
+    config.momentum = *momentum;
+    config.weight_decay = *wd;
+    config.dropout_rate = *dropout;
+    config.augment = args.On("augment");
+    config.save_path = args.Get("save");
+    if (Status s = worker::ValidateTrainConfig(config); !s.ok()) {
+      std::cerr << "unas train: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  auto spec = worker::ParseDatasetSpec(args.Get("dataset"));
+  if (!spec.ok()) {
+    std::cerr << "unas train: --dataset: " << spec.status().message() << "\n";
+    return 2;
+  }
+
+  const std::string path = args.positional()[0];
+  std::stringstream text;
+  if (path == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      std::cerr << "unas train: " << path << ": cannot open file\n";
+      return 1;
+    }
+    text << in.rdbuf();
+  }
+  auto candidate = ParseCandidate(text.str());
+  if (!candidate.ok()) {
+    std::cerr << "unas train: " << path << ": " << candidate.status().message() << "\n";
+    return 1;
+  }
+  auto dataset = worker::LoadDataset(*spec);
+  if (!dataset.ok()) {
+    std::cerr << "unas train: " << dataset.status().message() << "\n";
+    return 1;
+  }
+  const worker::DatasetInfo& info = (*dataset)->info();
+  const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  std::printf("%s: %lld train / %lld validation / %lld test images of %dx%dx%d, %d classes\n", info.name.c_str(),
+              static_cast<long long>(info.train_count), static_cast<long long>(info.validation_count),
+              static_cast<long long>(info.test_count), info.input.height, info.input.width, info.input.channels,
+              info.input.num_classes);
+  std::fflush(stdout);
+
+  ProgressPrinter printer(terminal);
+  worker::TrainHooks hooks;
+  hooks.on_progress = [&printer](const worker::TrainProgress& p) { printer(p); };
+  hooks.cancel = &g_cancel;
+  std::signal(SIGINT, OnInterrupt);
+  auto result = worker::Train(*candidate, **dataset, config, hooks);
+  std::signal(SIGINT, SIG_DFL);
+  if (!result.ok()) {
+    std::cerr << "unas train: " << result.status().message() << "\n";
+    return 1;
+  }
+  if (terminal && result->outcome != worker::TrialOutcome::kCompleted) std::printf("\n");
+  nlohmann::json summary = worker::TrainResultToJson(*result);
+  summary["architecture"] = path;
+  summary["dataset"] = info.name;
+  summary["epochs"] = config.epochs;
+  summary["batch_size"] = config.batch_size;
+  summary["threads"] = config.threads;
+  summary["seed"] = config.seed;
+  if (!config.save_path.empty() && result->outcome == worker::TrialOutcome::kCompleted) {
+    summary["saved"] = config.save_path;
+  }
+  std::cout << summary.dump(2) << std::endl;
+  if (result->outcome != worker::TrialOutcome::kCompleted) {
+    std::cerr << "unas train: trial " << worker::TrialOutcomeName(result->outcome) << ": " << result->message << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace unas::cli

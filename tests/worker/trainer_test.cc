@@ -1,0 +1,159 @@
+#include "worker/trainer.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+namespace unas::worker {
+namespace {
+
+// conv 3x3 x8 (BN, ReLU) on 8x8 -> 6x6x8, max-pool 2 -> 3x3x8, dense 32,
+// classifier 10: 3*3*8+8 + 72*32+32 + 32*10+10 = 2746 parameters.
+Candidate TinyCandidate() {
+  return ParseCandidate(R"({"conv_blocks":[{"is_branch":false,"layers":[
+      {"type":"Conv2D","ker_size":3,"filters":8,"2x_stride":false,"has_bn":true,"has_relu":true,"has_prepool":false}]}],
+      "pooling":{"type":"max","pool_size":2},"dense_blocks":[{"units":32,"activation":"relu"}]})")
+      .value();
+}
+
+std::shared_ptr<const Dataset> Synthetic() {
+  DatasetSpec spec;
+  spec.kind = DatasetKind::kSynthetic;
+  return LoadDataset(spec).value();
+}
+
+TrainConfig FastConfig() {
+  TrainConfig c;
+  c.learning_rate = 0.05;
+  c.epochs = 4;
+  c.batch_size = 32;
+  c.seed = 1;
+  c.threads = 1;
+  return c;
+}
+
+TEST(TrainerTest, TinyCandidateLearnsSyntheticData) {
+  std::vector<TrainProgress> epochs;
+  int batches = 0;
+  TrainHooks hooks;
+  hooks.on_progress = [&](const TrainProgress& p) {
+    if (p.event == TrainProgress::Event::kEpochEnd) epochs.push_back(p);
+    else ++batches;
+  };
+  auto result = Train(TinyCandidate(), *Synthetic(), FastConfig(), hooks);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_EQ(result->outcome, TrialOutcome::kCompleted) << result->message;
+  EXPECT_EQ(result->params, 2746);
+  EXPECT_EQ(result->epochs_completed, 4);
+  EXPECT_EQ(result->train_samples_per_epoch, 1800);
+  EXPECT_EQ(batches, 4 * 57);  // ceil(1800 / 32) per epoch
+  ASSERT_EQ(epochs.size(), 4u);
+  EXPECT_EQ(epochs.back().epoch_samples, 1800);
+  ASSERT_EQ(result->validation_error_per_epoch.size(), 4u);
+  EXPECT_DOUBLE_EQ(result->best_validation_error,
+                   *std::min_element(result->validation_error_per_epoch.begin(),
+                                     result->validation_error_per_epoch.end()));
+  // The blobs are easy to see through the noise: at least 95% accuracy.
+  EXPECT_LE(result->best_validation_error, 0.05);
+  EXPECT_LE(result->test_error, 0.05);
+  EXPECT_GT(result->samples_per_second, 0);
+}
+
+TEST(TrainerTest, SameSeedSameResult) {
+  auto a = Train(TinyCandidate(), *Synthetic(), FastConfig());
+  auto b = Train(TinyCandidate(), *Synthetic(), FastConfig());
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->validation_error_per_epoch, b->validation_error_per_epoch);
+  EXPECT_EQ(a->test_error, b->test_error);
+}
+
+TEST(TrainerTest, FidelityTrainsOnAFraction) {
+  TrainConfig c = FastConfig();
+  c.epochs = 1;
+  c.fidelity = 0.25;
+  auto result = Train(TinyCandidate(), *Synthetic(), c);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->train_samples_per_epoch, 450);
+}
+
+TEST(TrainerTest, AbsurdLearningRateFailsTheTrial) {
+  TrainConfig c = FastConfig();
+  c.learning_rate = 1e12;
+  c.weight_decay = 0;
+  auto result = Train(TinyCandidate(), *Synthetic(), c);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_EQ(result->outcome, TrialOutcome::kFailed);
+  EXPECT_EQ(result->message.rfind("training diverged: loss is ", 0), 0u) << result->message;
+}
+
+TEST(TrainerTest, CancelsBetweenBatches) {
+  std::atomic<bool> cancel{false};
+  int batches = 0;
+  TrainHooks hooks;
+  hooks.cancel = &cancel;
+  hooks.on_progress = [&](const TrainProgress& p) {
+    if (p.event == TrainProgress::Event::kBatch && ++batches == 3) cancel = true;
+  };
+  auto result = Train(TinyCandidate(), *Synthetic(), FastConfig(), hooks);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->outcome, TrialOutcome::kCancelled);
+  EXPECT_EQ(result->message, "cancelled at epoch 1, batch 4");
+  EXPECT_EQ(batches, 3);
+  EXPECT_EQ(result->epochs_completed, 0);
+}
+
+TEST(TrainerTest, AdamWWithScheduleAndAugmentationTrains) {
+  TrainConfig c = FastConfig();
+  c.optimiser = Optimiser::kAdamW;
+  c.learning_rate = 0.01;
+  c.lr_schedule = {{2, 0.003}};
+  c.augment = true;
+  double last_lr = 0;
+  TrainHooks hooks;
+  hooks.on_progress = [&](const TrainProgress& p) { last_lr = p.learning_rate; };
+  auto result = Train(TinyCandidate(), *Synthetic(), c, hooks);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->outcome, TrialOutcome::kCompleted) << result->message;
+  EXPECT_DOUBLE_EQ(last_lr, 0.003);
+  // Shifts and flips move the blobs, so this is harder than without.
+  EXPECT_LE(result->test_error, 0.5);
+}
+
+TEST(TrainerTest, SavesWeights) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("unas_weights_" + std::to_string(::getpid()) + ".pt")).string();
+  TrainConfig c = FastConfig();
+  c.epochs = 1;
+  c.save_path = path;
+  auto result = Train(TinyCandidate(), *Synthetic(), c);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->outcome, TrialOutcome::kCompleted) << result->message;
+  EXPECT_GT(std::filesystem::file_size(path), 2746u * 4u);
+  std::filesystem::remove(path);
+}
+
+TEST(TrainerTest, UnwritableSavePathFailsTheTrial) {
+  TrainConfig c = FastConfig();
+  c.epochs = 1;
+  c.save_path = "/nonexistent/dir/model.pt";
+  auto result = Train(TinyCandidate(), *Synthetic(), c);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->outcome, TrialOutcome::kFailed);
+  EXPECT_EQ(result->message.rfind("cannot save weights to /nonexistent/dir/model.pt: ", 0), 0u) << result->message;
+}
+
+TEST(TrainerTest, RejectsBadConfig) {
+  TrainConfig c = FastConfig();
+  c.fidelity = 0;
+  auto result = Train(TinyCandidate(), *Synthetic(), c);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(), "fidelity: must be in (0, 1]");
+  c = FastConfig();
+  c.lr_schedule = {{3, 0.1}, {3, 0.01}};
+  EXPECT_EQ(ValidateTrainConfig(c).message(), "lr_schedule[1].epoch: must increase");
+}
+
+}  // namespace
+}  // namespace unas::worker

@@ -1,0 +1,146 @@
+#include "worker/torch_network.h"
+
+#include <exception>
+
+#include <torch/nn/functional/dropout.h>
+#include <torch/utils.h>
+
+#include "worker/torch_summary.h"
+
+namespace unas::worker {
+
+CandidateNetImpl::CandidateNetImpl(const Network& network, double dropout_rate)
+    : ops_(network.ops), layers_(network.ops.size()), last_use_(network.ops.size(), -1),
+      dropout_rate_(dropout_rate) {
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    const Op& op = ops_[i];
+    for (int input : op.inputs) {
+      if (input != kNetworkInput) last_use_[static_cast<size_t>(input)] = static_cast<int>(i);
+    }
+    Layer& layer = layers_[i];
+    const std::string name = std::to_string(i);
+    switch (op.kind) {
+      case OpKind::kConv2D:
+      case OpKind::kDWConv2D: {
+        const bool depthwise = op.kind == OpKind::kDWConv2D;
+        auto options = torch::nn::Conv2dOptions(op.in.c, op.out.c, op.kernel)
+                           .stride(op.stride)
+                           .padding(0)
+                           .bias(true)
+                           .groups(depthwise ? op.in.c : 1);
+        layer.conv = register_module("conv" + name, torch::nn::Conv2d(options));
+        if (op.has_bn) {
+          // Keras's defaults (μNAS trains with Keras): eps 1e-3, and its
+          // momentum 0.99 is LibTorch's 0.01.
+          layer.bn = register_module(
+              "bn" + name, torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(op.out.c).eps(1e-3).momentum(0.01)));
+        }
+        break;
+      }
+      case OpKind::kDense:
+        layer.linear = register_module("dense" + name, torch::nn::Linear(op.in.elements(), op.out.c));
+        break;
+      case OpKind::kMaxPool:
+      case OpKind::kAvgPool:
+      case OpKind::kAdd:
+        break;
+    }
+  }
+  // The output of the last op is the result: never freed early.
+  if (!last_use_.empty()) last_use_.back() = static_cast<int>(ops_.size());
+}
+
+torch::Tensor CandidateNetImpl::forward(const torch::Tensor& x) { return ForwardRecordingShapes(x, nullptr); }
+
+torch::Tensor CandidateNetImpl::ForwardRecordingShapes(const torch::Tensor& x, std::vector<Shape>* shapes) {
+  std::vector<torch::Tensor> outputs(ops_.size());
+  auto input_of = [&](int index) -> const torch::Tensor& {
+    return index == kNetworkInput ? x : outputs[static_cast<size_t>(index)];
+  };
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    const Op& op = ops_[i];
+    Layer& layer = layers_[i];
+    torch::Tensor y;
+    switch (op.kind) {
+      case OpKind::kConv2D:
+      case OpKind::kDWConv2D:
+        y = layer.conv->forward(input_of(op.inputs[0]));
+        if (layer.bn) y = layer.bn->forward(y);
+        if (op.has_relu) y = torch::relu(y);
+        break;
+      case OpKind::kMaxPool:
+        y = torch::max_pool2d(input_of(op.inputs[0]), {op.pool_h, op.pool_w}, {op.pool_h, op.pool_w},
+                              /*padding=*/0, /*dilation=*/1, /*ceil_mode=*/true);
+        break;
+      case OpKind::kAvgPool:
+        y = torch::avg_pool2d(input_of(op.inputs[0]), {op.pool_h, op.pool_w}, {op.pool_h, op.pool_w},
+                              /*padding=*/0, /*ceil_mode=*/true);
+        break;
+      case OpKind::kAdd:
+        for (int input : op.inputs) {
+          torch::Tensor term = input_of(input);
+          const int64_t dc = op.out.c - term.size(1), dh = op.out.h - term.size(2), dw = op.out.w - term.size(3);
+          if (dc != 0 || dh != 0 || dw != 0) term = torch::constant_pad_nd(term, {0, dw, 0, dh, 0, dc});
+          y = y.defined() ? y + term : term;
+        }
+        break;
+      case OpKind::kDense: {
+        y = input_of(op.inputs[0]).flatten(1);
+        if (op.role == OpRole::kDenseBlock && dropout_rate_ > 0) y = torch::dropout(y, dropout_rate_, is_training());
+        y = layer.linear->forward(y);
+        if (op.has_relu) y = torch::relu(y);
+        break;
+      }
+    }
+    if (shapes != nullptr) {
+      shapes->push_back(y.dim() == 4 ? Shape{static_cast<int>(y.size(2)), static_cast<int>(y.size(3)),
+                                             static_cast<int>(y.size(1))}
+                                     : Shape{1, 1, static_cast<int>(y.size(1))});
+    }
+    outputs[i] = std::move(y);
+    // Free inputs whose last reader this was, to keep peak memory low.
+    for (int input : op.inputs) {
+      if (input != kNetworkInput && last_use_[static_cast<size_t>(input)] == static_cast<int>(i)) {
+        outputs[static_cast<size_t>(input)] = torch::Tensor();
+      }
+    }
+  }
+  return outputs.back();
+}
+
+int64_t CandidateNetImpl::CountParams() const {
+  int64_t n = 0;
+  for (const Layer& layer : layers_) {
+    if (layer.conv) n += layer.conv->weight.numel() + layer.conv->bias.numel();
+    if (layer.linear) n += layer.linear->weight.numel() + layer.linear->bias.numel();
+  }
+  return n;
+}
+
+int64_t CandidateNetImpl::CountBnParams() const {
+  int64_t n = 0;
+  for (const Layer& layer : layers_) {
+    if (layer.bn) {
+      for (const auto& p : layer.bn->parameters()) n += p.numel();
+    }
+  }
+  return n;
+}
+
+Result<TorchNetworkSummary> SummariseTorchNetwork(const Network& network) {
+  try {
+    torch::NoGradGuard no_grad;
+    CandidateNet net(network, 0.0);
+    net->eval();
+    TorchNetworkSummary summary;
+    summary.params = net->CountParams();
+    summary.bn_params = net->CountBnParams();
+    const Shape in = network.input_shape();
+    net->ForwardRecordingShapes(torch::zeros({1, in.c, in.h, in.w}), &summary.op_shapes);
+    return summary;
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("LibTorch: ") + e.what());
+  }
+}
+
+}  // namespace unas::worker

@@ -1,0 +1,333 @@
+#include "worker/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <new>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
+#include <torch/serialize.h>
+#include <torch/utils.h>
+
+#include "costmodel/network.h"
+#include "worker/dataset_tensors.h"
+#include "worker/torch_network.h"
+
+namespace unas::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+double LearningRateAt(const TrainConfig& config, int epoch) {
+  double lr = config.learning_rate;
+  for (const LrStep& step : config.lr_schedule) {
+    if (step.epoch <= epoch) lr = step.learning_rate;
+  }
+  return lr;
+}
+
+// A permutation of 0..n-1 from `rng`, identical on every standard library
+// (mt19937_64 is fully specified; std::shuffle is not).
+std::vector<int64_t> Permutation(int64_t n, std::mt19937_64& rng) {
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) p[static_cast<size_t>(i)] = i;
+  for (int64_t i = n; i > 1; --i) std::swap(p[static_cast<size_t>(i - 1)], p[rng() % static_cast<uint64_t>(i)]);
+  return p;
+}
+
+torch::Tensor IndexTensor(const int64_t* begin, int64_t count) {
+  return torch::from_blob(const_cast<int64_t*>(begin), {count}, torch::kInt64);
+}
+
+// Loss for [N, K] logits; a binary problem has one logit (cost-model.md).
+torch::Tensor Loss(const torch::Tensor& logits, const torch::Tensor& y) {
+  if (logits.size(1) == 1) {
+    return torch::binary_cross_entropy_with_logits(logits.squeeze(1), y.to(torch::kFloat32));
+  }
+  return torch::nn::functional::cross_entropy(logits, y);
+}
+
+torch::Tensor Predictions(const torch::Tensor& logits) {
+  if (logits.size(1) == 1) return (logits.squeeze(1) > 0).to(torch::kInt64);
+  return logits.argmax(1);
+}
+
+// Random shift by up to +-2 px (zero fill, which is the mean after
+// normalisation) and horizontal flip, per image.
+torch::Tensor Augment(const torch::Tensor& x, std::mt19937_64& rng) {
+  const int64_t h = x.size(2), w = x.size(3);
+  const torch::Tensor padded = torch::constant_pad_nd(x, {2, 2, 2, 2});
+  torch::Tensor out = torch::empty_like(x);
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    const auto dy = static_cast<int64_t>(rng() % 5), dx = static_cast<int64_t>(rng() % 5);
+    torch::Tensor image = padded[i].narrow(1, dy, h).narrow(2, dx, w);
+    if (rng() & 1) image = image.flip({2});
+    out[i].copy_(image);
+  }
+  return out;
+}
+
+// Error rate of the model on (x, y), in eval mode, in batches.
+double ErrorRate(CandidateNet& net, const torch::Tensor& x, const torch::Tensor& y) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  constexpr int64_t kBatch = 1024;
+  int64_t correct = 0;
+  const int64_t n = x.size(0);
+  for (int64_t start = 0; start < n; start += kBatch) {
+    const int64_t count = std::min(kBatch, n - start);
+    const torch::Tensor logits = net->forward(x.narrow(0, start, count));
+    correct += Predictions(logits).eq(y.narrow(0, start, count)).sum().item<int64_t>();
+  }
+  net->train();
+  return n == 0 ? 1.0 : 1.0 - static_cast<double>(correct) / static_cast<double>(n);
+}
+
+class Trial {
+ public:
+  Trial(const Network& network, const Dataset& dataset, const TrainConfig& config, const TrainHooks& hooks,
+        TrainResult* result)
+      : network_(network), data_(dataset.tensors()), config_(config), hooks_(hooks), result_(*result) {}
+
+  // Fills result_; returns normally for completed, failed (NaN) and cancelled
+  // trials. LibTorch exceptions propagate to Train(), which reports them.
+  void Run() {
+    if (config_.threads > 0) torch::set_num_threads(config_.threads);
+    torch::manual_seed(config_.seed);
+    CandidateNet net(network_, config_.dropout_rate);
+    net->train();
+    result_.params = net->CountParams();
+
+    // Fidelity: a fixed (seed 0) subset, the same for every trial.
+    torch::Tensor train_x = data_.train_x, train_y = data_.train_y;
+    const int64_t total = train_x.size(0);
+    const int64_t used = std::max<int64_t>(2, std::llround(config_.fidelity * static_cast<double>(total)));
+    if (used < total) {
+      std::mt19937_64 subset_rng(0);
+      std::vector<int64_t> order = Permutation(total, subset_rng);
+      order.resize(static_cast<size_t>(used));
+      const torch::Tensor index = IndexTensor(order.data(), used);
+      train_x = train_x.index_select(0, index);
+      train_y = train_y.index_select(0, index);
+    }
+    result_.train_samples_per_epoch = used;
+
+    std::unique_ptr<torch::optim::Optimizer> optimiser;
+    if (config_.optimiser == Optimiser::kSgdw) {
+      optimiser = std::make_unique<torch::optim::SGD>(
+          net->parameters(), torch::optim::SGDOptions(config_.learning_rate).momentum(config_.momentum));
+    } else {
+      optimiser = std::make_unique<torch::optim::AdamW>(
+          net->parameters(), torch::optim::AdamWOptions(config_.learning_rate).weight_decay(config_.weight_decay));
+    }
+    const std::vector<torch::Tensor> params = net->parameters();
+
+    std::mt19937_64 rng(config_.seed);
+    const int64_t batch = config_.batch_size;
+    // A last batch of one image would break batch norm's statistics: drop it.
+    const int64_t batches = used / batch + (used % batch >= 2 ? 1 : 0);
+    Clock::duration train_time{};
+    int64_t samples_trained = 0;
+
+    for (int epoch = 0; epoch < config_.epochs; ++epoch) {
+      const double lr = LearningRateAt(config_, epoch);
+      for (auto& group : optimiser->param_groups()) group.options().set_lr(lr);
+      const std::vector<int64_t> order = Permutation(used, rng);
+      const Clock::time_point epoch_start = Clock::now();
+      double loss_sum = 0;
+      int64_t correct = 0, seen = 0;
+      for (int64_t b = 0; b < batches; ++b) {
+        if (hooks_.cancel != nullptr && hooks_.cancel->load(std::memory_order_relaxed)) {
+          result_.outcome = TrialOutcome::kCancelled;
+          result_.message = "cancelled at epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1);
+          Finish(train_time + (Clock::now() - epoch_start), samples_trained + seen);
+          return;
+        }
+        const int64_t start = b * batch, count = std::min(batch, used - start);
+        const torch::Tensor index = IndexTensor(order.data() + start, count);
+        torch::Tensor x = train_x.index_select(0, index);
+        const torch::Tensor y = train_y.index_select(0, index);
+        if (config_.augment) x = Augment(x, rng);
+
+        const torch::Tensor logits = net->forward(x);
+        const torch::Tensor loss = Loss(logits, y);
+        const double loss_value = loss.item<double>();
+        if (!std::isfinite(loss_value)) {
+          std::ostringstream os;
+          os << "training diverged: loss is " << loss_value << " at epoch " << epoch + 1 << ", batch " << b + 1
+             << " (learning rate " << lr << ")";
+          result_.outcome = TrialOutcome::kFailed;
+          result_.message = os.str();
+          Finish(train_time + (Clock::now() - epoch_start), samples_trained + seen);
+          return;
+        }
+        optimiser->zero_grad();
+        loss.backward();
+        if (config_.optimiser == Optimiser::kSgdw && config_.weight_decay > 0) {
+          // Decoupled weight decay, applied to the weights the gradient was
+          // taken at, separately from the gradient (and its momentum).
+          torch::NoGradGuard no_grad;
+          for (const torch::Tensor& p : params) p.mul_(1.0 - lr * config_.weight_decay);
+        }
+        optimiser->step();
+
+        loss_sum += loss_value * static_cast<double>(count);
+        correct += Predictions(logits.detach()).eq(y).sum().item<int64_t>();
+        seen += count;
+        if (hooks_.on_progress) {
+          TrainProgress p = Progress(epoch, b + 1, batches, seen, lr, loss_sum, correct, Clock::now() - epoch_start);
+          hooks_.on_progress(p);
+        }
+      }
+      const Clock::duration epoch_time = Clock::now() - epoch_start;
+      train_time += epoch_time;
+      samples_trained += seen;
+
+      const double validation_error = ErrorRate(net, data_.validation_x, data_.validation_y);
+      result_.validation_error_per_epoch.push_back(validation_error);
+      result_.best_validation_error = std::min(result_.best_validation_error, validation_error);
+      result_.epochs_completed = epoch + 1;
+      if (hooks_.on_progress) {
+        TrainProgress p = Progress(epoch, batches, batches, seen, lr, loss_sum, correct, epoch_time);
+        p.event = TrainProgress::Event::kEpochEnd;
+        p.validation_error = validation_error;
+        hooks_.on_progress(p);
+      }
+    }
+    Finish(train_time, samples_trained);
+    result_.test_error = ErrorRate(net, data_.test_x, data_.test_y);
+    if (!config_.save_path.empty()) {
+      try {
+        torch::save(net, config_.save_path);
+      } catch (const std::exception& e) {
+        result_.outcome = TrialOutcome::kFailed;
+        result_.message = "cannot save weights to " + config_.save_path + ": " + e.what();
+      }
+    }
+  }
+
+ private:
+  TrainProgress Progress(int epoch, int64_t batch, int64_t batches, int64_t seen, double lr, double loss_sum,
+                         int64_t correct, Clock::duration elapsed) const {
+    TrainProgress p;
+    p.epoch = epoch;
+    p.epochs = config_.epochs;
+    p.batch = batch;
+    p.batches_per_epoch = batches;
+    p.epoch_samples = seen;
+    p.learning_rate = lr;
+    p.train_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0;
+    p.train_accuracy = seen > 0 ? static_cast<double>(correct) / static_cast<double>(seen) : 0;
+    const double s = Seconds(elapsed);
+    p.samples_per_second = s > 0 ? static_cast<double>(seen) / s : 0;
+    return p;
+  }
+
+  void Finish(Clock::duration train_time, int64_t samples) {
+    result_.train_seconds = Seconds(train_time);
+    result_.samples_per_second = result_.train_seconds > 0 ? static_cast<double>(samples) / result_.train_seconds : 0;
+  }
+
+  const Network& network_;
+  const Dataset::Tensors& data_;
+  const TrainConfig& config_;
+  const TrainHooks& hooks_;
+  TrainResult& result_;
+};
+
+bool LooksLikeOutOfMemory(const std::string& what) {
+  return what.find("out of memory") != std::string::npos || what.find("DefaultCPUAllocator") != std::string::npos ||
+         what.find("can't allocate") != std::string::npos;
+}
+
+}  // namespace
+
+const char* TrialOutcomeName(TrialOutcome outcome) {
+  switch (outcome) {
+    case TrialOutcome::kCompleted: return "completed";
+    case TrialOutcome::kFailed: return "failed";
+    case TrialOutcome::kCancelled: return "cancelled";
+  }
+  return "?";
+}
+
+Status ValidateTrainConfig(const TrainConfig& c) {
+  if (!(c.learning_rate > 0) || !std::isfinite(c.learning_rate)) return Status::Invalid("learning_rate: must be > 0");
+  for (size_t i = 0; i < c.lr_schedule.size(); ++i) {
+    const LrStep& s = c.lr_schedule[i];
+    const std::string where = "lr_schedule[" + std::to_string(i) + "]";
+    if (s.epoch < 0) return Status::Invalid(where + ".epoch: must be >= 0");
+    if (!(s.learning_rate > 0) || !std::isfinite(s.learning_rate)) {
+      return Status::Invalid(where + ".learning_rate: must be > 0");
+    }
+    if (i > 0 && s.epoch <= c.lr_schedule[i - 1].epoch) return Status::Invalid(where + ".epoch: must increase");
+  }
+  if (!(c.momentum >= 0 && c.momentum < 1)) return Status::Invalid("momentum: must be in [0, 1)");
+  if (!(c.weight_decay >= 0 && c.weight_decay < 1)) return Status::Invalid("weight_decay: must be in [0, 1)");
+  if (!(c.dropout_rate >= 0 && c.dropout_rate < 1)) return Status::Invalid("dropout_rate: must be in [0, 1)");
+  if (c.epochs < 1 || c.epochs > 10000) return Status::Invalid("epochs: must be in 1..10000");
+  if (c.batch_size < 2 || c.batch_size > 65536) return Status::Invalid("batch_size: must be in 2..65536");
+  if (c.threads < 0 || c.threads > 1024) return Status::Invalid("threads: must be in 0..1024");
+  if (!(c.fidelity > 0 && c.fidelity <= 1)) return Status::Invalid("fidelity: must be in (0, 1]");
+  return Status::Ok();
+}
+
+TrainConfig FashionMnistConfig(int epochs) {
+  TrainConfig c;
+  c.optimiser = Optimiser::kSgdw;
+  c.learning_rate = 0.01;
+  c.lr_schedule = {{25, 0.005}, {35, 0.001}};
+  c.momentum = 0.9;
+  c.weight_decay = 1e-5;
+  c.dropout_rate = 0.15;
+  c.epochs = epochs;
+  c.batch_size = 128;
+  return c;
+}
+
+nlohmann::json TrainResultToJson(const TrainResult& r) {
+  nlohmann::json j;
+  j["outcome"] = TrialOutcomeName(r.outcome);
+  if (!r.message.empty()) j["message"] = r.message;
+  j["params"] = r.params;
+  j["epochs_completed"] = r.epochs_completed;
+  j["validation_error_per_epoch"] = r.validation_error_per_epoch;
+  j["best_validation_error"] = r.best_validation_error;
+  if (r.outcome == TrialOutcome::kCompleted) j["test_error"] = r.test_error;
+  j["train_seconds"] = r.train_seconds;
+  j["samples_per_second"] = r.samples_per_second;
+  j["train_samples_per_epoch"] = r.train_samples_per_epoch;
+  return j;
+}
+
+Result<TrainResult> Train(const Candidate& candidate, const Dataset& dataset, const TrainConfig& config,
+                          const TrainHooks& hooks) {
+  UNAS_RETURN_IF_ERROR(ValidateTrainConfig(config));
+  UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, dataset.info().input));
+  TrainResult result;
+  // LibTorch reports errors by throwing; this is the module edge where they
+  // become a failed trial.
+  auto fail = [&](const std::string& message) {
+    result.outcome = TrialOutcome::kFailed;
+    result.message = message;
+  };
+  try {
+    Trial(network, dataset, config, hooks, &result).Run();
+  } catch (const std::bad_alloc&) {
+    fail("out of memory");
+  } catch (const std::exception& e) {  // c10::Error and friends
+    const std::string what = e.what();
+    fail(LooksLikeOutOfMemory(what) ? "out of memory: " + what.substr(0, what.find('\n'))
+                                    : "LibTorch error: " + what.substr(0, what.find('\n')));
+  }
+  return result;
+}
+
+}  // namespace unas::worker

@@ -1,0 +1,116 @@
+// Trains one candidate on one data set and measures it: the "trial" that a
+// search asks for. Plain C++ types only (LibTorch stays in trainer.cc).
+//
+// Outcomes. Train() returns an error Status only when the request itself is
+// wrong (bad config, candidate that cannot be built on the data set's input).
+// Everything that goes wrong while training a valid request -- NaN/inf loss,
+// out of memory, a LibTorch exception, cancellation -- returns a TrainResult
+// whose `outcome` says so, with a message: the trial failed, the process goes
+// on.
+//
+// Thread safety: Train() may run on several threads at once, but LibTorch's
+// thread count (TrainConfig::threads) and its global random generator (used
+// for weight initialisation and dropout) are process-wide, so concurrent
+// trials are not bit-for-bit reproducible. Run trials one at a time when that
+// matters.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "costmodel/candidate.h"
+#include "costmodel/status.h"
+#include "worker/dataset.h"
+
+namespace unas::worker {
+
+enum class Optimiser {
+  kSgdw,   // SGD with momentum and decoupled weight decay (μNAS's SGDW)
+  kAdamW,  // Adam with decoupled weight decay
+};
+
+// From `epoch` (0-based) on, the learning rate is `learning_rate`.
+struct LrStep {
+  int epoch = 0;
+  double learning_rate = 0.0;
+};
+
+struct TrainConfig {
+  Optimiser optimiser = Optimiser::kSgdw;
+  double learning_rate = 0.01;   // until the first LrStep that applies
+  std::vector<LrStep> lr_schedule;  // sorted by epoch
+  double momentum = 0.9;         // SGDW only
+  // Decoupled: after each step, w -= learning_rate * weight_decay * w
+  // (SGDW); AdamW uses LibTorch's AdamW, which does the same.
+  double weight_decay = 1e-5;
+  double dropout_rate = 0.15;    // before each dense block
+  int epochs = 3;
+  int batch_size = 128;
+  uint64_t seed = 0;             // weights, shuffling, dropout, augmentation
+  int threads = 0;               // torch::set_num_threads; 0 leaves it alone
+  // Fraction (0, 1] of the training part used, for cheap low-fidelity
+  // trials: always the same images for a given data set (a fixed seed-0
+  // order), so trials at one fidelity are comparable.
+  double fidelity = 1.0;
+  bool augment = false;          // random shift +-2 px and horizontal flip
+  std::string save_path;         // if set, the final weights (torch::save)
+};
+
+// Checks ranges and combinations; the message names the field.
+Status ValidateTrainConfig(const TrainConfig& config);
+
+// μNAS's Fashion-MNIST configuration (spec/search-space.md section 5) with
+// the epoch count given: SGDW lr 0.01, 0.005 from epoch 25, 0.001 from 35,
+// momentum 0.9, weight decay 1e-5, dropout 0.15, batch 128.
+TrainConfig FashionMnistConfig(int epochs);
+
+struct TrainProgress {
+  enum class Event { kBatch, kEpochEnd };
+  Event event = Event::kBatch;
+  int epoch = 0;                 // 0-based
+  int epochs = 0;
+  int64_t batch = 0;             // 1-based within the epoch
+  int64_t batches_per_epoch = 0;
+  int64_t epoch_samples = 0;     // samples seen so far in this epoch
+  double learning_rate = 0.0;
+  double train_loss = 0.0;       // mean over the epoch so far
+  double train_accuracy = 0.0;   // over the epoch so far, 0..1
+  double samples_per_second = 0.0;  // this epoch so far
+  double validation_error = -1;  // kEpochEnd only: 1 - accuracy, 0..1
+};
+
+// Called on the training thread; keep it cheap.
+using ProgressCallback = std::function<void(const TrainProgress&)>;
+
+struct TrainHooks {
+  ProgressCallback on_progress;               // optional
+  const std::atomic<bool>* cancel = nullptr;  // checked between batches
+};
+
+enum class TrialOutcome { kCompleted, kFailed, kCancelled };
+const char* TrialOutcomeName(TrialOutcome outcome);  // "completed", "failed", "cancelled"
+
+struct TrainResult {
+  TrialOutcome outcome = TrialOutcome::kCompleted;
+  std::string message;               // why it failed or was cancelled
+  int64_t params = 0;                // trainable weights + biases, BN excluded
+  int epochs_completed = 0;
+  std::vector<double> validation_error_per_epoch;
+  double best_validation_error = 1;  // min over epochs, 0..1
+  double test_error = 1;             // final weights, 0..1 (completed only)
+  double train_seconds = 0;          // the training loop, excluding evaluation
+  double samples_per_second = 0;     // training samples / train_seconds
+  int64_t train_samples_per_epoch = 0;
+};
+
+nlohmann::json TrainResultToJson(const TrainResult& result);
+
+Result<TrainResult> Train(const Candidate& candidate, const Dataset& dataset, const TrainConfig& config,
+                          const TrainHooks& hooks = {});
+
+}  // namespace unas::worker
