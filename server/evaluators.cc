@@ -1,5 +1,8 @@
 #include "server/evaluators.h"
 
+#include <chrono>
+#include <thread>
+
 #include "search/synthetic.h"
 #include "server/job_spec.h"
 #include "worker/dataset.h"
@@ -53,6 +56,12 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
       auto input = ResolveDatasetInput(spec->dataset);
       if (!input.ok()) return Failed("dataset: " + input.status().message());
       search::SyntheticEvaluator evaluator(search::SyntheticConfig{spec->seed, 0.01, *input});
+      // Pretend to train for the configured time, in cancellable steps.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(spec->synthetic_delay_ms);
+      while (std::chrono::steady_clock::now() < until) {
+        if (cancel.load()) return Failed("cancelled");
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(spec->synthetic_delay_ms, 20)));
+      }
       auto error = evaluator.ValidationError(*candidate);
       if (!error.ok()) return Failed(error.status().message());
       worker::WorkResult r;

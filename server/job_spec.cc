@@ -116,7 +116,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   if (!j.is_object()) return Status::Invalid("job: expected a JSON object");
   UNAS_RETURN_IF_ERROR(CheckKeys(j,
                                  {"name", "dataset", "training", "accounting", "mcu", "bounds", "constraints",
-                                  "objectives", "strategy", "budget", "seed", "evaluator"},
+                                  "objectives", "strategy", "budget", "seed", "evaluator", "synthetic_delay_ms"},
                                  ""));
   JobSpec s;
   UNAS_RETURN_IF_ERROR(GetString(j, "", "name", &s.name));
@@ -235,6 +235,10 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   } else {
     return Status::Invalid("evaluator: '" + evaluator + "' is not one of train, synthetic");
   }
+  UNAS_RETURN_IF_ERROR(GetInt(j, "", "synthetic_delay_ms", 0, 600000, &s.synthetic_delay_ms));
+  if (s.synthetic_delay_ms > 0 && s.evaluator != EvaluatorKind::kSynthetic) {
+    return Status::Invalid("synthetic_delay_ms: only applies to the synthetic evaluator");
+  }
   return s;
 }
 
@@ -270,7 +274,8 @@ json JobSpecToJson(const JobSpec& s) {
           {"strategy", {{"type", StrategyKindName(s.strategy)}, {"population", s.population}, {"sample_size", s.sample_size}}},
           {"budget", {{"trials", s.max_trials}, {"wall_seconds", s.max_wall_seconds}}},
           {"seed", s.seed},
-          {"evaluator", s.evaluator == EvaluatorKind::kTrain ? "train" : "synthetic"}};
+          {"evaluator", s.evaluator == EvaluatorKind::kTrain ? "train" : "synthetic"},
+          {"synthetic_delay_ms", s.synthetic_delay_ms}};
 }
 
 }  // namespace unas::server

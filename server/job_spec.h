@@ -67,6 +67,9 @@ struct JobSpec {
   double max_wall_seconds = 0;  // budget: 0 = none
   uint64_t seed = 0;
   EvaluatorKind evaluator = EvaluatorKind::kTrain;
+  // Synthetic evaluator only: how long each evaluation pretends to train, so
+  // tests can kill a worker mid-trial. 0 = instant.
+  int synthetic_delay_ms = 0;
 };
 
 // Parses and validates; `json` must be an object. Unknown keys are errors.
