@@ -389,8 +389,8 @@ Result<PexPlan> PlanPartialExecution(const Network& network, Accounting accounti
     }
   }
   if (options.fewest_slices) {
-    // The peak cannot fall as slices grow, so take the widest slices (fewest
-    // steps) that keep the profile.
+    // Wider slices never lower the peak, so take the widest (fewest steps,
+    // least per-call overhead) that keep the peak.
     for (size_t i = 0; i < chosen.size(); ++i) {
       const int channels = chosen[i].channels;
       int previous_width = 0;
@@ -401,7 +401,12 @@ Result<PexPlan> PlanPartialExecution(const Network& network, Accounting accounti
         previous_width = width;
         std::vector<PexSegment> trial = chosen;
         trial[i].slice_channels = width;
-        if (consider(trial, true)) break;
+        auto plan = Evaluate(network, accounting, trial, false);
+        if (plan.ok() && plan->peak_bytes <= best.peak_bytes) {
+          chosen = trial;
+          best = std::move(plan).value();
+          break;
+        }
       }
     }
   }

@@ -107,7 +107,7 @@ struct PexOptions {
   // Passes of the greedy descent over candidate segments.
   int max_passes = 2;
   // After choosing segments at one channel per slice (which gives the lowest
-  // peak), use the fewest slices that keep the same peak and profile.
+  // peak), use the fewest slices that keep the same peak.
   bool fewest_slices = true;
   bool with_layout = true;
 };
@@ -126,8 +126,8 @@ Result<PexPlan> PlanSegments(const Network& network, Accounting accounting,
 // adopt it (dropping any chosen segment it overlaps) when that strictly
 // lowers the objective: the peak, then the per-operator maxima of the
 // timeline sorted descending (so relieving a second bottleneck of equal
-// height counts); then drop segments that do not lower the peak, and pick each
-// segment's slice count. Never worse than whole execution.
+// height counts); then drop segments that do not lower the peak, and give
+// each segment the fewest slices that keep the peak. Never worse than whole execution.
 Result<PexPlan> PlanPartialExecution(const Network& network, Accounting accounting,
                                      const PexOptions& options = {});
 
