@@ -1,6 +1,7 @@
 // unas cost: the cost model on one candidate, or a JSON-lines batch.
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,8 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "costmodel/cost_model.h"
+#include "costmodel/partial_execution.h"
+#include "costmodel/pex_report.h"
 #include "costmodel/report.h"
 
 namespace unas::cli {
@@ -42,12 +45,14 @@ int RunCost(const std::vector<std::string>& argv) {
   Args args("cost", "ARCH.json [options]  |  unas cost --jsonl [--accounting A] < lines",
             "Exact resource costs of a candidate architecture (uNAS JSON format; '-' reads stdin):\n"
             "flash, MACs, peak SRAM under the build order and the best execution order, an arena\n"
-            "layout, and an estimated latency on a named MCU.");
+            "layout, an estimated latency on a named MCU, and the peak with partial execution\n"
+            "(channel-sliced operator chains, docs/pex.md) with its schedule and layout.");
   args.Flag("input-shape", "H,W,C", "input shape of the data set", "28,28,1");
   args.Flag("classes", "K", "number of classes", "10");
   args.Flag("accounting", "unas|tflm", "memory accounting (see docs/cost-model.md)", "tflm");
   args.Flag("mcu", "NAME", "estimate latency on this MCU profile (see --list-mcus)");
   args.Switch("json", "print the report as JSON");
+  args.Switch("no-pex", "skip the partial-execution plan (see docs/pex.md)");
   args.Switch("jsonl", "batch mode: one {input_shape,num_classes,architecture} object per stdin line");
   args.Switch("list-mcus", "list the MCU profiles and exit");
   if (Status s = args.Parse(argv); !s.ok()) {
@@ -119,10 +124,25 @@ int RunCost(const std::vector<std::string>& argv) {
     std::cerr << "unas cost: " << report.status().message() << "\n";
     return 1;
   }
+  std::optional<PexPlan> pex;
+  if (!args.On("no-pex")) {
+    auto plan = PlanPartialExecution(*network, *accounting);
+    if (!plan.ok()) {
+      std::cerr << "unas cost: partial execution: " << plan.status().message() << "\n";
+      return 1;
+    }
+    pex = std::move(plan).value();
+  }
   if (args.On("json")) {
-    std::cout << CostReportToJson(*network, *report).dump(2) << "\n";
+    nlohmann::json out = CostReportToJson(*network, *report);
+    if (pex) {
+      out["pex_peak_sram_bytes"] = pex->peak_bytes;
+      out["partial_execution"] = PexPlanToJson(*network, *pex);
+    }
+    std::cout << out.dump(2) << "\n";
   } else {
     std::cout << FormatCostTable(*network, *report);
+    if (pex) std::cout << FormatPexPlan(*network, *pex);
   }
   return 0;
 }

@@ -45,6 +45,26 @@ TEST(CliTest, CostPrintsTableWithWorkedExampleTotals) {
             std::string::npos);
 }
 
+TEST(CliTest, CostShowsThePartialExecutionPeakAndPlan) {
+  // tflm: the whole-tensor peak 2,968 is the 1x1 conv (968 in, 1,936 out, 64
+  // from the branch); slicing the 1x1 conv into the tie-up max-pool leaves the
+  // depthwise conv as the peak: 1,352 in + 968 out + 64 = 2,384.
+  const CliRun table = Unas("cost " + kExample);
+  ASSERT_EQ(table.exit_code, 0) << table.out;
+  EXPECT_NE(table.out.find("peak SRAM, pex    2,384 bytes (1.24x below the best order's 2,968"), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("segment 0: ops 2 5 in 2 slices of 8 of 16 channels"), std::string::npos) << table.out;
+  const CliRun r = Unas("cost " + kExample + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["pex_peak_sram_bytes"], 2384);
+  EXPECT_EQ(j["partial_execution"]["whole_peak_sram_bytes"], 2968);
+  EXPECT_EQ(j["partial_execution"]["segments"][0]["ops"], nlohmann::json({2, 5}));
+  EXPECT_EQ(j["partial_execution"]["macs"], 54000);
+  const CliRun none = Unas("cost " + kExample + " --no-pex");
+  EXPECT_EQ(none.out.find("partial execution"), std::string::npos);
+}
+
 TEST(CliTest, CostJsonHasTotalsPerLayerRowsAndLatency) {
   const CliRun r = Unas("cost " + kExample + " --json --mcu cortex-m7-216mhz");
   ASSERT_EQ(r.exit_code, 0) << r.out;
