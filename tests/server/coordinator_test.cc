@@ -1,0 +1,276 @@
+#include "server/coordinator.h"
+
+#include <unistd.h>
+
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "search/synthetic.h"
+
+namespace unas::server {
+namespace {
+
+std::string TempDb(const std::string& name) {
+  const std::string path = ::testing::TempDir() + "/coord_" + name + "_" + std::to_string(getpid()) + ".db";
+  for (const char* suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
+  return path;
+}
+
+std::string Spec(int trials, const std::string& extra = "") {
+  return R"({"name":"t","dataset":"synthetic","evaluator":"synthetic","seed":3,"budget":{"trials":)" +
+         std::to_string(trials) + R"(},"strategy":{"type":"aging","population":6,"sample_size":3},
+         "bounds":{"val_error":0.5,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
+         "constraints":{"peak_sram_bytes":64000,"flash_bytes":64000})" +
+         extra + "}";
+}
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  void Open(const std::string& db) {
+    auto store = Store::Open(db);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    CoordinatorOptions o;
+    o.lease_timeout_ms = 1000;
+    o.heartbeat_interval_ms = 100;
+    o.max_attempts = 3;
+    o.expiry_check_interval_ms = 3'600'000;  // expiry only when the test says so
+    o.resolve_input = [](const std::string&) -> Result<InputSpec> { return InputSpec{8, 8, 1, 10}; };
+    auto c = Coordinator::Open(std::move(store).value(), &clock_, o);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    coordinator_ = std::move(c).value();
+  }
+
+  // The synthetic error of a trial's candidate: deterministic, as a worker would report.
+  TrialResult Success(const Assignment& a) {
+    search::SyntheticEvaluator eval(search::SyntheticConfig{3, 0.01, InputSpec{8, 8, 1, 10}});
+    TrialResult r;
+    r.succeeded = true;
+    r.metrics.val_error = *eval.ValidationError(ParseCandidate(a.candidate_json).value());
+    r.metrics.test_error = r.metrics.val_error;
+    return r;
+  }
+
+  ManualClock clock_;
+  std::unique_ptr<Coordinator> coordinator_;
+};
+
+TEST_F(CoordinatorTest, RefusedJobSaysWhyAndStoresNothing) {
+  const std::string db = TempDb("refused");
+  Open(db);
+  auto job = coordinator_->Submit(R"({"dataset":"synthetic","budget":{"trials":0}})");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().message(), "budget.trials: 0 is outside 1..1000000");
+  auto no_bound = coordinator_->Submit(R"({"dataset":"synthetic","objectives":["error","macs"],"bounds":{"val_error":0.2}})");
+  ASSERT_FALSE(no_bound.ok());
+  EXPECT_EQ(no_bound.status().message(), "bounds: objective 'macs' needs a bound (it sets the hypervolume's reference point)");
+  EXPECT_TRUE(coordinator_->ListJobs().empty());
+  coordinator_.reset();
+  EXPECT_TRUE(Store::Open(db).value()->ListJobs()->empty());
+}
+
+TEST_F(CoordinatorTest, RunsAJobToItsBudget) {
+  Open(TempDb("budget"));
+  auto job = coordinator_->Submit(Spec(5));
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  const std::string w = coordinator_->RegisterWorker("w");
+  std::set<std::string> hashes;
+  for (int i = 0; i < 5; ++i) {
+    auto a = coordinator_->Acquire(w, 0);
+    ASSERT_TRUE(a.has_value()) << i;
+    EXPECT_EQ(a->trial_id, i + 1);
+    EXPECT_EQ(a->attempt, 1);
+    EXPECT_EQ(*coordinator_->Complete(w, a->lease_id, Success(*a)), true);
+    hashes.insert(coordinator_->GetTrial(a->job_id, a->trial_id)->candidate_hash);
+  }
+  EXPECT_EQ(hashes.size(), 5u);
+  EXPECT_FALSE(coordinator_->Acquire(w, 0).has_value());
+  auto view = coordinator_->GetJob(job->record.job_id).value();
+  EXPECT_EQ(view.record.status, JobStatus::kSucceeded);
+  EXPECT_EQ(view.completed, 5);
+  EXPECT_EQ(view.running, 0);
+  EXPECT_GT(view.hypervolume, 0.0);
+  EXPECT_EQ(coordinator_->HypervolumeHistory(job->record.job_id)->size(), 5u);
+}
+
+TEST_F(CoordinatorTest, ExpiredLeaseRequeuesThenFailsAfterThreeAttempts) {
+  Open(TempDb("expiry"));
+  auto job = coordinator_->Submit(Spec(1));
+  const std::string w = coordinator_->RegisterWorker("w");
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto a = coordinator_->Acquire(w, 0);
+    ASSERT_TRUE(a.has_value()) << attempt;
+    EXPECT_EQ(a->trial_id, 1);
+    EXPECT_EQ(a->attempt, attempt);
+    clock_.Advance(1001);
+    coordinator_->ExpireLeases();
+  }
+  auto t = coordinator_->GetTrial(job->record.job_id, 1).value();
+  EXPECT_EQ(t.status, TrialStatus::kFailed);
+  EXPECT_EQ(t.error, "lease expired 3 times (last worker " + w + ")");
+  auto view = coordinator_->GetJob(job->record.job_id).value();
+  EXPECT_EQ(view.failed, 1);
+  EXPECT_EQ(view.record.status, JobStatus::kSucceeded);
+}
+
+TEST_F(CoordinatorTest, LateAndDuplicateResultsAreIgnored) {
+  Open(TempDb("late"));
+  auto job = coordinator_->Submit(Spec(1));
+  const std::string w1 = coordinator_->RegisterWorker("w1"), w2 = coordinator_->RegisterWorker("w2");
+  auto first = coordinator_->Acquire(w1, 0);
+  clock_.Advance(1001);
+  coordinator_->ExpireLeases();
+  auto second = coordinator_->Acquire(w2, 0);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->trial_id, first->trial_id);
+  EXPECT_EQ(*coordinator_->Complete(w1, first->lease_id, Success(*first)), false);  // lease expired
+  EXPECT_EQ(*coordinator_->Complete(w1, second->lease_id, Success(*second)), false);  // not its lease
+  EXPECT_EQ(*coordinator_->Complete(w2, second->lease_id, Success(*second)), true);
+  EXPECT_EQ(*coordinator_->Complete(w2, second->lease_id, Success(*second)), false);  // duplicate
+  EXPECT_EQ(coordinator_->GetJob(job->record.job_id)->completed, 1);
+}
+
+TEST_F(CoordinatorTest, HeartbeatsKeepALeaseAlive) {
+  Open(TempDb("heartbeat"));
+  coordinator_->Submit(Spec(1)).value();
+  const std::string w = coordinator_->RegisterWorker("w");
+  auto a = coordinator_->Acquire(w, 0);
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(800);
+    EXPECT_TRUE(coordinator_->Heartbeat(w, a->lease_id).keep_going);
+    coordinator_->ExpireLeases();
+  }
+  EXPECT_EQ(*coordinator_->Complete(w, a->lease_id, Success(*a)), true);
+  EXPECT_FALSE(coordinator_->Heartbeat(w, "L-unknown").keep_going);
+}
+
+TEST_F(CoordinatorTest, ReleasedTrialGoesBackWithoutCountingAnAttempt) {
+  Open(TempDb("release"));
+  coordinator_->Submit(Spec(1)).value();
+  const std::string w = coordinator_->RegisterWorker("w");
+  auto a = coordinator_->Acquire(w, 0);
+  TrialResult released;
+  released.released = true;
+  EXPECT_EQ(*coordinator_->Complete(w, a->lease_id, released), true);
+  auto again = coordinator_->Acquire(w, 0);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->trial_id, a->trial_id);
+  EXPECT_EQ(again->attempt, 1);
+}
+
+TEST_F(CoordinatorTest, CancelStopsBusyWorkersAndHandsOutNothing) {
+  Open(TempDb("cancel"));
+  auto job = coordinator_->Submit(Spec(10)).value();
+  const std::string w = coordinator_->RegisterWorker("w");
+  auto a = coordinator_->Acquire(w, 0);
+  auto view = coordinator_->Cancel(job.record.job_id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->record.status, JobStatus::kCancelled);
+  EXPECT_FALSE(coordinator_->Heartbeat(w, a->lease_id).keep_going);
+  EXPECT_EQ(*coordinator_->Complete(w, a->lease_id, Success(*a)), false);
+  EXPECT_FALSE(coordinator_->Acquire(w, 0).has_value());
+  EXPECT_EQ(coordinator_->GetTrial(job.record.job_id, 1)->status, TrialStatus::kCancelled);
+  EXPECT_EQ(coordinator_->Cancel("job-none").status().message(), "no job 'job-none'");
+}
+
+TEST_F(CoordinatorTest, ConcurrentJobsShareWorkersFairly) {
+  Open(TempDb("fair"));
+  auto j1 = coordinator_->Submit(Spec(10)).value(), j2 = coordinator_->Submit(Spec(10)).value();
+  std::map<std::string, int> leased;
+  for (int i = 0; i < 6; ++i) {
+    auto a = coordinator_->Acquire(coordinator_->RegisterWorker("w"), 0);
+    ASSERT_TRUE(a.has_value());
+    leased[a->job_id] += 1;
+  }
+  EXPECT_EQ(leased[j1.record.job_id], 3);
+  EXPECT_EQ(leased[j2.record.job_id], 3);
+}
+
+TEST_F(CoordinatorTest, PagesTrialsAndFiltersByStatus) {
+  Open(TempDb("pages"));
+  auto job = coordinator_->Submit(Spec(7)).value();
+  const std::string w = coordinator_->RegisterWorker("w");
+  for (int i = 0; i < 7; ++i) {
+    auto a = coordinator_->Acquire(w, 0);
+    TrialResult r = i % 3 == 0 ? TrialResult{false, false, {}, "NaN loss"} : Success(*a);
+    ASSERT_TRUE(coordinator_->Complete(w, a->lease_id, r).ok());
+  }
+  auto p1 = coordinator_->ListTrials(job.record.job_id, 0, "", 3).value();
+  ASSERT_EQ(p1.trials.size(), 3u);
+  EXPECT_EQ(p1.next_page_token, "3");
+  auto p3 = coordinator_->ListTrials(job.record.job_id, 0, "6", 3).value();
+  ASSERT_EQ(p3.trials.size(), 1u);
+  EXPECT_EQ(p3.next_page_token, "");
+  auto failed = coordinator_->ListTrials(job.record.job_id, static_cast<int>(TrialStatus::kFailed), "", 100).value();
+  ASSERT_EQ(failed.trials.size(), 3u);  // trials 1, 4, 7
+  EXPECT_EQ(failed.trials[1].trial_id, 4);
+  EXPECT_EQ(failed.trials[1].error, "NaN loss");
+  EXPECT_EQ(coordinator_->ListTrials(job.record.job_id, 0, "x", 3).status().message(),
+            "page_token: 'x' is not a token from this API");
+  EXPECT_EQ(coordinator_->ListTrials(job.record.job_id, 0, "", 5000).status().message(),
+            "page_size: 5000 is outside 1..1000");
+}
+
+TEST_F(CoordinatorTest, WatchersSeeTrialsAndTheEnd) {
+  Open(TempDb("watch"));
+  auto job = coordinator_->Submit(Spec(2)).value();
+  auto sub = coordinator_->Watch(job.record.job_id).value();
+  const std::string w = coordinator_->RegisterWorker("w");
+  for (int i = 0; i < 2; ++i) {
+    auto a = coordinator_->Acquire(w, 0);
+    ASSERT_TRUE(coordinator_->Complete(w, a->lease_id, Success(*a)).ok());
+  }
+  std::vector<JobEvent::Kind> kinds;
+  JobEvent e;
+  while (sub->Next(&e, 10)) kinds.push_back(e.kind);
+  ASSERT_FALSE(kinds.empty());
+  EXPECT_EQ(kinds.front(), JobEvent::Kind::kTrialStarted);
+  EXPECT_EQ(kinds.back(), JobEvent::Kind::kJobDone);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), JobEvent::Kind::kTrialFinished), 2);
+  EXPECT_GE(std::count(kinds.begin(), kinds.end(), JobEvent::Kind::kParetoPoint), 1);
+  EXPECT_TRUE(sub->closed());
+}
+
+// kill -9 leaves the store as it was after the last committed call: a
+// coordinator dropped without ceremony and reopened on the same file must
+// finish with exactly the trials, in the same proposal order, that an
+// uninterrupted run makes.
+TEST_F(CoordinatorTest, RestartContinuesExactlyWhereItWas) {
+  auto run = [&](const std::string& db, int crash_after) {
+    Open(db);
+    const std::string job_id = coordinator_->Submit(Spec(20)).value().record.job_id;
+    std::string w = coordinator_->RegisterWorker("w");
+    int completed = 0;
+    while (true) {
+      auto a = coordinator_->Acquire(w, 0);
+      if (!a) break;
+      if (completed == crash_after) {
+        coordinator_.reset();  // leased trial a is in the store as leased
+        Open(db);
+        w = coordinator_->RegisterWorker("w");
+        crash_after = -1;
+        continue;
+      }
+      EXPECT_EQ(*coordinator_->Complete(w, a->lease_id, Success(*a)), true);
+      ++completed;
+    }
+    auto trials = coordinator_->ListTrials(job_id, 0, "", 1000).value().trials;
+    std::vector<std::string> hashes;
+    for (const TrialRecord& t : trials) {
+      EXPECT_EQ(t.status, TrialStatus::kCompleted) << t.trial_id;
+      hashes.push_back(t.candidate_hash);
+    }
+    EXPECT_EQ(coordinator_->GetJob(job_id)->record.status, JobStatus::kSucceeded);
+    coordinator_.reset();
+    return hashes;
+  };
+  const auto uninterrupted = run(TempDb("restart_a"), -1);
+  const auto restarted = run(TempDb("restart_b"), 7);
+  ASSERT_EQ(uninterrupted.size(), 20u);
+  EXPECT_EQ(restarted, uninterrupted);
+  EXPECT_EQ(std::set<std::string>(restarted.begin(), restarted.end()).size(), 20u);
+}
+
+}  // namespace
+}  // namespace unas::server
