@@ -1,0 +1,217 @@
+// The search service as processes: `unas serve` and `unas worker` on
+// loopback, killed with SIGKILL at awkward moments. Trials use the synthetic
+// evaluator (fast, deterministic) except the last test, which trains for real.
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "server/grpc_client.h"
+#include "tests/service/process.h"
+
+namespace unas::testing {
+namespace {
+
+const std::string kToken = "test-token-0123456789abcdef";
+
+std::string SyntheticJob(int trials, int delay_ms, int seed = 1) {
+  return R"({"name":"svc","dataset":"synthetic","evaluator":"synthetic","seed":)" + std::to_string(seed) +
+         R"(,"synthetic_delay_ms":)" + std::to_string(delay_ms) + R"(,"budget":{"trials":)" + std::to_string(trials) +
+         R"(},"bounds":{"val_error":0.5,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
+         "constraints":{"peak_sram_bytes":64000,"flash_bytes":64000}})";
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = FreshDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    port_ = FreePort();
+    address_ = "127.0.0.1:" + std::to_string(port_);
+  }
+
+  std::unique_ptr<Process> Serve(int embedded_workers, const std::string& lease_ms = "2000") {
+    auto p = std::make_unique<Process>(
+        std::vector<std::string>{"serve", "--data-dir", dir_ + "/data", "--listen", address_, "--workers",
+                                 std::to_string(embedded_workers), "--token", kToken, "--lease-timeout-ms", lease_ms,
+                                 "--heartbeat-ms", "200"},
+        dir_ + "/serve.log");
+    EXPECT_TRUE(WaitFor([&] { return p->Log().find("listening on port") != std::string::npos; }, 20000))
+        << p->Log();
+    return p;
+  }
+
+  std::unique_ptr<Process> Worker(const std::string& name) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{"worker", "--coordinator", address_, "--token", kToken, "--name", name},
+        dir_ + "/worker_" + name + ".log");
+  }
+
+  std::unique_ptr<server::Client> Connect(const std::string& token = kToken) {
+    server::ClientOptions o;
+    o.address = address_;
+    o.token = token;
+    o.deadline_ms = 5000;
+    return server::Client::Connect(o).value();
+  }
+
+  // Waits (bounded) for the job to reach a final status; returns it.
+  v1::Job WaitDone(server::Client& c, const std::string& job_id, int timeout_ms) {
+    v1::Job last;
+    WaitFor([&] {
+      auto j = c.GetJob(job_id);
+      if (!j.ok()) return false;
+      last = *j;
+      return last.status() == v1::JOB_SUCCEEDED || last.status() == v1::JOB_FAILED ||
+             last.status() == v1::JOB_CANCELLED;
+    }, timeout_ms);
+    return last;
+  }
+
+  std::vector<v1::Trial> AllTrials(server::Client& c, const std::string& job_id) {
+    std::vector<v1::Trial> all;
+    std::string token;
+    for (int pages = 0; pages < 1000; ++pages) {
+      auto page = c.ListTrials(job_id, v1::TRIAL_STATUS_UNSPECIFIED, token, 1000);
+      EXPECT_TRUE(page.ok()) << page.status().message();
+      if (!page.ok()) break;
+      all.insert(all.end(), page->trials().begin(), page->trials().end());
+      token = page->next_page_token();
+      if (token.empty()) break;
+    }
+    return all;
+  }
+
+  void ExpectExactlyCompleted(const std::vector<v1::Trial>& trials, size_t n) {
+    EXPECT_EQ(trials.size(), n);
+    std::set<std::string> hashes;
+    std::set<int64_t> ids;
+    for (const v1::Trial& t : trials) {
+      EXPECT_EQ(t.status(), v1::TRIAL_COMPLETED) << "trial " << t.trial_id() << ": " << t.error();
+      hashes.insert(t.candidate_hash());
+      ids.insert(t.trial_id());
+    }
+    EXPECT_EQ(hashes.size(), n);  // distinct networks
+    EXPECT_EQ(ids.size(), n);
+  }
+
+  std::string dir_, address_;
+  int port_ = 0;
+};
+
+TEST_F(ServiceTest, TwoWorkerProcessesComplete200Trials) {
+  auto serve = Serve(0);
+  auto w1 = Worker("a"), w2 = Worker("b");
+  auto c = Connect();
+  auto job = c->Submit(SyntheticJob(200, 0));
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  const v1::Job done = WaitDone(*c, job->job_id(), 120000);
+  ASSERT_EQ(done.status(), v1::JOB_SUCCEEDED) << serve->Log();
+  EXPECT_EQ(done.trials_completed(), 200);
+  const auto trials = AllTrials(*c, job->job_id());
+  ExpectExactlyCompleted(trials, 200);
+  std::set<std::string> workers;
+  for (const auto& t : trials) workers.insert(t.worker_id());
+  EXPECT_EQ(workers.size(), 2u);  // both processes did work
+  EXPECT_GT(done.hypervolume(), 0.0);
+  auto front = c->Pareto(job->job_id());
+  ASSERT_TRUE(front.ok());
+  EXPECT_GT(front->trials_size(), 0);
+}
+
+TEST_F(ServiceTest, WorkerKilledMidTrialItsTrialCompletesElsewhere) {
+  auto serve = Serve(0, "1500");
+  auto w1 = Worker("a"), w2 = Worker("b");
+  auto c = Connect();
+  auto job = c->Submit(SyntheticJob(12, 400));
+  ASSERT_TRUE(job.ok());
+  // Both workers are busy with 400 ms trials; kill one in the middle of one.
+  ASSERT_TRUE(WaitFor([&] { return c->GetJob(job->job_id())->trials_completed() >= 2; }, 30000));
+  w1->Kill(SIGKILL);
+  const v1::Job done = WaitDone(*c, job->job_id(), 60000);
+  ASSERT_EQ(done.status(), v1::JOB_SUCCEEDED) << serve->Log();
+  const auto trials = AllTrials(*c, job->job_id());
+  ExpectExactlyCompleted(trials, 12);
+  int retried = 0;
+  for (const auto& t : trials) retried += t.attempts() >= 2;
+  EXPECT_GE(retried, 1);  // the killed worker's trial was leased again and completed
+}
+
+TEST_F(ServiceTest, CoordinatorKilledMidJobRestartsAndFinishesExactly200) {
+  auto serve = Serve(0);
+  auto w1 = Worker("a"), w2 = Worker("b");
+  auto c = Connect();
+  auto job = c->Submit(SyntheticJob(200, 10));
+  ASSERT_TRUE(job.ok());
+  ASSERT_TRUE(WaitFor([&] {
+    auto j = c->GetJob(job->job_id());
+    return j.ok() && j->trials_completed() >= 60;
+  }, 60000));
+  serve->Kill(SIGKILL);
+  serve = Serve(0);  // same data directory and port; workers reconnect on their own
+  const v1::Job done = WaitDone(*c, job->job_id(), 120000);
+  ASSERT_EQ(done.status(), v1::JOB_SUCCEEDED) << serve->Log();
+  EXPECT_EQ(done.trials_completed(), 200);
+  ExpectExactlyCompleted(AllTrials(*c, job->job_id()), 200);
+}
+
+TEST_F(ServiceTest, CancelTwoJobsRefusalsAndAuth) {
+  auto serve = Serve(2);
+  auto c = Connect();
+  // A refused job names the field and is not stored.
+  auto refused = c->Submit(R"({"dataset":"synthetic","strategy":"genetic"})");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(), "strategy.type: 'genetic' is not one of aging, bo, random");
+  EXPECT_TRUE(c->ListJobs()->empty());
+  // No token, or a wrong one: refused.
+  auto anonymous = Connect("");
+  auto denied = anonymous->ListJobs();
+  ASSERT_FALSE(denied.ok());
+  EXPECT_NE(denied.status().message().find("missing bearer token"), std::string::npos) << denied.status().message();
+  EXPECT_NE(Connect("wrong-token-0123456789")->ListJobs().status().message().find("invalid bearer token"),
+            std::string::npos);
+  // Two concurrent jobs both finish.
+  auto a = c->Submit(SyntheticJob(30, 5, 1)), b = c->Submit(SyntheticJob(30, 5, 2));
+  ASSERT_TRUE(a.ok() && b.ok());
+  // A third, slow one is cancelled: it stops, and its unfinished trials say so.
+  auto slow = c->Submit(SyntheticJob(1000, 200, 3));
+  ASSERT_TRUE(slow.ok());
+  ASSERT_TRUE(WaitFor([&] { return c->GetJob(slow->job_id())->trials_completed() >= 1; }, 30000));
+  auto cancelled = c->Cancel(slow->job_id());
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->status(), v1::JOB_CANCELLED);
+  EXPECT_EQ(WaitDone(*c, a->job_id(), 60000).status(), v1::JOB_SUCCEEDED);
+  EXPECT_EQ(WaitDone(*c, b->job_id(), 60000).status(), v1::JOB_SUCCEEDED);
+  const v1::Job after = c->GetJob(slow->job_id()).value();
+  EXPECT_EQ(after.status(), v1::JOB_CANCELLED);
+  EXPECT_LT(after.trials_completed(), 1000);
+  EXPECT_EQ(after.trials_running(), 0);
+  // Graceful shutdown on SIGTERM.
+  EXPECT_EQ(serve->Kill(SIGTERM, 15000), 0) << serve->Log();
+  EXPECT_NE(serve->Log().find("msg=stopped"), std::string::npos);
+}
+
+TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
+  auto serve = Serve(1, "60000");
+  auto c = Connect();
+  auto job = c->Submit(R"({"name":"real","dataset":"synthetic","seed":2,"budget":{"trials":3},
+      "strategy":"random","training":{"epochs":2,"batch_size":32,"learning_rate":0.05},
+      "bounds":{"val_error":0.9,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
+      "constraints":{"peak_sram_bytes":20000,"flash_bytes":20000}})");
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  const v1::Job done = WaitDone(*c, job->job_id(), 180000);
+  ASSERT_EQ(done.status(), v1::JOB_SUCCEEDED) << serve->Log();
+  const auto trials = AllTrials(*c, job->job_id());
+  ASSERT_EQ(trials.size(), 3u);
+  for (const auto& t : trials) {
+    if (t.status() != v1::TRIAL_COMPLETED) continue;
+    EXPECT_EQ(t.metrics().epochs(), 2);
+    EXPECT_GT(t.metrics().train_seconds(), 0.0);
+    EXPECT_GE(t.metrics().val_error(), 0.0);
+    EXPECT_LE(t.metrics().val_error(), 1.0);
+    EXPECT_LE(t.costs().peak_sram_bytes(), 20000);
+  }
+  EXPECT_GE(done.trials_completed(), 1);
+}
+
+}  // namespace
+}  // namespace unas::testing
