@@ -1,5 +1,7 @@
 #include "search/objectives.h"
 
+#include "costmodel/partial_execution.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -28,12 +30,22 @@ Result<Objective> ParseObjective(const std::string& name) {
                          "' (known: error, peak_sram, flash, macs, latency)");
 }
 
-CostFunction MakeCostFunction(const InputSpec& input, Accounting accounting, const McuProfile* mcu) {
-  return [input, accounting, mcu](const Candidate& candidate) -> Result<ResourceCosts> {
+Result<MemoryModel> ParseMemoryModel(const std::string& name) {
+  if (name == "whole") return MemoryModel::kWholeTensor;
+  if (name == "partial_execution") return MemoryModel::kPartialExecution;
+  return Status::Invalid("memory: '" + name + "' is not one of whole, partial_execution");
+}
+
+CostFunction MakeCostFunction(const InputSpec& input, Accounting accounting, const McuProfile* mcu,
+                              MemoryModel memory) {
+  return [input, accounting, mcu, memory](const Candidate& candidate) -> Result<ResourceCosts> {
     UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, input));
     UNAS_ASSIGN_OR_RETURN(CostSummary summary, SummariseCosts(network, accounting));
     ResourceCosts costs;
     costs.peak_sram_bytes = summary.peak_sram_bytes;
+    if (memory == MemoryModel::kPartialExecution) {
+      UNAS_ASSIGN_OR_RETURN(costs.peak_sram_bytes, PexPeakBytes(network, accounting));
+    }
     costs.flash_bytes = summary.flash_bytes;
     costs.macs = summary.macs;
     if (mcu != nullptr) costs.latency_ms = EstimateLatency(*mcu, network).latency_ms;

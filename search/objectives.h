@@ -44,8 +44,16 @@ using CostFunction = std::function<Result<ResourceCosts>(const Candidate&)>;
 // Costs from the cost model on `input` (default accounting tflm, the one a
 // device's "SRAM <= 64 KB" means). `mcu` may be null; if not, it must outlive
 // the function.
+// How activations are executed on the device, which decides the peak SRAM a
+// strategy sees, constrains and optimises: whole tensors in the best order,
+// or partial execution (Pex, costmodel/partial_execution.h), which runs
+// chains of operators a channel slice at a time. Pex costs ~10 ms a
+// candidate instead of ~30 us: fine next to training, slow for simulations.
+enum class MemoryModel { kWholeTensor, kPartialExecution };
+Result<MemoryModel> ParseMemoryModel(const std::string& name);  // "whole", "partial_execution"
+
 CostFunction MakeCostFunction(const InputSpec& input, Accounting accounting = Accounting::kTflm,
-                              const McuProfile* mcu = nullptr);
+                              const McuProfile* mcu = nullptr, MemoryModel memory = MemoryModel::kWholeTensor);
 
 // One optional limit per objective. Used both as soft bounds (scalarisation,
 // hypervolume reference point) and as hard constraints (resources only).

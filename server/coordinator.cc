@@ -182,7 +182,8 @@ Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record)
   config.seed = spec.seed;
   config.bounds = job->bounds;
   config.constraints = job->constraints;
-  config.costs = search::MakeCostFunction(job->input, job->accounting, job->mcu);
+  UNAS_ASSIGN_OR_RETURN(search::MemoryModel memory, search::ParseMemoryModel(spec.memory));
+  config.costs = search::MakeCostFunction(job->input, job->accounting, job->mcu, memory);
   switch (spec.strategy) {
     case StrategyKind::kAging:
       job->strategy = std::make_unique<search::AgingEvolution>(config, search::AgingConfig{spec.population, spec.sample_size});
@@ -473,7 +474,8 @@ Status Coordinator::ProposeLocked(Job& job) {
   t.status = TrialStatus::kPending;
   t.candidate_json = CandidateToJson(proposal->candidate).dump();
   t.candidate_hash = HashHex(proposal->hash);
-  t.costs = {summary.params, summary.flash_bytes, summary.macs, summary.peak_sram_bytes,
+  // The peak the strategy saw: the best whole-tensor order, or with Pex.
+  t.costs = {summary.params, summary.flash_bytes, summary.macs, proposal->costs.peak_sram_bytes,
              summary.build_order_peak_bytes, proposal->costs.latency_ms.value_or(0)};
   t.rejected_before = proposal->rejected_before;
   t.created_unix_ms = clock_->NowUnixMs();

@@ -115,7 +115,7 @@ const char* StrategyKindName(StrategyKind kind) {
 Result<JobSpec> ParseJobSpec(const json& j) {
   if (!j.is_object()) return Status::Invalid("job: expected a JSON object");
   UNAS_RETURN_IF_ERROR(CheckKeys(j,
-                                 {"name", "dataset", "training", "accounting", "mcu", "bounds", "constraints",
+                                 {"name", "dataset", "training", "accounting", "mcu", "memory", "bounds", "constraints",
                                   "objectives", "strategy", "budget", "seed", "evaluator", "synthetic_delay_ms"},
                                  ""));
   JobSpec s;
@@ -174,6 +174,10 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     return Status::Invalid("accounting: '" + s.accounting + "' is not one of tflm, unas");
   }
   UNAS_RETURN_IF_ERROR(GetString(j, "", "mcu", &s.mcu));
+  UNAS_RETURN_IF_ERROR(GetString(j, "", "memory", &s.memory));
+  if (s.memory != "whole" && s.memory != "partial_execution") {
+    return Status::Invalid("memory: '" + s.memory + "' is not one of whole, partial_execution");
+  }
   if (auto b = j.find("bounds"); b != j.end()) UNAS_RETURN_IF_ERROR(GetLimits(*b, "bounds", &s.bounds));
   if (auto c = j.find("constraints"); c != j.end()) {
     UNAS_RETURN_IF_ERROR(GetLimits(*c, "constraints", &s.constraints));
@@ -268,6 +272,7 @@ json JobSpecToJson(const JobSpec& s) {
             {"threads", t.threads}}},
           {"accounting", s.accounting},
           {"mcu", s.mcu},
+          {"memory", s.memory},
           {"bounds", LimitsToJson(s.bounds)},
           {"constraints", LimitsToJson(s.constraints)},
           {"objectives", s.objectives},

@@ -55,6 +55,9 @@ struct JobSpec {
   TrainingSpec training;
   std::string accounting = "tflm";         // "tflm" or "unas"
   std::string mcu;                         // MCU profile for latency; empty = none
+  // "whole" (tensors in the best order) or "partial_execution" (Pex): the
+  // peak SRAM that constraints, bounds and objectives refer to.
+  std::string memory = "whole";
   // Soft bounds: fitness scalarisation and the hypervolume reference point.
   LimitsSpec bounds;
   // Hard constraints on resources: candidates beyond them are never trained.

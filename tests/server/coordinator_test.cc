@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "costmodel/cost_model.h"
+#include "costmodel/partial_execution.h"
 #include "search/synthetic.h"
 
 namespace unas::server {
@@ -230,6 +232,34 @@ TEST_F(CoordinatorTest, WatchersSeeTrialsAndTheEnd) {
   EXPECT_EQ(std::count(kinds.begin(), kinds.end(), JobEvent::Kind::kTrialFinished), 2);
   EXPECT_GE(std::count(kinds.begin(), kinds.end(), JobEvent::Kind::kParetoPoint), 1);
   EXPECT_TRUE(sub->closed());
+}
+
+// A Pex job: the constraint applies to the partial-execution peak, so it
+// trains networks whose whole-tensor peak alone would not fit.
+TEST_F(CoordinatorTest, PartialExecutionJobAdmitsNetworksThatOnlyFitWithPex) {
+  Open(TempDb("pex"));
+  const std::string spec = R"({"name":"pex","dataset":"synthetic","evaluator":"synthetic","seed":4,
+      "memory":"partial_execution","strategy":"random","budget":{"trials":40},
+      "bounds":{"val_error":0.5,"peak_sram_bytes":600,"flash_bytes":64000,"macs":30000000},
+      "constraints":{"peak_sram_bytes":600}})";
+  auto job = coordinator_->Submit(spec);
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  const std::string w = coordinator_->RegisterWorker("w");
+  int only_with_pex = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto a = coordinator_->Acquire(w, 0);
+    ASSERT_TRUE(a.has_value());
+    const TrialRecord t = coordinator_->GetTrial(a->job_id, a->trial_id).value();
+    auto net = BuildNetwork(ParseCandidate(t.candidate_json).value(), InputSpec{8, 8, 1, 10}).value();
+    const int64_t whole = SummariseCosts(net, Accounting::kTflm)->peak_sram_bytes;
+    EXPECT_LE(t.costs.peak_sram_bytes, 600);
+    EXPECT_EQ(t.costs.peak_sram_bytes, *PexPeakBytes(net, Accounting::kTflm));
+    only_with_pex += whole > 600;
+    ASSERT_TRUE(coordinator_->Complete(w, a->lease_id, Success(*a)).ok());
+  }
+  EXPECT_GT(only_with_pex, 0);
+  EXPECT_EQ(coordinator_->Submit(R"({"dataset":"synthetic","memory":"tiled"})").status().message(),
+            "memory: 'tiled' is not one of whole, partial_execution");
 }
 
 // kill -9 leaves the store as it was after the last committed call: a
