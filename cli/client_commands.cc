@@ -290,7 +290,8 @@ int RunCancel(const std::vector<std::string>& argv) {
 int RunExport(const std::vector<std::string>& argv) {
   Args args("export", "JOB TRIAL DIR",
             "Writes a trial's architecture (architecture.json), its exact cost report in the job's\n"
-            "accounting (cost_report.json) and its measured metrics (trial.json) into DIR.");
+            "accounting (cost_report.json), its trained weights (weights.pt, when kept) and its\n"
+            "measured metrics (trial.json) into DIR.");
   AddConnectionFlags(args);
   if (int rc = ParseOrExit(args, argv, "export", 3); rc != 0) return rc < 0 ? 0 : rc;
   const std::string job_id = args.positional()[0], dir = args.positional()[2];
@@ -337,6 +338,14 @@ int RunExport(const std::vector<std::string>& argv) {
     trial["test_error"] = t.metrics().test_error();
     trial["train_seconds"] = t.metrics().train_seconds();
     trial["epochs"] = t.metrics().epochs();
+  }
+  auto weights = (*client)->TrialWeights(job_id, trial_id);
+  if (weights.ok()) {
+    std::ofstream(dir + "/weights.pt", std::ios::binary) << *weights;
+    trial["weights"] = "weights.pt (LibTorch serialisation of the trained network)";
+  } else {
+    trial["weights"] = nullptr;
+    std::cerr << "unas export: no weights: " << weights.status().message() << "\n";
   }
   std::ofstream out(dir + "/trial.json");
   out << trial.dump(2) << "\n";

@@ -416,6 +416,11 @@ Result<std::vector<HypervolumePoint>> Coordinator::HypervolumeHistory(const std:
   return job->hv_history;
 }
 
+Result<std::string> Coordinator::TrialWeights(const std::string& job_id, int64_t trial_id) {
+  UNAS_ASSIGN_OR_RETURN(TrialRecord trial, GetTrial(job_id, trial_id));
+  return store_->GetWeights(job_id, trial.trial_id);
+}
+
 Result<std::shared_ptr<Subscription>> Coordinator::Watch(const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Job* job = FindJob(job_id);
@@ -571,8 +576,9 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
   next.lease_id.clear();
   next.lease_expires_unix_ms = 0;
   next.told_seq = job.told + 1;
-  // Committed before anything else changes, so an acknowledged result is durable.
-  UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob({next}, nullptr));
+  // Committed (with the weights) before anything else changes, so an
+  // acknowledged result is durable.
+  UNAS_RETURN_IF_ERROR(store_->FinishTrial(next, result.succeeded ? result.weights : std::string()));
   trial = next;
   job.told += 1;
   const int64_t strategy_id = trial.trial_id - 1;

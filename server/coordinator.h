@@ -118,6 +118,7 @@ struct TrialResult {
   bool released = false;  // the worker gives the trial back unfinished (shutting down)
   Metrics metrics;
   std::string error;
+  std::string weights;  // serialised trained weights; stored with the result when not empty
 };
 
 struct HeartbeatReply {
@@ -143,6 +144,8 @@ class Coordinator {
   Result<TrialRecord> GetTrial(const std::string& job_id, int64_t trial_id);
   Result<ParetoView> Pareto(const std::string& job_id);
   Result<std::vector<HypervolumePoint>> HypervolumeHistory(const std::string& job_id);
+  // kNotFound when the trial kept no weights.
+  Result<std::string> TrialWeights(const std::string& job_id, int64_t trial_id);
   Result<std::shared_ptr<Subscription>> Watch(const std::string& job_id);
 
   // Workers.

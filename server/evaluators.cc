@@ -1,6 +1,11 @@
 #include "server/evaluators.h"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "search/synthetic.h"
@@ -10,6 +15,9 @@
 
 namespace unas::server {
 namespace {
+
+// Weights above this are not sent back (the gRPC message limit is 4 MiB).
+constexpr size_t kMaxWeightBytes = 3 << 20;
 
 worker::WorkResult Failed(const std::string& why) {
   worker::WorkResult r;
@@ -76,7 +84,14 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
     if (!dataset_spec.ok()) return Failed("dataset: " + dataset_spec.status().message());
     auto dataset = worker::LoadDataset(*dataset_spec);
     if (!dataset.ok()) return Failed("dataset: " + dataset.status().message());
-    const worker::TrainConfig config = ToTrainConfig(*spec, threads_override);
+    worker::TrainConfig config = ToTrainConfig(*spec, threads_override);
+    // The trained weights travel back with the result (small networks only).
+    char weights_path[] = "/tmp/unas-weights-XXXXXX";
+    const int fd = mkstemp(weights_path);
+    if (fd >= 0) {
+      close(fd);
+      config.save_path = weights_path;
+    }
     worker::TrainHooks hooks;
     hooks.cancel = &cancel;
     const int epochs = config.epochs;
@@ -86,6 +101,14 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
       }
     };
     auto trained = worker::Train(*candidate, **dataset, config, hooks);
+    std::string weights;
+    if (!config.save_path.empty()) {
+      std::ifstream in(config.save_path, std::ios::binary);
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      weights = bytes.str();
+      unlink(config.save_path.c_str());
+    }
     if (!trained.ok()) return Failed(trained.status().message());
     worker::WorkResult r;
     r.succeeded = trained->outcome == worker::TrialOutcome::kCompleted;
@@ -95,6 +118,7 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
     r.train_seconds = trained->train_seconds;
     r.samples_per_second = trained->samples_per_second;
     r.epochs = trained->epochs_completed;
+    if (r.succeeded && weights.size() <= kMaxWeightBytes) r.weights = std::move(weights);
     return r;
   };
 }

@@ -111,6 +111,16 @@ Result<v1::ParetoFront> Client::Pareto(const std::string& job_id) {
   return out;
 }
 
+Result<std::string> Client::TrialWeights(const std::string& job_id, int64_t trial_id) {
+  v1::GetTrialWeightsRequest req;
+  req.set_job_id(job_id);
+  req.set_trial_id(trial_id);
+  v1::TrialWeights out;
+  auto ctx = Context(options_.deadline_ms);
+  UNAS_RETURN_IF_ERROR(FromGrpc(jobs_->GetTrialWeights(ctx.get(), req, &out), "GetTrialWeights"));
+  return out.weights();
+}
+
 Status Client::Watch(const std::string& job_id, const std::function<bool(const v1::JobEvent&)>& on_event,
                      int max_seconds) {
   v1::WatchJobRequest req;
@@ -173,6 +183,7 @@ Result<bool> GrpcTrialSource::Complete(const std::string& worker_id, const std::
   req.set_succeeded(r.succeeded);
   req.set_released(r.released);
   req.set_error(r.error);
+  req.set_weights(r.weights);
   v1::Metrics* m = req.mutable_metrics();
   m->set_val_error(r.val_error);
   m->set_test_error(r.test_error);

@@ -33,6 +33,7 @@ class Client {
   Result<v1::ListTrialsResponse> ListTrials(const std::string& job_id, v1::TrialStatus status,
                                             const std::string& page_token, int page_size);
   Result<v1::ParetoFront> Pareto(const std::string& job_id);
+  Result<std::string> TrialWeights(const std::string& job_id, int64_t trial_id);
   // Streams events until JOB_DONE, the callback returns false, or
   // `max_seconds` pass.
   Status Watch(const std::string& job_id, const std::function<bool(const v1::JobEvent&)>& on_event,

@@ -114,6 +114,14 @@ class JobServiceImpl final : public v1::JobService::Service {
     out->set_hypervolume(front->hypervolume);
     return grpc::Status::OK;
   }
+  grpc::Status GetTrialWeights(grpc::ServerContext* ctx, const v1::GetTrialWeightsRequest* req,
+                               v1::TrialWeights* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto weights = c_->TrialWeights(req->job_id(), req->trial_id());
+    if (!weights.ok()) return ToGrpc(weights.status());
+    out->set_weights(std::move(weights).value());
+    return grpc::Status::OK;
+  }
 
  private:
   Coordinator* c_;
@@ -172,6 +180,7 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
     result.released = req->released();
     result.metrics = FromProto(req->metrics());
     result.error = req->error();
+    result.weights = req->weights();
     auto accepted = c_->Complete(req->worker_id(), req->lease_id(), result);
     if (!accepted.ok()) return ToGrpc(accepted.status());
     out->set_accepted(*accepted);

@@ -25,6 +25,7 @@ Result<bool> LocalTrialSource::Complete(const std::string& worker_id, const std:
   result.released = r.released;
   result.metrics = {r.val_error, r.test_error, r.train_seconds, r.samples_per_second, r.epochs};
   result.error = r.error;
+  result.weights = r.weights;
   return c_.Complete(worker_id, lease_id, result);
 }
 

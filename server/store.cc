@@ -51,6 +51,16 @@ const char* const kMigrations[] = {
     );
     CREATE INDEX trials_by_status ON trials(job_id, status, trial_id);
     )sql",
+    // 2: trained weights, kept apart so listing trials never reads them.
+    R"sql(
+    CREATE TABLE trial_weights (
+      job_id TEXT NOT NULL,
+      trial_id INTEGER NOT NULL,
+      weights BLOB NOT NULL,
+      PRIMARY KEY (job_id, trial_id),
+      FOREIGN KEY (job_id, trial_id) REFERENCES trials(job_id, trial_id)
+    );
+    )sql",
 };
 
 // A prepared statement, finalised on scope exit.
@@ -69,6 +79,13 @@ class Statement {
   void Bind(int i, int v) { sqlite3_bind_int64(stmt_, i, v); }
   void Bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
   void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
+  void BindBlob(int i, const std::string& v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  std::string Blob(int col) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
+  }
 
   // SQLITE_ROW, SQLITE_DONE, or an error code.
   int Step() { return sqlite3_step(stmt_); }
@@ -346,6 +363,40 @@ Status Store::UpdateTrialsAndJob(const std::vector<TrialRecord>& trials, const J
     return s;
   }
   return Exec("COMMIT");
+}
+
+Status Store::FinishTrial(const TrialRecord& trial, const std::string& weights) {
+  std::lock_guard<std::mutex> lock(mu_);
+  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Status s = WriteTrial(trial, false);
+  if (s.ok() && !weights.empty()) {
+    Statement w(db_, "INSERT OR REPLACE INTO trial_weights(job_id, trial_id, weights) VALUES (?1, ?2, ?3)");
+    s = w.status();
+    if (s.ok()) {
+      w.Bind(1, trial.job_id);
+      w.Bind(2, trial.trial_id);
+      w.BindBlob(3, weights);
+      s = w.Run();
+    }
+  }
+  if (!s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return Exec("COMMIT");
+}
+
+Result<std::string> Store::GetWeights(const std::string& job_id, int64_t trial_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_, "SELECT weights FROM trial_weights WHERE job_id = ?1 AND trial_id = ?2");
+  UNAS_RETURN_IF_ERROR(s.status());
+  s.Bind(1, job_id);
+  s.Bind(2, trial_id);
+  if (s.Step() != SQLITE_ROW) {
+    return Status(StatusCode::kNotFound, "trial " + std::to_string(trial_id) + " of job '" + job_id +
+                                             "' kept no weights (synthetic, failed, or too large to keep)");
+  }
+  return s.Blob(0);
 }
 
 Result<TrialRecord> Store::GetTrial(const std::string& job_id, int64_t trial_id) {

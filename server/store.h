@@ -43,6 +43,11 @@ class Store {
   // Several trial updates and a job update in one transaction.
   Status UpdateTrialsAndJob(const std::vector<TrialRecord>& trials, const JobRecord* job);
   Result<TrialRecord> GetTrial(const std::string& job_id, int64_t trial_id);
+  // The trial's final state and, if not empty, its trained weights, in one
+  // transaction.
+  Status FinishTrial(const TrialRecord& trial, const std::string& weights);
+  // kNotFound when none were kept.
+  Result<std::string> GetWeights(const std::string& job_id, int64_t trial_id);
   // Trials of a job with trial_id > after_trial_id, ascending, at most
   // `limit`; status 0 means any.
   Result<std::vector<TrialRecord>> ListTrials(const std::string& job_id, int status, int64_t after_trial_id,

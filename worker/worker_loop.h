@@ -42,6 +42,7 @@ struct WorkResult {
   double samples_per_second = 0;
   int epochs = 0;
   std::string error;
+  std::string weights;  // trained weights (serialised), empty if not kept
 };
 
 struct HeartbeatAnswer {

@@ -39,12 +39,12 @@ TEST(StoreTest, MigratesOnceAndReopens) {
   {
     auto store = Store::Open(path);
     ASSERT_TRUE(store.ok()) << store.status().message();
-    EXPECT_EQ((*store)->schema_version(), 1);
+    EXPECT_EQ((*store)->schema_version(), 2);
     ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
   }
   auto again = Store::Open(path);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 1);
+  EXPECT_EQ((*again)->schema_version(), 2);
   auto job = (*again)->GetJob("j1");
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->name, "fashion");
@@ -122,6 +122,22 @@ TEST(StoreTest, ErrorsNameWhatIsMissing) {
   auto bad = Store::Open("/nonexistent-dir/x.db");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("cannot open database /nonexistent-dir/x.db"), std::string::npos);
+}
+
+TEST(StoreTest, KeepsWeightsWithTheFinishedTrial) {
+  auto store = std::move(Store::Open(TempDb("weights")).value());
+  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
+  TrialRecord t = Trial("j", 1, TrialStatus::kLeased);
+  ASSERT_TRUE(store->InsertTrial(t).ok());
+  EXPECT_EQ(store->GetWeights("j", 1).status().code(), StatusCode::kNotFound);
+  t.status = TrialStatus::kCompleted;
+  const std::string weights("\0\1binary\xff", 9);
+  ASSERT_TRUE(store->FinishTrial(t, weights).ok());
+  EXPECT_EQ(store->GetWeights("j", 1).value(), weights);
+  EXPECT_EQ(store->GetTrial("j", 1)->status, TrialStatus::kCompleted);
+  // A trial that does not exist: nothing is written, weights included.
+  EXPECT_FALSE(store->FinishTrial(Trial("j", 7, TrialStatus::kCompleted), weights).ok());
+  EXPECT_EQ(store->GetWeights("j", 7).status().code(), StatusCode::kNotFound);
 }
 
 TEST(StoreTest, TransactionRollsBackWhenOneUpdateFails) {

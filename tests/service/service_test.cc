@@ -211,6 +211,15 @@ TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
     EXPECT_LE(t.costs().peak_sram_bytes(), 20000);
   }
   EXPECT_GE(done.trials_completed(), 1);
+  // Trained weights travel back with the result and can be exported.
+  for (const auto& t : trials) {
+    if (t.status() != v1::TRIAL_COMPLETED) continue;
+    auto weights = c->TrialWeights(job->job_id(), t.trial_id());
+    ASSERT_TRUE(weights.ok()) << weights.status().message();
+    EXPECT_GT(weights->size(), 100u);
+    break;
+  }
+  EXPECT_EQ(c->TrialWeights(job->job_id(), 99).status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
