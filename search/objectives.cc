@@ -48,6 +48,8 @@ CostFunction MakeCostFunction(const InputSpec& input, Accounting accounting, con
     }
     costs.flash_bytes = summary.flash_bytes;
     costs.macs = summary.macs;
+    costs.params = summary.params;
+    costs.build_order_peak_sram_bytes = summary.build_order_peak_bytes;
     if (mcu != nullptr) costs.latency_ms = EstimateLatency(*mcu, network).latency_ms;
     return costs;
   };

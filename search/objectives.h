@@ -35,6 +35,9 @@ struct ResourceCosts {
   int64_t flash_bytes = 0;
   int64_t macs = 0;
   std::optional<double> latency_ms;  // only with an MCU profile
+  // Not objectives; recorded with a trial so nobody costs it twice.
+  int64_t params = 0;
+  int64_t build_order_peak_sram_bytes = 0;
 };
 
 // Injected into strategies so that tests can count calls or fake costs.

@@ -64,6 +64,8 @@ search::ResourceCosts ToResourceCosts(const Costs& costs, bool has_latency) {
   r.peak_sram_bytes = costs.peak_sram_bytes;
   r.flash_bytes = costs.flash_bytes;
   r.macs = costs.macs;
+  r.params = costs.params;
+  r.build_order_peak_sram_bytes = costs.build_order_peak_sram_bytes;
   if (has_latency) r.latency_ms = costs.latency_ms;
   return r;
 }
@@ -470,9 +472,6 @@ Status Coordinator::ProposeLocked(Job& job) {
     }
     return proposal.status();
   }
-  auto network = BuildNetwork(proposal->candidate, job.input);
-  if (!network.ok()) return network.status();
-  UNAS_ASSIGN_OR_RETURN(CostSummary summary, SummariseCosts(*network, job.accounting));
   TrialRecord t;
   t.job_id = job.record.job_id;
   t.trial_id = proposal->trial_id + 1;
@@ -480,8 +479,9 @@ Status Coordinator::ProposeLocked(Job& job) {
   t.candidate_json = CandidateToJson(proposal->candidate).dump();
   t.candidate_hash = HashHex(proposal->hash);
   // The peak the strategy saw: the best whole-tensor order, or with Pex.
-  t.costs = {summary.params, summary.flash_bytes, summary.macs, proposal->costs.peak_sram_bytes,
-             summary.build_order_peak_bytes, proposal->costs.latency_ms.value_or(0)};
+  const search::ResourceCosts& c = proposal->costs;
+  t.costs = {c.params, c.flash_bytes, c.macs, c.peak_sram_bytes, c.build_order_peak_sram_bytes,
+             c.latency_ms.value_or(0)};
   t.rejected_before = proposal->rejected_before;
   t.created_unix_ms = clock_->NowUnixMs();
   job.record.infeasible_rejected += proposal->rejected_before;
