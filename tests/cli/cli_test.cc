@@ -133,6 +133,34 @@ TEST(CliTest, InvalidArchitectureNamesTheKey) {
       << r.out;
 }
 
+TEST(CliTest, SimulateReportsEveryFiftyTrialsAndIsDeterministic) {
+  const std::string args = "simulate --strategy aging --trials 100 --seed 1 "
+                           "--constraints peak_sram=64000,flash=64000,macs=30000000";
+  const CliRun a = Unas(args), b = Unas(args);
+  ASSERT_EQ(a.exit_code, 0) << a.out;
+  EXPECT_EQ(a.out, b.out);  // same seed, same synthetic results: same search
+  std::istringstream lines(a.out);
+  int rows = 0;
+  bool final_line = false;
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    long trials = 0;
+    double hv = -1;
+    if (fields >> trials >> hv && (trials == 50 || trials == 100)) {
+      ++rows;
+      EXPECT_GT(hv, 0.0);
+      EXPECT_LE(hv, 1.0);
+    }
+    final_line = final_line || line.rfind("final hypervolume ", 0) == 0;
+  }
+  EXPECT_EQ(rows, 2);
+  EXPECT_TRUE(final_line);
+  EXPECT_NE(a.out.find("rejected by hard constraints"), std::string::npos);
+  const CliRun bad = Unas("simulate --strategy magic");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("unknown strategy 'magic' (aging, bo or random)"), std::string::npos) << bad.out;
+}
+
 TEST(CliTest, EverySubcommandHasHelp) {
   const CliRun top = Unas("--help");
   EXPECT_EQ(top.exit_code, 0);
