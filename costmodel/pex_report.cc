@@ -1,5 +1,7 @@
 #include "costmodel/pex_report.h"
 
+#include "costmodel/text_format.h"
+
 #include <algorithm>
 #include <sstream>
 
@@ -22,15 +24,6 @@ const char* TensorKindName(PexTensorKind kind) {
     case PexTensorKind::kAccumulator: return "accumulator";
   }
   return "?";
-}
-
-std::string WithThousands(int64_t v) {
-  std::string digits = std::to_string(v < 0 ? -v : v), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return v < 0 ? "-" + out : out;
 }
 
 std::string Ratio(int64_t a, int64_t b) {

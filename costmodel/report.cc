@@ -1,24 +1,12 @@
 #include "costmodel/report.h"
 
+#include "costmodel/text_format.h"
+
 #include <cstdio>
 #include <sstream>
 
 namespace unas {
 namespace {
-
-std::string Pad(const std::string& s, size_t width, bool right) {
-  if (s.size() >= width) return s;
-  return right ? std::string(width - s.size(), ' ') + s : s + std::string(width - s.size(), ' ');
-}
-
-std::string WithThousands(int64_t v) {
-  std::string digits = std::to_string(v < 0 ? -v : v), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return v < 0 ? "-" + out : out;
-}
 
 std::string InputsOf(const Op& op) {
   std::string s;
