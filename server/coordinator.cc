@@ -463,12 +463,12 @@ std::string Coordinator::RegisterWorker(const std::string& name) {
   return id;
 }
 
-Status Coordinator::ProposeLocked(Job& job) {
+Result<std::optional<TrialRecord>> Coordinator::ProposeLocked(Job& job) {
   auto proposal = job.strategy->Ask();
   if (!proposal.ok()) {
     if (proposal.status().code() == StatusCode::kResourceExhausted) {
       job.exhausted = true;
-      return Status::Ok();
+      return std::optional<TrialRecord>();
     }
     return proposal.status();
   }
@@ -484,12 +484,7 @@ Status Coordinator::ProposeLocked(Job& job) {
              c.latency_ms.value_or(0)};
   t.rejected_before = proposal->rejected_before;
   t.created_unix_ms = clock_->NowUnixMs();
-  job.record.infeasible_rejected += proposal->rejected_before;
-  UNAS_RETURN_IF_ERROR(store_->InsertTrial(t));
-  if (proposal->rejected_before > 0) UNAS_RETURN_IF_ERROR(store_->UpdateJob(job.record));
-  job.trials[t.trial_id] = t;
-  job.pending.push_back(t.trial_id);
-  return Status::Ok();
+  return std::optional<TrialRecord>(std::move(t));
 }
 
 std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_id) {
@@ -504,24 +499,26 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
   for (Job* job : order) {
     const bool over_time = job->spec.max_wall_seconds > 0 &&
                            now - job->record.created_unix_ms > job->spec.max_wall_seconds * 1000;
+    // A fresh proposal is stored already leased: one transaction, not two.
+    std::optional<TrialRecord> fresh;
     if (job->pending.empty() && !job->exhausted && !over_time &&
         job->strategy->next_trial_id() < job->spec.max_trials) {
-      Status s = ProposeLocked(*job);
-      if (!s.ok()) {
+      auto proposed = ProposeLocked(*job);
+      if (!proposed.ok()) {
         job->record.status = JobStatus::kFailed;
-        job->record.error = "proposing a candidate failed: " + s.message();
+        job->record.error = "proposing a candidate failed: " + proposed.status().message();
         job->record.finished_unix_ms = now;
         (void)store_->UpdateJob(job->record);
         PublishLocked(*job, JobEvent::Kind::kJobDone, nullptr);
         continue;
       }
+      fresh = std::move(proposed).value();
     }
-    if (job->pending.empty()) {
+    if (!fresh && job->pending.empty()) {
       (void)MaybeFinishJobLocked(*job);
       continue;
     }
-    TrialRecord& t = job->trials.at(job->pending.front());
-    TrialRecord next = t;
+    TrialRecord next = fresh ? *fresh : job->trials.at(job->pending.front());
     next.status = TrialStatus::kLeased;
     next.attempts += 1;
     next.worker_id = worker_id;
@@ -530,11 +527,25 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
     if (next.started_unix_ms == 0) next.started_unix_ms = now;
     JobRecord job_record = job->record;
     job_record.status = JobStatus::kRunning;
-    Status s = store_->UpdateTrialsAndJob({next}, job->record.status != JobStatus::kRunning ? &job_record : nullptr);
-    if (!s.ok()) return std::nullopt;  // nothing changed; the worker asks again
+    if (fresh) job_record.infeasible_rejected += fresh->rejected_before;
+    const bool job_changed = job->record.status != JobStatus::kRunning || (fresh && fresh->rejected_before > 0);
+    Status s = fresh ? store_->InsertTrialAndUpdateJob(next, job_changed ? &job_record : nullptr)
+                     : store_->UpdateTrialsAndJob({next}, job_changed ? &job_record : nullptr);
+    if (!s.ok()) {
+      if (!fresh) return std::nullopt;  // nothing changed; the worker asks again
+      // The strategy counts the proposal in flight but it could not be stored:
+      // stop the job rather than lose track of a trial.
+      job->record.status = JobStatus::kFailed;
+      job->record.error = "storing a trial failed: " + s.message();
+      job->record.finished_unix_ms = now;
+      (void)store_->UpdateJob(job->record);
+      PublishLocked(*job, JobEvent::Kind::kJobDone, nullptr);
+      continue;
+    }
+    job->record = job_record;
+    if (!fresh) job->pending.pop_front();
+    TrialRecord& t = job->trials[next.trial_id];
     t = next;
-    job->record.status = JobStatus::kRunning;
-    job->pending.pop_front();
     job->leased += 1;
     leases_[t.lease_id] = {job->record.job_id, t.trial_id};
     round_robin_ = (round_robin_ + 1) % std::max<size_t>(1, job_order_.size());

@@ -171,7 +171,9 @@ class Coordinator {
   Result<std::unique_ptr<Job>> MakeJob(JobRecord record);
   Job* FindJob(const std::string& job_id);
   JobView ViewOf(const Job& job) const;
-  Status ProposeLocked(Job& job);
+  // The strategy's next proposal as a trial record, not yet stored; nullopt
+  // when the strategy found no new feasible candidate.
+  Result<std::optional<TrialRecord>> ProposeLocked(Job& job);
   std::optional<Assignment> TryLeaseLocked(const std::string& worker_id);
   Status FinishTrialLocked(Job& job, TrialRecord& trial, const TrialResult& result);
   Status MaybeFinishJobLocked(Job& job);

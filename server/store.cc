@@ -344,6 +344,19 @@ Status Store::InsertTrial(const TrialRecord& trial) {
   return WriteTrial(trial, true);
 }
 
+Status Store::InsertTrialAndUpdateJob(const TrialRecord& trial, const JobRecord* job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!job) return WriteTrial(trial, true);  // one statement is its own transaction
+  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Status s = WriteTrial(trial, true);
+  if (s.ok()) s = WriteJob(*job, false);
+  if (!s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return Exec("COMMIT");
+}
+
 Status Store::UpdateTrial(const TrialRecord& trial) {
   std::lock_guard<std::mutex> lock(mu_);
   return WriteTrial(trial, false);
