@@ -348,6 +348,18 @@ Status Store::UpdateTrialsAndJob(const std::vector<TrialRecord>& trials, const J
   return Exec("COMMIT");
 }
 
+Status Store::CheckWritable() {
+  std::lock_guard<std::mutex> lock(mu_);
+  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Status s = Exec("INSERT INTO schema_version(version) VALUES (-1)");
+  if (s.ok()) s = Exec("DELETE FROM schema_version WHERE rowid = last_insert_rowid()");
+  if (!s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return Exec("COMMIT");
+}
+
 Result<TrialRecord> Store::GetTrial(const std::string& job_id, int64_t trial_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement s(db_, (std::string("SELECT ") + kTrialColumns + " FROM trials WHERE job_id = ?1 AND trial_id = ?2").c_str());
