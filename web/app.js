@@ -418,7 +418,7 @@ async function trialView(jobId, trialId) {
   }
   charts.push(new Chart(timeline, { type: 'line', data: { datasets: sets },
     options: { animation: false, maintainAspectRatio: false, parsing: false,
-      scales: { x: { type: 'linear', title: { display: true, text: 'step' } },
+      scales: { x: { type: 'linear', ticks: { stepSize: 1, precision: 0 }, title: { display: true, text: 'step' } },
         y: { beginAtZero: true, max: boundOff ? Math.ceil(peak * 1.25) : undefined, title: { display: true, text: 'live bytes' } } } } }));
 }
 
