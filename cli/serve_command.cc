@@ -72,6 +72,13 @@ int RunServe(const std::vector<std::string>& argv) {
     std::cerr << "unas serve: --no-auth is only allowed with a loopback --listen address\n";
     return 2;
   }
+  const std::string http_flag = args.Get("http");
+  const bool http_loopback = http_flag == "off" || http_flag.rfind("127.", 0) == 0 ||
+                             http_flag.rfind("localhost:", 0) == 0 || http_flag.rfind("[::1]", 0) == 0;
+  if (args.On("no-auth") && !http_loopback) {
+    std::cerr << "unas serve: --no-auth is only allowed with a loopback --http address\n";
+    return 2;
+  }
   const std::string data_dir = args.Get("data-dir");
   mkdir(data_dir.c_str(), 0700);
   std::string token;
@@ -118,7 +125,7 @@ int RunServe(const std::vector<std::string>& argv) {
   // here until shutdown begins.
   std::atomic<bool> ready{true};
   std::unique_ptr<server::HttpServer> http;
-  const std::string http_address = args.Get("http");
+  const std::string& http_address = http_flag;
   if (http_address != "off") {
     server::ApiContext api;
     api.coordinator = coordinator->get();

@@ -159,7 +159,7 @@ HttpResponse TrialDetail(Coordinator& c, const std::string& job_id, const std::s
 HttpResponse JobRoutes(const ApiContext& ctx, const HttpRequest& req, const std::vector<std::string>& seg,
                        const std::map<std::string, std::string>& query) {
   Coordinator& c = *ctx.coordinator;
-  const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool get = req.method == "GET";
   const bool post = req.method == "POST";
   // seg: api v1 jobs [id [action [n [export]]]]
   if (seg.size() == 3) {
@@ -285,7 +285,7 @@ HttpResponse HandleApi(const ApiContext& ctx, const HttpRequest& req) {
   std::map<std::string, std::string> query;
   if (!ParseQuery(req.target, &path, &query)) return JsonError(400, "malformed query string");
   if (path == "/healthz" || path == "/readyz") {
-    if (req.method != "GET" && req.method != "HEAD") return MethodNotAllowed("GET");
+    if (req.method != "GET") return MethodNotAllowed("GET");
     if (path == "/healthz") {
       Status s = ctx.coordinator->CheckStore();
       if (!s.ok()) return JsonError(503, "database not writable: " + s.message());

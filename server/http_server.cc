@@ -20,7 +20,6 @@
 
 #include "server/http_static.h"
 #include "server/json_convert.h"
-#include "server/log.h"
 
 namespace unas::server {
 

@@ -314,10 +314,13 @@ function trialTable(jobId) {
     ...['', 'completed', 'failed', 'leased', 'pending', 'cancelled'].map((s) => el('option', { value: s }, s || 'any')));
   const prev = el('button', { type: 'button', class: 'secondary', onclick: () => { state.at--; refresh(); } }, 'Previous');
   const next = el('button', { type: 'button', class: 'secondary', onclick: () => { state.at++; refresh(); } }, 'Next');
+  let latest = 0;  // a live reload and a click may overlap: only the newest answer is shown
   const refresh = async () => {
     const q = new URLSearchParams({ page_size: 25, sort: state.sort, order: state.order, page_token: state.page[state.at] });
     if (state.status) q.set('status', state.status);
+    const mine = ++latest;
     const page = await api(`/jobs/${encodeURIComponent(jobId)}/trials?${q}`);
+    if (mine !== latest) return;
     if (page.next_page_token) state.page[state.at + 1] = page.next_page_token;
     prev.disabled = state.at === 0;
     next.disabled = !page.next_page_token;

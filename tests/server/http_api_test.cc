@@ -319,5 +319,14 @@ TEST_F(HttpApiTest, StaticFilesServedWithTypesAndNeverOutsideWebDir) {
   EXPECT_EQ(Http(port_, "POST", "/index.html", "{}", "").status, 405);
 }
 
+TEST(HttpServeFlags, NoAuthRefusedOnNonLoopbackHttp) {
+  const std::string dir = FreshDir("http_noauth");
+  Process p({"serve", "--data-dir", dir + "/data", "--listen", "127.0.0.1:0", "--http", "0.0.0.0:0", "--no-auth",
+             "--workers", "0"},
+            dir + "/serve.log");
+  EXPECT_EQ(p.Wait(10000), 2) << p.Log();
+  EXPECT_NE(p.Log().find("--no-auth is only allowed with a loopback --http"), std::string::npos) << p.Log();
+}
+
 }  // namespace
 }  // namespace unas::testing

@@ -134,8 +134,13 @@ try {
   await page.locator('#trials-table th button', { hasText: 'Peak SRAM' }).focus();
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.querySelector('#trials-table th[aria-sort=descending]')?.textContent.includes('Peak SRAM'));
-  const sram = await page.$$eval('#trials-table tbody tr td:nth-child(4)', (cells) => cells.map((c) => Number(c.textContent.replace(/,/g, ''))));
-  check(sram.length > 1 && sram.every((v, i) => i === 0 || v <= sram[i - 1]), 'trial table sorted by peak SRAM, descending, from the keyboard');
+  // The rows follow once the server's answer arrives.
+  const sortedDesc = () => {
+    const v = [...document.querySelectorAll('#trials-table tbody tr td:nth-child(4)')].map((c) => Number(c.textContent.replace(/,/g, '')));
+    return v.length > 1 && v.every((x, i) => i === 0 || x <= v[i - 1]) && v[0] > v[v.length - 1];
+  };
+  await page.waitForFunction(sortedDesc, null, { timeout: 10_000 }).catch(() => {});
+  check(await page.evaluate(sortedDesc), 'trial table sorted by peak SRAM, descending, from the keyboard');
 
   // A trial: layers and the SRAM timeline.
   await page.locator('#trials-table tbody a').first().click();
