@@ -176,8 +176,16 @@ HttpResponse HttpServer::Impl::Route(const HttpRequest& request) {
 void HttpServer::Impl::Accept() {
   acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping.load()) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), this)->Start();
-    Accept();
+    if (!ec) {
+      std::make_shared<Session>(std::move(socket), this)->Start();
+      Accept();
+      return;
+    }
+    // Out of descriptors or similar: retry shortly instead of spinning.
+    auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
+    timer->async_wait([this, timer](beast::error_code) {
+      if (!stopping.load()) Accept();
+    });
   });
 }
 
