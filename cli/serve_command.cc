@@ -2,6 +2,7 @@
 // embedded workers.
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "server/coordinator.h"
 #include "server/evaluators.h"
 #include "server/grpc_service.h"
+#include "server/http_server.h"
 #include "server/local_workers.h"
 #include "server/log.h"
 
@@ -26,6 +28,10 @@ int RunServe(const std::vector<std::string>& argv) {
             "directory resumes every unfinished job.");
   args.Flag("data-dir", "DIR", "where the database and the token live", "unas-data");
   args.Flag("listen", "HOST:PORT", "gRPC address (loopback by default)", "127.0.0.1:7070");
+  args.Flag("http", "HOST:PORT", "REST API, dashboard and /healthz, /readyz (\"off\": none)", "127.0.0.1:8080");
+  const char* web_env = std::getenv("UNAS_WEB_DIR");
+  args.Flag("web-dir", "DIR", "the dashboard's files (default: UNAS_WEB_DIR, else the source tree's web/)",
+            web_env ? web_env : UNAS_DEFAULT_WEB_DIR);
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   args.Flag("workers", "N", "embedded workers (0: only remote workers)", std::to_string(cores));
   args.Flag("worker-threads", "N", "training threads per embedded worker (0: the job's setting)", "1");
@@ -64,6 +70,13 @@ int RunServe(const std::vector<std::string>& argv) {
   const bool loopback = listen.rfind("127.", 0) == 0 || listen.rfind("localhost:", 0) == 0 || listen.rfind("[::1]", 0) == 0;
   if (args.On("no-auth") && !loopback) {
     std::cerr << "unas serve: --no-auth is only allowed with a loopback --listen address\n";
+    return 2;
+  }
+  const std::string http_flag = args.Get("http");
+  const bool http_loopback = http_flag == "off" || http_flag.rfind("127.", 0) == 0 ||
+                             http_flag.rfind("localhost:", 0) == 0 || http_flag.rfind("[::1]", 0) == 0;
+  if (args.On("no-auth") && !http_loopback) {
+    std::cerr << "unas serve: --no-auth is only allowed with a loopback --http address\n";
     return 2;
   }
   const std::string data_dir = args.Get("data-dir");
@@ -108,6 +121,36 @@ int RunServe(const std::vector<std::string>& argv) {
     std::cerr << "unas serve: " << grpc.status().message() << "\n";
     return 1;
   }
+  // Ready (for /readyz) while gRPC serves and the coordinator is loaded: from
+  // here until shutdown begins.
+  std::atomic<bool> ready{true};
+  std::unique_ptr<server::HttpServer> http;
+  const std::string& http_address = http_flag;
+  if (http_address != "off") {
+    server::ApiContext api;
+    api.coordinator = coordinator->get();
+    api.token = token;
+    api.ready = [&ready] { return ready.load(); };
+    server::HttpServerOptions http_options;
+    http_options.address = http_address;
+    http_options.web_dir = args.Get("web-dir");
+    auto started = server::HttpServer::Start(api, http_options);
+    if (!started.ok() && args.Has("http")) {
+      std::cerr << "unas serve: " << started.status().message() << "\n";
+      return 1;
+    }
+    if (started.ok()) {
+      http = std::move(started).value();
+    } else {  // the default address is taken: run without HTTP rather than not at all
+      server::LogWarn("http disabled", {{"reason", started.status().message()}});
+    }
+  }
+  if (http) {
+    server::LogInfo("http serving", {{"http", http_address.substr(0, http_address.rfind(':')) + ":" +
+                                                  std::to_string(http->port())},
+                                     {"web_dir", args.Get("web-dir")}});
+    std::cout << "unas serve: http on port " << http->port() << std::endl;
+  }
   InstallStopHandlers();
   server::LogInfo("coordinator serving", {{"grpc", listen.substr(0, listen.rfind(':')) + ":" +
                                                        std::to_string((*grpc)->port())},
@@ -132,6 +175,8 @@ int RunServe(const std::vector<std::string>& argv) {
     }
   }
   server::LogInfo("shutting down", {{"reason", StopRequested().load() ? "signal" : "idle"}});
+  ready.store(false);
+  if (http) http->Shutdown();
   local.Stop();  // trials in progress go back to the queue
   (*grpc)->Shutdown();
   (*coordinator)->Shutdown();

@@ -14,6 +14,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libtorch-dev
   dataset-fashion-mnist
+  chromium   # the dashboard's browser test (driven by playwright-core; never a downloaded browser)
 )
 
 missing=()
@@ -23,8 +24,18 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# The dashboard's chart library from npm, pinned by web/package-lock.json.
+install_web() {
+  if command -v npm >/dev/null; then
+    bash "$(dirname "$0")/../web/install.sh"
+  else
+    echo "install-deps: npm not found; the dashboard needs web/install.sh run once" >&2
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages already installed"
+  install_web
   exit 0
 fi
 
@@ -34,3 +45,4 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_web

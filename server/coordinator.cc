@@ -396,6 +396,11 @@ Result<TrialRecord> Coordinator::GetTrial(const std::string& job_id, int64_t tri
   return it->second;
 }
 
+Status Coordinator::CheckStore() {
+  std::lock_guard<std::mutex> lock(mu_);  // store writes are serialised under mu_
+  return store_->CheckWritable();
+}
+
 Result<ParetoView> Coordinator::Pareto(const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Job* job = FindJob(job_id);

@@ -148,6 +148,9 @@ class Coordinator {
   Result<std::string> TrialWeights(const std::string& job_id, int64_t trial_id);
   Result<std::shared_ptr<Subscription>> Watch(const std::string& job_id);
 
+  // Liveness: the store accepts a write transaction (for GET /healthz).
+  Status CheckStore();
+
   // Workers.
   std::string RegisterWorker(const std::string& name);
   // Blocks up to wait_ms for a trial; nullopt when there is none.

@@ -399,6 +399,18 @@ Status Store::FinishTrial(const TrialRecord& trial, const std::string& weights) 
   return Exec("COMMIT");
 }
 
+Status Store::CheckWritable() {
+  std::lock_guard<std::mutex> lock(mu_);
+  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Status s = Exec("INSERT INTO schema_version(version) VALUES (-1)");
+  if (s.ok()) s = Exec("DELETE FROM schema_version WHERE rowid = last_insert_rowid()");
+  if (!s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return Exec("COMMIT");
+}
+
 Result<std::string> Store::GetWeights(const std::string& job_id, int64_t trial_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement s(db_, "SELECT weights FROM trial_weights WHERE job_id = ?1 AND trial_id = ?2");

@@ -60,6 +60,11 @@ class Store {
   // start-up: no lease survives a coordinator restart). Returns how many.
   Result<int> RequeueLeasedTrials();
 
+  // Health probe: one committed write transaction (a row inserted into and
+  // deleted from schema_version), so a read-only file, a full disk or a
+  // stuck lock shows as an error. Cheap: a few pages in the WAL.
+  Status CheckWritable();
+
  private:
   explicit Store(sqlite3* db) : db_(db) {}
   Status Migrate();

@@ -1,0 +1,139 @@
+#include "server/json_convert.h"
+
+#include "costmodel/cost_model.h"
+#include "costmodel/mcu.h"
+#include "costmodel/network.h"
+#include "costmodel/partial_execution.h"
+#include "costmodel/pex_report.h"
+#include "costmodel/report.h"
+#include "server/job_spec.h"
+
+namespace unas::server {
+namespace {
+
+// Stored JSON text (normalised spec, candidate) as an object; text that does
+// not parse is passed on as a string rather than failing the whole answer.
+nlohmann::json Embedded(const std::string& text) {
+  if (text.empty()) return nullptr;
+  nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? nlohmann::json(text) : parsed;
+}
+
+nlohmann::json ZeroAsNull(int64_t v) { return v == 0 ? nlohmann::json(nullptr) : nlohmann::json(v); }
+
+}  // namespace
+
+const char* EventKindName(JobEvent::Kind kind) {
+  switch (kind) {
+    case JobEvent::Kind::kTrialStarted: return "trial_started";
+    case JobEvent::Kind::kTrialFinished: return "trial_finished";
+    case JobEvent::Kind::kTrialFailed: return "trial_failed";
+    case JobEvent::Kind::kParetoPoint: return "pareto_point";
+    case JobEvent::Kind::kJobDone: return "job_done";
+  }
+  return "unknown";
+}
+
+nlohmann::json ToJson(const JobView& view) {
+  const JobRecord& r = view.record;
+  nlohmann::json j;
+  j["job_id"] = r.job_id;
+  j["name"] = r.name;
+  j["status"] = JobStatusName(r.status);
+  j["spec"] = Embedded(r.spec_json);
+  j["trials_completed"] = view.completed;
+  j["trials_failed"] = view.failed;
+  j["trials_running"] = view.running;
+  j["trials_budget"] = view.budget;
+  j["infeasible_rejected"] = r.infeasible_rejected;
+  j["best_val_error"] = view.best_val_error < 0 ? nlohmann::json(nullptr) : nlohmann::json(view.best_val_error);
+  j["hypervolume"] = view.hypervolume;
+  j["error"] = r.error;
+  j["created_unix_ms"] = r.created_unix_ms;
+  j["finished_unix_ms"] = ZeroAsNull(r.finished_unix_ms);
+  return j;
+}
+
+nlohmann::json ToJson(const TrialRecord& t) {
+  nlohmann::json j;
+  j["job_id"] = t.job_id;
+  j["trial_id"] = t.trial_id;
+  j["status"] = TrialStatusName(t.status);
+  j["candidate"] = Embedded(t.candidate_json);
+  j["candidate_hash"] = t.candidate_hash;
+  j["costs"] = {{"params", t.costs.params},
+                {"flash_bytes", t.costs.flash_bytes},
+                {"macs", t.costs.macs},
+                {"peak_sram_bytes", t.costs.peak_sram_bytes},
+                {"build_order_peak_sram_bytes", t.costs.build_order_peak_sram_bytes},
+                {"latency_ms", t.costs.latency_ms > 0 ? nlohmann::json(t.costs.latency_ms) : nlohmann::json(nullptr)}};
+  if (t.metrics) {
+    const Metrics& m = *t.metrics;
+    j["metrics"] = {{"val_error", m.val_error},
+                    {"test_error", m.test_error < 0 ? nlohmann::json(nullptr) : nlohmann::json(m.test_error)},
+                    {"train_seconds", m.train_seconds},
+                    {"samples_per_second", m.samples_per_second},
+                    {"epochs", m.epochs}};
+  } else {
+    j["metrics"] = nullptr;
+  }
+  j["attempts"] = t.attempts;
+  j["worker_id"] = t.worker_id;
+  j["error"] = t.error;
+  j["reused"] = t.reused;
+  j["created_unix_ms"] = t.created_unix_ms;
+  j["started_unix_ms"] = ZeroAsNull(t.started_unix_ms);
+  j["finished_unix_ms"] = ZeroAsNull(t.finished_unix_ms);
+  return j;
+}
+
+nlohmann::json ToJson(const ParetoView& front) {
+  nlohmann::json trials = nlohmann::json::array();
+  for (const TrialRecord& t : front.trials) trials.push_back(ToJson(t));
+  return {{"objectives", front.objectives}, {"hypervolume", front.hypervolume}, {"trials", std::move(trials)}};
+}
+
+nlohmann::json ToJson(const std::vector<HypervolumePoint>& history) {
+  nlohmann::json points = nlohmann::json::array();
+  for (const HypervolumePoint& p : history) {
+    points.push_back({{"trials_finished", p.trials_finished}, {"unix_ms", p.unix_ms}, {"hypervolume", p.hypervolume}});
+  }
+  return {{"points", std::move(points)}};
+}
+
+nlohmann::json ToJson(const JobEvent& event) {
+  nlohmann::json j{{"kind", EventKindName(event.kind)}, {"job", ToJson(event.job)}};
+  if (event.trial) j["trial"] = ToJson(*event.trial);
+  return j;
+}
+
+Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& trial,
+                                       const CoordinatorOptions& options) {
+  UNAS_ASSIGN_OR_RETURN(JobSpec spec, ParseJobSpecText(job.record.spec_json));
+  UNAS_ASSIGN_OR_RETURN(Candidate candidate, ParseCandidate(trial.candidate_json));
+  if (!options.resolve_input) return Status::Internal("the coordinator cannot resolve data set inputs");
+  UNAS_ASSIGN_OR_RETURN(InputSpec input, options.resolve_input(spec.dataset));
+  UNAS_ASSIGN_OR_RETURN(Accounting accounting, ParseAccounting(spec.accounting));
+  const McuProfile* mcu = nullptr;
+  if (!spec.mcu.empty()) {
+    UNAS_ASSIGN_OR_RETURN(mcu, FindMcu(spec.mcu));
+  }
+  UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, input));
+  UNAS_ASSIGN_OR_RETURN(CostReport report, CostNetwork(network, accounting, mcu));
+
+  nlohmann::json j = ToJson(trial);
+  j["input"] = {{"shape", {input.height, input.width, input.channels}}, {"num_classes", input.num_classes}};
+  j["accounting"] = AccountingName(accounting);
+  j["mcu"] = spec.mcu.empty() ? nlohmann::json(nullptr) : nlohmann::json(spec.mcu);
+  j["cost_report"] = CostReportToJson(network, report);
+  auto pex = PlanPartialExecution(network, accounting);
+  j["partial_execution"] = pex.ok() ? PexPlanToJson(network, *pex) : nlohmann::json(nullptr);
+  const LimitsSpec& c = spec.constraints;
+  const LimitsSpec& b = spec.bounds;
+  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  j["limits"] = {{"constraints", {{"peak_sram_bytes", opt(c.peak_sram_bytes)}, {"flash_bytes", opt(c.flash_bytes)}}},
+                 {"bounds", {{"peak_sram_bytes", opt(b.peak_sram_bytes)}, {"flash_bytes", opt(b.flash_bytes)}}}};
+  return j;
+}
+
+}  // namespace unas::server

@@ -1,0 +1,32 @@
+// The one place where the coordinator's types become the REST API's JSON
+// (what /api/v1/ returns and the dashboard reads). Units are in the names:
+// *_bytes, macs, latency_ms, *_unix_ms. Absent values are null, not -1.
+#pragma once
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "costmodel/status.h"
+#include "server/coordinator.h"
+#include "server/records.h"
+
+namespace unas::server {
+
+nlohmann::json ToJson(const JobView& view);
+nlohmann::json ToJson(const TrialRecord& trial);
+nlohmann::json ToJson(const ParetoView& front);
+nlohmann::json ToJson(const std::vector<HypervolumePoint>& history);
+// {"kind": "trial_started"|"trial_finished"|"trial_failed"|"pareto_point"|"job_done", "job", "trial"?}
+nlohmann::json ToJson(const JobEvent& event);
+const char* EventKindName(JobEvent::Kind kind);
+
+// One trial with its full cost report, rebuilt from the candidate and the
+// job's data set (input shape), accounting and MCU: the trial's fields plus
+// "input", "accounting", "cost_report" (costmodel/report.h) and
+// "partial_execution" (costmodel/pex_report.h; null if it cannot be planned).
+// Errors: kInvalidArgument if the stored spec or candidate cannot be rebuilt.
+Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& trial,
+                                       const CoordinatorOptions& options);
+
+}  // namespace unas::server

@@ -1,0 +1,332 @@
+// The REST API, the probes, server-sent events and static files through real
+// HTTP over loopback against a real `unas serve` process (synthetic
+// evaluator, 2 embedded workers). The client is plain sockets, so what is
+// tested is exactly the bytes a browser or curl would see.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/service/process.h"
+
+namespace unas::testing {
+namespace {
+
+const std::string kToken = "http-test-token-0123456789";
+
+struct Reply {
+  int status = 0;
+  std::string headers;  // raw, lower-cased names
+  std::string body;
+  nlohmann::json Json() const { return nlohmann::json::parse(body, nullptr, false); }
+  bool HasHeader(const std::string& lower_line_prefix) const {
+    return headers.find(lower_line_prefix) != std::string::npos;
+  }
+};
+
+int Connect(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads until the peer closes, `stop` appears in what was read, or the
+// deadline passes.
+std::string ReadUntil(int fd, int timeout_ms, const std::string& stop = "") {
+  std::string out;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  char buf[65536];
+  while (std::chrono::steady_clock::now() < until) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (!stop.empty() && out.find(stop) != std::string::npos) break;
+  }
+  return out;
+}
+
+Reply Parse(const std::string& raw) {
+  Reply r;
+  const size_t end = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.1 ", 0) != 0 || end == std::string::npos) return r;
+  r.status = std::stoi(raw.substr(9, 3));
+  r.headers = raw.substr(0, end);
+  for (char& c : r.headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  r.body = raw.substr(end + 4);
+  return r;
+}
+
+// One request on its own connection ("Connection: close").
+Reply Http(int port, const std::string& method, const std::string& target, const std::string& body = "",
+           const std::string& token = kToken) {
+  const int fd = Connect(port);
+  if (fd < 0) return {};
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+  if (!body.empty() || method == "POST") {
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  req += "\r\n" + body;
+  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  Reply r = Parse(ReadUntil(fd, 20000));
+  close(fd);
+  return r;
+}
+
+std::string SyntheticJob(int trials, int delay_ms) {
+  return R"({"name":"rest","dataset":"synthetic","evaluator":"synthetic","seed":3,"synthetic_delay_ms":)" +
+         std::to_string(delay_ms) + R"(,"budget":{"trials":)" + std::to_string(trials) +
+         R"(},"bounds":{"val_error":0.5,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
+         "constraints":{"peak_sram_bytes":64000,"flash_bytes":64000}})";
+}
+
+class HttpApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(FreshDir("http_api"));
+    // A web directory with a page, a script, a symlink pointing outside it,
+    // and a secret beside it that must never be served.
+    const std::string web = *dir_ + "/web";
+    mkdir(web.c_str(), 0700);
+    mkdir((*dir_ + "/outside").c_str(), 0700);
+    std::ofstream(web + "/index.html") << "<!doctype html><title>unas</title>";
+    std::ofstream(web + "/app.js") << "export const x = 1;";
+    std::ofstream(*dir_ + "/secret.txt") << "TOP-SECRET";
+    std::ofstream(*dir_ + "/outside/secret.txt") << "TOP-SECRET";
+    symlink((*dir_ + "/outside").c_str(), (web + "/link-out").c_str());
+    symlink("/etc/passwd", (web + "/passwd").c_str());
+    port_ = FreePort();
+    server_ = new Process({"serve", "--data-dir", *dir_ + "/data", "--listen", "127.0.0.1:" + std::to_string(FreePort()),
+                           "--http", "127.0.0.1:" + std::to_string(port_), "--web-dir", web, "--workers", "2",
+                           "--token", kToken},
+                          *dir_ + "/serve.log");
+    ASSERT_TRUE(WaitFor([] { return server_->Log().find("listening on port") != std::string::npos; }, 20000))
+        << server_->Log();
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(server_->Kill(SIGTERM), 0) << server_->Log();
+    delete server_;
+    delete dir_;
+  }
+
+  // Submits and waits (bounded) for the job to finish; returns its id.
+  std::string RunJob(int trials) {
+    Reply r = Http(port_, "POST", "/api/v1/jobs", SyntheticJob(trials, 0));
+    EXPECT_EQ(r.status, 201) << r.body;
+    const std::string id = r.Json().value("job_id", "");
+    EXPECT_TRUE(WaitFor([&] { return Http(port_, "GET", "/api/v1/jobs/" + id).Json().value("status", "") == "succeeded"; },
+                        60000));
+    return id;
+  }
+
+  static std::string* dir_;
+  static Process* server_;
+  static int port_;
+};
+std::string* HttpApiTest::dir_ = nullptr;
+Process* HttpApiTest::server_ = nullptr;
+int HttpApiTest::port_ = 0;
+
+TEST_F(HttpApiTest, ProbesAnswerWithoutToken) {
+  Reply health = Http(port_, "GET", "/healthz", "", "");
+  EXPECT_EQ(health.status, 200) << health.body;
+  EXPECT_EQ(health.Json()["status"], "ok");
+  Reply ready = Http(port_, "GET", "/readyz", "", "");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(ready.Json()["status"], "ready");
+  EXPECT_EQ(Http(port_, "POST", "/healthz", "", "").status, 405);
+}
+
+TEST_F(HttpApiTest, ApiRefusesMissingOrWrongToken) {
+  Reply none = Http(port_, "GET", "/api/v1/jobs", "", "");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_TRUE(none.Json().contains("error")) << none.body;
+  EXPECT_TRUE(none.HasHeader("www-authenticate: bearer"));
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs", "", "wrong-token-0123456789").status, 401);
+  EXPECT_EQ(Http(port_, "POST", "/api/v1/jobs", SyntheticJob(1, 0), "").status, 401);
+  Reply ok = Http(port_, "GET", "/api/v1/jobs");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_TRUE(ok.Json()["jobs"].is_array());
+  EXPECT_TRUE(ok.HasHeader("content-type: application/json"));
+}
+
+TEST_F(HttpApiTest, InvalidRequestsGetStatusCodesAndJsonErrors) {
+  Reply bad_field = Http(port_, "POST", "/api/v1/jobs", R"({"dataset":"synthetic","strategy":"annealing"})");
+  EXPECT_EQ(bad_field.status, 400);
+  EXPECT_NE(bad_field.Json().value("error", "").find("strategy"), std::string::npos) << bad_field.body;
+  Reply not_json = Http(port_, "POST", "/api/v1/jobs", "{not json");
+  EXPECT_EQ(not_json.status, 400);
+  EXPECT_TRUE(not_json.Json().contains("error"));
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/no-such-job").status, 404);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/no-such-job/trials").status, 404);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/nothing").status, 404);
+  Reply put = Http(port_, "PUT", "/api/v1/jobs", "{}");
+  EXPECT_EQ(put.status, 405);
+  EXPECT_TRUE(put.HasHeader("allow: get, post"));
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/x/cancel").status, 405);
+}
+
+TEST_F(HttpApiTest, BodyOverOneMebibyteGets413) {
+  // Announce 2 MiB, send a little: the server answers from the headers.
+  const int fd = Connect(port_);
+  ASSERT_GE(fd, 0);
+  const std::string req = "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken +
+                          "\r\nContent-Length: 2097152\r\n\r\n{\"name\":\"";
+  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  Reply r = Parse(ReadUntil(fd, 10000));
+  close(fd);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_TRUE(r.Json().contains("error")) << r.body;
+  // Just under the limit is read (and refused for what it says, not its size).
+  Reply under = Http(port_, "POST", "/api/v1/jobs", R"({"padding":")" + std::string(1000000, 'a') + R"("})");
+  EXPECT_EQ(under.status, 400) << under.body.substr(0, 200);
+}
+
+TEST_F(HttpApiTest, TrialsArePagedSortedAndFiltered) {
+  const std::string id = RunJob(30);
+  std::set<int64_t> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    Reply r = Http(port_, "GET", "/api/v1/jobs/" + id + "/trials?page_size=7&page_token=" + token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto j = r.Json();
+    EXPECT_EQ(j["total"], 30);
+    for (const auto& t : j["trials"]) seen.insert(t["trial_id"].get<int64_t>());
+    token = j["next_page_token"];
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(pages, 5);  // 7 + 7 + 7 + 7 + 2
+  EXPECT_EQ(seen.size(), 30u);
+
+  Reply sorted = Http(port_, "GET", "/api/v1/jobs/" + id + "/trials?sort=peak_sram_bytes&order=desc&page_size=1000");
+  ASSERT_EQ(sorted.status, 200);
+  int64_t last = INT64_MAX;
+  for (const auto& t : sorted.Json()["trials"]) {
+    const int64_t v = t["costs"]["peak_sram_bytes"];
+    EXPECT_LE(v, last);
+    last = v;
+  }
+  Reply by_error = Http(port_, "GET", "/api/v1/jobs/" + id + "/trials?sort=val_error&status=completed");
+  ASSERT_EQ(by_error.status, 200);
+  double last_error = -1;
+  for (const auto& t : by_error.Json()["trials"]) {
+    EXPECT_EQ(t["status"], "completed");
+    EXPECT_GE(t["metrics"]["val_error"].get<double>(), last_error);
+    last_error = t["metrics"]["val_error"];
+  }
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials?sort=colour").status, 400);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials?order=sideways").status, 400);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials?page_size=0").status, 400);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials?page_size=1001").status, 400);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials?page_token=abc").status, 400);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials?status=sleeping").status, 400);
+}
+
+TEST_F(HttpApiTest, ParetoHypervolumeAndTrialCostReport) {
+  const std::string id = RunJob(12);
+  Reply front = Http(port_, "GET", "/api/v1/jobs/" + id + "/pareto");
+  ASSERT_EQ(front.status, 200) << front.body;
+  ASSERT_FALSE(front.Json()["trials"].empty());
+  EXPECT_GT(front.Json()["hypervolume"].get<double>(), 0);
+  Reply hv = Http(port_, "GET", "/api/v1/jobs/" + id + "/hypervolume");
+  ASSERT_EQ(hv.status, 200);
+  ASSERT_FALSE(hv.Json()["points"].empty());
+  EXPECT_DOUBLE_EQ(hv.Json()["points"].back()["hypervolume"].get<double>(), front.Json()["hypervolume"].get<double>());
+
+  const int64_t trial_id = front.Json()["trials"][0]["trial_id"];
+  Reply detail = Http(port_, "GET", "/api/v1/jobs/" + id + "/trials/" + std::to_string(trial_id));
+  ASSERT_EQ(detail.status, 200) << detail.body;
+  const auto d = detail.Json();
+  // The rebuilt report agrees with what the search recorded for this trial,
+  // and its timelines peak exactly at the recorded peaks.
+  const auto& report = d["cost_report"];
+  EXPECT_EQ(report["peak_sram_bytes"], d["costs"]["peak_sram_bytes"]);
+  EXPECT_EQ(report["flash_bytes"], d["costs"]["flash_bytes"]);
+  EXPECT_EQ(report["macs"], d["costs"]["macs"]);
+  int64_t best_peak = 0, build_peak = 0, macs = 0;
+  for (const auto& v : report["timeline_best_order"]) best_peak = std::max<int64_t>(best_peak, v);
+  for (const auto& v : report["timeline_build_order"]) build_peak = std::max<int64_t>(build_peak, v);
+  for (const auto& op : report["ops"]) macs += op["macs"].get<int64_t>();
+  EXPECT_EQ(best_peak, d["costs"]["peak_sram_bytes"]);
+  EXPECT_EQ(build_peak, d["costs"]["build_order_peak_sram_bytes"]);
+  EXPECT_EQ(macs, d["costs"]["macs"]);
+  EXPECT_LE(d["partial_execution"]["peak_sram_bytes"].get<int64_t>(), best_peak);
+
+  Reply download = Http(port_, "GET", "/api/v1/jobs/" + id + "/trials/" + std::to_string(trial_id) + "/export");
+  ASSERT_EQ(download.status, 200);
+  EXPECT_TRUE(download.HasHeader("content-disposition: attachment; filename=\"" + id + "-trial-"));
+  EXPECT_EQ(download.Json()["architecture"], d["candidate"]);
+  EXPECT_EQ(download.Json()["cost_report"]["peak_sram_bytes"], report["peak_sram_bytes"]);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials/99999").status, 404);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials/x1").status, 400);
+}
+
+TEST_F(HttpApiTest, EventsStreamTrialsLiveAndCancelEndsThem) {
+  Reply submitted = Http(port_, "POST", "/api/v1/jobs", SyntheticJob(200, 100));
+  ASSERT_EQ(submitted.status, 201) << submitted.body;
+  const std::string id = submitted.Json()["job_id"];
+  const int fd = Connect(port_);
+  ASSERT_GE(fd, 0);
+  const std::string req = "GET /api/v1/jobs/" + id + "/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                          kToken + "\r\n\r\n";
+  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  const std::string live = ReadUntil(fd, 20000, "event: trial_finished\ndata: ");
+  EXPECT_NE(live.find("Content-Type: text/event-stream"), std::string::npos) << live.substr(0, 300);
+  ASSERT_NE(live.find("event: trial_finished\ndata: "), std::string::npos) << live.substr(0, 300);
+  Reply cancelled = Http(port_, "POST", "/api/v1/jobs/" + id + "/cancel");
+  EXPECT_EQ(cancelled.status, 200);
+  EXPECT_EQ(cancelled.Json()["status"], "cancelled");
+  // The stream ends with job_done and the server closes it.
+  const std::string rest = ReadUntil(fd, 10000);
+  close(fd);
+  EXPECT_NE(rest.find("event: job_done"), std::string::npos) << rest.substr(0, 300);
+  Reply unauth = Http(port_, "GET", "/api/v1/jobs/" + id + "/events", "", "");
+  EXPECT_EQ(unauth.status, 401);
+}
+
+TEST_F(HttpApiTest, StaticFilesServedWithTypesAndNeverOutsideWebDir) {
+  Reply index = Http(port_, "GET", "/", "", "");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_TRUE(index.HasHeader("content-type: text/html"));
+  EXPECT_NE(index.body.find("<title>unas</title>"), std::string::npos);
+  Reply js = Http(port_, "GET", "/app.js?v=1", "", "");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_TRUE(js.HasHeader("content-type: text/javascript"));
+  for (const std::string& path :
+       {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt", "/a/../../secret.txt", "/..%2fsecret.txt",
+        "/..%5csecret.txt", "/..\\secret.txt", "/link-out/secret.txt", "/passwd", "//etc/passwd", "/%00",
+        "/%2fetc%2fpasswd", "/./../secret.txt", "/missing.html", "/%zz"}) {
+    Reply r = Http(port_, "GET", path, "", "");
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_EQ(r.body.find("TOP-SECRET"), std::string::npos) << path;
+    EXPECT_EQ(r.body.find("root:"), std::string::npos) << path;
+  }
+  EXPECT_EQ(Http(port_, "POST", "/index.html", "{}", "").status, 405);
+}
+
+TEST(HttpServeFlags, NoAuthRefusedOnNonLoopbackHttp) {
+  const std::string dir = FreshDir("http_noauth");
+  Process p({"serve", "--data-dir", dir + "/data", "--listen", "127.0.0.1:0", "--http", "0.0.0.0:0", "--no-auth",
+             "--workers", "0"},
+            dir + "/serve.log");
+  EXPECT_EQ(p.Wait(10000), 2) << p.Log();
+  EXPECT_NE(p.Log().find("--no-auth is only allowed with a loopback --http"), std::string::npos) << p.Log();
+}
+
+}  // namespace
+}  // namespace unas::testing

@@ -1,0 +1,45 @@
+// Screenshots of the dashboard's three views against a running `unas serve`
+// (for docs/screenshots/), with the same chromium setup as the browser test.
+// Usage: node screenshots.mjs BASE_URL TOKEN JOB_ID OUT_DIR
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [base, token, jobId, out] = process.argv.slice(2);
+fs.mkdirSync(out, { recursive: true });
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'unas-shots-'));
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1366, height: 860 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const errors = [];
+try {
+  const page = browser.pages()[0] || await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(base);
+  await page.fill('#token-form input[name=token]', token);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#jobs-table tbody tr a');
+  await page.screenshot({ path: path.join(out, 'jobs.png') });
+
+  await page.goto(`${base}/#/jobs/${jobId}`);
+  await page.waitForSelector('#trials-table tbody tr a');
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(out, 'job.png') });
+
+  // The trial with the best validation error.
+  const { trials } = await page.evaluate(async ([id, t]) => (await fetch(`/api/v1/jobs/${id}/trials?sort=val_error&status=completed&page_size=1`,
+    { headers: { Authorization: `Bearer ${t}` } })).json(), [jobId, token]);
+  await page.goto(`${base}/#/jobs/${jobId}/trials/${trials[0].trial_id}`);
+  await page.waitForSelector('#sram-timeline');
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(out, 'trial.png') });
+  if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
+  console.log(`screenshots in ${out}`);
+} finally {
+  await browser.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
