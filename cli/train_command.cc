@@ -115,6 +115,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   args.Switch("augment", "random shift +-2 px and horizontal flip");
   args.Flag("prune", "peak_sram|flash", "prune channels aimed at this resource, then fine-tune");
   args.Flag("prune-fraction", "F", "at most this fraction (0, 1) of prunable channels is removed", "0.5");
+  args.Flag("prune-layer-fraction", "F", "and at most this fraction (0, 1] of any one layer's channels", "0.5");
   args.Flag("prune-target-bytes", "N", "stop pruning once the targeted resource is at most N bytes");
   args.Flag("prune-epoch", "E", "prune at the start of epoch E (0-based; default: the last epoch)");
   args.Flag("prune-accounting", "tflm|unas", "memory accounting the pruning is costed with", "tflm");
@@ -171,8 +172,9 @@ int RunTrain(const std::vector<std::string>& argv) {
     if (args.Has("prune")) {
       auto target = worker::ParsePruneTarget(args.Get("prune"));
       auto fraction = args.GetDouble("prune-fraction", 1e-9, 0.999999);
+      auto layer_fraction = args.GetDouble("prune-layer-fraction", 1e-9, 1);
       auto accounting = ParseAccounting(args.Get("prune-accounting"));
-      for (const Status& s : {target.status(), fraction.status(), accounting.status()}) {
+      for (const Status& s : {target.status(), fraction.status(), layer_fraction.status(), accounting.status()}) {
         if (!s.ok()) {
           std::cerr << "unas train: " << s.message() << "\n";
           return 2;
@@ -181,6 +183,7 @@ int RunTrain(const std::vector<std::string>& argv) {
       config.prune.enabled = true;
       config.prune.target = *target;
       config.prune.max_fraction = *fraction;
+      config.prune.max_group_fraction = *layer_fraction;
       config.prune.accounting = *accounting;
       if (args.Has("prune-target-bytes")) {
         auto bytes = args.GetInt("prune-target-bytes", 0, (1LL << 62));

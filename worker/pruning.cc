@@ -93,6 +93,9 @@ int64_t TargetBytes(const CostSummary& costs, PruneTarget target) {
 
 Status ValidatePruneConfig(const PruneConfig& c) {
   if (!(c.max_fraction > 0 && c.max_fraction < 1)) return Status::Invalid("prune.max_fraction: must be in (0, 1)");
+  if (!(c.max_group_fraction > 0 && c.max_group_fraction <= 1)) {
+    return Status::Invalid("prune.max_group_fraction: must be in (0, 1]");
+  }
   if (c.start_epoch < -1) return Status::Invalid("prune.start_epoch: must be >= 0 (or -1: the last epoch)");
   if (c.target_bytes && *c.target_bytes < 0) return Status::Invalid("prune.target_bytes: must be >= 0");
   return Status::Ok();
@@ -297,7 +300,10 @@ Result<PrunePlan> ChoosePruning(const Candidate& candidate, const InputSpec& inp
       const ChannelGroup& group = groups.groups[static_cast<size_t>(g)];
       if (!group.prunable) continue;
       const int remaining = group.channels - removed[static_cast<size_t>(g)];
-      const int count = std::min({(remaining + 7) / 8, remaining - group.min_channels, left});
+      const int floor_channels = std::max(
+          group.min_channels,
+          static_cast<int>(std::ceil(group.channels * (1 - config.max_group_fraction) - 1e-9)));
+      const int count = std::min({(remaining + 7) / 8, remaining - floor_channels, left});
       if (count <= 0) continue;
       std::vector<int> trial = removed;
       trial[static_cast<size_t>(g)] += count;

@@ -21,7 +21,7 @@
 //   2. Eligible groups: for kPeakSram those with a tensor live at a step whose
 //      live bytes equal the peak in the best order (the layers that set the
 //      peak); for kFlash every prunable group. A group never goes below its
-//      minimum (1 filter, 10 units).
+//      minimum (1 filter, 10 units) nor loses more than max_group_fraction.
 //   3. For each eligible group, remove its ceil(channels / 8) least important
 //      remaining channels (never more than the budget left), rebuild the
 //      candidate through BuildNetwork and recost it exactly. Gain = bytes
@@ -54,6 +54,10 @@ struct PruneConfig {
   PruneTarget target = PruneTarget::kPeakSram;
   // At most this fraction (0, 1) of all prunable channels is removed.
   double max_fraction = 0.5;
+  // And at most this fraction (0, 1] of any one group: without it the layer
+  // that sets the peak is cut to a single channel, which costs accuracy that
+  // fine-tuning for an epoch or two does not win back.
+  double max_group_fraction = 0.5;
   // Training: the epoch (0-based) at whose start the network is pruned; the
   // epochs from it on fine-tune the pruned network. -1: the last epoch
   // (epochs - 1). Must leave at least one epoch before and one after.

@@ -136,6 +136,16 @@ TEST(PruningTest, StopsOnceTheTargetBytesAreMet) {
   EXPECT_EQ(plan->pruned_costs.peak_sram_bytes, 630);
 }
 
+TEST(PruningTest, NoLayerLosesMoreThanItsGroupFraction) {
+  // Budget 40 channels, but the conv (the only group at the peak) may lose
+  // half of its 16: moves of 2, 2, 2, 2, then nothing at the peak can go.
+  auto plan = ChoosePruning(PeakAtConv(), kSmall, PeakAtConvImportance(), Config(PruneTarget::kPeakSram, 0.5));
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(plan->channels_removed, 8);
+  EXPECT_EQ(plan->candidate.conv_blocks[0].layers[0].filters, 8);
+  EXPECT_EQ(plan->pruned_costs.peak_sram_bytes, 36 * 8 + 9 * 8);  // 360
+}
+
 TEST(PruningTest, RejectsImportanceOfTheWrongSize) {
   auto importance = PeakAtConvImportance();
   importance[1].pop_back();
