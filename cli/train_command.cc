@@ -13,6 +13,8 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "costmodel/cost_model.h"
+#include "costmodel/partial_execution.h"
 #include "worker/dataset.h"
 #include "worker/trainer.h"
 
@@ -111,6 +113,13 @@ int RunTrain(const std::vector<std::string>& argv) {
   args.Flag("seed", "S", "seed for weights, shuffling, dropout and augmentation", "0");
   args.Flag("save", "FILE", "save the trained weights here (torch::save)");
   args.Switch("augment", "random shift +-2 px and horizontal flip");
+  args.Flag("prune", "peak_sram|flash", "prune channels aimed at this resource, then fine-tune");
+  args.Flag("prune-fraction", "F", "at most this fraction (0, 1) of prunable channels is removed", "0.5");
+  args.Flag("prune-layer-fraction", "F", "and at most this fraction (0, 1] of any one layer's channels", "0.5");
+  args.Flag("prune-target-bytes", "N", "stop pruning once the targeted resource is at most N bytes");
+  args.Flag("prune-epoch", "E", "prune at the start of epoch E (0-based; default: the last epoch)");
+  args.Flag("prune-accounting", "tflm|unas", "memory accounting the pruning is costed with", "tflm");
+  args.Flag("save-pruned", "FILE", "write the pruned candidate (uNAS JSON) here");
   if (Status s = args.Parse(argv); !s.ok()) {
     if (s.code() == StatusCode::kFailedPrecondition) {
       std::cout << args.Help();
@@ -160,6 +169,42 @@ int RunTrain(const std::vector<std::string>& argv) {
     config.dropout_rate = *dropout;
     config.augment = args.On("augment");
     config.save_path = args.Get("save");
+    if (args.Has("prune")) {
+      auto target = worker::ParsePruneTarget(args.Get("prune"));
+      auto fraction = args.GetDouble("prune-fraction", 1e-9, 0.999999);
+      auto layer_fraction = args.GetDouble("prune-layer-fraction", 1e-9, 1);
+      auto accounting = ParseAccounting(args.Get("prune-accounting"));
+      for (const Status& s : {target.status(), fraction.status(), layer_fraction.status(), accounting.status()}) {
+        if (!s.ok()) {
+          std::cerr << "unas train: " << s.message() << "\n";
+          return 2;
+        }
+      }
+      config.prune.enabled = true;
+      config.prune.target = *target;
+      config.prune.max_fraction = *fraction;
+      config.prune.max_group_fraction = *layer_fraction;
+      config.prune.accounting = *accounting;
+      if (args.Has("prune-target-bytes")) {
+        auto bytes = args.GetInt("prune-target-bytes", 0, (1LL << 62));
+        if (!bytes.ok()) {
+          std::cerr << "unas train: " << bytes.status().message() << "\n";
+          return 2;
+        }
+        config.prune.target_bytes = *bytes;
+      }
+      if (args.Has("prune-epoch")) {
+        auto epoch = args.GetInt("prune-epoch", 0, 10000);
+        if (!epoch.ok()) {
+          std::cerr << "unas train: " << epoch.status().message() << "\n";
+          return 2;
+        }
+        config.prune.start_epoch = static_cast<int>(*epoch);
+      }
+    } else if (args.Has("save-pruned") || args.Has("prune-target-bytes") || args.Has("prune-epoch")) {
+      std::cerr << "unas train: --save-pruned, --prune-target-bytes and --prune-epoch need --prune\n";
+      return 2;
+    }
     if (Status s = worker::ValidateTrainConfig(config); !s.ok()) {
       std::cerr << "unas train: " << s.message() << "\n";
       return 2;
@@ -222,6 +267,36 @@ int RunTrain(const std::vector<std::string>& argv) {
   summary["seed"] = config.seed;
   if (!config.save_path.empty() && result->outcome == worker::TrialOutcome::kCompleted) {
     summary["saved"] = config.save_path;
+  }
+  if (result->pruning) {
+    const worker::PruningResult& p = *result->pruning;
+    // Partial-execution peaks too: pruning and Pex compound.
+    auto pex = [&](const Candidate& c) -> nlohmann::json {
+      auto network = BuildNetwork(c, info.input);
+      if (!network.ok()) return nullptr;
+      auto bytes = PexPeakBytes(*network, p.accounting);
+      return bytes.ok() ? nlohmann::json(*bytes) : nlohmann::json(nullptr);
+    };
+    summary["pruning"]["proposed_costs"]["pex_peak_bytes"] = pex(*candidate);
+    summary["pruning"]["pruned_costs"]["pex_peak_bytes"] = pex(p.candidate);
+    std::printf("pruned %d of %d channels at epoch %d (%s, %s accounting): peak SRAM %lld -> %lld bytes, flash %lld -> "
+                "%lld bytes, params %lld -> %lld, MACs %lld -> %lld\n",
+                p.channels_removed, p.prunable_channels, p.epoch + 1, worker::PruneTargetName(p.target),
+                AccountingName(p.accounting), static_cast<long long>(p.proposed_costs.peak_sram_bytes),
+                static_cast<long long>(p.pruned_costs.peak_sram_bytes),
+                static_cast<long long>(p.proposed_costs.flash_bytes), static_cast<long long>(p.pruned_costs.flash_bytes),
+                static_cast<long long>(p.proposed_costs.params), static_cast<long long>(p.pruned_costs.params),
+                static_cast<long long>(p.proposed_costs.macs), static_cast<long long>(p.pruned_costs.macs));
+    const std::string pruned_path = args.Get("save-pruned");
+    if (!pruned_path.empty()) {
+      std::ofstream out(pruned_path, std::ios::binary | std::ios::trunc);
+      out << CandidateToJson(p.candidate).dump() << "\n";
+      if (!out) {
+        std::cerr << "unas train: " << pruned_path << ": cannot write the pruned candidate\n";
+        return 1;
+      }
+      summary["saved_pruned"] = pruned_path;
+    }
   }
   std::cout << summary.dump(2) << std::endl;
   if (result->outcome != worker::TrialOutcome::kCompleted) {

@@ -5,6 +5,7 @@
 #include <torch/nn/functional/dropout.h>
 #include <torch/utils.h>
 
+#include "worker/torch_pruning.h"
 #include "worker/torch_summary.h"
 
 namespace unas::worker {
@@ -50,9 +51,18 @@ CandidateNetImpl::CandidateNetImpl(const Network& network, double dropout_rate)
   if (!last_use_.empty()) last_use_.back() = static_cast<int>(ops_.size());
 }
 
-torch::Tensor CandidateNetImpl::forward(const torch::Tensor& x) { return ForwardRecordingShapes(x, nullptr); }
+torch::Tensor CandidateNetImpl::forward(const torch::Tensor& x) { return Forward(x, nullptr, nullptr); }
 
 torch::Tensor CandidateNetImpl::ForwardRecordingShapes(const torch::Tensor& x, std::vector<Shape>* shapes) {
+  return Forward(x, shapes, nullptr);
+}
+
+torch::Tensor CandidateNetImpl::ForwardMasked(const torch::Tensor& x, const std::vector<torch::Tensor>& output_masks) {
+  return Forward(x, nullptr, &output_masks);
+}
+
+torch::Tensor CandidateNetImpl::Forward(const torch::Tensor& x, std::vector<Shape>* shapes,
+                                        const std::vector<torch::Tensor>* output_masks) {
   std::vector<torch::Tensor> outputs(ops_.size());
   auto input_of = [&](int index) -> const torch::Tensor& {
     return index == kNetworkInput ? x : outputs[static_cast<size_t>(index)];
@@ -91,6 +101,10 @@ torch::Tensor CandidateNetImpl::ForwardRecordingShapes(const torch::Tensor& x, s
         if (op.has_relu) y = torch::relu(y);
         break;
       }
+    }
+    if (output_masks != nullptr && (*output_masks)[i].defined()) {
+      const torch::Tensor& mask = (*output_masks)[i];
+      y = y * (y.dim() == 4 ? mask.view({1, -1, 1, 1}) : mask.view({1, -1}));
     }
     if (shapes != nullptr) {
       shapes->push_back(y.dim() == 4 ? Shape{static_cast<int>(y.size(2)), static_cast<int>(y.size(3)),
@@ -138,6 +152,52 @@ Result<TorchNetworkSummary> SummariseTorchNetwork(const Network& network) {
     const Shape in = network.input_shape();
     net->ForwardRecordingShapes(torch::zeros({1, in.c, in.h, in.w}), &summary.op_shapes);
     return summary;
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("LibTorch: ") + e.what());
+  }
+}
+
+Result<PrunedTorchSummary> SummarisePrunedTorchNetwork(const Candidate& candidate, const InputSpec& input,
+                                                        const PruneConfig& config, uint64_t seed) {
+  UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, input));
+  UNAS_ASSIGN_OR_RETURN(ChannelGroups groups, FindChannelGroups(candidate, network));
+  try {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(seed);
+    CandidateNet original(network, 0.0);
+    original->eval();
+    // Fresh batch-norm statistics are 0 and 1; make them channel-specific so
+    // that a wrongly copied statistic shows in the logits.
+    for (size_t i = 0; i < network.ops.size(); ++i) {
+      if (auto bn = original->bn_at(i)) {
+        bn->running_mean.uniform_(-0.5, 0.5);
+        bn->running_var.uniform_(0.5, 1.5);
+        bn->weight.uniform_(0.1, 1.0);
+      }
+    }
+    PrunedTorchSummary result;
+    UNAS_ASSIGN_OR_RETURN(result.plan,
+                          ChoosePruning(candidate, input, ChannelImportance(*original, groups), config));
+    UNAS_ASSIGN_OR_RETURN(Network pruned_network, BuildNetwork(result.plan.candidate, input));
+    CandidateNet pruned(pruned_network, 0.0);
+    pruned->eval();
+    CopySurvivingWeights(*original, *pruned, groups, result.plan.keep);
+    result.pruned.params = pruned->CountParams();
+    result.pruned.bn_params = pruned->CountBnParams();
+    const Shape in = network.input_shape();
+    const torch::Tensor image = torch::randn({1, in.c, in.h, in.w});
+    const torch::Tensor logits = pruned->ForwardRecordingShapes(image, &result.pruned.op_shapes);
+    std::vector<torch::Tensor> masks(network.ops.size());
+    for (size_t i = 0; i < network.ops.size(); ++i) {
+      const ChannelGroup& group = groups.groups[static_cast<size_t>(groups.group_of_op[i])];
+      const std::vector<int>& keep = result.plan.keep[static_cast<size_t>(groups.group_of_op[i])];
+      if (static_cast<int>(keep.size()) == group.channels) continue;
+      masks[i] = torch::zeros({group.channels});
+      for (int c : keep) masks[i][c] = 1.0;
+    }
+    const torch::Tensor reference = original->ForwardMasked(image, masks);
+    result.max_logit_difference = (logits - reference).abs().max().item<double>();
+    return result;
   } catch (const std::exception& e) {
     return Status::Internal(std::string("LibTorch: ") + e.what());
   }

@@ -33,11 +33,22 @@ class CandidateNetImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   // Same, also recording every op's output shape as {h, w, c}.
   torch::Tensor ForwardRecordingShapes(const torch::Tensor& x, std::vector<Shape>* shapes);
+  // Same, multiplying each op's output by output_masks[op] (a [C] tensor, or
+  // undefined for no mask) along the channel axis: the original network with
+  // pruned channels zeroed, to check a pruned copy against.
+  torch::Tensor ForwardMasked(const torch::Tensor& x, const std::vector<torch::Tensor>& output_masks);
 
   // Trainable weights and biases of conv and dense layers (the cost model's
   // count), and the BN parameters, separately.
   int64_t CountParams() const;
   int64_t CountBnParams() const;
+
+  // The layers of op `op` (null holders where the op has none), for pruning:
+  // reading importance and copying surviving channels.
+  const std::vector<Op>& ops() const { return ops_; }
+  torch::nn::Conv2d conv_at(size_t op) const { return layers_[op].conv; }
+  torch::nn::BatchNorm2d bn_at(size_t op) const { return layers_[op].bn; }
+  torch::nn::Linear linear_at(size_t op) const { return layers_[op].linear; }
 
  private:
   struct Layer {
@@ -45,6 +56,9 @@ class CandidateNetImpl : public torch::nn::Module {
     torch::nn::BatchNorm2d bn{nullptr};
     torch::nn::Linear linear{nullptr};
   };
+  torch::Tensor Forward(const torch::Tensor& x, std::vector<Shape>* shapes,
+                        const std::vector<torch::Tensor>* output_masks);
+
   std::vector<Op> ops_;
   std::vector<Layer> layers_;  // by op index; empty for pools and adds
   std::vector<int> last_use_;  // last op that reads each op's output

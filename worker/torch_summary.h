@@ -8,6 +8,7 @@
 
 #include "costmodel/network.h"
 #include "costmodel/status.h"
+#include "worker/pruning.h"
 
 namespace unas::worker {
 
@@ -22,5 +23,22 @@ struct TorchNetworkSummary {
 // Errors (kInternal) carry LibTorch's message. Not for use while another
 // thread changes torch's global settings.
 Result<TorchNetworkSummary> SummariseTorchNetwork(const Network& network);
+
+struct PrunedTorchSummary {
+  PrunePlan plan;
+  TorchNetworkSummary pruned;  // the network built for plan.candidate, after the copy
+  // Largest |difference| between the pruned network's logits and those of
+  // the original with the removed channels zeroed after every op, on one
+  // random image (eval mode): 0 up to float rounding when the copy is right.
+  double max_logit_difference = 0;
+};
+
+// Prunes a LibTorch network for `candidate`, initialised with `seed`, the
+// way Train does (importance from its weights, ChoosePruning, surviving
+// weights copied into a network built for the pruned candidate), and
+// summarises the result. Errors: the pruning's, or kInternal with LibTorch's
+// message.
+Result<PrunedTorchSummary> SummarisePrunedTorchNetwork(const Candidate& candidate, const InputSpec& input,
+                                                        const PruneConfig& config, uint64_t seed);
 
 }  // namespace unas::worker

@@ -17,6 +17,7 @@
 #include "costmodel/network.h"
 #include "worker/dataset_tensors.h"
 #include "worker/torch_network.h"
+#include "worker/torch_pruning.h"
 
 namespace unas::worker {
 namespace {
@@ -90,11 +91,16 @@ double ErrorRate(CandidateNet& net, const torch::Tensor& x, const torch::Tensor&
   return n == 0 ? 1.0 : 1.0 - static_cast<double>(correct) / static_cast<double>(n);
 }
 
+int PruneEpoch(const TrainConfig& config) {
+  return config.prune.start_epoch >= 0 ? config.prune.start_epoch : config.epochs - 1;
+}
+
 class Trial {
  public:
-  Trial(const Network& network, const Dataset& dataset, const TrainConfig& config, const TrainHooks& hooks,
-        TrainResult* result)
-      : network_(network), data_(dataset.tensors()), config_(config), hooks_(hooks), result_(*result) {}
+  Trial(const Candidate& candidate, const Network& network, const Dataset& dataset, const TrainConfig& config,
+        const TrainHooks& hooks, TrainResult* result)
+      : candidate_(candidate), network_(network), input_(dataset.info().input), data_(dataset.tensors()),
+        config_(config), hooks_(hooks), result_(*result) {}
 
   // Fills result_; returns normally for completed, failed (NaN) and cancelled
   // trials. LibTorch exceptions propagate to Train(), which reports them.
@@ -119,15 +125,9 @@ class Trial {
     }
     result_.train_samples_per_epoch = used;
 
-    std::unique_ptr<torch::optim::Optimizer> optimiser;
-    if (config_.optimiser == Optimiser::kSgdw) {
-      optimiser = std::make_unique<torch::optim::SGD>(
-          net->parameters(), torch::optim::SGDOptions(config_.learning_rate).momentum(config_.momentum));
-    } else {
-      optimiser = std::make_unique<torch::optim::AdamW>(
-          net->parameters(), torch::optim::AdamWOptions(config_.learning_rate).weight_decay(config_.weight_decay));
-    }
-    const std::vector<torch::Tensor> params = net->parameters();
+    std::unique_ptr<torch::optim::Optimizer> optimiser = MakeOptimiser(net);
+    std::vector<torch::Tensor> params = net->parameters();
+    const int prune_epoch = config_.prune.enabled ? PruneEpoch(config_) : -1;
 
     std::mt19937_64 rng(config_.seed);
     const int64_t batch = config_.batch_size;
@@ -137,6 +137,19 @@ class Trial {
     int64_t samples_trained = 0;
 
     for (int epoch = 0; epoch < config_.epochs; ++epoch) {
+      if (epoch == prune_epoch) {
+        Result<CandidateNet> pruned = Prune(net, epoch);
+        if (!pruned.ok()) {
+          result_.outcome = TrialOutcome::kFailed;
+          result_.message = "pruning: " + pruned.status().message();
+          Finish(train_time, samples_trained);
+          return;
+        }
+        net = std::move(*pruned);
+        // A fresh optimiser: the old one's momentum has the old shapes.
+        optimiser = MakeOptimiser(net);
+        params = net->parameters();
+      }
       const double lr = LearningRateAt(config_, epoch);
       for (auto& group : optimiser->param_groups()) group.options().set_lr(lr);
       const std::vector<int64_t> order = Permutation(used, rng);
@@ -214,6 +227,44 @@ class Trial {
   }
 
  private:
+  std::unique_ptr<torch::optim::Optimizer> MakeOptimiser(CandidateNet& net) const {
+    if (config_.optimiser == Optimiser::kSgdw) {
+      return std::make_unique<torch::optim::SGD>(
+          net->parameters(), torch::optim::SGDOptions(config_.learning_rate).momentum(config_.momentum));
+    }
+    return std::make_unique<torch::optim::AdamW>(
+        net->parameters(), torch::optim::AdamWOptions(config_.learning_rate).weight_decay(config_.weight_decay));
+  }
+
+  // Chooses channels from the trained weights and the cost model, and returns
+  // a network for the pruned candidate holding the surviving weights.
+  Result<CandidateNet> Prune(CandidateNet& net, int epoch) {
+    UNAS_ASSIGN_OR_RETURN(ChannelGroups groups, FindChannelGroups(candidate_, network_));
+    UNAS_ASSIGN_OR_RETURN(PrunePlan plan, ChoosePruning(candidate_, input_, ChannelImportance(*net, groups),
+                                                        config_.prune));
+    UNAS_ASSIGN_OR_RETURN(pruned_network_, BuildNetwork(plan.candidate, input_));
+    CandidateNet pruned(pruned_network_, config_.dropout_rate);
+    pruned->train();
+    CopySurvivingWeights(*net, *pruned, groups, plan.keep);
+
+    PruningResult r;
+    r.target = config_.prune.target;
+    r.accounting = config_.prune.accounting;
+    r.epoch = epoch;
+    r.candidate = plan.candidate;
+    r.proposed_costs = plan.proposed_costs;
+    r.pruned_costs = plan.pruned_costs;
+    r.prunable_channels = plan.prunable_channels;
+    r.channels_removed = plan.channels_removed;
+    r.proposed_params = result_.params;
+    r.validation_error_before =
+        result_.validation_error_per_epoch.empty() ? 1.0 : result_.validation_error_per_epoch.back();
+    r.validation_error_pruned = ErrorRate(pruned, data_.validation_x, data_.validation_y);
+    result_.pruning = std::move(r);
+    result_.params = pruned->CountParams();
+    return pruned;
+  }
+
   TrainProgress Progress(int epoch, int64_t batch, int64_t batches, int64_t seen, double lr, double loss_sum,
                          int64_t correct, Clock::duration elapsed) const {
     TrainProgress p;
@@ -235,7 +286,10 @@ class Trial {
     result_.samples_per_second = result_.train_seconds > 0 ? static_cast<double>(samples) / result_.train_seconds : 0;
   }
 
+  const Candidate& candidate_;
   const Network& network_;
+  Network pruned_network_;  // what the pruned CandidateNet was built from
+  InputSpec input_;
   const Dataset::Tensors& data_;
   const TrainConfig& config_;
   const TrainHooks& hooks_;
@@ -276,6 +330,14 @@ Status ValidateTrainConfig(const TrainConfig& c) {
   if (c.batch_size < 2 || c.batch_size > 65536) return Status::Invalid("batch_size: must be in 2..65536");
   if (c.threads < 0 || c.threads > 1024) return Status::Invalid("threads: must be in 0..1024");
   if (!(c.fidelity > 0 && c.fidelity <= 1)) return Status::Invalid("fidelity: must be in (0, 1]");
+  if (c.prune.enabled) {
+    UNAS_RETURN_IF_ERROR(ValidatePruneConfig(c.prune));
+    const int epoch = PruneEpoch(c);
+    if (epoch < 1 || epoch >= c.epochs) {
+      return Status::Invalid("prune.start_epoch: must leave at least one epoch before pruning and one after (epochs " +
+                             std::to_string(c.epochs) + ")");
+    }
+  }
   return Status::Ok();
 }
 
@@ -304,6 +366,27 @@ nlohmann::json TrainResultToJson(const TrainResult& r) {
   j["train_seconds"] = r.train_seconds;
   j["samples_per_second"] = r.samples_per_second;
   j["train_samples_per_epoch"] = r.train_samples_per_epoch;
+  if (r.pruning) {
+    const PruningResult& p = *r.pruning;
+    auto costs = [](const CostSummary& c) {
+      return nlohmann::json{{"params", c.params},
+                            {"flash_bytes", c.flash_bytes},
+                            {"macs", c.macs},
+                            {"peak_sram_bytes", c.peak_sram_bytes},
+                            {"build_order_peak_bytes", c.build_order_peak_bytes}};
+    };
+    j["pruning"] = {{"target", PruneTargetName(p.target)},
+                    {"accounting", AccountingName(p.accounting)},
+                    {"epoch", p.epoch},
+                    {"prunable_channels", p.prunable_channels},
+                    {"channels_removed", p.channels_removed},
+                    {"proposed_params", p.proposed_params},
+                    {"validation_error_before", p.validation_error_before},
+                    {"validation_error_pruned", p.validation_error_pruned},
+                    {"proposed_costs", costs(p.proposed_costs)},
+                    {"pruned_costs", costs(p.pruned_costs)},
+                    {"pruned_candidate", CandidateToJson(p.candidate)}};
+  }
   return j;
 }
 
@@ -319,7 +402,7 @@ Result<TrainResult> Train(const Candidate& candidate, const Dataset& dataset, co
     result.message = message;
   };
   try {
-    Trial(network, dataset, config, hooks, &result).Run();
+    Trial(candidate, network, dataset, config, hooks, &result).Run();
   } catch (const std::bad_alloc&) {
     fail("out of memory");
   } catch (const std::exception& e) {  // c10::Error and friends

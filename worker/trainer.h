@@ -18,14 +18,17 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "costmodel/candidate.h"
+#include "costmodel/cost_model.h"
 #include "costmodel/status.h"
 #include "worker/dataset.h"
+#include "worker/pruning.h"
 
 namespace unas::worker {
 
@@ -59,6 +62,11 @@ struct TrainConfig {
   double fidelity = 1.0;
   bool augment = false;          // random shift +-2 px and horizontal flip
   std::string save_path;         // if set, the final weights (torch::save)
+  // Structured pruning aimed at the cost model's bottleneck (pruning.h):
+  // train until prune.start_epoch, choose channels by importance and cost,
+  // copy the survivors into a network built for the smaller candidate and
+  // fine-tune it for the remaining epochs. Needs epochs >= 2.
+  PruneConfig prune;
 };
 
 // Checks ranges and combinations; the message names the field.
@@ -95,10 +103,26 @@ struct TrainHooks {
 enum class TrialOutcome { kCompleted, kFailed, kCancelled };
 const char* TrialOutcomeName(TrialOutcome outcome);  // "completed", "failed", "cancelled"
 
+// What pruning did (TrainConfig::prune.enabled only).
+struct PruningResult {
+  PruneTarget target = PruneTarget::kPeakSram;
+  Accounting accounting = Accounting::kTflm;
+  int epoch = 0;                    // pruned at the start of this epoch (0-based)
+  Candidate candidate;              // as pruned; the proposed one if nothing was removed
+  CostSummary proposed_costs;       // the candidate as proposed, exact
+  CostSummary pruned_costs;         // the candidate as pruned, exact
+  int prunable_channels = 0;
+  int channels_removed = 0;
+  int64_t proposed_params = 0;      // LibTorch count before pruning
+  double validation_error_before = 1;  // at the end of the epoch before pruning
+  double validation_error_pruned = 1;  // right after pruning, before fine-tuning
+};
+
 struct TrainResult {
   TrialOutcome outcome = TrialOutcome::kCompleted;
   std::string message;               // why it failed or was cancelled
-  int64_t params = 0;                // trainable weights + biases, BN excluded
+  int64_t params = 0;                // trainable weights + biases, BN excluded;
+                                     // the pruned network's when pruning ran
   int epochs_completed = 0;
   std::vector<double> validation_error_per_epoch;
   double best_validation_error = 1;  // min over epochs, 0..1
@@ -106,6 +130,8 @@ struct TrainResult {
   double train_seconds = 0;          // the training loop, excluding evaluation
   double samples_per_second = 0;     // training samples / train_seconds
   int64_t train_samples_per_epoch = 0;
+  // Errors after pruning are the pruned network's.
+  std::optional<PruningResult> pruning;
 };
 
 nlohmann::json TrainResultToJson(const TrainResult& result);

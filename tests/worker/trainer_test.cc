@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace unas::worker {
 namespace {
@@ -153,6 +154,54 @@ TEST(TrainerTest, RejectsBadConfig) {
   c = FastConfig();
   c.lr_schedule = {{3, 0.1}, {3, 0.01}};
   EXPECT_EQ(ValidateTrainConfig(c).message(), "lr_schedule[1].epoch: must increase");
+}
+
+// TinyCandidate under TFLM accounting: conv step 64 + 288, pool step
+// 288 + 72 = 360 bytes (the peak), both set by the conv's 8 channels. A 10%
+// budget of its 8 + 32 prunable channels (4) goes to the conv: 8 -> 4 filters,
+// conv step 64 + 144 = 208 the new peak; params 3*3*4+4 + 36*32+32 + 32*10+10.
+TEST(TrainerTest, PruningAimedAtPeakSramTrainsASmallerCandidate) {
+  TrainConfig c = FastConfig();
+  c.epochs = 3;
+  c.prune.enabled = true;
+  c.prune.target = PruneTarget::kPeakSram;
+  c.prune.max_fraction = 0.1;
+  auto result = Train(TinyCandidate(), *Synthetic(), c);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  ASSERT_EQ(result->outcome, TrialOutcome::kCompleted) << result->message;
+  ASSERT_TRUE(result->pruning.has_value());
+  const PruningResult& p = *result->pruning;
+  EXPECT_EQ(p.epoch, 2);
+  EXPECT_EQ(p.channels_removed, 4);
+  EXPECT_EQ(p.candidate.conv_blocks[0].layers[0].filters, 4);
+  EXPECT_EQ(p.candidate.dense_blocks[0].units, 32);
+  EXPECT_TRUE(ValidateCandidate(p.candidate).ok());
+  EXPECT_EQ(p.proposed_params, 2746);
+  EXPECT_EQ(p.proposed_costs.peak_sram_bytes, 360);
+  EXPECT_EQ(p.pruned_costs.peak_sram_bytes, 208);
+  // The LibTorch network that was fine-tuned is the costed pruned candidate.
+  EXPECT_EQ(result->params, 1554);
+  EXPECT_EQ(result->params, p.pruned_costs.params);
+  EXPECT_EQ(result->validation_error_per_epoch.size(), 3u);
+  EXPECT_EQ(p.validation_error_before, result->validation_error_per_epoch[1]);
+  EXPECT_LE(result->test_error, 0.2);  // still learns the blobs after pruning
+  const nlohmann::json j = TrainResultToJson(*result);
+  EXPECT_EQ(j["pruning"]["pruned_candidate"]["conv_blocks"][0]["layers"][0]["filters"], 4);
+  EXPECT_EQ(j["pruning"]["pruned_costs"]["peak_sram_bytes"], 208);
+}
+
+TEST(TrainerTest, PruningNeedsAnEpochBeforeAndAfter) {
+  TrainConfig c = FastConfig();
+  c.prune.enabled = true;
+  c.epochs = 1;
+  EXPECT_FALSE(ValidateTrainConfig(c).ok());
+  c.epochs = 4;
+  c.prune.start_epoch = 0;
+  EXPECT_FALSE(ValidateTrainConfig(c).ok());
+  c.prune.start_epoch = 3;
+  EXPECT_TRUE(ValidateTrainConfig(c).ok());
+  c.prune.max_fraction = 1;
+  EXPECT_FALSE(ValidateTrainConfig(c).ok());
 }
 
 }  // namespace
