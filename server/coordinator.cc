@@ -70,6 +70,14 @@ search::ResourceCosts ToResourceCosts(const Costs& costs, bool has_latency) {
   return r;
 }
 
+// The costs of the network a trial's metrics describe: as pruned, if it was.
+Costs MeasuredCosts(const TrialRecord& trial) {
+  if (!trial.pruned_costs) return trial.costs;
+  Costs c = *trial.pruned_costs;
+  c.latency_ms = trial.costs.latency_ms;  // not re-estimated for the pruned network
+  return c;
+}
+
 std::mt19937_64& LeaseRng() {
   static std::mt19937_64 rng{std::random_device{}()};
   return rng;
@@ -245,9 +253,9 @@ Status Coordinator::Load() {
       job->told = std::max(job->told, t->told_seq);
       if (t->status == TrialStatus::kCompleted) {
         ++job->completed;
-        if (search::MeetsConstraints(c.proposal.costs, job->constraints) && t->metrics) {
-          job->pareto->Insert(t->trial_id, job->front.Project(search::MakeObjectives(t->metrics->val_error,
-                                                                                       c.proposal.costs)));
+        const search::ResourceCosts measured = ToResourceCosts(MeasuredCosts(*t), job->mcu != nullptr);
+        if (search::MeetsConstraints(measured, job->constraints) && t->metrics) {
+          job->pareto->Insert(t->trial_id, job->front.Project(search::MakeObjectives(t->metrics->val_error, measured)));
         }
       } else {
         ++job->failed;
@@ -586,7 +594,11 @@ HeartbeatReply Coordinator::Heartbeat(const std::string& worker_id, const std::s
 Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialResult& result) {
   TrialRecord next = trial;
   next.status = result.succeeded ? TrialStatus::kCompleted : TrialStatus::kFailed;
-  if (result.succeeded) next.metrics = result.metrics;
+  if (result.succeeded) {
+    next.metrics = result.metrics;
+    next.pruned_candidate_json = result.pruned_candidate_json;
+    next.pruned_costs = result.pruned_costs;
+  }
   next.error = result.succeeded ? "" : result.error;
   next.finished_unix_ms = clock_->NowUnixMs();
   next.lease_id.clear();
@@ -603,7 +615,7 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
   (void)job.strategy->Tell(strategy_id, outcome);
   if (result.succeeded) {
     job.completed += 1;
-    const search::ResourceCosts costs = ToResourceCosts(trial.costs, job.mcu != nullptr);
+    const search::ResourceCosts costs = ToResourceCosts(MeasuredCosts(trial), job.mcu != nullptr);
     if (search::MeetsConstraints(costs, job.constraints)) {
       const bool changed = job.pareto->Insert(
           trial.trial_id, job.front.Project(search::MakeObjectives(result.metrics.val_error, costs)));

@@ -119,6 +119,8 @@ struct TrialResult {
   Metrics metrics;
   std::string error;
   std::string weights;  // serialised trained weights; stored with the result when not empty
+  std::string pruned_candidate_json;  // with pruning: the network measured
+  std::optional<Costs> pruned_costs;
 };
 
 struct HeartbeatReply {

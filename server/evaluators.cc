@@ -1,5 +1,7 @@
 #include "server/evaluators.h"
 
+#include <nlohmann/json.hpp>
+
 #include <unistd.h>
 
 #include <chrono>
@@ -40,6 +42,15 @@ worker::TrainConfig ToTrainConfig(const JobSpec& spec, int threads_override) {
   c.threads = threads_override > 0 ? threads_override : t.threads;
   c.fidelity = t.subset;
   c.augment = t.augment;
+  if (spec.pruning) {
+    c.prune.enabled = true;
+    c.prune.target = spec.pruning->target == "flash" ? worker::PruneTarget::kFlash : worker::PruneTarget::kPeakSram;
+    c.prune.max_fraction = spec.pruning->fraction;
+    c.prune.max_group_fraction = spec.pruning->layer_fraction;
+    c.prune.start_epoch = spec.pruning->epoch;
+    c.prune.target_bytes = spec.pruning->target_bytes;
+    c.prune.accounting = spec.accounting == "unas" ? Accounting::kUnas : Accounting::kTflm;
+  }
   return c;
 }
 
@@ -119,6 +130,15 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
     r.samples_per_second = trained->samples_per_second;
     r.epochs = trained->epochs_completed;
     if (r.succeeded && weights.size() <= kMaxWeightBytes) r.weights = std::move(weights);
+    if (trained->pruning) {
+      const worker::PruningResult& p = *trained->pruning;
+      r.pruned_candidate_json = CandidateToJson(p.candidate).dump();
+      r.pruned_params = p.pruned_costs.params;
+      r.pruned_flash_bytes = p.pruned_costs.flash_bytes;
+      r.pruned_macs = p.pruned_costs.macs;
+      r.pruned_peak_sram_bytes = p.pruned_costs.peak_sram_bytes;
+      r.pruned_build_order_peak_sram_bytes = p.pruned_costs.build_order_peak_bytes;
+    }
     return r;
   };
 }

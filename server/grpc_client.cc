@@ -184,6 +184,15 @@ Result<bool> GrpcTrialSource::Complete(const std::string& worker_id, const std::
   req.set_released(r.released);
   req.set_error(r.error);
   req.set_weights(r.weights);
+  if (!r.pruned_candidate_json.empty()) {
+    req.set_pruned_candidate_json(r.pruned_candidate_json);
+    v1::Costs* pc = req.mutable_pruned_costs();
+    pc->set_params(r.pruned_params);
+    pc->set_flash_bytes(r.pruned_flash_bytes);
+    pc->set_macs(r.pruned_macs);
+    pc->set_peak_sram_bytes(r.pruned_peak_sram_bytes);
+    pc->set_build_order_peak_sram_bytes(r.pruned_build_order_peak_sram_bytes);
+  }
   v1::Metrics* m = req.mutable_metrics();
   m->set_val_error(r.val_error);
   m->set_test_error(r.test_error);

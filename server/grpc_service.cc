@@ -181,6 +181,10 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
     result.metrics = FromProto(req->metrics());
     result.error = req->error();
     result.weights = req->weights();
+    if (!req->pruned_candidate_json().empty()) {
+      result.pruned_candidate_json = req->pruned_candidate_json();
+      result.pruned_costs = FromProto(req->pruned_costs());
+    }
     auto accepted = c_->Complete(req->worker_id(), req->lease_id(), result);
     if (!accepted.ok()) return ToGrpc(accepted.status());
     out->set_accepted(*accepted);

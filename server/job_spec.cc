@@ -115,7 +115,7 @@ const char* StrategyKindName(StrategyKind kind) {
 Result<JobSpec> ParseJobSpec(const json& j) {
   if (!j.is_object()) return Status::Invalid("job: expected a JSON object");
   UNAS_RETURN_IF_ERROR(CheckKeys(j,
-                                 {"name", "dataset", "training", "accounting", "mcu", "memory", "bounds", "constraints",
+                                 {"name", "dataset", "training", "accounting", "mcu", "memory", "pruning", "bounds", "constraints",
                                   "objectives", "strategy", "budget", "seed", "evaluator", "synthetic_delay_ms"},
                                  ""));
   JobSpec s;
@@ -177,6 +177,31 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   UNAS_RETURN_IF_ERROR(GetString(j, "", "memory", &s.memory));
   if (s.memory != "whole" && s.memory != "partial_execution") {
     return Status::Invalid("memory: '" + s.memory + "' is not one of whole, partial_execution");
+  }
+  if (auto p = j.find("pruning"); p != j.end() && !p->is_null()) {
+    UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"target", "fraction", "layer_fraction", "epoch", "target_bytes"}, "pruning"));
+    PruningSpec pr;
+    UNAS_RETURN_IF_ERROR(GetString(*p, "pruning", "target", &pr.target));
+    if (pr.target != "peak_sram" && pr.target != "flash") {
+      return Status::Invalid("pruning.target: '" + pr.target + "' is not one of peak_sram, flash");
+    }
+    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "fraction", 0.001, 0.99, &pr.fraction));
+    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "layer_fraction", 0.001, 1, &pr.layer_fraction));
+    UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "epoch", -1, 999, &pr.epoch));
+    if (auto tb = p->find("target_bytes"); tb != p->end() && !tb->is_null()) {
+      double bytes = 0;
+      UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "target_bytes", 1, 1e12, &bytes));
+      pr.target_bytes = static_cast<int64_t>(bytes);
+    }
+    if (s.training.epochs < 2) {
+      return Status::Invalid("pruning: needs training.epochs >= 2 (train, prune, then fine-tune)");
+    }
+    const int at = pr.epoch < 0 ? s.training.epochs - 1 : pr.epoch;
+    if (at < 1 || at >= s.training.epochs) {
+      return Status::OutOfRange("pruning.epoch: must leave at least one epoch before and one after (1.." +
+                                std::to_string(s.training.epochs - 1) + ")");
+    }
+    s.pruning = pr;
   }
   if (auto b = j.find("bounds"); b != j.end()) UNAS_RETURN_IF_ERROR(GetLimits(*b, "bounds", &s.bounds));
   if (auto c = j.find("constraints"); c != j.end()) {
@@ -273,6 +298,13 @@ json JobSpecToJson(const JobSpec& s) {
           {"accounting", s.accounting},
           {"mcu", s.mcu},
           {"memory", s.memory},
+          {"pruning", s.pruning ? json{{"target", s.pruning->target},
+                                       {"fraction", s.pruning->fraction},
+                                       {"layer_fraction", s.pruning->layer_fraction},
+                                       {"epoch", s.pruning->epoch},
+                                       {"target_bytes", s.pruning->target_bytes ? json(*s.pruning->target_bytes)
+                                                                               : json(nullptr)}}
+                                : json(nullptr)},
           {"bounds", LimitsToJson(s.bounds)},
           {"constraints", LimitsToJson(s.constraints)},
           {"objectives", s.objectives},

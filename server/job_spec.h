@@ -49,6 +49,16 @@ struct LimitsSpec {
   std::optional<double> latency_ms;  // needs an MCU
 };
 
+// Structured pruning during training (worker/pruning.h), aimed at the
+// resource that limits the network; absent = no pruning.
+struct PruningSpec {
+  std::string target = "peak_sram";  // "peak_sram" or "flash"
+  double fraction = 0.3;             // at most this share of all prunable channels
+  double layer_fraction = 0.5;       // and of any one layer
+  int epoch = -1;                    // prune at the start of this epoch; -1 = the last
+  std::optional<int64_t> target_bytes;  // stop once the target resource is this small
+};
+
 struct JobSpec {
   std::string name = "job";
   std::string dataset = "fashion-mnist";  // "fashion-mnist", "synthetic", "idx:DIR[:CLASSES]", "cifar10:DIR"
@@ -58,6 +68,7 @@ struct JobSpec {
   // "whole" (tensors in the best order) or "partial_execution" (Pex): the
   // peak SRAM that constraints, bounds and objectives refer to.
   std::string memory = "whole";
+  std::optional<PruningSpec> pruning;
   // Soft bounds: fitness scalarisation and the hypervolume reference point.
   LimitsSpec bounds;
   // Hard constraints on resources: candidates beyond them are never trained.

@@ -81,6 +81,17 @@ nlohmann::json ToJson(const TrialRecord& t) {
   j["worker_id"] = t.worker_id;
   j["error"] = t.error;
   j["reused"] = t.reused;
+  if (t.pruned_costs) {
+    j["pruned_candidate"] = Embedded(t.pruned_candidate_json);
+    j["pruned_costs"] = {{"params", t.pruned_costs->params},
+                         {"flash_bytes", t.pruned_costs->flash_bytes},
+                         {"macs", t.pruned_costs->macs},
+                         {"peak_sram_bytes", t.pruned_costs->peak_sram_bytes},
+                         {"build_order_peak_sram_bytes", t.pruned_costs->build_order_peak_sram_bytes}};
+  } else {
+    j["pruned_candidate"] = nullptr;
+    j["pruned_costs"] = nullptr;
+  }
   j["created_unix_ms"] = t.created_unix_ms;
   j["started_unix_ms"] = ZeroAsNull(t.started_unix_ms);
   j["finished_unix_ms"] = ZeroAsNull(t.finished_unix_ms);

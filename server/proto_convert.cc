@@ -14,6 +14,19 @@ Metrics FromProto(const v1::Metrics& m) {
   return {m.val_error(), m.test_error(), m.train_seconds(), m.samples_per_second(), m.epochs()};
 }
 
+void ToProto(const Costs& costs, v1::Costs* c) {
+  c->set_params(costs.params);
+  c->set_flash_bytes(costs.flash_bytes);
+  c->set_macs(costs.macs);
+  c->set_peak_sram_bytes(costs.peak_sram_bytes);
+  c->set_build_order_peak_sram_bytes(costs.build_order_peak_sram_bytes);
+  c->set_latency_ms(costs.latency_ms);
+}
+
+Costs FromProto(const v1::Costs& c) {
+  return {c.params(), c.flash_bytes(), c.macs(), c.peak_sram_bytes(), c.build_order_peak_sram_bytes(), c.latency_ms()};
+}
+
 void ToProto(const JobView& view, v1::Job* out) {
   const JobRecord& r = view.record;
   out->set_job_id(r.job_id);
@@ -38,13 +51,11 @@ void ToProto(const TrialRecord& t, v1::Trial* out) {
   out->set_status(static_cast<v1::TrialStatus>(static_cast<int>(t.status)));
   out->set_candidate_json(t.candidate_json);
   out->set_candidate_hash(t.candidate_hash);
-  v1::Costs* c = out->mutable_costs();
-  c->set_params(t.costs.params);
-  c->set_flash_bytes(t.costs.flash_bytes);
-  c->set_macs(t.costs.macs);
-  c->set_peak_sram_bytes(t.costs.peak_sram_bytes);
-  c->set_build_order_peak_sram_bytes(t.costs.build_order_peak_sram_bytes);
-  c->set_latency_ms(t.costs.latency_ms);
+  ToProto(t.costs, out->mutable_costs());
+  if (t.pruned_costs) {
+    out->set_pruned_candidate_json(t.pruned_candidate_json);
+    ToProto(*t.pruned_costs, out->mutable_pruned_costs());
+  }
   if (t.metrics) ToProto(*t.metrics, out->mutable_metrics());
   out->set_attempts(t.attempts);
   out->set_worker_id(t.worker_id);
@@ -62,9 +73,11 @@ TrialRecord FromProto(const v1::Trial& p) {
   t.status = static_cast<TrialStatus>(static_cast<int>(p.status()));
   t.candidate_json = p.candidate_json();
   t.candidate_hash = p.candidate_hash();
-  const v1::Costs& c = p.costs();
-  t.costs = {c.params(), c.flash_bytes(), c.macs(), c.peak_sram_bytes(), c.build_order_peak_sram_bytes(),
-             c.latency_ms()};
+  t.costs = FromProto(p.costs());
+  if (!p.pruned_candidate_json().empty()) {
+    t.pruned_candidate_json = p.pruned_candidate_json();
+    t.pruned_costs = FromProto(p.pruned_costs());
+  }
   if (p.has_metrics()) t.metrics = FromProto(p.metrics());
   t.attempts = p.attempts();
   t.worker_id = p.worker_id();

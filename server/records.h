@@ -58,6 +58,10 @@ struct TrialRecord {
   int64_t lease_expires_unix_ms = 0;
   std::string error;
   bool reused = false;
+  // With pruning: the network actually trained and measured (metrics refer to
+  // it) and its exact costs; empty when the job does not prune.
+  std::string pruned_candidate_json;
+  std::optional<Costs> pruned_costs;
   int rejected_before = 0;  // hard-constraint rejections while proposing it
   int64_t told_seq = 0;     // 1, 2, ...: order its outcome reached the strategy; 0 = not yet
   int64_t created_unix_ms = 0;

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <nlohmann/json.hpp>
+
 namespace unas::server {
 namespace {
 
@@ -61,6 +63,11 @@ const char* const kMigrations[] = {
       FOREIGN KEY (job_id, trial_id) REFERENCES trials(job_id, trial_id)
     );
     )sql",
+    // 3: the network actually trained when a job prunes, and its costs.
+    R"sql(
+    ALTER TABLE trials ADD COLUMN pruned_candidate_json TEXT NOT NULL DEFAULT '';
+    ALTER TABLE trials ADD COLUMN pruned_costs_json TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // A prepared statement, finalised on scope exit.
@@ -112,7 +119,7 @@ constexpr const char* kTrialColumns =
     "job_id, trial_id, status, candidate_json, candidate_hash, params, flash_bytes, macs, peak_sram_bytes, "
     "build_order_peak_sram_bytes, latency_ms, val_error, test_error, train_seconds, samples_per_second, epochs, "
     "attempts, worker_id, lease_id, lease_expires_unix_ms, error, reused, created_unix_ms, started_unix_ms, "
-    "finished_unix_ms, rejected_before, told_seq";
+    "finished_unix_ms, rejected_before, told_seq, pruned_candidate_json, pruned_costs_json";
 
 TrialRecord ReadTrial(const Statement& s) {
   TrialRecord t;
@@ -136,6 +143,16 @@ TrialRecord ReadTrial(const Statement& s) {
   t.finished_unix_ms = s.Int(24);
   t.rejected_before = static_cast<int>(s.Int(25));
   t.told_seq = s.Int(26);
+  t.pruned_candidate_json = s.Text(27);
+  const std::string pruned = s.Text(28);
+  if (!pruned.empty()) {
+    const auto j = nlohmann::json::parse(pruned, nullptr, false);
+    if (j.is_object()) {
+      t.pruned_costs = Costs{j.value("params", int64_t{0}), j.value("flash_bytes", int64_t{0}),
+                             j.value("macs", int64_t{0}), j.value("peak_sram_bytes", int64_t{0}),
+                             j.value("build_order_peak_sram_bytes", int64_t{0}), 0};
+    }
+  }
   return t;
 }
 
@@ -263,13 +280,14 @@ Status Store::WriteTrial(const TrialRecord& t, bool insert) {
   const std::string sql =
       insert ? std::string("INSERT INTO trials(") + kTrialColumns +
                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-                   "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
+                   "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)"
              : "UPDATE trials SET status = ?3, candidate_json = ?4, candidate_hash = ?5, params = ?6, "
                "flash_bytes = ?7, macs = ?8, peak_sram_bytes = ?9, build_order_peak_sram_bytes = ?10, "
                "latency_ms = ?11, val_error = ?12, test_error = ?13, train_seconds = ?14, "
                "samples_per_second = ?15, epochs = ?16, attempts = ?17, worker_id = ?18, lease_id = ?19, "
                "lease_expires_unix_ms = ?20, error = ?21, reused = ?22, created_unix_ms = ?23, "
-               "started_unix_ms = ?24, finished_unix_ms = ?25, rejected_before = ?26, told_seq = ?27 "
+               "started_unix_ms = ?24, finished_unix_ms = ?25, rejected_before = ?26, told_seq = ?27, "
+               "pruned_candidate_json = ?28, pruned_costs_json = ?29 "
                "WHERE job_id = ?1 AND trial_id = ?2";
   Statement s(db_, sql.c_str());
   UNAS_RETURN_IF_ERROR(s.status());
@@ -304,6 +322,15 @@ Status Store::WriteTrial(const TrialRecord& t, bool insert) {
   s.Bind(25, t.finished_unix_ms);
   s.Bind(26, t.rejected_before);
   s.Bind(27, t.told_seq);
+  s.Bind(28, t.pruned_candidate_json);
+  s.Bind(29, t.pruned_costs ? nlohmann::json{{"params", t.pruned_costs->params},
+                                             {"flash_bytes", t.pruned_costs->flash_bytes},
+                                             {"macs", t.pruned_costs->macs},
+                                             {"peak_sram_bytes", t.pruned_costs->peak_sram_bytes},
+                                             {"build_order_peak_sram_bytes",
+                                              t.pruned_costs->build_order_peak_sram_bytes}}
+                                           .dump()
+                            : std::string());
   UNAS_RETURN_IF_ERROR(s.Run());
   if (!insert && sqlite3_changes(db_) != 1) {
     return Status(StatusCode::kNotFound, "no trial " + std::to_string(t.trial_id) + " in job " + t.job_id);

@@ -43,6 +43,10 @@ struct WorkResult {
   int epochs = 0;
   std::string error;
   std::string weights;  // trained weights (serialised), empty if not kept
+  // With pruning: the candidate as pruned (JSON) and its exact costs.
+  std::string pruned_candidate_json;
+  int64_t pruned_params = 0, pruned_flash_bytes = 0, pruned_macs = 0, pruned_peak_sram_bytes = 0,
+          pruned_build_order_peak_sram_bytes = 0;
 };
 
 struct HeartbeatAnswer {

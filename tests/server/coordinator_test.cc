@@ -262,6 +262,29 @@ TEST_F(CoordinatorTest, PartialExecutionJobAdmitsNetworksThatOnlyFitWithPex) {
             "memory: 'tiled' is not one of whole, partial_execution");
 }
 
+// With pruning, the trial keeps both networks, and the Pareto front ranks the
+// one that was trained and measured: as pruned.
+TEST_F(CoordinatorTest, PrunedTrialsKeepBothCandidatesAndRankThePrunedOne) {
+  Open(TempDb("pruned"));
+  auto job = coordinator_->Submit(Spec(1)).value();
+  const std::string w = coordinator_->RegisterWorker("w");
+  auto a = coordinator_->Acquire(w, 0);
+  TrialResult r = Success(*a);
+  r.pruned_candidate_json = a->candidate_json;  // what the worker trained (here: unchanged)
+  r.pruned_costs = Costs{10, 111, 222, 333, 444, 0};
+  ASSERT_EQ(*coordinator_->Complete(w, a->lease_id, r), true);
+  const TrialRecord t = coordinator_->GetTrial(a->job_id, a->trial_id).value();
+  ASSERT_TRUE(t.pruned_costs.has_value());
+  EXPECT_EQ(t.pruned_costs->peak_sram_bytes, 333);
+  EXPECT_EQ(t.pruned_candidate_json, a->candidate_json);
+  EXPECT_NE(t.costs.peak_sram_bytes, 333);  // as proposed, unchanged
+  // Hypervolume of the single point (error, 333, 111, 222) against the bounds
+  // (0.5, 64000, 64000, 3e7), normalised: the pruned costs are the ones used.
+  const double e = t.metrics->val_error;
+  const double expected = (1 - e / 0.5) * (1 - 333.0 / 64000) * (1 - 111.0 / 64000) * (1 - 222.0 / 3e7);
+  EXPECT_NEAR(coordinator_->Pareto(job.record.job_id)->hypervolume, expected, 1e-12);
+}
+
 // kill -9 leaves the store as it was after the last committed call: a
 // coordinator dropped without ceremony and reopened on the same file must
 // finish with exactly the trials, in the same proposal order, that an

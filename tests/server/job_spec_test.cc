@@ -62,6 +62,10 @@ TEST(JobSpecTest, RefusalsNameTheField) {
       {R"({"budget":{"trials":0}})", "budget.trials: 0 is outside 1..1000000"},
       {R"({"seed":-1})", "seed: expected a non-negative integer"},
       {R"({"evaluator":"magic"})", "evaluator: 'magic' is not one of train, synthetic"},
+      {R"({"pruning":{"target":"latency"}})", "pruning.target: 'latency' is not one of peak_sram, flash"},
+      {R"({"training":{"epochs":1},"pruning":{}})", "pruning: needs training.epochs >= 2"},
+      {R"({"training":{"epochs":3},"pruning":{"epoch":3}})", "pruning.epoch: must leave at least one epoch before and one after (1..2)"},
+      {R"({"pruning":{"fraction":1.5}})", "pruning.fraction: 1.5 is outside"},
   };
   for (const auto& [text, expected] : cases) {
     auto spec = ParseJobSpecText(text);

@@ -39,12 +39,12 @@ TEST(StoreTest, MigratesOnceAndReopens) {
   {
     auto store = Store::Open(path);
     ASSERT_TRUE(store.ok()) << store.status().message();
-    EXPECT_EQ((*store)->schema_version(), 2);
+    EXPECT_EQ((*store)->schema_version(), 3);
     ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
   }
   auto again = Store::Open(path);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 2);
+  EXPECT_EQ((*again)->schema_version(), 3);
   auto job = (*again)->GetJob("j1");
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->name, "fashion");
@@ -64,6 +64,8 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
 
   t.status = TrialStatus::kCompleted;
   t.metrics = Metrics{0.125, 0.13, 12.5, 3000.0, 3};
+  t.pruned_candidate_json = "{\"pruned\":true}";
+  t.pruned_costs = Costs{50, 60, 70, 80, 90, 0};
   t.attempts = 2;
   t.worker_id = "w1";
   t.finished_unix_ms = 9999;
@@ -75,6 +77,10 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   EXPECT_EQ(back->attempts, 2);
   EXPECT_EQ(back->worker_id, "w1");
   EXPECT_EQ(back->status, TrialStatus::kCompleted);
+  EXPECT_EQ(back->pruned_candidate_json, "{\"pruned\":true}");
+  ASSERT_TRUE(back->pruned_costs.has_value());
+  EXPECT_EQ(back->pruned_costs->peak_sram_bytes, 80);
+  EXPECT_EQ(back->pruned_costs->build_order_peak_sram_bytes, 90);
 }
 
 TEST(StoreTest, ListsTrialsByPageAndStatus) {

@@ -190,6 +190,28 @@ TEST_F(ServiceTest, CancelTwoJobsRefusalsAndAuth) {
   EXPECT_NE(serve->Log().find("msg=stopped"), std::string::npos);
 }
 
+TEST_F(ServiceTest, RealTrainingWithPruningRecordsTheSmallerNetwork) {
+  auto serve = Serve(1, "60000");
+  auto c = Connect();
+  auto job = c->Submit(R"({"name":"prune","dataset":"synthetic","seed":5,"budget":{"trials":2},
+      "strategy":"random","training":{"epochs":3,"batch_size":32,"learning_rate":0.05},
+      "pruning":{"target":"peak_sram","fraction":0.5,"epoch":1},
+      "bounds":{"val_error":0.9,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
+      "constraints":{"peak_sram_bytes":20000,"flash_bytes":20000}})");
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  const v1::Job done = WaitDone(*c, job->job_id(), 180000);
+  ASSERT_EQ(done.status(), v1::JOB_SUCCEEDED) << serve->Log();
+  int pruned = 0;
+  for (const auto& t : AllTrials(*c, job->job_id())) {
+    if (t.status() != v1::TRIAL_COMPLETED) continue;
+    ASSERT_FALSE(t.pruned_candidate_json().empty()) << "trial " << t.trial_id();
+    EXPECT_LE(t.pruned_costs().peak_sram_bytes(), t.costs().build_order_peak_sram_bytes());
+    EXPECT_LE(t.pruned_costs().params(), t.costs().params());
+    pruned += t.pruned_costs().params() < t.costs().params();
+  }
+  EXPECT_GE(pruned, 1);
+}
+
 TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
   auto serve = Serve(1, "60000");
   auto c = Connect();
