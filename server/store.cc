@@ -197,6 +197,13 @@ Status Store::Exec(const std::string& sql) {
   return Status::Ok();
 }
 
+Status Store::CheckWritable() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (sqlite3_db_readonly(db_, "main") == 1) return Status::Internal("sqlite: the database is read-only");
+  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  return Exec("ROLLBACK");
+}
+
 Status Store::Migrate() {
   std::lock_guard<std::mutex> lock(mu_);
   UNAS_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));

@@ -53,6 +53,13 @@ class Store {
   // start-up: no lease survives a coordinator restart). Returns how many.
   Result<int> RequeueLeasedTrials();
 
+  // Proves the database accepts writes without changing it: the connection is
+  // not read-only, and the write lock can be taken (BEGIN IMMEDIATE, then
+  // ROLLBACK). Safe beside a serving coordinator (WAL allows a second
+  // connection; its write transactions are short, and this waits for the lock
+  // up to the 5 s busy timeout). For health checks.
+  Status CheckWritable();
+
  private:
   explicit Store(sqlite3* db) : db_(db) {}
   Status Migrate();

@@ -1,6 +1,9 @@
 #include "server/store.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <gtest/gtest.h>
 
@@ -133,6 +136,35 @@ TEST(StoreTest, TransactionRollsBackWhenOneUpdateFails) {
   TrialRecord missing = Trial("j", 99, TrialStatus::kCompleted);
   EXPECT_FALSE(store->UpdateTrialsAndJob({a, missing}, nullptr).ok());
   EXPECT_EQ(store->GetTrial("j", 1)->status, TrialStatus::kPending);  // nothing half-written
+}
+
+TEST(StoreTest, CheckWritableBesideAServingConnectionChangesNothing) {
+  const std::string path = TempDb("writable");
+  auto serving = std::move(Store::Open(path).value());
+  ASSERT_TRUE(serving->InsertJob(Job("j")).ok());
+  auto checker = std::move(Store::Open(path).value());  // what `unas health --data-dir` opens
+  ASSERT_TRUE(checker->CheckWritable().ok());
+  ASSERT_TRUE(serving->InsertJob(Job("k")).ok());  // the serving connection still writes
+  EXPECT_EQ(checker->ListJobs()->size(), 2u);
+  EXPECT_EQ(serving->ListJobs()->size(), 2u);
+}
+
+TEST(StoreTest, CheckWritableFailsWhileAnotherWriterHoldsTheLock) {
+  const std::string path = TempDb("locked");
+  auto store = std::move(Store::Open(path).value());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  const auto start = std::chrono::steady_clock::now();
+  const Status s = store->CheckWritable();
+  const auto waited_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "sqlite: database is locked");
+  EXPECT_GE(waited_ms, 4500);  // it waited for the busy timeout (5 s) first
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_TRUE(store->CheckWritable().ok());
 }
 
 }  // namespace
