@@ -14,6 +14,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libtorch-dev
   dataset-fashion-mnist
+  iproute2 python3-yaml   # tests/deploy: network namespaces, YAML checks
 )
 
 missing=()
