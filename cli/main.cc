@@ -20,6 +20,7 @@ const std::vector<Command>& Commands() {
       {"cancel", "cancel a job", RunCancel},
       {"export", "export a trial: architecture, cost report, metrics", RunExport},
       {"health", "check a coordinator: gRPC serving with the token, database writable", RunHealth},
+      {"backup", "copy a coordinator's database while it serves", RunBackup},
   };
   return commands;
 }

@@ -60,6 +60,12 @@ class Store {
   // up to the 5 s busy timeout). For health checks.
   Status CheckWritable();
 
+  // Copies the whole database into a new file at `path` with SQLite's online
+  // backup API: one consistent snapshot, taken while this and other
+  // connections keep writing (WAL readers do not block writers). Refuses an
+  // existing `path`. For `unas backup`.
+  Status BackupTo(const std::string& path);
+
  private:
   explicit Store(sqlite3* db) : db_(db) {}
   Status Migrate();

@@ -167,5 +167,21 @@ TEST(StoreTest, CheckWritableFailsWhileAnotherWriterHoldsTheLock) {
   EXPECT_TRUE(store->CheckWritable().ok());
 }
 
+TEST(StoreTest, BackupWhileAnotherConnectionWritesIsAConsistentCopy) {
+  const std::string path = TempDb("backup_src");
+  const std::string copy = TempDb("backup_copy");
+  auto serving = std::move(Store::Open(path).value());
+  ASSERT_TRUE(serving->InsertJob(Job("j")).ok());
+  for (int64_t id = 1; id <= 3; ++id) ASSERT_TRUE(serving->InsertTrial(Trial("j", id, TrialStatus::kPending)).ok());
+  auto backup_side = std::move(Store::Open(path).value());  // what `unas backup` opens
+  ASSERT_TRUE(backup_side->BackupTo(copy).ok());
+  ASSERT_TRUE(serving->InsertTrial(Trial("j", 4, TrialStatus::kPending)).ok());  // after the snapshot
+  EXPECT_EQ(backup_side->BackupTo(copy).message(), "backup: " + copy + " already exists");
+  auto restored = std::move(Store::Open(copy).value());
+  EXPECT_EQ(restored->GetJob("j")->name, "fashion");
+  EXPECT_EQ(restored->AllTrials("j")->size(), 3u);
+  EXPECT_EQ(serving->AllTrials("j")->size(), 4u);
+}
+
 }  // namespace
 }  // namespace unas::server
