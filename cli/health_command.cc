@@ -55,8 +55,8 @@ bool CheckDatabase(const std::string& data_dir) {
 int RunHealth(const std::vector<std::string>& argv) {
   Args args("health", "[--coordinator HOST:PORT] [--data-dir DIR]",
             "Checks a coordinator: that it serves gRPC and accepts the token (one ListJobs call with a\n"
-            "deadline), and with --data-dir, that the SQLite database there is writable (takes the\n"
-            "write lock and rolls back; safe while the coordinator runs). One line per check; exits 0\n"
+            "deadline), and with --data-dir, that the SQLite database there is writable (commits a\n"
+            "row inserted and deleted; safe while the coordinator runs). One line per check; exits 0\n"
             "only if all pass, 1 otherwise. For container exec probes.");
   AddConnectionFlags(args);
   args.Flag("timeout-ms", "MS", "deadline of the gRPC call", "3000");

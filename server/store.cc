@@ -198,13 +198,6 @@ Status Store::Exec(const std::string& sql) {
   return Status::Ok();
 }
 
-Status Store::CheckWritable() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (sqlite3_db_readonly(db_, "main") == 1) return Status::Internal("sqlite: the database is read-only");
-  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  return Exec("ROLLBACK");
-}
-
 Status Store::BackupTo(const std::string& path) {
   if (access(path.c_str(), F_OK) == 0) return Status::Invalid("backup: " + path + " already exists");
   sqlite3* dest = nullptr;
@@ -381,6 +374,18 @@ Status Store::UpdateTrialsAndJob(const std::vector<TrialRecord>& trials, const J
     if (!s.ok()) break;
   }
   if (s.ok() && job) s = WriteJob(*job, false);
+  if (!s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return Exec("COMMIT");
+}
+
+Status Store::CheckWritable() {
+  std::lock_guard<std::mutex> lock(mu_);
+  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Status s = Exec("INSERT INTO schema_version(version) VALUES (-1)");
+  if (s.ok()) s = Exec("DELETE FROM schema_version WHERE rowid = last_insert_rowid()");
   if (!s.ok()) {
     (void)Exec("ROLLBACK");
     return s;

@@ -49,22 +49,20 @@ class Store {
                                               int limit);
   Result<std::vector<TrialRecord>> AllTrials(const std::string& job_id);
 
-  // Every trial leased at the time of a crash goes back to pending (used at
-  // start-up: no lease survives a coordinator restart). Returns how many.
-  Result<int> RequeueLeasedTrials();
-
-  // Proves the database accepts writes without changing it: the connection is
-  // not read-only, and the write lock can be taken (BEGIN IMMEDIATE, then
-  // ROLLBACK). Safe beside a serving coordinator (WAL allows a second
-  // connection; its write transactions are short, and this waits for the lock
-  // up to the 5 s busy timeout). For health checks.
-  Status CheckWritable();
-
   // Copies the whole database into a new file at `path` with SQLite's online
   // backup API: one consistent snapshot, taken while this and other
   // connections keep writing (WAL readers do not block writers). Refuses an
   // existing `path`. For `unas backup`.
   Status BackupTo(const std::string& path);
+
+  // Every trial leased at the time of a crash goes back to pending (used at
+  // start-up: no lease survives a coordinator restart). Returns how many.
+  Result<int> RequeueLeasedTrials();
+
+  // Health probe: one committed write transaction (a row inserted into and
+  // deleted from schema_version), so a read-only file, a full disk or a
+  // stuck lock shows as an error. Cheap: a few pages in the WAL.
+  Status CheckWritable();
 
  private:
   explicit Store(sqlite3* db) : db_(db) {}
