@@ -19,6 +19,8 @@ const std::vector<Command>& Commands() {
       {"pareto", "print a job's Pareto front (--csv)", RunPareto},
       {"cancel", "cancel a job", RunCancel},
       {"export", "export a trial: architecture, cost report, metrics", RunExport},
+      {"health", "check a coordinator: gRPC serving with the token, database writable", RunHealth},
+      {"backup", "copy a coordinator's database while it serves", RunBackup},
   };
   return commands;
 }

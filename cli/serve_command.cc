@@ -10,6 +10,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/connection.h"
 #include "cli/signals.h"
 #include "server/auth.h"
 #include "server/coordinator.h"
@@ -35,7 +36,8 @@ int RunServe(const std::vector<std::string>& argv) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   args.Flag("workers", "N", "embedded workers (0: only remote workers)", std::to_string(cores));
   args.Flag("worker-threads", "N", "training threads per embedded worker (0: the job's setting)", "1");
-  args.Flag("token", "TOKEN", "bearer token to require (default: UNAS_TOKEN, else DATA_DIR/token)");
+  args.Flag("token", "TOKEN", "bearer token to require (default: --token-file, UNAS_TOKEN, else DATA_DIR/token)");
+  args.Flag("token-file", "PATH", "read the token from this file's first line (e.g. a mounted secret)");
   args.Switch("no-auth", "accept calls without a token (only with a loopback --listen)");
   args.Flag("tls-cert", "PEM", "serve TLS with this certificate chain");
   args.Flag("tls-key", "PEM", "private key of --tls-cert");
@@ -84,7 +86,16 @@ int RunServe(const std::vector<std::string>& argv) {
   std::string token;
   if (!args.On("no-auth")) {
     const char* env = std::getenv("UNAS_TOKEN");
-    auto source = server::LoadOrCreateToken(data_dir, args.Has("token") ? args.Get("token") : (env ? env : ""));
+    std::string given = args.Has("token") ? args.Get("token") : (env ? env : "");
+    if (!args.Has("token") && args.Has("token-file")) {
+      auto from_file = ReadTokenFile(args.Get("token-file"));
+      if (!from_file.ok()) {
+        std::cerr << "unas serve: " << from_file.status().message() << "\n";
+        return 2;
+      }
+      given = *from_file;
+    }
+    auto source = server::LoadOrCreateToken(data_dir, given);
     if (!source.ok()) {
       std::cerr << "unas serve: " << source.status().message() << "\n";
       return 1;

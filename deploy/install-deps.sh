@@ -15,6 +15,7 @@ packages=(
   libtorch-dev
   dataset-fashion-mnist
   chromium   # the dashboard's browser test (driven by playwright-core; never a downloaded browser)
+  iproute2 python3-yaml   # tests/deploy: network namespaces, YAML checks
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #include "server/store.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -227,6 +228,38 @@ Status Store::Exec(const std::string& sql) {
     std::string message = error ? error : "unknown error";
     sqlite3_free(error);
     return Status::Internal("sqlite: " + message);
+  }
+  return Status::Ok();
+}
+
+Status Store::BackupTo(const std::string& path) {
+  if (access(path.c_str(), F_OK) == 0) return Status::Invalid("backup: " + path + " already exists");
+  sqlite3* dest = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    std::string message = dest ? sqlite3_errmsg(dest) : "out of memory";
+    sqlite3_close(dest);
+    return Status::Invalid("backup: cannot create " + path + ": " + message);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_backup* backup = sqlite3_backup_init(dest, "main", db_, "main");
+  if (backup == nullptr) {
+    std::string message = sqlite3_errmsg(dest);
+    sqlite3_close(dest);
+    return Status::Internal("sqlite backup: " + message);
+  }
+  // Every page in one step, so the copy is one snapshot; retried while
+  // another connection holds a lock that a reader must wait for.
+  int rc = SQLITE_OK;
+  for (int tries = 0; tries < 50; ++tries) {
+    rc = sqlite3_backup_step(backup, -1);
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+    sqlite3_sleep(100);
+  }
+  sqlite3_backup_finish(backup);
+  sqlite3_close(dest);
+  if (rc != SQLITE_DONE) {
+    unlink(path.c_str());
+    return Status::Internal(std::string("sqlite backup: ") + sqlite3_errstr(rc));
   }
   return Status::Ok();
 }

@@ -56,6 +56,12 @@ class Store {
                                               int limit);
   Result<std::vector<TrialRecord>> AllTrials(const std::string& job_id);
 
+  // Copies the whole database into a new file at `path` with SQLite's online
+  // backup API: one consistent snapshot, taken while this and other
+  // connections keep writing (WAL readers do not block writers). Refuses an
+  // existing `path`. For `unas backup`.
+  Status BackupTo(const std::string& path);
+
   // Every trial leased at the time of a crash goes back to pending (used at
   // start-up: no lease survives a coordinator restart). Returns how many.
   Result<int> RequeueLeasedTrials();

@@ -170,4 +170,23 @@ TEST(CliTest, EverySubcommandHasHelp) {
   EXPECT_NE(cost.out.find("--accounting unas|tflm"), std::string::npos);
 }
 
+TEST(CliTest, TokenFileIsReadOrNamedInTheError) {
+  const std::string dir = ::testing::TempDir();
+  EXPECT_EQ(Unas("jobs --token-file " + dir + "/no-such-token").out,
+            "unas jobs: --token-file " + dir + "/no-such-token: cannot read a line\n");
+  std::ofstream(dir + "/empty-token") << "\n";
+  const CliRun serve = Unas("serve --token-file " + dir + "/empty-token --data-dir " + dir + "/unused");
+  EXPECT_EQ(serve.exit_code, 2);
+  EXPECT_EQ(serve.out, "unas serve: --token-file " + dir + "/empty-token: the first line is empty\n");
+}
+
+TEST(CliTest, HealthReportsEachCheckAndFailsIfOneFails) {
+  const std::string dir = ::testing::TempDir() + "/health_no_db";
+  const CliRun r = Unas("health --coordinator 127.0.0.1:1 --token t0123456789abcdef0 --timeout-ms 500 --data-dir " + dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.rfind("FAIL grpc 127.0.0.1:1: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\nFAIL database " + dir + "/unas.db: no such file\n"), std::string::npos) << r.out;
+  EXPECT_EQ(Unas("health --no-grpc").exit_code, 2);  // nothing left to check
+}
+
 }  // namespace

@@ -1,6 +1,9 @@
 #include "server/store.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <gtest/gtest.h>
 
@@ -155,6 +158,69 @@ TEST(StoreTest, TransactionRollsBackWhenOneUpdateFails) {
   TrialRecord missing = Trial("j", 99, TrialStatus::kCompleted);
   EXPECT_FALSE(store->UpdateTrialsAndJob({a, missing}, nullptr).ok());
   EXPECT_EQ(store->GetTrial("j", 1)->status, TrialStatus::kPending);  // nothing half-written
+}
+
+// Rows of schema_version, read through a connection of its own.
+int SchemaVersionRows(const std::string& path) {
+  sqlite3* raw = nullptr;
+  sqlite3_stmt* rows = nullptr;
+  int count = -1;
+  if (sqlite3_open(path.c_str(), &raw) == SQLITE_OK &&
+      sqlite3_prepare_v2(raw, "SELECT COUNT(*) FROM schema_version", -1, &rows, nullptr) == SQLITE_OK &&
+      sqlite3_step(rows) == SQLITE_ROW) {
+    count = sqlite3_column_int(rows, 0);
+  }
+  sqlite3_finalize(rows);
+  sqlite3_close(raw);
+  return count;
+}
+
+TEST(StoreTest, CheckWritableBesideAServingConnectionLeavesTheDataAsItWas) {
+  const std::string path = TempDb("writable");
+  auto serving = std::move(Store::Open(path).value());
+  ASSERT_TRUE(serving->InsertJob(Job("j")).ok());
+  const int versions = SchemaVersionRows(path);
+  ASSERT_GE(versions, 1);
+  auto checker = std::move(Store::Open(path).value());  // what `unas health --data-dir` opens
+  ASSERT_TRUE(checker->CheckWritable().ok());
+  EXPECT_EQ(SchemaVersionRows(path), versions);  // the probe's row is gone again
+  ASSERT_TRUE(serving->InsertJob(Job("k")).ok());  // the serving connection still writes
+  EXPECT_EQ(checker->ListJobs()->size(), 2u);
+  EXPECT_EQ(serving->ListJobs()->size(), 2u);
+}
+
+TEST(StoreTest, CheckWritableFailsWhileAnotherWriterHoldsTheLock) {
+  const std::string path = TempDb("locked");
+  auto store = std::move(Store::Open(path).value());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  const auto start = std::chrono::steady_clock::now();
+  const Status s = store->CheckWritable();
+  const auto waited_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "sqlite: database is locked");
+  EXPECT_GE(waited_ms, 4500);  // it waited for the busy timeout (5 s) first
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_TRUE(store->CheckWritable().ok());
+}
+
+TEST(StoreTest, BackupWhileAnotherConnectionWritesIsAConsistentCopy) {
+  const std::string path = TempDb("backup_src");
+  const std::string copy = TempDb("backup_copy");
+  auto serving = std::move(Store::Open(path).value());
+  ASSERT_TRUE(serving->InsertJob(Job("j")).ok());
+  for (int64_t id = 1; id <= 3; ++id) ASSERT_TRUE(serving->InsertTrial(Trial("j", id, TrialStatus::kPending)).ok());
+  auto backup_side = std::move(Store::Open(path).value());  // what `unas backup` opens
+  ASSERT_TRUE(backup_side->BackupTo(copy).ok());
+  ASSERT_TRUE(serving->InsertTrial(Trial("j", 4, TrialStatus::kPending)).ok());  // after the snapshot
+  EXPECT_EQ(backup_side->BackupTo(copy).message(), "backup: " + copy + " already exists");
+  auto restored = std::move(Store::Open(copy).value());
+  EXPECT_EQ(restored->GetJob("j")->name, "fashion");
+  EXPECT_EQ(restored->AllTrials("j")->size(), 3u);
+  EXPECT_EQ(serving->AllTrials("j")->size(), 4u);
 }
 
 }  // namespace
