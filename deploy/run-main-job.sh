@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
-bash deploy/build.sh
+UNAS_BUILD_TARGET=unas bash deploy/build.sh
 
 data_dir="${UNAS_DATA_DIR:-unas-data}"
 listen="${UNAS_LISTEN:-127.0.0.1:7070}"
