@@ -137,7 +137,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Open(std::unique_ptr<Store> st
   c->expiry_thread_ = std::thread([raw = c.get()] {
     std::unique_lock<std::mutex> lock(raw->mu_);
     while (!raw->shutting_down_) {
-      raw->work_cv_.wait_for(lock, std::chrono::milliseconds(raw->options_.expiry_check_interval_ms));
+      raw->expiry_cv_.wait_for(lock, std::chrono::milliseconds(raw->options_.expiry_check_interval_ms));
       if (!raw->shutting_down_) raw->ExpireLeasesLocked();
     }
   });
@@ -158,6 +158,7 @@ void Coordinator::Shutdown() {
     }
   }
   work_cv_.notify_all();
+  expiry_cv_.notify_all();
   if (expiry_thread_.joinable()) expiry_thread_.join();
 }
 

@@ -190,7 +190,8 @@ class Coordinator {
   CoordinatorOptions options_;
 
   mutable std::mutex mu_;  // guards everything below, and store writes
-  std::condition_variable work_cv_;  // signalled when work may be available
+  std::condition_variable work_cv_;    // signalled when work may be available
+  std::condition_variable expiry_cv_;  // wakes the lease-expiry thread (only at shutdown)
   std::map<std::string, std::unique_ptr<Job>> jobs_;
   std::vector<std::string> job_order_;  // submission order, for round-robin
   size_t round_robin_ = 0;
