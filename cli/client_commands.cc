@@ -148,7 +148,7 @@ int RunSubmit(const std::vector<std::string>& argv) {
   if (!client.ok()) return Fail("submit", client.status());
   auto job = (*client)->Submit(text);
   if (!job.ok()) return Fail("submit", job.status());
-  std::cout << "submitted " << job->job_id() << "\n";
+  std::cout << "submitted " << job->job_id() << std::endl;  // scripts read it before --wait ends
   if (!args.On("wait")) return 0;
   auto max_wait = args.GetInt("max-wait", 1, 1LL << 30);
   if (!max_wait.ok()) return Fail("submit", max_wait.status());
