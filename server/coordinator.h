@@ -39,6 +39,7 @@
 #include "server/job_spec.h"
 #include "server/records.h"
 #include "server/store.h"
+#include "worker/worker_loop.h"
 
 namespace unas::server {
 
@@ -104,14 +105,9 @@ class Subscription {
   bool closed_ = false;
 };
 
-struct Assignment {
-  std::string job_id;
-  int64_t trial_id = 0;
-  std::string lease_id;
-  std::string candidate_json;
-  std::string job_spec_json;
-  int attempt = 1;
-};
+// A trial handed to a worker: the worker protocol's own type (a plain
+// header; no training code comes with it).
+using Assignment = worker::WorkAssignment;
 
 struct TrialResult {
   bool succeeded = false;

@@ -7,10 +7,7 @@ Result<std::pair<std::string, int>> LocalTrialSource::Register(const std::string
 }
 
 Result<std::optional<worker::WorkAssignment>> LocalTrialSource::Acquire(const std::string& worker_id, int wait_ms) {
-  auto a = c_.Acquire(worker_id, wait_ms);
-  if (!a) return std::optional<worker::WorkAssignment>();
-  return std::optional<worker::WorkAssignment>(
-      worker::WorkAssignment{a->job_id, a->trial_id, a->lease_id, a->candidate_json, a->job_spec_json, a->attempt});
+  return c_.Acquire(worker_id, wait_ms);
 }
 
 Result<worker::HeartbeatAnswer> LocalTrialSource::Heartbeat(const std::string& worker_id,
