@@ -120,7 +120,7 @@ void ProgressBar(const v1::Job& j) {
   if (isatty(STDOUT_FILENO)) {
     std::cout << "\r" << line << std::flush;
   } else {
-    std::cout << line << "\n";
+    std::cout << line << std::endl;  // a log file follows the job live
   }
 }
 
