@@ -47,7 +47,14 @@ Status ReadTensor(const fb::Model& model, int index, const fb::Tensor* t, GraphT
   if (const fb::QuantizationParameters* q = t->quantization()) {
     if (q->scale() != nullptr) out->quant.scale.assign(q->scale()->begin(), q->scale()->end());
     if (q->zero_point() != nullptr) {
-      out->quant.zero_point.assign(q->zero_point()->begin(), q->zero_point()->end());
+      // The Verifier checks a vector's 4-byte length alignment, not that its
+      // 8-byte elements are 8-aligned (the fuzzer found such a file): copy
+      // the raw little-endian bytes rather than load int64s in place.
+      const size_t count = q->zero_point()->size();
+      out->quant.zero_point.resize(count);
+      if (count > 0) {
+        std::memcpy(out->quant.zero_point.data(), q->zero_point()->Data(), count * sizeof(int64_t));
+      }
     }
     out->quant.axis = q->quantized_dimension();
     const size_t scales = out->quant.scale.size();
@@ -207,6 +214,9 @@ Status ReadOperator(const fb::Model& model, int index, const fb::Operator* op, i
     return Bad(where + ": builtin code " + std::to_string(g->builtin_code) + " is negative");
   }
   if (code->custom_code() != nullptr) g->custom_code = code->custom_code()->str();
+  if (g->builtin_code == builtin::kCustom && g->custom_code.empty()) {
+    return Bad(where + ": a CUSTOM operator without a custom_code");
+  }
   g->version = code->version();
   UNAS_RETURN_IF_ERROR(CheckIds(op->inputs(), tensors, /*allow_omitted=*/true, where + " input", &g->inputs));
   UNAS_RETURN_IF_ERROR(CheckIds(op->outputs(), tensors, /*allow_omitted=*/false, where + " output", &g->outputs));

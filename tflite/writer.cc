@@ -40,7 +40,7 @@ Status CheckTensor(int index, const GraphTensor& t, const WriteOptions& options)
       return Bad(where + ": quantisation axis " + std::to_string(q.axis) + " is outside its rank " +
                  std::to_string(t.shape.size()));
     }
-    if (t.shape[q.axis] != static_cast<int>(q.scale.size())) {
+    if (t.shape[q.axis] >= 0 && t.shape[q.axis] != static_cast<int>(q.scale.size())) {
       return Bad(where + ": " + std::to_string(q.scale.size()) + " scales along axis " + std::to_string(q.axis) +
                  " of size " + std::to_string(t.shape[q.axis]));
     }
@@ -166,8 +166,11 @@ Result<std::vector<uint8_t>> WriteTflite(const ModelGraph& graph, const WriteOpt
                                                      fb::QuantizationDetails::NONE, 0, t.quant.axis);
     }
     const std::vector<int32_t> shape(t.shape.begin(), t.shape.end());
-    tensors.push_back(fb::CreateTensorDirect(fbb, &shape, static_cast<fb::TensorType>(t.type), tensor_buffer[i],
-                                             t.name.empty() ? nullptr : t.name.c_str(), quant, t.is_variable));
+    const auto shape_offset = fbb.CreateVector(shape);
+    // Strings by length, not c_str(): a name may hold a zero byte.
+    const auto name = t.name.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(t.name);
+    tensors.push_back(fb::CreateTensor(fbb, shape_offset, static_cast<fb::TensorType>(t.type), tensor_buffer[i],
+                                       name, quant, t.is_variable));
   }
 
   std::vector<flatbuffers::Offset<fb::Operator>> operators;
@@ -181,17 +184,19 @@ Result<std::vector<uint8_t>> WriteTflite(const ModelGraph& graph, const WriteOpt
 
   std::vector<flatbuffers::Offset<fb::OperatorCode>> opcodes;
   for (const auto& [code, custom, version] : codes) {
-    opcodes.push_back(fb::CreateOperatorCodeDirect(fbb, static_cast<int8_t>(std::min(code, 127)),
-                                                   custom.empty() ? nullptr : custom.c_str(), version, code));
+    const auto custom_offset = custom.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(custom);
+    opcodes.push_back(fb::CreateOperatorCode(fbb, static_cast<int8_t>(std::min(code, 127)), custom_offset, version,
+                                             code));
   }
 
   const std::vector<int32_t> inputs(graph.inputs.begin(), graph.inputs.end());
   const std::vector<int32_t> outputs(graph.outputs.begin(), graph.outputs.end());
   std::vector<flatbuffers::Offset<fb::SubGraph>> subgraphs = {
       fb::CreateSubGraphDirect(fbb, &tensors, &inputs, &outputs, &operators, "main")};
-  const auto model = fb::CreateModelDirect(fbb, 3, &opcodes, &subgraphs,
-                                           graph.description.empty() ? nullptr : graph.description.c_str(),
-                                           &buffers);
+  const auto description = graph.description.empty() ? flatbuffers::Offset<flatbuffers::String>()
+                                                       : fbb.CreateString(graph.description);
+  const auto model = fb::CreateModel(fbb, 3, fbb.CreateVector(opcodes), fbb.CreateVector(subgraphs), description,
+                                     fbb.CreateVector(buffers));
   fb::FinishModelBuffer(fbb, model);
   return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
 }
