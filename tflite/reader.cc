@@ -38,8 +38,9 @@ Status ReadTensor(const fb::Model& model, int index, const fb::Tensor* t, GraphT
     for (const int32_t d : *t->shape()) {
       if (d < -1) return Bad(where + ": dimension " + std::to_string(d) + " is negative");
       out->shape.push_back(d);
+      // Checked before multiplying: 2^48 * 2^31 overflows int64 (the fuzzer found it).
+      if (d > 0 && elements > kMaxElements / d) return Bad(where + ": the shape has more than 2^48 elements");
       if (d > 0) elements *= d;
-      if (elements > kMaxElements) return Bad(where + ": the shape has more than 2^48 elements");
     }
   }
   out->is_variable = t->is_variable();
