@@ -100,7 +100,9 @@ Status ReadTensor(const fb::Model& model, int index, const fb::Tensor* t, GraphT
     }
     if (buffer->data() != nullptr && buffer->data()->size() > 0) {
       const size_t have = buffer->data()->size();
-      const int64_t want = elements * ElementBytes(out->type);
+      // GraphTensor::bytes(): 0 when a dimension is 0 or unknown, so such a
+      // shape cannot hold data (the fuzzer found [-1, 3] with 12 bytes).
+      const int64_t want = out->bytes();
       if (out->type != TensorType::kString && static_cast<int64_t>(have) != want) {
         return Bad(where + ": its buffer holds " + std::to_string(have) + " bytes, its shape and type (" +
                    TensorTypeName(out->type) + ") need " + std::to_string(want));
