@@ -131,11 +131,15 @@ Status CheckOptions(const GraphOp& g, int raw_padding, int raw_activation, const
   return Status::Ok();
 }
 
+// The Verifier accepts a union type whose table is absent (it verifies a
+// null table as fine), so every options pointer is checked (the fuzzer found
+// a CONV_2D with a type and no table).
 Status ReadOptions(const fb::Operator* op, GraphOp* g, const std::string& where) {
   using fb::BuiltinOptions;
   switch (op->builtin_options_type()) {
     case BuiltinOptions::Conv2DOptions: {
       const auto* o = op->builtin_options_as_Conv2DOptions();
+      if (o == nullptr) break;  // a union type without its table: defaults
       g->padding = static_cast<Padding>(o->padding());
       g->stride_w = o->stride_w();
       g->stride_h = o->stride_h();
@@ -146,6 +150,7 @@ Status ReadOptions(const fb::Operator* op, GraphOp* g, const std::string& where)
     }
     case BuiltinOptions::DepthwiseConv2DOptions: {
       const auto* o = op->builtin_options_as_DepthwiseConv2DOptions();
+      if (o == nullptr) break;  // a union type without its table: defaults
       g->padding = static_cast<Padding>(o->padding());
       g->stride_w = o->stride_w();
       g->stride_h = o->stride_h();
@@ -157,6 +162,7 @@ Status ReadOptions(const fb::Operator* op, GraphOp* g, const std::string& where)
     }
     case BuiltinOptions::Pool2DOptions: {
       const auto* o = op->builtin_options_as_Pool2DOptions();
+      if (o == nullptr) break;  // a union type without its table: defaults
       g->padding = static_cast<Padding>(o->padding());
       g->stride_w = o->stride_w();
       g->stride_h = o->stride_h();
@@ -167,18 +173,24 @@ Status ReadOptions(const fb::Operator* op, GraphOp* g, const std::string& where)
     }
     case BuiltinOptions::FullyConnectedOptions: {
       const auto* o = op->builtin_options_as_FullyConnectedOptions();
+      if (o == nullptr) break;  // a union type without its table: defaults
       g->activation = static_cast<Activation>(o->fused_activation_function());
       g->keep_num_dims = o->keep_num_dims();
       break;
     }
     case BuiltinOptions::AddOptions:
-      g->activation = static_cast<Activation>(op->builtin_options_as_AddOptions()->fused_activation_function());
+      if (const auto* o = op->builtin_options_as_AddOptions()) {
+        g->activation = static_cast<Activation>(o->fused_activation_function());
+      }
       break;
     case BuiltinOptions::MulOptions:
-      g->activation = static_cast<Activation>(op->builtin_options_as_MulOptions()->fused_activation_function());
+      if (const auto* o = op->builtin_options_as_MulOptions()) {
+        g->activation = static_cast<Activation>(o->fused_activation_function());
+      }
       break;
     case BuiltinOptions::ConcatenationOptions: {
       const auto* o = op->builtin_options_as_ConcatenationOptions();
+      if (o == nullptr) break;  // a union type without its table: defaults
       g->axis = o->axis();
       g->activation = static_cast<Activation>(o->fused_activation_function());
       break;
