@@ -375,9 +375,14 @@ Result<OrderPeak> BestOrderByDownsets(const BufferGraph& g, int64_t max_states) 
   return PeakOfOrderIn(g, a, order);
 }
 
-Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) {
+namespace {
+
+Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, bool heuristics) {
   UNAS_ASSIGN_OR_RETURN(Facts a, AnalyseBufferGraph(g));
   const int n = a.n;
+  if (n > kMaxOps && !heuristics) {
+    return Status(StatusCode::kResourceExhausted, "graph has more than " + std::to_string(kMaxOps) + " ops");
+  }
   if (n > kMaxOps) {
     UNAS_ASSIGN_OR_RETURN(OrderPeak topo, PeakOfOrderIn(g, a, a.topo));
     UNAS_ASSIGN_OR_RETURN(OrderPeak greedy, PeakOfOrderIn(g, a, GreedyOrder(g, a)));
@@ -443,7 +448,7 @@ Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) {
       return Status::Ok();
     }
     auto general = DownsetOrder(g, a, seg, done, max_states);
-    if (general.status().code() == StatusCode::kResourceExhausted) {
+    if (general.status().code() == StatusCode::kResourceExhausted && heuristics) {
       const int64_t m = static_cast<int64_t>(seg.size());
       const int64_t width = std::max<int64_t>(8, max_states / (m * m));
       general = DownsetOrder(g, a, seg, done, max_states, width);
@@ -470,5 +475,11 @@ Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) {
   result.note = std::move(note);
   return result;
 }
+
+}  // namespace
+
+Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) { return Search(g, max_states, true); }
+
+Result<OrderPeak> BestOrderExact(const BufferGraph& g, int64_t max_states) { return Search(g, max_states, false); }
 
 }  // namespace unas

@@ -43,6 +43,10 @@ Result<OrderPeak> PeakOfOrder(const BufferGraph& graph, const std::vector<int>& 
 // says so. Errors: an invalid graph (AnalyseBufferGraph).
 Result<OrderPeak> BestOrder(const BufferGraph& graph, int64_t max_states = 4'000'000);
 
+// As BestOrder, but never a heuristic: fails with kResourceExhausted where
+// BestOrder would use one (for callers with a cheaper fallback of their own).
+Result<OrderPeak> BestOrderExact(const BufferGraph& graph, int64_t max_states);
+
 // Reference for tests: dynamic programming over every downset of the whole
 // graph (no cuts, no chain compression). Exponential; small graphs only.
 // Fails with kResourceExhausted past `max_states` (never a heuristic).

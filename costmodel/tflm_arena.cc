@@ -42,6 +42,12 @@ BufferGraph MakeGraph(const ModelGraph& g, bool tflm) {
   b.inplace_requires_last_use = true;
   b.tensor_bytes.assign(g.tensors.size(), 0);
   const std::vector<char> planned = PlannedTensors(g);
+  std::vector<char> written(g.tensors.size(), 0);
+  for (const GraphOp& op : g.ops) {
+    for (int t : op.outputs) {
+      if (Valid(g, t)) written[t] = 1;
+    }
+  }
   for (size_t t = 0; t < g.tensors.size(); ++t) {
     const GraphTensor& tensor = g.tensors[t];
     if (tflm) {
@@ -52,7 +58,13 @@ BufferGraph MakeGraph(const ModelGraph& g, bool tflm) {
   }
   for (const GraphOp& op : g.ops) {
     BufferGraph::Step step;
-    step.inputs = Present(op.inputs);
+    // Tensors of no bytes that no operator writes (constants, mostly) cannot
+    // change a peak; leaving them out keeps the graph's cuts visible to the
+    // order search (a constant counts as a graph input, which would span
+    // every operator before its reader).
+    for (int t : Present(op.inputs)) {
+      if (b.tensor_bytes[t] > 0 || written[t]) step.inputs.push_back(t);
+    }
     // A tensor an operator both reads and writes (a variable's state) is
     // state the operator updates, not a new buffer: keep it as an input.
     std::vector<int> outs;
