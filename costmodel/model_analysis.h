@@ -10,13 +10,15 @@
 //   - the best order is BestOrder over that graph (exact unless
 //     `proven_optimal` is false, then a note says which heuristic chose it);
 //   - TFLM's figures are PlanTflmArena for each order (tflm_arena.h);
-//   - partial execution (partial_execution.h) applies to the longest prefix
-//     of operators, in file order, that maps onto the Network operators Pex
+//   - partial execution (partial_execution.h) applies to the longest chain
+//     of operators, in file order, from the first step where exactly one
+//     8-bit tensor is live (the graph input, or the output of the operators
+//     before it, which run whole), that maps onto the Network operators Pex
 //     slices (CONV_2D with a square kernel, DEPTHWISE_CONV_2D with
-//     multiplier 1, MAX/AVERAGE_POOL_2D, ADD of equal shapes,
-//     FULLY_CONNECTED) over 8-bit activations from the single graph input,
-//     whose only tensor read later is its last output; the rest runs whole
-//     after it. Its figures are in the firmware accounting (unas's runtime,
+//     multiplier 1 or over a single input channel (then a convolution),
+//     MAX/AVERAGE_POOL_2D, ADD of equal shapes,
+//     FULLY_CONNECTED) over 8-bit activations, and whose only tensor read
+//     later is its last output; the rest runs whole after it. Its figures are in the firmware accounting (unas's runtime,
 //     which also writes an Add in place at its input's last use). Other
 //     models get `applies` false and the reason.
 //

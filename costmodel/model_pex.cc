@@ -60,8 +60,13 @@ std::optional<std::string> MapOp(const ModelGraph& g, int x, const std::vector<i
       if (op.dilation_h != 1 || op.dilation_w != 1 || op.stride_h != op.stride_w) {
         return name + " with dilation or unequal strides";
       }
-      const bool dw = op.builtin_code == builtin::kDepthwiseConv2D;
-      if (dw && out_shape->c != in_shape->c) return name + " with a channel multiplier";
+      // A depthwise conv with a channel multiplier M over one input channel
+      // is a convolution with M filters (same MACs, same slicing); over
+      // several channels it is grouped, which Pex does not slice.
+      const bool dw = op.builtin_code == builtin::kDepthwiseConv2D && out_shape->c == in_shape->c;
+      if (op.builtin_code == builtin::kDepthwiseConv2D && !dw && in_shape->c != 1) {
+        return name + " with a channel multiplier over several channels";
+      }
       out->kind = dw ? OpKind::kDWConv2D : OpKind::kConv2D;
       out->kernel = f->shape[1];
       out->stride = op.stride_h;
@@ -91,6 +96,27 @@ std::optional<std::string> MapOp(const ModelGraph& g, int x, const std::vector<i
   }
 }
 
+// The tensors live between steps s-1 and s in file order (activations only).
+std::vector<int> LiveBetween(const ModelGraph& g, int s) {
+  std::vector<int> live;
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    const GraphTensor& tensor = g.tensors[t];
+    if (tensor.is_constant || tensor.is_variable || tensor.bytes() <= 0) continue;
+    const int id = static_cast<int>(t);
+    bool made = std::find(g.inputs.begin(), g.inputs.end(), id) != g.inputs.end();
+    for (int x = 0; x < s && !made; ++x) {
+      made = std::find(g.ops[x].outputs.begin(), g.ops[x].outputs.end(), id) != g.ops[x].outputs.end();
+    }
+    if (!made) continue;
+    bool needed = std::find(g.outputs.begin(), g.outputs.end(), id) != g.outputs.end();
+    for (int x = s; x < static_cast<int>(g.ops.size()) && !needed; ++x) {
+      needed = std::find(g.ops[x].inputs.begin(), g.ops[x].inputs.end(), id) != g.ops[x].inputs.end();
+    }
+    if (needed) live.push_back(id);
+  }
+  return live;
+}
+
 }  // namespace
 
 PexAnalysis PlanModelPex(const ModelGraph& g, const std::vector<int64_t>& file_timeline, int64_t file_peak_bytes) {
@@ -98,77 +124,93 @@ PexAnalysis PlanModelPex(const ModelGraph& g, const std::vector<int64_t>& file_t
   pex.peak_bytes = file_peak_bytes;
   pex.timeline_bytes = file_timeline;
   const int n = static_cast<int>(g.ops.size());
-  if (g.inputs.size() != 1) {
-    pex.reason = "partial execution is planned for models with one graph input; this one has " +
-                 std::to_string(g.inputs.size());
+  // The first start s (operators before it run whole) where exactly one
+  // 8-bit tensor X is live, not a graph output, and a prefix of at least two
+  // operators from s maps onto Network operators reading X; the prefix is
+  // then shrunk until only its last output is read after it.
+  if (n < 2) {
+    pex.reason = "partial execution slices chains of at least two operators; the model has " + std::to_string(n);
     return pex;
   }
-  const int input = g.inputs[0];
-  const auto input_shape = ShapeOf(g.tensors[input]);
-  if (!input_shape || !EightBit(g.tensors[input])) {
-    pex.reason = "the graph input is not an 8-bit [1,H,W,C] or [1,N] tensor";
-    return pex;
-  }
-  // The longest prefix that maps, then shrunk until only its last output is
-  // read after it (and nothing in it is a graph output but that one).
-  std::vector<int> op_of(g.tensors.size(), -2);
-  op_of[input] = kNetworkInput;
-  Network net;
-  net.input = InputSpec{input_shape->h, input_shape->w, input_shape->c, 2};
-  std::string stop = "every operator maps";
-  for (int x = 0; x < n; ++x) {
-    Op op;
-    if (auto why = MapOp(g, x, op_of, &op)) {
-      stop = "operator " + std::to_string(x) + ": " + *why;
-      break;
-    }
-    op_of[g.ops[x].outputs[0]] = x;
-    net.ops.push_back(op);
-  }
-  auto closed = [&](int k) {
-    for (int x = k; x < n; ++x) {
-      for (int t : g.ops[x].inputs) {
-        if (t < 0) continue;
-        if (t == input || (op_of[t] >= 0 && op_of[t] < k - 1)) return false;
-      }
-    }
-    for (int t : g.outputs) {
-      if (t == input || (op_of[t] >= 0 && op_of[t] < k - 1)) return false;
-    }
-    return true;
+  std::string stop;  // why each start tried did not give a plan
+  int tried = 0;
+  auto give_up = [&](int s, const std::string& why) {
+    if (tried++ < 3) stop += (stop.empty() ? "" : "; ") + std::string("from operator ") + std::to_string(s) + ": " + why;
   };
-  int k = static_cast<int>(net.ops.size());
-  while (k >= 2 && !closed(k)) --k;
-  if (k < 2) {
-    pex.reason = "no chain of at least two operators Pex can slice starts at the graph input (" + stop + ")";
+  for (int s = 0; s + 1 < n; ++s) {
+    const std::vector<int> live = LiveBetween(g, s);
+    if (live.size() != 1) {
+      if (s == 0) give_up(0, "the graph does not start from one input");
+      continue;
+    }
+    const int x_tensor = live[0];
+    const auto shape = ShapeOf(g.tensors[x_tensor]);
+    if (!shape || !EightBit(g.tensors[x_tensor]) ||
+        std::find(g.outputs.begin(), g.outputs.end(), x_tensor) != g.outputs.end()) {
+      give_up(s, "the tensor live there is not an 8-bit [1,H,W,C] or [1,N] tensor");
+      continue;
+    }
+    std::vector<int> op_of(g.tensors.size(), -2);
+    op_of[x_tensor] = kNetworkInput;
+    Network net;
+    net.input = InputSpec{shape->h, shape->w, shape->c, 2};
+    std::string why_stop = "only its last output may be read after the chain";
+    for (int x = s; x < n; ++x) {
+      Op op;
+      if (auto why = MapOp(g, x, op_of, &op)) {
+        why_stop = "operator " + std::to_string(x) + ", " + *why;
+        break;
+      }
+      op_of[g.ops[x].outputs[0]] = x - s;
+      net.ops.push_back(op);
+    }
+    auto closed = [&](int k) {
+      auto inside = [&](int t) { return t == x_tensor || (op_of[t] >= 0 && op_of[t] < k - 1); };
+      for (int x = s + k; x < n; ++x) {
+        for (int t : g.ops[x].inputs) {
+          if (t >= 0 && inside(t)) return false;
+        }
+      }
+      for (int t : g.outputs) {
+        if (t >= 0 && inside(t)) return false;
+      }
+      return true;
+    };
+    int k = static_cast<int>(net.ops.size());
+    while (k >= 2 && !closed(k)) --k;
+    if (k < 2) {
+      give_up(s, why_stop);
+      continue;
+    }
+    net.ops.resize(k);
+    auto plan = PlanPartialExecution(net, Accounting::kFirmware);
+    if (!plan.ok()) {
+      pex.reason = "planning failed: " + plan.status().message();
+      return pex;
+    }
+    const std::string range = "operators " + std::to_string(s) + ".." + std::to_string(s + k - 1);
+    if (plan->segments.empty()) {
+      pex.reason = "no segment of " + range + " lowers the peak: every operator runs whole";
+      return pex;
+    }
+    pex.applies = true;
+    pex.timeline_bytes.assign(file_timeline.begin(), file_timeline.begin() + s);
+    pex.timeline_bytes.insert(pex.timeline_bytes.end(), plan->timeline.begin(), plan->timeline.end());
+    pex.timeline_bytes.insert(pex.timeline_bytes.end(), file_timeline.begin() + s + k, file_timeline.end());
+    pex.peak_bytes = *std::max_element(pex.timeline_bytes.begin(), pex.timeline_bytes.end());
+    for (const PexSegment& seg : plan->segments) {
+      PexSegmentAnalysis a;
+      for (int op : seg.ops) a.ops.push_back(op + s);
+      a.slices = seg.slices();
+      pex.segments.push_back(std::move(a));
+    }
+    pex.reason = std::to_string(plan->segments.size()) + " segment(s) among " + range +
+                 " (firmware accounting: unas's runtime); the other operators run whole; peak " +
+                 WithThousands(pex.peak_bytes) + " bytes against " + WithThousands(file_peak_bytes) +
+                 " in file order";
     return pex;
   }
-  net.ops.resize(k);
-  auto plan = PlanPartialExecution(net, Accounting::kFirmware);
-  if (!plan.ok()) {
-    pex.reason = "planning failed: " + plan.status().message();
-    return pex;
-  }
-  if (plan->segments.empty()) {
-    pex.reason = "no segment of operators 0.." + std::to_string(k - 1) +
-                 " lowers the peak: every operator runs whole (" + stop + ")";
-    return pex;
-  }
-  pex.applies = true;
-  pex.timeline_bytes = plan->timeline;
-  pex.peak_bytes = plan->peak_bytes;
-  for (int x = k; x < n; ++x) {
-    pex.timeline_bytes.push_back(file_timeline[x]);
-    pex.peak_bytes = std::max(pex.peak_bytes, file_timeline[x]);
-  }
-  for (const PexSegment& s : plan->segments) pex.segments.push_back({s.ops, s.slices()});
-  pex.reason = std::to_string(plan->segments.size()) + " segment(s) among operators 0.." + std::to_string(k - 1) +
-               " (firmware accounting: unas's runtime)";
-  if (k < n) {
-    pex.reason += "; operators " + std::to_string(k) + ".." + std::to_string(n - 1) + " run whole after them";
-  }
-  pex.reason += "; peak " + WithThousands(pex.peak_bytes) + " bytes against " + WithThousands(file_peak_bytes) +
-                " in file order";
+  pex.reason = "no chain of at least two operators Pex can slice (" + stop + ")";
   return pex;
 }
 

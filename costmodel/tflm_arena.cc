@@ -53,7 +53,7 @@ BufferGraph MakeGraph(const ModelGraph& g, bool tflm) {
     if (tflm) {
       b.tensor_bytes[t] = planned[t] ? TflmRound(tensor.bytes()) : 0;
     } else {
-      b.tensor_bytes[t] = tensor.is_constant ? 0 : tensor.bytes();
+      b.tensor_bytes[t] = tensor.is_constant || tensor.is_variable ? 0 : tensor.bytes();
     }
   }
   for (const GraphOp& op : g.ops) {

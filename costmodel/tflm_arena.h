@@ -91,9 +91,10 @@ int64_t TflmPersistentBytes(const ModelGraph& graph, const TflmPersistentCosts& 
 // inputs nobody reads aside, which TFLM keeps for scope 0 only).
 BufferGraph TflmBufferGraph(const ModelGraph& graph);
 
-// The same graph with unrounded bytes of non-constant tensors: tflite-tools'
-// rule (producer to last reader, graph inputs from the start, outputs to the
-// end, no alignment, nothing in place).
+// The same graph with unrounded bytes of non-constant, non-variable tensors:
+// tflite-tools' rule (producer to last reader, graph inputs from the start,
+// outputs to the end, no alignment, nothing in place). Variable tensors (an
+// SVDF's state) are persistent in TFLM, not activations.
 BufferGraph LiveBytesBufferGraph(const ModelGraph& graph);
 
 }  // namespace unas
