@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
@@ -106,6 +107,37 @@ TEST(CliTest, CostJsonCarriesTflmArenaFigures) {
   EXPECT_EQ(j["tflm_total_arena_bytes"], 1488);
   EXPECT_EQ(j["peak_sram_bytes"], 1488);
   EXPECT_EQ(j["tflm_order"].size(), 6u);
+}
+
+// unas analyze on TFLM's person detection model (a MobileNet-style chain):
+// the figures TFLM measured (expected.json: 55,296 live and planned), no
+// saving from reordering, a reordered file and an SVG written, and partial
+// execution lowering the peak.
+TEST(CliTest, AnalyzeJsonReorderAndPlot) {
+  const std::string model = std::string(UNAS_SHARED_DIR) + "/testdata/tflite/person_detect.tflite";
+  const std::string out = ::testing::TempDir() + "/reordered_person.tflite";
+  const std::string svg = ::testing::TempDir() + "/person.svg";
+  const CliRun r = Unas("analyze " + model + " --json --reorder " + out + " --plot " + svg);
+  std::ifstream written(out, std::ios::binary), plot(svg);
+  const std::string file((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+  const std::string chart((std::istreambuf_iterator<char>(plot)), std::istreambuf_iterator<char>());
+  std::remove(out.c_str());
+  std::remove(svg.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["model"]["operators"], 31);
+  EXPECT_EQ(j["operators"].size(), 31u);
+  EXPECT_EQ(j["file_order"]["peak_bytes"], 55296);
+  EXPECT_EQ(j["file_order"]["tflm_arena_bytes"], 55296);
+  EXPECT_EQ(j["best_order"]["peak_bytes"], 55296);
+  EXPECT_EQ(j["best_order"]["saving_bytes"], 0);
+  EXPECT_TRUE(j["partial_execution"]["applies"].get<bool>());
+  EXPECT_LT(j["partial_execution"]["peak_bytes"].get<int64_t>(), 55296);
+  EXPECT_EQ(file.substr(4, 4), "TFL3");
+  EXPECT_EQ(chart.rfind("<svg", 0), 0u);
+  const CliRun bad = Unas("analyze " + kExample);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("tflite: "), std::string::npos) << bad.out;
 }
 
 TEST(CliTest, BatchInterfaceAnswersEveryLineInOrder) {
