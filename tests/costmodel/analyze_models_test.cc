@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <cstring>
 #include <functional>
+#include <random>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -14,7 +16,9 @@
 #include "costmodel/model_analysis.h"
 #include "costmodel/order_search.h"
 #include "costmodel/tflm_arena.h"
+#include "tests/tools/armnn_runner.h"
 #include "tflite/reader.h"
+#include "tflite/reorder.h"
 
 namespace unas {
 namespace {
@@ -179,6 +183,52 @@ TEST(AnalyzeModelsTest, PersonDetectionGainsOnlyFromPartialExecution) {
   EXPECT_FALSE(micro.partial_execution.applies);
   EXPECT_NE(micro.partial_execution.reason.find("DEPTHWISE_CONV_2D without a square 4-D filter"), std::string::npos)
       << micro.partial_execution.reason;
+}
+
+// --reorder's file runs on a third-party runtime with the same outputs: the
+// best order of each model Arm NN 20.08 runs (it refuses conv*, keyword and
+// person detection: deployment.md), on random inputs.
+TEST(AnalyzeModelsTest, ArmNnGivesTheSameOutputsInTheBestOrder) {
+  if (std::string(UNAS_ARMNN_RUN).empty()) GTEST_SKIP() << "Arm NN is not installed";
+  std::mt19937 rng(13);
+  int compared = 0, reordered = 0;
+  for (const std::string& file : ModelFiles()) {
+    if (file.rfind("conv", 0) == 0 || file == "keyword_scrambled_8bit.tflite" || file == "person_detect.tflite") {
+      continue;
+    }
+    SCOPED_TRACE(file);
+    std::ifstream in(kDir + "/" + file, std::ios::binary);
+    const std::vector<uint8_t> original((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto graph = ReadTflite(original.data(), original.size());
+    ASSERT_TRUE(graph.ok());
+    auto m = AnalyzeModel(*graph);
+    ASSERT_TRUE(m.ok());
+    auto best = ReorderOperators(original, m->best_order.order);
+    ASSERT_TRUE(best.ok()) << best.status().message();
+    reordered += *best != original;
+    std::vector<uint8_t> input;
+    for (int id : graph->inputs) {
+      const GraphTensor& t = graph->tensors[id];
+      for (int64_t i = 0; i < t.elements(); ++i) {
+        if (t.type == TensorType::kFloat32) {
+          const float v = std::uniform_real_distribution<float>(-1.0f, 1.0f)(rng);
+          uint8_t raw[4];
+          std::memcpy(raw, &v, 4);
+          input.insert(input.end(), raw, raw + 4);
+        } else {
+          for (int b = 0; b < ElementBytes(t.type); ++b) input.push_back(static_cast<uint8_t>(rng() & 0xff));
+        }
+      }
+    }
+    auto a = testing::RunArmNn(UNAS_ARMNN_RUN, original, input, /*all_outputs=*/true);
+    auto b = testing::RunArmNn(UNAS_ARMNN_RUN, *best, input, /*all_outputs=*/true);
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    EXPECT_EQ(*a, *b);
+    ++compared;
+  }
+  EXPECT_EQ(compared, 12);   // add x4, hello world, micro speech, simple add, synth x5
+  EXPECT_GE(reordered, 3);   // the synth graphs whose best order is not the file's
 }
 
 }  // namespace
