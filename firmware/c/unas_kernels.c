@@ -11,7 +11,9 @@ static int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
   const int overflow = a == b && a == INT32_MIN;
   const int64_t ab = (int64_t)a * (int64_t)b;
   const int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-  const int32_t high = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+  const int64_t t = ab + nudge;
+  /* t / 2^31 truncated toward zero, without a 64-bit division call */
+  const int32_t high = (int32_t)(t >= 0 ? t >> 31 : -((-t) >> 31));
   return overflow ? INT32_MAX : high;
 }
 
@@ -41,6 +43,14 @@ static int8_t requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t
 
 static int32_t pixel(int32_t y, int32_t x, int32_t w) { return y * w + x; }
 
+/* sum over i < n of (x[i] + x_offset) * w[i]: the inner loop of convolution
+ * and dense layers, kept small so that it stays in registers. */
+static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t x_offset) {
+  int32_t acc = 0;
+  while (n-- > 0) acc += (*x++ + x_offset) * *w++;
+  return acc;
+}
+
 /* Accumulators sit at any byte offset the arena layout gives them, so they
  * are read and written with memcpy (a single unaligned load or store on
  * Cortex-M4/M7 and x86). */
@@ -54,19 +64,17 @@ static void store32(uint8_t *base, int32_t i, int32_t v) { memcpy(base + 4 * i, 
 void unas_conv_s8(const unas_conv_params *p, const int8_t *in, int8_t *out, int32_t out_stride,
                   int32_t out_first, int32_t co0, int32_t co1) {
   const int32_t k = p->kernel, cin = p->in_c;
-  int32_t oy, ox, co, ky, kx, ci;
+  int32_t oy, ox, co, ky;
   for (oy = 0; oy < p->out_h; ++oy) {
     for (ox = 0; ox < p->out_w; ++ox) {
       int8_t *o = out + pixel(oy, ox, p->out_w) * out_stride;
       for (co = co0; co < co1; ++co) {
         int32_t acc = p->bias[co];
         const int8_t *filter = p->weights + co * k * k * cin;
+        /* one kernel row of the window is k * cin contiguous bytes */
         for (ky = 0; ky < k; ++ky) {
-          for (kx = 0; kx < k; ++kx) {
-            const int8_t *src = in + pixel(oy * p->stride + ky, ox * p->stride + kx, p->in_w) * cin;
-            const int8_t *f = filter + (ky * k + kx) * cin;
-            for (ci = 0; ci < cin; ++ci) acc += (src[ci] + p->input_offset) * f[ci];
-          }
+          const int8_t *src = in + pixel(oy * p->stride + ky, ox * p->stride, p->in_w) * cin;
+          acc += dot_s8(src, filter + ky * k * cin, k * cin, p->input_offset);
         }
         o[co - out_first] = requantize(acc, p->multiplier[co], p->shift[co], p->output_offset, p->act_min, p->act_max);
       }
@@ -77,7 +85,7 @@ void unas_conv_s8(const unas_conv_params *p, const int8_t *in, int8_t *out, int3
 void unas_conv_accumulate(const unas_conv_params *p, const int8_t *in, int32_t in_stride, int32_t in_first,
                           int32_t ci0, int32_t ci1, uint8_t *acc, int accumulate) {
   const int32_t k = p->kernel, cin = p->in_c;
-  int32_t oy, ox, co, ky, kx, ci;
+  int32_t oy, ox, co, ky, kx;
   for (oy = 0; oy < p->out_h; ++oy) {
     for (ox = 0; ox < p->out_w; ++ox) {
       const int32_t base = pixel(oy, ox, p->out_w) * p->out_c;
@@ -87,8 +95,7 @@ void unas_conv_accumulate(const unas_conv_params *p, const int8_t *in, int32_t i
         for (ky = 0; ky < k; ++ky) {
           for (kx = 0; kx < k; ++kx) {
             const int8_t *src = in + pixel(oy * p->stride + ky, ox * p->stride + kx, p->in_w) * in_stride;
-            const int8_t *f = filter + (ky * k + kx) * cin;
-            for (ci = ci0; ci < ci1; ++ci) sum += (src[ci - in_first] + p->input_offset) * f[ci];
+            sum += dot_s8(src + (ci0 - in_first), filter + (ky * k + kx) * cin + ci0, ci1 - ci0, p->input_offset);
           }
         }
         store32(acc, base + co, accumulate ? load32(acc, base + co) + sum : sum);
@@ -99,11 +106,11 @@ void unas_conv_accumulate(const unas_conv_params *p, const int8_t *in, int32_t i
 
 void unas_dense_s8(const unas_dense_params *p, const int8_t *in, int8_t *out) {
   const int32_t n = p->in_h * p->in_w * p->in_c;
-  int32_t u, i;
+  int32_t u;
   for (u = 0; u < p->units; ++u) {
     int32_t acc = p->bias[u];
     const int8_t *row = p->weights + u * n;
-    for (i = 0; i < n; ++i) acc += (in[i] + p->input_offset) * row[i];
+    acc += dot_s8(in, row, n, p->input_offset);
     out[u] = requantize(acc, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
   }
 }
@@ -111,14 +118,13 @@ void unas_dense_s8(const unas_dense_params *p, const int8_t *in, int8_t *out) {
 void unas_dense_accumulate(const unas_dense_params *p, const int8_t *in, int32_t in_stride, int32_t in_first,
                            int32_t ci0, int32_t ci1, uint8_t *acc, int accumulate) {
   const int32_t n = p->in_h * p->in_w * p->in_c;
-  int32_t u, px, ci;
+  int32_t u, px;
   for (u = 0; u < p->units; ++u) {
     int32_t sum = 0;
     const int8_t *row = p->weights + u * n;
     for (px = 0; px < p->in_h * p->in_w; ++px) {
       const int8_t *src = in + px * in_stride;
-      const int8_t *f = row + px * p->in_c;
-      for (ci = ci0; ci < ci1; ++ci) sum += (src[ci - in_first] + p->input_offset) * f[ci];
+      sum += dot_s8(src + (ci0 - in_first), row + px * p->in_c + ci0, ci1 - ci0, p->input_offset);
     }
     store32(acc, u, accumulate ? load32(acc, u) + sum : sum);
   }

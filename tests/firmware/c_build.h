@@ -41,6 +41,27 @@ Status BuildHost(const std::string& dir, int shrink_bytes = 0);
 // output (e.g. AddressSanitizer's report) when it exits non-zero.
 Result<std::vector<int8_t>> RunHost(const std::string& dir, const std::vector<int8_t>& inputs);
 
+// Writes DIR/c/test_inputs.h: the inputs as a C array for arm_main.c.
+Status WriteTestInputs(const std::string& dir, const std::vector<int8_t>& inputs, int64_t input_bytes);
+
+struct ArmRun {
+  std::vector<std::vector<int8_t>> outputs;  // by input
+  std::vector<int64_t> instructions;         // by input: executed instructions of the invoke
+  int64_t stack_bytes = 0;        // high-water mark of the stack below main's frame
+  int64_t model_flash_bytes = 0;  // model.o: weights, parameters and schedule (.text + .rodata + .data)
+  int64_t kernels_flash_bytes = 0;  // unas_kernels.o
+  int64_t arena_symbol_bytes = 0;   // size of the `arena` array in the ELF (nm -S)
+};
+
+// Cross-compiles DIR/c with arm-none-eabi-gcc -mcpu=CPU -mthumb -Os, the
+// startup file and linker script of firmware/arm/ and arm_main.c, runs it
+// on `board` (qemu-system-arm -M board -icount shift=0 -semihosting) and
+// parses its report. Instructions = SysTick ticks x 40: with shift=0 one
+// instruction takes 1 ns of virtual time and SysTick counts the boards'
+// 25 MHz clock; the report's calibration loop checks that factor.
+Result<ArmRun> RunOnArm(const std::string& dir, const std::string& cpu, const std::string& board, int inputs,
+                        int64_t output_bytes);
+
 // True when arm-none-eabi-gcc and qemu-system-arm are on the PATH.
 bool HaveArmTools();
 
