@@ -16,6 +16,7 @@ packages=(
   dataset-fashion-mnist
   chromium   # the dashboard's browser test (driven by playwright-core; never a downloaded browser)
   iproute2 python3-yaml   # tests/deploy: network namespaces, YAML checks
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm   # tests/firmware: generated C on Cortex-M4/M7
 )
 
 missing=()
