@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "quant/fixed_point.h"
+
 namespace unas::firmware {
 namespace {
 
@@ -65,35 +67,14 @@ Status Validate(const QuantizedNetwork& q) {
   return Status::Ok();
 }
 
-void QuantizeMultiplier(double real, int32_t* multiplier, int32_t* shift) {
-  if (real == 0.0) {
-    *multiplier = 0;
-    *shift = 0;
-    return;
-  }
-  int exponent = 0;
-  const double fraction = std::frexp(real, &exponent);
-  int64_t fixed = static_cast<int64_t>(std::round(fraction * static_cast<double>(int64_t{1} << 31)));
-  if (fixed == (int64_t{1} << 31)) {
-    fixed /= 2;
-    ++exponent;
-  }
-  if (exponent < -31) {
-    exponent = 0;
-    fixed = 0;
-  }
-  *multiplier = static_cast<int32_t>(fixed);
-  *shift = exponent;
-}
+static Requant ToRequant(const quant::QuantizedMultiplier& m) { return Requant{m.multiplier, m.shift}; }
 
 Requant OpRequant(const QuantizedNetwork& q, int op, int channel) {
   const Op& o = q.network.ops[op];
   const QuantizedOp& qo = q.ops[op];
   const double input_scale = q.quant_of(o.inputs[0]).scale;
   const double weight_scale = qo.weight_scales[o.kind == OpKind::kDense ? 0 : channel];
-  Requant r;
-  QuantizeMultiplier(input_scale * weight_scale / static_cast<double>(qo.output.scale), &r.multiplier, &r.shift);
-  return r;
+  return ToRequant(quant::QuantizeMultiplier(input_scale * weight_scale / static_cast<double>(qo.output.scale)));
 }
 
 AddStageRequant AddStage(const QuantizedNetwork& q, int op, int stage) {
@@ -105,10 +86,9 @@ AddStageRequant AddStage(const QuantizedNetwork& q, int op, int stage) {
   a.output = qo.add_stages[stage - 1];
   // TFLite's ADD Prepare for int8.
   const double twice_max_input_scale = 2.0 * static_cast<double>(std::max(a.input1.scale, a.input2.scale));
-  QuantizeMultiplier(a.input1.scale / twice_max_input_scale, &a.r1.multiplier, &a.r1.shift);
-  QuantizeMultiplier(a.input2.scale / twice_max_input_scale, &a.r2.multiplier, &a.r2.shift);
-  QuantizeMultiplier(twice_max_input_scale / ((1 << 20) * static_cast<double>(a.output.scale)), &a.out.multiplier,
-                     &a.out.shift);
+  a.r1 = ToRequant(quant::QuantizeMultiplier(a.input1.scale / twice_max_input_scale));
+  a.r2 = ToRequant(quant::QuantizeMultiplier(a.input2.scale / twice_max_input_scale));
+  a.out = ToRequant(quant::QuantizeMultiplier(twice_max_input_scale / ((1 << 20) * static_cast<double>(a.output.scale))));
   return a;
 }
 

@@ -52,11 +52,17 @@ struct QuantizedNetwork {
 // Checks sizes and invariants above; errors name the op and the field.
 Status Validate(const QuantizedNetwork& q);
 
-// TFLite's QuantizeMultiplier: real = multiplier * 2^(shift - 31), multiplier
-// in [2^30, 2^31) (0 for 0).
-void QuantizeMultiplier(double real, int32_t* multiplier, int32_t* shift);
+// Extracts the quantised network from a quantised graph lowered from
+// `network` (costmodel/lowering.h: GraphOp::source_op names the Network op;
+// pools may be STRIDED_SLICE pieces joined by CONCATENATION, all with the
+// pool's quantisation; Add terms may go through PAD; chained ADDs), e.g.
+// quant::QuantizeNetwork's result. Fails with kInvalidArgument, naming the
+// op, when the graph does not match the network or lacks constant data.
+Result<QuantizedNetwork> FromModelGraph(const Network& network, const ModelGraph& graph);
 
-// The integer parameters of one requantisation (TFLite's Prepare step).
+// The integer parameters of one requantisation (TFLite's Prepare step, as
+// quant/int8_executor.h computes them: real multipliers in double from the
+// float scales, then quant::QuantizeMultiplier).
 struct Requant {
   int32_t multiplier = 0, shift = 0;
 };

@@ -1,6 +1,6 @@
 // The generated C library on the host: strict C99, AddressSanitizer with the
 // arena malloc'ed at exactly UNAS_MODEL_ARENA_BYTES, outputs bit-identical
-// to the int8 reference, whole and partial execution.
+// to quant::RunInt8 on the quantised graph, whole and partial execution.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -10,6 +10,7 @@
 
 #include "costmodel/cost_model.h"
 #include "firmware/generator.h"
+#include "quant/int8_executor.h"
 #include "tests/firmware/c_build.h"
 #include "tests/firmware/test_networks.h"
 
@@ -47,7 +48,10 @@ std::vector<Network> RandomNetworks(uint64_t seed, int count) {
 // Generates, builds and runs one network; expects the reference's outputs.
 // Returns the number of Pex segments the plan used.
 int ExpectMatchesReference(const Network& network, uint64_t seed, bool partial) {
-  const QuantizedNetwork q = testing::HandQuantize(network, seed);
+  auto model = testing::QuantiseRandom(network, seed);
+  EXPECT_TRUE(model.ok()) << model.status().message();
+  if (!model.ok()) return 0;
+  const QuantizedNetwork& q = model->q;
   FirmwareOptions options;
   options.partial_execution = partial;
   auto lib = GenerateCLibrary(q, options);
@@ -79,9 +83,11 @@ int ExpectMatchesReference(const Network& network, uint64_t seed, bool partial) 
   EXPECT_EQ(outputs->size(), kInputsPerNetwork * out_bytes);
   for (int k = 0; k < kInputsPerNetwork && outputs->size() == kInputsPerNetwork * out_bytes; ++k) {
     const std::vector<int8_t> input(inputs.begin() + k * in_bytes, inputs.begin() + (k + 1) * in_bytes);
-    const std::vector<int8_t> expected = testing::RunInt8Network(q, input);
+    auto expected = quant::RunInt8(model->graph, input);
+    EXPECT_TRUE(expected.ok()) << expected.status().message();
+    if (!expected.ok()) continue;
     const std::vector<int8_t> got(outputs->begin() + k * out_bytes, outputs->begin() + (k + 1) * out_bytes);
-    EXPECT_EQ(got, expected) << "input " << k << " of a network with " << network.ops.size() << " ops, "
+    EXPECT_EQ(got, *expected) << "input " << k << " of a network with " << network.ops.size() << " ops, "
                              << lib->plan.segments.size() << " segments";
   }
   // A comparison of saturated or constant outputs would prove little.
@@ -117,7 +123,7 @@ TEST(FirmwareHost, RandomNetworksPartialExecutionMatchReference) {
 
 TEST(FirmwareHost, ShrunkenArenaIsCaught) {
   const Network network = WorkedExample();
-  const QuantizedNetwork q = testing::HandQuantize(network, 3);
+  const QuantizedNetwork q = testing::QuantiseRandom(network, 3)->q;
   for (bool partial : {false, true}) {
     FirmwareOptions options;
     options.partial_execution = partial;
@@ -136,7 +142,7 @@ TEST(FirmwareHost, ShrunkenArenaIsCaught) {
 
 TEST(FirmwareHost, ModelHeaderHasTheFixedInterface) {
   const Network network = WorkedExample();
-  auto lib = GenerateCLibrary(testing::HandQuantize(network, 5));
+  auto lib = GenerateCLibrary(testing::QuantiseRandom(network, 5)->q);
   ASSERT_TRUE(lib.ok());
   for (const char* line :
        {"#define UNAS_MODEL_INPUT_BYTES 784\n", "#define UNAS_MODEL_OUTPUT_BYTES 10\n",
@@ -158,7 +164,7 @@ TEST(FirmwareHost, ModelHeaderHasTheFixedInterface) {
 
 TEST(FirmwareHost, RejectsBadQuantisationAndTheUnasAccounting) {
   const Network network = WorkedExample();
-  QuantizedNetwork q = testing::HandQuantize(network, 9);
+  QuantizedNetwork q = testing::QuantiseRandom(network, 9)->q;
   FirmwareOptions unas;
   unas.accounting = Accounting::kUnas;
   auto refused = GenerateCLibrary(q, unas);
@@ -169,7 +175,7 @@ TEST(FirmwareHost, RejectsBadQuantisationAndTheUnasAccounting) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("op 0 (conv 3x3/2 x8 bn relu).weights"), std::string::npos)
       << bad.status().message();
-  q = testing::HandQuantize(network, 9);
+  q = testing::QuantiseRandom(network, 9)->q;
   q.ops[1].output.zero_point = 300;
   EXPECT_FALSE(GenerateCLibrary(q).ok());
 }

@@ -48,7 +48,9 @@ TEST(FirmwareQemu, WholeAndPartialRunOnCortexM4AndM7WithHostOutputs) {
   const std::vector<Network> networks = Networks();
   for (size_t n = 0; n < networks.size(); ++n) {
     const Network& network = networks[n];
-    const QuantizedNetwork q = testing::HandQuantize(network, 40 + n);
+    auto model = testing::QuantiseRandom(network, 40 + n);
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    const QuantizedNetwork& q = model->q;
     const std::vector<int8_t> inputs = testing::RandomInputs(network, kInputs, 50 + n);
     for (bool partial : {false, true}) {
       SCOPED_TRACE("network " + std::to_string(n) + (partial ? " partial" : " whole"));
