@@ -19,7 +19,9 @@
 // model's figure (CostNetwork(...).layout.arena_bytes for whole execution)
 // by construction. model.c is straight-line kernel calls at fixed arena
 // offsets, one per step of the plan, with the live bytes of each step in a
-// comment.
+// comment, each followed by UNAS_STEP_DONE(step): empty unless model.c is
+// built with -DUNAS_PROFILE, when it calls unas_profile_step(step) (the
+// firmware benchmark times steps with it).
 //
 // Thread safety: pure functions; the generated invoke is reentrant given
 // distinct arenas.
@@ -66,5 +68,9 @@ const std::string& KernelsSource();
 // DIR/c. Errors name the file that could not be written.
 Status WriteCLibrary(const std::string& dir, const CLibrary& library);
 Status WriteCLibrary(const std::string& dir, const QuantizedNetwork& q, const FirmwareOptions& options = {});
+// The one call for `unas train --out` / `unas export`: FromModelGraph on the
+// quantiser's graph (quant::QuantizeNetwork), then the above.
+Status WriteCLibrary(const std::string& dir, const Network& network, const ModelGraph& quantised_graph,
+                     const FirmwareOptions& options = {});
 
 }  // namespace unas::firmware

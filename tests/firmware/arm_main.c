@@ -23,6 +23,18 @@ static uint64_t invoke_ticks[UNAS_TEST_INPUTS];
 static volatile uint32_t wraps;
 
 void SysTick_Handler(void) { ++wraps; }
+static uint64_t ticks(void);
+
+#ifdef UNAS_PROFILE
+/* Ticks at the end of every step of the first invoke (model.c's hook). */
+#define MAX_STEPS 1024
+static uint64_t step_end[MAX_STEPS];
+static int profiling;
+static uint64_t profile_start;
+void unas_profile_step(int step) {
+  if (profiling && step < MAX_STEPS) step_end[step] = ticks();
+}
+#endif
 
 static uint64_t ticks(void) {
   uint32_t w, v;
@@ -50,7 +62,13 @@ int main(void) {
   }
   /* Nothing but the invokes runs on the painted stack before the scan. */
   for (i = 0; i < UNAS_TEST_INPUTS; ++i) {
+#ifdef UNAS_PROFILE
+    profiling = i == 0;
+#endif
     t0 = ticks();
+#ifdef UNAS_PROFILE
+    if (i == 0) profile_start = t0;
+#endif
     unas_model_invoke(unas_test_inputs[i], outputs[i], arena);
     t1 = ticks();
     invoke_ticks[i] = t1 - t0;
@@ -63,6 +81,12 @@ int main(void) {
     printf("\nticks %d: %lu\n", i, (unsigned long)invoke_ticks[i]);
   }
   printf("stack_bytes: %lu\n", (unsigned long)((uintptr_t)sp_now - (uintptr_t)p));
+#ifdef UNAS_PROFILE
+  /* a step begins where the previous one ended (the first at the invoke's start) */
+  for (j = 0; j < MAX_STEPS && step_end[j] != 0; ++j) {
+    printf("step %d: %lu\n", j, (unsigned long)(step_end[j] - (j ? step_end[j - 1] : profile_start)));
+  }
+#endif
   t0 = ticks();
   spin(1000000u);
   t1 = ticks();

@@ -98,9 +98,10 @@ Result<int64_t> ObjectFlashBytes(const std::string& object) {
 }  // namespace
 
 Result<ArmRun> RunOnArm(const std::string& dir, const std::string& cpu, const std::string& board, int inputs,
-                        int64_t output_bytes) {
+                        int64_t output_bytes, bool profile) {
   const std::string cc = "arm-none-eabi-gcc -std=c99 -Wall -Wextra -Werror -mcpu=" + cpu +
-                         " -mthumb -Os -ffunction-sections -fdata-sections -I" + dir + "/c ";
+                         " -mthumb -Os -ffunction-sections -fdata-sections " + (profile ? "-DUNAS_PROFILE " : "") +
+                         "-I" + dir + "/c ";
   const std::string arm = UNAS_SOURCE_DIR "/firmware/arm/";
   const std::string objects[][2] = {{dir + "/c/model.c", dir + "/model.o"},
                                     {dir + "/c/unas_kernels.c", dir + "/unas_kernels.o"},
@@ -145,6 +146,11 @@ Result<ArmRun> RunOnArm(const std::string& dir, const std::string& cpu, const st
       int64_t t = 0;
       f >> index >> t;
       run.instructions.push_back(t * 40);
+    } else if (key == "step") {
+      std::string index;
+      int64_t t = 0;
+      f >> index >> t;
+      run.step_instructions.push_back(t * 40);
     } else if (key == "stack_bytes:") {
       f >> run.stack_bytes;
     } else if (key == "calibration_ticks_per_2M_instructions:") {

@@ -51,6 +51,7 @@ struct ArmRun {
   int64_t model_flash_bytes = 0;  // model.o: weights, parameters and schedule (.text + .rodata + .data)
   int64_t kernels_flash_bytes = 0;  // unas_kernels.o
   int64_t arena_symbol_bytes = 0;   // size of the `arena` array in the ELF (nm -S)
+  std::vector<int64_t> step_instructions;  // profile builds: by step of model.c, first input
 };
 
 // Cross-compiles DIR/c with arm-none-eabi-gcc -mcpu=CPU -mthumb -Os, the
@@ -59,8 +60,10 @@ struct ArmRun {
 // parses its report. Instructions = SysTick ticks x 40: with shift=0 one
 // instruction takes 1 ns of virtual time and SysTick counts the boards'
 // 25 MHz clock; the report's calibration loop checks that factor.
+// With `profile`, model.c and the driver are built with -DUNAS_PROFILE and
+// every step is timed (the hook adds a few dozen instructions per step).
 Result<ArmRun> RunOnArm(const std::string& dir, const std::string& cpu, const std::string& board, int inputs,
-                        int64_t output_bytes);
+                        int64_t output_bytes, bool profile = false);
 
 // True when arm-none-eabi-gcc and qemu-system-arm are on the PATH.
 bool HaveArmTools();
