@@ -9,6 +9,7 @@
 #include <set>
 
 #include "costmodel/cost_model.h"
+#include "costmodel/lowering.h"
 #include "firmware/generator.h"
 #include "quant/int8_executor.h"
 #include "tests/firmware/c_build.h"
@@ -178,6 +179,31 @@ TEST(FirmwareHost, RejectsBadQuantisationAndTheUnasAccounting) {
   q = testing::QuantiseRandom(network, 9)->q;
   q.ops[1].output.zero_point = 300;
   EXPECT_FALSE(GenerateCLibrary(q).ok());
+}
+
+TEST(FirmwareFromModelGraph, RefusesUnquantisedAndMismatchedGraphs) {
+  const Network network = WorkedExample();
+  auto lowered = LowerNetwork(network);  // no quantisation, no weight data
+  ASSERT_TRUE(lowered.ok());
+  auto unquantised = FromModelGraph(network, *lowered);
+  ASSERT_FALSE(unquantised.ok());
+  EXPECT_EQ(unquantised.status().message(), "graph input: tensor 'input' is not quantised per tensor");
+  auto model = testing::QuantiseRandom(network, 11);
+  ASSERT_TRUE(model.ok());
+  std::mt19937_64 rng(5);
+  auto other = BuildNetwork(testing::SmallRandomCandidate(rng), InputSpec{28, 28, 1, 10});
+  ASSERT_TRUE(other.ok());
+  auto mismatched = FromModelGraph(*other, model->graph);
+  ASSERT_FALSE(mismatched.ok());
+  EXPECT_EQ(mismatched.status().code(), StatusCode::kInvalidArgument);
+  ModelGraph stripped = model->graph;
+  for (GraphTensor& t : stripped.tensors) {
+    if (t.is_constant && t.type == TensorType::kInt8) t.data.clear();
+  }
+  auto no_data = FromModelGraph(network, stripped);
+  ASSERT_FALSE(no_data.ok());
+  EXPECT_NE(no_data.status().message().find("op 0 (conv 3x3/2 x8 bn relu): weights"), std::string::npos)
+      << no_data.status().message();
 }
 
 }  // namespace
