@@ -48,7 +48,7 @@ std::vector<int8_t> ReadBytes(const std::string& path) {
 }
 
 Status BuildHost(const std::string& dir, int shrink_bytes) {
-  const std::string cmd = "gcc -std=c99 -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined "
+  const std::string cmd = "gcc -std=c99 -pedantic-errors -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined "
                           "-fno-sanitize-recover=all -fno-omit-frame-pointer -DUNAS_TEST_SHRINK=" +
                           std::to_string(shrink_bytes) + " -I" + dir + "/c " + dir + "/c/model.c " + dir +
                           "/c/unas_kernels.c " UNAS_SOURCE_DIR "/tests/firmware/host_main.c -o " + dir + "/host";
@@ -99,7 +99,7 @@ Result<int64_t> ObjectFlashBytes(const std::string& object) {
 
 Result<ArmRun> RunOnArm(const std::string& dir, const std::string& cpu, const std::string& board, int inputs,
                         int64_t output_bytes, bool profile) {
-  const std::string cc = "arm-none-eabi-gcc -std=c99 -Wall -Wextra -Werror -mcpu=" + cpu +
+  const std::string cc = "arm-none-eabi-gcc -std=c99 -pedantic-errors -Wall -Wextra -Werror -mcpu=" + cpu +
                          " -mthumb -Os -ffunction-sections -fdata-sections " + (profile ? "-DUNAS_PROFILE " : "") +
                          "-I" + dir + "/c ";
   const std::string arm = UNAS_SOURCE_DIR "/firmware/arm/";
