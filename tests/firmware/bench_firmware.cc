@@ -5,8 +5,10 @@
 // of instructions per operator kind on training networks, with its error on
 // held-out ones. Needs arm-none-eabi-gcc and qemu-system-arm.
 //
-//   bench_firmware [--calibrate-only] [ARCH.json ...]
-//   (default networks: examples/*.json and four random ones)
+//   bench_firmware [--calibrate-only | --reference] [ARCH.json ...]
+//   (default networks: examples/*.json and four random ones; --reference:
+//   the μNAS reference candidates of ../shared/testdata with at most 1.5 M
+//   MACs and 200,000 parameters, then no calibration)
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -15,6 +17,8 @@
 #include <iostream>
 #include <random>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "costmodel/cost_model.h"
 #include "costmodel/reference_executor.h"
@@ -160,7 +164,21 @@ int Main(int argc, char** argv) {
   }
   std::vector<std::pair<std::string, Network>> networks;
   const bool calibrate_only = argc > 1 && std::string(argv[1]) == "--calibrate-only";
-  for (int i = calibrate_only ? 2 : 1; i < argc; ++i) networks.push_back({argv[i], Load(argv[i])});
+  const bool reference = argc > 1 && std::string(argv[1]) == "--reference";
+  for (int i = calibrate_only || reference ? 2 : 1; i < argc; ++i) networks.push_back({argv[i], Load(argv[i])});
+  if (reference) {
+    std::ifstream f(UNAS_SHARED_DIR "/testdata/unas_reference_costs.jsonl");
+    int index = 0;
+    for (std::string line; std::getline(f, line); ++index) {
+      const nlohmann::json j = nlohmann::json::parse(line);
+      if (j["macs"].get<int64_t>() > 1500000 || j["model_size"].get<int64_t>() > 200000) continue;
+      auto c = ParseCandidate(j["architecture"].dump());
+      const InputSpec input{j["input_shape"][0], j["input_shape"][1], j["input_shape"][2], j["num_classes"]};
+      auto n = c.ok() ? BuildNetwork(*c, input) : Result<Network>(c.status());
+      if (!n.ok()) return std::cerr << "reference " << index << ": " << n.status().message() << "\n", 1;
+      networks.push_back({"reference-" + std::to_string(index), *n});
+    }
+  }
   if (networks.empty() && !calibrate_only) {
     networks.push_back({"worked_example", Load(UNAS_SOURCE_DIR "/examples/worked_example.json")});
     networks.push_back({"fashion_mnist_larger", Load(UNAS_SOURCE_DIR "/examples/fashion_mnist_larger.json")});
@@ -192,6 +210,7 @@ int Main(int argc, char** argv) {
                 100 * Agreement(network, 500 + i, *m));
     std::fflush(stdout);
   }
+  if (reference) return 0;
   // Calibration: whole builds, each step one operator.
   std::vector<std::array<double, kUnknowns>> rows;
   std::vector<double> y;
