@@ -196,13 +196,6 @@ class Emitter {
     const std::string in = Ptr(gs.inputs[0]);
     const std::string in_view = head ? std::to_string(op.in.c) + ", 0" : std::to_string(c1 - c0) + ", " + std::to_string(c0);
     const std::string range = std::to_string(c0) + ", " + std::to_string(c1);
-    if (tail && st.slice > 0) {
-      const int prev = gs.inputs.back();
-      if (Offset(prev) != Offset(gs.output)) {
-        s << "  memmove(arena + " << Offset(gs.output) << ", arena + " << Offset(prev) << ", "
-          << plan_.graph.tensor_bytes[prev] << ");\n";
-      }
-    }
     if (tail && seg.accumulates) {
       const char* kernel = op.kind == OpKind::kConv2D ? "unas_conv_accumulate" : "unas_dense_accumulate";
       s << "  " << kernel << "(" << n << ", " << in << ", " << in_view << ", " << range << ", " << Acc(gs.output)
@@ -227,6 +220,25 @@ class Emitter {
   const Network& net_;
   const PexPlan& plan_;
 };
+
+// The schedule relies on the layout putting every slice's tail output (an
+// accumulator, or the int8 output a channel-local tail fills slice by
+// slice) and every finalisation in the buffer of its predecessor, which
+// LayoutArena does for an in-place step whose input is at its last use.
+Status CheckInPlace(const PexPlan& plan) {
+  for (size_t g = 0; g < plan.steps.size(); ++g) {
+    const PexStep& st = plan.steps[g];
+    const BufferGraph::Step& gs = plan.graph.ops[g];
+    const bool carried = (st.kind == PexStepKind::kSlice && st.slice > 0 &&
+                          plan.segments[st.segment].ops.back() == st.op) ||
+                         st.kind == PexStepKind::kFinalize;
+    if (carried && plan.layout.offsets[gs.inputs.back()] != plan.layout.offsets[gs.output]) {
+      return Status::Internal("layout: step " + std::to_string(g) + " (op " + std::to_string(st.op) +
+                              ") is not in place");
+    }
+  }
+  return Status::Ok();
+}
 
 std::string ModelHeader(int64_t input_bytes, int64_t output_bytes, int64_t arena_bytes, const std::string& summary) {
   std::ostringstream s;
@@ -261,6 +273,7 @@ Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptio
     UNAS_ASSIGN_OR_RETURN(lib.plan, PlanSegments(q.network, options.accounting, {}, true));
   }
   UNAS_RETURN_IF_ERROR(CheckLayout(lib.plan.graph, lib.plan.layout));
+  UNAS_RETURN_IF_ERROR(CheckInPlace(lib.plan));
   lib.arena_bytes = lib.plan.layout.arena_bytes;
   lib.input_bytes = q.network.input_shape().elements();
   lib.output_bytes = q.network.ops.back().out.elements();
