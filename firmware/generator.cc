@@ -263,14 +263,11 @@ std::string ModelHeader(int64_t input_bytes, int64_t output_bytes, int64_t arena
 
 Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptions& options) {
   UNAS_RETURN_IF_ERROR(Validate(q));
-  if (options.accounting == Accounting::kUnas) {
-    return Status::Invalid("accounting: the C runtime needs the firmware accounting (input counted, int32 biases)");
-  }
   CLibrary lib;
   if (options.partial_execution) {
-    UNAS_ASSIGN_OR_RETURN(lib.plan, PlanPartialExecution(q.network, options.accounting));
+    UNAS_ASSIGN_OR_RETURN(lib.plan, PlanPartialExecution(q.network, Accounting::kFirmware));
   } else {
-    UNAS_ASSIGN_OR_RETURN(lib.plan, PlanSegments(q.network, options.accounting, {}, true));
+    UNAS_ASSIGN_OR_RETURN(lib.plan, PlanSegments(q.network, Accounting::kFirmware, {}, true));
   }
   UNAS_RETURN_IF_ERROR(CheckLayout(lib.plan.graph, lib.plan.layout));
   UNAS_RETURN_IF_ERROR(CheckInPlace(lib.plan));

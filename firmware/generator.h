@@ -16,8 +16,8 @@
 // accounting (in-place Add at its input's last use) and partial execution is
 // PlanPartialExecution's plan; both are laid out by LayoutArena, so
 // UNAS_MODEL_ARENA_BYTES == plan.layout.arena_bytes, which is the cost
-// model's figure (CostNetwork(...).layout.arena_bytes for whole execution)
-// by construction. model.c is straight-line kernel calls at fixed arena
+// model's figure (CostNetwork(network, kFirmware).layout.arena_bytes for
+// whole execution) by construction. model.c is straight-line kernel calls at fixed arena
 // offsets, one per step of the plan, with the live bytes of each step in a
 // comment, each followed by UNAS_STEP_DONE(step): empty unless model.c is
 // built with -DUNAS_PROFILE, when it calls unas_profile_step(step) (the
@@ -37,12 +37,10 @@
 
 namespace unas::firmware {
 
+// The plan is always Accounting::kFirmware's: the accounting of this
+// runtime (input counted, int32 biases, in-place Add at its input's last use).
 struct FirmwareOptions {
   bool partial_execution = false;
-  // The accounting of unas's own runtime: today's kTflm rules (input
-  // counted, int32 biases, in-place Add at the input's last use); becomes
-  // Accounting::kFirmware when that lands. kUnas is refused.
-  Accounting accounting = Accounting::kTflm;
 };
 
 struct CLibrary {
@@ -56,8 +54,7 @@ struct CLibrary {
   int kernel_calls = 0;      // steps in model.c
 };
 
-// Fails with kInvalidArgument when the network is not valid (Validate) or
-// the accounting is kUnas.
+// Fails with kInvalidArgument when the network is not valid (Validate).
 Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptions& options = {});
 
 // The kernel sources copied beside every model (firmware/c/ at build time).

@@ -46,8 +46,10 @@ TEST(CliTest, CostPrintsTableWithWorkedExampleTotals) {
 }
 
 TEST(CliTest, CostShowsThePartialExecutionPeakAndPlan) {
-  // tflm: the whole-tensor peak 2,968 is the 1x1 conv (968 in, 1,936 out, 64
-  // from the branch); slicing the 1x1 conv into the tie-up max-pool leaves the
+  // Partial execution is a feature of unas's firmware runtime, so under the
+  // default tflm accounting it is planned in the firmware accounting: the
+  // whole-tensor peak 2,968 is the 1x1 conv (968 in, 1,936 out, 64 from the
+  // branch); slicing the 1x1 conv into the tie-up max-pool leaves the
   // depthwise conv as the peak: 1,352 in + 968 out + 64 = 2,384.
   const CliRun table = Unas("cost " + kExample);
   ASSERT_EQ(table.exit_code, 0) << table.out;
@@ -58,6 +60,7 @@ TEST(CliTest, CostShowsThePartialExecutionPeakAndPlan) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["pex_peak_sram_bytes"], 2384);
+  EXPECT_EQ(j["partial_execution"]["accounting"], "firmware");
   EXPECT_EQ(j["partial_execution"]["whole_peak_sram_bytes"], 2968);
   EXPECT_EQ(j["partial_execution"]["segments"][0]["ops"], nlohmann::json({2, 5}));
   EXPECT_EQ(j["partial_execution"]["macs"], 54000);
@@ -66,14 +69,15 @@ TEST(CliTest, CostShowsThePartialExecutionPeakAndPlan) {
 }
 
 TEST(CliTest, CostJsonHasTotalsPerLayerRowsAndLatency) {
-  const CliRun r = Unas("cost " + kExample + " --json --mcu cortex-m7-216mhz");
+  const CliRun r = Unas("cost " + kExample + " --json --accounting firmware --mcu cortex-m7-216mhz");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["accounting"], "tflm");
-  // tflm: biases are int32: 4394 + 3 x (8 + 8 + 16 + 16 + 32 + 10) = 4664.
+  EXPECT_EQ(j["accounting"], "firmware");
+  // firmware: biases are int32: 4394 + 3 x (8 + 8 + 16 + 16 + 32 + 10) = 4664.
   EXPECT_EQ(j["flash_bytes"], 4664);
   EXPECT_EQ(j["macs"], 54000);
-  // tflm counts the 28x28x1 input, live until the first conv has run: 784 +
+  EXPECT_EQ(j["tflm_total_arena_bytes"], 0);
+  // firmware counts the 28x28x1 input, live until the first conv has run: 784 +
   // 1352 at the first step; the peak stays at the 1x1 conv: 2968.
   EXPECT_EQ(j["timeline_best_order"][0], 784 + 1352);
   EXPECT_EQ(j["peak_sram_bytes"], 2968);
@@ -81,6 +85,27 @@ TEST(CliTest, CostJsonHasTotalsPerLayerRowsAndLatency) {
   EXPECT_EQ(j["ops"][4]["output_shape"], nlohmann::json({2, 2, 16}));
   EXPECT_EQ(j["mcu"], "cortex-m7-216mhz");
   EXPECT_GT(j["latency_ms"].get<double>(), 0.0);
+}
+
+// The tflm accounting on the network of CostModelTest.TflmAccountingHandWorked
+// (worked there by hand): planned arena 768, persistent 720, total 1,488.
+TEST(CliTest, CostJsonCarriesTflmArenaFigures) {
+  const std::string path = ::testing::TempDir() + "/small_branched.json";
+  std::ofstream(path) << R"({"conv_blocks":[
+    {"is_branch":false,"layers":[{"type":"Conv2D","ker_size":3,"filters":4,"2x_stride":false,
+      "has_bn":true,"has_relu":true,"has_prepool":false}]},
+    {"is_branch":true,"layers":[{"type":"1x1Conv2D","filters":7,"has_bn":false,"has_relu":true,
+      "has_prepool":false}]}],"pooling":null,"dense_blocks":[{"units":10}]})";
+  const CliRun r = Unas("cost " + path + " --input-shape 8,8,1 --classes 10 --accounting tflm --json --no-pex");
+  std::remove(path.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["accounting"], "tflm");
+  EXPECT_EQ(j["tflm_arena_bytes"], 768);
+  EXPECT_EQ(j["tflm_persistent_bytes"], 720);
+  EXPECT_EQ(j["tflm_total_arena_bytes"], 1488);
+  EXPECT_EQ(j["peak_sram_bytes"], 1488);
+  EXPECT_EQ(j["tflm_order"].size(), 6u);
 }
 
 TEST(CliTest, BatchInterfaceAnswersEveryLineInOrder) {

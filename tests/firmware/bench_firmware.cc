@@ -192,7 +192,7 @@ int Main(int argc, char** argv) {
     const auto& [name, network] = networks[i];
     auto m = testing::QuantiseRandom(network, 500 + i);
     if (!m.ok()) return std::cerr << name << ": " << m.status().message() << "\n", 1;
-    auto report = CostNetwork(network, Accounting::kTflm);
+    auto report = CostNetwork(network, Accounting::kFirmware);
     auto whole = BuildAndRun(*m, false, false);
     auto pex = BuildAndRun(*m, true, false);
     if (!report.ok() || !whole.ok() || !pex.ok()) {

@@ -60,12 +60,12 @@ int ExpectMatchesReference(const Network& network, uint64_t seed, bool partial) 
   if (!lib.ok()) return 0;
   // The arena is the cost model's layout, by construction.
   if (partial) {
-    auto plan = PlanPartialExecution(network, Accounting::kTflm);
+    auto plan = PlanPartialExecution(network, Accounting::kFirmware);
     EXPECT_TRUE(plan.ok());
     EXPECT_EQ(lib->arena_bytes, plan->layout.arena_bytes);
     EXPECT_EQ(lib->plan.peak_bytes, plan->peak_bytes);
   } else {
-    auto report = CostNetwork(network, Accounting::kTflm);
+    auto report = CostNetwork(network, Accounting::kFirmware);
     EXPECT_TRUE(report.ok());
     EXPECT_EQ(lib->arena_bytes, report->layout.arena_bytes);
     EXPECT_EQ(lib->weight_bytes, report->summary.flash_bytes);
@@ -163,14 +163,9 @@ TEST(FirmwareHost, ModelHeaderHasTheFixedInterface) {
   }
 }
 
-TEST(FirmwareHost, RejectsBadQuantisationAndTheUnasAccounting) {
+TEST(FirmwareHost, RejectsBadQuantisation) {
   const Network network = WorkedExample();
   QuantizedNetwork q = testing::QuantiseRandom(network, 9)->q;
-  FirmwareOptions unas;
-  unas.accounting = Accounting::kUnas;
-  auto refused = GenerateCLibrary(q, unas);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.status().message().find("accounting"), std::string::npos);
   q.ops[0].weights.pop_back();
   auto bad = GenerateCLibrary(q);
   ASSERT_FALSE(bad.ok());

@@ -37,7 +37,7 @@ std::vector<Network> Networks() {
   while (out.size() < 3) {
     auto network = BuildNetwork(testing::SmallRandomCandidate(rng), InputSpec{16, 16, 2, 10});
     if (!network.ok()) continue;
-    auto plan = PlanPartialExecution(*network, Accounting::kTflm);
+    auto plan = PlanPartialExecution(*network, Accounting::kFirmware);
     if (plan.ok() && !plan->segments.empty()) out.push_back(*network);
   }
   return out;
