@@ -180,7 +180,7 @@ std::vector<float> RandomInput(const Network& network, uint64_t seed) {
 }
 
 Result<ExecutionResult> RunWhole(const Network& network, const ReferenceWeights& weights,
-                                 const std::vector<float>& input) {
+                                 const std::vector<float>& input, RunTrace* trace) {
   if (static_cast<int64_t>(input.size()) != network.input_shape().elements()) {
     return Status::Invalid("input has the wrong number of elements");
   }
@@ -196,8 +196,21 @@ Result<ExecutionResult> RunWhole(const Network& network, const ReferenceWeights&
     }
     outs[i].assign(op.out.elements(), 0.0f);
     RunOpWhole(network, weights, static_cast<int>(i), ins, ViewOf(outs[i].data(), op.out), &result.macs);
+    if (trace != nullptr) {
+      trace->add_partial_sums.resize(network.ops.size());
+      trace->add_partial_sums[i].clear();
+      // The same Add, over the first k terms: exactly the chain's k-1'th sum
+      // (float addition in the same order).
+      for (size_t k = 2; op.kind == OpKind::kAdd && k <= ins.size(); ++k) {
+        std::vector<float> partial(op.out.elements(), 0.0f);
+        AddOp(op, std::vector<View>(ins.begin(), ins.begin() + static_cast<std::ptrdiff_t>(k)),
+              ViewOf(partial.data(), op.out));
+        trace->add_partial_sums[i].push_back(std::move(partial));
+      }
+    }
   }
   result.output = outs.back();
+  if (trace != nullptr) trace->outputs = std::move(outs);
   return result;
 }
 

@@ -48,9 +48,21 @@ struct ExecutionResult {
   int64_t macs = 0;           // multiply-accumulates performed (pool windows at nominal size)
 };
 
+// What RunWhole saw, for calibrating an int8 model (quant/calibration.h):
+// every operator's output by op index (NHWC, op.out's shape), and for an Add
+// of n terms the running sums of its first 2, 3, ..., n terms, each at the
+// Add's output shape with smaller terms zero-padded (the chain of binary
+// ADDs an int8 model computes; the last equals the op's output). Empty for
+// other ops.
+struct RunTrace {
+  std::vector<std::vector<float>> outputs;
+  std::vector<std::vector<std::vector<float>>> add_partial_sums;
+};
+
 // Runs every operator whole, in build order, each tensor in its own buffer.
+// Fills `trace` when it is not null.
 Result<ExecutionResult> RunWhole(const Network& network, const ReferenceWeights& weights,
-                                 const std::vector<float>& input);
+                                 const std::vector<float>& input, RunTrace* trace = nullptr);
 
 // Runs `plan` (which must have a layout) in one arena of
 // plan.layout.arena_bytes floats, steps in plan.order. Fails with

@@ -126,7 +126,26 @@ TEST(CostModelTest, LatencyEstimateUsesProfileConstants) {
   const double cycles = 24968 * 2.0 + 15488 * 1.6 + 8712 * 4.0 + 3936 * 1.2 + 64 * 3.0 + 832 * 2.2 + 30000;
   EXPECT_DOUBLE_EQ(*report.latency_ms, cycles / 80e6 * 1e3);
   EXPECT_EQ(FindMcu("esp32").status().message(),
-            "unknown MCU profile 'esp32' (known: cortex-m4-80mhz, cortex-m7-216mhz)");
+            "unknown MCU profile 'esp32' (known: cortex-m4-80mhz, cortex-m7-216mhz, unas-c-cortex-m4-80mhz)");
+}
+
+TEST(CostModelTest, UnasCProfileCountsRequantisedOutputs) {
+  auto profile = FindMcu("unas-c-cortex-m4-80mhz");
+  ASSERT_TRUE(profile.ok());
+  Op conv;
+  conv.kind = OpKind::kConv2D;
+  conv.kernel = 3;
+  conv.in = {5, 5, 2};
+  conv.out = {3, 3, 4};
+  // 648 MACs x 8.57 + 36 outputs x 107.8 + 57 per op.
+  EXPECT_DOUBLE_EQ(EstimateOpCycles(**profile, conv), 57 + 648 * 8.57 + 36 * 107.8);
+  Op pool;
+  pool.kind = OpKind::kMaxPool;
+  pool.pool_h = pool.pool_w = 2;
+  pool.in = {4, 4, 3};
+  pool.out = {2, 2, 3};
+  // 48 window elements x 21.51 + 57; a pool requantises nothing.
+  EXPECT_DOUBLE_EQ(EstimateOpCycles(**profile, pool), 57 + 48 * 21.51);
 }
 
 TEST(CostModelTest, BatchLineAnswersOrExplains) {
