@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "costmodel/network.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

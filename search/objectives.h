@@ -17,7 +17,7 @@
 #include "costmodel/candidate.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/mcu.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "search/rng.h"
 
 namespace unas::search {

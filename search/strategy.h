@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "costmodel/candidate.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "search/objectives.h"
 #include "search/rng.h"
 

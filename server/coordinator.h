@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "costmodel/candidate.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "server/clock.h"
 #include "server/job_spec.h"
 #include "server/records.h"

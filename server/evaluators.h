@@ -6,7 +6,7 @@
 #include <string>
 
 #include "costmodel/candidate.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "worker/worker_loop.h"
 
 namespace unas::server {

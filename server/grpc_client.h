@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "proto/unas.grpc.pb.h"
 #include "worker/worker_loop.h"
 

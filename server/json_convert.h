@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "server/coordinator.h"
 #include "server/records.h"
 

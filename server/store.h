@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "server/records.h"
 
 struct sqlite3;

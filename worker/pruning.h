@@ -41,7 +41,7 @@
 #include "costmodel/candidate.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/network.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas::worker {
 

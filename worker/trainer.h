@@ -26,7 +26,7 @@
 
 #include "costmodel/candidate.h"
 #include "costmodel/cost_model.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "worker/dataset.h"
 #include "worker/pruning.h"
 

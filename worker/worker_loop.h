@@ -20,7 +20,7 @@
 #include <optional>
 #include <string>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas::worker {
 
