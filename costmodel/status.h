@@ -1,3 +1,0 @@
-// Moved to base/status.h; this forwarding header goes once every include is rewritten.
-#pragma once
-#include "base/status.h"
