@@ -59,17 +59,6 @@ search::Limits ToLimits(const LimitsSpec& spec) {
   return limits;
 }
 
-search::ResourceCosts ToResourceCosts(const Costs& costs, bool has_latency) {
-  search::ResourceCosts r;
-  r.peak_sram_bytes = costs.peak_sram_bytes;
-  r.flash_bytes = costs.flash_bytes;
-  r.macs = costs.macs;
-  r.params = costs.params;
-  r.build_order_peak_sram_bytes = costs.build_order_peak_sram_bytes;
-  if (has_latency) r.latency_ms = costs.latency_ms;
-  return r;
-}
-
 // The costs of the network a trial's metrics describe: as pruned, if it was.
 Costs MeasuredCosts(const TrialRecord& trial) {
   if (!trial.pruned_costs) return trial.costs;
@@ -245,7 +234,7 @@ Status Coordinator::Load() {
       c.proposal.trial_id = t->trial_id - 1;
       c.proposal.candidate = *candidate;
       c.proposal.hash = search::CandidateHash(*candidate);
-      c.proposal.costs = ToResourceCosts(t->costs, job->mcu != nullptr);
+      c.proposal.costs = t->costs;
       c.proposal.rejected_before = t->rejected_before;
       c.outcome = t->status == TrialStatus::kCompleted && t->metrics
                       ? search::Outcome::Success(t->metrics->val_error)
@@ -254,7 +243,7 @@ Status Coordinator::Load() {
       job->told = std::max(job->told, t->told_seq);
       if (t->status == TrialStatus::kCompleted) {
         ++job->completed;
-        const search::ResourceCosts measured = ToResourceCosts(MeasuredCosts(*t), job->mcu != nullptr);
+        const Costs measured = MeasuredCosts(*t);
         if (search::MeetsConstraints(measured, job->constraints) && t->metrics) {
           job->pareto->Insert(t->trial_id, job->front.Project(search::MakeObjectives(t->metrics->val_error, measured)));
         }
@@ -273,7 +262,7 @@ Status Coordinator::Load() {
         p.trial_id = trial_id - 1;
         p.candidate = *candidate;
         p.hash = search::CandidateHash(*candidate);
-        p.costs = ToResourceCosts(t.costs, job->mcu != nullptr);
+        p.costs = t.costs;
         p.rejected_before = t.rejected_before;
         UNAS_RETURN_IF_ERROR(job->strategy->ResumeInFlight(p));
         job->pending.push_back(trial_id);
@@ -493,9 +482,7 @@ Result<std::optional<TrialRecord>> Coordinator::ProposeLocked(Job& job) {
   t.candidate_json = CandidateToJson(proposal->candidate).dump();
   t.candidate_hash = HashHex(proposal->hash);
   // The peak the strategy saw: the best whole-tensor order, or with Pex.
-  const search::ResourceCosts& c = proposal->costs;
-  t.costs = {c.params, c.flash_bytes, c.macs, c.peak_sram_bytes, c.build_order_peak_sram_bytes,
-             c.latency_ms.value_or(0)};
+  t.costs = proposal->costs;
   t.rejected_before = proposal->rejected_before;
   t.created_unix_ms = clock_->NowUnixMs();
   return std::optional<TrialRecord>(std::move(t));
@@ -616,7 +603,7 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
   (void)job.strategy->Tell(strategy_id, outcome);
   if (result.succeeded) {
     job.completed += 1;
-    const search::ResourceCosts costs = ToResourceCosts(MeasuredCosts(trial), job.mcu != nullptr);
+    const Costs costs = MeasuredCosts(trial);
     if (search::MeetsConstraints(costs, job.constraints)) {
       const bool changed = job.pareto->Insert(
           trial.trial_id, job.front.Project(search::MakeObjectives(result.metrics.val_error, costs)));

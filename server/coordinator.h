@@ -109,15 +109,8 @@ class Subscription {
 // header; no training code comes with it).
 using Assignment = worker::WorkAssignment;
 
-struct TrialResult {
-  bool succeeded = false;
-  bool released = false;  // the worker gives the trial back unfinished (shutting down)
-  Metrics metrics;
-  std::string error;
-  std::string weights;  // serialised trained weights; stored with the result when not empty
-  std::string pruned_candidate_json;  // with pruning: the network measured
-  std::optional<Costs> pruned_costs;
-};
+// What a worker reports: the worker protocol's own type.
+using worker::TrialResult;
 
 struct HeartbeatReply {
   bool keep_going = false;

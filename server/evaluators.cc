@@ -21,8 +21,8 @@ namespace {
 // Weights above this are not sent back (the gRPC message limit is 4 MiB).
 constexpr size_t kMaxWeightBytes = 3 << 20;
 
-worker::WorkResult Failed(const std::string& why) {
-  worker::WorkResult r;
+worker::TrialResult Failed(const std::string& why) {
+  worker::TrialResult r;
   r.error = why;
   return r;
 }
@@ -66,7 +66,7 @@ Result<InputSpec> ResolveDatasetInput(const std::string& dataset) {
 
 worker::EvaluateFn MakeEvaluator(int threads_override) {
   return [threads_override](const worker::WorkAssignment& a, const std::atomic<bool>& cancel,
-                            const std::function<void(double)>& progress) -> worker::WorkResult {
+                            const std::function<void(double)>& progress) -> worker::TrialResult {
     auto spec = ParseJobSpecText(a.job_spec_json);
     if (!spec.ok()) return Failed("job spec: " + spec.status().message());
     auto candidate = ParseCandidate(a.candidate_json);
@@ -83,11 +83,11 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
       }
       auto error = evaluator.ValidationError(*candidate);
       if (!error.ok()) return Failed(error.status().message());
-      worker::WorkResult r;
+      worker::TrialResult r;
       r.succeeded = true;
-      r.val_error = *error;
-      r.test_error = *error;
-      r.epochs = 0;
+      r.metrics.val_error = *error;
+      r.metrics.test_error = *error;
+      r.metrics.epochs = 0;
       progress(1.0);
       return r;
     }
@@ -121,23 +121,19 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
       unlink(config.save_path.c_str());
     }
     if (!trained.ok()) return Failed(trained.status().message());
-    worker::WorkResult r;
+    worker::TrialResult r;
     r.succeeded = trained->outcome == worker::TrialOutcome::kCompleted;
     r.error = trained->message;
-    r.val_error = trained->best_validation_error;
-    r.test_error = trained->test_error;
-    r.train_seconds = trained->train_seconds;
-    r.samples_per_second = trained->samples_per_second;
-    r.epochs = trained->epochs_completed;
+    r.metrics.val_error = trained->best_validation_error;
+    r.metrics.test_error = trained->test_error;
+    r.metrics.train_seconds = trained->train_seconds;
+    r.metrics.samples_per_second = trained->samples_per_second;
+    r.metrics.epochs = trained->epochs_completed;
     if (r.succeeded && weights.size() <= kMaxWeightBytes) r.weights = std::move(weights);
     if (trained->pruning) {
       const worker::PruningResult& p = *trained->pruning;
       r.pruned_candidate_json = CandidateToJson(p.candidate).dump();
-      r.pruned_params = p.pruned_costs.params;
-      r.pruned_flash_bytes = p.pruned_costs.flash_bytes;
-      r.pruned_macs = p.pruned_costs.macs;
-      r.pruned_peak_sram_bytes = p.pruned_costs.peak_sram_bytes;
-      r.pruned_build_order_peak_sram_bytes = p.pruned_costs.build_order_peak_bytes;
+      r.pruned_costs = MakeCosts(p.pruned_costs);
     }
     return r;
   };

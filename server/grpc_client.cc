@@ -6,6 +6,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "server/proto_convert.h"
+
 namespace unas::server {
 namespace {
 
@@ -158,9 +160,7 @@ Result<std::optional<worker::WorkAssignment>> GrpcTrialSource::Acquire(const std
   auto ctx = client_.Context(wait_ms + client_.deadline_ms());
   UNAS_RETURN_IF_ERROR(FromGrpc(client_.workers().AcquireTrial(ctx.get(), req, &out), "AcquireTrial"));
   if (!out.has_trial()) return std::optional<worker::WorkAssignment>();
-  const v1::TrialAssignment& a = out.assignment();
-  return std::optional<worker::WorkAssignment>(worker::WorkAssignment{
-      a.job_id(), a.trial_id(), a.lease_id(), a.candidate_json(), a.job_spec_json(), a.attempt()});
+  return std::optional<worker::WorkAssignment>(FromProto(out.assignment()));
 }
 
 Result<worker::HeartbeatAnswer> GrpcTrialSource::Heartbeat(const std::string& worker_id,
@@ -176,29 +176,11 @@ Result<worker::HeartbeatAnswer> GrpcTrialSource::Heartbeat(const std::string& wo
 }
 
 Result<bool> GrpcTrialSource::Complete(const std::string& worker_id, const std::string& lease_id,
-                                       const worker::WorkResult& r) {
+                                       const worker::TrialResult& result) {
   v1::CompleteTrialRequest req;
+  ToProto(result, &req);
   req.set_worker_id(worker_id);
   req.set_lease_id(lease_id);
-  req.set_succeeded(r.succeeded);
-  req.set_released(r.released);
-  req.set_error(r.error);
-  req.set_weights(r.weights);
-  if (!r.pruned_candidate_json.empty()) {
-    req.set_pruned_candidate_json(r.pruned_candidate_json);
-    v1::Costs* pc = req.mutable_pruned_costs();
-    pc->set_params(r.pruned_params);
-    pc->set_flash_bytes(r.pruned_flash_bytes);
-    pc->set_macs(r.pruned_macs);
-    pc->set_peak_sram_bytes(r.pruned_peak_sram_bytes);
-    pc->set_build_order_peak_sram_bytes(r.pruned_build_order_peak_sram_bytes);
-  }
-  v1::Metrics* m = req.mutable_metrics();
-  m->set_val_error(r.val_error);
-  m->set_test_error(r.test_error);
-  m->set_train_seconds(r.train_seconds);
-  m->set_samples_per_second(r.samples_per_second);
-  m->set_epochs(r.epochs);
   v1::CompleteTrialResponse out;
   auto ctx = client_.Context(client_.deadline_ms());
   UNAS_RETURN_IF_ERROR(FromGrpc(client_.workers().CompleteTrial(ctx.get(), req, &out), "CompleteTrial"));

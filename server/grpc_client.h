@@ -61,7 +61,7 @@ class GrpcTrialSource : public worker::TrialSource {
   Result<worker::HeartbeatAnswer> Heartbeat(const std::string& worker_id, const std::string& lease_id,
                                             double progress) override;
   Result<bool> Complete(const std::string& worker_id, const std::string& lease_id,
-                        const worker::WorkResult& result) override;
+                        const worker::TrialResult& result) override;
 
  private:
   Client& client_;

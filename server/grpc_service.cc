@@ -109,9 +109,7 @@ class JobServiceImpl final : public v1::JobService::Service {
     UNAS_CHECK_AUTH(ctx);
     auto front = c_->Pareto(req->job_id());
     if (!front.ok()) return ToGrpc(front.status());
-    for (const std::string& o : front->objectives) out->add_objectives(o);
-    for (const TrialRecord& t : front->trials) ToProto(t, out->add_trials());
-    out->set_hypervolume(front->hypervolume);
+    ToProto(*front, out);
     return grpc::Status::OK;
   }
   grpc::Status GetTrialWeights(grpc::ServerContext* ctx, const v1::GetTrialWeightsRequest* req,
@@ -153,15 +151,7 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
     wait = std::max<int64_t>(0, std::min<int64_t>(wait, left.count() - 200));
     auto a = c_->Acquire(req->worker_id(), wait);
     out->set_has_trial(a.has_value());
-    if (a) {
-      v1::TrialAssignment* t = out->mutable_assignment();
-      t->set_job_id(a->job_id);
-      t->set_trial_id(a->trial_id);
-      t->set_lease_id(a->lease_id);
-      t->set_candidate_json(a->candidate_json);
-      t->set_job_spec_json(a->job_spec_json);
-      t->set_attempt(a->attempt);
-    }
+    if (a) ToProto(*a, out->mutable_assignment());
     return grpc::Status::OK;
   }
   grpc::Status Heartbeat(grpc::ServerContext* ctx, const v1::HeartbeatRequest* req,
@@ -175,17 +165,7 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
   grpc::Status CompleteTrial(grpc::ServerContext* ctx, const v1::CompleteTrialRequest* req,
                              v1::CompleteTrialResponse* out) override {
     UNAS_CHECK_AUTH(ctx);
-    TrialResult result;
-    result.succeeded = req->succeeded();
-    result.released = req->released();
-    result.metrics = FromProto(req->metrics());
-    result.error = req->error();
-    result.weights = req->weights();
-    if (!req->pruned_candidate_json().empty()) {
-      result.pruned_candidate_json = req->pruned_candidate_json();
-      result.pruned_costs = FromProto(req->pruned_costs());
-    }
-    auto accepted = c_->Complete(req->worker_id(), req->lease_id(), result);
+    auto accepted = c_->Complete(req->worker_id(), req->lease_id(), FromProto(*req));
     if (!accepted.ok()) return ToGrpc(accepted.status());
     out->set_accepted(*accepted);
     return grpc::Status::OK;

@@ -67,7 +67,7 @@ std::optional<double> SortValue(const TrialRecord& t, const std::string& key) {
   if (key == "peak_sram_bytes") return static_cast<double>(t.costs.peak_sram_bytes);
   if (key == "flash_bytes") return static_cast<double>(t.costs.flash_bytes);
   if (key == "macs") return static_cast<double>(t.costs.macs);
-  if (key == "latency_ms") return t.costs.latency_ms > 0 ? std::optional<double>(t.costs.latency_ms) : std::nullopt;
+  if (key == "latency_ms") return t.costs.latency_ms;
   return std::nullopt;
 }
 

@@ -21,6 +21,20 @@ nlohmann::json Embedded(const std::string& text) {
 
 nlohmann::json ZeroAsNull(int64_t v) { return v == 0 ? nlohmann::json(nullptr) : nlohmann::json(v); }
 
+template <typename T>
+nlohmann::json OrNull(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json CostsJson(const Costs& c) {
+  return {{"params", c.params},
+          {"flash_bytes", c.flash_bytes},
+          {"macs", c.macs},
+          {"peak_sram_bytes", c.peak_sram_bytes},
+          {"build_order_peak_sram_bytes", c.build_order_peak_bytes},
+          {"latency_ms", OrNull(c.latency_ms)}};
+}
+
 }  // namespace
 
 const char* EventKindName(JobEvent::Kind kind) {
@@ -61,12 +75,7 @@ nlohmann::json ToJson(const TrialRecord& t) {
   j["status"] = TrialStatusName(t.status);
   j["candidate"] = Embedded(t.candidate_json);
   j["candidate_hash"] = t.candidate_hash;
-  j["costs"] = {{"params", t.costs.params},
-                {"flash_bytes", t.costs.flash_bytes},
-                {"macs", t.costs.macs},
-                {"peak_sram_bytes", t.costs.peak_sram_bytes},
-                {"build_order_peak_sram_bytes", t.costs.build_order_peak_sram_bytes},
-                {"latency_ms", t.costs.latency_ms > 0 ? nlohmann::json(t.costs.latency_ms) : nlohmann::json(nullptr)}};
+  j["costs"] = CostsJson(t.costs);
   if (t.metrics) {
     const Metrics& m = *t.metrics;
     j["metrics"] = {{"val_error", m.val_error},
@@ -83,11 +92,7 @@ nlohmann::json ToJson(const TrialRecord& t) {
   j["reused"] = t.reused;
   if (t.pruned_costs) {
     j["pruned_candidate"] = Embedded(t.pruned_candidate_json);
-    j["pruned_costs"] = {{"params", t.pruned_costs->params},
-                         {"flash_bytes", t.pruned_costs->flash_bytes},
-                         {"macs", t.pruned_costs->macs},
-                         {"peak_sram_bytes", t.pruned_costs->peak_sram_bytes},
-                         {"build_order_peak_sram_bytes", t.pruned_costs->build_order_peak_sram_bytes}};
+    j["pruned_costs"] = CostsJson(*t.pruned_costs);
   } else {
     j["pruned_candidate"] = nullptr;
     j["pruned_costs"] = nullptr;
@@ -141,9 +146,8 @@ Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& tr
   j["partial_execution"] = pex.ok() ? PexPlanToJson(network, *pex) : nlohmann::json(nullptr);
   const LimitsSpec& c = spec.constraints;
   const LimitsSpec& b = spec.bounds;
-  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  j["limits"] = {{"constraints", {{"peak_sram_bytes", opt(c.peak_sram_bytes)}, {"flash_bytes", opt(c.flash_bytes)}}},
-                 {"bounds", {{"peak_sram_bytes", opt(b.peak_sram_bytes)}, {"flash_bytes", opt(b.flash_bytes)}}}};
+  j["limits"] = {{"constraints", {{"peak_sram_bytes", OrNull(c.peak_sram_bytes)}, {"flash_bytes", OrNull(c.flash_bytes)}}},
+                 {"bounds", {{"peak_sram_bytes", OrNull(b.peak_sram_bytes)}, {"flash_bytes", OrNull(b.flash_bytes)}}}};
   return j;
 }
 

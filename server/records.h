@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "costmodel/costs.h"
+#include "worker/protocol.h"
+
 namespace unas::server {
 
 enum class JobStatus { kQueued = 1, kRunning = 2, kSucceeded = 3, kFailed = 4, kCancelled = 5 };
@@ -16,22 +19,9 @@ const char* TrialStatusName(TrialStatus s);  // "pending", "leased", ...
 bool IsFinal(JobStatus s);
 bool IsFinal(TrialStatus s);
 
-struct Costs {
-  int64_t params = 0;
-  int64_t flash_bytes = 0;
-  int64_t macs = 0;
-  int64_t peak_sram_bytes = 0;
-  int64_t build_order_peak_sram_bytes = 0;
-  double latency_ms = 0;
-};
-
-struct Metrics {
-  double val_error = 1;
-  double test_error = -1;
-  double train_seconds = 0;
-  double samples_per_second = 0;
-  int epochs = 0;
-};
+// A trial's costs and measurements are the lower layers' records: Costs
+// (costmodel/costs.h) and Metrics (worker/protocol.h).
+using worker::Metrics;
 
 struct JobRecord {
   std::string job_id;
@@ -50,7 +40,7 @@ struct TrialRecord {
   TrialStatus status = TrialStatus::kPending;
   std::string candidate_json;
   std::string candidate_hash;
-  Costs costs;
+  Costs costs;  // as proposed: the figures the strategy saw
   std::optional<Metrics> metrics;
   int attempts = 0;
   std::string worker_id;

@@ -129,9 +129,20 @@ TrialRecord ReadTrial(const Statement& s) {
   t.status = static_cast<TrialStatus>(s.Int(2));
   t.candidate_json = s.Text(3);
   t.candidate_hash = s.Text(4);
-  t.costs = {s.Int(5), s.Int(6), s.Int(7), s.Int(8), s.Int(9), s.Real(10)};
+  t.costs.params = s.Int(5);
+  t.costs.flash_bytes = s.Int(6);
+  t.costs.macs = s.Int(7);
+  t.costs.peak_sram_bytes = s.Int(8);
+  t.costs.build_order_peak_bytes = s.Int(9);
+  if (s.Real(10) > 0) t.costs.latency_ms = s.Real(10);
   if (!s.IsNull(11)) {
-    t.metrics = Metrics{s.Real(11), s.Real(12), s.Real(13), s.Real(14), static_cast<int>(s.Int(15))};
+    Metrics m;
+    m.val_error = s.Real(11);
+    m.test_error = s.Real(12);
+    m.train_seconds = s.Real(13);
+    m.samples_per_second = s.Real(14);
+    m.epochs = static_cast<int>(s.Int(15));
+    t.metrics = m;
   }
   t.attempts = static_cast<int>(s.Int(16));
   t.worker_id = s.Text(17);
@@ -149,9 +160,13 @@ TrialRecord ReadTrial(const Statement& s) {
   if (!pruned.empty()) {
     const auto j = nlohmann::json::parse(pruned, nullptr, false);
     if (j.is_object()) {
-      t.pruned_costs = Costs{j.value("params", int64_t{0}), j.value("flash_bytes", int64_t{0}),
-                             j.value("macs", int64_t{0}), j.value("peak_sram_bytes", int64_t{0}),
-                             j.value("build_order_peak_sram_bytes", int64_t{0}), 0};
+      Costs c;
+      c.params = j.value("params", int64_t{0});
+      c.flash_bytes = j.value("flash_bytes", int64_t{0});
+      c.macs = j.value("macs", int64_t{0});
+      c.peak_sram_bytes = j.value("peak_sram_bytes", int64_t{0});
+      c.build_order_peak_bytes = j.value("build_order_peak_sram_bytes", int64_t{0});
+      t.pruned_costs = c;
     }
   }
   return t;
@@ -333,8 +348,8 @@ Status Store::WriteTrial(const TrialRecord& t, bool insert) {
   s.Bind(7, t.costs.flash_bytes);
   s.Bind(8, t.costs.macs);
   s.Bind(9, t.costs.peak_sram_bytes);
-  s.Bind(10, t.costs.build_order_peak_sram_bytes);
-  s.Bind(11, t.costs.latency_ms);
+  s.Bind(10, t.costs.build_order_peak_bytes);
+  s.Bind(11, t.costs.latency_ms.value_or(0));
   if (t.metrics) {
     s.Bind(12, t.metrics->val_error);
     s.Bind(13, t.metrics->test_error);
@@ -361,7 +376,7 @@ Status Store::WriteTrial(const TrialRecord& t, bool insert) {
                                              {"macs", t.pruned_costs->macs},
                                              {"peak_sram_bytes", t.pruned_costs->peak_sram_bytes},
                                              {"build_order_peak_sram_bytes",
-                                              t.pruned_costs->build_order_peak_sram_bytes}}
+                                              t.pruned_costs->build_order_peak_bytes}}
                                            .dump()
                             : std::string());
   UNAS_RETURN_IF_ERROR(s.Run());

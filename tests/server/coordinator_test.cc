@@ -195,7 +195,11 @@ TEST_F(CoordinatorTest, PagesTrialsAndFiltersByStatus) {
   const std::string w = coordinator_->RegisterWorker("w");
   for (int i = 0; i < 7; ++i) {
     auto a = coordinator_->Acquire(w, 0);
-    TrialResult r = i % 3 == 0 ? TrialResult{false, false, {}, "NaN loss"} : Success(*a);
+    TrialResult r = Success(*a);
+    if (i % 3 == 0) {
+      r = TrialResult();
+      r.error = "NaN loss";
+    }
     ASSERT_TRUE(coordinator_->Complete(w, a->lease_id, r).ok());
   }
   auto p1 = coordinator_->ListTrials(job.record.job_id, 0, "", 3).value();
@@ -271,7 +275,13 @@ TEST_F(CoordinatorTest, PrunedTrialsKeepBothCandidatesAndRankThePrunedOne) {
   auto a = coordinator_->Acquire(w, 0);
   TrialResult r = Success(*a);
   r.pruned_candidate_json = a->candidate_json;  // what the worker trained (here: unchanged)
-  r.pruned_costs = Costs{10, 111, 222, 333, 444, 0};
+  Costs pruned;
+  pruned.params = 10;
+  pruned.flash_bytes = 111;
+  pruned.macs = 222;
+  pruned.peak_sram_bytes = 333;
+  pruned.build_order_peak_bytes = 444;
+  r.pruned_costs = pruned;
   ASSERT_EQ(*coordinator_->Complete(w, a->lease_id, r), true);
   const TrialRecord t = coordinator_->GetTrial(a->job_id, a->trial_id).value();
   ASSERT_TRUE(t.pruned_costs.has_value());

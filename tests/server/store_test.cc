@@ -32,7 +32,12 @@ TrialRecord Trial(const std::string& job, int64_t id, TrialStatus status) {
   t.status = status;
   t.candidate_json = "{\"conv_blocks\":[]}";
   t.candidate_hash = "abc" + std::to_string(id);
-  t.costs = {100, 200, 300, 400, 500, 1.5};
+  t.costs.params = 100;
+  t.costs.flash_bytes = 200;
+  t.costs.macs = 300;
+  t.costs.peak_sram_bytes = 400;
+  t.costs.build_order_peak_bytes = 500;
+  t.costs.latency_ms = 1.5;
   t.created_unix_ms = 2000 + id;
   return t;
 }
@@ -63,12 +68,29 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   ASSERT_TRUE(back.ok());
   EXPECT_FALSE(back->metrics.has_value());
   EXPECT_EQ(back->costs.peak_sram_bytes, 400);
-  EXPECT_DOUBLE_EQ(back->costs.latency_ms, 1.5);
+  EXPECT_EQ(back->costs.params, 100);
+  EXPECT_EQ(back->costs.flash_bytes, 200);
+  EXPECT_EQ(back->costs.macs, 300);
+  EXPECT_EQ(back->costs.build_order_peak_bytes, 500);
+  ASSERT_TRUE(back->costs.latency_ms.has_value());
+  EXPECT_DOUBLE_EQ(*back->costs.latency_ms, 1.5);
 
   t.status = TrialStatus::kCompleted;
-  t.metrics = Metrics{0.125, 0.13, 12.5, 3000.0, 3};
+  Metrics m;
+  m.val_error = 0.125;
+  m.test_error = 0.13;
+  m.train_seconds = 12.5;
+  m.samples_per_second = 3000.0;
+  m.epochs = 3;
+  t.metrics = m;
   t.pruned_candidate_json = "{\"pruned\":true}";
-  t.pruned_costs = Costs{50, 60, 70, 80, 90, 0};
+  Costs pruned;
+  pruned.params = 50;
+  pruned.flash_bytes = 60;
+  pruned.macs = 70;
+  pruned.peak_sram_bytes = 80;
+  pruned.build_order_peak_bytes = 90;
+  t.pruned_costs = pruned;
   t.attempts = 2;
   t.worker_id = "w1";
   t.finished_unix_ms = 9999;
@@ -76,6 +98,9 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   back = store->GetTrial("j", 1);
   ASSERT_TRUE(back->metrics.has_value());
   EXPECT_DOUBLE_EQ(back->metrics->val_error, 0.125);
+  EXPECT_DOUBLE_EQ(back->metrics->test_error, 0.13);
+  EXPECT_DOUBLE_EQ(back->metrics->train_seconds, 12.5);
+  EXPECT_DOUBLE_EQ(back->metrics->samples_per_second, 3000.0);
   EXPECT_EQ(back->metrics->epochs, 3);
   EXPECT_EQ(back->attempts, 2);
   EXPECT_EQ(back->worker_id, "w1");
@@ -83,7 +108,11 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   EXPECT_EQ(back->pruned_candidate_json, "{\"pruned\":true}");
   ASSERT_TRUE(back->pruned_costs.has_value());
   EXPECT_EQ(back->pruned_costs->peak_sram_bytes, 80);
-  EXPECT_EQ(back->pruned_costs->build_order_peak_sram_bytes, 90);
+  EXPECT_EQ(back->pruned_costs->params, 50);
+  EXPECT_EQ(back->pruned_costs->flash_bytes, 60);
+  EXPECT_EQ(back->pruned_costs->macs, 70);
+  EXPECT_EQ(back->pruned_costs->build_order_peak_bytes, 90);
+  EXPECT_FALSE(back->pruned_costs->latency_ms.has_value());
 }
 
 TEST(StoreTest, ListsTrialsByPageAndStatus) {
