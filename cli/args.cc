@@ -32,6 +32,7 @@ Status Args::Parse(const std::vector<std::string>& argv) {
       name = name.substr(0, eq);
       has_value = true;
     }
+    if (auto alias = aliases_.find(name); alias != aliases_.end()) name = alias->second;
     auto spec = specs_.find(name);
     if (spec == specs_.end()) {
       return Status::Invalid("unknown option --" + name + " (see 'unas " + command_ + " --help')");

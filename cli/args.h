@@ -23,6 +23,9 @@ class Args {
             std::optional<std::string> default_value = std::nullopt);
   // Declares a boolean switch.
   void Switch(const std::string& name, const std::string& help);
+  // Accepts --alias as another spelling of the declared flag --name (not
+  // listed in --help).
+  void Alias(const std::string& alias, const std::string& name) { aliases_[alias] = name; }
 
   // Parses argv after the subcommand. Returns kFailedPrecondition for --help
   // (the caller prints Help() and exits 0).
@@ -47,6 +50,7 @@ class Args {
   std::map<std::string, Spec> specs_;
   std::map<std::string, std::string> values_;
   std::map<std::string, bool> switches_;
+  std::map<std::string, std::string> aliases_;  // alias -> declared name
   std::vector<std::string> positional_;
 };
 

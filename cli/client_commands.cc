@@ -319,9 +319,7 @@ int RunExport(const std::vector<std::string>& argv) {
   if (!candidate.ok()) return Fail("export", candidate.status());
   auto network = BuildNetwork(*candidate, *input);
   if (!network.ok()) return Fail("export", network.status());
-  const McuProfile* mcu = nullptr;
-  if (!spec->mcu.empty()) mcu = FindMcu(spec->mcu).value();
-  auto report = CostNetwork(*network, ParseAccounting(spec->accounting).value(), mcu);
+  auto report = CostNetwork(*network, spec->accounting, spec->mcu);
   if (!report.ok()) return Fail("export", report.status());
   mkdir(dir.c_str(), 0755);
   std::ofstream(dir + "/architecture.json") << CandidateToJson(*candidate).dump(2) << "\n";

@@ -24,9 +24,6 @@ struct Coordinator::Job {
   JobRecord record;
   JobSpec spec;
   InputSpec input;
-  Accounting accounting = Accounting::kTflm;
-  const McuProfile* mcu = nullptr;
-  search::Limits bounds, constraints;
   search::FrontSpec front;
   std::unique_ptr<search::Strategy> strategy;
   std::unique_ptr<search::ParetoArchive> pareto;
@@ -47,16 +44,6 @@ std::string HashHex(uint64_t hash) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016" PRIx64, hash);
   return buf;
-}
-
-search::Limits ToLimits(const LimitsSpec& spec) {
-  search::Limits limits;
-  limits[search::Objective::kError] = spec.val_error;
-  limits[search::Objective::kPeakSram] = spec.peak_sram_bytes;
-  limits[search::Objective::kFlash] = spec.flash_bytes;
-  limits[search::Objective::kMacs] = spec.macs;
-  limits[search::Objective::kLatency] = spec.latency_ms;
-  return limits;
 }
 
 // The costs of the network a trial's metrics describe: as pruned, if it was.
@@ -158,32 +145,22 @@ Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record)
   auto input = options_.resolve_input(spec.dataset);
   if (!input.ok()) return input.status().WithContext("dataset");
   job->input = *input;
-  UNAS_ASSIGN_OR_RETURN(job->accounting, ParseAccounting(spec.accounting));
-  if (!spec.mcu.empty()) {
-    auto mcu = FindMcu(spec.mcu);
-    if (!mcu.ok()) return Status::Invalid("mcu: " + mcu.status().message());
-    job->mcu = *mcu;
-  }
-  job->bounds = ToLimits(spec.bounds);
-  job->constraints = ToLimits(spec.constraints);
-  for (const std::string& name : spec.objectives) {
-    UNAS_ASSIGN_OR_RETURN(search::Objective o, search::ParseObjective(name));
-    if (!job->bounds[o]) {
-      return Status::Invalid("bounds: objective '" + name +
+  for (search::Objective o : spec.objectives) {
+    if (!spec.bounds[o]) {
+      return Status::Invalid(std::string("bounds: objective '") + search::ObjectiveName(o) +
                              "' needs a bound (it sets the hypervolume's reference point)");
     }
     job->front.objectives.push_back(o);
   }
-  job->front.bounds = job->bounds;
+  job->front.bounds = spec.bounds;
   UNAS_ASSIGN_OR_RETURN(search::Point reference, job->front.Reference());
   job->pareto = std::make_unique<search::ParetoArchive>(reference);
 
   search::StrategyConfig config;
   config.seed = spec.seed;
-  config.bounds = job->bounds;
-  config.constraints = job->constraints;
-  UNAS_ASSIGN_OR_RETURN(search::MemoryModel memory, search::ParseMemoryModel(spec.memory));
-  config.costs = search::MakeCostFunction(job->input, job->accounting, job->mcu, memory);
+  config.bounds = spec.bounds;
+  config.constraints = spec.constraints;
+  config.costs = search::MakeCostFunction(job->input, spec.accounting, spec.mcu, spec.memory);
   switch (spec.strategy) {
     case StrategyKind::kAging:
       job->strategy = std::make_unique<search::AgingEvolution>(config, search::AgingConfig{spec.population, spec.sample_size});
@@ -244,7 +221,7 @@ Status Coordinator::Load() {
       if (t->status == TrialStatus::kCompleted) {
         ++job->completed;
         const Costs measured = MeasuredCosts(*t);
-        if (search::MeetsConstraints(measured, job->constraints) && t->metrics) {
+        if (search::MeetsConstraints(measured, job->spec.constraints) && t->metrics) {
           job->pareto->Insert(t->trial_id, job->front.Project(search::MakeObjectives(t->metrics->val_error, measured)));
         }
       } else {
@@ -404,7 +381,7 @@ Result<ParetoView> Coordinator::Pareto(const std::string& job_id) {
   Job* job = FindJob(job_id);
   if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
   ParetoView view;
-  view.objectives = job->spec.objectives;
+  view.objectives = ObjectiveNames(job->spec);
   view.hypervolume = job->pareto->hypervolume();
   for (int64_t id : job->pareto->ids()) view.trials.push_back(job->trials.at(id));
   std::sort(view.trials.begin(), view.trials.end(), [](const TrialRecord& a, const TrialRecord& b) {
@@ -604,7 +581,7 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
   if (result.succeeded) {
     job.completed += 1;
     const Costs costs = MeasuredCosts(trial);
-    if (search::MeetsConstraints(costs, job.constraints)) {
+    if (search::MeetsConstraints(costs, job.spec.constraints)) {
       const bool changed = job.pareto->Insert(
           trial.trial_id, job.front.Project(search::MakeObjectives(result.metrics.val_error, costs)));
       if (changed) PublishLocked(job, JobEvent::Kind::kParetoPoint, &trial);

@@ -27,33 +27,6 @@ worker::TrialResult Failed(const std::string& why) {
   return r;
 }
 
-worker::TrainConfig ToTrainConfig(const JobSpec& spec, int threads_override) {
-  const TrainingSpec& t = spec.training;
-  worker::TrainConfig c;
-  c.optimiser = t.optimizer == "adamw" ? worker::Optimiser::kAdamW : worker::Optimiser::kSgdw;
-  c.learning_rate = t.learning_rate;
-  for (const LrStepSpec& s : t.lr_schedule) c.lr_schedule.push_back({s.epoch, s.learning_rate});
-  c.momentum = t.momentum;
-  c.weight_decay = t.weight_decay;
-  c.dropout_rate = t.dropout;
-  c.epochs = t.epochs;
-  c.batch_size = t.batch_size;
-  c.seed = spec.seed;
-  c.threads = threads_override > 0 ? threads_override : t.threads;
-  c.fidelity = t.subset;
-  c.augment = t.augment;
-  if (spec.pruning) {
-    c.prune.enabled = true;
-    c.prune.target = spec.pruning->target == "flash" ? worker::PruneTarget::kFlash : worker::PruneTarget::kPeakSram;
-    c.prune.max_fraction = spec.pruning->fraction;
-    c.prune.max_group_fraction = spec.pruning->layer_fraction;
-    c.prune.start_epoch = spec.pruning->epoch;
-    c.prune.target_bytes = spec.pruning->target_bytes;
-    c.prune.accounting = spec.accounting == "unas" ? Accounting::kUnas : Accounting::kTflm;
-  }
-  return c;
-}
-
 }  // namespace
 
 Result<InputSpec> ResolveDatasetInput(const std::string& dataset) {
@@ -95,7 +68,7 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
     if (!dataset_spec.ok()) return Failed("dataset: " + dataset_spec.status().message());
     auto dataset = worker::LoadDataset(*dataset_spec);
     if (!dataset.ok()) return Failed("dataset: " + dataset.status().message());
-    worker::TrainConfig config = ToTrainConfig(*spec, threads_override);
+    worker::TrainConfig config = TrainConfigFor(*spec, threads_override);
     // The trained weights travel back with the result (small networks only).
     char weights_path[] = "/tmp/unas-weights-XXXXXX";
     const int fd = mkstemp(weights_path);

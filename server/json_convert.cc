@@ -129,25 +129,22 @@ Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& tr
   UNAS_ASSIGN_OR_RETURN(Candidate candidate, ParseCandidate(trial.candidate_json));
   if (!options.resolve_input) return Status::Internal("the coordinator cannot resolve data set inputs");
   UNAS_ASSIGN_OR_RETURN(InputSpec input, options.resolve_input(spec.dataset));
-  UNAS_ASSIGN_OR_RETURN(Accounting accounting, ParseAccounting(spec.accounting));
-  const McuProfile* mcu = nullptr;
-  if (!spec.mcu.empty()) {
-    UNAS_ASSIGN_OR_RETURN(mcu, FindMcu(spec.mcu));
-  }
+  const Accounting accounting = spec.accounting;
   UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, input));
-  UNAS_ASSIGN_OR_RETURN(CostReport report, CostNetwork(network, accounting, mcu));
+  UNAS_ASSIGN_OR_RETURN(CostReport report, CostNetwork(network, accounting, spec.mcu));
 
   nlohmann::json j = ToJson(trial);
   j["input"] = {{"shape", {input.height, input.width, input.channels}}, {"num_classes", input.num_classes}};
   j["accounting"] = AccountingName(accounting);
-  j["mcu"] = spec.mcu.empty() ? nlohmann::json(nullptr) : nlohmann::json(spec.mcu);
+  j["mcu"] = spec.mcu ? nlohmann::json(spec.mcu->name) : nlohmann::json(nullptr);
   j["cost_report"] = CostReportToJson(network, report);
   auto pex = PlanPartialExecution(network, accounting);
   j["partial_execution"] = pex.ok() ? PexPlanToJson(network, *pex) : nlohmann::json(nullptr);
-  const LimitsSpec& c = spec.constraints;
-  const LimitsSpec& b = spec.bounds;
-  j["limits"] = {{"constraints", {{"peak_sram_bytes", OrNull(c.peak_sram_bytes)}, {"flash_bytes", OrNull(c.flash_bytes)}}},
-                 {"bounds", {{"peak_sram_bytes", OrNull(b.peak_sram_bytes)}, {"flash_bytes", OrNull(b.flash_bytes)}}}};
+  auto limits = [](const search::Limits& l) {
+    return nlohmann::json{{"peak_sram_bytes", OrNull(l[search::Objective::kPeakSram])},
+                          {"flash_bytes", OrNull(l[search::Objective::kFlash])}};
+  };
+  j["limits"] = {{"constraints", limits(spec.constraints)}, {"bounds", limits(spec.bounds)}};
   return j;
 }
 
