@@ -241,8 +241,8 @@ int RunTrials(const std::vector<std::string>& argv) {
   if (!limit.ok()) return Fail("trials", limit.status());
   auto client = ConnectFromFlags(args);
   if (!client.ok()) return Fail("trials", client.status());
-  std::printf("%6s %-10s %9s %10s %12s %12s %12s %8s  %s\n", "trial", "status", "val err", "test err", "peak SRAM",
-              "flash", "MACs", "attempts", "error");
+  std::printf("%6s %-10s %9s %10s %9s %10s %12s %12s %12s %8s  %s\n", "trial", "status", "val err", "test err",
+              "int8 val", "int8 test", "peak SRAM", "flash", "MACs", "attempts", "error");
   std::string token;
   long long printed = 0;
   do {
@@ -251,9 +251,12 @@ int RunTrials(const std::vector<std::string>& argv) {
     for (const v1::Trial& t : page->trials()) {
       if (printed++ >= *limit) return 0;
       const bool has = t.has_metrics();
-      std::printf("%6lld %-10s %9s %10s %12lld %12lld %12lld %8d  %s\n", static_cast<long long>(t.trial_id()),
-                  TrialStatusText(t.status()), has ? Fixed(t.metrics().val_error(), 4).c_str() : "-",
-                  has ? Fixed(t.metrics().test_error(), 4).c_str() : "-",
+      const auto& m = t.metrics();
+      std::printf("%6lld %-10s %9s %10s %9s %10s %12lld %12lld %12lld %8d  %s\n", static_cast<long long>(t.trial_id()),
+                  TrialStatusText(t.status()), has ? Fixed(m.val_error(), 4).c_str() : "-",
+                  has ? Fixed(m.test_error(), 4).c_str() : "-",
+                  m.has_int8_val_error() ? Fixed(m.int8_val_error(), 4).c_str() : "-",
+                  m.has_int8_test_error() ? Fixed(m.int8_test_error(), 4).c_str() : "-",
                   static_cast<long long>(t.costs().peak_sram_bytes()), static_cast<long long>(t.costs().flash_bytes()),
                   static_cast<long long>(t.costs().macs()), t.attempts(), t.error().c_str());
     }

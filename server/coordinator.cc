@@ -214,7 +214,7 @@ Status Coordinator::Load() {
       c.proposal.costs = t->costs;
       c.proposal.rejected_before = t->rejected_before;
       c.outcome = t->status == TrialStatus::kCompleted && t->metrics
-                      ? search::Outcome::Success(t->metrics->val_error)
+                      ? search::Outcome::Success(ObjectiveError(job->spec, *t->metrics))
                       : search::Outcome::Failure(t->error);
       history.push_back(std::move(c));
       job->told = std::max(job->told, t->told_seq);
@@ -222,7 +222,8 @@ Status Coordinator::Load() {
         ++job->completed;
         const Costs measured = MeasuredCosts(*t);
         if (search::MeetsConstraints(measured, job->spec.constraints) && t->metrics) {
-          job->pareto->Insert(t->trial_id, job->front.Project(search::MakeObjectives(t->metrics->val_error, measured)));
+          job->pareto->Insert(t->trial_id,
+                              job->front.Project(search::MakeObjectives(ObjectiveError(job->spec, *t->metrics), measured)));
         }
       } else {
         ++job->failed;
@@ -575,7 +576,8 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
   trial = next;
   job.told += 1;
   const int64_t strategy_id = trial.trial_id - 1;
-  const search::Outcome outcome = result.succeeded ? search::Outcome::Success(result.metrics.val_error)
+  const double error = ObjectiveError(job.spec, result.metrics);
+  const search::Outcome outcome = result.succeeded ? search::Outcome::Success(error)
                                                    : search::Outcome::Failure(result.error);
   (void)job.strategy->Tell(strategy_id, outcome);
   if (result.succeeded) {
@@ -583,7 +585,7 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
     const Costs costs = MeasuredCosts(trial);
     if (search::MeetsConstraints(costs, job.spec.constraints)) {
       const bool changed = job.pareto->Insert(
-          trial.trial_id, job.front.Project(search::MakeObjectives(result.metrics.val_error, costs)));
+          trial.trial_id, job.front.Project(search::MakeObjectives(error, costs)));
       if (changed) PublishLocked(job, JobEvent::Kind::kParetoPoint, &trial);
     }
     PublishLocked(job, JobEvent::Kind::kTrialFinished, &trial);

@@ -110,6 +110,20 @@ Status GetEnum(const json& j, const std::string& where, const char* key, Parse p
   return Status::Ok();
 }
 
+Status GetBool(const json& j, const std::string& where, const char* key, bool* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  if (!it->is_boolean()) return Status::Invalid(Path(where, key) + ": expected true or false");
+  *out = it->get<bool>();
+  return Status::Ok();
+}
+
+Result<ErrorObjective> ErrorObjectiveOption(const std::string& name, const std::string& where) {
+  if (name == "int8") return ErrorObjective::kInt8;
+  if (name == "float") return ErrorObjective::kFloat;
+  return Status::Invalid(where + ": '" + name + "' is not one of int8, float");
+}
+
 Result<Accounting> AccountingOption(const std::string& name, const std::string& where) {
   if (name == "tflm") return Accounting::kTflm;
   if (name == "unas") return Accounting::kUnas;
@@ -146,7 +160,7 @@ const char* StrategyKindName(StrategyKind kind) {
 Result<JobSpec> ParseJobSpec(const json& j) {
   if (!j.is_object()) return Status::Invalid("job: expected a JSON object");
   UNAS_RETURN_IF_ERROR(CheckKeys(j,
-                                 {"name", "dataset", "training", "accounting", "mcu", "memory", "pruning", "bounds", "constraints",
+                                 {"name", "dataset", "training", "accounting", "mcu", "memory", "pruning", "quantization", "bounds", "constraints",
                                   "objectives", "strategy", "budget", "seed", "evaluator", "synthetic_delay_ms"},
                                  ""));
   JobSpec s;
@@ -174,10 +188,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "dropout", 0, 0.95, &tr.dropout));
     UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "subset", 1e-4, 1, &tr.subset));
     UNAS_RETURN_IF_ERROR(GetInt(*t, "training", "threads", 1, 256, &tr.threads));
-    if (auto a = t->find("augment"); a != t->end()) {
-      if (!a->is_boolean()) return Status::Invalid("training.augment: expected true or false");
-      tr.augment = a->get<bool>();
-    }
+    UNAS_RETURN_IF_ERROR(GetBool(*t, "training", "augment", &tr.augment));
     if (auto sched = t->find("lr_schedule"); sched != t->end()) {
       if (!sched->is_array()) return Status::Invalid("training.lr_schedule: expected [[epoch, lr], ...]");
       int previous = -1;
@@ -225,6 +236,13 @@ Result<JobSpec> ParseJobSpec(const json& j) {
       return Status::OutOfRange("pruning.epoch: must leave at least one epoch before and one after (1.." +
                                 std::to_string(s.training.epochs - 1) + ")");
     }
+  }
+  if (auto q = j.find("quantization"); q != j.end() && !q->is_null()) {
+    UNAS_RETURN_IF_ERROR(CheckKeys(*q, {"enabled", "calibration_images", "error_objective"}, "quantization"));
+    worker::QuantizationConfig& qc = s.training.quantization;
+    UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "enabled", &qc.enabled));
+    UNAS_RETURN_IF_ERROR(GetInt(*q, "quantization", "calibration_images", 1, 1000000, &qc.calibration_images));
+    UNAS_RETURN_IF_ERROR(GetEnum(*q, "quantization", "error_objective", ErrorObjectiveOption, &s.error_objective));
   }
   if (auto b = j.find("bounds"); b != j.end()) UNAS_RETURN_IF_ERROR(GetLimits(*b, "bounds", &s.bounds));
   if (auto c = j.find("constraints"); c != j.end()) {
@@ -329,6 +347,10 @@ json JobSpecToJson(const JobSpec& s) {
                                        {"epoch", p.start_epoch},
                                        {"target_bytes", p.target_bytes ? json(*p.target_bytes) : json(nullptr)}}
                                 : json(nullptr)},
+          {"quantization",
+           {{"enabled", t.quantization.enabled},
+            {"calibration_images", t.quantization.calibration_images},
+            {"error_objective", ErrorObjectiveName(s.error_objective)}}},
           {"bounds", LimitsToJson(s.bounds)},
           {"constraints", LimitsToJson(s.constraints)},
           {"objectives", ObjectiveNames(s)},
@@ -345,6 +367,13 @@ worker::TrainConfig TrainConfigFor(const JobSpec& spec, int threads_override) {
   if (threads_override > 0) c.threads = threads_override;
   c.prune.accounting = spec.accounting;
   return c;
+}
+
+const char* ErrorObjectiveName(ErrorObjective e) { return e == ErrorObjective::kFloat ? "float" : "int8"; }
+
+double ObjectiveError(const JobSpec& spec, const worker::Metrics& metrics) {
+  if (spec.error_objective == ErrorObjective::kInt8 && metrics.int8_val_error) return *metrics.int8_val_error;
+  return metrics.val_error;
 }
 
 std::vector<std::string> ObjectiveNames(const JobSpec& spec) {

@@ -19,11 +19,15 @@
 #include "costmodel/cost_model.h"
 #include "costmodel/mcu.h"
 #include "search/objectives.h"
+#include "worker/protocol.h"
 #include "worker/train_config.h"
 
 namespace unas::server {
 
 enum class StrategyKind { kAging, kBayesian, kRandom };
+// Which validation error the `error` objective uses (quantization.error_objective).
+enum class ErrorObjective { kInt8, kFloat };
+const char* ErrorObjectiveName(ErrorObjective e);  // "int8", "float"
 enum class EvaluatorKind {
   kTrain,      // real training by workers (the default)
   kSynthetic,  // a deterministic function of the candidate: tests and load runs only
@@ -33,7 +37,7 @@ struct JobSpec {
   std::string name = "job";
   std::string dataset = "fashion-mnist";  // "fashion-mnist", "synthetic", "idx:DIR[:CLASSES]", "cifar10:DIR"
   // JSON "training" sets the recipe, "pruning" its prune part (absent:
-  // prune.enabled false). Its seed and prune.accounting are the job's
+  // prune.enabled false), "quantization" its quantization part. Its seed and prune.accounting are the job's
   // (TrainConfigFor). threads: 1 per trial in a job, where TrainConfig's own
   // default (0) leaves LibTorch's choice: a worker runs one trial at a time
   // on the cores it was given (`unas worker --threads` overrides).
@@ -42,6 +46,9 @@ struct JobSpec {
     t.threads = 1;
     return t;
   }();
+  // int8: the quantised network's error when a worker measured it, else the
+  // float one (ObjectiveError).
+  ErrorObjective error_objective = ErrorObjective::kInt8;
   Accounting accounting = Accounting::kTflm;
   const McuProfile* mcu = nullptr;  // MCU profile for latency; null = none
   // Whole tensors in the best order, or Pex: the peak SRAM that constraints,
@@ -75,6 +82,10 @@ nlohmann::json JobSpecToJson(const JobSpec& spec);
 // The config a worker trains a trial of this job with: the job's recipe with
 // its seed and accounting; `threads_override` > 0 replaces training.threads.
 worker::TrainConfig TrainConfigFor(const JobSpec& spec, int threads_override = 0);
+
+// The validation error the search optimises for a trial's metrics: int8 when
+// the job asks for it and the worker measured it, otherwise float.
+double ObjectiveError(const JobSpec& spec, const worker::Metrics& metrics);
 
 // The objectives' names, as the Pareto front reports them ("error", ...).
 std::vector<std::string> ObjectiveNames(const JobSpec& spec);

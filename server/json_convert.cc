@@ -82,7 +82,9 @@ nlohmann::json ToJson(const TrialRecord& t) {
                     {"test_error", m.test_error < 0 ? nlohmann::json(nullptr) : nlohmann::json(m.test_error)},
                     {"train_seconds", m.train_seconds},
                     {"samples_per_second", m.samples_per_second},
-                    {"epochs", m.epochs}};
+                    {"epochs", m.epochs},
+                    {"int8_val_error", OrNull(m.int8_val_error)},
+                    {"int8_test_error", OrNull(m.int8_test_error)}};
   } else {
     j["metrics"] = nullptr;
   }

@@ -28,6 +28,8 @@ void ToProto(const Metrics& m, v1::Metrics* out) {
   out->set_train_seconds(m.train_seconds);
   out->set_samples_per_second(m.samples_per_second);
   out->set_epochs(m.epochs);
+  if (m.int8_val_error) out->set_int8_val_error(*m.int8_val_error);
+  if (m.int8_test_error) out->set_int8_test_error(*m.int8_test_error);
 }
 
 Metrics FromProto(const v1::Metrics& p) {
@@ -37,6 +39,8 @@ Metrics FromProto(const v1::Metrics& p) {
   m.train_seconds = p.train_seconds();
   m.samples_per_second = p.samples_per_second();
   m.epochs = p.epochs();
+  if (p.has_int8_val_error()) m.int8_val_error = p.int8_val_error();
+  if (p.has_int8_test_error()) m.int8_test_error = p.int8_test_error();
   return m;
 }
 

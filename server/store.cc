@@ -70,6 +70,11 @@ const char* const kMigrations[] = {
     ALTER TABLE trials ADD COLUMN pruned_candidate_json TEXT NOT NULL DEFAULT '';
     ALTER TABLE trials ADD COLUMN pruned_costs_json TEXT NOT NULL DEFAULT '';
     )sql",
+    // 4: the int8-quantised network's errors (NULL until a worker quantises).
+    R"sql(
+    ALTER TABLE trials ADD COLUMN int8_val_error REAL;
+    ALTER TABLE trials ADD COLUMN int8_test_error REAL;
+    )sql",
 };
 
 using sql::Column;
@@ -151,6 +156,8 @@ const std::vector<Column<TrialRecord>>& TrialColumns() {
       Measured("train_seconds", [](Metrics& m) -> auto& { return m.train_seconds; }),
       Measured("samples_per_second", [](Metrics& m) -> auto& { return m.samples_per_second; }),
       Measured("epochs", [](Metrics& m) -> auto& { return m.epochs; }),
+      Measured("int8_val_error", [](Metrics& m) -> auto& { return m.int8_val_error; }),
+      Measured("int8_test_error", [](Metrics& m) -> auto& { return m.int8_test_error; }),
       Plain<T>("attempts", [](T& t) -> auto& { return t.attempts; }),
       Plain<T>("worker_id", [](T& t) -> auto& { return t.worker_id; }),
       Plain<T>("lease_id", [](T& t) -> auto& { return t.lease_id; }),

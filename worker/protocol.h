@@ -34,6 +34,9 @@ struct Metrics {
   double train_seconds = 0;        // wall time of the training loop, excluding evaluation
   double samples_per_second = 0;   // training samples / train_seconds
   int epochs = 0;                  // epochs actually run
+  // The int8-quantised network's errors; absent until a worker quantises.
+  std::optional<double> int8_val_error;
+  std::optional<double> int8_test_error;
 };
 
 // A trial's outcome as the worker reports it.

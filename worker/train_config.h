@@ -56,6 +56,14 @@ struct PruneConfig {
   Accounting accounting = Accounting::kTflm;
 };
 
+// Post-training int8 quantisation of the trained network, measured as
+// Metrics::int8_val_error / int8_test_error. Carried to the worker; the
+// quantiser is not wired in yet, so no worker measures them today.
+struct QuantizationConfig {
+  bool enabled = true;
+  int calibration_images = 1000;  // training images the activation ranges are calibrated on
+};
+
 struct TrainConfig {
   Optimizer optimizer = Optimizer::kSgdw;
   double learning_rate = 0.01;      // until the first LrStep that applies
@@ -79,6 +87,7 @@ struct TrainConfig {
   // copy the survivors into a network built for the smaller candidate and
   // fine-tune it for the remaining epochs. Needs epochs >= 2.
   PruneConfig prune;
+  QuantizationConfig quantization;
 };
 
 }  // namespace unas::worker

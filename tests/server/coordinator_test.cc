@@ -295,6 +295,34 @@ TEST_F(CoordinatorTest, PrunedTrialsKeepBothCandidatesAndRankThePrunedOne) {
   EXPECT_NEAR(coordinator_->Pareto(job.record.job_id)->hypervolume, expected, 1e-12);
 }
 
+// The `error` objective is the int8 error when the worker measured one and
+// the job asks for it (the default), else the float error.
+TEST_F(CoordinatorTest, ParetoRanksTheInt8ErrorWhenMeasured) {
+  for (const bool float_objective : {false, true}) {
+    const std::string db = TempDb(float_objective ? "int8_float" : "int8");
+    Open(db);
+    const std::string extra = float_objective ? R"(,"quantization":{"error_objective":"float"})" : "";
+    auto job = coordinator_->Submit(Spec(1, extra)).value();
+    const std::string w = coordinator_->RegisterWorker("w");
+    auto a = coordinator_->Acquire(w, 0);
+    ASSERT_TRUE(a.has_value());
+    TrialResult r;
+    r.succeeded = true;
+    r.metrics.val_error = 0.25;
+    r.metrics.int8_val_error = 0.3;
+    ASSERT_EQ(*coordinator_->Complete(w, a->lease_id, r), true);
+    const TrialRecord t = coordinator_->GetTrial(a->job_id, a->trial_id).value();
+    ASSERT_TRUE(t.metrics.has_value());
+    EXPECT_EQ(t.metrics->int8_val_error, 0.3);
+    const double e = float_objective ? 0.25 : 0.3;
+    const double expected = (1 - e / 0.5) * (1 - t.costs.peak_sram_bytes / 64000.0) *
+                            (1 - t.costs.flash_bytes / 64000.0) * (1 - t.costs.macs / 3e7);
+    EXPECT_NEAR(coordinator_->Pareto(job.record.job_id)->hypervolume, expected, 1e-12) << float_objective;
+    coordinator_.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) unlink((db + suffix).c_str());
+  }
+}
+
 // kill -9 leaves the store as it was after the last committed call: a
 // coordinator dropped without ceremony and reopened on the same file must
 // finish with exactly the trials, in the same proposal order, that an

@@ -16,6 +16,11 @@ TEST(JobSpecTest, EmptyObjectGivesDocumentedDefaults) {
   EXPECT_EQ(spec->training.optimizer, worker::Optimizer::kSgdw);
   EXPECT_EQ(spec->training.threads, 1);
   EXPECT_FALSE(spec->training.prune.enabled);
+  EXPECT_TRUE(spec->training.quantization.enabled);
+  EXPECT_EQ(spec->training.quantization.calibration_images, 1000);
+  EXPECT_EQ(spec->error_objective, ErrorObjective::kInt8);
+  EXPECT_EQ(JobSpecToJson(*spec)["quantization"],
+            nlohmann::json::parse(R"({"enabled":true,"calibration_images":1000,"error_objective":"int8"})"));
   EXPECT_EQ(spec->strategy, StrategyKind::kAging);
   EXPECT_EQ(spec->population, 100);
   EXPECT_EQ(spec->sample_size, 25);
@@ -87,6 +92,12 @@ TEST(JobSpecTest, TrainConfigComesFromTheSpecAlone) {
   EXPECT_EQ(c.prune.target_bytes, 9000);
   EXPECT_EQ(c.prune.accounting, Accounting::kUnas);
   EXPECT_EQ(TrainConfigFor(*spec, 8).threads, 8);
+  EXPECT_TRUE(c.quantization.enabled);
+  auto q = ParseJobSpecText(R"({"quantization":{"enabled":false,"calibration_images":64,"error_objective":"float"}})");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_FALSE(TrainConfigFor(*q).quantization.enabled);
+  EXPECT_EQ(TrainConfigFor(*q).quantization.calibration_images, 64);
+  EXPECT_EQ(q->error_objective, ErrorObjective::kFloat);
   EXPECT_EQ(worker::PruneConfig().max_fraction, 0.3);
 }
 
@@ -116,6 +127,9 @@ TEST(JobSpecTest, RefusalsNameTheField) {
       {R"({"training":{"epochs":3},"pruning":{"epoch":3}})", "pruning.epoch: must leave at least one epoch before and one after (1..2)"},
       {R"({"pruning":{"fraction":1.5}})", "pruning.fraction: 1.5 is outside"},
       {R"({"mcu":"z80"})", "mcu: unknown MCU profile 'z80' (known: "},
+      {R"({"quantization":{"error_objective":"int4"}})", "quantization.error_objective: 'int4' is not one of int8, float"},
+      {R"({"quantization":{"calibration_images":0}})", "quantization.calibration_images: 0 is outside 1..1000000"},
+      {R"({"quantization":{"bits":8}})", "quantization.bits: unknown field"},
       {R"({"memory":"paged"})", "memory: 'paged' is not one of whole, partial_execution"},
   };
   for (const auto& [text, expected] : cases) {
@@ -124,6 +138,17 @@ TEST(JobSpecTest, RefusalsNameTheField) {
     EXPECT_NE(spec.status().message().find(expected), std::string::npos)
         << text << " -> " << spec.status().message();
   }
+}
+
+TEST(JobSpecTest, TheErrorObjectiveFallsBackToFloatWithoutAnInt8Figure) {
+  JobSpec spec;
+  worker::Metrics m;
+  m.val_error = 0.25;
+  EXPECT_EQ(ObjectiveError(spec, m), 0.25);  // int8 asked for, none measured
+  m.int8_val_error = 0.28;
+  EXPECT_EQ(ObjectiveError(spec, m), 0.28);
+  spec.error_objective = ErrorObjective::kFloat;
+  EXPECT_EQ(ObjectiveError(spec, m), 0.25);
 }
 
 }  // namespace

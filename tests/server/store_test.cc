@@ -47,12 +47,12 @@ TEST(StoreTest, MigratesOnceAndReopens) {
   {
     auto store = Store::Open(path);
     ASSERT_TRUE(store.ok()) << store.status().message();
-    EXPECT_EQ((*store)->schema_version(), 3);
+    EXPECT_EQ((*store)->schema_version(), 4);
     ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
   }
   auto again = Store::Open(path);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 3);
+  EXPECT_EQ((*again)->schema_version(), 4);
   auto job = (*again)->GetJob("j1");
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->name, "fashion");
@@ -82,6 +82,7 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   m.train_seconds = 12.5;
   m.samples_per_second = 3000.0;
   m.epochs = 3;
+  m.int8_val_error = 0.1875;  // int8_test_error stays absent
   t.metrics = m;
   t.pruned_candidate_json = "{\"pruned\":true}";
   Costs pruned;
@@ -102,6 +103,8 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   EXPECT_DOUBLE_EQ(back->metrics->train_seconds, 12.5);
   EXPECT_DOUBLE_EQ(back->metrics->samples_per_second, 3000.0);
   EXPECT_EQ(back->metrics->epochs, 3);
+  EXPECT_EQ(back->metrics->int8_val_error, 0.1875);
+  EXPECT_FALSE(back->metrics->int8_test_error.has_value());
   EXPECT_EQ(back->attempts, 2);
   EXPECT_EQ(back->worker_id, "w1");
   EXPECT_EQ(back->status, TrialStatus::kCompleted);
