@@ -30,6 +30,14 @@ class Args {
   // Parses argv after the subcommand. Returns kFailedPrecondition for --help
   // (the caller prints Help() and exits 0).
   Status Parse(const std::vector<std::string>& argv);
+  // Parse() for a subcommand's Run function: after --help prints Help() and
+  // returns 0, after an error prints it (Error()) and returns 2; nullopt:
+  // go on. With `positionals`, exactly that many arguments are required.
+  //   if (auto rc = args.ParseOrExit(argv, 1)) return *rc;
+  std::optional<int> ParseOrExit(const std::vector<std::string>& argv,
+                                 std::optional<size_t> positionals = std::nullopt);
+  // Prints "unas <command>: <message>" to stderr; returns 2 (bad usage).
+  int Error(const Status& status) const;
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   bool On(const std::string& name) const { return switches_.count(name) > 0; }
@@ -37,6 +45,7 @@ class Args {
   Result<long long> GetInt(const std::string& name, long long lo, long long hi) const;
   Result<double> GetDouble(const std::string& name, double lo, double hi) const;
   const std::vector<std::string>& positional() const { return positional_; }
+  const std::string& command() const { return command_; }
   std::string Help() const;
 
  private:

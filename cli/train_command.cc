@@ -133,14 +133,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   args.Flag("prune-accounting", "tflm|unas", "memory accounting the pruning is costed with",
             AccountingName(defaults.prune.accounting));
   args.Flag("save-pruned", "FILE", "write the pruned candidate (uNAS JSON) here");
-  if (Status s = args.Parse(argv); !s.ok()) {
-    if (s.code() == StatusCode::kFailedPrecondition) {
-      std::cout << args.Help();
-      return 0;
-    }
-    std::cerr << "unas train: " << s.message() << "\n";
-    return 2;
-  }
+  if (auto rc = args.ParseOrExit(argv)) return *rc;
   if (args.positional().size() != 1) {
     std::cerr << "unas train: expected one architecture file (see 'unas train --help')\n";
     return 2;

@@ -53,40 +53,6 @@ struct CoordinatorOptions {
   std::function<Result<InputSpec>(const std::string& dataset)> resolve_input;
 };
 
-struct JobView {
-  JobRecord record;
-  int64_t completed = 0;
-  int64_t failed = 0;
-  int64_t running = 0;  // pending + leased
-  int64_t budget = 0;
-  double best_val_error = -1;  // best feasible completed trial; -1 if none
-  double hypervolume = 0;
-};
-
-struct TrialPage {
-  std::vector<TrialRecord> trials;
-  std::string next_page_token;  // empty on the last page
-};
-
-struct ParetoView {
-  std::vector<std::string> objectives;
-  std::vector<TrialRecord> trials;
-  double hypervolume = 0;
-};
-
-struct HypervolumePoint {
-  int64_t trials_finished = 0;
-  int64_t unix_ms = 0;
-  double hypervolume = 0;
-};
-
-struct JobEvent {
-  enum class Kind { kTrialStarted, kTrialFinished, kTrialFailed, kParetoPoint, kJobDone };
-  Kind kind = Kind::kTrialStarted;
-  JobView job;
-  std::optional<TrialRecord> trial;
-};
-
 // A watcher's queue of events for one job.
 class Subscription {
  public:
@@ -163,7 +129,16 @@ class Coordinator {
   Coordinator(std::unique_ptr<Store> store, const Clock* clock, CoordinatorOptions options);
   Status Load();
   Result<std::unique_ptr<Job>> MakeJob(JobRecord record);
-  Job* FindJob(const std::string& job_id);
+  Result<Job*> FindJob(const std::string& job_id);  // kNotFound names the job
+  void MarkFailed(JobRecord& record, const std::string& error) const;
+  // Fails the job, records it (a store error is logged: the job stops
+  // anyway) and tells its watchers.
+  void FailJobLocked(Job& job, const std::string& error);
+  // A leased trial back to the front of the queue; `count_attempt` false
+  // when the worker gave it back (not a failed attempt).
+  Status RequeueLocked(Job& job, TrialRecord& trial, bool count_attempt);
+  // MaybeFinishJobLocked, its store error logged (retried at the next call).
+  void FinishJobIfDoneLocked(Job& job);
   JobView ViewOf(const Job& job) const;
   // The strategy's next proposal as a trial record, not yet stored; nullopt
   // when the strategy found no new feasible candidate.

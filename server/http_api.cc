@@ -138,19 +138,11 @@ HttpResponse TrialDetail(Coordinator& c, const std::string& job_id, const std::s
   if (!job.ok()) return Error(job.status());
   auto record = c.GetTrial(job_id, trial_id);
   if (!record.ok()) return Error(record.status());
-  auto detail = TrialDetailJson(*job, *record, c.options());
+  auto detail = download ? TrialExportJson(*job, *record, c.options()) : TrialDetailJson(*job, *record, c.options());
   if (!detail.ok()) return Error(detail.status());
   if (!download) return Json(*detail);
-  nlohmann::json out = {{"format", "unas-trial-export/1"},
-                        {"job", ToJson(*job)},
-                        {"architecture", (*detail)["candidate"]},
-                        {"input", (*detail)["input"]},
-                        {"metrics", (*detail)["metrics"]},
-                        {"costs", (*detail)["costs"]},
-                        {"cost_report", (*detail)["cost_report"]},
-                        {"partial_execution", (*detail)["partial_execution"]}};
-  HttpResponse r = Json(out);
-  r.body = out.dump(2);
+  HttpResponse r = Json(*detail);
+  r.body = detail->dump(2);
   r.headers.emplace_back("Content-Disposition",
                          "attachment; filename=\"" + job_id + "-trial-" + std::to_string(trial_id) + ".json\"");
   return r;

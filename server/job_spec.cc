@@ -118,26 +118,46 @@ Status GetBool(const json& j, const std::string& where, const char* key, bool* o
   return Status::Ok();
 }
 
-Result<ErrorObjective> ErrorObjectiveOption(const std::string& name, const std::string& where) {
-  if (name == "int8") return ErrorObjective::kInt8;
-  if (name == "float") return ErrorObjective::kFloat;
-  return Status::Invalid(where + ": '" + name + "' is not one of int8, float");
+// An option's JSON spellings: one table per enum, read both ways.
+template <typename E>
+struct Spelling {
+  E value;
+  const char* name;
+};
+
+template <typename E, size_t N>
+const char* NameIn(const Spelling<E> (&spellings)[N], E value) {
+  for (const Spelling<E>& s : spellings) {
+    if (s.value == value) return s.name;
+  }
+  return "?";
 }
 
-Result<Accounting> AccountingOption(const std::string& name, const std::string& where) {
-  if (name == "tflm") return Accounting::kTflm;
-  if (name == "unas") return Accounting::kUnas;
-  return Status::Invalid(where + ": '" + name + "' is not one of tflm, unas");
+// "<where>: 'x' is not one of a, b, c" when `name` is not in the table.
+template <typename E, size_t N>
+Result<E> ParseIn(const Spelling<E> (&spellings)[N], const std::string& name, const std::string& where) {
+  std::string known;
+  for (const Spelling<E>& s : spellings) {
+    if (name == s.name) return s.value;
+    known += (known.empty() ? "" : ", ") + std::string(s.name);
+  }
+  return Status::Invalid(where + ": '" + name + "' is not one of " + known);
 }
 
-Result<search::MemoryModel> MemoryOption(const std::string& name, const std::string& where) {
-  if (name == "whole") return search::MemoryModel::kWholeTensor;
-  if (name == "partial_execution") return search::MemoryModel::kPartialExecution;
-  return Status::Invalid(where + ": '" + name + "' is not one of whole, partial_execution");
-}
+constexpr Spelling<Accounting> kAccountings[] = {{Accounting::kTflm, "tflm"}, {Accounting::kUnas, "unas"}};
+constexpr Spelling<search::MemoryModel> kMemoryModels[] = {{search::MemoryModel::kWholeTensor, "whole"},
+                                                           {search::MemoryModel::kPartialExecution, "partial_execution"}};
+constexpr Spelling<ErrorObjective> kErrorObjectives[] = {{ErrorObjective::kInt8, "int8"},
+                                                         {ErrorObjective::kFloat, "float"}};
+constexpr Spelling<StrategyKind> kStrategies[] = {
+    {StrategyKind::kAging, "aging"}, {StrategyKind::kBayesian, "bo"}, {StrategyKind::kRandom, "random"}};
+constexpr Spelling<EvaluatorKind> kEvaluators[] = {{EvaluatorKind::kTrain, "train"},
+                                                   {EvaluatorKind::kSynthetic, "synthetic"}};
 
-const char* MemoryName(search::MemoryModel memory) {
-  return memory == search::MemoryModel::kPartialExecution ? "partial_execution" : "whole";
+// A parser for GetEnum over one table.
+template <const auto& kTable>
+auto From() {
+  return [](const std::string& name, const std::string& where) { return ParseIn(kTable, name, where); };
 }
 
 Result<const McuProfile*> McuOption(const std::string& name, const std::string& where) {
@@ -148,14 +168,8 @@ Result<const McuProfile*> McuOption(const std::string& name, const std::string& 
 
 }  // namespace
 
-const char* StrategyKindName(StrategyKind kind) {
-  switch (kind) {
-    case StrategyKind::kAging: return "aging";
-    case StrategyKind::kBayesian: return "bo";
-    case StrategyKind::kRandom: return "random";
-  }
-  return "?";
-}
+const char* StrategyKindName(StrategyKind kind) { return NameIn(kStrategies, kind); }
+const char* ErrorObjectiveName(ErrorObjective e) { return NameIn(kErrorObjectives, e); }
 
 Result<JobSpec> ParseJobSpec(const json& j) {
   if (!j.is_object()) return Status::Invalid("job: expected a JSON object");
@@ -210,11 +224,11 @@ Result<JobSpec> ParseJobSpec(const json& j) {
       }
     }
   }
-  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "accounting", AccountingOption, &s.accounting));
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "accounting", From<kAccountings>(), &s.accounting));
   if (auto m = j.find("mcu"); m != j.end() && !(m->is_string() && m->get<std::string>().empty())) {
     UNAS_RETURN_IF_ERROR(GetEnum(j, "", "mcu", McuOption, &s.mcu));
   }
-  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "memory", MemoryOption, &s.memory));
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "memory", From<kMemoryModels>(), &s.memory));
   if (auto p = j.find("pruning"); p != j.end() && !p->is_null()) {
     UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"target", "fraction", "layer_fraction", "epoch", "target_bytes"}, "pruning"));
     worker::PruneConfig& pr = s.training.prune;
@@ -242,7 +256,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     worker::QuantizationConfig& qc = s.training.quantization;
     UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "enabled", &qc.enabled));
     UNAS_RETURN_IF_ERROR(GetInt(*q, "quantization", "calibration_images", 1, 1000000, &qc.calibration_images));
-    UNAS_RETURN_IF_ERROR(GetEnum(*q, "quantization", "error_objective", ErrorObjectiveOption, &s.error_objective));
+    UNAS_RETURN_IF_ERROR(GetEnum(*q, "quantization", "error_objective", From<kErrorObjectives>(), &s.error_objective));
   }
   if (auto b = j.find("bounds"); b != j.end()) UNAS_RETURN_IF_ERROR(GetLimits(*b, "bounds", &s.bounds));
   if (auto c = j.find("constraints"); c != j.end()) {
@@ -272,17 +286,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   if (auto st = j.find("strategy"); st != j.end()) {
     const json strategy = st->is_string() ? json{{"type", *st}} : *st;
     UNAS_RETURN_IF_ERROR(CheckKeys(strategy, {"type", "population", "sample_size"}, "strategy"));
-    std::string type = "aging";
-    UNAS_RETURN_IF_ERROR(GetString(strategy, "strategy", "type", &type));
-    if (type == "aging") {
-      s.strategy = StrategyKind::kAging;
-    } else if (type == "bo") {
-      s.strategy = StrategyKind::kBayesian;
-    } else if (type == "random") {
-      s.strategy = StrategyKind::kRandom;
-    } else {
-      return Status::Invalid("strategy.type: '" + type + "' is not one of aging, bo, random");
-    }
+    UNAS_RETURN_IF_ERROR(GetEnum(strategy, "strategy", "type", From<kStrategies>(), &s.strategy));
     UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "population", 2, 100000, &s.population));
     UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "sample_size", 1, 100000, &s.sample_size));
   }
@@ -297,15 +301,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     }
     s.seed = seed->get<uint64_t>();
   }
-  std::string evaluator = "train";
-  UNAS_RETURN_IF_ERROR(GetString(j, "", "evaluator", &evaluator));
-  if (evaluator == "train") {
-    s.evaluator = EvaluatorKind::kTrain;
-  } else if (evaluator == "synthetic") {
-    s.evaluator = EvaluatorKind::kSynthetic;
-  } else {
-    return Status::Invalid("evaluator: '" + evaluator + "' is not one of train, synthetic");
-  }
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "evaluator", From<kEvaluators>(), &s.evaluator));
   UNAS_RETURN_IF_ERROR(GetInt(j, "", "synthetic_delay_ms", 0, 600000, &s.synthetic_delay_ms));
   if (s.synthetic_delay_ms > 0 && s.evaluator != EvaluatorKind::kSynthetic) {
     return Status::Invalid("synthetic_delay_ms: only applies to the synthetic evaluator");
@@ -338,9 +334,9 @@ json JobSpecToJson(const JobSpec& s) {
             {"subset", t.subset},
             {"augment", t.augment},
             {"threads", t.threads}}},
-          {"accounting", AccountingName(s.accounting)},
+          {"accounting", NameIn(kAccountings, s.accounting)},
           {"mcu", s.mcu ? s.mcu->name : std::string()},
-          {"memory", MemoryName(s.memory)},
+          {"memory", NameIn(kMemoryModels, s.memory)},
           {"pruning", p.enabled ? json{{"target", worker::PruneTargetName(p.target)},
                                        {"fraction", p.max_fraction},
                                        {"layer_fraction", p.max_group_fraction},
@@ -357,7 +353,7 @@ json JobSpecToJson(const JobSpec& s) {
           {"strategy", {{"type", StrategyKindName(s.strategy)}, {"population", s.population}, {"sample_size", s.sample_size}}},
           {"budget", {{"trials", s.max_trials}, {"wall_seconds", s.max_wall_seconds}}},
           {"seed", s.seed},
-          {"evaluator", s.evaluator == EvaluatorKind::kTrain ? "train" : "synthetic"},
+          {"evaluator", NameIn(kEvaluators, s.evaluator)},
           {"synthetic_delay_ms", s.synthetic_delay_ms}};
 }
 
@@ -369,7 +365,6 @@ worker::TrainConfig TrainConfigFor(const JobSpec& spec, int threads_override) {
   return c;
 }
 
-const char* ErrorObjectiveName(ErrorObjective e) { return e == ErrorObjective::kFloat ? "float" : "int8"; }
 
 double ObjectiveError(const JobSpec& spec, const worker::Metrics& metrics) {
   if (spec.error_objective == ErrorObjective::kInt8 && metrics.int8_val_error) return *metrics.int8_val_error;

@@ -150,4 +150,17 @@ Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& tr
   return j;
 }
 
+Result<nlohmann::json> TrialExportJson(const JobView& job, const TrialRecord& trial,
+                                       const CoordinatorOptions& options) {
+  UNAS_ASSIGN_OR_RETURN(nlohmann::json detail, TrialDetailJson(job, trial, options));
+  return nlohmann::json{{"format", "unas-trial-export/1"},
+                        {"job", ToJson(job)},
+                        {"architecture", detail["candidate"]},
+                        {"input", detail["input"]},
+                        {"metrics", detail["metrics"]},
+                        {"costs", detail["costs"]},
+                        {"cost_report", detail["cost_report"]},
+                        {"partial_execution", detail["partial_execution"]}};
+}
+
 }  // namespace unas::server

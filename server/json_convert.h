@@ -29,4 +29,10 @@ const char* EventKindName(JobEvent::Kind kind);
 Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& trial,
                                        const CoordinatorOptions& options);
 
+// The trial export document (format "unas-trial-export/1"): job, architecture,
+// input, metrics, costs, cost report and partial-execution plan. The same
+// for GET .../trials/N/export and gRPC GetTrial (what `unas export` writes).
+Result<nlohmann::json> TrialExportJson(const JobView& job, const TrialRecord& trial,
+                                       const CoordinatorOptions& options);
+
 }  // namespace unas::server

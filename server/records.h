@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "costmodel/costs.h"
 #include "worker/protocol.h"
@@ -57,6 +58,48 @@ struct TrialRecord {
   int64_t created_unix_ms = 0;
   int64_t started_unix_ms = 0;
   int64_t finished_unix_ms = 0;
+};
+
+// What the coordinator answers about a job: its record and live counts.
+struct JobView {
+  JobRecord record;
+  int64_t completed = 0;
+  int64_t failed = 0;
+  int64_t running = 0;  // pending + leased
+  int64_t budget = 0;
+  double best_val_error = -1;  // best feasible completed trial; -1 if none
+  double hypervolume = 0;
+};
+
+struct TrialPage {
+  std::vector<TrialRecord> trials;
+  std::string next_page_token;  // empty on the last page
+};
+
+struct ParetoView {
+  std::vector<std::string> objectives;
+  std::vector<TrialRecord> trials;
+  double hypervolume = 0;
+};
+
+struct HypervolumePoint {
+  int64_t trials_finished = 0;
+  int64_t unix_ms = 0;
+  double hypervolume = 0;
+};
+
+struct JobEvent {
+  enum class Kind { kTrialStarted, kTrialFinished, kTrialFailed, kParetoPoint, kJobDone };
+  Kind kind = Kind::kTrialStarted;
+  JobView job;
+  std::optional<TrialRecord> trial;
+};
+
+// One trial and the server's export document for it (TrialExportJson in
+// server/json_convert.h), as GetTrial returns it.
+struct TrialDetail {
+  TrialRecord trial;
+  std::string export_json;
 };
 
 }  // namespace unas::server

@@ -146,6 +146,24 @@ void BindAll(Statement& s, const std::vector<Column<Record>>& columns, const Rec
   for (size_t i = 0; i < columns.size(); ++i) columns[i].bind(s, static_cast<int>(i + 1), record);
 }
 
+// Inserts or updates (by the first `keys` columns) one record of a table.
+template <typename Record>
+class Writer {
+ public:
+  Writer(const char* table, const std::vector<Column<Record>>& columns, size_t keys)
+      : columns_(columns), insert_(InsertSql(table, columns)), update_(UpdateSql(table, columns, keys)) {}
+  Status Write(sqlite3* db, const Record& record, bool insert) const {
+    Statement s(db, insert ? insert_ : update_);
+    UNAS_RETURN_IF_ERROR(s.status());
+    BindAll(s, columns_, record);
+    return s.Run();
+  }
+
+ private:
+  const std::vector<Column<Record>>& columns_;
+  const std::string insert_, update_;
+};
+
 // Reads a row selected as "SELECT <Names(columns)> ...".
 template <typename Record>
 Record ReadAll(const Statement& s, const std::vector<Column<Record>>& columns) {

@@ -199,26 +199,17 @@ std::string SelectJobs(const std::string& where) { return "SELECT " + sql::Names
 
 }  // namespace
 
+// Both enums number their values 1..5 (the proto's and the store's integers).
 const char* JobStatusName(JobStatus s) {
-  switch (s) {
-    case JobStatus::kQueued: return "queued";
-    case JobStatus::kRunning: return "running";
-    case JobStatus::kSucceeded: return "succeeded";
-    case JobStatus::kFailed: return "failed";
-    case JobStatus::kCancelled: return "cancelled";
-  }
-  return "?";
+  static const char* const kNames[] = {"?", "queued", "running", "succeeded", "failed", "cancelled"};
+  const int i = static_cast<int>(s);
+  return i >= 1 && i <= 5 ? kNames[i] : kNames[0];
 }
 
 const char* TrialStatusName(TrialStatus s) {
-  switch (s) {
-    case TrialStatus::kPending: return "pending";
-    case TrialStatus::kLeased: return "leased";
-    case TrialStatus::kCompleted: return "completed";
-    case TrialStatus::kFailed: return "failed";
-    case TrialStatus::kCancelled: return "cancelled";
-  }
-  return "?";
+  static const char* const kNames[] = {"?", "pending", "leased", "completed", "failed", "cancelled"};
+  const int i = static_cast<int>(s);
+  return i >= 1 && i <= 5 ? kNames[i] : kNames[0];
 }
 
 bool IsFinal(JobStatus s) { return s == JobStatus::kSucceeded || s == JobStatus::kFailed || s == JobStatus::kCancelled; }
@@ -327,23 +318,15 @@ Status Store::Migrate() {
 }
 
 Status Store::WriteJob(const JobRecord& job, bool insert) {
-  static const std::string kInsert = sql::InsertSql("jobs", JobColumns());
-  static const std::string kUpdate = sql::UpdateSql("jobs", JobColumns(), 1);
-  Statement s(db_, insert ? kInsert : kUpdate);
-  UNAS_RETURN_IF_ERROR(s.status());
-  sql::BindAll(s, JobColumns(), job);
-  UNAS_RETURN_IF_ERROR(s.Run());
+  static const sql::Writer<JobRecord> writer("jobs", JobColumns(), 1);
+  UNAS_RETURN_IF_ERROR(writer.Write(db_, job, insert));
   if (!insert && sqlite3_changes(db_) != 1) return Status::NotFound("no job '" + job.job_id + "'");
   return Status::Ok();
 }
 
 Status Store::WriteTrial(const TrialRecord& t, bool insert) {
-  static const std::string kInsert = sql::InsertSql("trials", TrialColumns());
-  static const std::string kUpdate = sql::UpdateSql("trials", TrialColumns(), 2);
-  Statement s(db_, insert ? kInsert : kUpdate);
-  UNAS_RETURN_IF_ERROR(s.status());
-  sql::BindAll(s, TrialColumns(), t);
-  UNAS_RETURN_IF_ERROR(s.Run());
+  static const sql::Writer<TrialRecord> writer("trials", TrialColumns(), 2);
+  UNAS_RETURN_IF_ERROR(writer.Write(db_, t, insert));
   if (!insert && sqlite3_changes(db_) != 1) {
     return Status::NotFound("no trial " + std::to_string(t.trial_id) + " in job " + t.job_id);
   }

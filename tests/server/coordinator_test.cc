@@ -275,13 +275,10 @@ TEST_F(CoordinatorTest, PrunedTrialsKeepBothCandidatesAndRankThePrunedOne) {
   auto a = coordinator_->Acquire(w, 0);
   TrialResult r = Success(*a);
   r.pruned_candidate_json = a->candidate_json;  // what the worker trained (here: unchanged)
-  Costs pruned;
-  pruned.params = 10;
-  pruned.flash_bytes = 111;
-  pruned.macs = 222;
-  pruned.peak_sram_bytes = 333;
-  pruned.build_order_peak_bytes = 444;
-  r.pruned_costs = pruned;
+  r.pruned_costs = Costs();
+  r.pruned_costs->flash_bytes = 111;
+  r.pruned_costs->macs = 222;
+  r.pruned_costs->peak_sram_bytes = 333;
   ASSERT_EQ(*coordinator_->Complete(w, a->lease_id, r), true);
   const TrialRecord t = coordinator_->GetTrial(a->job_id, a->trial_id).value();
   ASSERT_TRUE(t.pruned_costs.has_value());
