@@ -392,13 +392,14 @@ std::optional<Assignment> Coordinator::Acquire(const std::string& worker_id, int
   return std::nullopt;
 }
 
-HeartbeatReply Coordinator::Heartbeat(const std::string& worker_id, const std::string& lease_id) {
+HeartbeatReply Coordinator::Heartbeat(const std::string& worker_id, const std::string& lease_id, double progress) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = leases_.find(lease_id);
   if (it == leases_.end()) return {};
   TrialRecord& t = jobs_.at(it->second.first)->trials.at(it->second.second);
   if (t.worker_id != worker_id || t.status != TrialStatus::kLeased) return {};
   t.lease_expires_unix_ms = clock_->NowUnixMs() + options_.lease_timeout_ms;
+  t.progress = std::clamp(progress, 0.0, 1.0);
   HeartbeatReply reply;
   reply.keep_going = true;
   reply.lease_expires_unix_ms = t.lease_expires_unix_ms;

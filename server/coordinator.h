@@ -112,7 +112,8 @@ class Coordinator {
   std::string RegisterWorker(const std::string& name);
   // Blocks up to wait_ms for a trial; nullopt when there is none.
   std::optional<Assignment> Acquire(const std::string& worker_id, int64_t wait_ms);
-  HeartbeatReply Heartbeat(const std::string& worker_id, const std::string& lease_id);
+  // Renews the lease; `progress` (0..1, clamped) is kept on the trial.
+  HeartbeatReply Heartbeat(const std::string& worker_id, const std::string& lease_id, double progress);
   // Commits the result, then returns true; false if it was ignored.
   Result<bool> Complete(const std::string& worker_id, const std::string& lease_id, const TrialResult& result);
 

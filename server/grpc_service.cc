@@ -168,7 +168,7 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
   grpc::Status Heartbeat(grpc::ServerContext* ctx, const v1::HeartbeatRequest* req,
                          v1::HeartbeatResponse* out) override {
     UNAS_CHECK_AUTH(ctx);
-    const HeartbeatReply r = c_->Heartbeat(req->worker_id(), req->lease_id());
+    const HeartbeatReply r = c_->Heartbeat(req->worker_id(), req->lease_id(), req->progress());
     out->set_keep_going(r.keep_going);
     out->set_lease_expires_unix_ms(r.lease_expires_unix_ms);
     return grpc::Status::OK;

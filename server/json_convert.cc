@@ -89,9 +89,9 @@ nlohmann::json ToJson(const TrialRecord& t) {
     j["metrics"] = nullptr;
   }
   j["attempts"] = t.attempts;
+  j["progress"] = t.progress;
   j["worker_id"] = t.worker_id;
   j["error"] = t.error;
-  j["reused"] = t.reused;
   if (t.pruned_costs) {
     j["pruned_candidate"] = Embedded(t.pruned_candidate_json);
     j["pruned_costs"] = CostsJson(*t.pruned_costs);

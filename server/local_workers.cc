@@ -12,7 +12,9 @@ Result<std::optional<worker::WorkAssignment>> LocalTrialSource::Acquire(const st
 
 Result<worker::HeartbeatAnswer> LocalTrialSource::Heartbeat(const std::string& worker_id,
                                                             const std::string& lease_id, double progress) {
-  return worker::HeartbeatAnswer{c_.Heartbeat(worker_id, lease_id).keep_going, 0};
+  worker::HeartbeatAnswer answer;
+  answer.keep_going = c_.Heartbeat(worker_id, lease_id, progress).keep_going;
+  return answer;
 }
 
 Result<bool> LocalTrialSource::Complete(const std::string& worker_id, const std::string& lease_id,

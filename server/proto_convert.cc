@@ -95,12 +95,12 @@ void ToProto(const TrialRecord& t, v1::Trial* out) {
   }
   if (t.metrics) ToProto(*t.metrics, out->mutable_metrics());
   out->set_attempts(t.attempts);
+  out->set_progress(t.progress);
   out->set_worker_id(t.worker_id);
   out->set_error(t.error);
   out->set_created_unix_ms(t.created_unix_ms);
   out->set_started_unix_ms(t.started_unix_ms);
   out->set_finished_unix_ms(t.finished_unix_ms);
-  out->set_reused(t.reused);
 }
 
 TrialRecord FromProto(const v1::Trial& p) {
@@ -117,12 +117,12 @@ TrialRecord FromProto(const v1::Trial& p) {
   }
   if (p.has_metrics()) t.metrics = FromProto(p.metrics());
   t.attempts = p.attempts();
+  t.progress = p.progress();
   t.worker_id = p.worker_id();
   t.error = p.error();
   t.created_unix_ms = p.created_unix_ms();
   t.started_unix_ms = p.started_unix_ms();
   t.finished_unix_ms = p.finished_unix_ms();
-  t.reused = p.reused();
   return t;
 }
 

@@ -47,8 +47,8 @@ struct TrialRecord {
   std::string worker_id;
   std::string lease_id;
   int64_t lease_expires_unix_ms = 0;
+  double progress = 0;  // fraction of training done, from the last heartbeat (in memory, not stored)
   std::string error;
-  bool reused = false;
   // With pruning: the network actually trained and measured (metrics refer to
   // it) and its exact costs; empty when the job does not prune.
   std::string pruned_candidate_json;

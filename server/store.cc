@@ -45,7 +45,7 @@ const char* const kMigrations[] = {
       lease_id TEXT NOT NULL DEFAULT '',
       lease_expires_unix_ms INTEGER NOT NULL DEFAULT 0,
       error TEXT NOT NULL DEFAULT '',
-      reused INTEGER NOT NULL DEFAULT 0,
+      reused INTEGER NOT NULL DEFAULT 0,  -- unused since schema 4, always 0
       rejected_before INTEGER NOT NULL DEFAULT 0,
       told_seq INTEGER NOT NULL DEFAULT 0,
       created_unix_ms INTEGER NOT NULL,
@@ -163,7 +163,6 @@ const std::vector<Column<TrialRecord>>& TrialColumns() {
       Plain<T>("lease_id", [](T& t) -> auto& { return t.lease_id; }),
       Plain<T>("lease_expires_unix_ms", [](T& t) -> auto& { return t.lease_expires_unix_ms; }),
       Plain<T>("error", [](T& t) -> auto& { return t.error; }),
-      Plain<T>("reused", [](T& t) -> auto& { return t.reused; }),
       Plain<T>("created_unix_ms", [](T& t) -> auto& { return t.created_unix_ms; }),
       Plain<T>("started_unix_ms", [](T& t) -> auto& { return t.started_unix_ms; }),
       Plain<T>("finished_unix_ms", [](T& t) -> auto& { return t.finished_unix_ms; }),

@@ -140,11 +140,12 @@ TEST_F(CoordinatorTest, HeartbeatsKeepALeaseAlive) {
   auto a = coordinator_->Acquire(w, 0);
   for (int i = 0; i < 5; ++i) {
     clock_.Advance(800);
-    EXPECT_TRUE(coordinator_->Heartbeat(w, a->lease_id).keep_going);
+    EXPECT_TRUE(coordinator_->Heartbeat(w, a->lease_id, 0.25 * i).keep_going);
     coordinator_->ExpireLeases();
+    EXPECT_EQ(coordinator_->GetTrial(a->job_id, a->trial_id)->progress, std::min(1.0, 0.25 * i));
   }
   EXPECT_EQ(*coordinator_->Complete(w, a->lease_id, Success(*a)), true);
-  EXPECT_FALSE(coordinator_->Heartbeat(w, "L-unknown").keep_going);
+  EXPECT_FALSE(coordinator_->Heartbeat(w, "L-unknown", 0).keep_going);
 }
 
 TEST_F(CoordinatorTest, ReleasedTrialGoesBackWithoutCountingAnAttempt) {
@@ -169,7 +170,7 @@ TEST_F(CoordinatorTest, CancelStopsBusyWorkersAndHandsOutNothing) {
   auto view = coordinator_->Cancel(job.record.job_id);
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->record.status, JobStatus::kCancelled);
-  EXPECT_FALSE(coordinator_->Heartbeat(w, a->lease_id).keep_going);
+  EXPECT_FALSE(coordinator_->Heartbeat(w, a->lease_id, 0.5).keep_going);
   EXPECT_EQ(*coordinator_->Complete(w, a->lease_id, Success(*a)), false);
   EXPECT_FALSE(coordinator_->Acquire(w, 0).has_value());
   EXPECT_EQ(coordinator_->GetTrial(job.record.job_id, 1)->status, TrialStatus::kCancelled);
