@@ -7,7 +7,6 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -30,17 +29,19 @@ int Fail(const char* name, const Status& s) {
 }
 
 // A client command's start: adds the connection flags, parses argv (exactly
-// `positionals` arguments) and connects. The client, or the exit code.
-std::variant<std::unique_ptr<server::Client>, int> Start(Args& args, const std::vector<std::string>& argv,
-                                                         size_t positionals) {
+// `positionals` arguments) and connects. Null with *exit_code set when the
+// command ends here (--help: 0, bad usage: 2, no connection: 1).
+std::unique_ptr<server::Client> Start(Args& args, const std::vector<std::string>& argv, size_t positionals,
+                                      int* exit_code) {
   AddConnectionFlags(args);
-  if (auto rc = args.ParseOrExit(argv, positionals)) return *rc;
-  auto client = ConnectFromFlags(args);
-  if (!client.ok()) {
-    std::cerr << "unas " << args.command() << ": " << client.status().message() << "\n";
-    return 1;
+  if (auto rc = args.ParseOrExit(argv, positionals)) {
+    *exit_code = *rc;
+    return nullptr;
   }
-  return std::move(client).value();
+  auto client = ConnectFromFlags(args);
+  if (client.ok()) return std::move(client).value();
+  *exit_code = Fail(args.command().c_str(), client.status());
+  return nullptr;
 }
 
 std::string ErrorText(double error) { return error < 0 ? std::string("-") : Fixed(error, 4); }
@@ -149,9 +150,9 @@ int RunSubmit(const std::vector<std::string>& argv) {
 
 int RunJobs(const std::vector<std::string>& argv) {
   Args args("jobs", "", "Lists the coordinator's jobs.");
-  auto started = Start(args, argv, 0);
-  if (auto* rc = std::get_if<int>(&started)) return *rc;
-  auto& client = std::get<std::unique_ptr<server::Client>>(started);
+  int rc = 0;
+  auto client = Start(args, argv, 0, &rc);
+  if (!client) return rc;
   auto jobs = client->ListJobs();
   if (!jobs.ok()) return Fail("jobs", jobs.status());
   for (const server::JobView& j : *jobs) PrintJob(j);
@@ -161,9 +162,9 @@ int RunJobs(const std::vector<std::string>& argv) {
 int RunStatus(const std::vector<std::string>& argv) {
   Args args("status", "JOB", "Shows one job's progress; --json prints the whole record with its spec.");
   args.Switch("json", "print as JSON");
-  auto started = Start(args, argv, 1);
-  if (auto* rc = std::get_if<int>(&started)) return *rc;
-  auto& client = std::get<std::unique_ptr<server::Client>>(started);
+  int rc = 0;
+  auto client = Start(args, argv, 1, &rc);
+  if (!client) return rc;
   auto job = client->GetJob(args.positional()[0]);
   if (!job.ok()) return Fail("status", job.status());
   if (args.On("json")) {
@@ -235,9 +236,9 @@ int RunTrials(const std::vector<std::string>& argv) {
 int RunPareto(const std::vector<std::string>& argv) {
   Args args("pareto", "JOB [--csv]", "Prints a job's Pareto front over its objectives (feasible trials only).");
   args.Switch("csv", "comma-separated values");
-  auto started = Start(args, argv, 1);
-  if (auto* rc = std::get_if<int>(&started)) return *rc;
-  auto& client = std::get<std::unique_ptr<server::Client>>(started);
+  int rc = 0;
+  auto client = Start(args, argv, 1, &rc);
+  if (!client) return rc;
   auto front = client->Pareto(args.positional()[0]);
   if (!front.ok()) return Fail("pareto", front.status());
   PrintParetoTable(*front, args.On("csv"));
@@ -246,9 +247,9 @@ int RunPareto(const std::vector<std::string>& argv) {
 
 int RunCancel(const std::vector<std::string>& argv) {
   Args args("cancel", "JOB", "Cancels a job: no more trials are handed out and busy workers are told to stop.");
-  auto started = Start(args, argv, 1);
-  if (auto* rc = std::get_if<int>(&started)) return *rc;
-  auto& client = std::get<std::unique_ptr<server::Client>>(started);
+  int rc = 0;
+  auto client = Start(args, argv, 1, &rc);
+  if (!client) return rc;
   auto job = client->Cancel(args.positional()[0]);
   if (!job.ok()) return Fail("cancel", job.status());
   PrintJob(*job);
