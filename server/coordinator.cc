@@ -116,9 +116,13 @@ Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record)
   config.constraints = spec.constraints;
   config.costs = search::MakeCostFunction(job->input, spec.accounting, spec.mcu, spec.memory);
   switch (spec.strategy) {
-    case StrategyKind::kAging:
-      job->strategy = std::make_unique<search::AgingEvolution>(config, search::AgingConfig{spec.population, spec.sample_size});
+    case StrategyKind::kAging: {
+      search::AgingConfig aging;
+      aging.population_size = spec.population;
+      aging.sample_size = spec.sample_size;
+      job->strategy = std::make_unique<search::AgingEvolution>(config, aging);
       break;
+    }
     case StrategyKind::kRandom:
       job->strategy = std::make_unique<search::RandomSearch>(config);
       break;

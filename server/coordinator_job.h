@@ -42,7 +42,11 @@ struct Coordinator::Job {
   }
   // Records a finished trial's point on the hypervolume history.
   void RecordHypervolume(int64_t unix_ms) {
-    hv_history.push_back({completed + failed, unix_ms, pareto->hypervolume()});
+    HypervolumePoint point;
+    point.trials_finished = completed + failed;
+    point.unix_ms = unix_ms;
+    point.hypervolume = pareto->hypervolume();
+    hv_history.push_back(point);
   }
 };
 

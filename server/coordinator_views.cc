@@ -137,7 +137,10 @@ Result<std::shared_ptr<Subscription>> Coordinator::Watch(const std::string& job_
   UNAS_ASSIGN_OR_RETURN(Job* job, FindJob(job_id));
   auto sub = std::make_shared<Subscription>();
   if (IsFinal(job->record.status)) {
-    sub->Push({JobEvent::Kind::kJobDone, ViewOf(*job), std::nullopt});
+    JobEvent done;
+    done.kind = JobEvent::Kind::kJobDone;
+    done.job = ViewOf(*job);
+    sub->Push(done);
   } else {
     job->watchers.push_back(sub);
   }
@@ -146,7 +149,10 @@ Result<std::shared_ptr<Subscription>> Coordinator::Watch(const std::string& job_
 
 void Coordinator::PublishLocked(Job& job, JobEvent::Kind kind, const TrialRecord* trial) {
   if (job.watchers.empty()) return;
-  JobEvent event{kind, ViewOf(job), trial ? std::optional<TrialRecord>(*trial) : std::nullopt};
+  JobEvent event;
+  event.kind = kind;
+  event.job = ViewOf(job);
+  if (trial) event.trial = *trial;
   auto& ws = job.watchers;
   ws.erase(std::remove_if(ws.begin(), ws.end(), [](const std::weak_ptr<Subscription>& w) { return w.expired(); }),
            ws.end());

@@ -47,7 +47,10 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
     if (spec->evaluator == EvaluatorKind::kSynthetic) {
       auto input = ResolveDatasetInput(spec->dataset);
       if (!input.ok()) return Failed("dataset: " + input.status().message());
-      search::SyntheticEvaluator evaluator(search::SyntheticConfig{spec->seed, 0.01, *input});
+      search::SyntheticConfig synthetic;
+      synthetic.seed = spec->seed;
+      synthetic.input = *input;  // noise_sd: its default, 0.01
+      search::SyntheticEvaluator evaluator(synthetic);
       // Pretend to train for the configured time, in cancellable steps.
       const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(spec->synthetic_delay_ms);
       while (std::chrono::steady_clock::now() < until) {
