@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <iostream>
 #include <sstream>
 
 namespace unas::cli {
@@ -32,6 +33,7 @@ Status Args::Parse(const std::vector<std::string>& argv) {
       name = name.substr(0, eq);
       has_value = true;
     }
+    if (auto alias = aliases_.find(name); alias != aliases_.end()) name = alias->second;
     auto spec = specs_.find(name);
     if (spec == specs_.end()) {
       return Status::Invalid("unknown option --" + name + " (see 'unas " + command_ + " --help')");
@@ -48,6 +50,24 @@ Status Args::Parse(const std::vector<std::string>& argv) {
     values_[name] = value;
   }
   return Status::Ok();
+}
+
+std::optional<int> Args::ParseOrExit(const std::vector<std::string>& argv, std::optional<size_t> positionals) {
+  if (Status s = Parse(argv); !s.ok()) {
+    if (s.code() != StatusCode::kFailedPrecondition) return Error(s);
+    std::cout << Help();
+    return 0;
+  }
+  if (positionals && positional_.size() != *positionals) {
+    return Error(Status::Invalid("expected " + std::to_string(*positionals) + " argument(s) (see 'unas " + command_ +
+                                 " --help')"));
+  }
+  return std::nullopt;
+}
+
+int Args::Error(const Status& status) const {
+  std::cerr << "unas " << command_ << ": " << status.message() << "\n";
+  return 2;
 }
 
 std::string Args::Get(const std::string& name) const {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas::cli {
 
@@ -23,10 +23,21 @@ class Args {
             std::optional<std::string> default_value = std::nullopt);
   // Declares a boolean switch.
   void Switch(const std::string& name, const std::string& help);
+  // Accepts --alias as another spelling of the declared flag --name (not
+  // listed in --help).
+  void Alias(const std::string& alias, const std::string& name) { aliases_[alias] = name; }
 
   // Parses argv after the subcommand. Returns kFailedPrecondition for --help
   // (the caller prints Help() and exits 0).
   Status Parse(const std::vector<std::string>& argv);
+  // Parse() for a subcommand's Run function: after --help prints Help() and
+  // returns 0, after an error prints it (Error()) and returns 2; nullopt:
+  // go on. With `positionals`, exactly that many arguments are required.
+  //   if (auto rc = args.ParseOrExit(argv, 1)) return *rc;
+  std::optional<int> ParseOrExit(const std::vector<std::string>& argv,
+                                 std::optional<size_t> positionals = std::nullopt);
+  // Prints "unas <command>: <message>" to stderr; returns 2 (bad usage).
+  int Error(const Status& status) const;
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   bool On(const std::string& name) const { return switches_.count(name) > 0; }
@@ -34,6 +45,7 @@ class Args {
   Result<long long> GetInt(const std::string& name, long long lo, long long hi) const;
   Result<double> GetDouble(const std::string& name, double lo, double hi) const;
   const std::vector<std::string>& positional() const { return positional_; }
+  const std::string& command() const { return command_; }
   std::string Help() const;
 
  private:
@@ -47,6 +59,7 @@ class Args {
   std::map<std::string, Spec> specs_;
   std::map<std::string, std::string> values_;
   std::map<std::string, bool> switches_;
+  std::map<std::string, std::string> aliases_;  // alias -> declared name
   std::vector<std::string> positional_;
 };
 

@@ -56,14 +56,7 @@ int RunCost(const std::vector<std::string>& argv) {
   args.Switch("no-pex", "skip the partial-execution plan (see docs/pex.md)");
   args.Switch("jsonl", "batch mode: one {input_shape,num_classes,architecture} object per stdin line");
   args.Switch("list-mcus", "list the MCU profiles and exit");
-  if (Status s = args.Parse(argv); !s.ok()) {
-    if (s.code() == StatusCode::kFailedPrecondition) {
-      std::cout << args.Help();
-      return 0;
-    }
-    std::cerr << "unas cost: " << s.message() << "\n";
-    return 2;
-  }
+  if (auto rc = args.ParseOrExit(argv)) return *rc;
   if (args.On("list-mcus")) {
     for (const McuProfile& p : McuProfiles()) std::cout << p.name << "\t" << p.description << "\n";
     return 0;

@@ -61,14 +61,7 @@ int RunHealth(const std::vector<std::string>& argv) {
   AddConnectionFlags(args);
   args.Flag("timeout-ms", "MS", "deadline of the gRPC call", "3000");
   args.Switch("no-grpc", "skip the gRPC check (only the database)");
-  if (Status s = args.Parse(argv); !s.ok()) {
-    if (s.code() == StatusCode::kFailedPrecondition) {
-      std::cout << args.Help();
-      return 0;
-    }
-    std::cerr << "unas health: " << s.message() << "\n";
-    return 2;
-  }
+  if (auto rc = args.ParseOrExit(argv)) return *rc;
   auto timeout_ms = args.GetInt("timeout-ms", 1, 600'000);
   if (!timeout_ms.ok()) {
     std::cerr << "unas health: " << timeout_ms.status().message() << "\n";

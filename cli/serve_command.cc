@@ -44,14 +44,7 @@ int RunServe(const std::vector<std::string>& argv) {
   args.Flag("lease-timeout-ms", "MS", "a trial's lease expires unless renewed within this", "60000");
   args.Flag("heartbeat-ms", "MS", "how often workers renew their lease", "10000");
   args.Flag("exit-when-idle", "SECONDS", "exit once no job is unfinished for this long (0: never)", "0");
-  if (Status s = args.Parse(argv); !s.ok()) {
-    if (s.code() == StatusCode::kFailedPrecondition) {
-      std::cout << args.Help();
-      return 0;
-    }
-    std::cerr << "unas serve: " << s.message() << "\n";
-    return 2;
-  }
+  if (auto rc = args.ParseOrExit(argv)) return *rc;
   auto workers = args.GetInt("workers", 0, 1024);
   auto worker_threads = args.GetInt("worker-threads", 0, 256);
   auto lease_ms = args.GetInt("lease-timeout-ms", 100, 86'400'000);

@@ -27,14 +27,7 @@ int RunSimulate(const std::vector<std::string>& argv) {
   args.Flag("classes", "K", "number of classes", "10");
   args.Flag("report-every", "N", "print the hypervolume every N completed trials", "50");
   args.Flag("mcu", "NAME", "add latency on this MCU profile as an objective (needs a latency bound)");
-  if (Status s = args.Parse(argv); !s.ok()) {
-    if (s.code() == StatusCode::kFailedPrecondition) {
-      std::cout << args.Help();
-      return 0;
-    }
-    std::cerr << "unas simulate: " << s.message() << "\n";
-    return 2;
-  }
+  if (auto rc = args.ParseOrExit(argv)) return *rc;
   auto fail = [](const Status& s) {
     std::cerr << "unas simulate: " << s.message() << "\n";
     return 2;

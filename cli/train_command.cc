@@ -100,34 +100,40 @@ int RunTrain(const std::vector<std::string>& argv) {
             "lines otherwise, then a JSON summary. Ctrl-C stops between batches. Exit code 1 when the\n"
             "trial fails or is cancelled.");
   args.Flag("dataset", "NAME", "fashion-mnist, synthetic, idx:DIR[:CLASSES] or cifar10:DIR", "fashion-mnist");
-  args.Flag("epochs", "N", "training epochs", "3");
-  args.Flag("subset", "F", "fraction (0, 1] of the training set to use (fidelity)", "1");
-  args.Flag("batch-size", "N", "batch size", "128");
-  args.Flag("optimiser", "sgdw|adamw", "optimiser", "sgdw");
-  args.Flag("lr", "LR", "learning rate", "0.01");
+  // Defaults are TrainConfig's and PruneConfig's own (worker/train_config.h),
+  // the same a job spec starts from; only the schedule is μNAS's here.
+  const worker::TrainConfig defaults;
+  auto shown = [](double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  };
+  args.Flag("epochs", "N", "training epochs", std::to_string(defaults.epochs));
+  args.Flag("subset", "F", "fraction (0, 1] of the training set to use (fidelity)", shown(defaults.subset));
+  args.Flag("batch-size", "N", "batch size", std::to_string(defaults.batch_size));
+  args.Flag("optimizer", "sgdw|adamw", "optimizer (--optimiser is accepted too)",
+            worker::OptimizerName(defaults.optimizer));
+  args.Alias("optimiser", "optimizer");
+  args.Flag("lr", "LR", "learning rate", shown(defaults.learning_rate));
   args.Flag("lr-schedule", "E:LR,...", "from epoch E (0-based) on use LR", "25:0.005,35:0.001");
-  args.Flag("momentum", "M", "SGDW momentum", "0.9");
-  args.Flag("weight-decay", "WD", "decoupled weight decay", "1e-05");
-  args.Flag("dropout", "P", "dropout before dense blocks", "0.15");
-  args.Flag("threads", "N", "LibTorch threads (0: LibTorch's default)", "0");
+  args.Flag("momentum", "M", "SGDW momentum", shown(defaults.momentum));
+  args.Flag("weight-decay", "WD", "decoupled weight decay", shown(defaults.weight_decay));
+  args.Flag("dropout", "P", "dropout before dense blocks", shown(defaults.dropout));
+  args.Flag("threads", "N", "LibTorch threads (0: LibTorch's default)", std::to_string(defaults.threads));
   args.Flag("seed", "S", "seed for weights, shuffling, dropout and augmentation", "0");
   args.Flag("save", "FILE", "save the trained weights here (torch::save)");
   args.Switch("augment", "random shift +-2 px and horizontal flip");
   args.Flag("prune", "peak_sram|flash", "prune channels aimed at this resource, then fine-tune");
-  args.Flag("prune-fraction", "F", "at most this fraction (0, 1) of prunable channels is removed", "0.5");
-  args.Flag("prune-layer-fraction", "F", "and at most this fraction (0, 1] of any one layer's channels", "0.5");
+  args.Flag("prune-fraction", "F", "at most this fraction (0, 1) of prunable channels is removed",
+            shown(defaults.prune.max_fraction));
+  args.Flag("prune-layer-fraction", "F", "and at most this fraction (0, 1] of any one layer's channels",
+            shown(defaults.prune.max_group_fraction));
   args.Flag("prune-target-bytes", "N", "stop pruning once the targeted resource is at most N bytes");
   args.Flag("prune-epoch", "E", "prune at the start of epoch E (0-based; default: the last epoch)");
-  args.Flag("prune-accounting", "tflm|unas|firmware", "memory accounting the pruning is costed with", "tflm");
+  args.Flag("prune-accounting", "tflm|unas|firmware", "memory accounting the pruning is costed with",
+            AccountingName(defaults.prune.accounting));
   args.Flag("save-pruned", "FILE", "write the pruned candidate (uNAS JSON) here");
-  if (Status s = args.Parse(argv); !s.ok()) {
-    if (s.code() == StatusCode::kFailedPrecondition) {
-      std::cout << args.Help();
-      return 0;
-    }
-    std::cerr << "unas train: " << s.message() << "\n";
-    return 2;
-  }
+  if (auto rc = args.ParseOrExit(argv)) return *rc;
   if (args.positional().size() != 1) {
     std::cerr << "unas train: expected one architecture file (see 'unas train --help')\n";
     return 2;
@@ -151,26 +157,26 @@ int RunTrain(const std::vector<std::string>& argv) {
         return 2;
       }
     }
-    const std::string optimiser = args.Get("optimiser");
-    if (optimiser != "sgdw" && optimiser != "adamw") {
-      std::cerr << "unas train: --optimiser: '" << optimiser << "' is not sgdw or adamw\n";
+    auto optimizer = worker::ParseOptimizer(args.Get("optimizer"), "--optimizer");
+    if (!optimizer.ok()) {
+      std::cerr << "unas train: " << optimizer.status().message() << "\n";
       return 2;
     }
-    config.optimiser = optimiser == "sgdw" ? worker::Optimiser::kSgdw : worker::Optimiser::kAdamW;
+    config.optimizer = *optimizer;
     config.epochs = static_cast<int>(*epochs);
     config.batch_size = static_cast<int>(*batch);
     config.threads = static_cast<int>(*threads);
     config.seed = static_cast<uint64_t>(*seed);
-    config.fidelity = *subset;
+    config.subset = *subset;
     config.learning_rate = *lr;
     config.lr_schedule = *schedule;
     config.momentum = *momentum;
     config.weight_decay = *wd;
-    config.dropout_rate = *dropout;
+    config.dropout = *dropout;
     config.augment = args.On("augment");
     config.save_path = args.Get("save");
     if (args.Has("prune")) {
-      auto target = worker::ParsePruneTarget(args.Get("prune"));
+      auto target = worker::ParsePruneTarget(args.Get("prune"), "--prune");
       auto fraction = args.GetDouble("prune-fraction", 1e-9, 0.999999);
       auto layer_fraction = args.GetDouble("prune-layer-fraction", 1e-9, 1);
       auto accounting = ParseAccounting(args.Get("prune-accounting"));

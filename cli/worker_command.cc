@@ -22,14 +22,7 @@ int RunWorker(const std::vector<std::string>& argv) {
   args.Flag("name", "NAME", "how this worker shows in the coordinator (default: the host name)");
   args.Flag("threads", "N", "training threads (0: the job's setting)", "0");
   args.Flag("max-trials", "N", "exit after this many trials (0: never)", "0");
-  if (Status s = args.Parse(argv); !s.ok()) {
-    if (s.code() == StatusCode::kFailedPrecondition) {
-      std::cout << args.Help();
-      return 0;
-    }
-    std::cerr << "unas worker: " << s.message() << "\n";
-    return 2;
-  }
+  if (auto rc = args.ParseOrExit(argv)) return *rc;
   auto threads = args.GetInt("threads", 0, 256);
   auto max_trials = args.GetInt("max-trials", 0, 1LL << 40);
   if (!threads.ok() || !max_trials.ok()) {

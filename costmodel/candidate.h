@@ -11,7 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

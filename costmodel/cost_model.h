@@ -26,7 +26,7 @@
 #include "costmodel/mcu.h"
 #include "costmodel/memory_planner.h"
 #include "costmodel/network.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

@@ -39,7 +39,7 @@
 
 #include "costmodel/model_graph.h"
 #include "costmodel/network.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "costmodel/network.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

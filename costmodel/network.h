@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "costmodel/candidate.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

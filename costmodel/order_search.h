@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "costmodel/buffer_graph.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

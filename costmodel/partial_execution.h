@@ -53,7 +53,7 @@
 #include "costmodel/cost_model.h"
 #include "costmodel/memory_planner.h"
 #include "costmodel/network.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

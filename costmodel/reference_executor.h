@@ -27,7 +27,7 @@
 
 #include "costmodel/network.h"
 #include "costmodel/partial_execution.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

@@ -32,7 +32,7 @@
 
 #include "costmodel/buffer_graph.h"
 #include "costmodel/model_graph.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

@@ -32,7 +32,7 @@
 
 #include "costmodel/cost_model.h"
 #include "costmodel/partial_execution.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "firmware/quantized_network.h"
 
 namespace unas::firmware {

@@ -31,7 +31,7 @@
 #include "costmodel/model_graph.h"
 #include "costmodel/network.h"
 #include "costmodel/reference_executor.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas::quant {
 

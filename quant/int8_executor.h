@@ -73,7 +73,7 @@
 #include <vector>
 
 #include "costmodel/model_graph.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas::quant {
 

@@ -43,7 +43,7 @@
 #include "costmodel/model_graph.h"
 #include "costmodel/network.h"
 #include "costmodel/reference_executor.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "quant/calibration.h"
 
 namespace unas::quant {

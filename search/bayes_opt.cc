@@ -210,7 +210,7 @@ std::vector<Candidate> BayesOpt::RankedPool(Rng& rng) {
   const int batch = 25;  // children scored together (one GP prediction)
   for (int made = 0; made < bo_.pool_size;) {
     std::vector<Candidate> children;
-    std::vector<ResourceCosts> costs;
+    std::vector<Costs> costs;
     Eigen::MatrixXd q(dim, batch);
     for (int c = 0; c < batch && made < bo_.pool_size; ++c, ++made) {
       const Member* parent = nullptr;

@@ -38,18 +38,13 @@ Result<MemoryModel> ParseMemoryModel(const std::string& name) {
 
 CostFunction MakeCostFunction(const InputSpec& input, Accounting accounting, const McuProfile* mcu,
                               MemoryModel memory) {
-  return [input, accounting, mcu, memory](const Candidate& candidate) -> Result<ResourceCosts> {
+  return [input, accounting, mcu, memory](const Candidate& candidate) -> Result<Costs> {
     UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, input));
     UNAS_ASSIGN_OR_RETURN(CostSummary summary, SummariseCosts(network, accounting));
-    ResourceCosts costs;
-    costs.peak_sram_bytes = summary.peak_sram_bytes;
+    Costs costs = MakeCosts(summary);
     if (memory == MemoryModel::kPartialExecution) {
       UNAS_ASSIGN_OR_RETURN(costs.peak_sram_bytes, PexPeakBytes(network, accounting));
     }
-    costs.flash_bytes = summary.flash_bytes;
-    costs.macs = summary.macs;
-    costs.params = summary.params;
-    costs.build_order_peak_sram_bytes = summary.build_order_peak_bytes;
     if (mcu != nullptr) costs.latency_ms = EstimateLatency(*mcu, network).latency_ms;
     return costs;
   };
@@ -75,13 +70,13 @@ Result<Limits> ParseLimits(const std::string& text) {
   return limits;
 }
 
-ObjectiveVector MakeObjectives(double validation_error, const ResourceCosts& costs) {
+ObjectiveVector MakeObjectives(double validation_error, const Costs& costs) {
   return {validation_error, static_cast<double>(costs.peak_sram_bytes),
           static_cast<double>(costs.flash_bytes), static_cast<double>(costs.macs),
           costs.latency_ms ? *costs.latency_ms : std::numeric_limits<double>::quiet_NaN()};
 }
 
-bool MeetsConstraints(const ResourceCosts& costs, const Limits& c) {
+bool MeetsConstraints(const Costs& costs, const Limits& c) {
   if (c[Objective::kPeakSram] && costs.peak_sram_bytes > *c[Objective::kPeakSram]) return false;
   if (c[Objective::kFlash] && costs.flash_bytes > *c[Objective::kFlash]) return false;
   if (c[Objective::kMacs] && costs.macs > *c[Objective::kMacs]) return false;

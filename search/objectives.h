@@ -16,8 +16,9 @@
 
 #include "costmodel/candidate.h"
 #include "costmodel/cost_model.h"
+#include "costmodel/costs.h"
 #include "costmodel/mcu.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "search/rng.h"
 
 namespace unas::search {
@@ -29,20 +30,9 @@ Result<Objective> ParseObjective(const std::string& name);
 
 using ObjectiveVector = std::array<double, kNumObjectives>;
 
-// Exact resource costs of a candidate.
-struct ResourceCosts {
-  int64_t peak_sram_bytes = 0;
-  int64_t flash_bytes = 0;
-  int64_t macs = 0;
-  std::optional<double> latency_ms;  // only with an MCU profile
-  // Not objectives; recorded with a trial so nobody costs it twice.
-  int64_t params = 0;
-  int64_t build_order_peak_sram_bytes = 0;
-};
-
 // Injected into strategies so that tests can count calls or fake costs.
 // Must be deterministic and thread-compatible (called from one thread).
-using CostFunction = std::function<Result<ResourceCosts>(const Candidate&)>;
+using CostFunction = std::function<Result<Costs>(const Candidate&)>;
 
 // Costs from the cost model on `input` (default accounting tflm, the one a
 // device's "SRAM <= 64 KB" means). `mcu` may be null; if not, it must outlive
@@ -71,12 +61,12 @@ struct Limits {
 Result<Limits> ParseLimits(const std::string& text);
 
 // Objective vector of a trained candidate; latency is NaN when unknown.
-ObjectiveVector MakeObjectives(double validation_error, const ResourceCosts& costs);
+ObjectiveVector MakeObjectives(double validation_error, const Costs& costs);
 
 // True when no resource cost exceeds its hard constraint (the error limit, if
 // any, is ignored: it is not known before training). A latency constraint
 // with unknown latency is not met.
-bool MeetsConstraints(const ResourceCosts& costs, const Limits& constraints);
+bool MeetsConstraints(const Costs& costs, const Limits& constraints);
 
 // μNAS's randomised scalarisation (spec section 3): with λ_k drawn uniformly
 // in (0, 1) per bounded objective, loss = max_k min(f_k / b_k, 10) / λ_k over

@@ -22,7 +22,7 @@
 #include <optional>
 #include <vector>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "search/objectives.h"
 #include "search/strategy.h"
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "costmodel/cost_model.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "search/objectives.h"
 #include "search/strategy.h"
 

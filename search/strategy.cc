@@ -21,7 +21,7 @@ Result<Proposal> Strategy::Ask() {
     draw_rejections_ = 0;
     const uint64_t hash = CandidateHash(candidate);
     if (IsKnown(hash)) continue;
-    UNAS_ASSIGN_OR_RETURN(ResourceCosts costs, config_.costs(candidate));
+    UNAS_ASSIGN_OR_RETURN(Costs costs, config_.costs(candidate));
     if (!MeetsConstraints(costs, config_.constraints)) {
       ++rejected;
       ++rejected_count_;

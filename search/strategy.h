@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "costmodel/candidate.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "search/objectives.h"
 #include "search/rng.h"
 
@@ -42,7 +42,7 @@ struct Proposal {
   int64_t trial_id = 0;   // 0, 1, 2, ... in proposal order
   Candidate candidate;
   uint64_t hash = 0;      // CandidateHash(candidate)
-  ResourceCosts costs;    // exact; within the hard constraints
+  Costs costs;    // exact; within the hard constraints
   int rejected_before = 0;  // candidates rejected by hard constraints during this Ask
 };
 

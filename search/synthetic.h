@@ -20,7 +20,7 @@
 #include <cstdint>
 
 #include "costmodel/candidate.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas::search {
 

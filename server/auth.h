@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas::server {
 

@@ -15,31 +15,10 @@
 #include "search/objectives.h"
 #include "search/pareto.h"
 #include "search/strategy.h"
+#include "server/coordinator_job.h"
+#include "server/log.h"
 
 namespace unas::server {
-
-// One job's live state. Trial ids in the store are the strategy's proposal
-// ids plus one (1, 2, ... for users).
-struct Coordinator::Job {
-  JobRecord record;
-  JobSpec spec;
-  InputSpec input;
-  Accounting accounting = Accounting::kTflm;
-  const McuProfile* mcu = nullptr;
-  search::Limits bounds, constraints;
-  search::FrontSpec front;
-  std::unique_ptr<search::Strategy> strategy;
-  std::unique_ptr<search::ParetoArchive> pareto;
-  std::map<int64_t, TrialRecord> trials;
-  std::deque<int64_t> pending;  // trial ids waiting for a worker, front first
-  int64_t leased = 0;
-  int64_t completed = 0;
-  int64_t failed = 0;
-  int64_t told = 0;  // outcomes told to the strategy so far
-  bool exhausted = false;  // the strategy found no new feasible candidate
-  std::vector<HypervolumePoint> hv_history;
-  std::vector<std::weak_ptr<Subscription>> watchers;
-};
 
 namespace {
 
@@ -49,33 +28,17 @@ std::string HashHex(uint64_t hash) {
   return buf;
 }
 
-search::Limits ToLimits(const LimitsSpec& spec) {
-  search::Limits limits;
-  limits[search::Objective::kError] = spec.val_error;
-  limits[search::Objective::kPeakSram] = spec.peak_sram_bytes;
-  limits[search::Objective::kFlash] = spec.flash_bytes;
-  limits[search::Objective::kMacs] = spec.macs;
-  limits[search::Objective::kLatency] = spec.latency_ms;
-  return limits;
-}
-
-search::ResourceCosts ToResourceCosts(const Costs& costs, bool has_latency) {
-  search::ResourceCosts r;
-  r.peak_sram_bytes = costs.peak_sram_bytes;
-  r.flash_bytes = costs.flash_bytes;
-  r.macs = costs.macs;
-  r.params = costs.params;
-  r.build_order_peak_sram_bytes = costs.build_order_peak_sram_bytes;
-  if (has_latency) r.latency_ms = costs.latency_ms;
-  return r;
-}
-
-// The costs of the network a trial's metrics describe: as pruned, if it was.
-Costs MeasuredCosts(const TrialRecord& trial) {
-  if (!trial.pruned_costs) return trial.costs;
-  Costs c = *trial.pruned_costs;
-  c.latency_ms = trial.costs.latency_ms;  // not re-estimated for the pruned network
-  return c;
+// A stored trial as the strategy proposed it.
+Result<search::Proposal> ProposalOf(const TrialRecord& t) {
+  auto candidate = ParseCandidate(t.candidate_json);
+  if (!candidate.ok()) return candidate.status().WithContext("trial " + std::to_string(t.trial_id));
+  search::Proposal p;
+  p.trial_id = ProposalIdOf(t.trial_id);
+  p.candidate = *candidate;
+  p.hash = search::CandidateHash(*candidate);
+  p.costs = t.costs;
+  p.rejected_before = t.rejected_before;
+  return p;
 }
 
 std::mt19937_64& LeaseRng() {
@@ -90,39 +53,6 @@ std::string NewId(const char* prefix) {
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------- Subscription
-
-bool Subscription::Next(JobEvent* event, int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return !events_.empty() || closed_; });
-  if (events_.empty()) return false;
-  *event = std::move(events_.front());
-  events_.pop_front();
-  return true;
-}
-
-bool Subscription::closed() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return closed_ && events_.empty();
-}
-
-void Subscription::Push(const JobEvent& event) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (events_.size() >= 10'000) events_.pop_front();  // a stalled watcher loses the oldest
-    events_.push_back(event);
-  }
-  cv_.notify_all();
-}
-
-void Subscription::Close() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-  }
-  cv_.notify_all();
-}
 
 // ---------------------------------------------------------------- Coordinator
 
@@ -169,36 +99,30 @@ Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record)
   auto input = options_.resolve_input(spec.dataset);
   if (!input.ok()) return input.status().WithContext("dataset");
   job->input = *input;
-  UNAS_ASSIGN_OR_RETURN(job->accounting, ParseAccounting(spec.accounting));
-  if (!spec.mcu.empty()) {
-    auto mcu = FindMcu(spec.mcu);
-    if (!mcu.ok()) return Status::Invalid("mcu: " + mcu.status().message());
-    job->mcu = *mcu;
-  }
-  job->bounds = ToLimits(spec.bounds);
-  job->constraints = ToLimits(spec.constraints);
-  for (const std::string& name : spec.objectives) {
-    UNAS_ASSIGN_OR_RETURN(search::Objective o, search::ParseObjective(name));
-    if (!job->bounds[o]) {
-      return Status::Invalid("bounds: objective '" + name +
+  for (search::Objective o : spec.objectives) {
+    if (!spec.bounds[o]) {
+      return Status::Invalid(std::string("bounds: objective '") + search::ObjectiveName(o) +
                              "' needs a bound (it sets the hypervolume's reference point)");
     }
     job->front.objectives.push_back(o);
   }
-  job->front.bounds = job->bounds;
+  job->front.bounds = spec.bounds;
   UNAS_ASSIGN_OR_RETURN(search::Point reference, job->front.Reference());
   job->pareto = std::make_unique<search::ParetoArchive>(reference);
 
   search::StrategyConfig config;
   config.seed = spec.seed;
-  config.bounds = job->bounds;
-  config.constraints = job->constraints;
-  UNAS_ASSIGN_OR_RETURN(search::MemoryModel memory, search::ParseMemoryModel(spec.memory));
-  config.costs = search::MakeCostFunction(job->input, job->accounting, job->mcu, memory);
+  config.bounds = spec.bounds;
+  config.constraints = spec.constraints;
+  config.costs = search::MakeCostFunction(job->input, spec.accounting, spec.mcu, spec.memory);
   switch (spec.strategy) {
-    case StrategyKind::kAging:
-      job->strategy = std::make_unique<search::AgingEvolution>(config, search::AgingConfig{spec.population, spec.sample_size});
+    case StrategyKind::kAging: {
+      search::AgingConfig aging;
+      aging.population_size = spec.population;
+      aging.sample_size = spec.sample_size;
+      job->strategy = std::make_unique<search::AgingEvolution>(config, aging);
       break;
+    }
     case StrategyKind::kRandom:
       job->strategy = std::make_unique<search::RandomSearch>(config);
       break;
@@ -215,16 +139,14 @@ Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record)
 
 Status Coordinator::Load() {
   UNAS_ASSIGN_OR_RETURN(int requeued, store_->RequeueLeasedTrials());
-  (void)requeued;
+  if (requeued > 0) LogInfo("requeued trials leased before the restart", {{"trials", std::to_string(requeued)}});
   UNAS_ASSIGN_OR_RETURN(std::vector<JobRecord> records, store_->ListJobs());
   for (JobRecord& record : records) {
     const std::string id = record.job_id;
     auto made = MakeJob(record);
     if (!made.ok()) {
       if (!IsFinal(record.status)) {
-        record.status = JobStatus::kFailed;
-        record.error = "cannot resume: " + made.status().message();
-        record.finished_unix_ms = clock_->NowUnixMs();
+        MarkFailed(record, "cannot resume: " + made.status().message());
         UNAS_RETURN_IF_ERROR(store_->UpdateJob(record));
       }
       continue;  // a job that cannot be rebuilt is kept in the store, not served
@@ -240,41 +162,29 @@ Status Coordinator::Load() {
     std::vector<search::CompletedTrial> history;
     for (const TrialRecord* t : told) {
       search::CompletedTrial c;
-      auto candidate = ParseCandidate(t->candidate_json);
-      if (!candidate.ok()) return candidate.status().WithContext("trial " + std::to_string(t->trial_id));
-      c.proposal.trial_id = t->trial_id - 1;
-      c.proposal.candidate = *candidate;
-      c.proposal.hash = search::CandidateHash(*candidate);
-      c.proposal.costs = ToResourceCosts(t->costs, job->mcu != nullptr);
-      c.proposal.rejected_before = t->rejected_before;
+      UNAS_ASSIGN_OR_RETURN(c.proposal, ProposalOf(*t));
       c.outcome = t->status == TrialStatus::kCompleted && t->metrics
-                      ? search::Outcome::Success(t->metrics->val_error)
+                      ? search::Outcome::Success(ObjectiveError(job->spec, *t->metrics))
                       : search::Outcome::Failure(t->error);
       history.push_back(std::move(c));
       job->told = std::max(job->told, t->told_seq);
       if (t->status == TrialStatus::kCompleted) {
         ++job->completed;
-        const search::ResourceCosts measured = ToResourceCosts(MeasuredCosts(*t), job->mcu != nullptr);
-        if (search::MeetsConstraints(measured, job->constraints) && t->metrics) {
-          job->pareto->Insert(t->trial_id, job->front.Project(search::MakeObjectives(t->metrics->val_error, measured)));
+        const Costs measured = MeasuredCosts(*t);
+        if (search::MeetsConstraints(measured, job->spec.constraints) && t->metrics) {
+          job->pareto->Insert(t->trial_id,
+                              job->front.Project(search::MakeObjectives(ObjectiveError(job->spec, *t->metrics), measured)));
         }
       } else {
         ++job->failed;
       }
-      job->hv_history.push_back({job->completed + job->failed, t->finished_unix_ms, job->pareto->hypervolume()});
+      job->RecordHypervolume(t->finished_unix_ms);
     }
     if (!IsFinal(job->record.status)) {
       UNAS_RETURN_IF_ERROR(job->strategy->Restore(history));
       for (auto& [trial_id, t] : job->trials) {
         if (t.status != TrialStatus::kPending) continue;
-        auto candidate = ParseCandidate(t.candidate_json);
-        if (!candidate.ok()) return candidate.status().WithContext("trial " + std::to_string(trial_id));
-        search::Proposal p;
-        p.trial_id = trial_id - 1;
-        p.candidate = *candidate;
-        p.hash = search::CandidateHash(*candidate);
-        p.costs = ToResourceCosts(t.costs, job->mcu != nullptr);
-        p.rejected_before = t.rejected_before;
+        UNAS_ASSIGN_OR_RETURN(search::Proposal p, ProposalOf(t));
         UNAS_RETURN_IF_ERROR(job->strategy->ResumeInFlight(p));
         job->pending.push_back(trial_id);
       }
@@ -285,26 +195,46 @@ Status Coordinator::Load() {
   return Status::Ok();
 }
 
-Coordinator::Job* Coordinator::FindJob(const std::string& job_id) {
+Result<Coordinator::Job*> Coordinator::FindJob(const std::string& job_id) {
   auto it = jobs_.find(job_id);
-  return it == jobs_.end() ? nullptr : it->second.get();
+  if (it == jobs_.end()) return NoJob(job_id);
+  return it->second.get();
 }
 
-JobView Coordinator::ViewOf(const Job& job) const {
-  JobView v;
-  v.record = job.record;
-  v.completed = job.completed;
-  v.failed = job.failed;
-  v.running = static_cast<int64_t>(job.pending.size()) + job.leased;
-  v.budget = job.spec.max_trials;
-  v.hypervolume = job.pareto->hypervolume();
-  for (int64_t id : job.pareto->ids()) {
-    const TrialRecord& t = job.trials.at(id);
-    if (t.metrics && (v.best_val_error < 0 || t.metrics->val_error < v.best_val_error)) {
-      v.best_val_error = t.metrics->val_error;
-    }
+void Coordinator::MarkFailed(JobRecord& record, const std::string& error) const {
+  record.status = JobStatus::kFailed;
+  record.error = error;
+  record.finished_unix_ms = clock_->NowUnixMs();
+}
+
+void Coordinator::FailJobLocked(Job& job, const std::string& error) {
+  MarkFailed(job.record, error);
+  if (Status s = store_->UpdateJob(job.record); !s.ok()) {
+    // The job stops either way; a restart finds it running and resumes it.
+    LogError("cannot record a failed job", {{"job", job.record.job_id}, {"error", s.message()}});
   }
-  return v;
+  PublishLocked(job, JobEvent::Kind::kJobDone, nullptr);
+}
+
+Status Coordinator::RequeueLocked(Job& job, TrialRecord& trial, bool count_attempt) {
+  TrialRecord next = trial;
+  next.status = TrialStatus::kPending;
+  if (!count_attempt) next.attempts -= 1;
+  next.lease_id.clear();
+  next.lease_expires_unix_ms = 0;
+  UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob({next}, nullptr));
+  leases_.erase(trial.lease_id);
+  trial = next;
+  job.leased -= 1;
+  job.pending.push_front(trial.trial_id);
+  return Status::Ok();
+}
+
+void Coordinator::FinishJobIfDoneLocked(Job& job) {
+  if (Status s = MaybeFinishJobLocked(job); !s.ok()) {
+    // Retried at the next Acquire, Complete or lease check.
+    LogError("cannot record a finished job", {{"job", job.record.job_id}, {"error", s.message()}});
+  }
 }
 
 Result<JobView> Coordinator::Submit(const std::string& spec_json) {
@@ -328,24 +258,9 @@ Result<JobView> Coordinator::Submit(const std::string& spec_json) {
   return ViewOf(*jobs_[id]);
 }
 
-Result<JobView> Coordinator::GetJob(const std::string& job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Job* job = FindJob(job_id);
-  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
-  return ViewOf(*job);
-}
-
-std::vector<JobView> Coordinator::ListJobs() {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<JobView> views;
-  for (const std::string& id : job_order_) views.push_back(ViewOf(*jobs_.at(id)));
-  return views;
-}
-
 Result<JobView> Coordinator::Cancel(const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Job* job = FindJob(job_id);
-  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
+  UNAS_ASSIGN_OR_RETURN(Job* job, FindJob(job_id));
   if (IsFinal(job->record.status)) return ViewOf(*job);
   std::vector<TrialRecord> changed;
   const int64_t now = clock_->NowUnixMs();
@@ -366,103 +281,9 @@ Result<JobView> Coordinator::Cancel(const std::string& job_id) {
   return ViewOf(*job);
 }
 
-Result<TrialPage> Coordinator::ListTrials(const std::string& job_id, int status, const std::string& page_token,
-                                          int page_size) {
-  if (page_size <= 0) page_size = 100;
-  if (page_size > 1000) return Status::OutOfRange("page_size: " + std::to_string(page_size) + " is outside 1..1000");
-  int64_t after = 0;
-  if (!page_token.empty()) {
-    char* end = nullptr;
-    after = std::strtoll(page_token.c_str(), &end, 10);
-    if (*end != '\0' || after < 0) return Status::Invalid("page_token: '" + page_token + "' is not a token from this API");
-  }
-  if (status < 0 || status > static_cast<int>(TrialStatus::kCancelled)) {
-    return Status::Invalid("status: " + std::to_string(status) + " is not a trial status");
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  Job* job = FindJob(job_id);
-  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
-  TrialPage page;
-  for (auto it = job->trials.upper_bound(after); it != job->trials.end(); ++it) {
-    if (status != 0 && static_cast<int>(it->second.status) != status) continue;
-    if (static_cast<int>(page.trials.size()) == page_size) {
-      page.next_page_token = std::to_string(page.trials.back().trial_id);
-      break;
-    }
-    page.trials.push_back(it->second);
-  }
-  return page;
-}
-
-Result<TrialRecord> Coordinator::GetTrial(const std::string& job_id, int64_t trial_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Job* job = FindJob(job_id);
-  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
-  auto it = job->trials.find(trial_id);
-  if (it == job->trials.end()) {
-    return Status(StatusCode::kNotFound, "no trial " + std::to_string(trial_id) + " in job '" + job_id + "'");
-  }
-  return it->second;
-}
-
 Status Coordinator::CheckStore() {
   std::lock_guard<std::mutex> lock(mu_);  // store writes are serialised under mu_
   return store_->CheckWritable();
-}
-
-Result<ParetoView> Coordinator::Pareto(const std::string& job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Job* job = FindJob(job_id);
-  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
-  ParetoView view;
-  view.objectives = job->spec.objectives;
-  view.hypervolume = job->pareto->hypervolume();
-  for (int64_t id : job->pareto->ids()) view.trials.push_back(job->trials.at(id));
-  std::sort(view.trials.begin(), view.trials.end(), [](const TrialRecord& a, const TrialRecord& b) {
-    return a.metrics->val_error < b.metrics->val_error ||
-           (a.metrics->val_error == b.metrics->val_error && a.trial_id < b.trial_id);
-  });
-  return view;
-}
-
-Result<std::vector<HypervolumePoint>> Coordinator::HypervolumeHistory(const std::string& job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Job* job = FindJob(job_id);
-  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
-  return job->hv_history;
-}
-
-Result<std::string> Coordinator::TrialWeights(const std::string& job_id, int64_t trial_id) {
-  UNAS_ASSIGN_OR_RETURN(TrialRecord trial, GetTrial(job_id, trial_id));
-  return store_->GetWeights(job_id, trial.trial_id);
-}
-
-Result<std::shared_ptr<Subscription>> Coordinator::Watch(const std::string& job_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Job* job = FindJob(job_id);
-  if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
-  auto sub = std::make_shared<Subscription>();
-  if (IsFinal(job->record.status)) {
-    sub->Push({JobEvent::Kind::kJobDone, ViewOf(*job), std::nullopt});
-  } else {
-    job->watchers.push_back(sub);
-  }
-  return sub;
-}
-
-void Coordinator::PublishLocked(Job& job, JobEvent::Kind kind, const TrialRecord* trial) {
-  if (job.watchers.empty()) return;
-  JobEvent event{kind, ViewOf(job), trial ? std::optional<TrialRecord>(*trial) : std::nullopt};
-  auto& ws = job.watchers;
-  ws.erase(std::remove_if(ws.begin(), ws.end(), [](const std::weak_ptr<Subscription>& w) { return w.expired(); }),
-           ws.end());
-  for (auto& w : ws) {
-    if (auto s = w.lock()) {
-      s->Push(event);
-      if (kind == JobEvent::Kind::kJobDone) s->Close();
-    }
-  }
-  if (kind == JobEvent::Kind::kJobDone) ws.clear();
 }
 
 // ---------------------------------------------------------------- workers
@@ -488,14 +309,12 @@ Result<std::optional<TrialRecord>> Coordinator::ProposeLocked(Job& job) {
   }
   TrialRecord t;
   t.job_id = job.record.job_id;
-  t.trial_id = proposal->trial_id + 1;
+  t.trial_id = TrialIdOf(proposal->trial_id);
   t.status = TrialStatus::kPending;
   t.candidate_json = CandidateToJson(proposal->candidate).dump();
   t.candidate_hash = HashHex(proposal->hash);
   // The peak the strategy saw: the best whole-tensor order, or with Pex.
-  const search::ResourceCosts& c = proposal->costs;
-  t.costs = {c.params, c.flash_bytes, c.macs, c.peak_sram_bytes, c.build_order_peak_sram_bytes,
-             c.latency_ms.value_or(0)};
+  t.costs = proposal->costs;
   t.rejected_before = proposal->rejected_before;
   t.created_unix_ms = clock_->NowUnixMs();
   return std::optional<TrialRecord>(std::move(t));
@@ -511,25 +330,18 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
   }
   std::stable_sort(order.begin(), order.end(), [](Job* a, Job* b) { return a->leased < b->leased; });
   for (Job* job : order) {
-    const bool over_time = job->spec.max_wall_seconds > 0 &&
-                           now - job->record.created_unix_ms > job->spec.max_wall_seconds * 1000;
     // A fresh proposal is stored already leased: one transaction, not two.
     std::optional<TrialRecord> fresh;
-    if (job->pending.empty() && !job->exhausted && !over_time &&
-        job->strategy->next_trial_id() < job->spec.max_trials) {
+    if (job->pending.empty() && job->MayPropose(now)) {
       auto proposed = ProposeLocked(*job);
       if (!proposed.ok()) {
-        job->record.status = JobStatus::kFailed;
-        job->record.error = "proposing a candidate failed: " + proposed.status().message();
-        job->record.finished_unix_ms = now;
-        (void)store_->UpdateJob(job->record);
-        PublishLocked(*job, JobEvent::Kind::kJobDone, nullptr);
+        FailJobLocked(*job, "proposing a candidate failed: " + proposed.status().message());
         continue;
       }
       fresh = std::move(proposed).value();
     }
     if (!fresh && job->pending.empty()) {
-      (void)MaybeFinishJobLocked(*job);
+      FinishJobIfDoneLocked(*job);
       continue;
     }
     TrialRecord next = fresh ? *fresh : job->trials.at(job->pending.front());
@@ -549,11 +361,7 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
       if (!fresh) return std::nullopt;  // nothing changed; the worker asks again
       // The strategy counts the proposal in flight but it could not be stored:
       // stop the job rather than lose track of a trial.
-      job->record.status = JobStatus::kFailed;
-      job->record.error = "storing a trial failed: " + s.message();
-      job->record.finished_unix_ms = now;
-      (void)store_->UpdateJob(job->record);
-      PublishLocked(*job, JobEvent::Kind::kJobDone, nullptr);
+      FailJobLocked(*job, "storing a trial failed: " + s.message());
       continue;
     }
     job->record = job_record;
@@ -564,7 +372,14 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
     leases_[t.lease_id] = {job->record.job_id, t.trial_id};
     round_robin_ = (round_robin_ + 1) % std::max<size_t>(1, job_order_.size());
     PublishLocked(*job, JobEvent::Kind::kTrialStarted, &t);
-    return Assignment{job->record.job_id, t.trial_id, t.lease_id, t.candidate_json, job->record.spec_json, t.attempts};
+    Assignment a;
+    a.job_id = job->record.job_id;
+    a.trial_id = t.trial_id;
+    a.lease_id = t.lease_id;
+    a.candidate_json = t.candidate_json;
+    a.job_spec_json = job->record.spec_json;
+    a.attempt = t.attempts;
+    return a;
   }
   return std::nullopt;
 }
@@ -581,15 +396,18 @@ std::optional<Assignment> Coordinator::Acquire(const std::string& worker_id, int
   return std::nullopt;
 }
 
-HeartbeatReply Coordinator::Heartbeat(const std::string& worker_id, const std::string& lease_id) {
+HeartbeatReply Coordinator::Heartbeat(const std::string& worker_id, const std::string& lease_id, double progress) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = leases_.find(lease_id);
   if (it == leases_.end()) return {};
-  Job* job = FindJob(it->second.first);
-  TrialRecord& t = job->trials.at(it->second.second);
+  TrialRecord& t = jobs_.at(it->second.first)->trials.at(it->second.second);
   if (t.worker_id != worker_id || t.status != TrialStatus::kLeased) return {};
   t.lease_expires_unix_ms = clock_->NowUnixMs() + options_.lease_timeout_ms;
-  return {true, t.lease_expires_unix_ms};
+  t.progress = std::clamp(progress, 0.0, 1.0);
+  HeartbeatReply reply;
+  reply.keep_going = true;
+  reply.lease_expires_unix_ms = t.lease_expires_unix_ms;
+  return reply;
 }
 
 Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialResult& result) {
@@ -610,16 +428,20 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
   UNAS_RETURN_IF_ERROR(store_->FinishTrial(next, result.succeeded ? result.weights : std::string()));
   trial = next;
   job.told += 1;
-  const int64_t strategy_id = trial.trial_id - 1;
-  const search::Outcome outcome = result.succeeded ? search::Outcome::Success(result.metrics.val_error)
+  const int64_t strategy_id = ProposalIdOf(trial.trial_id);
+  const double error = ObjectiveError(job.spec, result.metrics);
+  const search::Outcome outcome = result.succeeded ? search::Outcome::Success(error)
                                                    : search::Outcome::Failure(result.error);
-  (void)job.strategy->Tell(strategy_id, outcome);
+  if (Status told = job.strategy->Tell(strategy_id, outcome); !told.ok()) {
+    // Only a bug (an id the strategy never proposed) gets here; the result is stored.
+    LogError("the strategy refused an outcome", {{"job", job.record.job_id}, {"error", told.message()}});
+  }
   if (result.succeeded) {
     job.completed += 1;
-    const search::ResourceCosts costs = ToResourceCosts(MeasuredCosts(trial), job.mcu != nullptr);
-    if (search::MeetsConstraints(costs, job.constraints)) {
+    const Costs costs = MeasuredCosts(trial);
+    if (search::MeetsConstraints(costs, job.spec.constraints)) {
       const bool changed = job.pareto->Insert(
-          trial.trial_id, job.front.Project(search::MakeObjectives(result.metrics.val_error, costs)));
+          trial.trial_id, job.front.Project(search::MakeObjectives(error, costs)));
       if (changed) PublishLocked(job, JobEvent::Kind::kParetoPoint, &trial);
     }
     PublishLocked(job, JobEvent::Kind::kTrialFinished, &trial);
@@ -627,16 +449,14 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
     job.failed += 1;
     PublishLocked(job, JobEvent::Kind::kTrialFailed, &trial);
   }
-  job.hv_history.push_back({job.completed + job.failed, trial.finished_unix_ms, job.pareto->hypervolume()});
+  job.RecordHypervolume(trial.finished_unix_ms);
   return Status::Ok();
 }
 
 Status Coordinator::MaybeFinishJobLocked(Job& job) {
   if (IsFinal(job.record.status) || !job.pending.empty() || job.leased > 0) return Status::Ok();
   const int64_t now = clock_->NowUnixMs();
-  const bool over_time =
-      job.spec.max_wall_seconds > 0 && now - job.record.created_unix_ms > job.spec.max_wall_seconds * 1000;
-  if (!job.exhausted && !over_time && job.strategy->next_trial_id() < job.spec.max_trials) return Status::Ok();
+  if (job.MayPropose(now)) return Status::Ok();
   job.record.status = JobStatus::kSucceeded;
   if (job.exhausted) job.record.error = "stopped early: no new candidate within the constraints could be found";
   job.record.finished_unix_ms = now;
@@ -650,20 +470,12 @@ Result<bool> Coordinator::Complete(const std::string& worker_id, const std::stri
   std::lock_guard<std::mutex> lock(mu_);
   auto it = leases_.find(lease_id);
   if (it == leases_.end()) return false;  // expired, cancelled or already completed
-  Job* job = FindJob(it->second.first);
+  Job* job = jobs_.at(it->second.first).get();
   TrialRecord& t = job->trials.at(it->second.second);
   if (t.worker_id != worker_id || t.status != TrialStatus::kLeased) return false;
   if (result.released) {
-    TrialRecord next = t;
-    next.status = TrialStatus::kPending;
-    next.attempts -= 1;  // giving work back is not a failed attempt
-    next.lease_id.clear();
-    next.lease_expires_unix_ms = 0;
-    UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob({next}, nullptr));
-    t = next;
-    leases_.erase(it);
-    job->leased -= 1;
-    job->pending.push_front(t.trial_id);
+    // Giving work back is not a failed attempt.
+    UNAS_RETURN_IF_ERROR(RequeueLocked(*job, t, /*count_attempt=*/false));
     work_cv_.notify_one();
     return true;
   }
@@ -695,18 +507,12 @@ void Coordinator::ExpireLeasesLocked() {
       TrialResult failure;
       failure.error = "lease expired " + std::to_string(t.attempts) + " times (last worker " + t.worker_id + ")";
       if (!FinishTrialLocked(job, t, failure).ok()) continue;  // retried at the next check
-    } else {
-      TrialRecord next = t;
-      next.status = TrialStatus::kPending;
-      next.lease_id.clear();
-      next.lease_expires_unix_ms = 0;
-      if (!store_->UpdateTrialsAndJob({next}, nullptr).ok()) continue;
-      t = next;
-      job.pending.push_front(trial_id);
+      leases_.erase(lease_id);
+      job.leased -= 1;
+    } else if (!RequeueLocked(job, t, /*count_attempt=*/true).ok()) {
+      continue;  // retried at the next check
     }
-    leases_.erase(lease_id);
-    job.leased -= 1;
-    (void)MaybeFinishJobLocked(job);
+    FinishJobIfDoneLocked(job);
     work_cv_.notify_all();
   }
 }

@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "costmodel/candidate.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "server/clock.h"
 #include "server/job_spec.h"
 #include "server/records.h"
@@ -51,40 +51,6 @@ struct CoordinatorOptions {
   // Input shape and classes of a data set named in a job spec ("fashion-mnist",
   // "idx:DIR", ...). Injected so the core does not depend on the worker.
   std::function<Result<InputSpec>(const std::string& dataset)> resolve_input;
-};
-
-struct JobView {
-  JobRecord record;
-  int64_t completed = 0;
-  int64_t failed = 0;
-  int64_t running = 0;  // pending + leased
-  int64_t budget = 0;
-  double best_val_error = -1;  // best feasible completed trial; -1 if none
-  double hypervolume = 0;
-};
-
-struct TrialPage {
-  std::vector<TrialRecord> trials;
-  std::string next_page_token;  // empty on the last page
-};
-
-struct ParetoView {
-  std::vector<std::string> objectives;
-  std::vector<TrialRecord> trials;
-  double hypervolume = 0;
-};
-
-struct HypervolumePoint {
-  int64_t trials_finished = 0;
-  int64_t unix_ms = 0;
-  double hypervolume = 0;
-};
-
-struct JobEvent {
-  enum class Kind { kTrialStarted, kTrialFinished, kTrialFailed, kParetoPoint, kJobDone };
-  Kind kind = Kind::kTrialStarted;
-  JobView job;
-  std::optional<TrialRecord> trial;
 };
 
 // A watcher's queue of events for one job.
@@ -109,15 +75,8 @@ class Subscription {
 // header; no training code comes with it).
 using Assignment = worker::WorkAssignment;
 
-struct TrialResult {
-  bool succeeded = false;
-  bool released = false;  // the worker gives the trial back unfinished (shutting down)
-  Metrics metrics;
-  std::string error;
-  std::string weights;  // serialised trained weights; stored with the result when not empty
-  std::string pruned_candidate_json;  // with pruning: the network measured
-  std::optional<Costs> pruned_costs;
-};
+// What a worker reports: the worker protocol's own type.
+using worker::TrialResult;
 
 struct HeartbeatReply {
   bool keep_going = false;
@@ -153,7 +112,8 @@ class Coordinator {
   std::string RegisterWorker(const std::string& name);
   // Blocks up to wait_ms for a trial; nullopt when there is none.
   std::optional<Assignment> Acquire(const std::string& worker_id, int64_t wait_ms);
-  HeartbeatReply Heartbeat(const std::string& worker_id, const std::string& lease_id);
+  // Renews the lease; `progress` (0..1, clamped) is kept on the trial.
+  HeartbeatReply Heartbeat(const std::string& worker_id, const std::string& lease_id, double progress);
   // Commits the result, then returns true; false if it was ignored.
   Result<bool> Complete(const std::string& worker_id, const std::string& lease_id, const TrialResult& result);
 
@@ -170,7 +130,16 @@ class Coordinator {
   Coordinator(std::unique_ptr<Store> store, const Clock* clock, CoordinatorOptions options);
   Status Load();
   Result<std::unique_ptr<Job>> MakeJob(JobRecord record);
-  Job* FindJob(const std::string& job_id);
+  Result<Job*> FindJob(const std::string& job_id);  // kNotFound names the job
+  void MarkFailed(JobRecord& record, const std::string& error) const;
+  // Fails the job, records it (a store error is logged: the job stops
+  // anyway) and tells its watchers.
+  void FailJobLocked(Job& job, const std::string& error);
+  // A leased trial back to the front of the queue; `count_attempt` false
+  // when the worker gave it back (not a failed attempt).
+  Status RequeueLocked(Job& job, TrialRecord& trial, bool count_attempt);
+  // MaybeFinishJobLocked, its store error logged (retried at the next call).
+  void FinishJobIfDoneLocked(Job& job);
   JobView ViewOf(const Job& job) const;
   // The strategy's next proposal as a trial record, not yet stored; nullopt
   // when the strategy found no new feasible candidate.

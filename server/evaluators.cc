@@ -21,38 +21,10 @@ namespace {
 // Weights above this are not sent back (the gRPC message limit is 4 MiB).
 constexpr size_t kMaxWeightBytes = 3 << 20;
 
-worker::WorkResult Failed(const std::string& why) {
-  worker::WorkResult r;
+worker::TrialResult Failed(const std::string& why) {
+  worker::TrialResult r;
   r.error = why;
   return r;
-}
-
-worker::TrainConfig ToTrainConfig(const JobSpec& spec, int threads_override) {
-  const TrainingSpec& t = spec.training;
-  worker::TrainConfig c;
-  c.optimiser = t.optimizer == "adamw" ? worker::Optimiser::kAdamW : worker::Optimiser::kSgdw;
-  c.learning_rate = t.learning_rate;
-  for (const LrStepSpec& s : t.lr_schedule) c.lr_schedule.push_back({s.epoch, s.learning_rate});
-  c.momentum = t.momentum;
-  c.weight_decay = t.weight_decay;
-  c.dropout_rate = t.dropout;
-  c.epochs = t.epochs;
-  c.batch_size = t.batch_size;
-  c.seed = spec.seed;
-  c.threads = threads_override > 0 ? threads_override : t.threads;
-  c.fidelity = t.subset;
-  c.augment = t.augment;
-  if (spec.pruning) {
-    c.prune.enabled = true;
-    c.prune.target = spec.pruning->target == "flash" ? worker::PruneTarget::kFlash : worker::PruneTarget::kPeakSram;
-    c.prune.max_fraction = spec.pruning->fraction;
-    c.prune.max_group_fraction = spec.pruning->layer_fraction;
-    c.prune.start_epoch = spec.pruning->epoch;
-    c.prune.target_bytes = spec.pruning->target_bytes;
-    const auto accounting = ParseAccounting(spec.accounting);  // validated with the job spec
-    c.prune.accounting = accounting.ok() ? *accounting : Accounting::kTflm;
-  }
-  return c;
 }
 
 }  // namespace
@@ -67,7 +39,7 @@ Result<InputSpec> ResolveDatasetInput(const std::string& dataset) {
 
 worker::EvaluateFn MakeEvaluator(int threads_override) {
   return [threads_override](const worker::WorkAssignment& a, const std::atomic<bool>& cancel,
-                            const std::function<void(double)>& progress) -> worker::WorkResult {
+                            const std::function<void(double)>& progress) -> worker::TrialResult {
     auto spec = ParseJobSpecText(a.job_spec_json);
     if (!spec.ok()) return Failed("job spec: " + spec.status().message());
     auto candidate = ParseCandidate(a.candidate_json);
@@ -75,7 +47,10 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
     if (spec->evaluator == EvaluatorKind::kSynthetic) {
       auto input = ResolveDatasetInput(spec->dataset);
       if (!input.ok()) return Failed("dataset: " + input.status().message());
-      search::SyntheticEvaluator evaluator(search::SyntheticConfig{spec->seed, 0.01, *input});
+      search::SyntheticConfig synthetic;
+      synthetic.seed = spec->seed;
+      synthetic.input = *input;  // noise_sd: its default, 0.01
+      search::SyntheticEvaluator evaluator(synthetic);
       // Pretend to train for the configured time, in cancellable steps.
       const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(spec->synthetic_delay_ms);
       while (std::chrono::steady_clock::now() < until) {
@@ -84,11 +59,11 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
       }
       auto error = evaluator.ValidationError(*candidate);
       if (!error.ok()) return Failed(error.status().message());
-      worker::WorkResult r;
+      worker::TrialResult r;
       r.succeeded = true;
-      r.val_error = *error;
-      r.test_error = *error;
-      r.epochs = 0;
+      r.metrics.val_error = *error;
+      r.metrics.test_error = *error;
+      r.metrics.epochs = 0;
       progress(1.0);
       return r;
     }
@@ -96,7 +71,7 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
     if (!dataset_spec.ok()) return Failed("dataset: " + dataset_spec.status().message());
     auto dataset = worker::LoadDataset(*dataset_spec);
     if (!dataset.ok()) return Failed("dataset: " + dataset.status().message());
-    worker::TrainConfig config = ToTrainConfig(*spec, threads_override);
+    worker::TrainConfig config = TrainConfigFor(*spec, threads_override);
     // The trained weights travel back with the result (small networks only).
     char weights_path[] = "/tmp/unas-weights-XXXXXX";
     const int fd = mkstemp(weights_path);
@@ -122,23 +97,19 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
       unlink(config.save_path.c_str());
     }
     if (!trained.ok()) return Failed(trained.status().message());
-    worker::WorkResult r;
+    worker::TrialResult r;
     r.succeeded = trained->outcome == worker::TrialOutcome::kCompleted;
     r.error = trained->message;
-    r.val_error = trained->best_validation_error;
-    r.test_error = trained->test_error;
-    r.train_seconds = trained->train_seconds;
-    r.samples_per_second = trained->samples_per_second;
-    r.epochs = trained->epochs_completed;
+    r.metrics.val_error = trained->best_validation_error;
+    r.metrics.test_error = trained->test_error;
+    r.metrics.train_seconds = trained->train_seconds;
+    r.metrics.samples_per_second = trained->samples_per_second;
+    r.metrics.epochs = trained->epochs_completed;
     if (r.succeeded && weights.size() <= kMaxWeightBytes) r.weights = std::move(weights);
     if (trained->pruning) {
       const worker::PruningResult& p = *trained->pruning;
       r.pruned_candidate_json = CandidateToJson(p.candidate).dump();
-      r.pruned_params = p.pruned_costs.params;
-      r.pruned_flash_bytes = p.pruned_costs.flash_bytes;
-      r.pruned_macs = p.pruned_costs.macs;
-      r.pruned_peak_sram_bytes = p.pruned_costs.peak_sram_bytes;
-      r.pruned_build_order_peak_sram_bytes = p.pruned_costs.build_order_peak_bytes;
+      r.pruned_costs = MakeCosts(p.pruned_costs);
     }
     return r;
   };

@@ -6,14 +6,15 @@
 #include <string>
 
 #include "costmodel/candidate.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "worker/worker_loop.h"
 
 namespace unas::server {
 
-// Input shape and classes of a data set named as in a job spec. Known data
-// sets answer without reading files; "idx:" and "cifar10:" paths are loaded
-// (and then cached for the trials).
+// Input shape and classes of a data set named as in a job spec, without
+// training on it: "fashion-mnist" is 28x28x1 and "cifar10:DIR" 32x32x3 (the
+// CIFAR-10 binary format fixes it), 10 classes each, without reading files;
+// "idx:" and "synthetic" are loaded (and then cached for the trials).
 Result<InputSpec> ResolveDatasetInput(const std::string& dataset);
 
 // `threads_override` > 0 replaces the job's training.threads.

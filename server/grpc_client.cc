@@ -6,6 +6,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "proto/unas.grpc.pb.h"
+#include "server/proto_convert.h"
+
 namespace unas::server {
 namespace {
 
@@ -28,87 +31,125 @@ Status FromGrpc(const grpc::Status& s, const std::string& what) {
   return Status(code, message);
 }
 
+// A context with the token and a deadline of `ms` from now.
+std::unique_ptr<grpc::ClientContext> MakeContext(const ClientOptions& options, int ms) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(ms));
+  if (!options.token.empty()) ctx->AddMetadata("authorization", "Bearer " + options.token);
+  return ctx;
+}
+
 }  // namespace
+
+struct Client::Stubs {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::JobService::Stub> jobs;
+  std::unique_ptr<v1::WorkerService::Stub> workers;
+
+  // One unary call with the default deadline: the stub method, its request,
+  // and the response to fill.
+  template <typename Stub, typename Request, typename Response>
+  Status Call(const ClientOptions& options, Stub& stub,
+              grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*), const Request& request,
+              Response* response, const char* what, int extra_ms = 0) {
+    auto ctx = MakeContext(options, options.deadline_ms + extra_ms);
+    return FromGrpc((stub.*method)(ctx.get(), request, response), what);
+  }
+
+  // A JobService call answered with a Job.
+  template <typename Request>
+  Result<JobView> JobCall(const ClientOptions& options,
+                          grpc::Status (v1::JobService::Stub::*method)(grpc::ClientContext*, const Request&, v1::Job*),
+                          const Request& request, const char* what) {
+    v1::Job out;
+    UNAS_RETURN_IF_ERROR(Call(options, *jobs, method, request, &out, what));
+    return FromProto(out);
+  }
+};
+
+Client::Client(ClientOptions options) : options_(std::move(options)), stubs_(std::make_unique<Stubs>()) {}
+Client::~Client() = default;
 
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   std::unique_ptr<Client> c(new Client(options));
   std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
   if (!options.tls_ca_path.empty()) {
     std::ifstream in(options.tls_ca_path);
-    if (!in) return Status(StatusCode::kNotFound, "cannot read " + options.tls_ca_path);
+    if (!in) return Status::NotFound("cannot read " + options.tls_ca_path);
     std::stringstream ss;
     ss << in.rdbuf();
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = ss.str();
     creds = grpc::SslCredentials(ssl);
   }
-  c->channel_ = grpc::CreateChannel(options.address, creds);
-  c->jobs_ = v1::JobService::NewStub(c->channel_);
-  c->workers_ = v1::WorkerService::NewStub(c->channel_);
+  c->stubs_->channel = grpc::CreateChannel(options.address, creds);
+  c->stubs_->jobs = v1::JobService::NewStub(c->stubs_->channel);
+  c->stubs_->workers = v1::WorkerService::NewStub(c->stubs_->channel);
   return c;
 }
 
-std::unique_ptr<grpc::ClientContext> Client::Context(int ms) const {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(ms));
-  if (!options_.token.empty()) ctx->AddMetadata("authorization", "Bearer " + options_.token);
-  return ctx;
-}
-
-Result<v1::Job> Client::Submit(const std::string& spec_json) {
+Result<JobView> Client::Submit(const std::string& spec_json) {
   v1::SubmitJobRequest req;
   req.set_spec_json(spec_json);
-  v1::Job out;
-  auto ctx = Context(options_.deadline_ms);
-  UNAS_RETURN_IF_ERROR(FromGrpc(jobs_->SubmitJob(ctx.get(), req, &out), "SubmitJob"));
-  return out;
+  return stubs_->JobCall(options_, &v1::JobService::Stub::SubmitJob, req, "SubmitJob");
 }
 
-Result<v1::Job> Client::GetJob(const std::string& job_id) {
+Result<JobView> Client::GetJob(const std::string& job_id) {
   v1::GetJobRequest req;
   req.set_job_id(job_id);
-  v1::Job out;
-  auto ctx = Context(options_.deadline_ms);
-  UNAS_RETURN_IF_ERROR(FromGrpc(jobs_->GetJob(ctx.get(), req, &out), "GetJob"));
-  return out;
+  return stubs_->JobCall(options_, &v1::JobService::Stub::GetJob, req, "GetJob");
 }
 
-Result<std::vector<v1::Job>> Client::ListJobs() {
+Result<std::vector<JobView>> Client::ListJobs() {
   v1::ListJobsResponse out;
-  auto ctx = Context(options_.deadline_ms);
-  UNAS_RETURN_IF_ERROR(FromGrpc(jobs_->ListJobs(ctx.get(), v1::ListJobsRequest(), &out), "ListJobs"));
-  return std::vector<v1::Job>(out.jobs().begin(), out.jobs().end());
+  UNAS_RETURN_IF_ERROR(
+      stubs_->Call(options_, *stubs_->jobs, &v1::JobService::Stub::ListJobs, v1::ListJobsRequest(), &out, "ListJobs"));
+  std::vector<JobView> jobs;
+  for (const v1::Job& j : out.jobs()) jobs.push_back(FromProto(j));
+  return jobs;
 }
 
-Result<v1::Job> Client::Cancel(const std::string& job_id) {
+Result<JobView> Client::Cancel(const std::string& job_id) {
   v1::CancelJobRequest req;
   req.set_job_id(job_id);
-  v1::Job out;
-  auto ctx = Context(options_.deadline_ms);
-  UNAS_RETURN_IF_ERROR(FromGrpc(jobs_->CancelJob(ctx.get(), req, &out), "CancelJob"));
-  return out;
+  return stubs_->JobCall(options_, &v1::JobService::Stub::CancelJob, req, "CancelJob");
 }
 
-Result<v1::ListTrialsResponse> Client::ListTrials(const std::string& job_id, v1::TrialStatus status,
-                                                  const std::string& page_token, int page_size) {
+Result<TrialPage> Client::ListTrials(const std::string& job_id, std::optional<TrialStatus> status,
+                                     const std::string& page_token, int page_size) {
   v1::ListTrialsRequest req;
   req.set_job_id(job_id);
-  req.set_status(status);
+  req.set_status(status ? static_cast<v1::TrialStatus>(static_cast<int>(*status)) : v1::TRIAL_STATUS_UNSPECIFIED);
   req.set_page_token(page_token);
   req.set_page_size(page_size);
   v1::ListTrialsResponse out;
-  auto ctx = Context(options_.deadline_ms);
-  UNAS_RETURN_IF_ERROR(FromGrpc(jobs_->ListTrials(ctx.get(), req, &out), "ListTrials"));
-  return out;
+  UNAS_RETURN_IF_ERROR(
+      stubs_->Call(options_, *stubs_->jobs, &v1::JobService::Stub::ListTrials, req, &out, "ListTrials"));
+  TrialPage page;
+  for (const v1::Trial& t : out.trials()) page.trials.push_back(FromProto(t));
+  page.next_page_token = out.next_page_token();
+  return page;
 }
 
-Result<v1::ParetoFront> Client::Pareto(const std::string& job_id) {
+Result<TrialDetail> Client::GetTrial(const std::string& job_id, int64_t trial_id) {
+  v1::GetTrialRequest req;
+  req.set_job_id(job_id);
+  req.set_trial_id(trial_id);
+  v1::TrialDetail out;
+  UNAS_RETURN_IF_ERROR(stubs_->Call(options_, *stubs_->jobs, &v1::JobService::Stub::GetTrial, req, &out, "GetTrial"));
+  TrialDetail detail;
+  detail.trial = FromProto(out.trial());
+  detail.export_json = out.export_json();
+  return detail;
+}
+
+Result<ParetoView> Client::Pareto(const std::string& job_id) {
   v1::GetParetoFrontRequest req;
   req.set_job_id(job_id);
   v1::ParetoFront out;
-  auto ctx = Context(options_.deadline_ms);
-  UNAS_RETURN_IF_ERROR(FromGrpc(jobs_->GetParetoFront(ctx.get(), req, &out), "GetParetoFront"));
-  return out;
+  UNAS_RETURN_IF_ERROR(
+      stubs_->Call(options_, *stubs_->jobs, &v1::JobService::Stub::GetParetoFront, req, &out, "GetParetoFront"));
+  return FromProto(out);
 }
 
 Result<std::string> Client::TrialWeights(const std::string& job_id, int64_t trial_id) {
@@ -116,20 +157,20 @@ Result<std::string> Client::TrialWeights(const std::string& job_id, int64_t tria
   req.set_job_id(job_id);
   req.set_trial_id(trial_id);
   v1::TrialWeights out;
-  auto ctx = Context(options_.deadline_ms);
-  UNAS_RETURN_IF_ERROR(FromGrpc(jobs_->GetTrialWeights(ctx.get(), req, &out), "GetTrialWeights"));
+  UNAS_RETURN_IF_ERROR(
+      stubs_->Call(options_, *stubs_->jobs, &v1::JobService::Stub::GetTrialWeights, req, &out, "GetTrialWeights"));
   return out.weights();
 }
 
-Status Client::Watch(const std::string& job_id, const std::function<bool(const v1::JobEvent&)>& on_event,
+Status Client::Watch(const std::string& job_id, const std::function<bool(const JobEvent&)>& on_event,
                      int max_seconds) {
   v1::WatchJobRequest req;
   req.set_job_id(job_id);
-  auto ctx = Context(max_seconds * 1000);
-  auto reader = jobs_->WatchJob(ctx.get(), req);
+  auto ctx = MakeContext(options_, max_seconds * 1000);
+  auto reader = stubs_->jobs->WatchJob(ctx.get(), req);
   v1::JobEvent event;
   while (reader->Read(&event)) {
-    if (!on_event(event)) {
+    if (!on_event(FromProto(event))) {
       ctx->TryCancel();
       break;
     }
@@ -145,8 +186,9 @@ Result<std::pair<std::string, int>> GrpcTrialSource::Register(const std::string&
   req.set_name(name);
   req.set_threads(threads);
   v1::RegisterWorkerResponse out;
-  auto ctx = client_.Context(client_.deadline_ms());
-  UNAS_RETURN_IF_ERROR(FromGrpc(client_.workers().RegisterWorker(ctx.get(), req, &out), "RegisterWorker"));
+  Client::Stubs& s = *client_.stubs_;
+  UNAS_RETURN_IF_ERROR(
+      s.Call(client_.options_, *s.workers, &v1::WorkerService::Stub::RegisterWorker, req, &out, "RegisterWorker"));
   return std::make_pair(out.worker_id(), out.heartbeat_interval_ms());
 }
 
@@ -155,12 +197,11 @@ Result<std::optional<worker::WorkAssignment>> GrpcTrialSource::Acquire(const std
   req.set_worker_id(worker_id);
   req.set_wait_ms(wait_ms);
   v1::AcquireTrialResponse out;
-  auto ctx = client_.Context(wait_ms + client_.deadline_ms());
-  UNAS_RETURN_IF_ERROR(FromGrpc(client_.workers().AcquireTrial(ctx.get(), req, &out), "AcquireTrial"));
+  Client::Stubs& s = *client_.stubs_;
+  UNAS_RETURN_IF_ERROR(s.Call(client_.options_, *s.workers, &v1::WorkerService::Stub::AcquireTrial, req, &out,
+                              "AcquireTrial", wait_ms));
   if (!out.has_trial()) return std::optional<worker::WorkAssignment>();
-  const v1::TrialAssignment& a = out.assignment();
-  return std::optional<worker::WorkAssignment>(worker::WorkAssignment{
-      a.job_id(), a.trial_id(), a.lease_id(), a.candidate_json(), a.job_spec_json(), a.attempt()});
+  return std::optional<worker::WorkAssignment>(FromProto(out.assignment()));
 }
 
 Result<worker::HeartbeatAnswer> GrpcTrialSource::Heartbeat(const std::string& worker_id,
@@ -170,38 +211,23 @@ Result<worker::HeartbeatAnswer> GrpcTrialSource::Heartbeat(const std::string& wo
   req.set_lease_id(lease_id);
   req.set_progress(progress);
   v1::HeartbeatResponse out;
-  auto ctx = client_.Context(client_.deadline_ms());
-  UNAS_RETURN_IF_ERROR(FromGrpc(client_.workers().Heartbeat(ctx.get(), req, &out), "Heartbeat"));
-  return worker::HeartbeatAnswer{out.keep_going(), 0};
+  Client::Stubs& s = *client_.stubs_;
+  UNAS_RETURN_IF_ERROR(s.Call(client_.options_, *s.workers, &v1::WorkerService::Stub::Heartbeat, req, &out, "Heartbeat"));
+  worker::HeartbeatAnswer answer;
+  answer.keep_going = out.keep_going();
+  return answer;
 }
 
 Result<bool> GrpcTrialSource::Complete(const std::string& worker_id, const std::string& lease_id,
-                                       const worker::WorkResult& r) {
+                                       const worker::TrialResult& result) {
   v1::CompleteTrialRequest req;
+  ToProto(result, &req);
   req.set_worker_id(worker_id);
   req.set_lease_id(lease_id);
-  req.set_succeeded(r.succeeded);
-  req.set_released(r.released);
-  req.set_error(r.error);
-  req.set_weights(r.weights);
-  if (!r.pruned_candidate_json.empty()) {
-    req.set_pruned_candidate_json(r.pruned_candidate_json);
-    v1::Costs* pc = req.mutable_pruned_costs();
-    pc->set_params(r.pruned_params);
-    pc->set_flash_bytes(r.pruned_flash_bytes);
-    pc->set_macs(r.pruned_macs);
-    pc->set_peak_sram_bytes(r.pruned_peak_sram_bytes);
-    pc->set_build_order_peak_sram_bytes(r.pruned_build_order_peak_sram_bytes);
-  }
-  v1::Metrics* m = req.mutable_metrics();
-  m->set_val_error(r.val_error);
-  m->set_test_error(r.test_error);
-  m->set_train_seconds(r.train_seconds);
-  m->set_samples_per_second(r.samples_per_second);
-  m->set_epochs(r.epochs);
   v1::CompleteTrialResponse out;
-  auto ctx = client_.Context(client_.deadline_ms());
-  UNAS_RETURN_IF_ERROR(FromGrpc(client_.workers().CompleteTrial(ctx.get(), req, &out), "CompleteTrial"));
+  Client::Stubs& s = *client_.stubs_;
+  UNAS_RETURN_IF_ERROR(
+      s.Call(client_.options_, *s.workers, &v1::WorkerService::Stub::CompleteTrial, req, &out, "CompleteTrial"));
   return out.accepted();
 }
 

@@ -1,6 +1,12 @@
 // Client side of the gRPC API, for `unas submit|jobs|status|...` and remote
-// workers. Every call has a deadline and carries the bearer token. Errors
-// come back as Status with the server's message.
+// workers. It speaks the project's own types (server/records.h,
+// worker/protocol.h): protobuf messages and the gRPC stub stay in
+// grpc_client.cc, so callers (cli/) include no generated or gRPC header.
+// Every call has a deadline and carries the bearer token. Errors come back as
+// Status with the server's message.
+//
+// Thread safety: one Client may be shared by threads (gRPC stubs are
+// thread-safe); the worker loop's heartbeat thread does.
 #pragma once
 
 #include <functional>
@@ -9,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "costmodel/status.h"
-#include "proto/unas.grpc.pb.h"
+#include "base/status.h"
+#include "server/records.h"
 #include "worker/worker_loop.h"
 
 namespace unas::server {
@@ -25,31 +31,31 @@ struct ClientOptions {
 class Client {
  public:
   static Result<std::unique_ptr<Client>> Connect(ClientOptions options);
+  ~Client();
 
-  Result<v1::Job> Submit(const std::string& spec_json);
-  Result<v1::Job> GetJob(const std::string& job_id);
-  Result<std::vector<v1::Job>> ListJobs();
-  Result<v1::Job> Cancel(const std::string& job_id);
-  Result<v1::ListTrialsResponse> ListTrials(const std::string& job_id, v1::TrialStatus status,
-                                            const std::string& page_token, int page_size);
-  Result<v1::ParetoFront> Pareto(const std::string& job_id);
+  Result<JobView> Submit(const std::string& spec_json);
+  Result<JobView> GetJob(const std::string& job_id);
+  Result<std::vector<JobView>> ListJobs();
+  Result<JobView> Cancel(const std::string& job_id);
+  // `status` absent: every status. page_token: empty, or a previous page's.
+  Result<TrialPage> ListTrials(const std::string& job_id, std::optional<TrialStatus> status,
+                               const std::string& page_token, int page_size);
+  // The trial and the server's export document for it: the same JSON as
+  // GET /api/v1/jobs/JOB/trials/N/export (format unas-trial-export/1, with the
+  // server's cost report).
+  Result<TrialDetail> GetTrial(const std::string& job_id, int64_t trial_id);
+  Result<ParetoView> Pareto(const std::string& job_id);
   Result<std::string> TrialWeights(const std::string& job_id, int64_t trial_id);
-  // Streams events until JOB_DONE, the callback returns false, or
+  // Streams events until kJobDone, the callback returns false, or
   // `max_seconds` pass.
-  Status Watch(const std::string& job_id, const std::function<bool(const v1::JobEvent&)>& on_event,
-               int max_seconds);
-
-  v1::WorkerService::Stub& workers() { return *workers_; }
-  // A context with the token and a deadline of `ms` from now.
-  std::unique_ptr<grpc::ClientContext> Context(int ms) const;
-  int deadline_ms() const { return options_.deadline_ms; }
+  Status Watch(const std::string& job_id, const std::function<bool(const JobEvent&)>& on_event, int max_seconds);
 
  private:
-  explicit Client(ClientOptions options) : options_(std::move(options)) {}
+  friend class GrpcTrialSource;
+  struct Stubs;  // channel and stubs, in grpc_client.cc
+  explicit Client(ClientOptions options);
   ClientOptions options_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::JobService::Stub> jobs_;
-  std::unique_ptr<v1::WorkerService::Stub> workers_;
+  std::unique_ptr<Stubs> stubs_;
 };
 
 // The worker protocol over gRPC, for `unas worker`.
@@ -61,7 +67,7 @@ class GrpcTrialSource : public worker::TrialSource {
   Result<worker::HeartbeatAnswer> Heartbeat(const std::string& worker_id, const std::string& lease_id,
                                             double progress) override;
   Result<bool> Complete(const std::string& worker_id, const std::string& lease_id,
-                        const worker::WorkResult& result) override;
+                        const worker::TrialResult& result) override;
 
  private:
   Client& client_;

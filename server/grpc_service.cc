@@ -3,8 +3,11 @@
 #include <fstream>
 #include <sstream>
 
+#include <grpcpp/grpcpp.h>
+
 #include "proto/unas.grpc.pb.h"
 #include "server/auth.h"
+#include "server/json_convert.h"
 #include "server/proto_convert.h"
 
 namespace unas::server {
@@ -21,6 +24,14 @@ grpc::Status ToGrpc(const Status& s) {
     case StatusCode::kInternal: return {grpc::StatusCode::INTERNAL, s.message()};
   }
   return {grpc::StatusCode::UNKNOWN, s.message()};
+}
+
+// A coordinator answer as the RPC's response, or its error.
+template <typename T, typename Response>
+grpc::Status Reply(const Result<T>& result, Response* out) {
+  if (!result.ok()) return ToGrpc(result.status());
+  ToProto(*result, out);
+  return grpc::Status::OK;
 }
 
 class Auth {
@@ -53,17 +64,11 @@ class JobServiceImpl final : public v1::JobService::Service {
 
   grpc::Status SubmitJob(grpc::ServerContext* ctx, const v1::SubmitJobRequest* req, v1::Job* out) override {
     UNAS_CHECK_AUTH(ctx);
-    auto view = c_->Submit(req->spec_json());
-    if (!view.ok()) return ToGrpc(view.status());
-    ToProto(*view, out);
-    return grpc::Status::OK;
+    return Reply(c_->Submit(req->spec_json()), out);
   }
   grpc::Status GetJob(grpc::ServerContext* ctx, const v1::GetJobRequest* req, v1::Job* out) override {
     UNAS_CHECK_AUTH(ctx);
-    auto view = c_->GetJob(req->job_id());
-    if (!view.ok()) return ToGrpc(view.status());
-    ToProto(*view, out);
-    return grpc::Status::OK;
+    return Reply(c_->GetJob(req->job_id()), out);
   }
   grpc::Status ListJobs(grpc::ServerContext* ctx, const v1::ListJobsRequest*, v1::ListJobsResponse* out) override {
     UNAS_CHECK_AUTH(ctx);
@@ -72,10 +77,7 @@ class JobServiceImpl final : public v1::JobService::Service {
   }
   grpc::Status CancelJob(grpc::ServerContext* ctx, const v1::CancelJobRequest* req, v1::Job* out) override {
     UNAS_CHECK_AUTH(ctx);
-    auto view = c_->Cancel(req->job_id());
-    if (!view.ok()) return ToGrpc(view.status());
-    ToProto(*view, out);
-    return grpc::Status::OK;
+    return Reply(c_->Cancel(req->job_id()), out);
   }
   grpc::Status WatchJob(grpc::ServerContext* ctx, const v1::WatchJobRequest* req,
                         grpc::ServerWriter<v1::JobEvent>* writer) override {
@@ -104,15 +106,22 @@ class JobServiceImpl final : public v1::JobService::Service {
     out->set_next_page_token(page->next_page_token);
     return grpc::Status::OK;
   }
+  grpc::Status GetTrial(grpc::ServerContext* ctx, const v1::GetTrialRequest* req, v1::TrialDetail* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto job = c_->GetJob(req->job_id());
+    if (!job.ok()) return ToGrpc(job.status());
+    auto trial = c_->GetTrial(req->job_id(), req->trial_id());
+    if (!trial.ok()) return ToGrpc(trial.status());
+    auto document = TrialExportJson(*job, *trial, c_->options());
+    if (!document.ok()) return ToGrpc(document.status());
+    ToProto(*trial, out->mutable_trial());
+    out->set_export_json(document->dump(2));
+    return grpc::Status::OK;
+  }
   grpc::Status GetParetoFront(grpc::ServerContext* ctx, const v1::GetParetoFrontRequest* req,
                               v1::ParetoFront* out) override {
     UNAS_CHECK_AUTH(ctx);
-    auto front = c_->Pareto(req->job_id());
-    if (!front.ok()) return ToGrpc(front.status());
-    for (const std::string& o : front->objectives) out->add_objectives(o);
-    for (const TrialRecord& t : front->trials) ToProto(t, out->add_trials());
-    out->set_hypervolume(front->hypervolume);
-    return grpc::Status::OK;
+    return Reply(c_->Pareto(req->job_id()), out);
   }
   grpc::Status GetTrialWeights(grpc::ServerContext* ctx, const v1::GetTrialWeightsRequest* req,
                                v1::TrialWeights* out) override {
@@ -153,21 +162,13 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
     wait = std::max<int64_t>(0, std::min<int64_t>(wait, left.count() - 200));
     auto a = c_->Acquire(req->worker_id(), wait);
     out->set_has_trial(a.has_value());
-    if (a) {
-      v1::TrialAssignment* t = out->mutable_assignment();
-      t->set_job_id(a->job_id);
-      t->set_trial_id(a->trial_id);
-      t->set_lease_id(a->lease_id);
-      t->set_candidate_json(a->candidate_json);
-      t->set_job_spec_json(a->job_spec_json);
-      t->set_attempt(a->attempt);
-    }
+    if (a) ToProto(*a, out->mutable_assignment());
     return grpc::Status::OK;
   }
   grpc::Status Heartbeat(grpc::ServerContext* ctx, const v1::HeartbeatRequest* req,
                          v1::HeartbeatResponse* out) override {
     UNAS_CHECK_AUTH(ctx);
-    const HeartbeatReply r = c_->Heartbeat(req->worker_id(), req->lease_id());
+    const HeartbeatReply r = c_->Heartbeat(req->worker_id(), req->lease_id(), req->progress());
     out->set_keep_going(r.keep_going);
     out->set_lease_expires_unix_ms(r.lease_expires_unix_ms);
     return grpc::Status::OK;
@@ -175,17 +176,7 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
   grpc::Status CompleteTrial(grpc::ServerContext* ctx, const v1::CompleteTrialRequest* req,
                              v1::CompleteTrialResponse* out) override {
     UNAS_CHECK_AUTH(ctx);
-    TrialResult result;
-    result.succeeded = req->succeeded();
-    result.released = req->released();
-    result.metrics = FromProto(req->metrics());
-    result.error = req->error();
-    result.weights = req->weights();
-    if (!req->pruned_candidate_json().empty()) {
-      result.pruned_candidate_json = req->pruned_candidate_json();
-      result.pruned_costs = FromProto(req->pruned_costs());
-    }
-    auto accepted = c_->Complete(req->worker_id(), req->lease_id(), result);
+    auto accepted = c_->Complete(req->worker_id(), req->lease_id(), FromProto(*req));
     if (!accepted.ok()) return ToGrpc(accepted.status());
     out->set_accepted(*accepted);
     return grpc::Status::OK;
@@ -206,16 +197,19 @@ Result<std::string> ReadFile(const std::string& path) {
 
 }  // namespace
 
-struct GrpcServer::Services {
-  Services(Coordinator* c, std::string token) : auth(std::move(token)), jobs(c, auth), workers(c, auth) {}
+struct GrpcServer::Impl {
+  Impl(Coordinator* c, std::string token) : auth(std::move(token)), jobs(c, auth), workers(c, auth) {}
   Auth auth;
   JobServiceImpl jobs;
   WorkerServiceImpl workers;
+  std::unique_ptr<grpc::Server> server;
 };
+
+GrpcServer::GrpcServer() = default;
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(Coordinator* coordinator, GrpcServerOptions options) {
   std::unique_ptr<GrpcServer> server(new GrpcServer());
-  server->services_ = std::make_unique<Services>(coordinator, options.token);
+  server->impl_ = std::make_unique<Impl>(coordinator, options.token);
   std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
   if (!options.tls_cert_path.empty() || !options.tls_key_path.empty()) {
     UNAS_ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert_path));
@@ -226,11 +220,11 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(Coordinator* coordinator, 
   }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.address, creds, &server->port_);
-  builder.RegisterService(&server->services_->jobs);
-  builder.RegisterService(&server->services_->workers);
+  builder.RegisterService(&server->impl_->jobs);
+  builder.RegisterService(&server->impl_->workers);
   builder.SetMaxReceiveMessageSize(4 << 20);  // request size limit
-  server->server_ = builder.BuildAndStart();
-  if (!server->server_ || server->port_ == 0) {
+  server->impl_->server = builder.BuildAndStart();
+  if (!server->impl_->server || server->port_ == 0) {
     return Status(StatusCode::kFailedPrecondition, "cannot listen on " + options.address);
   }
   return server;
@@ -239,10 +233,10 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(Coordinator* coordinator, 
 GrpcServer::~GrpcServer() { Shutdown(); }
 
 void GrpcServer::Shutdown() {
-  if (server_) {
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    server_->Wait();
-    server_.reset();
+  if (impl_ && impl_->server) {
+    impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    impl_->server->Wait();
+    impl_->server.reset();
   }
 }
 

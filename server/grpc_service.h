@@ -1,13 +1,11 @@
 // gRPC front of the coordinator: JobService and WorkerService. Handlers are
 // thin: check the bearer token, translate, call the Coordinator, translate
 // back. Long-polls and watch streams wait with bounded timeouts and notice a
-// client that went away.
+// client that went away. gRPC and protobuf types stay in grpc_service.cc.
 #pragma once
 
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "server/coordinator.h"
 
@@ -29,10 +27,9 @@ class GrpcServer {
   void Shutdown();  // stops accepting, cancels streams, waits for handlers (bounded)
 
  private:
-  GrpcServer() = default;
-  struct Services;
-  std::unique_ptr<Services> services_;
-  std::unique_ptr<grpc::Server> server_;
+  GrpcServer();
+  struct Impl;  // the services and the grpc::Server, in grpc_service.cc
+  std::unique_ptr<Impl> impl_;
   int port_ = 0;
 };
 

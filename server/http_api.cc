@@ -68,7 +68,7 @@ std::optional<double> SortValue(const TrialRecord& t, const std::string& key) {
   if (key == "peak_sram_bytes") return static_cast<double>(t.costs.peak_sram_bytes);
   if (key == "flash_bytes") return static_cast<double>(t.costs.flash_bytes);
   if (key == "macs") return static_cast<double>(t.costs.macs);
-  if (key == "latency_ms") return t.costs.latency_ms > 0 ? std::optional<double>(t.costs.latency_ms) : std::nullopt;
+  if (key == "latency_ms") return t.costs.latency_ms;
   return std::nullopt;
 }
 
@@ -139,19 +139,11 @@ HttpResponse TrialDetail(Coordinator& c, const std::string& job_id, const std::s
   if (!job.ok()) return Error(job.status());
   auto record = c.GetTrial(job_id, trial_id);
   if (!record.ok()) return Error(record.status());
-  auto detail = TrialDetailJson(*job, *record, c.options());
+  auto detail = download ? TrialExportJson(*job, *record, c.options()) : TrialDetailJson(*job, *record, c.options());
   if (!detail.ok()) return Error(detail.status());
   if (!download) return Json(*detail);
-  nlohmann::json out = {{"format", "unas-trial-export/1"},
-                        {"job", ToJson(*job)},
-                        {"architecture", (*detail)["candidate"]},
-                        {"input", (*detail)["input"]},
-                        {"metrics", (*detail)["metrics"]},
-                        {"costs", (*detail)["costs"]},
-                        {"cost_report", (*detail)["cost_report"]},
-                        {"partial_execution", (*detail)["partial_execution"]}};
-  HttpResponse r = Json(out);
-  r.body = out.dump(2);
+  HttpResponse r = Json(*detail);
+  r.body = detail->dump(2);
   r.headers.emplace_back("Content-Disposition",
                          "attachment; filename=\"" + job_id + "-trial-" + std::to_string(trial_id) + ".json\"");
   return r;

@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "server/http_api.h"
 
 namespace unas::server {

@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas::server {
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <set>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -65,57 +66,116 @@ Status GetString(const json& j, const std::string& where, const char* key, std::
   return Status::Ok();
 }
 
-Status GetLimits(const json& j, const std::string& where, LimitsSpec* limits) {
+// The JSON keys of limits, by objective.
+struct LimitKey {
+  const char* key;
+  search::Objective objective;
+  double hi;
+};
+constexpr LimitKey kLimitKeys[] = {{"val_error", search::Objective::kError, 1.0},
+                                   {"peak_sram_bytes", search::Objective::kPeakSram, 1e12},
+                                   {"flash_bytes", search::Objective::kFlash, 1e12},
+                                   {"macs", search::Objective::kMacs, 1e15},
+                                   {"latency_ms", search::Objective::kLatency, 1e9}};
+
+Status GetLimits(const json& j, const std::string& where, search::Limits* limits) {
   if (j.is_null()) return Status::Ok();
   UNAS_RETURN_IF_ERROR(CheckKeys(j, {"val_error", "peak_sram_bytes", "flash_bytes", "macs", "latency_ms"}, where));
-  struct Field {
-    const char* key;
-    std::optional<double>* value;
-    double hi;
-  } fields[] = {{"val_error", &limits->val_error, 1.0},
-                {"peak_sram_bytes", &limits->peak_sram_bytes, 1e12},
-                {"flash_bytes", &limits->flash_bytes, 1e12},
-                {"macs", &limits->macs, 1e15},
-                {"latency_ms", &limits->latency_ms, 1e9}};
-  for (const Field& f : fields) {
+  for (const LimitKey& f : kLimitKeys) {
     auto it = j.find(f.key);
     if (it == j.end() || it->is_null()) continue;
     double v = 0;
     UNAS_RETURN_IF_ERROR(GetNumber(j, where, f.key, 0, f.hi, &v));
     if (v <= 0) return Status::OutOfRange(Path(where, f.key) + ": must be positive");
-    *f.value = v;
+    (*limits)[f.objective] = v;
   }
   return Status::Ok();
 }
 
-json LimitsToJson(const LimitsSpec& l) {
+json LimitsToJson(const search::Limits& l) {
   json j = json::object();
-  auto put = [&](const char* key, const std::optional<double>& v) {
-    if (v) j[key] = *v;
-  };
-  put("val_error", l.val_error);
-  put("peak_sram_bytes", l.peak_sram_bytes);
-  put("flash_bytes", l.flash_bytes);
-  put("macs", l.macs);
-  put("latency_ms", l.latency_ms);
+  for (const LimitKey& f : kLimitKeys) {
+    if (l[f.objective]) j[f.key] = *l[f.objective];
+  }
   return j;
 }
 
-}  // namespace
+// A string option parsed by `parse` (whose message names the field).
+template <typename T, typename Parse>
+Status GetEnum(const json& j, const std::string& where, const char* key, Parse parse, T* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  if (!it->is_string()) return Status::Invalid(Path(where, key) + ": expected a string");
+  UNAS_ASSIGN_OR_RETURN(*out, parse(it->get<std::string>(), Path(where, key)));
+  return Status::Ok();
+}
 
-const char* StrategyKindName(StrategyKind kind) {
-  switch (kind) {
-    case StrategyKind::kAging: return "aging";
-    case StrategyKind::kBayesian: return "bo";
-    case StrategyKind::kRandom: return "random";
+Status GetBool(const json& j, const std::string& where, const char* key, bool* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  if (!it->is_boolean()) return Status::Invalid(Path(where, key) + ": expected true or false");
+  *out = it->get<bool>();
+  return Status::Ok();
+}
+
+// An option's JSON spellings: one table per enum, read both ways.
+template <typename E>
+struct Spelling {
+  E value;
+  const char* name;
+};
+
+template <typename E, size_t N>
+const char* NameIn(const Spelling<E> (&spellings)[N], E value) {
+  for (const Spelling<E>& s : spellings) {
+    if (s.value == value) return s.name;
   }
   return "?";
 }
 
+// "<where>: 'x' is not one of a, b, c" when `name` is not in the table.
+template <typename E, size_t N>
+Result<E> ParseIn(const Spelling<E> (&spellings)[N], const std::string& name, const std::string& where) {
+  std::string known;
+  for (const Spelling<E>& s : spellings) {
+    if (name == s.name) return s.value;
+    known += (known.empty() ? "" : ", ") + std::string(s.name);
+  }
+  return Status::Invalid(where + ": '" + name + "' is not one of " + known);
+}
+
+constexpr Spelling<Accounting> kAccountings[] = {
+    {Accounting::kTflm, "tflm"}, {Accounting::kUnas, "unas"}, {Accounting::kFirmware, "firmware"}};
+constexpr Spelling<search::MemoryModel> kMemoryModels[] = {{search::MemoryModel::kWholeTensor, "whole"},
+                                                           {search::MemoryModel::kPartialExecution, "partial_execution"}};
+constexpr Spelling<ErrorObjective> kErrorObjectives[] = {{ErrorObjective::kInt8, "int8"},
+                                                         {ErrorObjective::kFloat, "float"}};
+constexpr Spelling<StrategyKind> kStrategies[] = {
+    {StrategyKind::kAging, "aging"}, {StrategyKind::kBayesian, "bo"}, {StrategyKind::kRandom, "random"}};
+constexpr Spelling<EvaluatorKind> kEvaluators[] = {{EvaluatorKind::kTrain, "train"},
+                                                   {EvaluatorKind::kSynthetic, "synthetic"}};
+
+// A parser for GetEnum over one table.
+template <const auto& kTable>
+auto From() {
+  return [](const std::string& name, const std::string& where) { return ParseIn(kTable, name, where); };
+}
+
+Result<const McuProfile*> McuOption(const std::string& name, const std::string& where) {
+  auto mcu = FindMcu(name);
+  if (!mcu.ok()) return Status::Invalid(where + ": " + mcu.status().message());
+  return *mcu;
+}
+
+}  // namespace
+
+const char* StrategyKindName(StrategyKind kind) { return NameIn(kStrategies, kind); }
+const char* ErrorObjectiveName(ErrorObjective e) { return NameIn(kErrorObjectives, e); }
+
 Result<JobSpec> ParseJobSpec(const json& j) {
   if (!j.is_object()) return Status::Invalid("job: expected a JSON object");
   UNAS_RETURN_IF_ERROR(CheckKeys(j,
-                                 {"name", "dataset", "training", "accounting", "mcu", "memory", "pruning", "bounds", "constraints",
+                                 {"name", "dataset", "training", "accounting", "mcu", "memory", "pruning", "quantization", "bounds", "constraints",
                                   "objectives", "strategy", "budget", "seed", "evaluator", "synthetic_delay_ms"},
                                  ""));
   JobSpec s;
@@ -133,23 +193,17 @@ Result<JobSpec> ParseJobSpec(const json& j) {
                                    {"epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule", "momentum",
                                     "weight_decay", "dropout", "subset", "augment", "threads"},
                                    "training"));
-    TrainingSpec& tr = s.training;
+    worker::TrainConfig& tr = s.training;
     UNAS_RETURN_IF_ERROR(GetInt(*t, "training", "epochs", 1, 1000, &tr.epochs));
     UNAS_RETURN_IF_ERROR(GetInt(*t, "training", "batch_size", 1, 65536, &tr.batch_size));
-    UNAS_RETURN_IF_ERROR(GetString(*t, "training", "optimizer", &tr.optimizer));
-    if (tr.optimizer != "sgdw" && tr.optimizer != "adamw") {
-      return Status::Invalid("training.optimizer: '" + tr.optimizer + "' is not one of sgdw, adamw");
-    }
+    UNAS_RETURN_IF_ERROR(GetEnum(*t, "training", "optimizer", worker::ParseOptimizer, &tr.optimizer));
     UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "learning_rate", 1e-9, 10, &tr.learning_rate));
     UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "momentum", 0, 0.9999, &tr.momentum));
     UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "weight_decay", 0, 1, &tr.weight_decay));
     UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "dropout", 0, 0.95, &tr.dropout));
     UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "subset", 1e-4, 1, &tr.subset));
     UNAS_RETURN_IF_ERROR(GetInt(*t, "training", "threads", 1, 256, &tr.threads));
-    if (auto a = t->find("augment"); a != t->end()) {
-      if (!a->is_boolean()) return Status::Invalid("training.augment: expected true or false");
-      tr.augment = a->get<bool>();
-    }
+    UNAS_RETURN_IF_ERROR(GetBool(*t, "training", "augment", &tr.augment));
     if (auto sched = t->find("lr_schedule"); sched != t->end()) {
       if (!sched->is_array()) return Status::Invalid("training.lr_schedule: expected [[epoch, lr], ...]");
       int previous = -1;
@@ -159,7 +213,9 @@ Result<JobSpec> ParseJobSpec(const json& j) {
         if (!step.is_array() || step.size() != 2 || !step[0].is_number_integer() || !step[1].is_number()) {
           return Status::Invalid(where + ": expected [epoch, learning_rate]");
         }
-        LrStepSpec ls{step[0].get<int>(), step[1].get<double>()};
+        worker::LrStep ls;
+        ls.epoch = step[0].get<int>();
+        ls.learning_rate = step[1].get<double>();
         if (ls.epoch <= previous || ls.epoch < 0) return Status::Invalid(where + ": epochs must increase");
         if (!(ls.learning_rate > 0 && ls.learning_rate <= 10)) {
           return Status::OutOfRange(where + ": learning rate must be in (0, 10]");
@@ -169,31 +225,25 @@ Result<JobSpec> ParseJobSpec(const json& j) {
       }
     }
   }
-  UNAS_RETURN_IF_ERROR(GetString(j, "", "accounting", &s.accounting));
-  if (s.accounting != "tflm" && s.accounting != "unas" && s.accounting != "firmware") {
-    return Status::Invalid("accounting: '" + s.accounting + "' is not one of tflm, unas, firmware");
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "accounting", From<kAccountings>(), &s.accounting));
+  if (auto m = j.find("mcu"); m != j.end() && !(m->is_string() && m->get<std::string>().empty())) {
+    UNAS_RETURN_IF_ERROR(GetEnum(j, "", "mcu", McuOption, &s.mcu));
   }
-  UNAS_RETURN_IF_ERROR(GetString(j, "", "mcu", &s.mcu));
-  UNAS_RETURN_IF_ERROR(GetString(j, "", "memory", &s.memory));
-  if (s.memory != "whole" && s.memory != "partial_execution") {
-    return Status::Invalid("memory: '" + s.memory + "' is not one of whole, partial_execution");
-  }
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "memory", From<kMemoryModels>(), &s.memory));
   // TFLM runs whole operators only: a Pex peak would bound memory TFLM never
   // gets, so the job must name the runtime that slices (docs/cost-model.md).
-  if (s.memory == "partial_execution" && s.accounting == "tflm") {
+  if (s.memory == search::MemoryModel::kPartialExecution && s.accounting == Accounting::kTflm) {
     return Status::Invalid("memory: partial_execution needs accounting 'firmware' (or 'unas'): "
                            "TFLM runs whole operators only");
   }
   if (auto p = j.find("pruning"); p != j.end() && !p->is_null()) {
     UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"target", "fraction", "layer_fraction", "epoch", "target_bytes"}, "pruning"));
-    PruningSpec pr;
-    UNAS_RETURN_IF_ERROR(GetString(*p, "pruning", "target", &pr.target));
-    if (pr.target != "peak_sram" && pr.target != "flash") {
-      return Status::Invalid("pruning.target: '" + pr.target + "' is not one of peak_sram, flash");
-    }
-    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "fraction", 0.001, 0.99, &pr.fraction));
-    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "layer_fraction", 0.001, 1, &pr.layer_fraction));
-    UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "epoch", -1, 999, &pr.epoch));
+    worker::PruneConfig& pr = s.training.prune;
+    pr.enabled = true;
+    UNAS_RETURN_IF_ERROR(GetEnum(*p, "pruning", "target", worker::ParsePruneTarget, &pr.target));
+    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "fraction", 0.001, 0.99, &pr.max_fraction));
+    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "layer_fraction", 0.001, 1, &pr.max_group_fraction));
+    UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "epoch", -1, 999, &pr.start_epoch));
     if (auto tb = p->find("target_bytes"); tb != p->end() && !tb->is_null()) {
       double bytes = 0;
       UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "target_bytes", 1, 1e12, &bytes));
@@ -202,51 +252,48 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     if (s.training.epochs < 2) {
       return Status::Invalid("pruning: needs training.epochs >= 2 (train, prune, then fine-tune)");
     }
-    const int at = pr.epoch < 0 ? s.training.epochs - 1 : pr.epoch;
+    const int at = pr.start_epoch < 0 ? s.training.epochs - 1 : pr.start_epoch;
     if (at < 1 || at >= s.training.epochs) {
       return Status::OutOfRange("pruning.epoch: must leave at least one epoch before and one after (1.." +
                                 std::to_string(s.training.epochs - 1) + ")");
     }
-    s.pruning = pr;
+  }
+  if (auto q = j.find("quantization"); q != j.end() && !q->is_null()) {
+    UNAS_RETURN_IF_ERROR(CheckKeys(*q, {"enabled", "calibration_images", "error_objective"}, "quantization"));
+    worker::QuantizationConfig& qc = s.training.quantization;
+    UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "enabled", &qc.enabled));
+    UNAS_RETURN_IF_ERROR(GetInt(*q, "quantization", "calibration_images", 1, 1000000, &qc.calibration_images));
+    UNAS_RETURN_IF_ERROR(GetEnum(*q, "quantization", "error_objective", From<kErrorObjectives>(), &s.error_objective));
   }
   if (auto b = j.find("bounds"); b != j.end()) UNAS_RETURN_IF_ERROR(GetLimits(*b, "bounds", &s.bounds));
   if (auto c = j.find("constraints"); c != j.end()) {
     UNAS_RETURN_IF_ERROR(GetLimits(*c, "constraints", &s.constraints));
-    if (s.constraints.val_error) {
+    if (s.constraints[search::Objective::kError]) {
       return Status::Invalid("constraints.val_error: error is only known after training; use bounds.val_error");
     }
   }
-  if ((s.bounds.latency_ms || s.constraints.latency_ms) && s.mcu.empty()) {
+  if ((s.bounds[search::Objective::kLatency] || s.constraints[search::Objective::kLatency]) && !s.mcu) {
     return Status::Invalid("mcu: a latency bound or constraint needs an MCU profile");
   }
   if (auto o = j.find("objectives"); o != j.end()) {
     if (!o->is_array() || o->empty()) return Status::Invalid("objectives: expected a non-empty array of names");
     s.objectives.clear();
     for (const json& name : *o) {
-      static const std::set<std::string> known = {"error", "peak_sram", "flash", "macs", "latency"};
-      if (!name.is_string() || !known.count(name.get<std::string>())) {
+      auto objective = name.is_string() ? search::ParseObjective(name.get<std::string>())
+                                        : Result<search::Objective>(Status::Invalid("not a name"));
+      if (!objective.ok()) {
         return Status::Invalid("objectives: " + name.dump() + " is not one of error, peak_sram, flash, macs, latency");
       }
-      s.objectives.push_back(name.get<std::string>());
+      s.objectives.push_back(*objective);
     }
-    for (const auto& name : s.objectives) {
-      if (name == "latency" && s.mcu.empty()) return Status::Invalid("objectives: latency needs an mcu");
+    for (search::Objective o : s.objectives) {
+      if (o == search::Objective::kLatency && !s.mcu) return Status::Invalid("objectives: latency needs an mcu");
     }
   }
   if (auto st = j.find("strategy"); st != j.end()) {
     const json strategy = st->is_string() ? json{{"type", *st}} : *st;
     UNAS_RETURN_IF_ERROR(CheckKeys(strategy, {"type", "population", "sample_size"}, "strategy"));
-    std::string type = "aging";
-    UNAS_RETURN_IF_ERROR(GetString(strategy, "strategy", "type", &type));
-    if (type == "aging") {
-      s.strategy = StrategyKind::kAging;
-    } else if (type == "bo") {
-      s.strategy = StrategyKind::kBayesian;
-    } else if (type == "random") {
-      s.strategy = StrategyKind::kRandom;
-    } else {
-      return Status::Invalid("strategy.type: '" + type + "' is not one of aging, bo, random");
-    }
+    UNAS_RETURN_IF_ERROR(GetEnum(strategy, "strategy", "type", From<kStrategies>(), &s.strategy));
     UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "population", 2, 100000, &s.population));
     UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "sample_size", 1, 100000, &s.sample_size));
   }
@@ -261,15 +308,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     }
     s.seed = seed->get<uint64_t>();
   }
-  std::string evaluator = "train";
-  UNAS_RETURN_IF_ERROR(GetString(j, "", "evaluator", &evaluator));
-  if (evaluator == "train") {
-    s.evaluator = EvaluatorKind::kTrain;
-  } else if (evaluator == "synthetic") {
-    s.evaluator = EvaluatorKind::kSynthetic;
-  } else {
-    return Status::Invalid("evaluator: '" + evaluator + "' is not one of train, synthetic");
-  }
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "evaluator", From<kEvaluators>(), &s.evaluator));
   UNAS_RETURN_IF_ERROR(GetInt(j, "", "synthetic_delay_ms", 0, 600000, &s.synthetic_delay_ms));
   if (s.synthetic_delay_ms > 0 && s.evaluator != EvaluatorKind::kSynthetic) {
     return Status::Invalid("synthetic_delay_ms: only applies to the synthetic evaluator");
@@ -285,14 +324,15 @@ Result<JobSpec> ParseJobSpecText(const std::string& text) {
 
 json JobSpecToJson(const JobSpec& s) {
   json schedule = json::array();
-  for (const LrStepSpec& step : s.training.lr_schedule) schedule.push_back({step.epoch, step.learning_rate});
-  const TrainingSpec& t = s.training;
+  const worker::TrainConfig& t = s.training;
+  for (const worker::LrStep& step : t.lr_schedule) schedule.push_back({step.epoch, step.learning_rate});
+  const worker::PruneConfig& p = t.prune;
   return {{"name", s.name},
           {"dataset", s.dataset},
           {"training",
            {{"epochs", t.epochs},
             {"batch_size", t.batch_size},
-            {"optimizer", t.optimizer},
+            {"optimizer", worker::OptimizerName(t.optimizer)},
             {"learning_rate", t.learning_rate},
             {"lr_schedule", schedule},
             {"momentum", t.momentum},
@@ -301,24 +341,47 @@ json JobSpecToJson(const JobSpec& s) {
             {"subset", t.subset},
             {"augment", t.augment},
             {"threads", t.threads}}},
-          {"accounting", s.accounting},
-          {"mcu", s.mcu},
-          {"memory", s.memory},
-          {"pruning", s.pruning ? json{{"target", s.pruning->target},
-                                       {"fraction", s.pruning->fraction},
-                                       {"layer_fraction", s.pruning->layer_fraction},
-                                       {"epoch", s.pruning->epoch},
-                                       {"target_bytes", s.pruning->target_bytes ? json(*s.pruning->target_bytes)
-                                                                               : json(nullptr)}}
+          {"accounting", NameIn(kAccountings, s.accounting)},
+          {"mcu", s.mcu ? s.mcu->name : std::string()},
+          {"memory", NameIn(kMemoryModels, s.memory)},
+          {"pruning", p.enabled ? json{{"target", worker::PruneTargetName(p.target)},
+                                       {"fraction", p.max_fraction},
+                                       {"layer_fraction", p.max_group_fraction},
+                                       {"epoch", p.start_epoch},
+                                       {"target_bytes", p.target_bytes ? json(*p.target_bytes) : json(nullptr)}}
                                 : json(nullptr)},
+          {"quantization",
+           {{"enabled", t.quantization.enabled},
+            {"calibration_images", t.quantization.calibration_images},
+            {"error_objective", ErrorObjectiveName(s.error_objective)}}},
           {"bounds", LimitsToJson(s.bounds)},
           {"constraints", LimitsToJson(s.constraints)},
-          {"objectives", s.objectives},
+          {"objectives", ObjectiveNames(s)},
           {"strategy", {{"type", StrategyKindName(s.strategy)}, {"population", s.population}, {"sample_size", s.sample_size}}},
           {"budget", {{"trials", s.max_trials}, {"wall_seconds", s.max_wall_seconds}}},
           {"seed", s.seed},
-          {"evaluator", s.evaluator == EvaluatorKind::kTrain ? "train" : "synthetic"},
+          {"evaluator", NameIn(kEvaluators, s.evaluator)},
           {"synthetic_delay_ms", s.synthetic_delay_ms}};
+}
+
+worker::TrainConfig TrainConfigFor(const JobSpec& spec, int threads_override) {
+  worker::TrainConfig c = spec.training;
+  c.seed = spec.seed;
+  if (threads_override > 0) c.threads = threads_override;
+  c.prune.accounting = spec.accounting;
+  return c;
+}
+
+
+double ObjectiveError(const JobSpec& spec, const worker::Metrics& metrics) {
+  if (spec.error_objective == ErrorObjective::kInt8 && metrics.int8_val_error) return *metrics.int8_val_error;
+  return metrics.val_error;
+}
+
+std::vector<std::string> ObjectiveNames(const JobSpec& spec) {
+  std::vector<std::string> names;
+  for (search::Objective o : spec.objectives) names.push_back(search::ObjectiveName(o));
+  return names;
 }
 
 }  // namespace unas::server

@@ -1,7 +1,11 @@
 // A search job as users write it (JSON; the same schema for `unas submit`,
-// gRPC and REST), parsed once into typed options with every default filled in.
-// docs/jobs.md documents each field. An invalid spec is refused with a message
-// naming the field and the allowed values; nothing is stored.
+// gRPC and REST), parsed once into typed options with every default filled
+// in: enums and numbers, no option travels further as a string. The training
+// recipe is the worker's own TrainConfig (worker/train_config.h), so the job
+// and the worker share one set of defaults; TrainConfigFor() derives the
+// config a worker runs. docs/jobs.md documents each field. An invalid spec is
+// refused with a message naming the field and the allowed values; nothing is
+// stored.
 #pragma once
 
 #include <cstdint>
@@ -11,69 +15,51 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "costmodel/status.h"
+#include "base/status.h"
+#include "costmodel/cost_model.h"
+#include "costmodel/mcu.h"
+#include "search/objectives.h"
+#include "worker/protocol.h"
+#include "worker/train_config.h"
 
 namespace unas::server {
 
 enum class StrategyKind { kAging, kBayesian, kRandom };
+// Which validation error the `error` objective uses (quantization.error_objective).
+enum class ErrorObjective { kInt8, kFloat };
+const char* ErrorObjectiveName(ErrorObjective e);  // "int8", "float"
 enum class EvaluatorKind {
   kTrain,      // real training by workers (the default)
   kSynthetic,  // a deterministic function of the candidate: tests and load runs only
 };
 
-struct LrStepSpec {
-  int epoch = 0;
-  double learning_rate = 0;
-};
-
-struct TrainingSpec {
-  int epochs = 3;
-  int batch_size = 128;
-  std::string optimizer = "sgdw";  // "sgdw" or "adamw"
-  double learning_rate = 0.01;
-  std::vector<LrStepSpec> lr_schedule;
-  double momentum = 0.9;
-  double weight_decay = 1e-5;
-  double dropout = 0.15;
-  double subset = 1.0;  // fraction of the training set (fidelity)
-  bool augment = false;
-  int threads = 1;      // per worker trial
-};
-
-// Limits in the job's accounting; absent = unbounded.
-struct LimitsSpec {
-  std::optional<double> val_error;
-  std::optional<double> peak_sram_bytes;
-  std::optional<double> flash_bytes;
-  std::optional<double> macs;
-  std::optional<double> latency_ms;  // needs an MCU
-};
-
-// Structured pruning during training (worker/pruning.h), aimed at the
-// resource that limits the network; absent = no pruning.
-struct PruningSpec {
-  std::string target = "peak_sram";  // "peak_sram" or "flash"
-  double fraction = 0.3;             // at most this share of all prunable channels
-  double layer_fraction = 0.5;       // and of any one layer
-  int epoch = -1;                    // prune at the start of this epoch; -1 = the last
-  std::optional<int64_t> target_bytes;  // stop once the target resource is this small
-};
-
 struct JobSpec {
   std::string name = "job";
   std::string dataset = "fashion-mnist";  // "fashion-mnist", "synthetic", "idx:DIR[:CLASSES]", "cifar10:DIR"
-  TrainingSpec training;
-  std::string accounting = "tflm";         // "tflm", "unas" or "firmware"
-  std::string mcu;                         // MCU profile for latency; empty = none
-  // "whole" (tensors in the best order) or "partial_execution" (Pex): the
-  // peak SRAM that constraints, bounds and objectives refer to.
-  std::string memory = "whole";
-  std::optional<PruningSpec> pruning;
+  // JSON "training" sets the recipe, "pruning" its prune part (absent:
+  // prune.enabled false), "quantization" its quantization part. Its seed and prune.accounting are the job's
+  // (TrainConfigFor). threads: 1 per trial in a job, where TrainConfig's own
+  // default (0) leaves LibTorch's choice: a worker runs one trial at a time
+  // on the cores it was given (`unas worker --threads` overrides).
+  worker::TrainConfig training = [] {
+    worker::TrainConfig t;
+    t.threads = 1;
+    return t;
+  }();
+  // int8: the quantised network's error when a worker measured it, else the
+  // float one (ObjectiveError).
+  ErrorObjective error_objective = ErrorObjective::kInt8;
+  Accounting accounting = Accounting::kTflm;
+  const McuProfile* mcu = nullptr;  // MCU profile for latency; null = none
+  // Whole tensors in the best order, or Pex: the peak SRAM that constraints,
+  // bounds and objectives refer to.
+  search::MemoryModel memory = search::MemoryModel::kWholeTensor;
   // Soft bounds: fitness scalarisation and the hypervolume reference point.
-  LimitsSpec bounds;
+  search::Limits bounds;
   // Hard constraints on resources: candidates beyond them are never trained.
-  LimitsSpec constraints;
-  std::vector<std::string> objectives = {"error", "peak_sram", "flash", "macs"};
+  search::Limits constraints;
+  std::vector<search::Objective> objectives = {search::Objective::kError, search::Objective::kPeakSram,
+                                               search::Objective::kFlash, search::Objective::kMacs};
   StrategyKind strategy = StrategyKind::kAging;
   int population = 100;     // aging evolution
   int sample_size = 25;     // aging evolution
@@ -92,6 +78,17 @@ Result<JobSpec> ParseJobSpecText(const std::string& text);
 
 // The normalised form (every field, defaults included), as stored with the job.
 nlohmann::json JobSpecToJson(const JobSpec& spec);
+
+// The config a worker trains a trial of this job with: the job's recipe with
+// its seed and accounting; `threads_override` > 0 replaces training.threads.
+worker::TrainConfig TrainConfigFor(const JobSpec& spec, int threads_override = 0);
+
+// The validation error the search optimises for a trial's metrics: int8 when
+// the job asks for it and the worker measured it, otherwise float.
+double ObjectiveError(const JobSpec& spec, const worker::Metrics& metrics);
+
+// The objectives' names, as the Pareto front reports them ("error", ...).
+std::vector<std::string> ObjectiveNames(const JobSpec& spec);
 
 const char* StrategyKindName(StrategyKind kind);  // "aging", "bo", "random"
 

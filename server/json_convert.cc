@@ -21,6 +21,20 @@ nlohmann::json Embedded(const std::string& text) {
 
 nlohmann::json ZeroAsNull(int64_t v) { return v == 0 ? nlohmann::json(nullptr) : nlohmann::json(v); }
 
+template <typename T>
+nlohmann::json OrNull(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json CostsJson(const Costs& c) {
+  return {{"params", c.params},
+          {"flash_bytes", c.flash_bytes},
+          {"macs", c.macs},
+          {"peak_sram_bytes", c.peak_sram_bytes},
+          {"build_order_peak_sram_bytes", c.build_order_peak_bytes},
+          {"latency_ms", OrNull(c.latency_ms)}};
+}
+
 }  // namespace
 
 const char* EventKindName(JobEvent::Kind kind) {
@@ -61,33 +75,26 @@ nlohmann::json ToJson(const TrialRecord& t) {
   j["status"] = TrialStatusName(t.status);
   j["candidate"] = Embedded(t.candidate_json);
   j["candidate_hash"] = t.candidate_hash;
-  j["costs"] = {{"params", t.costs.params},
-                {"flash_bytes", t.costs.flash_bytes},
-                {"macs", t.costs.macs},
-                {"peak_sram_bytes", t.costs.peak_sram_bytes},
-                {"build_order_peak_sram_bytes", t.costs.build_order_peak_sram_bytes},
-                {"latency_ms", t.costs.latency_ms > 0 ? nlohmann::json(t.costs.latency_ms) : nlohmann::json(nullptr)}};
+  j["costs"] = CostsJson(t.costs);
   if (t.metrics) {
     const Metrics& m = *t.metrics;
     j["metrics"] = {{"val_error", m.val_error},
                     {"test_error", m.test_error < 0 ? nlohmann::json(nullptr) : nlohmann::json(m.test_error)},
                     {"train_seconds", m.train_seconds},
                     {"samples_per_second", m.samples_per_second},
-                    {"epochs", m.epochs}};
+                    {"epochs", m.epochs},
+                    {"int8_val_error", OrNull(m.int8_val_error)},
+                    {"int8_test_error", OrNull(m.int8_test_error)}};
   } else {
     j["metrics"] = nullptr;
   }
   j["attempts"] = t.attempts;
+  j["progress"] = t.progress;
   j["worker_id"] = t.worker_id;
   j["error"] = t.error;
-  j["reused"] = t.reused;
   if (t.pruned_costs) {
     j["pruned_candidate"] = Embedded(t.pruned_candidate_json);
-    j["pruned_costs"] = {{"params", t.pruned_costs->params},
-                         {"flash_bytes", t.pruned_costs->flash_bytes},
-                         {"macs", t.pruned_costs->macs},
-                         {"peak_sram_bytes", t.pruned_costs->peak_sram_bytes},
-                         {"build_order_peak_sram_bytes", t.pruned_costs->build_order_peak_sram_bytes}};
+    j["pruned_costs"] = CostsJson(*t.pruned_costs);
   } else {
     j["pruned_candidate"] = nullptr;
     j["pruned_costs"] = nullptr;
@@ -124,27 +131,36 @@ Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& tr
   UNAS_ASSIGN_OR_RETURN(Candidate candidate, ParseCandidate(trial.candidate_json));
   if (!options.resolve_input) return Status::Internal("the coordinator cannot resolve data set inputs");
   UNAS_ASSIGN_OR_RETURN(InputSpec input, options.resolve_input(spec.dataset));
-  UNAS_ASSIGN_OR_RETURN(Accounting accounting, ParseAccounting(spec.accounting));
-  const McuProfile* mcu = nullptr;
-  if (!spec.mcu.empty()) {
-    UNAS_ASSIGN_OR_RETURN(mcu, FindMcu(spec.mcu));
-  }
+  const Accounting accounting = spec.accounting;
   UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, input));
-  UNAS_ASSIGN_OR_RETURN(CostReport report, CostNetwork(network, accounting, mcu));
+  UNAS_ASSIGN_OR_RETURN(CostReport report, CostNetwork(network, accounting, spec.mcu));
 
   nlohmann::json j = ToJson(trial);
   j["input"] = {{"shape", {input.height, input.width, input.channels}}, {"num_classes", input.num_classes}};
   j["accounting"] = AccountingName(accounting);
-  j["mcu"] = spec.mcu.empty() ? nlohmann::json(nullptr) : nlohmann::json(spec.mcu);
+  j["mcu"] = spec.mcu ? nlohmann::json(spec.mcu->name) : nlohmann::json(nullptr);
   j["cost_report"] = CostReportToJson(network, report);
   auto pex = PlanPartialExecution(network, accounting);
   j["partial_execution"] = pex.ok() ? PexPlanToJson(network, *pex) : nlohmann::json(nullptr);
-  const LimitsSpec& c = spec.constraints;
-  const LimitsSpec& b = spec.bounds;
-  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  j["limits"] = {{"constraints", {{"peak_sram_bytes", opt(c.peak_sram_bytes)}, {"flash_bytes", opt(c.flash_bytes)}}},
-                 {"bounds", {{"peak_sram_bytes", opt(b.peak_sram_bytes)}, {"flash_bytes", opt(b.flash_bytes)}}}};
+  auto limits = [](const search::Limits& l) {
+    return nlohmann::json{{"peak_sram_bytes", OrNull(l[search::Objective::kPeakSram])},
+                          {"flash_bytes", OrNull(l[search::Objective::kFlash])}};
+  };
+  j["limits"] = {{"constraints", limits(spec.constraints)}, {"bounds", limits(spec.bounds)}};
   return j;
+}
+
+Result<nlohmann::json> TrialExportJson(const JobView& job, const TrialRecord& trial,
+                                       const CoordinatorOptions& options) {
+  UNAS_ASSIGN_OR_RETURN(nlohmann::json detail, TrialDetailJson(job, trial, options));
+  return nlohmann::json{{"format", "unas-trial-export/1"},
+                        {"job", ToJson(job)},
+                        {"architecture", detail["candidate"]},
+                        {"input", detail["input"]},
+                        {"metrics", detail["metrics"]},
+                        {"costs", detail["costs"]},
+                        {"cost_report", detail["cost_report"]},
+                        {"partial_execution", detail["partial_execution"]}};
 }
 
 }  // namespace unas::server

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "server/coordinator.h"
 #include "server/records.h"
 
@@ -27,6 +27,12 @@ const char* EventKindName(JobEvent::Kind kind);
 // "partial_execution" (costmodel/pex_report.h; null if it cannot be planned).
 // Errors: kInvalidArgument if the stored spec or candidate cannot be rebuilt.
 Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& trial,
+                                       const CoordinatorOptions& options);
+
+// The trial export document (format "unas-trial-export/1"): job, architecture,
+// input, metrics, costs, cost report and partial-execution plan. The same
+// for GET .../trials/N/export and gRPC GetTrial (what `unas export` writes).
+Result<nlohmann::json> TrialExportJson(const JobView& job, const TrialRecord& trial,
                                        const CoordinatorOptions& options);
 
 }  // namespace unas::server

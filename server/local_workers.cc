@@ -12,22 +12,13 @@ Result<std::optional<worker::WorkAssignment>> LocalTrialSource::Acquire(const st
 
 Result<worker::HeartbeatAnswer> LocalTrialSource::Heartbeat(const std::string& worker_id,
                                                             const std::string& lease_id, double progress) {
-  return worker::HeartbeatAnswer{c_.Heartbeat(worker_id, lease_id).keep_going, 0};
+  worker::HeartbeatAnswer answer;
+  answer.keep_going = c_.Heartbeat(worker_id, lease_id, progress).keep_going;
+  return answer;
 }
 
 Result<bool> LocalTrialSource::Complete(const std::string& worker_id, const std::string& lease_id,
-                                        const worker::WorkResult& r) {
-  TrialResult result;
-  result.succeeded = r.succeeded;
-  result.released = r.released;
-  result.metrics = {r.val_error, r.test_error, r.train_seconds, r.samples_per_second, r.epochs};
-  result.error = r.error;
-  result.weights = r.weights;
-  if (!r.pruned_candidate_json.empty()) {
-    result.pruned_candidate_json = r.pruned_candidate_json;
-    result.pruned_costs = Costs{r.pruned_params, r.pruned_flash_bytes, r.pruned_macs, r.pruned_peak_sram_bytes,
-                                r.pruned_build_order_peak_sram_bytes, 0};
-  }
+                                        const TrialResult& result) {
   return c_.Complete(worker_id, lease_id, result);
 }
 

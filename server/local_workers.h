@@ -20,7 +20,7 @@ class LocalTrialSource : public worker::TrialSource {
   Result<worker::HeartbeatAnswer> Heartbeat(const std::string& worker_id, const std::string& lease_id,
                                             double progress) override;
   Result<bool> Complete(const std::string& worker_id, const std::string& lease_id,
-                        const worker::WorkResult& result) override;
+                        const TrialResult& result) override;
 
  private:
   Coordinator& c_;

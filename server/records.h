@@ -5,6 +5,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "costmodel/costs.h"
+#include "worker/protocol.h"
 
 namespace unas::server {
 
@@ -16,22 +20,9 @@ const char* TrialStatusName(TrialStatus s);  // "pending", "leased", ...
 bool IsFinal(JobStatus s);
 bool IsFinal(TrialStatus s);
 
-struct Costs {
-  int64_t params = 0;
-  int64_t flash_bytes = 0;
-  int64_t macs = 0;
-  int64_t peak_sram_bytes = 0;
-  int64_t build_order_peak_sram_bytes = 0;
-  double latency_ms = 0;
-};
-
-struct Metrics {
-  double val_error = 1;
-  double test_error = -1;
-  double train_seconds = 0;
-  double samples_per_second = 0;
-  int epochs = 0;
-};
+// A trial's costs and measurements are the lower layers' records: Costs
+// (costmodel/costs.h) and Metrics (worker/protocol.h).
+using worker::Metrics;
 
 struct JobRecord {
   std::string job_id;
@@ -50,14 +41,14 @@ struct TrialRecord {
   TrialStatus status = TrialStatus::kPending;
   std::string candidate_json;
   std::string candidate_hash;
-  Costs costs;
+  Costs costs;  // as proposed: the figures the strategy saw
   std::optional<Metrics> metrics;
   int attempts = 0;
   std::string worker_id;
   std::string lease_id;
   int64_t lease_expires_unix_ms = 0;
+  double progress = 0;  // fraction of training done, from the last heartbeat (in memory, not stored)
   std::string error;
-  bool reused = false;
   // With pruning: the network actually trained and measured (metrics refer to
   // it) and its exact costs; empty when the job does not prune.
   std::string pruned_candidate_json;
@@ -67,6 +58,48 @@ struct TrialRecord {
   int64_t created_unix_ms = 0;
   int64_t started_unix_ms = 0;
   int64_t finished_unix_ms = 0;
+};
+
+// What the coordinator answers about a job: its record and live counts.
+struct JobView {
+  JobRecord record;
+  int64_t completed = 0;
+  int64_t failed = 0;
+  int64_t running = 0;  // pending + leased
+  int64_t budget = 0;
+  double best_val_error = -1;  // best feasible completed trial; -1 if none
+  double hypervolume = 0;
+};
+
+struct TrialPage {
+  std::vector<TrialRecord> trials;
+  std::string next_page_token;  // empty on the last page
+};
+
+struct ParetoView {
+  std::vector<std::string> objectives;
+  std::vector<TrialRecord> trials;
+  double hypervolume = 0;
+};
+
+struct HypervolumePoint {
+  int64_t trials_finished = 0;
+  int64_t unix_ms = 0;
+  double hypervolume = 0;
+};
+
+struct JobEvent {
+  enum class Kind { kTrialStarted, kTrialFinished, kTrialFailed, kParetoPoint, kJobDone };
+  Kind kind = Kind::kTrialStarted;
+  JobView job;
+  std::optional<TrialRecord> trial;
+};
+
+// One trial and the server's export document for it (TrialExportJson in
+// server/json_convert.h), as GetTrial returns it.
+struct TrialDetail {
+  TrialRecord trial;
+  std::string export_json;
 };
 
 }  // namespace unas::server

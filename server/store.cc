@@ -1,9 +1,10 @@
 #include "server/store.h"
 
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+
+#include "server/sqlite_statement.h"
 
 namespace unas::server {
 namespace {
@@ -44,7 +45,7 @@ const char* const kMigrations[] = {
       lease_id TEXT NOT NULL DEFAULT '',
       lease_expires_unix_ms INTEGER NOT NULL DEFAULT 0,
       error TEXT NOT NULL DEFAULT '',
-      reused INTEGER NOT NULL DEFAULT 0,
+      reused INTEGER NOT NULL DEFAULT 0,  -- unused since schema 4, always 0
       rejected_before INTEGER NOT NULL DEFAULT 0,
       told_seq INTEGER NOT NULL DEFAULT 0,
       created_unix_ms INTEGER NOT NULL,
@@ -69,132 +70,145 @@ const char* const kMigrations[] = {
     ALTER TABLE trials ADD COLUMN pruned_candidate_json TEXT NOT NULL DEFAULT '';
     ALTER TABLE trials ADD COLUMN pruned_costs_json TEXT NOT NULL DEFAULT '';
     )sql",
+    // 4: the int8-quantised network's errors (NULL until a worker quantises).
+    R"sql(
+    ALTER TABLE trials ADD COLUMN int8_val_error REAL;
+    ALTER TABLE trials ADD COLUMN int8_test_error REAL;
+    )sql",
 };
 
-// A prepared statement, finalised on scope exit.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
+using sql::Column;
+using sql::Plain;
+using sql::Statement;
 
-  Status status() const {
-    return rc_ == SQLITE_OK ? Status::Ok() : Status::Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
-  }
-  void Bind(int i, const std::string& v) { sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
-  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  void Bind(int i, int v) { sqlite3_bind_int64(stmt_, i, v); }
-  void Bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
-  void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
-  void BindBlob(int i, const std::string& v) {
-    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  std::string Blob(int col) const {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
-    return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
-  }
-
-  // SQLITE_ROW, SQLITE_DONE, or an error code.
-  int Step() { return sqlite3_step(stmt_); }
-  Status Run() {
-    const int rc = Step();
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::Ok();
-    return Status::Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
-  }
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  double Real(int col) const { return sqlite3_column_double(stmt_, col); }
-  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  std::string Text(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
-};
-
-constexpr const char* kTrialColumns =
-    "job_id, trial_id, status, candidate_json, candidate_hash, params, flash_bytes, macs, peak_sram_bytes, "
-    "build_order_peak_sram_bytes, latency_ms, val_error, test_error, train_seconds, samples_per_second, epochs, "
-    "attempts, worker_id, lease_id, lease_expires_unix_ms, error, reused, created_unix_ms, started_unix_ms, "
-    "finished_unix_ms, rejected_before, told_seq, pruned_candidate_json, pruned_costs_json";
-
-TrialRecord ReadTrial(const Statement& s) {
-  TrialRecord t;
-  t.job_id = s.Text(0);
-  t.trial_id = s.Int(1);
-  t.status = static_cast<TrialStatus>(s.Int(2));
-  t.candidate_json = s.Text(3);
-  t.candidate_hash = s.Text(4);
-  t.costs = {s.Int(5), s.Int(6), s.Int(7), s.Int(8), s.Int(9), s.Real(10)};
-  if (!s.IsNull(11)) {
-    t.metrics = Metrics{s.Real(11), s.Real(12), s.Real(13), s.Real(14), static_cast<int>(s.Int(15))};
-  }
-  t.attempts = static_cast<int>(s.Int(16));
-  t.worker_id = s.Text(17);
-  t.lease_id = s.Text(18);
-  t.lease_expires_unix_ms = s.Int(19);
-  t.error = s.Text(20);
-  t.reused = s.Int(21) != 0;
-  t.created_unix_ms = s.Int(22);
-  t.started_unix_ms = s.Int(23);
-  t.finished_unix_ms = s.Int(24);
-  t.rejected_before = static_cast<int>(s.Int(25));
-  t.told_seq = s.Int(26);
-  t.pruned_candidate_json = s.Text(27);
-  const std::string pruned = s.Text(28);
-  if (!pruned.empty()) {
-    const auto j = nlohmann::json::parse(pruned, nullptr, false);
-    if (j.is_object()) {
-      t.pruned_costs = Costs{j.value("params", int64_t{0}), j.value("flash_bytes", int64_t{0}),
-                             j.value("macs", int64_t{0}), j.value("peak_sram_bytes", int64_t{0}),
-                             j.value("build_order_peak_sram_bytes", int64_t{0}), 0};
-    }
-  }
-  return t;
+// A field of the trial's Metrics; the row has none (NULLs) when the trial has none.
+template <typename Field>
+Column<TrialRecord> Measured(const char* name, Field field) {
+  return {name,
+          [field](Statement& s, int i, const TrialRecord& t) {
+            if (t.metrics) s.Bind(i, field(const_cast<Metrics&>(*t.metrics)));
+            else s.BindNull(i);
+          },
+          [field](const Statement& s, int i, TrialRecord& t) {
+            if (s.IsNull(i)) return;
+            if (!t.metrics) t.metrics.emplace();
+            s.Read(i, &field(*t.metrics));
+          }};
 }
 
-JobRecord ReadJob(const Statement& s) {
-  JobRecord j;
-  j.job_id = s.Text(0);
-  j.name = s.Text(1);
-  j.status = static_cast<JobStatus>(s.Int(2));
-  j.spec_json = s.Text(3);
-  j.infeasible_rejected = s.Int(4);
-  j.error = s.Text(5);
-  j.created_unix_ms = s.Int(6);
-  j.finished_unix_ms = s.Int(7);
-  return j;
+// The pruned network's costs, as JSON text ('' when the trial was not pruned).
+Column<TrialRecord> PrunedCosts() {
+  return {"pruned_costs_json",
+          [](Statement& s, int i, const TrialRecord& t) {
+            if (!t.pruned_costs) return s.Bind(i, std::string());
+            const Costs& c = *t.pruned_costs;
+            s.Bind(i, nlohmann::json{{"params", c.params},
+                                     {"flash_bytes", c.flash_bytes},
+                                     {"macs", c.macs},
+                                     {"peak_sram_bytes", c.peak_sram_bytes},
+                                     {"build_order_peak_sram_bytes", c.build_order_peak_bytes}}
+                          .dump());
+          },
+          [](const Statement& s, int i, TrialRecord& t) {
+            std::string text;
+            s.Read(i, &text);
+            const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+            if (!j.is_object()) return;
+            Costs c;
+            c.params = j.value("params", int64_t{0});
+            c.flash_bytes = j.value("flash_bytes", int64_t{0});
+            c.macs = j.value("macs", int64_t{0});
+            c.peak_sram_bytes = j.value("peak_sram_bytes", int64_t{0});
+            c.build_order_peak_bytes = j.value("build_order_peak_sram_bytes", int64_t{0});
+            t.pruned_costs = c;
+          }};
 }
 
-constexpr const char* kJobColumns =
-    "job_id, name, status, spec_json, infeasible_rejected, error, created_unix_ms, finished_unix_ms";
+// latency_ms is NOT NULL in schema 1: 0 stands for "no estimate".
+Column<TrialRecord> Latency() {
+  return {"latency_ms", [](Statement& s, int i, const TrialRecord& t) { s.Bind(i, t.costs.latency_ms.value_or(0.0)); },
+          [](const Statement& s, int i, TrialRecord& t) {
+            double v = 0;
+            s.Read(i, &v);
+            if (v > 0) t.costs.latency_ms = v;
+            else t.costs.latency_ms.reset();
+          }};
+}
+
+// Every column of the trials table; the first two are the primary key. A
+// new field is one line here and one column in a migration.
+const std::vector<Column<TrialRecord>>& TrialColumns() {
+  using T = TrialRecord;
+  static const std::vector<Column<TrialRecord>> columns = {
+      Plain<T>("job_id", [](T& t) -> auto& { return t.job_id; }),
+      Plain<T>("trial_id", [](T& t) -> auto& { return t.trial_id; }),
+      sql::EnumInt<T, TrialStatus>("status", [](T& t) -> auto& { return t.status; }),
+      Plain<T>("candidate_json", [](T& t) -> auto& { return t.candidate_json; }),
+      Plain<T>("candidate_hash", [](T& t) -> auto& { return t.candidate_hash; }),
+      Plain<T>("params", [](T& t) -> auto& { return t.costs.params; }),
+      Plain<T>("flash_bytes", [](T& t) -> auto& { return t.costs.flash_bytes; }),
+      Plain<T>("macs", [](T& t) -> auto& { return t.costs.macs; }),
+      Plain<T>("peak_sram_bytes", [](T& t) -> auto& { return t.costs.peak_sram_bytes; }),
+      Plain<T>("build_order_peak_sram_bytes", [](T& t) -> auto& { return t.costs.build_order_peak_bytes; }),
+      Latency(),
+      Measured("val_error", [](Metrics& m) -> auto& { return m.val_error; }),
+      Measured("test_error", [](Metrics& m) -> auto& { return m.test_error; }),
+      Measured("train_seconds", [](Metrics& m) -> auto& { return m.train_seconds; }),
+      Measured("samples_per_second", [](Metrics& m) -> auto& { return m.samples_per_second; }),
+      Measured("epochs", [](Metrics& m) -> auto& { return m.epochs; }),
+      Measured("int8_val_error", [](Metrics& m) -> auto& { return m.int8_val_error; }),
+      Measured("int8_test_error", [](Metrics& m) -> auto& { return m.int8_test_error; }),
+      Plain<T>("attempts", [](T& t) -> auto& { return t.attempts; }),
+      Plain<T>("worker_id", [](T& t) -> auto& { return t.worker_id; }),
+      Plain<T>("lease_id", [](T& t) -> auto& { return t.lease_id; }),
+      Plain<T>("lease_expires_unix_ms", [](T& t) -> auto& { return t.lease_expires_unix_ms; }),
+      Plain<T>("error", [](T& t) -> auto& { return t.error; }),
+      Plain<T>("created_unix_ms", [](T& t) -> auto& { return t.created_unix_ms; }),
+      Plain<T>("started_unix_ms", [](T& t) -> auto& { return t.started_unix_ms; }),
+      Plain<T>("finished_unix_ms", [](T& t) -> auto& { return t.finished_unix_ms; }),
+      Plain<T>("rejected_before", [](T& t) -> auto& { return t.rejected_before; }),
+      Plain<T>("told_seq", [](T& t) -> auto& { return t.told_seq; }),
+      Plain<T>("pruned_candidate_json", [](T& t) -> auto& { return t.pruned_candidate_json; }),
+      PrunedCosts(),
+  };
+  return columns;
+}
+
+// Every column of the jobs table; the first is the primary key.
+const std::vector<Column<JobRecord>>& JobColumns() {
+  using J = JobRecord;
+  static const std::vector<Column<JobRecord>> columns = {
+      Plain<J>("job_id", [](J& j) -> auto& { return j.job_id; }),
+      Plain<J>("name", [](J& j) -> auto& { return j.name; }),
+      sql::EnumInt<J, JobStatus>("status", [](J& j) -> auto& { return j.status; }),
+      Plain<J>("spec_json", [](J& j) -> auto& { return j.spec_json; }),
+      Plain<J>("infeasible_rejected", [](J& j) -> auto& { return j.infeasible_rejected; }),
+      Plain<J>("error", [](J& j) -> auto& { return j.error; }),
+      Plain<J>("created_unix_ms", [](J& j) -> auto& { return j.created_unix_ms; }),
+      Plain<J>("finished_unix_ms", [](J& j) -> auto& { return j.finished_unix_ms; }),
+  };
+  return columns;
+}
+
+std::string SelectTrials(const std::string& where) {
+  return "SELECT " + sql::Names(TrialColumns()) + " FROM trials " + where;
+}
+
+std::string SelectJobs(const std::string& where) { return "SELECT " + sql::Names(JobColumns()) + " FROM jobs " + where; }
 
 }  // namespace
 
+// Both enums number their values 1..5 (the proto's and the store's integers).
 const char* JobStatusName(JobStatus s) {
-  switch (s) {
-    case JobStatus::kQueued: return "queued";
-    case JobStatus::kRunning: return "running";
-    case JobStatus::kSucceeded: return "succeeded";
-    case JobStatus::kFailed: return "failed";
-    case JobStatus::kCancelled: return "cancelled";
-  }
-  return "?";
+  static const char* const kNames[] = {"?", "queued", "running", "succeeded", "failed", "cancelled"};
+  const int i = static_cast<int>(s);
+  return i >= 1 && i <= 5 ? kNames[i] : kNames[0];
 }
 
 const char* TrialStatusName(TrialStatus s) {
-  switch (s) {
-    case TrialStatus::kPending: return "pending";
-    case TrialStatus::kLeased: return "leased";
-    case TrialStatus::kCompleted: return "completed";
-    case TrialStatus::kFailed: return "failed";
-    case TrialStatus::kCancelled: return "cancelled";
-  }
-  return "?";
+  static const char* const kNames[] = {"?", "pending", "leased", "completed", "failed", "cancelled"};
+  const int i = static_cast<int>(s);
+  return i >= 1 && i <= 5 ? kNames[i] : kNames[0];
 }
 
 bool IsFinal(JobStatus s) { return s == JobStatus::kSucceeded || s == JobStatus::kFailed || s == JobStatus::kCancelled; }
@@ -202,7 +216,7 @@ bool IsFinal(TrialStatus s) {
   return s == TrialStatus::kCompleted || s == TrialStatus::kFailed || s == TrialStatus::kCancelled;
 }
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions options) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                                  nullptr);
@@ -212,7 +226,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
     return Status::Invalid("cannot open database " + path + ": " + message);
   }
   std::unique_ptr<Store> store(new Store(db));
-  sqlite3_busy_timeout(db, 5000);
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
   UNAS_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
   UNAS_RETURN_IF_ERROR(store->Migrate());
   return store;
@@ -230,6 +244,18 @@ Status Store::Exec(const std::string& sql) {
     return Status::Internal("sqlite: " + message);
   }
   return Status::Ok();
+}
+
+Status Store::InTransaction(const std::function<Status()>& body) {
+  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Status s = body();
+  if (s.ok()) s = Exec("COMMIT");
+  if (s.ok()) return s;
+  // A failed COMMIT (e.g. busy) leaves the transaction open: roll back either way.
+  if (Status rollback = Exec("ROLLBACK"); !rollback.ok() && sqlite3_get_autocommit(db_) == 0) {
+    return Status(s.code(), s.message() + " (and the rollback failed: " + rollback.message() + ")");
+  }
+  return s;
 }
 
 Status Store::BackupTo(const std::string& path) {
@@ -270,103 +296,38 @@ Status Store::Migrate() {
   {
     Statement s(db_, "SELECT MAX(version) FROM schema_version");
     UNAS_RETURN_IF_ERROR(s.status());
-    if (s.Step() == SQLITE_ROW && !s.IsNull(0)) schema_version_ = static_cast<int>(s.Int(0));
+    UNAS_ASSIGN_OR_RETURN(bool row, s.NextRow());
+    if (row && !s.IsNull(0)) s.Read(0, &schema_version_);
   }
   const int latest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
   if (schema_version_ > latest) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "database schema version " + std::to_string(schema_version_) +
-                      " is newer than this unas understands (" + std::to_string(latest) + "); upgrade unas");
+    return Status::FailedPrecondition("database schema version " + std::to_string(schema_version_) +
+                                      " is newer than this unas understands (" + std::to_string(latest) +
+                                      "); upgrade unas");
   }
   for (int v = schema_version_; v < latest; ++v) {
-    UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status s = Exec(kMigrations[v]);
-    if (s.ok()) s = Exec("INSERT INTO schema_version(version) VALUES (" + std::to_string(v + 1) + ")");
-    if (!s.ok()) {
-      (void)Exec("ROLLBACK");
-      return s.WithContext("migration " + std::to_string(v + 1));
-    }
-    UNAS_RETURN_IF_ERROR(Exec("COMMIT"));
+    Status s = InTransaction([&] {
+      UNAS_RETURN_IF_ERROR(Exec(kMigrations[v]));
+      return Exec("INSERT INTO schema_version(version) VALUES (" + std::to_string(v + 1) + ")");
+    });
+    if (!s.ok()) return s.WithContext("migration " + std::to_string(v + 1));
     schema_version_ = v + 1;
   }
   return Status::Ok();
 }
 
-Status Store::WriteJob(const JobRecord& j, bool insert) {
-  Statement s(db_, insert ? "INSERT INTO jobs(job_id, name, status, spec_json, infeasible_rejected, error, "
-                            "created_unix_ms, finished_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-                          : "UPDATE jobs SET name = ?2, status = ?3, spec_json = ?4, infeasible_rejected = ?5, "
-                            "error = ?6, created_unix_ms = ?7, finished_unix_ms = ?8 WHERE job_id = ?1");
-  UNAS_RETURN_IF_ERROR(s.status());
-  s.Bind(1, j.job_id);
-  s.Bind(2, j.name);
-  s.Bind(3, static_cast<int>(j.status));
-  s.Bind(4, j.spec_json);
-  s.Bind(5, j.infeasible_rejected);
-  s.Bind(6, j.error);
-  s.Bind(7, j.created_unix_ms);
-  s.Bind(8, j.finished_unix_ms);
-  return s.Run();
+Status Store::WriteJob(const JobRecord& job, bool insert) {
+  static const sql::Writer<JobRecord> writer("jobs", JobColumns(), 1);
+  UNAS_RETURN_IF_ERROR(writer.Write(db_, job, insert));
+  if (!insert && sqlite3_changes(db_) != 1) return Status::NotFound("no job '" + job.job_id + "'");
+  return Status::Ok();
 }
 
 Status Store::WriteTrial(const TrialRecord& t, bool insert) {
-  const std::string sql =
-      insert ? std::string("INSERT INTO trials(") + kTrialColumns +
-                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-                   "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)"
-             : "UPDATE trials SET status = ?3, candidate_json = ?4, candidate_hash = ?5, params = ?6, "
-               "flash_bytes = ?7, macs = ?8, peak_sram_bytes = ?9, build_order_peak_sram_bytes = ?10, "
-               "latency_ms = ?11, val_error = ?12, test_error = ?13, train_seconds = ?14, "
-               "samples_per_second = ?15, epochs = ?16, attempts = ?17, worker_id = ?18, lease_id = ?19, "
-               "lease_expires_unix_ms = ?20, error = ?21, reused = ?22, created_unix_ms = ?23, "
-               "started_unix_ms = ?24, finished_unix_ms = ?25, rejected_before = ?26, told_seq = ?27, "
-               "pruned_candidate_json = ?28, pruned_costs_json = ?29 "
-               "WHERE job_id = ?1 AND trial_id = ?2";
-  Statement s(db_, sql.c_str());
-  UNAS_RETURN_IF_ERROR(s.status());
-  s.Bind(1, t.job_id);
-  s.Bind(2, t.trial_id);
-  s.Bind(3, static_cast<int>(t.status));
-  s.Bind(4, t.candidate_json);
-  s.Bind(5, t.candidate_hash);
-  s.Bind(6, t.costs.params);
-  s.Bind(7, t.costs.flash_bytes);
-  s.Bind(8, t.costs.macs);
-  s.Bind(9, t.costs.peak_sram_bytes);
-  s.Bind(10, t.costs.build_order_peak_sram_bytes);
-  s.Bind(11, t.costs.latency_ms);
-  if (t.metrics) {
-    s.Bind(12, t.metrics->val_error);
-    s.Bind(13, t.metrics->test_error);
-    s.Bind(14, t.metrics->train_seconds);
-    s.Bind(15, t.metrics->samples_per_second);
-    s.Bind(16, t.metrics->epochs);
-  } else {
-    for (int i = 12; i <= 16; ++i) s.BindNull(i);
-  }
-  s.Bind(17, t.attempts);
-  s.Bind(18, t.worker_id);
-  s.Bind(19, t.lease_id);
-  s.Bind(20, t.lease_expires_unix_ms);
-  s.Bind(21, t.error);
-  s.Bind(22, t.reused ? 1 : 0);
-  s.Bind(23, t.created_unix_ms);
-  s.Bind(24, t.started_unix_ms);
-  s.Bind(25, t.finished_unix_ms);
-  s.Bind(26, t.rejected_before);
-  s.Bind(27, t.told_seq);
-  s.Bind(28, t.pruned_candidate_json);
-  s.Bind(29, t.pruned_costs ? nlohmann::json{{"params", t.pruned_costs->params},
-                                             {"flash_bytes", t.pruned_costs->flash_bytes},
-                                             {"macs", t.pruned_costs->macs},
-                                             {"peak_sram_bytes", t.pruned_costs->peak_sram_bytes},
-                                             {"build_order_peak_sram_bytes",
-                                              t.pruned_costs->build_order_peak_sram_bytes}}
-                                           .dump()
-                            : std::string());
-  UNAS_RETURN_IF_ERROR(s.Run());
+  static const sql::Writer<TrialRecord> writer("trials", TrialColumns(), 2);
+  UNAS_RETURN_IF_ERROR(writer.Write(db_, t, insert));
   if (!insert && sqlite3_changes(db_) != 1) {
-    return Status(StatusCode::kNotFound, "no trial " + std::to_string(t.trial_id) + " in job " + t.job_id);
+    return Status::NotFound("no trial " + std::to_string(t.trial_id) + " in job " + t.job_id);
   }
   return Status::Ok();
 }
@@ -383,20 +344,15 @@ Status Store::UpdateJob(const JobRecord& job) {
 
 Result<JobRecord> Store::GetJob(const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, (std::string("SELECT ") + kJobColumns + " FROM jobs WHERE job_id = ?1").c_str());
-  UNAS_RETURN_IF_ERROR(s.status());
+  Statement s(db_, SelectJobs("WHERE job_id = ?1"));
   s.Bind(1, job_id);
-  if (s.Step() != SQLITE_ROW) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
-  return ReadJob(s);
+  return sql::ReadOne(s, JobColumns(), Status::NotFound("no job '" + job_id + "'"));
 }
 
 Result<std::vector<JobRecord>> Store::ListJobs() {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, (std::string("SELECT ") + kJobColumns + " FROM jobs ORDER BY created_unix_ms, job_id").c_str());
-  UNAS_RETURN_IF_ERROR(s.status());
-  std::vector<JobRecord> jobs;
-  while (s.Step() == SQLITE_ROW) jobs.push_back(ReadJob(s));
-  return jobs;
+  Statement s(db_, SelectJobs("ORDER BY created_unix_ms, job_id"));
+  return sql::ReadRows(s, JobColumns());
 }
 
 Status Store::InsertTrial(const TrialRecord& trial) {
@@ -407,14 +363,10 @@ Status Store::InsertTrial(const TrialRecord& trial) {
 Status Store::InsertTrialAndUpdateJob(const TrialRecord& trial, const JobRecord* job) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!job) return WriteTrial(trial, true);  // one statement is its own transaction
-  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Status s = WriteTrial(trial, true);
-  if (s.ok()) s = WriteJob(*job, false);
-  if (!s.ok()) {
-    (void)Exec("ROLLBACK");
-    return s;
-  }
-  return Exec("COMMIT");
+  return InTransaction([&] {
+    UNAS_RETURN_IF_ERROR(WriteTrial(trial, true));
+    return WriteJob(*job, false);
+  });
 }
 
 Status Store::UpdateTrial(const TrialRecord& trial) {
@@ -424,51 +376,32 @@ Status Store::UpdateTrial(const TrialRecord& trial) {
 
 Status Store::UpdateTrialsAndJob(const std::vector<TrialRecord>& trials, const JobRecord* job) {
   std::lock_guard<std::mutex> lock(mu_);
-  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Status s;
-  for (const TrialRecord& t : trials) {
-    s = WriteTrial(t, false);
-    if (!s.ok()) break;
-  }
-  if (s.ok() && job) s = WriteJob(*job, false);
-  if (!s.ok()) {
-    (void)Exec("ROLLBACK");
-    return s;
-  }
-  return Exec("COMMIT");
+  return InTransaction([&] {
+    for (const TrialRecord& t : trials) UNAS_RETURN_IF_ERROR(WriteTrial(t, false));
+    return job ? WriteJob(*job, false) : Status::Ok();
+  });
 }
 
 Status Store::FinishTrial(const TrialRecord& trial, const std::string& weights) {
   std::lock_guard<std::mutex> lock(mu_);
-  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Status s = WriteTrial(trial, false);
-  if (s.ok() && !weights.empty()) {
+  return InTransaction([&] {
+    UNAS_RETURN_IF_ERROR(WriteTrial(trial, false));
+    if (weights.empty()) return Status::Ok();
     Statement w(db_, "INSERT OR REPLACE INTO trial_weights(job_id, trial_id, weights) VALUES (?1, ?2, ?3)");
-    s = w.status();
-    if (s.ok()) {
-      w.Bind(1, trial.job_id);
-      w.Bind(2, trial.trial_id);
-      w.BindBlob(3, weights);
-      s = w.Run();
-    }
-  }
-  if (!s.ok()) {
-    (void)Exec("ROLLBACK");
-    return s;
-  }
-  return Exec("COMMIT");
+    UNAS_RETURN_IF_ERROR(w.status());
+    w.Bind(1, trial.job_id);
+    w.Bind(2, trial.trial_id);
+    w.BindBlob(3, weights);
+    return w.Run();
+  });
 }
 
 Status Store::CheckWritable() {
   std::lock_guard<std::mutex> lock(mu_);
-  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Status s = Exec("INSERT INTO schema_version(version) VALUES (-1)");
-  if (s.ok()) s = Exec("DELETE FROM schema_version WHERE rowid = last_insert_rowid()");
-  if (!s.ok()) {
-    (void)Exec("ROLLBACK");
-    return s;
-  }
-  return Exec("COMMIT");
+  return InTransaction([&] {
+    UNAS_RETURN_IF_ERROR(Exec("INSERT INTO schema_version(version) VALUES (-1)"));
+    return Exec("DELETE FROM schema_version WHERE rowid = last_insert_rowid()");
+  });
 }
 
 Result<std::string> Store::GetWeights(const std::string& job_id, int64_t trial_id) {
@@ -477,40 +410,33 @@ Result<std::string> Store::GetWeights(const std::string& job_id, int64_t trial_i
   UNAS_RETURN_IF_ERROR(s.status());
   s.Bind(1, job_id);
   s.Bind(2, trial_id);
-  if (s.Step() != SQLITE_ROW) {
-    return Status(StatusCode::kNotFound, "trial " + std::to_string(trial_id) + " of job '" + job_id +
-                                             "' kept no weights (synthetic, failed, or too large to keep)");
+  UNAS_ASSIGN_OR_RETURN(bool row, s.NextRow());
+  if (!row) {
+    return Status::NotFound("trial " + std::to_string(trial_id) + " of job '" + job_id +
+                            "' kept no weights (synthetic, failed, or too large to keep)");
   }
   return s.Blob(0);
 }
 
 Result<TrialRecord> Store::GetTrial(const std::string& job_id, int64_t trial_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, (std::string("SELECT ") + kTrialColumns + " FROM trials WHERE job_id = ?1 AND trial_id = ?2").c_str());
-  UNAS_RETURN_IF_ERROR(s.status());
+  Statement s(db_, SelectTrials("WHERE job_id = ?1 AND trial_id = ?2"));
   s.Bind(1, job_id);
   s.Bind(2, trial_id);
-  if (s.Step() != SQLITE_ROW) {
-    return Status(StatusCode::kNotFound, "no trial " + std::to_string(trial_id) + " in job '" + job_id + "'");
-  }
-  return ReadTrial(s);
+  return sql::ReadOne(s, TrialColumns(),
+                 Status::NotFound("no trial " + std::to_string(trial_id) + " in job '" + job_id + "'"));
 }
 
 Result<std::vector<TrialRecord>> Store::ListTrials(const std::string& job_id, int status, int64_t after_trial_id,
                                                    int limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, (std::string("SELECT ") + kTrialColumns +
-                    " FROM trials WHERE job_id = ?1 AND trial_id > ?2 AND (?3 = 0 OR status = ?3) "
-                    "ORDER BY trial_id LIMIT ?4")
-                       .c_str());
-  UNAS_RETURN_IF_ERROR(s.status());
+  Statement s(db_, SelectTrials("WHERE job_id = ?1 AND trial_id > ?2 AND (?3 = 0 OR status = ?3) "
+                                "ORDER BY trial_id LIMIT ?4"));
   s.Bind(1, job_id);
   s.Bind(2, after_trial_id);
   s.Bind(3, status);
   s.Bind(4, limit);
-  std::vector<TrialRecord> trials;
-  while (s.Step() == SQLITE_ROW) trials.push_back(ReadTrial(s));
-  return trials;
+  return sql::ReadRows(s, TrialColumns());
 }
 
 Result<std::vector<TrialRecord>> Store::AllTrials(const std::string& job_id) {

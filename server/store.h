@@ -7,26 +7,36 @@
 // coordinator (synchronous=NORMAL in WAL mode: durable across process
 // crashes; a power cut may lose the last transactions).
 //
+// Errors. Every SQLite error is returned as kInternal with SQLite's message,
+// a busy database included: a listing is complete or an error, never cut
+// short. A lock held by another connection is waited for up to
+// StoreOptions::busy_timeout_ms first.
+//
 // Thread safety: one Store may be used from several threads; one mutex
 // serialises every statement (SQLite connections are not safe to share).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "server/records.h"
 
 struct sqlite3;
 
 namespace unas::server {
 
+struct StoreOptions {
+  int busy_timeout_ms = 5000;  // how long a statement waits for another connection's lock
+};
+
 class Store {
  public:
   // Opens (creating if needed) and migrates the database at `path`.
-  static Result<std::unique_ptr<Store>> Open(const std::string& path);
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -75,6 +85,9 @@ class Store {
   explicit Store(sqlite3* db) : db_(db) {}
   Status Migrate();
   Status Exec(const std::string& sql);
+  // BEGIN IMMEDIATE, `body`, then COMMIT; ROLLBACK when either fails. The
+  // caller holds mu_.
+  Status InTransaction(const std::function<Status()>& body);
   Status WriteTrial(const TrialRecord& trial, bool insert);
   Status WriteJob(const JobRecord& job, bool insert);
 

@@ -35,7 +35,7 @@
 #include <string>
 
 #include "costmodel/model_graph.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

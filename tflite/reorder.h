@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas {
 

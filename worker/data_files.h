@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas::worker {
 

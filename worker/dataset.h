@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "costmodel/candidate.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas::worker {
 

@@ -80,16 +80,6 @@ KeepChannels KeepFromRemoved(const ChannelGroups& groups, const std::vector<std:
 
 }  // namespace
 
-const char* PruneTargetName(PruneTarget target) {
-  return target == PruneTarget::kFlash ? "flash" : "peak_sram";
-}
-
-Result<PruneTarget> ParsePruneTarget(const std::string& name) {
-  if (name == "peak_sram") return PruneTarget::kPeakSram;
-  if (name == "flash") return PruneTarget::kFlash;
-  return Status::Invalid("prune target '" + name + "' is not peak_sram or flash");
-}
-
 int64_t TargetBytes(const CostSummary& costs, PruneTarget target) {
   return target == PruneTarget::kFlash ? costs.flash_bytes : costs.peak_sram_bytes;
 }

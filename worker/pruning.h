@@ -41,31 +41,12 @@
 #include "costmodel/candidate.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/network.h"
-#include "costmodel/status.h"
+#include "base/status.h"
+#include "worker/train_config.h"
 
 namespace unas::worker {
 
-enum class PruneTarget { kPeakSram, kFlash };
-const char* PruneTargetName(PruneTarget target);  // "peak_sram", "flash"
-Result<PruneTarget> ParsePruneTarget(const std::string& name);
-
-struct PruneConfig {
-  bool enabled = false;
-  PruneTarget target = PruneTarget::kPeakSram;
-  // At most this fraction (0, 1) of all prunable channels is removed.
-  double max_fraction = 0.5;
-  // And at most this fraction (0, 1] of any one group: without it the layer
-  // that sets the peak is cut to a single channel, which costs accuracy that
-  // fine-tuning for an epoch or two does not win back.
-  double max_group_fraction = 0.5;
-  // Training: the epoch (0-based) at whose start the network is pruned; the
-  // epochs from it on fine-tune the pruned network. -1: the last epoch
-  // (epochs - 1). Must leave at least one epoch before and one after.
-  int start_epoch = -1;
-  // Stop as soon as the target resource is at most this many bytes.
-  std::optional<int64_t> target_bytes;
-  Accounting accounting = Accounting::kTflm;
-};
+// PruneTarget and PruneConfig: worker/train_config.h.
 
 Status ValidatePruneConfig(const PruneConfig& config);
 

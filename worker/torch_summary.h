@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "costmodel/network.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "worker/pruning.h"
 
 namespace unas::worker {

@@ -107,14 +107,14 @@ class Trial {
   void Run() {
     if (config_.threads > 0) torch::set_num_threads(config_.threads);
     torch::manual_seed(config_.seed);
-    CandidateNet net(network_, config_.dropout_rate);
+    CandidateNet net(network_, config_.dropout);
     net->train();
     result_.params = net->CountParams();
 
     // Fidelity: a fixed (seed 0) subset, the same for every trial.
     torch::Tensor train_x = data_.train_x, train_y = data_.train_y;
     const int64_t total = train_x.size(0);
-    const int64_t used = std::max<int64_t>(2, std::llround(config_.fidelity * static_cast<double>(total)));
+    const int64_t used = std::max<int64_t>(2, std::llround(config_.subset * static_cast<double>(total)));
     if (used < total) {
       std::mt19937_64 subset_rng(0);
       std::vector<int64_t> order = Permutation(total, subset_rng);
@@ -183,7 +183,7 @@ class Trial {
         }
         optimiser->zero_grad();
         loss.backward();
-        if (config_.optimiser == Optimiser::kSgdw && config_.weight_decay > 0) {
+        if (config_.optimizer == Optimizer::kSgdw && config_.weight_decay > 0) {
           // Decoupled weight decay, applied to the weights the gradient was
           // taken at, separately from the gradient (and its momentum).
           torch::NoGradGuard no_grad;
@@ -228,7 +228,7 @@ class Trial {
 
  private:
   std::unique_ptr<torch::optim::Optimizer> MakeOptimiser(CandidateNet& net) const {
-    if (config_.optimiser == Optimiser::kSgdw) {
+    if (config_.optimizer == Optimizer::kSgdw) {
       return std::make_unique<torch::optim::SGD>(
           net->parameters(), torch::optim::SGDOptions(config_.learning_rate).momentum(config_.momentum));
     }
@@ -243,7 +243,7 @@ class Trial {
     UNAS_ASSIGN_OR_RETURN(PrunePlan plan, ChoosePruning(candidate_, input_, ChannelImportance(*net, groups),
                                                         config_.prune));
     UNAS_ASSIGN_OR_RETURN(pruned_network_, BuildNetwork(plan.candidate, input_));
-    CandidateNet pruned(pruned_network_, config_.dropout_rate);
+    CandidateNet pruned(pruned_network_, config_.dropout);
     pruned->train();
     CopySurvivingWeights(*net, *pruned, groups, plan.keep);
 
@@ -325,11 +325,11 @@ Status ValidateTrainConfig(const TrainConfig& c) {
   }
   if (!(c.momentum >= 0 && c.momentum < 1)) return Status::Invalid("momentum: must be in [0, 1)");
   if (!(c.weight_decay >= 0 && c.weight_decay < 1)) return Status::Invalid("weight_decay: must be in [0, 1)");
-  if (!(c.dropout_rate >= 0 && c.dropout_rate < 1)) return Status::Invalid("dropout_rate: must be in [0, 1)");
+  if (!(c.dropout >= 0 && c.dropout < 1)) return Status::Invalid("dropout: must be in [0, 1)");
   if (c.epochs < 1 || c.epochs > 10000) return Status::Invalid("epochs: must be in 1..10000");
   if (c.batch_size < 2 || c.batch_size > 65536) return Status::Invalid("batch_size: must be in 2..65536");
   if (c.threads < 0 || c.threads > 1024) return Status::Invalid("threads: must be in 0..1024");
-  if (!(c.fidelity > 0 && c.fidelity <= 1)) return Status::Invalid("fidelity: must be in (0, 1]");
+  if (!(c.subset > 0 && c.subset <= 1)) return Status::Invalid("subset: must be in (0, 1]");
   if (c.prune.enabled) {
     UNAS_RETURN_IF_ERROR(ValidatePruneConfig(c.prune));
     const int epoch = PruneEpoch(c);
@@ -343,12 +343,12 @@ Status ValidateTrainConfig(const TrainConfig& c) {
 
 TrainConfig FashionMnistConfig(int epochs) {
   TrainConfig c;
-  c.optimiser = Optimiser::kSgdw;
+  c.optimizer = Optimizer::kSgdw;
   c.learning_rate = 0.01;
   c.lr_schedule = {{25, 0.005}, {35, 0.001}};
   c.momentum = 0.9;
   c.weight_decay = 1e-5;
-  c.dropout_rate = 0.15;
+  c.dropout = 0.15;
   c.epochs = epochs;
   c.batch_size = 128;
   return c;

@@ -26,48 +26,14 @@
 
 #include "costmodel/candidate.h"
 #include "costmodel/cost_model.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "worker/dataset.h"
 #include "worker/pruning.h"
+#include "worker/train_config.h"
 
 namespace unas::worker {
 
-enum class Optimiser {
-  kSgdw,   // SGD with momentum and decoupled weight decay (μNAS's SGDW)
-  kAdamW,  // Adam with decoupled weight decay
-};
-
-// From `epoch` (0-based) on, the learning rate is `learning_rate`.
-struct LrStep {
-  int epoch = 0;
-  double learning_rate = 0.0;
-};
-
-struct TrainConfig {
-  Optimiser optimiser = Optimiser::kSgdw;
-  double learning_rate = 0.01;   // until the first LrStep that applies
-  std::vector<LrStep> lr_schedule;  // sorted by epoch
-  double momentum = 0.9;         // SGDW only
-  // Decoupled: after each step, w -= learning_rate * weight_decay * w
-  // (SGDW); AdamW uses LibTorch's AdamW, which does the same.
-  double weight_decay = 1e-5;
-  double dropout_rate = 0.15;    // before each dense block
-  int epochs = 3;
-  int batch_size = 128;
-  uint64_t seed = 0;             // weights, shuffling, dropout, augmentation
-  int threads = 0;               // torch::set_num_threads; 0 leaves it alone
-  // Fraction (0, 1] of the training part used, for cheap low-fidelity
-  // trials: always the same images for a given data set (a fixed seed-0
-  // order), so trials at one fidelity are comparable.
-  double fidelity = 1.0;
-  bool augment = false;          // random shift +-2 px and horizontal flip
-  std::string save_path;         // if set, the final weights (torch::save)
-  // Structured pruning aimed at the cost model's bottleneck (pruning.h):
-  // train until prune.start_epoch, choose channels by importance and cost,
-  // copy the survivors into a network built for the smaller candidate and
-  // fine-tune it for the remaining epochs. Needs epochs >= 2.
-  PruneConfig prune;
-};
+// TrainConfig, Optimizer, LrStep: worker/train_config.h.
 
 // Checks ranges and combinations; the message names the field.
 Status ValidateTrainConfig(const TrainConfig& config);

@@ -74,7 +74,7 @@ WorkerLoopStats WorkerLoop::Run() {
         if (answer.ok() && !answer->keep_going) cancel.store(true);
       }
     });
-    WorkResult result = evaluate_(a, cancel, [&](double p) {
+    TrialResult result = evaluate_(a, cancel, [&](double p) {
       progress.store(p);
       if (stop_.load()) cancel.store(true);
     });
@@ -90,7 +90,7 @@ WorkerLoopStats WorkerLoop::Run() {
       continue;  // cancelled job or lost lease: nothing to report
     }
     if (stop_.load()) {
-      result = WorkResult{};
+      result = TrialResult{};
       result.released = true;
     }
     // Report, retrying while the coordinator is away (the lease may expire

@@ -20,34 +20,10 @@
 #include <optional>
 #include <string>
 
-#include "costmodel/status.h"
+#include "base/status.h"
+#include "worker/protocol.h"
 
 namespace unas::worker {
-
-struct WorkAssignment {
-  std::string job_id;
-  int64_t trial_id = 0;
-  std::string lease_id;
-  std::string candidate_json;
-  std::string job_spec_json;
-  int attempt = 1;
-};
-
-struct WorkResult {
-  bool succeeded = false;
-  bool released = false;  // given back unfinished
-  double val_error = 1;
-  double test_error = -1;
-  double train_seconds = 0;
-  double samples_per_second = 0;
-  int epochs = 0;
-  std::string error;
-  std::string weights;  // trained weights (serialised), empty if not kept
-  // With pruning: the candidate as pruned (JSON) and its exact costs.
-  std::string pruned_candidate_json;
-  int64_t pruned_params = 0, pruned_flash_bytes = 0, pruned_macs = 0, pruned_peak_sram_bytes = 0,
-          pruned_build_order_peak_sram_bytes = 0;
-};
 
 struct HeartbeatAnswer {
   bool keep_going = false;
@@ -65,12 +41,12 @@ class TrialSource {
                                             double progress) = 0;
   // True if the coordinator accepted the result (false: ignored as late).
   virtual Result<bool> Complete(const std::string& worker_id, const std::string& lease_id,
-                                const WorkResult& result) = 0;
+                                const TrialResult& result) = 0;
 };
 
 // Evaluates one assignment. Must return soon after `cancel` becomes true, and
 // may report progress (0..1) through `progress`.
-using EvaluateFn = std::function<WorkResult(const WorkAssignment& assignment, const std::atomic<bool>& cancel,
+using EvaluateFn = std::function<TrialResult(const WorkAssignment& assignment, const std::atomic<bool>& cancel,
                                             const std::function<void(double)>& progress)>;
 
 struct WorkerLoopOptions {

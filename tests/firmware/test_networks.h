@@ -10,7 +10,7 @@
 #include "costmodel/candidate.h"
 #include "costmodel/model_graph.h"
 #include "costmodel/network.h"
-#include "costmodel/status.h"
+#include "base/status.h"
 #include "firmware/quantized_network.h"
 
 namespace unas::firmware::testing {

@@ -140,11 +140,12 @@ TEST_F(CoordinatorTest, HeartbeatsKeepALeaseAlive) {
   auto a = coordinator_->Acquire(w, 0);
   for (int i = 0; i < 5; ++i) {
     clock_.Advance(800);
-    EXPECT_TRUE(coordinator_->Heartbeat(w, a->lease_id).keep_going);
+    EXPECT_TRUE(coordinator_->Heartbeat(w, a->lease_id, 0.25 * i).keep_going);
     coordinator_->ExpireLeases();
+    EXPECT_EQ(coordinator_->GetTrial(a->job_id, a->trial_id)->progress, std::min(1.0, 0.25 * i));
   }
   EXPECT_EQ(*coordinator_->Complete(w, a->lease_id, Success(*a)), true);
-  EXPECT_FALSE(coordinator_->Heartbeat(w, "L-unknown").keep_going);
+  EXPECT_FALSE(coordinator_->Heartbeat(w, "L-unknown", 0).keep_going);
 }
 
 TEST_F(CoordinatorTest, ReleasedTrialGoesBackWithoutCountingAnAttempt) {
@@ -169,7 +170,7 @@ TEST_F(CoordinatorTest, CancelStopsBusyWorkersAndHandsOutNothing) {
   auto view = coordinator_->Cancel(job.record.job_id);
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->record.status, JobStatus::kCancelled);
-  EXPECT_FALSE(coordinator_->Heartbeat(w, a->lease_id).keep_going);
+  EXPECT_FALSE(coordinator_->Heartbeat(w, a->lease_id, 0.5).keep_going);
   EXPECT_EQ(*coordinator_->Complete(w, a->lease_id, Success(*a)), false);
   EXPECT_FALSE(coordinator_->Acquire(w, 0).has_value());
   EXPECT_EQ(coordinator_->GetTrial(job.record.job_id, 1)->status, TrialStatus::kCancelled);
@@ -195,7 +196,11 @@ TEST_F(CoordinatorTest, PagesTrialsAndFiltersByStatus) {
   const std::string w = coordinator_->RegisterWorker("w");
   for (int i = 0; i < 7; ++i) {
     auto a = coordinator_->Acquire(w, 0);
-    TrialResult r = i % 3 == 0 ? TrialResult{false, false, {}, "NaN loss"} : Success(*a);
+    TrialResult r = Success(*a);
+    if (i % 3 == 0) {
+      r = TrialResult();
+      r.error = "NaN loss";
+    }
     ASSERT_TRUE(coordinator_->Complete(w, a->lease_id, r).ok());
   }
   auto p1 = coordinator_->ListTrials(job.record.job_id, 0, "", 3).value();
@@ -271,7 +276,10 @@ TEST_F(CoordinatorTest, PrunedTrialsKeepBothCandidatesAndRankThePrunedOne) {
   auto a = coordinator_->Acquire(w, 0);
   TrialResult r = Success(*a);
   r.pruned_candidate_json = a->candidate_json;  // what the worker trained (here: unchanged)
-  r.pruned_costs = Costs{10, 111, 222, 333, 444, 0};
+  r.pruned_costs = Costs();
+  r.pruned_costs->flash_bytes = 111;
+  r.pruned_costs->macs = 222;
+  r.pruned_costs->peak_sram_bytes = 333;
   ASSERT_EQ(*coordinator_->Complete(w, a->lease_id, r), true);
   const TrialRecord t = coordinator_->GetTrial(a->job_id, a->trial_id).value();
   ASSERT_TRUE(t.pruned_costs.has_value());
@@ -283,6 +291,34 @@ TEST_F(CoordinatorTest, PrunedTrialsKeepBothCandidatesAndRankThePrunedOne) {
   const double e = t.metrics->val_error;
   const double expected = (1 - e / 0.5) * (1 - 333.0 / 64000) * (1 - 111.0 / 64000) * (1 - 222.0 / 3e7);
   EXPECT_NEAR(coordinator_->Pareto(job.record.job_id)->hypervolume, expected, 1e-12);
+}
+
+// The `error` objective is the int8 error when the worker measured one and
+// the job asks for it (the default), else the float error.
+TEST_F(CoordinatorTest, ParetoRanksTheInt8ErrorWhenMeasured) {
+  for (const bool float_objective : {false, true}) {
+    const std::string db = TempDb(float_objective ? "int8_float" : "int8");
+    Open(db);
+    const std::string extra = float_objective ? R"(,"quantization":{"error_objective":"float"})" : "";
+    auto job = coordinator_->Submit(Spec(1, extra)).value();
+    const std::string w = coordinator_->RegisterWorker("w");
+    auto a = coordinator_->Acquire(w, 0);
+    ASSERT_TRUE(a.has_value());
+    TrialResult r;
+    r.succeeded = true;
+    r.metrics.val_error = 0.25;
+    r.metrics.int8_val_error = 0.3;
+    ASSERT_EQ(*coordinator_->Complete(w, a->lease_id, r), true);
+    const TrialRecord t = coordinator_->GetTrial(a->job_id, a->trial_id).value();
+    ASSERT_TRUE(t.metrics.has_value());
+    EXPECT_EQ(t.metrics->int8_val_error, 0.3);
+    const double e = float_objective ? 0.25 : 0.3;
+    const double expected = (1 - e / 0.5) * (1 - t.costs.peak_sram_bytes / 64000.0) *
+                            (1 - t.costs.flash_bytes / 64000.0) * (1 - t.costs.macs / 3e7);
+    EXPECT_NEAR(coordinator_->Pareto(job.record.job_id)->hypervolume, expected, 1e-12) << float_objective;
+    coordinator_.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) unlink((db + suffix).c_str());
+  }
 }
 
 // kill -9 leaves the store as it was after the last committed call: a

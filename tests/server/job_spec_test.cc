@@ -10,14 +10,24 @@ TEST(JobSpecTest, EmptyObjectGivesDocumentedDefaults) {
   auto spec = ParseJobSpecText("{}");
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(spec->dataset, "fashion-mnist");
-  EXPECT_EQ(spec->accounting, "tflm");
+  EXPECT_EQ(spec->accounting, Accounting::kTflm);
+  EXPECT_EQ(spec->mcu, nullptr);
+  EXPECT_EQ(spec->memory, search::MemoryModel::kWholeTensor);
+  EXPECT_EQ(spec->training.optimizer, worker::Optimizer::kSgdw);
+  EXPECT_EQ(spec->training.threads, 1);
+  EXPECT_FALSE(spec->training.prune.enabled);
+  EXPECT_TRUE(spec->training.quantization.enabled);
+  EXPECT_EQ(spec->training.quantization.calibration_images, 1000);
+  EXPECT_EQ(spec->error_objective, ErrorObjective::kInt8);
+  EXPECT_EQ(JobSpecToJson(*spec)["quantization"],
+            nlohmann::json::parse(R"({"enabled":true,"calibration_images":1000,"error_objective":"int8"})"));
   EXPECT_EQ(spec->strategy, StrategyKind::kAging);
   EXPECT_EQ(spec->population, 100);
   EXPECT_EQ(spec->sample_size, 25);
   EXPECT_EQ(spec->max_trials, 100);
   EXPECT_EQ(spec->training.epochs, 3);
   EXPECT_EQ(spec->evaluator, EvaluatorKind::kTrain);
-  EXPECT_EQ(spec->objectives, (std::vector<std::string>{"error", "peak_sram", "flash", "macs"}));
+  EXPECT_EQ(ObjectiveNames(*spec), (std::vector<std::string>{"error", "peak_sram", "flash", "macs"}));
 }
 
 TEST(JobSpecTest, ParsesAFullSpecAndRoundTrips) {
@@ -32,13 +42,63 @@ TEST(JobSpecTest, ParsesAFullSpecAndRoundTrips) {
   auto spec = ParseJobSpecText(text);
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(spec->training.lr_schedule.size(), 1u);
-  EXPECT_EQ(*spec->constraints.peak_sram_bytes, 64000);
-  EXPECT_FALSE(spec->constraints.flash_bytes.has_value());
+  EXPECT_EQ(*spec->constraints[search::Objective::kPeakSram], 64000);
+  EXPECT_FALSE(spec->constraints[search::Objective::kFlash].has_value());
+  EXPECT_EQ(*spec->bounds[search::Objective::kLatency], 50);
+  EXPECT_EQ(*spec->bounds[search::Objective::kError], 0.1);
+  EXPECT_EQ(spec->accounting, Accounting::kUnas);
+  ASSERT_NE(spec->mcu, nullptr);
+  EXPECT_EQ(spec->mcu->name, "cortex-m4-80mhz");
+  EXPECT_EQ(spec->training.optimizer, worker::Optimizer::kAdamW);
+  EXPECT_EQ(ObjectiveNames(*spec), (std::vector<std::string>{"error", "peak_sram", "latency"}));
   EXPECT_EQ(spec->strategy, StrategyKind::kBayesian);
   EXPECT_EQ(spec->max_trials, 200);
   auto again = ParseJobSpec(JobSpecToJson(*spec));
   ASSERT_TRUE(again.ok()) << again.status().message();
   EXPECT_EQ(JobSpecToJson(*again), JobSpecToJson(*spec));
+  const nlohmann::json normalised = JobSpecToJson(*spec);
+  EXPECT_EQ(normalised["training"]["optimizer"], "adamw");
+  EXPECT_EQ(normalised["accounting"], "unas");
+  EXPECT_EQ(normalised["mcu"], "cortex-m4-80mhz");
+  EXPECT_EQ(normalised["memory"], "whole");
+  EXPECT_EQ(normalised["bounds"], nlohmann::json::parse(
+                                      R"({"val_error":0.1,"peak_sram_bytes":64000,"flash_bytes":64000,)"
+                                      R"("macs":30000000,"latency_ms":50})"));
+}
+
+// The worker's config is the job's recipe plus the job's seed and
+// accounting; pruning defaults are the worker's own (fraction 0.3).
+TEST(JobSpecTest, TrainConfigComesFromTheSpecAlone) {
+  auto spec = ParseJobSpecText(R"({"seed":11,"accounting":"unas","memory":"partial_execution",
+    "training":{"epochs":4,"optimizer":"adamw","dropout":0.2,"subset":0.5,"threads":3,"lr_schedule":[[2,0.001]]},
+    "pruning":{"target":"flash","epoch":2,"target_bytes":9000}})");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->memory, search::MemoryModel::kPartialExecution);
+  const worker::TrainConfig c = TrainConfigFor(*spec);
+  EXPECT_EQ(c.optimizer, worker::Optimizer::kAdamW);
+  EXPECT_EQ(c.epochs, 4);
+  EXPECT_EQ(c.dropout, 0.2);
+  EXPECT_EQ(c.subset, 0.5);
+  EXPECT_EQ(c.threads, 3);
+  EXPECT_EQ(c.seed, 11u);
+  ASSERT_EQ(c.lr_schedule.size(), 1u);
+  EXPECT_EQ(c.lr_schedule[0].epoch, 2);
+  EXPECT_EQ(c.lr_schedule[0].learning_rate, 0.001);
+  EXPECT_TRUE(c.prune.enabled);
+  EXPECT_EQ(c.prune.target, worker::PruneTarget::kFlash);
+  EXPECT_EQ(c.prune.max_fraction, 0.3);
+  EXPECT_EQ(c.prune.max_group_fraction, 0.5);
+  EXPECT_EQ(c.prune.start_epoch, 2);
+  EXPECT_EQ(c.prune.target_bytes, 9000);
+  EXPECT_EQ(c.prune.accounting, Accounting::kUnas);
+  EXPECT_EQ(TrainConfigFor(*spec, 8).threads, 8);
+  EXPECT_TRUE(c.quantization.enabled);
+  auto q = ParseJobSpecText(R"({"quantization":{"enabled":false,"calibration_images":64,"error_objective":"float"}})");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_FALSE(TrainConfigFor(*q).quantization.enabled);
+  EXPECT_EQ(TrainConfigFor(*q).quantization.calibration_images, 64);
+  EXPECT_EQ(q->error_objective, ErrorObjective::kFloat);
+  EXPECT_EQ(worker::PruneConfig().max_fraction, 0.3);
 }
 
 TEST(JobSpecTest, RefusalsNameTheField) {
@@ -67,6 +127,11 @@ TEST(JobSpecTest, RefusalsNameTheField) {
       {R"({"training":{"epochs":1},"pruning":{}})", "pruning: needs training.epochs >= 2"},
       {R"({"training":{"epochs":3},"pruning":{"epoch":3}})", "pruning.epoch: must leave at least one epoch before and one after (1..2)"},
       {R"({"pruning":{"fraction":1.5}})", "pruning.fraction: 1.5 is outside"},
+      {R"({"mcu":"z80"})", "mcu: unknown MCU profile 'z80' (known: "},
+      {R"({"quantization":{"error_objective":"int4"}})", "quantization.error_objective: 'int4' is not one of int8, float"},
+      {R"({"quantization":{"calibration_images":0}})", "quantization.calibration_images: 0 is outside 1..1000000"},
+      {R"({"quantization":{"bits":8}})", "quantization.bits: unknown field"},
+      {R"({"memory":"paged"})", "memory: 'paged' is not one of whole, partial_execution"},
   };
   for (const auto& [text, expected] : cases) {
     auto spec = ParseJobSpecText(text);
@@ -74,6 +139,17 @@ TEST(JobSpecTest, RefusalsNameTheField) {
     EXPECT_NE(spec.status().message().find(expected), std::string::npos)
         << text << " -> " << spec.status().message();
   }
+}
+
+TEST(JobSpecTest, TheErrorObjectiveFallsBackToFloatWithoutAnInt8Figure) {
+  JobSpec spec;
+  worker::Metrics m;
+  m.val_error = 0.25;
+  EXPECT_EQ(ObjectiveError(spec, m), 0.25);  // int8 asked for, none measured
+  m.int8_val_error = 0.28;
+  EXPECT_EQ(ObjectiveError(spec, m), 0.28);
+  spec.error_objective = ErrorObjective::kFloat;
+  EXPECT_EQ(ObjectiveError(spec, m), 0.25);
 }
 
 }  // namespace

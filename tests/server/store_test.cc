@@ -16,6 +16,11 @@ std::string TempDb(const char* name) {
   return path;
 }
 
+// Every integer field of a cost record, in CostSummary's order.
+std::vector<int64_t> Figures(const Costs& c) {
+  return {c.params, c.flash_bytes, c.macs, c.peak_sram_bytes, c.build_order_peak_bytes};
+}
+
 JobRecord Job(const std::string& id) {
   JobRecord j;
   j.job_id = id;
@@ -32,7 +37,12 @@ TrialRecord Trial(const std::string& job, int64_t id, TrialStatus status) {
   t.status = status;
   t.candidate_json = "{\"conv_blocks\":[]}";
   t.candidate_hash = "abc" + std::to_string(id);
-  t.costs = {100, 200, 300, 400, 500, 1.5};
+  t.costs.params = 100;
+  t.costs.flash_bytes = 200;
+  t.costs.macs = 300;
+  t.costs.peak_sram_bytes = 400;
+  t.costs.build_order_peak_bytes = 500;
+  t.costs.latency_ms = 1.5;
   t.created_unix_ms = 2000 + id;
   return t;
 }
@@ -42,12 +52,12 @@ TEST(StoreTest, MigratesOnceAndReopens) {
   {
     auto store = Store::Open(path);
     ASSERT_TRUE(store.ok()) << store.status().message();
-    EXPECT_EQ((*store)->schema_version(), 3);
+    EXPECT_EQ((*store)->schema_version(), 4);
     ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
   }
   auto again = Store::Open(path);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 3);
+  EXPECT_EQ((*again)->schema_version(), 4);
   auto job = (*again)->GetJob("j1");
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->name, "fashion");
@@ -62,13 +72,27 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   auto back = store->GetTrial("j", 1);
   ASSERT_TRUE(back.ok());
   EXPECT_FALSE(back->metrics.has_value());
-  EXPECT_EQ(back->costs.peak_sram_bytes, 400);
-  EXPECT_DOUBLE_EQ(back->costs.latency_ms, 1.5);
+  EXPECT_EQ(Figures(back->costs), (std::vector<int64_t>{100, 200, 300, 400, 500}));
+  ASSERT_TRUE(back->costs.latency_ms.has_value());
+  EXPECT_DOUBLE_EQ(*back->costs.latency_ms, 1.5);
 
   t.status = TrialStatus::kCompleted;
-  t.metrics = Metrics{0.125, 0.13, 12.5, 3000.0, 3};
+  Metrics m;
+  m.val_error = 0.125;
+  m.test_error = 0.13;
+  m.train_seconds = 12.5;
+  m.samples_per_second = 3000.0;
+  m.epochs = 3;
+  m.int8_val_error = 0.1875;  // int8_test_error stays absent
+  t.metrics = m;
   t.pruned_candidate_json = "{\"pruned\":true}";
-  t.pruned_costs = Costs{50, 60, 70, 80, 90, 0};
+  Costs pruned = t.costs;  // 100, 200, 300, 400, 500, then halved: distinct per column
+  pruned.latency_ms.reset();  // not re-estimated for a pruned network
+  for (int64_t* f : {&pruned.params, &pruned.flash_bytes, &pruned.macs, &pruned.peak_sram_bytes,
+                     &pruned.build_order_peak_bytes}) {
+    *f /= 2;
+  }
+  t.pruned_costs = pruned;
   t.attempts = 2;
   t.worker_id = "w1";
   t.finished_unix_ms = 9999;
@@ -76,14 +100,19 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   back = store->GetTrial("j", 1);
   ASSERT_TRUE(back->metrics.has_value());
   EXPECT_DOUBLE_EQ(back->metrics->val_error, 0.125);
+  EXPECT_DOUBLE_EQ(back->metrics->test_error, 0.13);
+  EXPECT_DOUBLE_EQ(back->metrics->train_seconds, 12.5);
+  EXPECT_DOUBLE_EQ(back->metrics->samples_per_second, 3000.0);
   EXPECT_EQ(back->metrics->epochs, 3);
+  EXPECT_EQ(back->metrics->int8_val_error, 0.1875);
+  EXPECT_FALSE(back->metrics->int8_test_error.has_value());
   EXPECT_EQ(back->attempts, 2);
   EXPECT_EQ(back->worker_id, "w1");
   EXPECT_EQ(back->status, TrialStatus::kCompleted);
   EXPECT_EQ(back->pruned_candidate_json, "{\"pruned\":true}");
   ASSERT_TRUE(back->pruned_costs.has_value());
-  EXPECT_EQ(back->pruned_costs->peak_sram_bytes, 80);
-  EXPECT_EQ(back->pruned_costs->build_order_peak_sram_bytes, 90);
+  EXPECT_EQ(Figures(*back->pruned_costs), (std::vector<int64_t>{50, 100, 150, 200, 250}));
+  EXPECT_FALSE(back->pruned_costs->latency_ms.has_value());
 }
 
 TEST(StoreTest, ListsTrialsByPageAndStatus) {

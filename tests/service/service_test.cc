@@ -55,40 +55,39 @@ class ServiceTest : public ::testing::Test {
   }
 
   // Waits (bounded) for the job to reach a final status; returns it.
-  v1::Job WaitDone(server::Client& c, const std::string& job_id, int timeout_ms) {
-    v1::Job last;
+  server::JobView WaitDone(server::Client& c, const std::string& job_id, int timeout_ms) {
+    server::JobView last;
     WaitFor([&] {
       auto j = c.GetJob(job_id);
       if (!j.ok()) return false;
       last = *j;
-      return last.status() == v1::JOB_SUCCEEDED || last.status() == v1::JOB_FAILED ||
-             last.status() == v1::JOB_CANCELLED;
+      return server::IsFinal(last.record.status);
     }, timeout_ms);
     return last;
   }
 
-  std::vector<v1::Trial> AllTrials(server::Client& c, const std::string& job_id) {
-    std::vector<v1::Trial> all;
+  std::vector<server::TrialRecord> AllTrials(server::Client& c, const std::string& job_id) {
+    std::vector<server::TrialRecord> all;
     std::string token;
     for (int pages = 0; pages < 1000; ++pages) {
-      auto page = c.ListTrials(job_id, v1::TRIAL_STATUS_UNSPECIFIED, token, 1000);
+      auto page = c.ListTrials(job_id, std::nullopt, token, 1000);
       EXPECT_TRUE(page.ok()) << page.status().message();
       if (!page.ok()) break;
-      all.insert(all.end(), page->trials().begin(), page->trials().end());
-      token = page->next_page_token();
+      all.insert(all.end(), page->trials.begin(), page->trials.end());
+      token = page->next_page_token;
       if (token.empty()) break;
     }
     return all;
   }
 
-  void ExpectExactlyCompleted(const std::vector<v1::Trial>& trials, size_t n) {
+  void ExpectExactlyCompleted(const std::vector<server::TrialRecord>& trials, size_t n) {
     EXPECT_EQ(trials.size(), n);
     std::set<std::string> hashes;
     std::set<int64_t> ids;
-    for (const v1::Trial& t : trials) {
-      EXPECT_EQ(t.status(), v1::TRIAL_COMPLETED) << "trial " << t.trial_id() << ": " << t.error();
-      hashes.insert(t.candidate_hash());
-      ids.insert(t.trial_id());
+    for (const server::TrialRecord& t : trials) {
+      EXPECT_EQ(t.status, server::TrialStatus::kCompleted) << "trial " << t.trial_id << ": " << t.error;
+      hashes.insert(t.candidate_hash);
+      ids.insert(t.trial_id);
     }
     EXPECT_EQ(hashes.size(), n);  // distinct networks
     EXPECT_EQ(ids.size(), n);
@@ -104,18 +103,18 @@ TEST_F(ServiceTest, TwoWorkerProcessesComplete200Trials) {
   auto c = Connect();
   auto job = c->Submit(SyntheticJob(200, 0));
   ASSERT_TRUE(job.ok()) << job.status().message();
-  const v1::Job done = WaitDone(*c, job->job_id(), 120000);
-  ASSERT_EQ(done.status(), v1::JOB_SUCCEEDED) << serve->Log();
-  EXPECT_EQ(done.trials_completed(), 200);
-  const auto trials = AllTrials(*c, job->job_id());
+  const server::JobView done = WaitDone(*c, job->record.job_id, 120000);
+  ASSERT_EQ(done.record.status, server::JobStatus::kSucceeded) << serve->Log();
+  EXPECT_EQ(done.completed, 200);
+  const auto trials = AllTrials(*c, job->record.job_id);
   ExpectExactlyCompleted(trials, 200);
   std::set<std::string> workers;
-  for (const auto& t : trials) workers.insert(t.worker_id());
+  for (const auto& t : trials) workers.insert(t.worker_id);
   EXPECT_EQ(workers.size(), 2u);  // both processes did work
-  EXPECT_GT(done.hypervolume(), 0.0);
-  auto front = c->Pareto(job->job_id());
+  EXPECT_GT(done.hypervolume, 0.0);
+  auto front = c->Pareto(job->record.job_id);
   ASSERT_TRUE(front.ok());
-  EXPECT_GT(front->trials_size(), 0);
+  EXPECT_GT(static_cast<int>(front->trials.size()), 0);
 }
 
 TEST_F(ServiceTest, WorkerKilledMidTrialItsTrialCompletesElsewhere) {
@@ -125,14 +124,14 @@ TEST_F(ServiceTest, WorkerKilledMidTrialItsTrialCompletesElsewhere) {
   auto job = c->Submit(SyntheticJob(12, 400));
   ASSERT_TRUE(job.ok());
   // Both workers are busy with 400 ms trials; kill one in the middle of one.
-  ASSERT_TRUE(WaitFor([&] { return c->GetJob(job->job_id())->trials_completed() >= 2; }, 30000));
+  ASSERT_TRUE(WaitFor([&] { return c->GetJob(job->record.job_id)->completed >= 2; }, 30000));
   w1->Kill(SIGKILL);
-  const v1::Job done = WaitDone(*c, job->job_id(), 60000);
-  ASSERT_EQ(done.status(), v1::JOB_SUCCEEDED) << serve->Log();
-  const auto trials = AllTrials(*c, job->job_id());
+  const server::JobView done = WaitDone(*c, job->record.job_id, 60000);
+  ASSERT_EQ(done.record.status, server::JobStatus::kSucceeded) << serve->Log();
+  const auto trials = AllTrials(*c, job->record.job_id);
   ExpectExactlyCompleted(trials, 12);
   int retried = 0;
-  for (const auto& t : trials) retried += t.attempts() >= 2;
+  for (const auto& t : trials) retried += t.attempts >= 2;
   EXPECT_GE(retried, 1);  // the killed worker's trial was leased again and completed
 }
 
@@ -143,15 +142,15 @@ TEST_F(ServiceTest, CoordinatorKilledMidJobRestartsAndFinishesExactly200) {
   auto job = c->Submit(SyntheticJob(200, 10));
   ASSERT_TRUE(job.ok());
   ASSERT_TRUE(WaitFor([&] {
-    auto j = c->GetJob(job->job_id());
-    return j.ok() && j->trials_completed() >= 60;
+    auto j = c->GetJob(job->record.job_id);
+    return j.ok() && j->completed >= 60;
   }, 60000));
   serve->Kill(SIGKILL);
   serve = Serve(0);  // same data directory and port; workers reconnect on their own
-  const v1::Job done = WaitDone(*c, job->job_id(), 120000);
-  ASSERT_EQ(done.status(), v1::JOB_SUCCEEDED) << serve->Log();
-  EXPECT_EQ(done.trials_completed(), 200);
-  ExpectExactlyCompleted(AllTrials(*c, job->job_id()), 200);
+  const server::JobView done = WaitDone(*c, job->record.job_id, 120000);
+  ASSERT_EQ(done.record.status, server::JobStatus::kSucceeded) << serve->Log();
+  EXPECT_EQ(done.completed, 200);
+  ExpectExactlyCompleted(AllTrials(*c, job->record.job_id), 200);
 }
 
 TEST_F(ServiceTest, CancelTwoJobsRefusalsAndAuth) {
@@ -175,16 +174,16 @@ TEST_F(ServiceTest, CancelTwoJobsRefusalsAndAuth) {
   // A third, slow one is cancelled: it stops, and its unfinished trials say so.
   auto slow = c->Submit(SyntheticJob(1000, 200, 3));
   ASSERT_TRUE(slow.ok());
-  ASSERT_TRUE(WaitFor([&] { return c->GetJob(slow->job_id())->trials_completed() >= 1; }, 30000));
-  auto cancelled = c->Cancel(slow->job_id());
+  ASSERT_TRUE(WaitFor([&] { return c->GetJob(slow->record.job_id)->completed >= 1; }, 30000));
+  auto cancelled = c->Cancel(slow->record.job_id);
   ASSERT_TRUE(cancelled.ok());
-  EXPECT_EQ(cancelled->status(), v1::JOB_CANCELLED);
-  EXPECT_EQ(WaitDone(*c, a->job_id(), 60000).status(), v1::JOB_SUCCEEDED);
-  EXPECT_EQ(WaitDone(*c, b->job_id(), 60000).status(), v1::JOB_SUCCEEDED);
-  const v1::Job after = c->GetJob(slow->job_id()).value();
-  EXPECT_EQ(after.status(), v1::JOB_CANCELLED);
-  EXPECT_LT(after.trials_completed(), 1000);
-  EXPECT_EQ(after.trials_running(), 0);
+  EXPECT_EQ(cancelled->record.status, server::JobStatus::kCancelled);
+  EXPECT_EQ(WaitDone(*c, a->record.job_id, 60000).record.status, server::JobStatus::kSucceeded);
+  EXPECT_EQ(WaitDone(*c, b->record.job_id, 60000).record.status, server::JobStatus::kSucceeded);
+  const server::JobView after = c->GetJob(slow->record.job_id).value();
+  EXPECT_EQ(after.record.status, server::JobStatus::kCancelled);
+  EXPECT_LT(after.completed, 1000);
+  EXPECT_EQ(after.running, 0);
   // Graceful shutdown on SIGTERM.
   EXPECT_EQ(serve->Kill(SIGTERM, 15000), 0) << serve->Log();
   EXPECT_NE(serve->Log().find("msg=stopped"), std::string::npos);
@@ -199,15 +198,16 @@ TEST_F(ServiceTest, RealTrainingWithPruningRecordsTheSmallerNetwork) {
       "bounds":{"val_error":0.9,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
       "constraints":{"peak_sram_bytes":20000,"flash_bytes":20000}})");
   ASSERT_TRUE(job.ok()) << job.status().message();
-  const v1::Job done = WaitDone(*c, job->job_id(), 180000);
-  ASSERT_EQ(done.status(), v1::JOB_SUCCEEDED) << serve->Log();
+  const server::JobView done = WaitDone(*c, job->record.job_id, 180000);
+  ASSERT_EQ(done.record.status, server::JobStatus::kSucceeded) << serve->Log();
   int pruned = 0;
-  for (const auto& t : AllTrials(*c, job->job_id())) {
-    if (t.status() != v1::TRIAL_COMPLETED) continue;
-    ASSERT_FALSE(t.pruned_candidate_json().empty()) << "trial " << t.trial_id();
-    EXPECT_LE(t.pruned_costs().peak_sram_bytes(), t.costs().build_order_peak_sram_bytes());
-    EXPECT_LE(t.pruned_costs().params(), t.costs().params());
-    pruned += t.pruned_costs().params() < t.costs().params();
+  for (const auto& t : AllTrials(*c, job->record.job_id)) {
+    if (t.status != server::TrialStatus::kCompleted) continue;
+    ASSERT_FALSE(t.pruned_candidate_json.empty()) << "trial " << t.trial_id;
+    ASSERT_TRUE(t.pruned_costs.has_value());
+    EXPECT_LE(t.pruned_costs->peak_sram_bytes, t.costs.build_order_peak_bytes);
+    EXPECT_LE(t.pruned_costs->params, t.costs.params);
+    pruned += t.pruned_costs->params < t.costs.params;
   }
   EXPECT_GE(pruned, 1);
 }
@@ -220,28 +220,40 @@ TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
       "bounds":{"val_error":0.9,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
       "constraints":{"peak_sram_bytes":20000,"flash_bytes":20000}})");
   ASSERT_TRUE(job.ok()) << job.status().message();
-  const v1::Job done = WaitDone(*c, job->job_id(), 180000);
-  ASSERT_EQ(done.status(), v1::JOB_SUCCEEDED) << serve->Log();
-  const auto trials = AllTrials(*c, job->job_id());
+  const server::JobView done = WaitDone(*c, job->record.job_id, 180000);
+  ASSERT_EQ(done.record.status, server::JobStatus::kSucceeded) << serve->Log();
+  const auto trials = AllTrials(*c, job->record.job_id);
   ASSERT_EQ(trials.size(), 3u);
   for (const auto& t : trials) {
-    if (t.status() != v1::TRIAL_COMPLETED) continue;
-    EXPECT_EQ(t.metrics().epochs(), 2);
-    EXPECT_GT(t.metrics().train_seconds(), 0.0);
-    EXPECT_GE(t.metrics().val_error(), 0.0);
-    EXPECT_LE(t.metrics().val_error(), 1.0);
-    EXPECT_LE(t.costs().peak_sram_bytes(), 20000);
+    if (t.status != server::TrialStatus::kCompleted) continue;
+    EXPECT_EQ(t.metrics->epochs, 2);
+    EXPECT_GT(t.metrics->train_seconds, 0.0);
+    EXPECT_GE(t.metrics->val_error, 0.0);
+    EXPECT_LE(t.metrics->val_error, 1.0);
+    EXPECT_LE(t.costs.peak_sram_bytes, 20000);
   }
-  EXPECT_GE(done.trials_completed(), 1);
+  EXPECT_GE(done.completed, 1);
   // Trained weights travel back with the result and can be exported.
   for (const auto& t : trials) {
-    if (t.status() != v1::TRIAL_COMPLETED) continue;
-    auto weights = c->TrialWeights(job->job_id(), t.trial_id());
+    if (t.status != server::TrialStatus::kCompleted) continue;
+    auto weights = c->TrialWeights(job->record.job_id, t.trial_id);
     ASSERT_TRUE(weights.ok()) << weights.status().message();
     EXPECT_GT(weights->size(), 100u);
     break;
   }
-  EXPECT_EQ(c->TrialWeights(job->job_id(), 99).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(c->TrialWeights(job->record.job_id, 99).status().code(), StatusCode::kNotFound);
+  // GetTrial: the trial and the server's own export document (unas export writes it).
+  const server::TrialRecord& first = trials.front();
+  auto detail = c->GetTrial(job->record.job_id, first.trial_id);
+  ASSERT_TRUE(detail.ok()) << detail.status().message();
+  EXPECT_EQ(detail->trial.trial_id, first.trial_id);
+  EXPECT_EQ(detail->trial.candidate_hash, first.candidate_hash);
+  const auto document = nlohmann::json::parse(detail->export_json);
+  EXPECT_EQ(document["format"], "unas-trial-export/1");
+  EXPECT_EQ(document["architecture"], nlohmann::json::parse(first.candidate_json));
+  EXPECT_EQ(document["costs"]["peak_sram_bytes"], first.costs.peak_sram_bytes);
+  EXPECT_EQ(document["cost_report"]["flash_bytes"], first.costs.flash_bytes);
+  EXPECT_EQ(c->GetTrial(job->record.job_id, 99).status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace

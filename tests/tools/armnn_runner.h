@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "costmodel/status.h"
+#include "base/status.h"
 
 namespace unas::testing {
 

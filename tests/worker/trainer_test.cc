@@ -73,7 +73,7 @@ TEST(TrainerTest, SameSeedSameResult) {
 TEST(TrainerTest, FidelityTrainsOnAFraction) {
   TrainConfig c = FastConfig();
   c.epochs = 1;
-  c.fidelity = 0.25;
+  c.subset = 0.25;
   auto result = Train(TinyCandidate(), *Synthetic(), c);
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->train_samples_per_epoch, 450);
@@ -107,7 +107,7 @@ TEST(TrainerTest, CancelsBetweenBatches) {
 
 TEST(TrainerTest, AdamWWithScheduleAndAugmentationTrains) {
   TrainConfig c = FastConfig();
-  c.optimiser = Optimiser::kAdamW;
+  c.optimizer = Optimizer::kAdamW;
   c.learning_rate = 0.01;
   c.lr_schedule = {{2, 0.003}};
   c.augment = true;
@@ -147,10 +147,10 @@ TEST(TrainerTest, UnwritableSavePathFailsTheTrial) {
 
 TEST(TrainerTest, RejectsBadConfig) {
   TrainConfig c = FastConfig();
-  c.fidelity = 0;
+  c.subset = 0;
   auto result = Train(TinyCandidate(), *Synthetic(), c);
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().message(), "fidelity: must be in (0, 1]");
+  EXPECT_EQ(result.status().message(), "subset: must be in (0, 1]");
   c = FastConfig();
   c.lr_schedule = {{3, 0.1}, {3, 0.01}};
   EXPECT_EQ(ValidateTrainConfig(c).message(), "lr_schedule[1].epoch: must increase");

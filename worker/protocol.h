@@ -1,0 +1,55 @@
+// The worker protocol's own types, independent of transport: what the
+// coordinator hands a worker (WorkAssignment) and what the worker reports
+// back (TrialResult, with the Metrics it measured). The coordinator core, the
+// store, the gRPC edge (server/proto_convert.h) and the REST edge
+// (server/json_convert.h) all use these records; each edge converts them in
+// one place. Plain C++ types; no training code comes with this header.
+//
+// Adding a measured quantity to a trial: one field in Metrics, one in the
+// proto's Metrics, one column in a store migration, and one line in each
+// converter (proto_convert.cc, json_convert.cc, the store's column table).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "costmodel/costs.h"
+
+namespace unas::worker {
+
+struct WorkAssignment {
+  std::string job_id;
+  int64_t trial_id = 0;  // 1, 2, ... within the job
+  std::string lease_id;  // quoted in Heartbeat and Complete
+  std::string candidate_json;
+  std::string job_spec_json;  // the normalised job spec: data set and training recipe
+  int attempt = 1;            // 1 for the first lease of this trial
+};
+
+// What a worker measured for a trial; errors are fractions in [0, 1].
+struct Metrics {
+  double val_error = 1;            // 1 - best validation accuracy over epochs
+  double test_error = -1;          // 1 - test accuracy with the final weights; -1 if not measured
+  double train_seconds = 0;        // wall time of the training loop, excluding evaluation
+  double samples_per_second = 0;   // training samples / train_seconds
+  int epochs = 0;                  // epochs actually run
+  // The int8-quantised network's errors; absent until a worker quantises.
+  std::optional<double> int8_val_error;
+  std::optional<double> int8_test_error;
+};
+
+// A trial's outcome as the worker reports it.
+struct TrialResult {
+  bool succeeded = false;
+  bool released = false;  // given back unfinished (the worker is shutting down); not an attempt
+  Metrics metrics;        // when succeeded
+  std::string error;      // when not: why
+  std::string weights;    // serialised trained weights; empty if not kept
+  // With pruning: the network actually trained and measured (uNAS JSON) and
+  // its exact costs (latency not re-estimated); empty / absent otherwise.
+  std::string pruned_candidate_json;
+  std::optional<Costs> pruned_costs;
+};
+
+}  // namespace unas::worker

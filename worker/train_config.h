@@ -1,0 +1,93 @@
+// A trial's training recipe as the worker runs it: optimiser, schedule,
+// regularisation, fidelity, and the optional pruning and quantisation steps.
+// The one set of defaults: a job spec's "training", "pruning" and
+// "quantization" objects (server/job_spec.h) and `unas train`'s flags start
+// from these values. Plain C++ types; the trainer (trainer.h) and the pruner
+// (pruning.h) consume them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "costmodel/cost_model.h"
+
+namespace unas::worker {
+
+enum class Optimizer {
+  kSgdw,   // SGD with momentum and decoupled weight decay (μNAS's SGDW)
+  kAdamW,  // Adam with decoupled weight decay
+};
+const char* OptimizerName(Optimizer optimizer);  // "sgdw", "adamw"
+// Errors name `where`: "<where>: 'sgd' is not one of sgdw, adamw".
+Result<Optimizer> ParseOptimizer(const std::string& name, const std::string& where = "optimizer");
+
+enum class PruneTarget { kPeakSram, kFlash };
+const char* PruneTargetName(PruneTarget target);  // "peak_sram", "flash"
+Result<PruneTarget> ParsePruneTarget(const std::string& name, const std::string& where = "prune target");
+
+// From `epoch` (0-based) on, the learning rate is `learning_rate`.
+struct LrStep {
+  int epoch = 0;
+  double learning_rate = 0.0;
+};
+
+// Structured pruning aimed at the cost model's bottleneck (pruning.h).
+struct PruneConfig {
+  bool enabled = false;
+  PruneTarget target = PruneTarget::kPeakSram;
+  // At most this fraction (0, 1) of all prunable channels is removed. 0.3,
+  // not more: at 0.3 the worked example in docs/pruning.md already goes from
+  // 0.307 to 0.372 validation error; a job that wants more asks for it (or
+  // for target_bytes).
+  double max_fraction = 0.3;
+  // And at most this fraction (0, 1] of any one group: without it the layer
+  // that sets the peak is cut to a single channel, which costs accuracy that
+  // fine-tuning for an epoch or two does not win back.
+  double max_group_fraction = 0.5;
+  // Training: the epoch (0-based) at whose start the network is pruned; the
+  // epochs from it on fine-tune the pruned network. -1: the last epoch
+  // (epochs - 1). Must leave at least one epoch before and one after.
+  int start_epoch = -1;
+  // Stop as soon as the target resource is at most this many bytes.
+  std::optional<int64_t> target_bytes;
+  Accounting accounting = Accounting::kTflm;
+};
+
+// Post-training int8 quantisation of the trained network, measured as
+// Metrics::int8_val_error / int8_test_error. Carried to the worker; the
+// quantiser is not wired in yet, so no worker measures them today.
+struct QuantizationConfig {
+  bool enabled = true;
+  int calibration_images = 1000;  // training images the activation ranges are calibrated on
+};
+
+struct TrainConfig {
+  Optimizer optimizer = Optimizer::kSgdw;
+  double learning_rate = 0.01;      // until the first LrStep that applies
+  std::vector<LrStep> lr_schedule;  // sorted by epoch
+  double momentum = 0.9;            // SGDW only
+  // Decoupled: after each step, w -= learning_rate * weight_decay * w
+  // (SGDW); AdamW uses LibTorch's AdamW, which does the same.
+  double weight_decay = 1e-5;
+  double dropout = 0.15;            // rate, before each dense block
+  int epochs = 3;
+  int batch_size = 128;
+  uint64_t seed = 0;                // weights, shuffling, dropout, augmentation
+  int threads = 0;                  // torch::set_num_threads; 0 leaves it alone
+  // Fraction (0, 1] of the training part used, for cheap low-fidelity
+  // trials: always the same images for a given data set (a fixed seed-0
+  // order), so trials at one fidelity are comparable.
+  double subset = 1.0;
+  bool augment = false;             // random shift +-2 px and horizontal flip
+  std::string save_path;            // if set, the final weights (torch::save)
+  // Train until prune.start_epoch, choose channels by importance and cost,
+  // copy the survivors into a network built for the smaller candidate and
+  // fine-tune it for the remaining epochs. Needs epochs >= 2.
+  PruneConfig prune;
+  QuantizationConfig quantization;
+};
+
+}  // namespace unas::worker
