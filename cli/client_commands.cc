@@ -14,12 +14,20 @@
 #include "cli/commands.h"
 #include "cli/connection.h"
 #include "costmodel/cost_model.h"
+#include "costmodel/json_limits.h"
 #include "costmodel/report.h"
 #include "server/evaluators.h"
 #include "server/job_spec.h"
 
 namespace unas::cli {
 namespace {
+
+// The job's normalised spec as JSON; text that is not (a coordinator of
+// another version, or a damaged store) is shown as a short string.
+nlohmann::json SpecAsJson(const std::string& text) {
+  auto parsed = ParseLimitedJson(text);
+  return parsed.ok() ? *parsed : nlohmann::json(QuotePrefix(text));
+}
 
 const char* JobStatusText(v1::JobStatus s) {
   switch (s) {
@@ -206,7 +214,7 @@ int RunStatus(const std::vector<std::string>& argv) {
                         {"best_val_error", job->best_val_error()},
                         {"hypervolume", job->hypervolume()},
                         {"error", job->error()},
-                        {"spec", nlohmann::json::parse(job->spec_json())}};
+                        {"spec", SpecAsJson(job->spec_json())}};
     std::cout << j.dump(2) << "\n";
   } else {
     PrintJob(*job);

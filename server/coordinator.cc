@@ -15,6 +15,7 @@
 #include "search/objectives.h"
 #include "search/pareto.h"
 #include "search/strategy.h"
+#include "server/result_validation.h"
 
 namespace unas::server {
 
@@ -569,9 +570,15 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
   return std::nullopt;
 }
 
+bool Coordinator::IsRegistered(const std::string& worker_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return workers_.count(worker_id) > 0;
+}
+
 std::optional<Assignment> Coordinator::Acquire(const std::string& worker_id, int64_t wait_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, wait_ms));
   std::unique_lock<std::mutex> lock(mu_);
+  if (!workers_.count(worker_id)) return std::nullopt;  // only registered workers get trials
   while (!shutting_down_) {
     if (auto a = TryLeaseLocked(worker_id)) return a;
     if (work_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
@@ -653,6 +660,31 @@ Result<bool> Coordinator::Complete(const std::string& worker_id, const std::stri
   Job* job = FindJob(it->second.first);
   TrialRecord& t = job->trials.at(it->second.second);
   if (t.worker_id != worker_id || t.status != TrialStatus::kLeased) return false;
+  auto checked = ValidateTrialResult(result, {job->input, job->accounting, job->spec.pruning.has_value()});
+  if (!result.released && !checked.ok()) {
+    // Nothing of a refused result is stored: the trial goes back to the
+    // queue, or fails once it has used its attempts.
+    const Status refused = Status::Invalid("result refused: " + checked.status().message());
+    if (t.attempts >= options_.max_attempts) {
+      TrialResult failure;
+      failure.error = refused.message() + " (attempt " + std::to_string(t.attempts) + " of " +
+                      std::to_string(options_.max_attempts) + ")";
+      UNAS_RETURN_IF_ERROR(FinishTrialLocked(*job, t, failure));
+    } else {
+      TrialRecord next = t;
+      next.status = TrialStatus::kPending;
+      next.lease_id.clear();
+      next.lease_expires_unix_ms = 0;
+      UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob({next}, nullptr));
+      t = next;
+      job->pending.push_front(t.trial_id);
+    }
+    leases_.erase(lease_id);
+    job->leased -= 1;
+    (void)MaybeFinishJobLocked(*job);
+    work_cv_.notify_all();
+    return refused;
+  }
   if (result.released) {
     TrialRecord next = t;
     next.status = TrialStatus::kPending;
@@ -667,7 +699,7 @@ Result<bool> Coordinator::Complete(const std::string& worker_id, const std::stri
     work_cv_.notify_one();
     return true;
   }
-  UNAS_RETURN_IF_ERROR(FinishTrialLocked(*job, t, result));
+  UNAS_RETURN_IF_ERROR(FinishTrialLocked(*job, t, *checked));
   leases_.erase(lease_id);
   job->leased -= 1;
   UNAS_RETURN_IF_ERROR(MaybeFinishJobLocked(*job));

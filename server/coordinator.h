@@ -151,10 +151,16 @@ class Coordinator {
 
   // Workers.
   std::string RegisterWorker(const std::string& name);
-  // Blocks up to wait_ms for a trial; nullopt when there is none.
+  // Whether RegisterWorker gave out this id (in this process's lifetime).
+  bool IsRegistered(const std::string& worker_id);
+  // Blocks up to wait_ms for a trial; nullopt when there is none or the
+  // worker is not registered.
   std::optional<Assignment> Acquire(const std::string& worker_id, int64_t wait_ms);
   HeartbeatReply Heartbeat(const std::string& worker_id, const std::string& lease_id);
-  // Commits the result, then returns true; false if it was ignored.
+  // Commits the result, then returns true; false if it was ignored. A result
+  // that fails server/result_validation.h is refused (kInvalidArgument,
+  // "result refused: ..."): nothing of it is stored, the lease ends and the
+  // trial goes back to the queue, or fails after max_attempts.
   Result<bool> Complete(const std::string& worker_id, const std::string& lease_id, const TrialResult& result);
 
   // Expires overdue leases now (also done by a background thread).

@@ -3,9 +3,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "costmodel/json_limits.h"
 #include "proto/unas.grpc.pb.h"
 #include "server/auth.h"
 #include "server/proto_convert.h"
+#include "server/result_validation.h"
 
 namespace unas::server {
 namespace {
@@ -135,6 +137,7 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
   grpc::Status RegisterWorker(grpc::ServerContext* ctx, const v1::RegisterWorkerRequest* req,
                               v1::RegisterWorkerResponse* out) override {
     UNAS_CHECK_AUTH(ctx);
+    if (Status name = ValidateWorkerName(req->name()); !name.ok()) return ToGrpc(name);
     out->set_worker_id(c_->RegisterWorker(req->name()));
     out->set_heartbeat_interval_ms(static_cast<int32_t>(c_->options().heartbeat_interval_ms));
     out->set_lease_timeout_ms(static_cast<int32_t>(c_->options().lease_timeout_ms));
@@ -151,6 +154,11 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->deadline() -
                                                                             std::chrono::system_clock::now());
     wait = std::max<int64_t>(0, std::min<int64_t>(wait, left.count() - 200));
+    if (!c_->IsRegistered(req->worker_id())) {
+      // NOT_FOUND makes a worker register again (after a coordinator restart).
+      return {grpc::StatusCode::NOT_FOUND, "worker '" + QuotePrefix(req->worker_id()) +
+                                               "' is not registered (call RegisterWorker first)"};
+    }
     auto a = c_->Acquire(req->worker_id(), wait);
     out->set_has_trial(a.has_value());
     if (a) {

@@ -7,6 +7,7 @@
 
 #include "server/auth.h"
 #include "server/json_convert.h"
+#include "server/request_guard.h"
 
 namespace unas::server {
 namespace {
@@ -301,6 +302,9 @@ HttpResponse HandleApi(const ApiContext& ctx, const HttpRequest& req) {
     return r;
   }
   const std::vector<std::string> seg = Segments(path);
+  std::string unsafe;
+  const bool submit = seg.size() == 3 && req.method == "POST";  // the one route that takes a body
+  if (const int refused = CheckRequestSafety(req, submit, &unsafe); refused != 0) return JsonError(refused, unsafe);
   if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "jobs") {
     return JobRoutes(ctx, req, seg, query);
   }

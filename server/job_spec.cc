@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "costmodel/json_limits.h"
+
 namespace unas::server {
 namespace {
 
@@ -16,7 +18,8 @@ Status CheckKeys(const json& j, const std::set<std::string>& allowed, const std:
     if (!allowed.count(it.key())) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      const std::string path = where.empty() ? it.key() : where + "." + it.key();
+      const std::string key = QuotePrefix(it.key());
+      const std::string path = where.empty() ? key : where + "." + key;
       return Status::Invalid(path + ": unknown field (allowed: " + list + ")");
     }
   }
@@ -50,7 +53,9 @@ Status GetInt(const json& j, const std::string& where, const char* key, long lon
                                                      it->get<unsigned long long>(), 1ULL << 62))
                                                : it->get<long long>();
   if (v < lo || v > hi) {
-    return Status::OutOfRange(Path(where, key) + ": " + std::to_string(v) + " is outside " + std::to_string(lo) +
+    // The value as sent, not as clamped above.
+    const std::string sent = it->is_number_unsigned() ? std::to_string(it->get<unsigned long long>()) : std::to_string(v);
+    return Status::OutOfRange(Path(where, key) + ": " + sent + " is outside " + std::to_string(lo) +
                               ".." + std::to_string(hi));
   }
   *out = static_cast<int>(v);
@@ -125,7 +130,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   const bool known_dataset = s.dataset == "fashion-mnist" || s.dataset == "synthetic" ||
                              s.dataset.rfind("idx:", 0) == 0 || s.dataset.rfind("cifar10:", 0) == 0;
   if (!known_dataset) {
-    return Status::Invalid("dataset: '" + s.dataset +
+    return Status::Invalid("dataset: '" + QuotePrefix(s.dataset) +
                            "' is not one of fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR");
   }
   if (auto t = j.find("training"); t != j.end()) {
@@ -138,7 +143,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     UNAS_RETURN_IF_ERROR(GetInt(*t, "training", "batch_size", 1, 65536, &tr.batch_size));
     UNAS_RETURN_IF_ERROR(GetString(*t, "training", "optimizer", &tr.optimizer));
     if (tr.optimizer != "sgdw" && tr.optimizer != "adamw") {
-      return Status::Invalid("training.optimizer: '" + tr.optimizer + "' is not one of sgdw, adamw");
+      return Status::Invalid("training.optimizer: '" + QuotePrefix(tr.optimizer) + "' is not one of sgdw, adamw");
     }
     UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "learning_rate", 1e-9, 10, &tr.learning_rate));
     UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "momentum", 0, 0.9999, &tr.momentum));
@@ -171,19 +176,19 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   }
   UNAS_RETURN_IF_ERROR(GetString(j, "", "accounting", &s.accounting));
   if (s.accounting != "tflm" && s.accounting != "unas") {
-    return Status::Invalid("accounting: '" + s.accounting + "' is not one of tflm, unas");
+    return Status::Invalid("accounting: '" + QuotePrefix(s.accounting) + "' is not one of tflm, unas");
   }
   UNAS_RETURN_IF_ERROR(GetString(j, "", "mcu", &s.mcu));
   UNAS_RETURN_IF_ERROR(GetString(j, "", "memory", &s.memory));
   if (s.memory != "whole" && s.memory != "partial_execution") {
-    return Status::Invalid("memory: '" + s.memory + "' is not one of whole, partial_execution");
+    return Status::Invalid("memory: '" + QuotePrefix(s.memory) + "' is not one of whole, partial_execution");
   }
   if (auto p = j.find("pruning"); p != j.end() && !p->is_null()) {
     UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"target", "fraction", "layer_fraction", "epoch", "target_bytes"}, "pruning"));
     PruningSpec pr;
     UNAS_RETURN_IF_ERROR(GetString(*p, "pruning", "target", &pr.target));
     if (pr.target != "peak_sram" && pr.target != "flash") {
-      return Status::Invalid("pruning.target: '" + pr.target + "' is not one of peak_sram, flash");
+      return Status::Invalid("pruning.target: '" + QuotePrefix(pr.target) + "' is not one of peak_sram, flash");
     }
     UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "fraction", 0.001, 0.99, &pr.fraction));
     UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "layer_fraction", 0.001, 1, &pr.layer_fraction));
@@ -219,7 +224,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     for (const json& name : *o) {
       static const std::set<std::string> known = {"error", "peak_sram", "flash", "macs", "latency"};
       if (!name.is_string() || !known.count(name.get<std::string>())) {
-        return Status::Invalid("objectives: " + name.dump() + " is not one of error, peak_sram, flash, macs, latency");
+        return Status::Invalid("objectives: " + QuoteJson(name) + " is not one of error, peak_sram, flash, macs, latency");
       }
       s.objectives.push_back(name.get<std::string>());
     }
@@ -239,7 +244,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     } else if (type == "random") {
       s.strategy = StrategyKind::kRandom;
     } else {
-      return Status::Invalid("strategy.type: '" + type + "' is not one of aging, bo, random");
+      return Status::Invalid("strategy.type: '" + QuotePrefix(type) + "' is not one of aging, bo, random");
     }
     UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "population", 2, 100000, &s.population));
     UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "sample_size", 1, 100000, &s.sample_size));
@@ -262,7 +267,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   } else if (evaluator == "synthetic") {
     s.evaluator = EvaluatorKind::kSynthetic;
   } else {
-    return Status::Invalid("evaluator: '" + evaluator + "' is not one of train, synthetic");
+    return Status::Invalid("evaluator: '" + QuotePrefix(evaluator) + "' is not one of train, synthetic");
   }
   UNAS_RETURN_IF_ERROR(GetInt(j, "", "synthetic_delay_ms", 0, 600000, &s.synthetic_delay_ms));
   if (s.synthetic_delay_ms > 0 && s.evaluator != EvaluatorKind::kSynthetic) {
@@ -272,9 +277,9 @@ Result<JobSpec> ParseJobSpec(const json& j) {
 }
 
 Result<JobSpec> ParseJobSpecText(const std::string& text) {
-  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::Invalid("job: not valid JSON");
-  return ParseJobSpec(j);
+  auto j = ParseLimitedJson(text);
+  if (!j.ok()) return j.status().WithContext("job");
+  return ParseJobSpec(*j);
 }
 
 json JobSpecToJson(const JobSpec& s) {

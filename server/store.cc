@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "costmodel/json_limits.h"
+
 namespace unas::server {
 namespace {
 
@@ -147,7 +149,7 @@ TrialRecord ReadTrial(const Statement& s) {
   t.pruned_candidate_json = s.Text(27);
   const std::string pruned = s.Text(28);
   if (!pruned.empty()) {
-    const auto j = nlohmann::json::parse(pruned, nullptr, false);
+    const auto j = CheckJsonLimits(pruned).ok() ? nlohmann::json::parse(pruned, nullptr, false) : nlohmann::json();
     if (j.is_object()) {
       t.pruned_costs = Costs{j.value("params", int64_t{0}), j.value("flash_bytes", int64_t{0}),
                              j.value("macs", int64_t{0}), j.value("peak_sram_bytes", int64_t{0}),
