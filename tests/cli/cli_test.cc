@@ -1,5 +1,6 @@
 // The `unas` binary as a user runs it: exit codes, output, the batch interface.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -102,6 +103,20 @@ TEST(CliTest, BatchInterfaceAnswersEveryLineInOrder) {
   EXPECT_EQ(a["macs"], 54000);
   EXPECT_EQ(b["error"], "line is not valid JSON");
   EXPECT_EQ(c, a);
+}
+
+TEST(CliTest, HundredThousandDeepInputIsAnErrorNotACrash) {
+  const std::string deep = std::string(300000, '[') + std::string(300000, ']');
+  const std::string path = ::testing::TempDir() + "/unas_test_deep_" + std::to_string(getpid()) + ".json";
+  std::ofstream(path) << R"({"conv_blocks":)" << deep << "}";
+  const CliRun file = Unas("cost " + path);
+  std::remove(path.c_str());
+  EXPECT_EQ(file.exit_code, 1) << file.out.substr(0, 300);
+  EXPECT_EQ(file.out, "unas cost: " + path + ": JSON nests deeper than 64 levels (at byte 78)\n");
+  const CliRun lines = Unas("cost --jsonl", R"({"input_shape":[28,28,1],"num_classes":10,"architecture":)" + deep +
+                                                "}\n");
+  EXPECT_EQ(lines.exit_code, 0) << lines.out.substr(0, 300);
+  EXPECT_EQ(lines.out, R"({"error":"line: JSON nests deeper than 64 levels (at byte 120)"})" "\n");
 }
 
 TEST(CliTest, BadUsageExitsTwoAndSaysWhy) {

@@ -57,6 +57,7 @@ class Process {
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
+  pid_t pid() const { return pid_; }
   void Signal(int sig) {
     if (pid_ > 0) kill(pid_, sig);
   }
