@@ -10,7 +10,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/temp_dir.h"
+
 namespace {
+
+// This binary's scratch directory, removed with its files when the tests exit.
+const std::string& Scratch() {
+  static unas::testing::TempDir dir("cli");
+  return dir.path();
+}
 
 struct CliRun {
   int exit_code;
@@ -20,7 +28,7 @@ struct CliRun {
 CliRun Unas(const std::string& args, const std::string& stdin_text = "") {
   std::string command = std::string(UNAS_BINARY) + " " + args + " 2>&1";
   if (!stdin_text.empty()) {
-    const std::string path = ::testing::TempDir() + "/unas_cli_stdin.txt";
+    const std::string path = Scratch() + "/unas_cli_stdin.txt";
     std::ofstream(path) << stdin_text;
     command += " < " + path;
   }
@@ -107,7 +115,7 @@ TEST(CliTest, BatchInterfaceAnswersEveryLineInOrder) {
 
 TEST(CliTest, HundredThousandDeepInputIsAnErrorNotACrash) {
   const std::string deep = std::string(300000, '[') + std::string(300000, ']');
-  const std::string path = ::testing::TempDir() + "/unas_test_deep_" + std::to_string(getpid()) + ".json";
+  const std::string path = Scratch() + "/deep.json";
   std::ofstream(path) << R"({"conv_blocks":)" << deep << "}";
   const CliRun file = Unas("cost " + path);
   std::remove(path.c_str());
@@ -138,7 +146,7 @@ TEST(CliTest, BadUsageExitsTwoAndSaysWhy) {
 }
 
 TEST(CliTest, InvalidArchitectureNamesTheKey) {
-  const std::string path = ::testing::TempDir() + "/bad_arch.json";
+  const std::string path = Scratch() + "/bad_arch.json";
   std::ofstream(path) << R"({"conv_blocks":[{"is_branch":false,"layers":[{"type":"Conv2D","ker_size":4,
     "filters":8,"2x_stride":true,"has_bn":true,"has_relu":true,"has_prepool":false}]}],"pooling":null,
     "dense_blocks":[{"units":32}]})";
@@ -186,7 +194,7 @@ TEST(CliTest, EverySubcommandHasHelp) {
 }
 
 TEST(CliTest, TokenFileIsReadOrNamedInTheError) {
-  const std::string dir = ::testing::TempDir();
+  const std::string dir = Scratch();
   EXPECT_EQ(Unas("jobs --token-file " + dir + "/no-such-token").out,
             "unas jobs: --token-file " + dir + "/no-such-token: cannot read a line\n");
   std::ofstream(dir + "/empty-token") << "\n";
@@ -196,7 +204,7 @@ TEST(CliTest, TokenFileIsReadOrNamedInTheError) {
 }
 
 TEST(CliTest, HealthReportsEachCheckAndFailsIfOneFails) {
-  const std::string dir = ::testing::TempDir() + "/health_no_db";
+  const std::string dir = Scratch() + "/health_no_db";
   const CliRun r = Unas("health --coordinator 127.0.0.1:1 --token t0123456789abcdef0 --timeout-ms 500 --data-dir " + dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out.rfind("FAIL grpc 127.0.0.1:1: ", 0), 0u) << r.out;

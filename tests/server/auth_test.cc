@@ -7,11 +7,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/temp_dir.h"
+
 namespace unas::server {
 namespace {
 
 std::string FreshDir(const char* name) {
-  const std::string dir = ::testing::TempDir() + "/" + name + "_" + std::to_string(getpid());
+  static testing::TempDir root("auth");  // removed with everything in it when the tests exit
+  const std::string dir = root / name;
   unlink((dir + "/token").c_str());
   mkdir(dir.c_str(), 0700);
   return dir;

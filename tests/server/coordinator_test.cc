@@ -10,12 +10,14 @@
 #include "costmodel/cost_model.h"
 #include "costmodel/partial_execution.h"
 #include "search/synthetic.h"
+#include "tests/temp_dir.h"
 
 namespace unas::server {
 namespace {
 
 std::string TempDb(const std::string& name) {
-  const std::string path = ::testing::TempDir() + "/coord_" + name + "_" + std::to_string(getpid()) + ".db";
+  static testing::TempDir dir("coord");  // removed, with every database in it, when the tests exit
+  const std::string path = dir / (name + ".db");
   for (const char* suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
   return path;
 }

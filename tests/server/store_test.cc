@@ -7,11 +7,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/temp_dir.h"
+
 namespace unas::server {
 namespace {
 
 std::string TempDb(const char* name) {
-  const std::string path = ::testing::TempDir() + "/" + name + "_" + std::to_string(getpid()) + ".db";
+  static testing::TempDir dir("store");  // removed, with every database in it, when the tests exit
+  const std::string path = dir / (std::string(name) + ".db");
   for (const char* suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
   return path;
 }
