@@ -15,6 +15,7 @@
 #include "search/objectives.h"
 #include "search/pareto.h"
 #include "search/strategy.h"
+#include "server/log.h"
 #include "server/result_validation.h"
 
 namespace unas::server {
@@ -168,7 +169,9 @@ Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record)
   UNAS_ASSIGN_OR_RETURN(job->spec, ParseJobSpecText(record.spec_json));
   const JobSpec& spec = job->spec;
   auto input = options_.resolve_input(spec.dataset);
-  if (!input.ok()) return input.status().WithContext("dataset");
+  // The submitter's mistake (400), said as "dataset: <why>" whatever the
+  // resolver's own code and message shape (a path would read "dataset./p").
+  if (!input.ok()) return Status::Invalid("dataset: " + input.status().message());
   job->input = *input;
   UNAS_ASSIGN_OR_RETURN(job->accounting, ParseAccounting(spec.accounting));
   if (!spec.mcu.empty()) {
@@ -225,6 +228,7 @@ Status Coordinator::Load() {
       if (!IsFinal(record.status)) {
         record.status = JobStatus::kFailed;
         record.error = "cannot resume: " + made.status().message();
+        LogWarn("job cannot resume", {{"job_id", id}, {"reason", made.status().message()}});
         record.finished_unix_ms = clock_->NowUnixMs();
         UNAS_RETURN_IF_ERROR(store_->UpdateJob(record));
       }

@@ -1,6 +1,7 @@
 #include "server/store.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -205,6 +206,9 @@ bool IsFinal(TrialStatus s) {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  // Created owner-only (SQLite would use 0644); its -wal and -shm files
+  // take the database file's mode.
+  if (const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) close(fd);
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                                  nullptr);

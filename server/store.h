@@ -25,7 +25,7 @@ namespace unas::server {
 
 class Store {
  public:
-  // Opens (creating if needed) and migrates the database at `path`.
+  // Opens (creating if needed, mode 0600) and migrates the database at `path`.
   static Result<std::unique_ptr<Store>> Open(const std::string& path);
   ~Store();
   Store(const Store&) = delete;

@@ -1,4 +1,5 @@
 // The `unas` binary as a user runs it: exit codes, output, the batch interface.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,9 +199,32 @@ TEST(CliTest, TokenFileIsReadOrNamedInTheError) {
   EXPECT_EQ(Unas("jobs --token-file " + dir + "/no-such-token").out,
             "unas jobs: --token-file " + dir + "/no-such-token: cannot read a line\n");
   std::ofstream(dir + "/empty-token") << "\n";
+  chmod((dir + "/empty-token").c_str(), 0600);
   const CliRun serve = Unas("serve --token-file " + dir + "/empty-token --data-dir " + dir + "/unused");
   EXPECT_EQ(serve.exit_code, 2);
   EXPECT_EQ(serve.out, "unas serve: --token-file " + dir + "/empty-token: the first line is empty\n");
+  // 20 spaces is no token: trimmed to nothing.
+  std::ofstream(dir + "/blank-token") << std::string(20, ' ') << "\n";
+  chmod((dir + "/blank-token").c_str(), 0600);
+  EXPECT_EQ(Unas("serve --token-file " + dir + "/blank-token --data-dir " + dir + "/unused").out,
+            "unas serve: --token-file " + dir + "/blank-token: the first line is empty\n");
+  // Our own token file readable by others: refused, with the fix.
+  const std::string open_token = dir + "/open-token";
+  std::ofstream(open_token) << "open-token-0123456789abcdef\n";
+  chmod(open_token.c_str(), 0644);
+  const CliRun open = Unas("serve --token-file " + open_token + " --data-dir " + dir + "/unused");
+  EXPECT_EQ(open.exit_code, 2);
+  EXPECT_EQ(open.out, "unas serve: --token-file " + open_token + " is readable by others; run: chmod 600 " +
+                          open_token + "\n");
+  EXPECT_EQ(Unas("jobs --token-file " + open_token).out,
+            "unas jobs: --token-file " + open_token + " is readable by others; run: chmod 600 " + open_token + "\n");
+  chmod(open_token.c_str(), 0622);
+  EXPECT_EQ(Unas("jobs --token-file " + open_token).out,
+            "unas jobs: --token-file " + open_token + " is writable by others; run: chmod o-w " + open_token + "\n");
+  // --token of spaces (20 of them pass the length check).
+  const CliRun spaces = Unas("serve --token '" + std::string(20, ' ') + "' --data-dir " + dir + "/unused");
+  EXPECT_EQ(spaces.exit_code, 1);
+  EXPECT_EQ(spaces.out, "unas serve: token: must not contain spaces or control characters\n");
 }
 
 TEST(CliTest, HealthReportsEachCheckAndFailsIfOneFails) {

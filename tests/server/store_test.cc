@@ -1,6 +1,7 @@
 #include "server/store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -55,6 +56,18 @@ TEST(StoreTest, MigratesOnceAndReopens) {
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->name, "fashion");
   EXPECT_EQ(job->status, JobStatus::kQueued);
+}
+
+TEST(StoreTest, DatabaseAndItsWalAreOwnerOnly) {
+  const std::string path = TempDb("mode");
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    struct stat st {};
+    ASSERT_EQ(stat(file.c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+  }
 }
 
 TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
