@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <random>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,7 @@
 #include "search/objectives.h"
 #include "search/pareto.h"
 #include "search/strategy.h"
+#include "server/job_pause.h"
 #include "server/log.h"
 #include "server/result_validation.h"
 
@@ -34,6 +36,10 @@ struct Coordinator::Job {
   std::unique_ptr<search::ParetoArchive> pareto;
   std::map<int64_t, TrialRecord> trials;
   std::deque<int64_t> pending;  // trial ids waiting for a worker, front first
+  // Pending proposals a failed write left out of the store (job_pause.h):
+  // inserted when next leased, dropped by a restart (the strategy then
+  // proposes again from what the store has).
+  std::set<int64_t> unstored;
   int64_t leased = 0;
   int64_t completed = 0;
   int64_t failed = 0;
@@ -352,19 +358,34 @@ Result<JobView> Coordinator::Cancel(const std::string& job_id) {
   Job* job = FindJob(job_id);
   if (!job) return Status(StatusCode::kNotFound, "no job '" + job_id + "'");
   if (IsFinal(job->record.status)) return ViewOf(*job);
+  // Copies first: memory changes only once the store has the change.
   std::vector<TrialRecord> changed;
   const int64_t now = clock_->NowUnixMs();
-  for (auto& [id, t] : job->trials) {
+  for (const auto& [id, t] : job->trials) {
     if (t.status != TrialStatus::kPending && t.status != TrialStatus::kLeased) continue;
-    if (t.status == TrialStatus::kLeased) leases_.erase(t.lease_id);
-    t.status = TrialStatus::kCancelled;
-    t.lease_id.clear();
-    t.finished_unix_ms = now;
-    changed.push_back(t);
+    if (job->unstored.count(id)) continue;  // never stored: dropped below
+    TrialRecord c = t;
+    c.status = TrialStatus::kCancelled;
+    c.lease_id.clear();
+    c.finished_unix_ms = now;
+    changed.push_back(std::move(c));
   }
-  job->record.status = JobStatus::kCancelled;
-  job->record.finished_unix_ms = now;
-  UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob(changed, &job->record));
+  JobRecord cancelled = job->record;
+  cancelled.status = JobStatus::kCancelled;
+  cancelled.finished_unix_ms = now;
+  if (IsPausedError(cancelled.error)) cancelled.error.clear();
+  if (Status s = store_->UpdateTrialsAndJob(changed, &cancelled); !s.ok()) {
+    job->record.error = PausedError(s);
+    return s;
+  }
+  for (TrialRecord& c : changed) {
+    TrialRecord& t = job->trials.at(c.trial_id);
+    if (t.status == TrialStatus::kLeased) leases_.erase(t.lease_id);
+    t = std::move(c);
+  }
+  for (int64_t id : job->unstored) job->trials.erase(id);
+  job->unstored.clear();
+  job->record = cancelled;
   job->pending.clear();
   job->leased = 0;
   PublishLocked(*job, JobEvent::Kind::kJobDone, nullptr);
@@ -524,10 +545,15 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
         job->strategy->next_trial_id() < job->spec.max_trials) {
       auto proposed = ProposeLocked(*job);
       if (!proposed.ok()) {
-        job->record.status = JobStatus::kFailed;
-        job->record.error = "proposing a candidate failed: " + proposed.status().message();
-        job->record.finished_unix_ms = now;
-        (void)store_->UpdateJob(job->record);
+        JobRecord failed = job->record;
+        failed.status = JobStatus::kFailed;
+        failed.error = "proposing a candidate failed: " + proposed.status().message();
+        failed.finished_unix_ms = now;
+        if (Status s = store_->UpdateJob(failed); !s.ok()) {
+          job->record.error = PausedError(s);
+          return std::nullopt;
+        }
+        job->record = failed;
         PublishLocked(*job, JobEvent::Kind::kJobDone, nullptr);
         continue;
       }
@@ -546,21 +572,26 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
     if (next.started_unix_ms == 0) next.started_unix_ms = now;
     JobRecord job_record = job->record;
     job_record.status = JobStatus::kRunning;
-    if (fresh) job_record.infeasible_rejected += fresh->rejected_before;
-    const bool job_changed = job->record.status != JobStatus::kRunning || (fresh && fresh->rejected_before > 0);
-    Status s = fresh ? store_->InsertTrialAndUpdateJob(next, job_changed ? &job_record : nullptr)
-                     : store_->UpdateTrialsAndJob({next}, job_changed ? &job_record : nullptr);
+    // A proposal that a failed write left unstored is inserted now, like a fresh one.
+    const bool insert = fresh || job->unstored.count(next.trial_id) > 0;
+    if (insert) job_record.infeasible_rejected += next.rejected_before;
+    if (IsPausedError(job_record.error)) job_record.error.clear();  // only ever in memory
+    const bool job_changed = job->record.status != JobStatus::kRunning || (insert && next.rejected_before > 0);
+    Status s = insert ? store_->InsertTrialAndUpdateJob(next, job_changed ? &job_record : nullptr)
+                      : store_->UpdateTrialsAndJob({next}, job_changed ? &job_record : nullptr);
     if (!s.ok()) {
-      if (!fresh) return std::nullopt;  // nothing changed; the worker asks again
-      // The strategy counts the proposal in flight but it could not be stored:
-      // stop the job rather than lose track of a trial.
-      job->record.status = JobStatus::kFailed;
-      job->record.error = "storing a trial failed: " + s.message();
-      job->record.finished_unix_ms = now;
-      (void)store_->UpdateJob(job->record);
-      PublishLocked(*job, JobEvent::Kind::kJobDone, nullptr);
-      continue;
+      // Nothing was stored and nothing changes, except that a fresh proposal
+      // (which the strategy counts in flight) waits in memory, unstored. The
+      // job is paused, not failed; the worker asks again.
+      job->record.error = PausedError(s);
+      if (fresh) {
+        job->trials[fresh->trial_id] = *fresh;
+        job->pending.push_front(fresh->trial_id);
+        job->unstored.insert(fresh->trial_id);
+      }
+      return std::nullopt;
     }
+    job->unstored.erase(next.trial_id);
     job->record = job_record;
     if (!fresh) job->pending.pop_front();
     TrialRecord& t = job->trials[next.trial_id];
@@ -648,10 +679,15 @@ Status Coordinator::MaybeFinishJobLocked(Job& job) {
   const bool over_time =
       job.spec.max_wall_seconds > 0 && now - job.record.created_unix_ms > job.spec.max_wall_seconds * 1000;
   if (!job.exhausted && !over_time && job.strategy->next_trial_id() < job.spec.max_trials) return Status::Ok();
-  job.record.status = JobStatus::kSucceeded;
-  if (job.exhausted) job.record.error = "stopped early: no new candidate within the constraints could be found";
-  job.record.finished_unix_ms = now;
-  UNAS_RETURN_IF_ERROR(store_->UpdateJob(job.record));
+  JobRecord done = job.record;  // memory changes only once the store has it
+  done.status = JobStatus::kSucceeded;
+  done.error = job.exhausted ? "stopped early: no new candidate within the constraints could be found" : "";
+  done.finished_unix_ms = now;
+  if (Status s = store_->UpdateJob(done); !s.ok()) {
+    job.record.error = PausedError(s);
+    return s;
+  }
+  job.record = done;
   PublishLocked(job, JobEvent::Kind::kJobDone, nullptr);
   return Status::Ok();
 }
@@ -703,10 +739,13 @@ Result<bool> Coordinator::Complete(const std::string& worker_id, const std::stri
     work_cv_.notify_one();
     return true;
   }
-  UNAS_RETURN_IF_ERROR(FinishTrialLocked(*job, t, *checked));
+  if (Status s = FinishTrialLocked(*job, t, *checked); !s.ok()) {
+    job->record.error = PausedError(s);  // the lease stays: the worker retries, or it expires
+    return s;
+  }
   leases_.erase(lease_id);
   job->leased -= 1;
-  UNAS_RETURN_IF_ERROR(MaybeFinishJobLocked(*job));
+  (void)MaybeFinishJobLocked(*job);  // the result is stored; a failed job update pauses the job
   work_cv_.notify_all();
   return true;
 }
