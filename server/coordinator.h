@@ -139,6 +139,11 @@ class Coordinator {
   std::vector<JobView> ListJobs();
   Result<JobView> Cancel(const std::string& job_id);
   Result<TrialPage> ListTrials(const std::string& job_id, int status, const std::string& page_token, int page_size);
+  // The REST listing's page: sorted and paged by the store (see
+  // Store::ListTrialsSorted); *total is the number of matching trials.
+  Result<std::vector<TrialRecord>> ListTrialsSorted(const std::string& job_id, int status,
+                                                    const std::string& sort_key, bool descending, int64_t offset,
+                                                    int page_size, int64_t* total);
   Result<TrialRecord> GetTrial(const std::string& job_id, int64_t trial_id);
   Result<ParetoView> Pareto(const std::string& job_id);
   Result<std::vector<HypervolumePoint>> HypervolumeHistory(const std::string& job_id);

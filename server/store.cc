@@ -523,6 +523,42 @@ Result<std::vector<TrialRecord>> Store::AllTrials(const std::string& job_id) {
   return ListTrials(job_id, 0, 0, 1 << 30);
 }
 
+Result<std::vector<TrialRecord>> Store::ListTrialsSorted(const std::string& job_id, int status,
+                                                         const std::string& sort_key, bool descending,
+                                                         int64_t offset, int limit, int64_t* total) {
+  // Only these expressions ever reach the SQL text; the values are bound.
+  static const std::vector<std::pair<std::string, std::string>> kSortExpressions = {
+      {"trial_id", "trial_id"},   {"val_error", "val_error"}, {"peak_sram_bytes", "peak_sram_bytes"},
+      {"flash_bytes", "flash_bytes"}, {"macs", "macs"},       {"latency_ms", "NULLIF(latency_ms, 0)"}};
+  std::string expr;
+  for (const auto& [key, e] : kSortExpressions) {
+    if (key == sort_key) expr = e;
+  }
+  if (expr.empty()) return Status::Invalid("sort: '" + sort_key + "' is not a trial sort key");
+  std::lock_guard<std::mutex> lock(mu_);
+  {
+    Statement count(db_, "SELECT COUNT(*) FROM trials WHERE job_id = ?1 AND (?2 = 0 OR status = ?2)");
+    UNAS_RETURN_IF_ERROR(count.status());
+    count.Bind(1, job_id);
+    count.Bind(2, status);
+    if (count.Step() != SQLITE_ROW) return Status::Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
+    *total = count.Int(0);
+  }
+  const std::string sql = std::string("SELECT ") + kTrialColumns +
+                          " FROM trials WHERE job_id = ?1 AND (?2 = 0 OR status = ?2) ORDER BY (" + expr +
+                          ") IS NULL, " + expr + (descending ? " DESC" : " ASC") +
+                          ", trial_id LIMIT ?3 OFFSET ?4";
+  Statement s(db_, sql.c_str());
+  UNAS_RETURN_IF_ERROR(s.status());
+  s.Bind(1, job_id);
+  s.Bind(2, status);
+  s.Bind(3, limit);
+  s.Bind(4, offset);
+  std::vector<TrialRecord> trials;
+  while (s.Step() == SQLITE_ROW) trials.push_back(ReadTrial(s));
+  return trials;
+}
+
 Result<int> Store::RequeueLeasedTrials() {
   std::lock_guard<std::mutex> lock(mu_);
   Statement s(db_, "UPDATE trials SET status = ?1, lease_id = '', lease_expires_unix_ms = 0 WHERE status = ?2");

@@ -125,7 +125,7 @@ TEST(CliTest, HundredThousandDeepInputIsAnErrorNotACrash) {
   const CliRun lines = Unas("cost --jsonl", R"({"input_shape":[28,28,1],"num_classes":10,"architecture":)" + deep +
                                                 "}\n");
   EXPECT_EQ(lines.exit_code, 0) << lines.out.substr(0, 300);
-  EXPECT_EQ(lines.out, R"({"error":"line: JSON nests deeper than 64 levels (at byte 120)"})" "\n");
+  EXPECT_EQ(lines.out, std::string(R"x({"error":"line: JSON nests deeper than 64 levels (at byte 120)"})x") + "\n");
 }
 
 TEST(CliTest, BadUsageExitsTwoAndSaysWhy) {

@@ -141,7 +141,9 @@ TEST(FullDiskTest, WritesThatFailPauseTheJobAndMemoryKeepsAgreeingWithDisk) {
   EXPECT_TRUE(*accepted);
   for (int i = 0; i < 400 && c->GetJob(job_id)->record.status == JobStatus::kRunning; ++i) {
     auto a = c->Acquire(w, 0);
-    if (a) ASSERT_TRUE(c->Complete(w, a->lease_id, Good()).ok());
+    if (a) {
+      ASSERT_TRUE(c->Complete(w, a->lease_id, Good()).ok());
+    }
   }
   const JobView done = c->GetJob(job_id).value();
   EXPECT_EQ(done.record.status, JobStatus::kSucceeded);

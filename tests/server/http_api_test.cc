@@ -196,6 +196,12 @@ TEST_F(HttpApiTest, BodyOverOneMebibyteGets413) {
   EXPECT_EQ(under.status, 400) << under.body.substr(0, 200);
 }
 
+TEST_F(HttpApiTest, MissingDataSetIsA400SayingWhy) {
+  Reply r = Http(port_, "POST", "/api/v1/jobs", R"({"dataset":"idx:/nonexistent-unas-data"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.Json()["error"], "dataset: /nonexistent-unas-data/train-images-idx3-ubyte[.gz]: no such file");
+}
+
 TEST_F(HttpApiTest, HundredThousandDeepJsonIsA400NotACrash) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   Reply r = Http(port_, "POST", "/api/v1/jobs", R"({"objectives":)" + deep + "}");

@@ -120,6 +120,37 @@ TEST(StoreTest, ListsTrialsByPageAndStatus) {
   EXPECT_EQ(failed[1].trial_id, 10);
 }
 
+TEST(StoreTest, SortsAndPagesTrialsInSqlWithMissingValuesLast) {
+  auto store = std::move(Store::Open(TempDb("sorted")).value());
+  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
+  // Trial i: val_error from {0.3, 0.1, none, 0.1, 0.2}, latency 0 (none) for even ids.
+  const double errors[] = {0.3, 0.1, -1, 0.1, 0.2};
+  for (int i = 1; i <= 5; ++i) {
+    TrialRecord t = Trial("j", i, errors[i - 1] < 0 ? TrialStatus::kFailed : TrialStatus::kCompleted);
+    if (errors[i - 1] >= 0) t.metrics = Metrics{errors[i - 1], 0.5, 1, 1, 1};
+    t.costs.latency_ms = i % 2 == 0 ? 0 : 10.0 - i;
+    ASSERT_TRUE(store->InsertTrial(t).ok());
+  }
+  auto ids = [&](const std::string& key, bool desc, int64_t offset, int limit, int status = 0) {
+    int64_t total = -1;
+    std::vector<int64_t> out;
+    for (const TrialRecord& t : store->ListTrialsSorted("j", status, key, desc, offset, limit, &total).value()) {
+      out.push_back(t.trial_id);
+    }
+    out.push_back(-total);  // the count, negated, last
+    return out;
+  };
+  EXPECT_EQ(ids("val_error", false, 0, 10), (std::vector<int64_t>{2, 4, 5, 1, 3, -5}));
+  EXPECT_EQ(ids("val_error", true, 0, 10), (std::vector<int64_t>{1, 5, 2, 4, 3, -5}));  // none still last
+  EXPECT_EQ(ids("val_error", false, 1, 2), (std::vector<int64_t>{4, 5, -5}));
+  EXPECT_EQ(ids("latency_ms", false, 0, 10), (std::vector<int64_t>{5, 3, 1, 2, 4, -5}));  // 5, 7, 9 ms; then none
+  EXPECT_EQ(ids("trial_id", true, 0, 3), (std::vector<int64_t>{5, 4, 3, -5}));
+  EXPECT_EQ(ids("trial_id", false, 0, 10, static_cast<int>(TrialStatus::kFailed)), (std::vector<int64_t>{3, -1}));
+  int64_t total = 0;
+  EXPECT_EQ(store->ListTrialsSorted("j", 0, "name; DROP TABLE trials", false, 0, 1, &total).status().message(),
+            "sort: 'name; DROP TABLE trials' is not a trial sort key");
+}
+
 TEST(StoreTest, RequeuesLeasedTrialsAfterRestart) {
   const std::string path = TempDb("requeue");
   {
