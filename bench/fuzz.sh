@@ -14,7 +14,7 @@ mkdir -p build-fuzz/corpus
 cp -n tests/fuzz/corpus/* build-fuzz/corpus/
 cd build-fuzz
 status=0
-./fuzz_parsers corpus -dict=../tests/fuzz/parsers.dict -max_total_time="$seconds" -max_len=65536 \
+tests/fuzz/fuzz_parsers corpus -dict=../tests/fuzz/parsers.dict -max_total_time="$seconds" -max_len=65536 \
   -jobs="$jobs" -workers="$jobs" -print_final_stats=1 2>&1 | tail -n 40 | tee fuzz.log || status=$?
 echo "corpus: $(ls corpus | wc -l) inputs, $(du -sk corpus | cut -f1) KiB"
 ls crash-* leak-* timeout-* oom-* 2>/dev/null && status=1

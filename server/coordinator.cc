@@ -177,8 +177,10 @@ Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record)
   auto input = options_.resolve_input(spec.dataset);
   // The submitter's mistake (400), said as "dataset: <why>" whatever the
   // resolver's own code and message shape (a path would read "dataset./p").
-  if (!input.ok()) return Status::Invalid("dataset: " + input.status().message());
-  job->input = *input;
+  if (!input.ok() && !IsFinal(record.status)) return Status::Invalid("dataset: " + input.status().message());
+  // A finished job is only shown, never searched: it needs no data set (a
+  // trial's cost report resolves the input itself).
+  if (input.ok()) job->input = *input;
   UNAS_ASSIGN_OR_RETURN(job->accounting, ParseAccounting(spec.accounting));
   if (!spec.mcu.empty()) {
     auto mcu = FindMcu(spec.mcu);
@@ -232,13 +234,29 @@ Status Coordinator::Load() {
     auto made = MakeJob(record);
     if (!made.ok()) {
       if (!IsFinal(record.status)) {
+        // Failed, saying why, in the log and on the job; its unfinished
+        // trials end with it. It stays served as a finished job, so the user
+        // sees why rather than a 404.
+        const int64_t now = clock_->NowUnixMs();
         record.status = JobStatus::kFailed;
         record.error = "cannot resume: " + made.status().message();
+        record.finished_unix_ms = now;
         LogWarn("job cannot resume", {{"job_id", id}, {"reason", made.status().message()}});
-        record.finished_unix_ms = clock_->NowUnixMs();
-        UNAS_RETURN_IF_ERROR(store_->UpdateJob(record));
+        UNAS_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, store_->AllTrials(id));
+        std::vector<TrialRecord> ended;
+        for (TrialRecord& t : trials) {
+          if (IsFinal(t.status)) continue;
+          t.status = TrialStatus::kCancelled;
+          t.lease_id.clear();
+          t.finished_unix_ms = now;
+          ended.push_back(t);
+        }
+        UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob(ended, &record));
+        made = MakeJob(record);  // a finished job needs no data set: served from here on
       }
-      continue;  // a job that cannot be rebuilt is kept in the store, not served
+    }
+    if (!made.ok()) {
+      continue;  // a finished job that cannot be rebuilt is kept in the store, not served
     }
     std::unique_ptr<Job> job = std::move(made).value();
     UNAS_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, store_->AllTrials(id));

@@ -306,6 +306,60 @@ TEST_F(HardeningTest, StoredDeepCandidateIsListedAndShownNotCrashedOn) {
   EXPECT_EQ(page->trials(0).pruned_candidate_json().size(), 200001u);
 }
 
+// A job whose data set is gone at restart: failed, saying why in the log and
+// on the job, and still served (not a 404), after this restart and the next.
+TEST(UnresumableJobTest, MissingDataSetAtRestartFailsTheJobVisiblySayingWhy) {
+  testing::TempDir dir("unresumable");
+  const std::string db = dir / "unas.db";
+  ManualClock clock;
+  bool data_present = true;
+  CoordinatorOptions o;
+  o.expiry_check_interval_ms = 3'600'000;
+  o.resolve_input = [&](const std::string& dataset) -> Result<InputSpec> {
+    if (data_present) return kInput;
+    return Status(StatusCode::kNotFound, dataset.substr(4) + "/train-images-idx3-ubyte[.gz]: no such file");
+  };
+  std::string job_id;
+  {
+    auto c = Coordinator::Open(Store::Open(db).value(), &clock, o).value();
+    job_id = c->Submit(R"({"dataset":"idx:/data/gone","evaluator":"synthetic","budget":{"trials":10},
+        "bounds":{"val_error":0.5,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000}})")
+                 .value()
+                 .record.job_id;
+    const std::string w = c->RegisterWorker("w");
+    for (int i = 0; i < 2; ++i) {
+      auto a = c->Acquire(w, 0);
+      TrialResult r;
+      r.succeeded = true;
+      r.metrics.val_error = 0.2;
+      ASSERT_TRUE(c->Complete(w, a->lease_id, r).value());
+    }
+    ASSERT_TRUE(c->Acquire(w, 0).has_value());  // leased when the coordinator stops
+  }
+  data_present = false;
+  const std::string why = "cannot resume: dataset: /data/gone/train-images-idx3-ubyte[.gz]: no such file";
+  for (int restart = 0; restart < 2; ++restart) {
+    SCOPED_TRACE(restart);
+    ::testing::internal::CaptureStderr();
+    auto c = Coordinator::Open(Store::Open(db).value(), &clock, o);
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    if (restart == 0) {
+      EXPECT_NE(log.find("msg=\"job cannot resume\" job_id=" + job_id), std::string::npos) << log;
+      EXPECT_NE(log.find(why.substr(std::string("cannot resume: ").size())), std::string::npos) << log;
+    }
+    auto job = (*c)->GetJob(job_id);
+    ASSERT_TRUE(job.ok()) << job.status().message();
+    EXPECT_EQ(job->record.status, JobStatus::kFailed);
+    EXPECT_EQ(job->record.error, why);
+    EXPECT_EQ(job->completed, 2);
+    EXPECT_EQ(job->running, 0);
+    const auto trials = (*c)->ListTrials(job_id, 0, "", 100).value().trials;
+    ASSERT_EQ(trials.size(), 3u);
+    EXPECT_EQ(trials[2].status, TrialStatus::kCancelled);  // the one in flight ended with the job
+  }
+}
+
 // --no-auth: a page on another site must not be able to make the browser
 // create or cancel jobs.
 TEST_F(HardeningTest, CrossSiteRequestsAreRefusedWithoutAuth) {
