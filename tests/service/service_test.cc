@@ -101,6 +101,11 @@ class ServiceTest : public ::testing::Test {
 TEST_F(ServiceTest, TwoWorkerProcessesComplete200Trials) {
   auto serve = Serve(0);
   auto w1 = Worker("a"), w2 = Worker("b");
+  // Both registered before the job starts: on a loaded machine one process
+  // can otherwise finish all 200 quick trials before the other is up.
+  ASSERT_TRUE(WaitFor([&] {
+    return w1->Log().find("registered as") != std::string::npos && w2->Log().find("registered as") != std::string::npos;
+  }, 30000)) << w1->Log() << w2->Log();
   auto c = Connect();
   auto job = c->Submit(SyntheticJob(200, 0));
   ASSERT_TRUE(job.ok()) << job.status().message();
