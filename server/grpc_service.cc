@@ -12,17 +12,23 @@
 namespace unas::server {
 namespace {
 
+// The message travels in trailing metadata (8 KiB by default): one that
+// echoes a huge request value would arrive as "metadata size exceeds limit"
+// instead, so it is cut first.
+constexpr size_t kMaxStatusMessageChars = 1000;
+
 grpc::Status ToGrpc(const Status& s) {
+  const std::string message = QuotePrefix(s.message(), kMaxStatusMessageChars);
   switch (s.code()) {
     case StatusCode::kOk: return grpc::Status::OK;
     case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange: return {grpc::StatusCode::INVALID_ARGUMENT, s.message()};
-    case StatusCode::kNotFound: return {grpc::StatusCode::NOT_FOUND, s.message()};
-    case StatusCode::kFailedPrecondition: return {grpc::StatusCode::FAILED_PRECONDITION, s.message()};
-    case StatusCode::kResourceExhausted: return {grpc::StatusCode::RESOURCE_EXHAUSTED, s.message()};
-    case StatusCode::kInternal: return {grpc::StatusCode::INTERNAL, s.message()};
+    case StatusCode::kOutOfRange: return {grpc::StatusCode::INVALID_ARGUMENT, message};
+    case StatusCode::kNotFound: return {grpc::StatusCode::NOT_FOUND, message};
+    case StatusCode::kFailedPrecondition: return {grpc::StatusCode::FAILED_PRECONDITION, message};
+    case StatusCode::kResourceExhausted: return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
+    case StatusCode::kInternal: return {grpc::StatusCode::INTERNAL, message};
   }
-  return {grpc::StatusCode::UNKNOWN, s.message()};
+  return {grpc::StatusCode::UNKNOWN, message};
 }
 
 class Auth {

@@ -128,6 +128,10 @@ TEST_F(HardeningTest, HundredThousandDeepSpecOverGrpcIsRefusedNamingTheLimit) {
   auto long_name = client_->Submit(R"({"dataset":")" + std::string(1 << 20, 'd') + R"("})");
   EXPECT_EQ(long_name.status().message(), "dataset: '" + std::string(80, 'd') +
                                               "...' is not one of fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR");
+  // Any message that echoes a request value is cut to fit gRPC's metadata.
+  auto no_job = client_->GetJob(std::string(1 << 20, 'j'));
+  EXPECT_EQ(no_job.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(no_job.status().message(), "no job '" + std::string(992, 'j') + "...");
   // The coordinator still serves.
   EXPECT_TRUE(client_->ListJobs()->empty());
   EXPECT_TRUE(client_->Submit(Spec(false)).ok());
