@@ -13,9 +13,17 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
+#include "costmodel/json_limits.h"
 
 namespace unas::cli {
 namespace {
+
+// The job's normalised spec as JSON; text that is not (a coordinator of
+// another version, or a damaged store) is shown as a short string.
+nlohmann::json SpecAsJson(const std::string& text) {
+  auto parsed = ParseLimitedJson(text);
+  return parsed.ok() ? *parsed : nlohmann::json(QuotePrefix(text));
+}
 
 std::string Fixed(double v, int digits) {
   char buf[64];
@@ -180,7 +188,7 @@ int RunStatus(const std::vector<std::string>& argv) {
                         {"best_val_error", job->best_val_error},
                         {"hypervolume", job->hypervolume},
                         {"error", r.error},
-                        {"spec", nlohmann::json::parse(r.spec_json, nullptr, /*allow_exceptions=*/false)}};
+                        {"spec", SpecAsJson(r.spec_json)}};
     std::cout << j.dump(2) << "\n";
   } else {
     PrintJob(*job);
@@ -276,8 +284,11 @@ int RunExport(const std::vector<std::string>& argv) {
   std::unique_ptr<server::Client>& client = *connected;
   auto detail = client->GetTrial(job_id, trial_id);
   if (!detail.ok()) return Fail("export", detail.status());
-  const nlohmann::json document = nlohmann::json::parse(detail->export_json, nullptr, /*allow_exceptions=*/false);
-  if (!document.is_object()) return Fail("export", Status::Internal("the server's export is not a JSON object"));
+  auto parsed = ParseLimitedJson(detail->export_json);
+  if (!parsed.ok() || !parsed->is_object()) {
+    return Fail("export", Status::Internal("the server's export is not a JSON object"));
+  }
+  const nlohmann::json& document = *parsed;
   const server::TrialRecord& t = detail->trial;
   mkdir(dir.c_str(), 0755);
   std::ofstream(dir + "/architecture.json") << document.value("architecture", nlohmann::json()).dump(2) << "\n";

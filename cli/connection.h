@@ -3,6 +3,9 @@
 // then DATA_DIR/token (a local serve).
 #pragma once
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -23,10 +26,25 @@ inline void AddConnectionFlags(Args& args) {
 
 // The first line of `path` without trailing whitespace, e.g. a Docker or
 // Kubernetes secret mounted as a file (which often ends with a newline).
+//
+// Mode: a file anyone may write is refused (anyone could set the token), and
+// so is a file of ours that others may read (chmod 600 fixes it). A file
+// owned by someone else is a secret mounted for us (Docker Compose keeps the
+// host file's mode, Kubernetes sets defaultMode) and its owner chose the mode
+// we need to read it.
 inline Result<std::string> ReadTokenFile(const std::string& path) {
   std::ifstream in(path);
   std::string token;
   if (!in || !std::getline(in, token)) return Status::Invalid("--token-file " + path + ": cannot read a line");
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {
+    if ((st.st_mode & S_IWOTH) != 0) {
+      return Status::Invalid("--token-file " + path + " is writable by others; run: chmod o-w " + path);
+    }
+    if ((st.st_mode & S_IROTH) != 0 && st.st_uid == geteuid()) {
+      return Status::Invalid("--token-file " + path + " is readable by others; run: chmod 600 " + path);
+    }
+  }
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
   if (token.empty()) return Status::Invalid("--token-file " + path + ": the first line is empty");
   return token;

@@ -14,6 +14,7 @@
 #include "cli/signals.h"
 #include "server/auth.h"
 #include "server/coordinator.h"
+#include "server/data_dir_lock.h"
 #include "server/evaluators.h"
 #include "server/grpc_service.h"
 #include "server/http_server.h"
@@ -76,6 +77,12 @@ int RunServe(const std::vector<std::string>& argv) {
   }
   const std::string data_dir = args.Get("data-dir");
   mkdir(data_dir.c_str(), 0700);
+  // Held until this process exits: one coordinator per data directory.
+  auto dir_lock = server::DataDirLock::Acquire(data_dir);
+  if (!dir_lock.ok()) {
+    std::cerr << "unas serve: " << dir_lock.status().message() << "\n";
+    return 1;
+  }
   std::string token;
   if (!args.On("no-auth")) {
     const char* env = std::getenv("UNAS_TOKEN");

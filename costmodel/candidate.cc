@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "costmodel/json_limits.h"
+
 namespace unas {
 namespace {
 
@@ -24,7 +26,7 @@ Status CheckKeys(const json& object, const std::set<std::string>& allowed, const
     if (allowed.count(key) == 0) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return Status::Invalid("unknown key '" + key + "' in " + what + " (allowed: " + list + ")");
+      return Status::Invalid("unknown key '" + QuotePrefix(key) + "' in " + what + " (allowed: " + list + ")");
     }
   }
   return Status::Ok();
@@ -64,7 +66,7 @@ Result<int> GetIntInRange(const json& object, const char* key, int lo, int hi) {
   return static_cast<int>(v);
 }
 
-Status CheckKernel(int k) {
+Status CheckKernel(long long k) {
   if (k < SpaceBounds::kMinKernel || k > SpaceBounds::kMaxKernel || k % 2 == 0) {
     return Status::OutOfRange("ker_size: " + std::to_string(k) + " is not allowed (3, 5 or 7)");
   }
@@ -103,7 +105,7 @@ Result<Layer> LayerFromJson(const json& j) {
     layer.type = LayerType::kDWConv2D;
     keys.insert({"ker_size", "2x_stride"});
   } else {
-    return Status::Invalid("type: '" + type + "' is not a layer type (Conv2D, 1x1Conv2D or DWConv2D)");
+    return Status::Invalid("type: '" + QuotePrefix(type) + "' is not a layer type (Conv2D, 1x1Conv2D or DWConv2D)");
   }
   UNAS_RETURN_IF_ERROR(CheckKeys(j, keys, type + " layer"));
   UNAS_ASSIGN_OR_RETURN(layer.has_prepool, GetBool(j, "has_prepool"));
@@ -112,9 +114,8 @@ Result<Layer> LayerFromJson(const json& j) {
   if (layer.HasKernel()) {
     UNAS_ASSIGN_OR_RETURN(const json* k, Field(j, "ker_size"));
     UNAS_ASSIGN_OR_RETURN(long long kv, GetInt(*k, "ker_size"));
-    if (kv < 0 || kv > 1000) return CheckKernel(1000);
+    UNAS_RETURN_IF_ERROR(CheckKernel(kv));  // the value as sent, before narrowing
     layer.ker_size = static_cast<int>(kv);
-    UNAS_RETURN_IF_ERROR(CheckKernel(layer.ker_size));
     UNAS_ASSIGN_OR_RETURN(layer.stride2, GetBool(j, "2x_stride"));
   }
   if (layer.HasFilters()) {
@@ -270,9 +271,9 @@ Result<Candidate> CandidateFromJson(const json& j) {
 }
 
 Result<Candidate> ParseCandidate(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::Invalid("not valid JSON");
-  return CandidateFromJson(j);
+  auto j = ParseLimitedJson(text);
+  if (!j.ok()) return j.status();
+  return CandidateFromJson(*j);
 }
 
 json CandidateToJson(const Candidate& c) {

@@ -1,5 +1,7 @@
 #include "costmodel/report.h"
 
+#include "costmodel/json_limits.h"
+
 #include "costmodel/text_format.h"
 
 #include <algorithm>
@@ -141,6 +143,7 @@ std::string FormatCostTable(const Network& network, const CostReport& report) {
 
 nlohmann::json CostBatchLine(const std::string& line, Accounting accounting) {
   using nlohmann::json;
+  if (Status limits = CheckJsonLimits(line); !limits.ok()) return {{"error", "line: " + limits.message()}};
   const json in = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (in.is_discarded()) return {{"error", "line is not valid JSON"}};
   if (!in.is_object()) return {{"error", "line must be a JSON object"}};

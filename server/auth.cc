@@ -24,8 +24,24 @@ Result<std::string> RandomHex(int bytes) {
   return hex;
 }
 
+namespace {
+
+// A token of spaces, or one with a tab or newline inside, is a pasting
+// accident, not a secret.
+Status CheckTokenText(const std::string& token, const std::string& where) {
+  for (char ch : token) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) {
+      return Status::Invalid(where + ": must not contain spaces or control characters");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<TokenSource> LoadOrCreateToken(const std::string& data_dir, const std::string& given) {
   if (!given.empty()) {
+    UNAS_RETURN_IF_ERROR(CheckTokenText(given, "token"));
     if (given.size() < 16) return Status::Invalid("token: must be at least 16 characters");
     return TokenSource{given, false, ""};
   }
@@ -39,6 +55,7 @@ Result<TokenSource> LoadOrCreateToken(const std::string& data_dir, const std::st
     std::ifstream in(path);
     std::string token;
     std::getline(in, token);
+    UNAS_RETURN_IF_ERROR(CheckTokenText(token, path));
     if (token.size() < 16) return Status::Invalid(path + ": token shorter than 16 characters");
     return TokenSource{token, false, path};
   }

@@ -20,7 +20,8 @@ struct TokenSource {
 
 // `given` (from --token or UNAS_TOKEN) wins; otherwise reads DATA_DIR/token,
 // creating it with mode 0600 if missing. Refuses a token file readable by
-// group or others, and tokens shorter than 16 characters.
+// group or others, tokens shorter than 16 characters, and tokens with spaces
+// or control characters (20 spaces is not a token).
 Result<TokenSource> LoadOrCreateToken(const std::string& data_dir, const std::string& given);
 
 // Whether an "authorization" header value is "Bearer <token>", compared in

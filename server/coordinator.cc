@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <random>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -16,7 +17,9 @@
 #include "search/pareto.h"
 #include "search/strategy.h"
 #include "server/coordinator_job.h"
+#include "server/job_pause.h"
 #include "server/log.h"
+#include "server/result_validation.h"
 
 namespace unas::server {
 
@@ -97,8 +100,12 @@ Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record)
   UNAS_ASSIGN_OR_RETURN(job->spec, ParseJobSpecText(record.spec_json));
   const JobSpec& spec = job->spec;
   auto input = options_.resolve_input(spec.dataset);
-  if (!input.ok()) return input.status().WithContext("dataset");
-  job->input = *input;
+  // The submitter's mistake (400), said as "dataset: <why>" whatever the
+  // resolver's own code and message shape (a path would read "dataset./p").
+  if (!input.ok() && !IsFinal(record.status)) return Status::Invalid("dataset: " + input.status().message());
+  // A finished job is only shown, never searched: it needs no data set (a
+  // trial's cost report resolves the input itself).
+  if (input.ok()) job->input = *input;
   for (search::Objective o : spec.objectives) {
     if (!spec.bounds[o]) {
       return Status::Invalid(std::string("bounds: objective '") + search::ObjectiveName(o) +
@@ -146,10 +153,29 @@ Status Coordinator::Load() {
     auto made = MakeJob(record);
     if (!made.ok()) {
       if (!IsFinal(record.status)) {
-        MarkFailed(record, "cannot resume: " + made.status().message());
-        UNAS_RETURN_IF_ERROR(store_->UpdateJob(record));
+        // Failed, saying why, in the log and on the job; its unfinished
+        // trials end with it. It stays served as a finished job, so the user
+        // sees why rather than a 404.
+        const int64_t now = clock_->NowUnixMs();
+        record.status = JobStatus::kFailed;
+        record.error = "cannot resume: " + made.status().message();
+        record.finished_unix_ms = now;
+        LogWarn("job cannot resume", {{"job_id", id}, {"reason", made.status().message()}});
+        UNAS_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, store_->AllTrials(id));
+        std::vector<TrialRecord> ended;
+        for (TrialRecord& t : trials) {
+          if (IsFinal(t.status)) continue;
+          t.status = TrialStatus::kCancelled;
+          t.lease_id.clear();
+          t.finished_unix_ms = now;
+          ended.push_back(t);
+        }
+        UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob(ended, &record));
+        made = MakeJob(record);  // a finished job needs no data set: served from here on
       }
-      continue;  // a job that cannot be rebuilt is kept in the store, not served
+    }
+    if (!made.ok()) {
+      continue;  // a finished job that cannot be rebuilt is kept in the store, not served
     }
     std::unique_ptr<Job> job = std::move(made).value();
     UNAS_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, store_->AllTrials(id));
@@ -207,13 +233,17 @@ void Coordinator::MarkFailed(JobRecord& record, const std::string& error) const 
   record.finished_unix_ms = clock_->NowUnixMs();
 }
 
-void Coordinator::FailJobLocked(Job& job, const std::string& error) {
-  MarkFailed(job.record, error);
-  if (Status s = store_->UpdateJob(job.record); !s.ok()) {
-    // The job stops either way; a restart finds it running and resumes it.
+bool Coordinator::FailJobLocked(Job& job, const std::string& error) {
+  JobRecord failed = job.record;  // memory changes only once the store has it
+  MarkFailed(failed, error);
+  if (Status s = store_->UpdateJob(failed); !s.ok()) {
     LogError("cannot record a failed job", {{"job", job.record.job_id}, {"error", s.message()}});
+    job.record.error = PausedError(s);
+    return false;
   }
+  job.record = failed;
   PublishLocked(job, JobEvent::Kind::kJobDone, nullptr);
+  return true;
 }
 
 Status Coordinator::RequeueLocked(Job& job, TrialRecord& trial, bool count_attempt) {
@@ -262,19 +292,34 @@ Result<JobView> Coordinator::Cancel(const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   UNAS_ASSIGN_OR_RETURN(Job* job, FindJob(job_id));
   if (IsFinal(job->record.status)) return ViewOf(*job);
+  // Copies first: memory changes only once the store has the change.
   std::vector<TrialRecord> changed;
   const int64_t now = clock_->NowUnixMs();
-  for (auto& [id, t] : job->trials) {
+  for (const auto& [id, t] : job->trials) {
     if (t.status != TrialStatus::kPending && t.status != TrialStatus::kLeased) continue;
-    if (t.status == TrialStatus::kLeased) leases_.erase(t.lease_id);
-    t.status = TrialStatus::kCancelled;
-    t.lease_id.clear();
-    t.finished_unix_ms = now;
-    changed.push_back(t);
+    if (job->unstored.count(id)) continue;  // never stored: dropped below
+    TrialRecord c = t;
+    c.status = TrialStatus::kCancelled;
+    c.lease_id.clear();
+    c.finished_unix_ms = now;
+    changed.push_back(std::move(c));
   }
-  job->record.status = JobStatus::kCancelled;
-  job->record.finished_unix_ms = now;
-  UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob(changed, &job->record));
+  JobRecord cancelled = job->record;
+  cancelled.status = JobStatus::kCancelled;
+  cancelled.finished_unix_ms = now;
+  if (IsPausedError(cancelled.error)) cancelled.error.clear();
+  if (Status s = store_->UpdateTrialsAndJob(changed, &cancelled); !s.ok()) {
+    job->record.error = PausedError(s);
+    return s;
+  }
+  for (TrialRecord& c : changed) {
+    TrialRecord& t = job->trials.at(c.trial_id);
+    if (t.status == TrialStatus::kLeased) leases_.erase(t.lease_id);
+    t = std::move(c);
+  }
+  for (int64_t id : job->unstored) job->trials.erase(id);
+  job->unstored.clear();
+  job->record = cancelled;
   job->pending.clear();
   job->leased = 0;
   PublishLocked(*job, JobEvent::Kind::kJobDone, nullptr);
@@ -335,7 +380,8 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
     if (job->pending.empty() && job->MayPropose(now)) {
       auto proposed = ProposeLocked(*job);
       if (!proposed.ok()) {
-        FailJobLocked(*job, "proposing a candidate failed: " + proposed.status().message());
+        // A failed write leaves the job as it was, paused: the worker asks again.
+        if (!FailJobLocked(*job, "proposing a candidate failed: " + proposed.status().message())) return std::nullopt;
         continue;
       }
       fresh = std::move(proposed).value();
@@ -353,17 +399,26 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
     if (next.started_unix_ms == 0) next.started_unix_ms = now;
     JobRecord job_record = job->record;
     job_record.status = JobStatus::kRunning;
-    if (fresh) job_record.infeasible_rejected += fresh->rejected_before;
-    const bool job_changed = job->record.status != JobStatus::kRunning || (fresh && fresh->rejected_before > 0);
-    Status s = fresh ? store_->InsertTrialAndUpdateJob(next, job_changed ? &job_record : nullptr)
-                     : store_->UpdateTrialsAndJob({next}, job_changed ? &job_record : nullptr);
+    // A proposal that a failed write left unstored is inserted now, like a fresh one.
+    const bool insert = fresh || job->unstored.count(next.trial_id) > 0;
+    if (insert) job_record.infeasible_rejected += next.rejected_before;
+    if (IsPausedError(job_record.error)) job_record.error.clear();  // only ever in memory
+    const bool job_changed = job->record.status != JobStatus::kRunning || (insert && next.rejected_before > 0);
+    Status s = insert ? store_->InsertTrialAndUpdateJob(next, job_changed ? &job_record : nullptr)
+                      : store_->UpdateTrialsAndJob({next}, job_changed ? &job_record : nullptr);
     if (!s.ok()) {
-      if (!fresh) return std::nullopt;  // nothing changed; the worker asks again
-      // The strategy counts the proposal in flight but it could not be stored:
-      // stop the job rather than lose track of a trial.
-      FailJobLocked(*job, "storing a trial failed: " + s.message());
-      continue;
+      // Nothing was stored and nothing changes, except that a fresh proposal
+      // (which the strategy counts in flight) waits in memory, unstored. The
+      // job is paused, not failed; the worker asks again.
+      job->record.error = PausedError(s);
+      if (fresh) {
+        job->trials[fresh->trial_id] = *fresh;
+        job->pending.push_front(fresh->trial_id);
+        job->unstored.insert(fresh->trial_id);
+      }
+      return std::nullopt;
     }
+    job->unstored.erase(next.trial_id);
     job->record = job_record;
     if (!fresh) job->pending.pop_front();
     TrialRecord& t = job->trials[next.trial_id];
@@ -384,9 +439,15 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
   return std::nullopt;
 }
 
+bool Coordinator::IsRegistered(const std::string& worker_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return workers_.count(worker_id) > 0;
+}
+
 std::optional<Assignment> Coordinator::Acquire(const std::string& worker_id, int64_t wait_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, wait_ms));
   std::unique_lock<std::mutex> lock(mu_);
+  if (!workers_.count(worker_id)) return std::nullopt;  // only registered workers get trials
   while (!shutting_down_) {
     if (auto a = TryLeaseLocked(worker_id)) return a;
     if (work_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
@@ -457,10 +518,15 @@ Status Coordinator::MaybeFinishJobLocked(Job& job) {
   if (IsFinal(job.record.status) || !job.pending.empty() || job.leased > 0) return Status::Ok();
   const int64_t now = clock_->NowUnixMs();
   if (job.MayPropose(now)) return Status::Ok();
-  job.record.status = JobStatus::kSucceeded;
-  if (job.exhausted) job.record.error = "stopped early: no new candidate within the constraints could be found";
-  job.record.finished_unix_ms = now;
-  UNAS_RETURN_IF_ERROR(store_->UpdateJob(job.record));
+  JobRecord done = job.record;  // memory changes only once the store has it
+  done.status = JobStatus::kSucceeded;
+  done.error = job.exhausted ? "stopped early: no new candidate within the constraints could be found" : "";
+  done.finished_unix_ms = now;
+  if (Status s = store_->UpdateJob(done); !s.ok()) {
+    job.record.error = PausedError(s);
+    return s;
+  }
+  job.record = done;
   PublishLocked(job, JobEvent::Kind::kJobDone, nullptr);
   return Status::Ok();
 }
@@ -473,16 +539,38 @@ Result<bool> Coordinator::Complete(const std::string& worker_id, const std::stri
   Job* job = jobs_.at(it->second.first).get();
   TrialRecord& t = job->trials.at(it->second.second);
   if (t.worker_id != worker_id || t.status != TrialStatus::kLeased) return false;
+  auto checked = ValidateTrialResult(result, {job->input, job->spec.accounting, job->spec.training.prune.enabled});
+  if (!result.released && !checked.ok()) {
+    // Nothing of a refused result is stored: the trial goes back to the
+    // queue, or fails once it has used its attempts.
+    const Status refused = Status::Invalid("result refused: " + checked.status().message());
+    if (t.attempts >= options_.max_attempts) {
+      TrialResult failure;
+      failure.error = refused.message() + " (attempt " + std::to_string(t.attempts) + " of " +
+                      std::to_string(options_.max_attempts) + ")";
+      UNAS_RETURN_IF_ERROR(FinishTrialLocked(*job, t, failure));
+      leases_.erase(lease_id);
+      job->leased -= 1;
+    } else {
+      UNAS_RETURN_IF_ERROR(RequeueLocked(*job, t, /*count_attempt=*/true));
+    }
+    FinishJobIfDoneLocked(*job);
+    work_cv_.notify_all();
+    return refused;
+  }
   if (result.released) {
     // Giving work back is not a failed attempt.
     UNAS_RETURN_IF_ERROR(RequeueLocked(*job, t, /*count_attempt=*/false));
     work_cv_.notify_one();
     return true;
   }
-  UNAS_RETURN_IF_ERROR(FinishTrialLocked(*job, t, result));
+  if (Status s = FinishTrialLocked(*job, t, *checked); !s.ok()) {
+    job->record.error = PausedError(s);  // the lease stays: the worker retries, or it expires
+    return s;
+  }
   leases_.erase(lease_id);
   job->leased -= 1;
-  UNAS_RETURN_IF_ERROR(MaybeFinishJobLocked(*job));
+  FinishJobIfDoneLocked(*job);  // the result is stored; a failed job update pauses the job
   work_cv_.notify_all();
   return true;
 }

@@ -98,6 +98,11 @@ class Coordinator {
   std::vector<JobView> ListJobs();
   Result<JobView> Cancel(const std::string& job_id);
   Result<TrialPage> ListTrials(const std::string& job_id, int status, const std::string& page_token, int page_size);
+  // The REST listing's page: sorted and paged by the store (see
+  // Store::ListTrialsSorted); *total is the number of matching trials.
+  Result<std::vector<TrialRecord>> ListTrialsSorted(const std::string& job_id, int status,
+                                                    const std::string& sort_key, bool descending, int64_t offset,
+                                                    int page_size, int64_t* total);
   Result<TrialRecord> GetTrial(const std::string& job_id, int64_t trial_id);
   Result<ParetoView> Pareto(const std::string& job_id);
   Result<std::vector<HypervolumePoint>> HypervolumeHistory(const std::string& job_id);
@@ -110,11 +115,17 @@ class Coordinator {
 
   // Workers.
   std::string RegisterWorker(const std::string& name);
-  // Blocks up to wait_ms for a trial; nullopt when there is none.
+  // Whether RegisterWorker gave out this id (in this process's lifetime).
+  bool IsRegistered(const std::string& worker_id);
+  // Blocks up to wait_ms for a trial; nullopt when there is none or the
+  // worker is not registered.
   std::optional<Assignment> Acquire(const std::string& worker_id, int64_t wait_ms);
   // Renews the lease; `progress` (0..1, clamped) is kept on the trial.
   HeartbeatReply Heartbeat(const std::string& worker_id, const std::string& lease_id, double progress);
-  // Commits the result, then returns true; false if it was ignored.
+  // Commits the result, then returns true; false if it was ignored. A result
+  // that fails server/result_validation.h is refused (kInvalidArgument,
+  // "result refused: ..."): nothing of it is stored, the lease ends and the
+  // trial goes back to the queue, or fails after max_attempts.
   Result<bool> Complete(const std::string& worker_id, const std::string& lease_id, const TrialResult& result);
 
   // Expires overdue leases now (also done by a background thread).
@@ -132,9 +143,10 @@ class Coordinator {
   Result<std::unique_ptr<Job>> MakeJob(JobRecord record);
   Result<Job*> FindJob(const std::string& job_id);  // kNotFound names the job
   void MarkFailed(JobRecord& record, const std::string& error) const;
-  // Fails the job, records it (a store error is logged: the job stops
-  // anyway) and tells its watchers.
-  void FailJobLocked(Job& job, const std::string& error);
+  // Fails the job, in the store first, and tells its watchers. False when
+  // the store refused the write: the job is then unchanged but paused
+  // (job_pause.h), and the failure is tried again by whoever next finds it.
+  bool FailJobLocked(Job& job, const std::string& error);
   // A leased trial back to the front of the queue; `count_attempt` false
   // when the worker gave it back (not a failed attempt).
   Status RequeueLocked(Job& job, TrialRecord& trial, bool count_attempt);

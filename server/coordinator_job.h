@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "search/pareto.h"
@@ -25,6 +26,10 @@ struct Coordinator::Job {
   std::unique_ptr<search::ParetoArchive> pareto;
   std::map<int64_t, TrialRecord> trials;
   std::deque<int64_t> pending;  // trial ids waiting for a worker, front first
+  // Pending proposals a failed write left out of the store (job_pause.h):
+  // inserted when next leased, dropped by a restart (the strategy then
+  // proposes again from what the store has).
+  std::set<int64_t> unstored;
   int64_t leased = 0;
   int64_t completed = 0;
   int64_t failed = 0;

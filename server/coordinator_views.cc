@@ -97,6 +97,18 @@ Result<TrialPage> Coordinator::ListTrials(const std::string& job_id, int status,
   return page;
 }
 
+Result<std::vector<TrialRecord>> Coordinator::ListTrialsSorted(const std::string& job_id, int status,
+                                                               const std::string& sort_key, bool descending,
+                                                               int64_t offset, int page_size, int64_t* total) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    UNAS_RETURN_IF_ERROR(FindJob(job_id).status());
+  }
+  // The store is written before memory changes, so reading it without mu_
+  // sees every committed change (the store serialises its own statements).
+  return store_->ListTrialsSorted(job_id, status, sort_key, descending, offset, page_size, total);
+}
+
 Result<TrialRecord> Coordinator::GetTrial(const std::string& job_id, int64_t trial_id) {
   std::lock_guard<std::mutex> lock(mu_);
   UNAS_ASSIGN_OR_RETURN(Job* job, FindJob(job_id));

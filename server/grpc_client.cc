@@ -82,7 +82,15 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
     ssl.pem_root_certs = ss.str();
     creds = grpc::SslCredentials(ssl);
   }
-  c->stubs_->channel = grpc::CreateChannel(options.address, creds);
+  // gRPC's own reconnect backoff grows to 120 s by default, so after a
+  // coordinator restart a worker's channel could stay down long after the
+  // server is back. Cap it at 2 s, like the worker loop's retries (gRPC
+  // jitters each wait by +-20%). The minimum stays at its default: it is
+  // also the connect timeout.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  c->stubs_->channel = grpc::CreateCustomChannel(options.address, creds, args);
   c->stubs_->jobs = v1::JobService::NewStub(c->stubs_->channel);
   c->stubs_->workers = v1::WorkerService::NewStub(c->stubs_->channel);
   return c;

@@ -5,25 +5,33 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "costmodel/json_limits.h"
 #include "proto/unas.grpc.pb.h"
 #include "server/auth.h"
 #include "server/json_convert.h"
 #include "server/proto_convert.h"
+#include "server/result_validation.h"
 
 namespace unas::server {
 namespace {
 
+// The message travels in trailing metadata (8 KiB by default): one that
+// echoes a huge request value would arrive as "metadata size exceeds limit"
+// instead, so it is cut first.
+constexpr size_t kMaxStatusMessageChars = 1000;
+
 grpc::Status ToGrpc(const Status& s) {
+  const std::string message = QuotePrefix(s.message(), kMaxStatusMessageChars);
   switch (s.code()) {
     case StatusCode::kOk: return grpc::Status::OK;
     case StatusCode::kInvalidArgument:
-    case StatusCode::kOutOfRange: return {grpc::StatusCode::INVALID_ARGUMENT, s.message()};
-    case StatusCode::kNotFound: return {grpc::StatusCode::NOT_FOUND, s.message()};
-    case StatusCode::kFailedPrecondition: return {grpc::StatusCode::FAILED_PRECONDITION, s.message()};
-    case StatusCode::kResourceExhausted: return {grpc::StatusCode::RESOURCE_EXHAUSTED, s.message()};
-    case StatusCode::kInternal: return {grpc::StatusCode::INTERNAL, s.message()};
+    case StatusCode::kOutOfRange: return {grpc::StatusCode::INVALID_ARGUMENT, message};
+    case StatusCode::kNotFound: return {grpc::StatusCode::NOT_FOUND, message};
+    case StatusCode::kFailedPrecondition: return {grpc::StatusCode::FAILED_PRECONDITION, message};
+    case StatusCode::kResourceExhausted: return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
+    case StatusCode::kInternal: return {grpc::StatusCode::INTERNAL, message};
   }
-  return {grpc::StatusCode::UNKNOWN, s.message()};
+  return {grpc::StatusCode::UNKNOWN, message};
 }
 
 // A coordinator answer as the RPC's response, or its error.
@@ -144,6 +152,7 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
   grpc::Status RegisterWorker(grpc::ServerContext* ctx, const v1::RegisterWorkerRequest* req,
                               v1::RegisterWorkerResponse* out) override {
     UNAS_CHECK_AUTH(ctx);
+    if (Status name = ValidateWorkerName(req->name()); !name.ok()) return ToGrpc(name);
     out->set_worker_id(c_->RegisterWorker(req->name()));
     out->set_heartbeat_interval_ms(static_cast<int32_t>(c_->options().heartbeat_interval_ms));
     out->set_lease_timeout_ms(static_cast<int32_t>(c_->options().lease_timeout_ms));
@@ -160,6 +169,11 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->deadline() -
                                                                             std::chrono::system_clock::now());
     wait = std::max<int64_t>(0, std::min<int64_t>(wait, left.count() - 200));
+    if (!c_->IsRegistered(req->worker_id())) {
+      // NOT_FOUND makes a worker register again (after a coordinator restart).
+      return {grpc::StatusCode::NOT_FOUND, "worker '" + QuotePrefix(req->worker_id()) +
+                                               "' is not registered (call RegisterWorker first)"};
+    }
     auto a = c_->Acquire(req->worker_id(), wait);
     out->set_has_trial(a.has_value());
     if (a) ToProto(*a, out->mutable_assignment());

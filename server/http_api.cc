@@ -8,6 +8,7 @@
 #include "server/analyze_route.h"
 #include "server/auth.h"
 #include "server/json_convert.h"
+#include "server/request_guard.h"
 
 namespace unas::server {
 namespace {
@@ -61,17 +62,6 @@ HttpResponse MethodNotAllowed(const std::string& allow) {
   return r;
 }
 
-// The value a trial sorts by; trials without it sort last in either order.
-std::optional<double> SortValue(const TrialRecord& t, const std::string& key) {
-  if (key == "trial_id") return static_cast<double>(t.trial_id);
-  if (key == "val_error") return t.metrics ? std::optional<double>(t.metrics->val_error) : std::nullopt;
-  if (key == "peak_sram_bytes") return static_cast<double>(t.costs.peak_sram_bytes);
-  if (key == "flash_bytes") return static_cast<double>(t.costs.flash_bytes);
-  if (key == "macs") return static_cast<double>(t.costs.macs);
-  if (key == "latency_ms") return t.costs.latency_ms;
-  return std::nullopt;
-}
-
 HttpResponse ListTrials(Coordinator& c, const std::string& job_id, const std::map<std::string, std::string>& q) {
   auto get = [&](const char* k, const std::string& def) {
     auto it = q.find(k);
@@ -106,27 +96,14 @@ HttpResponse ListTrials(Coordinator& c, const std::string& job_id, const std::ma
   const std::string order = get("order", "asc");
   if (order != "asc" && order != "desc") return JsonError(400, "order: '" + order + "' is not asc or desc");
 
-  // Every matching trial (the coordinator pages by trial id), then sorted
-  // here; the page token is the offset into that order.
-  std::vector<TrialRecord> all;
-  std::string token;
-  do {
-    auto page = c.ListTrials(job_id, status, token, 1000);
-    if (!page.ok()) return Error(page.status());
-    all.insert(all.end(), page->trials.begin(), page->trials.end());
-    token = page->next_page_token;
-  } while (!token.empty());
-  const bool desc = order == "desc";
-  std::stable_sort(all.begin(), all.end(), [&](const TrialRecord& a, const TrialRecord& b) {
-    const auto va = SortValue(a, sort), vb = SortValue(b, sort);
-    if (!va || !vb) return va.has_value() && !vb.has_value();
-    if (*va != *vb) return desc ? *va > *vb : *va < *vb;
-    return a.trial_id < b.trial_id;
-  });
+  // One page, sorted and paged by the store; the page token is the offset
+  // into that order.
+  int64_t total = 0;
+  auto page = c.ListTrialsSorted(job_id, status, sort, order == "desc", offset, static_cast<int>(page_size), &total);
+  if (!page.ok()) return Error(page.status());
   nlohmann::json trials = nlohmann::json::array();
-  const int64_t total = static_cast<int64_t>(all.size());
-  const int64_t end = std::min(total, offset + page_size);
-  for (int64_t i = offset; i < end; ++i) trials.push_back(ToJson(all[i]));
+  for (const TrialRecord& t : *page) trials.push_back(ToJson(t));
+  const int64_t end = offset + static_cast<int64_t>(page->size());
   return Json({{"trials", std::move(trials)},
                {"total", total},
                {"next_page_token", end < total ? std::to_string(end) : ""}});
@@ -294,6 +271,9 @@ HttpResponse HandleApi(const ApiContext& ctx, const HttpRequest& req) {
     return r;
   }
   const std::vector<std::string> seg = Segments(path);
+  std::string unsafe;
+  const bool submit = seg.size() == 3 && req.method == "POST";  // the one route that takes a body
+  if (const int refused = CheckRequestSafety(req, submit, &unsafe); refused != 0) return JsonError(refused, unsafe);
   if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "jobs") {
     return JobRoutes(ctx, req, seg, query);
   }

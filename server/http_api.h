@@ -38,6 +38,9 @@ struct HttpRequest {
   std::string method;         // "GET", "POST", ...
   std::string target;         // path and query as sent, e.g. "/api/v1/jobs?x=1"
   std::string authorization;  // the Authorization header, possibly empty
+  std::string host;           // Host, Origin and Content-Type headers, possibly empty
+  std::string origin;         // (server/request_guard.h checks them)
+  std::string content_type;
   std::string body;
 };
 

@@ -110,6 +110,9 @@ class Session : public std::enable_shared_from_this<Session> {
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
     request.authorization = std::string(req[http::field::authorization]);
+    request.host = std::string(req[http::field::host]);
+    request.origin = std::string(req[http::field::origin]);
+    request.content_type = std::string(req[http::field::content_type]);
     request.body = req.body();
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "costmodel/json_limits.h"
+
 namespace unas::server {
 namespace {
 
@@ -17,7 +19,8 @@ Status CheckKeys(const json& j, const std::set<std::string>& allowed, const std:
     if (!allowed.count(it.key())) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      const std::string path = where.empty() ? it.key() : where + "." + it.key();
+      const std::string key = QuotePrefix(it.key());
+      const std::string path = where.empty() ? key : where + "." + key;
       return Status::Invalid(path + ": unknown field (allowed: " + list + ")");
     }
   }
@@ -51,7 +54,9 @@ Status GetInt(const json& j, const std::string& where, const char* key, long lon
                                                      it->get<unsigned long long>(), 1ULL << 62))
                                                : it->get<long long>();
   if (v < lo || v > hi) {
-    return Status::OutOfRange(Path(where, key) + ": " + std::to_string(v) + " is outside " + std::to_string(lo) +
+    // The value as sent, not as clamped above.
+    const std::string sent = it->is_number_unsigned() ? std::to_string(it->get<unsigned long long>()) : std::to_string(v);
+    return Status::OutOfRange(Path(where, key) + ": " + sent + " is outside " + std::to_string(lo) +
                               ".." + std::to_string(hi));
   }
   *out = static_cast<int>(v);
@@ -106,7 +111,12 @@ Status GetEnum(const json& j, const std::string& where, const char* key, Parse p
   auto it = j.find(key);
   if (it == j.end()) return Status::Ok();
   if (!it->is_string()) return Status::Invalid(Path(where, key) + ": expected a string");
-  UNAS_ASSIGN_OR_RETURN(*out, parse(it->get<std::string>(), Path(where, key)));
+  // No option name is that long: refuse it without echoing all of it.
+  const std::string& name = it->get_ref<const std::string&>();
+  if (name.size() > kQuoteChars) {
+    return Status::Invalid(Path(where, key) + ": '" + QuotePrefix(name) + "' is not an allowed value");
+  }
+  UNAS_ASSIGN_OR_RETURN(*out, parse(name, Path(where, key)));
   return Status::Ok();
 }
 
@@ -185,7 +195,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   const bool known_dataset = s.dataset == "fashion-mnist" || s.dataset == "synthetic" ||
                              s.dataset.rfind("idx:", 0) == 0 || s.dataset.rfind("cifar10:", 0) == 0;
   if (!known_dataset) {
-    return Status::Invalid("dataset: '" + s.dataset +
+    return Status::Invalid("dataset: '" + QuotePrefix(s.dataset) +
                            "' is not one of fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR");
   }
   if (auto t = j.find("training"); t != j.end()) {
@@ -282,7 +292,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
       auto objective = name.is_string() ? search::ParseObjective(name.get<std::string>())
                                         : Result<search::Objective>(Status::Invalid("not a name"));
       if (!objective.ok()) {
-        return Status::Invalid("objectives: " + name.dump() + " is not one of error, peak_sram, flash, macs, latency");
+        return Status::Invalid("objectives: " + QuoteJson(name) + " is not one of error, peak_sram, flash, macs, latency");
       }
       s.objectives.push_back(*objective);
     }
@@ -317,9 +327,9 @@ Result<JobSpec> ParseJobSpec(const json& j) {
 }
 
 Result<JobSpec> ParseJobSpecText(const std::string& text) {
-  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::Invalid("job: not valid JSON");
-  return ParseJobSpec(j);
+  auto j = ParseLimitedJson(text);
+  if (!j.ok()) return j.status().WithContext("job");
+  return ParseJobSpec(*j);
 }
 
 json JobSpecToJson(const JobSpec& s) {

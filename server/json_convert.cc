@@ -1,6 +1,7 @@
 #include "server/json_convert.h"
 
 #include "costmodel/cost_model.h"
+#include "costmodel/json_limits.h"
 #include "costmodel/mcu.h"
 #include "costmodel/network.h"
 #include "costmodel/partial_execution.h"
@@ -15,8 +16,8 @@ namespace {
 // not parse is passed on as a string rather than failing the whole answer.
 nlohmann::json Embedded(const std::string& text) {
   if (text.empty()) return nullptr;
-  nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return parsed.is_discarded() ? nlohmann::json(text) : parsed;
+  auto parsed = ParseLimitedJson(text);
+  return parsed.ok() ? *parsed : nlohmann::json(QuotePrefix(text));
 }
 
 nlohmann::json ZeroAsNull(int64_t v) { return v == 0 ? nlohmann::json(nullptr) : nlohmann::json(v); }

@@ -1,9 +1,11 @@
 #include "server/store.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include "costmodel/json_limits.h"
 #include "server/sqlite_statement.h"
 
 namespace unas::server {
@@ -112,6 +114,7 @@ Column<TrialRecord> PrunedCosts() {
           [](const Statement& s, int i, TrialRecord& t) {
             std::string text;
             s.Read(i, &text);
+            if (text.empty() || !CheckJsonLimits(text).ok()) return;
             const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
             if (!j.is_object()) return;
             Costs c;
@@ -217,6 +220,9 @@ bool IsFinal(TrialStatus s) {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions options) {
+  // Created owner-only (SQLite would use 0644); its -wal and -shm files
+  // take the database file's mode.
+  if (const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) close(fd);
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                                  nullptr);
@@ -441,6 +447,37 @@ Result<std::vector<TrialRecord>> Store::ListTrials(const std::string& job_id, in
 
 Result<std::vector<TrialRecord>> Store::AllTrials(const std::string& job_id) {
   return ListTrials(job_id, 0, 0, 1 << 30);
+}
+
+Result<std::vector<TrialRecord>> Store::ListTrialsSorted(const std::string& job_id, int status,
+                                                         const std::string& sort_key, bool descending,
+                                                         int64_t offset, int limit, int64_t* total) {
+  // Only these expressions ever reach the SQL text; the values are bound.
+  static const std::vector<std::pair<std::string, std::string>> kSortExpressions = {
+      {"trial_id", "trial_id"},   {"val_error", "val_error"}, {"peak_sram_bytes", "peak_sram_bytes"},
+      {"flash_bytes", "flash_bytes"}, {"macs", "macs"},       {"latency_ms", "NULLIF(latency_ms, 0)"}};
+  std::string expr;
+  for (const auto& [key, e] : kSortExpressions) {
+    if (key == sort_key) expr = e;
+  }
+  if (expr.empty()) return Status::Invalid("sort: '" + sort_key + "' is not a trial sort key");
+  std::lock_guard<std::mutex> lock(mu_);
+  {
+    Statement count(db_, "SELECT COUNT(*) FROM trials WHERE job_id = ?1 AND (?2 = 0 OR status = ?2)");
+    UNAS_RETURN_IF_ERROR(count.status());
+    count.Bind(1, job_id);
+    count.Bind(2, status);
+    UNAS_ASSIGN_OR_RETURN(bool row, count.NextRow());
+    if (!row) return Status::Internal("sqlite: COUNT(*) returned no row");
+    count.Read(0, total);
+  }
+  Statement s(db_, SelectTrials("WHERE job_id = ?1 AND (?2 = 0 OR status = ?2) ORDER BY (" + expr + ") IS NULL, " +
+                                expr + (descending ? " DESC" : " ASC") + ", trial_id LIMIT ?3 OFFSET ?4"));
+  s.Bind(1, job_id);
+  s.Bind(2, status);
+  s.Bind(3, limit);
+  s.Bind(4, offset);
+  return sql::ReadRows(s, TrialColumns());
 }
 
 Result<int> Store::RequeueLeasedTrials() {

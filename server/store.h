@@ -35,7 +35,7 @@ struct StoreOptions {
 
 class Store {
  public:
-  // Opens (creating if needed) and migrates the database at `path`.
+  // Opens (creating if needed, mode 0600) and migrates the database at `path`.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
@@ -65,6 +65,15 @@ class Store {
   Result<std::vector<TrialRecord>> ListTrials(const std::string& job_id, int status, int64_t after_trial_id,
                                               int limit);
   Result<std::vector<TrialRecord>> AllTrials(const std::string& job_id);
+  // One page of a job's trials in the REST listing's order, sorted and paged
+  // by SQLite (a request reads one page, not the whole job): by `sort_key`,
+  // one of trial_id, val_error, peak_sram_bytes, flash_bytes, macs,
+  // latency_ms; trials without the value (no metrics, latency 0) last in
+  // either order; ties by trial id. Status 0 means any. *total is the
+  // number of matching trials. kInvalidArgument for another sort key.
+  Result<std::vector<TrialRecord>> ListTrialsSorted(const std::string& job_id, int status,
+                                                    const std::string& sort_key, bool descending, int64_t offset,
+                                                    int limit, int64_t* total);
 
   // Copies the whole database into a new file at `path` with SQLite's online
   // backup API: one consistent snapshot, taken while this and other

@@ -4,9 +4,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <random>
 #include <thread>
 
 namespace unas::worker {
+
+int JitteredBackoffMs(int backoff_ms, std::mt19937_64& rng) {
+  if (backoff_ms <= 1) return std::max(0, backoff_ms);
+  return std::uniform_int_distribution<int>(backoff_ms / 2, backoff_ms)(rng);
+}
 
 WorkerLoop::WorkerLoop(TrialSource& source, EvaluateFn evaluate, WorkerLoopOptions options)
     : source_(source), evaluate_(std::move(evaluate)), options_(std::move(options)) {}
@@ -24,10 +30,12 @@ WorkerLoopStats WorkerLoop::Run() {
   std::string worker_id;
   int heartbeat_ms = 1000;
   int backoff_ms = options_.initial_backoff_ms;
+  std::mt19937_64 jitter_rng{options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()};
   auto backoff = [&](const Status& why) {
-    Log("coordinator unavailable (" + why.message() + "); retrying in " + std::to_string(backoff_ms) + " ms");
+    const int wait_ms = JitteredBackoffMs(backoff_ms, jitter_rng);
+    Log("coordinator unavailable (" + why.message() + "); retrying in " + std::to_string(wait_ms) + " ms");
     ++stats.reconnects;
-    const bool go_on = Sleep(backoff_ms);
+    const bool go_on = Sleep(wait_ms);
     backoff_ms = std::min(options_.max_backoff_ms, backoff_ms * 2);
     return go_on;
   };

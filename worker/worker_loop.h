@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "base/status.h"
@@ -53,8 +54,11 @@ struct WorkerLoopOptions {
   std::string name = "worker";
   int threads = 1;
   int acquire_wait_ms = 5000;
+  // Retries wait a jittered (JitteredBackoffMs) exponential backoff, capped
+  // low so a restarted coordinator gets its workers back within ~2 s.
   int initial_backoff_ms = 200;
-  int max_backoff_ms = 10000;
+  int max_backoff_ms = 2000;
+  uint64_t jitter_seed = 0;  // 0: from std::random_device (tests set one)
   // Stop after this many trials (0 = never); for tests and batch use.
   int64_t max_trials = 0;
   // Log lines ("registered as ...", "trial ... done") go here if set.
@@ -68,6 +72,11 @@ struct WorkerLoopStats {
   int64_t results_ignored = 0;   // the coordinator had moved on
   int64_t reconnects = 0;
 };
+
+// The wait before a retry whose backoff is `backoff_ms`: uniform in
+// [backoff_ms / 2, backoff_ms], so workers that lost the coordinator at the
+// same moment do not all come back at the same moment.
+int JitteredBackoffMs(int backoff_ms, std::mt19937_64& rng);
 
 class WorkerLoop {
  public:

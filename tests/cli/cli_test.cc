@@ -1,5 +1,7 @@
 // The `unas` binary as a user runs it: exit codes, output, the batch interface.
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -10,7 +12,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/temp_dir.h"
+
 namespace {
+
+// This binary's scratch directory, removed with its files when the tests exit.
+const std::string& Scratch() {
+  static unas::testing::TempDir dir("cli");
+  return dir.path();
+}
 
 struct CliRun {
   int exit_code;
@@ -20,7 +30,7 @@ struct CliRun {
 CliRun Unas(const std::string& args, const std::string& stdin_text = "") {
   std::string command = std::string(UNAS_BINARY) + " " + args + " 2>&1";
   if (!stdin_text.empty()) {
-    const std::string path = ::testing::TempDir() + "/unas_cli_stdin.txt";
+    const std::string path = Scratch() + "/unas_cli_stdin.txt";
     std::ofstream(path) << stdin_text;
     command += " < " + path;
   }
@@ -161,6 +171,20 @@ TEST(CliTest, BatchInterfaceAnswersEveryLineInOrder) {
   EXPECT_EQ(c, a);
 }
 
+TEST(CliTest, HundredThousandDeepInputIsAnErrorNotACrash) {
+  const std::string deep = std::string(300000, '[') + std::string(300000, ']');
+  const std::string path = Scratch() + "/deep.json";
+  std::ofstream(path) << R"({"conv_blocks":)" << deep << "}";
+  const CliRun file = Unas("cost " + path);
+  std::remove(path.c_str());
+  EXPECT_EQ(file.exit_code, 1) << file.out.substr(0, 300);
+  EXPECT_EQ(file.out, "unas cost: " + path + ": JSON nests deeper than 64 levels (at byte 78)\n");
+  const CliRun lines = Unas("cost --jsonl", R"({"input_shape":[28,28,1],"num_classes":10,"architecture":)" + deep +
+                                                "}\n");
+  EXPECT_EQ(lines.exit_code, 0) << lines.out.substr(0, 300);
+  EXPECT_EQ(lines.out, std::string(R"x({"error":"line: JSON nests deeper than 64 levels (at byte 120)"})x") + "\n");
+}
+
 TEST(CliTest, BadUsageExitsTwoAndSaysWhy) {
   CliRun r = Unas("cost " + kExample + " --accounting tlfm");
   EXPECT_EQ(r.exit_code, 2);
@@ -180,7 +204,7 @@ TEST(CliTest, BadUsageExitsTwoAndSaysWhy) {
 }
 
 TEST(CliTest, InvalidArchitectureNamesTheKey) {
-  const std::string path = ::testing::TempDir() + "/bad_arch.json";
+  const std::string path = Scratch() + "/bad_arch.json";
   std::ofstream(path) << R"({"conv_blocks":[{"is_branch":false,"layers":[{"type":"Conv2D","ker_size":4,
     "filters":8,"2x_stride":true,"has_bn":true,"has_relu":true,"has_prepool":false}]}],"pooling":null,
     "dense_blocks":[{"units":32}]})";
@@ -228,17 +252,40 @@ TEST(CliTest, EverySubcommandHasHelp) {
 }
 
 TEST(CliTest, TokenFileIsReadOrNamedInTheError) {
-  const std::string dir = ::testing::TempDir();
+  const std::string dir = Scratch();
   EXPECT_EQ(Unas("jobs --token-file " + dir + "/no-such-token").out,
             "unas jobs: --token-file " + dir + "/no-such-token: cannot read a line\n");
   std::ofstream(dir + "/empty-token") << "\n";
+  chmod((dir + "/empty-token").c_str(), 0600);
   const CliRun serve = Unas("serve --token-file " + dir + "/empty-token --data-dir " + dir + "/unused");
   EXPECT_EQ(serve.exit_code, 2);
   EXPECT_EQ(serve.out, "unas serve: --token-file " + dir + "/empty-token: the first line is empty\n");
+  // 20 spaces is no token: trimmed to nothing.
+  std::ofstream(dir + "/blank-token") << std::string(20, ' ') << "\n";
+  chmod((dir + "/blank-token").c_str(), 0600);
+  EXPECT_EQ(Unas("serve --token-file " + dir + "/blank-token --data-dir " + dir + "/unused").out,
+            "unas serve: --token-file " + dir + "/blank-token: the first line is empty\n");
+  // Our own token file readable by others: refused, with the fix.
+  const std::string open_token = dir + "/open-token";
+  std::ofstream(open_token) << "open-token-0123456789abcdef\n";
+  chmod(open_token.c_str(), 0644);
+  const CliRun open = Unas("serve --token-file " + open_token + " --data-dir " + dir + "/unused");
+  EXPECT_EQ(open.exit_code, 2);
+  EXPECT_EQ(open.out, "unas serve: --token-file " + open_token + " is readable by others; run: chmod 600 " +
+                          open_token + "\n");
+  EXPECT_EQ(Unas("jobs --token-file " + open_token).out,
+            "unas jobs: --token-file " + open_token + " is readable by others; run: chmod 600 " + open_token + "\n");
+  chmod(open_token.c_str(), 0622);
+  EXPECT_EQ(Unas("jobs --token-file " + open_token).out,
+            "unas jobs: --token-file " + open_token + " is writable by others; run: chmod o-w " + open_token + "\n");
+  // --token of spaces (20 of them pass the length check).
+  const CliRun spaces = Unas("serve --token '" + std::string(20, ' ') + "' --data-dir " + dir + "/unused");
+  EXPECT_EQ(spaces.exit_code, 1);
+  EXPECT_EQ(spaces.out, "unas serve: token: must not contain spaces or control characters\n");
 }
 
 TEST(CliTest, HealthReportsEachCheckAndFailsIfOneFails) {
-  const std::string dir = ::testing::TempDir() + "/health_no_db";
+  const std::string dir = Scratch() + "/health_no_db";
   const CliRun r = Unas("health --coordinator 127.0.0.1:1 --token t0123456789abcdef0 --timeout-ms 500 --data-dir " + dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out.rfind("FAIL grpc 127.0.0.1:1: ", 0), 0u) << r.out;

@@ -7,11 +7,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/temp_dir.h"
+
 namespace unas::server {
 namespace {
 
 std::string FreshDir(const char* name) {
-  const std::string dir = ::testing::TempDir() + "/" + name + "_" + std::to_string(getpid());
+  static testing::TempDir root("auth");  // removed with everything in it when the tests exit
+  const std::string dir = root / name;
   unlink((dir + "/token").c_str());
   mkdir(dir.c_str(), 0700);
   return dir;
@@ -39,6 +42,18 @@ TEST(AuthTest, GivenTokenWinsAndMustBeLongEnough) {
   EXPECT_EQ(given->token, "0123456789abcdef0123");
   EXPECT_TRUE(given->path.empty());
   EXPECT_EQ(LoadOrCreateToken(dir, "short").status().message(), "token: must be at least 16 characters");
+  EXPECT_EQ(LoadOrCreateToken(dir, std::string(20, ' ')).status().message(),
+            "token: must not contain spaces or control characters");
+  EXPECT_EQ(LoadOrCreateToken(dir, "0123456789\tabcdef0123").status().message(),
+            "token: must not contain spaces or control characters");
+}
+
+TEST(AuthTest, RefusesABlankStoredToken) {
+  const std::string dir = FreshDir("auth_blank");
+  ASSERT_TRUE(LoadOrCreateToken(dir, "").ok());
+  std::ofstream(dir + "/token") << std::string(20, ' ') << "\n";
+  EXPECT_EQ(LoadOrCreateToken(dir, "").status().message(),
+            dir + "/token: must not contain spaces or control characters");
 }
 
 TEST(AuthTest, RefusesATokenFileOthersCanRead) {

@@ -8,14 +8,17 @@
 #include <nlohmann/json.hpp>
 
 #include "costmodel/cost_model.h"
+#include "costmodel/network.h"
 #include "costmodel/partial_execution.h"
 #include "search/synthetic.h"
+#include "tests/temp_dir.h"
 
 namespace unas::server {
 namespace {
 
 std::string TempDb(const std::string& name) {
-  const std::string path = ::testing::TempDir() + "/coord_" + name + "_" + std::to_string(getpid()) + ".db";
+  static testing::TempDir dir("coord");  // removed, with every database in it, when the tests exit
+  const std::string path = dir / (name + ".db");
   for (const char* suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
   return path;
 }
@@ -271,25 +274,30 @@ TEST_F(CoordinatorTest, PartialExecutionJobAdmitsNetworksThatOnlyFitWithPex) {
 // one that was trained and measured: as pruned.
 TEST_F(CoordinatorTest, PrunedTrialsKeepBothCandidatesAndRankThePrunedOne) {
   Open(TempDb("pruned"));
-  auto job = coordinator_->Submit(Spec(1)).value();
+  auto job = coordinator_->Submit(Spec(1, R"(,"training":{"epochs":3},"pruning":{"target":"peak_sram","epoch":1})"))
+                 .value();
   const std::string w = coordinator_->RegisterWorker("w");
   auto a = coordinator_->Acquire(w, 0);
   TrialResult r = Success(*a);
-  r.pruned_candidate_json = a->candidate_json;  // what the worker trained (here: unchanged)
-  r.pruned_costs = Costs();
-  r.pruned_costs->flash_bytes = 111;
-  r.pruned_costs->macs = 222;
-  r.pruned_costs->peak_sram_bytes = 333;
+  // What the worker trained: the candidate with its first layer's filters
+  // halved, with the exact costs the coordinator checks it against.
+  Candidate pruned = ParseCandidate(a->candidate_json).value();
+  Layer& first = pruned.conv_blocks[0].layers[0];
+  if (first.HasFilters()) first.filters = std::max(1, first.filters / 2);
+  r.pruned_candidate_json = CandidateToJson(pruned).dump();
+  const CostSummary c = SummariseCosts(BuildNetwork(pruned, InputSpec{8, 8, 1, 10}).value(), Accounting::kTflm).value();
+  r.pruned_costs = MakeCosts(c);
   ASSERT_EQ(*coordinator_->Complete(w, a->lease_id, r), true);
   const TrialRecord t = coordinator_->GetTrial(a->job_id, a->trial_id).value();
   ASSERT_TRUE(t.pruned_costs.has_value());
-  EXPECT_EQ(t.pruned_costs->peak_sram_bytes, 333);
-  EXPECT_EQ(t.pruned_candidate_json, a->candidate_json);
-  EXPECT_NE(t.costs.peak_sram_bytes, 333);  // as proposed, unchanged
-  // Hypervolume of the single point (error, 333, 111, 222) against the bounds
-  // (0.5, 64000, 64000, 3e7), normalised: the pruned costs are the ones used.
+  EXPECT_EQ(t.pruned_costs->peak_sram_bytes, c.peak_sram_bytes);
+  EXPECT_EQ(t.pruned_candidate_json, r.pruned_candidate_json);
+  EXPECT_EQ(t.candidate_json, a->candidate_json);  // as proposed, unchanged
+  // Hypervolume of the single point against the bounds (0.5, 64000, 64000,
+  // 3e7), normalised: the pruned costs are the ones used.
   const double e = t.metrics->val_error;
-  const double expected = (1 - e / 0.5) * (1 - 333.0 / 64000) * (1 - 111.0 / 64000) * (1 - 222.0 / 3e7);
+  const double expected = (1 - e / 0.5) * (1 - c.peak_sram_bytes / 64000.0) * (1 - c.flash_bytes / 64000.0) *
+                          (1 - c.macs / 3e7);
   EXPECT_NEAR(coordinator_->Pareto(job.record.job_id)->hypervolume, expected, 1e-12);
 }
 

@@ -198,6 +198,20 @@ TEST_F(HttpApiTest, BodyOverOneMebibyteGets413) {
   EXPECT_EQ(under.status, 400) << under.body.substr(0, 200);
 }
 
+TEST_F(HttpApiTest, MissingDataSetIsA400SayingWhy) {
+  Reply r = Http(port_, "POST", "/api/v1/jobs", R"({"dataset":"idx:/nonexistent-unas-data"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.Json()["error"], "dataset: /nonexistent-unas-data/train-images-idx3-ubyte[.gz]: no such file");
+}
+
+TEST_F(HttpApiTest, HundredThousandDeepJsonIsA400NotACrash) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  Reply r = Http(port_, "POST", "/api/v1/jobs", R"({"objectives":)" + deep + "}");
+  EXPECT_EQ(r.status, 400) << r.body.substr(0, 200);
+  EXPECT_EQ(r.Json()["error"], "job: JSON nests deeper than 64 levels (at byte 77)");
+  EXPECT_EQ(Http(port_, "GET", "/healthz", "", "").status, 200);  // still up
+}
+
 TEST_F(HttpApiTest, TrialsArePagedSortedAndFiltered) {
   const std::string id = RunJob(30);
   std::set<int64_t> seen;
@@ -329,6 +343,39 @@ TEST_F(HttpApiTest, StaticFilesServedWithTypesAndNeverOutsideWebDir) {
     EXPECT_EQ(r.body.find("root:"), std::string::npos) << path;
   }
   EXPECT_EQ(Http(port_, "POST", "/index.html", "{}", "").status, 405);
+}
+
+// A browser on another site posting to a --no-auth coordinator: refused by
+// Origin; a same-origin post that is not JSON: refused by type.
+TEST(HttpServeFlags, NoAuthRefusesCrossSiteAndNonJsonPosts) {
+  const std::string dir = FreshDir("http_csrf");
+  const int port = FreePort();
+  Process p({"serve", "--data-dir", dir + "/data", "--listen", "127.0.0.1:" + std::to_string(FreePort()), "--http",
+             "127.0.0.1:" + std::to_string(port), "--no-auth", "--workers", "0"},
+            dir + "/serve.log");
+  ASSERT_TRUE(WaitFor([&] { return p.Log().find("listening on port") != std::string::npos; }, 20000)) << p.Log();
+  auto post = [&](const std::string& origin, const std::string& type) {
+    const int fd = Connect(port);
+    const std::string body = SyntheticJob(1, 0);
+    std::string req = "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                      "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    if (!origin.empty()) req += "Origin: " + origin + "\r\n";
+    if (!type.empty()) req += "Content-Type: " + type + "\r\n";
+    req += "\r\n" + body;
+    send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    Reply r = Parse(ReadUntil(fd, 10000));
+    close(fd);
+    return r;
+  };
+  const Reply evil = post("http://evil.example", "text/plain");
+  EXPECT_EQ(evil.status, 403) << evil.body;
+  EXPECT_EQ(evil.Json()["error"], "cross-origin request refused: Origin 'http://evil.example' is not this server's "
+                                  "own (http://127.0.0.1:" + std::to_string(port) + ")");
+  EXPECT_EQ(post("http://127.0.0.1:" + std::to_string(port), "text/plain").status, 415);
+  EXPECT_EQ(Http(port, "GET", "/api/v1/jobs", "", "").Json()["jobs"].size(), 0u);
+  EXPECT_EQ(post("http://127.0.0.1:" + std::to_string(port), "application/json").status, 201);
+  EXPECT_EQ(Http(port, "GET", "/api/v1/jobs", "", "").Json()["jobs"].size(), 1u);
+  EXPECT_EQ(p.Kill(SIGTERM), 0) << p.Log();
 }
 
 TEST(HttpServeFlags, NoAuthRefusedOnNonLoopbackHttp) {

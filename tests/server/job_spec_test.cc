@@ -108,6 +108,10 @@ TEST(JobSpecTest, RefusalsNameTheField) {
       {R"({"datset":"x"})", "datset: unknown field"},
       {R"({"dataset":"imagenet"})", "dataset: 'imagenet' is not one of fashion-mnist"},
       {R"({"training":{"epochs":0}})", "training.epochs: 0 is outside 1..1000"},
+      {R"({"budget":{"trials":18446744073709551615}})", "budget.trials: 18446744073709551615 is outside 1..1000000"},
+      // 1 + 64 levels: the 65th opens at byte 77; the message names the limit, not the text.
+      {"{\"objectives\":" + std::string(64, '[') + "1" + std::string(64, ']') + "}",
+       "job: JSON nests deeper than 64 levels (at byte 77)"},
       {R"({"training":{"epochs":"3"}})", "training.epochs: expected an integer"},
       {R"({"training":{"subset":1.5}})", "training.subset: 1.5 is outside"},
       {R"({"training":{"optimizer":"sgd"}})", "training.optimizer: 'sgd' is not one of sgdw, adamw"},

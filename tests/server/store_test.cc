@@ -1,17 +1,21 @@
 #include "server/store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 
 #include <gtest/gtest.h>
 
+#include "tests/temp_dir.h"
+
 namespace unas::server {
 namespace {
 
 std::string TempDb(const char* name) {
-  const std::string path = ::testing::TempDir() + "/" + name + "_" + std::to_string(getpid()) + ".db";
+  static testing::TempDir dir("store");  // removed, with every database in it, when the tests exit
+  const std::string path = dir / (std::string(name) + ".db");
   for (const char* suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
   return path;
 }
@@ -62,6 +66,18 @@ TEST(StoreTest, MigratesOnceAndReopens) {
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->name, "fashion");
   EXPECT_EQ(job->status, JobStatus::kQueued);
+}
+
+TEST(StoreTest, DatabaseAndItsWalAreOwnerOnly) {
+  const std::string path = TempDb("mode");
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    struct stat st {};
+    ASSERT_EQ(stat(file.c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+  }
 }
 
 TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
@@ -131,6 +147,37 @@ TEST(StoreTest, ListsTrialsByPageAndStatus) {
   auto failed = store->ListTrials("j", static_cast<int>(TrialStatus::kFailed), 0, 100).value();
   ASSERT_EQ(failed.size(), 5u);
   EXPECT_EQ(failed[1].trial_id, 10);
+}
+
+TEST(StoreTest, SortsAndPagesTrialsInSqlWithMissingValuesLast) {
+  auto store = std::move(Store::Open(TempDb("sorted")).value());
+  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
+  // Trial i: val_error from {0.3, 0.1, none, 0.1, 0.2}, latency 0 (none) for even ids.
+  const double errors[] = {0.3, 0.1, -1, 0.1, 0.2};
+  for (int i = 1; i <= 5; ++i) {
+    TrialRecord t = Trial("j", i, errors[i - 1] < 0 ? TrialStatus::kFailed : TrialStatus::kCompleted);
+    if (errors[i - 1] >= 0) t.metrics = Metrics{errors[i - 1], 0.5, 1, 1, 1};
+    t.costs.latency_ms = i % 2 == 0 ? 0 : 10.0 - i;
+    ASSERT_TRUE(store->InsertTrial(t).ok());
+  }
+  auto ids = [&](const std::string& key, bool desc, int64_t offset, int limit, int status = 0) {
+    int64_t total = -1;
+    std::vector<int64_t> out;
+    for (const TrialRecord& t : store->ListTrialsSorted("j", status, key, desc, offset, limit, &total).value()) {
+      out.push_back(t.trial_id);
+    }
+    out.push_back(-total);  // the count, negated, last
+    return out;
+  };
+  EXPECT_EQ(ids("val_error", false, 0, 10), (std::vector<int64_t>{2, 4, 5, 1, 3, -5}));
+  EXPECT_EQ(ids("val_error", true, 0, 10), (std::vector<int64_t>{1, 5, 2, 4, 3, -5}));  // none still last
+  EXPECT_EQ(ids("val_error", false, 1, 2), (std::vector<int64_t>{4, 5, -5}));
+  EXPECT_EQ(ids("latency_ms", false, 0, 10), (std::vector<int64_t>{5, 3, 1, 2, 4, -5}));  // 5, 7, 9 ms; then none
+  EXPECT_EQ(ids("trial_id", true, 0, 3), (std::vector<int64_t>{5, 4, 3, -5}));
+  EXPECT_EQ(ids("trial_id", false, 0, 10, static_cast<int>(TrialStatus::kFailed)), (std::vector<int64_t>{3, -1}));
+  int64_t total = 0;
+  EXPECT_EQ(store->ListTrialsSorted("j", 0, "name; DROP TABLE trials", false, 0, 1, &total).status().message(),
+            "sort: 'name; DROP TABLE trials' is not a trial sort key");
 }
 
 TEST(StoreTest, RequeuesLeasedTrialsAfterRestart) {

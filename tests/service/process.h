@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/temp_dir.h"
+
 namespace unas::testing {
 
 // A free TCP port on 127.0.0.1 (bound and released; the race is acceptable in tests).
@@ -57,6 +59,7 @@ class Process {
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
+  pid_t pid() const { return pid_; }
   void Signal(int sig) {
     if (pid_ > 0) kill(pid_, sig);
   }
@@ -109,7 +112,8 @@ inline bool WaitFor(const std::function<bool()>& done, int timeout_ms) {
 }
 
 inline std::string FreshDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/svc_" + name + "_" + std::to_string(getpid());
+  static TempDir root("svc");  // removed with every test's directory when the tests exit
+  const std::string dir = root / name;
   std::system(("rm -rf '" + dir + "'").c_str());
   mkdir(dir.c_str(), 0700);
   return dir;

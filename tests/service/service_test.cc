@@ -100,6 +100,11 @@ class ServiceTest : public ::testing::Test {
 TEST_F(ServiceTest, TwoWorkerProcessesComplete200Trials) {
   auto serve = Serve(0);
   auto w1 = Worker("a"), w2 = Worker("b");
+  // Both registered before the job starts: on a loaded machine one process
+  // can otherwise finish all 200 quick trials before the other is up.
+  ASSERT_TRUE(WaitFor([&] {
+    return w1->Log().find("registered as") != std::string::npos && w2->Log().find("registered as") != std::string::npos;
+  }, 30000)) << w1->Log() << w2->Log();
   auto c = Connect();
   auto job = c->Submit(SyntheticJob(200, 0));
   ASSERT_TRUE(job.ok()) << job.status().message();
@@ -151,6 +156,28 @@ TEST_F(ServiceTest, CoordinatorKilledMidJobRestartsAndFinishesExactly200) {
   ASSERT_EQ(done.record.status, server::JobStatus::kSucceeded) << serve->Log();
   EXPECT_EQ(done.completed, 200);
   ExpectExactlyCompleted(AllTrials(*c, job->record.job_id), 200);
+}
+
+TEST_F(ServiceTest, SecondCoordinatorOnOneDataDirectoryRefusesUntilTheFirstIsKilled) {
+  auto first = Serve(0);
+  const std::string data = dir_ + "/data";
+  auto start = [&](const std::string& log) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{"serve", "--data-dir", data, "--listen", "127.0.0.1:" + std::to_string(FreePort()),
+                                 "--http", "off", "--workers", "0", "--token", kToken},
+        dir_ + "/" + log);
+  };
+  auto second = start("second.log");
+  EXPECT_EQ(second->Wait(10000), 1) << second->Log();
+  EXPECT_EQ(second->Log(), "unas serve: data directory " + data + " is in use: " + data +
+                               "/lock is held by process " + std::to_string(first->pid()) +
+                               "; stop that coordinator or use another --data-dir\n");
+  // kill -9 leaves no stale lock: the kernel drops it with its owner.
+  EXPECT_EQ(first->Kill(SIGKILL), 128 + SIGKILL);
+  auto third = start("third.log");
+  EXPECT_TRUE(WaitFor([&] { return third->Log().find("listening on port") != std::string::npos; }, 20000))
+      << third->Log();
+  EXPECT_EQ(third->Kill(SIGTERM, 15000), 0) << third->Log();
 }
 
 TEST_F(ServiceTest, CancelTwoJobsRefusalsAndAuth) {

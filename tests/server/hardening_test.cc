@@ -1,0 +1,408 @@
+// Hostile input at the coordinator's edges, in one process: a real gRPC
+// server and a fake worker (a real gRPC client sending each kind of bad
+// result), 100,000-deep JSON over gRPC, a deep candidate stored by an older
+// coordinator read back through the REST handlers, and CSRF with --no-auth.
+#include <cmath>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "costmodel/cost_model.h"
+#include "costmodel/network.h"
+#include "server/coordinator.h"
+#include "server/grpc_client.h"
+#include "server/grpc_service.h"
+#include "server/http_api.h"
+#include "tests/temp_dir.h"
+
+namespace unas::server {
+namespace {
+
+const std::string kToken = "hardening-token-0123456789";
+const InputSpec kInput{8, 8, 1, 10};
+
+std::string Nested(int depth) { return std::string(depth, '[') + "1" + std::string(depth, ']'); }
+
+std::string Spec(bool prune) {
+  return std::string(R"({"name":"h","dataset":"synthetic","seed":3,"budget":{"trials":20},)") +
+         (prune ? R"("training":{"epochs":3},"pruning":{"target":"peak_sram","fraction":0.5,"epoch":1},)"
+                : R"("evaluator":"synthetic",)") +
+         R"("bounds":{"val_error":0.5,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
+            "constraints":{"peak_sram_bytes":64000,"flash_bytes":64000}})";
+}
+
+class HardeningTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+  void TearDown() override { Stop(); }
+
+  void Start() {
+    auto store = Store::Open(dir_ / "unas.db");
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    CoordinatorOptions o;
+    o.max_attempts = 3;
+    o.expiry_check_interval_ms = 3'600'000;
+    o.resolve_input = [](const std::string&) -> Result<InputSpec> { return kInput; };
+    auto c = Coordinator::Open(std::move(store).value(), &clock_, o);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    coordinator_ = std::move(c).value();
+    GrpcServerOptions g;
+    g.address = "127.0.0.1:0";
+    g.token = kToken;
+    auto grpc = GrpcServer::Start(coordinator_.get(), g);
+    ASSERT_TRUE(grpc.ok()) << grpc.status().message();
+    grpc_ = std::move(grpc).value();
+    ClientOptions co;
+    co.address = "127.0.0.1:" + std::to_string(grpc_->port());
+    co.token = kToken;
+    co.deadline_ms = 10000;
+    client_ = Client::Connect(co).value();
+  }
+  void Stop() {
+    client_.reset();
+    if (grpc_) grpc_->Shutdown();
+    grpc_.reset();
+    coordinator_.reset();
+  }
+
+  std::string Register(const std::string& name = "fake") {
+    v1::RegisterWorkerRequest req;
+    req.set_name(name);
+    v1::RegisterWorkerResponse out;
+    const grpc::Status s = client_->workers().RegisterWorker(client_->Context(5000).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out.worker_id();
+  }
+  grpc::Status Acquire(const std::string& worker_id, v1::AcquireTrialResponse* out) {
+    v1::AcquireTrialRequest req;
+    req.set_worker_id(worker_id);
+    req.set_wait_ms(0);
+    return client_->workers().AcquireTrial(client_->Context(5000).get(), req, out);
+  }
+  // A result the synthetic evaluator would give: plausible in every field.
+  v1::CompleteTrialRequest GoodResult(const std::string& worker_id, const v1::TrialAssignment& a) {
+    v1::CompleteTrialRequest req;
+    req.set_worker_id(worker_id);
+    req.set_lease_id(a.lease_id());
+    req.set_succeeded(true);
+    req.mutable_metrics()->set_val_error(0.25);
+    req.mutable_metrics()->set_test_error(0.3);
+    req.mutable_metrics()->set_train_seconds(1.5);
+    req.mutable_metrics()->set_samples_per_second(100);
+    req.mutable_metrics()->set_epochs(3);
+    return req;
+  }
+  // Sets the pruned network to the candidate itself with the costs the
+  // coordinator computes for it.
+  void PrunedAsIs(const v1::TrialAssignment& a, v1::CompleteTrialRequest* req) {
+    const Network net = BuildNetwork(ParseCandidate(a.candidate_json()).value(), kInput).value();
+    const CostSummary c = SummariseCosts(net, Accounting::kTflm).value();
+    req->set_pruned_candidate_json(a.candidate_json());
+    v1::Costs* p = req->mutable_pruned_costs();
+    p->set_params(c.params);
+    p->set_flash_bytes(c.flash_bytes);
+    p->set_macs(c.macs);
+    p->set_peak_sram_bytes(c.peak_sram_bytes);
+    p->set_build_order_peak_sram_bytes(c.build_order_peak_bytes);
+  }
+  grpc::Status Complete(const v1::CompleteTrialRequest& req, v1::CompleteTrialResponse* out) {
+    return client_->workers().CompleteTrial(client_->Context(10000).get(), req, out);
+  }
+
+  testing::TempDir dir_{"hardening"};
+  ManualClock clock_;
+  std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<GrpcServer> grpc_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(HardeningTest, HundredThousandDeepSpecOverGrpcIsRefusedNamingTheLimit) {
+  auto job = client_->Submit(R"({"objectives":)" + Nested(100000) + "}");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().code(), StatusCode::kInvalidArgument);
+  // The message names the limit and quotes nothing of the nesting.
+  EXPECT_EQ(job.status().message(), "job: JSON nests deeper than 64 levels (at byte 77)");
+  // 200,000 deep (the size that used to crash gRPC's SubmitJob) too.
+  EXPECT_EQ(client_->Submit(Nested(200000)).status().message(), "job: JSON nests deeper than 64 levels (at byte 64)");
+  // A long bad value is quoted as a short prefix, so the message fits gRPC's metadata.
+  auto long_name = client_->Submit(R"({"dataset":")" + std::string(1 << 20, 'd') + R"("})");
+  EXPECT_EQ(long_name.status().message(), "dataset: '" + std::string(80, 'd') +
+                                              "...' is not one of fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR");
+  // Any message that echoes a request value is cut to fit gRPC's metadata.
+  auto no_job = client_->GetJob(std::string(1 << 20, 'j'));
+  EXPECT_EQ(no_job.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(no_job.status().message(), "no job '" + std::string(992, 'j') + "...");
+  // The coordinator still serves.
+  EXPECT_TRUE(client_->ListJobs()->empty());
+  EXPECT_TRUE(client_->Submit(Spec(false)).ok());
+}
+
+TEST_F(HardeningTest, WorkerNamesAreLimitedAndOnlyRegisteredWorkersGetTrials) {
+  ASSERT_TRUE(client_->Submit(Spec(false)).ok());
+  v1::RegisterWorkerRequest req;
+  req.set_name(std::string(3 << 20, 'n'));
+  v1::RegisterWorkerResponse reg;
+  grpc::Status s = client_->workers().RegisterWorker(client_->Context(5000).get(), req, &reg);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "name: must be 1 to 128 bytes, got 3145728");
+  req.set_name("bad\nname");
+  s = client_->workers().RegisterWorker(client_->Context(5000).get(), req, &reg);
+  EXPECT_EQ(s.error_message(), "name: 'bad\nname' contains a control character");
+
+  v1::AcquireTrialResponse out;
+  s = Acquire("w-never-registered", &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message(), "worker 'w-never-registered' is not registered (call RegisterWorker first)");
+  EXPECT_FALSE(out.has_trial());
+  EXPECT_FALSE(coordinator_->Acquire("w-never-registered", 0).has_value());  // the core refuses too
+  ASSERT_TRUE(Acquire(Register(), &out).ok());
+  EXPECT_TRUE(out.has_trial());
+}
+
+struct BadResult {
+  const char* what;
+  std::function<void(v1::CompleteTrialRequest*)> spoil;
+  std::string expected;
+};
+
+TEST_F(HardeningTest, EachKindOfBadResultIsRefusedAndNothingOfItIsStored) {
+  ASSERT_TRUE(client_->Submit(Spec(false)).ok());
+  const std::string w = Register();
+  const std::vector<BadResult> cases = {
+      {"negative error", [](auto* r) { r->mutable_metrics()->set_val_error(-5); },
+       "metrics.val_error: -5 is not a fraction in [0, 1]"},
+      {"NaN error", [](auto* r) { r->mutable_metrics()->set_val_error(std::nan("")); },
+       "metrics.val_error: NaN is not a fraction in [0, 1]"},
+      {"error over 1", [](auto* r) { r->mutable_metrics()->set_val_error(1.5); },
+       "metrics.val_error: 1.5 is not a fraction in [0, 1]"},
+      {"test error", [](auto* r) { r->mutable_metrics()->set_test_error(INFINITY); },
+       "metrics.test_error: inf is not a fraction in [0, 1]"},
+      {"seconds", [](auto* r) { r->mutable_metrics()->set_train_seconds(-1); },
+       "metrics.train_seconds: -1 must be finite and non-negative"},
+      {"epochs", [](auto* r) { r->mutable_metrics()->set_epochs(-2); }, "metrics.epochs: -2 is negative"},
+      {"weights", [](auto* r) { r->set_weights(std::string((3 << 20) + 1, 'w')); },
+       "weights: 3145729 bytes, over the 3145728-byte limit"},
+      {"pruned without pruning", [](auto* r) { r->set_pruned_candidate_json("{}"); },
+       "pruned_candidate_json: the job does not prune"},
+  };
+  for (const BadResult& bad : cases) {
+    SCOPED_TRACE(bad.what);
+    v1::AcquireTrialResponse a;
+    ASSERT_TRUE(Acquire(w, &a).ok());
+    ASSERT_TRUE(a.has_trial());
+    v1::CompleteTrialRequest req = GoodResult(w, a.assignment());
+    bad.spoil(&req);
+    v1::CompleteTrialResponse out;
+    const grpc::Status s = Complete(req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(), "result refused: " + bad.expected);
+    // Back in the queue (or failed after its third attempt), never completed.
+    const TrialRecord t = coordinator_->GetTrial(a.assignment().job_id(), a.assignment().trial_id()).value();
+    EXPECT_FALSE(t.metrics.has_value());
+    EXPECT_TRUE(t.lease_id.empty());
+    if (a.assignment().attempt() < 3) {
+      EXPECT_EQ(t.status, TrialStatus::kPending);
+    } else {
+      EXPECT_EQ(t.status, TrialStatus::kFailed);
+      EXPECT_EQ(t.error, "result refused: " + bad.expected + " (attempt 3 of 3)");
+    }
+    // A retry of the same report finds its lease gone: ignored, not stored.
+    ASSERT_TRUE(Complete(GoodResult(w, a.assignment()), &out).ok());
+    EXPECT_FALSE(out.accepted());
+  }
+  // Three trials took the eight bad results: 1, 2 failed after 3 attempts each, 3 is pending.
+  const std::string job_id = coordinator_->ListJobs()[0].record.job_id;
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 1)->status, TrialStatus::kFailed);
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 2)->status, TrialStatus::kFailed);
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 3)->status, TrialStatus::kPending);
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 3)->attempts, 2);
+  // The store agrees after a restart: no metrics, no weights kept.
+  Stop();
+  Start();
+  for (int64_t id : {1, 2, 3}) {
+    const TrialRecord t = coordinator_->GetTrial(job_id, id).value();
+    EXPECT_FALSE(t.metrics.has_value()) << id;
+    EXPECT_EQ(coordinator_->TrialWeights(job_id, id).status().code(), StatusCode::kNotFound) << id;
+  }
+  EXPECT_EQ(coordinator_->GetJob(job_id)->failed, 2);
+  EXPECT_EQ(coordinator_->GetJob(job_id)->completed, 0);
+}
+
+TEST_F(HardeningTest, PrunedNetworksAreRecostedAndMustMatch) {
+  ASSERT_TRUE(client_->Submit(Spec(true)).ok());
+  const std::string w = Register();
+  const std::vector<BadResult> cases = {
+      {"deep pruned candidate", [](auto* r) { r->set_pruned_candidate_json(Nested(100000)); },
+       "pruned_candidate_json: JSON nests deeper than 64 levels (at byte 64)"},
+      {"negative cost", [](auto* r) { r->mutable_pruned_costs()->set_params(-1); },
+       "pruned_costs.params: -1 is negative"},
+      {"costs that lie", [](auto* r) { r->mutable_pruned_costs()->set_macs(r->pruned_costs().macs() - 1); },
+       ""},  // message checked below: it quotes both figures
+  };
+  for (const BadResult& bad : cases) {
+    SCOPED_TRACE(bad.what);
+    v1::AcquireTrialResponse a;
+    ASSERT_TRUE(Acquire(w, &a).ok() && a.has_trial());
+    v1::CompleteTrialRequest req = GoodResult(w, a.assignment());
+    PrunedAsIs(a.assignment(), &req);
+    const int64_t macs = req.pruned_costs().macs();
+    bad.spoil(&req);
+    v1::CompleteTrialResponse out;
+    const grpc::Status s = Complete(req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    const std::string expected = bad.expected.empty() ? "pruned_costs.macs: " + std::to_string(macs - 1) +
+                                                            " does not match the pruned network (" +
+                                                            std::to_string(macs) + ")"
+                                                      : bad.expected;
+    EXPECT_EQ(s.error_message(), "result refused: " + expected);
+    // One trial takes the three: back in the queue twice, failed at its third attempt.
+    EXPECT_EQ(coordinator_->GetTrial(a.assignment().job_id(), a.assignment().trial_id())->status,
+              a.assignment().attempt() < 3 ? TrialStatus::kPending : TrialStatus::kFailed);
+  }
+  // The honest report is accepted and stored with its pruned costs.
+  v1::AcquireTrialResponse a;
+  ASSERT_TRUE(Acquire(w, &a).ok() && a.has_trial());
+  v1::CompleteTrialRequest req = GoodResult(w, a.assignment());
+  PrunedAsIs(a.assignment(), &req);
+  v1::CompleteTrialResponse out;
+  ASSERT_TRUE(Complete(req, &out).ok());
+  EXPECT_TRUE(out.accepted());
+  const TrialRecord t = coordinator_->GetTrial(a.assignment().job_id(), a.assignment().trial_id()).value();
+  EXPECT_EQ(t.status, TrialStatus::kCompleted);
+  ASSERT_TRUE(t.pruned_costs.has_value());
+  EXPECT_EQ(t.pruned_costs->macs, req.pruned_costs().macs());
+}
+
+TEST_F(HardeningTest, StoredDeepCandidateIsListedAndShownNotCrashedOn) {
+  // A trial stored before these checks existed, with a 100,000-deep pruned
+  // candidate: the store holds whatever an older coordinator accepted.
+  ASSERT_TRUE(client_->Submit(Spec(true)).ok());
+  const std::string w = Register();
+  v1::AcquireTrialResponse a;
+  ASSERT_TRUE(Acquire(w, &a).ok() && a.has_trial());
+  v1::CompleteTrialRequest req = GoodResult(w, a.assignment());
+  PrunedAsIs(a.assignment(), &req);
+  v1::CompleteTrialResponse out;
+  ASSERT_TRUE(Complete(req, &out).ok() && out.accepted());
+  const std::string job_id = a.assignment().job_id();
+  Stop();
+  {
+    auto store = Store::Open(dir_ / "unas.db").value();
+    TrialRecord t = store->GetTrial(job_id, 1).value();
+    t.pruned_candidate_json = Nested(100000);
+    ASSERT_TRUE(store->UpdateTrial(t).ok());
+  }
+  Start();
+  ApiContext api;
+  api.coordinator = coordinator_.get();
+  HttpRequest list{"GET", "/api/v1/jobs/" + job_id + "/trials", "", "", "", "", ""};
+  const HttpResponse listed = HandleApi(api, list);
+  ASSERT_EQ(listed.status, 200) << listed.body.substr(0, 200);
+  const auto j = nlohmann::json::parse(listed.body);
+  EXPECT_EQ(j["trials"][0]["pruned_candidate"], std::string(80, '[') + "...");
+  HttpRequest one{"GET", "/api/v1/jobs/" + job_id + "/trials/1", "", "", "", "", ""};
+  const HttpResponse shown = HandleApi(api, one);
+  EXPECT_EQ(shown.status, 200) << shown.body.substr(0, 200);
+  EXPECT_EQ(nlohmann::json::parse(shown.body)["pruned_candidate"], std::string(80, '[') + "...");
+  // Over gRPC too.
+  auto page = client_->ListTrials(job_id, v1::TRIAL_STATUS_UNSPECIFIED, "", 10);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_EQ(page->trials(0).pruned_candidate_json().size(), 200001u);
+}
+
+// A job whose data set is gone at restart: failed, saying why in the log and
+// on the job, and still served (not a 404), after this restart and the next.
+TEST(UnresumableJobTest, MissingDataSetAtRestartFailsTheJobVisiblySayingWhy) {
+  testing::TempDir dir("unresumable");
+  const std::string db = dir / "unas.db";
+  ManualClock clock;
+  bool data_present = true;
+  CoordinatorOptions o;
+  o.expiry_check_interval_ms = 3'600'000;
+  o.resolve_input = [&](const std::string& dataset) -> Result<InputSpec> {
+    if (data_present) return kInput;
+    return Status(StatusCode::kNotFound, dataset.substr(4) + "/train-images-idx3-ubyte[.gz]: no such file");
+  };
+  std::string job_id;
+  {
+    auto c = Coordinator::Open(Store::Open(db).value(), &clock, o).value();
+    job_id = c->Submit(R"({"dataset":"idx:/data/gone","evaluator":"synthetic","budget":{"trials":10},
+        "bounds":{"val_error":0.5,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000}})")
+                 .value()
+                 .record.job_id;
+    const std::string w = c->RegisterWorker("w");
+    for (int i = 0; i < 2; ++i) {
+      auto a = c->Acquire(w, 0);
+      TrialResult r;
+      r.succeeded = true;
+      r.metrics.val_error = 0.2;
+      ASSERT_TRUE(c->Complete(w, a->lease_id, r).value());
+    }
+    ASSERT_TRUE(c->Acquire(w, 0).has_value());  // leased when the coordinator stops
+  }
+  data_present = false;
+  const std::string why = "cannot resume: dataset: /data/gone/train-images-idx3-ubyte[.gz]: no such file";
+  for (int restart = 0; restart < 2; ++restart) {
+    SCOPED_TRACE(restart);
+    ::testing::internal::CaptureStderr();
+    auto c = Coordinator::Open(Store::Open(db).value(), &clock, o);
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    if (restart == 0) {
+      EXPECT_NE(log.find("msg=\"job cannot resume\" job_id=" + job_id), std::string::npos) << log;
+      EXPECT_NE(log.find(why.substr(std::string("cannot resume: ").size())), std::string::npos) << log;
+    }
+    auto job = (*c)->GetJob(job_id);
+    ASSERT_TRUE(job.ok()) << job.status().message();
+    EXPECT_EQ(job->record.status, JobStatus::kFailed);
+    EXPECT_EQ(job->record.error, why);
+    EXPECT_EQ(job->completed, 2);
+    EXPECT_EQ(job->running, 0);
+    const auto trials = (*c)->ListTrials(job_id, 0, "", 100).value().trials;
+    ASSERT_EQ(trials.size(), 3u);
+    EXPECT_EQ(trials[2].status, TrialStatus::kCancelled);  // the one in flight ended with the job
+  }
+}
+
+// --no-auth: a page on another site must not be able to make the browser
+// create or cancel jobs.
+TEST_F(HardeningTest, CrossSiteRequestsAreRefusedWithoutAuth) {
+  ApiContext api;
+  api.coordinator = coordinator_.get();  // no token: --no-auth
+  auto post = [&](const std::string& target, const std::string& origin, const std::string& type,
+                  const std::string& body) {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = target;
+    r.host = "127.0.0.1:8080";
+    r.origin = origin;
+    r.content_type = type;
+    r.body = body;
+    return HandleApi(api, r);
+  };
+  HttpResponse r = post("/api/v1/jobs", "http://evil.example", "text/plain", Spec(false));
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["error"],
+            "cross-origin request refused: Origin 'http://evil.example' is not this server's own (http://127.0.0.1:8080)");
+  EXPECT_EQ(post("/api/v1/jobs", "null", "application/json", Spec(false)).status, 403);
+  EXPECT_EQ(post("/api/v1/jobs", "http://127.0.0.1:9999", "application/json", Spec(false)).status, 403);
+  // Same origin but not JSON: a form post or a "simple" fetch.
+  r = post("/api/v1/jobs", "http://127.0.0.1:8080", "text/plain", Spec(false));
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["error"], "Content-Type must be application/json, got 'text/plain'");
+  EXPECT_EQ(post("/api/v1/jobs", "", "", Spec(false)).status, 415);
+  EXPECT_TRUE(coordinator_->ListJobs().empty());
+  // The dashboard (same origin, JSON) and programs without Origin get through.
+  EXPECT_EQ(post("/api/v1/jobs", "http://127.0.0.1:8080", "application/json; charset=utf-8", Spec(false)).status, 201);
+  r = post("/api/v1/jobs", "", "application/json", Spec(false));
+  ASSERT_EQ(r.status, 201);
+  const std::string id = nlohmann::json::parse(r.body)["job_id"];
+  // Cancel has no body: only the origin matters.
+  EXPECT_EQ(post("/api/v1/jobs/" + id + "/cancel", "https://evil.example", "", "").status, 403);
+  EXPECT_EQ(coordinator_->GetJob(id)->record.status, JobStatus::kQueued);
+  EXPECT_EQ(post("/api/v1/jobs/" + id + "/cancel", "HTTP://127.0.0.1:8080", "", "").status, 200);
+  EXPECT_EQ(coordinator_->GetJob(id)->record.status, JobStatus::kCancelled);
+}
+
+}  // namespace
+}  // namespace unas::server
