@@ -47,7 +47,7 @@ Status CheckPruned(const TrialResult& r, const ResultCheckContext& context) {
               {"flash_bytes", c.flash_bytes},
               {"macs", c.macs},
               {"peak_sram_bytes", c.peak_sram_bytes},
-              {"build_order_peak_sram_bytes", c.build_order_peak_sram_bytes}};
+              {"build_order_peak_sram_bytes", c.build_order_peak_bytes}};
   for (const auto& s : sent) {
     if (s.sent < 0) {
       return Status::Invalid(std::string("pruned_costs.") + s.name + ": " + std::to_string(s.sent) +
@@ -80,6 +80,8 @@ Result<TrialResult> ValidateTrialResult(const TrialResult& result, const ResultC
   const Metrics& m = r.metrics;
   UNAS_RETURN_IF_ERROR(CheckFraction("metrics.val_error", m.val_error));
   if (m.test_error != -1) UNAS_RETURN_IF_ERROR(CheckFraction("metrics.test_error", m.test_error));
+  if (m.int8_val_error) UNAS_RETURN_IF_ERROR(CheckFraction("metrics.int8_val_error", *m.int8_val_error));
+  if (m.int8_test_error) UNAS_RETURN_IF_ERROR(CheckFraction("metrics.int8_test_error", *m.int8_test_error));
   UNAS_RETURN_IF_ERROR(CheckNonNegative("metrics.train_seconds", m.train_seconds));
   UNAS_RETURN_IF_ERROR(CheckNonNegative("metrics.samples_per_second", m.samples_per_second));
   if (m.epochs < 0) return Status::Invalid("metrics.epochs: " + std::to_string(m.epochs) + " is negative");

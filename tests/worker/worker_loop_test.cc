@@ -23,7 +23,7 @@ class AwaySource : public TrialSource {
   Result<HeartbeatAnswer> Heartbeat(const std::string&, const std::string&, double) override {
     return Status(StatusCode::kInternal, "unused");
   }
-  Result<bool> Complete(const std::string&, const std::string&, const WorkResult&) override {
+  Result<bool> Complete(const std::string&, const std::string&, const TrialResult&) override {
     return Status(StatusCode::kInternal, "unused");
   }
 };
@@ -47,7 +47,7 @@ std::vector<int> Waits(uint64_t seed, size_t n) {
     if (waits.size() >= n) loop_ptr->Stop();
   };
   WorkerLoop loop(source, [](const WorkAssignment&, const std::atomic<bool>&, const std::function<void(double)>&) {
-    return WorkResult{};
+    return TrialResult{};
   }, o);
   loop_ptr = &loop;
   const WorkerLoopStats stats = loop.Run();
