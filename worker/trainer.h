@@ -28,6 +28,7 @@
 #include "costmodel/cost_model.h"
 #include "costmodel/status.h"
 #include "worker/dataset.h"
+#include "worker/int8_export.h"
 #include "worker/pruning.h"
 
 namespace unas::worker {
@@ -67,6 +68,9 @@ struct TrainConfig {
   // copy the survivors into a network built for the smaller candidate and
   // fine-tune it for the remaining epochs. Needs epochs >= 2.
   PruneConfig prune;
+  // Fill TrainResult::model (the trained weights, batch norm folded, for
+  // int8 export with QuantizeTrained in int8_export.h).
+  bool keep_model = false;
 };
 
 // Checks ranges and combinations; the message names the field.
@@ -132,6 +136,8 @@ struct TrainResult {
   int64_t train_samples_per_epoch = 0;
   // Errors after pruning are the pruned network's.
   std::optional<PruningResult> pruning;
+  // TrainConfig::keep_model and a completed trial only.
+  std::optional<TrainedModel> model;
 };
 
 nlohmann::json TrainResultToJson(const TrainResult& result);
