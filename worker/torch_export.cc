@@ -9,6 +9,7 @@
 
 #include "quant/int8_executor.h"
 #include "quant/quantize.h"
+#include "tflite/writer.h"
 #include "worker/dataset_tensors.h"
 #include "worker/int8_export.h"
 
@@ -134,6 +135,7 @@ Result<Int8Outcome> QuantizeTrained(const TrainedModel& model, const Dataset& da
     UNAS_ASSIGN_OR_RETURN(quant::Int8Executor executor, quant::Int8Executor::Create(outcome.graph));
     UNAS_ASSIGN_OR_RETURN(outcome.int8_val_error, Int8Error(executor, outcome.graph, data.validation_x, data.validation_y));
     UNAS_ASSIGN_OR_RETURN(outcome.int8_test_error, Int8Error(executor, outcome.graph, data.test_x, data.test_y));
+    UNAS_ASSIGN_OR_RETURN(outcome.tflite, WriteTflite(outcome.graph));
     return outcome;
   } catch (const std::exception& e) {
     return Status::Internal(std::string("LibTorch: ") + e.what());

@@ -11,6 +11,9 @@
 
 #include "costmodel/lowering.h"
 #include "quant/int8_executor.h"
+#include "quant/quantize.h"
+#include "tests/tools/armnn_runner.h"
+#include "tflite/reader.h"
 #include "tests/costmodel/random_candidates.h"
 #include "worker/trainer.h"
 
@@ -76,6 +79,32 @@ TEST(Int8ExportTest, QuantisedTrialKeepsItsAccuracy) {
       EXPECT_EQ(t.quant.scale.size(), 1u) << t.name;
     }
   }
+  // The .tflite reads back as the same model, and Arm NN runs it with our
+  // executor's outputs (no ADD here, so no PAD: see armnn_equivalence_test.cc).
+  auto read = ReadTflite(outcome->tflite.data(), outcome->tflite.size());
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  const quant::Int8Executor ours = quant::Int8Executor::Create(outcome->graph).value();
+  const quant::Int8Executor reread = quant::Int8Executor::Create(*read).value();
+  std::mt19937_64 image_rng(3);
+  std::normal_distribution<float> pixel(0.0f, 1.0f);
+  int one_step = 0;
+  for (int k = 0; k < 5; ++k) {
+    std::vector<float> image(64);
+    for (float& v : image) v = pixel(image_rng);
+    const std::vector<int8_t> input = quant::QuantizeInput(outcome->graph, image);
+    const std::vector<int8_t> expected = ours.Run(input).value();
+    EXPECT_EQ(reread.Run(input).value(), expected);
+    if (std::string(UNAS_ARMNN_RUN).empty()) continue;
+    auto armnn = testing::RunArmNn(UNAS_ARMNN_RUN, outcome->tflite, std::vector<uint8_t>(input.begin(), input.end()));
+    ASSERT_TRUE(armnn.ok()) << armnn.status().message();
+    ASSERT_EQ(armnn->size(), expected.size());
+    for (size_t j = 0; j < expected.size(); ++j) {
+      const int d = std::abs(int{expected[j]} - int{static_cast<int8_t>((*armnn)[j])});
+      EXPECT_LE(d, 1);
+      one_step += d == 1;
+    }
+  }
+  std::printf("trained model in Arm NN: %d of 50 logits differ by one step\n", one_step);
   // A caller's order is applied; one that reads a tensor early is refused.
   Int8Options reversed;
   for (int i = static_cast<int>(lowered.ops.size()) - 1; i >= 0; --i) reversed.op_order.push_back(i);
