@@ -12,8 +12,10 @@
 #include "costmodel/lowering.h"
 #include "quant/int8_executor.h"
 #include "quant/quantize.h"
+#include "tests/quant/armnn_variant.h"
 #include "tests/tools/armnn_runner.h"
 #include "tflite/reader.h"
+#include "tflite/writer.h"
 #include "tests/costmodel/random_candidates.h"
 #include "worker/trainer.h"
 
@@ -111,6 +113,53 @@ TEST(Int8ExportTest, QuantisedTrialKeepsItsAccuracy) {
   auto bad = QuantizeTrained(*trained->model, *data, reversed);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("before it is written"), std::string::npos) << bad.status().message();
+}
+
+// A trained network whose Add zero-pads a branch (main conv 5x5 on 8x8 ->
+// 4x4, branch conv 3x3/2 -> 3x3, padded to 4x4): its int8 model in Arm NN, with the
+// zero point 0 at the PAD that Arm NN 20.08 needs (tests/quant/armnn_variant.h).
+TEST(Int8ExportTest, TrainedBranchWithPadRunsInArmNn) {
+  if (std::string(UNAS_ARMNN_RUN).empty()) GTEST_SKIP() << "Arm NN is not installed";
+  const Candidate candidate = ParseCandidate(R"({"conv_blocks":[
+      {"is_branch":false,"layers":[{"type":"Conv2D","ker_size":5,"filters":8,"2x_stride":false,"has_bn":true,"has_relu":true,"has_prepool":false}]},
+      {"is_branch":true,"layers":[{"type":"Conv2D","ker_size":3,"filters":4,"2x_stride":true,"has_bn":true,"has_relu":true,"has_prepool":false}]}],
+      "pooling":null,"dense_blocks":[{"units":16,"activation":"relu"}]})")
+                                  .value();
+  DatasetSpec spec;
+  spec.kind = DatasetKind::kSynthetic;
+  const auto data = LoadDataset(spec).value();
+  TrainConfig config;
+  config.learning_rate = 0.05;
+  config.epochs = 2;
+  config.batch_size = 32;
+  config.seed = 2;
+  config.threads = 1;
+  config.keep_model = true;
+  auto trained = Train(candidate, *data, config);
+  ASSERT_TRUE(trained.ok() && trained->model) << trained.status().message();
+  auto outcome = QuantizeTrained(*trained->model, *data);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().message();
+  int pads = 0;
+  for (const GraphOp& op : outcome->graph.ops) pads += op.builtin_code == builtin::kPad;
+  ASSERT_EQ(pads, 1);
+  EXPECT_LE(std::fabs(outcome->int8_test_error - trained->test_error), 0.02);
+  const ModelGraph variant = testing::WithZeroPointZeroAtPads(outcome->graph);
+  const std::vector<uint8_t> file = WriteTflite(variant).value();
+  const quant::Int8Executor ours = quant::Int8Executor::Create(variant).value();
+  std::mt19937_64 image_rng(4);
+  std::normal_distribution<float> pixel(0.0f, 1.0f);
+  for (int k = 0; k < 5; ++k) {
+    std::vector<float> image(64);
+    for (float& v : image) v = pixel(image_rng);
+    const std::vector<int8_t> input = quant::QuantizeInput(variant, image);
+    const std::vector<int8_t> expected = ours.Run(input).value();
+    auto armnn = testing::RunArmNn(UNAS_ARMNN_RUN, file, std::vector<uint8_t>(input.begin(), input.end()));
+    ASSERT_TRUE(armnn.ok()) << armnn.status().message();
+    ASSERT_EQ(armnn->size(), expected.size());
+    const std::vector<int8_t> theirs(armnn->begin(), armnn->end());
+    for (size_t j = 0; j < expected.size(); ++j) EXPECT_LE(std::abs(int{expected[j]} - int{theirs[j]}), 1) << j;
+    EXPECT_EQ(quant::ArgMax(expected), quant::ArgMax(theirs));
+  }
 }
 
 }  // namespace
