@@ -101,11 +101,13 @@ bool WriteBytes(const std::string& path, const std::string& bytes) {
 
 // --out DIR: the int8 model and the float/int8 metrics beside each other.
 Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result, const worker::Dataset& dataset,
-                       nlohmann::json* summary) {
+                       int threads, nlohmann::json* summary) {
   if (!result.model) return Status::Internal("the trainer kept no weights");
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::Invalid(dir + ": cannot create directory");
   const auto start = std::chrono::steady_clock::now();
-  UNAS_ASSIGN_OR_RETURN(worker::Int8Outcome int8, worker::QuantizeTrained(*result.model, dataset));
+  worker::Int8Options options;
+  options.threads = std::max(1, threads);
+  UNAS_ASSIGN_OR_RETURN(worker::Int8Outcome int8, worker::QuantizeTrained(*result.model, dataset, options));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double val_error = result.validation_error_per_epoch.empty() ? 1.0 : result.validation_error_per_epoch.back();
   nlohmann::json metrics = {
@@ -347,7 +349,7 @@ int RunTrain(const std::vector<std::string>& argv) {
     }
   }
   if (args.Has("out") && result->outcome == worker::TrialOutcome::kCompleted) {
-    if (Status s = WriteInt8Export(args.Get("out"), *result, **dataset, &summary); !s.ok()) {
+    if (Status s = WriteInt8Export(args.Get("out"), *result, **dataset, config.threads, &summary); !s.ok()) {
       std::cerr << "unas train: --out: " << s.message() << "\n";
       return 1;
     }

@@ -42,6 +42,9 @@ struct Int8Options {
   // them in that order); empty = the lowering's build order. Must be a
   // permutation that reads no tensor before it is written.
   std::vector<int> op_order;
+  // Threads for the int8 validation and test inferences (results do not
+  // depend on it).
+  int threads = 1;
 };
 
 struct Int8Outcome {

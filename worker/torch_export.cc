@@ -4,6 +4,7 @@
 #include <exception>
 #include <random>
 #include <string>
+#include <thread>
 
 #include <torch/torch.h>
 
@@ -46,7 +47,7 @@ int Predicted(const ModelGraph& g, const std::vector<int8_t>& logits) {
 }
 
 Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& g, const torch::Tensor& x,
-                         const torch::Tensor& y) {
+                         const torch::Tensor& y, int threads) {
   const int64_t n = x.size(0);
   if (n == 0) return 1.0;
   const torch::Tensor labels = y.to(torch::kInt64).contiguous();
@@ -55,9 +56,27 @@ Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& 
   constexpr int64_t kChunk = 512;  // converts to NHWC a chunk at a time
   for (int64_t start = 0; start < n; start += kChunk) {
     const std::vector<std::vector<float>> images = NhwcImages(x.narrow(0, start, std::min(kChunk, n - start)));
-    for (size_t i = 0; i < images.size(); ++i) {
-      UNAS_ASSIGN_OR_RETURN(std::vector<int8_t> logits, executor.Run(quant::QuantizeInput(g, images[i])));
-      correct += Predicted(g, logits) == label[start + static_cast<int64_t>(i)];
+    // Thread t takes images t, t + threads, ...; Run is const and thread-safe.
+    const int workers = std::max(1, std::min<int>(threads, static_cast<int>(images.size())));
+    std::vector<int64_t> hits(workers, 0);
+    std::vector<Status> errors(workers);
+    auto work = [&](int t) {
+      for (size_t i = t; i < images.size(); i += workers) {
+        auto logits = executor.Run(quant::QuantizeInput(g, images[i]));
+        if (!logits.ok()) {
+          errors[t] = logits.status();
+          return;
+        }
+        hits[t] += Predicted(g, *logits) == label[start + static_cast<int64_t>(i)];
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < workers; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (std::thread& th : pool) th.join();
+    for (int t = 0; t < workers; ++t) {
+      UNAS_RETURN_IF_ERROR(errors[t]);
+      correct += hits[t];
     }
   }
   return 1.0 - static_cast<double>(correct) / static_cast<double>(n);
@@ -119,6 +138,7 @@ Result<Int8Outcome> QuantizeTrained(const TrainedModel& model, const Dataset& da
     return Status::Invalid("int8: the data set's images are not the network's input shape");
   }
   if (options.calibration_images < 1) return Status::Invalid("int8: calibration_images must be at least 1");
+  if (options.threads < 1) return Status::Invalid("int8: threads must be at least 1");
   try {
     torch::NoGradGuard no_grad;
     const Dataset::Tensors& data = dataset.tensors();
@@ -133,8 +153,10 @@ Result<Int8Outcome> QuantizeTrained(const TrainedModel& model, const Dataset& da
     UNAS_ASSIGN_OR_RETURN(outcome.graph, quant::QuantizeWithImages(model.network, model.folded_weights, calibration));
     UNAS_RETURN_IF_ERROR(Reorder(options.op_order, &outcome.graph));
     UNAS_ASSIGN_OR_RETURN(quant::Int8Executor executor, quant::Int8Executor::Create(outcome.graph));
-    UNAS_ASSIGN_OR_RETURN(outcome.int8_val_error, Int8Error(executor, outcome.graph, data.validation_x, data.validation_y));
-    UNAS_ASSIGN_OR_RETURN(outcome.int8_test_error, Int8Error(executor, outcome.graph, data.test_x, data.test_y));
+    UNAS_ASSIGN_OR_RETURN(outcome.int8_val_error,
+                          Int8Error(executor, outcome.graph, data.validation_x, data.validation_y, options.threads));
+    UNAS_ASSIGN_OR_RETURN(outcome.int8_test_error,
+                          Int8Error(executor, outcome.graph, data.test_x, data.test_y, options.threads));
     UNAS_ASSIGN_OR_RETURN(outcome.tflite, WriteTflite(outcome.graph));
     return outcome;
   } catch (const std::exception& e) {

@@ -72,6 +72,13 @@ TEST(Int8ExportTest, QuantisedTrialKeepsItsAccuracy) {
               trained->test_error, outcome->int8_val_error, outcome->int8_test_error);
   EXPECT_LE(std::fabs(outcome->int8_test_error - trained->test_error), 0.01);
   EXPECT_LE(std::fabs(outcome->int8_val_error - trained->validation_error_per_epoch.back()), 0.01);
+  Int8Options two_threads;
+  two_threads.threads = 2;
+  auto threaded = QuantizeTrained(*trained->model, *data, two_threads);
+  ASSERT_TRUE(threaded.ok()) << threaded.status().message();
+  EXPECT_EQ(threaded->int8_val_error, outcome->int8_val_error);
+  EXPECT_EQ(threaded->int8_test_error, outcome->int8_test_error);
+  EXPECT_EQ(threaded->tflite, outcome->tflite);
   // The quantised graph is the lowered network with data everywhere.
   const ModelGraph lowered = LowerNetwork(trained->model->network).value();
   ASSERT_EQ(outcome->graph.ops.size(), lowered.ops.size());
