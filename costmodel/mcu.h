@@ -1,9 +1,10 @@
 // Latency estimates on named microcontroller profiles.
 //
 // An ESTIMATE, not a measurement: cycles = sum over operators of
-// (MACs x cycles-per-MAC for the operator's kind) + a fixed per-operator
-// overhead (kernel dispatch, requantisation set-up, loop prologues). The
-// constants are in mcu.cc, in one table, with where they come from.
+// (MACs x cycles-per-MAC for the operator's kind) + (requantised output
+// elements x cycles-per-output) + a fixed per-operator overhead (kernel
+// dispatch, requantisation set-up, loop prologues). The constants are in
+// mcu.cc, in one table, with where they come from.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,9 @@ struct McuProfile {
   double cycles_per_mac_pool = 0;       // per window element
   double cycles_per_mac_add = 0;        // per element per extra term
   double cycles_per_op = 0;             // fixed overhead of any operator
+  // Per output element of conv, depthwise and dense (bias, requantisation
+  // and clamp of each int8 output); 0 in profiles that fold it into the MACs.
+  double cycles_per_output = 0;
 };
 
 const std::vector<McuProfile>& McuProfiles();

@@ -38,8 +38,9 @@ Status ReadTensor(const fb::Model& model, int index, const fb::Tensor* t, GraphT
     for (const int32_t d : *t->shape()) {
       if (d < -1) return Bad(where + ": dimension " + std::to_string(d) + " is negative");
       out->shape.push_back(d);
+      // Checked before multiplying: 2^48 * 2^31 overflows int64 (the fuzzer found it).
+      if (d > 0 && elements > kMaxElements / d) return Bad(where + ": the shape has more than 2^48 elements");
       if (d > 0) elements *= d;
-      if (elements > kMaxElements) return Bad(where + ": the shape has more than 2^48 elements");
     }
   }
   out->is_variable = t->is_variable();
@@ -99,7 +100,9 @@ Status ReadTensor(const fb::Model& model, int index, const fb::Tensor* t, GraphT
     }
     if (buffer->data() != nullptr && buffer->data()->size() > 0) {
       const size_t have = buffer->data()->size();
-      const int64_t want = elements * ElementBytes(out->type);
+      // GraphTensor::bytes(): 0 when a dimension is 0 or unknown, so such a
+      // shape cannot hold data (the fuzzer found [-1, 3] with 12 bytes).
+      const int64_t want = out->bytes();
       if (out->type != TensorType::kString && static_cast<int64_t>(have) != want) {
         return Bad(where + ": its buffer holds " + std::to_string(have) + " bytes, its shape and type (" +
                    TensorTypeName(out->type) + ") need " + std::to_string(want));
@@ -128,11 +131,15 @@ Status CheckOptions(const GraphOp& g, int raw_padding, int raw_activation, const
   return Status::Ok();
 }
 
+// The Verifier accepts a union type whose table is absent (it verifies a
+// null table as fine), so every options pointer is checked (the fuzzer found
+// a CONV_2D with a type and no table).
 Status ReadOptions(const fb::Operator* op, GraphOp* g, const std::string& where) {
   using fb::BuiltinOptions;
   switch (op->builtin_options_type()) {
     case BuiltinOptions::Conv2DOptions: {
       const auto* o = op->builtin_options_as_Conv2DOptions();
+      if (o == nullptr) break;  // a union type without its table: defaults
       g->padding = static_cast<Padding>(o->padding());
       g->stride_w = o->stride_w();
       g->stride_h = o->stride_h();
@@ -143,6 +150,7 @@ Status ReadOptions(const fb::Operator* op, GraphOp* g, const std::string& where)
     }
     case BuiltinOptions::DepthwiseConv2DOptions: {
       const auto* o = op->builtin_options_as_DepthwiseConv2DOptions();
+      if (o == nullptr) break;  // a union type without its table: defaults
       g->padding = static_cast<Padding>(o->padding());
       g->stride_w = o->stride_w();
       g->stride_h = o->stride_h();
@@ -154,6 +162,7 @@ Status ReadOptions(const fb::Operator* op, GraphOp* g, const std::string& where)
     }
     case BuiltinOptions::Pool2DOptions: {
       const auto* o = op->builtin_options_as_Pool2DOptions();
+      if (o == nullptr) break;  // a union type without its table: defaults
       g->padding = static_cast<Padding>(o->padding());
       g->stride_w = o->stride_w();
       g->stride_h = o->stride_h();
@@ -164,18 +173,24 @@ Status ReadOptions(const fb::Operator* op, GraphOp* g, const std::string& where)
     }
     case BuiltinOptions::FullyConnectedOptions: {
       const auto* o = op->builtin_options_as_FullyConnectedOptions();
+      if (o == nullptr) break;  // a union type without its table: defaults
       g->activation = static_cast<Activation>(o->fused_activation_function());
       g->keep_num_dims = o->keep_num_dims();
       break;
     }
     case BuiltinOptions::AddOptions:
-      g->activation = static_cast<Activation>(op->builtin_options_as_AddOptions()->fused_activation_function());
+      if (const auto* o = op->builtin_options_as_AddOptions()) {
+        g->activation = static_cast<Activation>(o->fused_activation_function());
+      }
       break;
     case BuiltinOptions::MulOptions:
-      g->activation = static_cast<Activation>(op->builtin_options_as_MulOptions()->fused_activation_function());
+      if (const auto* o = op->builtin_options_as_MulOptions()) {
+        g->activation = static_cast<Activation>(o->fused_activation_function());
+      }
       break;
     case BuiltinOptions::ConcatenationOptions: {
       const auto* o = op->builtin_options_as_ConcatenationOptions();
+      if (o == nullptr) break;  // a union type without its table: defaults
       g->axis = o->axis();
       g->activation = static_cast<Activation>(o->fused_activation_function());
       break;

@@ -47,7 +47,10 @@ Result<Objective> Evaluate(const Candidate& candidate, const InputSpec& input, c
 // Groups with a tensor live at any step whose live bytes equal the peak.
 std::set<int> GroupsAtPeak(const CostReport& report, const ChannelGroups& groups, const BufferGraph& graph) {
   std::set<int> result;
-  const int64_t peak = report.summary.peak_sram_bytes;
+  // The timeline's own maximum: in the tflm accounting peak_sram_bytes is the
+  // whole arena (planned + persistent), which no single step reaches.
+  if (report.timeline_best.empty()) return result;
+  const int64_t peak = *std::max_element(report.timeline_best.begin(), report.timeline_best.end());
   for (size_t s = 0; s < report.timeline_best.size(); ++s) {
     if (report.timeline_best[s] != peak) continue;
     for (size_t op = 0; op < groups.group_of_op.size(); ++op) {

@@ -303,5 +303,30 @@ TEST(TfliteWriter, HandMadeInt8ModelRunsOnArmNnWithTheHandWorkedOutput) {
   EXPECT_EQ(static_cast<int8_t>((*out)[0]), 20);
 }
 
+// Arm NN 20.08 refuses TFLM's person detection because its depthwise biases
+// say quantized_dimension 3; the same model as the writer writes it (bias
+// axis 0, filters still per channel along axis 3) loads and runs. This is
+// the depthwise layout Arm NN takes.
+TEST(TfliteWriter, PersonDetectWithBiasAxisZeroRunsOnArmNn) {
+  if (std::string(UNAS_ARMNN_RUN).empty()) GTEST_SKIP() << "Arm NN is not installed";
+  const std::vector<uint8_t> original = testing::ReadBytes(testing::TestdataPath("person_detect.tflite"));
+  const std::vector<uint8_t> input(96 * 96, 0x11);
+  auto refused = testing::RunArmNn(UNAS_ARMNN_RUN, original, input);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("expected to be 0 on tensor bias, but got: 3"), std::string::npos)
+      << refused.status().message();
+  auto graph = ReadTflite(original.data(), original.size());
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+  EXPECT_EQ(graph->tensors[1].quant.axis, 3);   // a depthwise filter [1,3,3,128]
+  EXPECT_EQ(graph->tensors[36].quant.axis, 0);  // its bias [128], 3 in the file
+  auto rewritten = WriteTflite(*graph);
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status().message();
+  auto out = testing::RunArmNn(UNAS_ARMNN_RUN, *rewritten, input);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ASSERT_EQ(out->size(), 2u);  // [1,2] int8 softmax scores, scale 1/256, zero point -128
+  const int sum = (static_cast<int8_t>((*out)[0]) + 128) + (static_cast<int8_t>((*out)[1]) + 128);
+  EXPECT_NEAR(sum, 256, 1);  // the two probabilities add up to 1
+}
+
 }  // namespace
 }  // namespace unas

@@ -1,0 +1,73 @@
+// The C code generator: a quantised network in, a self-contained C99
+// library out (model.h, model.c, unas_kernels.h, unas_kernels.c) that runs
+// the network inside ONE caller-owned arena of exactly the planned size.
+//
+// model.h's interface is fixed (other tools drive it by these names):
+//   #define UNAS_MODEL_INPUT_BYTES / UNAS_MODEL_OUTPUT_BYTES / UNAS_MODEL_ARENA_BYTES
+//   extern const float unas_model_input_scale, unas_model_output_scale;
+//   extern const int32_t unas_model_input_zero_point, unas_model_output_zero_point;
+//   void unas_model_invoke(const int8_t *input, int8_t *output, uint8_t *arena);
+// The arena is UNAS_MODEL_ARENA_BYTES bytes, 16-byte aligned, owned by the
+// caller; invoke copies the input into it (the accounting counts the input),
+// runs the schedule, and copies the output out. No heap, no floating point at
+// run time, only C standard headers.
+//
+// The schedule: whole execution is the best order of the firmware
+// accounting (in-place Add at its input's last use) and partial execution is
+// PlanPartialExecution's plan; both are laid out by LayoutArena, so
+// UNAS_MODEL_ARENA_BYTES == plan.layout.arena_bytes, which is the cost
+// model's figure (CostNetwork(network, kFirmware).layout.arena_bytes for
+// whole execution) by construction. model.c is straight-line kernel calls at fixed arena
+// offsets, one per step of the plan, with the live bytes of each step in a
+// comment, each followed by UNAS_STEP_DONE(step): empty unless model.c is
+// built with -DUNAS_PROFILE, when it calls unas_profile_step(step) (the
+// firmware benchmark times steps with it).
+//
+// Thread safety: pure functions; the generated invoke is reentrant given
+// distinct arenas.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "costmodel/cost_model.h"
+#include "costmodel/partial_execution.h"
+#include "costmodel/status.h"
+#include "firmware/quantized_network.h"
+
+namespace unas::firmware {
+
+// The plan is always Accounting::kFirmware's: the accounting of this
+// runtime (input counted, int32 biases, in-place Add at its input's last use).
+struct FirmwareOptions {
+  bool partial_execution = false;
+};
+
+struct CLibrary {
+  std::string model_h, model_c;
+  PexPlan plan;              // the schedule and layout model.c follows
+  int64_t arena_bytes = 0;   // UNAS_MODEL_ARENA_BYTES
+  int64_t input_bytes = 0;   // UNAS_MODEL_INPUT_BYTES
+  int64_t output_bytes = 0;  // UNAS_MODEL_OUTPUT_BYTES
+  int64_t weight_bytes = 0;  // int8 weights + int32 biases (the cost model's flash figure)
+  int64_t constant_bytes = 0;  // all constant arrays, multipliers and shifts included
+  int kernel_calls = 0;      // steps in model.c
+};
+
+// Fails with kInvalidArgument when the network is not valid (Validate).
+Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptions& options = {});
+
+// The kernel sources copied beside every model (firmware/c/ at build time).
+const std::string& KernelsHeader();
+const std::string& KernelsSource();
+
+// Writes DIR/c/{model.h, model.c, unas_kernels.h, unas_kernels.c}, creating
+// DIR/c. Errors name the file that could not be written.
+Status WriteCLibrary(const std::string& dir, const CLibrary& library);
+Status WriteCLibrary(const std::string& dir, const QuantizedNetwork& q, const FirmwareOptions& options = {});
+// The one call for `unas train --out` / `unas export`: FromModelGraph on the
+// quantiser's graph (quant::QuantizeNetwork), then the above.
+Status WriteCLibrary(const std::string& dir, const Network& network, const ModelGraph& quantised_graph,
+                     const FirmwareOptions& options = {});
+
+}  // namespace unas::firmware

@@ -1,0 +1,178 @@
+#include "tests/firmware/c_build.h"
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace unas::firmware::testing {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "unas_firmware_XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) std::abort();
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult r;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return r;
+}
+
+Status WriteBytes(const std::string& path, const void* data, size_t size) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+  f.close();
+  return f ? Status::Ok() : Status::Invalid(path + ": cannot write");
+}
+
+std::vector<int8_t> ReadBytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::vector<char> v((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return std::vector<int8_t>(v.begin(), v.end());
+}
+
+Status BuildHost(const std::string& dir, int shrink_bytes) {
+  const std::string cmd = "gcc -std=c99 -pedantic-errors -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined "
+                          "-fno-sanitize-recover=all -fno-omit-frame-pointer -DUNAS_TEST_SHRINK=" +
+                          std::to_string(shrink_bytes) + " -I" + dir + "/c " + dir + "/c/model.c " + dir +
+                          "/c/unas_kernels.c " UNAS_SOURCE_DIR "/tests/firmware/host_main.c -o " + dir + "/host";
+  const CommandResult r = RunCommand(cmd);
+  if (r.exit_code != 0) return Status::Internal("host build failed: " + cmd + "\n" + r.output);
+  return Status::Ok();
+}
+
+Result<std::vector<int8_t>> RunHost(const std::string& dir, const std::vector<int8_t>& inputs) {
+  UNAS_RETURN_IF_ERROR(WriteBytes(dir + "/inputs.bin", inputs.data(), inputs.size()));
+  const CommandResult r =
+      RunCommand("ASAN_OPTIONS=detect_leaks=0 " + dir + "/host " + dir + "/inputs.bin " + dir + "/outputs.bin");
+  if (r.exit_code != 0) {
+    return Status::Internal("host run exited " + std::to_string(r.exit_code) + ":\n" + r.output);
+  }
+  return ReadBytes(dir + "/outputs.bin");
+}
+
+Status WriteTestInputs(const std::string& dir, const std::vector<int8_t>& inputs, int64_t input_bytes) {
+  const size_t count = inputs.size() / static_cast<size_t>(input_bytes);
+  std::ostringstream s;
+  s << "#define UNAS_TEST_INPUTS " << count << "\nstatic const int8_t unas_test_inputs[" << count
+    << "][UNAS_MODEL_INPUT_BYTES] = {\n";
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (i % static_cast<size_t>(input_bytes) == 0) s << (i ? "},\n" : "") << "{";
+    s << static_cast<int>(inputs[i]) << ",";
+  }
+  s << "}};\n";
+  const std::string text = s.str();
+  return WriteBytes(dir + "/c/test_inputs.h", text.data(), text.size());
+}
+
+namespace {
+
+// text + data of one object file, from arm-none-eabi-size's Berkeley format.
+Result<int64_t> ObjectFlashBytes(const std::string& object) {
+  const CommandResult r = RunCommand("arm-none-eabi-size -B " + object);
+  std::istringstream lines(r.output);
+  std::string header;
+  int64_t text = 0, data = 0;
+  if (r.exit_code != 0 || !std::getline(lines, header) || !(lines >> text >> data)) {
+    return Status::Internal("arm-none-eabi-size " + object + ": " + r.output);
+  }
+  return text + data;
+}
+
+}  // namespace
+
+Result<ArmRun> RunOnArm(const std::string& dir, const std::string& cpu, const std::string& board, int inputs,
+                        int64_t output_bytes, bool profile) {
+  const std::string cc = "arm-none-eabi-gcc -std=c99 -pedantic-errors -Wall -Wextra -Werror -mcpu=" + cpu +
+                         " -mthumb -Os -ffunction-sections -fdata-sections " + (profile ? "-DUNAS_PROFILE " : "") +
+                         "-I" + dir + "/c ";
+  const std::string arm = UNAS_SOURCE_DIR "/firmware/arm/";
+  const std::string objects[][2] = {{dir + "/c/model.c", dir + "/model.o"},
+                                    {dir + "/c/unas_kernels.c", dir + "/unas_kernels.o"},
+                                    {UNAS_SOURCE_DIR "/tests/firmware/arm_main.c", dir + "/arm_main.o"},
+                                    {arm + "startup.c", dir + "/startup.o"}};
+  std::string link = "arm-none-eabi-gcc -mcpu=" + cpu + " -mthumb --specs=rdimon.specs -nostartfiles -T " + arm +
+                     "mps2.ld -Wl,--gc-sections -o " + dir + "/prog.elf";
+  for (const auto& [source, object] : objects) {
+    const CommandResult r = RunCommand(cc + "-c " + source + " -o " + object);
+    if (r.exit_code != 0) return Status::Internal("cross compile " + source + ":\n" + r.output);
+    link += " " + object;
+  }
+  const CommandResult linked = RunCommand(link);
+  if (linked.exit_code != 0) return Status::Internal("link:\n" + linked.output);
+  ArmRun run;
+  UNAS_ASSIGN_OR_RETURN(run.model_flash_bytes, ObjectFlashBytes(dir + "/model.o"));
+  UNAS_ASSIGN_OR_RETURN(run.kernels_flash_bytes, ObjectFlashBytes(dir + "/unas_kernels.o"));
+  const CommandResult nm = RunCommand("arm-none-eabi-nm -S " + dir + "/prog.elf");
+  std::istringstream symbols(nm.output);
+  for (std::string line; std::getline(symbols, line);) {
+    std::istringstream fields(line);
+    std::string address, size, type, name;
+    if (fields >> address >> size >> type >> name && name == "arena") run.arena_symbol_bytes = std::stoll(size, nullptr, 16);
+  }
+  const CommandResult q = RunCommand("timeout 60 qemu-system-arm -M " + board +
+                                     " -nographic -semihosting -icount shift=0 -kernel " + dir + "/prog.elf");
+  if (q.exit_code != 0) return Status::Internal("qemu exited " + std::to_string(q.exit_code) + ":\n" + q.output);
+  std::istringstream lines(q.output);
+  int64_t calibration = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string key;
+    f >> key;
+    if (key == "output") {
+      std::string index;
+      f >> index;
+      std::vector<int8_t> out;
+      for (int v; f >> v;) out.push_back(static_cast<int8_t>(v));
+      run.outputs.push_back(out);
+    } else if (key == "ticks") {
+      std::string index;
+      int64_t t = 0;
+      f >> index >> t;
+      run.instructions.push_back(t * 40);
+    } else if (key == "step") {
+      std::string index;
+      int64_t t = 0;
+      f >> index >> t;
+      run.step_instructions.push_back(t * 40);
+    } else if (key == "stack_bytes:") {
+      f >> run.stack_bytes;
+    } else if (key == "calibration_ticks_per_2M_instructions:") {
+      f >> calibration;
+    }
+  }
+  // spin(1000000) is 2,000,000 loop instructions plus a few of call and timing.
+  if (calibration < 50000 || calibration > 50002) {
+    return Status::Internal("SysTick is not counting 40 instructions per tick (calibration " +
+                            std::to_string(calibration) + " ticks):\n" + q.output);
+  }
+  if (static_cast<int>(run.outputs.size()) != inputs || static_cast<int>(run.instructions.size()) != inputs) {
+    return Status::Internal("qemu run reported " + std::to_string(run.outputs.size()) + " outputs:\n" + q.output);
+  }
+  for (const auto& out : run.outputs) {
+    if (static_cast<int64_t>(out.size()) != output_bytes) return Status::Internal("short output line:\n" + q.output);
+  }
+  return run;
+}
+
+bool HaveArmTools() {
+  return RunCommand("command -v arm-none-eabi-gcc && command -v qemu-system-arm").exit_code == 0;
+}
+
+}  // namespace unas::firmware::testing

@@ -1,0 +1,71 @@
+// Test-only: building and running generated C libraries, on the host under
+// AddressSanitizer and on emulated Cortex-M boards. Every temporary file
+// lives in a TempDir that is removed when it goes out of scope.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "costmodel/status.h"
+
+namespace unas::firmware::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+CommandResult RunCommand(const std::string& command);
+
+Status WriteBytes(const std::string& path, const void* data, size_t size);
+std::vector<int8_t> ReadBytes(const std::string& path);
+
+// gcc -std=c99 -Wall -Wextra -Werror with ASan and UBSan: DIR/c plus
+// tests/firmware/host_main.c into DIR/host (arena shrunk by `shrink_bytes`).
+// The error carries the compiler's output.
+Status BuildHost(const std::string& dir, int shrink_bytes = 0);
+
+// Runs DIR/host over the concatenated inputs; fails with the program's
+// output (e.g. AddressSanitizer's report) when it exits non-zero.
+Result<std::vector<int8_t>> RunHost(const std::string& dir, const std::vector<int8_t>& inputs);
+
+// Writes DIR/c/test_inputs.h: the inputs as a C array for arm_main.c.
+Status WriteTestInputs(const std::string& dir, const std::vector<int8_t>& inputs, int64_t input_bytes);
+
+struct ArmRun {
+  std::vector<std::vector<int8_t>> outputs;  // by input
+  std::vector<int64_t> instructions;         // by input: executed instructions of the invoke
+  int64_t stack_bytes = 0;        // high-water mark of the stack below main's frame
+  int64_t model_flash_bytes = 0;  // model.o: weights, parameters and schedule (.text + .rodata + .data)
+  int64_t kernels_flash_bytes = 0;  // unas_kernels.o
+  int64_t arena_symbol_bytes = 0;   // size of the `arena` array in the ELF (nm -S)
+  std::vector<int64_t> step_instructions;  // profile builds: by step of model.c, first input
+};
+
+// Cross-compiles DIR/c with arm-none-eabi-gcc -mcpu=CPU -mthumb -Os, the
+// startup file and linker script of firmware/arm/ and arm_main.c, runs it
+// on `board` (qemu-system-arm -M board -icount shift=0 -semihosting) and
+// parses its report. Instructions = SysTick ticks x 40: with shift=0 one
+// instruction takes 1 ns of virtual time and SysTick counts the boards'
+// 25 MHz clock; the report's calibration loop checks that factor.
+// With `profile`, model.c and the driver are built with -DUNAS_PROFILE and
+// every step is timed (the hook adds a few dozen instructions per step).
+Result<ArmRun> RunOnArm(const std::string& dir, const std::string& cpu, const std::string& board, int inputs,
+                        int64_t output_bytes, bool profile = false);
+
+// True when arm-none-eabi-gcc and qemu-system-arm are on the PATH.
+bool HaveArmTools();
+
+}  // namespace unas::firmware::testing

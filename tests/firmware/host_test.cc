@@ -1,0 +1,205 @@
+// The generated C library on the host: strict C99, AddressSanitizer with the
+// arena malloc'ed at exactly UNAS_MODEL_ARENA_BYTES, outputs bit-identical
+// to quant::RunInt8 on the quantised graph, whole and partial execution.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <regex>
+#include <set>
+
+#include "costmodel/cost_model.h"
+#include "costmodel/lowering.h"
+#include "firmware/generator.h"
+#include "quant/int8_executor.h"
+#include "tests/firmware/c_build.h"
+#include "tests/firmware/test_networks.h"
+
+namespace unas::firmware {
+namespace {
+
+using testing::BuildHost;
+using testing::RunHost;
+using testing::TempDir;
+
+constexpr int kInputsPerNetwork = 4;
+
+Network WorkedExample() {
+  std::ifstream f(UNAS_SOURCE_DIR "/examples/worked_example.json");
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto candidate = ParseCandidate(text);
+  EXPECT_TRUE(candidate.ok()) << candidate.status().message();
+  auto network = BuildNetwork(*candidate, InputSpec{28, 28, 1, 10});
+  EXPECT_TRUE(network.ok());
+  return *network;
+}
+
+std::vector<Network> RandomNetworks(uint64_t seed, int count) {
+  std::mt19937_64 rng(seed);
+  std::vector<Network> out;
+  while (static_cast<int>(out.size()) < count) {
+    const InputSpec input{std::uniform_int_distribution<int>(8, 20)(rng), std::uniform_int_distribution<int>(8, 20)(rng),
+                          std::uniform_int_distribution<int>(1, 3)(rng), 10};
+    auto network = BuildNetwork(testing::SmallRandomCandidate(rng), input);
+    if (network.ok()) out.push_back(*network);
+  }
+  return out;
+}
+
+// Generates, builds and runs one network; expects the reference's outputs.
+// Returns the number of Pex segments the plan used.
+int ExpectMatchesReference(const Network& network, uint64_t seed, bool partial) {
+  auto model = testing::QuantiseRandom(network, seed);
+  EXPECT_TRUE(model.ok()) << model.status().message();
+  if (!model.ok()) return 0;
+  const QuantizedNetwork& q = model->q;
+  FirmwareOptions options;
+  options.partial_execution = partial;
+  auto lib = GenerateCLibrary(q, options);
+  EXPECT_TRUE(lib.ok()) << lib.status().message();
+  if (!lib.ok()) return 0;
+  // The arena is the cost model's layout, by construction.
+  if (partial) {
+    auto plan = PlanPartialExecution(network, Accounting::kFirmware);
+    EXPECT_TRUE(plan.ok());
+    EXPECT_EQ(lib->arena_bytes, plan->layout.arena_bytes);
+    EXPECT_EQ(lib->plan.peak_bytes, plan->peak_bytes);
+  } else {
+    auto report = CostNetwork(network, Accounting::kFirmware);
+    EXPECT_TRUE(report.ok());
+    EXPECT_EQ(lib->arena_bytes, report->layout.arena_bytes);
+    EXPECT_EQ(lib->weight_bytes, report->summary.flash_bytes);
+    EXPECT_TRUE(lib->plan.segments.empty());
+  }
+  TempDir dir;
+  EXPECT_TRUE(WriteCLibrary(dir.path(), *lib).ok());
+  const Status built = BuildHost(dir.path());
+  EXPECT_TRUE(built.ok()) << built.message();
+  if (!built.ok()) return 0;
+  const std::vector<int8_t> inputs = testing::RandomInputs(network, kInputsPerNetwork, seed + 1);
+  auto outputs = RunHost(dir.path(), inputs);
+  EXPECT_TRUE(outputs.ok()) << outputs.status().message();
+  if (!outputs.ok()) return 0;
+  const size_t in_bytes = static_cast<size_t>(lib->input_bytes), out_bytes = static_cast<size_t>(lib->output_bytes);
+  EXPECT_EQ(outputs->size(), kInputsPerNetwork * out_bytes);
+  for (int k = 0; k < kInputsPerNetwork && outputs->size() == kInputsPerNetwork * out_bytes; ++k) {
+    const std::vector<int8_t> input(inputs.begin() + k * in_bytes, inputs.begin() + (k + 1) * in_bytes);
+    auto expected = quant::RunInt8(model->graph, input);
+    EXPECT_TRUE(expected.ok()) << expected.status().message();
+    if (!expected.ok()) continue;
+    const std::vector<int8_t> got(outputs->begin() + k * out_bytes, outputs->begin() + (k + 1) * out_bytes);
+    EXPECT_EQ(got, *expected) << "input " << k << " of a network with " << network.ops.size() << " ops, "
+                             << lib->plan.segments.size() << " segments";
+  }
+  // A comparison of saturated or constant outputs would prove little.
+  std::set<int8_t> distinct(outputs->begin(), outputs->end());
+  EXPECT_GE(distinct.size(), 3u) << "outputs nearly constant";
+  return static_cast<int>(lib->plan.segments.size());
+}
+
+TEST(FirmwareHost, WorkedExampleWholeAndPartialMatchReference) {
+  const Network network = WorkedExample();
+  EXPECT_EQ(ExpectMatchesReference(network, 7, false), 0);
+  EXPECT_GT(ExpectMatchesReference(network, 7, true), 0);
+}
+
+TEST(FirmwareHost, RandomNetworksWholeExecutionMatchReference) {
+  const std::vector<Network> networks = RandomNetworks(1001, 16);
+  for (size_t i = 0; i < networks.size(); ++i) {
+    SCOPED_TRACE("network " + std::to_string(i));
+    ExpectMatchesReference(networks[i], 100 + i, false);
+  }
+}
+
+TEST(FirmwareHost, RandomNetworksPartialExecutionMatchReference) {
+  const std::vector<Network> networks = RandomNetworks(2002, 16);
+  int with_segments = 0;
+  for (size_t i = 0; i < networks.size(); ++i) {
+    SCOPED_TRACE("network " + std::to_string(i));
+    with_segments += ExpectMatchesReference(networks[i], 200 + i, true) > 0;
+  }
+  // The seed is fixed: this many of the 16 plans slice something.
+  EXPECT_GE(with_segments, 6);
+}
+
+TEST(FirmwareHost, ShrunkenArenaIsCaught) {
+  const Network network = WorkedExample();
+  const QuantizedNetwork q = testing::QuantiseRandom(network, 3)->q;
+  for (bool partial : {false, true}) {
+    FirmwareOptions options;
+    options.partial_execution = partial;
+    auto lib = GenerateCLibrary(q, options);
+    ASSERT_TRUE(lib.ok());
+    TempDir dir;
+    ASSERT_TRUE(WriteCLibrary(dir.path(), *lib).ok());
+    const Status built = BuildHost(dir.path(), 1);
+    ASSERT_TRUE(built.ok()) << built.message();
+    auto outputs = RunHost(dir.path(), testing::RandomInputs(network, 1, 4));
+    ASSERT_FALSE(outputs.ok()) << "one byte less arena went unnoticed (partial " << partial << ")";
+    EXPECT_NE(outputs.status().message().find("heap-buffer-overflow"), std::string::npos)
+        << outputs.status().message();
+  }
+}
+
+TEST(FirmwareHost, ModelHeaderHasTheFixedInterface) {
+  const Network network = WorkedExample();
+  auto lib = GenerateCLibrary(testing::QuantiseRandom(network, 5)->q);
+  ASSERT_TRUE(lib.ok());
+  for (const char* line :
+       {"#define UNAS_MODEL_INPUT_BYTES 784\n", "#define UNAS_MODEL_OUTPUT_BYTES 10\n",
+        "extern const float unas_model_input_scale, unas_model_output_scale;\n",
+        "extern const int32_t unas_model_input_zero_point, unas_model_output_zero_point;\n",
+        "void unas_model_invoke(const int8_t *input, int8_t *output, uint8_t *arena);\n"}) {
+    EXPECT_NE(lib->model_h.find(line), std::string::npos) << line;
+  }
+  EXPECT_NE(lib->model_h.find("#define UNAS_MODEL_ARENA_BYTES " + std::to_string(lib->arena_bytes) + "\n"),
+            std::string::npos);
+  // No floating point at run time: the only float objects are the two scales.
+  const std::regex fp("\\b(float|double)\\b");
+  const std::string c = lib->model_c;
+  EXPECT_EQ(std::distance(std::sregex_iterator(c.begin(), c.end(), fp), std::sregex_iterator()), 2);
+  for (const std::string* k : {&KernelsHeader(), &KernelsSource()}) {
+    EXPECT_FALSE(std::regex_search(*k, fp));
+  }
+}
+
+TEST(FirmwareHost, RejectsBadQuantisation) {
+  const Network network = WorkedExample();
+  QuantizedNetwork q = testing::QuantiseRandom(network, 9)->q;
+  q.ops[0].weights.pop_back();
+  auto bad = GenerateCLibrary(q);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("op 0 (conv 3x3/2 x8 bn relu).weights"), std::string::npos)
+      << bad.status().message();
+  q = testing::QuantiseRandom(network, 9)->q;
+  q.ops[1].output.zero_point = 300;
+  EXPECT_FALSE(GenerateCLibrary(q).ok());
+}
+
+TEST(FirmwareFromModelGraph, RefusesUnquantisedAndMismatchedGraphs) {
+  const Network network = WorkedExample();
+  auto lowered = LowerNetwork(network);  // no quantisation, no weight data
+  ASSERT_TRUE(lowered.ok());
+  auto unquantised = FromModelGraph(network, *lowered);
+  ASSERT_FALSE(unquantised.ok());
+  EXPECT_EQ(unquantised.status().message(), "graph input: tensor 'input' is not quantised per tensor");
+  auto model = testing::QuantiseRandom(network, 11);
+  ASSERT_TRUE(model.ok());
+  std::mt19937_64 rng(5);
+  auto other = BuildNetwork(testing::SmallRandomCandidate(rng), InputSpec{28, 28, 1, 10});
+  ASSERT_TRUE(other.ok());
+  auto mismatched = FromModelGraph(*other, model->graph);
+  ASSERT_FALSE(mismatched.ok());
+  EXPECT_EQ(mismatched.status().code(), StatusCode::kInvalidArgument);
+  ModelGraph stripped = model->graph;
+  for (GraphTensor& t : stripped.tensors) {
+    if (t.is_constant && t.type == TensorType::kInt8) t.data.clear();
+  }
+  auto no_data = FromModelGraph(network, stripped);
+  ASSERT_FALSE(no_data.ok());
+  EXPECT_NE(no_data.status().message().find("op 0 (conv 3x3/2 x8 bn relu): weights"), std::string::npos)
+      << no_data.status().message();
+}
+
+}  // namespace
+}  // namespace unas::firmware
