@@ -2,12 +2,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +18,7 @@
 #include "costmodel/cost_model.h"
 #include "costmodel/partial_execution.h"
 #include "worker/dataset.h"
+#include "worker/int8_export.h"
 #include "worker/trainer.h"
 
 namespace unas::cli {
@@ -90,6 +93,50 @@ class ProgressPrinter {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
+bool WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return static_cast<bool>(out.flush());
+}
+
+// --out DIR: the int8 model and the float/int8 metrics beside each other.
+Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result, const worker::Dataset& dataset,
+                       int threads, nlohmann::json* summary) {
+  if (!result.model) return Status::Internal("the trainer kept no weights");
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::Invalid(dir + ": cannot create directory");
+  const auto start = std::chrono::steady_clock::now();
+  worker::Int8Options options;
+  options.threads = std::max(1, threads);
+  UNAS_ASSIGN_OR_RETURN(worker::Int8Outcome int8, worker::QuantizeTrained(*result.model, dataset, options));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double val_error = result.validation_error_per_epoch.empty() ? 1.0 : result.validation_error_per_epoch.back();
+  nlohmann::json metrics = {
+      {"test_accuracy", 1.0 - result.test_error},
+      {"int8_test_accuracy", 1.0 - int8.int8_test_error},
+      {"val_accuracy", 1.0 - val_error},
+      {"int8_val_accuracy", 1.0 - int8.int8_val_error},
+      {"test_error", result.test_error},
+      {"int8_test_error", int8.int8_test_error},
+      {"val_error", val_error},
+      {"int8_val_error", int8.int8_val_error},
+      {"best_val_error", result.best_validation_error},
+      {"calibration_images", int8.calibration_images},
+      {"tflite_bytes", int8.tflite.size()},
+      {"int8_seconds", seconds},
+  };
+  const std::string model_path = dir + "/model.tflite", metrics_path = dir + "/metrics.json";
+  if (!WriteBytes(model_path, std::string(int8.tflite.begin(), int8.tflite.end()))) {
+    return Status::Invalid(model_path + ": cannot write");
+  }
+  if (!WriteBytes(metrics_path, metrics.dump(2) + "\n")) return Status::Invalid(metrics_path + ": cannot write");
+  (*summary)["int8"] = metrics;
+  (*summary)["model_tflite"] = model_path;
+  (*summary)["metrics_json"] = metrics_path;
+  std::printf("int8: val_err %.4f test_err %.4f (float %.4f %.4f), %zu-byte model in %s\n", int8.int8_val_error,
+              int8.int8_test_error, val_error, result.test_error, int8.tflite.size(), model_path.c_str());
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunTrain(const std::vector<std::string>& argv) {
@@ -133,6 +180,8 @@ int RunTrain(const std::vector<std::string>& argv) {
   args.Flag("prune-accounting", "tflm|unas|firmware", "memory accounting the pruning is costed with",
             AccountingName(defaults.prune.accounting));
   args.Flag("save-pruned", "FILE", "write the pruned candidate (uNAS JSON) here");
+  args.Flag("out", "DIR", "quantise to int8 (calibrated on 1000 training images) and write DIR/model.tflite and "
+                          "DIR/metrics.json (float and int8 accuracies); DIR is created if missing");
   if (auto rc = args.ParseOrExit(argv)) return *rc;
   if (args.positional().size() != 1) {
     std::cerr << "unas train: expected one architecture file (see 'unas train --help')\n";
@@ -175,6 +224,7 @@ int RunTrain(const std::vector<std::string>& argv) {
     config.dropout = *dropout;
     config.augment = args.On("augment");
     config.save_path = args.Get("save");
+    config.keep_model = args.Has("out");
     if (args.Has("prune")) {
       auto target = worker::ParsePruneTarget(args.Get("prune"), "--prune");
       auto fraction = args.GetDouble("prune-fraction", 1e-9, 0.999999);
@@ -302,6 +352,12 @@ int RunTrain(const std::vector<std::string>& argv) {
         return 1;
       }
       summary["saved_pruned"] = pruned_path;
+    }
+  }
+  if (args.Has("out") && result->outcome == worker::TrialOutcome::kCompleted) {
+    if (Status s = WriteInt8Export(args.Get("out"), *result, **dataset, config.threads, &summary); !s.ok()) {
+      std::cerr << "unas train: --out: " << s.message() << "\n";
+      return 1;
     }
   }
   std::cout << summary.dump(2) << std::endl;

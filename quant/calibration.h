@@ -15,11 +15,12 @@
 //     takes its input's quantisation, so it needs no range of its own.
 //
 // Statistic: the minimum and maximum over every element of every image of
-// the sample, as TensorFlow Lite's converter does by default. Why min/max
-// and not a percentile: the models here are small and have few, narrow
-// tensors; clipping the extreme activations of a tensor feeding a single
-// classifier trades the rare large logit (which decides the arg-max) for a
-// finer step on the common ones. docs/deploy-int8.md has the measurement.
+// the sample, as TensorFlow Lite's converter does by default. Why: it is
+// what a TFLite user gets from the same sample, it never clips a calibrated
+// value, and on trained Fashion-MNIST networks it keeps int8 test accuracy
+// within 0.1 point of float; clipping to the 99.9th-99.999th percentiles
+// moved int8 test error by at most 0.14 points, better on one network and
+// worse on the other (docs/deploy-int8.md).
 // Ranges are widened to include 0 when quantised (quantize.h), not here.
 //
 // Thread safety: pure functions; a RangeCollector is not thread-safe.

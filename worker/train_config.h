@@ -88,6 +88,9 @@ struct TrainConfig {
   // fine-tune it for the remaining epochs. Needs epochs >= 2.
   PruneConfig prune;
   QuantizationConfig quantization;
+  // Fill TrainResult::model (the trained weights, batch norm folded, for
+  // int8 export with QuantizeTrained in int8_export.h).
+  bool keep_model = false;
 };
 
 }  // namespace unas::worker

@@ -16,6 +16,7 @@
 
 #include "costmodel/network.h"
 #include "worker/dataset_tensors.h"
+#include "worker/torch_export.h"
 #include "worker/torch_network.h"
 #include "worker/torch_pruning.h"
 
@@ -216,6 +217,11 @@ class Trial {
     }
     Finish(train_time, samples_trained);
     result_.test_error = ErrorRate(net, data_.test_x, data_.test_y);
+    if (config_.keep_model) {
+      net->eval();
+      result_.model = TrainedModel{result_.pruning ? pruned_network_ : network_, ExtractFoldedWeights(*net)};
+      net->train();
+    }
     if (!config_.save_path.empty()) {
       try {
         torch::save(net, config_.save_path);

@@ -28,6 +28,7 @@
 #include "costmodel/cost_model.h"
 #include "base/status.h"
 #include "worker/dataset.h"
+#include "worker/int8_export.h"
 #include "worker/pruning.h"
 #include "worker/train_config.h"
 
@@ -98,6 +99,8 @@ struct TrainResult {
   int64_t train_samples_per_epoch = 0;
   // Errors after pruning are the pruned network's.
   std::optional<PruningResult> pruning;
+  // TrainConfig::keep_model and a completed trial only.
+  std::optional<TrainedModel> model;
 };
 
 nlohmann::json TrainResultToJson(const TrainResult& result);

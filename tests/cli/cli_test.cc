@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -240,6 +241,35 @@ TEST(CliTest, SimulateReportsEveryFiftyTrialsAndIsDeterministic) {
   const CliRun bad = Unas("simulate --strategy magic");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.out.find("unknown strategy 'magic' (aging, bo or random)"), std::string::npos) << bad.out;
+}
+
+TEST(CliTest, TrainOutWritesTheInt8ModelAndBothAccuracies) {
+  const std::string dir = ::testing::TempDir() + "/unas_train_out";
+  std::remove((dir + "/model.tflite").c_str());
+  std::remove((dir + "/metrics.json").c_str());
+  const CliRun r = Unas("train " + kExample + " --dataset synthetic --epochs 2 --batch-size 32 --lr 0.05 --threads 1 "
+                        "--out " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("int8: val_err"), std::string::npos) << r.out;
+  std::ifstream model(dir + "/model.tflite", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(model)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 8u);
+  EXPECT_EQ(bytes.substr(4, 4), "TFL3");
+  std::ifstream metrics_file(dir + "/metrics.json");
+  const auto metrics = nlohmann::json::parse(metrics_file);
+  for (const char* key : {"test_accuracy", "int8_test_accuracy", "val_accuracy", "int8_val_accuracy"}) {
+    ASSERT_TRUE(metrics.contains(key)) << key;
+    EXPECT_GE(metrics[key].get<double>(), 0.0) << key;
+    EXPECT_LE(metrics[key].get<double>(), 1.0) << key;
+  }
+  EXPECT_EQ(metrics["calibration_images"], 1000);
+  EXPECT_EQ(metrics["tflite_bytes"], bytes.size());
+  // The synthetic blobs are easy: float and int8 both near perfect.
+  EXPECT_GE(metrics["test_accuracy"].get<double>(), 0.9);
+  EXPECT_LE(std::abs(metrics["int8_test_accuracy"].get<double>() - metrics["test_accuracy"].get<double>()), 0.02);
+  std::remove((dir + "/model.tflite").c_str());
+  std::remove((dir + "/metrics.json").c_str());
+  ::rmdir(dir.c_str());
 }
 
 TEST(CliTest, EverySubcommandHasHelp) {

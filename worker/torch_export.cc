@@ -1,0 +1,201 @@
+#include "worker/torch_export.h"
+
+#include <cmath>
+#include <exception>
+#include <random>
+#include <string>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "quant/int8_executor.h"
+#include "quant/quantize.h"
+#include "tflite/writer.h"
+#include "worker/dataset_tensors.h"
+#include "worker/int8_export.h"
+
+namespace unas::worker {
+namespace {
+
+std::vector<float> ToVector(const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+// Images [N, C, H, W] -> one NHWC vector per image.
+std::vector<std::vector<float>> NhwcImages(const torch::Tensor& x) {
+  const torch::Tensor nhwc = x.permute({0, 2, 3, 1}).contiguous();
+  std::vector<std::vector<float>> images(static_cast<size_t>(x.size(0)));
+  const int64_t per = x.numel() / std::max<int64_t>(1, x.size(0));
+  const float* data = nhwc.data_ptr<float>();
+  for (size_t i = 0; i < images.size(); ++i) images[i].assign(data + i * per, data + (i + 1) * per);
+  return images;
+}
+
+// A permutation of 0..n-1, identical on every standard library (as the trainer's).
+std::vector<int64_t> Permutation(int64_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) p[static_cast<size_t>(i)] = i;
+  for (int64_t i = n; i > 1; --i) std::swap(p[static_cast<size_t>(i - 1)], p[rng() % static_cast<uint64_t>(i)]);
+  return p;
+}
+
+int Predicted(const ModelGraph& g, const std::vector<int8_t>& logits) {
+  if (logits.size() == 1) return logits[0] > g.tensors[g.outputs[0]].quant.zero_point[0] ? 1 : 0;
+  return quant::ArgMax(logits);
+}
+
+Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& g, const torch::Tensor& x,
+                         const torch::Tensor& y, int threads) {
+  const int64_t n = x.size(0);
+  if (n == 0) return 1.0;
+  const torch::Tensor labels = y.to(torch::kInt64).contiguous();
+  const int64_t* label = labels.data_ptr<int64_t>();
+  int64_t correct = 0;
+  constexpr int64_t kChunk = 512;  // converts to NHWC a chunk at a time
+  for (int64_t start = 0; start < n; start += kChunk) {
+    const std::vector<std::vector<float>> images = NhwcImages(x.narrow(0, start, std::min(kChunk, n - start)));
+    // Thread t takes images t, t + threads, ...; Run is const and thread-safe.
+    const int workers = std::max(1, std::min<int>(threads, static_cast<int>(images.size())));
+    std::vector<int64_t> hits(workers, 0);
+    std::vector<Status> errors(workers);
+    auto work = [&](int t) {
+      for (size_t i = t; i < images.size(); i += workers) {
+        auto logits = executor.Run(quant::QuantizeInput(g, images[i]));
+        if (!logits.ok()) {
+          errors[t] = logits.status();
+          return;
+        }
+        hits[t] += Predicted(g, *logits) == label[start + static_cast<int64_t>(i)];
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < workers; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (std::thread& th : pool) th.join();
+    for (int t = 0; t < workers; ++t) {
+      UNAS_RETURN_IF_ERROR(errors[t]);
+      correct += hits[t];
+    }
+  }
+  return 1.0 - static_cast<double>(correct) / static_cast<double>(n);
+}
+
+Status Reorder(const std::vector<int>& order, ModelGraph* g) {
+  if (order.empty()) return Status::Ok();
+  if (order.size() != g->ops.size()) return Status::Invalid("op_order: expected " + std::to_string(g->ops.size()) + " operators");
+  std::vector<bool> used(order.size(), false);
+  std::vector<GraphOp> ops;
+  for (int i : order) {
+    if (i < 0 || i >= static_cast<int>(order.size()) || used[i]) return Status::Invalid("op_order: not a permutation");
+    used[i] = true;
+    ops.push_back(g->ops[i]);
+  }
+  g->ops = std::move(ops);
+  return Status::Ok();
+}
+
+}  // namespace
+
+ReferenceWeights ExtractFoldedWeights(CandidateNetImpl& net) {
+  torch::NoGradGuard no_grad;
+  const std::vector<Op>& ops = net.ops();
+  ReferenceWeights rw;
+  rw.weights.resize(ops.size());
+  rw.biases.resize(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    if (op.kind == OpKind::kConv2D || op.kind == OpKind::kDWConv2D) {
+      torch::nn::Conv2d conv = net.conv_at(i);
+      torch::Tensor w = conv->weight.detach().to(torch::kFloat64);  // [co][ci or 1][kh][kw]
+      torch::Tensor b = conv->bias.detach().to(torch::kFloat64);
+      if (torch::nn::BatchNorm2d bn = net.bn_at(i)) {
+        const torch::Tensor factor =
+            bn->weight.detach().to(torch::kFloat64) /
+            torch::sqrt(bn->running_var.detach().to(torch::kFloat64) + bn->options.eps());
+        w = w * factor.view({-1, 1, 1, 1});
+        b = (b - bn->running_mean.detach().to(torch::kFloat64)) * factor + bn->bias.detach().to(torch::kFloat64);
+      }
+      // conv: [co][ci][ky][kx] -> [ky][kx][ci][co]; depthwise: [c][1][ky][kx] -> [ky][kx][c].
+      rw.weights[i] = op.kind == OpKind::kConv2D ? ToVector(w.permute({2, 3, 1, 0})) : ToVector(w.squeeze(1).permute({1, 2, 0}));
+      rw.biases[i] = ToVector(b);
+    } else if (op.kind == OpKind::kDense) {
+      torch::nn::Linear linear = net.linear_at(i);
+      // [o][c*h*w] (NCHW flatten) -> [h*w*c][o].
+      const torch::Tensor w = linear->weight.detach().view({op.out.c, op.in.c, op.in.h, op.in.w});
+      rw.weights[i] = ToVector(w.permute({2, 3, 1, 0}));
+      rw.biases[i] = ToVector(linear->bias);
+    }
+  }
+  return rw;
+}
+
+Result<Int8Outcome> QuantizeTrained(const TrainedModel& model, const Dataset& dataset, const Int8Options& options) {
+  const InputSpec& in = dataset.info().input;
+  const Shape shape = model.network.input_shape();
+  if (shape.h != in.height || shape.w != in.width || shape.c != in.channels) {
+    return Status::Invalid("int8: the data set's images are not the network's input shape");
+  }
+  if (options.calibration_images < 1) return Status::Invalid("int8: calibration_images must be at least 1");
+  if (options.threads < 1) return Status::Invalid("int8: threads must be at least 1");
+  try {
+    torch::NoGradGuard no_grad;
+    const Dataset::Tensors& data = dataset.tensors();
+    const int64_t train = data.train_x.size(0);
+    std::vector<int64_t> order = Permutation(train, options.calibration_seed);
+    order.resize(static_cast<size_t>(std::min<int64_t>(train, options.calibration_images)));
+    const torch::Tensor index = torch::tensor(order, torch::kInt64);
+    const std::vector<std::vector<float>> calibration = NhwcImages(data.train_x.index_select(0, index));
+
+    Int8Outcome outcome;
+    outcome.calibration_images = static_cast<int>(calibration.size());
+    UNAS_ASSIGN_OR_RETURN(outcome.graph, quant::QuantizeWithImages(model.network, model.folded_weights, calibration));
+    UNAS_RETURN_IF_ERROR(Reorder(options.op_order, &outcome.graph));
+    UNAS_ASSIGN_OR_RETURN(quant::Int8Executor executor, quant::Int8Executor::Create(outcome.graph));
+    UNAS_ASSIGN_OR_RETURN(outcome.int8_val_error,
+                          Int8Error(executor, outcome.graph, data.validation_x, data.validation_y, options.threads));
+    UNAS_ASSIGN_OR_RETURN(outcome.int8_test_error,
+                          Int8Error(executor, outcome.graph, data.test_x, data.test_y, options.threads));
+    UNAS_ASSIGN_OR_RETURN(outcome.tflite, WriteTflite(outcome.graph));
+    return outcome;
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("LibTorch: ") + e.what());
+  }
+}
+
+Result<double> CheckWeightExtraction(const Network& network, uint64_t seed, int images) {
+  try {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(seed);
+    CandidateNet net(network, 0.0);
+    for (size_t i = 0; i < network.ops.size(); ++i) {
+      if (auto bn = net->bn_at(i)) {
+        bn->running_mean.uniform_(-0.5, 0.5);
+        bn->running_var.uniform_(0.5, 1.5);
+        bn->weight.uniform_(0.5, 1.5);
+        bn->bias.uniform_(-0.2, 0.2);
+      }
+    }
+    net->eval();
+    const ReferenceWeights rw = ExtractFoldedWeights(*net);
+    const Shape in = network.input_shape();
+    const torch::Tensor x = torch::randn({images, in.c, in.h, in.w});
+    const torch::Tensor logits = net->forward(x);
+    const std::vector<std::vector<float>> nhwc = NhwcImages(x);
+    double worst = 0;
+    for (int k = 0; k < images; ++k) {
+      UNAS_ASSIGN_OR_RETURN(ExecutionResult ref, RunWhole(network, rw, nhwc[static_cast<size_t>(k)]));
+      const std::vector<float> torch_out = ToVector(logits[k]);
+      if (torch_out.size() != ref.output.size()) return Status::Internal("extraction: output sizes differ");
+      for (size_t j = 0; j < ref.output.size(); ++j) {
+        worst = std::max(worst, static_cast<double>(std::fabs(torch_out[j] - ref.output[j])));
+      }
+    }
+    return worst;
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("LibTorch: ") + e.what());
+  }
+}
+
+}  // namespace unas::worker
