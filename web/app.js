@@ -1,18 +1,21 @@
 // The unas dashboard's entry point: the access-token form and the router.
 // Views: #/ jobs (jobs.js), #/jobs/ID one job (job.js), #/jobs/ID/trials/N
-// one trial (trial.js). Plain ES
+// one trial (trial.js), #/analyze "Analyse a model" (analyze.js). Plain ES
 // modules, no bundler; chart.js is the UMD build index.html loads first.
 import { forgetToken, setToken, setUnauthorizedHandler, token } from './api.js';
+import { analyzeView } from './analyze.js';
 import { crumbs, el, errorCard, leaveView, main } from './dom.js';
 import { jobView } from './job.js';
 import { jobsView } from './jobs.js';
 import { trialView } from './trial.js';
 
 const logout = document.getElementById('logout');
+const nav = document.getElementById('nav-analyze');
 
 function showTokenForm(message = '') {
   leaveView();
   logout.hidden = true;
+  nav.hidden = true;
   crumbs.textContent = '';
   main.replaceChildren(el('section', { class: 'card' },
     el('h1', {}, 'Access token'),
@@ -32,9 +35,11 @@ async function route() {
   leaveView();
   if (!token()) { showTokenForm(); return; }
   logout.hidden = false;
+  nav.hidden = false;
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   try {
-    if (parts[0] === 'jobs' && parts.length === 2) await jobView(parts[1]);
+    if (parts[0] === 'analyze' && parts.length === 1) await analyzeView();
+    else if (parts[0] === 'jobs' && parts.length === 2) await jobView(parts[1]);
     else if (parts[0] === 'jobs' && parts[2] === 'trials' && parts.length === 4) await trialView(parts[1], parts[3]);
     else await jobsView();
   } catch (e) {

@@ -4,16 +4,20 @@
 // (first an invalid one, to see the server's message), watches trials arrive
 // live, checks the Pareto scatter against the API (every trial, feasibility
 // by the hard constraints, the paging of trials.js), switches the Pareto
-// axes, opens a trial (float and int8 errors, downloads, SRAM timeline),
-// saves a screenshot of each view and fails on any console error.
+// axes, opens a trial (float and int8 errors, downloads, SRAM timeline), the
+// "Analyse a model" page (analyze_page.mjs), saves a screenshot of each view
+// and fails on any console error.
 //
 // Usage: node dashboard_test.mjs UNAS_BINARY WEB_DIR ARTIFACT_DIR
+// The analyse page uploads ../shared/testdata/tflite/ beside the checkout
+// (WEB_DIR/../../shared).
 // Exit 0: passed; 77: skipped (no /usr/bin/chromium); anything else: failed.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { checkAnalyzePage } from './analyze_page.mjs';
 
 const CHROMIUM = process.env.UNAS_CHROMIUM || '/usr/bin/chromium';
 const [binary, webDir, artifacts] = process.argv.slice(2);
@@ -238,6 +242,8 @@ try {
   await page.goto(`${base}/#/`);
   await page.waitForSelector('#jobs-table tbody tr a');
   await page.screenshot({ path: path.join(artifacts, 'jobs.png'), fullPage: true });
+
+  await checkAnalyzePage({ page, base, token: TOKEN, webDir, artifacts, check, expectError });
 
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? `: ${consoleErrors.join(' | ')}` : ''}`);
   console.log(`PASS: screenshots in ${artifacts}`);
