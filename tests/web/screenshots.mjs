@@ -1,12 +1,14 @@
-// Screenshots of the dashboard's three views against a running `unas serve`
-// (for docs/screenshots/), with the same chromium setup as the browser test.
-// Usage: node screenshots.mjs BASE_URL TOKEN JOB_ID OUT_DIR
+// Screenshots of the dashboard's views against a running `unas serve` (for
+// docs/screenshots/), with the same chromium setup as the browser test: the
+// jobs, the job JOB_ID, its best trial, and with MODEL the "Analyse a model"
+// page after uploading that .tflite.
+// Usage: node screenshots.mjs BASE_URL TOKEN JOB_ID OUT_DIR [MODEL.tflite]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [base, token, jobId, out] = process.argv.slice(2);
+const [base, token, jobId, out, model] = process.argv.slice(2);
 fs.mkdirSync(out, { recursive: true });
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'unas-shots-'));
 const browser = await chromium.launchPersistentContext(profile, {
@@ -37,6 +39,14 @@ try {
   await page.waitForSelector('#sram-timeline');
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(out, 'trial.png') });
+
+  if (model) {
+    await page.goto(`${base}/#/analyze`);
+    await page.setInputFiles('#analyze-file', model);
+    await page.waitForSelector('#analyze-ops tbody tr');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(out, 'analyze.png'), fullPage: true });
+  }
   if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
   console.log(`screenshots in ${out}`);
 } finally {
