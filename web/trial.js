@@ -15,17 +15,23 @@ function accuracyTable(metrics) {
 }
 
 // Whether the trial has an int8 model: the trial JSON's has_tflite when the
-// server sends it, else a HEAD request (2xx: yes; 404: none). Resolves to
-// { available, reason }.
+// server sends it, else a HEAD request (2xx: yes; 404: none), and a GET when
+// the server routes only GET (405; models for microcontrollers are small).
+// Resolves to { available, reason }.
 async function tfliteAvailability(t, modelPath) {
-  if (typeof t.has_tflite === 'boolean') return { available: t.has_tflite, reason: t.has_tflite ? '' : 'this trial has no int8 model' };
-  try {
-    await request(modelPath, { method: 'HEAD' });
-    return { available: true, reason: '' };
-  } catch (e) {
-    if (e.status === 401) throw e;
-    return { available: false, reason: e.status === 404 ? 'this trial has no int8 model' : `the int8 model cannot be offered (${e.message})` };
+  const none = { available: false, reason: 'this trial has no int8 model' };
+  if (typeof t.has_tflite === 'boolean') return t.has_tflite ? { available: true, reason: '' } : none;
+  for (const method of ['HEAD', 'GET']) {
+    try {
+      await request(modelPath, { method });
+      return { available: true, reason: '' };
+    } catch (e) {
+      if (e.status === 401) throw e;
+      if (e.status === 404) return none;
+      if (e.status !== 405 || method === 'GET') return { available: false, reason: `the int8 model cannot be offered (${e.message})` };
+    }
   }
+  throw new Error('unreachable: GET always returns');
 }
 
 function downloadButtons(jobId, t, base) {
