@@ -44,6 +44,7 @@ async function route() {
     else await jobsView();
   } catch (e) {
     if (e.status === 401) return;  // the token form is showing
+    if (e.name === 'AbortError') return;  // the view was left while it loaded
     main.replaceChildren(errorCard(e.message));
   }
   main.focus({ preventScroll: true });

@@ -83,7 +83,7 @@ export async function jobView(jobId) {
 
   const trials = new Map();  // completed trials loaded so far, by id
   let front = new Map();     // the server's Pareto front, always complete
-  let loaded = { total: 0, sampled: false };
+  let loaded = { total: 0, sampled: false, pages: 0, since: 0 };
   const scatter = scatterChart(scatterCanvas, {
     label: (p) => (p.t ? trialLabel(p.t) : p.label),
     onPick: (p) => { if (p?.t) location.hash = `#/jobs/${encodeURIComponent(jobId)}/trials/${p.t.trial_id}`; },
@@ -106,23 +106,38 @@ export async function jobView(jobId) {
     const all = sets.flatMap((s) => s.data);
     scatter.show([...sets, ...limitLines(job.spec, ax, ay, all.map((p) => p.x), all.map((p) => p.y))], ax.label, ay.label);
     const count = trials.size + [...front.keys()].filter((id) => !trials.has(id)).length;
-    note.textContent = loaded.sampled
-      ? `A sample: ${fmtInt(count)} of ${fmtInt(loaded.total)} completed trials (${paging.maxPages} evenly spaced pages of ${fmtInt(paging.pageSize)} by trial id, plus every trial since), and the whole Pareto front.`
+    note.textContent = loading ? `Loading completed trials: page ${loading.pages} of ${loading.of}…`
+      : loaded.sampled
+      ? `A sample: ${fmtInt(count)} of ${fmtInt(loaded.total)} completed trials (${loaded.pages} pages of ${fmtInt(paging.pageSize)} spread evenly by trial id${loaded.since ? `, and the ${fmtInt(loaded.since)} finished since` : ''}), and the whole Pareto front.`
       : `All ${fmtInt(count)} completed trials.`;
   };
   xSel.addEventListener('change', drawScatter);
   ySel.addEventListener('change', drawScatter);
 
-  // withTrials: page through the trials again (first load, job done);
-  // otherwise the live events have brought the new ones.
+  // withTrials: page through the trials again (first load, job done),
+  // drawing as pages arrive, but spending at most a fifth of the time on
+  // drawing (tens of thousands of points take a while); otherwise the live
+  // events have brought the new ones. Leaving the view stops the loading.
+  const leave = new AbortController();
+  onLeave(() => leave.abort());
+  let loading = null, drawnAt = 0, drawMs = 0;
+  const onPage = (page, progress) => {
+    for (const t of page) trials.set(t.trial_id, t);
+    loading = progress;
+    if (performance.now() - drawnAt < Math.max(1000, 4 * drawMs)) return;
+    const start = performance.now();
+    drawScatter();
+    drawnAt = performance.now();
+    drawMs = drawnAt - start;
+  };
   const reload = async (withTrials) => {
-    const [all, pareto, hv] = await Promise.all([
-      withTrials ? loadCompletedTrials(path) : null, api(`${path}/pareto`), api(`${path}/hypervolume`)]);
-    if (all) {
-      for (const t of all.trials) trials.set(t.trial_id, t);
-      loaded = { total: all.total, sampled: all.sampled };
-    }
+    const [pareto, hv] = await Promise.all([api(`${path}/pareto`, { signal: leave.signal }), api(`${path}/hypervolume`, { signal: leave.signal })]);
     front = new Map(pareto.trials.map((t) => [t.trial_id, t]));
+    if (withTrials) {
+      const all = await loadCompletedTrials(path, { onPage, signal: leave.signal });
+      loading = null;
+      loaded = { total: all.total, sampled: all.sampled, pages: all.pages, since: 0 };
+    }
     drawScatter();
     hv1.setPoints(hv.points.map((p) => ({ x: p.trials_finished, y: p.hypervolume })));
     hv2.setPoints(hv.points.map((p) => ({ x: (p.unix_ms - job.created_unix_ms) / 1000, y: p.hypervolume })));
@@ -144,7 +159,7 @@ export async function jobView(jobId) {
       const t = data.trial;
       if (t && t.status === 'completed' && !trials.has(t.trial_id)) {
         trials.set(t.trial_id, t);
-        if (loaded.sampled) loaded.total += 1;
+        if (loaded.sampled) { loaded.total += 1; loaded.since += 1; }
       }
       schedule(kind === 'job_done');
     });

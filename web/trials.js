@@ -54,39 +54,69 @@ export function withinBounds(trial, spec) {
 // browser cannot usefully draw a million points; the Pareto front itself is
 // always drawn in full (GET .../pareto), so only dominated trials are ever
 // left out.
-export const paging = { pageSize: 1000, maxPages: 50 };
+// A sampled load also stops after sampleBudgetMs (on a million trials each
+// page request takes the server seconds): its pages are visited in an order
+// that refines evenly (ends, middle, quarters, ...), so wherever it stops
+// the sample is spread over the whole search.
+export const paging = { pageSize: 1000, maxPages: 50, sampleBudgetMs: 30_000 };
+
+// 0, 1/2, 1/4, 3/4, 1/8, ...: the van der Corput sequence's first n terms
+// scaled to 0..n-1 windows, each window once, ends first.
+function refiningOrder(n) {
+  const order = n > 1 ? [0, n - 1] : [0];
+  const seen = new Set(order);
+  for (let denominator = 2; seen.size < n; denominator *= 2) {
+    for (let k = 1; k < denominator; k += 2) {
+      const i = Math.round((k / denominator) * (n - 1));
+      if (!seen.has(i)) { seen.add(i); order.push(i); }
+    }
+  }
+  return order;
+}
 
 // Completed trials of the job at jobPath ('/jobs/ID'). Resolves to
-// { trials, total, sampled }: total is the count of completed trials the
-// server reported, sampled is true when only a sample of them was loaded.
+// { trials, total, sampled, pages }: total is the count of completed trials
+// the server reported, sampled is true when only a sample of them was
+// loaded, pages the number of page requests made.
+// onPage(trials, progress), if given, receives each page's trials as it
+// arrives (progress = { pages, of, total, sampled }), so a large job draws
+// while it loads; `signal` aborts the remaining requests (AbortError).
 // A full load follows next_page_token; a sampled one asks for page tokens at
 // chosen offsets (the API's token is the offset into the sorted list,
 // server/http_api.cc ListTrials).
-export async function loadCompletedTrials(jobPath, { pageSize = paging.pageSize, maxPages = paging.maxPages } = {}) {
+export async function loadCompletedTrials(jobPath, {
+  pageSize = paging.pageSize, maxPages = paging.maxPages, sampleBudgetMs = paging.sampleBudgetMs, onPage, signal } = {}) {
+  const start = performance.now();
   const page = (pageToken) => api(`${jobPath}/trials?${new URLSearchParams({
-    status: 'completed', sort: 'trial_id', order: 'asc', page_size: pageSize, page_token: pageToken })}`);
+    status: 'completed', sort: 'trial_id', order: 'asc', page_size: pageSize, page_token: pageToken })}`, { signal });
   const first = await page('');
   const total = first.total;
-  const byId = new Map(first.trials.map((t) => [t.trial_id, t]));
+  const byId = new Map();
   const pages = Math.ceil(total / pageSize);
+  let done = 0;
+  const got = (trials) => {
+    for (const t of trials) byId.set(t.trial_id, t);
+    ++done;
+    if (onPage) onPage(trials, { pages: done, of: Math.min(pages, maxPages), total, sampled: pages > maxPages });
+  };
+  got(first.trials);
   if (pages <= maxPages) {
     // Trials finishing meanwhile may shift a page: the map drops duplicates,
     // and the live event stream brings any trial a shift skipped.
     for (let token = first.next_page_token, n = 1; token && n < maxPages; ++n) {
       const next = await page(token);
-      for (const t of next.trials) byId.set(t.trial_id, t);
+      got(next.trials);
       token = next.next_page_token;
     }
-    return { trials: [...byId.values()], total, sampled: false };
+    return { trials: [...byId.values()], total, sampled: false, pages: done };
   }
-  // maxPages windows of pageSize trials, the first at offset 0 and the last
-  // ending at the last trial, evenly spaced between.
-  const offsets = [];
-  for (let i = 1; i < maxPages; ++i) offsets.push(Math.round((i * (total - pageSize)) / (maxPages - 1)));
+  // maxPages windows of pageSize trials, the first at offset 0 (loaded) and
+  // the last ending at the last trial, evenly spaced between.
+  const offsets = refiningOrder(maxPages).slice(1).map((i) => Math.round((i * (total - pageSize)) / (maxPages - 1)));
   const PARALLEL = 3;
-  for (let i = 0; i < offsets.length; i += PARALLEL) {
+  for (let i = 0; i < offsets.length && performance.now() - start < sampleBudgetMs; i += PARALLEL) {
     const answers = await Promise.all(offsets.slice(i, i + PARALLEL).map((o) => page(String(o))));
-    for (const a of answers) for (const t of a.trials) byId.set(t.trial_id, t);
+    for (const a of answers) got(a.trials);
   }
-  return { trials: [...byId.values()], total, sampled: true };
+  return { trials: [...byId.values()], total, sampled: true, pages: done };
 }
