@@ -138,16 +138,17 @@ export async function jobView(jobId) {
       loading = null;
       loaded = { total: all.total, sampled: all.sampled, pages: all.pages, since: 0 };
     }
-    drawScatter();
+    if (!loading) drawScatter();  // while a load runs, onPage draws
     hv1.setPoints(hv.points.map((p) => ({ x: p.trials_finished, y: p.hypervolume })));
     hv2.setPoints(hv.points.map((p) => ({ x: (p.unix_ms - job.created_unix_ms) / 1000, y: p.hypervolume })));
     await table.refresh();
   };
 
   if (!FINAL.includes(job.status)) {
-    // Live, the stream opened before the first load so no trial finishing in
-    // between is missed: every event updates the figures and brings its
-    // trial; charts and the table reload at most once a second.
+    // Live: the stream is opened before the first load, so a trial finishing
+    // meanwhile comes with its event, and the job's end reloads every trial.
+    // Every event updates the figures and brings its trial; charts and the
+    // table reload at most once a second.
     let pending = null;
     const schedule = (withTrials) => {
       if (withTrials) { clearTimeout(pending); pending = null; reload(true).catch(() => {}); return; }
