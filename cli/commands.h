@@ -16,6 +16,7 @@ struct Command {
 const std::vector<Command>& Commands();
 
 int RunCost(const std::vector<std::string>& args);
+int RunAnalyze(const std::vector<std::string>& args);
 int RunSimulate(const std::vector<std::string>& args);
 int RunTrain(const std::vector<std::string>& args);
 int RunServe(const std::vector<std::string>& args);

@@ -49,7 +49,8 @@ int RunCost(const std::vector<std::string>& argv) {
             "(channel-sliced operator chains, docs/pex.md) with its schedule and layout.");
   args.Flag("input-shape", "H,W,C", "input shape of the data set", "28,28,1");
   args.Flag("classes", "K", "number of classes", "10");
-  args.Flag("accounting", "unas|tflm", "memory accounting (see docs/cost-model.md)", "tflm");
+  args.Flag("accounting", "unas|tflm|firmware",
+            "memory accounting (see docs/cost-model.md); partial execution is planned in firmware's", "tflm");
   args.Flag("mcu", "NAME", "estimate latency on this MCU profile (see --list-mcus)");
   args.Switch("json", "print the report as JSON");
   args.Switch("no-pex", "skip the partial-execution plan (see docs/pex.md)");

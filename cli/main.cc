@@ -8,6 +8,7 @@ namespace unas::cli {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"cost", "exact flash, peak SRAM, MACs and latency of a candidate", RunCost},
+      {"analyze", "where a .tflite model's SRAM goes: best order, TFLM arena, partial execution", RunAnalyze},
       {"simulate", "run a search strategy against the synthetic evaluator", RunSimulate},
       {"train", "train a candidate on a data set; validation and test error", RunTrain},
       {"serve", "run the coordinator (gRPC API, SQLite store, embedded workers)", RunServe},

@@ -21,7 +21,7 @@ int RunSimulate(const std::vector<std::string>& argv) {
   args.Flag("constraints", "LIST", "hard constraints, e.g. peak_sram=64000,flash=64000,macs=30000000", "");
   args.Flag("bounds", "LIST", "objective bounds (scalarisation, hypervolume box)",
             "error=0.25,peak_sram=64000,flash=64000,macs=30000000");
-  args.Flag("accounting", "unas|tflm", "memory accounting of the costs", "tflm");
+  args.Flag("accounting", "unas|tflm|firmware", "memory accounting of the costs", "tflm");
   args.Flag("in-flight", "K", "trials in flight at once (results arrive in random order)", "1");
   args.Flag("input-shape", "H,W,C", "input shape", "28,28,1");
   args.Flag("classes", "K", "number of classes", "10");

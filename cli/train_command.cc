@@ -118,7 +118,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   args.Flag("prune-layer-fraction", "F", "and at most this fraction (0, 1] of any one layer's channels", "0.5");
   args.Flag("prune-target-bytes", "N", "stop pruning once the targeted resource is at most N bytes");
   args.Flag("prune-epoch", "E", "prune at the start of epoch E (0-based; default: the last epoch)");
-  args.Flag("prune-accounting", "tflm|unas", "memory accounting the pruning is costed with", "tflm");
+  args.Flag("prune-accounting", "tflm|unas|firmware", "memory accounting the pruning is costed with", "tflm");
   args.Flag("save-pruned", "FILE", "write the pruned candidate (uNAS JSON) here");
   if (Status s = args.Parse(argv); !s.ok()) {
     if (s.code() == StatusCode::kFailedPrecondition) {

@@ -2,11 +2,19 @@
 // under the build order and under the best execution order, an arena layout,
 // MACs, and (with an MCU profile) estimated latency.
 //
-// Two accountings (docs/cost-model.md section 3):
-//   kUnas  μNAS's own: the network input is not counted, biases are 1 byte,
-//          an Add may always write into an input of the output's shape.
-//   kTflm  what a TFLM deployment needs (the default): the input buffer is
-//          counted, biases are int32, in-place Add only at the input's last use.
+// Three accountings (docs/cost-model.md section 3):
+//   kUnas      μNAS's own: the network input is not counted, biases are 1
+//              byte, an Add may always write into an input of the output's shape.
+//   kTflm      what TensorFlow Lite Micro allocates (the default): the Network
+//              lowered to TFLite operators (lowering.h), run in the order with
+//              the smallest peak under TFLM's rules (tflm_arena.h: input from
+//              the start, output to the end, nothing in place, buffers rounded
+//              up to 16 bytes), TFLM's greedy arena for that order plus the
+//              persistent estimate; int32 biases. peak_sram_bytes is the total
+//              arena (what must fit), so hard SRAM limits apply to it.
+//   kFirmware  unas's own C runtime (firmware/): the input buffer is counted,
+//              biases are int32, an Add writes in place into an input at its
+//              last use; partial execution is a firmware feature.
 #pragma once
 
 #include <cstdint>
@@ -22,12 +30,15 @@
 
 namespace unas {
 
-enum class Accounting { kUnas, kTflm };
+enum class Accounting { kUnas, kTflm, kFirmware };
 const char* AccountingName(Accounting accounting);
 Result<Accounting> ParseAccounting(const std::string& name);
 
 // The planner's view of a network: tensor 0 is the network input, tensor i+1
 // the output of op i; int8 activations, the input sized per accounting.
+// For kTflm this is the network-level approximation of the lowered graph
+// (input counted, nothing in place, sizes rounded up to 16 bytes; no PAD or
+// pooling pieces): CostNetwork and SummariseCosts cost the lowered graph.
 BufferGraph MakeBufferGraph(const Network& network, Accounting accounting);
 
 // The figures the search needs, computed without an arena layout.
@@ -35,8 +46,13 @@ struct CostSummary {
   int64_t params = 0;                  // weights + biases
   int64_t flash_bytes = 0;             // model size
   int64_t macs = 0;
-  int64_t peak_sram_bytes = 0;         // best execution order
-  int64_t build_order_peak_bytes = 0;  // the order the graph was built in
+  int64_t peak_sram_bytes = 0;         // best execution order; kTflm: tflm_total_arena_bytes
+  int64_t build_order_peak_bytes = 0;  // the order the graph was built in (kTflm: its total arena)
+  // kTflm only (0 otherwise): TFLM's planned tensor arena for the chosen
+  // order, the persistent estimate, and their sum.
+  int64_t tflm_arena_bytes = 0;
+  int64_t tflm_persistent_bytes = 0;
+  int64_t tflm_total_arena_bytes = 0;
 };
 
 struct OpCost {
@@ -44,7 +60,7 @@ struct OpCost {
   int64_t biases = 0;
   int64_t flash_bytes = 0;
   int64_t macs = 0;
-  int64_t live_bytes_best = 0;   // bytes live while it runs, best order
+  int64_t live_bytes_best = 0;   // bytes live while it runs, best order (kTflm: max over its TFLite operators)
   int64_t live_bytes_build = 0;  // bytes live while it runs, build order
   int step_best = 0;             // its position in the best order
   std::optional<double> cycles;  // with an MCU profile
@@ -58,6 +74,8 @@ struct CostReport {
   std::vector<int64_t> timeline_best;   // live bytes per step of best_order
   std::vector<int64_t> timeline_build;  // live bytes per step of the build order
   ArenaLayout layout;               // for best_order; tensor ids as in MakeBufferGraph
+                                    // (kTflm: offsets in TFLM's planned arena)
+  std::vector<int> tflm_order;      // kTflm: the lowered graph's operators in the chosen order
   const McuProfile* mcu = nullptr;
   std::optional<double> latency_ms;
 };

@@ -103,7 +103,7 @@ Built Build(const Network& network, Accounting accounting, const std::vector<Pex
   Built b;
   const int n = static_cast<int>(network.ops.size());
   const int64_t input_bytes = accounting == Accounting::kUnas ? 0 : network.input_shape().elements();
-  b.expanded.inplace_requires_last_use = b.macro.inplace_requires_last_use = accounting == Accounting::kTflm;
+  b.expanded.inplace_requires_last_use = b.macro.inplace_requires_last_use = accounting != Accounting::kUnas;
   b.expanded.tensor_bytes.push_back(input_bytes);
   b.macro.tensor_bytes.push_back(input_bytes);
   b.tensors.push_back({PexTensorKind::kWhole, kNetworkInput, 0, 0});
@@ -338,14 +338,20 @@ Status AddWholeFigures(const Network& network, PexPlan* plan) {
 
 }  // namespace
 
+Accounting PexAccounting(Accounting accounting) {
+  return accounting == Accounting::kTflm ? Accounting::kFirmware : accounting;
+}
+
 Result<PexPlan> PlanSegments(const Network& network, Accounting accounting,
                              const std::vector<PexSegment>& segments, bool with_layout) {
+  accounting = PexAccounting(accounting);
   UNAS_ASSIGN_OR_RETURN(PexPlan plan, Evaluate(network, accounting, segments, with_layout));
   UNAS_RETURN_IF_ERROR(AddWholeFigures(network, &plan));
   return plan;
 }
 
 Result<PexPlan> PlanPartialExecution(const Network& network, Accounting accounting, const PexOptions& options) {
+  accounting = PexAccounting(accounting);
   const std::vector<PexSegment> candidates = CandidateSegments(network);
   std::vector<PexSegment> chosen;
   UNAS_ASSIGN_OR_RETURN(PexPlan best, Evaluate(network, accounting, chosen, false));

@@ -40,6 +40,10 @@
 // under-estimates; the choice of segments is a greedy descent (below), not a
 // proven optimum.
 //
+// Accountings: Pex is a feature of unas's own C runtime, which TFLM does not
+// have (TFLM runs whole operators only). Asked for kTflm, the functions
+// below plan under kFirmware rules and say so in PexPlan::accounting.
+//
 // Thread safety: all functions are pure.
 #pragma once
 
@@ -88,8 +92,11 @@ struct PexStep {
   int64_t macs = 0;     // multiply-accumulates this step performs
 };
 
+// The accounting a plan is made in: kFirmware for kTflm, else unchanged.
+Accounting PexAccounting(Accounting accounting);
+
 struct PexPlan {
-  Accounting accounting = Accounting::kTflm;
+  Accounting accounting = Accounting::kFirmware;
   std::vector<PexSegment> segments;  // empty: whole-tensor execution is best
   BufferGraph graph;                 // the schedule's buffers; tensor 0 is the network input
   std::vector<PexTensor> tensors;    // by tensor id of `graph`

@@ -75,7 +75,8 @@ nlohmann::json PexPlanToJson(const Network& network, const PexPlan& plan) {
     }
     buffers.push_back(std::move(row));
   }
-  return {{"peak_sram_bytes", plan.peak_bytes},
+  return {{"accounting", AccountingName(plan.accounting)},
+          {"peak_sram_bytes", plan.peak_bytes},
           {"whole_peak_sram_bytes", plan.whole_peak_bytes},
           {"build_order_peak_sram_bytes", plan.build_order_peak_bytes},
           {"arena_bytes", plan.layout.arena_bytes},
@@ -88,7 +89,8 @@ nlohmann::json PexPlanToJson(const Network& network, const PexPlan& plan) {
 
 std::string FormatPexPlan(const Network& network, const PexPlan& plan) {
   std::ostringstream os;
-  os << "\npartial execution (channel slices; no extra MACs)\n";
+  os << "\npartial execution (channel slices; no extra MACs; " << AccountingName(plan.accounting)
+     << " accounting: a feature of unas's own runtime)\n";
   os << "peak SRAM, pex    " << WithThousands(plan.peak_bytes) << " bytes ("
      << Ratio(plan.whole_peak_bytes, plan.peak_bytes) << " below the best order's "
      << WithThousands(plan.whole_peak_bytes) << ", "

@@ -2,6 +2,7 @@
 
 #include "costmodel/text_format.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -12,6 +13,22 @@ std::string InputsOf(const Op& op) {
   std::string s;
   for (int i : op.inputs) s += (s.empty() ? "" : ",") + (i == kNetworkInput ? std::string("in") : std::to_string(i));
   return s;
+}
+
+// The largest live bytes of one step (in kTflm, below the arena's total).
+int64_t LivePeak(const CostReport& report) {
+  int64_t peak = 0;
+  for (int64_t b : report.timeline_best) peak = std::max(peak, b);
+  return peak;
+}
+
+const char* AccountingNote(Accounting accounting) {
+  switch (accounting) {
+    case Accounting::kUnas: return " (uNAS-compatible: int8 biases, input not counted)";
+    case Accounting::kTflm: return " (TFLM: lowered graph, nothing in place, 16-byte buffers, persistent part)";
+    case Accounting::kFirmware: return " (unas firmware: int32 biases, input counted, in-place Add)";
+  }
+  return "";
 }
 
 }  // namespace
@@ -53,12 +70,16 @@ nlohmann::json CostReportToJson(const Network& network, const CostReport& report
               {"peak_sram_bytes", s.peak_sram_bytes},
               {"build_order_peak_sram_bytes", s.build_order_peak_bytes},
               {"arena_bytes", report.layout.arena_bytes},
-              {"arena_overhead_bytes", report.layout.arena_bytes - s.peak_sram_bytes},
+              {"arena_overhead_bytes", report.layout.arena_bytes - LivePeak(report)},
+              {"tflm_arena_bytes", s.tflm_arena_bytes},
+              {"tflm_persistent_bytes", s.tflm_persistent_bytes},
+              {"tflm_total_arena_bytes", s.tflm_total_arena_bytes},
               {"best_order", report.best_order},
               {"timeline_best_order", report.timeline_best},
               {"timeline_build_order", report.timeline_build},
               {"input_arena_offset", report.layout.offsets[0]},
               {"ops", std::move(ops)}};
+  if (report.accounting == Accounting::kTflm) out["tflm_order"] = report.tflm_order;
   // μNAS's names, so the batch interface and --json agree.
   out["peak_memory"] = s.peak_sram_bytes;
   out["model_size"] = s.flash_bytes;
@@ -93,10 +114,7 @@ std::string FormatCostTable(const Network& network, const CostReport& report) {
     os << "\n";
   }
   const CostSummary& s = report.summary;
-  os << "\naccounting        " << AccountingName(report.accounting)
-     << (report.accounting == Accounting::kTflm ? " (int32 biases, input buffer counted)"
-                                                : " (uNAS-compatible: int8 biases, input not counted)")
-     << "\n";
+  os << "\naccounting        " << AccountingName(report.accounting) << AccountingNote(report.accounting) << "\n";
   os << "parameters        " << WithThousands(s.params) << "\n";
   os << "flash (model)     " << WithThousands(s.flash_bytes) << " bytes\n";
   os << "MACs              " << WithThousands(s.macs) << "\n";
@@ -104,8 +122,15 @@ std::string FormatCostTable(const Network& network, const CostReport& report) {
   for (size_t i = 0; i < report.best_order.size(); ++i) os << (i ? " " : "") << report.best_order[i];
   os << ")\n";
   os << "peak SRAM, build  " << WithThousands(s.build_order_peak_bytes) << " bytes (operators in build order)\n";
-  os << "arena             " << WithThousands(report.layout.arena_bytes) << " bytes (greedy layout, "
-     << WithThousands(report.layout.arena_bytes - s.peak_sram_bytes) << " above the peak)\n";
+  if (report.accounting == Accounting::kTflm) {
+    os << "TFLM arena        " << WithThousands(s.tflm_arena_bytes) << " planned + "
+       << WithThousands(s.tflm_persistent_bytes) << " persistent (estimate) = "
+       << WithThousands(s.tflm_total_arena_bytes) << " bytes (peak SRAM above; live peak "
+       << WithThousands(LivePeak(report)) << ")\n";
+  } else {
+    os << "arena             " << WithThousands(report.layout.arena_bytes) << " bytes (greedy layout, "
+       << WithThousands(report.layout.arena_bytes - s.peak_sram_bytes) << " above the peak)\n";
+  }
   if (report.mcu) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.3f", *report.latency_ms);
@@ -135,6 +160,8 @@ nlohmann::json CostBatchLine(const std::string& line, Accounting accounting) {
           {"macs", summary->macs},
           {"params", summary->params},
           {"build_order_peak_memory", summary->build_order_peak_bytes},
+          {"tflm_arena_bytes", summary->tflm_arena_bytes},
+          {"tflm_total_arena_bytes", summary->tflm_total_arena_bytes},
           {"accounting", AccountingName(accounting)}};
 }
 

@@ -16,6 +16,8 @@ packages=(
   dataset-fashion-mnist
   chromium   # the dashboard's browser test (driven by playwright-core; never a downloaded browser)
   iproute2 python3-yaml   # tests/deploy: network namespaces, YAML checks
+  flatbuffers-compiler flatbuffers-compiler-dev libflatbuffers-dev   # tflite/: schema subset, reader, writer
+  libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22     # tests: Arm NN 20.08 runs the .tflite files
 )
 
 missing=()

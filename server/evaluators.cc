@@ -49,7 +49,8 @@ worker::TrainConfig ToTrainConfig(const JobSpec& spec, int threads_override) {
     c.prune.max_group_fraction = spec.pruning->layer_fraction;
     c.prune.start_epoch = spec.pruning->epoch;
     c.prune.target_bytes = spec.pruning->target_bytes;
-    c.prune.accounting = spec.accounting == "unas" ? Accounting::kUnas : Accounting::kTflm;
+    const auto accounting = ParseAccounting(spec.accounting);  // validated with the job spec
+    c.prune.accounting = accounting.ok() ? *accounting : Accounting::kTflm;
   }
   return c;
 }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/analyze_route.h"
 #include "server/auth.h"
 #include "server/json_convert.h"
 
@@ -304,6 +305,7 @@ HttpResponse HandleApi(const ApiContext& ctx, const HttpRequest& req) {
   if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "jobs") {
     return JobRoutes(ctx, req, seg, query);
   }
+  if (seg.size() == 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "analyze") return AnalyzeRoute(req, query);
   return JsonError(404, "no such API path");
 }
 

@@ -170,13 +170,19 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     }
   }
   UNAS_RETURN_IF_ERROR(GetString(j, "", "accounting", &s.accounting));
-  if (s.accounting != "tflm" && s.accounting != "unas") {
-    return Status::Invalid("accounting: '" + s.accounting + "' is not one of tflm, unas");
+  if (s.accounting != "tflm" && s.accounting != "unas" && s.accounting != "firmware") {
+    return Status::Invalid("accounting: '" + s.accounting + "' is not one of tflm, unas, firmware");
   }
   UNAS_RETURN_IF_ERROR(GetString(j, "", "mcu", &s.mcu));
   UNAS_RETURN_IF_ERROR(GetString(j, "", "memory", &s.memory));
   if (s.memory != "whole" && s.memory != "partial_execution") {
     return Status::Invalid("memory: '" + s.memory + "' is not one of whole, partial_execution");
+  }
+  // TFLM runs whole operators only: a Pex peak would bound memory TFLM never
+  // gets, so the job must name the runtime that slices (docs/cost-model.md).
+  if (s.memory == "partial_execution" && s.accounting == "tflm") {
+    return Status::Invalid("memory: partial_execution needs accounting 'firmware' (or 'unas'): "
+                           "TFLM runs whole operators only");
   }
   if (auto p = j.find("pruning"); p != j.end() && !p->is_null()) {
     UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"target", "fraction", "layer_fraction", "epoch", "target_bytes"}, "pruning"));

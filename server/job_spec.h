@@ -63,7 +63,7 @@ struct JobSpec {
   std::string name = "job";
   std::string dataset = "fashion-mnist";  // "fashion-mnist", "synthetic", "idx:DIR[:CLASSES]", "cifar10:DIR"
   TrainingSpec training;
-  std::string accounting = "tflm";         // "tflm" or "unas"
+  std::string accounting = "tflm";         // "tflm", "unas" or "firmware"
   std::string mcu;                         // MCU profile for latency; empty = none
   // "whole" (tensors in the best order) or "partial_execution" (Pex): the
   // peak SRAM that constraints, bounds and objectives refer to.

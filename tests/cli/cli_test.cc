@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
@@ -46,8 +47,10 @@ TEST(CliTest, CostPrintsTableWithWorkedExampleTotals) {
 }
 
 TEST(CliTest, CostShowsThePartialExecutionPeakAndPlan) {
-  // tflm: the whole-tensor peak 2,968 is the 1x1 conv (968 in, 1,936 out, 64
-  // from the branch); slicing the 1x1 conv into the tie-up max-pool leaves the
+  // Partial execution is a feature of unas's firmware runtime, so under the
+  // default tflm accounting it is planned in the firmware accounting: the
+  // whole-tensor peak 2,968 is the 1x1 conv (968 in, 1,936 out, 64 from the
+  // branch); slicing the 1x1 conv into the tie-up max-pool leaves the
   // depthwise conv as the peak: 1,352 in + 968 out + 64 = 2,384.
   const CliRun table = Unas("cost " + kExample);
   ASSERT_EQ(table.exit_code, 0) << table.out;
@@ -58,6 +61,7 @@ TEST(CliTest, CostShowsThePartialExecutionPeakAndPlan) {
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["pex_peak_sram_bytes"], 2384);
+  EXPECT_EQ(j["partial_execution"]["accounting"], "firmware");
   EXPECT_EQ(j["partial_execution"]["whole_peak_sram_bytes"], 2968);
   EXPECT_EQ(j["partial_execution"]["segments"][0]["ops"], nlohmann::json({2, 5}));
   EXPECT_EQ(j["partial_execution"]["macs"], 54000);
@@ -66,14 +70,15 @@ TEST(CliTest, CostShowsThePartialExecutionPeakAndPlan) {
 }
 
 TEST(CliTest, CostJsonHasTotalsPerLayerRowsAndLatency) {
-  const CliRun r = Unas("cost " + kExample + " --json --mcu cortex-m7-216mhz");
+  const CliRun r = Unas("cost " + kExample + " --json --accounting firmware --mcu cortex-m7-216mhz");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["accounting"], "tflm");
-  // tflm: biases are int32: 4394 + 3 x (8 + 8 + 16 + 16 + 32 + 10) = 4664.
+  EXPECT_EQ(j["accounting"], "firmware");
+  // firmware: biases are int32: 4394 + 3 x (8 + 8 + 16 + 16 + 32 + 10) = 4664.
   EXPECT_EQ(j["flash_bytes"], 4664);
   EXPECT_EQ(j["macs"], 54000);
-  // tflm counts the 28x28x1 input, live until the first conv has run: 784 +
+  EXPECT_EQ(j["tflm_total_arena_bytes"], 0);
+  // firmware counts the 28x28x1 input, live until the first conv has run: 784 +
   // 1352 at the first step; the peak stays at the 1x1 conv: 2968.
   EXPECT_EQ(j["timeline_best_order"][0], 784 + 1352);
   EXPECT_EQ(j["peak_sram_bytes"], 2968);
@@ -81,6 +86,58 @@ TEST(CliTest, CostJsonHasTotalsPerLayerRowsAndLatency) {
   EXPECT_EQ(j["ops"][4]["output_shape"], nlohmann::json({2, 2, 16}));
   EXPECT_EQ(j["mcu"], "cortex-m7-216mhz");
   EXPECT_GT(j["latency_ms"].get<double>(), 0.0);
+}
+
+// The tflm accounting on the network of CostModelTest.TflmAccountingHandWorked
+// (worked there by hand): planned arena 768, persistent 720, total 1,488.
+TEST(CliTest, CostJsonCarriesTflmArenaFigures) {
+  const std::string path = ::testing::TempDir() + "/small_branched.json";
+  std::ofstream(path) << R"({"conv_blocks":[
+    {"is_branch":false,"layers":[{"type":"Conv2D","ker_size":3,"filters":4,"2x_stride":false,
+      "has_bn":true,"has_relu":true,"has_prepool":false}]},
+    {"is_branch":true,"layers":[{"type":"1x1Conv2D","filters":7,"has_bn":false,"has_relu":true,
+      "has_prepool":false}]}],"pooling":null,"dense_blocks":[{"units":10}]})";
+  const CliRun r = Unas("cost " + path + " --input-shape 8,8,1 --classes 10 --accounting tflm --json --no-pex");
+  std::remove(path.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["accounting"], "tflm");
+  EXPECT_EQ(j["tflm_arena_bytes"], 768);
+  EXPECT_EQ(j["tflm_persistent_bytes"], 720);
+  EXPECT_EQ(j["tflm_total_arena_bytes"], 1488);
+  EXPECT_EQ(j["peak_sram_bytes"], 1488);
+  EXPECT_EQ(j["tflm_order"].size(), 6u);
+}
+
+// unas analyze on TFLM's person detection model (a MobileNet-style chain):
+// the figures TFLM measured (expected.json: 55,296 live and planned), no
+// saving from reordering, a reordered file and an SVG written, and partial
+// execution lowering the peak.
+TEST(CliTest, AnalyzeJsonReorderAndPlot) {
+  const std::string model = std::string(UNAS_SHARED_DIR) + "/testdata/tflite/person_detect.tflite";
+  const std::string out = ::testing::TempDir() + "/reordered_person.tflite";
+  const std::string svg = ::testing::TempDir() + "/person.svg";
+  const CliRun r = Unas("analyze " + model + " --json --reorder " + out + " --plot " + svg);
+  std::ifstream written(out, std::ios::binary), plot(svg);
+  const std::string file((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+  const std::string chart((std::istreambuf_iterator<char>(plot)), std::istreambuf_iterator<char>());
+  std::remove(out.c_str());
+  std::remove(svg.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["model"]["operators"], 31);
+  EXPECT_EQ(j["operators"].size(), 31u);
+  EXPECT_EQ(j["file_order"]["peak_bytes"], 55296);
+  EXPECT_EQ(j["file_order"]["tflm_arena_bytes"], 55296);
+  EXPECT_EQ(j["best_order"]["peak_bytes"], 55296);
+  EXPECT_EQ(j["best_order"]["saving_bytes"], 0);
+  EXPECT_TRUE(j["partial_execution"]["applies"].get<bool>());
+  EXPECT_LT(j["partial_execution"]["peak_bytes"].get<int64_t>(), 55296);
+  EXPECT_EQ(file.substr(4, 4), "TFL3");
+  EXPECT_EQ(chart.rfind("<svg", 0), 0u);
+  const CliRun bad = Unas("analyze " + kExample);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("tflite: "), std::string::npos) << bad.out;
 }
 
 TEST(CliTest, BatchInterfaceAnswersEveryLineInOrder) {

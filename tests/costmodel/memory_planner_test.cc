@@ -174,7 +174,7 @@ TEST(MemoryPlannerTest, BestOrderEqualsBruteForceOnSmallCandidates) {
     ASSERT_TRUE(net.ok());
     if (net->ops.size() > 8) continue;
     ++checked;
-    for (Accounting acc : {Accounting::kUnas, Accounting::kTflm}) {
+    for (Accounting acc : {Accounting::kUnas, Accounting::kTflm, Accounting::kFirmware}) {
       const BufferGraph g = MakeBufferGraph(*net, acc);
       auto best = BestOrder(g);
       ASSERT_TRUE(best.ok());
@@ -193,7 +193,7 @@ TEST(MemoryPlannerTest, RandomCandidatesAgreeWithDownsetDpAndLayoutsAreValid) {
     const Candidate c = testing::RandomCandidate(rng, {10, 3, 128, 3});
     auto net = BuildNetwork(c, trial % 3 ? InputSpec{28, 28, 1, 10} : InputSpec{32, 32, 3, 10});
     ASSERT_TRUE(net.ok());
-    for (Accounting acc : {Accounting::kUnas, Accounting::kTflm}) {
+    for (Accounting acc : {Accounting::kUnas, Accounting::kTflm, Accounting::kFirmware}) {
       const BufferGraph g = MakeBufferGraph(*net, acc);
       auto best = BestOrder(g);
       ASSERT_TRUE(best.ok()) << best.status().message();

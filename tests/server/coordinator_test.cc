@@ -239,7 +239,7 @@ TEST_F(CoordinatorTest, WatchersSeeTrialsAndTheEnd) {
 TEST_F(CoordinatorTest, PartialExecutionJobAdmitsNetworksThatOnlyFitWithPex) {
   Open(TempDb("pex"));
   const std::string spec = R"({"name":"pex","dataset":"synthetic","evaluator":"synthetic","seed":4,
-      "memory":"partial_execution","strategy":"random","budget":{"trials":40},
+      "memory":"partial_execution","accounting":"firmware","strategy":"random","budget":{"trials":40},
       "bounds":{"val_error":0.5,"peak_sram_bytes":600,"flash_bytes":64000,"macs":30000000},
       "constraints":{"peak_sram_bytes":600}})";
   auto job = coordinator_->Submit(spec);
@@ -251,9 +251,9 @@ TEST_F(CoordinatorTest, PartialExecutionJobAdmitsNetworksThatOnlyFitWithPex) {
     ASSERT_TRUE(a.has_value());
     const TrialRecord t = coordinator_->GetTrial(a->job_id, a->trial_id).value();
     auto net = BuildNetwork(ParseCandidate(t.candidate_json).value(), InputSpec{8, 8, 1, 10}).value();
-    const int64_t whole = SummariseCosts(net, Accounting::kTflm)->peak_sram_bytes;
+    const int64_t whole = SummariseCosts(net, Accounting::kFirmware)->peak_sram_bytes;
     EXPECT_LE(t.costs.peak_sram_bytes, 600);
-    EXPECT_EQ(t.costs.peak_sram_bytes, *PexPeakBytes(net, Accounting::kTflm));
+    EXPECT_EQ(t.costs.peak_sram_bytes, *PexPeakBytes(net, Accounting::kFirmware));
     only_with_pex += whole > 600;
     ASSERT_TRUE(coordinator_->Complete(w, a->lease_id, Success(*a)).ok());
   }

@@ -1,9 +1,8 @@
-#include "costmodel/memory_planner.h"
+#include "costmodel/order_search.h"
 
 #include <algorithm>
 #include <bitset>
 #include <limits>
-#include <numeric>
 #include <string>
 #include <unordered_map>
 
@@ -12,81 +11,15 @@ namespace {
 
 constexpr int kMaxOps = 256;
 using OpSet = std::bitset<kMaxOps>;
+using Facts = BufferGraphFacts;
 constexpr int64_t kInf = std::numeric_limits<int64_t>::max();
 
-// Derived facts about a graph, checked once.
-struct Analysis {
-  int n = 0;
-  std::vector<int> producer;                   // by tensor; -1 for graph inputs
-  std::vector<std::vector<int>> consumers;     // by tensor; distinct ops
-  std::vector<std::vector<int>> inputs;        // by op; distinct tensors
-  std::vector<char> is_output;                 // by tensor
-  std::vector<int> topo;                       // a topological order of ops
-};
-
-Result<Analysis> Analyse(const BufferGraph& g) {
-  Analysis a;
-  a.n = static_cast<int>(g.ops.size());
-  const int t_count = static_cast<int>(g.tensor_bytes.size());
-  a.producer.assign(t_count, -1);
-  a.consumers.assign(t_count, {});
-  a.inputs.assign(a.n, {});
-  a.is_output.assign(t_count, 0);
-  auto valid = [&](int t) { return t >= 0 && t < t_count; };
-  for (int t = 0; t < t_count; ++t) {
-    if (g.tensor_bytes[t] < 0) return Status::Invalid("tensor " + std::to_string(t) + " has negative size");
-  }
-  for (int x = 0; x < a.n; ++x) {
-    const auto& op = g.ops[x];
-    if (!valid(op.output)) return Status::Invalid("op " + std::to_string(x) + " writes an unknown tensor");
-    if (a.producer[op.output] != -1) {
-      return Status::Invalid("tensor " + std::to_string(op.output) + " is written by two ops");
-    }
-    a.producer[op.output] = x;
-    for (int t : op.inputs) {
-      if (!valid(t)) return Status::Invalid("op " + std::to_string(x) + " reads an unknown tensor");
-      if (t == op.output) return Status::Invalid("op " + std::to_string(x) + " reads its own output");
-      if (std::find(a.inputs[x].begin(), a.inputs[x].end(), t) == a.inputs[x].end()) {
-        a.inputs[x].push_back(t);
-        a.consumers[t].push_back(x);
-      }
-    }
-    for (int t : op.inplace_inputs) {
-      if (std::find(op.inputs.begin(), op.inputs.end(), t) == op.inputs.end()) {
-        return Status::Invalid("op " + std::to_string(x) + " may overwrite a tensor it does not read");
-      }
-    }
-  }
-  for (int t : g.graph_outputs) {
-    if (!valid(t)) return Status::Invalid("unknown graph output tensor");
-    a.is_output[t] = 1;
-  }
-  // Kahn's algorithm, smallest index first so that a build order stays as is.
-  std::vector<int> pending(a.n, 0);
-  for (int x = 0; x < a.n; ++x) {
-    for (int t : a.inputs[x]) pending[x] += a.producer[t] >= 0 ? 1 : 0;
-  }
-  std::vector<int> ready;
-  for (int x = a.n - 1; x >= 0; --x) {
-    if (pending[x] == 0) ready.push_back(x);
-  }
-  while (!ready.empty()) {
-    const int x = ready.back();
-    ready.pop_back();
-    a.topo.push_back(x);
-    for (int c : a.consumers[g.ops[x].output]) {
-      if (--pending[c] == 0) {
-        ready.push_back(c);
-        std::sort(ready.rbegin(), ready.rend());
-      }
-    }
-  }
-  if (static_cast<int>(a.topo.size()) != a.n) return Status::Invalid("the graph has a cycle");
-  return a;
+std::string TooManyStates(int64_t max_states) {
+  return "exact scheduling needs more than " + std::to_string(max_states) + " states";
 }
 
 // Whether `x`, run when exactly the ops in `done` have run, may write in place.
-bool RunsInPlace(const BufferGraph& g, const Analysis& a, int x, const OpSet& done) {
+bool RunsInPlace(const BufferGraph& g, const Facts& a, int x, const OpSet& done) {
   for (int i : g.ops[x].inplace_inputs) {
     if (!g.inplace_requires_last_use) return true;
     if (a.is_output[i]) continue;
@@ -97,8 +30,16 @@ bool RunsInPlace(const BufferGraph& g, const Analysis& a, int x, const OpSet& do
   return false;
 }
 
+// Bytes `x` adds while it runs: all its outputs, less the first one if it is
+// written in place.
+int64_t OutputBytes(const BufferGraph& g, const Facts& a, int x, bool in_place) {
+  int64_t bytes = 0;
+  for (int t : a.outputs[x]) bytes += g.tensor_bytes[t];
+  return in_place ? bytes - g.tensor_bytes[g.ops[x].output] : bytes;
+}
+
 // Bytes live when exactly the ops in `done` have run.
-int64_t LiveBytes(const BufferGraph& g, const Analysis& a, const OpSet& done) {
+int64_t LiveBytes(const BufferGraph& g, const Facts& a, const OpSet& done) {
   int64_t live = 0;
   for (size_t t = 0; t < g.tensor_bytes.size(); ++t) {
     const int p = a.producer[t];
@@ -110,49 +51,63 @@ int64_t LiveBytes(const BufferGraph& g, const Analysis& a, const OpSet& done) {
   return live;
 }
 
-// Exact DP over the downsets of `ops` (at most 64), all ops in `before` done.
-Result<std::vector<int>> DownsetOrder(const BufferGraph& g, const Analysis& a, const std::vector<int>& ops,
-                                      const OpSet& before, int64_t max_states, int64_t* peak_out) {
+// Downset keys: a 64-bit mask for segments of up to 64 ops (the common,
+// fast case), a 256-bit set beyond.
+bool Test(uint64_t k, int i) { return (k >> i) & 1; }
+bool Test(const OpSet& k, int i) { return k[i]; }
+void Set(uint64_t& k, int i) { k |= uint64_t{1} << i; }
+void Set(OpSet& k, int i) { k.set(i); }
+bool Any(uint64_t k) { return k != 0; }
+bool Any(const OpSet& k) { return k.any(); }
+
+// DP over the downsets of `ops`, all ops in `before` done. Exact when
+// `beam_width` is 0 (fails past `max_states`); otherwise each level keeps
+// only the `beam_width` best states by (peak so far, live bytes).
+template <typename Key>
+Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
+                                       const OpSet& before, int64_t max_states, int64_t beam_width) {
   const int m = static_cast<int>(ops.size());
-  if (m > 64) return Status(StatusCode::kResourceExhausted, "segment of more than 64 operators");
   std::vector<int> local(a.n, -1);
   for (int i = 0; i < m; ++i) local[ops[i]] = i;
-  std::vector<uint64_t> preds(m, 0);
+  std::vector<Key> preds(m, Key{});
   for (int i = 0; i < m; ++i) {
     for (int t : a.inputs[ops[i]]) {
       const int p = a.producer[t];
-      if (p >= 0 && local[p] >= 0) preds[i] |= uint64_t{1} << local[p];
+      if (p >= 0 && local[p] >= 0) Set(preds[i], local[p]);
     }
   }
   struct Entry {
     int64_t peak;
-    uint64_t parent;
+    Key parent;
     int op;
   };
-  std::unordered_map<uint64_t, Entry> best;
-  best[0] = {0, 0, -1};
-  std::vector<uint64_t> level = {0};
+  std::unordered_map<Key, Entry> best;
+  best[Key{}] = {0, Key{}, -1};
+  std::vector<Key> level = {Key{}};
+  auto done_of = [&](const Key& state) {
+    OpSet done = before;
+    for (int i = 0; i < m; ++i) {
+      if (Test(state, i)) done.set(ops[i]);
+    }
+    return done;
+  };
+  Key full{};
   for (int depth = 0; depth < m; ++depth) {
-    std::vector<uint64_t> next;
-    for (uint64_t state : level) {
+    std::vector<Key> next;
+    for (const Key& state : level) {
       const int64_t here = best[state].peak;
-      OpSet done = before;
-      for (int i = 0; i < m; ++i) {
-        if (state >> i & 1) done.set(ops[i]);
-      }
+      const OpSet done = done_of(state);
       const int64_t live = LiveBytes(g, a, done);
       for (int i = 0; i < m; ++i) {
-        if ((state >> i & 1) || (preds[i] & ~state)) continue;
+        if (Test(state, i) || Any(preds[i] & ~state)) continue;
         const int x = ops[i];
-        const int64_t out = RunsInPlace(g, a, x, done) ? 0 : g.tensor_bytes[g.ops[x].output];
-        // The output is counted once even if it was already live (it cannot be).
-        const int64_t cost = std::max(here, live + out);
-        const uint64_t succ = state | uint64_t{1} << i;
+        const int64_t cost = std::max(here, live + OutputBytes(g, a, x, RunsInPlace(g, a, x, done)));
+        Key succ = state;
+        Set(succ, i);
         auto it = best.find(succ);
         if (it == best.end()) {
-          if (static_cast<int64_t>(best.size()) >= max_states) {
-            return Status(StatusCode::kResourceExhausted,
-                          "exact scheduling needs more than " + std::to_string(max_states) + " states");
+          if (beam_width == 0 && static_cast<int64_t>(best.size()) >= max_states) {
+            return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
           }
           best[succ] = {cost, state, x};
           next.push_back(succ);
@@ -161,14 +116,30 @@ Result<std::vector<int>> DownsetOrder(const BufferGraph& g, const Analysis& a, c
         }
       }
     }
+    if (beam_width > 0 && static_cast<int64_t>(next.size()) > beam_width) {
+      std::vector<std::pair<std::pair<int64_t, int64_t>, size_t>> ranked;
+      ranked.reserve(next.size());
+      for (size_t s = 0; s < next.size(); ++s) {
+        ranked.push_back({{best[next[s]].peak, LiveBytes(g, a, done_of(next[s]))}, s});
+      }
+      std::nth_element(ranked.begin(), ranked.begin() + beam_width, ranked.end());
+      std::vector<Key> kept;
+      for (int64_t r = 0; r < beam_width; ++r) kept.push_back(next[ranked[r].second]);
+      next = std::move(kept);
+    }
     level = std::move(next);
   }
-  const uint64_t full = m == 64 ? ~uint64_t{0} : (uint64_t{1} << m) - 1;
+  for (int i = 0; i < m; ++i) Set(full, i);
   std::vector<int> order;
-  for (uint64_t s = full; s != 0; s = best[s].parent) order.push_back(best[s].op);
+  for (Key s = full; Any(s); s = best[s].parent) order.push_back(best[s].op);
   std::reverse(order.begin(), order.end());
-  *peak_out = best[full].peak;
   return order;
+}
+
+Result<std::vector<int>> DownsetOrder(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
+                                      const OpSet& before, int64_t max_states, int64_t beam_width = 0) {
+  if (ops.size() <= 64) return DownsetOrderT<uint64_t>(g, a, ops, before, max_states, beam_width);
+  return DownsetOrderT<OpSet>(g, a, ops, before, max_states, beam_width);
 }
 
 // Positions where a chain may be paused without raising the peak. r[i] is
@@ -199,8 +170,9 @@ std::vector<int> StopPoints(const std::vector<int64_t>& r, bool source_is_free) 
 
 // Exact schedule of parallel chains that all start from one source tensor of
 // `source_bytes` and end at the next cut. Returns false in `*applies` if the
-// segment is not of that shape.
-Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Analysis& a, const std::vector<int>& seg,
+// segment is not of that shape (every op one input and one output, no
+// in-place, each output read once, inside the segment or by the sink).
+Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Facts& a, const std::vector<int>& seg,
                                     const OpSet& before, int sink, int64_t max_states, bool* applies) {
   *applies = false;
   if (sink < 0) return std::vector<int>{};
@@ -208,7 +180,9 @@ Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Analysis& a, con
   for (int x : seg) in_seg.set(x);
   int source = -1;
   for (int x : seg) {
-    if (a.inputs[x].size() != 1 || !g.ops[x].inplace_inputs.empty()) return std::vector<int>{};
+    if (a.inputs[x].size() != 1 || a.outputs[x].size() != 1 || !g.ops[x].inplace_inputs.empty()) {
+      return std::vector<int>{};
+    }
     const int t = a.inputs[x][0];
     const int p = a.producer[t];
     if (p < 0 || before[p]) {
@@ -217,7 +191,7 @@ Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Analysis& a, con
     } else if (!in_seg[p]) {
       return std::vector<int>{};
     }
-    const int out = g.ops[x].output;
+    const int out = a.outputs[x][0];
     if (a.is_output[out] || a.consumers[out].size() != 1) return std::vector<int>{};
     const int c = a.consumers[out][0];
     if (c != sink && !in_seg[c]) return std::vector<int>{};
@@ -231,7 +205,7 @@ Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Analysis& a, con
   size_t covered = 0;
   for (int head : a.consumers[source]) {
     std::vector<int> chain;
-    for (int x = head; x != sink; x = a.consumers[g.ops[x].output][0]) chain.push_back(x);
+    for (int x = head; x != sink; x = a.consumers[a.outputs[x][0]][0]) chain.push_back(x);
     covered += chain.size();
     chains.push_back(std::move(chain));
   }
@@ -249,16 +223,13 @@ Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Analysis& a, con
     r[j].assign(n + 1, 0);
     m[j].assign(n + 1, 0);
     for (int i = 1; i <= n; ++i) {
-      r[j][i] = g.tensor_bytes[g.ops[chains[j][i - 1]].output];
+      r[j][i] = g.tensor_bytes[a.outputs[chains[j][i - 1]][0]];
       m[j][i] = r[j][i - 1] + r[j][i];
     }
     stops[j] = StopPoints(r[j], source_bytes == 0);
     stride[j] = total;
     total *= static_cast<int64_t>(stops[j].size());
-    if (total > max_states) {
-      return Status(StatusCode::kResourceExhausted,
-                    "exact scheduling needs more than " + std::to_string(max_states) + " states");
-    }
+    if (total > max_states) return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
   }
   std::vector<int64_t> best(total, kInf), parent(total, -1);
   std::vector<int8_t> moved(total, -1);
@@ -311,9 +282,7 @@ Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Analysis& a, con
   return order;
 }
 
-}  // namespace
-
-static Result<OrderPeak> PeakOfOrderIn(const BufferGraph& g, const Analysis& a, const std::vector<int>& order) {
+Result<OrderPeak> PeakOfOrderIn(const BufferGraph& g, const Facts& a, const std::vector<int>& order) {
   if (static_cast<int>(order.size()) != a.n) {
     return Status::Invalid("order has " + std::to_string(order.size()) + " ops, graph has " + std::to_string(a.n));
   }
@@ -337,38 +306,92 @@ static Result<OrderPeak> PeakOfOrderIn(const BufferGraph& g, const Analysis& a, 
     for (int i : g.ops[x].inplace_inputs) {
       in_place = in_place || !g.inplace_requires_last_use || (remaining[i] == 1 && !a.is_output[i]);
     }
-    const int out = g.ops[x].output;
-    const int64_t step = live + (in_place ? 0 : g.tensor_bytes[out]);
+    const int64_t step = live + OutputBytes(g, a, x, in_place);
     result.live_bytes.push_back(step);
     result.peak_bytes = std::max(result.peak_bytes, step);
     for (int t : a.inputs[x]) {
       if (--remaining[t] == 0 && !a.is_output[t]) live -= g.tensor_bytes[t];
     }
-    if (remaining[out] > 0 || a.is_output[out]) live += g.tensor_bytes[out];
+    for (int out : a.outputs[x]) {
+      if (remaining[out] > 0 || a.is_output[out]) live += g.tensor_bytes[out];
+    }
     done[x] = 1;
   }
   return result;
 }
 
+// The greedy order for graphs too large for exact search (order_search.h).
+std::vector<int> GreedyOrder(const BufferGraph& g, const Facts& a) {
+  std::vector<int> pending(a.n, 0), remaining(g.tensor_bytes.size());
+  for (int x = 0; x < a.n; ++x) {
+    for (int t : a.inputs[x]) pending[x] += a.producer[t] >= 0 ? 1 : 0;
+  }
+  for (size_t t = 0; t < remaining.size(); ++t) remaining[t] = static_cast<int>(a.consumers[t].size());
+  std::vector<char> ready(a.n, 0);
+  for (int x = 0; x < a.n; ++x) ready[x] = pending[x] == 0;
+  std::vector<int> order;
+  int64_t live = 0;  // only differences matter for the choice
+  for (int step = 0; step < a.n; ++step) {
+    int pick = -1;
+    int64_t pick_step = kInf, pick_after = kInf;
+    for (int x = 0; x < a.n; ++x) {
+      if (!ready[x]) continue;
+      bool in_place = false;
+      for (int i : g.ops[x].inplace_inputs) {
+        in_place = in_place || !g.inplace_requires_last_use || (remaining[i] == 1 && !a.is_output[i]);
+      }
+      const int64_t during = live + OutputBytes(g, a, x, in_place);
+      int64_t after = live;
+      for (int t : a.inputs[x]) after -= remaining[t] == 1 && !a.is_output[t] ? g.tensor_bytes[t] : 0;
+      for (int out : a.outputs[x]) {
+        after += !a.consumers[out].empty() || a.is_output[out] ? g.tensor_bytes[out] : 0;
+      }
+      if (during < pick_step || (during == pick_step && after < pick_after)) {
+        pick = x, pick_step = during, pick_after = after;
+      }
+    }
+    order.push_back(pick);
+    ready[pick] = 0;
+    live = pick_after;
+    for (int t : a.inputs[pick]) --remaining[t];
+    for (int out : a.outputs[pick]) {
+      for (int c : a.consumers[out]) ready[c] = --pending[c] == 0;
+    }
+  }
+  return order;
+}
+
+}  // namespace
+
 Result<OrderPeak> PeakOfOrder(const BufferGraph& g, const std::vector<int>& order) {
-  UNAS_ASSIGN_OR_RETURN(Analysis a, Analyse(g));
+  UNAS_ASSIGN_OR_RETURN(Facts a, AnalyseBufferGraph(g));
   return PeakOfOrderIn(g, a, order);
 }
 
 Result<OrderPeak> BestOrderByDownsets(const BufferGraph& g, int64_t max_states) {
-  UNAS_ASSIGN_OR_RETURN(Analysis a, Analyse(g));
+  UNAS_ASSIGN_OR_RETURN(Facts a, AnalyseBufferGraph(g));
   if (a.n > kMaxOps) return Status(StatusCode::kResourceExhausted, "graph has too many ops");
-  int64_t peak = 0;
-  UNAS_ASSIGN_OR_RETURN(std::vector<int> order, DownsetOrder(g, a, a.topo, OpSet(), max_states, &peak));
+  UNAS_ASSIGN_OR_RETURN(std::vector<int> order, DownsetOrder(g, a, a.topo, OpSet(), max_states));
   return PeakOfOrderIn(g, a, order);
 }
 
-Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) {
-  UNAS_ASSIGN_OR_RETURN(Analysis a, Analyse(g));
-  if (a.n > kMaxOps) {
+namespace {
+
+Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, bool heuristics) {
+  UNAS_ASSIGN_OR_RETURN(Facts a, AnalyseBufferGraph(g));
+  const int n = a.n;
+  if (n > kMaxOps && !heuristics) {
     return Status(StatusCode::kResourceExhausted, "graph has more than " + std::to_string(kMaxOps) + " ops");
   }
-  const int n = a.n;
+  if (n > kMaxOps) {
+    UNAS_ASSIGN_OR_RETURN(OrderPeak topo, PeakOfOrderIn(g, a, a.topo));
+    UNAS_ASSIGN_OR_RETURN(OrderPeak greedy, PeakOfOrderIn(g, a, GreedyOrder(g, a)));
+    OrderPeak result = greedy.peak_bytes < topo.peak_bytes ? std::move(greedy) : std::move(topo);
+    result.proven_optimal = false;
+    result.note = "graph has more than " + std::to_string(kMaxOps) +
+                  " operators: the better of the topological and the greedy order, not proven optimal";
+    return result;
+  }
   std::vector<OpSet> anc(n), desc(n);
   for (int x : a.topo) {
     for (int t : a.inputs[x]) {
@@ -378,9 +401,11 @@ Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) {
   }
   for (auto it = a.topo.rbegin(); it != a.topo.rend(); ++it) {
     const int x = *it;
-    for (int c : a.consumers[g.ops[x].output]) desc[x] |= desc[c], desc[x].set(c);
+    for (int out : a.outputs[x]) {
+      for (int c : a.consumers[out]) desc[x] |= desc[c], desc[x].set(c);
+    }
   }
-  // A cut: every op is before or after it, and only its output crosses it.
+  // A cut: every op is before or after it, and only its outputs cross it.
   // With positions in the topological order, a tensor "spans" the positions
   // strictly between its producer (-1 for graph inputs) and its last consumer
   // (n for graph outputs); an op is crossed by another tensor iff spanned.
@@ -406,6 +431,7 @@ Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) {
   }
   std::vector<int> order;
   OpSet done;
+  std::string note;
   auto solve = [&](const OpSet& seg_set, int sink) -> Status {
     std::vector<int> seg;
     for (int x : a.topo) {
@@ -417,13 +443,20 @@ Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) {
     }
     bool applies = false;
     auto chains = ChainOrder(g, a, seg, done, sink, max_states, &applies);
-    if (!chains.ok()) return chains.status();
-    if (applies) {
+    if (chains.ok() && applies) {
       order.insert(order.end(), chains->begin(), chains->end());
       return Status::Ok();
     }
-    int64_t peak = 0;
-    auto general = DownsetOrder(g, a, seg, done, max_states, &peak);
+    auto general = DownsetOrder(g, a, seg, done, max_states);
+    if (general.status().code() == StatusCode::kResourceExhausted && heuristics) {
+      const int64_t m = static_cast<int64_t>(seg.size());
+      const int64_t width = std::max<int64_t>(8, max_states / (m * m));
+      general = DownsetOrder(g, a, seg, done, max_states, width);
+      if (!note.empty()) note += "; ";
+      note += "a segment of " + std::to_string(m) + " operators needs more than " + std::to_string(max_states) +
+              " states: scheduled by a beam search over downsets (" + std::to_string(width) +
+              " states per step), not proven optimal";
+    }
     if (!general.ok()) return general.status();
     order.insert(order.end(), general->begin(), general->end());
     return Status::Ok();
@@ -437,107 +470,16 @@ Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) {
   OpSet rest;
   for (int x = 0; x < n; ++x) rest.set(x);
   UNAS_RETURN_IF_ERROR(solve(rest & ~done, -1));
-  return PeakOfOrderIn(g, a, order);
+  UNAS_ASSIGN_OR_RETURN(OrderPeak result, PeakOfOrderIn(g, a, order));
+  result.proven_optimal = note.empty();
+  result.note = std::move(note);
+  return result;
 }
 
-Result<ArenaLayout> LayoutArena(const BufferGraph& g, const std::vector<int>& order) {
-  UNAS_ASSIGN_OR_RETURN(OrderPeak checked, PeakOfOrder(g, order));
-  UNAS_ASSIGN_OR_RETURN(Analysis a, Analyse(g));
-  const int t_count = static_cast<int>(g.tensor_bytes.size());
-  std::vector<int> pos(a.n);
-  for (int s = 0; s < a.n; ++s) pos[order[s]] = s;
-  ArenaLayout layout;
-  layout.offsets.assign(t_count, -1);
-  layout.first_step.assign(t_count, 0);
-  layout.last_step.assign(t_count, 0);
-  layout.alias_of.resize(t_count);
-  std::iota(layout.alias_of.begin(), layout.alias_of.end(), 0);
-  for (int t = 0; t < t_count; ++t) {
-    const int p = a.producer[t];
-    layout.first_step[t] = p < 0 ? 0 : pos[p];
-    int last = layout.first_step[t];
-    for (int c : a.consumers[t]) last = std::max(last, pos[c]);
-    if (a.is_output[t]) last = a.n - 1;
-    layout.last_step[t] = last;
-  }
-  // Buffers: a root tensor plus the in-place outputs that reuse it.
-  std::vector<int> buf_first = layout.first_step, buf_last = layout.last_step;
-  std::vector<int64_t> buf_bytes = g.tensor_bytes;
-  auto root = [&](int t) {
-    while (layout.alias_of[t] != t) t = layout.alias_of[t];
-    return t;
-  };
-  for (int s = 0; s < a.n; ++s) {
-    const int x = order[s];
-    const int out = g.ops[x].output;
-    for (int i : g.ops[x].inplace_inputs) {
-      const int r = root(i);
-      if (a.is_output[i] || buf_last[r] != s || g.tensor_bytes[i] < g.tensor_bytes[out]) continue;
-      layout.alias_of[out] = r;
-      buf_last[r] = std::max(buf_last[r], layout.last_step[out]);
-      buf_bytes[r] = std::max(buf_bytes[r], g.tensor_bytes[out]);
-      break;
-    }
-  }
-  std::vector<int> buffers;
-  for (int t = 0; t < t_count; ++t) {
-    const bool used = a.producer[t] >= 0 || !a.consumers[t].empty() || a.is_output[t];
-    if (root(t) == t && buf_bytes[t] > 0 && used) buffers.push_back(t);
-  }
-  std::sort(buffers.begin(), buffers.end(), [&](int x, int y) {
-    if (buf_bytes[x] != buf_bytes[y]) return buf_bytes[x] > buf_bytes[y];
-    if (buf_first[x] != buf_first[y]) return buf_first[x] < buf_first[y];
-    return x < y;
-  });
-  std::vector<int> placed;
-  for (int b : buffers) {
-    std::vector<std::pair<int64_t, int64_t>> busy;  // [offset, end) of overlapping buffers
-    for (int p : placed) {
-      if (buf_first[p] <= buf_last[b] && buf_first[b] <= buf_last[p]) {
-        busy.emplace_back(layout.offsets[p], layout.offsets[p] + buf_bytes[p]);
-      }
-    }
-    std::sort(busy.begin(), busy.end());
-    int64_t offset = 0;
-    for (const auto& [start, end] : busy) {
-      if (offset + buf_bytes[b] <= start) break;
-      offset = std::max(offset, end);
-    }
-    layout.offsets[b] = offset;
-    layout.arena_bytes = std::max(layout.arena_bytes, offset + buf_bytes[b]);
-    placed.push_back(b);
-  }
-  for (int t = 0; t < t_count; ++t) {
-    if (g.tensor_bytes[t] > 0) layout.offsets[t] = layout.offsets[root(t)];
-  }
-  return layout;
-}
+}  // namespace
 
-Status CheckLayout(const BufferGraph& g, const ArenaLayout& layout) {
-  const int t_count = static_cast<int>(g.tensor_bytes.size());
-  for (int t = 0; t < t_count; ++t) {
-    if (g.tensor_bytes[t] == 0 || layout.offsets[t] < 0) continue;
-    if (layout.offsets[t] + g.tensor_bytes[t] > layout.arena_bytes) {
-      return Status::Internal("tensor " + std::to_string(t) + " does not fit in the arena");
-    }
-    for (int u = t + 1; u < t_count; ++u) {
-      if (g.tensor_bytes[u] == 0 || layout.offsets[u] < 0) continue;
-      const bool same_buffer = layout.alias_of[t] == layout.alias_of[u] || layout.alias_of[u] == t ||
-                               layout.alias_of[t] == u;
-      if (same_buffer) continue;
-      // Lifetimes touching at one step overlap, except an in-place reuse, which
-      // is a same-buffer pair above.
-      const bool live_together =
-          layout.first_step[t] <= layout.last_step[u] && layout.first_step[u] <= layout.last_step[t];
-      const bool disjoint = layout.offsets[t] + g.tensor_bytes[t] <= layout.offsets[u] ||
-                            layout.offsets[u] + g.tensor_bytes[u] <= layout.offsets[t];
-      if (live_together && !disjoint) {
-        return Status::Internal("tensors " + std::to_string(t) + " and " + std::to_string(u) +
-                                " are live together and overlap in the arena");
-      }
-    }
-  }
-  return Status::Ok();
-}
+Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) { return Search(g, max_states, true); }
+
+Result<OrderPeak> BestOrderExact(const BufferGraph& g, int64_t max_states) { return Search(g, max_states, false); }
 
 }  // namespace unas
