@@ -75,7 +75,8 @@ function showAnalysis(results, file, bytes, a) {
       !pex.applies && pex.reason ? el('p', { class: 'muted' }, `Partial execution: ${pex.reason}`) : '',
       figuresTable(a),
       el('p', { class: 'controls' }, reorder, message)),
-    el('section', { class: 'card', id: 'analyze-timeline-card' }, el('h2', {}, 'Memory timeline: bytes live at each step'), el('div', { class: 'chart' }, canvas)),
+    el('section', { class: 'card', id: 'analyze-timeline-card' }, el('h2', {}, 'Memory timeline: bytes live at each step'), el('div', { class: 'chart' }, canvas),
+      el('p', { class: 'muted' }, 'A step is one operator in file and best order; partial execution runs the operators it slices in more, smaller steps.')),
     el('section', { class: 'card scroll' }, el('h2', {}, 'Operators (file order)'), operatorTable(a)));
   return memoryTimeline(canvas, timelineSeries(a), null);
 }

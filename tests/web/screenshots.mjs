@@ -48,7 +48,10 @@ try {
     await page.setInputFiles('#analyze-file', model);
     await page.waitForSelector('#analyze-ops tbody tr');
     await page.waitForTimeout(300);
-    await page.screenshot({ path: path.join(out, 'analyze.png'), fullPage: true });
+    // Down to the end of the timeline (the operator table can be long).
+    const box = await page.locator('#analyze-timeline-card').boundingBox();
+    await page.screenshot({ path: path.join(out, 'analyze.png'), fullPage: true,
+      clip: { x: 0, y: 0, width: 1366, height: Math.ceil(box.y + box.height + 16) } });
   }
   if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
   console.log(`screenshots in ${out}`);
