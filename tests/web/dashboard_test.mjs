@@ -2,16 +2,22 @@
 // playwright-core (never a downloaded browser). Starts `unas serve` with the
 // synthetic evaluator, enters the token, submits a job through the form
 // (first an invalid one, to see the server's message), watches trials arrive
-// live, switches the Pareto axes, opens a trial's SRAM timeline, saves a
-// screenshot of each view and fails on any console error.
+// live, checks the Pareto scatter against the API (every trial, feasibility
+// by the hard constraints, the paging of trials.js), switches the Pareto
+// axes, opens a trial (float and int8 errors, downloads, SRAM timeline), the
+// "Analyse a model" page (analyze_page.mjs), saves a screenshot of each view
+// and fails on any console error.
 //
 // Usage: node dashboard_test.mjs UNAS_BINARY WEB_DIR ARTIFACT_DIR
+// The analyse page uploads ../shared/testdata/tflite/ beside the checkout
+// (WEB_DIR/../../shared).
 // Exit 0: passed; 77: skipped (no /usr/bin/chromium); anything else: failed.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { checkAnalyzePage } from './analyze_page.mjs';
 
 const CHROMIUM = process.env.UNAS_CHROMIUM || '/usr/bin/chromium';
 const [binary, webDir, artifacts] = process.argv.slice(2);
@@ -76,15 +82,24 @@ try {
   });
   const page = browser.pages()[0] || await browser.newPage();
   const consoleErrors = [];
-  let expected400 = 0;
+  // Requests below answered 4xx on purpose: Chromium logs every 4xx fetch as
+  // a console error, so exactly those are allowed, each once; the probe for a
+  // trial's int8 model (404, or 405 while the server has no such route) as
+  // often as it happens.
+  const allowed = [];
+  const expectError = (status, urlPart) => allowed.push({ status, urlPart });
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
-    // The invalid submission below is answered 400 on purpose; Chromium logs
-    // every 4xx fetch as a console error. Exactly that one is allowed.
-    if (expected400 > 0 && m.text().includes('status of 400')) { expected400--; return; }
-    consoleErrors.push(m.text());
+    const url = m.location()?.url || '';
+    if (/status of 40[45]/.test(m.text()) && url.endsWith('/model.tflite')) return;
+    const i = allowed.findIndex((a) => m.text().includes(`status of ${a.status}`) && url.includes(a.urlPart));
+    if (i >= 0) { allowed.splice(i, 1); return; }
+    consoleErrors.push(`${m.text()} (${url})`);
   });
   page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+
+  const mime = (await fetch(`${base}/api.js`)).headers.get('content-type');
+  check(/^text\/javascript/.test(mime), `ES modules served as ${mime}`);
 
   await page.goto(base);
   await page.fill('#token-form input[name=token]', TOKEN);
@@ -97,13 +112,17 @@ try {
   await page.selectOption('select[name=evaluator]', 'synthetic');
   await page.fill('input[name=trials]', '0');
   await page.fill('input[name=synthetic_delay_ms]', '100');
-  expected400 = 1;
+  expectError(400, '/api/v1/jobs');
   await page.click('#submit-form button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#submit-error').textContent.length > 0);
   const validation = await page.textContent('#submit-error');
   check(validation.includes('budget'), `server validation shown: "${validation}"`);
 
+  // A soft SRAM bound well below the hard constraint: trials between the two
+  // are feasible (trained, on the front if not dominated) though outside the
+  // hypervolume's reference box.
   await page.fill('input[name=trials]', '60');
+  await page.fill('input[name=b_peak_sram_bytes]', '3000');
   await page.click('#submit-form button[type=submit]');
   await page.waitForSelector('#pareto-chart');
   check(/#\/jobs\//.test(page.url()), 'submitted; job view opened');
@@ -118,12 +137,58 @@ try {
   await page.waitForTimeout(1200);  // the throttled chart refresh
   await page.screenshot({ path: path.join(artifacts, 'job.png'), fullPage: true });
 
+  // Once the job is done the scatter holds every completed trial, classed as
+  // the server classes them.
+  const jobId = decodeURIComponent(page.url().split('#/jobs/')[1]);
+  const apiGet = (p) => fetch(`${base}/api/v1${p}`, { headers: { Authorization: `Bearer ${TOKEN}` } }).then((r) => r.json());
+  for (let i = 0; (await apiGet(`/jobs/${jobId}`)).status !== 'succeeded'; ++i) {
+    if (i > 300) throw new Error('the job did not finish');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const job = await apiGet(`/jobs/${jobId}`);
+  const completed = (await apiGet(`/jobs/${jobId}/trials?status=completed&page_size=1`)).total;
+  const front = (await apiGet(`/jobs/${jobId}/pareto`)).trials.length;
+  const scatterCounts = () => Object.fromEntries(window.Chart.getChart('pareto-chart').data.datasets
+    .filter((d) => d.type !== 'line').map((d) => [d.label, d.data.length]));
+  await page.waitForFunction(([n, f]) => {
+    const c = Object.fromEntries(window.Chart.getChart('pareto-chart').data.datasets.filter((d) => d.type !== 'line').map((d) => [d.label, d.data.length]));
+    return Object.values(c).reduce((a, b) => a + b, 0) === n && c['Pareto front'] === f;
+  }, [completed, front], { timeout: 10_000 }).catch(() => {});
+  const counts = await page.evaluate(scatterCounts);
+  check(Object.values(counts).reduce((a, b) => a + b, 0) === completed && counts['Pareto front'] === front,
+    `scatter shows all ${completed} completed trials, ${front} on the front: ${JSON.stringify(counts)}`);
+  check(counts['infeasible (beyond a hard constraint)'] === 0 && counts['feasible, beyond a soft bound'] > 0,
+    'feasible = within the hard constraints (the server never trains beyond them); soft bounds only shade points');
+  check((await page.textContent('#pareto-note')) === `All ${completed} completed trials.`, 'scatter note says every trial is shown');
+  const bestShown = await page.evaluate(() => Math.min(...window.Chart.getChart('pareto-chart').data.datasets
+    .filter((d) => d.type !== 'line' && !d.label.startsWith('infeasible')).flatMap((d) => d.data.map((p) => p.t.metrics.val_error))));
+  check(bestShown === job.best_val_error, `best feasible error in the scatter (${bestShown}) = the server's best_val_error (${job.best_val_error})`);
+
+  // trials.js pages through all of them, or samples evenly spaced pages when
+  // there are more than its request bound allows.
+  const paged = await page.evaluate(async ([id, size, pages]) => {
+    const { loadCompletedTrials } = await import('/trials.js');
+    const r = await loadCompletedTrials(`/jobs/${id}`, { pageSize: size, maxPages: pages });
+    const ids = r.trials.map((t) => t.trial_id);
+    return { n: ids.length, unique: new Set(ids).size, total: r.total, sampled: r.sampled, first: Math.min(...ids), last: Math.max(...ids) };
+  }, [jobId, 7, 100]);
+  check(!paged.sampled && paged.n === completed && paged.unique === completed && paged.total === completed,
+    `all pages: ${paged.n} distinct trials of ${completed}`);
+  const sample = await page.evaluate(async (id) => {
+    const { loadCompletedTrials } = await import('/trials.js');
+    const r = await loadCompletedTrials(`/jobs/${id}`, { pageSize: 7, maxPages: 3 });
+    const ids = r.trials.map((t) => t.trial_id);
+    return { n: ids.length, unique: new Set(ids).size, sampled: r.sampled, first: Math.min(...ids), last: Math.max(...ids) };
+  }, jobId);
+  check(sample.sampled && sample.n === 21 && sample.unique === 21 && sample.first === paged.first && sample.last === paged.last,
+    `over the bound: 3 pages of 7 spread over the trials (${sample.n} trials, ids ${sample.first}..${sample.last})`);
+
   // The Pareto view: other axes, then back.
   await page.selectOption('#axis-x', 'flash');
   await page.selectOption('#axis-y', 'macs');
   await page.selectOption('#axis-x', 'peak_sram');
   await page.selectOption('#axis-y', 'error');
-  const points = await page.evaluate(() => window.Chart.getChart('pareto-chart').data.datasets.slice(0, 3).reduce((n, d) => n + d.data.length, 0));
+  const points = await page.evaluate(() => window.Chart.getChart('pareto-chart').data.datasets.filter((d) => d.type !== 'line').reduce((n, d) => n + d.data.length, 0));
   check(points > 0, `Pareto scatter shows ${points} trials`);
   await page.locator('#pareto').screenshot({ path: path.join(artifacts, 'pareto.png') });
 
@@ -136,15 +201,39 @@ try {
   await page.waitForFunction(() => document.querySelector('#trials-table th[aria-sort=descending]')?.textContent.includes('Peak SRAM'));
   // The rows follow once the server's answer arrives.
   const sortedDesc = () => {
-    const v = [...document.querySelectorAll('#trials-table tbody tr td:nth-child(4)')].map((c) => Number(c.textContent.replace(/,/g, '')));
+    const col = [...document.querySelectorAll('#trials-table thead th')].findIndex((h) => h.textContent.includes('Peak SRAM')) + 1;
+    const v = [...document.querySelectorAll(`#trials-table tbody tr td:nth-child(${col})`)].map((c) => Number(c.textContent.replace(/,/g, '')));
     return v.length > 1 && v.every((x, i) => i === 0 || x <= v[i - 1]) && v[0] > v[v.length - 1];
   };
   await page.waitForFunction(sortedDesc, null, { timeout: 10_000 }).catch(() => {});
   check(await page.evaluate(sortedDesc), 'trial table sorted by peak SRAM, descending, from the keyboard');
 
-  // A trial: layers and the SRAM timeline.
+  // Float and int8 errors side by side in the table; unmeasured is "—".
+  const header = await page.$$eval('#trials-table thead th', (hs) => hs.map((h) => h.textContent.replace(/ [▲▼]$/, '')));
+  check(['Val error', 'Int8 val error', 'Test error', 'Int8 test error'].every((h, i) => header[header.indexOf('Val error') + i] === h),
+    `trial table columns: ${header.join(' | ')}`);
+  const firstRow = await page.$$eval('#trials-table tbody tr:first-child td', (cs) => cs.map((c) => c.textContent));
+  const shownTrial = await apiGet(`/jobs/${jobId}/trials/${firstRow[0].slice(1)}`);
+  const pct = (v) => (v == null ? '—' : `${(100 * v).toFixed(2)}%`);
+  const errorsOf = (m) => [m?.val_error, m?.int8_val_error, m?.test_error, m?.int8_test_error].map(pct);
+  const at = header.indexOf('Val error');
+  check(JSON.stringify(firstRow.slice(at, at + 4)) === JSON.stringify(errorsOf(shownTrial.metrics)),
+    `trial #${shownTrial.trial_id} errors float/int8: ${firstRow.slice(at, at + 4).join(' ')}`);
+
+  // A trial: errors, downloads, layers and the SRAM timeline.
   await page.locator('#trials-table tbody a').first().click();
   await page.waitForSelector('#sram-timeline');
+  const accuracy = await page.$$eval('#accuracy-table tbody td', (cs) => cs.map((c) => c.textContent));
+  const m = shownTrial.metrics;
+  check(JSON.stringify(accuracy) === JSON.stringify([m?.val_error, m?.int8_val_error, m?.test_error, m?.int8_test_error].map(pct)),
+    `trial page errors (val float, int8; test float, int8): ${accuracy.join(' ')}`);
+  // The synthetic evaluator trains no model, so there is no .tflite to offer.
+  await page.waitForFunction(() => !document.querySelector('#tflite-note').textContent.startsWith('checking'));
+  check(await page.isDisabled('#download-tflite'), `int8 model download disabled: ${await page.textContent('#tflite-note')}`);
+  const [exported] = await Promise.all([page.waitForEvent('download'), page.click('#download-export')]);
+  const exportJson = JSON.parse(fs.readFileSync(await exported.path(), 'utf8'));
+  check(exported.suggestedFilename() === `${jobId}-trial-${shownTrial.trial_id}.json` && exportJson.format === 'unas-trial-export/1',
+    `export downloaded as ${exported.suggestedFilename()}`);
   const series = await page.evaluate(() => window.Chart.getChart('sram-timeline').data.datasets.map((d) => d.label));
   check(series.includes('build order') && series.includes('best order'), `SRAM timeline series: ${series.join(', ')}`);
   check(await page.locator('#layers-table tbody tr').count() > 0, 'layer list shown');
@@ -153,6 +242,8 @@ try {
   await page.goto(`${base}/#/`);
   await page.waitForSelector('#jobs-table tbody tr a');
   await page.screenshot({ path: path.join(artifacts, 'jobs.png'), fullPage: true });
+
+  await checkAnalyzePage({ page, base, token: TOKEN, webDir, artifacts, check, expectError });
 
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? `: ${consoleErrors.join(' | ')}` : ''}`);
   console.log(`PASS: screenshots in ${artifacts}`);

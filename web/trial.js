@@ -1,0 +1,98 @@
+// One trial: float and int8 errors side by side, its costs, the SRAM
+// timeline (build order, best order, partial execution), the layer list, and
+// downloads of the JSON export and of the int8 model (.tflite).
+import { apiBlob, api, request } from './api.js';
+import { memoryTimeline, TIMELINE_COLORS } from './charts.js';
+import { crumbs, el, fmtBytes, fmtInt, fmtNum, fmtPct, main, NONE, saveBlob, stat, statusCell } from './dom.js';
+
+// Float and int8 validation and test error in one small table.
+function accuracyTable(metrics) {
+  const m = metrics || {};
+  const row = (label, float, int8) => el('tr', {}, el('th', {}, label), el('td', { class: 'num' }, fmtPct(float)), el('td', { class: 'num' }, fmtPct(int8)));
+  return el('table', { id: 'accuracy-table', class: 'compact' },
+    el('thead', {}, el('tr', {}, el('th', {}, 'Error'), el('th', { class: 'num' }, 'float'), el('th', { class: 'num' }, 'int8'))),
+    el('tbody', {}, row('validation', m.val_error, m.int8_val_error), row('test', m.test_error, m.int8_test_error)));
+}
+
+// Whether the trial has an int8 model: the trial JSON's has_tflite when the
+// server sends it, else a HEAD request (2xx: yes; 404: none), and a GET when
+// the server routes only GET (405; models for microcontrollers are small).
+// Resolves to { available, reason }.
+async function tfliteAvailability(t, modelPath) {
+  const none = { available: false, reason: 'this trial has no int8 model' };
+  if (typeof t.has_tflite === 'boolean') return t.has_tflite ? { available: true, reason: '' } : none;
+  for (const method of ['HEAD', 'GET']) {
+    try {
+      await request(modelPath, { method });
+      return { available: true, reason: '' };
+    } catch (e) {
+      if (e.status === 401) throw e;
+      if (e.status === 404) return none;
+      if (e.status !== 405 || method === 'GET') return { available: false, reason: `the int8 model cannot be offered (${e.message})` };
+    }
+  }
+  throw new Error('unreachable: GET always returns');
+}
+
+function downloadButtons(jobId, t, base) {
+  const message = el('span', { class: 'error', role: 'alert', id: 'download-error' });
+  const download = (id, label, path, fileName) => el('button', { type: 'button', id, onclick: async () => {
+    message.textContent = '';
+    try {
+      saveBlob(await apiBlob(path), fileName);
+    } catch (e) {
+      if (e.status !== 401) message.textContent = `${label}: ${e.message}`;
+    }
+  } }, label);
+  const exportButton = download('download-export', 'Download export (JSON)', `${base}/export`, `${jobId}-trial-${t.trial_id}.json`);
+  const modelPath = `${base}/model.tflite`;
+  const modelButton = download('download-tflite', 'Download int8 model (.tflite)', modelPath, `${jobId}-trial-${t.trial_id}.tflite`);
+  const modelNote = el('span', { class: 'muted', id: 'tflite-note' }, 'checking for an int8 model…');
+  modelButton.disabled = true;
+  tfliteAvailability(t, modelPath).then(({ available, reason }) => {
+    modelButton.disabled = !available;
+    modelNote.textContent = reason;
+  }).catch(() => { modelNote.textContent = ''; });
+  return el('p', { class: 'controls' }, exportButton, modelButton, modelNote, message);
+}
+
+function layersTable(report) {
+  const headers = ['#', 'Operator', 'Description', 'Output shape (H×W×C)', 'Params', 'MACs', 'Flash (B)', 'Live SRAM, best order (B)'];
+  return el('table', { id: 'layers-table' },
+    el('thead', {}, el('tr', {}, ...headers.map((h, i) => el('th', { class: i >= 4 ? 'num' : '' }, h)))),
+    el('tbody', {}, ...report.ops.map((op) => el('tr', {},
+      el('td', {}, op.index), el('td', {}, op.op), el('td', {}, op.description), el('td', {}, op.output_shape.join('×')),
+      el('td', { class: 'num' }, fmtInt(op.params)), el('td', { class: 'num' }, fmtInt(op.macs)),
+      el('td', { class: 'num' }, fmtInt(op.flash_bytes)), el('td', { class: 'num' }, fmtInt(op.live_bytes_best_order))))));
+}
+
+export async function trialView(jobId, trialId) {
+  const base = `/jobs/${encodeURIComponent(jobId)}/trials/${encodeURIComponent(trialId)}`;
+  const [job, t] = await Promise.all([api(`/jobs/${encodeURIComponent(jobId)}`), api(base)]);
+  crumbs.replaceChildren(el('a', { href: '#/' }, 'Jobs'), ' / ', el('a', { href: `#/jobs/${encodeURIComponent(jobId)}` }, job.name), ` / trial ${t.trial_id}`);
+  const report = t.cost_report;
+  const pex = t.partial_execution;
+  const timeline = el('canvas', { id: 'sram-timeline', role: 'img', 'aria-label': 'SRAM live bytes at each step' });
+  main.replaceChildren(
+    el('h1', {}, `Trial ${t.trial_id} `, el('span', { class: 'muted' }, `${job.name} · ${t.accounting} accounting · input ${t.input.shape.join('×')}`)),
+    el('section', { class: 'card' },
+      el('div', { class: 'stats' },
+        stat('status', statusCell(t.status)), accuracyTable(t.metrics),
+        stat('peak SRAM, best order', fmtBytes(report.peak_sram_bytes)), stat('peak SRAM, build order', fmtBytes(report.build_order_peak_sram_bytes)),
+        stat('peak SRAM, partial execution', pex ? fmtBytes(pex.peak_sram_bytes) : NONE),
+        stat('flash', fmtBytes(report.flash_bytes)), stat('MACs', fmtInt(report.macs)), stat('params', fmtInt(report.params)),
+        stat('latency', t.costs.latency_ms == null ? NONE : `${fmtNum(t.costs.latency_ms, 2)} ms`)),
+      downloadButtons(jobId, t, base)),
+    el('section', { class: 'card', id: 'timeline' }, el('h2', {}, 'SRAM timeline: bytes live at each step'), el('div', { class: 'chart' }, timeline)),
+    el('section', { class: 'card scroll' }, el('h2', {}, 'Layers'), layersTable(report)));
+
+  const series = [
+    { label: 'build order', bytes: report.timeline_build_order, color: TIMELINE_COLORS.file, dash: [4, 3] },
+    { label: 'best order', bytes: report.timeline_best_order, color: TIMELINE_COLORS.best },
+  ];
+  if (pex) series.push({ label: 'partial execution', bytes: pex.steps.map((s) => s.live_bytes), color: TIMELINE_COLORS.partial });
+  // The hard constraint when the job has one, else the soft bound.
+  const constraint = t.limits?.constraints?.peak_sram_bytes, bound = t.limits?.bounds?.peak_sram_bytes;
+  memoryTimeline(timeline, series, constraint != null ? { label: 'SRAM constraint', bytes: constraint }
+    : bound != null ? { label: 'SRAM bound', bytes: bound } : null);
+}
