@@ -75,12 +75,8 @@ dk() { timeout "${DOCKER_TIMEOUT:-60}" "$DOCKER" "$@"; }
 
 remove_project() {  # remove_project NAME: everything compose made for it
   local p=$1 ids
-  docker-compose -p "$p" -f "$ROOT/docker-compose.yml" down -v --remove-orphans -t 5 >/dev/null 2>&1 </dev/null &
-  local down=$!
-  ( sleep 120; kill -KILL "$down" 2>/dev/null ) &
-  local guard=$!
-  wait "$down" 2>/dev/null
-  kill "$guard" 2>/dev/null
+  timeout 120 docker-compose -p "$p" -f "$ROOT/docker-compose.yml" down -v --remove-orphans -t 5 \
+    >/dev/null 2>&1 </dev/null
   # Whatever `down` left (it timed out, or the file changed).
   ids=$(dk ps -aq --filter "label=com.docker.compose.project=$p")
   [ -n "$ids" ] && dk rm -f -v $ids >/dev/null 2>&1
