@@ -231,6 +231,8 @@ check "the coordinator is healthy" test "$(state "$COORD" '{{.State.Health.Statu
 for p in $(dk port "$COORD" | sed 's/.* -> //'); do
   check "port $p is published on loopback only" bash -c "[[ '$p' == 127.0.0.1:* ]]"
 done
+check "docker-compose 1.29 applies the workers' deploy.resources.limits (2 CPUs, 4 GiB)" \
+  test "$(state "${WORKERS[0]}" '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}')" = "2000000000 4294967296"
 wait_for 60 "both workers register" bash -c \
   "$DOCKER logs ${WORKERS[0]} 2>&1 | grep -q 'registered as' && $DOCKER logs ${WORKERS[1]} 2>&1 | grep -q 'registered as'"
 worker_id() { dk logs "$1" 2>&1 | sed -n 's/.*msg="registered as \([^"]*\)".*/\1/p' | head -n 1; }
