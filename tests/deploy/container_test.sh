@@ -201,7 +201,7 @@ if ! err=$(timeout 120 "$DOCKER" run --rm --network none debian:bookworm true 2>
 fi
 log "building $IMAGE (deploy/docker-build.sh, classic builder)"
 build_start=$SECONDS
-UNAS_BUILD_LOG="$WORK/build.log" timeout 1500 bash "$ROOT/deploy/docker-build.sh" "$IMAGE" >"$WORK/build-summary.log" 2>&1 \
+UNAS_BUILD_LOG="$WORK/build.log" timeout 2400 bash "$ROOT/deploy/docker-build.sh" "$IMAGE" >"$WORK/build-summary.log" 2>&1 \
   || { cat "$WORK/build-summary.log" | tail -n 40; fail "deploy/docker-build.sh $IMAGE"; }
 grep '^docker-build:' "$WORK/build-summary.log"
 grep -E '^ *(Hits|Misses|Cache size)' "$WORK/build.log" | sed 's/^ */  ccache: /'
