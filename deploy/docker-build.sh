@@ -41,7 +41,7 @@ if "$docker" image inspect "$cache" >/dev/null 2>&1; then
   args+=(--build-arg "CCACHE_IMAGE=$cache")
   echo "docker-build: compiler cache from $cache"
 else
-  echo "docker-build: no $cache yet; the first build compiles everything"
+  echo "docker-build: no $cache yet: if the compile step runs, it starts with an empty cache"
 fi
 start=$SECONDS
 if ! "$docker" build "${args[@]}" -t "$tag" . 2>&1 | tee "$log"; then
