@@ -2,17 +2,32 @@
 # Installs every Debian package that building, testing and running unas needs.
 # Idempotent and non-interactive: when everything is already installed it only
 # checks and exits. Needs root (or sudo) only when something is missing.
+#
+# --build-only: only what building the `unas` binary needs, without the test
+# tools and the dashboard's npm step (deploy/Dockerfile's build stage).
+# The container test (tests/deploy/container_test.sh) installs docker.io,
+# docker-compose and debootstrap itself: nothing else needs them.
 set -euo pipefail
+
+build_only=0
+case "${1:-}" in
+  "") ;;
+  --build-only) build_only=1 ;;
+  *) echo "install-deps: unknown argument '$1' (only --build-only)" >&2; exit 2 ;;
+esac
 
 packages=(
   build-essential cmake ccache pkg-config git
   nlohmann-json3-dev libeigen3-dev
   zlib1g-dev
-  libgtest-dev libgmock-dev
-  libsqlite3-dev sqlite3
+  libsqlite3-dev
   libboost-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libtorch-dev
+)
+test_packages=(
+  libgtest-dev libgmock-dev
+  sqlite3
   dataset-fashion-mnist
   chromium   # the dashboard's browser test (driven by playwright-core; never a downloaded browser)
   iproute2 python3-yaml   # tests/deploy: network namespaces, YAML checks
@@ -20,6 +35,7 @@ packages=(
   flatbuffers-compiler flatbuffers-compiler-dev libflatbuffers-dev   # tflite/: schema subset, reader, writer
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22     # tests: Arm NN 20.08 runs the .tflite files
 )
+if [ "$build_only" -eq 0 ]; then packages+=("${test_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,6 +46,7 @@ done
 
 # The dashboard's chart library from npm, pinned by web/package-lock.json.
 install_web() {
+  if [ "$build_only" -eq 1 ]; then return 0; fi
   if command -v npm >/dev/null; then
     bash "$(dirname "$0")/../web/install.sh"
   else

@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Static checks of the deployment files, run from CTest (deploy.static).
 
-Docker and Kubernetes cannot run here, so this proves what it can without them:
-every YAML file parses; docker-compose.yml and deploy/k8s/ have the keys a
+This proves what it can without running Docker or a cluster (deploy.container
+runs the containers): every YAML file parses; docker-compose.yml and deploy/k8s/ have the keys a
 working deployment needs and their references agree (secrets, volumes,
 selectors, probe ports, the HPA's target, kustomization's files); every
 `unas` command line in them uses flags that the built binary accepts; the
-Dockerfile's build stage installs exactly deploy/install-deps.sh's packages
-and its final stage runs as a non-root user. When `docker compose` or
-`kubectl` is installed, their own validation runs too.
+Dockerfile needs no registry (no `# syntax=` line, every stage FROM an ARG
+that defaults to debian:bookworm), builds without BuildKit (no `RUN --mount`),
+its build stage runs deploy/install-deps.sh and its final stage runs as a
+non-root user; the two .dockerignore files are equal and keep .git, build
+trees and secrets out; the compose file has no top-level `name:` (v1 refuses
+it), publishes ports on loopback by default and sets a lease timeout. When
+`docker-compose` (v1), `docker compose` (v2) or `kubectl` is installed, their
+own validation runs too.
 
 Usage: static_check.py REPO_ROOT UNAS_BINARY
 Exit: 0 all good, 1 a check failed, 77 PyYAML missing (CTest SKIP).
@@ -28,9 +33,9 @@ except ImportError:
 ROOT, UNAS = sys.argv[1], sys.argv[2]
 errors = []
 
-# Flags a manifest may use before the binary in this tree has them, with why.
-# --http arrives with the HTTP server (REST, dashboard, /healthz, /readyz).
-PENDING_FLAGS = {"serve": {"http"}}
+# Flags a manifest may use before the binary in this tree has them, with why
+# (command -> set of flag names). None at present.
+PENDING_FLAGS = {}
 
 
 def check(ok, what):
@@ -72,7 +77,7 @@ def check_command_line(argv, where):
         if name in known:
             continue
         if name in PENDING_FLAGS.get(command, set()):
-            print(f"note: {where}: --{name} is not in this build of 'unas {command}' yet (pending HTTP server)")
+            print(f"note: {where}: --{name} is not in this build of 'unas {command}' yet (pending)")
             continue
         check(False, f"{where}: 'unas {command}' has no flag --{name}")
 
@@ -102,8 +107,26 @@ for name, svc in services.items():
         source = v.split(":")[0] if isinstance(v, str) else v.get("source")
         if not source.startswith((".", "/")):
             check(source in named_volumes, f"{where}: volume {source} is declared at the top level")
+check("name" not in compose, "compose: no top-level 'name:' (Debian's docker-compose 1.29 refuses it; use -p)")
+check("version" not in compose, "compose: no 'version:' key (the Compose Specification, read by v1.27+ and v2)")
+
+
+def default_of(text):
+    """A string with ${VAR:-default} / ${VAR} references, as Compose reads it with none set."""
+    return re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-([^}]*))?\}", lambda m: m.group(1) or "", str(text))
+
+
 coord = services.get("coordinator", {})
+for p in coord.get("ports", []) or []:
+    spec = default_of(p if isinstance(p, str) else f"{p.get('host_ip', '')}:{p.get('published')}:{p.get('target')}")
+    check(spec.startswith("127.0.0.1:"), f"compose: coordinator port '{p}' is published on 127.0.0.1 by default")
 ccmd = [str(a) for a in coord.get("command", [])]
+if check("--lease-timeout-ms" in ccmd and "--heartbeat-ms" in ccmd,
+         "compose: the coordinator sets --lease-timeout-ms and --heartbeat-ms"):
+    lease_ms = int(ccmd[ccmd.index("--lease-timeout-ms") + 1])
+    heartbeat_ms = int(ccmd[ccmd.index("--heartbeat-ms") + 1])
+    check(heartbeat_ms * 3 <= lease_ms <= 30000,
+          f"compose: lease {lease_ms} ms outlives 3 heartbeats ({heartbeat_ms} ms) and re-queues a dead worker's trial within 30 s")
 if "--data-dir" in ccmd:
     data_dir = ccmd[ccmd.index("--data-dir") + 1]
     check(any(isinstance(v, str) and v.split(":")[1] == data_dir and v.split(":")[0] in named_volumes
@@ -214,7 +237,19 @@ with open(os.path.join(ROOT, "deploy", "Dockerfile")) as f:
     dockerfile = f.read()
 stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", dockerfile, re.M | re.I)
 check(len(stages) >= 2, "Dockerfile: multi-stage")
-check(all(image.startswith("debian:bookworm") for image, _ in stages), "Dockerfile: every stage is Debian 12 (bookworm)")
+# ARGs before the first FROM, with their defaults expanded in order.
+build_args = {}
+for name, value in re.findall(r"^ARG\s+([A-Za-z_]+)=(\S+)", dockerfile[:dockerfile.find("\nFROM ")], re.M):
+    build_args[name] = re.sub(r"\$\{(\w+)\}", lambda m: build_args.get(m.group(1), ""), value)
+resolved_stages = [re.sub(r"\$\{(\w+)\}", lambda m: build_args.get(m.group(1), m.group(0)), image) for image, _ in stages]
+check(all(image == "debian:bookworm" for image in resolved_stages),
+      f"Dockerfile: every stage starts from debian:bookworm by default ({', '.join(resolved_stages)}), "
+      "which deploy/make-base-image.sh makes without a registry")
+check(os.path.isfile(os.path.join(ROOT, "deploy", "make-base-image.sh")), "deploy/make-base-image.sh exists")
+check(not re.search(r"^#\s*syntax\s*=", dockerfile, re.M | re.I),
+      "Dockerfile: no '# syntax=' line (BuildKit would fetch the frontend image from a registry)")
+check(not re.search(r"^RUN\s+--", dockerfile, re.M | re.I), "Dockerfile: no RUN flags such as --mount (the classic builder refuses them)")
+check("web/node_modules/chart.js" in dockerfile, "Dockerfile: the build stops unless the dashboard's chart.js is in the context")
 check("bash /tmp/install-deps.sh" in dockerfile and "COPY deploy/install-deps.sh" in dockerfile,
       "Dockerfile: the build stage installs deploy/install-deps.sh's packages (runs the script)")
 final = dockerfile[dockerfile.rfind("\nFROM "):]
@@ -225,6 +260,20 @@ check("dataset-fashion-mnist" in final, "Dockerfile: the final stage has Fashion
 final_code = "\n".join(line for line in final.splitlines() if not line.lstrip().startswith("#"))
 check(not re.search(r"\S-dev\b", final_code), "Dockerfile: no -dev packages in the final stage")
 
+
+
+# --- .dockerignore --------------------------------------------------------------------
+root_ignore = os.path.join(ROOT, ".dockerignore")
+if check(os.path.isfile(root_ignore), ".dockerignore at the root (the classic builder and compose v1 read only it)"):
+    with open(root_ignore) as f:
+        ignore_text = f.read()
+    with open(os.path.join(ROOT, "deploy", "Dockerfile.dockerignore")) as f:
+        check(f.read() == ignore_text, "deploy/Dockerfile.dockerignore equals .dockerignore")
+    patterns = {line.strip() for line in ignore_text.splitlines() if line.strip() and not line.startswith("#")}
+    for needed in (".git", "build", "build-*", "deploy/secrets", "deploy/k8s/secrets", "**/*.db"):
+        check(needed in patterns, f".dockerignore excludes {needed}")
+    check(not any("node_modules" in p and not p.startswith("!") for p in patterns),
+          ".dockerignore keeps web/node_modules (the image's chart.js)")
 
 
 def owning_package(path):
@@ -252,11 +301,18 @@ else:
 
 # --- the tools' own validation, where installed ------------------------------------
 env = dict(os.environ, UNAS_TOKEN_FILE=os.path.join(ROOT, "docker-compose.yml"))  # any existing file
-if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-    r = subprocess.run(["docker", "compose", "-f", compose_path, "config", "-q"], capture_output=True, text=True, env=env)
-    check(r.returncode == 0, "docker compose config: " + (r.stderr.strip() or "valid"))
+if shutil.which("docker-compose"):
+    r = subprocess.run(["docker-compose", "-f", compose_path, "config", "-q"], capture_output=True, text=True, env=env,
+                       timeout=60)
+    check(r.returncode == 0, "docker-compose (v1) config: " + (r.stderr.strip() or "valid"))
 else:
-    print("note: 'docker compose' is not available here; the checks above stand in for 'docker compose config'")
+    print("note: docker-compose (v1) is not installed; the checks above stand in for 'docker-compose config'")
+if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+    r = subprocess.run(["docker", "compose", "-f", compose_path, "config", "-q"], capture_output=True, text=True, env=env,
+                       timeout=60)
+    check(r.returncode == 0, "docker compose (v2) config: " + (r.stderr.strip() or "valid"))
+else:
+    print("note: 'docker compose' (v2) is not available here; the checks above stand in for 'docker compose config'")
 if shutil.which("kubectl"):
     # Render a copy with a stand-in token file (the real one never enters git).
     import tempfile
