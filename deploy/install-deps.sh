@@ -24,6 +24,7 @@ packages=(
   libboost-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libtorch-dev
+  flatbuffers-compiler flatbuffers-compiler-dev libflatbuffers-dev   # tflite/: schema subset, reader, writer
 )
 test_packages=(
   libgtest-dev libgmock-dev
@@ -32,7 +33,6 @@ test_packages=(
   chromium   # the dashboard's browser test (driven by playwright-core; never a downloaded browser)
   iproute2 python3-yaml   # tests/deploy: network namespaces, YAML checks
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm   # tests/firmware: generated C on Cortex-M4/M7
-  flatbuffers-compiler flatbuffers-compiler-dev libflatbuffers-dev   # tflite/: schema subset, reader, writer
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22     # tests: Arm NN 20.08 runs the .tflite files
 )
 if [ "$build_only" -eq 0 ]; then packages+=("${test_packages[@]}"); fi
