@@ -272,8 +272,13 @@ HttpResponse HandleApi(const ApiContext& ctx, const HttpRequest& req) {
   }
   const std::vector<std::string> seg = Segments(path);
   std::string unsafe;
-  const bool submit = seg.size() == 3 && req.method == "POST";  // the one route that takes a body
-  if (const int refused = CheckRequestSafety(req, submit, &unsafe); refused != 0) return JsonError(refused, unsafe);
+  // The routes that take a body: a job spec (JSON) and a model to analyse.
+  const bool takes_body = seg.size() == 3 && req.method == "POST";
+  const bool analyze = seg.size() == 3 && seg[2] == "analyze";
+  const std::string body_type = analyze ? "application/octet-stream" : "application/json";
+  if (const int refused = CheckRequestSafety(req, takes_body, body_type, &unsafe); refused != 0) {
+    return JsonError(refused, unsafe);
+  }
   if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "jobs") {
     return JobRoutes(ctx, req, seg, query);
   }

@@ -28,14 +28,15 @@ bool IsOwnOrigin(const std::string& origin, const std::string& host) {
   return o.substr(sep + 3) == Lower(Trim(host));
 }
 
-bool IsJsonType(const std::string& content_type) {
-  const std::string type = Lower(Trim(content_type.substr(0, content_type.find(';'))));
-  return type == "application/json";
+// The media type without parameters ("application/json; charset=utf-8").
+std::string MediaType(const std::string& content_type) {
+  return Lower(Trim(content_type.substr(0, content_type.find(';'))));
 }
 
 }  // namespace
 
-int CheckRequestSafety(const HttpRequest& request, bool route_takes_body, std::string* why) {
+int CheckRequestSafety(const HttpRequest& request, bool route_takes_body, const std::string& body_type,
+                       std::string* why) {
   const std::string& m = request.method;
   if (m == "GET" || m == "HEAD" || m == "OPTIONS") return 0;
   if (!request.origin.empty() && !IsOwnOrigin(request.origin, request.host)) {
@@ -43,8 +44,8 @@ int CheckRequestSafety(const HttpRequest& request, bool route_takes_body, std::s
            "' is not this server's own (http://" + QuotePrefix(request.host) + ")";
     return 403;
   }
-  if ((route_takes_body || !request.body.empty()) && !IsJsonType(request.content_type)) {
-    *why = "Content-Type must be application/json, got " +
+  if ((route_takes_body || !request.body.empty()) && MediaType(request.content_type) != body_type) {
+    *why = "Content-Type must be " + body_type + ", got " +
            (request.content_type.empty() ? std::string("none") : "'" + QuotePrefix(request.content_type) + "'");
     return 415;
   }

@@ -8,10 +8,12 @@
 //   - with an Origin header that is not this server's own (the scheme's
 //     "://" followed by exactly the Host header, compared case-insensitively;
 //     "null" is never our own) is refused with 403;
-//   - with a body, or to a route that takes one (POST /api/v1/jobs), must say
-//     Content-Type: application/json (parameters such as charset allowed),
-//     else 415. A cross-site form or a "simple" fetch cannot send that type
-//     without a CORS preflight, which this server never grants.
+//   - with a body, or to a route that takes one (POST /api/v1/jobs, POST
+//     /api/v1/analyze), must say the route's Content-Type (parameters such as
+//     charset allowed): application/json, or application/octet-stream for a
+//     model to analyse; else 415. A cross-site form or a "simple" fetch cannot
+//     send either type without a CORS preflight, which this server never
+//     grants.
 // Requests without Origin (curl, the CLI, other programs) are not refused for
 // that: CSRF needs a browser, and browsers send Origin on every POST.
 //
@@ -26,6 +28,8 @@ namespace unas::server {
 
 // 0 when the request may go on; otherwise the HTTP status to refuse it with,
 // and *why says what was wrong.
-int CheckRequestSafety(const HttpRequest& request, bool route_takes_body, std::string* why);
+// `body_type` is the media type the route takes ("application/json").
+int CheckRequestSafety(const HttpRequest& request, bool route_takes_body, const std::string& body_type,
+                       std::string* why);
 
 }  // namespace unas::server

@@ -74,13 +74,13 @@ Reply Parse(const std::string& raw) {
 
 // One request on its own connection ("Connection: close").
 Reply Http(int port, const std::string& method, const std::string& target, const std::string& body = "",
-           const std::string& token = kToken) {
+           const std::string& token = kToken, const std::string& type = "application/json") {
   const int fd = Connect(port);
   if (fd < 0) return {};
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
   if (!body.empty() || method == "POST") {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    req += "Content-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   req += "\r\n" + body;
   send(fd, req.data(), req.size(), MSG_NOSIGNAL);
@@ -392,10 +392,11 @@ TEST(HttpServeFlags, NoAuthRefusedOnNonLoopbackHttp) {
 // measured ones (../shared/testdata/tflite/expected.json): 5,960 live bytes
 // in file order, 5,968 planned.
 TEST_F(HttpApiTest, AnalyzeTakesATfliteBodyAndReturnsTheAnalysisOrTheReorderedModel) {
+  const std::string kOctets = "application/octet-stream";
   std::ifstream in(std::string(UNAS_SHARED_DIR) + "/testdata/tflite/micro_speech_quantized.tflite", std::ios::binary);
   const std::string model((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ASSERT_GT(model.size(), 1000u);
-  Reply r = Http(port_, "POST", "/api/v1/analyze", model);
+  Reply r = Http(port_, "POST", "/api/v1/analyze", model, kToken, kOctets);
   ASSERT_EQ(r.status, 200) << r.body;
   const auto j = r.Json();
   EXPECT_EQ(j["model"]["operators"], 4);
@@ -403,17 +404,19 @@ TEST_F(HttpApiTest, AnalyzeTakesATfliteBodyAndReturnsTheAnalysisOrTheReorderedMo
   EXPECT_EQ(j["file_order"]["tflm_arena_bytes"], 5968);
   EXPECT_EQ(j["best_order"]["saving_bytes"], 0);
   EXPECT_EQ(j["operators"][1]["name"], "DEPTHWISE_CONV_2D");
-  Reply file = Http(port_, "POST", "/api/v1/analyze?reorder=best", model);
+  Reply file = Http(port_, "POST", "/api/v1/analyze?reorder=best", model, kToken, kOctets);
   ASSERT_EQ(file.status, 200) << file.body;
   EXPECT_TRUE(file.HasHeader("content-type: application/octet-stream")) << file.headers;
   EXPECT_EQ(file.body.size(), model.size());
   EXPECT_EQ(file.body.substr(4, 4), "TFL3");
-  EXPECT_EQ(Http(port_, "POST", "/api/v1/analyze", model, "").status, 401);
-  Reply bad = Http(port_, "POST", "/api/v1/analyze", "not a model");
+  EXPECT_EQ(Http(port_, "POST", "/api/v1/analyze", model, "", kOctets).status, 401);
+  Reply bad = Http(port_, "POST", "/api/v1/analyze", "not a model", kToken, kOctets);
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.Json()["error"].get<std::string>().rfind("tflite: ", 0), 0u) << bad.body;
-  EXPECT_EQ(Http(port_, "POST", "/api/v1/analyze?reorder=worst", model).status, 400);
+  EXPECT_EQ(Http(port_, "POST", "/api/v1/analyze?reorder=worst", model, kToken, kOctets).status, 400);
   EXPECT_EQ(Http(port_, "GET", "/api/v1/analyze").status, 405);
+  // A model is octet-stream: the JSON type (or any other) is refused like any wrong body type.
+  EXPECT_EQ(Http(port_, "POST", "/api/v1/analyze", model).status, 415);
 }
 
 }  // namespace
