@@ -1,12 +1,17 @@
 // The search service as processes: `unas serve` and `unas worker` on
 // loopback, killed with SIGKILL at awkward moments. Trials use the synthetic
 // evaluator (fast, deterministic) except the last test, which trains for real.
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "costmodel/lowering.h"
+#include "costmodel/network.h"
 #include "server/grpc_client.h"
+#include "tflite/reader.h"
 #include "tests/service/process.h"
 
 namespace unas::testing {
@@ -281,6 +286,52 @@ TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
   EXPECT_EQ(document["costs"]["peak_sram_bytes"], first.costs.peak_sram_bytes);
   EXPECT_EQ(document["cost_report"]["flash_bytes"], first.costs.flash_bytes);
   EXPECT_EQ(c->GetTrial(job->record.job_id, 99).status().code(), StatusCode::kNotFound);
+  // Quantisation is on by default: every completed trial has int8 errors and
+  // its .tflite, which reads back with one operator per lowered operator.
+  const InputSpec input{document["input"]["shape"][0].get<int>(), document["input"]["shape"][1].get<int>(),
+                        document["input"]["shape"][2].get<int>(), document["input"]["num_classes"].get<int>()};
+  int quantised = 0;
+  for (const auto& t : trials) {
+    if (t.status != server::TrialStatus::kCompleted) continue;
+    ASSERT_TRUE(t.metrics->int8_val_error.has_value()) << "trial " << t.trial_id << "\n" << serve->Log();
+    ASSERT_TRUE(t.metrics->int8_test_error.has_value());
+    EXPECT_GE(*t.metrics->int8_val_error, 0.0);
+    EXPECT_LE(*t.metrics->int8_val_error, 1.0);
+    EXPECT_GE(*t.metrics->int8_test_error, 0.0);
+    EXPECT_LE(*t.metrics->int8_test_error, 1.0);
+    EXPECT_TRUE(t.has_tflite);
+    auto model = c->TrialModelTflite(job->record.job_id, t.trial_id);
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    auto graph = ReadTflite(reinterpret_cast<const uint8_t*>(model->data()), model->size());
+    ASSERT_TRUE(graph.ok()) << graph.status().message();
+    auto network = BuildNetwork(ParseCandidate(t.candidate_json).value(), input);
+    ASSERT_TRUE(network.ok()) << network.status().message();
+    EXPECT_EQ(graph->ops.size(), LowerNetwork(*network).value().ops.size());
+    ++quantised;
+  }
+  EXPECT_EQ(quantised, done.completed);
+  EXPECT_EQ(c->TrialModelTflite(job->record.job_id, 99).status().code(), StatusCode::kNotFound);
+
+  // `unas export` writes the served model and its C library beside the JSON files.
+  int64_t exported = 0;
+  for (const auto& t : trials) {
+    if (t.status == server::TrialStatus::kCompleted) exported = t.trial_id;
+  }
+  ASSERT_GT(exported, 0);
+  const std::string out_dir = dir_ + "/export";
+  Process run({"export", job->record.job_id, std::to_string(exported), out_dir, "--coordinator", address_, "--token",
+               kToken},
+              dir_ + "/export.log");
+  ASSERT_EQ(run.Wait(60000), 0) << run.Log();
+  std::ifstream model_file(out_dir + "/model.tflite", std::ios::binary);
+  const std::string written((std::istreambuf_iterator<char>(model_file)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(written, c->TrialModelTflite(job->record.job_id, exported).value());
+  std::ifstream header(out_dir + "/c/model.h");
+  const std::string model_h((std::istreambuf_iterator<char>(header)), std::istreambuf_iterator<char>());
+  EXPECT_NE(model_h.find("UNAS_MODEL_ARENA_BYTES"), std::string::npos) << run.Log();
+  EXPECT_TRUE(std::ifstream(out_dir + "/c/model.c").good());
+  const auto trial_json = nlohmann::json::parse(std::ifstream(out_dir + "/trial.json"));
+  EXPECT_TRUE(trial_json["int8_val_error"].is_number());
 }
 
 }  // namespace
