@@ -334,5 +334,30 @@ TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
   EXPECT_TRUE(trial_json["int8_val_error"].is_number());
 }
 
+TEST_F(ServiceTest, ExportOfAPartialExecutionJobWritesThePlannedArena) {
+  auto serve = Serve(1, "60000");
+  auto c = Connect();
+  auto job = c->Submit(R"({"name":"pex","dataset":"synthetic","seed":3,"budget":{"trials":1},
+      "strategy":"random","accounting":"firmware","memory":"partial_execution",
+      "training":{"epochs":1,"batch_size":32,"learning_rate":0.05},
+      "bounds":{"val_error":0.9,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
+      "constraints":{"peak_sram_bytes":20000,"flash_bytes":20000}})");
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  const server::JobView done = WaitDone(*c, job->record.job_id, 180000);
+  ASSERT_EQ(done.record.status, server::JobStatus::kSucceeded) << serve->Log();
+  ASSERT_EQ(done.completed, 1) << serve->Log();
+  const std::string out_dir = dir_ + "/export";
+  Process run({"export", job->record.job_id, "1", out_dir, "--coordinator", address_, "--token", kToken},
+              dir_ + "/export.log");
+  ASSERT_EQ(run.Wait(60000), 0) << run.Log();
+  // The C library follows the partial-execution plan the server reports.
+  const auto document = nlohmann::json::parse(std::ifstream(out_dir + "/export.json"));
+  const int64_t arena = document["partial_execution"]["arena_bytes"].get<int64_t>();
+  std::ifstream header(out_dir + "/c/model.h");
+  const std::string model_h((std::istreambuf_iterator<char>(header)), std::istreambuf_iterator<char>());
+  EXPECT_NE(model_h.find("#define UNAS_MODEL_ARENA_BYTES " + std::to_string(arena) + "\n"), std::string::npos)
+      << model_h.substr(0, 1500);
+}
+
 }  // namespace
 }  // namespace unas::testing
