@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "costmodel/cost_model.h"
 #include "costmodel/lowering.h"
 #include "costmodel/network.h"
 #include "server/grpc_client.h"
@@ -306,7 +307,15 @@ TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
     ASSERT_TRUE(graph.ok()) << graph.status().message();
     auto network = BuildNetwork(ParseCandidate(t.candidate_json).value(), input);
     ASSERT_TRUE(network.ok()) << network.status().message();
-    EXPECT_EQ(graph->ops.size(), LowerNetwork(*network).value().ops.size());
+    const ModelGraph lowered = LowerNetwork(*network).value();
+    ASSERT_EQ(graph->ops.size(), lowered.ops.size());
+    // Stored in the tflm accounting's planned order: file op k is lowered op tflm_order[k].
+    const std::vector<int> order = CostNetwork(*network, Accounting::kTflm).value().tflm_order;
+    ASSERT_EQ(order.size(), lowered.ops.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+      EXPECT_EQ(graph->ops[k].builtin_code, lowered.ops[order[k]].builtin_code) << "op " << k;
+      EXPECT_EQ(graph->ops[k].outputs, lowered.ops[order[k]].outputs) << "op " << k;
+    }
     ++quantised;
   }
   EXPECT_EQ(quantised, done.completed);
