@@ -13,7 +13,9 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
+#include "cli/trial_model.h"
 #include "costmodel/json_limits.h"
+#include "costmodel/network.h"
 
 namespace unas::cli {
 namespace {
@@ -264,12 +266,36 @@ int RunCancel(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// DIR/model.tflite and DIR/c/ from the trial's stored int8 model, for the
+// network it was trained as (the pruned one when the job prunes).
+Status ExportModel(server::Client& client, const std::string& job_id, const server::TrialRecord& t,
+                   const nlohmann::json& document, const std::string& dir) {
+  UNAS_ASSIGN_OR_RETURN(std::string tflite, client.TrialModelTflite(job_id, t.trial_id));
+  UNAS_ASSIGN_OR_RETURN(server::JobView job, client.GetJob(job_id));
+  const nlohmann::json spec = SpecAsJson(job.record.spec_json);
+  const bool partial = spec.is_object() && spec.value("memory", std::string()) == "partial_execution";
+  const nlohmann::json input = document.value("input", nlohmann::json::object());
+  const nlohmann::json shape = input.value("shape", nlohmann::json::array());
+  bool numbers = shape.is_array() && shape.size() == 3 && input.value("num_classes", nlohmann::json()).is_number_integer();
+  for (size_t i = 0; numbers && i < 3; ++i) numbers = shape[i].is_number_integer();
+  if (!numbers) {
+    return Status::Internal("the server's export has no input shape");
+  }
+  InputSpec in{shape[0].get<int>(), shape[1].get<int>(), shape[2].get<int>(), input["num_classes"].get<int>()};
+  UNAS_ASSIGN_OR_RETURN(Candidate candidate,
+                        ParseCandidate(t.pruned_candidate_json.empty() ? t.candidate_json : t.pruned_candidate_json));
+  UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, in));
+  return WriteTrialModel(dir, tflite, network, partial);
+}
+
 int RunExport(const std::vector<std::string>& argv) {
   Args args("export", "JOB TRIAL DIR",
             "Writes a trial's architecture (architecture.json), the server's exact cost report in the\n"
             "job's accounting (cost_report.json), the whole export document as the dashboard's download\n"
-            "gives it (export.json), its trained weights (weights.pt, when kept) and its measured\n"
-            "metrics (trial.json) into DIR.");
+            "gives it (export.json), its trained weights (weights.pt, when kept), its measured\n"
+            "metrics (trial.json) and, when the trial was quantised, its int8 model (model.tflite) and\n"
+            "the C library of it (c/: model.h, model.c and the kernels; partial execution when the job's\n"
+            "memory is partial_execution) into DIR.");
   AddConnectionFlags(args);
   if (auto rc = args.ParseOrExit(argv, 3)) return *rc;
   const std::string job_id = args.positional()[0], dir = args.positional()[2];
@@ -307,6 +333,8 @@ int RunExport(const std::vector<std::string>& argv) {
     trial["test_error"] = t.metrics->test_error;
     trial["train_seconds"] = t.metrics->train_seconds;
     trial["epochs"] = t.metrics->epochs;
+    trial["int8_val_error"] = t.metrics->int8_val_error ? nlohmann::json(*t.metrics->int8_val_error) : nullptr;
+    trial["int8_test_error"] = t.metrics->int8_test_error ? nlohmann::json(*t.metrics->int8_test_error) : nullptr;
   }
   auto weights = client->TrialWeights(job_id, trial_id);
   if (weights.ok()) {
@@ -315,6 +343,18 @@ int RunExport(const std::vector<std::string>& argv) {
   } else {
     trial["weights"] = nullptr;
     std::cerr << "unas export: no weights: " << weights.status().message() << "\n";
+  }
+  trial["model_tflite"] = nullptr;
+  if (t.has_tflite) {
+    if (Status s = ExportModel(*client, job_id, t, document, dir); s.ok()) {
+      trial["model_tflite"] = "model.tflite (int8; its C library in c/)";
+    } else {
+      std::cerr << "unas export: int8 model: " << s.message() << "\n";
+      return 1;
+    }
+  } else {
+    std::cerr << "unas export: no int8 model: the trial was not quantised (synthetic, failed, quantization "
+                 "disabled, or its quantisation failed)\n";
   }
   std::ofstream out(dir + "/trial.json");
   out << trial.dump(2) << "\n";

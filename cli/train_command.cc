@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/partial_execution.h"
+#include "firmware/generator.h"
 #include "worker/dataset.h"
 #include "worker/int8_export.h"
 #include "worker/trainer.h"
@@ -129,6 +130,11 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
     return Status::Invalid(model_path + ": cannot write");
   }
   if (!WriteBytes(metrics_path, metrics.dump(2) + "\n")) return Status::Invalid(metrics_path + ": cannot write");
+  // The C library (firmware/generator.h) of the same quantised model, whole execution.
+  if (Status s = firmware::WriteCLibrary(dir, result.model->network, int8.graph); !s.ok()) {
+    return s.WithContext(dir + "/c");
+  }
+  (*summary)["c_library"] = dir + "/c";
   (*summary)["int8"] = metrics;
   (*summary)["model_tflite"] = model_path;
   (*summary)["metrics_json"] = metrics_path;
@@ -181,7 +187,7 @@ int RunTrain(const std::vector<std::string>& argv) {
             AccountingName(defaults.prune.accounting));
   args.Flag("save-pruned", "FILE", "write the pruned candidate (uNAS JSON) here");
   args.Flag("out", "DIR", "quantise to int8 (calibrated on 1000 training images) and write DIR/model.tflite and "
-                          "DIR/metrics.json (float and int8 accuracies); DIR is created if missing");
+                          "DIR/metrics.json (float and int8 accuracies) and the C library DIR/c/; DIR is created if missing");
   if (auto rc = args.ParseOrExit(argv)) return *rc;
   if (args.positional().size() != 1) {
     std::cerr << "unas train: expected one architecture file (see 'unas train --help')\n";

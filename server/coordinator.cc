@@ -478,6 +478,7 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
     next.metrics = result.metrics;
     next.pruned_candidate_json = result.pruned_candidate_json;
     next.pruned_costs = result.pruned_costs;
+    next.has_tflite = !result.model_tflite.empty();
   }
   next.error = result.succeeded ? "" : result.error;
   next.finished_unix_ms = clock_->NowUnixMs();
@@ -486,7 +487,8 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
   next.told_seq = job.told + 1;
   // Committed (with the weights) before anything else changes, so an
   // acknowledged result is durable.
-  UNAS_RETURN_IF_ERROR(store_->FinishTrial(next, result.succeeded ? result.weights : std::string()));
+  UNAS_RETURN_IF_ERROR(store_->FinishTrial(next, result.succeeded ? result.weights : std::string(),
+                                           result.succeeded ? result.model_tflite : std::string()));
   trial = next;
   job.told += 1;
   const int64_t strategy_id = ProposalIdOf(trial.trial_id);

@@ -108,6 +108,8 @@ class Coordinator {
   Result<std::vector<HypervolumePoint>> HypervolumeHistory(const std::string& job_id);
   // kNotFound when the trial kept no weights.
   Result<std::string> TrialWeights(const std::string& job_id, int64_t trial_id);
+  // The trial's int8 model (.tflite); kNotFound when it has none.
+  Result<std::string> TrialModelTflite(const std::string& job_id, int64_t trial_id);
   Result<std::shared_ptr<Subscription>> Watch(const std::string& job_id);
 
   // Liveness: the store accepts a write transaction (for GET /healthz).

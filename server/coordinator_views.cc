@@ -144,6 +144,11 @@ Result<std::string> Coordinator::TrialWeights(const std::string& job_id, int64_t
   return store_->GetWeights(job_id, trial.trial_id);
 }
 
+Result<std::string> Coordinator::TrialModelTflite(const std::string& job_id, int64_t trial_id) {
+  UNAS_ASSIGN_OR_RETURN(TrialRecord trial, GetTrial(job_id, trial_id));
+  return store_->GetModelTflite(job_id, trial.trial_id);
+}
+
 Result<std::shared_ptr<Subscription>> Coordinator::Watch(const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   UNAS_ASSIGN_OR_RETURN(Job* job, FindJob(job_id));

@@ -4,15 +4,19 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "costmodel/cost_model.h"
 #include "search/synthetic.h"
 #include "server/job_spec.h"
 #include "worker/dataset.h"
+#include "worker/int8_export.h"
 #include "worker/trainer.h"
 
 namespace unas::server {
@@ -20,11 +24,41 @@ namespace {
 
 // Weights above this are not sent back (the gRPC message limit is 4 MiB).
 constexpr size_t kMaxWeightBytes = 3 << 20;
+// Likewise the int8 model (server/result_validation.h checks the same limit).
+constexpr size_t kMaxModelBytes = 3 << 20;
 
 worker::TrialResult Failed(const std::string& why) {
   worker::TrialResult r;
   r.error = why;
   return r;
+}
+
+// Quantises the trained network (worker/int8_export.h) with its operators in
+// the tflm accounting's planned order, so the stored .tflite runs in the order
+// the trial's memory was costed with. On success fills the int8 errors and the
+// model; a failure is logged and leaves them absent (the trial still counts,
+// its error objective falls back to the float error).
+void AddInt8(const worker::WorkAssignment& a, const worker::TrainedModel& model, const worker::Dataset& dataset,
+             const worker::TrainConfig& config, worker::TrialResult* r) {
+  auto fail = [&a](const std::string& why) {
+    std::fprintf(stderr, "unas worker: job %s trial %lld: int8 quantisation failed, int8 errors left absent: %s\n",
+                 a.job_id.c_str(), static_cast<long long>(a.trial_id), why.c_str());
+  };
+  auto report = CostNetwork(model.network, Accounting::kTflm);
+  if (!report.ok()) return fail("tflm order: " + report.status().message());
+  worker::Int8Options options;
+  options.calibration_images = config.quantization.calibration_images;
+  options.op_order = report->tflm_order;
+  options.threads = std::max(1, config.threads);
+  auto int8 = worker::QuantizeTrained(model, dataset, options);
+  if (!int8.ok()) return fail(int8.status().message());
+  if (int8->tflite.size() > kMaxModelBytes) {
+    return fail("model of " + std::to_string(int8->tflite.size()) + " bytes, over the " +
+                std::to_string(kMaxModelBytes) + "-byte limit");
+  }
+  r->metrics.int8_val_error = int8->int8_val_error;
+  r->metrics.int8_test_error = int8->int8_test_error;
+  r->model_tflite.assign(int8->tflite.begin(), int8->tflite.end());
 }
 
 }  // namespace
@@ -72,6 +106,7 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
     auto dataset = worker::LoadDataset(*dataset_spec);
     if (!dataset.ok()) return Failed("dataset: " + dataset.status().message());
     worker::TrainConfig config = TrainConfigFor(*spec, threads_override);
+    config.keep_model = config.quantization.enabled;
     // The trained weights travel back with the result (small networks only).
     char weights_path[] = "/tmp/unas-weights-XXXXXX";
     const int fd = mkstemp(weights_path);
@@ -106,6 +141,7 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
     r.metrics.samples_per_second = trained->samples_per_second;
     r.metrics.epochs = trained->epochs_completed;
     if (r.succeeded && weights.size() <= kMaxWeightBytes) r.weights = std::move(weights);
+    if (r.succeeded && config.quantization.enabled && trained->model) AddInt8(a, *trained->model, **dataset, config, &r);
     if (trained->pruning) {
       const worker::PruningResult& p = *trained->pruning;
       r.pruned_candidate_json = CandidateToJson(p.candidate).dump();

@@ -170,6 +170,16 @@ Result<std::string> Client::TrialWeights(const std::string& job_id, int64_t tria
   return out.weights();
 }
 
+Result<std::string> Client::TrialModelTflite(const std::string& job_id, int64_t trial_id) {
+  v1::GetTrialModelRequest req;
+  req.set_job_id(job_id);
+  req.set_trial_id(trial_id);
+  v1::TrialModel out;
+  UNAS_RETURN_IF_ERROR(
+      stubs_->Call(options_, *stubs_->jobs, &v1::JobService::Stub::GetTrialModel, req, &out, "GetTrialModel"));
+  return out.tflite();
+}
+
 Status Client::Watch(const std::string& job_id, const std::function<bool(const JobEvent&)>& on_event,
                      int max_seconds) {
   v1::WatchJobRequest req;

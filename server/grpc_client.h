@@ -46,6 +46,8 @@ class Client {
   Result<TrialDetail> GetTrial(const std::string& job_id, int64_t trial_id);
   Result<ParetoView> Pareto(const std::string& job_id);
   Result<std::string> TrialWeights(const std::string& job_id, int64_t trial_id);
+  // The trial's int8 model (.tflite); kNotFound when it has none.
+  Result<std::string> TrialModelTflite(const std::string& job_id, int64_t trial_id);
   // Streams events until kJobDone, the callback returns false, or
   // `max_seconds` pass.
   Status Watch(const std::string& job_id, const std::function<bool(const JobEvent&)>& on_event, int max_seconds);

@@ -139,6 +139,14 @@ class JobServiceImpl final : public v1::JobService::Service {
     out->set_weights(std::move(weights).value());
     return grpc::Status::OK;
   }
+  grpc::Status GetTrialModel(grpc::ServerContext* ctx, const v1::GetTrialModelRequest* req,
+                             v1::TrialModel* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto model = c_->TrialModelTflite(req->job_id(), req->trial_id());
+    if (!model.ok()) return ToGrpc(model.status());
+    out->set_tflite(std::move(model).value());
+    return grpc::Status::OK;
+  }
 
  private:
   Coordinator* c_;
@@ -236,7 +244,9 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(Coordinator* coordinator, 
   builder.AddListeningPort(options.address, creds, &server->port_);
   builder.RegisterService(&server->impl_->jobs);
   builder.RegisterService(&server->impl_->workers);
-  builder.SetMaxReceiveMessageSize(4 << 20);  // request size limit
+  // Request size limit: a CompleteTrial carries weights and the int8 model,
+  // each at most 3 MiB (server/result_validation.h), plus small fields.
+  builder.SetMaxReceiveMessageSize(7 << 20);
   server->impl_->server = builder.BuildAndStart();
   if (!server->impl_->server || server->port_ == 0) {
     return Status(StatusCode::kFailedPrecondition, "cannot listen on " + options.address);

@@ -126,12 +126,26 @@ HttpResponse TrialDetail(Coordinator& c, const std::string& job_id, const std::s
   return r;
 }
 
+// GET .../trials/{n}/model.tflite: the trial's int8 model, 404 when it has none.
+HttpResponse TrialModel(Coordinator& c, const std::string& job_id, const std::string& trial) {
+  int64_t trial_id = 0;
+  if (!ParseInt(trial, &trial_id)) return JsonError(400, "trial id: '" + trial + "' is not a number");
+  auto model = c.TrialModelTflite(job_id, trial_id);
+  if (!model.ok()) return Error(model.status());
+  HttpResponse r;
+  r.content_type = "application/octet-stream";
+  r.body = std::move(model).value();
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"" + job_id + "-trial-" + std::to_string(trial_id) + ".tflite\"");
+  return r;
+}
+
 HttpResponse JobRoutes(const ApiContext& ctx, const HttpRequest& req, const std::vector<std::string>& seg,
                        const std::map<std::string, std::string>& query) {
   Coordinator& c = *ctx.coordinator;
   const bool get = req.method == "GET";
   const bool post = req.method == "POST";
-  // seg: api v1 jobs [id [action [n [export]]]]
+  // seg: api v1 jobs [id [action [n [export | model.tflite]]]]
   if (seg.size() == 3) {
     if (post) {
       auto view = c.Submit(req.body);
@@ -162,6 +176,7 @@ HttpResponse JobRoutes(const ApiContext& ctx, const HttpRequest& req, const std:
     if (seg.size() == 5) return ListTrials(c, id, query);
     if (seg.size() == 6) return TrialDetail(c, id, seg[5], false);
     if (seg[6] == "export") return TrialDetail(c, id, seg[5], true);
+    if (seg[6] == "model.tflite") return TrialModel(c, id, seg[5]);
     return JsonError(404, "no such API path");
   }
   if (seg.size() == 5 && action == "pareto") {

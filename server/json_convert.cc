@@ -100,6 +100,7 @@ nlohmann::json ToJson(const TrialRecord& t) {
     j["pruned_candidate"] = nullptr;
     j["pruned_costs"] = nullptr;
   }
+  j["has_tflite"] = t.has_tflite;
   j["created_unix_ms"] = t.created_unix_ms;
   j["started_unix_ms"] = ZeroAsNull(t.started_unix_ms);
   j["finished_unix_ms"] = ZeroAsNull(t.finished_unix_ms);

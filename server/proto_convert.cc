@@ -96,6 +96,7 @@ void ToProto(const TrialRecord& t, v1::Trial* out) {
   if (t.metrics) ToProto(*t.metrics, out->mutable_metrics());
   out->set_attempts(t.attempts);
   out->set_progress(t.progress);
+  out->set_has_tflite(t.has_tflite);
   out->set_worker_id(t.worker_id);
   out->set_error(t.error);
   out->set_created_unix_ms(t.created_unix_ms);
@@ -118,6 +119,7 @@ TrialRecord FromProto(const v1::Trial& p) {
   if (p.has_metrics()) t.metrics = FromProto(p.metrics());
   t.attempts = p.attempts();
   t.progress = p.progress();
+  t.has_tflite = p.has_tflite();
   t.worker_id = p.worker_id();
   t.error = p.error();
   t.created_unix_ms = p.created_unix_ms();
@@ -200,6 +202,7 @@ void ToProto(const TrialResult& r, v1::CompleteTrialRequest* out) {
   ToProto(r.metrics, out->mutable_metrics());
   out->set_error(r.error);
   out->set_weights(r.weights);
+  out->set_model_tflite(r.model_tflite);
   if (r.pruned_costs) {
     out->set_pruned_candidate_json(r.pruned_candidate_json);
     ToProto(*r.pruned_costs, out->mutable_pruned_costs());
@@ -213,6 +216,7 @@ TrialResult FromProto(const v1::CompleteTrialRequest& p) {
   r.metrics = FromProto(p.metrics());
   r.error = p.error();
   r.weights = p.weights();
+  r.model_tflite = p.model_tflite();
   if (!p.pruned_candidate_json().empty()) {
     r.pruned_candidate_json = p.pruned_candidate_json();
     r.pruned_costs = FromProto(p.pruned_costs());

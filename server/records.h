@@ -53,6 +53,8 @@ struct TrialRecord {
   // it) and its exact costs; empty when the job does not prune.
   std::string pruned_candidate_json;
   std::optional<Costs> pruned_costs;
+  // The trial's int8 model (.tflite) is stored (Store::GetModelTflite).
+  bool has_tflite = false;
   int rejected_before = 0;  // hard-constraint rejections while proposing it
   int64_t told_seq = 0;     // 1, 2, ...: order its outcome reached the strategy; 0 = not yet
   int64_t created_unix_ms = 0;

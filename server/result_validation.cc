@@ -89,6 +89,10 @@ Result<TrialResult> ValidateTrialResult(const TrialResult& result, const ResultC
     return Status::Invalid("weights: " + std::to_string(r.weights.size()) + " bytes, over the " +
                            std::to_string(kMaxResultWeightsBytes) + "-byte limit");
   }
+  if (r.model_tflite.size() > kMaxResultModelBytes) {
+    return Status::Invalid("model_tflite: " + std::to_string(r.model_tflite.size()) + " bytes, over the " +
+                           std::to_string(kMaxResultModelBytes) + "-byte limit");
+  }
   UNAS_RETURN_IF_ERROR(CheckPruned(r, context));
   r.error.clear();
   return r;

@@ -7,7 +7,8 @@
 // What is checked (succeeded results; a failure's message is only trimmed):
 //   - val_error finite, in [0, 1]; test_error -1 (unknown) or in [0, 1];
 //     train_seconds and samples_per_second finite and >= 0; epochs >= 0;
-//   - weights at most kMaxResultWeightsBytes (the proto's stated 3 MiB);
+//   - weights at most kMaxResultWeightsBytes (the proto's stated 3 MiB), and
+//     the int8 model (model_tflite) at most kMaxResultModelBytes;
 //   - a pruned network only when the job prunes; its JSON within the JSON
 //     limits (costmodel/json_limits.h) and a valid candidate; its costs
 //     non-negative and equal to the coordinator's own costing of it
@@ -30,6 +31,7 @@
 namespace unas::server {
 
 inline constexpr size_t kMaxResultWeightsBytes = size_t{3} << 20;  // proto: "at most 3 MiB"
+inline constexpr size_t kMaxResultModelBytes = size_t{3} << 20;    // proto: model_tflite "at most 3 MiB"
 inline constexpr size_t kMaxWorkerNameBytes = 128;
 inline constexpr size_t kMaxWorkerErrorChars = 2000;  // a failure's message is cut to this
 

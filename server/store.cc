@@ -77,6 +77,18 @@ const char* const kMigrations[] = {
     ALTER TABLE trials ADD COLUMN int8_val_error REAL;
     ALTER TABLE trials ADD COLUMN int8_test_error REAL;
     )sql",
+    // 5: the int8 model (.tflite) of a trial that was quantised, kept apart
+    // like its weights; has_tflite says whether the trial has one.
+    R"sql(
+    CREATE TABLE trial_models (
+      job_id TEXT NOT NULL,
+      trial_id INTEGER NOT NULL,
+      tflite BLOB NOT NULL,
+      PRIMARY KEY (job_id, trial_id),
+      FOREIGN KEY (job_id, trial_id) REFERENCES trials(job_id, trial_id)
+    );
+    ALTER TABLE trials ADD COLUMN has_tflite INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 using sql::Column;
@@ -173,6 +185,7 @@ const std::vector<Column<TrialRecord>>& TrialColumns() {
       Plain<T>("told_seq", [](T& t) -> auto& { return t.told_seq; }),
       Plain<T>("pruned_candidate_json", [](T& t) -> auto& { return t.pruned_candidate_json; }),
       PrunedCosts(),
+      Plain<T>("has_tflite", [](T& t) -> auto& { return t.has_tflite; }),
   };
   return columns;
 }
@@ -388,17 +401,26 @@ Status Store::UpdateTrialsAndJob(const std::vector<TrialRecord>& trials, const J
   });
 }
 
-Status Store::FinishTrial(const TrialRecord& trial, const std::string& weights) {
+Status Store::FinishTrial(const TrialRecord& trial, const std::string& weights, const std::string& model_tflite) {
   std::lock_guard<std::mutex> lock(mu_);
+  TrialRecord row = trial;
+  row.has_tflite = !model_tflite.empty();
   return InTransaction([&] {
-    UNAS_RETURN_IF_ERROR(WriteTrial(trial, false));
-    if (weights.empty()) return Status::Ok();
-    Statement w(db_, "INSERT OR REPLACE INTO trial_weights(job_id, trial_id, weights) VALUES (?1, ?2, ?3)");
-    UNAS_RETURN_IF_ERROR(w.status());
-    w.Bind(1, trial.job_id);
-    w.Bind(2, trial.trial_id);
-    w.BindBlob(3, weights);
-    return w.Run();
+    UNAS_RETURN_IF_ERROR(WriteTrial(row, false));
+    auto put = [&](const char* sql, const std::string& blob) {
+      Statement w(db_, sql);
+      UNAS_RETURN_IF_ERROR(w.status());
+      w.Bind(1, trial.job_id);
+      w.Bind(2, trial.trial_id);
+      w.BindBlob(3, blob);
+      return w.Run();
+    };
+    if (!weights.empty()) {
+      UNAS_RETURN_IF_ERROR(put("INSERT OR REPLACE INTO trial_weights(job_id, trial_id, weights) VALUES (?1, ?2, ?3)",
+                               weights));
+    }
+    if (model_tflite.empty()) return Status::Ok();
+    return put("INSERT OR REPLACE INTO trial_models(job_id, trial_id, tflite) VALUES (?1, ?2, ?3)", model_tflite);
   });
 }
 
@@ -420,6 +442,20 @@ Result<std::string> Store::GetWeights(const std::string& job_id, int64_t trial_i
   if (!row) {
     return Status::NotFound("trial " + std::to_string(trial_id) + " of job '" + job_id +
                             "' kept no weights (synthetic, failed, or too large to keep)");
+  }
+  return s.Blob(0);
+}
+
+Result<std::string> Store::GetModelTflite(const std::string& job_id, int64_t trial_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_, "SELECT tflite FROM trial_models WHERE job_id = ?1 AND trial_id = ?2");
+  UNAS_RETURN_IF_ERROR(s.status());
+  s.Bind(1, job_id);
+  s.Bind(2, trial_id);
+  UNAS_ASSIGN_OR_RETURN(bool row, s.NextRow());
+  if (!row) {
+    return Status::NotFound("trial " + std::to_string(trial_id) + " of job '" + job_id +
+                            "' has no int8 model (not quantised, synthetic, failed, or quantisation failed)");
   }
   return s.Blob(0);
 }

@@ -55,11 +55,14 @@ class Store {
   // Several trial updates and a job update in one transaction.
   Status UpdateTrialsAndJob(const std::vector<TrialRecord>& trials, const JobRecord* job);
   Result<TrialRecord> GetTrial(const std::string& job_id, int64_t trial_id);
-  // The trial's final state and, if not empty, its trained weights, in one
-  // transaction.
-  Status FinishTrial(const TrialRecord& trial, const std::string& weights);
+  // The trial's final state and, if not empty, its trained weights and its
+  // int8 model (.tflite), in one transaction; has_tflite is stored as
+  // !model_tflite.empty() whatever trial.has_tflite says.
+  Status FinishTrial(const TrialRecord& trial, const std::string& weights, const std::string& model_tflite = "");
   // kNotFound when none were kept.
   Result<std::string> GetWeights(const std::string& job_id, int64_t trial_id);
+  // The trial's .tflite; kNotFound when it has none.
+  Result<std::string> GetModelTflite(const std::string& job_id, int64_t trial_id);
   // Trials of a job with trial_id > after_trial_id, ascending, at most
   // `limit`; status 0 means any.
   Result<std::vector<TrialRecord>> ListTrials(const std::string& job_id, int status, int64_t after_trial_id,

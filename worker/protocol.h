@@ -34,7 +34,8 @@ struct Metrics {
   double train_seconds = 0;        // wall time of the training loop, excluding evaluation
   double samples_per_second = 0;   // training samples / train_seconds
   int epochs = 0;                  // epochs actually run
-  // The int8-quantised network's errors; absent until a worker quantises.
+  // The int8-quantised network's errors; absent when the trial was not
+  // quantised (quantization disabled, synthetic, or quantisation failed).
   std::optional<double> int8_val_error;
   std::optional<double> int8_test_error;
 };
@@ -46,6 +47,9 @@ struct TrialResult {
   Metrics metrics;        // when succeeded
   std::string error;      // when not: why
   std::string weights;    // serialised trained weights; empty if not kept
+  // The int8 model (.tflite flatbuffer, ops in the tflm accounting's planned
+  // order) when the job quantises and quantisation succeeded; empty otherwise.
+  std::string model_tflite;
   // With pruning: the network actually trained and measured (uNAS JSON) and
   // its exact costs (latency not re-estimated); empty / absent otherwise.
   std::string pruned_candidate_json;

@@ -57,8 +57,10 @@ struct PruneConfig {
 };
 
 // Post-training int8 quantisation of the trained network, measured as
-// Metrics::int8_val_error / int8_test_error. Carried to the worker; the
-// quantiser is not wired in yet, so no worker measures them today.
+// Metrics::int8_val_error / int8_test_error. The server's training evaluator
+// (server/evaluators.cc) sets keep_model from `enabled` and quantises with
+// worker::QuantizeTrained after training; the .tflite travels back in
+// TrialResult::model_tflite.
 struct QuantizationConfig {
   bool enabled = true;
   int calibration_images = 1000;  // training images the activation ranges are calibrated on

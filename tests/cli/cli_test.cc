@@ -244,9 +244,7 @@ TEST(CliTest, SimulateReportsEveryFiftyTrialsAndIsDeterministic) {
 }
 
 TEST(CliTest, TrainOutWritesTheInt8ModelAndBothAccuracies) {
-  const std::string dir = ::testing::TempDir() + "/unas_train_out";
-  std::remove((dir + "/model.tflite").c_str());
-  std::remove((dir + "/metrics.json").c_str());
+  const std::string dir = Scratch() + "/train_out";  // removed with the scratch directory
   const CliRun r = Unas("train " + kExample + " --dataset synthetic --epochs 2 --batch-size 32 --lr 0.05 --threads 1 "
                         "--out " + dir);
   ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -267,9 +265,13 @@ TEST(CliTest, TrainOutWritesTheInt8ModelAndBothAccuracies) {
   // The synthetic blobs are easy: float and int8 both near perfect.
   EXPECT_GE(metrics["test_accuracy"].get<double>(), 0.9);
   EXPECT_LE(std::abs(metrics["int8_test_accuracy"].get<double>() - metrics["test_accuracy"].get<double>()), 0.02);
-  std::remove((dir + "/model.tflite").c_str());
-  std::remove((dir + "/metrics.json").c_str());
-  ::rmdir(dir.c_str());
+  // The C library of the same model beside it.
+  std::ifstream model_c(dir + "/c/model.c");
+  const std::string source((std::istreambuf_iterator<char>(model_c)), std::istreambuf_iterator<char>());
+  EXPECT_NE(source.find("void unas_model_invoke(const int8_t *input, int8_t *output, uint8_t *arena)"),
+            std::string::npos) << source.substr(0, 2000);
+  EXPECT_TRUE(std::ifstream(dir + "/c/model.h").good());
+  EXPECT_TRUE(std::ifstream(dir + "/c/unas_kernels.c").good());
 }
 
 TEST(CliTest, EverySubcommandHasHelp) {

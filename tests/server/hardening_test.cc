@@ -200,6 +200,8 @@ TEST_F(HardeningTest, EachKindOfBadResultIsRefusedAndNothingOfItIsStored) {
       {"epochs", [](auto* r) { r->mutable_metrics()->set_epochs(-2); }, "metrics.epochs: -2 is negative"},
       {"weights", [](auto* r) { r->set_weights(std::string((3 << 20) + 1, 'w')); },
        "weights: 3145729 bytes, over the 3145728-byte limit"},
+      {"model_tflite", [](auto* r) { r->set_model_tflite(std::string((3 << 20) + 1, 'm')); },
+       "model_tflite: 3145729 bytes, over the 3145728-byte limit"},
       {"pruned without pruning", [](auto* r) { r->set_pruned_candidate_json("{}"); },
        "pruned_candidate_json: the job does not prune"},
   };
@@ -228,12 +230,12 @@ TEST_F(HardeningTest, EachKindOfBadResultIsRefusedAndNothingOfItIsStored) {
     ASSERT_TRUE(Complete(GoodResult(w, a.assignment()), &out).ok());
     EXPECT_FALSE(out.accepted());
   }
-  // Three trials took the eight bad results: 1, 2 failed after 3 attempts each, 3 is pending.
+  // Three trials took the nine bad results: each failed after 3 attempts.
   const std::string job_id = coordinator_->ListJobs()[0].record.job_id;
   EXPECT_EQ(coordinator_->GetTrial(job_id, 1)->status, TrialStatus::kFailed);
   EXPECT_EQ(coordinator_->GetTrial(job_id, 2)->status, TrialStatus::kFailed);
-  EXPECT_EQ(coordinator_->GetTrial(job_id, 3)->status, TrialStatus::kPending);
-  EXPECT_EQ(coordinator_->GetTrial(job_id, 3)->attempts, 2);
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 3)->status, TrialStatus::kFailed);
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 3)->attempts, 3);
   // The store agrees after a restart: no metrics, no weights kept.
   Stop();
   Start();
@@ -241,8 +243,10 @@ TEST_F(HardeningTest, EachKindOfBadResultIsRefusedAndNothingOfItIsStored) {
     const TrialRecord t = coordinator_->GetTrial(job_id, id).value();
     EXPECT_FALSE(t.metrics.has_value()) << id;
     EXPECT_EQ(coordinator_->TrialWeights(job_id, id).status().code(), StatusCode::kNotFound) << id;
+    EXPECT_EQ(coordinator_->TrialModelTflite(job_id, id).status().code(), StatusCode::kNotFound) << id;
+    EXPECT_FALSE(t.has_tflite) << id;
   }
-  EXPECT_EQ(coordinator_->GetJob(job_id)->failed, 2);
+  EXPECT_EQ(coordinator_->GetJob(job_id)->failed, 3);
   EXPECT_EQ(coordinator_->GetJob(job_id)->completed, 0);
 }
 

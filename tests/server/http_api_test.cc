@@ -300,6 +300,13 @@ TEST_F(HttpApiTest, ParetoHypervolumeAndTrialCostReport) {
   EXPECT_EQ(download.Json()["cost_report"]["peak_sram_bytes"], report["peak_sram_bytes"]);
   EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials/99999").status, 404);
   EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials/x1").status, 400);
+
+  // A synthetic-evaluator trial is never quantised: no model, a JSON 404.
+  EXPECT_EQ(d["has_tflite"], false);
+  Reply model = Http(port_, "GET", "/api/v1/jobs/" + id + "/trials/" + std::to_string(trial_id) + "/model.tflite");
+  EXPECT_EQ(model.status, 404);
+  EXPECT_NE(model.Json()["error"].get<std::string>().find("has no int8 model"), std::string::npos) << model.body;
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials/99999/model.tflite").status, 404);
 }
 
 TEST_F(HttpApiTest, EventsStreamTrialsLiveAndCancelEndsThem) {

@@ -56,12 +56,12 @@ TEST(StoreTest, MigratesOnceAndReopens) {
   {
     auto store = Store::Open(path);
     ASSERT_TRUE(store.ok()) << store.status().message();
-    EXPECT_EQ((*store)->schema_version(), 4);
+    EXPECT_EQ((*store)->schema_version(), 5);
     ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
   }
   auto again = Store::Open(path);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 4);
+  EXPECT_EQ((*again)->schema_version(), 5);
   auto job = (*again)->GetJob("j1");
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->name, "fashion");
@@ -223,6 +223,26 @@ TEST(StoreTest, KeepsWeightsWithTheFinishedTrial) {
   // A trial that does not exist: nothing is written, weights included.
   EXPECT_FALSE(store->FinishTrial(Trial("j", 7, TrialStatus::kCompleted), weights).ok());
   EXPECT_EQ(store->GetWeights("j", 7).status().code(), StatusCode::kNotFound);
+  // No model given: none stored, has_tflite false.
+  EXPECT_FALSE(store->GetTrial("j", 1)->has_tflite);
+  EXPECT_EQ(store->GetModelTflite("j", 1).status().code(), StatusCode::kNotFound);
+}
+
+TEST(StoreTest, KeepsTheInt8ModelWithTheFinishedTrial) {
+  auto store = std::move(Store::Open(TempDb("model")).value());
+  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
+  TrialRecord t = Trial("j", 1, TrialStatus::kLeased);
+  ASSERT_TRUE(store->InsertTrial(t).ok());
+  t.status = TrialStatus::kCompleted;
+  const std::string model("\x1c\0\0\0TFL3\0\xff", 10);
+  ASSERT_TRUE(store->FinishTrial(t, "", model).ok());
+  EXPECT_EQ(store->GetModelTflite("j", 1).value(), model);
+  EXPECT_TRUE(store->GetTrial("j", 1)->has_tflite);
+  EXPECT_EQ(store->GetWeights("j", 1).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store->ListTrials("j", 0, 0, 10).value().at(0).has_tflite);
+  // A trial that does not exist: no model is written either.
+  EXPECT_FALSE(store->FinishTrial(Trial("j", 7, TrialStatus::kCompleted), "", model).ok());
+  EXPECT_EQ(store->GetModelTflite("j", 7).status().code(), StatusCode::kNotFound);
 }
 
 TEST(StoreTest, TransactionRollsBackWhenOneUpdateFails) {

@@ -1,12 +1,18 @@
 // The search service as processes: `unas serve` and `unas worker` on
 // loopback, killed with SIGKILL at awkward moments. Trials use the synthetic
 // evaluator (fast, deterministic) except the last test, which trains for real.
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "costmodel/cost_model.h"
+#include "costmodel/lowering.h"
+#include "costmodel/network.h"
 #include "server/grpc_client.h"
+#include "tflite/reader.h"
 #include "tests/service/process.h"
 
 namespace unas::testing {
@@ -281,6 +287,85 @@ TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
   EXPECT_EQ(document["costs"]["peak_sram_bytes"], first.costs.peak_sram_bytes);
   EXPECT_EQ(document["cost_report"]["flash_bytes"], first.costs.flash_bytes);
   EXPECT_EQ(c->GetTrial(job->record.job_id, 99).status().code(), StatusCode::kNotFound);
+  // Quantisation is on by default: every completed trial has int8 errors and
+  // its .tflite, which reads back with one operator per lowered operator.
+  const InputSpec input{document["input"]["shape"][0].get<int>(), document["input"]["shape"][1].get<int>(),
+                        document["input"]["shape"][2].get<int>(), document["input"]["num_classes"].get<int>()};
+  int quantised = 0;
+  for (const auto& t : trials) {
+    if (t.status != server::TrialStatus::kCompleted) continue;
+    ASSERT_TRUE(t.metrics->int8_val_error.has_value()) << "trial " << t.trial_id << "\n" << serve->Log();
+    ASSERT_TRUE(t.metrics->int8_test_error.has_value());
+    EXPECT_GE(*t.metrics->int8_val_error, 0.0);
+    EXPECT_LE(*t.metrics->int8_val_error, 1.0);
+    EXPECT_GE(*t.metrics->int8_test_error, 0.0);
+    EXPECT_LE(*t.metrics->int8_test_error, 1.0);
+    EXPECT_TRUE(t.has_tflite);
+    auto model = c->TrialModelTflite(job->record.job_id, t.trial_id);
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    auto graph = ReadTflite(reinterpret_cast<const uint8_t*>(model->data()), model->size());
+    ASSERT_TRUE(graph.ok()) << graph.status().message();
+    auto network = BuildNetwork(ParseCandidate(t.candidate_json).value(), input);
+    ASSERT_TRUE(network.ok()) << network.status().message();
+    const ModelGraph lowered = LowerNetwork(*network).value();
+    ASSERT_EQ(graph->ops.size(), lowered.ops.size());
+    // Stored in the tflm accounting's planned order: file op k is lowered op tflm_order[k].
+    const std::vector<int> order = CostNetwork(*network, Accounting::kTflm).value().tflm_order;
+    ASSERT_EQ(order.size(), lowered.ops.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+      EXPECT_EQ(graph->ops[k].builtin_code, lowered.ops[order[k]].builtin_code) << "op " << k;
+      EXPECT_EQ(graph->ops[k].outputs, lowered.ops[order[k]].outputs) << "op " << k;
+    }
+    ++quantised;
+  }
+  EXPECT_EQ(quantised, done.completed);
+  EXPECT_EQ(c->TrialModelTflite(job->record.job_id, 99).status().code(), StatusCode::kNotFound);
+
+  // `unas export` writes the served model and its C library beside the JSON files.
+  int64_t exported = 0;
+  for (const auto& t : trials) {
+    if (t.status == server::TrialStatus::kCompleted) exported = t.trial_id;
+  }
+  ASSERT_GT(exported, 0);
+  const std::string out_dir = dir_ + "/export";
+  Process run({"export", job->record.job_id, std::to_string(exported), out_dir, "--coordinator", address_, "--token",
+               kToken},
+              dir_ + "/export.log");
+  ASSERT_EQ(run.Wait(60000), 0) << run.Log();
+  std::ifstream model_file(out_dir + "/model.tflite", std::ios::binary);
+  const std::string written((std::istreambuf_iterator<char>(model_file)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(written, c->TrialModelTflite(job->record.job_id, exported).value());
+  std::ifstream header(out_dir + "/c/model.h");
+  const std::string model_h((std::istreambuf_iterator<char>(header)), std::istreambuf_iterator<char>());
+  EXPECT_NE(model_h.find("UNAS_MODEL_ARENA_BYTES"), std::string::npos) << run.Log();
+  EXPECT_TRUE(std::ifstream(out_dir + "/c/model.c").good());
+  const auto trial_json = nlohmann::json::parse(std::ifstream(out_dir + "/trial.json"));
+  EXPECT_TRUE(trial_json["int8_val_error"].is_number());
+}
+
+TEST_F(ServiceTest, ExportOfAPartialExecutionJobWritesThePlannedArena) {
+  auto serve = Serve(1, "60000");
+  auto c = Connect();
+  auto job = c->Submit(R"({"name":"pex","dataset":"synthetic","seed":3,"budget":{"trials":1},
+      "strategy":"random","accounting":"firmware","memory":"partial_execution",
+      "training":{"epochs":1,"batch_size":32,"learning_rate":0.05},
+      "bounds":{"val_error":0.9,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
+      "constraints":{"peak_sram_bytes":20000,"flash_bytes":20000}})");
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  const server::JobView done = WaitDone(*c, job->record.job_id, 180000);
+  ASSERT_EQ(done.record.status, server::JobStatus::kSucceeded) << serve->Log();
+  ASSERT_EQ(done.completed, 1) << serve->Log();
+  const std::string out_dir = dir_ + "/export";
+  Process run({"export", job->record.job_id, "1", out_dir, "--coordinator", address_, "--token", kToken},
+              dir_ + "/export.log");
+  ASSERT_EQ(run.Wait(60000), 0) << run.Log();
+  // The C library follows the partial-execution plan the server reports.
+  const auto document = nlohmann::json::parse(std::ifstream(out_dir + "/export.json"));
+  const int64_t arena = document["partial_execution"]["arena_bytes"].get<int64_t>();
+  std::ifstream header(out_dir + "/c/model.h");
+  const std::string model_h((std::istreambuf_iterator<char>(header)), std::istreambuf_iterator<char>());
+  EXPECT_NE(model_h.find("#define UNAS_MODEL_ARENA_BYTES " + std::to_string(arena) + "\n"), std::string::npos)
+      << model_h.substr(0, 1500);
 }
 
 }  // namespace
