@@ -15,9 +15,9 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/trial_model.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/partial_execution.h"
-#include "firmware/generator.h"
 #include "worker/dataset.h"
 #include "worker/int8_export.h"
 #include "worker/trainer.h"
@@ -108,6 +108,10 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
   const auto start = std::chrono::steady_clock::now();
   worker::Int8Options options;
   options.threads = std::max(1, threads);
+  // Stored in the tflm accounting's planned order, as a trial's model is, so
+  // that TFLM runs the schedule `unas cost --accounting tflm` costed.
+  UNAS_ASSIGN_OR_RETURN(CostReport planned, CostNetwork(result.model->network, Accounting::kTflm));
+  options.op_order = planned.tflm_order;
   UNAS_ASSIGN_OR_RETURN(worker::Int8Outcome int8, worker::QuantizeTrained(*result.model, dataset, options));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double val_error = result.validation_error_per_epoch.empty() ? 1.0 : result.validation_error_per_epoch.back();
@@ -126,14 +130,11 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
       {"int8_seconds", seconds},
   };
   const std::string model_path = dir + "/model.tflite", metrics_path = dir + "/metrics.json";
-  if (!WriteBytes(model_path, std::string(int8.tflite.begin(), int8.tflite.end()))) {
-    return Status::Invalid(model_path + ": cannot write");
-  }
   if (!WriteBytes(metrics_path, metrics.dump(2) + "\n")) return Status::Invalid(metrics_path + ": cannot write");
-  // The C library (firmware/generator.h) of the same quantised model, whole execution.
-  if (Status s = firmware::WriteCLibrary(dir, result.model->network, int8.graph); !s.ok()) {
-    return s.WithContext(dir + "/c");
-  }
+  // model.tflite and its C library (whole execution) the way `unas export`
+  // writes a trial's (cli/trial_model.h).
+  UNAS_RETURN_IF_ERROR(WriteTrialModel(dir, std::string(int8.tflite.begin(), int8.tflite.end()),
+                                       result.model->network, /*partial_execution=*/false));
   (*summary)["c_library"] = dir + "/c";
   (*summary)["int8"] = metrics;
   (*summary)["model_tflite"] = model_path;

@@ -1,9 +1,9 @@
 // A trial's stored int8 model (.tflite, as the coordinator serves it) turned
 // back into the C library: the file is read with tflite/reader.h, its
 // operators matched to the trial's lowered network (the file stores them in
-// the tflm accounting's planned order, or in build order as `unas train
-// --out` writes them) and handed to firmware's WriteCLibrary. Used by
-// `unas export`.
+// the tflm accounting's planned order; build order is accepted too) and
+// handed to firmware's WriteCLibrary. Used by `unas export` and `unas train
+// --out`.
 //
 // Thread safety: pure functions (they write only under `dir`).
 #pragma once
