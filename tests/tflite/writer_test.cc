@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "tests/common/graph_test_util.h"
 #include "tests/tflite/tflite_test_util.h"
 #include "tests/tools/armnn_runner.h"
 #include "tflite/reader.h"
@@ -46,11 +47,7 @@ std::vector<uint8_t> Int32Bytes(const std::vector<int32_t>& v) {
 std::vector<uint8_t> Int8Bytes(const std::vector<int8_t>& v) { return std::vector<uint8_t>(v.begin(), v.end()); }
 
 GraphOp Op(int code, std::vector<int> inputs, std::vector<int> outputs) {
-  GraphOp op;
-  op.builtin_code = code;
-  op.inputs = std::move(inputs);
-  op.outputs = std::move(outputs);
-  return op;
+  return testing::GraphOpOf(code, std::move(inputs), std::move(outputs));
 }
 
 // Every operator kind the lowering emits, with options away from their
