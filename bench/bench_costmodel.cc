@@ -4,60 +4,25 @@
 //
 //   build/bench_costmodel [FILE.jsonl] [--seconds S] [--accounting unas|tflm]
 #include <chrono>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "bench/bench_input.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/report.h"
 
 using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
-  std::string path = "../shared/testdata/unas_reference_costs.jsonl";
-  double seconds = 3.0;
-  unas::Accounting accounting = unas::Accounting::kUnas;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--seconds" && i + 1 < argc) {
-      seconds = std::atof(argv[++i]);
-    } else if (a == "--accounting" && i + 1 < argc) {
-      auto parsed = unas::ParseAccounting(argv[++i]);
-      if (!parsed.ok()) {
-        std::cerr << parsed.status().message() << "\n";
-        return 2;
-      }
-      accounting = *parsed;
-    } else {
-      path = a;
-    }
-  }
-  std::ifstream in(path);
-  if (!in) {
-    std::cerr << "bench_costmodel: cannot open " << path << "\n";
-    return 1;
-  }
-  std::vector<std::string> lines;
-  std::vector<unas::Candidate> candidates;
-  std::vector<unas::InputSpec> specs;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    const auto j = nlohmann::json::parse(line);
-    auto spec = unas::InputSpecFromJson(j["input_shape"], j["num_classes"]);
-    auto c = unas::CandidateFromJson(j["architecture"]);
-    if (!spec.ok() || !c.ok()) {
-      std::cerr << "bench_costmodel: bad line: " << (spec.ok() ? c.status() : spec.status()).message() << "\n";
-      return 1;
-    }
-    lines.push_back(line);
-    candidates.push_back(*c);
-    specs.push_back(*spec);
-  }
-  const size_t n = candidates.size();
+  unas::bench::BenchArgs args;
+  if (!unas::bench::ParseBenchArgs(argc, argv, /*accepts_seconds=*/true, /*accepts_verbose=*/false, &args)) return 2;
+  const std::string& path = args.path;
+  const double seconds = args.seconds;
+  const unas::Accounting accounting = args.accounting;
+  std::vector<unas::bench::CandidateLine> input;
+  if (!unas::bench::ReadCandidateLines(path, "bench_costmodel", &input)) return 1;
+  const size_t n = input.size();
   int64_t checksum = 0;
 
   auto run = [&](bool parse) {
@@ -67,10 +32,10 @@ int main(int argc, char** argv) {
     while (Clock::now() < deadline) {
       for (size_t i = 0; i < n; ++i) {
         if (parse) {
-          const auto out = unas::CostBatchLine(lines[i], accounting);
+          const auto out = unas::CostBatchLine(input[i].line, accounting);
           checksum += out.value("peak_memory", int64_t{0});
         } else {
-          auto net = unas::BuildNetwork(candidates[i], specs[i]);
+          auto net = unas::BuildNetwork(input[i].candidate, input[i].spec);
           auto s = unas::SummariseCosts(*net, accounting);
           checksum += s->peak_sram_bytes;
         }

@@ -7,13 +7,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "bench/bench_input.h"
 #include "costmodel/partial_execution.h"
 
 namespace {
@@ -27,43 +25,20 @@ double Median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string path = "../shared/testdata/unas_reference_costs.jsonl";
-  unas::Accounting accounting = unas::Accounting::kTflm;
-  bool verbose = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--accounting" && i + 1 < argc) {
-      auto parsed = unas::ParseAccounting(argv[++i]);
-      if (!parsed.ok()) {
-        std::cerr << parsed.status().message() << "\n";
-        return 2;
-      }
-      accounting = *parsed;
-    } else if (a == "--verbose") {
-      verbose = true;
-    } else {
-      path = a;
-    }
-  }
-  std::ifstream in(path);
-  if (!in) {
-    std::cerr << "bench_pex: cannot open " << path << "\n";
-    return 1;
-  }
+  unas::bench::BenchArgs args;
+  args.accounting = unas::Accounting::kTflm;
+  if (!unas::bench::ParseBenchArgs(argc, argv, /*accepts_seconds=*/false, /*accepts_verbose=*/true, &args)) return 2;
+  const std::string& path = args.path;
+  const unas::Accounting accounting = args.accounting;
+  const bool verbose = args.verbose;
+  std::vector<unas::bench::CandidateLine> input;
+  if (!unas::bench::ReadCandidateLines(path, "bench_pex", &input)) return 1;
   std::vector<double> build_ratio, best_ratio;
   int applies = 0, count = 0;
   double seconds = 0, peak_seconds = 0;
   int64_t arena_over_peak = 0;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    const auto j = nlohmann::json::parse(line);
-    auto spec = unas::InputSpecFromJson(j["input_shape"], j["num_classes"]);
-    auto c = unas::CandidateFromJson(j["architecture"]);
-    if (!spec.ok() || !c.ok()) {
-      std::cerr << "bench_pex: bad line\n";
-      return 1;
-    }
-    auto net = unas::BuildNetwork(*c, *spec);
+  for (const unas::bench::CandidateLine& candidate : input) {
+    auto net = unas::BuildNetwork(candidate.candidate, candidate.spec);
     if (!net.ok()) {
       std::cerr << "bench_pex: " << net.status().message() << "\n";
       return 1;

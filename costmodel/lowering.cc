@@ -8,15 +8,6 @@ namespace {
 
 std::vector<int> Nhwc(const Shape& s) { return {1, s.h, s.w, s.c}; }
 
-std::vector<uint8_t> Int32Bytes(const std::vector<int32_t>& values) {
-  std::vector<uint8_t> bytes(values.size() * 4);
-  for (size_t i = 0; i < values.size(); ++i) {
-    const uint32_t v = static_cast<uint32_t>(values[i]);
-    for (int b = 0; b < 4; ++b) bytes[i * 4 + b] = static_cast<uint8_t>(v >> (8 * b));
-  }
-  return bytes;
-}
-
 class Lowerer {
  public:
   explicit Lowerer(const Network& network) : net_(network) {}
@@ -73,7 +64,7 @@ class Lowerer {
     t.shape = std::move(shape);
     t.type = TensorType::kInt32;
     t.is_constant = true;
-    t.data = Int32Bytes(values);
+    t.data = Int32LeBytes(values);
     return NewTensor(std::move(t));
   }
 

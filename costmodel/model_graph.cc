@@ -2,6 +2,15 @@
 
 namespace unas {
 
+std::vector<uint8_t> Int32LeBytes(const std::vector<int32_t>& values) {
+  std::vector<uint8_t> bytes(values.size() * 4);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const auto v = static_cast<uint32_t>(values[i]);
+    for (int b = 0; b < 4; ++b) bytes[i * 4 + b] = static_cast<uint8_t>(v >> (8 * b));
+  }
+  return bytes;
+}
+
 const char* TensorTypeName(TensorType type) {
   switch (type) {
     case TensorType::kFloat32: return "float32";

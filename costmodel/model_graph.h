@@ -69,6 +69,10 @@ struct GraphTensor {
   int64_t bytes() const;     // elements() * ElementBytes(type)
 };
 
+// `values` as GraphTensor::data of an int32 tensor: 4 little-endian bytes each
+// (TFLite's byte order, whatever the host's).
+std::vector<uint8_t> Int32LeBytes(const std::vector<int32_t>& values);
+
 // TFLite's BuiltinOperator numbers for the operators unas lowers to, executes
 // or slices. The reader keeps every other code as it is (see GraphOp).
 namespace builtin {

@@ -10,15 +10,6 @@
 namespace unas::quant {
 namespace {
 
-std::vector<uint8_t> Int32Bytes(const std::vector<int32_t>& values) {
-  std::vector<uint8_t> bytes(values.size() * 4);
-  for (size_t i = 0; i < values.size(); ++i) {
-    const auto v = static_cast<uint32_t>(values[i]);
-    for (int b = 0; b < 4; ++b) bytes[i * 4 + b] = static_cast<uint8_t>(v >> (8 * b));
-  }
-  return bytes;
-}
-
 int8_t QuantizeWeight(float w, float scale) {
   const float q = std::round(w / scale);
   return static_cast<int8_t>(std::clamp(q, -127.0f, 127.0f));
@@ -73,7 +64,7 @@ void FillParameters(const Op& op, const std::vector<float>& w, const std::vector
   }
   bias->quant.zero_point.assign(bias->quant.scale.size(), 0);
   bias->quant.axis = 0;
-  bias->data = Int32Bytes(q);
+  bias->data = Int32LeBytes(q);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "costmodel/cost_model.h"
+#include "tests/common/graph_test_util.h"
 #include "tests/costmodel/random_candidates.h"
 
 namespace unas {
@@ -26,17 +27,7 @@ BufferGraph Graph(std::vector<int64_t> bytes, std::vector<std::vector<int>> inpu
   return g;
 }
 
-// Minimum peak over every topological order, by enumerating permutations.
-int64_t BruteForcePeak(const BufferGraph& g) {
-  std::vector<int> order(g.ops.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  int64_t best = -1;
-  do {
-    auto peak = PeakOfOrder(g, order);
-    if (peak.ok() && (best < 0 || peak->peak_bytes < best)) best = peak->peak_bytes;
-  } while (std::next_permutation(order.begin(), order.end()));
-  return best;
-}
+using testing::BruteForcePeak;
 
 TEST(MemoryPlannerTest, ChainPeakIsLargestNeighbouringPair) {
   // in(10) -> a(40) -> b(5) -> c(30): steps 50, 45, 35.

@@ -5,6 +5,7 @@
 
 #include "costmodel/lowering.h"
 #include "costmodel/partial_execution.h"
+#include "tests/common/graph_test_util.h"
 #include "tests/costmodel/test_data.h"
 
 namespace unas {
@@ -17,11 +18,7 @@ GraphTensor Tensor(int bytes) {
 }
 
 GraphOp Op(int code, std::vector<int> inputs, std::vector<int> outputs) {
-  GraphOp op;
-  op.builtin_code = code;
-  op.inputs = std::move(inputs);
-  op.outputs = std::move(outputs);
-  return op;
+  return testing::GraphOpOf(code, std::move(inputs), std::move(outputs));
 }
 
 // Two branches from x (10): A = a1 (50) -> a2 (1), B = b1 (2) -> b2 (40),

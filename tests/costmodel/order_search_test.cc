@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "costmodel/arena_layout.h"
+#include "tests/common/graph_test_util.h"
 
 namespace unas {
 namespace {
@@ -21,16 +22,7 @@ BufferGraph::Step Op(std::vector<int> inputs, std::vector<int> outputs) {
   return s;
 }
 
-int64_t BruteForcePeak(const BufferGraph& g) {
-  std::vector<int> order(g.ops.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  int64_t best = -1;
-  do {
-    auto peak = PeakOfOrder(g, order);
-    if (peak.ok() && (best < 0 || peak->peak_bytes < best)) best = peak->peak_bytes;
-  } while (std::next_permutation(order.begin(), order.end()));
-  return best;
-}
+using testing::BruteForcePeak;
 
 TEST(OrderSearchTest, MultiOutputOperatorHoldsAllItsOutputs) {
   // in(10) -> split writes a(20) and b(30); c reads a -> c(5); d reads b, c -> d(1).

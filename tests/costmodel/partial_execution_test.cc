@@ -123,8 +123,7 @@ TEST(PartialExecutionTest, ExecutorAgreesWithWholeExecutionOnRandomCandidates) {
   int sliced_plans = 0;
   for (int i = 0; i < 120; ++i) {
     const Candidate c = testing::RandomCandidate(rng, limits);
-    std::uniform_int_distribution<int> side(3, 12), channels(1, 3), classes(2, 5);
-    const InputSpec spec{side(rng), side(rng), channels(rng), classes(rng)};
+    const InputSpec spec = testing::RandomInputSpec(rng, 3, 12, 5);
     auto net = BuildNetwork(c, spec);
     ASSERT_TRUE(net.ok());
     for (Accounting accounting : {Accounting::kTflm, Accounting::kUnas}) {

@@ -30,4 +30,9 @@ Candidate RandomCandidate(std::mt19937_64& rng, const RandomCandidateLimits& lim
   return c;
 }
 
+InputSpec RandomInputSpec(std::mt19937_64& rng, int min_side, int max_side, int max_classes) {
+  std::uniform_int_distribution<int> side(min_side, max_side), channels(1, 3), classes(2, max_classes);
+  return InputSpec{side(rng), side(rng), channels(rng), classes(rng)};
+}
+
 }  // namespace unas::testing

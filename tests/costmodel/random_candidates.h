@@ -18,4 +18,8 @@ struct RandomCandidateLimits {
 
 Candidate RandomCandidate(std::mt19937_64& rng, const RandomCandidateLimits& limits = {});
 
+// An input of height and width each uniform in [min_side, max_side], 1 to 3
+// channels, and 2 to max_classes classes (drawn in that order).
+InputSpec RandomInputSpec(std::mt19937_64& rng, int min_side, int max_side, int max_classes);
+
 }  // namespace unas::testing

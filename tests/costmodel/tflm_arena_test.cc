@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "costmodel/order_search.h"
+#include "tests/common/graph_test_util.h"
 
 namespace unas {
 namespace {
@@ -18,11 +19,7 @@ GraphTensor Tensor(std::vector<int> shape, TensorType type = TensorType::kInt8, 
 }
 
 GraphOp Op(int code, std::vector<int> inputs, std::vector<int> outputs) {
-  GraphOp op;
-  op.builtin_code = code;
-  op.inputs = std::move(inputs);
-  op.outputs = std::move(outputs);
-  return op;
+  return testing::GraphOpOf(code, std::move(inputs), std::move(outputs));
 }
 
 // micro_speech's structure: RESHAPE [1,1960] -> [1,49,40,1], DEPTHWISE_CONV_2D

@@ -145,8 +145,7 @@ Figures CompareOverTheSpace(const SpaceLimits& space) {
   Figures f;
   for (int i = 0; i < 100; ++i) {
     const Candidate c = testing::RandomCandidate(rng, limits);
-    std::uniform_int_distribution<int> side(4, space.max_side), channels(1, 3), classes(2, 10);
-    const InputSpec spec{side(rng), side(rng), channels(rng), classes(rng)};
+    const InputSpec spec = testing::RandomInputSpec(rng, 4, space.max_side, 10);
     const Network net = BuildNetwork(c, spec).value();
     const ReferenceWeights w = RandomWeights(net, 7000 + i);
     std::vector<std::vector<float>> calibration;

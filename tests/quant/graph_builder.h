@@ -38,10 +38,7 @@ class GraphBuilder {
     t.shape = std::move(shape);
     t.type = TensorType::kInt32;
     t.is_constant = true;
-    for (int32_t v : values) {
-      const auto u = static_cast<uint32_t>(v);
-      for (int b = 0; b < 4; ++b) t.data.push_back(static_cast<uint8_t>(u >> (8 * b)));
-    }
+    t.data = Int32LeBytes(values);
     return Push(std::move(t));
   }
   GraphOp& Op(int code, std::vector<int> inputs, int output) {

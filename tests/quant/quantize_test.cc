@@ -139,8 +139,7 @@ TEST(QuantizeTest, Int8TracksTheFloatReferenceOnRandomCandidates) {
   double relative_error_sum = 0, worst_model_error = 0;
   for (int i = 0; i < 40; ++i) {
     const Candidate c = testing::RandomCandidate(rng, limits);
-    std::uniform_int_distribution<int> side(6, 16), channels(1, 3), classes(2, 10);
-    const InputSpec spec{side(rng), side(rng), channels(rng), classes(rng)};
+    const InputSpec spec = testing::RandomInputSpec(rng, 6, 16, 10);
     const Network net = BuildNetwork(c, spec).value();
     const ReferenceWeights w = RandomWeights(net, 100 + i);
     std::vector<std::vector<float>> calibration;

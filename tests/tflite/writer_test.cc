@@ -5,8 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
-
+#include "tests/common/graph_test_util.h"
 #include "tests/tflite/tflite_test_util.h"
 #include "tests/tools/armnn_runner.h"
 #include "tflite/reader.h"
@@ -37,20 +36,10 @@ GraphTensor Const(const std::string& name, std::vector<int> shape, TensorType ty
   return t;
 }
 
-std::vector<uint8_t> Int32Bytes(const std::vector<int32_t>& v) {
-  std::vector<uint8_t> out(v.size() * 4);
-  std::memcpy(out.data(), v.data(), out.size());
-  return out;
-}
-
 std::vector<uint8_t> Int8Bytes(const std::vector<int8_t>& v) { return std::vector<uint8_t>(v.begin(), v.end()); }
 
 GraphOp Op(int code, std::vector<int> inputs, std::vector<int> outputs) {
-  GraphOp op;
-  op.builtin_code = code;
-  op.inputs = std::move(inputs);
-  op.outputs = std::move(outputs);
-  return op;
+  return testing::GraphOpOf(code, std::move(inputs), std::move(outputs));
 }
 
 // Every operator kind the lowering emits, with options away from their
@@ -64,7 +53,7 @@ ModelGraph EveryKindGraph() {
   w.quant.zero_point = {0, 0, 0, 0};
   w.quant.axis = 0;
   g.tensors.push_back(w);                                                           // 1
-  g.tensors.push_back(Const("conv/b", {4}, TensorType::kInt32, Int32Bytes({1, -2, 3, -4})));  // 2
+  g.tensors.push_back(Const("conv/b", {4}, TensorType::kInt32, Int32LeBytes({1, -2, 3, -4})));  // 2
   g.tensors.push_back(Activ("conv", {1, 4, 4, 4}, 0.25f, 5));                      // 3
   GraphTensor dw = Const("dw/w", {1, 3, 3, 8}, TensorType::kInt8, std::vector<uint8_t>(72, 1));
   dw.quant.scale = std::vector<float>(8, 0.05f);
@@ -75,11 +64,11 @@ ModelGraph EveryKindGraph() {
   g.tensors.push_back(Activ("maxpool", {1, 2, 2, 8}, 0.125f, -1));                 // 6
   g.tensors.push_back(Activ("avgpool", {1, 2, 2, 8}, 0.125f, -1));                 // 7
   g.tensors.push_back(Activ("add", {1, 2, 2, 8}, 0.25f, 0));                       // 8
-  g.tensors.push_back(Const("pad/amounts", {4, 2}, TensorType::kInt32, Int32Bytes({0, 0, 0, 1, 0, 1, 0, 0})));  // 9
+  g.tensors.push_back(Const("pad/amounts", {4, 2}, TensorType::kInt32, Int32LeBytes({0, 0, 0, 1, 0, 1, 0, 0})));  // 9
   g.tensors.push_back(Activ("pad", {1, 3, 3, 8}, 0.25f, 0));                       // 10
-  g.tensors.push_back(Const("ss/begin", {4}, TensorType::kInt32, Int32Bytes({0, 0, 0, 0})));   // 11
-  g.tensors.push_back(Const("ss/end", {4}, TensorType::kInt32, Int32Bytes({1, 2, 3, 8})));     // 12
-  g.tensors.push_back(Const("ss/strides", {4}, TensorType::kInt32, Int32Bytes({1, 1, 1, 1}))); // 13
+  g.tensors.push_back(Const("ss/begin", {4}, TensorType::kInt32, Int32LeBytes({0, 0, 0, 0})));   // 11
+  g.tensors.push_back(Const("ss/end", {4}, TensorType::kInt32, Int32LeBytes({1, 2, 3, 8})));     // 12
+  g.tensors.push_back(Const("ss/strides", {4}, TensorType::kInt32, Int32LeBytes({1, 1, 1, 1}))); // 13
   g.tensors.push_back(Activ("ss", {1, 2, 3, 8}, 0.25f, 0));                        // 14
   g.tensors.push_back(Activ("concat", {1, 5, 3, 8}, 0.25f, 0));                    // 15
   GraphTensor fw = Const("fc/w", {10, 120}, TensorType::kInt8, std::vector<uint8_t>(1200, 3));
@@ -255,7 +244,7 @@ ModelGraph HandMadeInt8() {
   w.quant.zero_point = {0, 0};
   w.quant.axis = 0;
   g.tensors.push_back(w);  // 1
-  GraphTensor b = Const("conv/b", {2}, TensorType::kInt32, Int32Bytes({8, 0}));
+  GraphTensor b = Const("conv/b", {2}, TensorType::kInt32, Int32LeBytes({8, 0}));
   b.quant.scale = {0.25f, 0.125f};
   b.quant.zero_point = {0, 0};
   g.tensors.push_back(b);                                         // 2
@@ -265,7 +254,7 @@ ModelGraph HandMadeInt8() {
   fw.quant.scale = {1.0f};
   fw.quant.zero_point = {0};
   g.tensors.push_back(fw);  // 5
-  GraphTensor fb_ = Const("fc/b", {1}, TensorType::kInt32, Int32Bytes({-3}));
+  GraphTensor fb_ = Const("fc/b", {1}, TensorType::kInt32, Int32LeBytes({-3}));
   fb_.quant.scale = {1.0f};
   fb_.quant.zero_point = {0};
   g.tensors.push_back(fb_);                                      // 6

@@ -65,6 +65,21 @@ class ArmNnRunnerTest : public ::testing::Test {
   void SetUp() override {
     if (kArmNnRun.empty()) GTEST_SKIP() << "Arm NN is not installed (deploy/install-deps.sh)";
   }
+
+  // Runs `model` on `input` with TMPDIR at a fresh directory and expects it
+  // refused with `code`, a message containing `fragment` (when not empty),
+  // and no file left behind.
+  static void ExpectRefused(const std::vector<uint8_t>& model, const std::vector<uint8_t>& input, StatusCode code,
+                            const std::string& fragment) {
+    ScopedTmpDir tmp;
+    auto out = RunArmNn(kArmNnRun, model, input);
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.status().code(), code) << out.status().message();
+    if (!fragment.empty()) {
+      EXPECT_NE(out.status().message().find(fragment), std::string::npos) << out.status().message();
+    }
+    EXPECT_EQ(EntriesIn(tmp.path()), 0) << "the runner left files in " << tmp.path();
+  }
 };
 
 // Arm NN's reference Add for int8: dequantise both inputs to float, add,
@@ -106,46 +121,27 @@ TEST_F(ArmNnRunnerTest, SimpleAddGivesTheQuantisedSumOnEveryElement) {
 }
 
 TEST_F(ArmNnRunnerTest, OnlyTheFirstInputIsAUsageErrorForATwoInputModel) {
-  ScopedTmpDir tmp;
-  auto out = RunArmNn(kArmNnRun, ReadFile(kData + "simple_add_model.tflite"),
-                      std::vector<uint8_t>(128 * 128, 0));
-  ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(out.status().message().find("has 2 inputs"), std::string::npos) << out.status().message();
-  EXPECT_EQ(EntriesIn(tmp.path()), 0);
+  ExpectRefused(ReadFile(kData + "simple_add_model.tflite"), std::vector<uint8_t>(128 * 128, 0),
+                StatusCode::kInvalidArgument, "has 2 inputs");
 }
 
 TEST_F(ArmNnRunnerTest, InputOfTheWrongSizeIsAUsageError) {
-  ScopedTmpDir tmp;
-  auto out = RunArmNn(kArmNnRun, ReadFile(kData + "simple_add_model.tflite"), std::vector<uint8_t>(100, 0));
-  ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(out.status().message().find("input is 100 bytes"), std::string::npos) << out.status().message();
-  EXPECT_EQ(EntriesIn(tmp.path()), 0);
+  ExpectRefused(ReadFile(kData + "simple_add_model.tflite"), std::vector<uint8_t>(100, 0),
+                StatusCode::kInvalidArgument, "input is 100 bytes");
 }
 
 TEST_F(ArmNnRunnerTest, Int64BiasIsRefusedWithArmNnsMessage) {
-  ScopedTmpDir tmp;
-  auto out = RunArmNn(kArmNnRun, ReadFile(kData + "conv0.tflite"), std::vector<uint8_t>(4, 0));
-  ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(out.status().message().find("INT64"), std::string::npos) << out.status().message();
-  EXPECT_EQ(EntriesIn(tmp.path()), 0);
+  ExpectRefused(ReadFile(kData + "conv0.tflite"), std::vector<uint8_t>(4, 0), StatusCode::kFailedPrecondition,
+                "INT64");
 }
 
 TEST_F(ArmNnRunnerTest, SvdfIsRefused) {
-  auto out = RunArmNn(kArmNnRun, ReadFile(kData + "keyword_scrambled_8bit.tflite"), std::vector<uint8_t>(4, 0));
-  ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(out.status().message().find("SVDF"), std::string::npos) << out.status().message();
+  ExpectRefused(ReadFile(kData + "keyword_scrambled_8bit.tflite"), std::vector<uint8_t>(4, 0),
+                StatusCode::kFailedPrecondition, "SVDF");
 }
 
 TEST_F(ArmNnRunnerTest, BytesThatAreNoModelAreRefused) {
-  ScopedTmpDir tmp;
-  auto out = RunArmNn(kArmNnRun, std::vector<uint8_t>(64, 0x5a), std::vector<uint8_t>(4, 0));
-  ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.status().code(), StatusCode::kFailedPrecondition) << out.status().message();
-  EXPECT_EQ(EntriesIn(tmp.path()), 0);
+  ExpectRefused(std::vector<uint8_t>(64, 0x5a), std::vector<uint8_t>(4, 0), StatusCode::kFailedPrecondition, "");
 }
 
 TEST_F(ArmNnRunnerTest, AllOutputsComeOneAfterAnother) {
