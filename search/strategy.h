@@ -50,14 +50,22 @@ struct Outcome {
   bool ok = false;
   double validation_error = 1.0;  // 1 - best validation accuracy; only if ok
   std::string message;            // why it failed; only if !ok
-  static Outcome Success(double validation_error) { return {true, validation_error, ""}; }
-  static Outcome Failure(std::string why) { return {false, 1.0, std::move(why)}; }
+  // Wall seconds the evaluation took (training and measuring); 0 = unknown.
+  // Cost-aware strategies learn what a trial costs from it.
+  double train_seconds = 0;
+  static Outcome Success(double validation_error, double train_seconds = 0) {
+    return {true, validation_error, "", train_seconds};
+  }
+  static Outcome Failure(std::string why) { return {false, 1.0, std::move(why), 0}; }
 };
 
 // What a coordinator stores per finished trial; enough to Restore.
 struct CompletedTrial {
   Proposal proposal;
   Outcome outcome;
+  // In a Restore list: this entry is a higher-fidelity result for a trial
+  // listed earlier (replayed as Update), not a new trial.
+  bool update = false;
   ObjectiveVector objectives() const {
     return MakeObjectives(outcome.validation_error, proposal.costs);
   }
@@ -88,8 +96,15 @@ class Strategy {
   // Reports a trial's outcome. kNotFound for an id that is not in flight.
   Status Tell(int64_t trial_id, const Outcome& outcome);
 
+  // Multi-fidelity: a completed trial's higher-fidelity result (a promotion
+  // trained it further) replaces its outcome; the strategy learns from each
+  // candidate's highest-rung result. kNotFound for an id that was never
+  // told; a failed `outcome` leaves the earlier result in place.
+  Status Update(int64_t trial_id, const Outcome& outcome);
+
   // Rebuilds the state from stored completed trials, in the order they were
-  // told. Only on a fresh strategy (kFailedPrecondition otherwise).
+  // told (entries with `update` replayed as Update). Only on a fresh strategy
+  // (kFailedPrecondition otherwise).
   Status Restore(const std::vector<CompletedTrial>& completed);
 
   // After Restore: re-registers a proposal that was handed out but had no
@@ -110,6 +125,8 @@ class Strategy {
   virtual Candidate Draw(Rng& rng, int64_t trial_id, int attempt) = 0;
   // Sees every completed trial once, in told order (also during Restore).
   virtual void OnCompleted(const CompletedTrial& trial) {}
+  // Sees every Update (also during Restore), with the trial's new outcome.
+  virtual void OnUpdated(const CompletedTrial& trial) {}
 
   bool IsKnown(uint64_t hash) const { return known_.count(hash) > 0; }
   // For strategies that screen candidates inside Draw (BO's acquisition

@@ -78,6 +78,11 @@ using Assignment = worker::WorkAssignment;
 // What a worker reports: the worker protocol's own type.
 using worker::TrialResult;
 
+// `unas finalize` / POST .../finalize: retrain the job's front from scratch.
+struct FinalizeOptions {
+  int epochs = 0;  // 0: the job's final recipe (spec "final.training")
+};
+
 struct HeartbeatReply {
   bool keep_going = false;
   int64_t lease_expires_unix_ms = 0;
@@ -97,6 +102,13 @@ class Coordinator {
   Result<JobView> GetJob(const std::string& job_id);
   std::vector<JobView> ListJobs();
   Result<JobView> Cancel(const std::string& job_id);
+  // Starts a final-retraining round now: a running job stops proposing (its
+  // leased trials finish), then its front and near neighbours (spec "final")
+  // are trained from scratch with the final recipe and quantised; a finished
+  // (succeeded) job runs again until the round is done. kFailedPrecondition
+  // for a cancelled or failed job, or one with no completed trial;
+  // kInvalidArgument for epochs outside 1..1000.
+  Result<JobView> Finalize(const std::string& job_id, const FinalizeOptions& options);
   Result<TrialPage> ListTrials(const std::string& job_id, int status, const std::string& page_token, int page_size);
   // The REST listing's page: sorted and paged by the store (see
   // Store::ListTrialsSorted); *total is the number of matching trials.

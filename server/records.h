@@ -30,6 +30,11 @@ struct JobRecord {
   JobStatus status = JobStatus::kQueued;
   std::string spec_json;  // normalised spec, defaults filled in
   int64_t infeasible_rejected = 0;
+  // Final retraining (job spec "final", or `unas finalize`): the latest
+  // round (1, 2, ...; 0 = never finalised) and its epochs (0 = the job's
+  // final recipe as written).
+  int final_round = 0;
+  int final_epochs = 0;
   std::string error;
   int64_t created_unix_ms = 0;
   int64_t finished_unix_ms = 0;
@@ -41,6 +46,16 @@ struct TrialRecord {
   TrialStatus status = TrialStatus::kPending;
   std::string candidate_json;
   std::string candidate_hash;
+  // The strategy's id of the candidate (0, 1, ...), shared by the trial that
+  // proposed it, its promotions and its final retraining.
+  int64_t proposal_id = 0;
+  // Multi-fidelity: the search rung it was trained at (0 = the lowest, or the
+  // only one) and the lower-rung trial it continues (0 = none: proposed).
+  int rung = 0;
+  int64_t promoted_from = 0;
+  // > 0: a final-retraining trial of that round (JobRecord::final_round),
+  // trained from scratch with the final recipe; 0: a search trial.
+  int final_round = 0;
   Costs costs;  // as proposed: the figures the strategy saw
   std::optional<Metrics> metrics;
   int attempts = 0;
@@ -65,6 +80,7 @@ struct TrialRecord {
 // What the coordinator answers about a job: its record and live counts.
 struct JobView {
   JobRecord record;
+  bool finalizing = false;  // the search is over; the final retraining runs
   int64_t completed = 0;
   int64_t failed = 0;
   int64_t running = 0;  // pending + leased
@@ -80,9 +96,24 @@ struct TrialPage {
 
 struct ParetoView {
   std::vector<std::string> objectives;
-  std::vector<TrialRecord> trials;
+  std::vector<TrialRecord> trials;  // the search's front (any rung)
   double hypervolume = 0;
+  // The final front: the latest final round's completed trials that no other
+  // of that round dominates (error objective, then the resources), best
+  // error first; empty before a final round has completed a trial.
+  int final_round = 0;
+  std::vector<TrialRecord> final_front;
 };
+
+// The accuracy a user reads first for a trial: 1 - the int8 test error when
+// it was quantised, else 1 - the float test error; nullopt when the trial
+// measured no test error.
+inline std::optional<double> FinalTestAccuracy(const TrialRecord& t) {
+  if (!t.metrics) return std::nullopt;
+  if (t.metrics->int8_test_error) return 1.0 - *t.metrics->int8_test_error;
+  if (t.metrics->test_error >= 0) return 1.0 - t.metrics->test_error;
+  return std::nullopt;
+}
 
 struct HypervolumePoint {
   int64_t trials_finished = 0;

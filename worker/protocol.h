@@ -23,8 +23,17 @@ struct WorkAssignment {
   int64_t trial_id = 0;  // 1, 2, ... within the job
   std::string lease_id;  // quoted in Heartbeat and Complete
   std::string candidate_json;
-  std::string job_spec_json;  // the normalised job spec: data set and training recipe
+  // The trial's own spec: the job's normalised spec with "training" (and
+  // "quantization") set to this trial's recipe (its rung's, or the final
+  // one), so a worker trains exactly what it is given and knows no rungs.
+  std::string job_spec_json;
   int attempt = 1;            // 1 for the first lease of this trial
+  // A promotion that continues training: the lower-rung trial's weights
+  // (the trainer's serialised form, TrialResult::weights) and the epochs
+  // they had; training runs epochs init_epochs .. training.epochs - 1 of the
+  // recipe. Empty / 0: train from scratch.
+  std::string init_weights;
+  int init_epochs = 0;
 };
 
 // What a worker measured for a trial; errors are fractions in [0, 1].
