@@ -42,6 +42,7 @@ function statsPanel(path, job, { onFinalize }) {
         stat('status', el('span', {}, statusCell(j.status), j.finalizing ? ' · finalizing' : '')),
         el('div', {}, el('span', {}, 'trials'), el('strong', { id: 'trials-done' }, `${done} / ${j.trials_budget}`)),
         stat('running', j.trials_running),
+        j.final_round > 0 ? stat('final retraining', `round ${j.final_round} · ${j.final_epochs > 0 ? `${j.final_epochs} epochs` : 'the job\'s recipe'}`, 'job-final-round') : '',
         final ? stat('best search validation accuracy (feasible)', fmtPct(j.best_val_error == null ? null : 1 - j.best_val_error)) : '',
         stat('hypervolume', fmtNum(j.hypervolume, 4)),
         stat('rejected as infeasible', fmtInt(j.infeasible_rejected)));

@@ -51,7 +51,8 @@ export async function checkFidelityPages({ page, base, token, jobId, webDir, art
   const headlineWant = `final test accuracy${best.metrics.int8_test_error != null ? ' (int8)' : ''}, round 1${pct(best.final_test_accuracy)} trial #${best.trial_id}`;
   check(headline === headlineWant, `headline is the best final test accuracy: "${headline}"`);
   check(await page.evaluate(() => document.querySelector('#job-stats').firstElementChild.id === 'headline-accuracy'), 'headline is the first figure');
-  check(!(await page.isVisible('#job-finalizing')) && await page.isVisible('#finalize'), 'not finalizing: no badge; Finalize offered');
+  check(!(await page.isVisible('#job-finalizing')) && await page.isVisible('#finalize')
+    && (await page.textContent('#job-final-round strong')) === "round 1 · the job's recipe", 'not finalizing: no badge; Finalize offered; round 1 with the recipe\'s epochs');
 
   // The scatter: each completed trial once, by rung, final trials apart.
   const counts = await page.evaluate(() => Object.fromEntries(window.Chart.getChart('pareto-chart').data.datasets
@@ -143,6 +144,7 @@ export async function checkFidelityPages({ page, base, token, jobId, webDir, art
   check((await page.textContent('#finalize')) === 'Finalizing…' && await page.isDisabled('#finalize')
     && (await page.textContent('#job-stats')).includes('succeeded · finalizing') && (await page.textContent('#finalize-error')) === '',
   'after 200: header badge and status say finalizing; the button waits');
+  check((await page.textContent('#job-final-round strong')) === 'round 2 · 7 epochs', 'the answer\'s round and epochs shown: round 2 · 7 epochs');
   state.finalizing = false;
   await page.waitForSelector('#job-finalizing', { state: 'hidden', timeout: 10_000 });
   check(!(await page.isDisabled('#finalize')), 'the page polls the job until finalizing ends');
