@@ -89,6 +89,17 @@ const char* const kMigrations[] = {
     );
     ALTER TABLE trials ADD COLUMN has_tflite INTEGER NOT NULL DEFAULT 0;
     )sql",
+    // 6: multi-fidelity search and final retraining. Before it every trial
+    // was its own proposal, with trial id = proposal id + 1.
+    R"sql(
+    ALTER TABLE trials ADD COLUMN proposal_id INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE trials ADD COLUMN rung INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE trials ADD COLUMN promoted_from INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE trials ADD COLUMN final_round INTEGER NOT NULL DEFAULT 0;
+    UPDATE trials SET proposal_id = trial_id - 1;
+    ALTER TABLE jobs ADD COLUMN final_round INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN final_epochs INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 using sql::Column;
@@ -186,6 +197,10 @@ const std::vector<Column<TrialRecord>>& TrialColumns() {
       Plain<T>("pruned_candidate_json", [](T& t) -> auto& { return t.pruned_candidate_json; }),
       PrunedCosts(),
       Plain<T>("has_tflite", [](T& t) -> auto& { return t.has_tflite; }),
+      Plain<T>("proposal_id", [](T& t) -> auto& { return t.proposal_id; }),
+      Plain<T>("rung", [](T& t) -> auto& { return t.rung; }),
+      Plain<T>("promoted_from", [](T& t) -> auto& { return t.promoted_from; }),
+      Plain<T>("final_round", [](T& t) -> auto& { return t.final_round; }),
   };
   return columns;
 }
@@ -202,6 +217,8 @@ const std::vector<Column<JobRecord>>& JobColumns() {
       Plain<J>("error", [](J& j) -> auto& { return j.error; }),
       Plain<J>("created_unix_ms", [](J& j) -> auto& { return j.created_unix_ms; }),
       Plain<J>("finished_unix_ms", [](J& j) -> auto& { return j.finished_unix_ms; }),
+      Plain<J>("final_round", [](J& j) -> auto& { return j.final_round; }),
+      Plain<J>("final_epochs", [](J& j) -> auto& { return j.final_epochs; }),
   };
   return columns;
 }

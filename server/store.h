@@ -44,7 +44,7 @@ class Store {
   int schema_version() const { return schema_version_; }
 
   Status InsertJob(const JobRecord& job);
-  Status UpdateJob(const JobRecord& job);  // status, error, finished, infeasible count
+  Status UpdateJob(const JobRecord& job);  // every field but the id, keyed by job_id
   Result<JobRecord> GetJob(const std::string& job_id);
   Result<std::vector<JobRecord>> ListJobs();
 
