@@ -1,5 +1,8 @@
 #include "server/job_spec.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -232,6 +235,20 @@ TEST(JobSpecTest, RungAndFinalRefusalsNameTheField) {
   EXPECT_EQ(refused(R"({"rungs":[{"epochs":2},{"epochs":4}],"pruning":{}})"),
             "pruning: not with rungs (a promotion continues from its rung's weights, which pruning would change); "
             "use one rung");
+}
+
+// The README's main job is a spec users copy: it must parse, with its rungs
+// and final round.
+TEST(JobSpecTest, TheMainJobParsesWithRungsAndAFinalRound) {
+  std::ifstream in(std::string(UNAS_SOURCE_DIR) + "/examples/jobs/fashion-mnist.json");
+  ASSERT_TRUE(in) << "examples/jobs/fashion-mnist.json";
+  std::stringstream text;
+  text << in.rdbuf();
+  auto spec = ParseJobSpecText(text.str());
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(RungCount(*spec), 2);
+  EXPECT_TRUE(spec->final.enabled);
+  EXPECT_EQ(RecipeFor(*spec, TrialStage{0, 1, 0}).epochs, 10);
 }
 
 }  // namespace
