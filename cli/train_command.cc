@@ -176,6 +176,8 @@ int RunTrain(const std::vector<std::string>& argv) {
   args.Flag("threads", "N", "LibTorch threads (0: LibTorch's default)", std::to_string(defaults.threads));
   args.Flag("seed", "S", "seed for weights, shuffling, dropout and augmentation", "0");
   args.Flag("save", "FILE", "save the trained weights here (torch::save)");
+  args.Flag("init-weights", "FILE", "continue from these weights (a --save file of the same architecture)");
+  args.Flag("start-epoch", "E", "with --init-weights: the epochs they had; runs epochs E .. --epochs - 1", "0");
   args.Switch("augment", "random shift +-2 px and horizontal flip");
   args.Flag("prune", "peak_sram|flash", "prune channels aimed at this resource, then fine-tune");
   args.Flag("prune-fraction", "F", "at most this fraction (0, 1) of prunable channels is removed",
@@ -205,9 +207,11 @@ int RunTrain(const std::vector<std::string>& argv) {
     auto momentum = args.GetDouble("momentum", 0, 0.999999);
     auto wd = args.GetDouble("weight-decay", 0, 0.999999);
     auto dropout = args.GetDouble("dropout", 0, 0.999999);
+    auto start_epoch = args.GetInt("start-epoch", 0, 10000);
     auto schedule = ParseSchedule(args.Get("lr-schedule"));
     for (const Status& s : {epochs.status(), batch.status(), threads.status(), seed.status(), subset.status(),
-                            lr.status(), momentum.status(), wd.status(), dropout.status(), schedule.status()}) {
+                            lr.status(), momentum.status(), wd.status(), dropout.status(), schedule.status(),
+                            start_epoch.status()}) {
       if (!s.ok()) {
         std::cerr << "unas train: " << s.message() << "\n";
         return 2;
@@ -231,6 +235,8 @@ int RunTrain(const std::vector<std::string>& argv) {
     config.dropout = *dropout;
     config.augment = args.On("augment");
     config.save_path = args.Get("save");
+    config.init_weights_path = args.Get("init-weights");
+    config.start_epoch = static_cast<int>(*start_epoch);
     config.keep_model = args.Has("out");
     if (args.Has("prune")) {
       auto target = worker::ParsePruneTarget(args.Get("prune"), "--prune");

@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -26,6 +29,60 @@ namespace {
 constexpr size_t kMaxWeightBytes = 3 << 20;
 // Likewise the int8 model (server/result_validation.h checks the same limit).
 constexpr size_t kMaxModelBytes = 3 << 20;
+
+// A file made by mkstemp under $TMPDIR (/tmp when unset), removed when this
+// goes away, whichever way the trial ends.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& stem) {
+    const char* dir = std::getenv("TMPDIR");
+    std::string pattern = (dir != nullptr && *dir != '\0') ? dir : "/tmp";
+    if (pattern.back() != '/') pattern += '/';
+    pattern += stem + "-XXXXXX";
+    fd_ = mkstemp(pattern.data());
+    if (fd_ >= 0) path_ = pattern;
+    else error_ = pattern + ": " + std::strerror(errno);
+  }
+  ~TempFile() {
+    if (fd_ >= 0) close(fd_);
+    if (!path_.empty()) unlink(path_.c_str());
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+
+  bool ok() const { return !path_.empty(); }
+  const std::string& path() const { return path_; }
+  const std::string& error() const { return error_; }  // why mkstemp failed
+
+  // Writes all of `bytes` and closes the file; false (error() says why) on failure.
+  bool WriteAndClose(const std::string& bytes) {
+    for (size_t done = 0; done < bytes.size();) {
+      const ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        error_ = path_ + ": " + std::strerror(n < 0 ? errno : ENOSPC);
+        return false;
+      }
+      done += static_cast<size_t>(n);
+    }
+    const int fd = fd_;
+    fd_ = -1;
+    if (close(fd) != 0) {
+      error_ = path_ + ": " + std::strerror(errno);
+      return false;
+    }
+    return true;
+  }
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+  std::string error_;
+};
 
 worker::TrialResult Failed(const std::string& why) {
   worker::TrialResult r;
@@ -107,19 +164,31 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
     if (!dataset.ok()) return Failed("dataset: " + dataset.status().message());
     worker::TrainConfig config = TrainConfigFor(*spec, threads_override);
     config.keep_model = config.quantization.enabled;
+    // A promotion continues from the lower rung's weights: the trainer reads
+    // them from a file, removed with `init_file` on every path.
+    std::optional<TempFile> init_file;
+    if (!a.init_weights.empty()) {
+      init_file.emplace("unas-init-weights");
+      if (!init_file->ok() || !init_file->WriteAndClose(a.init_weights)) {
+        return Failed("init weights: cannot write " + init_file->error());
+      }
+      config.init_weights_path = init_file->path();
+      config.start_epoch = a.init_epochs;
+    }
     // The trained weights travel back with the result (small networks only).
-    char weights_path[] = "/tmp/unas-weights-XXXXXX";
-    const int fd = mkstemp(weights_path);
-    if (fd >= 0) {
-      close(fd);
-      config.save_path = weights_path;
+    TempFile weights_file("unas-weights");
+    if (weights_file.ok()) {
+      weights_file.Close();
+      config.save_path = weights_file.path();
     }
     worker::TrainHooks hooks;
     hooks.cancel = &cancel;
-    const int epochs = config.epochs;
-    hooks.on_progress = [&progress, epochs](const worker::TrainProgress& p) {
-      if (p.batches_per_epoch > 0) {
-        progress((p.epoch + static_cast<double>(p.batch) / p.batches_per_epoch) / epochs);
+    // Progress of this run's epochs (start_epoch .. epochs - 1), 0..1.
+    const int start_epoch = config.start_epoch;
+    const int epochs_to_run = config.epochs - config.start_epoch;
+    hooks.on_progress = [&progress, start_epoch, epochs_to_run](const worker::TrainProgress& p) {
+      if (p.batches_per_epoch > 0 && epochs_to_run > 0) {
+        progress((p.epoch - start_epoch + static_cast<double>(p.batch) / p.batches_per_epoch) / epochs_to_run);
       }
     };
     auto trained = worker::Train(*candidate, **dataset, config, hooks);
@@ -129,7 +198,6 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
       std::stringstream bytes;
       bytes << in.rdbuf();
       weights = bytes.str();
-      unlink(config.save_path.c_str());
     }
     if (!trained.ok()) return Failed(trained.status().message());
     worker::TrialResult r;

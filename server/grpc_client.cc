@@ -90,6 +90,11 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // gRPC's default receive limit is 4 MiB. A promotion's TrialAssignment
+  // carries init weights (at most 3 MiB, server/result_validation.h) beside
+  // its job spec and candidate (JSON, each at most 4 MiB by
+  // costmodel/json_limits.h); TrialWeights and TrialModel carry up to 3 MiB.
+  args.SetMaxReceiveMessageSize(12 << 20);
   c->stubs_->channel = grpc::CreateCustomChannel(options.address, creds, args);
   c->stubs_->jobs = v1::JobService::NewStub(c->stubs_->channel);
   c->stubs_->workers = v1::WorkerService::NewStub(c->stubs_->channel);

@@ -183,6 +183,8 @@ void ToProto(const Assignment& a, v1::TrialAssignment* out) {
   out->set_candidate_json(a.candidate_json);
   out->set_job_spec_json(a.job_spec_json);
   out->set_attempt(a.attempt);
+  out->set_init_weights(a.init_weights);
+  out->set_init_epochs(a.init_epochs);
 }
 
 Assignment FromProto(const v1::TrialAssignment& p) {
@@ -193,6 +195,8 @@ Assignment FromProto(const v1::TrialAssignment& p) {
   a.candidate_json = p.candidate_json();
   a.job_spec_json = p.job_spec_json();
   a.attempt = p.attempt();
+  a.init_weights = p.init_weights();
+  a.init_epochs = p.init_epochs();
   return a;
 }
 

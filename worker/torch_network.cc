@@ -1,8 +1,13 @@
 #include "worker/torch_network.h"
 
+#include <sys/stat.h>
+
 #include <exception>
+#include <set>
+#include <sstream>
 
 #include <torch/nn/functional/dropout.h>
+#include <torch/serialize/input-archive.h>
 #include <torch/utils.h>
 
 #include "worker/torch_pruning.h"
@@ -200,6 +205,82 @@ Result<PrunedTorchSummary> SummarisePrunedTorchNetwork(const Candidate& candidat
     return result;
   } catch (const std::exception& e) {
     return Status::Internal(std::string("LibTorch: ") + e.what());
+  }
+}
+
+namespace {
+
+std::string ShapeText(at::IntArrayRef sizes) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < sizes.size(); ++i) os << (i > 0 ? ", " : "") << sizes[i];
+  os << "]";
+  return os.str();
+}
+
+// Copies the archive's tensors into `module`'s parameters and buffers, then
+// its children's; returns what did not match ("" when everything did).
+// Module::save writes one archive per module: its own tensors by name, a
+// nested archive per child.
+std::string CopyFromArchive(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                            const std::string& prefix) {
+  std::set<std::string> expected;
+  auto copy = [&](const std::string& name, torch::Tensor target, bool is_buffer) -> std::string {
+    expected.insert(name);
+    torch::Tensor stored;
+    if (!archive.try_read(name, stored, is_buffer)) return "no tensor '" + prefix + name + "' in the file";
+    if (stored.sizes() != target.sizes()) {
+      return "'" + prefix + name + "' is " + ShapeText(stored.sizes()) + " in the file, " +
+             ShapeText(target.sizes()) + " in the network";
+    }
+    if (stored.scalar_type() != target.scalar_type()) {
+      return "'" + prefix + name + "' is " + c10::toString(stored.scalar_type()) + " in the file, " +
+             c10::toString(target.scalar_type()) + " in the network";
+    }
+    torch::NoGradGuard no_grad;
+    target.copy_(stored);
+    return "";
+  };
+  for (const auto& item : module.named_parameters(/*recurse=*/false)) {
+    std::string error = copy(item.key(), item.value(), false);
+    if (!error.empty()) return error;
+  }
+  for (const auto& item : module.named_buffers(/*recurse=*/false)) {
+    std::string error = copy(item.key(), item.value(), true);
+    if (!error.empty()) return error;
+  }
+  for (const auto& child : module.named_children()) {
+    expected.insert(child.key());
+    torch::serialize::InputArchive child_archive;
+    if (!archive.try_read(child.key(), child_archive)) return "no module '" + prefix + child.key() + "' in the file";
+    std::string error = CopyFromArchive(*child.value(), child_archive, prefix + child.key() + ".");
+    if (!error.empty()) return error;
+  }
+  for (const std::string& key : archive.keys()) {
+    if (expected.count(key) == 0) return "'" + prefix + key + "' in the file is not in the network";
+  }
+  return "";
+}
+
+}  // namespace
+
+Status LoadCandidateWeights(CandidateNet& net, const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Status::NotFound(path + ": no such file");
+  try {
+    torch::serialize::InputArchive archive;
+    try {
+      archive.load_from(path);
+    } catch (const std::exception& e) {
+      const std::string what = e.what();
+      return Status::Invalid(path + ": not a torch::save archive (" + what.substr(0, what.find('\n')) + ")");
+    }
+    const std::string mismatch = CopyFromArchive(*net, archive, "");
+    if (!mismatch.empty()) return Status::Invalid(path + ": weights of another network: " + mismatch);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    return Status::Invalid(path + ": cannot load the weights: " + what.substr(0, what.find('\n')));
   }
 }
 

@@ -12,6 +12,7 @@
 // has no activation.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include <torch/nn/module.h>
@@ -19,6 +20,7 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include "base/status.h"
 #include "costmodel/network.h"
 
 namespace unas::worker {
@@ -66,5 +68,13 @@ class CandidateNetImpl : public torch::nn::Module {
 };
 
 TORCH_MODULE(CandidateNet);
+
+// Loads weights that torch::save(net, path) wrote (TrainConfig::save_path)
+// into `net`, checking every parameter and buffer by name, shape and type,
+// and that the file holds nothing the network lacks. Errors (kNotFound for a
+// missing file, kInvalidArgument otherwise) start "<path>: " and say what did
+// not match; LibTorch's exceptions do not escape. On error `net` may be
+// partly overwritten.
+Status LoadCandidateWeights(CandidateNet& net, const std::string& path);
 
 }  // namespace unas::worker

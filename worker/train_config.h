@@ -85,6 +85,21 @@ struct TrainConfig {
   double subset = 1.0;
   bool augment = false;             // random shift +-2 px and horizontal flip
   std::string save_path;            // if set, the final weights (torch::save)
+  // Continue training instead of starting from scratch (a promotion to a
+  // higher rung): a torch::save archive of this candidate's network as
+  // save_path writes it. Train() loads it into the network built for the
+  // candidate; a file that does not fit (another candidate, missing, corrupt)
+  // is an error Status naming the path and what did not match. Then epochs
+  // start_epoch .. epochs - 1 of this recipe run: the learning-rate schedule
+  // applies at the absolute epoch index and progress reports absolute epochs,
+  // while TrainResult::epochs_completed, validation_error_per_epoch and
+  // best_validation_error cover only the epochs run here. start_epoch ==
+  // epochs trains nothing and measures the loaded network. The optimiser's
+  // state (SGDW momentum, AdamW moments) starts fresh, as does the shuffling
+  // order (from `seed`, as a fresh run's epoch 0); `subset` is this run's.
+  // Not with prune.enabled: pruning changes the network the weights fit.
+  std::string init_weights_path;
+  int start_epoch = 0;              // epochs init_weights_path has had; 0..epochs
   // Train until prune.start_epoch, choose channels by importance and cost,
   // copy the survivors into a network built for the smaller candidate and
   // fine-tune it for the remaining epochs. Needs epochs >= 2.

@@ -103,12 +103,16 @@ class Trial {
       : candidate_(candidate), network_(network), input_(dataset.info().input), data_(dataset.tensors()),
         config_(config), hooks_(hooks), result_(*result) {}
 
-  // Fills result_; returns normally for completed, failed (NaN) and cancelled
-  // trials. LibTorch exceptions propagate to Train(), which reports them.
-  void Run() {
+  // Fills result_ for completed, failed (NaN) and cancelled trials; an error
+  // only for initial weights that do not fit. LibTorch exceptions propagate
+  // to Train(), which reports them.
+  Status Run() {
     if (config_.threads > 0) torch::set_num_threads(config_.threads);
     torch::manual_seed(config_.seed);
     CandidateNet net(network_, config_.dropout);
+    if (!config_.init_weights_path.empty()) {
+      UNAS_RETURN_IF_ERROR(LoadCandidateWeights(net, config_.init_weights_path));
+    }
     net->train();
     result_.params = net->CountParams();
 
@@ -137,14 +141,14 @@ class Trial {
     Clock::duration train_time{};
     int64_t samples_trained = 0;
 
-    for (int epoch = 0; epoch < config_.epochs; ++epoch) {
+    for (int epoch = config_.start_epoch; epoch < config_.epochs; ++epoch) {
       if (epoch == prune_epoch) {
         Result<CandidateNet> pruned = Prune(net, epoch);
         if (!pruned.ok()) {
           result_.outcome = TrialOutcome::kFailed;
           result_.message = "pruning: " + pruned.status().message();
           Finish(train_time, samples_trained);
-          return;
+          return Status::Ok();
         }
         net = std::move(*pruned);
         // A fresh optimiser: the old one's momentum has the old shapes.
@@ -162,7 +166,7 @@ class Trial {
           result_.outcome = TrialOutcome::kCancelled;
           result_.message = "cancelled at epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1);
           Finish(train_time + (Clock::now() - epoch_start), samples_trained + seen);
-          return;
+          return Status::Ok();
         }
         const int64_t start = b * batch, count = std::min(batch, used - start);
         const torch::Tensor index = IndexTensor(order.data() + start, count);
@@ -180,7 +184,7 @@ class Trial {
           result_.outcome = TrialOutcome::kFailed;
           result_.message = os.str();
           Finish(train_time + (Clock::now() - epoch_start), samples_trained + seen);
-          return;
+          return Status::Ok();
         }
         optimiser->zero_grad();
         loss.backward();
@@ -207,7 +211,7 @@ class Trial {
       const double validation_error = ErrorRate(net, data_.validation_x, data_.validation_y);
       result_.validation_error_per_epoch.push_back(validation_error);
       result_.best_validation_error = std::min(result_.best_validation_error, validation_error);
-      result_.epochs_completed = epoch + 1;
+      result_.epochs_completed = epoch + 1 - config_.start_epoch;
       if (hooks_.on_progress) {
         TrainProgress p = Progress(epoch, batches, batches, seen, lr, loss_sum, correct, epoch_time);
         p.event = TrainProgress::Event::kEpochEnd;
@@ -216,6 +220,10 @@ class Trial {
       }
     }
     Finish(train_time, samples_trained);
+    if (config_.start_epoch == config_.epochs) {
+      // Nothing left to train (start_epoch == epochs): measure the loaded network.
+      result_.best_validation_error = ErrorRate(net, data_.validation_x, data_.validation_y);
+    }
     result_.test_error = ErrorRate(net, data_.test_x, data_.test_y);
     if (config_.keep_model) {
       net->eval();
@@ -230,6 +238,7 @@ class Trial {
         result_.message = "cannot save weights to " + config_.save_path + ": " + e.what();
       }
     }
+    return Status::Ok();
   }
 
  private:
@@ -336,6 +345,18 @@ Status ValidateTrainConfig(const TrainConfig& c) {
   if (c.batch_size < 2 || c.batch_size > 65536) return Status::Invalid("batch_size: must be in 2..65536");
   if (c.threads < 0 || c.threads > 1024) return Status::Invalid("threads: must be in 0..1024");
   if (!(c.subset > 0 && c.subset <= 1)) return Status::Invalid("subset: must be in (0, 1]");
+  if (c.start_epoch < 0 || c.start_epoch > c.epochs) {
+    return Status::Invalid("start_epoch: must be in 0..epochs (" + std::to_string(c.epochs) + ")");
+  }
+  if (c.start_epoch > 0 && c.init_weights_path.empty()) {
+    return Status::Invalid("start_epoch: " + std::to_string(c.start_epoch) +
+                           " needs init_weights_path (the weights those epochs trained)");
+  }
+  if (!c.init_weights_path.empty() && c.prune.enabled) {
+    return Status::Invalid(
+        "init_weights_path: not with prune.enabled (pruning changes the network, so the weights of a pruned "
+        "trial do not fit its candidate, and pruning again would change it once more)");
+  }
   if (c.prune.enabled) {
     UNAS_RETURN_IF_ERROR(ValidatePruneConfig(c.prune));
     const int epoch = PruneEpoch(c);
@@ -408,7 +429,7 @@ Result<TrainResult> Train(const Candidate& candidate, const Dataset& dataset, co
     result.message = message;
   };
   try {
-    Trial(candidate, network, dataset, config, hooks, &result).Run();
+    UNAS_RETURN_IF_ERROR(Trial(candidate, network, dataset, config, hooks, &result).Run());
   } catch (const std::bad_alloc&) {
     fail("out of memory");
   } catch (const std::exception& e) {  // c10::Error and friends

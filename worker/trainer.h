@@ -2,7 +2,8 @@
 // search asks for. Plain C++ types only (LibTorch stays in trainer.cc).
 //
 // Outcomes. Train() returns an error Status only when the request itself is
-// wrong (bad config, candidate that cannot be built on the data set's input).
+// wrong (bad config, candidate that cannot be built on the data set's input,
+// TrainConfig::init_weights_path that does not fit the candidate).
 // Everything that goes wrong while training a valid request -- NaN/inf loss,
 // out of memory, a LibTorch exception, cancellation -- returns a TrainResult
 // whose `outcome` says so, with a message: the trial failed, the process goes
@@ -47,8 +48,8 @@ TrainConfig FashionMnistConfig(int epochs);
 struct TrainProgress {
   enum class Event { kBatch, kEpochEnd };
   Event event = Event::kBatch;
-  int epoch = 0;                 // 0-based
-  int epochs = 0;
+  int epoch = 0;                 // 0-based, absolute: from start_epoch on when resuming
+  int epochs = 0;                // TrainConfig::epochs
   int64_t batch = 0;             // 1-based within the epoch
   int64_t batches_per_epoch = 0;
   int64_t epoch_samples = 0;     // samples seen so far in this epoch
@@ -90,9 +91,12 @@ struct TrainResult {
   std::string message;               // why it failed or was cancelled
   int64_t params = 0;                // trainable weights + biases, BN excluded;
                                      // the pruned network's when pruning ran
+  // Epochs run by this call: epochs - start_epoch when it completes.
   int epochs_completed = 0;
-  std::vector<double> validation_error_per_epoch;
-  double best_validation_error = 1;  // min over epochs, 0..1
+  std::vector<double> validation_error_per_epoch;  // the epochs run by this call
+  // Min over the epochs run by this call, 0..1; with none to run
+  // (start_epoch == epochs) the loaded network's validation error.
+  double best_validation_error = 1;
   double test_error = 1;             // final weights, 0..1 (completed only)
   double train_seconds = 0;          // the training loop, excluding evaluation
   double samples_per_second = 0;     // training samples / train_seconds

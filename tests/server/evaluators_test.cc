@@ -1,0 +1,97 @@
+// The training evaluator (server/evaluators.h) on the synthetic data set:
+// a promotion's init weights reach the trainer, and its temporary files go.
+#include "server/evaluators.h"
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "tests/temp_dir.h"
+
+namespace unas::server {
+namespace {
+
+// conv 3x3 x8 (BN, ReLU), max-pool 2, dense 32, classifier 10, on 8x8x1.
+constexpr const char* kCandidate = R"({"conv_blocks":[{"is_branch":false,"layers":[
+    {"type":"Conv2D","ker_size":3,"filters":8,"2x_stride":false,"has_bn":true,"has_relu":true,"has_prepool":false}]}],
+    "pooling":{"type":"max","pool_size":2},"dense_blocks":[{"units":32,"activation":"relu"}]})";
+constexpr const char* kSpec = R"({"dataset":"synthetic","seed":5,"training":{"epochs":1,"threads":1,
+    "learning_rate":0.05,"batch_size":32},"quantization":{"enabled":false}})";
+
+// Points TMPDIR at a fresh directory for the test, restoring it afterwards.
+class EvaluatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* old = std::getenv("TMPDIR");
+    if (old != nullptr) old_tmpdir_ = old;
+    had_tmpdir_ = old != nullptr;
+    setenv("TMPDIR", dir_.path().c_str(), 1);
+  }
+  void TearDown() override {
+    if (had_tmpdir_) setenv("TMPDIR", old_tmpdir_.c_str(), 1);
+    else unsetenv("TMPDIR");
+  }
+  bool TmpdirIsEmpty() const { return std::filesystem::is_empty(dir_.path()); }
+
+  worker::TrialResult Evaluate(const worker::WorkAssignment& a) {
+    std::atomic<bool> cancel{false};
+    return MakeEvaluator()(a, cancel, [](double) {});
+  }
+
+  unas::testing::TempDir dir_{"evaluator"};
+  std::string old_tmpdir_;
+  bool had_tmpdir_ = false;
+};
+
+worker::WorkAssignment Assignment() {
+  worker::WorkAssignment a;
+  a.job_id = "j";
+  a.trial_id = 1;
+  a.candidate_json = kCandidate;
+  a.job_spec_json = kSpec;
+  return a;
+}
+
+TEST_F(EvaluatorTest, PromotionWithNoEpochsLeftMeasuresTheParentsWeights) {
+  const worker::TrialResult parent = Evaluate(Assignment());
+  ASSERT_TRUE(parent.succeeded) << parent.error;
+  EXPECT_EQ(parent.metrics.epochs, 1);
+  ASSERT_FALSE(parent.weights.empty());
+  EXPECT_TRUE(TmpdirIsEmpty());
+
+  worker::WorkAssignment a = Assignment();
+  a.trial_id = 2;
+  a.init_weights = parent.weights;
+  a.init_epochs = 1;  // the spec's 1 epoch: nothing left to train
+  const worker::TrialResult promoted = Evaluate(a);
+  ASSERT_TRUE(promoted.succeeded) << promoted.error;
+  EXPECT_EQ(promoted.metrics.epochs, 0);
+  EXPECT_EQ(promoted.metrics.val_error, parent.metrics.val_error);
+  EXPECT_EQ(promoted.metrics.test_error, parent.metrics.test_error);
+  EXPECT_EQ(promoted.weights.size(), parent.weights.size());
+  EXPECT_TRUE(TmpdirIsEmpty());
+}
+
+TEST_F(EvaluatorTest, UnreadableInitWeightsFailTheTrialAndLeaveNoFile) {
+  worker::WorkAssignment a = Assignment();
+  a.init_weights = "not a zip archive";
+  a.init_epochs = 0;
+  const worker::TrialResult r = Evaluate(a);
+  EXPECT_FALSE(r.succeeded);
+  EXPECT_EQ(r.error.rfind(dir_.path() + "/unas-init-weights-", 0), 0u) << r.error;
+  EXPECT_NE(r.error.find(": not a torch::save archive ("), std::string::npos) << r.error;
+  EXPECT_TRUE(TmpdirIsEmpty());
+
+  a.init_weights = Evaluate(Assignment()).weights;
+  a.init_epochs = 2;  // more than the spec's 1 epoch
+  const worker::TrialResult too_many = Evaluate(a);
+  EXPECT_FALSE(too_many.succeeded);
+  EXPECT_EQ(too_many.error, "start_epoch: must be in 0..epochs (1)");
+  EXPECT_TRUE(TmpdirIsEmpty());
+}
+
+}  // namespace
+}  // namespace unas::server
