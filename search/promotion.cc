@@ -1,10 +1,18 @@
 #include "search/promotion.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace unas::search {
 namespace {
+
+// A NaN error sorts last (and keeps the order a strict weak ordering).
+double ErrorKey(const RungResult& r) {
+  const double e = r.objectives[static_cast<int>(Objective::kError)];
+  return std::isnan(e) ? std::numeric_limits<double>::infinity() : e;
+}
 
 // Indices of `results` in (Pareto rank, error, id) order, and the ranks.
 std::vector<int> RankOrder(const std::vector<RungResult>& results, const FrontSpec& front,
@@ -15,10 +23,9 @@ std::vector<int> RankOrder(const std::vector<RungResult>& results, const FrontSp
   std::vector<int> ranks = ParetoRanks(points);
   std::vector<int> order(results.size());
   std::iota(order.begin(), order.end(), 0);
-  constexpr int kError = static_cast<int>(Objective::kError);
   std::sort(order.begin(), order.end(), [&](int a, int b) {
     if (ranks[a] != ranks[b]) return ranks[a] < ranks[b];
-    const double ea = results[a].objectives[kError], eb = results[b].objectives[kError];
+    const double ea = ErrorKey(results[a]), eb = ErrorKey(results[b]);
     if (ea != eb) return ea < eb;
     return results[a].id < results[b].id;
   });

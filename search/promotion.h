@@ -19,7 +19,7 @@
 // rank); objectives are projected by FrontSpec::Project (normalised or not,
 // the ranks are the same). Equal points dominate neither each other: they
 // share a rank. A NaN coordinate (latency unknown) compares as neither better
-// nor worse. Pure functions; thread-compatible.
+// nor worse for the rank; a NaN error sorts after every number within a rank. Pure functions; thread-compatible.
 #pragma once
 
 #include <cstdint>

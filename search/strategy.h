@@ -11,6 +11,9 @@
 //    strategy that had just been told those k results with nothing in flight:
 //    the randomness of proposal i comes from DeriveSeed(seed, stream, i) rather
 //    than from one long stream, so nothing else needs to be stored.
+//  - with multi-fidelity results the list is of events: first results (Tell)
+//    and higher-rung results (Update, `update` set), in the order they
+//    happened; Restore(events) gives the strategy that lived through them.
 //
 // Never twice: a candidate whose canonical hash was completed (successfully or
 // not) or is in flight in this strategy is never proposed again.

@@ -1,5 +1,7 @@
 #include "search/promotion.h"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 namespace unas::search {
@@ -100,6 +102,16 @@ TEST(SelectForFinal, ThinsALargeFrontEvenlyKeepingBestAndWorstError) {
   EXPECT_EQ(SelectForFinal(results, TwoD(), 1, 2), (std::vector<int64_t>{20}));
   EXPECT_EQ(SelectForFinal(results, TwoD(), 7, 2), (std::vector<int64_t>{20, 21, 22, 23, 24, 25, 26}));
   EXPECT_EQ(SelectForFinal(results, TwoD(), 8, 2), (std::vector<int64_t>{20, 21, 22, 23, 24, 25, 26, 99}));
+}
+
+TEST(Promotable, ANanErrorSortsLastWithinItsRank) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // A NaN coordinate decides nothing: 1 ties 2 on SRAM, so neither dominates
+  // the other (rank 0), and 1 dominates 4 on SRAM alone.
+  const std::vector<RungResult> rung = {R(4, {0.3, 200}), R(1, {nan, 100}), R(2, {0.1, 100})};
+  EXPECT_EQ(Promotable(rung, TwoD(), 2), (std::vector<int64_t>{2}));
+  EXPECT_EQ(SelectForFinal(rung, TwoD(), 10, 0), (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(SelectForFinal(rung, TwoD(), 10, 1), (std::vector<int64_t>{2, 1, 4}));
 }
 
 }  // namespace

@@ -208,10 +208,39 @@ TEST(CostAwareBayesOpt, ProposesFromTheCheapGroupWhenErrorsAreEqual) {
       auto p = s.Ask();
       ASSERT_TRUE(p.ok()) << p.status().message();
       macs[timed ? 0 : 1] = p->costs.macs;
-      if (timed) EXPECT_LT(static_cast<double>(p->costs.macs), threshold) << "seed " << seed;
+      if (timed) {
+        EXPECT_LT(static_cast<double>(p->costs.macs), threshold) << "seed " << seed;
+      }
     }
     EXPECT_LT(macs[0], macs[1]) << "seed " << seed;
   }
+}
+
+// A promotion's seconds are what a longer training cost, not what a new
+// proposal will: BO keeps each trial's first seconds, so the updates'
+// seconds change nothing, while their errors do.
+TEST(CostAwareBayesOpt, AnUpdatesSecondsAreNotTheTrialsCost) {
+  double threshold = 0;
+  const std::vector<CompletedTrial> first = TwoCostGroups(true, &threshold);
+  auto propose = [&](double update_seconds, double update_error) {
+    std::vector<CompletedTrial> events = first;
+    for (int i = 0; i < 10; i += 2) {  // the cheap group's promotions
+      CompletedTrial u;
+      u.proposal.trial_id = i;
+      u.outcome = Outcome::Success(update_error, update_seconds);
+      u.update = true;
+      events.push_back(u);
+    }
+    BayesOptConfig bo;
+    bo.initial_random = 5;
+    BayesOpt s(Config(3, "error=0.3"), bo);
+    EXPECT_TRUE(s.Restore(events).ok());
+    auto p = s.Ask();
+    EXPECT_TRUE(p.ok());
+    return p.ok() ? p->hash : 0;
+  };
+  EXPECT_EQ(propose(1, 0.15), propose(1e6, 0.15));
+  EXPECT_NE(propose(1, 0.15), propose(1, 0.3));
 }
 
 }  // namespace
