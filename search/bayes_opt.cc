@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 
 #include "costmodel/network.h"
+#include "search/acquisition.h"
 #include "search/canonical.h"
 #include "search/space.h"
 
@@ -27,6 +28,8 @@ struct BayesOpt::Evaluated {
   double error = 1;
   ObjectiveVector f{};
   int64_t order = 0;  // told order
+  int64_t trial_id = 0;
+  double first_seconds = 0;  // the first Tell's train_seconds (0: unknown)
 };
 
 Result<std::vector<double>> EncodeCandidate(const Candidate& c, const InputSpec& input) {
@@ -88,7 +91,22 @@ void BayesOpt::OnCompleted(const CompletedTrial& trial) {
   e->error = trial.outcome.validation_error;
   e->f = trial.objectives();
   e->order = static_cast<int64_t>(evaluated_.size());
+  e->trial_id = trial.proposal.trial_id;
+  e->first_seconds = trial.outcome.train_seconds;
   evaluated_.push_back(std::move(e));
+}
+
+void BayesOpt::OnUpdated(const CompletedTrial& trial) {
+  for (auto& e : evaluated_) {
+    if (e->trial_id != trial.proposal.trial_id) continue;
+    e->error = trial.outcome.validation_error;
+    e->f = trial.objectives();
+    return;
+  }
+  // A trial whose first result failed: it joins now, with no cost observation.
+  CompletedTrial joined = trial;
+  joined.outcome.train_seconds = 0;
+  OnCompleted(joined);
 }
 
 namespace {
@@ -190,12 +208,35 @@ std::vector<Candidate> BayesOpt::RankedPool(Rng& rng) {
   }
   const Gp gp(x, y, bo_.noise_variance);
 
-  // The pool: seeded by the best evaluated points under this λ.
+  // Cost-aware acquisition: -(EI per predicted second), lower is better
+  // like the Thompson-sampled loss; ties (EI 0) go to the lower mean loss.
+  SecondsModel seconds;
+  double best_loss = std::numeric_limits<double>::infinity();
+  if (bo_.cost_aware) {
+    std::vector<double> macs, secs;
+    for (const auto& e : evaluated_) {
+      best_loss = std::min(best_loss, s.Loss(e->f, bounds));
+      if (e->first_seconds > 0) {
+        macs.push_back(e->f[static_cast<int>(Objective::kMacs)]);
+        secs.push_back(e->first_seconds);
+      }
+    }
+    seconds = SecondsModel::Fit(macs, secs);
+  }
   struct Member {
     Candidate candidate;
     double score;
-    bool fresh;  // proposable (not evaluated)
+    bool fresh;      // proposable (not evaluated)
+    double tie = 0;  // cost-aware: the loss at the posterior mean
   };
+  auto acquire = [&](Member& m, double mu, double sd, const ObjectiveVector& f) {
+    const LossShape shape = ShapeOf(s, bounds, f);
+    const double ei = ExpectedImprovement(shape, mu, sd, best_loss);
+    m.score = -ei / seconds.PredictSeconds(f[static_cast<int>(Objective::kMacs)]);
+    m.tie = shape.Loss(mu);
+  };
+
+  // The pool: seeded by the best evaluated points under this λ.
   std::vector<const Evaluated*> seeds;
   for (const auto& e : evaluated_) seeds.push_back(e.get());
   std::stable_sort(seeds.begin(), seeds.end(), [&](const Evaluated* a, const Evaluated* b) {
@@ -204,6 +245,16 @@ std::vector<Candidate> BayesOpt::RankedPool(Rng& rng) {
   std::vector<Member> pool;
   for (int i = 0; i < bo_.parents && i < static_cast<int>(seeds.size()); ++i) {
     pool.push_back({seeds[i]->candidate, s.Loss(seeds[i]->f, bounds), false});
+  }
+  if (bo_.cost_aware && !pool.empty()) {
+    Eigen::MatrixXd q(dim, static_cast<Eigen::Index>(pool.size()));
+    for (size_t i = 0; i < pool.size(); ++i) q.col(static_cast<Eigen::Index>(i)) = seeds[i]->x;
+    Eigen::VectorXd mu, sd;
+    gp.Predict(q, mu, sd);
+    for (size_t i = 0; i < pool.size(); ++i) {
+      const auto j = static_cast<Eigen::Index>(i);
+      acquire(pool[i], mu(j), sd(j), seeds[i]->f);
+    }
   }
   std::set<uint64_t> in_pool;
   int rejected = 0;
@@ -237,7 +288,14 @@ std::vector<Candidate> BayesOpt::RankedPool(Rng& rng) {
     Eigen::VectorXd mu, sd;
     gp.Predict(q.leftCols(static_cast<Eigen::Index>(children.size())), mu, sd);
     for (size_t i = 0; i < children.size(); ++i) {
-      const double e = mu(static_cast<Eigen::Index>(i)) + sd(static_cast<Eigen::Index>(i)) * StandardNormal(rng);
+      const auto j = static_cast<Eigen::Index>(i);
+      if (bo_.cost_aware) {
+        Member m{std::move(children[i]), 0, true};
+        acquire(m, mu(j), sd(j), MakeObjectives(mu(j), costs[i]));
+        pool.push_back(std::move(m));
+        continue;
+      }
+      const double e = mu(j) + sd(j) * StandardNormal(rng);
       pool.push_back({std::move(children[i]), s.Loss(MakeObjectives(e, costs[i]), bounds), true});
     }
   }
@@ -246,7 +304,9 @@ std::vector<Candidate> BayesOpt::RankedPool(Rng& rng) {
   for (const Member& m : pool) {
     if (m.fresh) fresh.push_back(&m);
   }
-  std::stable_sort(fresh.begin(), fresh.end(), [](const Member* a, const Member* b) { return a->score < b->score; });
+  std::stable_sort(fresh.begin(), fresh.end(), [](const Member* a, const Member* b) {
+    return a->score < b->score || (a->score == b->score && a->tie < b->tie);
+  });
   std::vector<Candidate> ranked;
   for (const Member* m : fresh) ranked.push_back(m->candidate);
   return ranked;

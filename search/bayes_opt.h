@@ -19,20 +19,38 @@
 // exp(-distance) that μNAS used. Observation noise 0.05 (of the standardised
 // error's variance) absorbs training noise.
 //
-// Acquisition. Thompson sampling from the posterior marginals (independent per
-// candidate): e ~ N(mu, sigma^2), scored by the scalarised loss with e and the
-// exact resources, λ fresh per proposal. Optimised by mutation from good
-// evaluated points: the 10 best completed trials under this λ seed a pool that
-// grows by `pool_size` mutations, each of the fittest of 5 pool members drawn
-// with replacement (a small aging-evolution run, as μNAS). Candidates already
-// trained or in flight are skipped; in-flight ones are also hallucinated at
-// their posterior mean (kriging believer), which shrinks the variance near them
-// so that the next proposals look elsewhere. Pool members exceeding a hard
-// constraint are rejected (and counted) before they are scored.
+// Acquisition (cost_aware, the default): expected improvement per second
+// (Snoek et al. 2012). Under the posterior e ~ N(mu, sigma^2) and the
+// scalarised loss with this proposal's fresh λ, a candidate's EI is
+// E[max(0, L* - loss)], L* the best loss among evaluated trials under λ; the
+// resources are exact, so loss = max(r, min(a e, c)) and EI has a closed
+// form (search/acquisition.h). It is divided by the candidate's predicted
+// training seconds, a log-log least-squares fit of train_seconds on MACs over
+// the trials' first results (promotions cost more than a new proposal will);
+// with fewer than 3 timed trials, or MACs that do not vary, the divisor is 1
+// (plain EI). Ties (EI 0) go to the lower loss at the posterior mean.
+// With cost_aware = false: Thompson sampling from the posterior marginals
+// (independent per candidate), scored by the scalarised loss with the sample
+// and the exact resources.
+//
+// The pool, either way: the 10 best completed trials under this λ seed a pool
+// that grows by `pool_size` mutations, each of the fittest (by the
+// acquisition score) of 5 pool members drawn with replacement (a small
+// aging-evolution run, as μNAS); the fresh members are proposed best score
+// first. Candidates already trained or in flight are skipped; in-flight ones
+// are also hallucinated at their posterior mean (kriging believer), which
+// shrinks the variance near them so that the next proposals look elsewhere.
+// Pool members exceeding a hard constraint are rejected (and counted) before
+// they are scored.
+//
+// Multi-fidelity: an Update replaces the trial's observed error (its
+// highest-rung result); its cost observation stays the first result's.
 //
 // Cost. The GP is refitted per proposal on at most `max_training_points`
 // trials (the best half by error plus the most recent half), so each
 // proposal costs O(m^3) with m <= max_training_points, not O(trials^3).
+// Cost-aware scoring adds one GP prediction for the pool's seeds and a
+// closed-form EI per member (docs/search-benchmark.md has an Ask's time).
 //
 // The first `initial_random` proposals are random candidates.
 #pragma once
@@ -52,6 +70,7 @@ struct BayesOptConfig {
   int tournament = 5;
   int max_training_points = 256;
   double noise_variance = 0.05;
+  bool cost_aware = true;  // EI per predicted second; false: Thompson sampling
 };
 
 // Fixed-length encoding (documented above); exposed for tests.
@@ -66,6 +85,7 @@ class BayesOpt : public Strategy {
  protected:
   Candidate Draw(Rng& rng, int64_t trial_id, int attempt) override;
   void OnCompleted(const CompletedTrial& trial) override;
+  void OnUpdated(const CompletedTrial& trial) override;
 
  private:
   struct Evaluated;

@@ -49,8 +49,22 @@ Status Strategy::Tell(int64_t trial_id, const Outcome& outcome) {
   return Status::Ok();
 }
 
+Status Strategy::Update(int64_t trial_id, const Outcome& outcome) {
+  auto it = completed_index_.find(trial_id);
+  if (it == completed_index_.end()) {
+    return Status(StatusCode::kNotFound, "trial " + std::to_string(trial_id) + " was never told");
+  }
+  if (!outcome.ok) return Status::Ok();
+  CompletedTrial& entry = completed_[it->second];
+  entry.outcome = outcome;
+  OnUpdated(entry);
+  return Status::Ok();
+}
+
 void Strategy::Record(const CompletedTrial& trial) {
+  completed_index_[trial.proposal.trial_id] = completed_.size();
   completed_.push_back(trial);
+  completed_.back().update = false;
   OnCompleted(completed_.back());
 }
 
@@ -59,6 +73,18 @@ Status Strategy::Restore(const std::vector<CompletedTrial>& completed) {
     return Status(StatusCode::kFailedPrecondition, "Restore needs a fresh strategy");
   }
   for (const CompletedTrial& trial : completed) {
+    const int64_t id = trial.proposal.trial_id;
+    if (trial.update) {
+      if (!completed_index_.count(id)) {
+        return Status::Invalid("update for trial " + std::to_string(id) +
+                               " comes before the trial itself in the restore list");
+      }
+      UNAS_RETURN_IF_ERROR(Update(id, trial.outcome));
+      continue;
+    }
+    if (completed_index_.count(id)) {
+      return Status::Invalid("trial " + std::to_string(id) + " is listed twice (not as an update)");
+    }
     if (CandidateHash(trial.proposal.candidate) != trial.proposal.hash) {
       return Status::Invalid("trial " + std::to_string(trial.proposal.trial_id) +
                              ": stored hash does not match its candidate");
@@ -105,6 +131,12 @@ Candidate AgingEvolution::Draw(Rng& rng, int64_t trial_id, int) {
     }
   }
   return RandomMutation(parent->proposal.candidate, rng);
+}
+
+void AgingEvolution::OnUpdated(const CompletedTrial& trial) {
+  for (CompletedTrial& member : population_) {
+    if (member.proposal.trial_id == trial.proposal.trial_id) member.outcome = trial.outcome;
+  }
 }
 
 void AgingEvolution::OnCompleted(const CompletedTrial& trial) {

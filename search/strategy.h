@@ -99,12 +99,19 @@ class Strategy {
   // Multi-fidelity: a completed trial's higher-fidelity result (a promotion
   // trained it further) replaces its outcome; the strategy learns from each
   // candidate's highest-rung result. kNotFound for an id that was never
-  // told; a failed `outcome` leaves the earlier result in place.
+  // told; a failed `outcome` leaves the earlier result in place and returns
+  // Ok (a failed promotion does not erase what was learned). The entry keeps
+  // its place in completed() (told order); only its outcome changes.
   Status Update(int64_t trial_id, const Outcome& outcome);
 
   // Rebuilds the state from stored completed trials, in the order they were
   // told (entries with `update` replayed as Update). Only on a fresh strategy
-  // (kFailedPrecondition otherwise).
+  // (kFailedPrecondition otherwise). Of an `update` entry only
+  // proposal.trial_id and outcome are read; kInvalidArgument when it names a
+  // trial not restored before it, or when a non-update entry repeats an id.
+  // To resume exactly, pass the event list (first results and updates as
+  // they happened), not completed(): completed() holds only the latest
+  // outcome, and cost-aware BO learns a trial's cost from its first result.
   Status Restore(const std::vector<CompletedTrial>& completed);
 
   // After Restore: re-registers a proposal that was handed out but had no
@@ -138,7 +145,8 @@ class Strategy {
   void Record(const CompletedTrial& trial);
 
   StrategyConfig config_;
-  std::vector<CompletedTrial> completed_;
+  std::vector<CompletedTrial> completed_;         // one per told proposal, told order
+  std::map<int64_t, size_t> completed_index_;     // trial id -> index in completed_
   std::map<int64_t, Proposal> in_flight_;
   std::set<uint64_t> known_;  // hashes completed or in flight
   int64_t next_trial_id_ = 0;
@@ -161,7 +169,8 @@ class RandomSearch : public Strategy {
 // samples `sample_size` members of the population with replacement, scores
 // them with a fresh randomised scalarisation, and mutates the fittest once.
 // Successful results join the population; the oldest leave beyond its size.
-// Failed trials never join.
+// Failed trials never join. An Update gives a member its new outcome in place
+// (its age unchanged); a trial that already left, or never joined, stays out.
 struct AgingConfig {
   int population_size = 100;
   int sample_size = 25;
@@ -175,6 +184,7 @@ class AgingEvolution : public Strategy {
  protected:
   Candidate Draw(Rng& rng, int64_t trial_id, int attempt) override;
   void OnCompleted(const CompletedTrial& trial) override;
+  void OnUpdated(const CompletedTrial& trial) override;
 
  private:
   AgingConfig aging_;

@@ -31,19 +31,6 @@ std::string HashHex(uint64_t hash) {
   return buf;
 }
 
-// A stored trial as the strategy proposed it.
-Result<search::Proposal> ProposalOf(const TrialRecord& t) {
-  auto candidate = ParseCandidate(t.candidate_json);
-  if (!candidate.ok()) return candidate.status().WithContext("trial " + std::to_string(t.trial_id));
-  search::Proposal p;
-  p.trial_id = ProposalIdOf(t.trial_id);
-  p.candidate = *candidate;
-  p.hash = search::CandidateHash(*candidate);
-  p.costs = t.costs;
-  p.rejected_before = t.rejected_before;
-  return p;
-}
-
 std::mt19937_64& LeaseRng() {
   static std::mt19937_64 rng{std::random_device{}()};
   return rng;
@@ -114,6 +101,7 @@ Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record)
     job->front.objectives.push_back(o);
   }
   job->front.bounds = spec.bounds;
+  job->rungs.assign(RungCount(spec), {});
   UNAS_ASSIGN_OR_RETURN(search::Point reference, job->front.Reference());
   job->pareto = std::make_unique<search::ParetoArchive>(reference);
 
@@ -179,42 +167,7 @@ Status Coordinator::Load() {
     }
     std::unique_ptr<Job> job = std::move(made).value();
     UNAS_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, store_->AllTrials(id));
-    std::vector<const TrialRecord*> told;
-    for (TrialRecord& t : trials) {
-      if (t.told_seq > 0) told.push_back(&job->trials.emplace(t.trial_id, t).first->second);
-      else job->trials.emplace(t.trial_id, t);
-    }
-    std::sort(told.begin(), told.end(), [](auto* a, auto* b) { return a->told_seq < b->told_seq; });
-    std::vector<search::CompletedTrial> history;
-    for (const TrialRecord* t : told) {
-      search::CompletedTrial c;
-      UNAS_ASSIGN_OR_RETURN(c.proposal, ProposalOf(*t));
-      c.outcome = t->status == TrialStatus::kCompleted && t->metrics
-                      ? search::Outcome::Success(ObjectiveError(job->spec, *t->metrics))
-                      : search::Outcome::Failure(t->error);
-      history.push_back(std::move(c));
-      job->told = std::max(job->told, t->told_seq);
-      if (t->status == TrialStatus::kCompleted) {
-        ++job->completed;
-        const Costs measured = MeasuredCosts(*t);
-        if (search::MeetsConstraints(measured, job->spec.constraints) && t->metrics) {
-          job->pareto->Insert(t->trial_id,
-                              job->front.Project(search::MakeObjectives(ObjectiveError(job->spec, *t->metrics), measured)));
-        }
-      } else {
-        ++job->failed;
-      }
-      job->RecordHypervolume(t->finished_unix_ms);
-    }
-    if (!IsFinal(job->record.status)) {
-      UNAS_RETURN_IF_ERROR(job->strategy->Restore(history));
-      for (auto& [trial_id, t] : job->trials) {
-        if (t.status != TrialStatus::kPending) continue;
-        UNAS_ASSIGN_OR_RETURN(search::Proposal p, ProposalOf(t));
-        UNAS_RETURN_IF_ERROR(job->strategy->ResumeInFlight(p));
-        job->pending.push_back(trial_id);
-      }
-    }
+    UNAS_RETURN_IF_ERROR(ReplayLocked(*job, trials));
     job_order_.push_back(id);
     jobs_[id] = std::move(job);
   }
@@ -354,7 +307,8 @@ Result<std::optional<TrialRecord>> Coordinator::ProposeLocked(Job& job) {
   }
   TrialRecord t;
   t.job_id = job.record.job_id;
-  t.trial_id = TrialIdOf(proposal->trial_id);
+  t.trial_id = job.next_trial_id++;
+  t.proposal_id = proposal->trial_id;
   t.status = TrialStatus::kPending;
   t.candidate_json = CandidateToJson(proposal->candidate).dump();
   t.candidate_hash = HashHex(proposal->hash);
@@ -377,7 +331,14 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
   for (Job* job : order) {
     // A fresh proposal is stored already leased: one transaction, not two.
     std::optional<TrialRecord> fresh;
-    if (job->pending.empty() && job->MayPropose(now)) {
+    if (job->finalizing && !job->final_created && job->leased == 0) {
+      if (Status s = CreateFinalTrialsLocked(*job); !s.ok()) {
+        job->record.error = PausedError(s);  // tried again when a worker next asks
+        return std::nullopt;
+      }
+    }
+    if (job->pending.empty()) fresh = PromotionLocked(*job, now, /*take=*/true);
+    if (!fresh && job->pending.empty() && job->MayPropose(now)) {
       auto proposed = ProposeLocked(*job);
       if (!proposed.ok()) {
         // A failed write leaves the job as it was, paused: the worker asks again.
@@ -427,14 +388,7 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
     leases_[t.lease_id] = {job->record.job_id, t.trial_id};
     round_robin_ = (round_robin_ + 1) % std::max<size_t>(1, job_order_.size());
     PublishLocked(*job, JobEvent::Kind::kTrialStarted, &t);
-    Assignment a;
-    a.job_id = job->record.job_id;
-    a.trial_id = t.trial_id;
-    a.lease_id = t.lease_id;
-    a.candidate_json = t.candidate_json;
-    a.job_spec_json = job->record.spec_json;
-    a.attempt = t.attempts;
-    return a;
+    return AssignmentLocked(*job, t);
   }
   return std::nullopt;
 }
@@ -491,22 +445,18 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
                                            result.succeeded ? result.model_tflite : std::string()));
   trial = next;
   job.told += 1;
-  const int64_t strategy_id = ProposalIdOf(trial.trial_id);
-  const double error = ObjectiveError(job.spec, result.metrics);
-  const search::Outcome outcome = result.succeeded ? search::Outcome::Success(error)
-                                                   : search::Outcome::Failure(result.error);
-  if (Status told = job.strategy->Tell(strategy_id, outcome); !told.ok()) {
-    // Only a bug (an id the strategy never proposed) gets here; the result is stored.
-    LogError("the strategy refused an outcome", {{"job", job.record.job_id}, {"error", told.message()}});
+  if (trial.final_round == 0) {
+    const search::CompletedTrial told = HistoryEntry(job, trial);
+    Status s = told.update ? job.strategy->Update(told.proposal.trial_id, told.outcome)
+                           : job.strategy->Tell(told.proposal.trial_id, told.outcome);
+    if (!s.ok()) {
+      // Only a bug (an id the strategy never proposed) gets here; the result is stored.
+      LogError("the strategy refused an outcome", {{"job", job.record.job_id}, {"error", s.message()}});
+    }
   }
   if (result.succeeded) {
     job.completed += 1;
-    const Costs costs = MeasuredCosts(trial);
-    if (search::MeetsConstraints(costs, job.spec.constraints)) {
-      const bool changed = job.pareto->Insert(
-          trial.trial_id, job.front.Project(search::MakeObjectives(error, costs)));
-      if (changed) PublishLocked(job, JobEvent::Kind::kParetoPoint, &trial);
-    }
+    if (RecordResultLocked(job, trial)) PublishLocked(job, JobEvent::Kind::kParetoPoint, &trial);
     PublishLocked(job, JobEvent::Kind::kTrialFinished, &trial);
   } else {
     job.failed += 1;
@@ -519,7 +469,18 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
 Status Coordinator::MaybeFinishJobLocked(Job& job) {
   if (IsFinal(job.record.status) || !job.pending.empty() || job.leased > 0) return Status::Ok();
   const int64_t now = clock_->NowUnixMs();
-  if (job.MayPropose(now)) return Status::Ok();
+  if (!job.finalizing) {
+    if (job.MayPropose(now) || PromotionLocked(job, now, /*take=*/false)) return Status::Ok();
+    // The search is over: the job's own final round, once (`unas finalize`
+    // may have run one already).
+    if (job.spec.final.enabled && job.record.final_round == 0 && job.completed > 0) {
+      UNAS_RETURN_IF_ERROR(StartFinalRoundLocked(job, 0));
+      work_cv_.notify_all();
+      return Status::Ok();
+    }
+  } else if (!job.final_created) {
+    return Status::Ok();  // created when a worker next asks
+  }
   JobRecord done = job.record;  // memory changes only once the store has it
   done.status = JobStatus::kSucceeded;
   done.error = job.exhausted ? "stopped early: no new candidate within the constraints could be found" : "";
@@ -529,6 +490,7 @@ Status Coordinator::MaybeFinishJobLocked(Job& job) {
     return s;
   }
   job.record = done;
+  job.finalizing = false;
   PublishLocked(job, JobEvent::Kind::kJobDone, nullptr);
   return Status::Ok();
 }

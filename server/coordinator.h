@@ -41,6 +41,10 @@
 #include "server/store.h"
 #include "worker/worker_loop.h"
 
+namespace unas::search {
+struct CompletedTrial;
+}
+
 namespace unas::server {
 
 struct CoordinatorOptions {
@@ -175,6 +179,27 @@ class Coordinator {
   Status MaybeFinishJobLocked(Job& job);
   void PublishLocked(Job& job, JobEvent::Kind kind, const TrialRecord* trial);
   void ExpireLeasesLocked();
+  Assignment AssignmentLocked(Job& job, const TrialRecord& trial);
+
+  // Multi-fidelity and final retraining (coordinator_fidelity.cc).
+  // A finished search trial as the strategy learns it: Tell for a proposal,
+  // Update (a higher-rung result) for a promotion.
+  search::CompletedTrial HistoryEntry(const Job& job, const TrialRecord& trial) const;
+  // A completed trial into its rung's results and the search front (search
+  // trials meeting the hard constraints); true when the front changed.
+  bool RecordResultLocked(Job& job, const TrialRecord& trial);
+  // Rebuilds a loaded job's state from its stored trials (restart).
+  Status ReplayLocked(Job& job, const std::vector<TrialRecord>& trials);
+  // ASHA: the next promotion, highest rung first, as a new trial record (not
+  // stored); nullopt when none is due. `take` marks its rung result promoted.
+  std::optional<TrialRecord> PromotionLocked(Job& job, int64_t now_unix_ms, bool take);
+  // Starts final round record.final_round + 1 (store first): pending search
+  // trials are cancelled, leased ones finish.
+  Status StartFinalRoundLocked(Job& job, int epochs);
+  // The round's trials, once no search trial is leased (one transaction).
+  Status CreateFinalTrialsLocked(Job& job);
+  // The latest round's non-dominated completed trials, best error first.
+  std::vector<TrialRecord> FinalFrontLocked(const Job& job, double* hypervolume) const;
 
   std::unique_ptr<Store> store_;
   const Clock* clock_;

@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "search/pareto.h"
+#include "search/promotion.h"
 #include "search/strategy.h"
 #include "server/coordinator.h"
 
 namespace unas::server {
 
-// One job's live state. Trial ids in the store are the strategy's proposal
-// ids plus one (1, 2, ... for users).
+// One job's live state. Trial ids are 1, 2, ... in creation order; a trial's
+// proposal_id is the strategy's id of its candidate.
 struct Coordinator::Job {
   JobRecord record;
   JobSpec spec;
@@ -35,6 +36,14 @@ struct Coordinator::Job {
   int64_t failed = 0;
   int64_t told = 0;  // outcomes told to the strategy so far
   bool exhausted = false;  // the strategy found no new feasible candidate
+  int64_t next_trial_id = 1;
+  // Multi-fidelity: each rung's completed search trials that meet the hard
+  // constraints (RungResult::id = trial id), for ASHA's promotions.
+  std::vector<std::vector<search::RungResult>> rungs;
+  // Final retraining: the search is over and round record.final_round runs;
+  // its trials have been created (then the round ends when they have).
+  bool finalizing = false;
+  bool final_created = false;
   std::vector<HypervolumePoint> hv_history;
   std::vector<std::weak_ptr<Subscription>> watchers;
 
@@ -43,7 +52,7 @@ struct Coordinator::Job {
   }
   // The strategy may propose another trial: budget, time and ideas left.
   bool MayPropose(int64_t now_unix_ms) const {
-    return !exhausted && !OverTime(now_unix_ms) && strategy->next_trial_id() < spec.max_trials;
+    return !finalizing && !exhausted && !OverTime(now_unix_ms) && strategy->next_trial_id() < spec.max_trials;
   }
   // Records a finished trial's point on the hypervolume history.
   void RecordHypervolume(int64_t unix_ms) {
@@ -63,10 +72,9 @@ inline Costs MeasuredCosts(const TrialRecord& trial) {
   return c;
 }
 
-// Trial ids in the store (and for users) are the strategy's proposal ids plus
-// one: 1, 2, ... The two conversions, in one place.
-inline int64_t TrialIdOf(int64_t proposal_id) { return proposal_id + 1; }
-inline int64_t ProposalIdOf(int64_t trial_id) { return trial_id - 1; }
+// A search trial that a strategy proposed (not a promotion, not a final
+// retraining): the one whose outcome is Tell()'s rather than Update()'s.
+inline bool IsProposed(const TrialRecord& t) { return t.final_round == 0 && t.promoted_from == 0; }
 
 inline Status NoJob(const std::string& job_id) { return Status::NotFound("no job '" + job_id + "'"); }
 

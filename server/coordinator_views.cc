@@ -47,6 +47,7 @@ JobView Coordinator::ViewOf(const Job& job) const {
   v.failed = job.failed;
   v.running = static_cast<int64_t>(job.pending.size()) + job.leased;
   v.budget = job.spec.max_trials;
+  v.finalizing = job.finalizing;
   v.hypervolume = job.pareto->hypervolume();
   for (int64_t id : job.pareto->ids()) {
     const TrialRecord& t = job.trials.at(id);
@@ -130,6 +131,8 @@ Result<ParetoView> Coordinator::Pareto(const std::string& job_id) {
     return a.metrics->val_error < b.metrics->val_error ||
            (a.metrics->val_error == b.metrics->val_error && a.trial_id < b.trial_id);
   });
+  view.final_round = job->record.final_round;
+  view.final_front = FinalFrontLocked(*job, &view.final_hypervolume);
   return view;
 }
 

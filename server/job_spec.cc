@@ -1,5 +1,6 @@
 #include "server/job_spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <string>
@@ -177,6 +178,100 @@ Result<const McuProfile*> McuOption(const std::string& name, const std::string& 
   return *mcu;
 }
 
+// A "training" object (also "final.training") over the recipe in *tr.
+Status ParseTraining(const json& t, const std::string& where, worker::TrainConfig* out) {
+  worker::TrainConfig& tr = *out;
+  UNAS_RETURN_IF_ERROR(CheckKeys(t,
+                                 {"epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule", "momentum",
+                                  "weight_decay", "dropout", "subset", "augment", "threads"},
+                                 where));
+  UNAS_RETURN_IF_ERROR(GetInt(t, where, "epochs", 1, 1000, &tr.epochs));
+  UNAS_RETURN_IF_ERROR(GetInt(t, where, "batch_size", 1, 65536, &tr.batch_size));
+  UNAS_RETURN_IF_ERROR(GetEnum(t, where, "optimizer", worker::ParseOptimizer, &tr.optimizer));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "learning_rate", 1e-9, 10, &tr.learning_rate));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "momentum", 0, 0.9999, &tr.momentum));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "weight_decay", 0, 1, &tr.weight_decay));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "dropout", 0, 0.95, &tr.dropout));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "subset", 1e-4, 1, &tr.subset));
+  UNAS_RETURN_IF_ERROR(GetInt(t, where, "threads", 1, 256, &tr.threads));
+  UNAS_RETURN_IF_ERROR(GetBool(t, where, "augment", &tr.augment));
+  if (auto sched = t.find("lr_schedule"); sched != t.end()) {
+    if (!sched->is_array()) return Status::Invalid(where + ".lr_schedule: expected [[epoch, lr], ...]");
+    int previous = -1;
+    tr.lr_schedule.clear();  // replaces a default schedule (final.training's)
+    for (size_t i = 0; i < sched->size(); ++i) {
+      const json& step = (*sched)[i];
+      const std::string at = where + ".lr_schedule[" + std::to_string(i) + "]";
+      if (!step.is_array() || step.size() != 2 || !step[0].is_number_integer() || !step[1].is_number()) {
+        return Status::Invalid(at + ": expected [epoch, learning_rate]");
+      }
+      worker::LrStep ls;
+      ls.epoch = step[0].get<int>();
+      ls.learning_rate = step[1].get<double>();
+      if (ls.epoch <= previous || ls.epoch < 0) return Status::Invalid(at + ": epochs must increase");
+      if (!(ls.learning_rate > 0 && ls.learning_rate <= 10)) {
+        return Status::OutOfRange(at + ": learning rate must be in (0, 10]");
+      }
+      previous = ls.epoch;
+      tr.lr_schedule.push_back(ls);
+    }
+  }
+  return Status::Ok();
+}
+
+json TrainingToJson(const worker::TrainConfig& t) {
+  json schedule = json::array();
+  for (const worker::LrStep& step : t.lr_schedule) schedule.push_back({step.epoch, step.learning_rate});
+  return {{"epochs", t.epochs},
+          {"batch_size", t.batch_size},
+          {"optimizer", worker::OptimizerName(t.optimizer)},
+          {"learning_rate", t.learning_rate},
+          {"lr_schedule", schedule},
+          {"momentum", t.momentum},
+          {"weight_decay", t.weight_decay},
+          {"dropout", t.dropout},
+          {"subset", t.subset},
+          {"augment", t.augment},
+          {"threads", t.threads}};
+}
+
+// "rungs", "promotion" and "final" (docs/multi-fidelity.md).
+Status ParseMultiFidelity(const json& j, JobSpec* s) {
+  if (auto r = j.find("rungs"); r != j.end() && !r->is_null()) {
+    if (!r->is_array() || r->size() > 10) {
+      return Status::Invalid("rungs: expected an array of at most 10 {\"epochs\": n, \"subset\": f}");
+    }
+    for (size_t i = 0; i < r->size(); ++i) {
+      const std::string where = "rungs[" + std::to_string(i) + "]";
+      UNAS_RETURN_IF_ERROR(CheckKeys((*r)[i], {"epochs", "subset"}, where));
+      if (!(*r)[i].contains("epochs")) return Status::Invalid(where + ".epochs: required");
+      Rung rung;
+      UNAS_RETURN_IF_ERROR(GetInt((*r)[i], where, "epochs", 1, 1000, &rung.epochs));
+      UNAS_RETURN_IF_ERROR(GetNumber((*r)[i], where, "subset", 1e-4, 1, &rung.subset));
+      if (!s->rungs.empty() && rung.epochs <= s->rungs.back().epochs) {
+        return Status::Invalid(where + ".epochs: must be more than the rung below's (" +
+                               std::to_string(s->rungs.back().epochs) + "): a rung's epochs are the training a "
+                               "candidate has had when it ends");
+      }
+      s->rungs.push_back(rung);
+    }
+  }
+  if (auto p = j.find("promotion"); p != j.end() && !p->is_null()) {
+    UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"reduction_factor"}, "promotion"));
+    UNAS_RETURN_IF_ERROR(GetInt(*p, "promotion", "reduction_factor", 2, 100, &s->reduction_factor));
+  }
+  if (auto f = j.find("final"); f != j.end() && !f->is_null()) {
+    UNAS_RETURN_IF_ERROR(CheckKeys(*f, {"enabled", "networks", "neighbours", "training"}, "final"));
+    UNAS_RETURN_IF_ERROR(GetBool(*f, "final", "enabled", &s->final.enabled));
+    UNAS_RETURN_IF_ERROR(GetInt(*f, "final", "networks", 1, 100, &s->final.networks));
+    UNAS_RETURN_IF_ERROR(GetInt(*f, "final", "neighbours", 0, 100, &s->final.neighbours));
+    if (auto t = f->find("training"); t != f->end()) {
+      UNAS_RETURN_IF_ERROR(ParseTraining(*t, "final.training", &s->final.training));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const char* StrategyKindName(StrategyKind kind) { return NameIn(kStrategies, kind); }
@@ -185,8 +280,9 @@ const char* ErrorObjectiveName(ErrorObjective e) { return NameIn(kErrorObjective
 Result<JobSpec> ParseJobSpec(const json& j) {
   if (!j.is_object()) return Status::Invalid("job: expected a JSON object");
   UNAS_RETURN_IF_ERROR(CheckKeys(j,
-                                 {"name", "dataset", "training", "accounting", "mcu", "memory", "pruning", "quantization", "bounds", "constraints",
-                                  "objectives", "strategy", "budget", "seed", "evaluator", "synthetic_delay_ms"},
+                                 {"name", "dataset", "training", "rungs", "promotion", "final", "accounting", "mcu", "memory",
+                                  "pruning", "quantization", "bounds", "constraints", "objectives", "strategy", "budget",
+                                  "seed", "evaluator", "synthetic_delay_ms"},
                                  ""));
   JobSpec s;
   UNAS_RETURN_IF_ERROR(GetString(j, "", "name", &s.name));
@@ -198,43 +294,8 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     return Status::Invalid("dataset: '" + QuotePrefix(s.dataset) +
                            "' is not one of fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR");
   }
-  if (auto t = j.find("training"); t != j.end()) {
-    UNAS_RETURN_IF_ERROR(CheckKeys(*t,
-                                   {"epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule", "momentum",
-                                    "weight_decay", "dropout", "subset", "augment", "threads"},
-                                   "training"));
-    worker::TrainConfig& tr = s.training;
-    UNAS_RETURN_IF_ERROR(GetInt(*t, "training", "epochs", 1, 1000, &tr.epochs));
-    UNAS_RETURN_IF_ERROR(GetInt(*t, "training", "batch_size", 1, 65536, &tr.batch_size));
-    UNAS_RETURN_IF_ERROR(GetEnum(*t, "training", "optimizer", worker::ParseOptimizer, &tr.optimizer));
-    UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "learning_rate", 1e-9, 10, &tr.learning_rate));
-    UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "momentum", 0, 0.9999, &tr.momentum));
-    UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "weight_decay", 0, 1, &tr.weight_decay));
-    UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "dropout", 0, 0.95, &tr.dropout));
-    UNAS_RETURN_IF_ERROR(GetNumber(*t, "training", "subset", 1e-4, 1, &tr.subset));
-    UNAS_RETURN_IF_ERROR(GetInt(*t, "training", "threads", 1, 256, &tr.threads));
-    UNAS_RETURN_IF_ERROR(GetBool(*t, "training", "augment", &tr.augment));
-    if (auto sched = t->find("lr_schedule"); sched != t->end()) {
-      if (!sched->is_array()) return Status::Invalid("training.lr_schedule: expected [[epoch, lr], ...]");
-      int previous = -1;
-      for (size_t i = 0; i < sched->size(); ++i) {
-        const json& step = (*sched)[i];
-        const std::string where = "training.lr_schedule[" + std::to_string(i) + "]";
-        if (!step.is_array() || step.size() != 2 || !step[0].is_number_integer() || !step[1].is_number()) {
-          return Status::Invalid(where + ": expected [epoch, learning_rate]");
-        }
-        worker::LrStep ls;
-        ls.epoch = step[0].get<int>();
-        ls.learning_rate = step[1].get<double>();
-        if (ls.epoch <= previous || ls.epoch < 0) return Status::Invalid(where + ": epochs must increase");
-        if (!(ls.learning_rate > 0 && ls.learning_rate <= 10)) {
-          return Status::OutOfRange(where + ": learning rate must be in (0, 10]");
-        }
-        previous = ls.epoch;
-        tr.lr_schedule.push_back(ls);
-      }
-    }
-  }
+  if (auto t = j.find("training"); t != j.end()) UNAS_RETURN_IF_ERROR(ParseTraining(*t, "training", &s.training));
+  UNAS_RETURN_IF_ERROR(ParseMultiFidelity(j, &s));
   UNAS_RETURN_IF_ERROR(GetEnum(j, "", "accounting", From<kAccountings>(), &s.accounting));
   if (auto m = j.find("mcu"); m != j.end() && !(m->is_string() && m->get<std::string>().empty())) {
     UNAS_RETURN_IF_ERROR(GetEnum(j, "", "mcu", McuOption, &s.mcu));
@@ -259,6 +320,10 @@ Result<JobSpec> ParseJobSpec(const json& j) {
       UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "target_bytes", 1, 1e12, &bytes));
       pr.target_bytes = static_cast<int64_t>(bytes);
     }
+    if (!s.rungs.empty()) {
+      return Status::Invalid("pruning: not with rungs (a promotion continues from its rung's weights, which "
+                             "pruning would change); use one rung");
+    }
     if (s.training.epochs < 2) {
       return Status::Invalid("pruning: needs training.epochs >= 2 (train, prune, then fine-tune)");
     }
@@ -269,7 +334,9 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     }
   }
   if (auto q = j.find("quantization"); q != j.end() && !q->is_null()) {
-    UNAS_RETURN_IF_ERROR(CheckKeys(*q, {"enabled", "calibration_images", "error_objective"}, "quantization"));
+    UNAS_RETURN_IF_ERROR(
+        CheckKeys(*q, {"enabled", "calibration_images", "every_rung", "error_objective"}, "quantization"));
+    UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "every_rung", &s.quantize_every_rung));
     worker::QuantizationConfig& qc = s.training.quantization;
     UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "enabled", &qc.enabled));
     UNAS_RETURN_IF_ERROR(GetInt(*q, "quantization", "calibration_images", 1, 1000000, &qc.calibration_images));
@@ -333,24 +400,20 @@ Result<JobSpec> ParseJobSpecText(const std::string& text) {
 }
 
 json JobSpecToJson(const JobSpec& s) {
-  json schedule = json::array();
   const worker::TrainConfig& t = s.training;
-  for (const worker::LrStep& step : t.lr_schedule) schedule.push_back({step.epoch, step.learning_rate});
   const worker::PruneConfig& p = t.prune;
+  json rungs = json::array();
+  for (const Rung& r : s.rungs) rungs.push_back({{"epochs", r.epochs}, {"subset", r.subset}});
   return {{"name", s.name},
           {"dataset", s.dataset},
-          {"training",
-           {{"epochs", t.epochs},
-            {"batch_size", t.batch_size},
-            {"optimizer", worker::OptimizerName(t.optimizer)},
-            {"learning_rate", t.learning_rate},
-            {"lr_schedule", schedule},
-            {"momentum", t.momentum},
-            {"weight_decay", t.weight_decay},
-            {"dropout", t.dropout},
-            {"subset", t.subset},
-            {"augment", t.augment},
-            {"threads", t.threads}}},
+          {"training", TrainingToJson(t)},
+          {"rungs", std::move(rungs)},
+          {"promotion", {{"reduction_factor", s.reduction_factor}}},
+          {"final",
+           {{"enabled", s.final.enabled},
+            {"networks", s.final.networks},
+            {"neighbours", s.final.neighbours},
+            {"training", TrainingToJson(s.final.training)}}},
           {"accounting", NameIn(kAccountings, s.accounting)},
           {"mcu", s.mcu ? s.mcu->name : std::string()},
           {"memory", NameIn(kMemoryModels, s.memory)},
@@ -363,6 +426,7 @@ json JobSpecToJson(const JobSpec& s) {
           {"quantization",
            {{"enabled", t.quantization.enabled},
             {"calibration_images", t.quantization.calibration_images},
+            {"every_rung", s.quantize_every_rung},
             {"error_objective", ErrorObjectiveName(s.error_objective)}}},
           {"bounds", LimitsToJson(s.bounds)},
           {"constraints", LimitsToJson(s.constraints)},
@@ -382,6 +446,50 @@ worker::TrainConfig TrainConfigFor(const JobSpec& spec, int threads_override) {
   return c;
 }
 
+int RungCount(const JobSpec& spec) { return spec.rungs.empty() ? 1 : static_cast<int>(spec.rungs.size()); }
+
+worker::TrainConfig RecipeFor(const JobSpec& spec, const TrialStage& stage) {
+  worker::TrainConfig c = spec.training;
+  const bool quantize = spec.training.quantization.enabled;
+  if (stage.final_round > 0) {
+    c = spec.final.training;
+    c.prune = spec.training.prune;
+    c.quantization = spec.training.quantization;
+    const int written = c.epochs;
+    if (stage.final_epochs > 0 && stage.final_epochs != written) {
+      // The schedule's steps move with the length: 25 and 35 of 45 become
+      // 11 and 16 of 20; steps that collapse onto an earlier one are dropped.
+      std::vector<worker::LrStep> scaled;
+      for (worker::LrStep step : c.lr_schedule) {
+        step.epoch = static_cast<int>(std::lround(static_cast<double>(step.epoch) * stage.final_epochs / written));
+        if (step.epoch >= stage.final_epochs) continue;
+        if (!scaled.empty() && step.epoch <= scaled.back().epoch) {
+          scaled.back().learning_rate = step.learning_rate;
+          continue;
+        }
+        scaled.push_back(step);
+      }
+      c.lr_schedule = std::move(scaled);
+      c.epochs = stage.final_epochs;
+    }
+    c.quantization.enabled = quantize;
+    return c;
+  }
+  if (spec.rungs.empty()) return c;
+  const int rung = std::clamp(stage.rung, 0, RungCount(spec) - 1);
+  c.epochs = spec.rungs[rung].epochs;
+  c.subset = spec.rungs[rung].subset;
+  c.quantization.enabled = quantize && (spec.quantize_every_rung || rung == RungCount(spec) - 1);
+  return c;
+}
+
+std::string TrialSpecJson(const JobSpec& spec, const TrialStage& stage) {
+  JobSpec trial = spec;
+  trial.training = RecipeFor(spec, stage);
+  trial.rungs.clear();
+  trial.final.enabled = false;
+  return JobSpecToJson(trial).dump();
+}
 
 double ObjectiveError(const JobSpec& spec, const worker::Metrics& metrics) {
   if (spec.error_objective == ErrorObjective::kInt8 && metrics.int8_val_error) return *metrics.int8_val_error;

@@ -33,6 +33,34 @@ enum class EvaluatorKind {
   kSynthetic,  // a deterministic function of the candidate: tests and load runs only
 };
 
+// One search rung (multi-fidelity, docs/multi-fidelity.md): the training a
+// candidate has had when the rung ends. A promoted candidate continues from
+// its lower rung's weights for the difference in epochs, on `subset` of the
+// training part.
+struct Rung {
+  int epochs = 1;
+  double subset = 1.0;
+};
+
+// Final retraining of the front (docs/multi-fidelity.md): when the search's
+// budget is spent (`enabled`), or on demand (`unas finalize`), the front of
+// each candidate's highest-rung results and its near neighbours are trained
+// from scratch with `training` and quantised.
+struct FinalConfig {
+  bool enabled = false;
+  int networks = 6;    // at most this many networks; a larger front is thinned evenly along its error
+  int neighbours = 2;  // this many more from just behind the front (search::SelectForFinal)
+  // Defaults: μNAS's Fashion-MNIST recipe (45 epochs of SGDW, lr 0.01, 0.005
+  // from epoch 25, 0.001 from 35) on the whole training part.
+  worker::TrainConfig training = [] {
+    worker::TrainConfig t;
+    t.epochs = 45;
+    t.lr_schedule = {{25, 0.005}, {35, 0.001}};
+    t.threads = 1;
+    return t;
+  }();
+};
+
 struct JobSpec {
   std::string name = "job";
   std::string dataset = "fashion-mnist";  // "fashion-mnist", "synthetic", "idx:DIR[:CLASSES]", "cifar10:DIR"
@@ -46,6 +74,16 @@ struct JobSpec {
     t.threads = 1;
     return t;
   }();
+  // Search rungs, lowest fidelity first; empty: one rung, `training` as is.
+  // With rungs, rung k trains with `training` but rungs[k]'s epochs and
+  // subset; the best 1/reduction_factor of each rung is promoted (ASHA,
+  // search/promotion.h). Low rungs are quantised only with
+  // quantize_every_rung: the top rung and final retraining always are (when
+  // quantization is enabled).
+  std::vector<Rung> rungs;
+  int reduction_factor = 3;
+  bool quantize_every_rung = false;
+  FinalConfig final;
   // int8: the quantised network's error when a worker measured it, else the
   // float one (ObjectiveError).
   ErrorObjective error_objective = ErrorObjective::kInt8;
@@ -82,6 +120,28 @@ nlohmann::json JobSpecToJson(const JobSpec& spec);
 // The config a worker trains a trial of this job with: the job's recipe with
 // its seed and accounting; `threads_override` > 0 replaces training.threads.
 worker::TrainConfig TrainConfigFor(const JobSpec& spec, int threads_override = 0);
+
+// Where a trial stands: its rung (search trials) or its final round (> 0).
+struct TrialStage {
+  int rung = 0;
+  int final_round = 0;
+  int final_epochs = 0;  // final rounds: epochs override (0 = final.training.epochs)
+};
+
+// The number of search rungs (1 without "rungs").
+int RungCount(const JobSpec& spec);
+
+// The recipe a trial at `stage` trains with (before TrainConfigFor's seed and
+// accounting): the rung's epochs and subset, or the final recipe (an epochs
+// override scales its learning-rate steps in proportion), and whether it is
+// quantised.
+worker::TrainConfig RecipeFor(const JobSpec& spec, const TrialStage& stage);
+
+// The spec a worker gets for a trial at `stage` (WorkAssignment::job_spec_json):
+// this job's normalised spec with "training" and "quantization" set to the
+// stage's recipe, no rungs and no final step, so the worker trains exactly
+// that.
+std::string TrialSpecJson(const JobSpec& spec, const TrialStage& stage);
 
 // The validation error the search optimises for a trial's metrics: int8 when
 // the job asks for it and the worker measured it, otherwise float.

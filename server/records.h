@@ -103,6 +103,7 @@ struct ParetoView {
   // error first; empty before a final round has completed a trial.
   int final_round = 0;
   std::vector<TrialRecord> final_front;
+  double final_hypervolume = 0;  // of final_front, against the same reference
 };
 
 // The accuracy a user reads first for a trial: 1 - the int8 test error when

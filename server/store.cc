@@ -405,6 +405,14 @@ Status Store::InsertTrialAndUpdateJob(const TrialRecord& trial, const JobRecord*
   });
 }
 
+Status Store::InsertTrialsAndUpdateJob(const std::vector<TrialRecord>& trials, const JobRecord* job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InTransaction([&] {
+    for (const TrialRecord& t : trials) UNAS_RETURN_IF_ERROR(WriteTrial(t, true));
+    return job ? WriteJob(*job, false) : Status::Ok();
+  });
+}
+
 Status Store::UpdateTrial(const TrialRecord& trial) {
   std::lock_guard<std::mutex> lock(mu_);
   return WriteTrial(trial, false);

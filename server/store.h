@@ -51,6 +51,8 @@ class Store {
   Status InsertTrial(const TrialRecord& trial);
   // A new trial and, if given, its job's row, in one transaction.
   Status InsertTrialAndUpdateJob(const TrialRecord& trial, const JobRecord* job);
+  // New trials and, if given, their job's row, in one transaction.
+  Status InsertTrialsAndUpdateJob(const std::vector<TrialRecord>& trials, const JobRecord* job);
   Status UpdateTrial(const TrialRecord& trial);  // every mutable field, keyed by (job, trial)
   // Several trial updates and a job update in one transaction.
   Status UpdateTrialsAndJob(const std::vector<TrialRecord>& trials, const JobRecord* job);

@@ -1,30 +1,56 @@
-// One job: its figures (live over server-sent events), the Pareto scatter of
-// every completed trial (trials.js says how a very large job is sampled),
-// hypervolume over trials and over time, and the trial table.
+// One job: its figures (live over server-sent events), the final front when
+// the job has been finalised (final_front.js, shown first), the Pareto
+// scatter of every completed trial (trials.js says how a very large job is
+// sampled; job_scatter.js how trials are classed), hypervolume over trials
+// and over time, and the trial table.
 import { api, streamEvents } from './api.js';
 import { scatterChart, stepChart } from './charts.js';
 import { crumbs, el, fmtInt, fmtNum, fmtPct, main, onLeave, stat, statusCell } from './dom.js';
+import { rungLabel } from './fidelity.js';
+import { bestFinal, finalFrontCard } from './final_front.js';
+import { finalizeControl } from './finalize.js';
+import { scatterDatasets } from './job_scatter.js';
 import { trialTable } from './trial_table.js';
-import { AXES, feasible, loadCompletedTrials, measuredCosts, paging, withinBounds } from './trials.js';
+import { AXES, loadCompletedTrials, measuredCosts, paging } from './trials.js';
 
 const FINAL = ['succeeded', 'failed', 'cancelled'];
 
-function statsPanel(path, job) {
+// The figures; the headline (first) is the best final test accuracy once a
+// final front exists, else the search's best validation accuracy.
+// setFinal(bestFinal(pareto)) updates the headline; render(job) the rest.
+function statsPanel(path, job, { onFinalize }) {
   const stats = el('div', { class: 'stats', id: 'job-stats' });
   const cancel = el('button', { type: 'button', class: 'secondary', onclick: async () => { panel.render(await api(`${path}/cancel`, { method: 'POST' })); } }, 'Cancel job');
+  const finalize = finalizeControl(path, (j) => { panel.render(j); onFinalize(j); });
+  let final = null, current = job;
+  const headline = (j) => {
+    if (final) {
+      return stat(`final test accuracy${final.trial.metrics?.int8_test_error != null ? ' (int8)' : ''}, round ${final.round}`,
+        el('span', {}, fmtPct(final.accuracy), el('span', { class: 'muted' }, ` trial #${final.trial.trial_id}`)), 'headline-accuracy');
+    }
+    return stat('best search validation accuracy (feasible)', fmtPct(j.best_val_error == null ? null : 1 - j.best_val_error), 'headline-accuracy');
+  };
   const panel = {
-    node: el('section', { class: 'card' }, stats, el('p', {}, cancel)),
+    node: el('section', { class: 'card' }, stats, el('p', {}, cancel), finalize.node),
+    badge: el('span', { class: 'badge', id: 'job-finalizing', hidden: true }, 'finalizing'),
     render(j) {
+      current = j;
       const done = j.trials_completed + j.trials_failed;
-      stats.replaceChildren(
-        stat('status', statusCell(j.status)),
+      const h = headline(j);
+      h.classList.add('headline');
+      stats.replaceChildren(h,
+        stat('status', el('span', {}, statusCell(j.status), j.finalizing ? ' · finalizing' : '')),
         el('div', {}, el('span', {}, 'trials'), el('strong', { id: 'trials-done' }, `${done} / ${j.trials_budget}`)),
         stat('running', j.trials_running),
-        stat('best feasible accuracy', fmtPct(j.best_val_error == null ? null : 1 - j.best_val_error)),
+        j.final_round > 0 ? stat('final retraining', `round ${j.final_round} · ${j.final_epochs > 0 ? `${j.final_epochs} epochs` : 'the job\'s recipe'}`, 'job-final-round') : '',
+        final ? stat('best search validation accuracy (feasible)', fmtPct(j.best_val_error == null ? null : 1 - j.best_val_error)) : '',
         stat('hypervolume', fmtNum(j.hypervolume, 4)),
         stat('rejected as infeasible', fmtInt(j.infeasible_rejected)));
+      panel.badge.hidden = !j.finalizing;
       cancel.disabled = FINAL.includes(j.status);
+      finalize.render(j);
     },
+    setFinal(best) { final = best; panel.render(current); },
   };
   panel.render(job);
   return panel;
@@ -32,7 +58,7 @@ function statsPanel(path, job) {
 
 const trialLabel = (t) => {
   const c = measuredCosts(t);
-  return `trial ${t.trial_id}: error ${fmtPct(t.metrics?.val_error)}, SRAM ${fmtInt(c.peak_sram_bytes)} B, flash ${fmtInt(c.flash_bytes)} B, MACs ${fmtInt(c.macs)}`;
+  return `trial ${t.trial_id} (${rungLabel(t)}): error ${fmtPct(t.metrics?.val_error)}, SRAM ${fmtInt(c.peak_sram_bytes)} B, flash ${fmtInt(c.flash_bytes)} B, MACs ${fmtInt(c.macs)}`;
 };
 
 // Vertical and horizontal lines at the chosen axes' limits, across the
@@ -59,7 +85,9 @@ export async function jobView(jobId) {
   const path = `/jobs/${encodeURIComponent(jobId)}`;
   let job = await api(path);
   crumbs.replaceChildren(el('a', { href: '#/' }, 'Jobs'), ` / ${job.name}`);
-  const stats = statsPanel(path, job);
+  let live = false;  // set by goLive below
+  const stats = statsPanel(path, job, { onFinalize: (j) => { job = j; goLive(); } });
+  const finalCard = finalFrontCard(jobId);
 
   const axisSelect = (name, value) => el('select', { name, id: `axis-${name}` },
     ...Object.entries(AXES).map(([k, a]) => el('option', { value: k, selected: k === value }, a.label)));
@@ -70,8 +98,9 @@ export async function jobView(jobId) {
   const hvTime = el('canvas', { id: 'hv-time', role: 'img', 'aria-label': 'hypervolume over time' });
   const table = trialTable(jobId);
   main.replaceChildren(
-    el('h1', {}, `${job.name} `, el('span', { class: 'muted' }, job.job_id)),
+    el('h1', {}, `${job.name} `, el('span', { class: 'muted' }, job.job_id), ' ', stats.badge),
     stats.node,
+    finalCard.section,
     el('div', { class: 'grid' },
       el('section', { class: 'card', id: 'pareto' }, el('h2', {}, 'Pareto front'),
         el('div', { class: 'controls' }, el('label', {}, 'x axis', xSel), el('label', {}, 'y axis', ySel),
@@ -83,6 +112,7 @@ export async function jobView(jobId) {
 
   const trials = new Map();  // completed trials loaded so far, by id
   let front = new Map();     // the server's Pareto front, always complete
+  let finalFront = new Map(); // the latest final round's front
   let loaded = { total: 0, sampled: false, pages: 0, since: 0 };
   const scatter = scatterChart(scatterCanvas, {
     label: (p) => (p.t ? trialLabel(p.t) : p.label),
@@ -93,19 +123,10 @@ export async function jobView(jobId) {
 
   const drawScatter = () => {
     const ax = AXES[xSel.value], ay = AXES[ySel.value];
-    const point = (t) => ({ x: ax.get(t), y: ay.get(t), t });
-    const plotted = (t) => ax.get(t) != null && ay.get(t) != null;
-    const rest = [...trials.values()].filter((t) => !front.has(t.trial_id) && plotted(t));
-    const good = rest.filter((t) => feasible(t, job.spec));
-    const sets = [
-      { label: 'Pareto front', data: [...front.values()].filter(plotted).map(point), backgroundColor: '#d9480f', pointRadius: 6, pointStyle: 'rectRot' },
-      { label: 'feasible', data: good.filter((t) => withinBounds(t, job.spec)).map(point), backgroundColor: 'rgba(36,87,197,.7)', pointRadius: 4 },
-      { label: 'feasible, beyond a soft bound', data: good.filter((t) => !withinBounds(t, job.spec)).map(point), backgroundColor: 'rgba(36,87,197,.25)', borderColor: 'rgba(36,87,197,.6)', pointRadius: 4 },
-      { label: 'infeasible (beyond a hard constraint)', data: rest.filter((t) => !feasible(t, job.spec)).map(point), backgroundColor: 'rgba(120,120,120,.45)', pointStyle: 'crossRot', pointRadius: 5, borderColor: 'rgba(120,120,120,.8)' },
-    ];
+    const sets = scatterDatasets({ trials, front, finalFront, spec: job.spec, ax, ay });
     const all = sets.flatMap((s) => s.data);
     scatter.show([...sets, ...limitLines(job.spec, ax, ay, all.map((p) => p.x), all.map((p) => p.y))], ax.label, ay.label);
-    const count = trials.size + [...front.keys()].filter((id) => !trials.has(id)).length;
+    const count = trials.size + [...front.keys(), ...finalFront.keys()].filter((id) => !trials.has(id)).length;
     note.textContent = loading ? `Loading completed trials: page ${loading.pages} of ${loading.of}…`
       : loaded.sampled
       ? `A sample: ${fmtInt(count)} of ${fmtInt(loaded.total)} completed trials (${loaded.pages} pages of ${fmtInt(paging.pageSize)} spread evenly by trial id${loaded.since ? `, and the ${fmtInt(loaded.since)} finished since` : ''}), and the whole Pareto front.`
@@ -133,6 +154,9 @@ export async function jobView(jobId) {
   const reload = async (withTrials) => {
     const [pareto, hv] = await Promise.all([api(`${path}/pareto`, { signal: leave.signal }), api(`${path}/hypervolume`, { signal: leave.signal })]);
     front = new Map(pareto.trials.map((t) => [t.trial_id, t]));
+    finalFront = new Map((pareto.final || []).map((t) => [t.trial_id, t]));
+    finalCard.render(pareto);
+    stats.setFinal(bestFinal(pareto));
     if (withTrials) {
       const all = await loadCompletedTrials(path, { onPage, signal: leave.signal });
       loading = null;
@@ -144,11 +168,14 @@ export async function jobView(jobId) {
     await table.refresh();
   };
 
-  if (!FINAL.includes(job.status)) {
-    // Live: the stream is opened before the first load, so a trial finishing
-    // meanwhile comes with its event, and the job's end reloads every trial.
-    // Every event updates the figures and brings its trial; charts and the
-    // table reload at most once a second.
+  // Live while the job runs or finalises: the stream is opened before the
+  // first load, so a trial finishing meanwhile comes with its event, and the
+  // job's end reloads every trial. Every event updates the figures and
+  // brings its trial; charts and the table reload at most once a second.
+  // A finalised job that had ended goes live again (goLive after Finalize).
+  function goLive() {
+    if (live) return;
+    live = true;
     let pending = null;
     const schedule = (withTrials) => {
       if (withTrials) { clearTimeout(pending); pending = null; reload(true).catch(() => {}); return; }
@@ -164,7 +191,23 @@ export async function jobView(jobId) {
       }
       schedule(kind === 'job_done');
     });
-    onLeave(() => { stream.controller.abort(); clearTimeout(pending); });
+    // The stream of a job that had ended may close at once: then the job is
+    // asked for again, every 2 s while it finalises.
+    let poll = null;
+    stream.done.then(() => {
+      live = false;
+      if (leave.signal.aborted) return;
+      const again = async () => {
+        poll = null;
+        job = await api(path, { signal: leave.signal });
+        stats.render(job);
+        await reload(true);
+        if (job.finalizing && !leave.signal.aborted) poll = setTimeout(() => again().catch(() => {}), 2000);
+      };
+      if (job.finalizing) poll = setTimeout(() => again().catch(() => {}), 2000);
+    });
+    onLeave(() => { stream.controller.abort(); clearTimeout(pending); clearTimeout(poll); });
   }
+  if (!FINAL.includes(job.status) || job.finalizing) goLive();
   await reload(true);
 }

@@ -7,7 +7,7 @@ export async function jobsView() {
   crumbs.replaceChildren('Jobs');
   const tbody = el('tbody');
   const table = el('table', { id: 'jobs-table' }, el('thead', {}, el('tr', {},
-    el('th', {}, 'Job'), el('th', {}, 'Status'), el('th', {}, 'Progress'), el('th', { class: 'num' }, 'Best feasible accuracy'),
+    el('th', {}, 'Job'), el('th', {}, 'Status'), el('th', {}, 'Progress'), el('th', { class: 'num', title: 'best feasible validation accuracy of the search; the job page shows the final test accuracy once the job is finalised' }, 'Best feasible accuracy (search, val)'),
     el('th', { class: 'num' }, 'Hypervolume'), el('th', {}, 'Created'))), tbody);
   const refresh = async () => {
     const { jobs } = await api('/jobs');
@@ -25,7 +25,7 @@ function jobRow(j) {
   const done = j.trials_completed + j.trials_failed;
   return el('tr', {},
     el('td', {}, el('a', { href: `#/jobs/${encodeURIComponent(j.job_id)}` }, `${j.name} (${j.job_id})`)),
-    el('td', {}, statusCell(j.status)),
+    el('td', {}, statusCell(j.status), j.finalizing ? ' · finalizing' : ''),
     el('td', {}, el('progress', { max: j.trials_budget || 1, value: done, 'aria-label': 'trials finished' }), ` ${done}/${j.trials_budget}`),
     el('td', { class: 'num' }, fmtPct(j.best_val_error == null ? null : 1 - j.best_val_error)),
     el('td', { class: 'num' }, fmtNum(j.hypervolume, 4)),

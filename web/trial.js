@@ -1,9 +1,24 @@
-// One trial: float and int8 errors side by side, its costs, the SRAM
+// One trial: float and int8 errors side by side, its rung (or final round),
+// the trial it was promoted from and its final test accuracy, its costs, the SRAM
 // timeline (build order, best order, partial execution), the layer list, and
 // downloads of the JSON export and of the int8 model (.tflite).
 import { apiBlob, api, request } from './api.js';
 import { memoryTimeline, TIMELINE_COLORS } from './charts.js';
 import { crumbs, el, fmtBytes, fmtInt, fmtNum, fmtPct, main, NONE, saveBlob, stat, statusCell } from './dom.js';
+import { finalRoundOf, finalTestAccuracy, int8Tested, promotedFrom, rungLabel, trialHref } from './fidelity.js';
+
+// Rung, promotion, final round and final test accuracy (fidelity.js).
+function fidelityStats(jobId, t) {
+  const from = promotedFrom(t);
+  const accuracy = finalTestAccuracy(t);
+  return [
+    stat('rung', rungLabel(t), 'trial-rung'),
+    stat('promoted from', from ? el('a', { href: trialHref(jobId, from) }, `#${from}`) : NONE, 'trial-promoted-from'),
+    stat('final round', finalRoundOf(t) || NONE, 'trial-final-round'),
+    stat('final test accuracy', accuracy == null ? NONE : `${fmtPct(accuracy)}${int8Tested(t) ? ' (int8)' : ''}`, 'trial-final-accuracy'),
+    t.proposal_id != null ? stat('proposal', `#${t.proposal_id}`, 'trial-proposal') : '',
+  ];
+}
 
 // Float and int8 validation and test error in one small table.
 function accuracyTable(metrics) {
@@ -77,7 +92,7 @@ export async function trialView(jobId, trialId) {
     el('h1', {}, `Trial ${t.trial_id} `, el('span', { class: 'muted' }, `${job.name} · ${t.accounting} accounting · input ${t.input.shape.join('×')}`)),
     el('section', { class: 'card' },
       el('div', { class: 'stats' },
-        stat('status', statusCell(t.status)), accuracyTable(t.metrics),
+        stat('status', statusCell(t.status)), accuracyTable(t.metrics), ...fidelityStats(jobId, t),
         stat('peak SRAM, best order', fmtBytes(report.peak_sram_bytes)), stat('peak SRAM, build order', fmtBytes(report.build_order_peak_sram_bytes)),
         stat('peak SRAM, partial execution', pex ? fmtBytes(pex.peak_sram_bytes) : NONE),
         stat('flash', fmtBytes(report.flash_bytes)), stat('MACs', fmtInt(report.macs)), stat('params', fmtInt(report.params)),

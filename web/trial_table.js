@@ -1,13 +1,18 @@
 // The sortable, filterable, paged table of a job's trials (server-side sort
 // and paging). Float and int8 errors stand side by side; an error the
-// worker did not measure (null or absent) shows as an em dash.
+// worker did not measure (null or absent) shows as an em dash. The rung
+// column says at which fidelity a trial trained ("r0", "r1", ... or
+// "final N" for final retraining), a promoted trial links to the trial it
+// continues (fidelity.js).
 import { api } from './api.js';
 import { el, fmtInt, fmtNum, fmtPct, statusCell } from './dom.js';
+import { promotedMark, rowId, rungLabel, trialHref } from './fidelity.js';
 
 // [sort key for the API or null, header, cell of a trial, numeric?]
 const COLUMNS = [
   ['trial_id', 'Trial', null, false],
   [null, 'Status', (t) => statusCell(t.status), false],
+  [null, 'Rung', (t) => rungLabel(t), false],
   ['val_error', 'Val error', (t) => fmtPct(t.metrics?.val_error), true],
   [null, 'Int8 val error', (t) => fmtPct(t.metrics?.int8_val_error), true],
   [null, 'Test error', (t) => fmtPct(t.metrics?.test_error), true],
@@ -43,8 +48,8 @@ export function trialTable(jobId) {
     ...['', 'completed', 'failed', 'leased', 'pending', 'cancelled'].map((s) => el('option', { value: s }, s || 'any')));
   const prev = el('button', { type: 'button', class: 'secondary', onclick: () => { state.at--; refresh(); } }, 'Previous');
   const next = el('button', { type: 'button', class: 'secondary', onclick: () => { state.at++; refresh(); } }, 'Next');
-  const row = (t) => el('tr', { class: 'clickable' },
-    el('td', {}, el('a', { href: `#/jobs/${encodeURIComponent(jobId)}/trials/${t.trial_id}` }, `#${t.trial_id}`)),
+  const row = (t) => el('tr', { class: 'clickable', id: rowId(t.trial_id) },
+    el('td', {}, el('a', { href: trialHref(jobId, t.trial_id) }, `#${t.trial_id}`), promotedMark(jobId, t)),
     ...COLUMNS.slice(1).map(([, , cell, numeric]) => el('td', { class: numeric ? 'num' : '' }, cell(t))));
   let latest = 0;  // a live reload and a click may overlap: only the newest answer is shown
   const refresh = async () => {

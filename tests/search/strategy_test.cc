@@ -29,6 +29,7 @@ std::unique_ptr<Strategy> Make(const std::string& name, uint64_t seed, const std
   BayesOptConfig bo;
   bo.initial_random = 5;
   bo.pool_size = 60;
+  bo.cost_aware = name == "bo_cost";  // "bo": Thompson sampling, as before cost-aware BO
   return std::make_unique<BayesOpt>(Config(seed, constraints), bo);
 }
 
@@ -143,7 +144,7 @@ TEST_P(EveryStrategy, AsynchronousTellsInAnyOrderNeverRepeatACandidate) {
   EXPECT_EQ(s->Tell(12345, Outcome::Success(0.1)).code(), StatusCode::kNotFound);
 }
 
-INSTANTIATE_TEST_SUITE_P(Strategies, EveryStrategy, ::testing::Values("random", "aging", "bo"));
+INSTANTIATE_TEST_SUITE_P(Strategies, EveryStrategy, ::testing::Values("random", "aging", "bo", "bo_cost"));
 
 TEST(Scalarisation, MatchesTheSpecFormula) {
   Limits bounds = *ParseLimits("error=0.1,peak_sram=1000");

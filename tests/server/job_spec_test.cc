@@ -1,5 +1,8 @@
 #include "server/job_spec.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -20,7 +23,15 @@ TEST(JobSpecTest, EmptyObjectGivesDocumentedDefaults) {
   EXPECT_EQ(spec->training.quantization.calibration_images, 1000);
   EXPECT_EQ(spec->error_objective, ErrorObjective::kInt8);
   EXPECT_EQ(JobSpecToJson(*spec)["quantization"],
-            nlohmann::json::parse(R"({"enabled":true,"calibration_images":1000,"error_objective":"int8"})"));
+            nlohmann::json::parse(R"({"enabled":true,"calibration_images":1000,"every_rung":false,"error_objective":"int8"})"));
+  EXPECT_TRUE(spec->rungs.empty());
+  EXPECT_EQ(RungCount(*spec), 1);
+  EXPECT_EQ(spec->reduction_factor, 3);
+  EXPECT_FALSE(spec->final.enabled);
+  EXPECT_EQ(spec->final.networks, 6);
+  EXPECT_EQ(spec->final.neighbours, 2);
+  EXPECT_EQ(spec->final.training.epochs, 45);  // μNAS's recipe
+  EXPECT_EQ(spec->final.training.lr_schedule.size(), 2u);
   EXPECT_EQ(spec->strategy, StrategyKind::kAging);
   EXPECT_EQ(spec->population, 100);
   EXPECT_EQ(spec->sample_size, 25);
@@ -154,6 +165,90 @@ TEST(JobSpecTest, TheErrorObjectiveFallsBackToFloatWithoutAnInt8Figure) {
   EXPECT_EQ(ObjectiveError(spec, m), 0.28);
   spec.error_objective = ErrorObjective::kFloat;
   EXPECT_EQ(ObjectiveError(spec, m), 0.25);
+}
+
+TEST(JobSpecTest, RungsAndTheFinalRecipeParseRoundTripAndGiveEachTrialItsRecipe) {
+  const char* text = R"({"training":{"epochs":2,"optimizer":"adamw","augment":true},
+    "rungs":[{"epochs":1,"subset":0.4},{"epochs":4}],"promotion":{"reduction_factor":4},
+    "quantization":{"enabled":true},
+    "final":{"enabled":true,"networks":3,"neighbours":0,"training":{"epochs":20,"lr_schedule":[[10,0.002]]}}})";
+  auto spec = ParseJobSpecText(text);
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  ASSERT_EQ(spec->rungs.size(), 2u);
+  EXPECT_EQ(spec->rungs[1].epochs, 4);
+  EXPECT_EQ(spec->rungs[1].subset, 1.0);
+  EXPECT_EQ(spec->reduction_factor, 4);
+  EXPECT_TRUE(spec->final.enabled);
+  EXPECT_EQ(spec->final.training.lr_schedule.size(), 1u);  // replaces the default steps
+  auto again = ParseJobSpec(JobSpecToJson(*spec));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(JobSpecToJson(*again), JobSpecToJson(*spec));
+
+  const worker::TrainConfig low = RecipeFor(*spec, TrialStage{0, 0, 0});
+  EXPECT_EQ(low.epochs, 1);
+  EXPECT_EQ(low.subset, 0.4);
+  EXPECT_EQ(low.optimizer, worker::Optimizer::kAdamW);  // the rest is the search's recipe
+  EXPECT_FALSE(low.quantization.enabled);              // low rungs are not quantised
+  const worker::TrainConfig top = RecipeFor(*spec, TrialStage{1, 0, 0});
+  EXPECT_EQ(top.epochs, 4);
+  EXPECT_EQ(top.subset, 1.0);
+  EXPECT_TRUE(top.quantization.enabled);
+  const worker::TrainConfig final = RecipeFor(*spec, TrialStage{0, 1, 0});
+  EXPECT_EQ(final.epochs, 20);
+  EXPECT_EQ(final.optimizer, worker::Optimizer::kSgdw);  // the final recipe's own
+  EXPECT_FALSE(final.augment);
+  EXPECT_TRUE(final.quantization.enabled);
+  const worker::TrainConfig shorter = RecipeFor(*spec, TrialStage{0, 1, 5});
+  EXPECT_EQ(shorter.epochs, 5);
+  ASSERT_EQ(shorter.lr_schedule.size(), 1u);
+  EXPECT_EQ(shorter.lr_schedule[0].epoch, 3);  // 10 of 20 -> 2.5 of 5, rounded
+
+  auto trial = ParseJobSpecText(TrialSpecJson(*spec, TrialStage{0, 0, 0}));
+  ASSERT_TRUE(trial.ok()) << trial.status().message();
+  EXPECT_TRUE(trial->rungs.empty());
+  EXPECT_FALSE(trial->final.enabled);
+  EXPECT_EQ(trial->training.epochs, 1);
+  EXPECT_EQ(trial->training.subset, 0.4);
+  EXPECT_FALSE(trial->training.quantization.enabled);
+
+  auto every = ParseJobSpecText(R"({"rungs":[{"epochs":1},{"epochs":2}],"quantization":{"every_rung":true}})");
+  ASSERT_TRUE(every.ok());
+  EXPECT_TRUE(RecipeFor(*every, TrialStage{0, 0, 0}).quantization.enabled);
+}
+
+TEST(JobSpecTest, RungAndFinalRefusalsNameTheField) {
+  auto refused = [](const std::string& text) { return ParseJobSpecText(text).status().message(); };
+  EXPECT_EQ(refused(R"({"rungs":[{"epochs":2},{"epochs":2}]})"),
+            "rungs[1].epochs: must be more than the rung below's (2): a rung's epochs are the training a candidate "
+            "has had when it ends");
+  EXPECT_EQ(refused(R"({"rungs":[{"subset":0.5}]})"), "rungs[0].epochs: required");
+  EXPECT_EQ(refused(R"({"rungs":[{"epochs":1,"subset":0}]})"), "rungs[0].subset: 0 is outside 0.0001..1.0");
+  EXPECT_EQ(refused(R"({"rungs":[{"epochs":1,"fidelity":1}]})"),
+            "rungs[0].fidelity: unknown field (allowed: epochs, subset)");
+  EXPECT_EQ(refused(R"({"rungs":{"epochs":1}})"),
+            "rungs: expected an array of at most 10 {\"epochs\": n, \"subset\": f}");
+  EXPECT_EQ(refused(R"({"promotion":{"reduction_factor":1}})"), "promotion.reduction_factor: 1 is outside 2..100");
+  EXPECT_EQ(refused(R"({"final":{"networks":0}})"), "final.networks: 0 is outside 1..100");
+  EXPECT_EQ(refused(R"({"final":{"training":{"epochs":0}}})"), "final.training.epochs: 0 is outside 1..1000");
+  EXPECT_EQ(refused(R"({"final":{"training":{"lr_schedule":[[3,0.1],[2,0.1]]}}})"),
+            "final.training.lr_schedule[1]: epochs must increase");
+  EXPECT_EQ(refused(R"({"rungs":[{"epochs":2},{"epochs":4}],"pruning":{}})"),
+            "pruning: not with rungs (a promotion continues from its rung's weights, which pruning would change); "
+            "use one rung");
+}
+
+// The README's main job is a spec users copy: it must parse, with its rungs
+// and final round.
+TEST(JobSpecTest, TheMainJobParsesWithRungsAndAFinalRound) {
+  std::ifstream in(std::string(UNAS_SOURCE_DIR) + "/examples/jobs/fashion-mnist.json");
+  ASSERT_TRUE(in) << "examples/jobs/fashion-mnist.json";
+  std::stringstream text;
+  text << in.rdbuf();
+  auto spec = ParseJobSpecText(text.str());
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(RungCount(*spec), 2);
+  EXPECT_TRUE(spec->final.enabled);
+  EXPECT_EQ(RecipeFor(*spec, TrialStage{0, 1, 0}).epochs, 10);
 }
 
 }  // namespace

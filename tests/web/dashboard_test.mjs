@@ -4,9 +4,11 @@
 // (first an invalid one, to see the server's message), watches trials arrive
 // live, checks the Pareto scatter against the API (every trial, feasibility
 // by the hard constraints, the paging of trials.js), switches the Pareto
-// axes, opens a trial (float and int8 errors, downloads, SRAM timeline), the
-// "Analyse a model" page (analyze_page.mjs), saves a screenshot of each view
-// and fails on any console error.
+// axes, opens a trial (float and int8 errors, downloads, SRAM timeline),
+// shows the same job as a multi-fidelity one with a final front
+// (fidelity_page.mjs over fidelity_fixture.mjs), the "Analyse a model" page
+// (analyze_page.mjs), saves a screenshot of each view and fails on any
+// console error.
 //
 // Usage: node dashboard_test.mjs UNAS_BINARY WEB_DIR ARTIFACT_DIR
 // The analyse page uploads ../shared/testdata/tflite/ beside the checkout
@@ -18,6 +20,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { checkAnalyzePage } from './analyze_page.mjs';
+import { checkFidelityPages } from './fidelity_page.mjs';
 
 const CHROMIUM = process.env.UNAS_CHROMIUM || '/usr/bin/chromium';
 const [binary, webDir, artifacts] = process.argv.slice(2);
@@ -160,6 +163,11 @@ try {
   check(counts['infeasible (beyond a hard constraint)'] === 0 && counts['feasible, beyond a soft bound'] > 0,
     'feasible = within the hard constraints (the server never trains beyond them); soft bounds only shade points');
   check((await page.textContent('#pareto-note')) === `All ${completed} completed trials.`, 'scatter note says every trial is shown');
+  // A server from before multi-fidelity (no rung or final fields): one
+  // fidelity, no final front, the search's accuracy as the headline.
+  check(!(await page.isVisible('#final-front-card')) && !(await page.isVisible('#job-finalizing'))
+    && (await page.textContent('#headline-accuracy')) === `best search validation accuracy (feasible)${(100 * (1 - job.best_val_error)).toFixed(2)}%`,
+  `no final front; headline "${await page.textContent('#headline-accuracy')}"`);
   const bestShown = await page.evaluate(() => Math.min(...window.Chart.getChart('pareto-chart').data.datasets
     .filter((d) => d.type !== 'line' && !d.label.startsWith('infeasible')).flatMap((d) => d.data.map((p) => p.t.metrics.val_error))));
   check(bestShown === job.best_val_error, `best feasible error in the scatter (${bestShown}) = the server's best_val_error (${job.best_val_error})`);
@@ -238,6 +246,8 @@ try {
   check(series.includes('build order') && series.includes('best order'), `SRAM timeline series: ${series.join(', ')}`);
   check(await page.locator('#layers-table tbody tr').count() > 0, 'layer list shown');
   await page.screenshot({ path: path.join(artifacts, 'trial.png'), fullPage: true });
+
+  await checkFidelityPages({ page, base, token: TOKEN, jobId, webDir, artifacts, check, expectError });
 
   await page.goto(`${base}/#/`);
   await page.waitForSelector('#jobs-table tbody tr a');

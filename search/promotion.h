@@ -1,0 +1,61 @@
+// Multi-fidelity promotion (asynchronous successive halving) and the choice of
+// networks for final retraining, for several objectives.
+//
+// Why Pareto rank. The job's deliverable is a front, not one best network: a
+// candidate on its rung's front is the most promising there for some
+// trade-off between error and resources, even when its error is mediocre. A
+// single random scalarisation would promote by one arbitrary weighting and
+// drop whole regions of the front at each rung; MO-ASHA (Schmucker et al.
+// 2021, "Multi-objective Asynchronous Successive Halving") ranks a rung by
+// non-dominated sorting in the same way.
+//
+// Why error breaks ties. Within one Pareto rank the resources are exact and
+// stay as they are at every rung, while the error is what more training
+// changes and what the cheap rung measures least well; the lower error is the
+// better bet for the next rung. The id then makes the order total, so the
+// same results always promote the same candidates.
+//
+// Inputs are the caller's successful results (a failed trial has no error to
+// rank); objectives are projected by FrontSpec::Project (normalised or not,
+// the ranks are the same). Equal points dominate neither each other: they
+// share a rank. A NaN coordinate (latency unknown) compares as neither better
+// nor worse. Pure functions; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "search/objectives.h"
+#include "search/pareto.h"
+
+namespace unas::search {
+
+// One candidate's result at one rung (or any set of results to rank).
+struct RungResult {
+  int64_t id = 0;                // the caller's id (the coordinator: a trial id)
+  ObjectiveVector objectives{};  // the error at this rung and the exact resources
+  bool promoted = false;         // already promoted to the next rung
+};
+
+// Non-dominated sorting: 0 for the points no other dominates, 1 for the front of the rest, ...
+std::vector<int> ParetoRanks(const std::vector<Point>& points);
+
+// Asynchronous successive halving's promotion rule (ASHA, Li et al. 2020) for several
+// objectives: the rung's results ordered by (Pareto rank over front.Project(objectives),
+// then error, then id); the first floor(n / reduction_factor) are the rung's top; returns
+// the ids of those not yet promoted, in that order. reduction_factor >= 2 (else empty).
+std::vector<int64_t> Promotable(const std::vector<RungResult>& rung, const FrontSpec& front, int reduction_factor);
+
+// Final retraining's choice: the ids of the results' Pareto front (rank 0 over
+// front.Project) plus `neighbours` more, the best of the remaining by (rank, error, id);
+// at most `max_networks` in all: a front larger than max_networks is thinned to
+// max_networks spread evenly along its error order (best and worst error kept), and
+// neighbours then add nothing. Returned in (rank, error, id) order.
+// Thinning keeps the front members at positions round(i (F - 1) / (M - 1)),
+// i = 0 .. M - 1, of the front's (error, id) order (F front size, M
+// max_networks; M = 1 keeps the best error). max_networks <= 0 gives nothing;
+// neighbours < 0 counts as 0.
+std::vector<int64_t> SelectForFinal(const std::vector<RungResult>& results, const FrontSpec& front,
+                                    int max_networks, int neighbours);
+
+}  // namespace unas::search

@@ -1,0 +1,286 @@
+// Multi-fidelity rungs (ASHA promotions) and final retraining in the
+// coordinator, with the test acting as the worker.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "search/promotion.h"
+#include "tests/server/coordinator_fixture.h"
+
+namespace unas::server {
+namespace {
+
+constexpr const char* kRungs =
+    R"(,"rungs":[{"epochs":1,"subset":0.5},{"epochs":3,"subset":1}],"promotion":{"reduction_factor":3})";
+
+// A worker that checks what it was given: a rung's recipe, and the weights
+// of the trial it continues. Its error falls with training, as a network's
+// does: the synthetic error plus 0.2 / epochs.
+class FidelityTest : public CoordinatorTest {
+ protected:
+  TrialResult Train(const Assignment& a) {
+    const nlohmann::json spec = nlohmann::json::parse(a.job_spec_json);
+    EXPECT_TRUE(spec["rungs"].empty()) << "a worker is given one recipe, not the rungs";
+    EXPECT_FALSE(spec["final"]["enabled"].get<bool>());
+    TrialResult r = Success(a);
+    const int epochs = spec["training"]["epochs"].get<int>();
+    r.metrics.val_error = std::min(1.0, r.metrics.val_error + 0.2 / epochs);
+    r.metrics.test_error = r.metrics.val_error;
+    r.metrics.epochs = epochs - a.init_epochs;
+    r.weights = "weights of trial " + std::to_string(a.trial_id);
+    seen_[a.trial_id] = a;
+    return r;
+  }
+
+  // Runs the job until no work is handed out; returns its trials.
+  std::vector<TrialRecord> RunToEnd(const std::string& job_id) {
+    const std::string w = coordinator_->RegisterWorker("w");
+    for (int i = 0; i < 200; ++i) {
+      auto a = coordinator_->Acquire(w, 0);
+      if (!a) break;
+      EXPECT_TRUE(*coordinator_->Complete(w, a->lease_id, Train(*a)));
+    }
+    return coordinator_->ListTrials(job_id, 0, "", 1000).value().trials;
+  }
+
+  std::map<int64_t, Assignment> seen_;
+};
+
+TEST_F(FidelityTest, TheTopThirdOfARungIsPromotedAndContinuesFromItsWeights) {
+  Open(TempDb("rungs"));
+  const std::string job = coordinator_->Submit(Spec(9, kRungs)).value().record.job_id;
+  const std::vector<TrialRecord> trials = RunToEnd(job);
+  // 9 proposals at rung 0; ASHA promotes, as results arrive, whatever is in
+  // the top third of the rung so far and not yet promoted: at least
+  // floor(9 / 3) in all, more when the top changes.
+  ASSERT_GE(trials.size(), 12u);
+  const search::FrontSpec front_spec = [] {
+    search::FrontSpec f;
+    f.objectives = {search::Objective::kError, search::Objective::kPeakSram, search::Objective::kFlash,
+                    search::Objective::kMacs};
+    f.bounds[search::Objective::kError] = 0.5;
+    f.bounds[search::Objective::kPeakSram] = 64000;
+    f.bounds[search::Objective::kFlash] = 64000;
+    f.bounds[search::Objective::kMacs] = 30000000;
+    return f;
+  }();
+  std::set<int64_t> promoted_from;
+  std::set<int64_t> proposals;
+  for (const TrialRecord& t : trials) {
+    EXPECT_EQ(t.status, TrialStatus::kCompleted) << t.trial_id;
+    const nlohmann::json spec = nlohmann::json::parse(seen_.at(t.trial_id).job_spec_json);
+    if (t.rung == 0) {
+      EXPECT_EQ(t.promoted_from, 0);
+      EXPECT_EQ(spec["training"]["epochs"], 1);
+      EXPECT_EQ(spec["training"]["subset"], 0.5);
+      EXPECT_TRUE(seen_.at(t.trial_id).init_weights.empty());
+      proposals.insert(t.proposal_id);
+      continue;
+    }
+    ASSERT_EQ(t.rung, 1) << t.trial_id;
+    const TrialRecord& parent = trials.at(t.promoted_from - 1);
+    EXPECT_EQ(parent.rung, 0);
+    EXPECT_EQ(t.proposal_id, parent.proposal_id);
+    EXPECT_EQ(t.candidate_hash, parent.candidate_hash);
+    EXPECT_LT(parent.trial_id, t.trial_id);
+    EXPECT_EQ(spec["training"]["epochs"], 3);
+    EXPECT_EQ(spec["training"]["subset"], 1.0);
+    EXPECT_EQ(seen_.at(t.trial_id).init_weights, "weights of trial " + std::to_string(parent.trial_id));
+    EXPECT_EQ(seen_.at(t.trial_id).init_epochs, 1);
+    EXPECT_TRUE(promoted_from.insert(t.promoted_from).second) << "promoted twice: " << t.promoted_from;
+    // The parent was in the top third of the rung-0 results there were when
+    // the promotion was made (trials run one at a time here: every earlier
+    // trial had finished).
+    std::vector<search::RungResult> rung0;
+    for (const TrialRecord& earlier : trials) {
+      if (earlier.trial_id >= t.trial_id || earlier.rung != 0) continue;
+      search::RungResult r;
+      r.id = earlier.trial_id;
+      r.objectives = search::MakeObjectives(earlier.metrics->val_error, earlier.costs);
+      rung0.push_back(r);
+    }
+    const std::vector<int64_t> top = search::Promotable(rung0, front_spec, 3);
+    EXPECT_NE(std::find(top.begin(), top.end(), parent.trial_id), top.end()) << "trial " << t.trial_id;
+  }
+  EXPECT_EQ(proposals.size(), 9u);
+  EXPECT_EQ(promoted_from.size(), trials.size() - 9);
+  // After the first three results the first promotion comes before the
+  // fourth proposal: ASHA promotes as soon as one is due.
+  EXPECT_EQ(trials[3].rung, 1);
+  EXPECT_LE(trials[3].promoted_from, 3);
+  auto view = coordinator_->GetJob(job).value();
+  EXPECT_EQ(view.record.status, JobStatus::kSucceeded);
+  EXPECT_EQ(view.completed, static_cast<int64_t>(trials.size()));
+  // A promoted trial's better result is on the front; its rung-0 trial is not.
+  const ParetoView front = coordinator_->Pareto(job).value();
+  for (const TrialRecord& t : front.trials) EXPECT_EQ(promoted_from.count(t.trial_id), 0u) << t.trial_id;
+}
+
+TEST_F(FidelityTest, ARestartedRungJobMakesTheSameTrials) {
+  auto run = [&](const std::string& db, int crash_after) {
+    Open(db);
+    const std::string job = coordinator_->Submit(Spec(12, kRungs)).value().record.job_id;
+    std::string w = coordinator_->RegisterWorker("w");
+    int completed = 0;
+    for (int i = 0; i < 100; ++i) {
+      auto a = coordinator_->Acquire(w, 0);
+      if (!a) break;
+      if (completed == crash_after) {
+        coordinator_.reset();
+        Open(db);
+        w = coordinator_->RegisterWorker("w");
+        crash_after = -1;
+        continue;
+      }
+      EXPECT_TRUE(*coordinator_->Complete(w, a->lease_id, Train(*a)));
+      ++completed;
+    }
+    std::vector<std::string> made;
+    const TrialPage page = coordinator_->ListTrials(job, 0, "", 1000).value();
+    for (const TrialRecord& t : page.trials) {
+      made.push_back(t.candidate_hash + " r" + std::to_string(t.rung) + " <" + std::to_string(t.promoted_from));
+    }
+    coordinator_.reset();
+    return made;
+  };
+  const auto uninterrupted = run(TempDb("rung_restart_a"), -1);
+  const auto restarted = run(TempDb("rung_restart_b"), 7);
+  ASSERT_GE(uninterrupted.size(), 16u);  // 12 proposals, at least 4 promotions
+  EXPECT_EQ(restarted, uninterrupted);
+}
+
+TEST_F(FidelityTest, TheFinalRoundRetrainsTheFrontFromScratchWithTheFinalRecipe) {
+  Open(TempDb("final"));
+  const std::string job =
+      coordinator_
+          ->Submit(Spec(8, std::string(kRungs) +
+                               R"(,"final":{"enabled":true,"networks":3,"neighbours":1,"training":{"epochs":5}})"))
+          .value()
+          .record.job_id;
+  const std::vector<TrialRecord> trials = RunToEnd(job);
+  std::vector<TrialRecord> finals;
+  for (const TrialRecord& t : trials) {
+    if (t.final_round > 0) finals.push_back(t);
+  }
+  ASSERT_GE(finals.size(), 1u);
+  ASSERT_LE(finals.size(), 3u);
+  std::set<int64_t> candidates;
+  for (const TrialRecord& t : finals) {
+    EXPECT_EQ(t.final_round, 1);
+    EXPECT_EQ(t.status, TrialStatus::kCompleted);
+    const Assignment& a = seen_.at(t.trial_id);
+    EXPECT_TRUE(a.init_weights.empty()) << "final retraining starts from scratch";
+    const nlohmann::json spec = nlohmann::json::parse(a.job_spec_json);
+    EXPECT_EQ(spec["training"]["epochs"], 5);
+    EXPECT_EQ(spec["training"]["subset"], 1.0);
+    // It retrains a search trial of the same candidate, the candidate's highest rung.
+    const TrialRecord& source = trials.at(t.promoted_from - 1);
+    EXPECT_EQ(source.final_round, 0);
+    EXPECT_EQ(source.proposal_id, t.proposal_id);
+    for (const TrialRecord& other : trials) {
+      if (other.final_round == 0 && other.proposal_id == t.proposal_id) EXPECT_LE(other.rung, source.rung);
+    }
+    EXPECT_TRUE(candidates.insert(t.proposal_id).second);
+    // Final trials come after every search trial.
+    for (const TrialRecord& s : trials) {
+      if (s.final_round == 0) EXPECT_LT(s.trial_id, t.trial_id);
+    }
+  }
+  const auto view = coordinator_->GetJob(job).value();
+  EXPECT_EQ(view.record.status, JobStatus::kSucceeded);
+  EXPECT_EQ(view.record.final_round, 1);
+  EXPECT_FALSE(view.finalizing);
+  const ParetoView front = coordinator_->Pareto(job).value();
+  EXPECT_EQ(front.final_round, 1);
+  ASSERT_FALSE(front.final_front.empty());
+  EXPECT_GT(front.final_hypervolume, 0.0);
+  for (size_t i = 0; i < front.final_front.size(); ++i) {
+    EXPECT_EQ(front.final_front[i].final_round, 1);
+    if (i > 0) {
+      EXPECT_LE(front.final_front[i - 1].metrics->val_error, front.final_front[i].metrics->val_error);
+    }
+  }
+  // Final trials teach the search nothing and are not on its front.
+  for (const TrialRecord& t : front.trials) EXPECT_EQ(t.final_round, 0);
+}
+
+TEST_F(FidelityTest, FinalizeOnDemandRunsARoundWithTheEpochsAsked) {
+  Open(TempDb("finalize"));
+  const std::string job = coordinator_->Submit(Spec(4)).value().record.job_id;
+  EXPECT_EQ(coordinator_->Finalize(job, {}).status().code(), StatusCode::kFailedPrecondition);  // nothing completed
+  ASSERT_EQ(RunToEnd(job).size(), 4u);
+  ASSERT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kSucceeded);
+  EXPECT_EQ(coordinator_->Finalize("job-none", {}).status().code(), StatusCode::kNotFound);
+  FinalizeOptions too_long;
+  too_long.epochs = 1001;
+  EXPECT_EQ(coordinator_->Finalize(job, too_long).status().message(), "epochs: 1001 is outside 1..1000");
+  FinalizeOptions twenty;
+  twenty.epochs = 20;
+  auto started = coordinator_->Finalize(job, twenty);
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  EXPECT_EQ(started->record.status, JobStatus::kRunning);
+  EXPECT_TRUE(started->finalizing);
+  EXPECT_EQ(started->record.final_round, 1);
+  EXPECT_EQ(started->record.final_epochs, 20);
+  EXPECT_EQ(coordinator_->Finalize(job, {}).status().code(), StatusCode::kFailedPrecondition);  // still running
+  const std::vector<TrialRecord> trials = RunToEnd(job);
+  ASSERT_GT(trials.size(), 4u);
+  for (size_t i = 4; i < trials.size(); ++i) {
+    const nlohmann::json training = nlohmann::json::parse(seen_.at(trials[i].trial_id).job_spec_json)["training"];
+    EXPECT_EQ(training["epochs"], 20);
+    // μNAS's steps at 25 and 35 of 45 epochs, moved to 11 and 16 of 20.
+    EXPECT_EQ(training["lr_schedule"], nlohmann::json::parse("[[11, 0.005], [16, 0.001]]"));
+  }
+  EXPECT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kSucceeded);
+  // A second round: the front shown is the latest round's.
+  ASSERT_TRUE(coordinator_->Finalize(job, {}).ok());
+  const std::vector<TrialRecord> again = RunToEnd(job);
+  EXPECT_EQ(again.size(), trials.size() + (trials.size() - 4));
+  EXPECT_EQ(nlohmann::json::parse(seen_.at(again.back().trial_id).job_spec_json)["training"]["epochs"], 45);
+  const ParetoView front = coordinator_->Pareto(job).value();
+  EXPECT_EQ(front.final_round, 2);
+  for (const TrialRecord& t : front.final_front) EXPECT_EQ(t.final_round, 2);
+  ASSERT_TRUE(coordinator_->Cancel(job).ok());  // a finished job stays as it was
+  EXPECT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kSucceeded);
+}
+
+TEST_F(FidelityTest, FinalizingARunningJobCancelsItsPendingSearchAndSurvivesARestart) {
+  const std::string db = TempDb("finalize_running");
+  Open(db);
+  const std::string job = coordinator_->Submit(Spec(50)).value().record.job_id;
+  const std::string w = coordinator_->RegisterWorker("w");
+  for (int i = 0; i < 3; ++i) {
+    auto a = coordinator_->Acquire(w, 0);
+    ASSERT_TRUE(a);
+    EXPECT_TRUE(*coordinator_->Complete(w, a->lease_id, Train(*a)));
+  }
+  auto leased = coordinator_->Acquire(w, 0);  // trial 4, in flight during Finalize
+  ASSERT_TRUE(leased);
+  ASSERT_TRUE(coordinator_->Finalize(job, {}).ok());
+  // No final trial before the leased search trial is back.
+  const std::string w2 = coordinator_->RegisterWorker("w2");
+  EXPECT_FALSE(coordinator_->Acquire(w2, 0).has_value());
+  EXPECT_TRUE(*coordinator_->Complete(w, leased->lease_id, Train(*leased)));
+  auto first_final = coordinator_->Acquire(w2, 0);
+  ASSERT_TRUE(first_final);
+  EXPECT_EQ(coordinator_->GetTrial(job, first_final->trial_id)->final_round, 1);
+  coordinator_.reset();  // the final round goes on after a restart
+  Open(db);
+  auto view = coordinator_->GetJob(job).value();
+  EXPECT_TRUE(view.finalizing);
+  EXPECT_EQ(view.record.status, JobStatus::kRunning);
+  const std::vector<TrialRecord> trials = RunToEnd(job);
+  EXPECT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kSucceeded);
+  int search = 0;
+  for (const TrialRecord& t : trials) {
+    if (t.final_round == 0) ++search;
+    else EXPECT_EQ(t.status, TrialStatus::kCompleted);
+  }
+  EXPECT_EQ(search, 4);  // no proposal after Finalize
+}
+
+}  // namespace
+}  // namespace unas::server
