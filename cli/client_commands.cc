@@ -1,5 +1,5 @@
 // Thin clients of the coordinator's gRPC API: submit, jobs, status, trials,
-// pareto, cancel, export.
+// pareto, cancel, finalize, export.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +13,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
+#include "cli/job_output.h"
 #include "cli/trial_model.h"
 #include "costmodel/json_limits.h"
 #include "costmodel/network.h"
@@ -25,12 +26,6 @@ namespace {
 nlohmann::json SpecAsJson(const std::string& text) {
   auto parsed = ParseLimitedJson(text);
   return parsed.ok() ? *parsed : nlohmann::json(QuotePrefix(text));
-}
-
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
 }
 
 int Fail(const char* name, const Status& s) {
@@ -54,43 +49,7 @@ std::unique_ptr<server::Client> Start(Args& args, const std::vector<std::string>
   return nullptr;
 }
 
-std::string ErrorText(double error) { return error < 0 ? std::string("-") : Fixed(error, 4); }
-std::string ErrorText(const std::optional<double>& error) { return error ? Fixed(*error, 4) : std::string("-"); }
-
-void PrintJob(const server::JobView& j) {
-  const server::JobRecord& r = j.record;
-  std::cout << r.job_id << "  " << r.name << "  " << server::JobStatusName(r.status) << "  "
-            << j.completed + j.failed << "/" << j.budget << " trials (" << j.failed << " failed, " << j.running
-            << " running)"
-            << "  rejected by constraints " << r.infeasible_rejected << "  best val error "
-            << ErrorText(j.best_val_error) << "  hypervolume " << Fixed(j.hypervolume, 4);
-  if (!r.error.empty()) std::cout << "  error: " << r.error;
-  std::cout << "\n";
-}
-
-void PrintParetoTable(const server::ParetoView& front, bool csv) {
-  if (csv) {
-    std::cout << "trial,val_error,test_error,peak_sram_bytes,flash_bytes,macs,latency_ms,params\n";
-  } else {
-    std::printf("%6s %9s %10s %12s %12s %12s %11s %9s\n", "trial", "val err", "test err", "peak SRAM", "flash",
-                "MACs", "latency ms", "params");
-  }
-  for (const server::TrialRecord& t : front.trials) {
-    const Costs& c = t.costs;
-    const server::Metrics m = t.metrics.value_or(server::Metrics());
-    const double latency_ms = c.latency_ms.value_or(0);
-    if (csv) {
-      std::cout << t.trial_id << "," << m.val_error << "," << m.test_error << "," << c.peak_sram_bytes << ","
-                << c.flash_bytes << "," << c.macs << "," << latency_ms << "," << c.params << "\n";
-    } else {
-      std::printf("%6lld %9.4f %10.4f %12lld %12lld %12lld %11.2f %9lld\n", static_cast<long long>(t.trial_id),
-                  m.val_error, m.test_error, static_cast<long long>(c.peak_sram_bytes),
-                  static_cast<long long>(c.flash_bytes), static_cast<long long>(c.macs), latency_ms,
-                  static_cast<long long>(c.params));
-    }
-  }
-  if (!csv) std::cout << "hypervolume " << Fixed(front.hypervolume, 4) << "\n";
-}
+void PrintJob(const server::JobView& j) { std::cout << JobLine(j); }
 
 void ProgressBar(const server::JobView& j) {
   const int64_t done = j.completed + j.failed;
@@ -153,8 +112,7 @@ int RunSubmit(const std::vector<std::string>& argv) {
   PrintJob(*final_job);
   auto front = client->Pareto(job_id);
   if (!front.ok()) return Fail("submit", front.status());
-  std::cout << "\nPareto front (feasible trials):\n";
-  PrintParetoTable(*front, false);
+  std::cout << "\nPareto front (feasible trials):\n" << ParetoText(*front, false);
   return final_job->record.status == server::JobStatus::kSucceeded ? 0 : 1;
 }
 
@@ -190,6 +148,9 @@ int RunStatus(const std::vector<std::string>& argv) {
                         {"best_val_error", job->best_val_error},
                         {"hypervolume", job->hypervolume},
                         {"error", r.error},
+                        {"final_round", r.final_round},
+                        {"final_epochs", r.final_epochs},
+                        {"finalizing", job->finalizing},
                         {"spec", SpecAsJson(r.spec_json)}};
     std::cout << j.dump(2) << "\n";
   } else {
@@ -220,8 +181,8 @@ int RunTrials(const std::vector<std::string>& argv) {
   auto connected = ConnectFromFlags(args);
   if (!connected.ok()) return Fail("trials", connected.status());
   std::unique_ptr<server::Client>& client = *connected;
-  std::printf("%6s %-10s %9s %10s %9s %10s %12s %12s %12s %8s  %s\n", "trial", "status", "val err", "test err",
-              "int8 val", "int8 test", "peak SRAM", "flash", "MACs", "attempts", "error");
+  std::printf("%6s %-10s %-7s %6s %9s %10s %9s %10s %12s %12s %12s %8s  %s\n", "trial", "status", "rung", "from",
+              "val err", "test err", "int8 val", "int8 test", "peak SRAM", "flash", "MACs", "attempts", "error");
   std::string token;
   long long printed = 0;
   do {
@@ -231,8 +192,10 @@ int RunTrials(const std::vector<std::string>& argv) {
       if (printed++ >= *limit) return 0;
       const server::Metrics m = t.metrics.value_or(server::Metrics());
       const bool has = t.metrics.has_value();
-      std::printf("%6lld %-10s %9s %10s %9s %10s %12lld %12lld %12lld %8d  %s\n", static_cast<long long>(t.trial_id),
-                  server::TrialStatusName(t.status), has ? Fixed(m.val_error, 4).c_str() : "-",
+      const std::string from = t.promoted_from > 0 ? std::to_string(t.promoted_from) : "-";
+      std::printf("%6lld %-10s %-7s %6s %9s %10s %9s %10s %12lld %12lld %12lld %8d  %s\n",
+                  static_cast<long long>(t.trial_id), server::TrialStatusName(t.status), RungLabel(t).c_str(),
+                  from.c_str(), has ? Fixed(m.val_error, 4).c_str() : "-",
                   has ? ErrorText(m.test_error).c_str() : "-", ErrorText(m.int8_val_error).c_str(),
                   ErrorText(m.int8_test_error).c_str(), static_cast<long long>(t.costs.peak_sram_bytes),
                   static_cast<long long>(t.costs.flash_bytes), static_cast<long long>(t.costs.macs), t.attempts,
@@ -244,14 +207,43 @@ int RunTrials(const std::vector<std::string>& argv) {
 }
 
 int RunPareto(const std::vector<std::string>& argv) {
-  Args args("pareto", "JOB [--csv]", "Prints a job's Pareto front over its objectives (feasible trials only).");
-  args.Switch("csv", "comma-separated values");
+  Args args("pareto", "JOB [--csv | --json]",
+            "Prints a job's Pareto front over its objectives (feasible trials only): the final front\n"
+            "(retrained from scratch, `unas finalize`) first when there is one, then the search's.");
+  args.Switch("csv", "the search front as comma-separated values");
+  args.Switch("json", "both fronts as JSON (measured costs: the pruned network's when pruned)");
   int rc = 0;
   auto client = Start(args, argv, 1, &rc);
   if (!client) return rc;
+  if (args.On("csv") && args.On("json")) return args.Error(Status::Invalid("--csv and --json exclude each other"));
   auto front = client->Pareto(args.positional()[0]);
   if (!front.ok()) return Fail("pareto", front.status());
-  PrintParetoTable(*front, args.On("csv"));
+  if (args.On("json")) {
+    std::cout << ParetoJson(*front).dump(2) << "\n";
+  } else {
+    std::cout << ParetoText(*front, args.On("csv"));
+  }
+  return 0;
+}
+
+int RunFinalize(const std::vector<std::string>& argv) {
+  Args args("finalize", "JOB [--epochs N]",
+            "Retrains a job's front from scratch with its final recipe (spec \"final\") and quantises it:\n"
+            "a running job stops proposing, a finished one runs again until the round is done.\n"
+            "`unas pareto JOB` then shows the final front first.");
+  args.Flag("epochs", "N", "train each network this many epochs (1..1000) instead of the recipe's");
+  int rc = 0;
+  auto client = Start(args, argv, 1, &rc);
+  if (!client) return rc;
+  int epochs = 0;
+  if (args.Has("epochs")) {
+    auto n = args.GetInt("epochs", 1, 1000);
+    if (!n.ok()) return args.Error(n.status());
+    epochs = static_cast<int>(*n);
+  }
+  auto job = client->Finalize(args.positional()[0], epochs);
+  if (!job.ok()) return Fail("finalize", job.status());
+  PrintJob(*job);
   return 0;
 }
 

@@ -27,6 +27,7 @@ int RunStatus(const std::vector<std::string>& args);
 int RunTrials(const std::vector<std::string>& args);
 int RunPareto(const std::vector<std::string>& args);
 int RunCancel(const std::vector<std::string>& args);
+int RunFinalize(const std::vector<std::string>& args);
 int RunExport(const std::vector<std::string>& args);
 int RunHealth(const std::vector<std::string>& args);
 int RunBackup(const std::vector<std::string>& args);

@@ -128,6 +128,13 @@ Result<JobView> Client::Cancel(const std::string& job_id) {
   return stubs_->JobCall(options_, &v1::JobService::Stub::CancelJob, req, "CancelJob");
 }
 
+Result<JobView> Client::Finalize(const std::string& job_id, int epochs) {
+  v1::FinalizeJobRequest req;
+  req.set_job_id(job_id);
+  req.set_epochs(epochs);
+  return stubs_->JobCall(options_, &v1::JobService::Stub::FinalizeJob, req, "FinalizeJob");
+}
+
 Result<TrialPage> Client::ListTrials(const std::string& job_id, std::optional<TrialStatus> status,
                                      const std::string& page_token, int page_size) {
   v1::ListTrialsRequest req;

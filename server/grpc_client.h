@@ -37,6 +37,10 @@ class Client {
   Result<JobView> GetJob(const std::string& job_id);
   Result<std::vector<JobView>> ListJobs();
   Result<JobView> Cancel(const std::string& job_id);
+  // Starts a final-retraining round (Coordinator::Finalize); epochs 0: the
+  // job's final recipe. kFailedPrecondition for a cancelled or failed job or
+  // one with no completed trial; kInvalidArgument for epochs outside 1..1000.
+  Result<JobView> Finalize(const std::string& job_id, int epochs);
   // `status` absent: every status. page_token: empty, or a previous page's.
   Result<TrialPage> ListTrials(const std::string& job_id, std::optional<TrialStatus> status,
                                const std::string& page_token, int page_size);

@@ -87,6 +87,12 @@ class JobServiceImpl final : public v1::JobService::Service {
     UNAS_CHECK_AUTH(ctx);
     return Reply(c_->Cancel(req->job_id()), out);
   }
+  grpc::Status FinalizeJob(grpc::ServerContext* ctx, const v1::FinalizeJobRequest* req, v1::Job* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    FinalizeOptions options;
+    options.epochs = req->epochs();
+    return Reply(c_->Finalize(req->job_id(), options), out);
+  }
   grpc::Status WatchJob(grpc::ServerContext* ctx, const v1::WatchJobRequest* req,
                         grpc::ServerWriter<v1::JobEvent>* writer) override {
     UNAS_CHECK_AUTH(ctx);

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "costmodel/json_limits.h"
 #include "server/analyze_route.h"
 #include "server/auth.h"
 #include "server/json_convert.h"
@@ -140,6 +141,30 @@ HttpResponse TrialModel(Coordinator& c, const std::string& job_id, const std::st
   return r;
 }
 
+// POST .../finalize: an optional body {"epochs": N}; empty or {} keeps the
+// job's final recipe. The range of N is the coordinator's to check.
+HttpResponse Finalize(Coordinator& c, const std::string& job_id, const std::string& body) {
+  FinalizeOptions options;
+  if (body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    auto parsed = ParseLimitedJson(body);
+    if (!parsed.ok()) return JsonError(400, "finalize body: " + parsed.status().message());
+    if (!parsed->is_object()) return JsonError(400, "finalize body: expected an object such as {\"epochs\": 30}");
+    for (auto it = parsed->begin(); it != parsed->end(); ++it) {
+      if (it.key() != "epochs") return JsonError(400, QuotePrefix(it.key()) + ": unknown field (allowed: epochs)");
+    }
+    if (parsed->contains("epochs")) {
+      const nlohmann::json& e = (*parsed)["epochs"];
+      if (!e.is_number_integer()) return JsonError(400, "epochs: " + QuotePrefix(e.dump()) + " is not an integer");
+      // Beyond int: refused here, before the cast (1..1000 is the coordinator's check).
+      const bool fits = e.is_number_unsigned() ? e.get<uint64_t>() <= (1u << 30) : e.get<int64_t>() >= -(1 << 30);
+      if (!fits) return JsonError(400, "epochs: " + QuotePrefix(e.dump()) + " is outside 1..1000");
+      options.epochs = e.get<int>();
+    }
+  }
+  auto view = c.Finalize(job_id, options);
+  return view.ok() ? Json(ToJson(*view)) : Error(view.status());
+}
+
 HttpResponse JobRoutes(const ApiContext& ctx, const HttpRequest& req, const std::vector<std::string>& seg,
                        const std::map<std::string, std::string>& query) {
   Coordinator& c = *ctx.coordinator;
@@ -170,6 +195,10 @@ HttpResponse JobRoutes(const ApiContext& ctx, const HttpRequest& req, const std:
     if (!post) return MethodNotAllowed("POST");
     auto view = c.Cancel(id);
     return view.ok() ? Json(ToJson(*view)) : Error(view.status());
+  }
+  if (seg.size() == 5 && action == "finalize") {
+    if (!post) return MethodNotAllowed("POST");
+    return Finalize(c, id, req.body);
   }
   if (action == "trials" && seg.size() <= 7) {
     if (!get) return MethodNotAllowed("GET");

@@ -8,6 +8,8 @@
 //   GET  /api/v1/jobs                        list
 //   GET  /api/v1/jobs/{id}                   one job
 //   POST /api/v1/jobs/{id}/cancel            cancel
+//   POST /api/v1/jobs/{id}/finalize          retrain the front (optional body {"epochs": N});
+//                                            409 for a cancelled or failed job or no completed trial
 //   GET  /api/v1/jobs/{id}/trials            ?page_size=1..1000&page_token=&status=&sort=&order=
 //   GET  /api/v1/jobs/{id}/trials/{n}        one trial with its full cost report
 //   GET  /api/v1/jobs/{id}/trials/{n}/export the same as a download

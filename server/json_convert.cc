@@ -66,6 +66,9 @@ nlohmann::json ToJson(const JobView& view) {
   j["error"] = r.error;
   j["created_unix_ms"] = r.created_unix_ms;
   j["finished_unix_ms"] = ZeroAsNull(r.finished_unix_ms);
+  j["final_round"] = r.final_round;
+  j["final_epochs"] = r.final_epochs;
+  j["finalizing"] = view.finalizing;
   return j;
 }
 
@@ -76,6 +79,11 @@ nlohmann::json ToJson(const TrialRecord& t) {
   j["status"] = TrialStatusName(t.status);
   j["candidate"] = Embedded(t.candidate_json);
   j["candidate_hash"] = t.candidate_hash;
+  j["proposal_id"] = t.proposal_id;
+  j["rung"] = t.rung;
+  j["promoted_from"] = t.promoted_from;
+  j["final_round"] = t.final_round;
+  j["final_test_accuracy"] = OrNull(FinalTestAccuracy(t));
   j["costs"] = CostsJson(t.costs);
   if (t.metrics) {
     const Metrics& m = *t.metrics;
@@ -108,9 +116,14 @@ nlohmann::json ToJson(const TrialRecord& t) {
 }
 
 nlohmann::json ToJson(const ParetoView& front) {
-  nlohmann::json trials = nlohmann::json::array();
+  nlohmann::json trials = nlohmann::json::array(), final_front = nlohmann::json::array();
   for (const TrialRecord& t : front.trials) trials.push_back(ToJson(t));
-  return {{"objectives", front.objectives}, {"hypervolume", front.hypervolume}, {"trials", std::move(trials)}};
+  for (const TrialRecord& t : front.final_front) final_front.push_back(ToJson(t));
+  return {{"objectives", front.objectives},
+          {"hypervolume", front.hypervolume},
+          {"trials", std::move(trials)},
+          {"final_round", front.final_round},
+          {"final", std::move(final_front)}};
 }
 
 nlohmann::json ToJson(const std::vector<HypervolumePoint>& history) {

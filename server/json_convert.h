@@ -15,6 +15,8 @@ namespace unas::server {
 
 nlohmann::json ToJson(const JobView& view);
 nlohmann::json ToJson(const TrialRecord& trial);
+// {"objectives", "hypervolume", "trials": the search's front, "final_round",
+// "final": the final front (ParetoView::final_front, in its order)}.
 nlohmann::json ToJson(const ParetoView& front);
 nlohmann::json ToJson(const std::vector<HypervolumePoint>& history);
 // {"kind": "trial_started"|"trial_finished"|"trial_failed"|"pareto_point"|"job_done", "job", "trial"?}

@@ -60,6 +60,9 @@ void ToProto(const JobView& view, v1::Job* out) {
   out->set_error(r.error);
   out->set_created_unix_ms(r.created_unix_ms);
   out->set_finished_unix_ms(r.finished_unix_ms);
+  out->set_final_round(r.final_round);
+  out->set_final_epochs(r.final_epochs);
+  out->set_finalizing(view.finalizing);
 }
 
 JobView FromProto(const v1::Job& p) {
@@ -79,6 +82,9 @@ JobView FromProto(const v1::Job& p) {
   r.error = p.error();
   r.created_unix_ms = p.created_unix_ms();
   r.finished_unix_ms = p.finished_unix_ms();
+  r.final_round = p.final_round();
+  r.final_epochs = p.final_epochs();
+  view.finalizing = p.finalizing();
   return view;
 }
 
@@ -102,8 +108,14 @@ void ToProto(const TrialRecord& t, v1::Trial* out) {
   out->set_created_unix_ms(t.created_unix_ms);
   out->set_started_unix_ms(t.started_unix_ms);
   out->set_finished_unix_ms(t.finished_unix_ms);
+  out->set_proposal_id(t.proposal_id);
+  out->set_rung(t.rung);
+  out->set_promoted_from(t.promoted_from);
+  out->set_final_round(t.final_round);
+  if (const auto accuracy = FinalTestAccuracy(t)) out->set_final_test_accuracy(*accuracy);
 }
 
+// final_test_accuracy is derived from the metrics (FinalTestAccuracy): not read back.
 TrialRecord FromProto(const v1::Trial& p) {
   TrialRecord t;
   t.job_id = p.job_id();
@@ -125,6 +137,10 @@ TrialRecord FromProto(const v1::Trial& p) {
   t.created_unix_ms = p.created_unix_ms();
   t.started_unix_ms = p.started_unix_ms();
   t.finished_unix_ms = p.finished_unix_ms();
+  t.proposal_id = p.proposal_id();
+  t.rung = p.rung();
+  t.promoted_from = p.promoted_from();
+  t.final_round = p.final_round();
   return t;
 }
 
@@ -166,6 +182,8 @@ void ToProto(const ParetoView& front, v1::ParetoFront* out) {
   for (const std::string& o : front.objectives) out->add_objectives(o);
   for (const TrialRecord& t : front.trials) ToProto(t, out->add_trials());
   out->set_hypervolume(front.hypervolume);
+  out->set_final_round(front.final_round);
+  for (const TrialRecord& t : front.final_front) ToProto(t, out->add_final_front());
 }
 
 ParetoView FromProto(const v1::ParetoFront& p) {
@@ -173,6 +191,8 @@ ParetoView FromProto(const v1::ParetoFront& p) {
   front.objectives.assign(p.objectives().begin(), p.objectives().end());
   for (const v1::Trial& t : p.trials()) front.trials.push_back(FromProto(t));
   front.hypervolume = p.hypervolume();
+  front.final_round = p.final_round();
+  for (const v1::Trial& t : p.final_front()) front.final_front.push_back(FromProto(t));
   return front;
 }
 

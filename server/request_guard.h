@@ -11,9 +11,10 @@
 //   - with a body, or to a route that takes one (POST /api/v1/jobs, POST
 //     /api/v1/analyze), must say the route's Content-Type (parameters such as
 //     charset allowed): application/json, or application/octet-stream for a
-//     model to analyse; else 415. A cross-site form or a "simple" fetch cannot
-//     send either type without a CORS preflight, which this server never
-//     grants.
+//     model to analyse; else 415. An optional body (POST .../finalize) is
+//     held to application/json when it is sent. A cross-site form or a
+//     "simple" fetch cannot send either type without a CORS preflight, which
+//     this server never grants.
 // Requests without Origin (curl, the CLI, other programs) are not refused for
 // that: CSRF needs a browser, and browsers send Origin on every POST.
 //

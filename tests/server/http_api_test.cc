@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -307,6 +308,77 @@ TEST_F(HttpApiTest, ParetoHypervolumeAndTrialCostReport) {
   EXPECT_EQ(model.status, 404);
   EXPECT_NE(model.Json()["error"].get<std::string>().find("has no int8 model"), std::string::npos) << model.body;
   EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials/99999/model.tflite").status, 404);
+}
+
+TEST_F(HttpApiTest, FinalizeRetrainsTheFrontAndParetoShowsItFirst) {
+  const std::string id = RunJob(12);
+  const std::string finalize = "/api/v1/jobs/" + id + "/finalize";
+  auto error_of = [&](const std::string& body) {
+    Reply r = Http(port_, "POST", finalize, body);
+    EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
+    return r.Json().value("error", "");
+  };
+  EXPECT_EQ(error_of(R"({"epochs":2,"rounds":1})"), "rounds: unknown field (allowed: epochs)");
+  EXPECT_EQ(error_of(R"({"epochs":2.5})"), "epochs: 2.5 is not an integer");
+  EXPECT_EQ(error_of(R"({"epochs":"3"})"), "epochs: \"3\" is not an integer");
+  EXPECT_EQ(error_of(R"({"epochs":18446744073709551615})"), "epochs: 18446744073709551615 is outside 1..1000");
+  EXPECT_EQ(error_of("[2]"), "finalize body: expected an object such as {\"epochs\": 30}");
+  EXPECT_EQ(error_of(R"({"epochs":1001})"), "epochs: 1001 is outside 1..1000");  // the coordinator's check
+  EXPECT_EQ(Http(port_, "POST", "/api/v1/jobs/no-such-job/finalize", "").status, 404);
+  EXPECT_EQ(Http(port_, "GET", finalize).status, 405);
+  EXPECT_EQ(Http(port_, "POST", finalize, "{}", kToken, "text/plain").status, 415);
+  EXPECT_EQ(Http(port_, "POST", finalize, "", "").status, 401);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id).Json()["final_round"], 0);  // refused: nothing started
+
+  Reply started = Http(port_, "POST", finalize, "");
+  ASSERT_EQ(started.status, 200) << started.body;
+  EXPECT_EQ(started.Json()["job_id"], id);
+  EXPECT_EQ(started.Json()["final_round"], 1);
+  EXPECT_EQ(started.Json()["final_epochs"], 0);
+  ASSERT_TRUE(WaitFor([&] {
+    const auto j = Http(port_, "GET", "/api/v1/jobs/" + id).Json();
+    return j.value("status", "") == "succeeded" && j.value("finalizing", true) == false;
+  }, 60000));
+  const auto pareto = Http(port_, "GET", "/api/v1/jobs/" + id + "/pareto").Json();
+  EXPECT_EQ(pareto["final_round"], 1);
+  ASSERT_FALSE(pareto["final"].empty()) << pareto.dump();
+  ASSERT_FALSE(pareto["trials"].empty());
+  // Every final trial retrained a search trial's network: promoted_from
+  // names that trial, with the same proposal id and candidate. The synthetic
+  // evaluator reports test = validation error and never quantises, so the
+  // final accuracy is 1 - the error.
+  std::map<int64_t, std::pair<int64_t, std::string>> search_trials;  // trial id -> proposal id, candidate hash
+  std::string token;
+  do {
+    const auto page = Http(port_, "GET", "/api/v1/jobs/" + id + "/trials?page_size=1000&page_token=" + token).Json();
+    for (const auto& t : page["trials"]) {
+      if (t["final_round"] == 0) search_trials[t["trial_id"]] = {t["proposal_id"], t["candidate_hash"]};
+    }
+    token = page.value("next_page_token", "");
+  } while (!token.empty());
+  EXPECT_EQ(search_trials.size(), 12u);
+  for (const auto& t : pareto["final"]) {
+    EXPECT_EQ(t["final_round"], 1);
+    EXPECT_EQ(t["status"], "completed");
+    EXPECT_EQ(t["rung"], 0);
+    EXPECT_DOUBLE_EQ(t["final_test_accuracy"].get<double>(), 1.0 - t["metrics"]["val_error"].get<double>());
+    EXPECT_TRUE(t["metrics"]["int8_test_error"].is_null());
+    const int64_t source = t["promoted_from"];
+    ASSERT_EQ(search_trials.count(source), 1u) << t.dump();
+    EXPECT_EQ(search_trials[source].first, t["proposal_id"]);
+    EXPECT_EQ(search_trials[source].second, t["candidate_hash"]);
+  }
+  for (const auto& t : pareto["trials"]) EXPECT_EQ(t["final_round"], 0);
+}
+
+TEST_F(HttpApiTest, FinalizeOfACancelledJobIs409) {
+  Reply r = Http(port_, "POST", "/api/v1/jobs", SyntheticJob(1000, 200));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = r.Json()["job_id"];
+  ASSERT_EQ(Http(port_, "POST", "/api/v1/jobs/" + id + "/cancel").status, 200);
+  Reply refused = Http(port_, "POST", "/api/v1/jobs/" + id + "/finalize", R"({"epochs":3})");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_TRUE(refused.Json().contains("error"));
 }
 
 TEST_F(HttpApiTest, EventsStreamTrialsLiveAndCancelEndsThem) {

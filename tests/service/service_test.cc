@@ -222,6 +222,99 @@ TEST_F(ServiceTest, CancelTwoJobsRefusalsAndAuth) {
   EXPECT_NE(serve->Log().find("msg=stopped"), std::string::npos);
 }
 
+// Final retraining on demand: gRPC FinalizeJob through the client, and
+// `unas finalize`, `unas pareto --json` and `unas trials` as a user runs them.
+TEST_F(ServiceTest, FinalizeOverGrpcAndTheCli) {
+  auto serve = Serve(2);
+  auto c = Connect();
+  auto job = c->Submit(SyntheticJob(12, 0, 4));
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  const std::string id = job->record.job_id;
+  ASSERT_EQ(WaitDone(*c, id, 60000).record.status, server::JobStatus::kSucceeded) << serve->Log();
+  EXPECT_EQ(c->Finalize(id, 1001).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(c->Finalize("no-such-job", 0).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(c->GetJob(id)->record.final_round, 0);
+  auto cli = [&](std::vector<std::string> args, const std::string& log) {
+    for (const std::string& a : {std::string("--coordinator"), address_, std::string("--token"), kToken}) {
+      args.push_back(a);
+    }
+    auto p = std::make_unique<Process>(args, dir_ + "/" + log);
+    const int rc = p->Wait(30000);
+    return std::make_pair(rc, p->Log());
+  };
+  auto waitFinalized = [&] {
+    server::JobView last;
+    EXPECT_TRUE(WaitFor([&] {
+      last = c->GetJob(id).value();
+      return last.record.status == server::JobStatus::kSucceeded && !last.finalizing;
+    }, 60000)) << serve->Log();
+    return last;
+  };
+
+  const auto [rc, out] = cli({"finalize", id, "--epochs", "2"}, "finalize.log");
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.rfind(id + "  svc  ", 0), 0u) << out;
+  EXPECT_NE(out.find("  final round 1"), std::string::npos) << out;
+  EXPECT_NE(out.find(", 2 epochs"), std::string::npos) << out;
+  const server::JobView first = waitFinalized();
+  EXPECT_EQ(first.record.final_round, 1);
+  EXPECT_EQ(first.record.final_epochs, 2);
+  const server::ParetoView front = c->Pareto(id).value();
+  EXPECT_EQ(front.final_round, 1);
+  ASSERT_FALSE(front.final_front.empty());
+
+  const auto [pareto_rc, pareto_out] = cli({"pareto", id, "--json"}, "pareto.log");
+  ASSERT_EQ(pareto_rc, 0) << pareto_out;
+  const auto j = nlohmann::json::parse(pareto_out);
+  EXPECT_EQ(j["final_round"], 1);
+  ASSERT_EQ(j["final"].size(), front.final_front.size());
+  for (size_t i = 0; i < front.final_front.size(); ++i) {
+    const server::TrialRecord& t = front.final_front[i];
+    const auto& f = j["final"][i];
+    EXPECT_EQ(f["trial"], t.trial_id);
+    EXPECT_EQ(f["proposal_id"], t.proposal_id);
+    EXPECT_EQ(f["quantized"], false);  // synthetic: never quantised
+    EXPECT_DOUBLE_EQ(f["final_test_accuracy"].get<double>(), 1.0 - t.metrics->test_error);
+    EXPECT_DOUBLE_EQ(f["val_error"].get<double>(), t.metrics->val_error);
+    EXPECT_EQ(f["peak_sram_bytes"], t.costs.peak_sram_bytes);
+    EXPECT_EQ(f["flash_bytes"], t.costs.flash_bytes);
+    EXPECT_EQ(f["macs"], t.costs.macs);
+    EXPECT_EQ(t.final_round, 1);
+  }
+  ASSERT_EQ(j["front"].size(), front.trials.size());
+  for (size_t i = 0; i < front.trials.size(); ++i) {
+    EXPECT_EQ(j["front"][i]["trial"], front.trials[i].trial_id);
+    EXPECT_EQ(j["front"][i]["rung"], front.trials[i].rung);
+  }
+  const auto [table_rc, table] = cli({"pareto", id}, "pareto_table.log");
+  ASSERT_EQ(table_rc, 0) << table;
+  EXPECT_EQ(table.rfind("Final front (round 1, retrained from scratch):\n", 0), 0u) << table;
+  EXPECT_NE(table.find("\nSearch front:\n"), std::string::npos) << table;
+  const auto [trials_rc, trials] = cli({"trials", id}, "trials.log");
+  ASSERT_EQ(trials_rc, 0) << trials;
+  EXPECT_NE(trials.find(" final1 "), std::string::npos) << trials;
+  EXPECT_NE(trials.find(" r0 "), std::string::npos) << trials;
+
+  // A second round over gRPC, with the job's own recipe.
+  auto second = c->Finalize(id, 0);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(second->record.final_round, 2);
+  EXPECT_EQ(waitFinalized().record.final_round, 2);
+  EXPECT_EQ(c->Pareto(id)->final_round, 2);
+
+  // A cancelled job cannot be finalised; the CLI says why and exits 1.
+  auto slow = c->Submit(SyntheticJob(1000, 200, 5));
+  ASSERT_TRUE(slow.ok());
+  ASSERT_TRUE(c->Cancel(slow->record.job_id).ok());
+  EXPECT_EQ(c->Finalize(slow->record.job_id, 0).status().code(), StatusCode::kFailedPrecondition);
+  const auto [refused_rc, refused] = cli({"finalize", slow->record.job_id}, "refused.log");
+  EXPECT_EQ(refused_rc, 1) << refused;
+  EXPECT_EQ(refused.rfind("unas finalize: ", 0), 0u) << refused;
+  const auto [usage_rc, usage] = cli({"finalize", id, "--epochs", "0"}, "usage.log");
+  EXPECT_EQ(usage_rc, 2) << usage;
+  EXPECT_EQ(usage, "unas finalize: --epochs: 0 is outside 1..1000\n");
+}
+
 TEST_F(ServiceTest, RealTrainingWithPruningRecordsTheSmallerNetwork) {
   auto serve = Serve(1, "60000");
   auto c = Connect();

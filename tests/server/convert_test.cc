@@ -1,0 +1,146 @@
+// The converters at the coordinator's edges (server/proto_convert.h,
+// server/json_convert.h) for the multi-fidelity and final-retraining fields:
+// each travels through the proto both ways and appears in the REST JSON.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "server/json_convert.h"
+#include "server/proto_convert.h"
+
+namespace unas::server {
+namespace {
+
+TrialRecord FinalTrial() {
+  TrialRecord t;
+  t.job_id = "j";
+  t.trial_id = 12;
+  t.status = TrialStatus::kCompleted;
+  t.proposal_id = 4;
+  t.rung = 0;
+  t.promoted_from = 0;
+  t.final_round = 2;
+  Metrics m;
+  m.val_error = 0.125;
+  m.test_error = 0.25;
+  m.int8_test_error = 0.375;
+  t.metrics = m;
+  return t;
+}
+
+TrialRecord Promoted() {
+  TrialRecord t;
+  t.job_id = "j";
+  t.trial_id = 9;
+  t.status = TrialStatus::kCompleted;
+  t.proposal_id = 3;
+  t.rung = 2;
+  t.promoted_from = 5;
+  Metrics m;
+  m.val_error = 0.5;
+  m.test_error = 0.0625;  // no int8 error: the float one counts
+  t.metrics = m;
+  return t;
+}
+
+TEST(ConvertTest, TrialRungPromotionAndFinalRoundTravelThroughTheProto) {
+  for (const TrialRecord& t : {FinalTrial(), Promoted()}) {
+    v1::Trial p;
+    ToProto(t, &p);
+    EXPECT_EQ(p.proposal_id(), t.proposal_id);
+    EXPECT_EQ(p.rung(), t.rung);
+    EXPECT_EQ(p.promoted_from(), t.promoted_from);
+    EXPECT_EQ(p.final_round(), t.final_round);
+    ASSERT_TRUE(p.has_final_test_accuracy());
+    const TrialRecord back = FromProto(p);
+    EXPECT_EQ(back.proposal_id, t.proposal_id);
+    EXPECT_EQ(back.rung, t.rung);
+    EXPECT_EQ(back.promoted_from, t.promoted_from);
+    EXPECT_EQ(back.final_round, t.final_round);
+  }
+  v1::Trial p;
+  ToProto(FinalTrial(), &p);
+  EXPECT_DOUBLE_EQ(p.final_test_accuracy(), 0.625);  // 1 - the int8 test error
+  ToProto(Promoted(), &p);
+  EXPECT_DOUBLE_EQ(p.final_test_accuracy(), 0.9375);  // 1 - the float test error
+  TrialRecord pending;
+  pending.trial_id = 1;
+  v1::Trial none;
+  ToProto(pending, &none);
+  EXPECT_FALSE(none.has_final_test_accuracy());
+}
+
+TEST(ConvertTest, JobFinalRoundAndFinalizingTravelThroughTheProto) {
+  JobView view;
+  view.record.job_id = "j";
+  view.record.final_round = 3;
+  view.record.final_epochs = 40;
+  view.finalizing = true;
+  v1::Job p;
+  ToProto(view, &p);
+  EXPECT_EQ(p.final_round(), 3);
+  EXPECT_EQ(p.final_epochs(), 40);
+  EXPECT_TRUE(p.finalizing());
+  const JobView back = FromProto(p);
+  EXPECT_EQ(back.record.final_round, 3);
+  EXPECT_EQ(back.record.final_epochs, 40);
+  EXPECT_TRUE(back.finalizing);
+}
+
+TEST(ConvertTest, ParetoFinalFrontTravelsThroughTheProtoInOrder) {
+  ParetoView front;
+  front.objectives = {"error", "peak_sram"};
+  front.trials = {Promoted()};
+  front.final_round = 2;
+  front.final_front = {FinalTrial(), Promoted()};
+  v1::ParetoFront p;
+  ToProto(front, &p);
+  EXPECT_EQ(p.final_round(), 2);
+  ASSERT_EQ(p.final_front_size(), 2);
+  const ParetoView back = FromProto(p);
+  EXPECT_EQ(back.final_round, 2);
+  ASSERT_EQ(back.final_front.size(), 2u);
+  EXPECT_EQ(back.final_front[0].trial_id, 12);
+  EXPECT_EQ(back.final_front[1].trial_id, 9);
+  ASSERT_EQ(back.trials.size(), 1u);
+  EXPECT_EQ(back.trials[0].rung, 2);
+}
+
+TEST(ConvertTest, RestJsonCarriesTheNewTrialJobAndParetoFields) {
+  const nlohmann::json trial = ToJson(FinalTrial());
+  EXPECT_EQ(trial["proposal_id"], 4);
+  EXPECT_EQ(trial["rung"], 0);
+  EXPECT_EQ(trial["promoted_from"], 0);
+  EXPECT_EQ(trial["final_round"], 2);
+  EXPECT_DOUBLE_EQ(trial["final_test_accuracy"].get<double>(), 0.625);
+  const nlohmann::json promoted = ToJson(Promoted());
+  EXPECT_EQ(promoted["rung"], 2);
+  EXPECT_EQ(promoted["promoted_from"], 5);
+  EXPECT_DOUBLE_EQ(promoted["final_test_accuracy"].get<double>(), 0.9375);
+  TrialRecord pending;
+  EXPECT_TRUE(ToJson(pending)["final_test_accuracy"].is_null());
+
+  JobView view;
+  view.record.final_round = 1;
+  view.record.final_epochs = 0;
+  view.finalizing = true;
+  const nlohmann::json job = ToJson(view);
+  EXPECT_EQ(job["final_round"], 1);
+  EXPECT_EQ(job["final_epochs"], 0);
+  EXPECT_EQ(job["finalizing"], true);
+
+  ParetoView front;
+  front.trials = {Promoted()};
+  front.final_round = 2;
+  front.final_front = {FinalTrial(), Promoted()};
+  const nlohmann::json pareto = ToJson(front);
+  EXPECT_EQ(pareto["final_round"], 2);
+  ASSERT_EQ(pareto["final"].size(), 2u);
+  EXPECT_EQ(pareto["final"][0], ToJson(FinalTrial()));
+  EXPECT_EQ(pareto["final"][1]["trial_id"], 9);
+  EXPECT_EQ(pareto["trials"][0]["trial_id"], 9);
+  EXPECT_TRUE(ToJson(ParetoView())["final"].empty());
+  EXPECT_EQ(ToJson(ParetoView())["final_round"], 0);
+}
+
+}  // namespace
+}  // namespace unas::server
