@@ -108,8 +108,8 @@ print("best final test accuracy (int8 where quantised): %s" % ("%.2f %%" % (100 
 at90 = [f for f in final if (f.get("final_test_accuracy") or 0) >= 0.90]
 print("smallest peak SRAM at >= 90 %%: %s B; smallest flash at >= 90 %%: %s B" % (
     min((f["peak_sram_bytes"] for f in at90), default="none"), min((f["flash_bytes"] for f in at90), default="none")))
-print("trial  accuracy  int8  peak SRAM B  flash B       MACs  from rung")
+print("trial  accuracy  int8  peak SRAM B  flash B       MACs  val error")
 for f in final:
-    print("%5d  %7.2f%%  %4s  %11d  %7d  %9d  %s" % (f["trial"], 100 * (f["final_test_accuracy"] or 0),
-          "yes" if f.get("quantized") else "no", f["peak_sram_bytes"], f["flash_bytes"], f["macs"], f.get("rung", "")))
+    print("%5d  %7.2f%%  %4s  %11d  %7d  %9d  %.4f" % (f["trial"], 100 * (f["final_test_accuracy"] or 0),
+          "yes" if f.get("quantized") else "no", f["peak_sram_bytes"], f["flash_bytes"], f["macs"], f["val_error"]))
 EOF

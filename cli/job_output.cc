@@ -115,6 +115,7 @@ nlohmann::json ParetoJson(const server::ParetoView& front) {
   return {{"objectives", front.objectives},
           {"hypervolume", front.hypervolume},
           {"final_round", front.final_round},
+          {"final_hypervolume", front.final_hypervolume},
           {"final", std::move(final_front)},
           {"front", std::move(search)}};
 }

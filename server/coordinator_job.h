@@ -13,6 +13,7 @@
 #include "search/promotion.h"
 #include "search/strategy.h"
 #include "server/coordinator.h"
+#include "server/measured_costs.h"
 
 namespace unas::server {
 
@@ -65,12 +66,7 @@ struct Coordinator::Job {
 };
 
 // The costs of the network a trial's metrics describe: as pruned, if it was.
-inline Costs MeasuredCosts(const TrialRecord& trial) {
-  if (!trial.pruned_costs) return trial.costs;
-  Costs c = *trial.pruned_costs;
-  c.latency_ms = trial.costs.latency_ms;  // not re-estimated for the pruned network
-  return c;
-}
+inline Costs MeasuredCosts(const TrialRecord& trial) { return MeasuredTrialCosts(trial); }
 
 // A search trial that a strategy proposed (not a promotion, not a final
 // retraining): the one whose outcome is Tell()'s rather than Update()'s.

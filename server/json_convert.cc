@@ -123,6 +123,7 @@ nlohmann::json ToJson(const ParetoView& front) {
           {"hypervolume", front.hypervolume},
           {"trials", std::move(trials)},
           {"final_round", front.final_round},
+          {"final_hypervolume", front.final_hypervolume},
           {"final", std::move(final_front)}};
 }
 

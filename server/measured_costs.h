@@ -1,8 +1,8 @@
 // The costs of the network a trial's metrics describe: the pruned network's
 // when the job pruned it (latency kept from the proposal: it is not
-// re-estimated for a pruned network), else the proposed one's. The same
-// rule as the coordinator's MeasuredCosts (server/coordinator_job.h), for
-// the edges (CLI, REST) that show what was measured.
+// re-estimated for a pruned network), else the proposed one's. The one rule
+// the coordinator (which ranks by it) and the edges (CLI, REST, which show
+// it) share.
 #pragma once
 
 #include "server/records.h"

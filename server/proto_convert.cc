@@ -184,6 +184,7 @@ void ToProto(const ParetoView& front, v1::ParetoFront* out) {
   out->set_hypervolume(front.hypervolume);
   out->set_final_round(front.final_round);
   for (const TrialRecord& t : front.final_front) ToProto(t, out->add_final_front());
+  out->set_final_hypervolume(front.final_hypervolume);
 }
 
 ParetoView FromProto(const v1::ParetoFront& p) {
@@ -193,6 +194,7 @@ ParetoView FromProto(const v1::ParetoFront& p) {
   front.hypervolume = p.hypervolume();
   front.final_round = p.final_round();
   for (const v1::Trial& t : p.final_front()) front.final_front.push_back(FromProto(t));
+  front.final_hypervolume = p.final_hypervolume();
   return front;
 }
 

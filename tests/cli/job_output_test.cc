@@ -69,6 +69,7 @@ server::ParetoView Front() {
   front.trials = {Promoted()};
   front.final_round = 1;
   front.final_front = {FinalQuantisedPruned(), FinalFloat()};
+  front.final_hypervolume = 0.125;
   return front;
 }
 
@@ -102,6 +103,7 @@ TEST(JobOutputTest, ParetoJsonHasBothFronts) {
   EXPECT_EQ(j["objectives"], nlohmann::json({"error", "peak_sram"}));
   EXPECT_EQ(j["hypervolume"], 0.5);
   EXPECT_EQ(j["final_round"], 1);
+  EXPECT_EQ(j["final_hypervolume"], 0.125);
   EXPECT_EQ(j["final"], nlohmann::json::parse(R"([
     {"trial":12,"final_test_accuracy":0.625,"quantized":true,"peak_sram_bytes":6000,"flash_bytes":15000,
      "macs":200000,"proposal_id":4,"val_error":0.125},

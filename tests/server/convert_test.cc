@@ -92,12 +92,14 @@ TEST(ConvertTest, ParetoFinalFrontTravelsThroughTheProtoInOrder) {
   front.trials = {Promoted()};
   front.final_round = 2;
   front.final_front = {FinalTrial(), Promoted()};
+  front.final_hypervolume = 0.375;
   v1::ParetoFront p;
   ToProto(front, &p);
   EXPECT_EQ(p.final_round(), 2);
   ASSERT_EQ(p.final_front_size(), 2);
   const ParetoView back = FromProto(p);
   EXPECT_EQ(back.final_round, 2);
+  EXPECT_EQ(back.final_hypervolume, 0.375);
   ASSERT_EQ(back.final_front.size(), 2u);
   EXPECT_EQ(back.final_front[0].trial_id, 12);
   EXPECT_EQ(back.final_front[1].trial_id, 9);
@@ -132,8 +134,10 @@ TEST(ConvertTest, RestJsonCarriesTheNewTrialJobAndParetoFields) {
   front.trials = {Promoted()};
   front.final_round = 2;
   front.final_front = {FinalTrial(), Promoted()};
+  front.final_hypervolume = 0.25;
   const nlohmann::json pareto = ToJson(front);
   EXPECT_EQ(pareto["final_round"], 2);
+  EXPECT_EQ(pareto["final_hypervolume"], 0.25);
   ASSERT_EQ(pareto["final"].size(), 2u);
   EXPECT_EQ(pareto["final"][0], ToJson(FinalTrial()));
   EXPECT_EQ(pareto["final"][1]["trial_id"], 9);
