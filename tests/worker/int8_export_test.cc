@@ -17,6 +17,7 @@
 #include "tflite/reader.h"
 #include "tflite/writer.h"
 #include "tests/costmodel/random_candidates.h"
+#include "tests/worker/train_fixtures.h"
 #include "worker/trainer.h"
 
 namespace unas::worker {
@@ -42,24 +43,10 @@ TEST(Int8ExportTest, FoldedWeightsReproduceLibTorchOnRandomCandidates) {
   EXPECT_GT(with_bn, 3);  // the folding was exercised
 }
 
-// conv 3x3 x8 (BN, ReLU) on 8x8, max-pool 2, dense 32, classifier 10.
-Candidate TinyCandidate() {
-  return ParseCandidate(R"({"conv_blocks":[{"is_branch":false,"layers":[
-      {"type":"Conv2D","ker_size":3,"filters":8,"2x_stride":false,"has_bn":true,"has_relu":true,"has_prepool":false}]}],
-      "pooling":{"type":"max","pool_size":2},"dense_blocks":[{"units":32,"activation":"relu"}]})")
-      .value();
-}
-
 TEST(Int8ExportTest, QuantisedTrialKeepsItsAccuracy) {
-  DatasetSpec spec;
-  spec.kind = DatasetKind::kSynthetic;
-  const auto data = LoadDataset(spec).value();
-  TrainConfig config;
-  config.learning_rate = 0.05;
+  const auto data = Synthetic();
+  TrainConfig config = FastConfig();
   config.epochs = 3;
-  config.batch_size = 32;
-  config.seed = 1;
-  config.threads = 1;
   config.keep_model = true;
   auto trained = Train(TinyCandidate(), *data, config);
   ASSERT_TRUE(trained.ok()) << trained.status().message();
@@ -132,15 +119,10 @@ TEST(Int8ExportTest, TrainedBranchWithPadRunsInArmNn) {
       {"is_branch":true,"layers":[{"type":"Conv2D","ker_size":3,"filters":4,"2x_stride":true,"has_bn":true,"has_relu":true,"has_prepool":false}]}],
       "pooling":null,"dense_blocks":[{"units":16,"activation":"relu"}]})")
                                   .value();
-  DatasetSpec spec;
-  spec.kind = DatasetKind::kSynthetic;
-  const auto data = LoadDataset(spec).value();
-  TrainConfig config;
-  config.learning_rate = 0.05;
+  const auto data = Synthetic();
+  TrainConfig config = FastConfig();
   config.epochs = 2;
-  config.batch_size = 32;
   config.seed = 2;
-  config.threads = 1;
   config.keep_model = true;
   auto trained = Train(candidate, *data, config);
   ASSERT_TRUE(trained.ok() && trained->model) << trained.status().message();
