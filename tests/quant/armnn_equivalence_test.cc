@@ -16,6 +16,7 @@
 #include "quant/int8_executor.h"
 #include "quant/quantize.h"
 #include "tests/costmodel/random_candidates.h"
+#include "tests/costmodel/random_images.h"
 #include "tests/quant/armnn_variant.h"
 #include "tests/tools/armnn_runner.h"
 #include "tflite/writer.h"
@@ -148,9 +149,7 @@ Figures CompareOverTheSpace(const SpaceLimits& space) {
     const InputSpec spec = testing::RandomInputSpec(rng, 4, space.max_side, 10);
     const Network net = BuildNetwork(c, spec).value();
     const ReferenceWeights w = RandomWeights(net, 7000 + i);
-    std::vector<std::vector<float>> calibration;
-    for (int k = 0; k < 16; ++k) calibration.push_back(RandomInput(net, 100 * i + k));
-    auto quantised = QuantizeWithImages(net, w, calibration);
+    auto quantised = QuantizeWithImages(net, w, testing::RandomImages(net, 16, 100 * i));
     EXPECT_TRUE(quantised.ok()) << "model " << i << ": " << quantised.status().message();
     if (!quantised.ok()) continue;
     const ModelGraph g = testing::WithZeroPointZeroAtPads(*quantised);

@@ -11,6 +11,7 @@
 #include "quant/calibration.h"
 #include "quant/int8_executor.h"
 #include "tests/costmodel/random_candidates.h"
+#include "tests/costmodel/random_images.h"
 
 namespace unas::quant {
 namespace {
@@ -142,9 +143,7 @@ TEST(QuantizeTest, Int8TracksTheFloatReferenceOnRandomCandidates) {
     const InputSpec spec = testing::RandomInputSpec(rng, 6, 16, 10);
     const Network net = BuildNetwork(c, spec).value();
     const ReferenceWeights w = RandomWeights(net, 100 + i);
-    std::vector<std::vector<float>> calibration;
-    for (int k = 0; k < 64; ++k) calibration.push_back(RandomInput(net, 1000 * i + k));
-    auto g = QuantizeWithImages(net, w, calibration);
+    auto g = QuantizeWithImages(net, w, testing::RandomImages(net, 64, 1000 * i));
     ASSERT_TRUE(g.ok()) << "candidate " << i << ": " << g.status().message();
     auto executor = Int8Executor::Create(*g);
     ASSERT_TRUE(executor.ok()) << "candidate " << i << ": " << executor.status().message();
