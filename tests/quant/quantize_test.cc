@@ -132,10 +132,7 @@ TEST(QuantizeTest, RejectsMissingRangesAndWrongWeights) {
 // (255 steps of its scale).
 TEST(QuantizeTest, Int8TracksTheFloatReferenceOnRandomCandidates) {
   std::mt19937_64 rng(12);
-  testing::RandomCandidateLimits limits;
-  limits.max_blocks = 4;
-  limits.max_filters = 16;
-  limits.max_dense = 2;
+  const testing::RandomCandidateLimits limits = testing::ExecutableLimits(4, 16);
   int agree = 0, total = 0;
   double relative_error_sum = 0, worst_model_error = 0;
   for (int i = 0; i < 40; ++i) {

@@ -25,10 +25,7 @@ namespace {
 
 TEST(Int8ExportTest, FoldedWeightsReproduceLibTorchOnRandomCandidates) {
   std::mt19937_64 rng(5);
-  testing::RandomCandidateLimits limits;
-  limits.max_blocks = 3;
-  limits.max_filters = 12;
-  limits.max_dense = 2;
+  const testing::RandomCandidateLimits limits = testing::ExecutableLimits(3, 12);
   int with_bn = 0;
   for (int i = 0; i < 8; ++i) {
     const Candidate c = testing::RandomCandidate(rng, limits);
