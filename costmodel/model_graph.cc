@@ -13,6 +13,16 @@ std::vector<uint8_t> Int32LeBytes(const std::vector<int32_t>& values) {
   return bytes;
 }
 
+GraphTensor Int32ConstantTensor(std::string name, std::vector<int> shape, const std::vector<int32_t>& values) {
+  GraphTensor t;
+  t.name = std::move(name);
+  t.shape = std::move(shape);
+  t.type = TensorType::kInt32;
+  t.is_constant = true;
+  t.data = Int32LeBytes(values);
+  return t;
+}
+
 namespace {
 
 // TFLite's tensor types, indexed by their numbers (TensorType's values): the

@@ -58,15 +58,7 @@ TEST(ArmNnEquivalenceTest, ArmNnPadsWithRawZeroNotTheZeroPoint) {
     t.quant.zero_point = {7};
     g.tensors.push_back(t);
   }
-  GraphTensor pads;
-  pads.name = "paddings";
-  pads.shape = {4, 2};
-  pads.type = TensorType::kInt32;
-  pads.is_constant = true;
-  for (int32_t v : {0, 0, 0, 1, 0, 1, 0, 0}) {
-    for (int b = 0; b < 4; ++b) pads.data.push_back(static_cast<uint8_t>(static_cast<uint32_t>(v) >> (8 * b)));
-  }
-  g.tensors.push_back(pads);
+  g.tensors.push_back(Int32ConstantTensor("paddings", {4, 2}, {0, 0, 0, 1, 0, 1, 0, 0}));
   GraphOp op;
   op.builtin_code = builtin::kPad;
   op.inputs = {0, 2};
