@@ -29,8 +29,7 @@ TEST(Int8ExportTest, FoldedWeightsReproduceLibTorchOnRandomCandidates) {
   int with_bn = 0;
   for (int i = 0; i < 8; ++i) {
     const Candidate c = testing::RandomCandidate(rng, limits);
-    std::uniform_int_distribution<int> side(5, 14), channels(1, 3), classes(2, 6);
-    const Network net = BuildNetwork(c, InputSpec{side(rng), side(rng), channels(rng), classes(rng)}).value();
+    const Network net = BuildNetwork(c, testing::RandomInputSpec(rng, 5, 14, 6)).value();
     for (const Op& op : net.ops) with_bn += op.has_bn;
     auto worst = CheckWeightExtraction(net, 40 + i, 3);
     ASSERT_TRUE(worst.ok()) << worst.status().message();
