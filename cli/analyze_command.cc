@@ -7,20 +7,13 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/write_file.h"
 #include "costmodel/model_analysis.h"
 #include "tflite/reader.h"
 #include "tflite/reorder.h"
 
 namespace unas::cli {
 namespace {
-
-Status WriteFile(const std::string& path, const std::string& what, const void* data, size_t size) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-  out.close();
-  if (!out) return Status(StatusCode::kInternal, path + ": cannot write the " + what);
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -80,7 +73,7 @@ int RunAnalyze(const std::vector<std::string>& argv) {
   }
   if (args.Has("plot")) {
     const std::string svg = AnalysisSvg(*analysis);
-    if (Status s = WriteFile(args.Get("plot"), "plot", svg.data(), svg.size()); !s.ok()) {
+    if (Status s = WriteFile(args.Get("plot"), "plot", svg); !s.ok()) {
       std::cerr << "unas analyze: --plot: " << s.message() << "\n";
       return 1;
     }

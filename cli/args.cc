@@ -138,4 +138,15 @@ Result<std::vector<long long>> ParseIntList(const std::string& text, const std::
   return values;
 }
 
+void AddInputSpecFlags(Args& args) {
+  args.Flag("input-shape", "H,W,C", "input shape of the data set", "28,28,1");
+  args.Flag("classes", "K", "number of classes", "10");
+}
+
+Result<InputSpec> GetInputSpec(const Args& args) {
+  UNAS_ASSIGN_OR_RETURN(std::vector<long long> shape, ParseIntList(args.Get("input-shape"), "--input-shape"));
+  UNAS_ASSIGN_OR_RETURN(long long classes, args.GetInt("classes", 2, 100000));
+  return MakeInputSpec(shape, classes);
+}
+
 }  // namespace unas::cli

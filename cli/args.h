@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "costmodel/candidate.h"
 
 namespace unas::cli {
 
@@ -44,6 +45,22 @@ class Args {
   std::string Get(const std::string& name) const;  // value or declared default ("" if none)
   Result<long long> GetInt(const std::string& name, long long lo, long long hi) const;
   Result<double> GetDouble(const std::string& name, double lo, double hi) const;
+  // GetInt / GetDouble stored into `out` (a field of the options being filled),
+  // so that a command reads all its numbers, then checks one list of statuses.
+  // `out` is unchanged on error.
+  template <typename T>
+  Status ReadInt(const std::string& name, long long lo, long long hi, T* out) const {
+    auto v = GetInt(name, lo, hi);
+    if (!v.ok()) return v.status();
+    *out = static_cast<T>(*v);
+    return Status::Ok();
+  }
+  Status ReadDouble(const std::string& name, double lo, double hi, double* out) const {
+    auto v = GetDouble(name, lo, hi);
+    if (!v.ok()) return v.status();
+    *out = *v;
+    return Status::Ok();
+  }
   const std::vector<std::string>& positional() const { return positional_; }
   const std::string& command() const { return command_; }
   std::string Help() const;
@@ -65,5 +82,11 @@ class Args {
 
 // Splits "28,28,1" into integers; the error names `what`.
 Result<std::vector<long long>> ParseIntList(const std::string& text, const std::string& what);
+
+// Declares --input-shape H,W,C (default 28,28,1) and --classes K (default 10):
+// the data set's input, for the commands that cost candidates without one.
+void AddInputSpecFlags(Args& args);
+// Those two flags as an InputSpec (MakeInputSpec's checks); errors name the flag.
+Result<InputSpec> GetInputSpec(const Args& args);
 
 }  // namespace unas::cli

@@ -47,8 +47,7 @@ int RunCost(const std::vector<std::string>& argv) {
             "flash, MACs, peak SRAM under the build order and the best execution order, an arena\n"
             "layout, an estimated latency on a named MCU, and the peak with partial execution\n"
             "(channel-sliced operator chains, docs/pex.md) with its schedule and layout.");
-  args.Flag("input-shape", "H,W,C", "input shape of the data set", "28,28,1");
-  args.Flag("classes", "K", "number of classes", "10");
+  AddInputSpecFlags(args);
   args.Flag("accounting", "unas|tflm|firmware",
             "memory accounting (see docs/cost-model.md); partial execution is planned in firmware's", "tflm");
   args.Flag("mcu", "NAME", "estimate latency on this MCU profile (see --list-mcus)");
@@ -86,13 +85,7 @@ int RunCost(const std::vector<std::string>& argv) {
     }
     mcu = *found;
   }
-  auto shape = ParseIntList(args.Get("input-shape"), "--input-shape");
-  auto classes = args.GetInt("classes", 2, 100000);
-  if (!shape.ok() || !classes.ok()) {
-    std::cerr << "unas cost: " << (!shape.ok() ? shape.status() : classes.status()).message() << "\n";
-    return 2;
-  }
-  auto spec = MakeInputSpec(*shape, *classes);
+  auto spec = GetInputSpec(args);
   if (!spec.ok()) {
     std::cerr << "unas cost: " << spec.status().message() << "\n";
     return 2;

@@ -23,8 +23,7 @@ int RunSimulate(const std::vector<std::string>& argv) {
             "error=0.25,peak_sram=64000,flash=64000,macs=30000000");
   args.Flag("accounting", "unas|tflm|firmware", "memory accounting of the costs", "tflm");
   args.Flag("in-flight", "K", "trials in flight at once (results arrive in random order)", "1");
-  args.Flag("input-shape", "H,W,C", "input shape", "28,28,1");
-  args.Flag("classes", "K", "number of classes", "10");
+  AddInputSpecFlags(args);
   args.Flag("report-every", "N", "print the hypervolume every N completed trials", "50");
   args.Flag("mcu", "NAME", "add latency on this MCU profile as an objective (needs a latency bound)");
   if (auto rc = args.ParseOrExit(argv)) return *rc;
@@ -34,31 +33,25 @@ int RunSimulate(const std::vector<std::string>& argv) {
   };
   search::SimulationOptions options;
   options.strategy = args.Get("strategy");
-  auto trials = args.GetInt("trials", 1, 1000000);
-  auto seed = args.GetInt("seed", 0, (1LL << 62));
-  auto in_flight = args.GetInt("in-flight", 1, 1000);
-  auto classes = args.GetInt("classes", 2, 100000);
-  auto every = args.GetInt("report-every", 1, 1000000);
-  auto shape = ParseIntList(args.Get("input-shape"), "--input-shape");
+  int every = 0;
   auto accounting = ParseAccounting(args.Get("accounting"));
   auto constraints = search::ParseLimits(args.Get("constraints"));
   auto bounds = search::ParseLimits(args.Get("bounds"));
-  for (const Status* s : {&trials.status(), &seed.status(), &in_flight.status(), &classes.status(), &every.status(),
-                          &shape.status(), &accounting.status()}) {
-    if (!s->ok()) return fail(*s);
+  for (const Status& s : {args.ReadInt("trials", 1, 1000000, &options.trials),
+                          args.ReadInt("seed", 0, (1LL << 62), &options.seed),
+                          args.ReadInt("in-flight", 1, 1000, &options.in_flight),
+                          args.ReadInt("report-every", 1, 1000000, &every), accounting.status()}) {
+    if (!s.ok()) return fail(s);
   }
   if (!constraints.ok()) return fail(constraints.status().WithContext("--constraints"));
   if (!bounds.ok()) return fail(bounds.status().WithContext("--bounds"));
-  auto input = MakeInputSpec(*shape, *classes);
+  auto input = GetInputSpec(args);
   if (!input.ok()) return fail(input.status());
   if (args.Has("mcu")) {
     auto mcu = FindMcu(args.Get("mcu"));
     if (!mcu.ok()) return fail(mcu.status().WithContext("--mcu"));
     options.mcu = *mcu;
   }
-  options.trials = static_cast<int>(*trials);
-  options.seed = static_cast<uint64_t>(*seed);
-  options.in_flight = static_cast<int>(*in_flight);
   options.accounting = *accounting;
   options.constraints = *constraints;
   options.bounds = *bounds;
@@ -68,7 +61,7 @@ int RunSimulate(const std::vector<std::string>& argv) {
               options.strategy.c_str(), static_cast<unsigned long long>(options.seed), options.trials,
               options.in_flight, AccountingName(options.accounting));
   std::printf("%8s %12s %6s %9s\n", "trials", "hypervolume", "front", "rejected");
-  auto result = search::Simulate(options, static_cast<int>(*every), [](const search::SimulationPoint& p) {
+  auto result = search::Simulate(options, every, [](const search::SimulationPoint& p) {
     std::printf("%8d %12.6f %6d %9lld\n", p.trials, p.hypervolume, p.front_size,
                 static_cast<long long>(p.rejected));
     std::fflush(stdout);

@@ -16,6 +16,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/trial_model.h"
+#include "cli/write_file.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/partial_execution.h"
 #include "worker/dataset.h"
@@ -94,12 +95,6 @@ class ProgressPrinter {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
-bool WriteBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  return static_cast<bool>(out.flush());
-}
-
 // --out DIR: the int8 model and the float/int8 metrics beside each other.
 Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result, const worker::Dataset& dataset,
                        int threads, nlohmann::json* summary) {
@@ -130,7 +125,7 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
       {"int8_seconds", seconds},
   };
   const std::string model_path = dir + "/model.tflite", metrics_path = dir + "/metrics.json";
-  if (!WriteBytes(metrics_path, metrics.dump(2) + "\n")) return Status::Invalid(metrics_path + ": cannot write");
+  UNAS_RETURN_IF_ERROR(WriteFile(metrics_path, "metrics", metrics.dump(2) + "\n"));
   // model.tflite and its C library (whole execution) the way `unas export`
   // writes a trial's (cli/trial_model.h).
   UNAS_RETURN_IF_ERROR(WriteTrialModel(dir, std::string(int8.tflite.begin(), int8.tflite.end()),
@@ -198,20 +193,17 @@ int RunTrain(const std::vector<std::string>& argv) {
   }
   worker::TrainConfig config;
   {
-    auto epochs = args.GetInt("epochs", 1, 10000);
-    auto batch = args.GetInt("batch-size", 2, 65536);
-    auto threads = args.GetInt("threads", 0, 1024);
-    auto seed = args.GetInt("seed", 0, (1LL << 62));
-    auto subset = args.GetDouble("subset", 1e-9, 1);
-    auto lr = args.GetDouble("lr", 1e-12, 1e12);
-    auto momentum = args.GetDouble("momentum", 0, 0.999999);
-    auto wd = args.GetDouble("weight-decay", 0, 0.999999);
-    auto dropout = args.GetDouble("dropout", 0, 0.999999);
-    auto start_epoch = args.GetInt("start-epoch", 0, 10000);
     auto schedule = ParseSchedule(args.Get("lr-schedule"));
-    for (const Status& s : {epochs.status(), batch.status(), threads.status(), seed.status(), subset.status(),
-                            lr.status(), momentum.status(), wd.status(), dropout.status(), schedule.status(),
-                            start_epoch.status()}) {
+    for (const Status& s : {args.ReadInt("epochs", 1, 10000, &config.epochs),
+                            args.ReadInt("batch-size", 2, 65536, &config.batch_size),
+                            args.ReadInt("threads", 0, 1024, &config.threads),
+                            args.ReadInt("seed", 0, (1LL << 62), &config.seed),
+                            args.ReadDouble("subset", 1e-9, 1, &config.subset),
+                            args.ReadDouble("lr", 1e-12, 1e12, &config.learning_rate),
+                            args.ReadDouble("momentum", 0, 0.999999, &config.momentum),
+                            args.ReadDouble("weight-decay", 0, 0.999999, &config.weight_decay),
+                            args.ReadDouble("dropout", 0, 0.999999, &config.dropout),
+                            args.ReadInt("start-epoch", 0, 10000, &config.start_epoch), schedule.status()}) {
       if (!s.ok()) {
         std::cerr << "unas train: " << s.message() << "\n";
         return 2;
@@ -223,20 +215,10 @@ int RunTrain(const std::vector<std::string>& argv) {
       return 2;
     }
     config.optimizer = *optimizer;
-    config.epochs = static_cast<int>(*epochs);
-    config.batch_size = static_cast<int>(*batch);
-    config.threads = static_cast<int>(*threads);
-    config.seed = static_cast<uint64_t>(*seed);
-    config.subset = *subset;
-    config.learning_rate = *lr;
     config.lr_schedule = *schedule;
-    config.momentum = *momentum;
-    config.weight_decay = *wd;
-    config.dropout = *dropout;
     config.augment = args.On("augment");
     config.save_path = args.Get("save");
     config.init_weights_path = args.Get("init-weights");
-    config.start_epoch = static_cast<int>(*start_epoch);
     config.keep_model = args.Has("out");
     if (args.Has("prune")) {
       auto target = worker::ParsePruneTarget(args.Get("prune"), "--prune");
@@ -358,10 +340,9 @@ int RunTrain(const std::vector<std::string>& argv) {
                 static_cast<long long>(p.proposed_costs.macs), static_cast<long long>(p.pruned_costs.macs));
     const std::string pruned_path = args.Get("save-pruned");
     if (!pruned_path.empty()) {
-      std::ofstream out(pruned_path, std::ios::binary | std::ios::trunc);
-      out << CandidateToJson(p.candidate).dump() << "\n";
-      if (!out) {
-        std::cerr << "unas train: " << pruned_path << ": cannot write the pruned candidate\n";
+      const std::string json = CandidateToJson(p.candidate).dump() + "\n";
+      if (Status s = WriteFile(pruned_path, "pruned candidate", json); !s.ok()) {
+        std::cerr << "unas train: " << s.message() << "\n";
         return 1;
       }
       summary["saved_pruned"] = pruned_path;

@@ -1,9 +1,9 @@
 #include "cli/trial_model.h"
 
 #include <cstdint>
-#include <fstream>
 #include <vector>
 
+#include "cli/write_file.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/lowering.h"
 #include "firmware/generator.h"
@@ -53,9 +53,7 @@ Result<ModelGraph> MatchLoweredNetwork(const Network& network, const ModelGraph&
 Status WriteTrialModel(const std::string& dir, const std::string& tflite, const Network& network,
                        bool partial_execution) {
   const std::string path = dir + "/model.tflite";
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(tflite.data(), static_cast<std::streamsize>(tflite.size()));
-  if (!out.flush()) return Status::Invalid(path + ": cannot write");
+  UNAS_RETURN_IF_ERROR(WriteFile(path, "model", tflite));
   auto graph = ReadTflite(reinterpret_cast<const uint8_t*>(tflite.data()), tflite.size());
   if (!graph.ok()) return graph.status().WithContext(path);
   auto matched = MatchLoweredNetwork(network, *graph);

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/spelling.h"
 #include "costmodel/json_limits.h"
 
 namespace unas {
@@ -188,12 +189,9 @@ Status ValidateLayer(const Layer& layer) {
 }  // namespace
 
 const char* LayerTypeName(LayerType type) {
-  switch (type) {
-    case LayerType::kConv2D: return "Conv2D";
-    case LayerType::kConv1x1: return "1x1Conv2D";
-    case LayerType::kDWConv2D: return "DWConv2D";
-  }
-  return "?";
+  static constexpr Spelling<LayerType> kLayerTypes[] = {
+      {LayerType::kConv2D, "Conv2D"}, {LayerType::kConv1x1, "1x1Conv2D"}, {LayerType::kDWConv2D, "DWConv2D"}};
+  return NameIn(kLayerTypes, type);
 }
 
 const char* PoolTypeName(PoolType type) { return type == PoolType::kAvg ? "avg" : "max"; }

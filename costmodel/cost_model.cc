@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/spelling.h"
 #include "costmodel/lowering.h"
 #include "costmodel/tflm_arena.h"
 
@@ -158,21 +159,12 @@ Status FillTflmReport(const Network& network, const TflmCosts& t, CostReport* re
 
 }  // namespace
 
-const char* AccountingName(Accounting accounting) {
-  switch (accounting) {
-    case Accounting::kUnas: return "unas";
-    case Accounting::kTflm: return "tflm";
-    case Accounting::kFirmware: return "firmware";
-  }
-  return "unknown";
-}
+constexpr Spelling<Accounting> kAccountings[] = {
+    {Accounting::kUnas, "unas"}, {Accounting::kTflm, "tflm"}, {Accounting::kFirmware, "firmware"}};
 
-Result<Accounting> ParseAccounting(const std::string& name) {
-  if (name == "unas") return Accounting::kUnas;
-  if (name == "tflm") return Accounting::kTflm;
-  if (name == "firmware") return Accounting::kFirmware;
-  return Status::Invalid("accounting: '" + name + "' is not one of unas, tflm, firmware");
-}
+const char* AccountingName(Accounting accounting) { return NameIn(kAccountings, accounting, "unknown"); }
+
+Result<Accounting> ParseAccounting(const std::string& name) { return ParseIn(kAccountings, name, "accounting"); }
 
 BufferGraph MakeBufferGraph(const Network& network, Accounting accounting) {
   const bool tflm = accounting == Accounting::kTflm;

@@ -59,13 +59,7 @@ class Lowerer {
 
   // Structural int32 constants (pad amounts, slice bounds), with their data.
   int Int32Constant(const std::string& name, std::vector<int> shape, const std::vector<int32_t>& values) {
-    GraphTensor t;
-    t.name = name;
-    t.shape = std::move(shape);
-    t.type = TensorType::kInt32;
-    t.is_constant = true;
-    t.data = Int32LeBytes(values);
-    return NewTensor(std::move(t));
+    return NewTensor(Int32ConstantTensor(name, std::move(shape), values));
   }
 
   GraphOp& Emit(int code, std::vector<int> inputs, int output) {

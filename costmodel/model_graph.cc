@@ -1,5 +1,7 @@
 #include "costmodel/model_graph.h"
 
+#include <iterator>
+
 namespace unas {
 
 std::vector<uint8_t> Int32LeBytes(const std::vector<int32_t>& values) {
@@ -11,38 +13,45 @@ std::vector<uint8_t> Int32LeBytes(const std::vector<int32_t>& values) {
   return bytes;
 }
 
+GraphTensor Int32ConstantTensor(std::string name, std::vector<int> shape, const std::vector<int32_t>& values) {
+  GraphTensor t;
+  t.name = std::move(name);
+  t.shape = std::move(shape);
+  t.type = TensorType::kInt32;
+  t.is_constant = true;
+  t.data = Int32LeBytes(values);
+  return t;
+}
+
+namespace {
+
+// TFLite's tensor types, indexed by their numbers (TensorType's values): the
+// name and the bytes per element of each, in one place.
+struct TensorTypeInfo {
+  const char* name;
+  int element_bytes;  // 0 for string: variable size
+};
+constexpr TensorTypeInfo kTensorTypes[] = {{"float32", 4},   {"float16", 2}, {"int32", 4},  {"uint8", 1},
+                                           {"int64", 8},     {"string", 0},  {"bool", 1},   {"int16", 2},
+                                           {"complex64", 8}, {"int8", 1},    {"float64", 8}};
+static_assert(std::size(kTensorTypes) == static_cast<size_t>(TensorType::kFloat64) + 1,
+              "one entry per TensorType, in number order");
+
+const TensorTypeInfo* FindTensorType(TensorType type) {
+  const auto i = static_cast<size_t>(type);  // negative numbers wrap to out of range
+  return i < std::size(kTensorTypes) ? &kTensorTypes[i] : nullptr;
+}
+
+}  // namespace
+
 const char* TensorTypeName(TensorType type) {
-  switch (type) {
-    case TensorType::kFloat32: return "float32";
-    case TensorType::kFloat16: return "float16";
-    case TensorType::kInt32: return "int32";
-    case TensorType::kUInt8: return "uint8";
-    case TensorType::kInt64: return "int64";
-    case TensorType::kString: return "string";
-    case TensorType::kBool: return "bool";
-    case TensorType::kInt16: return "int16";
-    case TensorType::kComplex64: return "complex64";
-    case TensorType::kInt8: return "int8";
-    case TensorType::kFloat64: return "float64";
-  }
-  return "unknown";
+  const TensorTypeInfo* info = FindTensorType(type);
+  return info ? info->name : "unknown";
 }
 
 int ElementBytes(TensorType type) {
-  switch (type) {
-    case TensorType::kFloat32: return 4;
-    case TensorType::kFloat16: return 2;
-    case TensorType::kInt32: return 4;
-    case TensorType::kUInt8: return 1;
-    case TensorType::kInt64: return 8;
-    case TensorType::kString: return 0;
-    case TensorType::kBool: return 1;
-    case TensorType::kInt16: return 2;
-    case TensorType::kComplex64: return 8;
-    case TensorType::kInt8: return 1;
-    case TensorType::kFloat64: return 8;
-  }
-  return 0;
+  const TensorTypeInfo* info = FindTensorType(type);
+  return info ? info->element_bytes : 0;
 }
 
 int64_t GraphTensor::elements() const {

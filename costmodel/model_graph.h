@@ -73,6 +73,10 @@ struct GraphTensor {
 // (TFLite's byte order, whatever the host's).
 std::vector<uint8_t> Int32LeBytes(const std::vector<int32_t>& values);
 
+// A constant int32 tensor holding `values` (pad amounts, slice bounds, shapes),
+// not quantised. `values` must have the shape's element count.
+GraphTensor Int32ConstantTensor(std::string name, std::vector<int> shape, const std::vector<int32_t>& values);
+
 // TFLite's BuiltinOperator numbers for the operators unas lowers to, executes
 // or slices. The reader keeps every other code as it is (see GraphOp).
 namespace builtin {

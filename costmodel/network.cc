@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/spelling.h"
+
 namespace unas {
 namespace {
 
@@ -108,29 +110,22 @@ std::string Shape::ToString() const {
 }
 
 const char* OpKindName(OpKind kind) {
-  switch (kind) {
-    case OpKind::kConv2D: return "conv";
-    case OpKind::kDWConv2D: return "dwconv";
-    case OpKind::kMaxPool: return "maxpool";
-    case OpKind::kAvgPool: return "avgpool";
-    case OpKind::kAdd: return "add";
-    case OpKind::kDense: return "dense";
-  }
-  return "?";
+  static constexpr Spelling<OpKind> kKinds[] = {{OpKind::kConv2D, "conv"},     {OpKind::kDWConv2D, "dwconv"},
+                                                {OpKind::kMaxPool, "maxpool"}, {OpKind::kAvgPool, "avgpool"},
+                                                {OpKind::kAdd, "add"},         {OpKind::kDense, "dense"}};
+  return NameIn(kKinds, kind);
 }
 
 const char* OpRoleName(OpRole role) {
-  switch (role) {
-    case OpRole::kLayer: return "layer";
-    case OpRole::kPrepool: return "prepool";
-    case OpRole::kBranchProjection: return "branch_projection";
-    case OpRole::kTieUpPool: return "tieup_pool";
-    case OpRole::kTieUpAdd: return "tieup_add";
-    case OpRole::kPooling: return "pooling";
-    case OpRole::kDenseBlock: return "dense_block";
-    case OpRole::kClassifier: return "classifier";
-  }
-  return "?";
+  static constexpr Spelling<OpRole> kRoles[] = {{OpRole::kLayer, "layer"},
+                                                {OpRole::kPrepool, "prepool"},
+                                                {OpRole::kBranchProjection, "branch_projection"},
+                                                {OpRole::kTieUpPool, "tieup_pool"},
+                                                {OpRole::kTieUpAdd, "tieup_add"},
+                                                {OpRole::kPooling, "pooling"},
+                                                {OpRole::kDenseBlock, "dense_block"},
+                                                {OpRole::kClassifier, "classifier"}};
+  return NameIn(kRoles, role);
 }
 
 int64_t Op::weight_count() const {

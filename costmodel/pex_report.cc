@@ -1,5 +1,6 @@
 #include "costmodel/pex_report.h"
 
+#include "base/spelling.h"
 #include "costmodel/text_format.h"
 
 #include <algorithm>
@@ -8,23 +9,13 @@
 namespace unas {
 namespace {
 
-const char* StepKindName(PexStepKind kind) {
-  switch (kind) {
-    case PexStepKind::kWhole: return "whole";
-    case PexStepKind::kSlice: return "slice";
-    case PexStepKind::kFinalize: return "finalize";
-  }
-  return "?";
-}
+constexpr Spelling<PexStepKind> kStepKinds[] = {
+    {PexStepKind::kWhole, "whole"}, {PexStepKind::kSlice, "slice"}, {PexStepKind::kFinalize, "finalize"}};
+constexpr Spelling<PexTensorKind> kTensorKinds[] = {
+    {PexTensorKind::kWhole, "whole"}, {PexTensorKind::kSlice, "slice"}, {PexTensorKind::kAccumulator, "accumulator"}};
 
-const char* TensorKindName(PexTensorKind kind) {
-  switch (kind) {
-    case PexTensorKind::kWhole: return "whole";
-    case PexTensorKind::kSlice: return "slice";
-    case PexTensorKind::kAccumulator: return "accumulator";
-  }
-  return "?";
-}
+const char* StepKindName(PexStepKind kind) { return NameIn(kStepKinds, kind); }
+const char* TensorKindName(PexTensorKind kind) { return NameIn(kTensorKinds, kind); }
 
 std::string Ratio(int64_t a, int64_t b) {
   std::ostringstream os;

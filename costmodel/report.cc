@@ -1,5 +1,6 @@
 #include "costmodel/report.h"
 
+#include "base/spelling.h"
 #include "costmodel/json_limits.h"
 
 #include "costmodel/text_format.h"
@@ -24,14 +25,13 @@ int64_t LivePeak(const CostReport& report) {
   return peak;
 }
 
-const char* AccountingNote(Accounting accounting) {
-  switch (accounting) {
-    case Accounting::kUnas: return " (uNAS-compatible: int8 biases, input not counted)";
-    case Accounting::kTflm: return " (TFLM: lowered graph, nothing in place, 16-byte buffers, persistent part)";
-    case Accounting::kFirmware: return " (unas firmware: int32 biases, input counted, in-place Add)";
-  }
-  return "";
-}
+// What each accounting counts, as the text report's headline says it.
+constexpr Spelling<Accounting> kAccountingNotes[] = {
+    {Accounting::kUnas, " (uNAS-compatible: int8 biases, input not counted)"},
+    {Accounting::kTflm, " (TFLM: lowered graph, nothing in place, 16-byte buffers, persistent part)"},
+    {Accounting::kFirmware, " (unas firmware: int32 biases, input counted, in-place Add)"}};
+
+const char* AccountingNote(Accounting accounting) { return NameIn(kAccountingNotes, accounting, ""); }
 
 }  // namespace
 

@@ -131,6 +131,16 @@ Status CheckOptions(const GraphOp& g, int raw_padding, int raw_activation, const
   return Status::Ok();
 }
 
+// The window fields that Conv2D, DepthwiseConv2D and Pool2D options share
+// (the casts keep the raw byte, which CheckOptions checks).
+template <typename Options>
+void ReadWindow(const Options& o, GraphOp* g) {
+  g->padding = static_cast<Padding>(o.padding());
+  g->stride_w = o.stride_w();
+  g->stride_h = o.stride_h();
+  g->activation = static_cast<Activation>(o.fused_activation_function());
+}
+
 // The Verifier accepts a union type whose table is absent (it verifies a
 // null table as fine), so every options pointer is checked (the fuzzer found
 // a CONV_2D with a type and no table).
@@ -140,35 +150,26 @@ Status ReadOptions(const fb::Operator* op, GraphOp* g, const std::string& where)
     case BuiltinOptions::Conv2DOptions: {
       const auto* o = op->builtin_options_as_Conv2DOptions();
       if (o == nullptr) break;  // a union type without its table: defaults
-      g->padding = static_cast<Padding>(o->padding());
-      g->stride_w = o->stride_w();
-      g->stride_h = o->stride_h();
+      ReadWindow(*o, g);
       g->dilation_w = o->dilation_w_factor();
       g->dilation_h = o->dilation_h_factor();
-      g->activation = static_cast<Activation>(o->fused_activation_function());
       break;
     }
     case BuiltinOptions::DepthwiseConv2DOptions: {
       const auto* o = op->builtin_options_as_DepthwiseConv2DOptions();
       if (o == nullptr) break;  // a union type without its table: defaults
-      g->padding = static_cast<Padding>(o->padding());
-      g->stride_w = o->stride_w();
-      g->stride_h = o->stride_h();
+      ReadWindow(*o, g);
       g->depth_multiplier = o->depth_multiplier();
       g->dilation_w = o->dilation_w_factor();
       g->dilation_h = o->dilation_h_factor();
-      g->activation = static_cast<Activation>(o->fused_activation_function());
       break;
     }
     case BuiltinOptions::Pool2DOptions: {
       const auto* o = op->builtin_options_as_Pool2DOptions();
       if (o == nullptr) break;  // a union type without its table: defaults
-      g->padding = static_cast<Padding>(o->padding());
-      g->stride_w = o->stride_w();
-      g->stride_h = o->stride_h();
+      ReadWindow(*o, g);
       g->filter_w = o->filter_width();
       g->filter_h = o->filter_height();
-      g->activation = static_cast<Activation>(o->fused_activation_function());
       break;
     }
     case BuiltinOptions::FullyConnectedOptions: {

@@ -14,6 +14,7 @@
 #include <torch/serialize.h>
 #include <torch/utils.h>
 
+#include "base/spelling.h"
 #include "costmodel/network.h"
 #include "worker/dataset_tensors.h"
 #include "worker/torch_export.h"
@@ -319,12 +320,10 @@ bool LooksLikeOutOfMemory(const std::string& what) {
 }  // namespace
 
 const char* TrialOutcomeName(TrialOutcome outcome) {
-  switch (outcome) {
-    case TrialOutcome::kCompleted: return "completed";
-    case TrialOutcome::kFailed: return "failed";
-    case TrialOutcome::kCancelled: return "cancelled";
-  }
-  return "?";
+  static constexpr Spelling<TrialOutcome> kOutcomes[] = {{TrialOutcome::kCompleted, "completed"},
+                                                         {TrialOutcome::kFailed, "failed"},
+                                                         {TrialOutcome::kCancelled, "cancelled"}};
+  return NameIn(kOutcomes, outcome);
 }
 
 Status ValidateTrainConfig(const TrainConfig& c) {

@@ -44,6 +44,20 @@ CliRun Unas(const std::string& args, const std::string& stdin_text = "") {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+// The JSON a successful run printed. A failed run or output that is not JSON
+// fails the test and gives an empty object (so the checks that follow fail
+// with the field they expected). Hold it non-const: operator[] on a missing
+// key then reads null rather than being undefined behaviour.
+nlohmann::json JsonOutput(const CliRun& r) {
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    ADD_FAILURE() << "not JSON: " << r.out;
+    return nlohmann::json::object();
+  }
+  return j;
+}
+
 const std::string kExample = std::string(UNAS_SOURCE_DIR) + "/examples/worked_example.json";
 
 TEST(CliTest, CostPrintsTableWithWorkedExampleTotals) {
@@ -69,8 +83,7 @@ TEST(CliTest, CostShowsThePartialExecutionPeakAndPlan) {
       << table.out;
   EXPECT_NE(table.out.find("segment 0: ops 2 5 in 2 slices of 8 of 16 channels"), std::string::npos) << table.out;
   const CliRun r = Unas("cost " + kExample + " --json");
-  ASSERT_EQ(r.exit_code, 0) << r.out;
-  const auto j = nlohmann::json::parse(r.out);
+  nlohmann::json j = JsonOutput(r);
   EXPECT_EQ(j["pex_peak_sram_bytes"], 2384);
   EXPECT_EQ(j["partial_execution"]["accounting"], "firmware");
   EXPECT_EQ(j["partial_execution"]["whole_peak_sram_bytes"], 2968);
@@ -82,8 +95,7 @@ TEST(CliTest, CostShowsThePartialExecutionPeakAndPlan) {
 
 TEST(CliTest, CostJsonHasTotalsPerLayerRowsAndLatency) {
   const CliRun r = Unas("cost " + kExample + " --json --accounting firmware --mcu cortex-m7-216mhz");
-  ASSERT_EQ(r.exit_code, 0) << r.out;
-  const auto j = nlohmann::json::parse(r.out);
+  nlohmann::json j = JsonOutput(r);
   EXPECT_EQ(j["accounting"], "firmware");
   // firmware: biases are int32: 4394 + 3 x (8 + 8 + 16 + 16 + 32 + 10) = 4664.
   EXPECT_EQ(j["flash_bytes"], 4664);
@@ -110,8 +122,7 @@ TEST(CliTest, CostJsonCarriesTflmArenaFigures) {
       "has_prepool":false}]}],"pooling":null,"dense_blocks":[{"units":10}]})";
   const CliRun r = Unas("cost " + path + " --input-shape 8,8,1 --classes 10 --accounting tflm --json --no-pex");
   std::remove(path.c_str());
-  ASSERT_EQ(r.exit_code, 0) << r.out;
-  const auto j = nlohmann::json::parse(r.out);
+  nlohmann::json j = JsonOutput(r);
   EXPECT_EQ(j["accounting"], "tflm");
   EXPECT_EQ(j["tflm_arena_bytes"], 768);
   EXPECT_EQ(j["tflm_persistent_bytes"], 720);
@@ -134,8 +145,7 @@ TEST(CliTest, AnalyzeJsonReorderAndPlot) {
   const std::string chart((std::istreambuf_iterator<char>(plot)), std::istreambuf_iterator<char>());
   std::remove(out.c_str());
   std::remove(svg.c_str());
-  ASSERT_EQ(r.exit_code, 0) << r.out;
-  const auto j = nlohmann::json::parse(r.out);
+  nlohmann::json j = JsonOutput(r);
   EXPECT_EQ(j["model"]["operators"], 31);
   EXPECT_EQ(j["operators"].size(), 31u);
   EXPECT_EQ(j["file_order"]["peak_bytes"], 55296);

@@ -116,10 +116,7 @@ void ExpectPlanIsReal(const Network& net, const PexPlan& plan, uint64_t seed) {
 
 TEST(PartialExecutionTest, ExecutorAgreesWithWholeExecutionOnRandomCandidates) {
   std::mt19937_64 rng(7);
-  testing::RandomCandidateLimits limits;
-  limits.max_blocks = 4;
-  limits.max_filters = 12;
-  limits.max_dense = 2;
+  const testing::RandomCandidateLimits limits = testing::ExecutableLimits(4, 12);
   int sliced_plans = 0;
   for (int i = 0; i < 120; ++i) {
     const Candidate c = testing::RandomCandidate(rng, limits);

@@ -16,6 +16,17 @@ struct RandomCandidateLimits {
   int max_dense = 3;
 };
 
+// Limits for the tests that execute their candidates (reference, int8 and
+// LibTorch executors): up to `max_blocks` blocks of `max_filters` filters and
+// 2 dense layers, so that each of many candidates runs in milliseconds.
+inline RandomCandidateLimits ExecutableLimits(int max_blocks, int max_filters) {
+  RandomCandidateLimits limits;
+  limits.max_blocks = max_blocks;
+  limits.max_filters = max_filters;
+  limits.max_dense = 2;
+  return limits;
+}
+
 Candidate RandomCandidate(std::mt19937_64& rng, const RandomCandidateLimits& limits = {});
 
 // An input of height and width each uniform in [min_side, max_side], 1 to 3

@@ -22,25 +22,32 @@ GraphOp Op(int code, std::vector<int> inputs, std::vector<int> outputs) {
   return testing::GraphOpOf(code, std::move(inputs), std::move(outputs));
 }
 
+// A graph that reads tensor 0 and writes tensor `output`.
+ModelGraph Graph(std::vector<GraphTensor> tensors, std::vector<GraphOp> ops, int output) {
+  ModelGraph g;
+  g.tensors = std::move(tensors);
+  g.ops = std::move(ops);
+  g.inputs = {0};
+  g.outputs = {output};
+  return g;
+}
+
 // micro_speech's structure: RESHAPE [1,1960] -> [1,49,40,1], DEPTHWISE_CONV_2D
 // -> [1,25,20,8], FULLY_CONNECTED -> [1,4], SOFTMAX -> [1,4].
 ModelGraph MicroSpeechLike() {
-  ModelGraph g;
-  g.tensors = {Tensor({1, 1960}),                                   // 0 input
-               Tensor({1, 49, 40, 1}),                              // 1 reshaped
-               Tensor({4}, TensorType::kInt32, true),               // 2 new shape
-               Tensor({1, 10, 8, 8}, TensorType::kInt8, true),      // 3 dw filter
-               Tensor({8}, TensorType::kInt32, true),               // 4 dw bias
-               Tensor({1, 25, 20, 8}),                              // 5 dw out
-               Tensor({4, 4000}, TensorType::kInt8, true),          // 6 fc weights
-               Tensor({4}, TensorType::kInt32, true),               // 7 fc bias
-               Tensor({1, 4}),                                      // 8 fc out
-               Tensor({1, 4})};                                     // 9 softmax out
-  g.ops = {Op(builtin::kReshape, {0, 2}, {1}), Op(builtin::kDepthwiseConv2D, {1, 3, 4}, {5}),
-           Op(builtin::kFullyConnected, {5, 6, 7}, {8}), Op(builtin::kSoftmax, {8}, {9})};
-  g.inputs = {0};
-  g.outputs = {9};
-  return g;
+  return Graph({Tensor({1, 1960}),                               // 0 input
+                Tensor({1, 49, 40, 1}),                          // 1 reshaped
+                Tensor({4}, TensorType::kInt32, true),           // 2 new shape
+                Tensor({1, 10, 8, 8}, TensorType::kInt8, true),  // 3 dw filter
+                Tensor({8}, TensorType::kInt32, true),           // 4 dw bias
+                Tensor({1, 25, 20, 8}),                          // 5 dw out
+                Tensor({4, 4000}, TensorType::kInt8, true),      // 6 fc weights
+                Tensor({4}, TensorType::kInt32, true),           // 7 fc bias
+                Tensor({1, 4}),                                  // 8 fc out
+                Tensor({1, 4})},                                 // 9 softmax out
+               {Op(builtin::kReshape, {0, 2}, {1}), Op(builtin::kDepthwiseConv2D, {1, 3, 4}, {5}),
+                Op(builtin::kFullyConnected, {5, 6, 7}, {8}), Op(builtin::kSoftmax, {8}, {9})},
+               9);
 }
 
 TEST(TflmArenaTest, MicroSpeechShapeRoundsTo5968) {
@@ -84,11 +91,8 @@ TEST(TflmArenaTest, EqualSizesPlaceTheLaterAddedFirst) {
   // Input x (32 B) read by both ops; a = op0(x); y = ADD(x, a), the output.
   // Lifetimes x [0,2], a [1,2], y [2,2]: all three overlap, and nothing is
   // in place. Later-added first: y at 0, a at 32, x at 64; arena 96.
-  ModelGraph g;
-  g.tensors = {Tensor({32}), Tensor({32}), Tensor({32})};
-  g.ops = {Op(builtin::kRelu, {0}, {1}), Op(builtin::kAdd, {0, 1}, {2})};
-  g.inputs = {0};
-  g.outputs = {2};
+  const ModelGraph g = Graph({Tensor({32}), Tensor({32}), Tensor({32})},
+                             {Op(builtin::kRelu, {0}, {1}), Op(builtin::kAdd, {0, 1}, {2})}, 2);
   auto arena = PlanTflmArena(g, {0, 1});
   ASSERT_TRUE(arena.ok());
   EXPECT_EQ(arena->buffers[0].offset, 64);
@@ -98,15 +102,12 @@ TEST(TflmArenaTest, EqualSizesPlaceTheLaterAddedFirst) {
 }
 
 TEST(TflmArenaTest, ConstantsVariablesEmptyAndUnusedTensorsAreNotPlanned) {
-  ModelGraph g;
-  g.tensors = {Tensor({10}), Tensor({5}, TensorType::kInt8, true), Tensor({0}), Tensor({7}), Tensor({100}),
-               Tensor({3})};
-  g.tensors[3].is_variable = true;
   // op0 reads input 0, constant 1, variable 3; writes 5 and an empty tensor 2.
   // Tensor 4 is used by nothing.
-  g.ops = {Op(builtin::kAdd, {0, 1, 3}, {5, 2})};
-  g.inputs = {0};
-  g.outputs = {5};
+  ModelGraph g =
+      Graph({Tensor({10}), Tensor({5}, TensorType::kInt8, true), Tensor({0}), Tensor({7}), Tensor({100}), Tensor({3})},
+            {Op(builtin::kAdd, {0, 1, 3}, {5, 2})}, 5);
+  g.tensors[3].is_variable = true;
   auto arena = PlanTflmArena(g, {0});
   ASSERT_TRUE(arena.ok());
   ASSERT_EQ(arena->buffers.size(), 2u);
@@ -123,11 +124,8 @@ TEST(TflmArenaTest, UnreadOutputLivesInItsProducersScopeOnly) {
   // b [1,1] (48), y [2,2] (48). The 48s, later-added first: y at 0; b does
   // not overlap y -> 0; a overlaps b and y -> 48; x overlaps b and a -> 80.
   // Arena 96.
-  ModelGraph g;
-  g.tensors = {Tensor({16}), Tensor({32}), Tensor({48}), Tensor({48})};
-  g.ops = {Op(builtin::kCustom, {0}, {1, 2}), Op(builtin::kRelu, {1}, {3})};
-  g.inputs = {0};
-  g.outputs = {3};
+  const ModelGraph g = Graph({Tensor({16}), Tensor({32}), Tensor({48}), Tensor({48})},
+                             {Op(builtin::kCustom, {0}, {1, 2}), Op(builtin::kRelu, {1}, {3})}, 3);
   auto arena = PlanTflmArena(g, {0, 1});
   ASSERT_TRUE(arena.ok());
   EXPECT_EQ(arena->buffers[2].last_scope, 1);

@@ -113,28 +113,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() {
-  echo "FAIL: $*"
-  failed=1
-  exit 1
-}
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then echo "ok: $what"; else fail "$what"; fi
-}
-# wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.5 s, bounded.
-wait_for() {
-  local seconds=$1 what=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.5
-  done
-  "$@" >/dev/null 2>&1 && return 0
-  fail "timed out after ${seconds}s waiting for: $what"
-}
+WAIT_POLL_SECONDS=0.5  # docker calls are slow; poll them less often
+# fail, check, wait_for.
+source "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 
 # --- 1. packages and the engine -----------------------------------------------
 need=()

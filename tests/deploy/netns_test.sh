@@ -90,28 +90,8 @@ for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$PREFIX-" || t
   kill -0 "$owner" 2>/dev/null || delete_namespace "$ns"
 done
 
-fail() {
-  echo "FAIL: $*"
-  failed=1
-  exit 1
-}
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then echo "ok: $what"; else fail "$what"; fi
-}
-# wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.2 s, bounded.
-wait_for() {
-  local seconds=$1 what=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    "$@" && return 0
-    sleep 0.2
-  done
-  "$@" && return 0
-  fail "timed out after ${seconds}s waiting for: $what"
-}
+# fail, check, wait_for.
+source "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 
 # --- the hosts ---------------------------------------------------------------
 if ! err=$(ip netns add "$NS_C" 2>&1); then skip "cannot create a network namespace: $err"; fi

@@ -2,6 +2,7 @@
 
 #include "costmodel/reference_executor.h"
 #include "quant/quantize.h"
+#include "tests/costmodel/random_images.h"
 
 namespace unas::firmware::testing {
 namespace {
@@ -40,10 +41,9 @@ Candidate SmallRandomCandidate(std::mt19937_64& rng) {
 
 Result<QuantisedModel> QuantiseRandom(const Network& network, uint64_t seed) {
   const ReferenceWeights weights = RandomWeights(network, seed);
-  std::vector<std::vector<float>> images;
-  for (uint64_t k = 0; k < 4; ++k) images.push_back(RandomInput(network, seed * 16 + k));
   QuantisedModel m;
-  UNAS_ASSIGN_OR_RETURN(m.graph, quant::QuantizeWithImages(network, weights, images));
+  UNAS_ASSIGN_OR_RETURN(m.graph,
+                        quant::QuantizeWithImages(network, weights, unas::testing::RandomImages(network, 4, seed * 16)));
   UNAS_ASSIGN_OR_RETURN(m.q, FromModelGraph(network, m.graph));
   return m;
 }

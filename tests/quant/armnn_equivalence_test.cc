@@ -16,6 +16,7 @@
 #include "quant/int8_executor.h"
 #include "quant/quantize.h"
 #include "tests/costmodel/random_candidates.h"
+#include "tests/costmodel/random_images.h"
 #include "tests/quant/armnn_variant.h"
 #include "tests/tools/armnn_runner.h"
 #include "tflite/writer.h"
@@ -57,15 +58,7 @@ TEST(ArmNnEquivalenceTest, ArmNnPadsWithRawZeroNotTheZeroPoint) {
     t.quant.zero_point = {7};
     g.tensors.push_back(t);
   }
-  GraphTensor pads;
-  pads.name = "paddings";
-  pads.shape = {4, 2};
-  pads.type = TensorType::kInt32;
-  pads.is_constant = true;
-  for (int32_t v : {0, 0, 0, 1, 0, 1, 0, 0}) {
-    for (int b = 0; b < 4; ++b) pads.data.push_back(static_cast<uint8_t>(static_cast<uint32_t>(v) >> (8 * b)));
-  }
-  g.tensors.push_back(pads);
+  g.tensors.push_back(Int32ConstantTensor("paddings", {4, 2}, {0, 0, 0, 1, 0, 1, 0, 0}));
   GraphOp op;
   op.builtin_code = builtin::kPad;
   op.inputs = {0, 2};
@@ -148,9 +141,7 @@ Figures CompareOverTheSpace(const SpaceLimits& space) {
     const InputSpec spec = testing::RandomInputSpec(rng, 4, space.max_side, 10);
     const Network net = BuildNetwork(c, spec).value();
     const ReferenceWeights w = RandomWeights(net, 7000 + i);
-    std::vector<std::vector<float>> calibration;
-    for (int k = 0; k < 16; ++k) calibration.push_back(RandomInput(net, 100 * i + k));
-    auto quantised = QuantizeWithImages(net, w, calibration);
+    auto quantised = QuantizeWithImages(net, w, testing::RandomImages(net, 16, 100 * i));
     EXPECT_TRUE(quantised.ok()) << "model " << i << ": " << quantised.status().message();
     if (!quantised.ok()) continue;
     const ModelGraph g = testing::WithZeroPointZeroAtPads(*quantised);

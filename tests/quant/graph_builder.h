@@ -33,13 +33,7 @@ class GraphBuilder {
     return Push(std::move(t));
   }
   int Int32Constant(std::vector<int> shape, const std::vector<int32_t>& values) {
-    GraphTensor t;
-    t.name = "c" + std::to_string(graph_.tensors.size());
-    t.shape = std::move(shape);
-    t.type = TensorType::kInt32;
-    t.is_constant = true;
-    t.data = Int32LeBytes(values);
-    return Push(std::move(t));
+    return Push(Int32ConstantTensor("c" + std::to_string(graph_.tensors.size()), std::move(shape), values));
   }
   GraphOp& Op(int code, std::vector<int> inputs, int output) {
     GraphOp op;

@@ -11,6 +11,7 @@
 #include "quant/calibration.h"
 #include "quant/int8_executor.h"
 #include "tests/costmodel/random_candidates.h"
+#include "tests/costmodel/random_images.h"
 
 namespace unas::quant {
 namespace {
@@ -131,10 +132,7 @@ TEST(QuantizeTest, RejectsMissingRangesAndWrongWeights) {
 // (255 steps of its scale).
 TEST(QuantizeTest, Int8TracksTheFloatReferenceOnRandomCandidates) {
   std::mt19937_64 rng(12);
-  testing::RandomCandidateLimits limits;
-  limits.max_blocks = 4;
-  limits.max_filters = 16;
-  limits.max_dense = 2;
+  const testing::RandomCandidateLimits limits = testing::ExecutableLimits(4, 16);
   int agree = 0, total = 0;
   double relative_error_sum = 0, worst_model_error = 0;
   for (int i = 0; i < 40; ++i) {
@@ -142,9 +140,7 @@ TEST(QuantizeTest, Int8TracksTheFloatReferenceOnRandomCandidates) {
     const InputSpec spec = testing::RandomInputSpec(rng, 6, 16, 10);
     const Network net = BuildNetwork(c, spec).value();
     const ReferenceWeights w = RandomWeights(net, 100 + i);
-    std::vector<std::vector<float>> calibration;
-    for (int k = 0; k < 64; ++k) calibration.push_back(RandomInput(net, 1000 * i + k));
-    auto g = QuantizeWithImages(net, w, calibration);
+    auto g = QuantizeWithImages(net, w, testing::RandomImages(net, 64, 1000 * i));
     ASSERT_TRUE(g.ok()) << "candidate " << i << ": " << g.status().message();
     auto executor = Int8Executor::Create(*g);
     ASSERT_TRUE(executor.ok()) << "candidate " << i << ": " << executor.status().message();

@@ -36,17 +36,23 @@ inline std::vector<uint8_t> ReadBytes(const std::string& path) {
 
 namespace unas::testing {
 
+// Equal sizes, then check(a[i], b[i]) for each i under the trace "<what> i".
+template <typename T, typename Check>
+void ExpectEachPair(const std::vector<T>& a, const std::vector<T>& b, const std::string& what, Check check) {
+  ASSERT_EQ(a.size(), b.size()) << what << " count";
+  for (size_t i = 0; i < a.size(); ++i) {
+    SCOPED_TRACE(what + " " + std::to_string(i));
+    check(a[i], b[i]);
+  }
+}
+
 // Field-by-field equality of two graphs, with the first difference named.
 inline void ExpectSameGraph(const ModelGraph& a, const ModelGraph& b) {
   EXPECT_EQ(a.inputs, b.inputs);
   EXPECT_EQ(a.outputs, b.outputs);
   EXPECT_EQ(a.description, b.description);
   EXPECT_EQ(a.subgraphs, b.subgraphs);
-  ASSERT_EQ(a.tensors.size(), b.tensors.size());
-  for (size_t i = 0; i < a.tensors.size(); ++i) {
-    SCOPED_TRACE("tensor " + std::to_string(i));
-    const GraphTensor& x = a.tensors[i];
-    const GraphTensor& y = b.tensors[i];
+  ExpectEachPair(a.tensors, b.tensors, "tensor", [](const GraphTensor& x, const GraphTensor& y) {
     EXPECT_EQ(x.name, y.name);
     EXPECT_EQ(x.shape, y.shape);
     EXPECT_EQ(x.type, y.type);
@@ -58,12 +64,8 @@ inline void ExpectSameGraph(const ModelGraph& a, const ModelGraph& b) {
     EXPECT_EQ(x.is_constant, y.is_constant);
     EXPECT_EQ(x.is_variable, y.is_variable);
     EXPECT_EQ(x.data, y.data);
-  }
-  ASSERT_EQ(a.ops.size(), b.ops.size());
-  for (size_t i = 0; i < a.ops.size(); ++i) {
-    SCOPED_TRACE("op " + std::to_string(i));
-    const GraphOp& x = a.ops[i];
-    const GraphOp& y = b.ops[i];
+  });
+  ExpectEachPair(a.ops, b.ops, "op", [](const GraphOp& x, const GraphOp& y) {
     EXPECT_EQ(x.builtin_code, y.builtin_code);
     EXPECT_EQ(x.custom_code, y.custom_code);
     EXPECT_EQ(x.version, y.version);
@@ -80,7 +82,7 @@ inline void ExpectSameGraph(const ModelGraph& a, const ModelGraph& b) {
     EXPECT_EQ(x.activation, y.activation);
     EXPECT_EQ(x.axis, y.axis);
     EXPECT_EQ(x.keep_num_dims, y.keep_num_dims);
-  }
+  });
 }
 
 }  // namespace unas::testing

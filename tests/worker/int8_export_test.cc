@@ -17,6 +17,7 @@
 #include "tflite/reader.h"
 #include "tflite/writer.h"
 #include "tests/costmodel/random_candidates.h"
+#include "tests/worker/train_fixtures.h"
 #include "worker/trainer.h"
 
 namespace unas::worker {
@@ -24,15 +25,11 @@ namespace {
 
 TEST(Int8ExportTest, FoldedWeightsReproduceLibTorchOnRandomCandidates) {
   std::mt19937_64 rng(5);
-  testing::RandomCandidateLimits limits;
-  limits.max_blocks = 3;
-  limits.max_filters = 12;
-  limits.max_dense = 2;
+  const testing::RandomCandidateLimits limits = testing::ExecutableLimits(3, 12);
   int with_bn = 0;
   for (int i = 0; i < 8; ++i) {
     const Candidate c = testing::RandomCandidate(rng, limits);
-    std::uniform_int_distribution<int> side(5, 14), channels(1, 3), classes(2, 6);
-    const Network net = BuildNetwork(c, InputSpec{side(rng), side(rng), channels(rng), classes(rng)}).value();
+    const Network net = BuildNetwork(c, testing::RandomInputSpec(rng, 5, 14, 6)).value();
     for (const Op& op : net.ops) with_bn += op.has_bn;
     auto worst = CheckWeightExtraction(net, 40 + i, 3);
     ASSERT_TRUE(worst.ok()) << worst.status().message();
@@ -42,24 +39,10 @@ TEST(Int8ExportTest, FoldedWeightsReproduceLibTorchOnRandomCandidates) {
   EXPECT_GT(with_bn, 3);  // the folding was exercised
 }
 
-// conv 3x3 x8 (BN, ReLU) on 8x8, max-pool 2, dense 32, classifier 10.
-Candidate TinyCandidate() {
-  return ParseCandidate(R"({"conv_blocks":[{"is_branch":false,"layers":[
-      {"type":"Conv2D","ker_size":3,"filters":8,"2x_stride":false,"has_bn":true,"has_relu":true,"has_prepool":false}]}],
-      "pooling":{"type":"max","pool_size":2},"dense_blocks":[{"units":32,"activation":"relu"}]})")
-      .value();
-}
-
 TEST(Int8ExportTest, QuantisedTrialKeepsItsAccuracy) {
-  DatasetSpec spec;
-  spec.kind = DatasetKind::kSynthetic;
-  const auto data = LoadDataset(spec).value();
-  TrainConfig config;
-  config.learning_rate = 0.05;
+  const auto data = Synthetic();
+  TrainConfig config = FastConfig();
   config.epochs = 3;
-  config.batch_size = 32;
-  config.seed = 1;
-  config.threads = 1;
   config.keep_model = true;
   auto trained = Train(TinyCandidate(), *data, config);
   ASSERT_TRUE(trained.ok()) << trained.status().message();
@@ -132,15 +115,10 @@ TEST(Int8ExportTest, TrainedBranchWithPadRunsInArmNn) {
       {"is_branch":true,"layers":[{"type":"Conv2D","ker_size":3,"filters":4,"2x_stride":true,"has_bn":true,"has_relu":true,"has_prepool":false}]}],
       "pooling":null,"dense_blocks":[{"units":16,"activation":"relu"}]})")
                                   .value();
-  DatasetSpec spec;
-  spec.kind = DatasetKind::kSynthetic;
-  const auto data = LoadDataset(spec).value();
-  TrainConfig config;
-  config.learning_rate = 0.05;
+  const auto data = Synthetic();
+  TrainConfig config = FastConfig();
   config.epochs = 2;
-  config.batch_size = 32;
   config.seed = 2;
-  config.threads = 1;
   config.keep_model = true;
   auto trained = Train(candidate, *data, config);
   ASSERT_TRUE(trained.ok() && trained->model) << trained.status().message();

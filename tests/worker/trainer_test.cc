@@ -7,33 +7,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/worker/train_fixtures.h"
+
 namespace unas::worker {
 namespace {
-
-// conv 3x3 x8 (BN, ReLU) on 8x8 -> 6x6x8, max-pool 2 -> 3x3x8, dense 32,
-// classifier 10: 3*3*8+8 + 72*32+32 + 32*10+10 = 2746 parameters.
-Candidate TinyCandidate() {
-  return ParseCandidate(R"({"conv_blocks":[{"is_branch":false,"layers":[
-      {"type":"Conv2D","ker_size":3,"filters":8,"2x_stride":false,"has_bn":true,"has_relu":true,"has_prepool":false}]}],
-      "pooling":{"type":"max","pool_size":2},"dense_blocks":[{"units":32,"activation":"relu"}]})")
-      .value();
-}
-
-std::shared_ptr<const Dataset> Synthetic() {
-  DatasetSpec spec;
-  spec.kind = DatasetKind::kSynthetic;
-  return LoadDataset(spec).value();
-}
-
-TrainConfig FastConfig() {
-  TrainConfig c;
-  c.learning_rate = 0.05;
-  c.epochs = 4;
-  c.batch_size = 32;
-  c.seed = 1;
-  c.threads = 1;
-  return c;
-}
 
 TEST(TrainerTest, TinyCandidateLearnsSyntheticData) {
   std::vector<TrainProgress> epochs;
