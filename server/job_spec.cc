@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/spelling.h"
 #include "costmodel/json_limits.h"
 
 namespace unas::server {
@@ -129,32 +130,7 @@ Status GetBool(const json& j, const std::string& where, const char* key, bool* o
   return Status::Ok();
 }
 
-// An option's JSON spellings: one table per enum, read both ways.
-template <typename E>
-struct Spelling {
-  E value;
-  const char* name;
-};
-
-template <typename E, size_t N>
-const char* NameIn(const Spelling<E> (&spellings)[N], E value) {
-  for (const Spelling<E>& s : spellings) {
-    if (s.value == value) return s.name;
-  }
-  return "?";
-}
-
-// "<where>: 'x' is not one of a, b, c" when `name` is not in the table.
-template <typename E, size_t N>
-Result<E> ParseIn(const Spelling<E> (&spellings)[N], const std::string& name, const std::string& where) {
-  std::string known;
-  for (const Spelling<E>& s : spellings) {
-    if (name == s.name) return s.value;
-    known += (known.empty() ? "" : ", ") + std::string(s.name);
-  }
-  return Status::Invalid(where + ": '" + name + "' is not one of " + known);
-}
-
+// An option's JSON spellings: one table per enum (base/spelling.h).
 constexpr Spelling<Accounting> kAccountings[] = {
     {Accounting::kTflm, "tflm"}, {Accounting::kUnas, "unas"}, {Accounting::kFirmware, "firmware"}};
 constexpr Spelling<search::MemoryModel> kMemoryModels[] = {{search::MemoryModel::kWholeTensor, "whole"},
