@@ -20,6 +20,7 @@
 #
 # Usage: bench/search_quality.sh VARIANT [path/to/unas]
 #   SEARCH_SECONDS=1380 (the search's budget; the final round follows),
+#   FINAL_EPOCHS=20 (a quick check of the script: SEARCH_SECONDS=30 FINAL_EPOCHS=1),
 #   WORKERS=$(nproc), SEED=0, KEEP=DIR (keep the data directory there).
 set -euo pipefail
 VARIANT=${1:?usage: bench/search_quality.sh uniform|rungs|bo|random [path/to/unas]}
@@ -27,6 +28,7 @@ UNAS=${2:-build/unas}
 SEARCH_SECONDS=${SEARCH_SECONDS:-1380}
 WORKERS=${WORKERS:-$(nproc)}
 SEED=${SEED:-0}
+FINAL_EPOCHS=${FINAL_EPOCHS:-20}
 [ -x "$UNAS" ] || { echo "search_quality: $UNAS is not executable (build it first)" >&2; exit 2; }
 case "$VARIANT" in uniform|rungs|bo|random) ;; *) echo "search_quality: unknown variant '$VARIANT'" >&2; exit 2 ;; esac
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY grpc_proxy all_proxy ALL_PROXY
@@ -46,9 +48,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 - "$VARIANT" "$SEARCH_SECONDS" "$SEED" examples/jobs/fashion-mnist.json >"$DATA/job.json" <<'EOF'
+python3 - "$VARIANT" "$SEARCH_SECONDS" "$SEED" "$FINAL_EPOCHS" examples/jobs/fashion-mnist.json >"$DATA/job.json" <<'EOF'
 import json, sys
-variant, seconds, seed, base = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+variant, seconds, seed, epochs, base = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 job = json.load(open(base))
 job["name"] = "search-quality-" + variant
 job["seed"] = seed
@@ -60,8 +62,9 @@ elif variant == "bo":
 elif variant == "random":
     job["strategy"] = {"type": "random"}
 job["final"] = {"enabled": True, "networks": 4, "neighbours": 1,
-                "training": {"epochs": 20, "optimizer": "sgdw", "learning_rate": 0.01,
-                             "lr_schedule": [[11, 0.005], [16, 0.001]], "momentum": 0.9,
+                "training": {"epochs": epochs, "optimizer": "sgdw", "learning_rate": 0.01,
+                             "lr_schedule": [[round(25 * epochs / 45), 0.005], [round(35 * epochs / 45), 0.001]]
+                             if epochs >= 5 else [], "momentum": 0.9,
                              "weight_decay": 1e-5, "dropout": 0.15, "subset": 1.0, "threads": 1}}
 print(json.dumps(job, indent=1))
 EOF
