@@ -58,9 +58,11 @@ void ProgressBar(const server::JobView& j) {
   const int filled = static_cast<int>(width * std::min<int64_t>(done, budget) / budget);
   std::string bar(filled, '#');
   bar += std::string(width - filled, '.');
-  const std::string line = "[" + bar + "] " + std::to_string(done) + "/" + std::to_string(budget) +
-                           " trials, best val error " + ErrorText(j.best_val_error) + ", hypervolume " +
-                           Fixed(j.hypervolume, 4);
+  // Trials count promotions and final retraining too; the budget counts proposals.
+  std::string line = "[" + bar + "] " + std::to_string(done) + " trials done (budget " + std::to_string(budget) +
+                     " proposals), best val error " + ErrorText(j.best_val_error) + ", hypervolume " +
+                     Fixed(j.hypervolume, 4);
+  if (j.finalizing) line += ", final round " + std::to_string(j.record.final_round) + " running";
   if (isatty(STDOUT_FILENO)) {
     std::cout << "\r" << line << std::flush;
   } else {
