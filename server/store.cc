@@ -457,32 +457,26 @@ Status Store::CheckWritable() {
   });
 }
 
-Result<std::string> Store::GetWeights(const std::string& job_id, int64_t trial_id) {
+Result<std::string> Store::TrialBlob(const char* sql, const std::string& job_id, int64_t trial_id,
+                                     const char* missing) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, "SELECT weights FROM trial_weights WHERE job_id = ?1 AND trial_id = ?2");
+  Statement s(db_, sql);
   UNAS_RETURN_IF_ERROR(s.status());
   s.Bind(1, job_id);
   s.Bind(2, trial_id);
   UNAS_ASSIGN_OR_RETURN(bool row, s.NextRow());
-  if (!row) {
-    return Status::NotFound("trial " + std::to_string(trial_id) + " of job '" + job_id +
-                            "' kept no weights (synthetic, failed, or too large to keep)");
-  }
+  if (!row) return Status::NotFound("trial " + std::to_string(trial_id) + " of job '" + job_id + "' " + missing);
   return s.Blob(0);
 }
 
+Result<std::string> Store::GetWeights(const std::string& job_id, int64_t trial_id) {
+  return TrialBlob("SELECT weights FROM trial_weights WHERE job_id = ?1 AND trial_id = ?2", job_id, trial_id,
+                   "kept no weights (synthetic, failed, or too large to keep)");
+}
+
 Result<std::string> Store::GetModelTflite(const std::string& job_id, int64_t trial_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, "SELECT tflite FROM trial_models WHERE job_id = ?1 AND trial_id = ?2");
-  UNAS_RETURN_IF_ERROR(s.status());
-  s.Bind(1, job_id);
-  s.Bind(2, trial_id);
-  UNAS_ASSIGN_OR_RETURN(bool row, s.NextRow());
-  if (!row) {
-    return Status::NotFound("trial " + std::to_string(trial_id) + " of job '" + job_id +
-                            "' has no int8 model (not quantised, synthetic, failed, or quantisation failed)");
-  }
-  return s.Blob(0);
+  return TrialBlob("SELECT tflite FROM trial_models WHERE job_id = ?1 AND trial_id = ?2", job_id, trial_id,
+                   "has no int8 model (not quantised, synthetic, failed, or quantisation failed)");
 }
 
 Result<TrialRecord> Store::GetTrial(const std::string& job_id, int64_t trial_id) {

@@ -104,6 +104,9 @@ class Store {
   Status InTransaction(const std::function<Status()>& body);
   Status WriteTrial(const TrialRecord& trial, bool insert);
   Status WriteJob(const JobRecord& job, bool insert);
+  // One trial's blob from `sql` (?1 job, ?2 trial); kNotFound "trial N of
+  // job 'J' <missing>" when there is no row.
+  Result<std::string> TrialBlob(const char* sql, const std::string& job_id, int64_t trial_id, const char* missing);
 
   std::mutex mu_;  // guards db_ and every statement on it
   sqlite3* db_ = nullptr;

@@ -2,63 +2,42 @@
 // by hand: exact text and JSON.
 #include "cli/job_output.h"
 
+#include <optional>
+
 #include <gtest/gtest.h>
+
+#include "tests/server/trial_records.h"
 
 namespace unas::cli {
 namespace {
 
-Costs MakeCosts(int64_t sram, int64_t flash, int64_t macs) {
-  Costs c;
-  c.peak_sram_bytes = sram;
-  c.flash_bytes = flash;
-  c.macs = macs;
-  return c;
-}
+using server::test_records::MakeCosts;
+using server::test_records::MakeMetrics;
+using server::test_records::MakeTrial;
 
 // Trial 12 of final round 1: quantised, and pruned (its measured costs are
 // the pruned network's).
 server::TrialRecord FinalQuantisedPruned() {
-  server::TrialRecord t;
-  t.trial_id = 12;
-  t.proposal_id = 4;
-  t.final_round = 1;
+  server::TrialRecord t = MakeTrial(12, 4, 0, 0, 1);
   t.costs = MakeCosts(9000, 20000, 300000);
   t.pruned_costs = MakeCosts(6000, 15000, 200000);
-  server::Metrics m;
-  m.val_error = 0.125;
-  m.test_error = 0.25;
-  m.int8_test_error = 0.375;
-  t.metrics = m;
+  t.metrics = MakeMetrics(0.125, 0.25, std::nullopt, 0.375);
   return t;
 }
 
 // Trial 13 of final round 1: float only.
 server::TrialRecord FinalFloat() {
-  server::TrialRecord t;
-  t.trial_id = 13;
-  t.proposal_id = 7;
-  t.final_round = 1;
+  server::TrialRecord t = MakeTrial(13, 7, 0, 0, 1);
   t.costs = MakeCosts(4000, 10000, 100000);
-  server::Metrics m;
-  m.val_error = 0.5;
-  m.test_error = 0.0625;
-  t.metrics = m;
+  t.metrics = MakeMetrics(0.5, 0.0625, std::nullopt, std::nullopt);
   return t;
 }
 
 // Trial 9: a rung-2 promotion of trial 5.
 server::TrialRecord Promoted() {
-  server::TrialRecord t;
-  t.trial_id = 9;
-  t.proposal_id = 4;
-  t.rung = 2;
-  t.promoted_from = 5;
+  server::TrialRecord t = MakeTrial(9, 4, 2, 5, 0);
   t.costs = MakeCosts(9000, 20000, 300000);
-  server::Metrics m;
-  m.val_error = 0.25;
-  m.test_error = 0.5;
-  m.int8_val_error = 0.3125;
-  t.metrics = m;
+  t.metrics = MakeMetrics(0.25, 0.5, 0.3125, std::nullopt);
   return t;
 }
 

@@ -6,39 +6,23 @@
 
 #include "server/json_convert.h"
 #include "server/proto_convert.h"
+#include "tests/server/trial_records.h"
 
 namespace unas::server {
 namespace {
 
+using test_records::MakeMetrics;
+using test_records::MakeTrial;
+
 TrialRecord FinalTrial() {
-  TrialRecord t;
-  t.job_id = "j";
-  t.trial_id = 12;
-  t.status = TrialStatus::kCompleted;
-  t.proposal_id = 4;
-  t.rung = 0;
-  t.promoted_from = 0;
-  t.final_round = 2;
-  Metrics m;
-  m.val_error = 0.125;
-  m.test_error = 0.25;
-  m.int8_test_error = 0.375;
-  t.metrics = m;
+  TrialRecord t = MakeTrial(12, 4, 0, 0, 2);
+  t.metrics = MakeMetrics(0.125, 0.25, std::nullopt, 0.375);
   return t;
 }
 
 TrialRecord Promoted() {
-  TrialRecord t;
-  t.job_id = "j";
-  t.trial_id = 9;
-  t.status = TrialStatus::kCompleted;
-  t.proposal_id = 3;
-  t.rung = 2;
-  t.promoted_from = 5;
-  Metrics m;
-  m.val_error = 0.5;
-  m.test_error = 0.0625;  // no int8 error: the float one counts
-  t.metrics = m;
+  TrialRecord t = MakeTrial(9, 3, 2, 5, 0);
+  t.metrics = MakeMetrics(0.5, 0.0625, std::nullopt, std::nullopt);  // no int8 error: the float one counts
   return t;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "costmodel/candidate.h"
 #include "worker/dataset.h"
@@ -11,11 +12,14 @@
 
 namespace unas::worker {
 
-// conv 3x3 x8 (BN, ReLU) on 8x8 -> 6x6x8, max-pool 2 -> 3x3x8, dense 32,
-// classifier 10: 3*3*8+8 + 72*32+32 + 32*10+10 = 2746 parameters.
-inline Candidate TinyCandidate() {
+// conv 3x3 x`filters` (BN, ReLU), max-pool 2, dense 32, classifier 10; with
+// 8 filters on 8x8: 6x6x8, 3x3x8, 3*3*8+8 + 72*32+32 + 32*10+10 = 2746
+// parameters.
+inline Candidate TinyCandidate(int filters = 8) {
   return ParseCandidate(R"({"conv_blocks":[{"is_branch":false,"layers":[
-      {"type":"Conv2D","ker_size":3,"filters":8,"2x_stride":false,"has_bn":true,"has_relu":true,"has_prepool":false}]}],
+      {"type":"Conv2D","ker_size":3,"filters":)" +
+                        std::to_string(filters) + R"(,"2x_stride":false,"has_bn":true,"has_relu":true,
+       "has_prepool":false}]}],
       "pooling":{"type":"max","pool_size":2},"dense_blocks":[{"units":32,"activation":"relu"}]})")
       .value();
 }

@@ -9,20 +9,11 @@
 #include <gtest/gtest.h>
 
 #include "tests/temp_dir.h"
+#include "tests/worker/train_fixtures.h"
 #include "worker/trainer.h"
 
 namespace unas::worker {
 namespace {
-
-// conv 3x3 x8 (BN, ReLU), max-pool 2, dense 32, classifier 10.
-Candidate TinyCandidate(int filters = 8) {
-  return ParseCandidate(R"({"conv_blocks":[{"is_branch":false,"layers":[
-      {"type":"Conv2D","ker_size":3,"filters":)" +
-                        std::to_string(filters) + R"(,"2x_stride":false,"has_bn":true,"has_relu":true,
-       "has_prepool":false}]}],
-      "pooling":{"type":"max","pool_size":2},"dense_blocks":[{"units":32,"activation":"relu"}]})")
-      .value();
-}
 
 std::shared_ptr<const Dataset> FashionMnist() {
   struct stat st {};
@@ -30,20 +21,12 @@ std::shared_ptr<const Dataset> FashionMnist() {
   return LoadDataset(*ParseDatasetSpec("fashion-mnist")).value();
 }
 
-std::shared_ptr<const Dataset> Synthetic() {
-  DatasetSpec spec;
-  spec.kind = DatasetKind::kSynthetic;
-  return LoadDataset(spec).value();
-}
-
 // 2% of the 54000 training images: 1080, 9 batches of up to 128.
 TrainConfig SmallConfig() {
-  TrainConfig c;
-  c.learning_rate = 0.05;
+  TrainConfig c = FastConfig();
   c.epochs = 1;
   c.batch_size = 128;
   c.seed = 3;
-  c.threads = 1;
   c.subset = 0.02;
   return c;
 }
