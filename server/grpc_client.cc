@@ -151,12 +151,19 @@ Result<TrialPage> Client::ListTrials(const std::string& job_id, std::optional<Tr
   return page;
 }
 
-Result<TrialDetail> Client::GetTrial(const std::string& job_id, int64_t trial_id) {
-  v1::GetTrialRequest req;
+template <typename Request, typename Response, typename Method>
+Status Client::CallForTrial(Method method, const char* name, const std::string& job_id, int64_t trial_id,
+                            Response* out) {
+  Request req;
   req.set_job_id(job_id);
   req.set_trial_id(trial_id);
+  return stubs_->Call(options_, *stubs_->jobs, method, req, out, name);
+}
+
+Result<TrialDetail> Client::GetTrial(const std::string& job_id, int64_t trial_id) {
   v1::TrialDetail out;
-  UNAS_RETURN_IF_ERROR(stubs_->Call(options_, *stubs_->jobs, &v1::JobService::Stub::GetTrial, req, &out, "GetTrial"));
+  UNAS_RETURN_IF_ERROR(
+      CallForTrial<v1::GetTrialRequest>(&v1::JobService::Stub::GetTrial, "GetTrial", job_id, trial_id, &out));
   TrialDetail detail;
   detail.trial = FromProto(out.trial());
   detail.export_json = out.export_json();
@@ -173,22 +180,16 @@ Result<ParetoView> Client::Pareto(const std::string& job_id) {
 }
 
 Result<std::string> Client::TrialWeights(const std::string& job_id, int64_t trial_id) {
-  v1::GetTrialWeightsRequest req;
-  req.set_job_id(job_id);
-  req.set_trial_id(trial_id);
   v1::TrialWeights out;
-  UNAS_RETURN_IF_ERROR(
-      stubs_->Call(options_, *stubs_->jobs, &v1::JobService::Stub::GetTrialWeights, req, &out, "GetTrialWeights"));
+  UNAS_RETURN_IF_ERROR(CallForTrial<v1::GetTrialWeightsRequest>(&v1::JobService::Stub::GetTrialWeights,
+                                                                "GetTrialWeights", job_id, trial_id, &out));
   return out.weights();
 }
 
 Result<std::string> Client::TrialModelTflite(const std::string& job_id, int64_t trial_id) {
-  v1::GetTrialModelRequest req;
-  req.set_job_id(job_id);
-  req.set_trial_id(trial_id);
   v1::TrialModel out;
-  UNAS_RETURN_IF_ERROR(
-      stubs_->Call(options_, *stubs_->jobs, &v1::JobService::Stub::GetTrialModel, req, &out, "GetTrialModel"));
+  UNAS_RETURN_IF_ERROR(CallForTrial<v1::GetTrialModelRequest>(&v1::JobService::Stub::GetTrialModel, "GetTrialModel",
+                                                              job_id, trial_id, &out));
   return out.tflite();
 }
 

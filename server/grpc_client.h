@@ -59,6 +59,10 @@ class Client {
  private:
   friend class GrpcTrialSource;
   struct Stubs;  // channel and stubs, in grpc_client.cc
+  // One JobService call whose request names a trial (job_id, trial_id).
+  template <typename Request, typename Response, typename Method>
+  Status CallForTrial(Method method, const char* name, const std::string& job_id, int64_t trial_id,
+                      Response* out);
   explicit Client(ClientOptions options);
   ClientOptions options_;
   std::unique_ptr<Stubs> stubs_;
