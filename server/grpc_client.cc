@@ -56,6 +56,14 @@ struct Client::Stubs {
     return FromGrpc((stub.*method)(ctx.get(), request, response), what);
   }
 
+  // The same on the worker service.
+  template <typename Request, typename Response>
+  Status CallWorker(const ClientOptions& options,
+                    grpc::Status (v1::WorkerService::Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                    const Request& request, Response* response, const char* what, int extra_ms = 0) {
+    return Call(options, *workers, method, request, response, what, extra_ms);
+  }
+
   // A JobService call answered with a Job.
   template <typename Request>
   Result<JobView> JobCall(const ClientOptions& options,
@@ -217,9 +225,8 @@ Result<std::pair<std::string, int>> GrpcTrialSource::Register(const std::string&
   req.set_name(name);
   req.set_threads(threads);
   v1::RegisterWorkerResponse out;
-  Client::Stubs& s = *client_.stubs_;
-  UNAS_RETURN_IF_ERROR(
-      s.Call(client_.options_, *s.workers, &v1::WorkerService::Stub::RegisterWorker, req, &out, "RegisterWorker"));
+  UNAS_RETURN_IF_ERROR(client_.stubs_->CallWorker(client_.options_, &v1::WorkerService::Stub::RegisterWorker, req,
+                                                  &out, "RegisterWorker"));
   return std::make_pair(out.worker_id(), out.heartbeat_interval_ms());
 }
 
@@ -228,9 +235,8 @@ Result<std::optional<worker::WorkAssignment>> GrpcTrialSource::Acquire(const std
   req.set_worker_id(worker_id);
   req.set_wait_ms(wait_ms);
   v1::AcquireTrialResponse out;
-  Client::Stubs& s = *client_.stubs_;
-  UNAS_RETURN_IF_ERROR(s.Call(client_.options_, *s.workers, &v1::WorkerService::Stub::AcquireTrial, req, &out,
-                              "AcquireTrial", wait_ms));
+  UNAS_RETURN_IF_ERROR(client_.stubs_->CallWorker(client_.options_, &v1::WorkerService::Stub::AcquireTrial, req, &out,
+                                                  "AcquireTrial", wait_ms));
   if (!out.has_trial()) return std::optional<worker::WorkAssignment>();
   return std::optional<worker::WorkAssignment>(FromProto(out.assignment()));
 }
@@ -242,8 +248,8 @@ Result<worker::HeartbeatAnswer> GrpcTrialSource::Heartbeat(const std::string& wo
   req.set_lease_id(lease_id);
   req.set_progress(progress);
   v1::HeartbeatResponse out;
-  Client::Stubs& s = *client_.stubs_;
-  UNAS_RETURN_IF_ERROR(s.Call(client_.options_, *s.workers, &v1::WorkerService::Stub::Heartbeat, req, &out, "Heartbeat"));
+  UNAS_RETURN_IF_ERROR(
+      client_.stubs_->CallWorker(client_.options_, &v1::WorkerService::Stub::Heartbeat, req, &out, "Heartbeat"));
   worker::HeartbeatAnswer answer;
   answer.keep_going = out.keep_going();
   return answer;
@@ -256,9 +262,8 @@ Result<bool> GrpcTrialSource::Complete(const std::string& worker_id, const std::
   req.set_worker_id(worker_id);
   req.set_lease_id(lease_id);
   v1::CompleteTrialResponse out;
-  Client::Stubs& s = *client_.stubs_;
   UNAS_RETURN_IF_ERROR(
-      s.Call(client_.options_, *s.workers, &v1::WorkerService::Stub::CompleteTrial, req, &out, "CompleteTrial"));
+      client_.stubs_->CallWorker(client_.options_, &v1::WorkerService::Stub::CompleteTrial, req, &out, "CompleteTrial"));
   return out.accepted();
 }
 
