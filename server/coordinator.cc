@@ -446,9 +446,10 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
   trial = next;
   job.told += 1;
   if (trial.final_round == 0) {
-    const search::CompletedTrial told = HistoryEntry(job, trial);
-    Status s = told.update ? job.strategy->Update(told.proposal.trial_id, told.outcome)
-                           : job.strategy->Tell(told.proposal.trial_id, told.outcome);
+    // The strategy already holds the proposal: only its id and the outcome travel.
+    const search::Outcome outcome = OutcomeOf(job.spec, trial);
+    Status s = IsProposed(trial) ? job.strategy->Tell(trial.proposal_id, outcome)
+                                 : job.strategy->Update(trial.proposal_id, outcome);
     if (!s.ok()) {
       // Only a bug (an id the strategy never proposed) gets here; the result is stored.
       LogError("the strategy refused an outcome", {{"job", job.record.job_id}, {"error", s.message()}});

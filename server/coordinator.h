@@ -182,8 +182,8 @@ class Coordinator {
   Assignment AssignmentLocked(Job& job, const TrialRecord& trial);
 
   // Multi-fidelity and final retraining (coordinator_fidelity.cc).
-  // A finished search trial as the strategy learns it: Tell for a proposal,
-  // Update (a higher-rung result) for a promotion.
+  // A stored search trial as Restore replays it: a proposal's Tell, or a
+  // promotion's Update (a higher-rung result).
   search::CompletedTrial HistoryEntry(const Job& job, const TrialRecord& trial) const;
   // A completed trial into its rung's results and the search front (search
   // trials meeting the hard constraints); true when the front changed.

@@ -32,14 +32,6 @@ namespace unas::server {
 
 namespace {
 
-// Wall seconds a finished trial cost the job, or what the worker measured.
-double TrialSeconds(const TrialRecord& t) {
-  if (t.started_unix_ms > 0 && t.finished_unix_ms > t.started_unix_ms) {
-    return static_cast<double>(t.finished_unix_ms - t.started_unix_ms) / 1000.0;
-  }
-  return t.metrics ? t.metrics->train_seconds : 0.0;
-}
-
 search::ObjectiveVector ObjectivesOf(const JobSpec& spec, const TrialRecord& t) {
   return search::MakeObjectives(ObjectiveError(spec, *t.metrics), MeasuredCosts(t));
 }
@@ -54,9 +46,7 @@ search::CompletedTrial Coordinator::HistoryEntry(const Job& job, const TrialReco
   c.proposal.hash = candidate.ok() ? search::CandidateHash(*candidate) : 0;
   c.proposal.costs = t.costs;
   c.proposal.rejected_before = t.rejected_before;
-  c.outcome = t.status == TrialStatus::kCompleted && t.metrics
-                  ? search::Outcome::Success(ObjectiveError(job.spec, *t.metrics), TrialSeconds(t))
-                  : search::Outcome::Failure(t.error);
+  c.outcome = OutcomeOf(job.spec, t);
   c.update = !IsProposed(t);
   return c;
 }

@@ -68,6 +68,22 @@ struct Coordinator::Job {
 // The costs of the network a trial's metrics describe: as pruned, if it was.
 inline Costs MeasuredCosts(const TrialRecord& trial) { return MeasuredTrialCosts(trial); }
 
+// Wall seconds a finished trial cost the job (lease to result), or what the
+// worker measured when the times are missing.
+inline double TrialSeconds(const TrialRecord& t) {
+  if (t.started_unix_ms > 0 && t.finished_unix_ms > t.started_unix_ms) {
+    return static_cast<double>(t.finished_unix_ms - t.started_unix_ms) / 1000.0;
+  }
+  return t.metrics ? t.metrics->train_seconds : 0.0;
+}
+
+// A finished trial's outcome as its strategy is told it.
+inline search::Outcome OutcomeOf(const JobSpec& spec, const TrialRecord& t) {
+  return t.status == TrialStatus::kCompleted && t.metrics
+             ? search::Outcome::Success(ObjectiveError(spec, *t.metrics), TrialSeconds(t))
+             : search::Outcome::Failure(t.error);
+}
+
 // A search trial that a strategy proposed (not a promotion, not a final
 // retraining): the one whose outcome is Tell()'s rather than Update()'s.
 inline bool IsProposed(const TrialRecord& t) { return t.final_round == 0 && t.promoted_from == 0; }
