@@ -59,9 +59,12 @@ std::vector<int64_t> Promotable(const std::vector<RungResult>& rung, const Front
                                 int reduction_factor) {
   if (reduction_factor < 2) return {};
   const size_t top = rung.size() / static_cast<size_t>(reduction_factor);
+  const size_t promoted =
+      static_cast<size_t>(std::count_if(rung.begin(), rung.end(), [](const RungResult& r) { return r.promoted; }));
+  if (promoted >= top) return {};
   const std::vector<int> order = RankOrder(rung, front, nullptr);
   std::vector<int64_t> ids;
-  for (size_t i = 0; i < top; ++i) {
+  for (size_t i = 0; i < top && ids.size() < top - promoted; ++i) {
     if (!rung[order[i]].promoted) ids.push_back(rung[order[i]].id);
   }
   return ids;
@@ -77,10 +80,16 @@ std::vector<int64_t> SelectForFinal(const std::vector<RungResult>& results, cons
   const size_t m = static_cast<size_t>(max_networks);
   std::vector<int64_t> ids;
   if (front_size > m) {
-    // The front's members are in (error, id) order: thin them evenly.
-    if (m == 1) return {results[order[0]].id};
-    for (size_t i = 0; i < m; ++i) {
-      const size_t at = (2 * i * (front_size - 1) + (m - 1)) / (2 * (m - 1));
+    // The front's members are in (error, id) order: the best ceil(M / 2),
+    // then the rest spread evenly over the remaining members.
+    const size_t best = (m + 1) / 2, spread = m - best;
+    for (size_t i = 0; i < best; ++i) ids.push_back(results[order[i]].id);
+    if (spread == 0) return ids;
+    const size_t first = best, last = front_size - 1;  // positions to spread over
+    for (size_t i = 1; i <= spread; ++i) {
+      // round(first + i (last - first + 1) / spread) - 1: the i-th of `spread`
+      // equal parts of [first, last] ends there, so the last is the worst error.
+      const size_t at = first + (2 * i * (last - first + 1) + spread) / (2 * spread) - 1;
       ids.push_back(results[order[at]].id);
     }
     return ids;

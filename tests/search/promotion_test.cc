@@ -52,6 +52,21 @@ TEST(Promotable, SkipsTheAlreadyPromoted) {
   EXPECT_EQ(Promotable(rung, TwoD(), 2), (std::vector<int64_t>{14}));
 }
 
+TEST(Promotable, ARungNeverPromotesMoreThanItsTop) {
+  // 13 and 15 were promoted while they were in the top (an earlier, smaller
+  // rung) and are not now: with two of the top's three places used, one more
+  // is due, the best not yet promoted.
+  auto rung = TwoDRung();
+  rung[0].promoted = true;  // 13
+  rung[2].promoted = true;  // 15
+  EXPECT_EQ(Promotable(rung, TwoD(), 2), (std::vector<int64_t>{10}));
+  rung[1].promoted = true;  // 10
+  EXPECT_EQ(Promotable(rung, TwoD(), 2), std::vector<int64_t>{});  // 11 and 12 are in the top, but it is used up
+  EXPECT_EQ(Promotable(rung, TwoD(), 3), std::vector<int64_t>{});
+  rung.push_back(R(17, {0.9, 990}));  // 8 results: the top is 4
+  EXPECT_EQ(Promotable(rung, TwoD(), 2), (std::vector<int64_t>{11}));
+}
+
 TEST(Promotable, FewerResultsThanTheReductionFactorPromoteNothing) {
   const std::vector<RungResult> rung = {R(1, {0.1, 100}), R(2, {0.2, 200})};
   EXPECT_EQ(Promotable(rung, TwoD(), 3), std::vector<int64_t>{});
@@ -89,15 +104,17 @@ TEST(SelectForFinal, TheFrontThenTheBestNeighboursWithinTheCap) {
   EXPECT_EQ(SelectForFinal({}, TwoD(), 5, 2), std::vector<int64_t>{});
 }
 
-TEST(SelectForFinal, ThinsALargeFrontEvenlyKeepingBestAndWorstError) {
+TEST(SelectForFinal, ThinsALargeFrontKeepingTheBestHalfAndSpreadingTheRest) {
   // A front of 7 (ids 20..26, error 0.1..0.7, SRAM 700..100), given out of
   // order, and a dominated 99.
   std::vector<RungResult> results = {R(99, {0.5, 800})};
   for (int i : {3, 6, 0, 5, 1, 4, 2}) results.push_back(R(20 + i, {0.1 * (i + 1), 700.0 - 100 * i}));
-  // Positions round(i * 6 / (M - 1)) of the error order.
-  EXPECT_EQ(SelectForFinal(results, TwoD(), 3, 2), (std::vector<int64_t>{20, 23, 26}));
-  EXPECT_EQ(SelectForFinal(results, TwoD(), 4, 2), (std::vector<int64_t>{20, 22, 24, 26}));
-  EXPECT_EQ(SelectForFinal(results, TwoD(), 5, 2), (std::vector<int64_t>{20, 22, 23, 25, 26}));
+  // The best ceil(M / 2) of the error order, then positions
+  // B - 1 + round(i (7 - B) / S) for the other S.
+  EXPECT_EQ(SelectForFinal(results, TwoD(), 3, 2), (std::vector<int64_t>{20, 21, 26}));
+  EXPECT_EQ(SelectForFinal(results, TwoD(), 4, 2), (std::vector<int64_t>{20, 21, 24, 26}));
+  EXPECT_EQ(SelectForFinal(results, TwoD(), 5, 2), (std::vector<int64_t>{20, 21, 22, 24, 26}));
+  EXPECT_EQ(SelectForFinal(results, TwoD(), 6, 2), (std::vector<int64_t>{20, 21, 22, 23, 25, 26}));
   EXPECT_EQ(SelectForFinal(results, TwoD(), 2, 2), (std::vector<int64_t>{20, 26}));
   EXPECT_EQ(SelectForFinal(results, TwoD(), 1, 2), (std::vector<int64_t>{20}));
   EXPECT_EQ(SelectForFinal(results, TwoD(), 7, 2), (std::vector<int64_t>{20, 21, 22, 23, 24, 25, 26}));
