@@ -187,21 +187,6 @@ HOT int32_t sin_index(uint32_t i) {
   }
 }
 
-/* floor(n / d), d > 0, by shift and subtract (no 64-bit division from
- * the compiler's run-time library). Prepare only. */
-static uint64_t udiv64(uint64_t n, uint32_t d) {
-  uint64_t q = 0, r = 0;
-  int b;
-  for (b = 63; b >= 0; --b) {
-    r = (r << 1) | ((n >> b) & 1u);
-    if (r >= d) {
-      r -= d;
-      q |= (uint64_t)1 << b;
-    }
-  }
-  return q;
-}
-
 #define PI_2_Q30 1686629713 /* pi / 2 * 2^30 */
 #define PI_4_Q30 843314857  /* pi / 4 * 2^30 */
 
@@ -225,15 +210,12 @@ static int32_t taylor(int32_t x, int sine) {
  * would show as leakage 120 dB down, above what 16-bit input holds). */
 static int32_t sin_fraction(uint32_t num, uint32_t den) {
   const uint32_t quarter = (num % den) * 4u / den, rest = (num % den) * 4u % den; /* rest in [0, den) */
-  const int32_t y = (int32_t)udiv64((uint64_t)PI_2_Q30 * rest + den / 2, den); /* [0, pi / 2] */
-  const int32_t sin_y = y <= PI_4_Q30 ? taylor(y, 1) : taylor(PI_2_Q30 - y, 0);
-  const int32_t cos_y = y <= PI_4_Q30 ? taylor(y, 0) : taylor(PI_2_Q30 - y, 1);
-  switch (quarter) {
-    case 0: return sin_y;
-    case 1: return cos_y;
-    case 2: return -sin_y;
-    default: return -cos_y;
-  }
+  /* rest / den in Q32 by two 32-bit divisions, then y = pi / 2 * that */
+  const uint32_t high = (rest << 16) / den, low = (((rest << 16) % den) << 16) / den;
+  const int32_t y = (int32_t)(((uint64_t)PI_2_Q30 * ((high << 16) | low) + ((uint64_t)1 << 31)) >> 32);
+  const int want_cos = quarter % 2; /* sin of quarters 0 and 2, cos of 1 and 3 (of y) */
+  const int32_t v = y <= PI_4_Q30 ? taylor(y, !want_cos) : taylor(PI_2_Q30 - y, want_cos);
+  return quarter < 2 ? v : -v;
 }
 
 /* log2(x) in Q24 for x >= 1, by repeated squaring of the normalised

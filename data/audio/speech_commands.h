@@ -38,7 +38,7 @@
 // than clip_samples; options out of range.
 //
 // Memory: every clip used is held as int16 (32,000 bytes per 1 s clip; the
-// full Speech Commands with the standard ten words is about 2 GB).
+// real Speech Commands' ten-word selection is about 1.3 GB).
 // Thread safety: LoadSpeechCommands is a pure function of the files; the
 // result is immutable.
 #pragma once
