@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   if (!data.ok()) return Fail(data.status());
   const double load_s = Seconds(start);
   for (const std::string& note : data->notes) std::printf("note: %s\n", note.c_str());
-  std::printf("classes %zu; training %lld, validation %lld, testing %lld examples; %zu clips read in %.2f s (%.0f clips/s)\n",
+  std::printf("classes %zu; training %lld, validation %lld, testing %lld examples; "
+              "%zu clips read in %.2f s (%.0f clips/s)\n",
               data->class_names.size(), (long long)data->training.size(), (long long)data->validation.size(),
               (long long)data->testing.size(), data->clip_names.size(), load_s, data->clip_names.size() / load_s);
 

@@ -363,11 +363,12 @@ const char *unas_frontend_error_name(int code) {
 
 int32_t unas_frontend_fft_size(const unas_frontend_config *c) {
   int32_t n = 1;
-  while (n < c->window_samples) n *= 2;
+  while (n < c->window_samples && n <= UNAS_FRONTEND_MAX_FFT) n *= 2;
   return n;
 }
 
 int32_t unas_frontend_frames(const unas_frontend_config *c) {
+  if (c->stride_samples < 1 || c->clip_samples < c->window_samples) return 0;
   return 1 + (c->clip_samples - c->window_samples) / c->stride_samples;
 }
 
@@ -376,6 +377,7 @@ int32_t unas_frontend_features_per_frame(const unas_frontend_config *c) {
 }
 
 size_t unas_frontend_scratch_bytes(const unas_frontend_config *c) {
+  if (unas_frontend_check(c, 0) != 0) return 0;
   return UNAS_FRONTEND_SCRATCH_BYTES(c->window_samples, unas_frontend_fft_size(c), c->mel_channels,
                                      unas_frontend_features_per_frame(c));
 }
@@ -443,7 +445,9 @@ int unas_frontend_prepare(const unas_frontend_config *c, uint8_t *scratch) {
     upper = mel_centre(mel_low, span, m, band + 1);
     lower = band >= 0 ? mel_centre(mel_low, span, m, band) : mel_low;
     l.band[k] = (int16_t)band;
-    l.weight[k] = upper > lower && upper >= mel_k ? weight_q15((uint32_t)(upper - mel_k), (uint32_t)(upper - lower)) : 0;
+    l.weight[k] = upper > lower && upper >= mel_k
+                      ? weight_q15((uint32_t)(upper - mel_k), (uint32_t)(upper - lower))
+                      : 0;
   }
 
   /* DCT-II cosines times sqrt(2 / M): entry t is cos(2 pi t / 4M), since
@@ -582,8 +586,10 @@ STAGE void spectrum_to_mel(const int32_t *restrict z, int32_t n, int32_t start, 
     const int32_t cs = sin_index((uint32_t)k * step + 256u), sn = sin_index((uint32_t)k * step);
     /* cos * D_im - sin * D_re and cos * D_re + sin * D_im with D = A - B,
      * expanded so that every product is 32 x 32 bits (exactly the same sums) */
-    const int64_t p = ((int64_t)(1 << 29) + (int64_t)cs * ai - (int64_t)cs * bi - (int64_t)sn * ar + (int64_t)sn * br) >> 30;
-    const int64_t q = ((int64_t)(1 << 29) + (int64_t)cs * ar - (int64_t)cs * br + (int64_t)sn * ai - (int64_t)sn * bi) >> 30;
+    const int64_t p =
+        ((int64_t)(1 << 29) + (int64_t)cs * ai - (int64_t)cs * bi - (int64_t)sn * ar + (int64_t)sn * br) >> 30;
+    const int64_t q =
+        ((int64_t)(1 << 29) + (int64_t)cs * ar - (int64_t)cs * br + (int64_t)sn * ai - (int64_t)sn * bi) >> 30;
     const int64_t xr = (int64_t)ar + br + p, xi = (int64_t)ai + bi - q;
     const uint32_t abs_r = (uint32_t)(xr < 0 ? -xr : xr), abs_i = (uint32_t)(xi < 0 ? -xi : xi); /* < 2^32 */
     const uint64_t magnitude = magnitude_q6((uint64_t)abs_r * abs_r + (uint64_t)abs_i * abs_i);

@@ -101,14 +101,15 @@ int unas_frontend_check(const unas_frontend_config *config, const char **field);
 /* "ok", "config", "unprepared", "quant", "align", or "unknown". */
 const char *unas_frontend_error_name(int code);
 
-/* Derived sizes of a valid config (undefined for an invalid one). */
+/* Derived sizes of a valid config (meaningless, but safe to call, for an
+ * invalid one). */
 int32_t unas_frontend_fft_size(const unas_frontend_config *config);
 int32_t unas_frontend_frames(const unas_frontend_config *config);
 int32_t unas_frontend_features_per_frame(const unas_frontend_config *config);
 
 /* Scratch layout, in bytes, each part rounded up to 8: a 48-byte header (the
  * prepared config and bin range),
- * the Hann window (uint16 per sample), the FFT buffer (int32 per FFT
+ * the Hann window (uint32 per sample), the FFT buffer (int32 per FFT
  * point), filterbank band and weight (int16 + uint16 per bin, fft/2 + 1
  * bins), mel energies (uint64 per channel), logs (int32 per channel), DCT
  * cosines (int32, 4 per channel), one frame's features (int16 each).
@@ -119,7 +120,7 @@ int32_t unas_frontend_features_per_frame(const unas_frontend_config *config);
    2u * UNAS_FRONTEND_ROUND8(2 * ((fft_size) / 2 + 1)) + UNAS_FRONTEND_ROUND8(8 * (mel_channels)) +      \
    UNAS_FRONTEND_ROUND8(4 * (mel_channels)) + UNAS_FRONTEND_ROUND8(16 * (mel_channels)) +                 \
    UNAS_FRONTEND_ROUND8(2 * (features_per_frame)))
-size_t unas_frontend_scratch_bytes(const unas_frontend_config *config);
+size_t unas_frontend_scratch_bytes(const unas_frontend_config *config); /* 0 for an invalid config */
 
 /* Checks the config and writes its tables into `scratch` (8-byte aligned,
  * unas_frontend_scratch_bytes long). 0, UNAS_FRONTEND_E_CONFIG or

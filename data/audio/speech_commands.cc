@@ -200,7 +200,9 @@ Result<SpeechCommands> LoadSpeechCommands(const std::string& dir_name, const Spe
   // TensorFlow's order: validation, testing, training; one generator.
   AudioRng rng(options.seed);
   const std::pair<SpeechSplit, const char*> kSplits[] = {
-      {SpeechSplit::kValidation, "validation"}, {SpeechSplit::kTesting, "testing"}, {SpeechSplit::kTraining, "training"}};
+      {SpeechSplit::kValidation, "validation"},
+      {SpeechSplit::kTesting, "testing"},
+      {SpeechSplit::kTraining, "training"}};
   for (const auto& [which, split_name] : kSplits) {
     Index& entries = index[which];
     SpeechCommandsSplit& split = which == SpeechSplit::kTraining     ? data.training
@@ -220,7 +222,8 @@ Result<SpeechCommands> LoadSpeechCommands(const std::string& dir_name, const Spe
         // volume uniform in [0, 1), no foreground.
         std::vector<int16_t> clip(size_t(options.clip_samples), 0);
         if (!data.background_samples.empty()) {
-          const auto& noise = data.background_samples[size_t(rng.UniformInt(0, int64_t(data.background_samples.size())))];
+          const int64_t file = rng.UniformInt(0, int64_t(data.background_samples.size()));
+          const std::vector<int16_t>& noise = data.background_samples[size_t(file)];
           const int64_t offset = rng.UniformInt(0, int64_t(noise.size()) - options.clip_samples);
           MixNoise(clip, noise, offset, rng.Uniform01());
         }

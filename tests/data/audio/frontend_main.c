@@ -33,7 +33,9 @@ static uint64_t ticks(void) {
   } while (w != wraps);
   return (uint64_t)w * 0x1000000u + (0xFFFFFFu - v);
 }
-static void __attribute__((noinline)) spin(uint32_t n) { __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc"); }
+static void __attribute__((noinline)) spin(uint32_t n) {
+  __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+}
 #else
 static uint64_t ticks(void) { return 0; }
 #endif

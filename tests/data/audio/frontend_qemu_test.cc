@@ -125,7 +125,8 @@ TEST(AudioFrontendQemu, FeaturesOnCortexM4EqualTheHostsBitForBit) {
     std::ofstream(dir.path() + "/test_clips.h") << ClipsHeader(config, *quantizer, clips);
   }
   for (const char* file : {"frontend.c", "frontend.h"}) {
-    const CommandResult copied = RunCommand("cp " UNAS_SOURCE_DIR "/data/audio/" + std::string(file) + " " + dir.path());
+    const CommandResult copied =
+        RunCommand("cp " UNAS_SOURCE_DIR "/data/audio/" + std::string(file) + " " + dir.path());
     ASSERT_EQ(copied.exit_code, 0) << copied.output;
   }
   const std::string src = dir.path() + "/";
@@ -143,7 +144,8 @@ TEST(AudioFrontendQemu, FeaturesOnCortexM4EqualTheHostsBitForBit) {
   EXPECT_EQ(host_run.int8, int8);
 
   const std::string arm = UNAS_SOURCE_DIR "/firmware/arm/";
-  const std::string cc = "arm-none-eabi-gcc " + flags + "-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections ";
+  const std::string cc =
+      "arm-none-eabi-gcc " + flags + "-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections ";
   for (const auto& [source, object] : std::vector<std::pair<std::string, std::string>>{
            {src + "frontend.c", "frontend.o"}, {driver, "main.o"}, {arm + "startup.c", "startup.o"}}) {
     const CommandResult r = RunCommand(cc + "-c " + source + " -o " + dir.path() + "/" + object);
@@ -178,8 +180,9 @@ TEST(AudioFrontendQemu, FeaturesOnCortexM4EqualTheHostsBitForBit) {
     most = std::max(most, n);
     least = std::min(least, n);
   }
-  std::cout << "[figures] cortex-m4 clips " << clips.size() << " frontend_flash " << FlashBytes(dir.path() + "/frontend.o")
-            << " scratch " << unas_frontend_scratch_bytes(&config) << " stack " << arm_run.stack_bytes
+  std::cout << "[figures] cortex-m4 clips " << clips.size() << " frontend_flash "
+            << FlashBytes(dir.path() + "/frontend.o") << " scratch " << unas_frontend_scratch_bytes(&config)
+            << " stack " << arm_run.stack_bytes
             << " prepare_instructions " << arm_run.prepare_instructions << " features_instructions min " << least
             << " max " << most << " noise_clip " << arm_run.feature_instructions[0] << " speech_clip "
             << arm_run.feature_instructions[1] << " int8_instructions " << arm_run.int8_instructions[0] << "\n";

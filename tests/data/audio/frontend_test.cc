@@ -148,7 +148,9 @@ TEST(AudioFrontend, OtherConfigsStayWithinTolerance) {
   EXPECT_EQ(unas_frontend_frames(&mlperf), 49);
   EXPECT_EQ(unas_frontend_frames(&narrow), 98);  // 1 + 7800 / 80
   std::vector<int16_t> chirp(16000);
-  for (int i = 0; i < 16000; ++i) chirp[i] = int16_t(std::lround(12000 * std::sin(2 * M_PI * (100.0 + 0.1 * i) * i / 16000)));
+  for (int i = 0; i < 16000; ++i) {
+    chirp[i] = int16_t(std::lround(12000 * std::sin(2 * M_PI * (100.0 + 0.1 * i) * i / 16000)));
+  }
   EXPECT_LE(MaxDifference(mlperf, chirp), kToneTolerance);
   EXPECT_LE(MaxDifference(narrow, std::vector<int16_t>(chirp.begin(), chirp.begin() + 8000)), kToneTolerance);
 }

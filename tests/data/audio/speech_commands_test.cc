@@ -170,7 +170,8 @@ TEST_F(SpeechCommandsTest, SameSeedSameDataAndSilenceIsNoise) {
     ASSERT_TRUE(data.ok());
     std::vector<std::string> unknown;
     for (size_t i = 0; i < data->training.labels.size(); ++i) {
-      if (data->training.labels[i] == kUnknownLabel) unknown.push_back(data->clip_names[size_t(data->training.clips[i])]);
+      if (data->training.labels[i] != kUnknownLabel) continue;
+      unknown.push_back(data->clip_names[size_t(data->training.clips[i])]);
     }
     choices.insert(unknown);
   }

@@ -59,7 +59,8 @@ std::vector<uint8_t> Wav(const Fmt& fmt, const std::vector<int16_t>& samples, bo
 
 std::string Write(const TempDir& dir, const std::string& name, const std::vector<uint8_t>& bytes) {
   const std::string path = dir / name;
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   return path;
 }
 
