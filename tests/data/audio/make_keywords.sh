@@ -2,7 +2,8 @@
 # Makes a keyword-spotting data set in the Speech Commands v0.02 layout from
 # synthetic speech: every word spoken by Debian's espeak-ng in several
 # "speakers" (voice x variant x speed x pitch), resampled by sox to 16 kHz
-# mono 16-bit PCM and placed in one second (a random lead-in, zero padded),
+# mono 16-bit PCM and placed in one second (a lead-in that varies by
+# speaker, zero padded),
 # plus validation_list.txt / testing_list.txt (by speaker, as the real set
 # splits by speaker hash) and a _background_noise_ folder of generated noise.
 #
@@ -25,7 +26,7 @@
 # set in a temporary directory) and bench/make_keyword_set.sh.
 set -euo pipefail
 
-usage() { sed -n '2,22p' "$0" >&2; exit 2; }
+usage() { sed -n '2,26p' "$0" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 out=$1
 shift
