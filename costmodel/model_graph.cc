@@ -65,136 +65,63 @@ int64_t GraphTensor::elements() const {
 
 int64_t GraphTensor::bytes() const { return elements() * ElementBytes(type); }
 
-std::string BuiltinName(int code) {
-  switch (code) {
-    case builtin::kAdd: return "ADD";
-    case builtin::kAveragePool2D: return "AVERAGE_POOL_2D";
-    case builtin::kConcatenation: return "CONCATENATION";
-    case builtin::kConv2D: return "CONV_2D";
-    case builtin::kDepthwiseConv2D: return "DEPTHWISE_CONV_2D";
-    case 5: return "DEPTH_TO_SPACE";
-    case builtin::kDequantize: return "DEQUANTIZE";
-    case 7: return "EMBEDDING_LOOKUP";
-    case 8: return "FLOOR";
-    case builtin::kFullyConnected: return "FULLY_CONNECTED";
-    case 10: return "HASHTABLE_LOOKUP";
-    case 11: return "L2_NORMALIZATION";
-    case 12: return "L2_POOL_2D";
-    case 13: return "LOCAL_RESPONSE_NORMALIZATION";
-    case builtin::kLogistic: return "LOGISTIC";
-    case 15: return "LSH_PROJECTION";
-    case 16: return "LSTM";
-    case builtin::kMaxPool2D: return "MAX_POOL_2D";
-    case builtin::kMul: return "MUL";
-    case builtin::kRelu: return "RELU";
-    case 20: return "RELU_N1_TO_1";
-    case builtin::kRelu6: return "RELU6";
-    case builtin::kReshape: return "RESHAPE";
-    case 23: return "RESIZE_BILINEAR";
-    case 24: return "RNN";
-    case builtin::kSoftmax: return "SOFTMAX";
-    case 26: return "SPACE_TO_DEPTH";
-    case 27: return "SVDF";
-    case builtin::kTanh: return "TANH";
-    case 29: return "CONCAT_EMBEDDINGS";
-    case 30: return "SKIP_GRAM";
-    case 31: return "CALL";
-    case builtin::kCustom: return "CUSTOM";
-    case 33: return "EMBEDDING_LOOKUP_SPARSE";
-    case builtin::kPad: return "PAD";
-    case 35: return "UNIDIRECTIONAL_SEQUENCE_RNN";
-    case 36: return "GATHER";
-    case 37: return "BATCH_TO_SPACE_ND";
-    case 38: return "SPACE_TO_BATCH_ND";
-    case 39: return "TRANSPOSE";
-    case builtin::kMean: return "MEAN";
-    case 41: return "SUB";
-    case 42: return "DIV";
-    case 43: return "SQUEEZE";
-    case 44: return "UNIDIRECTIONAL_SEQUENCE_LSTM";
-    case builtin::kStridedSlice: return "STRIDED_SLICE";
-    case 46: return "BIDIRECTIONAL_SEQUENCE_RNN";
-    case 47: return "EXP";
-    case 48: return "TOPK_V2";
-    case 49: return "SPLIT";
-    case 50: return "LOG_SOFTMAX";
-    case 51: return "DELEGATE";
-    case 52: return "BIDIRECTIONAL_SEQUENCE_LSTM";
-    case 53: return "CAST";
-    case 54: return "PRELU";
-    case 55: return "MAXIMUM";
-    case 56: return "ARG_MAX";
-    case 57: return "MINIMUM";
-    case 58: return "LESS";
-    case 59: return "NEG";
-    case builtin::kPadV2: return "PADV2";
-    case 61: return "GREATER";
-    case 62: return "GREATER_EQUAL";
-    case 63: return "LESS_EQUAL";
-    case 64: return "SELECT";
-    case 65: return "SLICE";
-    case 66: return "SIN";
-    case 67: return "TRANSPOSE_CONV";
-    case 68: return "SPARSE_TO_DENSE";
-    case 69: return "TILE";
-    case 70: return "EXPAND_DIMS";
-    case 71: return "EQUAL";
-    case 72: return "NOT_EQUAL";
-    case 73: return "LOG";
-    case 74: return "SUM";
-    case 75: return "SQRT";
-    case 76: return "RSQRT";
-    case 77: return "SHAPE";
-    case 78: return "POW";
-    case 79: return "ARG_MIN";
-    case 80: return "FAKE_QUANT";
-    case 81: return "REDUCE_PROD";
-    case 82: return "REDUCE_MAX";
-    case 83: return "PACK";
-    case 84: return "LOGICAL_OR";
-    case 85: return "ONE_HOT";
-    case 86: return "LOGICAL_AND";
-    case 87: return "LOGICAL_NOT";
-    case 88: return "UNPACK";
-    case 89: return "REDUCE_MIN";
-    case 90: return "FLOOR_DIV";
-    case 91: return "REDUCE_ANY";
-    case 92: return "SQUARE";
-    case 93: return "ZEROS_LIKE";
-    case 94: return "FILL";
-    case 95: return "FLOOR_MOD";
-    case 96: return "RANGE";
-    case 97: return "RESIZE_NEAREST_NEIGHBOR";
-    case 98: return "LEAKY_RELU";
-    case 99: return "SQUARED_DIFFERENCE";
-    case 100: return "MIRROR_PAD";
-    case 101: return "ABS";
-    case 102: return "SPLIT_V";
-    case 103: return "UNIQUE";
-    case 104: return "CEIL";
-    case 105: return "REVERSE_V2";
-    case 106: return "ADD_N";
-    case 107: return "GATHER_ND";
-    case 108: return "COS";
-    case 109: return "WHERE";
-    case 110: return "RANK";
-    case 111: return "ELU";
-    case 112: return "REVERSE_SEQUENCE";
-    case 113: return "MATRIX_DIAG";
-    case builtin::kQuantize: return "QUANTIZE";
-    case 115: return "MATRIX_SET_DIAG";
-    case 116: return "ROUND";
-    case 117: return "HARD_SWISH";
-    case 118: return "IF";
-    case 119: return "WHILE";
-    case 120: return "NON_MAX_SUPPRESSION_V4";
-    case 121: return "NON_MAX_SUPPRESSION_V5";
-    case 122: return "SCATTER_ND";
-    case 123: return "SELECT_V2";
-    case 124: return "DENSIFY";
-    case 125: return "SEGMENT_SUM";
-    case 126: return "BATCH_MATMUL";
+namespace {
+
+// TFLite's BuiltinOperator names (schema.fbs), indexed by code, 0 to 126.
+constexpr const char* kBuiltinNames[] = {
+    "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE", "DEQUANTIZE",
+    "EMBEDDING_LOOKUP", "FLOOR", "FULLY_CONNECTED", "HASHTABLE_LOOKUP", "L2_NORMALIZATION", "L2_POOL_2D",
+    "LOCAL_RESPONSE_NORMALIZATION", "LOGISTIC", "LSH_PROJECTION", "LSTM", "MAX_POOL_2D", "MUL", "RELU",
+    "RELU_N1_TO_1", "RELU6", "RESHAPE", "RESIZE_BILINEAR", "RNN", "SOFTMAX", "SPACE_TO_DEPTH", "SVDF", "TANH",
+    "CONCAT_EMBEDDINGS", "SKIP_GRAM", "CALL", "CUSTOM", "EMBEDDING_LOOKUP_SPARSE", "PAD",
+    "UNIDIRECTIONAL_SEQUENCE_RNN", "GATHER", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "TRANSPOSE", "MEAN", "SUB",
+    "DIV", "SQUEEZE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "STRIDED_SLICE", "BIDIRECTIONAL_SEQUENCE_RNN", "EXP",
+    "TOPK_V2", "SPLIT", "LOG_SOFTMAX", "DELEGATE", "BIDIRECTIONAL_SEQUENCE_LSTM", "CAST", "PRELU", "MAXIMUM",
+    "ARG_MAX", "MINIMUM", "LESS", "NEG", "PADV2", "GREATER", "GREATER_EQUAL", "LESS_EQUAL", "SELECT", "SLICE",
+    "SIN", "TRANSPOSE_CONV", "SPARSE_TO_DENSE", "TILE", "EXPAND_DIMS", "EQUAL", "NOT_EQUAL", "LOG", "SUM", "SQRT",
+    "RSQRT", "SHAPE", "POW", "ARG_MIN", "FAKE_QUANT", "REDUCE_PROD", "REDUCE_MAX", "PACK", "LOGICAL_OR", "ONE_HOT",
+    "LOGICAL_AND", "LOGICAL_NOT", "UNPACK", "REDUCE_MIN", "FLOOR_DIV", "REDUCE_ANY", "SQUARE", "ZEROS_LIKE", "FILL",
+    "FLOOR_MOD", "RANGE", "RESIZE_NEAREST_NEIGHBOR", "LEAKY_RELU", "SQUARED_DIFFERENCE", "MIRROR_PAD", "ABS",
+    "SPLIT_V", "UNIQUE", "CEIL", "REVERSE_V2", "ADD_N", "GATHER_ND", "COS", "WHERE", "RANK", "ELU",
+    "REVERSE_SEQUENCE", "MATRIX_DIAG", "QUANTIZE", "MATRIX_SET_DIAG", "ROUND", "HARD_SWISH", "IF", "WHILE",
+    "NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5", "SCATTER_ND", "SELECT_V2", "DENSIFY", "SEGMENT_SUM",
+    "BATCH_MATMUL",
+};
+static_assert(std::size(kBuiltinNames) == 127, "codes 0 to 126 (BATCH_MATMUL)");
+
+constexpr bool SameName(const char* a, const char* b) {
+  for (; *a != 0 && *a == *b; ++a, ++b) {
   }
+  return *a == *b;
+}
+
+// The named codes of model_graph.h sit at their names in the table.
+static_assert(SameName(kBuiltinNames[builtin::kAdd], "ADD"));
+static_assert(SameName(kBuiltinNames[builtin::kAveragePool2D], "AVERAGE_POOL_2D"));
+static_assert(SameName(kBuiltinNames[builtin::kConcatenation], "CONCATENATION"));
+static_assert(SameName(kBuiltinNames[builtin::kConv2D], "CONV_2D"));
+static_assert(SameName(kBuiltinNames[builtin::kDepthwiseConv2D], "DEPTHWISE_CONV_2D"));
+static_assert(SameName(kBuiltinNames[builtin::kDequantize], "DEQUANTIZE"));
+static_assert(SameName(kBuiltinNames[builtin::kFullyConnected], "FULLY_CONNECTED"));
+static_assert(SameName(kBuiltinNames[builtin::kLogistic], "LOGISTIC"));
+static_assert(SameName(kBuiltinNames[builtin::kMaxPool2D], "MAX_POOL_2D"));
+static_assert(SameName(kBuiltinNames[builtin::kMul], "MUL"));
+static_assert(SameName(kBuiltinNames[builtin::kRelu], "RELU"));
+static_assert(SameName(kBuiltinNames[builtin::kRelu6], "RELU6"));
+static_assert(SameName(kBuiltinNames[builtin::kReshape], "RESHAPE"));
+static_assert(SameName(kBuiltinNames[builtin::kSoftmax], "SOFTMAX"));
+static_assert(SameName(kBuiltinNames[builtin::kTanh], "TANH"));
+static_assert(SameName(kBuiltinNames[builtin::kCustom], "CUSTOM"));
+static_assert(SameName(kBuiltinNames[builtin::kPad], "PAD"));
+static_assert(SameName(kBuiltinNames[builtin::kMean], "MEAN"));
+static_assert(SameName(kBuiltinNames[builtin::kStridedSlice], "STRIDED_SLICE"));
+static_assert(SameName(kBuiltinNames[builtin::kPadV2], "PADV2"));
+static_assert(SameName(kBuiltinNames[builtin::kQuantize], "QUANTIZE"));
+
+}  // namespace
+
+std::string BuiltinName(int code) {
+  if (code >= 0 && static_cast<size_t>(code) < std::size(kBuiltinNames)) return kBuiltinNames[code];
   return "BUILTIN_" + std::to_string(code);
 }
 

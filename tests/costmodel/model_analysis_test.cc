@@ -33,6 +33,18 @@ ModelGraph TwoBranches() {
   return g;
 }
 
+// Names from TFLite's schema.fbs (BuiltinOperator), at both ends of the table
+// and past it.
+TEST(ModelAnalysisTest, BuiltinNamesFollowTfliteSchemaAndNameUnknownCodesByNumber) {
+  EXPECT_EQ(BuiltinName(0), "ADD");
+  EXPECT_EQ(BuiltinName(builtin::kConv2D), "CONV_2D");
+  EXPECT_EQ(BuiltinName(5), "DEPTH_TO_SPACE");
+  EXPECT_EQ(BuiltinName(builtin::kQuantize), "QUANTIZE");
+  EXPECT_EQ(BuiltinName(126), "BATCH_MATMUL");
+  EXPECT_EQ(BuiltinName(127), "BUILTIN_127");
+  EXPECT_EQ(BuiltinName(-1), "BUILTIN_-1");
+}
+
 TEST(ModelAnalysisTest, BestOrderRunsTheBigBranchFirst) {
   // File order: 10+2 = 12 | 10+2+40 = 52 | 10+40+50 = 100 | 40+50+1 = 91 |
   // 40+1+1 = 42. Best (A first): 60 | 61 | 10+1+2 = 13 | 1+2+40 = 43 | 42.
