@@ -99,153 +99,199 @@ struct Built {
   std::vector<std::vector<int>> macro_steps;  // by macro op: expanded op ids
 };
 
-Built Build(const Network& network, Accounting accounting, const std::vector<PexSegment>& segments) {
-  Built b;
-  const int n = static_cast<int>(network.ops.size());
-  const int64_t input_bytes = accounting == Accounting::kUnas ? 0 : network.input_shape().elements();
-  b.expanded.inplace_requires_last_use = b.macro.inplace_requires_last_use = accounting != Accounting::kUnas;
-  b.expanded.tensor_bytes.push_back(input_bytes);
-  b.macro.tensor_bytes.push_back(input_bytes);
-  b.tensors.push_back({PexTensorKind::kWhole, kNetworkInput, 0, 0});
-  std::vector<int> whole(n, -1), macro_whole(n, -1);  // by op: its whole output tensor
-  auto tensor_of = [](const std::vector<int>& map, int op) { return op == kNetworkInput ? 0 : map[op]; };
-  auto add_tensor = [&](int64_t bytes, PexTensor t) {
-    b.expanded.tensor_bytes.push_back(bytes);
-    b.tensors.push_back(t);
-    return static_cast<int>(b.expanded.tensor_bytes.size()) - 1;
-  };
-  auto add_macro_tensor = [&](int64_t bytes) {
-    b.macro.tensor_bytes.push_back(bytes);
-    return static_cast<int>(b.macro.tensor_bytes.size()) - 1;
-  };
-  auto add_step = [&](BufferGraph::Step step, PexStep info) {
-    b.expanded.ops.push_back(std::move(step));
-    b.steps.push_back(info);
-    return static_cast<int>(b.expanded.ops.size()) - 1;
-  };
-  auto add_macro_step = [&](BufferGraph::Step step, std::vector<int> expanded) {
-    b.macro.ops.push_back(std::move(step));
-    b.macro_steps.push_back(std::move(expanded));
-  };
-  std::vector<int> segment_of(n, -1);
-  for (size_t s = 0; s < segments.size(); ++s) {
-    for (int op : segments[s].ops) segment_of[op] = static_cast<int>(s);
+// Builds both graphs in network order. Tensor and step ids are handed out in
+// the order the steps are added, so the order of the calls below is the
+// graphs' numbering.
+class Builder {
+ public:
+  Builder(const Network& network, Accounting accounting)
+      : network_(network), whole_(network.ops.size(), -1), macro_whole_(network.ops.size(), -1) {
+    const int64_t input_bytes = accounting == Accounting::kUnas ? 0 : network.input_shape().elements();
+    b_.expanded.inplace_requires_last_use = b_.macro.inplace_requires_last_use = accounting != Accounting::kUnas;
+    b_.expanded.tensor_bytes.push_back(input_bytes);
+    b_.macro.tensor_bytes.push_back(input_bytes);
+    b_.tensors.push_back({PexTensorKind::kWhole, kNetworkInput, 0, 0});
   }
 
-  for (int i = 0; i < n; ++i) {
-    const Op& op = network.ops[i];
-    const int s = segment_of[i];
-    if (s < 0) {
-      BufferGraph::Step step, mstep;
-      step.output = whole[i] = add_tensor(op.out.elements(), {PexTensorKind::kWhole, i, 0, 0});
-      mstep.output = macro_whole[i] = add_macro_tensor(op.out.elements());
-      for (int in : op.inputs) {
-        step.inputs.push_back(tensor_of(whole, in));
-        mstep.inputs.push_back(tensor_of(macro_whole, in));
-        const Shape in_shape = in == kNetworkInput ? network.input_shape() : network.ops[in].out;
-        if (op.kind == OpKind::kAdd && in_shape == op.out) {
-          step.inplace_inputs.push_back(step.inputs.back());
-          mstep.inplace_inputs.push_back(mstep.inputs.back());
-        }
+  // An operator outside every segment: one step on whole tensors in each graph.
+  void AddWholeOp(int i) {
+    const Op& op = network_.ops[i];
+    BufferGraph::Step step, mstep;
+    step.output = whole_[i] = AddTensor(op.out.elements(), {PexTensorKind::kWhole, i, 0, 0});
+    mstep.output = macro_whole_[i] = AddMacroTensor(op.out.elements());
+    for (int in : op.inputs) {
+      step.inputs.push_back(TensorOf(whole_, in));
+      mstep.inputs.push_back(TensorOf(macro_whole_, in));
+      const Shape in_shape = in == kNetworkInput ? network_.input_shape() : network_.ops[in].out;
+      if (op.kind == OpKind::kAdd && in_shape == op.out) {
+        step.inplace_inputs.push_back(step.inputs.back());
+        mstep.inplace_inputs.push_back(mstep.inputs.back());
       }
-      PexStep info;
-      info.op = i;
-      info.macs = op.macs();
-      add_macro_step(std::move(mstep), {add_step(std::move(step), info)});
-      continue;
     }
-    const PexSegment& seg = segments[s];
-    if (seg.ops[0] != i) continue;  // emitted with the head
+    PexStep info;
+    info.op = i;
+    info.macs = op.macs();
+    AddMacroStep(std::move(mstep), {AddStep(std::move(step), info)});
+  }
+
+  // Segment `s`: its slices (and the accumulator's finalize step) in the
+  // expanded graph, then the macro steps bounding them.
+  void AddSegment(const PexSegment& seg, int s) {
+    const int head_input = network_.ops[seg.ops[0]].inputs[0];
+    const int x = TensorOf(whole_, head_input);
+    Phases phases;
+    for (int j = 0; j < seg.slices(); ++j) AddSlice(seg, s, j, x, phases);
+    if (seg.accumulates) AddFinalize(seg, s, phases);
+    whole_[seg.ops.back()] = phases.y;
+    AddMacroSteps(seg, TensorOf(macro_whole_, head_input), std::move(phases));
+  }
+
+  Built Finish() && {
+    b_.expanded.graph_outputs = {whole_.back()};
+    b_.macro.graph_outputs = {macro_whole_.back()};
+    return std::move(b_);
+  }
+
+ private:
+  // A segment's expanded steps split at X's last read (the last slice's
+  // head), with the largest internal bytes on either side.
+  struct Phases {
+    std::vector<int> phase1, phase2;  // expanded step ids
+    int64_t m1 = 0, m2 = 0;           // M1 and M2 (see Built)
+    int y = -1;                       // expanded tensor holding Y (or its accumulator) so far
+  };
+
+  static int TensorOf(const std::vector<int>& map, int op) { return op == kNetworkInput ? 0 : map[op]; }
+  int AddTensor(int64_t bytes, PexTensor t) {
+    b_.expanded.tensor_bytes.push_back(bytes);
+    b_.tensors.push_back(t);
+    return static_cast<int>(b_.expanded.tensor_bytes.size()) - 1;
+  }
+  int AddMacroTensor(int64_t bytes) {
+    b_.macro.tensor_bytes.push_back(bytes);
+    return static_cast<int>(b_.macro.tensor_bytes.size()) - 1;
+  }
+  int AddStep(BufferGraph::Step step, PexStep info) {
+    b_.expanded.ops.push_back(std::move(step));
+    b_.steps.push_back(info);
+    return static_cast<int>(b_.expanded.ops.size()) - 1;
+  }
+  void AddMacroStep(BufferGraph::Step step, std::vector<int> expanded) {
+    b_.macro.ops.push_back(std::move(step));
+    b_.macro_steps.push_back(std::move(expanded));
+  }
+  int64_t YBytes(const PexSegment& seg) const { return network_.ops[seg.ops.back()].out.elements(); }
+  int64_t AccumulatorBytes(const PexSegment& seg) const { return seg.accumulates ? 4 * YBytes(seg) : YBytes(seg); }
+
+  // Slice `j` through every operator of the segment, from X (tensor `x`).
+  void AddSlice(const PexSegment& seg, int s, int j, int x, Phases& ph) {
     const int m = static_cast<int>(seg.ops.size());
-    const int k = seg.slices();
-    const Op& tail_op = network.ops[seg.ops.back()];
-    const int64_t y_bytes = tail_op.out.elements();
-    const int64_t acc_bytes = seg.accumulates ? 4 * y_bytes : y_bytes;
-    const int x = tensor_of(whole, op.inputs[0]);
-    std::vector<int> phase1, phase2;
-    int64_t m1 = 0, m2 = 0;
-    int prev_y = -1;
-    for (int j = 0; j < k; ++j) {
-      const int c0 = j * seg.slice_channels, c1 = std::min(seg.channels, c0 + seg.slice_channels);
-      int prev_slice = -1;
-      int64_t prev_slice_bytes = 0;
-      for (int p = 0; p < m; ++p) {
-        const int o = seg.ops[p];
-        const Op& sop = network.ops[o];
-        BufferGraph::Step step;
-        step.inputs.push_back(p == 0 ? x : prev_slice);
-        // The previous slice's accumulator: read by the head only to keep
-        // slices in order, overwritten in place by the tail.
-        if (prev_y >= 0 && (p == 0 || p == m - 1)) step.inputs.push_back(prev_y);
-        int64_t internal = prev_y >= 0 ? acc_bytes : 0;
-        if (p < m - 1) {
-          const int64_t bytes = int64_t{sop.out.h} * sop.out.w * (c1 - c0);
-          step.output = add_tensor(bytes, {PexTensorKind::kSlice, o, c0, c1});
-          internal += prev_slice_bytes + bytes;
-          prev_slice_bytes = bytes;
-        } else {
-          step.output = add_tensor(acc_bytes, {seg.accumulates ? PexTensorKind::kAccumulator : PexTensorKind::kWhole,
-                                               o, 0, 0});
-          if (prev_y >= 0) step.inplace_inputs.push_back(prev_y);
-          internal = acc_bytes + prev_slice_bytes;
-          prev_y = step.output;
-        }
-        if (p < m - 1) prev_slice = step.output;
-        PexStep info;
-        info.kind = PexStepKind::kSlice;
-        info.op = o;
-        info.segment = s;
-        info.slice = j;
-        info.channel_begin = c0;
-        info.channel_end = c1;
-        info.macs = SliceMacs(sop, p == 0, c1 - c0);
-        const bool first_phase = j < k - 1 || p == 0;
-        (first_phase ? phase1 : phase2).push_back(add_step(std::move(step), info));
-        (first_phase ? m1 : m2) = std::max(first_phase ? m1 : m2, internal);
-      }
-    }
-    if (seg.accumulates) {
+    const int64_t acc_bytes = AccumulatorBytes(seg);
+    const int c0 = j * seg.slice_channels, c1 = std::min(seg.channels, c0 + seg.slice_channels);
+    int prev_slice = -1;
+    int64_t prev_slice_bytes = 0;
+    for (int p = 0; p < m; ++p) {
+      const int o = seg.ops[p];
+      const Op& sop = network_.ops[o];
       BufferGraph::Step step;
-      step.inputs = {prev_y};
-      step.inplace_inputs = {prev_y};
-      step.output = add_tensor(y_bytes, {PexTensorKind::kWhole, seg.ops.back(), 0, 0});
+      step.inputs.push_back(p == 0 ? x : prev_slice);
+      // The previous slice's accumulator: read by the head only to keep
+      // slices in order, overwritten in place by the tail.
+      if (ph.y >= 0 && (p == 0 || p == m - 1)) step.inputs.push_back(ph.y);
+      int64_t internal = ph.y >= 0 ? acc_bytes : 0;
+      if (p < m - 1) {
+        const int64_t bytes = int64_t{sop.out.h} * sop.out.w * (c1 - c0);
+        step.output = AddTensor(bytes, {PexTensorKind::kSlice, o, c0, c1});
+        internal += prev_slice_bytes + bytes;
+        prev_slice_bytes = bytes;
+        prev_slice = step.output;
+      } else {
+        step.output = AddTensor(acc_bytes, {seg.accumulates ? PexTensorKind::kAccumulator : PexTensorKind::kWhole,
+                                            o, 0, 0});
+        if (ph.y >= 0) step.inplace_inputs.push_back(ph.y);
+        internal = acc_bytes + prev_slice_bytes;
+        ph.y = step.output;
+      }
       PexStep info;
-      info.kind = PexStepKind::kFinalize;
-      info.op = seg.ops.back();
+      info.kind = PexStepKind::kSlice;
+      info.op = o;
       info.segment = s;
-      phase2.push_back(add_step(std::move(step), info));
-      m2 = std::max(m2, acc_bytes);
-      prev_y = b.expanded.ops.back().output;
+      info.slice = j;
+      info.channel_begin = c0;
+      info.channel_end = c1;
+      info.macs = SliceMacs(sop, p == 0, c1 - c0);
+      const bool first_phase = j < seg.slices() - 1 || p == 0;
+      (first_phase ? ph.phase1 : ph.phase2).push_back(AddStep(std::move(step), info));
+      int64_t& phase_bytes = first_phase ? ph.m1 : ph.m2;
+      phase_bytes = std::max(phase_bytes, internal);
     }
-    whole[seg.ops.back()] = prev_y;
-    // Macro steps. M1 >= |Y| since the first slice's tail (k >= 2) is in phase 1.
-    const int mx = tensor_of(macro_whole, op.inputs[0]);
+  }
+
+  // Bias, ReLU and requantisation of the accumulator into Y, in place.
+  void AddFinalize(const PexSegment& seg, int s, Phases& ph) {
+    BufferGraph::Step step;
+    step.inputs = {ph.y};
+    step.inplace_inputs = {ph.y};
+    step.output = AddTensor(YBytes(seg), {PexTensorKind::kWhole, seg.ops.back(), 0, 0});
+    PexStep info;
+    info.kind = PexStepKind::kFinalize;
+    info.op = seg.ops.back();
+    info.segment = s;
+    ph.phase2.push_back(AddStep(std::move(step), info));
+    ph.m2 = std::max(ph.m2, AccumulatorBytes(seg));
+    ph.y = b_.expanded.ops.back().output;
+  }
+
+  // S1: X -> T1 (M1), then S2: T1 -> Y in place, or S2: T1 -> T2 and S3:
+  // T2 -> Y in place. M1 >= |Y| since the first slice's tail (k >= 2) is in
+  // phase 1.
+  void AddMacroSteps(const PexSegment& seg, int mx, Phases ph) {
+    const int64_t y_bytes = YBytes(seg);
     BufferGraph::Step s1;
     s1.inputs = {mx};
-    s1.output = add_macro_tensor(m1);
+    s1.output = AddMacroTensor(ph.m1);
     const int t1 = s1.output;
-    add_macro_step(std::move(s1), std::move(phase1));
-    const int y = macro_whole[seg.ops.back()] = add_macro_tensor(y_bytes);
-    if (m2 <= m1) {
+    AddMacroStep(std::move(s1), std::move(ph.phase1));
+    const int y = macro_whole_[seg.ops.back()] = AddMacroTensor(y_bytes);
+    if (ph.m2 <= ph.m1) {
       BufferGraph::Step s2;
       s2.inputs = {t1};
       s2.inplace_inputs = {t1};
       s2.output = y;
-      add_macro_step(std::move(s2), std::move(phase2));
-    } else {
-      BufferGraph::Step s2, s3;
-      s2.inputs = {t1};
-      s2.output = add_macro_tensor(std::max(y_bytes, m2 - m1));
-      s3.inputs = {s2.output};
-      s3.inplace_inputs = {s2.output};
-      s3.output = y;
-      add_macro_step(std::move(s2), std::move(phase2));
-      add_macro_step(std::move(s3), {});
+      AddMacroStep(std::move(s2), std::move(ph.phase2));
+      return;
+    }
+    BufferGraph::Step s2, s3;
+    s2.inputs = {t1};
+    s2.output = AddMacroTensor(std::max(y_bytes, ph.m2 - ph.m1));
+    s3.inputs = {s2.output};
+    s3.inplace_inputs = {s2.output};
+    s3.output = y;
+    AddMacroStep(std::move(s2), std::move(ph.phase2));
+    AddMacroStep(std::move(s3), {});
+  }
+
+  const Network& network_;
+  Built b_;
+  std::vector<int> whole_, macro_whole_;  // by op: its whole output tensor in each graph
+};
+
+Built Build(const Network& network, Accounting accounting, const std::vector<PexSegment>& segments) {
+  const int n = static_cast<int>(network.ops.size());
+  std::vector<int> segment_of(n, -1);
+  for (size_t s = 0; s < segments.size(); ++s) {
+    for (int op : segments[s].ops) segment_of[op] = static_cast<int>(s);
+  }
+  Builder builder(network, accounting);
+  for (int i = 0; i < n; ++i) {
+    const int s = segment_of[i];
+    if (s < 0) {
+      builder.AddWholeOp(i);
+    } else if (segments[s].ops[0] == i) {  // the rest are emitted with the head
+      builder.AddSegment(segments[s], s);
     }
   }
-  b.expanded.graph_outputs = {whole[n - 1]};
-  b.macro.graph_outputs = {macro_whole[n - 1]};
-  return b;
+  return std::move(builder).Finish();
 }
 
 // The objective: per network op, the largest live bytes of its steps, sorted
