@@ -117,98 +117,128 @@ std::vector<int> LiveBetween(const ModelGraph& g, int s) {
   return live;
 }
 
+// The chain of operators Pex may slice from start s, or why there is none.
+struct ChainAt {
+  bool found = false;
+  Network net;          // found: operators s, s+1, ... with X as the network input
+  std::string why_not;  // !found: the reason to report (empty: nothing worth reporting)
+};
+
+// Maps operators s, s+1, ... onto `net` until one does not map; records each
+// mapped operator's output in `op_of`. Returns why the mapping stopped (or,
+// when every operator mapped, why a chain reaching the end may still shrink).
+std::string MapOpsFrom(const ModelGraph& g, int s, std::vector<int>* op_of, Network* net) {
+  for (int x = s; x < static_cast<int>(g.ops.size()); ++x) {
+    Op op;
+    if (auto why = MapOp(g, x, *op_of, &op)) return "operator " + std::to_string(x) + ", " + *why;
+    (*op_of)[g.ops[x].outputs[0]] = x - s;
+    net->ops.push_back(op);
+  }
+  return "only its last output may be read after the chain";
+}
+
+// Whether the first k mapped operators from s form a closed chain: nothing
+// after them (and no graph output) reads X or any of their outputs but the last.
+bool ClosedChain(const ModelGraph& g, int s, int k, int x_tensor, const std::vector<int>& op_of) {
+  auto inside = [&](int t) { return t == x_tensor || (op_of[t] >= 0 && op_of[t] < k - 1); };
+  for (int x = s + k; x < static_cast<int>(g.ops.size()); ++x) {
+    for (int t : g.ops[x].inputs) {
+      if (t >= 0 && inside(t)) return false;
+    }
+  }
+  for (int t : g.outputs) {
+    if (t >= 0 && inside(t)) return false;
+  }
+  return true;
+}
+
+// At start s (the operators before it run whole) exactly one 8-bit tensor X
+// must be live and not a graph output; the operators from s that map onto
+// Network operators reading X are shrunk until only the last one's output
+// is read after them, and at least two must remain.
+ChainAt ChainFrom(const ModelGraph& g, int s) {
+  ChainAt chain;
+  const std::vector<int> live = LiveBetween(g, s);
+  if (live.size() != 1) {
+    if (s == 0) chain.why_not = "the graph does not start from one input";
+    return chain;
+  }
+  const int x_tensor = live[0];
+  const auto shape = ShapeOf(g.tensors[x_tensor]);
+  if (!shape || !EightBit(g.tensors[x_tensor]) ||
+      std::find(g.outputs.begin(), g.outputs.end(), x_tensor) != g.outputs.end()) {
+    chain.why_not = "the tensor live there is not an 8-bit [1,H,W,C] or [1,N] tensor";
+    return chain;
+  }
+  std::vector<int> op_of(g.tensors.size(), -2);
+  op_of[x_tensor] = kNetworkInput;
+  chain.net.input = InputSpec{shape->h, shape->w, shape->c, 2};
+  const std::string why_stop = MapOpsFrom(g, s, &op_of, &chain.net);
+  int k = static_cast<int>(chain.net.ops.size());
+  while (k >= 2 && !ClosedChain(g, s, k, x_tensor, op_of)) --k;
+  if (k < 2) {
+    chain.why_not = why_stop;
+    return chain;
+  }
+  chain.net.ops.resize(k);
+  chain.found = true;
+  return chain;
+}
+
+// The plan of the chain starting at s, spliced into the file order's
+// timeline; `pex` holds the file order's figures on entry.
+PexAnalysis PlanChain(PexAnalysis pex, const Network& net, int s, const std::vector<int64_t>& file_timeline,
+                      int64_t file_peak_bytes) {
+  const int k = static_cast<int>(net.ops.size());
+  auto plan = PlanPartialExecution(net, Accounting::kFirmware);
+  if (!plan.ok()) {
+    pex.reason = "planning failed: " + plan.status().message();
+    return pex;
+  }
+  const std::string range = "operators " + std::to_string(s) + ".." + std::to_string(s + k - 1);
+  if (plan->segments.empty()) {
+    pex.reason = "no segment of " + range + " lowers the peak: every operator runs whole";
+    return pex;
+  }
+  pex.applies = true;
+  pex.timeline_bytes.assign(file_timeline.begin(), file_timeline.begin() + s);
+  pex.timeline_bytes.insert(pex.timeline_bytes.end(), plan->timeline.begin(), plan->timeline.end());
+  pex.timeline_bytes.insert(pex.timeline_bytes.end(), file_timeline.begin() + s + k, file_timeline.end());
+  pex.peak_bytes = *std::max_element(pex.timeline_bytes.begin(), pex.timeline_bytes.end());
+  for (const PexSegment& seg : plan->segments) {
+    PexSegmentAnalysis a;
+    for (int op : seg.ops) a.ops.push_back(op + s);
+    a.slices = seg.slices();
+    pex.segments.push_back(std::move(a));
+  }
+  pex.reason = std::to_string(plan->segments.size()) + " segment(s) among " + range +
+               " (firmware accounting: unas's runtime); the other operators run whole; peak " +
+               WithThousands(pex.peak_bytes) + " bytes against " + WithThousands(file_peak_bytes) +
+               " in file order";
+  return pex;
+}
+
 }  // namespace
 
+// The first start with a chain is planned; the reasons of the first three
+// starts tried without one are reported when none has.
 PexAnalysis PlanModelPex(const ModelGraph& g, const std::vector<int64_t>& file_timeline, int64_t file_peak_bytes) {
   PexAnalysis pex;
   pex.peak_bytes = file_peak_bytes;
   pex.timeline_bytes = file_timeline;
   const int n = static_cast<int>(g.ops.size());
-  // The first start s (operators before it run whole) where exactly one
-  // 8-bit tensor X is live, not a graph output, and a prefix of at least two
-  // operators from s maps onto Network operators reading X; the prefix is
-  // then shrunk until only its last output is read after it.
   if (n < 2) {
     pex.reason = "partial execution slices chains of at least two operators; the model has " + std::to_string(n);
     return pex;
   }
   std::string stop;  // why each start tried did not give a plan
   int tried = 0;
-  auto give_up = [&](int s, const std::string& why) {
-    if (tried++ < 3) stop += (stop.empty() ? "" : "; ") + std::string("from operator ") + std::to_string(s) + ": " + why;
-  };
   for (int s = 0; s + 1 < n; ++s) {
-    const std::vector<int> live = LiveBetween(g, s);
-    if (live.size() != 1) {
-      if (s == 0) give_up(0, "the graph does not start from one input");
-      continue;
+    const ChainAt chain = ChainFrom(g, s);
+    if (chain.found) return PlanChain(std::move(pex), chain.net, s, file_timeline, file_peak_bytes);
+    if (!chain.why_not.empty() && tried++ < 3) {
+      stop += (stop.empty() ? "" : "; ") + std::string("from operator ") + std::to_string(s) + ": " + chain.why_not;
     }
-    const int x_tensor = live[0];
-    const auto shape = ShapeOf(g.tensors[x_tensor]);
-    if (!shape || !EightBit(g.tensors[x_tensor]) ||
-        std::find(g.outputs.begin(), g.outputs.end(), x_tensor) != g.outputs.end()) {
-      give_up(s, "the tensor live there is not an 8-bit [1,H,W,C] or [1,N] tensor");
-      continue;
-    }
-    std::vector<int> op_of(g.tensors.size(), -2);
-    op_of[x_tensor] = kNetworkInput;
-    Network net;
-    net.input = InputSpec{shape->h, shape->w, shape->c, 2};
-    std::string why_stop = "only its last output may be read after the chain";
-    for (int x = s; x < n; ++x) {
-      Op op;
-      if (auto why = MapOp(g, x, op_of, &op)) {
-        why_stop = "operator " + std::to_string(x) + ", " + *why;
-        break;
-      }
-      op_of[g.ops[x].outputs[0]] = x - s;
-      net.ops.push_back(op);
-    }
-    auto closed = [&](int k) {
-      auto inside = [&](int t) { return t == x_tensor || (op_of[t] >= 0 && op_of[t] < k - 1); };
-      for (int x = s + k; x < n; ++x) {
-        for (int t : g.ops[x].inputs) {
-          if (t >= 0 && inside(t)) return false;
-        }
-      }
-      for (int t : g.outputs) {
-        if (t >= 0 && inside(t)) return false;
-      }
-      return true;
-    };
-    int k = static_cast<int>(net.ops.size());
-    while (k >= 2 && !closed(k)) --k;
-    if (k < 2) {
-      give_up(s, why_stop);
-      continue;
-    }
-    net.ops.resize(k);
-    auto plan = PlanPartialExecution(net, Accounting::kFirmware);
-    if (!plan.ok()) {
-      pex.reason = "planning failed: " + plan.status().message();
-      return pex;
-    }
-    const std::string range = "operators " + std::to_string(s) + ".." + std::to_string(s + k - 1);
-    if (plan->segments.empty()) {
-      pex.reason = "no segment of " + range + " lowers the peak: every operator runs whole";
-      return pex;
-    }
-    pex.applies = true;
-    pex.timeline_bytes.assign(file_timeline.begin(), file_timeline.begin() + s);
-    pex.timeline_bytes.insert(pex.timeline_bytes.end(), plan->timeline.begin(), plan->timeline.end());
-    pex.timeline_bytes.insert(pex.timeline_bytes.end(), file_timeline.begin() + s + k, file_timeline.end());
-    pex.peak_bytes = *std::max_element(pex.timeline_bytes.begin(), pex.timeline_bytes.end());
-    for (const PexSegment& seg : plan->segments) {
-      PexSegmentAnalysis a;
-      for (int op : seg.ops) a.ops.push_back(op + s);
-      a.slices = seg.slices();
-      pex.segments.push_back(std::move(a));
-    }
-    pex.reason = std::to_string(plan->segments.size()) + " segment(s) among " + range +
-                 " (firmware accounting: unas's runtime); the other operators run whole; peak " +
-                 WithThousands(pex.peak_bytes) + " bytes against " + WithThousands(file_peak_bytes) +
-                 " in file order";
-    return pex;
   }
   pex.reason = "no chain of at least two operators Pex can slice (" + stop + ")";
   return pex;
