@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bitset>
 #include <limits>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -168,118 +169,171 @@ std::vector<int> StopPoints(const std::vector<int64_t>& r, bool source_is_free) 
   return stops;
 }
 
-// Exact schedule of parallel chains that all start from one source tensor of
-// `source_bytes` and end at the next cut. Returns false in `*applies` if the
-// segment is not of that shape (every op one input and one output, no
-// in-place, each output read once, inside the segment or by the sink).
-Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Facts& a, const std::vector<int>& seg,
-                                    const OpSet& before, int sink, int64_t max_states, bool* applies) {
-  *applies = false;
-  if (sink < 0) return std::vector<int>{};
+// A segment of parallel chains: each starts at a consumer of `source` and
+// runs to the sink, in op order.
+struct ParallelChains {
+  int source = -1;
+  std::vector<std::vector<int>> chains;
+};
+
+// The segment as parallel chains, or nullopt if it is not of that shape
+// (every op one input and one output, no in-place, each output read once,
+// inside the segment or by the sink, the source read only inside it).
+std::optional<ParallelChains> AsParallelChains(const BufferGraph& g, const Facts& a, const std::vector<int>& seg,
+                                               const OpSet& before, int sink) {
   OpSet in_seg;
   for (int x : seg) in_seg.set(x);
-  int source = -1;
+  ParallelChains pc;
   for (int x : seg) {
     if (a.inputs[x].size() != 1 || a.outputs[x].size() != 1 || !g.ops[x].inplace_inputs.empty()) {
-      return std::vector<int>{};
+      return std::nullopt;
     }
     const int t = a.inputs[x][0];
     const int p = a.producer[t];
     if (p < 0 || before[p]) {
-      if (source >= 0 && source != t) return std::vector<int>{};
-      source = t;
+      if (pc.source >= 0 && pc.source != t) return std::nullopt;
+      pc.source = t;
     } else if (!in_seg[p]) {
-      return std::vector<int>{};
+      return std::nullopt;
     }
     const int out = a.outputs[x][0];
-    if (a.is_output[out] || a.consumers[out].size() != 1) return std::vector<int>{};
+    if (a.is_output[out] || a.consumers[out].size() != 1) return std::nullopt;
     const int c = a.consumers[out][0];
-    if (c != sink && !in_seg[c]) return std::vector<int>{};
+    if (c != sink && !in_seg[c]) return std::nullopt;
   }
-  if (source < 0 || a.is_output[source]) return std::vector<int>{};
-  for (int c : a.consumers[source]) {
-    if (!in_seg[c]) return std::vector<int>{};
+  if (pc.source < 0 || a.is_output[pc.source]) return std::nullopt;
+  for (int c : a.consumers[pc.source]) {
+    if (!in_seg[c]) return std::nullopt;
   }
   // Follow each chain from its head (a consumer of the source) to the sink.
-  std::vector<std::vector<int>> chains;
   size_t covered = 0;
-  for (int head : a.consumers[source]) {
+  for (int head : a.consumers[pc.source]) {
     std::vector<int> chain;
     for (int x = head; x != sink; x = a.consumers[a.outputs[x][0]][0]) chain.push_back(x);
     covered += chain.size();
-    chains.push_back(std::move(chain));
+    pc.chains.push_back(std::move(chain));
   }
-  if (covered != seg.size()) return std::vector<int>{};
-  *applies = true;
+  if (covered != seg.size()) return std::nullopt;
+  return pc;
+}
 
-  const int k = static_cast<int>(chains.size());
-  const int64_t source_bytes = g.tensor_bytes[source];
-  std::vector<std::vector<int64_t>> r(k), m(k);
-  std::vector<std::vector<int>> stops(k);
-  std::vector<int64_t> stride(k);
-  int64_t total = 1;
-  for (int j = 0; j < k; ++j) {
-    const int n = static_cast<int>(chains[j].size());
-    r[j].assign(n + 1, 0);
-    m[j].assign(n + 1, 0);
-    for (int i = 1; i <= n; ++i) {
-      r[j][i] = g.tensor_bytes[a.outputs[chains[j][i - 1]][0]];
-      m[j][i] = r[j][i - 1] + r[j][i];
-    }
-    stops[j] = StopPoints(r[j], source_bytes == 0);
-    stride[j] = total;
-    total *= static_cast<int64_t>(stops[j].size());
-    if (total > max_states) return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
-  }
-  std::vector<int64_t> best(total, kInf), parent(total, -1);
-  std::vector<int8_t> moved(total, -1);
-  std::vector<int> digit(k, 0);
-  best[0] = 0;
-  for (int64_t idx = 0; idx < total; ++idx) {
-    if (idx > 0) {  // odometer increment of the mixed-radix digits
-      for (int j = 0; j < k; ++j) {
-        if (++digit[j] < static_cast<int>(stops[j].size())) break;
-        digit[j] = 0;
+// The DP over pause points. A state is one stop point per chain, numbered as
+// a mixed-radix number (chain j's digit weighs stride[j]); a move advances one
+// chain to its next stop, and the state's value is the least peak reaching it.
+class ChainDp {
+ public:
+  static Result<ChainDp> Make(const BufferGraph& g, const Facts& a, ParallelChains pc, int64_t max_states) {
+    ChainDp dp;
+    dp.k_ = static_cast<int>(pc.chains.size());
+    dp.source_bytes_ = g.tensor_bytes[pc.source];
+    dp.r_.resize(dp.k_);
+    dp.m_.resize(dp.k_);
+    dp.stops_.resize(dp.k_);
+    dp.stride_.resize(dp.k_);
+    for (int j = 0; j < dp.k_; ++j) {
+      const int n = static_cast<int>(pc.chains[j].size());
+      dp.r_[j].assign(n + 1, 0);
+      dp.m_[j].assign(n + 1, 0);
+      for (int i = 1; i <= n; ++i) {
+        dp.r_[j][i] = g.tensor_bytes[a.outputs[pc.chains[j][i - 1]][0]];
+        dp.m_[j][i] = dp.r_[j][i - 1] + dp.r_[j][i];
       }
+      dp.stops_[j] = StopPoints(dp.r_[j], dp.source_bytes_ == 0);
+      dp.stride_[j] = dp.total_;
+      dp.total_ *= static_cast<int64_t>(dp.stops_[j].size());
+      if (dp.total_ > max_states) return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
     }
-    if (best[idx] == kInf) continue;
+    dp.chains_ = std::move(pc.chains);
+    return dp;
+  }
+
+  // Every state in index order: a move only raises the index.
+  void Solve() {
+    best_.assign(total_, kInf);
+    parent_.assign(total_, -1);
+    moved_.assign(total_, -1);
+    std::vector<int> digit(k_, 0);
+    best_[0] = 0;
+    for (int64_t idx = 0; idx < total_; ++idx) {
+      if (idx > 0) {  // odometer increment of the mixed-radix digits
+        for (int j = 0; j < k_; ++j) {
+          if (++digit[j] < static_cast<int>(stops_[j].size())) break;
+          digit[j] = 0;
+        }
+      }
+      if (best_[idx] != kInf) RelaxMovesFrom(idx, digit);
+    }
+  }
+
+  // Walk back from the final state, emitting each advanced stretch of a chain.
+  std::vector<int> Order() const {
+    std::vector<std::vector<int>> stretches;
+    int64_t idx = total_ - 1;
+    while (idx != 0) {
+      const int j = moved_[idx];
+      const int64_t prev = parent_[idx];
+      const int q = static_cast<int>((prev / stride_[j]) % static_cast<int64_t>(stops_[j].size()));
+      stretches.emplace_back(chains_[j].begin() + stops_[j][q], chains_[j].begin() + stops_[j][q + 1]);
+      idx = prev;
+    }
+    std::vector<int> order;
+    for (auto it = stretches.rbegin(); it != stretches.rend(); ++it) order.insert(order.end(), it->begin(), it->end());
+    return order;
+  }
+
+ private:
+  // Advances each chain in turn from state `idx` (digits `digit`) to its next
+  // stop; the source stays live until every chain has started.
+  void RelaxMovesFrom(int64_t idx, const std::vector<int>& digit) {
     int64_t resident = 0;
     int unstarted = 0;
-    for (int j = 0; j < k; ++j) {
-      resident += r[j][stops[j][digit[j]]];
+    for (int j = 0; j < k_; ++j) {
+      resident += r_[j][stops_[j][digit[j]]];
       unstarted += digit[j] == 0;
     }
-    for (int j = 0; j < k; ++j) {
-      if (digit[j] + 1 >= static_cast<int>(stops[j].size())) continue;
-      const int from = stops[j][digit[j]], to = stops[j][digit[j] + 1];
-      const int64_t others = resident - r[j][from];
+    for (int j = 0; j < k_; ++j) {
+      if (digit[j] + 1 >= static_cast<int>(stops_[j].size())) continue;
+      const int from = stops_[j][digit[j]], to = stops_[j][digit[j] + 1];
+      const int64_t others = resident - r_[j][from];
       const bool others_need_source = unstarted - (from == 0) > 0;
-      int64_t cost = best[idx];
+      int64_t cost = best_[idx];
       for (int i = from + 1; i <= to; ++i) {
-        const int64_t src = (i == 1 || others_need_source) ? source_bytes : 0;
-        cost = std::max(cost, others + m[j][i] + src);
+        const int64_t src = (i == 1 || others_need_source) ? source_bytes_ : 0;
+        cost = std::max(cost, others + m_[j][i] + src);
       }
-      const int64_t succ = idx + stride[j];
-      if (cost < best[succ]) {
-        best[succ] = cost;
-        parent[succ] = idx;
-        moved[succ] = static_cast<int8_t>(j);
+      const int64_t succ = idx + stride_[j];
+      if (cost < best_[succ]) {
+        best_[succ] = cost;
+        parent_[succ] = idx;
+        moved_[succ] = static_cast<int8_t>(j);
       }
     }
   }
-  // Walk back from the final state, emitting each advanced stretch of a chain.
-  std::vector<std::vector<int>> stretches;
-  int64_t idx = total - 1;
-  while (idx != 0) {
-    const int j = moved[idx];
-    const int64_t prev = parent[idx];
-    const int q = static_cast<int>((prev / stride[j]) % static_cast<int64_t>(stops[j].size()));
-    stretches.emplace_back(chains[j].begin() + stops[j][q], chains[j].begin() + stops[j][q + 1]);
-    idx = prev;
-  }
-  std::vector<int> order;
-  for (auto it = stretches.rbegin(); it != stretches.rend(); ++it) order.insert(order.end(), it->begin(), it->end());
-  return order;
+
+  int k_ = 0;
+  int64_t source_bytes_ = 0;
+  std::vector<std::vector<int>> chains_;
+  std::vector<std::vector<int64_t>> r_, m_;  // by chain: resident bytes after i ops; bytes while op i runs
+  std::vector<std::vector<int>> stops_;      // by chain: StopPoints
+  std::vector<int64_t> stride_;
+  int64_t total_ = 1;                        // states
+  std::vector<int64_t> best_, parent_;       // by state
+  std::vector<int8_t> moved_;                // by state: the chain the last move advanced
+};
+
+// Exact schedule of parallel chains that all start from one source tensor of
+// `source_bytes` and end at the next cut. Returns false in `*applies` if the
+// segment is not of that shape (AsParallelChains).
+Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Facts& a, const std::vector<int>& seg,
+                                    const OpSet& before, int sink, int64_t max_states, bool* applies) {
+  *applies = false;
+  if (sink < 0) return std::vector<int>{};
+  std::optional<ParallelChains> pc = AsParallelChains(g, a, seg, before, sink);
+  if (!pc) return std::vector<int>{};
+  *applies = true;
+  UNAS_ASSIGN_OR_RETURN(ChainDp dp, ChainDp::Make(g, a, std::move(*pc), max_states));
+  dp.Solve();
+  return dp.Order();
 }
 
 Result<OrderPeak> PeakOfOrderIn(const BufferGraph& g, const Facts& a, const std::vector<int>& order) {
@@ -377,38 +431,47 @@ Result<OrderPeak> BestOrderByDownsets(const BufferGraph& g, int64_t max_states) 
 
 namespace {
 
-Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, bool heuristics) {
-  UNAS_ASSIGN_OR_RETURN(Facts a, AnalyseBufferGraph(g));
-  const int n = a.n;
-  if (n > kMaxOps && !heuristics) {
-    return Status(StatusCode::kResourceExhausted, "graph has more than " + std::to_string(kMaxOps) + " ops");
-  }
-  if (n > kMaxOps) {
-    UNAS_ASSIGN_OR_RETURN(OrderPeak topo, PeakOfOrderIn(g, a, a.topo));
-    UNAS_ASSIGN_OR_RETURN(OrderPeak greedy, PeakOfOrderIn(g, a, GreedyOrder(g, a)));
-    OrderPeak result = greedy.peak_bytes < topo.peak_bytes ? std::move(greedy) : std::move(topo);
-    result.proven_optimal = false;
-    result.note = "graph has more than " + std::to_string(kMaxOps) +
-                  " operators: the better of the topological and the greedy order, not proven optimal";
-    return result;
-  }
-  std::vector<OpSet> anc(n), desc(n);
+// More ops than a downset key holds: the better of the topological and the
+// greedy order, not proven optimal.
+Result<OrderPeak> LargeGraphOrder(const BufferGraph& g, const Facts& a) {
+  UNAS_ASSIGN_OR_RETURN(OrderPeak topo, PeakOfOrderIn(g, a, a.topo));
+  UNAS_ASSIGN_OR_RETURN(OrderPeak greedy, PeakOfOrderIn(g, a, GreedyOrder(g, a)));
+  OrderPeak result = greedy.peak_bytes < topo.peak_bytes ? std::move(greedy) : std::move(topo);
+  result.proven_optimal = false;
+  result.note = "graph has more than " + std::to_string(kMaxOps) +
+                " operators: the better of the topological and the greedy order, not proven optimal";
+  return result;
+}
+
+// Each op's ancestors and descendants (the op itself excluded).
+struct Closure {
+  std::vector<OpSet> anc, desc;
+};
+
+Closure ClosureOf(const Facts& a) {
+  Closure c{std::vector<OpSet>(a.n), std::vector<OpSet>(a.n)};
   for (int x : a.topo) {
     for (int t : a.inputs[x]) {
       const int p = a.producer[t];
-      if (p >= 0) anc[x] |= anc[p], anc[x].set(p);
+      if (p >= 0) c.anc[x] |= c.anc[p], c.anc[x].set(p);
     }
   }
   for (auto it = a.topo.rbegin(); it != a.topo.rend(); ++it) {
     const int x = *it;
     for (int out : a.outputs[x]) {
-      for (int c : a.consumers[out]) desc[x] |= desc[c], desc[x].set(c);
+      for (int d : a.consumers[out]) c.desc[x] |= c.desc[d], c.desc[x].set(d);
     }
   }
-  // A cut: every op is before or after it, and only its outputs cross it.
-  // With positions in the topological order, a tensor "spans" the positions
-  // strictly between its producer (-1 for graph inputs) and its last consumer
-  // (n for graph outputs); an op is crossed by another tensor iff spanned.
+  return c;
+}
+
+// The cuts in topological order. A cut: every op is before or after it, and
+// only its outputs cross it. With positions in the topological order, a
+// tensor "spans" the positions strictly between its producer (-1 for graph
+// inputs) and its last consumer (n for graph outputs); an op is crossed by
+// another tensor iff spanned.
+std::vector<int> Cuts(const BufferGraph& g, const Facts& a, const Closure& closure) {
+  const int n = a.n;
   std::vector<int> pos(n);
   for (int i = 0; i < n; ++i) pos[a.topo[i]] = i;
   std::vector<int> spanned(n + 1, 0);
@@ -427,52 +490,84 @@ Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, bool heuristi
   for (int i = 0; i < n; ++i) {
     crossing += spanned[i];
     const int x = a.topo[i];
-    if (crossing == 0 && static_cast<int>((anc[x] | desc[x]).count()) + 1 == n) cuts.push_back(x);
+    if (crossing == 0 && static_cast<int>((closure.anc[x] | closure.desc[x]).count()) + 1 == n) cuts.push_back(x);
   }
-  std::vector<int> order;
-  OpSet done;
-  std::string note;
-  auto solve = [&](const OpSet& seg_set, int sink) -> Status {
+  return cuts;
+}
+
+// Schedules the segments between cuts one after another, appending to
+// `order`: parallel chains exactly by ChainOrder, anything else by the
+// downset DP (with `heuristics`, a beam search when the DP needs too many
+// states, noted in `note`).
+class SegmentScheduler {
+ public:
+  SegmentScheduler(const BufferGraph& g, const Facts& a, int64_t max_states, bool heuristics)
+      : g_(g), a_(a), max_states_(max_states), heuristics_(heuristics) {}
+
+  // Schedules the ops of `seg_set` (none of them done yet), whose outputs
+  // are read by `sink` (-1: the graph's end); then runs the sink.
+  Status Schedule(const OpSet& seg_set, int sink) {
     std::vector<int> seg;
-    for (int x : a.topo) {
+    for (int x : a_.topo) {
       if (seg_set[x]) seg.push_back(x);
     }
-    if (seg.size() <= 1) {
-      order.insert(order.end(), seg.begin(), seg.end());
-      return Status::Ok();
+    UNAS_ASSIGN_OR_RETURN(std::vector<int> part, SegmentOrder(seg, sink));
+    order_.insert(order_.end(), part.begin(), part.end());
+    done_ |= seg_set;
+    if (sink >= 0) {
+      done_.set(sink);
+      order_.push_back(sink);
     }
-    bool applies = false;
-    auto chains = ChainOrder(g, a, seg, done, sink, max_states, &applies);
-    if (chains.ok() && applies) {
-      order.insert(order.end(), chains->begin(), chains->end());
-      return Status::Ok();
-    }
-    auto general = DownsetOrder(g, a, seg, done, max_states);
-    if (general.status().code() == StatusCode::kResourceExhausted && heuristics) {
-      const int64_t m = static_cast<int64_t>(seg.size());
-      const int64_t width = std::max<int64_t>(8, max_states / (m * m));
-      general = DownsetOrder(g, a, seg, done, max_states, width);
-      if (!note.empty()) note += "; ";
-      note += "a segment of " + std::to_string(m) + " operators needs more than " + std::to_string(max_states) +
-              " states: scheduled by a beam search over downsets (" + std::to_string(width) +
-              " states per step), not proven optimal";
-    }
-    if (!general.ok()) return general.status();
-    order.insert(order.end(), general->begin(), general->end());
     return Status::Ok();
-  };
-  for (int c : cuts) {
-    UNAS_RETURN_IF_ERROR(solve(anc[c] & ~done, c));
-    done |= anc[c];
-    done.set(c);
-    order.push_back(c);
   }
+
+  const OpSet& done() const { return done_; }
+  std::vector<int>& order() { return order_; }
+  std::string& note() { return note_; }
+
+ private:
+  Result<std::vector<int>> SegmentOrder(const std::vector<int>& seg, int sink) {
+    if (seg.size() <= 1) return seg;
+    bool applies = false;
+    auto chains = ChainOrder(g_, a_, seg, done_, sink, max_states_, &applies);
+    if (chains.ok() && applies) return chains;
+    auto general = DownsetOrder(g_, a_, seg, done_, max_states_);
+    if (general.status().code() == StatusCode::kResourceExhausted && heuristics_) {
+      const int64_t m = static_cast<int64_t>(seg.size());
+      const int64_t width = std::max<int64_t>(8, max_states_ / (m * m));
+      general = DownsetOrder(g_, a_, seg, done_, max_states_, width);
+      if (!note_.empty()) note_ += "; ";
+      note_ += "a segment of " + std::to_string(m) + " operators needs more than " + std::to_string(max_states_) +
+               " states: scheduled by a beam search over downsets (" + std::to_string(width) +
+               " states per step), not proven optimal";
+    }
+    return general;
+  }
+
+  const BufferGraph& g_;
+  const Facts& a_;
+  const int64_t max_states_;
+  const bool heuristics_;
+  std::vector<int> order_;
+  OpSet done_;
+  std::string note_;
+};
+
+Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, bool heuristics) {
+  UNAS_ASSIGN_OR_RETURN(Facts a, AnalyseBufferGraph(g));
+  if (a.n > kMaxOps && !heuristics) {
+    return Status(StatusCode::kResourceExhausted, "graph has more than " + std::to_string(kMaxOps) + " ops");
+  }
+  if (a.n > kMaxOps) return LargeGraphOrder(g, a);
+  const Closure closure = ClosureOf(a);
+  SegmentScheduler scheduler(g, a, max_states, heuristics);
+  for (int c : Cuts(g, a, closure)) UNAS_RETURN_IF_ERROR(scheduler.Schedule(closure.anc[c] & ~scheduler.done(), c));
   OpSet rest;
-  for (int x = 0; x < n; ++x) rest.set(x);
-  UNAS_RETURN_IF_ERROR(solve(rest & ~done, -1));
-  UNAS_ASSIGN_OR_RETURN(OrderPeak result, PeakOfOrderIn(g, a, order));
-  result.proven_optimal = note.empty();
-  result.note = std::move(note);
+  for (int x = 0; x < a.n; ++x) rest.set(x);
+  UNAS_RETURN_IF_ERROR(scheduler.Schedule(rest & ~scheduler.done(), -1));
+  UNAS_ASSIGN_OR_RETURN(OrderPeak result, PeakOfOrderIn(g, a, scheduler.order()));
+  result.proven_optimal = scheduler.note().empty();
+  result.note = std::move(scheduler.note());
   return result;
 }
 
