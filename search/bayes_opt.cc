@@ -158,40 +158,78 @@ class Gp {
 
 }  // namespace
 
-std::vector<Candidate> BayesOpt::RankedPool(Rng& rng) {
-  const Limits& bounds = config().bounds;
-  const Scalarisation s = Scalarisation::Draw(rng, bounds);
+// One RankedPool call, step by step: draw λ, fit the GP on the training set
+// with in-flight candidates hallucinated, fit the seconds model, seed the
+// pool with the best evaluated points under λ, grow it by scored mutations,
+// and rank its fresh members. Draws from `rng` in that order.
+class BayesOpt::Ranking {
+ public:
+  Ranking(BayesOpt& owner, Rng& rng)
+      : owner_(owner),
+        bo_(owner.bo_),
+        rng_(rng),
+        bounds_(owner.config().bounds),
+        s_(Scalarisation::Draw(rng, bounds_)),
+        dim_(owner.evaluated_.front()->x.size()) {}
 
-  // Training set: all successful trials, or the best and the most recent half.
-  std::vector<const Evaluated*> train;
-  for (const auto& e : evaluated_) train.push_back(e.get());
-  if (static_cast<int>(train.size()) > bo_.max_training_points) {
+  std::vector<Candidate> Run() {
+    const Gp gp = FitGp();
+    if (bo_.cost_aware) FitCostModel();
+    SeedPool(gp);
+    GrowPool(gp);
+    return FreshByScore();
+  }
+
+ private:
+  struct Member {
+    Candidate candidate;
+    double score;
+    bool fresh;      // proposable (not evaluated)
+    double tie = 0;  // cost-aware: the loss at the posterior mean
+  };
+  // Children drawn together for one GP prediction; q's first
+  // children.size() columns are their encodings.
+  struct Batch {
+    std::vector<Candidate> children;
+    std::vector<Costs> costs;
+    Eigen::MatrixXd q;
+  };
+  static constexpr int kBatch = 25;
+
+  // All successful trials, or the best half by error and the most recent.
+  std::vector<const Evaluated*> TrainingSet() const {
+    std::vector<const Evaluated*> train;
+    for (const auto& e : owner_.evaluated_) train.push_back(e.get());
+    const int max_points = bo_.max_training_points;
+    if (static_cast<int>(train.size()) <= max_points) return train;
     std::vector<const Evaluated*> by_error = train;
     std::stable_sort(by_error.begin(), by_error.end(),
                      [](const Evaluated* a, const Evaluated* b) { return a->error < b->error; });
-    std::vector<const Evaluated*> chosen(by_error.begin(), by_error.begin() + bo_.max_training_points / 2);
-    for (auto it = train.rbegin(); it != train.rend() && static_cast<int>(chosen.size()) < bo_.max_training_points; ++it) {
+    std::vector<const Evaluated*> chosen(by_error.begin(), by_error.begin() + max_points / 2);
+    for (auto it = train.rbegin(); it != train.rend() && static_cast<int>(chosen.size()) < max_points; ++it) {
       if (std::find(chosen.begin(), chosen.end(), *it) == chosen.end()) chosen.push_back(*it);
     }
-    train = std::move(chosen);
-  }
-  const Eigen::Index dim = evaluated_.front()->x.size();
-  Eigen::MatrixXd x(dim, static_cast<Eigen::Index>(train.size()));
-  Eigen::VectorXd y(static_cast<Eigen::Index>(train.size()));
-  for (size_t i = 0; i < train.size(); ++i) {
-    x.col(static_cast<Eigen::Index>(i)) = train[i]->x;
-    y(static_cast<Eigen::Index>(i)) = train[i]->error;
+    return chosen;
   }
 
-  // Hallucinate in-flight candidates at their posterior mean.
-  if (!in_flight().empty()) {
-    Gp first(x, y, bo_.noise_variance);
-    Eigen::MatrixXd pending(dim, static_cast<Eigen::Index>(in_flight().size()));
+  // The GP on the training set, in-flight candidates hallucinated at their
+  // posterior mean (kriging believer).
+  Gp FitGp() const {
+    const std::vector<const Evaluated*> train = TrainingSet();
+    Eigen::MatrixXd x(dim_, static_cast<Eigen::Index>(train.size()));
+    Eigen::VectorXd y(static_cast<Eigen::Index>(train.size()));
+    for (size_t i = 0; i < train.size(); ++i) {
+      x.col(static_cast<Eigen::Index>(i)) = train[i]->x;
+      y(static_cast<Eigen::Index>(i)) = train[i]->error;
+    }
+    if (owner_.in_flight().empty()) return Gp(x, y, bo_.noise_variance);
+    const Gp first(x, y, bo_.noise_variance);
+    Eigen::MatrixXd pending(dim_, static_cast<Eigen::Index>(owner_.in_flight().size()));
     Eigen::Index j = 0;
-    for (const auto& [id, p] : in_flight()) {
+    for (const auto& [id, p] : owner_.in_flight()) {
       auto enc = EncodeCandidate(p.candidate, bo_.input);
       if (enc.ok()) {
-        pending.col(j) = Eigen::Map<const Eigen::VectorXd>(enc->data(), dim);
+        pending.col(j) = Eigen::Map<const Eigen::VectorXd>(enc->data(), dim_);
       } else {
         pending.col(j).setZero();
       }
@@ -199,118 +237,147 @@ std::vector<Candidate> BayesOpt::RankedPool(Rng& rng) {
     }
     Eigen::VectorXd mu, sd;
     first.Predict(pending, mu, sd);
-    Eigen::MatrixXd x2(dim, x.cols() + pending.cols());
+    Eigen::MatrixXd x2(dim_, x.cols() + pending.cols());
     x2 << x, pending;
     Eigen::VectorXd y2(y.size() + mu.size());
     y2 << y, mu;
-    x = std::move(x2);
-    y = std::move(y2);
+    return Gp(x2, y2, bo_.noise_variance);
   }
-  const Gp gp(x, y, bo_.noise_variance);
 
-  // Cost-aware acquisition: -(EI per predicted second), lower is better
-  // like the Thompson-sampled loss; ties (EI 0) go to the lower mean loss.
-  SecondsModel seconds;
-  double best_loss = std::numeric_limits<double>::infinity();
-  if (bo_.cost_aware) {
+  // Cost-aware: the best loss under λ and the seconds-per-MAC fit of the
+  // trials' first results.
+  void FitCostModel() {
     std::vector<double> macs, secs;
-    for (const auto& e : evaluated_) {
-      best_loss = std::min(best_loss, s.Loss(e->f, bounds));
+    for (const auto& e : owner_.evaluated_) {
+      best_loss_ = std::min(best_loss_, s_.Loss(e->f, bounds_));
       if (e->first_seconds > 0) {
         macs.push_back(e->f[static_cast<int>(Objective::kMacs)]);
         secs.push_back(e->first_seconds);
       }
     }
-    seconds = SecondsModel::Fit(macs, secs);
+    seconds_ = SecondsModel::Fit(macs, secs);
   }
-  struct Member {
-    Candidate candidate;
-    double score;
-    bool fresh;      // proposable (not evaluated)
-    double tie = 0;  // cost-aware: the loss at the posterior mean
-  };
-  auto acquire = [&](Member& m, double mu, double sd, const ObjectiveVector& f) {
-    const LossShape shape = ShapeOf(s, bounds, f);
-    const double ei = ExpectedImprovement(shape, mu, sd, best_loss);
-    m.score = -ei / seconds.PredictSeconds(f[static_cast<int>(Objective::kMacs)]);
-    m.tie = shape.Loss(mu);
-  };
 
-  // The pool: seeded by the best evaluated points under this λ.
-  std::vector<const Evaluated*> seeds;
-  for (const auto& e : evaluated_) seeds.push_back(e.get());
-  std::stable_sort(seeds.begin(), seeds.end(), [&](const Evaluated* a, const Evaluated* b) {
-    return s.Loss(a->f, bounds) < s.Loss(b->f, bounds);
-  });
-  std::vector<Member> pool;
-  for (int i = 0; i < bo_.parents && i < static_cast<int>(seeds.size()); ++i) {
-    pool.push_back({seeds[i]->candidate, s.Loss(seeds[i]->f, bounds), false});
+  // Cost-aware score: -(EI per predicted second), lower is better like the
+  // Thompson-sampled loss; ties (EI 0) go to the lower mean loss.
+  void Acquire(Member& m, double mu, double sd, const ObjectiveVector& f) const {
+    const LossShape shape = ShapeOf(s_, bounds_, f);
+    const double ei = ExpectedImprovement(shape, mu, sd, best_loss_);
+    m.score = -ei / seconds_.PredictSeconds(f[static_cast<int>(Objective::kMacs)]);
+    m.tie = shape.Loss(mu);
   }
-  if (bo_.cost_aware && !pool.empty()) {
-    Eigen::MatrixXd q(dim, static_cast<Eigen::Index>(pool.size()));
-    for (size_t i = 0; i < pool.size(); ++i) q.col(static_cast<Eigen::Index>(i)) = seeds[i]->x;
+
+  // The `parents` best evaluated points under λ, scored like children when
+  // cost-aware (by their loss otherwise).
+  void SeedPool(const Gp& gp) {
+    std::vector<const Evaluated*> seeds;
+    for (const auto& e : owner_.evaluated_) seeds.push_back(e.get());
+    std::stable_sort(seeds.begin(), seeds.end(), [&](const Evaluated* a, const Evaluated* b) {
+      return s_.Loss(a->f, bounds_) < s_.Loss(b->f, bounds_);
+    });
+    for (int i = 0; i < bo_.parents && i < static_cast<int>(seeds.size()); ++i) {
+      pool_.push_back({seeds[i]->candidate, s_.Loss(seeds[i]->f, bounds_), false});
+    }
+    if (!bo_.cost_aware || pool_.empty()) return;
+    Eigen::MatrixXd q(dim_, static_cast<Eigen::Index>(pool_.size()));
+    for (size_t i = 0; i < pool_.size(); ++i) q.col(static_cast<Eigen::Index>(i)) = seeds[i]->x;
     Eigen::VectorXd mu, sd;
     gp.Predict(q, mu, sd);
-    for (size_t i = 0; i < pool.size(); ++i) {
+    for (size_t i = 0; i < pool_.size(); ++i) {
       const auto j = static_cast<Eigen::Index>(i);
-      acquire(pool[i], mu(j), sd(j), seeds[i]->f);
+      Acquire(pool_[i], mu(j), sd(j), seeds[i]->f);
     }
   }
-  std::set<uint64_t> in_pool;
-  int rejected = 0;
-  const int batch = 25;  // children scored together (one GP prediction)
-  for (int made = 0; made < bo_.pool_size;) {
-    std::vector<Candidate> children;
-    std::vector<Costs> costs;
-    Eigen::MatrixXd q(dim, batch);
-    for (int c = 0; c < batch && made < bo_.pool_size; ++c, ++made) {
-      const Member* parent = nullptr;
-      for (int t = 0; t < bo_.tournament; ++t) {
-        const Member& m = pool[UniformInt(rng, 0, static_cast<int>(pool.size()))];
-        if (parent == nullptr || m.score < parent->score) parent = &m;
-      }
-      Candidate child = RandomMutation(parent->candidate, rng);
+
+  // `pool_size` mutations, drawn and scored in batches; the rejected are noted.
+  void GrowPool(const Gp& gp) {
+    for (int made = 0; made < bo_.pool_size;) {
+      Batch batch = DrawBatch(made);
+      if (!batch.children.empty()) ScoreBatch(gp, batch);
+    }
+    owner_.NoteRejected(rejected_);
+  }
+
+  // The fittest (lowest score) of `tournament` members drawn with replacement.
+  const Member& Tournament() {
+    const Member* parent = nullptr;
+    for (int t = 0; t < bo_.tournament; ++t) {
+      const Member& m = pool_[UniformInt(rng_, 0, static_cast<int>(pool_.size()))];
+      if (parent == nullptr || m.score < parent->score) parent = &m;
+    }
+    return *parent;
+  }
+
+  // Up to kBatch mutations (counted in `made`); those already known or in the
+  // pool, without costs or an encoding, or over a constraint are dropped.
+  Batch DrawBatch(int& made) {
+    Batch batch{{}, {}, Eigen::MatrixXd(dim_, kBatch)};
+    for (int c = 0; c < kBatch && made < bo_.pool_size; ++c, ++made) {
+      Candidate child = RandomMutation(Tournament().candidate, rng_);
       const uint64_t hash = CandidateHash(child);
-      if (IsKnown(hash) || !in_pool.insert(hash).second) continue;
-      auto cost = config().costs(child);
+      if (owner_.IsKnown(hash) || !in_pool_.insert(hash).second) continue;
+      auto cost = owner_.config().costs(child);
       if (!cost.ok()) continue;
-      if (!MeetsConstraints(*cost, config().constraints)) {
-        ++rejected;
+      if (!MeetsConstraints(*cost, owner_.config().constraints)) {
+        ++rejected_;
         continue;
       }
       auto enc = EncodeCandidate(child, bo_.input);
       if (!enc.ok()) continue;
-      q.col(static_cast<Eigen::Index>(children.size())) = Eigen::Map<const Eigen::VectorXd>(enc->data(), dim);
-      children.push_back(std::move(child));
-      costs.push_back(*cost);
+      batch.q.col(static_cast<Eigen::Index>(batch.children.size())) =
+          Eigen::Map<const Eigen::VectorXd>(enc->data(), dim_);
+      batch.children.push_back(std::move(child));
+      batch.costs.push_back(*cost);
     }
-    if (children.empty()) continue;
+    return batch;
+  }
+
+  // One GP prediction for the batch; each child joins the pool scored by EI
+  // per second, or by the loss of a Thompson sample.
+  void ScoreBatch(const Gp& gp, Batch& batch) {
     Eigen::VectorXd mu, sd;
-    gp.Predict(q.leftCols(static_cast<Eigen::Index>(children.size())), mu, sd);
-    for (size_t i = 0; i < children.size(); ++i) {
+    gp.Predict(batch.q.leftCols(static_cast<Eigen::Index>(batch.children.size())), mu, sd);
+    for (size_t i = 0; i < batch.children.size(); ++i) {
       const auto j = static_cast<Eigen::Index>(i);
       if (bo_.cost_aware) {
-        Member m{std::move(children[i]), 0, true};
-        acquire(m, mu(j), sd(j), MakeObjectives(mu(j), costs[i]));
-        pool.push_back(std::move(m));
+        Member m{std::move(batch.children[i]), 0, true};
+        Acquire(m, mu(j), sd(j), MakeObjectives(mu(j), batch.costs[i]));
+        pool_.push_back(std::move(m));
         continue;
       }
-      const double e = mu(j) + sd(j) * StandardNormal(rng);
-      pool.push_back({std::move(children[i]), s.Loss(MakeObjectives(e, costs[i]), bounds), true});
+      const double e = mu(j) + sd(j) * StandardNormal(rng_);
+      pool_.push_back({std::move(batch.children[i]), s_.Loss(MakeObjectives(e, batch.costs[i]), bounds_), true});
     }
   }
-  NoteRejected(rejected);
-  std::vector<const Member*> fresh;
-  for (const Member& m : pool) {
-    if (m.fresh) fresh.push_back(&m);
+
+  // The fresh members, best score first (ties: lower loss at the mean).
+  std::vector<Candidate> FreshByScore() const {
+    std::vector<const Member*> fresh;
+    for (const Member& m : pool_) {
+      if (m.fresh) fresh.push_back(&m);
+    }
+    std::stable_sort(fresh.begin(), fresh.end(), [](const Member* a, const Member* b) {
+      return a->score < b->score || (a->score == b->score && a->tie < b->tie);
+    });
+    std::vector<Candidate> ranked;
+    for (const Member* m : fresh) ranked.push_back(m->candidate);
+    return ranked;
   }
-  std::stable_sort(fresh.begin(), fresh.end(), [](const Member* a, const Member* b) {
-    return a->score < b->score || (a->score == b->score && a->tie < b->tie);
-  });
-  std::vector<Candidate> ranked;
-  for (const Member* m : fresh) ranked.push_back(m->candidate);
-  return ranked;
-}
+
+  BayesOpt& owner_;
+  const BayesOptConfig& bo_;
+  Rng& rng_;
+  const Limits& bounds_;
+  const Scalarisation s_;
+  const Eigen::Index dim_;
+  SecondsModel seconds_;  // cost-aware only; else the default (divisor 1)
+  double best_loss_ = std::numeric_limits<double>::infinity();
+  std::vector<Member> pool_;
+  std::set<uint64_t> in_pool_;  // hashes of the children drawn
+  int rejected_ = 0;
+};
+
+std::vector<Candidate> BayesOpt::RankedPool(Rng& rng) { return Ranking(*this, rng).Run(); }
 
 Candidate BayesOpt::Draw(Rng& rng, int64_t trial_id, int attempt) {
   if (trial_id < bo_.initial_random || evaluated_.size() < 2) return RandomCandidate(rng);

@@ -89,6 +89,7 @@ class BayesOpt : public Strategy {
 
  private:
   struct Evaluated;
+  class Ranking;  // RankedPool's steps (bayes_opt.cc)
   std::vector<Candidate> RankedPool(Rng& rng);
 
   BayesOptConfig bo_;
