@@ -29,9 +29,13 @@ int main(int argc, char** argv) {
   using unas::testing::ManyInputsModel;
   const std::vector<std::pair<std::string, unas::ModelGraph>> models = {
       {"chain2000.tflite", ChainModel(2000)},
+      {"custom_chain2000.tflite", ChainModel(2000, unas::testing::ChainOf::kCustom)},
+      {"custom_chain10000.tflite", ChainModel(10000, unas::testing::ChainOf::kCustom)},
       {"chain10000.tflite", ChainModel(10000)},
-      {"conv_chain10000.tflite", ChainModel(10000, /*conv=*/true)},
+      {"conv_chain10000.tflite", ChainModel(10000, unas::testing::ChainOf::kConvs)},
       {"outputs4_chain10000.tflite", unas::testing::MultiOutputChainModel(10000, 4)},
+      {"dw_chain64x64.tflite", unas::testing::DepthwiseChainModel(64, 64)},
+      {"dw_chain64x80.tflite", unas::testing::DepthwiseChainModel(64, 80)},
       {"inputs22.tflite", ManyInputsModel(22)},
       {"branch256.tflite", BranchingModel(15, 17)},
   };

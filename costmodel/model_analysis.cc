@@ -104,7 +104,14 @@ Result<ModelAnalysis> AnalyzeModel(const ModelGraph& graph, const AnalysisLimits
   UNAS_ASSIGN_OR_RETURN(OrderPeak best_peak, BestOrder(live, std::min<int64_t>(limits.max_order_states, 4'000'000), limits.max_order_states));
   if (!best_peak.proven_optimal) m.notes.push_back("best order: " + best_peak.note);
   UNAS_ASSIGN_OR_RETURN(m.file_order, Figures(graph, *file_peak, &m.notes));
-  UNAS_ASSIGN_OR_RETURN(m.best_order, Figures(graph, best_peak, &m.notes));
+  if (best_peak.order == file_peak->order) {
+    // The same order has the same figures: TFLM's placement (quadratic in
+    // tensors) runs once.
+    m.best_order = m.file_order;
+    m.best_order.proven_optimal = best_peak.proven_optimal;
+  } else {
+    UNAS_ASSIGN_OR_RETURN(m.best_order, Figures(graph, best_peak, &m.notes));
+  }
   m.saving_bytes = m.file_order.peak_bytes - m.best_order.peak_bytes;
   if (m.best_order.tflm_arena_bytes > m.file_order.tflm_arena_bytes) {
     m.notes.push_back("TFLM's greedy layout of the best order is larger than the file order's, although "

@@ -101,7 +101,7 @@ struct AnalysisLimits {
   //   whole), and the schedule steps its planner may build (an upper bound
   //   computed before planning: the chain is shortened to fit).
   int max_pex_operators = 64;
-  int64_t max_pex_work = 20'000'000;
+  int64_t max_pex_work = 10'000'000;
 
   // No limits: the analysis as it was before them (BestOrder's default of
   // 4,000,000 states per segment, no total), for tests that compare the two.

@@ -23,11 +23,16 @@ inline GraphTensor Int8Activation(const std::string& name, int h, int w, int c) 
   return t;
 }
 
-// `ops` operators in a line, each reading the previous one's output: 1x1
-// MAX_POOL_2D over [1,4,4,8] (no constants, the kind partial execution
-// slices, so every part of the analysis sees the whole chain), or with
-// `conv` 1x1 CONV_2D with int8 filters and int32 biases.
-inline ModelGraph ChainModel(int ops, bool conv = false) {
+// What a chain is made of: 1x1 MAX_POOL_2D over [1,4,4,8] (no constants,
+// the kind partial execution slices, so every part of the analysis sees the
+// whole chain), 1x1 CONV_2D with int8 filters and int32 biases, or a custom
+// operator nothing maps (the shape of the probe's chain: 92 bytes an
+// operator, Pex gives up at every step).
+enum class ChainOf { kPools, kConvs, kCustom };
+
+// `ops` operators in a line, each reading the previous one's output.
+inline ModelGraph ChainModel(int ops, ChainOf kind = ChainOf::kPools) {
+  const bool conv = kind == ChainOf::kConvs;
   ModelGraph g;
   g.tensors.push_back(Int8Activation("input", 4, 4, 8));
   g.inputs = {0};
@@ -50,11 +55,49 @@ inline ModelGraph ChainModel(int ops, bool conv = false) {
       g.tensors.push_back(filter);
       op.inputs.push_back(static_cast<int>(g.tensors.size()));
       g.tensors.push_back(bias);
+    } else if (kind == ChainOf::kCustom) {
+      op.builtin_code = builtin::kCustom;
+      op.custom_code = "OPAQUE";
     } else {
       op.builtin_code = builtin::kMaxPool2D;
     }
     op.outputs = {static_cast<int>(g.tensors.size())};
     g.tensors.push_back(Int8Activation("t" + std::to_string(i), 4, 4, 8));
+    g.ops.push_back(op);
+  }
+  g.outputs = {static_cast<int>(g.tensors.size()) - 1};
+  return g;
+}
+
+// `ops` 3x3 DEPTHWISE_CONV_2D (SAME) over [1,8,8,channels] int8 in a line:
+// every operator channel-local, so every stretch of the chain is a
+// candidate segment for partial execution, each sliced into `channels`
+// slices: near the analysis' Pex work limit with 64 operators of 64
+// channels.
+inline ModelGraph DepthwiseChainModel(int ops, int channels) {
+  ModelGraph g;
+  g.tensors.push_back(Int8Activation("input", 8, 8, channels));
+  g.inputs = {0};
+  for (int i = 0; i < ops; ++i) {
+    GraphOp op;
+    op.builtin_code = builtin::kDepthwiseConv2D;
+    op.padding = Padding::kSame;
+    op.inputs = {static_cast<int>(g.tensors.size()) - 1};
+    GraphTensor filter = Int8Activation("w" + std::to_string(i), 3, 3, channels);
+    filter.is_constant = true;
+    filter.data.assign(static_cast<size_t>(9 * channels), 1);
+    GraphTensor bias;
+    bias.name = "b" + std::to_string(i);
+    bias.shape = {channels};
+    bias.type = TensorType::kInt32;
+    bias.is_constant = true;
+    bias.data.assign(static_cast<size_t>(4 * channels), 0);
+    op.inputs.push_back(static_cast<int>(g.tensors.size()));
+    g.tensors.push_back(filter);
+    op.inputs.push_back(static_cast<int>(g.tensors.size()));
+    g.tensors.push_back(bias);
+    op.outputs = {static_cast<int>(g.tensors.size())};
+    g.tensors.push_back(Int8Activation("t" + std::to_string(i), 8, 8, channels));
     g.ops.push_back(op);
   }
   g.outputs = {static_cast<int>(g.tensors.size()) - 1};

@@ -56,6 +56,21 @@ TEST(AnalysisBounds, ATenThousandOperatorChainIsAnalysed) {
             "most 64 operators of a chain, the analysis' limit; the rest runs whole)");
 }
 
+// The probe's own chain: operators nothing maps onto Pex, so every step was
+// a start tried (each an O(operators * tensors) scan before).
+TEST(AnalysisBounds, ATenThousandOperatorChainOfCustomOperatorsIsAnalysed) {
+  auto m = AnalyzeModel(ChainModel(10000, testing::ChainOf::kCustom));
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->file_order.peak_bytes, 256);
+  EXPECT_EQ(m->best_order.peak_bytes, 256);
+  EXPECT_EQ(m->partial_execution.reason.rfind(
+                "no chain of at least two operators Pex can slice (from operator 0: operator 0, CUSTOM is not one of "
+                "the operators Pex slices here",
+                0),
+            0u)
+      << m->partial_execution.reason;
+}
+
 // 3 KB with 22 graph inputs: 13-15 s and 400 MB before (2^22 downsets, past
 // BestOrder's 4,000,000 states). Input i and its pool's output hold
 // 16 * c_i bytes, c_i = 1 + i % 3, sum 43 channels = 688 bytes. The CONCAT
@@ -98,11 +113,11 @@ TEST(AnalysisBounds, EachLimitIsRefusedNamingIt) {
           "the model has 10001 operators, more than the analysis' limit of 10000 (docs/analyze.md)");
   AnalysisLimits small;
   small.max_tensors = 100;  // a conv chain has a filter, a bias and an output per operator
-  refused(ChainModel(40, /*conv=*/true), small,
+  refused(ChainModel(40, testing::ChainOf::kConvs), small,
           "the model has 121 tensors, more than the analysis' limit of 100 (docs/analyze.md)");
   small = {};
   small.max_activation_tensors = 40;
-  refused(ChainModel(40, /*conv=*/true), small,
+  refused(ChainModel(40, testing::ChainOf::kConvs), small,
           "the model has 41 non-constant tensors, more than the analysis' limit of 40 (docs/analyze.md)");
   refused(ManyInputsModel(65), {},
           "the model has 65 graph inputs, more than the analysis' limit of 64 (docs/analyze.md)");
