@@ -110,15 +110,17 @@ struct AnalysisLimits {
 
 // The first limit `graph` breaks, as kOutOfRange naming it ("the model has
 // 12000 operators, more than the analysis' limit of 10000"); Ok otherwise.
-// O(operators + graph inputs and outputs).
+// O(operators + tensors + graph inputs and outputs).
 Status CheckAnalysisLimits(const ModelGraph& graph, const AnalysisLimits& limits = {});
 
 // Fails (kInvalidArgument) when the graph is not a DAG of its tensors (an
 // operator reads a tensor nothing writes before it in any order, a tensor is
 // written twice, a cycle), and as CheckAnalysisLimits when it is too large.
 // Cost within the limits: near-linear in operators and tensors except the
-// best-order search (bounded by max_order_states) and TFLM's greedy arena
-// placement (quadratic in tensors); docs/analyze.md has the figures.
+// best-order search (bounded by max_order_states), partial execution's
+// planner (bounded by max_pex_operators and max_pex_work) and TFLM's greedy
+// arena placement (quadratic in non-constant tensors); docs/analyze.md has
+// the figures.
 Result<ModelAnalysis> AnalyzeModel(const ModelGraph& graph, const AnalysisLimits& limits = {});
 
 // The "Analyze JSON" contract: {"model": {operators, tensors, subgraphs,

@@ -1,6 +1,7 @@
 #include "costmodel/model_pex.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -115,8 +116,10 @@ int64_t PexWorkBound(const Network& net) {
   for (int64_t c : cover) per_evaluation += c;
   int64_t widths = 2;
   while (widths * widths < 4 * widest) ++widths;  // >= 2 sqrt(widest)
-  const int64_t evaluations = 2 + PexOptions().max_passes * static_cast<int64_t>(candidates.size()) + n / 2 * (1 + widths);
-  return evaluations * per_evaluation;
+  const double evaluations =
+      2.0 + PexOptions().max_passes * static_cast<double>(candidates.size()) + static_cast<double>(n / 2 * (1 + widths));
+  const double work = evaluations * static_cast<double>(per_evaluation);  // no overflow for huge channel counts
+  return work >= 9e18 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(work);
 }
 
 }  // namespace
@@ -255,7 +258,8 @@ PexAnalysis PlanModelPex(const ModelGraph& g, const std::vector<int64_t>& file_t
     // The planner's cost grows with the chain and its channels: plan the
     // longest closed prefix within the work limit.
     const int closed_k = k;
-    int64_t work = PexWorkBound(net);
+    const bool unlimited = limits.max_pex_work == std::numeric_limits<int64_t>::max();
+    int64_t work = unlimited ? 0 : PexWorkBound(net);
     while (work > limits.max_pex_work && k > 2) {
       do {
         --k;

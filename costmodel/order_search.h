@@ -48,8 +48,9 @@ Result<OrderPeak> PeakOfOrder(const BufferGraph& graph, const std::vector<int>& 
 // `max_total_states` the segments together store at most about that many:
 // each segment's cap is the smaller of max_states and what is left (but at
 // least 1,024, so a segment of up to 10 operators stays exact), and the
-// beam's width shrinks with it. The default leaves only the per-segment cap. The
-// greedy order is O(n * ready operators * their tensors).
+// beam's width shrinks with it (a beam of width w over m operators stores at
+// most about w * m^2 states). The default leaves only the per-segment cap.
+// The greedy order is O(n * ready operators * their tensors).
 Result<OrderPeak> BestOrder(const BufferGraph& graph, int64_t max_states = 4'000'000,
                             int64_t max_total_states = std::numeric_limits<int64_t>::max());
 
