@@ -166,6 +166,33 @@ TEST(JobSpecTest, RefusalsNameTheField) {
   }
 }
 
+// Issue 23: 18 objectives made the hypervolume run for minutes under the
+// coordinator's lock (and again at every restart); 10,000 were accepted.
+TEST(JobSpecTest, RefusesRepeatedObjectivesAndMoreThanThereAreKinds) {
+  auto list = [](int count) {
+    const char* kinds[] = {"error", "peak_sram", "flash", "macs"};
+    std::string text = R"({"objectives":[)";
+    for (int i = 0; i < count; ++i) text += std::string(i ? "," : "") + "\"" + kinds[i % 4] + "\"";
+    return text + "]}";
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {list(18), "objectives: 18 names, more than the 5 distinct objectives there are"},
+      {list(10000), "objectives: 10000 names, more than the 5 distinct objectives there are"},
+      {list(6), "objectives: 6 names, more than the 5"},
+      {list(5), "objectives: \"error\" is listed twice"},
+      {R"({"objectives":["flash","macs","flash"]})", "objectives: \"flash\" is listed twice"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto spec = ParseJobSpecText(text);
+    ASSERT_FALSE(spec.ok()) << text.substr(0, 80);
+    EXPECT_EQ(spec.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(spec.status().message().find(expected), std::string::npos) << spec.status().message();
+  }
+  auto four = ParseJobSpecText(list(4));
+  ASSERT_TRUE(four.ok()) << four.status().message();
+  EXPECT_EQ(four->objectives.size(), 4u);
+}
+
 TEST(JobSpecTest, TheErrorObjectiveFallsBackToFloatWithoutAnInt8Figure) {
   JobSpec spec;
   worker::Metrics m;
