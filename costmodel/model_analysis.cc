@@ -26,8 +26,12 @@ Result<OrderAnalysis> Figures(const ModelGraph& graph, const OrderPeak& peak, st
   a.tflm_arena_bytes = arena.arena_bytes;
   a.tflm_persistent_bytes = arena.persistent_bytes;
   a.tflm_total_arena_bytes = arena.total_arena_bytes;
-  for (const std::string& n : arena.notes) {
-    if (std::find(notes->begin(), notes->end(), n) == notes->end()) notes->push_back(n);
+  UNAS_ASSIGN_OR_RETURN(TflmArena cmsis, PlanTflmArena(graph, peak.order, TflmKernels::kCmsisNn));
+  a.tflm_cmsis_nn_total_arena_bytes = cmsis.total_arena_bytes;
+  for (const std::vector<std::string>* list : {&arena.notes, &cmsis.notes}) {
+    for (const std::string& n : *list) {
+      if (std::find(notes->begin(), notes->end(), n) == notes->end()) notes->push_back(n);
+    }
   }
   return a;
 }
@@ -38,7 +42,8 @@ nlohmann::json OrderJson(const OrderAnalysis& a) {
           {"peak_bytes", a.peak_bytes},
           {"tflm_arena_bytes", a.tflm_arena_bytes},
           {"tflm_persistent_bytes", a.tflm_persistent_bytes},
-          {"tflm_total_arena_bytes", a.tflm_total_arena_bytes}};
+          {"tflm_total_arena_bytes", a.tflm_total_arena_bytes},
+          {"tflm_cmsis_nn_total_arena_bytes", a.tflm_cmsis_nn_total_arena_bytes}};
 }
 
 }  // namespace

@@ -40,9 +40,10 @@ struct OrderAnalysis {
   std::vector<int> order;                // op indices in execution order
   std::vector<int64_t> timeline_bytes;   // live bytes per step of `order`
   int64_t peak_bytes = 0;
-  int64_t tflm_arena_bytes = 0;          // TFLM's planned arena for `order`
-  int64_t tflm_persistent_bytes = 0;     // the persistent estimate (32-bit Cortex-M)
-  int64_t tflm_total_arena_bytes = 0;
+  int64_t tflm_arena_bytes = 0;          // TFLM's planned arena for `order` (reference kernels)
+  int64_t tflm_persistent_bytes = 0;     // its persistent part (32-bit Cortex-M)
+  int64_t tflm_total_arena_bytes = 0;    // their sum: arena_used_bytes() with reference kernels
+  int64_t tflm_cmsis_nn_total_arena_bytes = 0;  // arena_used_bytes() with CMSIS-NN's kernels
   bool proven_optimal = true;            // best order: false when a heuristic chose it
 };
 
@@ -127,7 +128,8 @@ Result<ModelAnalysis> AnalyzeModel(const ModelGraph& graph, const AnalysisLimits
 // notes}, "operators": [{index, name, output_shape, output_bytes,
 // file_order: {live_bytes, running_peak_bytes}, best_order: {step,
 // live_bytes}}], "file_order": {order, timeline_bytes, peak_bytes,
-// tflm_arena_bytes, tflm_persistent_bytes, tflm_total_arena_bytes},
+// tflm_arena_bytes, tflm_persistent_bytes, tflm_total_arena_bytes,
+// tflm_cmsis_nn_total_arena_bytes},
 // "best_order": {the same, saving_bytes, proven_optimal},
 // "partial_execution": {applies, reason, peak_bytes, timeline_bytes,
 // segments: [{ops, slices}]}}.

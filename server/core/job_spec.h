@@ -17,6 +17,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "base/status.h"
+#include "costmodel/boards.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/mcu.h"
 #include "data/dataset_spec.h"
@@ -88,6 +89,9 @@ struct JobSpec {
   ErrorObjective error_objective = ErrorObjective::kInt8;
   Accounting accounting = Accounting::kTflm;
   const McuProfile* mcu = nullptr;  // MCU profile for latency; null = none
+  // The board the model must run on: its memory less the runtime's reserve
+  // is already in `constraints`, and `mcu` defaults to its core's profile.
+  std::optional<Board> board;
   // Whole tensors in the best order, or Pex: the peak SRAM that constraints,
   // bounds and objectives refer to.
   search::MemoryModel memory = search::MemoryModel::kWholeTensor;

@@ -274,6 +274,67 @@ TEST(JobSpecTest, RungAndFinalRefusalsNameTheField) {
             "use one rung");
 }
 
+// A board's memory less the runtime's reserve (costmodel/boards.h) becomes a
+// hard constraint, the tighter of it and any given; its core and clock pick
+// the latency profile unless "mcu" names one.
+TEST(JobSpecTest, ABoardGivesItsConstraintsAndProfile) {
+  auto spec = ParseJobSpecText(R"({"board":"stm32l4r5","accounting":"tflm_cmsis_nn",
+                                   "constraints":{"flash_bytes":"1MiB"},"objectives":["error","latency"]})");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->accounting, Accounting::kTflmCmsisNn);
+  EXPECT_EQ(*spec->constraints[search::Objective::kPeakSram], (640 - 8) * 1024);  // less TFLM's 8 KiB
+  EXPECT_EQ(*spec->constraints[search::Objective::kFlash], 1024 * 1024);  // tighter than 2 MiB - 128 KiB
+  ASSERT_NE(spec->mcu, nullptr);
+  EXPECT_EQ(spec->mcu->name, "tflm-cmsis-nn-cortex-m4@120mhz");
+  const nlohmann::json normalised = JobSpecToJson(*spec);
+  EXPECT_EQ(normalised["board"], "stm32l4r5");
+  auto again = ParseJobSpec(normalised);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(JobSpecToJson(*again), normalised);
+  // An explicit profile wins; unas's runtime reserves 4 KiB of SRAM.
+  auto firmware = ParseJobSpecText(R"({"board":"nrf52840","accounting":"firmware","mcu":"cortex-m4-80mhz"})");
+  ASSERT_TRUE(firmware.ok()) << firmware.status().message();
+  EXPECT_EQ(firmware->mcu->name, "cortex-m4-80mhz");
+  EXPECT_EQ(*firmware->constraints[search::Objective::kPeakSram], (256 - 4) * 1024);
+  EXPECT_EQ(*firmware->constraints[search::Objective::kFlash], (1024 - 16) * 1024);
+}
+
+TEST(JobSpecTest, ACustomBoardAndByteUnits) {
+  auto spec = ParseJobSpecText(R"({"board":{"name":"my-l4","core":"cortex-m4","clock_mhz":80,"sram":"96KiB",
+                                            "flash":"512kB"},
+                                   "bounds":{"peak_sram_bytes":"32kB","flash_bytes":65536},
+                                   "training":{"epochs":3},"pruning":{"target":"peak_sram","target_bytes":"20KiB"}})");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(*spec->bounds[search::Objective::kPeakSram], 32000);
+  EXPECT_EQ(*spec->bounds[search::Objective::kFlash], 65536);
+  EXPECT_EQ(*spec->training.prune.target_bytes, 20480);
+  EXPECT_EQ(*spec->constraints[search::Objective::kPeakSram], (96 - 8) * 1024);
+  EXPECT_EQ(*spec->constraints[search::Objective::kFlash], 512000 - 128 * 1024);
+  ASSERT_NE(spec->mcu, nullptr);
+  EXPECT_EQ(spec->mcu->clock_hz, 80e6);
+  const nlohmann::json normalised = JobSpecToJson(*spec);
+  EXPECT_EQ(normalised["board"], nlohmann::json::parse(
+                                     R"({"name":"my-l4","core":"cortex-m4","clock_mhz":80.0,"sram":98304,"flash":512000})"));
+  EXPECT_EQ(JobSpecToJson(ParseJobSpec(normalised).value()), normalised);
+  const std::vector<std::pair<std::string, std::string>> refusals = {
+      {R"({"board":"esp32"})", "board: unknown board 'esp32' (known: stm32f746, stm32l4r5, nrf52840, rp2040)"},
+      {R"({"board":{"core":"cortex-m4","clock_mhz":80,"sram":"96KiB"}})", "board.flash: missing"},
+      {R"({"board":{"core":"z80","clock_mhz":4,"sram":1024,"flash":1024}})", "board.core: 'z80' is not a known core"},
+      {R"({"board":{"core":"cortex-m4","clock_mhz":80,"sram":"96KB","flash":"1MiB"}})",
+       "board.sram: '96KB' is not a byte size ('KB' is ambiguous: kB is 1000 bytes, KiB is 1024"},
+      {R"({"board":{"core":"cortex-m4","clock_mhz":80,"sram":"4KiB","flash":"1MiB"}})",
+       "board: board 'custom' (4 KiB SRAM, 1 MiB flash) is smaller than the tflm runtime's reserve"},
+      {R"({"constraints":{"peak_sram_bytes":"lots"}})", "constraints.peak_sram_bytes: 'lots' is not a byte size"},
+      {R"({"constraints":{"flash_bytes":"2TB"}})", "constraints.flash_bytes: '2TB' is not a byte size (unknown unit 'TB'"},
+      {R"({"pruning":{"target_bytes":"0kB"}})", "pruning.target_bytes: must be at least 1"},
+  };
+  for (const auto& [text, expected] : refusals) {
+    auto bad = ParseJobSpecText(text);
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find(expected), std::string::npos) << text << " -> " << bad.status().message();
+  }
+}
+
 // The README's main job is a spec users copy: it must parse, with its rungs
 // and final round.
 TEST(JobSpecTest, TheMainJobParsesWithRungsAndAFinalRound) {
