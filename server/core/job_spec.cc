@@ -334,6 +334,13 @@ Status ParseMultiFidelity(const json& j, JobSpec* s) {
     UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"reduction_factor"}, "promotion"));
     UNAS_RETURN_IF_ERROR(GetInt(*p, "promotion", "reduction_factor", 2, 100, &s->reduction_factor));
   }
+  // The final recipe starts from the search's own at its top rung, on the
+  // whole training part: a final round trains from scratch, and a shorter
+  // recipe or another optimiser than the one its candidates were chosen with
+  // retrains them worse. Keys in final.training override it.
+  s->final.training = s->training;
+  s->final.training.epochs = SearchEpochs(*s);
+  s->final.training.subset = 1.0;
   if (auto f = j.find("final"); f != j.end() && !f->is_null()) {
     UNAS_RETURN_IF_ERROR(CheckKeys(*f, {"enabled", "networks", "neighbours", "training"}, "final"));
     UNAS_RETURN_IF_ERROR(GetBool(*f, "final", "enabled", &s->final.enabled));
@@ -542,6 +549,12 @@ json JobSpecToJson(const JobSpec& s) {
 
 
 int RungCount(const JobSpec& spec) { return spec.rungs.empty() ? 1 : static_cast<int>(spec.rungs.size()); }
+
+int SearchEpochs(const JobSpec& spec) { return spec.rungs.empty() ? spec.training.epochs : spec.rungs.back().epochs; }
+
+bool AtChanceLevel(double error, int num_classes) {
+  return num_classes >= 2 && error >= 1.0 - 1.5 / static_cast<double>(num_classes);
+}
 
 worker::TrainConfig RecipeFor(const JobSpec& spec, const TrialStage& stage) {
   worker::TrainConfig c = spec.training;

@@ -30,8 +30,10 @@ TEST(JobSpecTest, EmptyObjectGivesDocumentedDefaults) {
   EXPECT_FALSE(spec->final.enabled);
   EXPECT_EQ(spec->final.networks, 6);
   EXPECT_EQ(spec->final.neighbours, 2);
-  EXPECT_EQ(spec->final.training.epochs, 45);  // μNAS's recipe
-  EXPECT_EQ(spec->final.training.lr_schedule.size(), 2u);
+  EXPECT_EQ(spec->final.training.epochs, 3);  // the search's own recipe, on the whole training part
+  EXPECT_EQ(spec->final.training.optimizer, spec->training.optimizer);
+  EXPECT_TRUE(spec->final.training.lr_schedule.empty());
+  EXPECT_EQ(spec->final.training.subset, 1.0);
   EXPECT_EQ(spec->strategy, StrategyKind::kAging);
   EXPECT_EQ(spec->population, 100);
   EXPECT_EQ(spec->sample_size, 25);
@@ -232,8 +234,9 @@ TEST(JobSpecTest, RungsAndTheFinalRecipeParseRoundTripAndGiveEachTrialItsRecipe)
   EXPECT_TRUE(top.quantization.enabled);
   const worker::TrainConfig final = RecipeFor(*spec, TrialStage{0, 1, 0});
   EXPECT_EQ(final.epochs, 20);
-  EXPECT_EQ(final.optimizer, worker::Optimizer::kSgdw);  // the final recipe's own
-  EXPECT_FALSE(final.augment);
+  EXPECT_EQ(final.optimizer, worker::Optimizer::kAdamW);  // what final.training leaves out is the search's
+  EXPECT_TRUE(final.augment);
+  EXPECT_EQ(final.subset, 1.0);
   EXPECT_TRUE(final.quantization.enabled);
   const worker::TrainConfig shorter = RecipeFor(*spec, TrialStage{0, 1, 5});
   EXPECT_EQ(shorter.epochs, 5);
