@@ -14,6 +14,9 @@ constexpr int kMaxOps = 256;
 using OpSet = std::bitset<kMaxOps>;
 using Facts = BufferGraphFacts;
 constexpr int64_t kInf = std::numeric_limits<int64_t>::max();
+// With a budget for the whole graph, each segment may still store this many
+// states (a segment of up to 10 operators is then always exact).
+constexpr int64_t kMinSegmentStates = 1024;
 
 std::string TooManyStates(int64_t max_states) {
   return "exact scheduling needs more than " + std::to_string(max_states) + " states";
@@ -64,9 +67,11 @@ bool Any(const OpSet& k) { return k.any(); }
 // DP over the downsets of `ops`, all ops in `before` done. Exact when
 // `beam_width` is 0 (fails past `max_states`); otherwise each level keeps
 // only the `beam_width` best states by (peak so far, live bytes).
+// `*states` is set to the states it stored, whether it succeeds or not.
 template <typename Key>
 Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
-                                       const OpSet& before, int64_t max_states, int64_t beam_width) {
+                                       const OpSet& before, int64_t max_states, int64_t beam_width,
+                                       int64_t* states) {
   const int m = static_cast<int>(ops.size());
   std::vector<int> local(a.n, -1);
   for (int i = 0; i < m; ++i) local[ops[i]] = i;
@@ -77,13 +82,17 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
       if (p >= 0 && local[p] >= 0) Set(preds[i], local[p]);
     }
   }
+  // A state's live bytes depend on its downset only: computed once, when
+  // the state is first reached, from its parent's (LiveAfter), instead of
+  // over every tensor for every state.
   struct Entry {
     int64_t peak;
+    int64_t live;
     Key parent;
     int op;
   };
   std::unordered_map<Key, Entry> best;
-  best[Key{}] = {0, Key{}, -1};
+  best[Key{}] = {0, LiveBytes(g, a, before), Key{}, -1};
   std::vector<Key> level = {Key{}};
   auto done_of = [&](const Key& state) {
     OpSet done = before;
@@ -92,13 +101,29 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
     }
     return done;
   };
+  // Live bytes once x has run after `done` (which holds x's producers):
+  // its inputs whose every reader has now run are freed (graph outputs
+  // stay), its outputs that anything reads or that are graph outputs arrive.
+  auto live_after = [&](int64_t live, const OpSet& done, int x) {
+    for (int t : a.inputs[x]) {
+      if (a.is_output[t]) continue;
+      bool last = true;
+      for (int c : a.consumers[t]) last = last && (c == x || done[c]);
+      if (last) live -= g.tensor_bytes[t];
+    }
+    for (int t : a.outputs[x]) {
+      if (a.is_output[t] || !a.consumers[t].empty()) live += g.tensor_bytes[t];
+    }
+    return live;
+  };
   Key full{};
   for (int depth = 0; depth < m; ++depth) {
     std::vector<Key> next;
     for (const Key& state : level) {
-      const int64_t here = best[state].peak;
+      const Entry& entry = best[state];
+      const int64_t here = entry.peak;
+      const int64_t live = entry.live;
       const OpSet done = done_of(state);
-      const int64_t live = LiveBytes(g, a, done);
       for (int i = 0; i < m; ++i) {
         if (Test(state, i) || Any(preds[i] & ~state)) continue;
         const int x = ops[i];
@@ -108,12 +133,15 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
         auto it = best.find(succ);
         if (it == best.end()) {
           if (beam_width == 0 && static_cast<int64_t>(best.size()) >= max_states) {
+            *states = static_cast<int64_t>(best.size());
             return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
           }
-          best[succ] = {cost, state, x};
+          best[succ] = {cost, live_after(live, done, x), state, x};
           next.push_back(succ);
         } else if (cost < it->second.peak) {
-          it->second = {cost, state, x};
+          it->second.peak = cost;
+          it->second.parent = state;
+          it->second.op = x;
         }
       }
     }
@@ -121,7 +149,8 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
       std::vector<std::pair<std::pair<int64_t, int64_t>, size_t>> ranked;
       ranked.reserve(next.size());
       for (size_t s = 0; s < next.size(); ++s) {
-        ranked.push_back({{best[next[s]].peak, LiveBytes(g, a, done_of(next[s]))}, s});
+        const Entry& e = best[next[s]];
+        ranked.push_back({{e.peak, e.live}, s});
       }
       std::nth_element(ranked.begin(), ranked.begin() + beam_width, ranked.end());
       std::vector<Key> kept;
@@ -130,6 +159,7 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
     }
     level = std::move(next);
   }
+  *states = static_cast<int64_t>(best.size());
   for (int i = 0; i < m; ++i) Set(full, i);
   std::vector<int> order;
   for (Key s = full; Any(s); s = best[s].parent) order.push_back(best[s].op);
@@ -138,9 +168,12 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
 }
 
 Result<std::vector<int>> DownsetOrder(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
-                                      const OpSet& before, int64_t max_states, int64_t beam_width = 0) {
-  if (ops.size() <= 64) return DownsetOrderT<uint64_t>(g, a, ops, before, max_states, beam_width);
-  return DownsetOrderT<OpSet>(g, a, ops, before, max_states, beam_width);
+                                      const OpSet& before, int64_t max_states, int64_t beam_width = 0,
+                                      int64_t* states = nullptr) {
+  int64_t ignored = 0;
+  if (states == nullptr) states = &ignored;
+  if (ops.size() <= 64) return DownsetOrderT<uint64_t>(g, a, ops, before, max_states, beam_width, states);
+  return DownsetOrderT<OpSet>(g, a, ops, before, max_states, beam_width, states);
 }
 
 // Positions where a chain may be paused without raising the peak. r[i] is
@@ -247,6 +280,8 @@ class ChainDp {
     return dp;
   }
 
+  int64_t states() const { return total_; }
+
   // Every state in index order: a move only raises the index.
   void Solve() {
     best_.assign(total_, kInf);
@@ -324,14 +359,18 @@ class ChainDp {
 // Exact schedule of parallel chains that all start from one source tensor of
 // `source_bytes` and end at the next cut. Returns false in `*applies` if the
 // segment is not of that shape (AsParallelChains).
+// `*states`: the DP's states (0 when it did not run).
 Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Facts& a, const std::vector<int>& seg,
-                                    const OpSet& before, int sink, int64_t max_states, bool* applies) {
+                                    const OpSet& before, int sink, int64_t max_states, bool* applies,
+                                    int64_t* states) {
   *applies = false;
+  *states = 0;
   if (sink < 0) return std::vector<int>{};
   std::optional<ParallelChains> pc = AsParallelChains(g, a, seg, before, sink);
   if (!pc) return std::vector<int>{};
   *applies = true;
   UNAS_ASSIGN_OR_RETURN(ChainDp dp, ChainDp::Make(g, a, std::move(*pc), max_states));
+  *states = dp.states();
   dp.Solve();
   return dp.Order();
 }
@@ -381,15 +420,20 @@ std::vector<int> GreedyOrder(const BufferGraph& g, const Facts& a) {
     for (int t : a.inputs[x]) pending[x] += a.producer[t] >= 0 ? 1 : 0;
   }
   for (size_t t = 0; t < remaining.size(); ++t) remaining[t] = static_cast<int>(a.consumers[t].size());
-  std::vector<char> ready(a.n, 0);
-  for (int x = 0; x < a.n; ++x) ready[x] = pending[x] == 0;
+  // The ready operators, in no particular order (ties go to the lowest
+  // index below): each step scans only these, not every operator.
+  std::vector<int> ready;
+  for (int x = 0; x < a.n; ++x) {
+    if (pending[x] == 0) ready.push_back(x);
+  }
   std::vector<int> order;
   int64_t live = 0;  // only differences matter for the choice
   for (int step = 0; step < a.n; ++step) {
     int pick = -1;
+    size_t pick_at = 0;
     int64_t pick_step = kInf, pick_after = kInf;
-    for (int x = 0; x < a.n; ++x) {
-      if (!ready[x]) continue;
+    for (size_t r = 0; r < ready.size(); ++r) {
+      const int x = ready[r];
       bool in_place = false;
       for (int i : g.ops[x].inplace_inputs) {
         in_place = in_place || !g.inplace_requires_last_use || (remaining[i] == 1 && !a.is_output[i]);
@@ -400,16 +444,19 @@ std::vector<int> GreedyOrder(const BufferGraph& g, const Facts& a) {
       for (int out : a.outputs[x]) {
         after += !a.consumers[out].empty() || a.is_output[out] ? g.tensor_bytes[out] : 0;
       }
-      if (during < pick_step || (during == pick_step && after < pick_after)) {
-        pick = x, pick_step = during, pick_after = after;
+      if (during < pick_step || (during == pick_step && (after < pick_after || (after == pick_after && x < pick)))) {
+        pick = x, pick_at = r, pick_step = during, pick_after = after;
       }
     }
     order.push_back(pick);
-    ready[pick] = 0;
+    ready[pick_at] = ready.back();
+    ready.pop_back();
     live = pick_after;
     for (int t : a.inputs[pick]) --remaining[t];
     for (int out : a.outputs[pick]) {
-      for (int c : a.consumers[out]) ready[c] = --pending[c] == 0;
+      for (int c : a.consumers[out]) {
+        if (--pending[c] == 0) ready.push_back(c);
+      }
     }
   }
   return order;
@@ -498,11 +545,18 @@ std::vector<int> Cuts(const BufferGraph& g, const Facts& a, const Closure& closu
 // Schedules the segments between cuts one after another, appending to
 // `order`: parallel chains exactly by ChainOrder, anything else by the
 // downset DP (with `heuristics`, a beam search when the DP needs too many
-// states, noted in `note`).
+// states, noted in `note`). Each segment may store `max_states` states, or
+// what is left of `max_total_states` if less, never under kMinSegmentStates.
 class SegmentScheduler {
  public:
-  SegmentScheduler(const BufferGraph& g, const Facts& a, int64_t max_states, bool heuristics)
-      : g_(g), a_(a), max_states_(max_states), heuristics_(heuristics) {}
+  SegmentScheduler(const BufferGraph& g, const Facts& a, int64_t max_states, int64_t max_total_states,
+                   bool heuristics)
+      : g_(g),
+        a_(a),
+        max_states_(max_states),
+        max_total_states_(max_total_states),
+        heuristics_(heuristics),
+        total_left_(max_total_states) {}
 
   // Schedules the ops of `seg_set` (none of them done yet), whose outputs
   // are read by `sink` (-1: the graph's end); then runs the sink.
@@ -529,16 +583,26 @@ class SegmentScheduler {
   Result<std::vector<int>> SegmentOrder(const std::vector<int>& seg, int sink) {
     if (seg.size() <= 1) return seg;
     bool applies = false;
-    auto chains = ChainOrder(g_, a_, seg, done_, sink, max_states_, &applies);
+    // This segment's cap: its own, or what the whole graph's budget has
+    // left, but never under kMinSegmentStates (small segments stay exact).
+    const int64_t cap = std::min(max_states_, std::max(kMinSegmentStates, total_left_));
+    int64_t used = 0;
+    auto chains = ChainOrder(g_, a_, seg, done_, sink, cap, &applies, &used);
+    total_left_ -= used;
     if (chains.ok() && applies) return chains;
-    auto general = DownsetOrder(g_, a_, seg, done_, max_states_);
+    auto general = DownsetOrder(g_, a_, seg, done_, cap, 0, &used);
+    total_left_ -= used;
     if (general.status().code() == StatusCode::kResourceExhausted && heuristics_) {
       const int64_t m = static_cast<int64_t>(seg.size());
-      const int64_t width = std::max<int64_t>(8, max_states_ / (m * m));
-      general = DownsetOrder(g_, a_, seg, done_, max_states_, width);
+      const int64_t width = std::max<int64_t>(8, cap / (m * m));
+      general = DownsetOrder(g_, a_, seg, done_, cap, width, &used);
+      total_left_ -= used;
       if (!note_.empty()) note_ += "; ";
-      note_ += "a segment of " + std::to_string(m) + " operators needs more than " + std::to_string(max_states_) +
-               " states: scheduled by a beam search over downsets (" + std::to_string(width) +
+      note_ += "a segment of " + std::to_string(m) + " operators needs more than " + std::to_string(cap) +
+               " states" +
+               (cap < max_states_ ? " (what was left of the graph's " + std::to_string(max_total_states_) + ")"
+                                  : std::string()) +
+               ": scheduled by a beam search over downsets (" + std::to_string(width) +
                " states per step), not proven optimal";
     }
     return general;
@@ -546,21 +610,22 @@ class SegmentScheduler {
 
   const BufferGraph& g_;
   const Facts& a_;
-  const int64_t max_states_;
+  const int64_t max_states_, max_total_states_;
   const bool heuristics_;
+  int64_t total_left_;  // states all segments may still use
   std::vector<int> order_;
   OpSet done_;
   std::string note_;
 };
 
-Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, bool heuristics) {
+Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, int64_t max_total_states, bool heuristics) {
   UNAS_ASSIGN_OR_RETURN(Facts a, AnalyseBufferGraph(g));
   if (a.n > kMaxOps && !heuristics) {
     return Status(StatusCode::kResourceExhausted, "graph has more than " + std::to_string(kMaxOps) + " ops");
   }
   if (a.n > kMaxOps) return LargeGraphOrder(g, a);
   const Closure closure = ClosureOf(a);
-  SegmentScheduler scheduler(g, a, max_states, heuristics);
+  SegmentScheduler scheduler(g, a, max_states, max_total_states, heuristics);
   for (int c : Cuts(g, a, closure)) UNAS_RETURN_IF_ERROR(scheduler.Schedule(closure.anc[c] & ~scheduler.done(), c));
   OpSet rest;
   for (int x = 0; x < a.n; ++x) rest.set(x);
@@ -573,8 +638,12 @@ Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, bool heuristi
 
 }  // namespace
 
-Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) { return Search(g, max_states, true); }
+Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states, int64_t max_total_states) {
+  return Search(g, max_states, max_total_states, true);
+}
 
-Result<OrderPeak> BestOrderExact(const BufferGraph& g, int64_t max_states) { return Search(g, max_states, false); }
+Result<OrderPeak> BestOrderExact(const BufferGraph& g, int64_t max_states, int64_t max_total_states) {
+  return Search(g, max_states, max_total_states, false);
+}
 
 }  // namespace unas
