@@ -87,90 +87,117 @@ int64_t TflmRound(int64_t bytes) {
 
 bool IsTflmPlannedTensor(const ModelGraph& g, int t) { return Valid(g, t) && PlannedTensors(g)[t]; }
 
-Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& order, TflmKernels kernels) {
+namespace {
+
+// Every planned tensor's scope in `order` (first[t] / last[t], -1 when
+// nothing writes it) and each op's place in the order. Errors: an order that
+// is not a permutation, unknown tensors, a tensor read before it is written
+// or written twice.
+struct Scopes {
+  std::vector<int> first, last, position;
+};
+
+Result<Scopes> ScopesIn(const ModelGraph& g, const std::vector<int>& order, const std::vector<char>& planned) {
   const int n = static_cast<int>(g.ops.size());
-  const int t_count = static_cast<int>(g.tensors.size());
-  if (static_cast<int>(order.size()) != n) {
-    return Status::Invalid("order has " + std::to_string(order.size()) + " ops, graph has " + std::to_string(n));
-  }
-  // first[t] / last[t]: scopes; -1 while unknown. position[x]: op x's place in the order.
-  std::vector<int> first(t_count, -1), last(t_count, -1), position(n, -1);
-  const std::vector<char> planned = PlannedTensors(g);
+  Scopes s{std::vector<int>(g.tensors.size(), -1), std::vector<int>(g.tensors.size(), -1), std::vector<int>(n, -1)};
   for (int t : g.inputs) {
     if (!Valid(g, t)) return Status::Invalid("graph input " + std::to_string(t) + " is not a tensor");
-    first[t] = last[t] = 0;
+    s.first[t] = s.last[t] = 0;
   }
   for (int p = 0; p < n; ++p) {
     const int x = order[p];
-    if (x < 0 || x >= n || position[x] >= 0) return Status::Invalid("order is not a permutation of the ops");
-    position[x] = p;
+    if (x < 0 || x >= n || s.position[x] >= 0) return Status::Invalid("order is not a permutation of the ops");
+    s.position[x] = p;
     const int scope = p + 1;
     for (int t : g.ops[x].inputs) {
       if (t == -1) continue;
       if (!Valid(g, t)) return Status::Invalid("op " + std::to_string(x) + " reads an unknown tensor");
       if (!planned[t]) continue;
-      if (first[t] < 0) {
+      if (s.first[t] < 0) {
         return Status::Invalid("op " + std::to_string(x) + " reads tensor " + std::to_string(t) +
                                " before anything writes it");
       }
-      last[t] = std::max(last[t], scope);
+      s.last[t] = std::max(s.last[t], scope);
     }
     for (int t : g.ops[x].outputs) {
       if (!Valid(g, t)) return Status::Invalid("op " + std::to_string(x) + " writes an unknown tensor");
       if (!planned[t]) continue;
-      if (first[t] >= 0) return Status::Invalid("tensor " + std::to_string(t) + " is written twice");
-      first[t] = last[t] = scope;
+      if (s.first[t] >= 0) return Status::Invalid("tensor " + std::to_string(t) + " is written twice");
+      s.first[t] = s.last[t] = scope;
     }
   }
   for (int t : g.outputs) {
     if (!Valid(g, t)) return Status::Invalid("graph output " + std::to_string(t) + " is not a tensor");
-    if (first[t] >= 0) last[t] = n;
+    if (s.first[t] >= 0) s.last[t] = n;
   }
-  TflmArena arena;
-  arena.kernels = kernels;
-  std::vector<PlacedBuffer> placed;
-  for (int t = 0; t < t_count; ++t) {
-    if (!planned[t] || first[t] < 0) continue;
-    TflmBuffer b;
-    b.tensor = t;
-    b.bytes = g.tensors[t].bytes();
-    b.planned_bytes = TflmRound(b.bytes);
-    b.first_scope = first[t];
-    b.last_scope = last[t];
-    arena.buffers.push_back(b);
-    placed.push_back({b.planned_bytes, b.first_scope, b.last_scope});
-  }
-  // Scratch buffers follow the tensors, in request order: operators in run
-  // order (Prepare runs them so), each operator's requests in its order.
-  std::vector<TflmScratch> scratch = TflmScratchRequests(g, kernels);
-  std::stable_sort(scratch.begin(), scratch.end(),
-                   [&](const TflmScratch& a, const TflmScratch& b) { return position[a.op] < position[b.op]; });
-  for (const TflmScratch& s : scratch) {
-    TflmBuffer b;
-    b.scratch_op = s.op;
-    b.bytes = s.bytes;
-    b.planned_bytes = TflmRound(s.bytes);
-    b.first_scope = b.last_scope = position[s.op] + 1;
-    arena.scratch_bytes += b.planned_bytes;
-    arena.buffers.push_back(b);
-    placed.push_back({b.planned_bytes, b.first_scope, b.last_scope});
-  }
-  // Largest first; among equal sizes the later-added buffer first.
+  return s;
+}
+
+void AddBuffer(TflmBuffer b, TflmArena* arena, std::vector<PlacedBuffer>* placed) {
+  arena->buffers.push_back(b);
+  placed->push_back({b.planned_bytes, b.first_scope, b.last_scope});
+}
+
+// The greedy placement (largest first; among equal sizes the later-added
+// buffer first), the live peak over scopes and the arena's size.
+void PlaceBuffers(const std::vector<PlacedBuffer>& placed, int n, TflmArena* arena) {
   std::vector<int> placement(placed.size());
   std::iota(placement.begin(), placement.end(), 0);
   std::sort(placement.begin(), placement.end(), [&](int a, int b) {
     if (placed[a].bytes != placed[b].bytes) return placed[a].bytes > placed[b].bytes;
     return a > b;
   });
-  const std::vector<int64_t> offsets = GreedyPlace(placed, placement, &arena.arena_bytes);
+  const std::vector<int64_t> offsets = GreedyPlace(placed, placement, &arena->arena_bytes);
   std::vector<int64_t> per_scope(n + 1, 0);
-  for (size_t i = 0; i < arena.buffers.size(); ++i) {
-    arena.buffers[i].offset = offsets[i];
-    for (int s = arena.buffers[i].first_scope; s <= arena.buffers[i].last_scope; ++s) {
-      per_scope[s] += arena.buffers[i].planned_bytes;
+  for (size_t i = 0; i < arena->buffers.size(); ++i) {
+    arena->buffers[i].offset = offsets[i];
+    for (int s = arena->buffers[i].first_scope; s <= arena->buffers[i].last_scope; ++s) {
+      per_scope[s] += arena->buffers[i].planned_bytes;
     }
   }
-  arena.live_peak_bytes = *std::max_element(per_scope.begin(), per_scope.end());
+  arena->live_peak_bytes = *std::max_element(per_scope.begin(), per_scope.end());
+}
+
+}  // namespace
+
+// The planned tensors' buffers in tensor order, then the scratch buffers in
+// request order, placed greedily; then the persistent allocations.
+Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& order, TflmKernels kernels) {
+  const int n = static_cast<int>(g.ops.size());
+  if (static_cast<int>(order.size()) != n) {
+    return Status::Invalid("order has " + std::to_string(order.size()) + " ops, graph has " + std::to_string(n));
+  }
+  const std::vector<char> planned = PlannedTensors(g);
+  UNAS_ASSIGN_OR_RETURN(Scopes scopes, ScopesIn(g, order, planned));
+  TflmArena arena;
+  arena.kernels = kernels;
+  std::vector<PlacedBuffer> placed;
+  for (int t = 0; t < static_cast<int>(g.tensors.size()); ++t) {
+    if (!planned[t] || scopes.first[t] < 0) continue;
+    TflmBuffer b;
+    b.tensor = t;
+    b.bytes = g.tensors[t].bytes();
+    b.planned_bytes = TflmRound(b.bytes);
+    b.first_scope = scopes.first[t];
+    b.last_scope = scopes.last[t];
+    AddBuffer(b, &arena, &placed);
+  }
+  // Scratch buffers follow the tensors, in request order: operators in run
+  // order (Prepare runs them so), each operator's requests in its order.
+  std::vector<TflmScratch> scratch = TflmScratchRequests(g, kernels);
+  std::stable_sort(scratch.begin(), scratch.end(), [&](const TflmScratch& a, const TflmScratch& b) {
+    return scopes.position[a.op] < scopes.position[b.op];
+  });
+  for (const TflmScratch& s : scratch) {
+    TflmBuffer b;
+    b.scratch_op = s.op;
+    b.bytes = s.bytes;
+    b.planned_bytes = TflmRound(s.bytes);
+    b.first_scope = b.last_scope = scopes.position[s.op] + 1;
+    arena.scratch_bytes += b.planned_bytes;
+    AddBuffer(b, &arena, &placed);
+  }
+  PlaceBuffers(placed, n, &arena);
   arena.persistent =
       TflmPersistentAllocations(g, order, kernels, static_cast<int>(scratch.size()), &arena.notes);
   arena.persistent_bytes = TflmTailBytes(arena.persistent);
