@@ -21,7 +21,12 @@
 // offsets, one per step of the plan, with the live bytes of each step in a
 // comment, each followed by UNAS_STEP_DONE(step): empty unless model.c is
 // built with -DUNAS_PROFILE, when it calls unas_profile_step(step) (the
-// firmware benchmark times steps with it).
+// firmware benchmark times steps with it). Convolution, depthwise and dense
+// ops run through opN_kernel, their kernel body instantiated with the op's
+// constant parameter struct (shape-specialised by the compiler); biases are
+// emitted with the input zero point folded in (unas_kernels.h). The kernels
+// use the Cortex-M DSP extension where the target has it
+// (__ARM_FEATURE_DSP) and portable C elsewhere, with identical outputs.
 //
 // Thread safety: pure functions; the generated invoke is reentrant given
 // distinct arenas.
@@ -57,11 +62,14 @@ struct CLibrary {
 // Fails with kInvalidArgument when the network is not valid (Validate).
 Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptions& options = {});
 
-// The kernel sources copied beside every model (firmware/c/ at build time).
+// The kernel sources copied beside every model (firmware/c/ at build time):
+// unas_kernels.h, unas_kernels_impl.h, unas_kernels.c.
 const std::string& KernelsHeader();
+const std::string& KernelsImplHeader();
 const std::string& KernelsSource();
 
-// Writes DIR/c/{model.h, model.c, unas_kernels.h, unas_kernels.c}, creating
+// Writes DIR/c/{model.h, model.c, unas_kernels.h, unas_kernels_impl.h,
+// unas_kernels.c}, creating
 // DIR/c. Errors name the file that could not be written.
 Status WriteCLibrary(const std::string& dir, const CLibrary& library);
 Status WriteCLibrary(const std::string& dir, const QuantizedNetwork& q, const FirmwareOptions& options = {});
