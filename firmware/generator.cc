@@ -59,6 +59,26 @@ Result<std::vector<int32_t>> EffectiveBias(const Op& op, const QuantizedOp& qo, 
   return bias;
 }
 
+// unas_requant initialisers of every channel, or "0" (NULL) when one of
+// them cannot be prepared.
+std::string PreparedTable(const std::string& name, const std::vector<int32_t>& multipliers,
+                          const std::vector<int32_t>& shifts, std::string* table, int64_t* bytes) {
+  std::ostringstream s;
+  s << "static const unas_requant " << name << "[" << multipliers.size() << "] = {";
+  for (size_t c = 0; c < multipliers.size(); ++c) {
+    const std::optional<PreparedRequant> r = PrepareRequant(multipliers[c], shifts[c]);
+    if (!r) return "0";
+    char k_lo[16];
+    std::snprintf(k_lo, sizeof k_lo, "0x%08Xu", static_cast<unsigned>(r->k_lo));
+    s << (c ? "," : "") << "\n  {" << r->multiplier << ", " << Int(r->neg_below) << ", " << k_lo << ", " << r->k_hi
+      << ", " << r->k_hi_neg << ", " << r->shift << "}";
+  }
+  s << "\n};\n";
+  *table = s.str();
+  *bytes += static_cast<int64_t>(24 * multipliers.size());
+  return name;
+}
+
 class Emitter {
  public:
   Emitter(const QuantizedNetwork& q, const PexPlan& plan) : q_(q), net_(q.network), plan_(plan) {
@@ -154,19 +174,23 @@ class Emitter {
         s << Array("int32_t", n + "_multiplier", mult) << Array("int32_t", n + "_shift", shift);
         *bytes += static_cast<int64_t>(8 * mult.size());
       }
+      std::string table;
+      const std::string requant = PreparedTable(n + "_requant", mult, shift, &table, bytes);
+      s << table;
       const std::string offsets = Int(qo.output.zero_point) + ", " + Int(act_min) + ", " + Int(act_max);
       if (op.kind == OpKind::kConv2D) {
         s << "static const unas_conv_params " << n << " = {" << op.in.h << ", " << op.in.w << ", " << op.in.c << ", "
           << op.out.h << ", " << op.out.w << ", " << op.out.c << ", " << op.kernel << ", " << op.stride << ", "
-          << offsets << ", " << n << "_weights, " << n << "_bias, " << n << "_multiplier, " << n << "_shift};\n";
+          << offsets << ", " << n << "_weights, " << n << "_bias, " << n << "_multiplier, " << n << "_shift, "
+          << requant << "};\n";
       } else if (op.kind == OpKind::kDWConv2D) {
         s << "static const unas_depthwise_params " << n << " = {" << op.in.h << ", " << op.in.w << ", " << op.in.c
           << ", " << op.out.h << ", " << op.out.w << ", " << op.kernel << ", " << op.stride << ", " << offsets << ", "
-          << n << "_weights, " << n << "_bias, " << n << "_multiplier, " << n << "_shift};\n";
+          << n << "_weights, " << n << "_bias, " << n << "_multiplier, " << n << "_shift, " << requant << "};\n";
       } else {
         s << "static const unas_dense_params " << n << " = {" << op.in.h << ", " << op.in.w << ", " << op.in.c
           << ", " << op.out.c << ", " << offsets << ", " << n << "_weights, " << n << "_bias, " << mult[0] << ", "
-          << shift[0] << "};\n";
+          << shift[0] << ", " << requant << "};\n";
       }
       if (specialised_[i]) s << SpecialisedKernel(i);
     } else if (op.kind == OpKind::kMaxPool || op.kind == OpKind::kAvgPool) {
@@ -338,6 +362,24 @@ std::string ModelHeader(int64_t input_bytes, int64_t output_bytes, int64_t arena
 }
 
 }  // namespace
+
+std::optional<PreparedRequant> PrepareRequant(int32_t multiplier, int32_t shift) {
+  if (shift > -1 || shift < -31 || multiplier < 0) return std::nullopt;
+  const int right = -shift;
+  // K = 2^30 + 2^(30 + R): both roundings' nudges for x * multiplier + 2^30
+  // >= 0; K - 2^31 otherwise (unas_multiply_prepared in unas_kernels_impl.h).
+  const int64_t k = (int64_t{1} << 30) + (int64_t{1} << (30 + right));
+  const int64_t k_neg = k - (int64_t{1} << 31);
+  PreparedRequant r;
+  r.multiplier = multiplier;
+  // x * m + 2^30 < 0 <=> x * m < -2^30 <=> x <= -(floor(2^30 / m) + 1).
+  r.neg_below = multiplier > 0 ? static_cast<int32_t>(-((int64_t{1} << 30) / multiplier)) : INT32_MIN;
+  r.k_lo = static_cast<uint32_t>(k & 0xFFFFFFFF);
+  r.k_hi = static_cast<int32_t>(k >> 32);
+  r.k_hi_neg = static_cast<int32_t>(k_neg >> 32);
+  r.shift = right - 1;
+  return r;
+}
 
 Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptions& options) {
   UNAS_RETURN_IF_ERROR(Validate(q));

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "costmodel/cost_model.h"
@@ -58,6 +59,18 @@ struct CLibrary {
   int64_t constant_bytes = 0;  // all constant arrays, multipliers and shifts included
   int kernel_calls = 0;      // steps in model.c
 };
+
+// A requantisation (TFLite's multiplier and shift) in the form the kernels'
+// unas_requant takes (firmware/c/unas_kernels.h): for a right shift
+// (shift <= -1) and a multiplier >= 0, which is every convolution and dense
+// layer whose real multiplier is below 0.5; nullopt otherwise (the kernels
+// then use the multiplier and shift as they are).
+struct PreparedRequant {
+  int32_t multiplier = 0, neg_below = 0;
+  uint32_t k_lo = 0;
+  int32_t k_hi = 0, k_hi_neg = 0, shift = 0;
+};
+std::optional<PreparedRequant> PrepareRequant(int32_t multiplier, int32_t shift);
 
 // Fails with kInvalidArgument when the network is not valid (Validate).
 Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptions& options = {});

@@ -45,6 +45,22 @@ extern "C" {
  * for every int32 argument (the kernels' own copy assumes multiplier >= 0). */
 int32_t unas_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift);
 
+/* A requantisation multiplier with a right shift (TFLite shift <= -1),
+ * prepared by the generator: MultiplyByQuantizedMultiplier's two roundings
+ * are then one 64-bit multiply-accumulate and one shift,
+ *   x * multiplier + K >> 32 >> shift,
+ * with K = 2^30 + 2^(30 + R) (R = -TFLite shift) when x * multiplier + 2^30
+ * >= 0, i.e. x >= neg_below, and K - 2^31 otherwise (both roundings'
+ * nudges folded into K). Exact for every int32 x. */
+typedef struct {
+  int32_t multiplier;  /* Q31 mantissa, as in the multiplier arrays */
+  int32_t neg_below;   /* -floor(2^30 / multiplier) (INT32_MIN for 0) */
+  uint32_t k_lo;       /* low word of K (of K - 2^31: k_lo ^ 2^31) */
+  int32_t k_hi;        /* high word of K */
+  int32_t k_hi_neg;    /* high word of K - 2^31 */
+  int32_t shift;       /* R - 1, in 0..30 */
+} unas_requant;
+
 /* Conv2D (any square kernel, 1x1 included), weights [out_c][k][k][in_c]. */
 typedef struct {
   int32_t in_h, in_w, in_c;
@@ -56,6 +72,7 @@ typedef struct {
   const int32_t *bias;        /* [out_c], effective (see above) */
   const int32_t *multiplier;  /* [out_c] */
   const int32_t *shift;       /* [out_c] */
+  const unas_requant *requant;  /* [out_c], or NULL: multiplier and shift */
 } unas_conv_params;
 
 /* Output channels [co0, co1) from the whole input, requantised to int8 into
@@ -81,6 +98,7 @@ typedef struct {
   const int8_t *weights;
   const int32_t *bias;  /* [units], effective */
   int32_t multiplier, shift;
+  const unas_requant *requant;  /* [1], or NULL: multiplier and shift */
 } unas_dense_params;
 
 void unas_dense_s8(const unas_dense_params *p, const int8_t *in, int8_t *out);
@@ -104,6 +122,7 @@ typedef struct {
   int32_t act_min, act_max;
   const int8_t *weights;
   const int32_t *bias, *multiplier, *shift;  /* [channels]; bias effective */
+  const unas_requant *requant;               /* [channels], or NULL */
 } unas_depthwise_params;
 
 /* Channels [c0, c1) from view (in, in_stride, in_first) to view (out, ...). */

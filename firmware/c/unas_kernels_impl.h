@@ -114,11 +114,45 @@ UNAS_INLINE int8_t unas_requantize(int32_t acc, int32_t multiplier, int32_t shif
   return unas_clamp8(unas_multiply(acc, multiplier, shift) + output_offset, act_min, act_max);
 }
 
+/* MultiplyByQuantizedMultiplier with a prepared multiplier (unas_kernels.h:
+ * unas_requant): gemmlowp's h = floor((x m + 2^30) / 2^31), then
+ * RoundingDivideByPOT(h, R) = floor((h + 2^(R-1) - [h < 0]) / 2^R) for
+ * R >= 1; nested floors by powers of two are one floor, so the result is
+ * floor((x m + 2^30 + 2^(30+R) - [x m + 2^30 < 0] 2^31) / 2^(31+R)), the
+ * high word of a 64-bit multiply-accumulate shifted by R - 1. */
+UNAS_INLINE int32_t unas_multiply_prepared(int32_t x, const unas_requant *r) {
+  uint32_t lo = r->k_lo;
+  int32_t hi = r->k_hi;
+  int64_t sum;
+  if (x < r->neg_below) {
+    lo ^= UINT32_C(0x80000000);
+    hi = r->k_hi_neg;
+  }
+  sum = (int64_t)(((uint64_t)(uint32_t)hi << 32) | lo) + (int64_t)x * r->multiplier;
+  return (int32_t)(sum >> 32) >> r->shift;
+}
+
+/* Requantisation of output channel c: the prepared multiplier when the
+ * generator made one (a constant in a specialised kernel), else the
+ * multiplier and shift arrays. */
+UNAS_INLINE int8_t unas_requantize_channel(int32_t acc, const unas_requant *requant, const int32_t *multiplier,
+                                           const int32_t *shift, int32_t c, int32_t output_offset, int32_t act_min,
+                                           int32_t act_max) {
+  const int32_t v = requant ? unas_multiply_prepared(acc, &requant[c]) : unas_multiply(acc, multiplier[c], shift[c]);
+  return unas_clamp8(v + output_offset, act_min, act_max);
+}
+
 UNAS_INLINE int32_t unas_pixel(int32_t y, int32_t x, int32_t w) { return y * w + x; }
 
 /* sum over i < n of x[i] * w[i]: the portable inner loop (and the DSP
- * path's tails) */
+ * path's tails). On Thumb-1 (Cortex-M0+: eight low registers) a call of its
+ * own keeps the loop in registers, where inlined into a convolution's loops
+ * the sum was spilled on every element. */
+#if defined(__GNUC__) && defined(__thumb__) && !defined(__thumb2__)
+static __attribute__((noinline, unused)) int32_t unas_dot_s8(const int8_t *x, const int8_t *w, int32_t n) {
+#else
 UNAS_INLINE int32_t unas_dot_s8(const int8_t *x, const int8_t *w, int32_t n) {
+#endif
   int32_t acc = 0;
   while (n-- > 0) acc += *x++ * *w++;
   return acc;
@@ -397,6 +431,20 @@ UNAS_INLINE void unas_window_1x4(const int8_t *window, int32_t k, int32_t in_row
  * Bodies (contracts in unas_kernels.h)
  * ------------------------------------------------------------------------ */
 
+/* Requantised output channel c of each kind of operator. */
+UNAS_INLINE int8_t unas_conv_out(const unas_conv_params *p, int32_t acc, int32_t c) {
+  return unas_requantize_channel(acc, p->requant, p->multiplier, p->shift, c, p->output_offset, p->act_min,
+                                 p->act_max);
+}
+UNAS_INLINE int8_t unas_dense_out(const unas_dense_params *p, int32_t acc) {
+  return unas_requantize_channel(acc, p->requant, &p->multiplier, &p->shift, 0, p->output_offset, p->act_min,
+                                 p->act_max);
+}
+UNAS_INLINE int8_t unas_depthwise_out(const unas_depthwise_params *p, int32_t acc, int32_t c) {
+  return unas_requantize_channel(acc, p->requant, p->multiplier, p->shift, c, p->output_offset, p->act_min,
+                                 p->act_max);
+}
+
 UNAS_INLINE void unas_conv_s8_body(const unas_conv_params *p, const int8_t *in, int8_t *out, int32_t out_stride,
                                    int32_t out_first, int32_t co0, int32_t co1) {
   const int32_t k = p->kernel, row = k * p->in_c, filter = k * row, in_row = p->in_w * p->in_c;
@@ -421,13 +469,11 @@ UNAS_INLINE void unas_conv_s8_body(const unas_conv_params *p, const int8_t *in, 
         s[3] = p->bias[co + unas_row4(3, r)];
         unas_window_1x4(window, k, in_row, row, p->weights + co * filter, filter, r, wide, s);
         /* channel co + j is s[j], except the third of three: s[3] */
-        o[co - out_first] = unas_requantize(s[0], p->multiplier[co], p->shift[co], p->output_offset, p->act_min,
-                                            p->act_max);
+        o[co - out_first] = unas_conv_out(p, s[0], co);
         for (j = 1; j < r; ++j) {
           const int32_t c = co + j;
           const int32_t acc = j == 1 ? s[1] : j == 3 || r == 3 ? s[3] : s[2];
-          o[c - out_first] = unas_requantize(acc, p->multiplier[c], p->shift[c], p->output_offset, p->act_min,
-                                             p->act_max);
+          o[c - out_first] = unas_conv_out(p, acc, c);
         }
       }
     }
@@ -442,8 +488,7 @@ UNAS_INLINE void unas_conv_s8_body(const unas_conv_params *p, const int8_t *in, 
         int32_t acc = p->bias[co];
         /* one kernel row of the window is k * in_c contiguous bytes */
         for (ky = 0; ky < k; ++ky) acc += unas_dot_s8(window + ky * in_row, p->weights + co * filter + ky * row, row);
-        o[co - out_first] = unas_requantize(acc, p->multiplier[co], p->shift[co], p->output_offset, p->act_min,
-                                            p->act_max);
+        o[co - out_first] = unas_conv_out(p, acc, co);
       }
     }
   }
@@ -466,13 +511,13 @@ UNAS_INLINE void unas_dense_s8_body(const unas_dense_params *p, const int8_t *in
     unas_window_1x4(in, 1, n, n, p->weights + u * n, n, r, 0, s);
     for (j = 0; j < r; ++j) {
       const int32_t acc = j == 0 ? s[0] : j == 1 ? s[1] : j == 3 || r == 3 ? s[3] : s[2];
-      out[u + j] = unas_requantize(acc, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
+      out[u + j] = unas_dense_out(p, acc);
     }
   }
 #else
   for (; u < p->units; ++u) {
     const int32_t acc = p->bias[u] + unas_dot_s8(in, p->weights + u * n, n);
-    out[u] = unas_requantize(acc, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
+    out[u] = unas_dense_out(p, acc);
   }
 #endif
 }
@@ -521,14 +566,10 @@ UNAS_INLINE void unas_depthwise_s8_body(const unas_depthwise_params *p, const in
         a[2] = p->bias[c + 2];
         a[3] = p->bias[c + 3];
         unas_depthwise4(p, window + (c - in_first), in_stride, p->weights + c, a);
-        o[c - out_first] = unas_requantize(a[0], p->multiplier[c], p->shift[c], p->output_offset, p->act_min,
-                                           p->act_max);
-        o[c + 1 - out_first] = unas_requantize(a[1], p->multiplier[c + 1], p->shift[c + 1], p->output_offset,
-                                               p->act_min, p->act_max);
-        o[c + 2 - out_first] = unas_requantize(a[2], p->multiplier[c + 2], p->shift[c + 2], p->output_offset,
-                                               p->act_min, p->act_max);
-        o[c + 3 - out_first] = unas_requantize(a[3], p->multiplier[c + 3], p->shift[c + 3], p->output_offset,
-                                               p->act_min, p->act_max);
+        o[c - out_first] = unas_depthwise_out(p, a[0], c);
+        o[c + 1 - out_first] = unas_depthwise_out(p, a[1], c + 1);
+        o[c + 2 - out_first] = unas_depthwise_out(p, a[2], c + 2);
+        o[c + 3 - out_first] = unas_depthwise_out(p, a[3], c + 3);
       }
       if (c < c1 && window + (c - in_first) + last_tap + 4 <= in_end) {
         /* the last one to three channels as a group of four; the extra
@@ -538,8 +579,7 @@ UNAS_INLINE void unas_depthwise_s8_body(const unas_depthwise_params *p, const in
         for (j = 0; j < c1 - c; ++j) a[j] = p->bias[c + j];
         unas_depthwise4(p, window + (c - in_first), in_stride, p->weights + c, a);
         for (j = 0; j < c1 - c; ++j) {
-          o[c + j - out_first] = unas_requantize(a[j], p->multiplier[c + j], p->shift[c + j], p->output_offset, p->act_min,
-                                     p->act_max);
+          o[c + j - out_first] = unas_depthwise_out(p, a[j], c + j);
         }
         c = c1;
       }
@@ -552,8 +592,7 @@ UNAS_INLINE void unas_depthwise_s8_body(const unas_depthwise_params *p, const in
                    p->weights[(ky * k + kx) * p->channels + c];
           }
         }
-        o[c - out_first] = unas_requantize(acc, p->multiplier[c], p->shift[c], p->output_offset, p->act_min,
-                                           p->act_max);
+        o[c - out_first] = unas_depthwise_out(p, acc, c);
       }
     }
   }

@@ -23,7 +23,8 @@
 //   bench_firmware --steps MODEL ...
 //     Instructions of every step of the M4 -O2 build.
 //   bench_firmware --emit MODEL DIR
-//     Writes MODEL's whole-execution C library to DIR/c.
+//     Writes MODEL's whole-execution C library to DIR/c (with
+//     DIR/c/test_inputs.h for tests/firmware/arm_main.c: 3 random inputs).
 //   bench_firmware --calibrate
 //     The unas-c latency profiles (costmodel/mcu.cc): a least-squares fit
 //     of instructions per operator on 16 random training networks, for the
@@ -483,7 +484,10 @@ int Main(int argc, char** argv) {
     // generated code or building it by hand).
     auto model = LoadModel(args[0], 500);
     if (!model.ok()) return Fail(args[0], model.status());
-    const Status s = WriteCLibrary(args[1], model->m.q);
+    auto lib = GenerateCLibrary(model->m.q);
+    if (!lib.ok()) return Fail(args[0], lib.status());
+    Status s = WriteCLibrary(args[1], *lib);
+    if (s.ok()) s = testing::WriteTestInputs(args[1], testing::RandomInputs(model->network, 3, 77), lib->input_bytes);
     return s.ok() ? 0 : Fail(args[1], s);
   }
   std::cerr << "usage: bench_firmware [--speed] [MODEL ...] | --pex [ARCH.json ...] | --reference | --calibrate\n";

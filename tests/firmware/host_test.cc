@@ -176,26 +176,40 @@ TEST(FirmwareHost, ModelHeaderHasTheFixedInterface) {
   }
 }
 
-// unas_multiply_by_quantized_multiplier against quant/fixed_point.h on edge
-// values: where x * 2^shift leaves int32 both wrap the same way (two's
-// complement; both shift as uint32, which is defined, where the former
-// `x * (1 << shift)` on int32 was not: GCC's UBSan does not flag that form,
-// so the definedness is by construction, the agreement by this test).
-TEST(FirmwareHost, MultiplierArithmeticAgreesWithQuantWhereTheShiftWraps) {
-  const int32_t xs[] = {0, 1, -1, 2, -2, 3, 1000, -1000, 123456789, -123456789, 1 << 29, -(1 << 29), 1 << 30,
-                        INT32_MAX, INT32_MIN, INT32_MIN + 1, 0x40000001, -0x40000001};
-  const int32_t multipliers[] = {0, 1, 1 << 30, (1 << 30) + 1, 1518500250, INT32_MAX, -1, -(1 << 30), INT32_MIN};
-  const int32_t shifts[] = {-31, -20, -7, -1, 0, 1, 2, 5, 20, 30};
+// The kernels' fixed-point multiply against quant/fixed_point.h (TFLite's
+// arithmetic) on edge values and random ones: the general function, and
+// the prepared form (one SMLAL and a shift) for every right shift. Where
+// x * 2^shift leaves int32 both wrap the same way (two's complement; both
+// shift as uint32, which is defined, where the former `x * (1 << shift)` on
+// int32 was not).
+TEST(FirmwareHost, MultiplierArithmeticAgreesWithQuantIncludingThePreparedFormAndWrappingShifts) {
+  std::vector<int32_t> xs = {0,       1,        -1,        2,          -2,         3,         1000,
+                             -1000,   123456789, -123456789, 1 << 29,  -(1 << 29), 1 << 30,   INT32_MAX,
+                             INT32_MIN, INT32_MIN + 1, 0x40000001, -0x40000001};
+  std::vector<int32_t> multipliers = {0, 1, 1 << 30, (1 << 30) + 1, 1518500250, INT32_MAX, -1, -(1 << 30), INT32_MIN};
+  std::mt19937_64 rng(26);
+  for (int i = 0; i < 40; ++i) xs.push_back(static_cast<int32_t>(rng()));
+  for (int i = 0; i < 40; ++i) xs.push_back(std::uniform_int_distribution<int32_t>(-70000, 70000)(rng));
+  for (int i = 0; i < 8; ++i) multipliers.push_back(std::uniform_int_distribution<int32_t>(1 << 30, INT32_MAX)(rng));
   std::ostringstream cases;
   std::vector<int32_t> expected;
+  int prepared = 0;
   for (int32_t x : xs) {
     for (int32_t m : multipliers) {
-      for (int32_t shift : shifts) {
-        cases << x << " " << m << " " << shift << "\n";
-        expected.push_back(quant::MultiplyByQuantizedMultiplier(x, m, shift));
+      for (int32_t shift = -31; shift <= 30; ++shift) {
+        const int32_t want = quant::MultiplyByQuantizedMultiplier(x, m, shift);
+        cases << "g " << x << " " << m << " " << shift << "\n";
+        expected.push_back(want);
+        if (const std::optional<PreparedRequant> r = PrepareRequant(m, shift)) {
+          cases << "p " << x << " " << r->multiplier << " " << r->neg_below << " " << r->k_lo << " " << r->k_hi << " "
+                << r->k_hi_neg << " " << r->shift << "\n";
+          expected.push_back(want);
+          ++prepared;
+        }
       }
     }
   }
+  EXPECT_GT(prepared, 20000);
   TempDir dir;
   ASSERT_TRUE(WriteCLibrary(dir.path(), *GenerateCLibrary(testing::QuantiseRandom(WorkedExample(), 5)->q)).ok());
   const std::string cases_path = dir.path() + "/cases.txt", text = cases.str();
@@ -210,9 +224,35 @@ TEST(FirmwareHost, MultiplierArithmeticAgreesWithQuantWhereTheShiftWraps) {
   std::istringstream lines(run.output);
   std::vector<int32_t> got;
   for (long long v; lines >> v;) got.push_back(static_cast<int32_t>(v));
-  EXPECT_EQ(got, expected);
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], expected[i]) << "case " << i;
   // The wrapping case is among them: 2^30 + 1 shifted left by 1 is negative.
   EXPECT_EQ(quant::MultiplyByQuantizedMultiplier(0x40000001, 1 << 30, 1), -1073741823);
+}
+
+// The prepared form's constants for two shifts, worked by hand: K = 2^30 +
+// 2^(30 + R); for R = 1 that is 3 * 2^30 (high word 0, low 0xC0000000) and
+// K - 2^31 = 2^30; for R = 3, K = 2^33 + 2^30 (high 2, low 0x40000000) and
+// K - 2^31 = 2^33 - 2^30 (high 1, low 0xC0000000). neg_below =
+// -floor(2^30 / m): 0 above 2^30, -1 at 2^30.
+TEST(FirmwareHost, PreparedRequantConstants) {
+  const auto r1 = PrepareRequant((1 << 30) + 5, -1);
+  ASSERT_TRUE(r1.has_value());
+  EXPECT_EQ(r1->k_lo, 0xC0000000u);
+  EXPECT_EQ(r1->k_hi, 0);
+  EXPECT_EQ(r1->k_hi_neg, 0);
+  EXPECT_EQ(r1->neg_below, 0);
+  EXPECT_EQ(r1->shift, 0);
+  const auto r3 = PrepareRequant(1 << 30, -3);
+  ASSERT_TRUE(r3.has_value());
+  EXPECT_EQ(r3->k_lo, 0x40000000u);
+  EXPECT_EQ(r3->k_hi, 2);
+  EXPECT_EQ(r3->k_hi_neg, 1);
+  EXPECT_EQ(r3->neg_below, -1);
+  EXPECT_EQ(r3->shift, 2);
+  EXPECT_FALSE(PrepareRequant(1 << 30, 0).has_value());
+  EXPECT_FALSE(PrepareRequant(1 << 30, 2).has_value());
+  EXPECT_FALSE(PrepareRequant(-5, -3).has_value());
 }
 
 TEST(FirmwareHost, RejectsBadQuantisation) {
