@@ -247,17 +247,18 @@ UNAS_INLINE int32_t unas_dot_dsp(const int8_t *x, const int8_t *w, int32_t n, in
 }
 
 /* The inner loops of convolution and dense layers: one input row against
- * four weight rows at wa, wa + dw, wb and wb + dw, s[j] += x . row j.
+ * `rows` (4, 2 or 1) weight rows, at wa, wa + dw, wb, wb + dw (4), wa,
+ * wa + dw (2) or wa (1): s[j] += x . row j.
  *
- * unas_mac_1x4_words: `words` (>= 1) words of four; advances x, wa, wb.
+ * unas_mac_words: `words` (>= 1) words of four; advances x, wa, wb.
  * Per word: one load and two SXTB16 for the input, then per row one load,
- * two SXTB16 and two SMLAD: 25 instructions for 16 multiply-accumulates.
- * Written as one asm loop on Cortex-M: as C, GCC hoists the four weight
- * loads and runs out of registers (spilling in the inner loop).
+ * two SXTB16 and two SMLAD: 25 instructions for 16 multiply-accumulates
+ * with four rows. Written as asm loops on Cortex-M: as C, GCC hoists the
+ * four weight loads and runs out of registers (spilling in the inner loop).
  *
- * unas_mac_1x4_tail: the last n & 3 (1..3) elements as one word, the input
+ * unas_mac_tail: the last n & 3 (1..3) elements as one word, the input
  * word masked to them (so that the weights' extra bytes multiply zeros);
- * reads four bytes at x, wa, wa + dw, wb, wb + dw. */
+ * reads four bytes at x and at each row. */
 #if !defined(UNAS_DSP_EMULATE)
 #define UNAS_MAC_ROW(acc, addr)                      \
   "ldr %[t], " addr "\n\t"                          \
@@ -269,25 +270,56 @@ UNAS_INLINE int32_t unas_dot_dsp(const int8_t *x, const int8_t *w, int32_t n, in
   "ldr %[t], " addr "\n\t"                          \
   "sxtb16 %[v], %[t]\n\t"                           \
   "smlad %[" acc "], %[xl], %[v], %[" acc "]\n\t"
+#define UNAS_MAC_LOAD_X                             \
+  "ldr %[t], [%[x]], #4\n\t"                        \
+  "sxtb16 %[xl], %[t]\n\t"                          \
+  "sxtb16 %[xh], %[t], ror #8\n\t"
+#define UNAS_MAC_LOAD_TAIL                          \
+  "ldr %[t], [%[x]]\n\t"                            \
+  "and %[t], %[t], %[keep]\n\t"                     \
+  "sxtb16 %[xl], %[t]\n\t"                          \
+  "sxtb16 %[xh], %[t], ror #8\n\t"
+#define UNAS_MAC_LOAD_TAIL1                         \
+  "ldr %[t], [%[x]]\n\t"                            \
+  "and %[t], %[t], #255\n\t"                        \
+  "sxtb16 %[xl], %[t]\n\t"
 
-UNAS_INLINE void unas_mac_1x4_words(const int8_t **x, const int8_t **wa, const int8_t **wb, int32_t dw,
-                                    int32_t words, int32_t *s) {
+UNAS_INLINE void unas_mac_words(int rows, const int8_t **x, const int8_t **wa, const int8_t **wb, int32_t dw,
+                                int32_t words, int32_t *s) {
   const int8_t *xp = *x, *ap = *wa, *bp = *wb, *const end = *x + 4 * words;
   int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], t, v, xl, xh;
-  __asm__("1:\n\t"
-          "ldr %[t], [%[x]], #4\n\t"
-          "sxtb16 %[xl], %[t]\n\t"
-          "sxtb16 %[xh], %[t], ror #8\n\t"
-          UNAS_MAC_ROW("s1", "[%[a], %[dw]]")
-          UNAS_MAC_ROW("s0", "[%[a]], #4")
-          UNAS_MAC_ROW("s3", "[%[b], %[dw]]")
-          UNAS_MAC_ROW("s2", "[%[b]], #4")
-          "cmp %[x], %[end]\n\t"
-          "bne 1b"
-          : [x] "+r"(xp), [a] "+r"(ap), [b] "+r"(bp), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3),
-            [t] "=&r"(t), [v] "=&r"(v), [xl] "=&r"(xl), [xh] "=&r"(xh)
-          : [dw] "r"(dw), [end] "r"(end)
-          : "cc", "memory");
+  if (rows == 4) {
+    __asm__("1:\n\t" UNAS_MAC_LOAD_X
+            UNAS_MAC_ROW("s1", "[%[a], %[dw]]")
+            UNAS_MAC_ROW("s0", "[%[a]], #4")
+            UNAS_MAC_ROW("s3", "[%[b], %[dw]]")
+            UNAS_MAC_ROW("s2", "[%[b]], #4")
+            "cmp %[x], %[end]\n\t"
+            "bne 1b"
+            : [x] "+r"(xp), [a] "+r"(ap), [b] "+r"(bp), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2),
+              [s3] "+r"(s3), [t] "=&r"(t), [v] "=&r"(v), [xl] "=&r"(xl), [xh] "=&r"(xh)
+            : [dw] "r"(dw), [end] "r"(end)
+            : "cc", "memory");
+  } else if (rows == 2) {
+    __asm__("1:\n\t" UNAS_MAC_LOAD_X
+            UNAS_MAC_ROW("s1", "[%[a], %[dw]]")
+            UNAS_MAC_ROW("s0", "[%[a]], #4")
+            "cmp %[x], %[end]\n\t"
+            "bne 1b"
+            : [x] "+r"(xp), [a] "+r"(ap), [s0] "+r"(s0), [s1] "+r"(s1), [t] "=&r"(t), [v] "=&r"(v),
+              [xl] "=&r"(xl), [xh] "=&r"(xh)
+            : [dw] "r"(dw), [end] "r"(end)
+            : "cc", "memory");
+  } else {
+    __asm__("1:\n\t" UNAS_MAC_LOAD_X
+            UNAS_MAC_ROW("s0", "[%[a]], #4")
+            "cmp %[x], %[end]\n\t"
+            "bne 1b"
+            : [x] "+r"(xp), [a] "+r"(ap), [s0] "+r"(s0), [t] "=&r"(t), [v] "=&r"(v), [xl] "=&r"(xl),
+              [xh] "=&r"(xh)
+            : [end] "r"(end)
+            : "cc", "memory");
+  }
   *x = xp;
   *wa = ap;
   *wb = bp;
@@ -297,35 +329,59 @@ UNAS_INLINE void unas_mac_1x4_words(const int8_t **x, const int8_t **wa, const i
   s[3] = s3;
 }
 
-UNAS_INLINE void unas_mac_1x4_tail(const int8_t *x, const int8_t *wa, const int8_t *wb, int32_t dw, int32_t n,
-                                   int32_t *s) {
+UNAS_INLINE void unas_mac_tail(int rows, const int8_t *x, const int8_t *wa, const int8_t *wb, int32_t dw,
+                               int32_t n, int32_t *s) {
   int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], t, v, xl, xh;
+  const int32_t keep = unas_tail_mask(n);
   if ((n & 3) == 1) {
     /* one element: the low pair (x0, 0) only */
-    __asm__("ldr %[t], [%[x]]\n\t"
-            "and %[t], %[t], #255\n\t"
-            "sxtb16 %[xl], %[t]\n\t"
-            UNAS_MAC_ROW_LOW("s1", "[%[a], %[dw]]")
-            UNAS_MAC_ROW_LOW("s0", "[%[a]]")
-            UNAS_MAC_ROW_LOW("s3", "[%[b], %[dw]]")
-            UNAS_MAC_ROW_LOW("s2", "[%[b]]")
-            : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [t] "=&r"(t), [v] "=&r"(v),
-              [xl] "=&r"(xl)
-            : [x] "r"(x), [a] "r"(wa), [b] "r"(wb), [dw] "r"(dw)
-            : "memory");
+    if (rows == 4) {
+      __asm__(UNAS_MAC_LOAD_TAIL1
+              UNAS_MAC_ROW_LOW("s1", "[%[a], %[dw]]")
+              UNAS_MAC_ROW_LOW("s0", "[%[a]]")
+              UNAS_MAC_ROW_LOW("s3", "[%[b], %[dw]]")
+              UNAS_MAC_ROW_LOW("s2", "[%[b]]")
+              : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [t] "=&r"(t), [v] "=&r"(v),
+                [xl] "=&r"(xl)
+              : [x] "r"(x), [a] "r"(wa), [b] "r"(wb), [dw] "r"(dw)
+              : "memory");
+    } else if (rows == 2) {
+      __asm__(UNAS_MAC_LOAD_TAIL1
+              UNAS_MAC_ROW_LOW("s1", "[%[a], %[dw]]")
+              UNAS_MAC_ROW_LOW("s0", "[%[a]]")
+              : [s0] "+r"(s0), [s1] "+r"(s1), [t] "=&r"(t), [v] "=&r"(v), [xl] "=&r"(xl)
+              : [x] "r"(x), [a] "r"(wa), [dw] "r"(dw)
+              : "memory");
+    } else {
+      __asm__(UNAS_MAC_LOAD_TAIL1
+              UNAS_MAC_ROW_LOW("s0", "[%[a]]")
+              : [s0] "+r"(s0), [t] "=&r"(t), [v] "=&r"(v), [xl] "=&r"(xl)
+              : [x] "r"(x), [a] "r"(wa)
+              : "memory");
+    }
     (void)xh;
-  } else {
-    __asm__("ldr %[t], [%[x]]\n\t"
-            "and %[t], %[t], %[keep]\n\t"
-            "sxtb16 %[xl], %[t]\n\t"
-            "sxtb16 %[xh], %[t], ror #8\n\t"
+  } else if (rows == 4) {
+    __asm__(UNAS_MAC_LOAD_TAIL
             UNAS_MAC_ROW("s1", "[%[a], %[dw]]")
             UNAS_MAC_ROW("s0", "[%[a]]")
             UNAS_MAC_ROW("s3", "[%[b], %[dw]]")
             UNAS_MAC_ROW("s2", "[%[b]]")
             : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [t] "=&r"(t), [v] "=&r"(v),
               [xl] "=&r"(xl), [xh] "=&r"(xh)
-            : [x] "r"(x), [a] "r"(wa), [b] "r"(wb), [dw] "r"(dw), [keep] "r"(unas_tail_mask(n))
+            : [x] "r"(x), [a] "r"(wa), [b] "r"(wb), [dw] "r"(dw), [keep] "r"(keep)
+            : "memory");
+  } else if (rows == 2) {
+    __asm__(UNAS_MAC_LOAD_TAIL
+            UNAS_MAC_ROW("s1", "[%[a], %[dw]]")
+            UNAS_MAC_ROW("s0", "[%[a]]")
+            : [s0] "+r"(s0), [s1] "+r"(s1), [t] "=&r"(t), [v] "=&r"(v), [xl] "=&r"(xl), [xh] "=&r"(xh)
+            : [x] "r"(x), [a] "r"(wa), [dw] "r"(dw), [keep] "r"(keep)
+            : "memory");
+  } else {
+    __asm__(UNAS_MAC_LOAD_TAIL
+            UNAS_MAC_ROW("s0", "[%[a]]")
+            : [s0] "+r"(s0), [t] "=&r"(t), [v] "=&r"(v), [xl] "=&r"(xl), [xh] "=&r"(xh)
+            : [x] "r"(x), [a] "r"(wa), [keep] "r"(keep)
             : "memory");
   }
   s[0] = s0;
@@ -360,29 +416,30 @@ UNAS_INLINE void unas_dw_tap(const int8_t *x, const int8_t *w, int32_t *a) {
 }
 #else
 /* The same loops in C, for the host emulation. */
-UNAS_INLINE void unas_mac_word(int32_t xv, const int8_t *wa, const int8_t *wb, int32_t dw, int32_t *s) {
+UNAS_INLINE void unas_mac_word(int rows, int32_t xv, const int8_t *wa, const int8_t *wb, int32_t dw, int32_t *s) {
   const int32_t xl = unas_sxtb16(xv), xh = unas_sxtb16_ror8(xv);
-  const int32_t v[4] = {unas_load4(wa), unas_load4(wa + dw), unas_load4(wb), unas_load4(wb + dw)};
+  const int8_t *const row[4] = {wa, wa + dw, wb, wb + dw};
   int j;
-  for (j = 0; j < 4; ++j) {
-    s[j] = unas_smlad(xl, unas_sxtb16(v[j]), s[j]);
-    s[j] = unas_smlad(xh, unas_sxtb16_ror8(v[j]), s[j]);
+  for (j = 0; j < rows; ++j) {
+    const int32_t v = unas_load4(row[j]);
+    s[j] = unas_smlad(xl, unas_sxtb16(v), s[j]);
+    s[j] = unas_smlad(xh, unas_sxtb16_ror8(v), s[j]);
   }
 }
 
-UNAS_INLINE void unas_mac_1x4_words(const int8_t **x, const int8_t **wa, const int8_t **wb, int32_t dw,
-                                    int32_t words, int32_t *s) {
+UNAS_INLINE void unas_mac_words(int rows, const int8_t **x, const int8_t **wa, const int8_t **wb, int32_t dw,
+                                int32_t words, int32_t *s) {
   for (; words > 0; --words) {
-    unas_mac_word(unas_load4(*x), *wa, *wb, dw, s);
+    unas_mac_word(rows, unas_load4(*x), *wa, *wb, dw, s);
     *x += 4;
     *wa += 4;
     *wb += 4;
   }
 }
 
-UNAS_INLINE void unas_mac_1x4_tail(const int8_t *x, const int8_t *wa, const int8_t *wb, int32_t dw, int32_t n,
-                                   int32_t *s) {
-  unas_mac_word(unas_load4(x) & unas_tail_mask(n), wa, wb, dw, s);
+UNAS_INLINE void unas_mac_tail(int rows, const int8_t *x, const int8_t *wa, const int8_t *wb, int32_t dw,
+                               int32_t n, int32_t *s) {
+  unas_mac_word(rows, unas_load4(x) & unas_tail_mask(n), wa, wb, dw, s);
 }
 
 UNAS_INLINE void unas_dw_tap(const int8_t *x, const int8_t *w, int32_t *a) {
@@ -397,30 +454,29 @@ UNAS_INLINE void unas_dw_tap(const int8_t *x, const int8_t *w, int32_t *a) {
 
 /* A convolution window (or a dense layer's whole input: k = 1) against
  * output channels [co, co + r), r in 1..4, of weights [channel][filter]:
- * s[] as unas_mac_1x4_* fill them, with rows past r repeating real ones
- * (row j of the four is channel co + unas_row4(j, r)). `wide` allows the
- * masked tail word (its four bytes lie inside the input). */
+ * s[j] for channel co + j, except with r = 3 (four rows, the second
+ * repeated: channels co, co + 1, co + 1, co + 2; row j is channel co +
+ * unas_row4(j, r)). `wide` allows the masked tail word (its four bytes lie
+ * inside the input). */
 UNAS_INLINE int32_t unas_row4(int32_t j, int32_t r) {
   return j == 0 ? 0 : j == 1 ? (r > 1) : j == 2 ? (r > 2 ? r - 2 : 0) : r - 1;
 }
 
-UNAS_INLINE void unas_window_1x4(const int8_t *window, int32_t k, int32_t in_row, int32_t row, const int8_t *w,
-                                 int32_t filter, int32_t r, int wide, int32_t *s) {
+UNAS_INLINE void unas_window_rows(const int8_t *window, int32_t k, int32_t in_row, int32_t row, const int8_t *w,
+                                  int32_t filter, int32_t r, int wide, int32_t *s) {
+  const int rows = r >= 3 ? 4 : r;
   const int32_t dw = r > 1 ? filter : 0;
-  int32_t ky, i;
+  int32_t ky, i, j;
   UNAS_UNROLL(8)
   for (ky = 0; ky < k; ++ky) {
     const int8_t *x = window + ky * in_row, *a = w + ky * row, *b = a + unas_row4(2, r) * filter;
-    if (row >= 4) unas_mac_1x4_words(&x, &a, &b, dw, row >> 2, s);
+    if (row >= 4) unas_mac_words(rows, &x, &a, &b, dw, row >> 2, s);
     if ((row & 3) != 0 && wide) {
-      unas_mac_1x4_tail(x, a, b, dw, row, s);
+      unas_mac_tail(rows, x, a, b, dw, row, s);
     } else {
+      const int8_t *const at[4] = {a, a + dw, b, b + dw};
       for (i = 0; i < (row & 3); ++i) {
-        const int32_t xv = x[i];
-        s[0] += xv * a[i];
-        s[1] += xv * a[dw + i];
-        s[2] += xv * b[i];
-        s[3] += xv * b[dw + i];
+        for (j = 0; j < rows; ++j) s[j] += x[i] * at[j][i];
       }
     }
   }
@@ -445,40 +501,57 @@ UNAS_INLINE int8_t unas_depthwise_out(const unas_depthwise_params *p, int32_t ac
                                  p->act_max);
 }
 
+#if UNAS_DSP
+/* Output channels [co, co + r) of one pixel; o[c - out_first] is channel c. */
+UNAS_INLINE void unas_conv_group(const unas_conv_params *p, const int8_t *window, int wide, int8_t *o,
+                                 int32_t out_first, int32_t co, int32_t r) {
+  const int32_t row = p->kernel * p->in_c, in_row = p->in_w * p->in_c;
+  int32_t s[4], j;
+  s[0] = p->bias[co];
+  s[1] = p->bias[co + unas_row4(1, r)];
+  s[2] = p->bias[co + unas_row4(2, r)];
+  s[3] = p->bias[co + unas_row4(3, r)];
+  unas_window_rows(window, p->kernel, in_row, row, p->weights + co * p->kernel * row, p->kernel * row, r, wide, s);
+  /* channel co + j is s[j], except the third of three: s[3] */
+  for (j = 0; j < r; ++j) o[co + j - out_first] = unas_conv_out(p, j == 2 && r == 3 ? s[3] : s[j], co + j);
+}
+
+/* Units [u, u + r) of a dense layer. */
+UNAS_INLINE void unas_dense_group(const unas_dense_params *p, const int8_t *in, int8_t *out, int32_t u, int32_t r) {
+  const int32_t n = p->in_h * p->in_w * p->in_c;
+  int32_t s[4], j;
+  s[0] = p->bias[u];
+  s[1] = p->bias[u + unas_row4(1, r)];
+  s[2] = p->bias[u + unas_row4(2, r)];
+  s[3] = p->bias[u + unas_row4(3, r)];
+  /* no masked tail: its word would read past the input */
+  unas_window_rows(in, 1, n, n, p->weights + u * n, n, r, 0, s);
+  for (j = 0; j < r; ++j) out[u + j] = unas_dense_out(p, j == 2 && r == 3 ? s[3] : s[j]);
+}
+#endif
+
 UNAS_INLINE void unas_conv_s8_body(const unas_conv_params *p, const int8_t *in, int8_t *out, int32_t out_stride,
                                    int32_t out_first, int32_t co0, int32_t co1) {
-  const int32_t k = p->kernel, row = k * p->in_c, filter = k * row, in_row = p->in_w * p->in_c;
+  const int32_t k = p->kernel, row = k * p->in_c, in_row = p->in_w * p->in_c;
 #if UNAS_DSP
   /* per output pixel, four output channels at a time; a masked tail word
    * reads up to 4 - (row & 3) bytes past a window row, which must stay
    * inside the input tensor */
   const int8_t *const in_end = in + p->in_h * in_row;
   const int32_t tail_end = (k - 1) * in_row + (row & ~3) + 4;
-  int32_t oy, ox, co, j;
+  int32_t oy, ox, co;
   for (oy = 0; oy < p->out_h; ++oy) {
     for (ox = 0; ox < p->out_w; ++ox) {
       int8_t *o = out + unas_pixel(oy, ox, p->out_w) * out_stride;
       const int8_t *window = in + unas_pixel(oy * p->stride, ox * p->stride, p->in_w) * p->in_c;
       const int wide = (row & 3) != 0 && window + tail_end <= in_end;
-      for (co = co0; co < co1; co += 4) {
-        const int32_t r = co1 - co < 4 ? co1 - co : 4;
-        int32_t s[4];
-        s[0] = p->bias[co];
-        s[1] = p->bias[co + unas_row4(1, r)];
-        s[2] = p->bias[co + unas_row4(2, r)];
-        s[3] = p->bias[co + unas_row4(3, r)];
-        unas_window_1x4(window, k, in_row, row, p->weights + co * filter, filter, r, wide, s);
-        /* channel co + j is s[j], except the third of three: s[3] */
-        o[co - out_first] = unas_conv_out(p, s[0], co);
-        for (j = 1; j < r; ++j) {
-          const int32_t c = co + j;
-          const int32_t acc = j == 1 ? s[1] : j == 3 || r == 3 ? s[3] : s[2];
-          o[c - out_first] = unas_conv_out(p, acc, c);
-        }
-      }
+      /* whole groups of four (r a constant), then the last one to three */
+      for (co = co0; co + 4 <= co1; co += 4) unas_conv_group(p, window, wide, o, out_first, co, 4);
+      if (co < co1) unas_conv_group(p, window, wide, o, out_first, co, co1 - co);
     }
   }
 #else
+  const int32_t filter = k * row;
   int32_t oy, ox, co, ky;
   for (oy = 0; oy < p->out_h; ++oy) {
     for (ox = 0; ox < p->out_w; ++ox) {
@@ -496,25 +569,13 @@ UNAS_INLINE void unas_conv_s8_body(const unas_conv_params *p, const int8_t *in, 
 }
 
 UNAS_INLINE void unas_dense_s8_body(const unas_dense_params *p, const int8_t *in, int8_t *out) {
-  const int32_t n = p->in_h * p->in_w * p->in_c;
   int32_t u = 0;
 #if UNAS_DSP
-  /* four units at a time; no masked tail (it would read past the input) */
-  int32_t j;
-  for (; u < p->units; u += 4) {
-    const int32_t r = p->units - u < 4 ? p->units - u : 4;
-    int32_t s[4];
-    s[0] = p->bias[u];
-    s[1] = p->bias[u + unas_row4(1, r)];
-    s[2] = p->bias[u + unas_row4(2, r)];
-    s[3] = p->bias[u + unas_row4(3, r)];
-    unas_window_1x4(in, 1, n, n, p->weights + u * n, n, r, 0, s);
-    for (j = 0; j < r; ++j) {
-      const int32_t acc = j == 0 ? s[0] : j == 1 ? s[1] : j == 3 || r == 3 ? s[3] : s[2];
-      out[u + j] = unas_dense_out(p, acc);
-    }
-  }
+  /* four units at a time, then the last one to three */
+  for (; u + 4 <= p->units; u += 4) unas_dense_group(p, in, out, u, 4);
+  if (u < p->units) unas_dense_group(p, in, out, u, p->units - u);
 #else
+  const int32_t n = p->in_h * p->in_w * p->in_c;
   for (; u < p->units; ++u) {
     const int32_t acc = p->bias[u] + unas_dot_s8(in, p->weights + u * n, n);
     out[u] = unas_dense_out(p, acc);
@@ -571,10 +632,10 @@ UNAS_INLINE void unas_depthwise_s8_body(const unas_depthwise_params *p, const in
         o[c + 2 - out_first] = unas_depthwise_out(p, a[2], c + 2);
         o[c + 3 - out_first] = unas_depthwise_out(p, a[3], c + 3);
       }
-      if (c < c1 && window + (c - in_first) + last_tap + 4 <= in_end) {
-        /* the last one to three channels as a group of four; the extra
-         * lanes read bytes of the tensor and of the padded weights, and are
-         * dropped */
+      if (c1 - c == 3 && window + (c - in_first) + last_tap + 4 <= in_end) {
+        /* the last three channels as a group of four (one or two are
+         * cheaper one by one); the extra lane reads a byte of the tensor
+         * and of the padded weights, and is dropped */
         int32_t a[4] = {0, 0, 0, 0}, j;
         for (j = 0; j < c1 - c; ++j) a[j] = p->bias[c + j];
         unas_depthwise4(p, window + (c - in_first), in_stride, p->weights + c, a);
@@ -586,7 +647,9 @@ UNAS_INLINE void unas_depthwise_s8_body(const unas_depthwise_params *p, const in
 #endif
       for (; c < c1; ++c) {
         int32_t acc = p->bias[c];
+        UNAS_UNROLL(8)
         for (ky = 0; ky < k; ++ky) {
+          UNAS_UNROLL(8)
           for (kx = 0; kx < k; ++kx) {
             acc += window[unas_pixel(ky, kx, p->in_w) * in_stride + (c - in_first)] *
                    p->weights[(ky * k + kx) * p->channels + c];
@@ -631,6 +694,10 @@ UNAS_INLINE void unas_pool_s8_body(const unas_pool_params *p, int average, const
                 m = unas_max8x4(m, xv);
               }
             }
+          }
+          if (!average && p->act_min == -128 && p->act_max == 127) {
+            memcpy(o + (c - out_first), &m, 4); /* the maxima as they are */
+            continue;
           }
           for (j = 0; j < 4; ++j) {
             if (average) {

@@ -12,7 +12,11 @@
 //     ARCH.json (28x28x1, 10 classes; random weights, quantised), or
 //     ARCH.json=DIR for a trained model (DIR/model.tflite as `unas train
 //     --out DIR` writes it). Default: the five benchmark networks of issue
-//     #26 with random weights.
+//     #26 with random weights. Options: --images FILE (an IDX3 file of 8-bit
+//     images: the first three, quantised as the model's input, instead of
+//     random inputs), --inputs-out DIR (writes each model's input vectors
+//     to DIR/NAME.bin and the outputs to DIR/NAME.out.bin, for running
+//     another runtime on the same inputs).
 //   bench_firmware --pex [ARCH.json ...]
 //     Whole vs partial execution: flash, arena + stack and instructions on
 //     M4 and M7 (-Os), int8 agreement with the float network (the examples
@@ -22,6 +26,8 @@
 //     MACs and 200,000 parameters.
 //   bench_firmware --steps MODEL ...
 //     Instructions of every step of the M4 -O2 build.
+//   bench_firmware --arch reference-N
+//     Prints the candidate's architecture (uNAS JSON, for `unas train`).
 //   bench_firmware --emit MODEL DIR
 //     Writes MODEL's whole-execution C library to DIR/c (with
 //     DIR/c/test_inputs.h for tests/firmware/arm_main.c: 3 random inputs).
@@ -132,7 +138,9 @@ Result<Model> LoadModel(const std::string& spec, uint64_t seed) {
 // One generated library, built and run for several targets.
 class Bench {
  public:
-  Bench(const testing::QuantisedModel& m, bool partial, int inputs) : m_(m), inputs_(inputs) {
+  // `input_data`: `inputs` vectors back to back; empty: random ones.
+  Bench(const testing::QuantisedModel& m, bool partial, int inputs, std::vector<int8_t> input_data = {})
+      : m_(m), inputs_(inputs), input_data_(std::move(input_data)) {
     FirmwareOptions options;
     options.partial_execution = partial;
     auto lib = GenerateCLibrary(m.q, options);
@@ -141,7 +149,7 @@ class Bench {
       return;
     }
     lib_ = *lib;
-    input_data_ = testing::RandomInputs(m.q.network, inputs, 77);
+    if (input_data_.empty()) input_data_ = testing::RandomInputs(m.q.network, inputs, 77);
     status_ = WriteCLibrary(dir_.path(), lib_);
     if (status_.ok()) status_ = testing::WriteTestInputs(dir_.path(), input_data_, lib_.input_bytes);
   }
@@ -167,9 +175,9 @@ class Bench {
  private:
   const testing::QuantisedModel& m_;
   int inputs_;
+  std::vector<int8_t> input_data_;
   Status status_;
   CLibrary lib_;
-  std::vector<int8_t> input_data_;
   testing::TempDir dir_;
 };
 
@@ -190,14 +198,50 @@ int Fail(const std::string& what, const Status& s) {
   return 1;
 }
 
+// The first `count` images of an IDX3 file (raw 8-bit pixels, as a device
+// reads them), each as the model's int8 input: x = pixel / 255 (unas's
+// preprocessing of 8-bit images), quantised as TFLite's QUANTIZE does.
+Result<std::vector<int8_t>> ImageInputs(const std::string& path, const ModelGraph& graph, const Network& network,
+                                        int count) {
+  std::ifstream f(path, std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const Shape in = network.input_shape();
+  const size_t pixels = static_cast<size_t>(in.elements());
+  if (bytes.size() < 16 + pixels * count || bytes[2] != 0x08 || bytes[3] != 3) {
+    return Status::Invalid(path + ": not an IDX3 file of at least " + std::to_string(count) + " " + in.ToString() +
+                           " images");
+  }
+  std::vector<int8_t> out;
+  for (int k = 0; k < count; ++k) {
+    std::vector<float> image(pixels);
+    for (size_t i = 0; i < pixels; ++i) image[i] = static_cast<float>(bytes[16 + k * pixels + i]) / 255.0f;
+    const std::vector<int8_t> q = quant::QuantizeInput(graph, image);
+    out.insert(out.end(), q.begin(), q.end());
+  }
+  return out;
+}
+
 // --speed
-int Speed(const std::vector<std::string>& specs) {
+int Speed(const std::vector<std::string>& specs, const std::string& images, const std::string& inputs_out) {
   std::printf("| model | MACs | unas C -Os | unas C -O2 | portable C -O2 (M4) | M7 -O2 | M0+ -O2 | flash model + kernels "
               "(M4 -O2) | arena + stack (M4 -O2) |\n|---|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < specs.size(); ++i) {
     auto model = LoadModel(specs[i], 500 + i);
     if (!model.ok()) return Fail(specs[i], model.status());
-    Bench bench(model->m, false, 3);
+    std::vector<int8_t> input_data;
+    if (!images.empty()) {
+      auto q = ImageInputs(images, model->m.graph, model->network, 3);
+      if (!q.ok()) return Fail(images, q.status());
+      input_data = *q;
+    }
+    if (!inputs_out.empty()) {
+      // the same vectors for another runtime (e.g. a TFLM harness)
+      const std::string base = model->name.substr(model->name.find_last_of('/') + 1);
+      const std::vector<int8_t> data = input_data.empty() ? testing::RandomInputs(model->network, 3, 77) : input_data;
+      const Status w = testing::WriteBytes(inputs_out + "/" + base + ".bin", data.data(), data.size());
+      if (!w.ok()) return Fail(inputs_out, w);
+    }
+    Bench bench(model->m, false, 3, input_data);
     const ArmTarget targets[] = {Target("cortex-m4", "-Os"), Target("cortex-m4", "-O2"),
                                  Target("cortex-m4", "-O2", "-DUNAS_PORTABLE"), Target("cortex-m7", "-O2"),
                                  Target("cortex-m0plus", "-O2")};
@@ -208,6 +252,14 @@ int Speed(const std::vector<std::string>& specs) {
       runs.push_back(*run);
     }
     const testing::ArmRun& o2 = runs[1];
+    if (!inputs_out.empty()) {
+      // the outputs (all builds equal RunInt8's), to compare with another runtime's
+      std::vector<int8_t> outputs;
+      for (const auto& o : o2.outputs) outputs.insert(outputs.end(), o.begin(), o.end());
+      const std::string base = model->name.substr(model->name.find_last_of('/') + 1);
+      const Status w = testing::WriteBytes(inputs_out + "/" + base + ".out.bin", outputs.data(), outputs.size());
+      if (!w.ok()) return Fail(inputs_out, w);
+    }
     std::printf("| %s | %s | %s | %s | %s | %s | %s | %s + %s | %s + %s |\n", model->name.c_str(),
                 Thousands(bench.lib().plan.macs).c_str(), Thousands(Mean(runs[0].instructions)).c_str(),
                 Thousands(Mean(o2.instructions)).c_str(), Thousands(Mean(runs[2].instructions)).c_str(),
@@ -446,13 +498,24 @@ int Main(int argc, char** argv) {
     return 2;
   }
   std::vector<std::string> args(argv + 1, argv + argc);
-  const std::string mode = !args.empty() && args[0].rfind("--", 0) == 0 ? args[0] : "--speed";
-  if (!args.empty() && args[0].rfind("--", 0) == 0) args.erase(args.begin());
+  const bool moded = !args.empty() && args[0].rfind("--", 0) == 0 && args[0] != "--images" &&
+                     args[0] != "--inputs-out";
+  const std::string mode = moded ? args[0] : "--speed";
+  if (moded) args.erase(args.begin());
   if (mode == "--speed") {
+    std::string images, inputs_out;
+    for (size_t i = 0; i + 1 < args.size();) {
+      if (args[i] == "--images" || args[i] == "--inputs-out") {
+        (args[i] == "--images" ? images : inputs_out) = args[i + 1];
+        args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+      } else {
+        ++i;
+      }
+    }
     if (args.empty()) {
       args = {"worked_example", "fashion_mnist_larger", "reference-8", "reference-15", "reference-16"};
     }
-    return Speed(args);
+    return Speed(args, images, inputs_out);
   }
   if (mode == "--pex") {
     std::vector<std::pair<std::string, Network>> networks;
@@ -479,6 +542,14 @@ int Main(int argc, char** argv) {
   }
   if (mode == "--calibrate") return Calibrate();
   if (mode == "--steps") return Steps(args);
+  if (mode == "--arch" && args.size() == 1 && args[0].rfind("reference-", 0) == 0) {
+    // The architecture of a reference candidate, as `unas train` reads it.
+    nlohmann::json line;
+    auto n = ReferenceNetwork(std::stoi(args[0].substr(10)), &line);
+    if (!n.ok()) return Fail(args[0], n.status());
+    std::printf("%s\n", line["architecture"].dump().c_str());
+    return 0;
+  }
   if (mode == "--emit" && args.size() == 2) {
     // Writes the whole-execution library of MODEL to DIR/c (for reading the
     // generated code or building it by hand).
@@ -490,7 +561,8 @@ int Main(int argc, char** argv) {
     if (s.ok()) s = testing::WriteTestInputs(args[1], testing::RandomInputs(model->network, 3, 77), lib->input_bytes);
     return s.ok() ? 0 : Fail(args[1], s);
   }
-  std::cerr << "usage: bench_firmware [--speed] [MODEL ...] | --pex [ARCH.json ...] | --reference | --calibrate\n";
+  std::cerr << "usage: bench_firmware [--speed] [--images IDX3] [--inputs-out DIR] [MODEL ...] | --pex [ARCH.json ...] |\n"
+               "       --reference | --calibrate | --steps MODEL ... | --arch reference-N | --emit MODEL DIR\n";
   return 2;
 }
 
