@@ -206,14 +206,26 @@ class Emitter {
         s << (t ? ", " : "") << "{" << sh.h << ", " << sh.w << ", " << sh.c << ", " << q_.quant_of(p).zero_point
           << "}";
       }
-      s << "};\nstatic const unas_add_stage " << n << "_stages[" << op.inputs.size() - 1 << "] = {";
+      s << "};\n";
+      // Each stage's three multipliers prepared, where all three shift right.
+      std::vector<std::string> prepared;
+      for (size_t j = 1; j < op.inputs.size(); ++j) {
+        const AddStageRequant a = AddStage(q_, i, static_cast<int>(j));
+        std::string table;
+        prepared.push_back(PreparedTable(n + "_stage" + std::to_string(j) + "_requant",
+                                         {a.r1.multiplier, a.r2.multiplier, a.out.multiplier},
+                                         {a.r1.shift, a.r2.shift, a.out.shift}, &table, bytes));
+        s << table;
+      }
+      s << "static const unas_add_stage " << n << "_stages[" << op.inputs.size() - 1 << "] = {";
       for (size_t j = 1; j < op.inputs.size(); ++j) {
         const AddStageRequant a = AddStage(q_, i, static_cast<int>(j));
         s << (j > 1 ? "," : "") << "\n  {" << -a.input1.zero_point << ", " << a.r1.multiplier << ", " << a.r1.shift
           << ", " << -a.input2.zero_point << ", " << a.r2.multiplier << ", " << a.r2.shift << ", "
-          << a.output.zero_point << ", " << a.out.multiplier << ", " << a.out.shift << ", -128, 127}";
+          << a.output.zero_point << ", " << a.out.multiplier << ", " << a.out.shift << ", -128, 127, "
+          << prepared[j - 1] << "}";
       }
-      *bytes += static_cast<int64_t>(16 * op.inputs.size() + 44 * (op.inputs.size() - 1));
+      *bytes += static_cast<int64_t>(16 * op.inputs.size() + 48 * (op.inputs.size() - 1));
       s << "};\nstatic const unas_add_params " << n << " = {" << op.out.h << ", " << op.out.w << ", " << op.out.c
         << ", " << op.inputs.size() << ", " << n << "_terms, " << n << "_stages};\n";
       if (specialised_[i]) s << SpecialisedKernel(i);

@@ -149,6 +149,7 @@ typedef struct {
   int32_t input2_offset, input2_multiplier, input2_shift;
   int32_t output_offset, output_multiplier, output_shift;
   int32_t act_min, act_max;
+  const unas_requant *requant;  /* [3]: input 1, input 2, output; or NULL */
 } unas_add_stage;
 
 typedef struct {

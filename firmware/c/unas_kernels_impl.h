@@ -734,14 +734,45 @@ UNAS_INLINE void unas_pool_s8_body(const unas_pool_params *p, int average, const
 /* One binary ADD (TFLite's int8 Add): both operands (value - zero point)
  * << 20, scaled to a common scale, summed, requantised and clamped. */
 UNAS_INLINE int32_t unas_add_one(const unas_add_stage *s, int32_t a, int32_t b) {
-  const int32_t r = unas_multiply(unas_shift_left(a + s->input1_offset, 20), s->input1_multiplier, s->input1_shift) +
-                    unas_multiply(unas_shift_left(b + s->input2_offset, 20), s->input2_multiplier, s->input2_shift);
-  return unas_clamp8(unas_multiply(r, s->output_multiplier, s->output_shift) + s->output_offset, s->act_min,
-                     s->act_max);
+  const int32_t a20 = unas_shift_left(a + s->input1_offset, 20), b20 = unas_shift_left(b + s->input2_offset, 20);
+  if (s->requant) {
+    const int32_t r = unas_multiply_prepared(a20, &s->requant[0]) + unas_multiply_prepared(b20, &s->requant[1]);
+    return unas_clamp8(unas_multiply_prepared(r, &s->requant[2]) + s->output_offset, s->act_min, s->act_max);
+  } else {
+    const int32_t r = unas_multiply(a20, s->input1_multiplier, s->input1_shift) +
+                      unas_multiply(b20, s->input2_multiplier, s->input2_shift);
+    return unas_clamp8(unas_multiply(r, s->output_multiplier, s->output_shift) + s->output_offset, s->act_min,
+                       s->act_max);
+  }
 }
 
+/* Adds of up to this many terms find each term's pixel once per output
+ * pixel (a small array on the stack); longer chains look every element up. */
+#define UNAS_ADD_TERMS 8
+
 UNAS_INLINE void unas_add_s8_body(const unas_add_params *p, const int8_t *const *terms, int8_t *out) {
-  int32_t y, x, c, j;
+  const int32_t count = p->out_h * p->out_w * p->out_c;
+  int32_t y, x, c, j, i, full = 1;
+  for (j = 0; j < p->terms; ++j) {
+    full &= p->term[j].h == p->out_h && p->term[j].w == p->out_w && p->term[j].c == p->out_c;
+  }
+  if (full) {
+    /* every term has the sum's shape: contiguous elements (out may be any
+     * term's memory; every term's element i is read before out[i] is
+     * written) */
+    if (p->terms == 2) {
+      const int8_t *a = terms[0], *b = terms[1];
+      for (i = 0; i < count; ++i) out[i] = (int8_t)unas_add_one(p->stage, a[i], b[i]);
+      return;
+    }
+    for (i = 0; i < count; ++i) {
+      int32_t sum = terms[0][i];
+      UNAS_UNROLL(8)
+      for (j = 1; j < p->terms; ++j) sum = unas_add_one(&p->stage[j - 1], sum, terms[j][i]);
+      out[i] = (int8_t)sum;
+    }
+    return;
+  }
   for (y = 0; y < p->out_h; ++y) {
     for (x = 0; x < p->out_w; ++x) {
       int8_t *o = out + unas_pixel(y, x, p->out_w) * p->out_c;
@@ -756,6 +787,26 @@ UNAS_INLINE void unas_add_s8_body(const unas_add_params *p, const int8_t *const 
         for (c = 0; c < both; ++c) o[c] = (int8_t)unas_add_one(p->stage, a[c], b[c]);
         for (; c < p->out_c; ++c) {
           o[c] = (int8_t)unas_add_one(p->stage, c < ca ? a[c] : t0->zero_point, c < cb ? b[c] : t1->zero_point);
+        }
+        continue;
+      }
+      if (p->terms <= UNAS_ADD_TERMS) {
+        /* each term's pixel and channel count, found once per pixel */
+        const int8_t *base[UNAS_ADD_TERMS];
+        int32_t have[UNAS_ADD_TERMS];
+        for (j = 0; j < p->terms; ++j) {
+          const unas_add_term *t = &p->term[j];
+          const int in = y < t->h && x < t->w;
+          base[j] = in ? terms[j] + unas_pixel(y, x, t->w) * t->c : 0;
+          have[j] = in ? t->c : 0;
+        }
+        for (c = 0; c < p->out_c; ++c) {
+          int32_t sum = c < have[0] ? base[0][c] : p->term[0].zero_point;
+          UNAS_UNROLL(8)
+          for (j = 1; j < p->terms; ++j) {
+            sum = unas_add_one(&p->stage[j - 1], sum, c < have[j] ? base[j][c] : p->term[j].zero_point);
+          }
+          o[c] = (int8_t)sum;
         }
         continue;
       }
