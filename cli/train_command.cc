@@ -19,6 +19,7 @@
 #include "cli/write_file.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/partial_execution.h"
+#include "data/dataset_spec.h"
 #include "worker/dataset.h"
 #include "worker/int8_export.h"
 #include "worker/trainer.h"
@@ -109,7 +110,7 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
   options.op_order = planned.tflm_order;
   UNAS_ASSIGN_OR_RETURN(worker::Int8Outcome int8, worker::QuantizeTrained(*result.model, dataset, options));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double val_error = result.validation_error_per_epoch.empty() ? 1.0 : result.validation_error_per_epoch.back();
+  const double val_error = result.validation_error;
   nlohmann::json metrics = {
       {"test_accuracy", 1.0 - result.test_error},
       {"int8_test_accuracy", 1.0 - int8.int8_test_error},
@@ -261,7 +262,7 @@ int RunTrain(const std::vector<std::string>& argv) {
       return 2;
     }
   }
-  auto spec = worker::ParseDatasetSpec(args.Get("dataset"));
+  auto spec = data::ParseDatasetSpec(args.Get("dataset"));
   if (!spec.ok()) {
     std::cerr << "unas train: --dataset: " << spec.status().message() << "\n";
     return 2;
