@@ -33,14 +33,76 @@ std::string Array(const char* type, const std::string& name, const std::vector<T
 
 std::string Name(int op) { return "op" + std::to_string(op); }
 
+constexpr size_t kWeightPadBytes = 4;
+
+// The bias the kernels add: bias - input_zero_point * (sum of the output
+// channel's weights), so that they multiply raw int8 inputs (unas_kernels.h).
+// Weights: conv [out_c][k][k][in_c] and dense [units][n] are one row per
+// channel; depthwise [k][k][c] interleaves channels.
+Result<std::vector<int32_t>> EffectiveBias(const Op& op, const QuantizedOp& qo, int32_t input_zero_point,
+                                           const std::string& where) {
+  const size_t channels = qo.bias.size();
+  std::vector<int64_t> weight_sums(channels, 0);
+  for (size_t i = 0; i < qo.weights.size(); ++i) {
+    const size_t c = op.kind == OpKind::kDWConv2D ? i % channels : i / (qo.weights.size() / channels);
+    weight_sums[c] += qo.weights[i];
+  }
+  std::vector<int32_t> bias(channels);
+  for (size_t c = 0; c < channels; ++c) {
+    const int64_t b = qo.bias[c] - static_cast<int64_t>(input_zero_point) * weight_sums[c];
+    if (b < INT32_MIN || b > INT32_MAX) {
+      return Status::Invalid(where + ": bias of channel " + std::to_string(c) +
+                             " with the input zero point folded in exceeds int32");
+    }
+    bias[c] = static_cast<int32_t>(b);
+  }
+  return bias;
+}
+
+// unas_requant initialisers of every channel, or "0" (NULL) when one of
+// them cannot be prepared.
+std::string PreparedTable(const std::string& name, const std::vector<int32_t>& multipliers,
+                          const std::vector<int32_t>& shifts, std::string* table, int64_t* bytes) {
+  std::ostringstream s;
+  s << "static const unas_requant " << name << "[" << multipliers.size() << "] = {";
+  for (size_t c = 0; c < multipliers.size(); ++c) {
+    const std::optional<PreparedRequant> r = PrepareRequant(multipliers[c], shifts[c]);
+    if (!r) return "0";
+    char k_lo[16];
+    std::snprintf(k_lo, sizeof k_lo, "0x%08Xu", static_cast<unsigned>(r->k_lo));
+    s << (c ? "," : "") << "\n  {" << r->multiplier << ", " << Int(r->neg_below) << ", " << k_lo << ", " << r->k_hi
+      << ", " << r->k_hi_neg << ", " << r->shift << "}";
+  }
+  s << "\n};\n";
+  *table = s.str();
+  *bytes += static_cast<int64_t>(24 * multipliers.size());
+  return name;
+}
+
 class Emitter {
  public:
-  Emitter(const QuantizedNetwork& q, const PexPlan& plan) : q_(q), net_(q.network), plan_(plan) {}
+  Emitter(const QuantizedNetwork& q, const PexPlan& plan) : q_(q), net_(q.network), plan_(plan) {
+    // Which ops run a kernel body (whole, or a slice that is not an
+    // accumulating tail): those get a shape-specialised instance; an op that
+    // only accumulates slices uses the generic unas_*_accumulate.
+    specialised_.assign(net_.ops.size(), false);
+    for (size_t g = 0; g < plan_.steps.size(); ++g) {
+      const PexStep& st = plan_.steps[g];
+      if (st.kind == PexStepKind::kWhole ||
+          (st.kind == PexStepKind::kSlice && !(plan_.segments[st.segment].accumulates &&
+                                               plan_.segments[st.segment].ops.back() == st.op))) {
+        specialised_[st.op] = true;
+      }
+    }
+  }
 
   // Constant arrays and parameter structs of every op.
-  std::string Constants(int64_t* constant_bytes) {
+  Result<std::string> Constants(int64_t* constant_bytes) {
     std::ostringstream s;
-    for (int i = 0; i < static_cast<int>(net_.ops.size()); ++i) s << OpConstants(i, constant_bytes);
+    for (int i = 0; i < static_cast<int>(net_.ops.size()); ++i) {
+      UNAS_ASSIGN_OR_RETURN(std::string text, OpConstants(i, constant_bytes));
+      s << text;
+    }
     return s.str();
   }
 
@@ -83,7 +145,7 @@ class Emitter {
     return d;
   }
 
-  std::string OpConstants(int i, int64_t* bytes) {
+  Result<std::string> OpConstants(int i, int64_t* bytes) {
     const Op& op = net_.ops[i];
     const QuantizedOp& qo = q_.ops[i];
     const std::string n = Name(i);
@@ -100,31 +162,42 @@ class Emitter {
         mult.push_back(r.multiplier);
         shift.push_back(r.shift);
       }
-      s << Array("int8_t", n + "_weights", qo.weights) << Array("int32_t", n + "_bias", qo.bias);
-      *bytes += static_cast<int64_t>(qo.weights.size() + 4 * qo.bias.size());
+      UNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> bias,
+                            EffectiveBias(op, qo, in_q.zero_point, "op " + std::to_string(i) + " (" + op.Describe() + ")"));
+      // Four zero bytes after the weights: the DSP kernels' last word of a
+      // row may read up to three bytes past it (unas_kernels_impl.h).
+      std::vector<int8_t> padded = qo.weights;
+      padded.resize(padded.size() + kWeightPadBytes, 0);
+      s << Array("int8_t", n + "_weights", padded) << Array("int32_t", n + "_bias", bias);
+      *bytes += static_cast<int64_t>(padded.size() + 4 * qo.bias.size());
       if (op.kind != OpKind::kDense) {
         s << Array("int32_t", n + "_multiplier", mult) << Array("int32_t", n + "_shift", shift);
         *bytes += static_cast<int64_t>(8 * mult.size());
       }
-      const std::string offsets = Int(-in_q.zero_point) + ", " + Int(qo.output.zero_point) + ", " + Int(act_min) +
-                                  ", " + Int(act_max);
+      std::string table;
+      const std::string requant = PreparedTable(n + "_requant", mult, shift, &table, bytes);
+      s << table;
+      const std::string offsets = Int(qo.output.zero_point) + ", " + Int(act_min) + ", " + Int(act_max);
       if (op.kind == OpKind::kConv2D) {
         s << "static const unas_conv_params " << n << " = {" << op.in.h << ", " << op.in.w << ", " << op.in.c << ", "
           << op.out.h << ", " << op.out.w << ", " << op.out.c << ", " << op.kernel << ", " << op.stride << ", "
-          << offsets << ", " << n << "_weights, " << n << "_bias, " << n << "_multiplier, " << n << "_shift};\n";
+          << offsets << ", " << n << "_weights, " << n << "_bias, " << n << "_multiplier, " << n << "_shift, "
+          << requant << "};\n";
       } else if (op.kind == OpKind::kDWConv2D) {
         s << "static const unas_depthwise_params " << n << " = {" << op.in.h << ", " << op.in.w << ", " << op.in.c
           << ", " << op.out.h << ", " << op.out.w << ", " << op.kernel << ", " << op.stride << ", " << offsets << ", "
-          << n << "_weights, " << n << "_bias, " << n << "_multiplier, " << n << "_shift};\n";
+          << n << "_weights, " << n << "_bias, " << n << "_multiplier, " << n << "_shift, " << requant << "};\n";
       } else {
         s << "static const unas_dense_params " << n << " = {" << op.in.h << ", " << op.in.w << ", " << op.in.c
           << ", " << op.out.c << ", " << offsets << ", " << n << "_weights, " << n << "_bias, " << mult[0] << ", "
-          << shift[0] << "};\n";
+          << shift[0] << ", " << requant << "};\n";
       }
+      if (specialised_[i]) s << SpecialisedKernel(i);
     } else if (op.kind == OpKind::kMaxPool || op.kind == OpKind::kAvgPool) {
       s << "static const unas_pool_params " << n << " = {" << op.in.h << ", " << op.in.w << ", " << op.in.c << ", "
         << op.out.h << ", " << op.out.w << ", " << op.pool_h << ", " << op.pool_w << ", " << act_min << ", "
         << act_max << "};\n";
+      if (specialised_[i]) s << SpecialisedKernel(i);
     } else {
       s << "static const unas_add_term " << n << "_terms[" << op.inputs.size() << "] = {";
       for (size_t t = 0; t < op.inputs.size(); ++t) {
@@ -133,18 +206,60 @@ class Emitter {
         s << (t ? ", " : "") << "{" << sh.h << ", " << sh.w << ", " << sh.c << ", " << q_.quant_of(p).zero_point
           << "}";
       }
-      s << "};\nstatic const unas_add_stage " << n << "_stages[" << op.inputs.size() - 1 << "] = {";
+      s << "};\n";
+      // Each stage's three multipliers prepared, where all three shift right.
+      std::vector<std::string> prepared;
+      for (size_t j = 1; j < op.inputs.size(); ++j) {
+        const AddStageRequant a = AddStage(q_, i, static_cast<int>(j));
+        std::string table;
+        prepared.push_back(PreparedTable(n + "_stage" + std::to_string(j) + "_requant",
+                                         {a.r1.multiplier, a.r2.multiplier, a.out.multiplier},
+                                         {a.r1.shift, a.r2.shift, a.out.shift}, &table, bytes));
+        s << table;
+      }
+      s << "static const unas_add_stage " << n << "_stages[" << op.inputs.size() - 1 << "] = {";
       for (size_t j = 1; j < op.inputs.size(); ++j) {
         const AddStageRequant a = AddStage(q_, i, static_cast<int>(j));
         s << (j > 1 ? "," : "") << "\n  {" << -a.input1.zero_point << ", " << a.r1.multiplier << ", " << a.r1.shift
           << ", " << -a.input2.zero_point << ", " << a.r2.multiplier << ", " << a.r2.shift << ", "
-          << a.output.zero_point << ", " << a.out.multiplier << ", " << a.out.shift << ", -128, 127}";
+          << a.output.zero_point << ", " << a.out.multiplier << ", " << a.out.shift << ", -128, 127, "
+          << prepared[j - 1] << "}";
       }
-      *bytes += static_cast<int64_t>(16 * op.inputs.size() + 44 * (op.inputs.size() - 1));
+      *bytes += static_cast<int64_t>(16 * op.inputs.size() + 48 * (op.inputs.size() - 1));
       s << "};\nstatic const unas_add_params " << n << " = {" << op.out.h << ", " << op.out.w << ", " << op.out.c
         << ", " << op.inputs.size() << ", " << n << "_terms, " << n << "_stages};\n";
+      if (specialised_[i]) s << SpecialisedKernel(i);
     }
     return s.str();
+  }
+
+  // The kernel body instantiated with this op's parameter struct, whose
+  // fields the compiler folds (unas_kernels_impl.h); same arguments as the
+  // generic kernel without the struct.
+  std::string SpecialisedKernel(int i) const {
+    const std::string n = Name(i);
+    switch (net_.ops[i].kind) {
+      case OpKind::kConv2D:
+        return "static void " + n + "_kernel(const int8_t *in, int8_t *out, int32_t out_stride, int32_t out_first, "
+               "int32_t co0, int32_t co1) {\n  unas_conv_s8_body(&" + n + ", in, out, out_stride, out_first, co0, co1);\n}\n";
+      case OpKind::kDWConv2D:
+        return "static void " + n + "_kernel(const int8_t *in, int32_t in_stride, int32_t in_first, int8_t *out, "
+               "int32_t out_stride,\n    int32_t out_first, int32_t c0, int32_t c1) {\n  unas_depthwise_s8_body(&" + n +
+               ", in, in_stride, in_first, out, out_stride, out_first, c0, c1);\n}\n";
+      case OpKind::kDense:
+        return "static void " + n + "_kernel(const int8_t *in, int8_t *out) {\n  unas_dense_s8_body(&" + n +
+               ", in, out);\n}\n";
+      case OpKind::kMaxPool:
+      case OpKind::kAvgPool:
+        return "static void " + n + "_kernel(const int8_t *in, int32_t in_stride, int32_t in_first, int8_t *out, "
+               "int32_t out_stride,\n    int32_t out_first, int32_t c0, int32_t c1) {\n  unas_pool_s8_body(&" + n +
+               (net_.ops[i].kind == OpKind::kAvgPool ? ", 1" : ", 0") +
+               ", in, in_stride, in_first, out, out_stride, out_first, c0, c1);\n}\n";
+      case OpKind::kAdd:
+        return "static void " + n + "_kernel(const int8_t *const *terms, int8_t *out) {\n  unas_add_s8_body(&" + n +
+               ", terms, out);\n}\n";
+    }
+    return "";
   }
 
   std::string Step(int g) const {
@@ -158,20 +273,23 @@ class Emitter {
       const std::string in = Ptr(gs.inputs[0]);
       const std::string c = std::to_string(op.out.c), cin = std::to_string(op.in.c);
       switch (op.kind) {
-        case OpKind::kConv2D: s << "  unas_conv_s8(" << n << ", " << in << ", " << out << ", " << c << ", 0, 0, " << c << ");\n"; break;
-        case OpKind::kDense: s << "  unas_dense_s8(" << n << ", " << in << ", " << out << ");\n"; break;
+        case OpKind::kConv2D: s << "  " << Name(st.op) << "_kernel(" << in << ", " << out << ", " << c << ", 0, 0, " << c << ");\n"; break;
+        case OpKind::kDense: s << "  " << Name(st.op) << "_kernel(" << in << ", " << out << ");\n"; break;
         case OpKind::kDWConv2D:
+          s << "  " << Name(st.op) << "_kernel(" << in << ", " << cin << ", 0, " << out << ", " << c << ", 0, 0, " << c
+            << ");\n";
+          break;
         case OpKind::kMaxPool:
         case OpKind::kAvgPool:
-          s << "  " << ChannelLocalKernel(op.kind) << "(" << n << ", " << in << ", " << cin << ", 0, " << out << ", "
-            << c << ", 0, 0, " << c << ");\n";
+          s << "  " << Name(st.op) << "_kernel(" << in << ", " << cin << ", 0, " << out << ", " << c << ", 0, 0, " << c
+            << ");\n";
           break;
         case OpKind::kAdd: {
           s << "  {\n    const int8_t *terms[" << gs.inputs.size() << "];\n";
           for (size_t t = 0; t < gs.inputs.size(); ++t) {
             s << "    terms[" << t << "] = " << Ptr(gs.inputs[t]) << ";\n";
           }
-          s << "    unas_add_s8(" << n << ", terms, " << out << ");\n  }\n";
+          s << "    " << Name(st.op) << "_kernel(terms, " << out << ");\n  }\n";
           break;
         }
       }
@@ -201,24 +319,20 @@ class Emitter {
       s << "  " << kernel << "(" << n << ", " << in << ", " << in_view << ", " << range << ", " << Acc(gs.output)
         << ", " << (st.slice > 0 ? 1 : 0) << ");\n";
     } else if (head && op.kind == OpKind::kConv2D) {
-      s << "  unas_conv_s8(" << n << ", " << in << ", " << out << ", " << c1 - c0 << ", " << c0 << ", " << range
+      s << "  " << Name(st.op) << "_kernel(" << in << ", " << out << ", " << c1 - c0 << ", " << c0 << ", " << range
         << ");\n";
     } else {
       const std::string out_view = tail ? std::to_string(op.out.c) + ", 0" : std::to_string(c1 - c0) + ", " + std::to_string(c0);
-      s << "  " << ChannelLocalKernel(op.kind) << "(" << n << ", " << in << ", " << in_view << ", " << out << ", "
-        << out_view << ", " << range << ");\n";
+      s << "  " << Name(st.op) << "_kernel(" << in << ", " << in_view << ", " << out << ", " << out_view << ", " << range
+        << ");\n";
     }
     return s.str();
-  }
-
-  static const char* ChannelLocalKernel(OpKind kind) {
-    return kind == OpKind::kDWConv2D ? "unas_depthwise_s8" : kind == OpKind::kMaxPool ? "unas_max_pool_s8"
-                                                                                      : "unas_avg_pool_s8";
   }
 
   const QuantizedNetwork& q_;
   const Network& net_;
   const PexPlan& plan_;
+  std::vector<bool> specialised_;  // by op: has an opN_kernel
 };
 
 // The schedule relies on the layout putting every slice's tail output (an
@@ -261,6 +375,24 @@ std::string ModelHeader(int64_t input_bytes, int64_t output_bytes, int64_t arena
 
 }  // namespace
 
+std::optional<PreparedRequant> PrepareRequant(int32_t multiplier, int32_t shift) {
+  if (shift > -1 || shift < -31 || multiplier < 0) return std::nullopt;
+  const int right = -shift;
+  // K = 2^30 + 2^(30 + R): both roundings' nudges for x * multiplier + 2^30
+  // >= 0; K - 2^31 otherwise (unas_multiply_prepared in unas_kernels_impl.h).
+  const int64_t k = (int64_t{1} << 30) + (int64_t{1} << (30 + right));
+  const int64_t k_neg = k - (int64_t{1} << 31);
+  PreparedRequant r;
+  r.multiplier = multiplier;
+  // x * m + 2^30 < 0 <=> x * m < -2^30 <=> x <= -(floor(2^30 / m) + 1).
+  r.neg_below = multiplier > 0 ? static_cast<int32_t>(-((int64_t{1} << 30) / multiplier)) : INT32_MIN;
+  r.k_lo = static_cast<uint32_t>(k & 0xFFFFFFFF);
+  r.k_hi = static_cast<int32_t>(k >> 32);
+  r.k_hi_neg = static_cast<int32_t>(k_neg >> 32);
+  r.shift = right - 1;
+  return r;
+}
+
 Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptions& options) {
   UNAS_RETURN_IF_ERROR(Validate(q));
   CLibrary lib;
@@ -285,7 +417,8 @@ Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptio
   Emitter emitter(q, lib.plan);
   std::ostringstream c;
   c << "/* Generated by unas: " << summary.str() << ". */\n"
-    << "#include \"model.h\"\n\n#include <stdint.h>\n#include <string.h>\n\n#include \"unas_kernels.h\"\n\n"
+    << "#include \"model.h\"\n\n#include <stdint.h>\n#include <string.h>\n\n#include \"unas_kernels.h\"\n"
+    << "#include \"unas_kernels_impl.h\"\n\n"
     << "/* Profiling hook: build with -DUNAS_PROFILE and provide unas_profile_step\n"
     << " * to observe the end of every step (e.g. read a timer). */\n"
     << "#ifdef UNAS_PROFILE\nvoid unas_profile_step(int step);\n#define UNAS_STEP_DONE(step) unas_profile_step(step)\n"
@@ -294,7 +427,8 @@ Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptio
     << "const float unas_model_output_scale = " << Float(out_q.scale) << ";\n"
     << "const int32_t unas_model_input_zero_point = " << q.input.zero_point << ";\n"
     << "const int32_t unas_model_output_zero_point = " << out_q.zero_point << ";\n";
-  c << emitter.Constants(&lib.constant_bytes) << "\n";
+  UNAS_ASSIGN_OR_RETURN(const std::string constants, emitter.Constants(&lib.constant_bytes));
+  c << constants << "\n";
   c << emitter.Invoke(&lib.kernel_calls);
   lib.model_c = c.str();
   return lib;
@@ -308,6 +442,7 @@ Status WriteCLibrary(const std::string& dir, const CLibrary& library) {
   const std::pair<const char*, const std::string*> files[] = {{"model.h", &library.model_h},
                                                               {"model.c", &library.model_c},
                                                               {"unas_kernels.h", &KernelsHeader()},
+                                                              {"unas_kernels_impl.h", &KernelsImplHeader()},
                                                               {"unas_kernels.c", &KernelsSource()}};
   for (const auto& [name, text] : files) {
     const std::filesystem::path path = c_dir / name;

@@ -21,13 +21,19 @@
 // offsets, one per step of the plan, with the live bytes of each step in a
 // comment, each followed by UNAS_STEP_DONE(step): empty unless model.c is
 // built with -DUNAS_PROFILE, when it calls unas_profile_step(step) (the
-// firmware benchmark times steps with it).
+// firmware benchmark times steps with it). Convolution, depthwise and dense
+// ops run through opN_kernel, their kernel body instantiated with the op's
+// constant parameter struct (shape-specialised by the compiler); biases are
+// emitted with the input zero point folded in (unas_kernels.h). The kernels
+// use the Cortex-M DSP extension where the target has it
+// (__ARM_FEATURE_DSP) and portable C elsewhere, with identical outputs.
 //
 // Thread safety: pure functions; the generated invoke is reentrant given
 // distinct arenas.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "costmodel/cost_model.h"
@@ -54,14 +60,29 @@ struct CLibrary {
   int kernel_calls = 0;      // steps in model.c
 };
 
+// A requantisation (TFLite's multiplier and shift) in the form the kernels'
+// unas_requant takes (firmware/c/unas_kernels.h): for a right shift
+// (shift <= -1) and a multiplier >= 0, which is every convolution and dense
+// layer whose real multiplier is below 0.5; nullopt otherwise (the kernels
+// then use the multiplier and shift as they are).
+struct PreparedRequant {
+  int32_t multiplier = 0, neg_below = 0;
+  uint32_t k_lo = 0;
+  int32_t k_hi = 0, k_hi_neg = 0, shift = 0;
+};
+std::optional<PreparedRequant> PrepareRequant(int32_t multiplier, int32_t shift);
+
 // Fails with kInvalidArgument when the network is not valid (Validate).
 Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptions& options = {});
 
-// The kernel sources copied beside every model (firmware/c/ at build time).
+// The kernel sources copied beside every model (firmware/c/ at build time):
+// unas_kernels.h, unas_kernels_impl.h, unas_kernels.c.
 const std::string& KernelsHeader();
+const std::string& KernelsImplHeader();
 const std::string& KernelsSource();
 
-// Writes DIR/c/{model.h, model.c, unas_kernels.h, unas_kernels.c}, creating
+// Writes DIR/c/{model.h, model.c, unas_kernels.h, unas_kernels_impl.h,
+// unas_kernels.c}, creating
 // DIR/c. Errors name the file that could not be written.
 Status WriteCLibrary(const std::string& dir, const CLibrary& library);
 Status WriteCLibrary(const std::string& dir, const QuantizedNetwork& q, const FirmwareOptions& options = {});

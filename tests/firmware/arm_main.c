@@ -45,8 +45,14 @@ static uint64_t ticks(void) {
   return (uint64_t)w * 0x1000000u + (0xFFFFFFu - v);
 }
 
+/* Two instructions per iteration. ARMv6-M (Cortex-M0+) builds assemble
+ * inline asm in divided syntax, where the 16-bit SUB sets the flags. */
 static void __attribute__((noinline)) spin(uint32_t n) {
+#if defined(__thumb2__)
   __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+#else
+  __asm volatile("1: sub %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+#endif
 }
 
 int main(void) {

@@ -1,14 +1,41 @@
-// The firmware benchmark behind docs/firmware.md: per network, predicted vs
-// measured flash, arena and stack of the whole-tensor and partial-execution
-// builds, instructions per inference on Cortex-M4 and M7 (QEMU, -icount),
-// int8 agreement with the float network; then a least-squares calibration
-// of instructions per operator kind on training networks, with its error on
-// held-out ones. Needs arm-none-eabi-gcc and qemu-system-arm.
+// The firmware benchmark behind docs/firmware.md. Needs arm-none-eabi-gcc
+// and qemu-system-arm; every build's outputs are checked against
+// quant::RunInt8 on the quantised graph.
 //
-//   bench_firmware [--calibrate-only | --reference] [ARCH.json ...]
-//   (default networks: examples/*.json and four random ones; --reference:
-//   the μNAS reference candidates of ../shared/testdata with at most 1.5 M
-//   MACs and 200,000 parameters, then no calibration)
+//   bench_firmware [--speed] [MODEL ...]
+//     Instructions per inference (QEMU -icount, mean of 3 random inputs) of
+//     the whole-tensor build: Cortex-M4 -Os and -O2 (DSP path), the portable
+//     C on the M4 at -O2 (-DUNAS_PORTABLE), Cortex-M7 -O2, Cortex-M0+ -O2
+//     (ARMv6-M code on QEMU's M3 board); flash (model + kernels, M4 -O2) and
+//     arena + stack. MODEL: worked_example, fashion_mnist_larger,
+//     reference-N (line N of ../shared/testdata/unas_reference_costs.jsonl),
+//     ARCH.json (28x28x1, 10 classes; random weights, quantised), or
+//     ARCH.json=DIR for a trained model (DIR/model.tflite as `unas train
+//     --out DIR` writes it). Default: the five benchmark networks of issue
+//     #26 with random weights. Options: --images FILE (an IDX3 file of 8-bit
+//     images: the first three, quantised as the model's input, instead of
+//     random inputs), --inputs-out DIR (writes each model's input vectors
+//     to DIR/NAME.bin and the outputs to DIR/NAME.out.bin, for running
+//     another runtime on the same inputs).
+//   bench_firmware --pex [ARCH.json ...]
+//     Whole vs partial execution: flash, arena + stack and instructions on
+//     M4 and M7 (-Os), int8 agreement with the float network (the examples
+//     and four random networks by default).
+//   bench_firmware --reference
+//     --pex's table for the μNAS reference candidates with at most 1.5 M
+//     MACs and 200,000 parameters.
+//   bench_firmware --steps MODEL ...
+//     Instructions of every step of the M4 -O2 build.
+//   bench_firmware --arch reference-N
+//     Prints the candidate's architecture (uNAS JSON, for `unas train`).
+//   bench_firmware --emit MODEL DIR
+//     Writes MODEL's whole-execution C library to DIR/c (with
+//     DIR/c/test_inputs.h for tests/firmware/arm_main.c: 3 random inputs).
+//   bench_firmware --calibrate
+//     The unas-c latency profiles (costmodel/mcu.cc): a least-squares fit
+//     of instructions per operator on 16 random training networks, for the
+//     Cortex-M4 and M7 (-O2) and Cortex-M0+ (-O2) builds; errors on held-out
+//     networks: 8 other random networks and the reference candidates above.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -20,6 +47,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/trial_model.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/reference_executor.h"
 #include "firmware/generator.h"
@@ -27,48 +55,244 @@
 #include "quant/quantize.h"
 #include "tests/firmware/c_build.h"
 #include "tests/firmware/test_networks.h"
+#include "tflite/reader.h"
 
 namespace unas::firmware {
 namespace {
 
-constexpr int kInputs = 2;
+using testing::ArmTarget;
 
-struct Build {
-  int64_t arena = 0, stack_m4 = 0, instr_m4 = 0, instr_m7 = 0, model_flash = 0, kernels_flash = 0;
-  std::vector<int64_t> steps;  // profiled instructions per step (M4)
-  PexPlan plan;
+constexpr InputSpec kFashionMnist{28, 28, 1, 10};
+
+ArmTarget Target(const std::string& cpu, const std::string& opt, const std::string& defines = "") {
+  ArmTarget t;
+  t.cpu = cpu;
+  t.board = cpu == "cortex-m4" ? testing::kCortexM4Board
+            : cpu == "cortex-m7" ? testing::kCortexM7Board
+                                 : testing::kCortexM3Board;
+  t.opt = opt;
+  t.defines = defines;
+  return t;
+}
+
+// A quantised model: random weights calibrated on random images, or a
+// trained one read back from its .tflite.
+struct Model {
+  std::string name;
+  Network network;
+  testing::QuantisedModel m;
+  bool trained = false;
 };
 
-Result<Build> BuildAndRun(const testing::QuantisedModel& m, bool partial, bool profile) {
-  FirmwareOptions options;
-  options.partial_execution = partial;
-  UNAS_ASSIGN_OR_RETURN(CLibrary lib, GenerateCLibrary(m.q, options));
-  testing::TempDir dir;
-  UNAS_RETURN_IF_ERROR(WriteCLibrary(dir.path(), lib));
-  const std::vector<int8_t> inputs = testing::RandomInputs(m.q.network, kInputs, 77);
-  UNAS_RETURN_IF_ERROR(testing::WriteTestInputs(dir.path(), inputs, lib.input_bytes));
-  Build b;
-  b.arena = lib.arena_bytes;
-  b.plan = lib.plan;
-  for (const char* cpu : {"cortex-m4", "cortex-m7"}) {
-    const bool m4 = std::string(cpu) == "cortex-m4";
-    UNAS_ASSIGN_OR_RETURN(testing::ArmRun run, testing::RunOnArm(dir.path(), cpu, m4 ? "mps2-an386" : "mps2-an500",
-                                                                  kInputs, lib.output_bytes, profile && m4));
-    for (int k = 0; k < kInputs; ++k) {
-      const std::vector<int8_t> in(inputs.begin() + k * lib.input_bytes, inputs.begin() + (k + 1) * lib.input_bytes);
-      UNAS_ASSIGN_OR_RETURN(std::vector<int8_t> expected, quant::RunInt8(m.graph, in));
-      if (run.outputs[k] != expected) return Status::Internal(std::string(cpu) + ": output differs from RunInt8");
+Result<Network> LoadArchitecture(const std::string& path, const InputSpec& input) {
+  std::ifstream f(path);
+  if (!f) return Status::Invalid(path + ": cannot read");
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  UNAS_ASSIGN_OR_RETURN(Candidate c, ParseCandidate(text));
+  return BuildNetwork(c, input);
+}
+
+// Line `index` of the reference costs (its own input shape).
+Result<Network> ReferenceNetwork(int index, nlohmann::json* line_out = nullptr) {
+  std::ifstream f(UNAS_SHARED_DIR "/testdata/unas_reference_costs.jsonl");
+  int i = 0;
+  for (std::string line; std::getline(f, line); ++i) {
+    if (i != index) continue;
+    const nlohmann::json j = nlohmann::json::parse(line);
+    if (line_out) *line_out = j;
+    UNAS_ASSIGN_OR_RETURN(Candidate c, ParseCandidate(j["architecture"].dump()));
+    return BuildNetwork(c, InputSpec{j["input_shape"][0], j["input_shape"][1], j["input_shape"][2], j["num_classes"]});
+  }
+  return Status::Invalid("no reference candidate " + std::to_string(index));
+}
+
+Result<Model> RandomModel(const std::string& name, const Network& network, uint64_t seed) {
+  Model model{name, network, {}, false};
+  UNAS_ASSIGN_OR_RETURN(model.m, testing::QuantiseRandom(network, seed));
+  return model;
+}
+
+Result<Model> LoadModel(const std::string& spec, uint64_t seed) {
+  if (spec == "worked_example" || spec == "fashion_mnist_larger") {
+    UNAS_ASSIGN_OR_RETURN(Network n, LoadArchitecture(UNAS_SOURCE_DIR "/examples/" + spec + ".json", kFashionMnist));
+    return RandomModel(spec, n, seed);
+  }
+  if (spec.rfind("reference-", 0) == 0) {
+    UNAS_ASSIGN_OR_RETURN(Network n, ReferenceNetwork(std::stoi(spec.substr(10))));
+    return RandomModel(spec, n, seed);
+  }
+  const size_t eq = spec.find('=');
+  if (eq == std::string::npos) {
+    UNAS_ASSIGN_OR_RETURN(Network n, LoadArchitecture(spec, kFashionMnist));
+    return RandomModel(spec, n, seed);
+  }
+  const std::string arch = spec.substr(0, eq), dir = spec.substr(eq + 1);
+  UNAS_ASSIGN_OR_RETURN(Network network, LoadArchitecture(arch, kFashionMnist));
+  UNAS_ASSIGN_OR_RETURN(ModelGraph graph, ReadTfliteFile(dir + "/model.tflite"));
+  Model model{dir, network, {}, true};
+  UNAS_ASSIGN_OR_RETURN(model.m.graph, cli::MatchLoweredNetwork(network, graph));
+  UNAS_ASSIGN_OR_RETURN(model.m.q, FromModelGraph(network, model.m.graph));
+  return model;
+}
+
+// One generated library, built and run for several targets.
+class Bench {
+ public:
+  // `input_data`: `inputs` vectors back to back; empty: random ones.
+  Bench(const testing::QuantisedModel& m, bool partial, int inputs, std::vector<int8_t> input_data = {})
+      : m_(m), inputs_(inputs), input_data_(std::move(input_data)) {
+    FirmwareOptions options;
+    options.partial_execution = partial;
+    auto lib = GenerateCLibrary(m.q, options);
+    if (!lib.ok()) {
+      status_ = lib.status();
+      return;
     }
-    if (run.arena_symbol_bytes != lib.arena_bytes) return Status::Internal("arena size differs");
-    (m4 ? b.instr_m4 : b.instr_m7) = run.instructions[0];
-    if (m4) {
-      b.stack_m4 = run.stack_bytes;
-      b.model_flash = run.model_flash_bytes;
-      b.kernels_flash = run.kernels_flash_bytes;
-      b.steps = run.step_instructions;
+    lib_ = *lib;
+    if (input_data_.empty()) input_data_ = testing::RandomInputs(m.q.network, inputs, 77);
+    status_ = WriteCLibrary(dir_.path(), lib_);
+    if (status_.ok()) status_ = testing::WriteTestInputs(dir_.path(), input_data_, lib_.input_bytes);
+  }
+  const Status& status() const { return status_; }
+  const CLibrary& lib() const { return lib_; }
+
+  // Runs on the target; fails unless every output equals RunInt8's.
+  Result<testing::ArmRun> Run(const ArmTarget& target) {
+    UNAS_RETURN_IF_ERROR(status_);
+    UNAS_ASSIGN_OR_RETURN(testing::ArmRun run, testing::RunOnArm(dir_.path(), target, inputs_, lib_.output_bytes));
+    for (int k = 0; k < inputs_; ++k) {
+      const std::vector<int8_t> in(input_data_.begin() + k * lib_.input_bytes,
+                                   input_data_.begin() + (k + 1) * lib_.input_bytes);
+      UNAS_ASSIGN_OR_RETURN(std::vector<int8_t> expected, quant::RunInt8(m_.graph, in));
+      if (run.outputs[k] != expected) {
+        return Status::Internal(target.cpu + " " + target.opt + " " + target.defines + ": output differs from RunInt8");
+      }
+    }
+    if (run.arena_symbol_bytes != lib_.arena_bytes) return Status::Internal("arena size differs");
+    return run;
+  }
+
+ private:
+  const testing::QuantisedModel& m_;
+  int inputs_;
+  std::vector<int8_t> input_data_;
+  Status status_;
+  CLibrary lib_;
+  testing::TempDir dir_;
+};
+
+int64_t Mean(const std::vector<int64_t>& v) {
+  int64_t sum = 0;
+  for (int64_t x : v) sum += x;
+  return v.empty() ? 0 : (sum + static_cast<int64_t>(v.size()) / 2) / static_cast<int64_t>(v.size());
+}
+
+std::string Thousands(int64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+int Fail(const std::string& what, const Status& s) {
+  std::cerr << what << ": " << s.message() << "\n";
+  return 1;
+}
+
+// The first `count` images of an IDX3 file (raw 8-bit pixels, as a device
+// reads them), each as the model's int8 input: x = pixel / 255 (unas's
+// preprocessing of 8-bit images), quantised as TFLite's QUANTIZE does.
+Result<std::vector<int8_t>> ImageInputs(const std::string& path, const ModelGraph& graph, const Network& network,
+                                        int count) {
+  std::ifstream f(path, std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const Shape in = network.input_shape();
+  const size_t pixels = static_cast<size_t>(in.elements());
+  if (bytes.size() < 16 + pixels * count || bytes[2] != 0x08 || bytes[3] != 3) {
+    return Status::Invalid(path + ": not an IDX3 file of at least " + std::to_string(count) + " " + in.ToString() +
+                           " images");
+  }
+  std::vector<int8_t> out;
+  for (int k = 0; k < count; ++k) {
+    std::vector<float> image(pixels);
+    for (size_t i = 0; i < pixels; ++i) image[i] = static_cast<float>(bytes[16 + k * pixels + i]) / 255.0f;
+    const std::vector<int8_t> q = quant::QuantizeInput(graph, image);
+    out.insert(out.end(), q.begin(), q.end());
+  }
+  return out;
+}
+
+// --speed
+int Speed(const std::vector<std::string>& specs, const std::string& images, const std::string& inputs_out) {
+  std::printf("| model | MACs | unas C -Os | unas C -O2 | portable C -O2 (M4) | M7 -O2 | M0+ -O2 | flash model + kernels "
+              "(M4 -O2) | arena + stack (M4 -O2) |\n|---|---|---|---|---|---|---|---|---|\n");
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto model = LoadModel(specs[i], 500 + i);
+    if (!model.ok()) return Fail(specs[i], model.status());
+    std::vector<int8_t> input_data;
+    if (!images.empty()) {
+      auto q = ImageInputs(images, model->m.graph, model->network, 3);
+      if (!q.ok()) return Fail(images, q.status());
+      input_data = *q;
+    }
+    if (!inputs_out.empty()) {
+      // the same vectors for another runtime (e.g. a TFLM harness)
+      const std::string base = model->name.substr(model->name.find_last_of('/') + 1);
+      const std::vector<int8_t> data = input_data.empty() ? testing::RandomInputs(model->network, 3, 77) : input_data;
+      const Status w = testing::WriteBytes(inputs_out + "/" + base + ".bin", data.data(), data.size());
+      if (!w.ok()) return Fail(inputs_out, w);
+    }
+    Bench bench(model->m, false, 3, input_data);
+    const ArmTarget targets[] = {Target("cortex-m4", "-Os"), Target("cortex-m4", "-O2"),
+                                 Target("cortex-m4", "-O2", "-DUNAS_PORTABLE"), Target("cortex-m7", "-O2"),
+                                 Target("cortex-m0plus", "-O2")};
+    std::vector<testing::ArmRun> runs;
+    for (const ArmTarget& t : targets) {
+      auto run = bench.Run(t);
+      if (!run.ok()) return Fail(model->name, run.status());
+      runs.push_back(*run);
+    }
+    const testing::ArmRun& o2 = runs[1];
+    if (!inputs_out.empty()) {
+      // the outputs (all builds equal RunInt8's), to compare with another runtime's
+      std::vector<int8_t> outputs;
+      for (const auto& o : o2.outputs) outputs.insert(outputs.end(), o.begin(), o.end());
+      const std::string base = model->name.substr(model->name.find_last_of('/') + 1);
+      const Status w = testing::WriteBytes(inputs_out + "/" + base + ".out.bin", outputs.data(), outputs.size());
+      if (!w.ok()) return Fail(inputs_out, w);
+    }
+    std::printf("| %s | %s | %s | %s | %s | %s | %s | %s + %s | %s + %s |\n", model->name.c_str(),
+                Thousands(bench.lib().plan.macs).c_str(), Thousands(Mean(runs[0].instructions)).c_str(),
+                Thousands(Mean(o2.instructions)).c_str(), Thousands(Mean(runs[2].instructions)).c_str(),
+                Thousands(Mean(runs[3].instructions)).c_str(), Thousands(Mean(runs[4].instructions)).c_str(),
+                Thousands(o2.model_flash_bytes).c_str(), Thousands(o2.kernels_flash_bytes).c_str(),
+                Thousands(bench.lib().arena_bytes).c_str(), Thousands(o2.stack_bytes).c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+// --steps: instructions of every step of the M4 -O2 build (profiled).
+int Steps(const std::vector<std::string>& specs) {
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto model = LoadModel(specs[i], 500 + i);
+    if (!model.ok()) return Fail(specs[i], model.status());
+    Bench bench(model->m, false, 1);
+    ArmTarget target = Target("cortex-m4", "-O2");
+    target.profile = true;
+    auto run = bench.Run(target);
+    if (!run.ok()) return Fail(model->name, run.status());
+    const PexPlan& plan = bench.lib().plan;
+    std::printf("\n%s (M4 -O2, profiled)\n\n| step | op | in -> out | MACs | instructions | per MAC |\n|---|---|---|---|---|---|\n",
+                model->name.c_str());
+    for (size_t s = 0; s < run->step_instructions.size() && s < plan.order.size(); ++s) {
+      const Op& op = model->network.ops[plan.steps[plan.order[s]].op];
+      std::printf("| %zu | %s | %s -> %s | %lld | %lld | %.2f |\n", s, op.Describe().c_str(), op.in.ToString().c_str(),
+                  op.out.ToString().c_str(), static_cast<long long>(op.macs()),
+                  static_cast<long long>(run->step_instructions[s]),
+                  static_cast<double>(run->step_instructions[s]) / std::max<int64_t>(1, op.macs()));
     }
   }
-  return b;
+  return 0;
 }
 
 // Fraction of random images whose int8 arg-max equals the float network's.
@@ -84,7 +308,70 @@ double Agreement(const Network& network, uint64_t seed, const testing::Quantised
   return static_cast<double>(agree) / total;
 }
 
-// Operator kinds of mcu.h's profile, in its order.
+std::vector<Network> RandomNetworks(uint64_t seed, int count) {
+  std::mt19937_64 rng(seed);
+  std::vector<Network> out;
+  while (static_cast<int>(out.size()) < count) {
+    auto n = BuildNetwork(testing::SmallRandomCandidate(rng), kFashionMnist);
+    if (n.ok()) out.push_back(*n);
+  }
+  return out;
+}
+
+// The reference candidates with at most 1.5 M MACs and 200,000 parameters.
+Result<std::vector<std::pair<std::string, Network>>> ReferenceNetworks() {
+  std::vector<std::pair<std::string, Network>> out;
+  std::ifstream f(UNAS_SHARED_DIR "/testdata/unas_reference_costs.jsonl");
+  int index = 0;
+  for (std::string line; std::getline(f, line); ++index) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    if (j["macs"].get<int64_t>() > 1500000 || j["model_size"].get<int64_t>() > 200000) continue;
+    UNAS_ASSIGN_OR_RETURN(Network n, ReferenceNetwork(index));
+    out.push_back({"reference-" + std::to_string(index), n});
+  }
+  return out;
+}
+
+// --pex and --reference: whole vs partial execution (-Os, M4 and M7).
+int Pex(const std::vector<std::pair<std::string, Network>>& networks) {
+  std::printf("| network | ops | MACs | flash predicted | flash model + kernels | whole: arena + stack | pex: arena + stack "
+              "| pex segments | instr. M4 whole / pex | instr. M7 whole / pex | int8 = float arg-max |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (size_t i = 0; i < networks.size(); ++i) {
+    const auto& [name, network] = networks[i];
+    auto m = testing::QuantiseRandom(network, 500 + i);
+    if (!m.ok()) return Fail(name, m.status());
+    auto report = CostNetwork(network, Accounting::kFirmware);
+    if (!report.ok()) return Fail(name, report.status());
+    int64_t instr[2][2] = {};
+    testing::ArmRun m4[2];
+    Bench* benches[2] = {nullptr, nullptr};
+    Bench whole(*m, false, 2), pex(*m, true, 2);
+    benches[0] = &whole;
+    benches[1] = &pex;
+    for (int b = 0; b < 2; ++b) {
+      for (int c = 0; c < 2; ++c) {
+        auto run = benches[b]->Run(Target(c == 0 ? "cortex-m4" : "cortex-m7", "-Os"));
+        if (!run.ok()) return Fail(name, run.status());
+        instr[b][c] = run->instructions[0];
+        if (c == 0) m4[b] = *run;
+      }
+    }
+    std::printf("| %s | %zu | %lld | %lld | %lld + %lld | %lld + %lld | %lld + %lld | %zu | %lld / %lld | %lld / %lld | %.0f%% |\n",
+                name.c_str(), network.ops.size(), static_cast<long long>(report->summary.macs),
+                static_cast<long long>(report->summary.flash_bytes), static_cast<long long>(m4[0].model_flash_bytes),
+                static_cast<long long>(m4[0].kernels_flash_bytes), static_cast<long long>(whole.lib().arena_bytes),
+                static_cast<long long>(m4[0].stack_bytes), static_cast<long long>(pex.lib().arena_bytes),
+                static_cast<long long>(m4[1].stack_bytes), pex.lib().plan.segments.size(),
+                static_cast<long long>(instr[0][0]), static_cast<long long>(instr[1][0]),
+                static_cast<long long>(instr[0][1]), static_cast<long long>(instr[1][1]),
+                100 * Agreement(network, 500 + i, *m));
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+// --calibrate. Operator kinds of mcu.h's profile, in its order.
 int KindIndex(const Op& op) {
   switch (op.kind) {
     case OpKind::kConv2D: return op.kernel == 1 ? 1 : 0;
@@ -98,14 +385,10 @@ int KindIndex(const Op& op) {
 }
 const char* kKindNames[] = {"conv", "pointwise", "depthwise", "dense", "pool", "add"};
 // Six per-MAC slopes, one per requantised output element (conv, depthwise,
-// dense: the multiply-by-quantized-multiplier of every output) and one
-// per-operator intercept, as mcu.h's profile has them.
+// dense) and one per-operator intercept, as mcu.h's profile has them.
 constexpr int kUnknowns = 8;
 
 // Solves the normal equations (A^T A) x = A^T y by Gaussian elimination.
-// Rows arrive scaled by 1 / sqrt(y): a compromise between absolute errors
-// (dominated by the largest operators) and relative ones (which let the many
-// small operators pull every slope down).
 std::vector<double> LeastSquares(const std::vector<std::array<double, kUnknowns>>& rows, const std::vector<double>& y) {
   double ata[kUnknowns][kUnknowns + 1] = {};
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -136,25 +419,77 @@ std::array<double, kUnknowns> Row(const Op& op) {
   return row;
 }
 
-Network Load(const std::string& path) {
-  std::ifstream f(path);
-  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto c = ParseCandidate(text);
-  if (!c.ok()) {
-    std::cerr << path << ": " << c.status().message() << "\n";
-    std::exit(2);
+double Predict(const Network& network, const std::vector<double>& x) {
+  double predicted = 0;
+  for (const Op& op : network.ops) {
+    const auto row = Row(op);
+    for (int k = 0; k < kUnknowns; ++k) predicted += row[k] * x[k];
   }
-  return *BuildNetwork(*c, InputSpec{28, 28, 1, 10});
+  return predicted;
 }
 
-std::vector<Network> RandomNetworks(uint64_t seed, int count) {
-  std::mt19937_64 rng(seed);
-  std::vector<Network> out;
-  while (static_cast<int>(out.size()) < count) {
-    auto n = BuildNetwork(testing::SmallRandomCandidate(rng), InputSpec{28, 28, 1, 10});
-    if (n.ok()) out.push_back(*n);
+int Calibrate() {
+  const std::vector<Network> train = RandomNetworks(1234, 16);
+  std::vector<std::pair<std::string, Network>> held_out;
+  const std::vector<Network> test = RandomNetworks(5678, 8);
+  for (size_t i = 0; i < test.size(); ++i) held_out.push_back({"random-" + std::to_string(i), test[i]});
+  auto reference = ReferenceNetworks();
+  if (!reference.ok()) return Fail("reference", reference.status());
+  held_out.insert(held_out.end(), reference->begin(), reference->end());
+  const ArmTarget targets[] = {Target("cortex-m4", "-O2"), Target("cortex-m7", "-O2"), Target("cortex-m0plus", "-O2")};
+  for (ArmTarget target : targets) {
+    std::vector<std::array<double, kUnknowns>> rows;
+    std::vector<double> y;
+    target.profile = true;
+    for (size_t i = 0; i < train.size(); ++i) {
+      auto m = testing::QuantiseRandom(train[i], 900 + i);
+      if (!m.ok()) return Fail("train", m.status());
+      Bench bench(*m, false, 1);
+      auto run = bench.Run(target);
+      if (!run.ok()) return Fail("train-" + std::to_string(i), run.status());
+      const PexPlan& plan = bench.lib().plan;
+      for (size_t s = 0; s < run->step_instructions.size() && s < plan.order.size(); ++s) {
+        // Rows scaled by 1 / sqrt(instructions): between absolute errors
+        // (dominated by the largest operators) and relative ones (which let
+        // the many small operators pull every slope down).
+        const double measured = static_cast<double>(std::max<int64_t>(run->step_instructions[s], 40));
+        auto row = Row(train[i].ops[plan.steps[plan.order[s]].op]);
+        for (double& v : row) v /= std::sqrt(measured);
+        rows.push_back(row);
+        y.push_back(std::sqrt(measured));
+      }
+    }
+    const std::vector<double> x = LeastSquares(rows, y);
+    std::printf("\n%s %s: fitted on %zu operators of %zu networks (whole builds)\n\n| kind | instructions per MAC |\n"
+                "|---|---|\n", target.cpu.c_str(), target.opt.c_str(), rows.size(), train.size());
+    for (int k = 0; k < 6; ++k) std::printf("| %s | %.2f |\n", kKindNames[k], x[k]);
+    std::printf("| per requantised output element | %.1f |\n| per operator | %.0f |\n\n", x[6], x[7]);
+    std::printf("| held-out network | ops | MACs | measured | predicted | error |\n|---|---|---|---|---|---|\n");
+    double sum_abs = 0, max_abs = 0;
+    target.profile = false;
+    for (size_t i = 0; i < held_out.size(); ++i) {
+      const auto& [name, network] = held_out[i];
+      auto m = testing::QuantiseRandom(network, 950 + i);
+      if (!m.ok()) return Fail(name, m.status());
+      Bench bench(*m, false, 1);
+      auto run = bench.Run(target);
+      if (!run.ok()) return Fail(name, run.status());
+      const double measured = static_cast<double>(run->instructions[0]), predicted = Predict(network, x);
+      const double error = (predicted - measured) / measured;
+      sum_abs += std::fabs(error);
+      max_abs = std::max(max_abs, std::fabs(error));
+      std::printf("| %s | %zu | %lld | %.0f | %.0f | %+.1f%% |\n", name.c_str(), network.ops.size(),
+                  static_cast<long long>(bench.lib().plan.macs), measured, predicted, 100 * error);
+      std::fflush(stdout);
+    }
+    std::printf("\n%s: mean absolute error on %zu held-out networks %.1f%%, largest %.1f%%\n", target.cpu.c_str(),
+                held_out.size(), 100 * sum_abs / static_cast<double>(held_out.size()), 100 * max_abs);
+    std::printf("mcu.cc: /*conv=*/%.2f, /*pointwise=*/%.2f, /*depthwise=*/%.2f, /*dense=*/%.2f, /*pool=*/%.2f, "
+                "/*add=*/%.2f,\n       /*per op=*/%.0f, /*per output=*/%.1f\n", x[0], x[1], x[2], x[3], x[4], x[5], x[7],
+                x[6]);
+    std::fflush(stdout);
   }
-  return out;
+  return 0;
 }
 
 int Main(int argc, char** argv) {
@@ -162,99 +497,73 @@ int Main(int argc, char** argv) {
     std::cerr << "bench_firmware: arm-none-eabi-gcc and qemu-system-arm are needed\n";
     return 2;
   }
-  std::vector<std::pair<std::string, Network>> networks;
-  const bool calibrate_only = argc > 1 && std::string(argv[1]) == "--calibrate-only";
-  const bool reference = argc > 1 && std::string(argv[1]) == "--reference";
-  for (int i = calibrate_only || reference ? 2 : 1; i < argc; ++i) networks.push_back({argv[i], Load(argv[i])});
-  if (reference) {
-    std::ifstream f(UNAS_SHARED_DIR "/testdata/unas_reference_costs.jsonl");
-    int index = 0;
-    for (std::string line; std::getline(f, line); ++index) {
-      const nlohmann::json j = nlohmann::json::parse(line);
-      if (j["macs"].get<int64_t>() > 1500000 || j["model_size"].get<int64_t>() > 200000) continue;
-      auto c = ParseCandidate(j["architecture"].dump());
-      const InputSpec input{j["input_shape"][0], j["input_shape"][1], j["input_shape"][2], j["num_classes"]};
-      auto n = c.ok() ? BuildNetwork(*c, input) : Result<Network>(c.status());
-      if (!n.ok()) return std::cerr << "reference " << index << ": " << n.status().message() << "\n", 1;
-      networks.push_back({"reference-" + std::to_string(index), *n});
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const bool moded = !args.empty() && args[0].rfind("--", 0) == 0 && args[0] != "--images" &&
+                     args[0] != "--inputs-out";
+  const std::string mode = moded ? args[0] : "--speed";
+  if (moded) args.erase(args.begin());
+  if (mode == "--speed") {
+    std::string images, inputs_out;
+    for (size_t i = 0; i + 1 < args.size();) {
+      if (args[i] == "--images" || args[i] == "--inputs-out") {
+        (args[i] == "--images" ? images : inputs_out) = args[i + 1];
+        args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+      } else {
+        ++i;
+      }
     }
-  }
-  if (networks.empty() && !calibrate_only) {
-    networks.push_back({"worked_example", Load(UNAS_SOURCE_DIR "/examples/worked_example.json")});
-    networks.push_back({"fashion_mnist_larger", Load(UNAS_SOURCE_DIR "/examples/fashion_mnist_larger.json")});
-    const std::vector<Network> random = RandomNetworks(31, 4);
-    for (size_t i = 0; i < random.size(); ++i) networks.push_back({"random-" + std::to_string(i), random[i]});
-  }
-  std::printf("| network | ops | MACs | flash predicted | flash model + kernels | whole: arena + stack | pex: arena + stack "
-              "| pex segments | instr. M4 whole / pex | instr. M7 whole / pex | int8 = float arg-max |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
-  for (size_t i = 0; i < networks.size(); ++i) {
-    const auto& [name, network] = networks[i];
-    auto m = testing::QuantiseRandom(network, 500 + i);
-    if (!m.ok()) return std::cerr << name << ": " << m.status().message() << "\n", 1;
-    auto report = CostNetwork(network, Accounting::kFirmware);
-    auto whole = BuildAndRun(*m, false, false);
-    auto pex = BuildAndRun(*m, true, false);
-    if (!report.ok() || !whole.ok() || !pex.ok()) {
-      std::cerr << name << ": " << (whole.ok() ? pex.status().message() : whole.status().message()) << "\n";
-      return 1;
+    if (args.empty()) {
+      args = {"worked_example", "fashion_mnist_larger", "reference-8", "reference-15", "reference-16"};
     }
-    std::printf("| %s | %zu | %lld | %lld | %lld + %lld | %lld + %lld | %lld + %lld | %zu | %lld / %lld | %lld / %lld | %.0f%% |\n",
-                name.c_str(), network.ops.size(), static_cast<long long>(report->summary.macs),
-                static_cast<long long>(report->summary.flash_bytes), static_cast<long long>(whole->model_flash),
-                static_cast<long long>(whole->kernels_flash), static_cast<long long>(whole->arena),
-                static_cast<long long>(whole->stack_m4), static_cast<long long>(pex->arena),
-                static_cast<long long>(pex->stack_m4), pex->plan.segments.size(),
-                static_cast<long long>(whole->instr_m4), static_cast<long long>(pex->instr_m4),
-                static_cast<long long>(whole->instr_m7), static_cast<long long>(pex->instr_m7),
-                100 * Agreement(network, 500 + i, *m));
-    std::fflush(stdout);
+    return Speed(args, images, inputs_out);
   }
-  if (reference) return 0;
-  // Calibration: whole builds, each step one operator.
-  std::vector<std::array<double, kUnknowns>> rows;
-  std::vector<double> y;
-  const std::vector<Network> train = RandomNetworks(1234, 16), test = RandomNetworks(5678, 8);
-  for (size_t i = 0; i < train.size(); ++i) {
-    auto m = testing::QuantiseRandom(train[i], 900 + i);
-    if (!m.ok()) return 1;
-    auto b = BuildAndRun(*m, false, true);
-    if (!b.ok()) return std::cerr << b.status().message() << "\n", 1;
-    for (size_t s = 0; s < b->steps.size(); ++s) {
-      const double measured = static_cast<double>(std::max<int64_t>(b->steps[s], 40));
-      auto row = Row(train[i].ops[b->plan.steps[b->plan.order[s]].op]);
-      for (double& v : row) v /= std::sqrt(measured);
-      rows.push_back(row);
-      y.push_back(std::sqrt(measured));
+  if (mode == "--pex") {
+    std::vector<std::pair<std::string, Network>> networks;
+    for (const std::string& a : args) {
+      auto n = LoadArchitecture(a, kFashionMnist);
+      if (!n.ok()) return Fail(a, n.status());
+      networks.push_back({a, *n});
     }
-  }
-  const std::vector<double> x = LeastSquares(rows, y);
-  std::printf("\nFitted on %zu operators of %zu networks (Cortex-M4, whole builds):\n\n| kind | instructions per MAC |\n|---|---|\n",
-              rows.size(), train.size());
-  for (int k = 0; k < 6; ++k) std::printf("| %s | %.2f |\n", kKindNames[k], x[k]);
-  std::printf("| per requantised output element | %.1f |\n", x[6]);
-  std::printf("| per operator | %.0f |\n\n| held-out network | ops | MACs | measured M4 | predicted | error |\n|---|---|---|---|---|---|\n", x[7]);
-  double sum_abs = 0;
-  for (size_t i = 0; i < test.size(); ++i) {
-    auto m = testing::QuantiseRandom(test[i], 950 + i);
-    if (!m.ok()) return 1;
-    auto b = BuildAndRun(*m, false, false);
-    if (!b.ok()) return std::cerr << b.status().message() << "\n", 1;
-    double predicted = 0;
-    int64_t macs = 0;
-    for (const Op& op : test[i].ops) {
-      const auto row = Row(op);
-      for (int k = 0; k < kUnknowns; ++k) predicted += row[k] * x[k];
-      macs += op.macs();
+    if (networks.empty()) {
+      for (const char* name : {"worked_example", "fashion_mnist_larger"}) {
+        auto n = LoadArchitecture(std::string(UNAS_SOURCE_DIR "/examples/") + name + ".json", kFashionMnist);
+        if (!n.ok()) return Fail(name, n.status());
+        networks.push_back({name, *n});
+      }
+      const std::vector<Network> random = RandomNetworks(31, 4);
+      for (size_t i = 0; i < random.size(); ++i) networks.push_back({"random-" + std::to_string(i), random[i]});
     }
-    const double error = (predicted - static_cast<double>(b->instr_m4)) / static_cast<double>(b->instr_m4);
-    sum_abs += std::fabs(error);
-    std::printf("| test-%zu | %zu | %lld | %lld | %.0f | %+.1f%% |\n", i, test[i].ops.size(),
-                static_cast<long long>(macs), static_cast<long long>(b->instr_m4), predicted, 100 * error);
-    std::fflush(stdout);
+    return Pex(networks);
   }
-  std::printf("\nMean absolute error on held-out networks: %.1f%%\n", 100 * sum_abs / test.size());
-  return 0;
+  if (mode == "--reference") {
+    auto reference = ReferenceNetworks();
+    if (!reference.ok()) return Fail("reference", reference.status());
+    return Pex(*reference);
+  }
+  if (mode == "--calibrate") return Calibrate();
+  if (mode == "--steps") return Steps(args);
+  if (mode == "--arch" && args.size() == 1 && args[0].rfind("reference-", 0) == 0) {
+    // The architecture of a reference candidate, as `unas train` reads it.
+    nlohmann::json line;
+    auto n = ReferenceNetwork(std::stoi(args[0].substr(10)), &line);
+    if (!n.ok()) return Fail(args[0], n.status());
+    std::printf("%s\n", line["architecture"].dump().c_str());
+    return 0;
+  }
+  if (mode == "--emit" && args.size() == 2) {
+    // Writes the whole-execution library of MODEL to DIR/c (for reading the
+    // generated code or building it by hand).
+    auto model = LoadModel(args[0], 500);
+    if (!model.ok()) return Fail(args[0], model.status());
+    auto lib = GenerateCLibrary(model->m.q);
+    if (!lib.ok()) return Fail(args[0], lib.status());
+    Status s = WriteCLibrary(args[1], *lib);
+    if (s.ok()) s = testing::WriteTestInputs(args[1], testing::RandomInputs(model->network, 3, 77), lib->input_bytes);
+    return s.ok() ? 0 : Fail(args[1], s);
+  }
+  std::cerr << "usage: bench_firmware [--speed] [--images IDX3] [--inputs-out DIR] [MODEL ...] | --pex [ARCH.json ...] |\n"
+               "       --reference | --calibrate | --steps MODEL ... | --arch reference-N | --emit MODEL DIR\n";
+  return 2;
 }
 
 }  // namespace

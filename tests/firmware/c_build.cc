@@ -47,9 +47,9 @@ std::vector<int8_t> ReadBytes(const std::string& path) {
   return std::vector<int8_t>(v.begin(), v.end());
 }
 
-Status BuildHost(const std::string& dir, int shrink_bytes) {
+Status BuildHost(const std::string& dir, int shrink_bytes, const std::string& defines) {
   const std::string cmd = "gcc -std=c99 -pedantic-errors -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined "
-                          "-fno-sanitize-recover=all -fno-omit-frame-pointer -DUNAS_TEST_SHRINK=" +
+                          "-fno-sanitize-recover=all -fno-omit-frame-pointer " + defines + " -DUNAS_TEST_SHRINK=" +
                           std::to_string(shrink_bytes) + " -I" + dir + "/c " + dir + "/c/model.c " + dir +
                           "/c/unas_kernels.c " UNAS_SOURCE_DIR "/tests/firmware/host_main.c -o " + dir + "/host";
   const CommandResult r = RunCommand(cmd);
@@ -97,11 +97,11 @@ Result<int64_t> ObjectFlashBytes(const std::string& object) {
 
 }  // namespace
 
-Result<ArmRun> RunOnArm(const std::string& dir, const std::string& cpu, const std::string& board, int inputs,
-                        int64_t output_bytes, bool profile) {
+Result<ArmRun> RunOnArm(const std::string& dir, const ArmTarget& target, int inputs, int64_t output_bytes) {
+  const std::string& cpu = target.cpu;
   const std::string cc = "arm-none-eabi-gcc -std=c99 -pedantic-errors -Wall -Wextra -Werror -mcpu=" + cpu +
-                         " -mthumb -Os -ffunction-sections -fdata-sections " + (profile ? "-DUNAS_PROFILE " : "") +
-                         "-I" + dir + "/c ";
+                         " -mthumb " + target.opt + " -ffunction-sections -fdata-sections " +
+                         (target.profile ? "-DUNAS_PROFILE " : "") + target.defines + " -I" + dir + "/c ";
   const std::string arm = UNAS_SOURCE_DIR "/firmware/arm/";
   const std::string objects[][2] = {{dir + "/c/model.c", dir + "/model.o"},
                                     {dir + "/c/unas_kernels.c", dir + "/unas_kernels.o"},
@@ -126,7 +126,7 @@ Result<ArmRun> RunOnArm(const std::string& dir, const std::string& cpu, const st
     std::string address, size, type, name;
     if (fields >> address >> size >> type >> name && name == "arena") run.arena_symbol_bytes = std::stoll(size, nullptr, 16);
   }
-  const CommandResult q = RunCommand("timeout 60 qemu-system-arm -M " + board +
+  const CommandResult q = RunCommand("timeout 120 qemu-system-arm -M " + target.board +
                                      " -nographic -semihosting -icount shift=0 -kernel " + dir + "/prog.elf");
   if (q.exit_code != 0) return Status::Internal("qemu exited " + std::to_string(q.exit_code) + ":\n" + q.output);
   std::istringstream lines(q.output);

@@ -34,8 +34,10 @@ std::vector<int8_t> ReadBytes(const std::string& path);
 
 // gcc -std=c99 -Wall -Wextra -Werror with ASan and UBSan: DIR/c plus
 // tests/firmware/host_main.c into DIR/host (arena shrunk by `shrink_bytes`).
-// The error carries the compiler's output.
-Status BuildHost(const std::string& dir, int shrink_bytes = 0);
+// `defines` are extra compiler flags, e.g. "-DUNAS_DSP_EMULATE" for the
+// kernels' DSP path with the instructions emulated in C. The error carries
+// the compiler's output.
+Status BuildHost(const std::string& dir, int shrink_bytes = 0, const std::string& defines = "");
 
 // Runs DIR/host over the concatenated inputs; fails with the program's
 // output (e.g. AddressSanitizer's report) when it exits non-zero.
@@ -54,16 +56,30 @@ struct ArmRun {
   std::vector<int64_t> step_instructions;  // profile builds: by step of model.c, first input
 };
 
-// Cross-compiles DIR/c with arm-none-eabi-gcc -mcpu=CPU -mthumb -Os, the
+// A Cortex-M build and the QEMU board that runs it.
+struct ArmTarget {
+  std::string cpu = "cortex-m4";     // -mcpu
+  std::string board = "mps2-an386";  // qemu-system-arm -M
+  std::string opt = "-Os";           // optimisation flag
+  std::string defines;               // extra flags, e.g. "-DUNAS_PORTABLE"
+  bool profile = false;              // -DUNAS_PROFILE: time every step
+};
+constexpr const char* kCortexM4Board = "mps2-an386";
+constexpr const char* kCortexM7Board = "mps2-an500";
+// The M3 board also runs ARMv6-M (Cortex-M0+) code: QEMU has no M0+ board,
+// and Thumb-1 is a subset of the M3's instruction set.
+constexpr const char* kCortexM3Board = "mps2-an385";
+
+// Cross-compiles DIR/c with arm-none-eabi-gcc -mcpu=CPU -mthumb OPT, the
 // startup file and linker script of firmware/arm/ and arm_main.c, runs it
-// on `board` (qemu-system-arm -M board -icount shift=0 -semihosting) and
-// parses its report. Instructions = SysTick ticks x 40: with shift=0 one
-// instruction takes 1 ns of virtual time and SysTick counts the boards'
-// 25 MHz clock; the report's calibration loop checks that factor.
-// With `profile`, model.c and the driver are built with -DUNAS_PROFILE and
-// every step is timed (the hook adds a few dozen instructions per step).
-Result<ArmRun> RunOnArm(const std::string& dir, const std::string& cpu, const std::string& board, int inputs,
-                        int64_t output_bytes, bool profile = false);
+// on the target's board (qemu-system-arm -M board -icount shift=0
+// -semihosting) and parses its report. Instructions = SysTick ticks x 40:
+// with shift=0 one instruction takes 1 ns of virtual time and SysTick counts
+// the boards' 25 MHz clock; the report's calibration loop checks that
+// factor. With `profile`, model.c and the driver are built with
+// -DUNAS_PROFILE and every step is timed (the hook adds a few dozen
+// instructions per step).
+Result<ArmRun> RunOnArm(const std::string& dir, const ArmTarget& target, int inputs, int64_t output_bytes);
 
 // True when arm-none-eabi-gcc and qemu-system-arm are on the PATH.
 bool HaveArmTools();

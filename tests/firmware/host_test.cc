@@ -1,16 +1,21 @@
 // The generated C library on the host: strict C99, AddressSanitizer with the
 // arena malloc'ed at exactly UNAS_MODEL_ARENA_BYTES, outputs bit-identical
 // to quant::RunInt8 on the quantised graph, whole and partial execution.
+// Every library is built twice: the portable kernels, and the DSP path
+// (Cortex-M4/M7) with its instructions emulated in C (-DUNAS_DSP_EMULATE),
+// so that the sanitisers check the fast path's loops and loads too.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <set>
 
 #include "costmodel/cost_model.h"
 #include "costmodel/lowering.h"
 #include "firmware/generator.h"
+#include "quant/fixed_point.h"
 #include "quant/int8_executor.h"
 #include "tests/firmware/c_build.h"
 #include "tests/firmware/test_networks.h"
@@ -46,6 +51,29 @@ std::vector<Network> RandomNetworks(uint64_t seed, int count) {
   return out;
 }
 
+// Builds DIR/c with `defines`, runs it on the inputs and expects
+// quant::RunInt8's outputs.
+void ExpectOutputsMatch(const std::string& dir, const std::string& defines, const CLibrary& lib,
+                        const ModelGraph& graph, const std::vector<int8_t>& inputs) {
+  const Status built = BuildHost(dir, 0, defines);
+  ASSERT_TRUE(built.ok()) << built.message();
+  auto outputs = RunHost(dir, inputs);
+  ASSERT_TRUE(outputs.ok()) << outputs.status().message();
+  const size_t in_bytes = static_cast<size_t>(lib.input_bytes), out_bytes = static_cast<size_t>(lib.output_bytes);
+  ASSERT_EQ(outputs->size(), kInputsPerNetwork * out_bytes);
+  for (int k = 0; k < kInputsPerNetwork; ++k) {
+    const std::vector<int8_t> input(inputs.begin() + k * in_bytes, inputs.begin() + (k + 1) * in_bytes);
+    auto expected = quant::RunInt8(graph, input);
+    ASSERT_TRUE(expected.ok()) << expected.status().message();
+    const std::vector<int8_t> got(outputs->begin() + k * out_bytes, outputs->begin() + (k + 1) * out_bytes);
+    EXPECT_EQ(got, *expected) << "input " << k << " of a network with " << lib.kernel_calls << " steps, "
+                             << lib.plan.segments.size() << " segments";
+  }
+  // A comparison of saturated or constant outputs would prove little.
+  std::set<int8_t> distinct(outputs->begin(), outputs->end());
+  EXPECT_GE(distinct.size(), 3u) << "outputs nearly constant";
+}
+
 // Generates, builds and runs one network; expects the reference's outputs.
 // Returns the number of Pex segments the plan used.
 int ExpectMatchesReference(const Network& network, uint64_t seed, bool partial) {
@@ -73,31 +101,16 @@ int ExpectMatchesReference(const Network& network, uint64_t seed, bool partial) 
   }
   TempDir dir;
   EXPECT_TRUE(WriteCLibrary(dir.path(), *lib).ok());
-  const Status built = BuildHost(dir.path());
-  EXPECT_TRUE(built.ok()) << built.message();
-  if (!built.ok()) return 0;
   const std::vector<int8_t> inputs = testing::RandomInputs(network, kInputsPerNetwork, seed + 1);
-  auto outputs = RunHost(dir.path(), inputs);
-  EXPECT_TRUE(outputs.ok()) << outputs.status().message();
-  if (!outputs.ok()) return 0;
-  const size_t in_bytes = static_cast<size_t>(lib->input_bytes), out_bytes = static_cast<size_t>(lib->output_bytes);
-  EXPECT_EQ(outputs->size(), kInputsPerNetwork * out_bytes);
-  for (int k = 0; k < kInputsPerNetwork && outputs->size() == kInputsPerNetwork * out_bytes; ++k) {
-    const std::vector<int8_t> input(inputs.begin() + k * in_bytes, inputs.begin() + (k + 1) * in_bytes);
-    auto expected = quant::RunInt8(model->graph, input);
-    EXPECT_TRUE(expected.ok()) << expected.status().message();
-    if (!expected.ok()) continue;
-    const std::vector<int8_t> got(outputs->begin() + k * out_bytes, outputs->begin() + (k + 1) * out_bytes);
-    EXPECT_EQ(got, *expected) << "input " << k << " of a network with " << network.ops.size() << " ops, "
-                             << lib->plan.segments.size() << " segments";
+  for (const char* defines : {"", "-DUNAS_DSP_EMULATE"}) {
+    SCOPED_TRACE(std::string("kernels built with '") + defines + "'");
+    ExpectOutputsMatch(dir.path(), defines, *lib, model->graph, inputs);
   }
-  // A comparison of saturated or constant outputs would prove little.
-  std::set<int8_t> distinct(outputs->begin(), outputs->end());
-  EXPECT_GE(distinct.size(), 3u) << "outputs nearly constant";
   return static_cast<int>(lib->plan.segments.size());
 }
 
 TEST(FirmwareHost, WorkedExampleWholeAndPartialMatchReference) {
+
   const Network network = WorkedExample();
   EXPECT_EQ(ExpectMatchesReference(network, 7, false), 0);
   EXPECT_GT(ExpectMatchesReference(network, 7, true), 0);
@@ -158,9 +171,88 @@ TEST(FirmwareHost, ModelHeaderHasTheFixedInterface) {
   const std::regex fp("\\b(float|double)\\b");
   const std::string c = lib->model_c;
   EXPECT_EQ(std::distance(std::sregex_iterator(c.begin(), c.end(), fp), std::sregex_iterator()), 2);
-  for (const std::string* k : {&KernelsHeader(), &KernelsSource()}) {
+  for (const std::string* k : {&KernelsHeader(), &KernelsImplHeader(), &KernelsSource()}) {
     EXPECT_FALSE(std::regex_search(*k, fp));
   }
+}
+
+// The kernels' fixed-point multiply against quant/fixed_point.h (TFLite's
+// arithmetic) on edge values and random ones: the general function, and
+// the prepared form (one SMLAL and a shift) for every right shift. Where
+// x * 2^shift leaves int32 both wrap the same way (two's complement; both
+// shift as uint32, which is defined, where the former `x * (1 << shift)` on
+// int32 was not).
+TEST(FirmwareHost, MultiplierArithmeticAgreesWithQuantIncludingThePreparedFormAndWrappingShifts) {
+  std::vector<int32_t> xs = {0,       1,        -1,        2,          -2,         3,         1000,
+                             -1000,   123456789, -123456789, 1 << 29,  -(1 << 29), 1 << 30,   INT32_MAX,
+                             INT32_MIN, INT32_MIN + 1, 0x40000001, -0x40000001};
+  std::vector<int32_t> multipliers = {0, 1, 1 << 30, (1 << 30) + 1, 1518500250, INT32_MAX, -1, -(1 << 30), INT32_MIN};
+  std::mt19937_64 rng(26);
+  for (int i = 0; i < 40; ++i) xs.push_back(static_cast<int32_t>(rng()));
+  for (int i = 0; i < 40; ++i) xs.push_back(std::uniform_int_distribution<int32_t>(-70000, 70000)(rng));
+  for (int i = 0; i < 8; ++i) multipliers.push_back(std::uniform_int_distribution<int32_t>(1 << 30, INT32_MAX)(rng));
+  std::ostringstream cases;
+  std::vector<int32_t> expected;
+  int prepared = 0;
+  for (int32_t x : xs) {
+    for (int32_t m : multipliers) {
+      for (int32_t shift = -31; shift <= 30; ++shift) {
+        const int32_t want = quant::MultiplyByQuantizedMultiplier(x, m, shift);
+        cases << "g " << x << " " << m << " " << shift << "\n";
+        expected.push_back(want);
+        if (const std::optional<PreparedRequant> r = PrepareRequant(m, shift)) {
+          cases << "p " << x << " " << r->multiplier << " " << r->neg_below << " " << r->k_lo << " " << r->k_hi << " "
+                << r->k_hi_neg << " " << r->shift << "\n";
+          expected.push_back(want);
+          ++prepared;
+        }
+      }
+    }
+  }
+  EXPECT_GT(prepared, 20000);
+  TempDir dir;
+  ASSERT_TRUE(WriteCLibrary(dir.path(), *GenerateCLibrary(testing::QuantiseRandom(WorkedExample(), 5)->q)).ok());
+  const std::string cases_path = dir.path() + "/cases.txt", text = cases.str();
+  ASSERT_TRUE(testing::WriteBytes(cases_path, text.data(), text.size()).ok());
+  const testing::CommandResult built = testing::RunCommand(
+      "gcc -std=c99 -pedantic-errors -Wall -Wextra -Werror -O1 -fsanitize=undefined -fno-sanitize-recover=all -I" +
+      dir.path() + "/c " UNAS_SOURCE_DIR "/tests/firmware/multiply_main.c " + dir.path() + "/c/unas_kernels.c -o " +
+      dir.path() + "/multiply");
+  ASSERT_EQ(built.exit_code, 0) << built.output;
+  const testing::CommandResult run = testing::RunCommand(dir.path() + "/multiply < " + cases_path);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::istringstream lines(run.output);
+  std::vector<int32_t> got;
+  for (long long v; lines >> v;) got.push_back(static_cast<int32_t>(v));
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], expected[i]) << "case " << i;
+  // The wrapping case is among them: 2^30 + 1 shifted left by 1 is negative.
+  EXPECT_EQ(quant::MultiplyByQuantizedMultiplier(0x40000001, 1 << 30, 1), -1073741823);
+}
+
+// The prepared form's constants for two shifts, worked by hand: K = 2^30 +
+// 2^(30 + R); for R = 1 that is 3 * 2^30 (high word 0, low 0xC0000000) and
+// K - 2^31 = 2^30; for R = 3, K = 2^33 + 2^30 (high 2, low 0x40000000) and
+// K - 2^31 = 2^33 - 2^30 (high 1, low 0xC0000000). neg_below =
+// -floor(2^30 / m): 0 above 2^30, -1 at 2^30.
+TEST(FirmwareHost, PreparedRequantConstants) {
+  const auto r1 = PrepareRequant((1 << 30) + 5, -1);
+  ASSERT_TRUE(r1.has_value());
+  EXPECT_EQ(r1->k_lo, 0xC0000000u);
+  EXPECT_EQ(r1->k_hi, 0);
+  EXPECT_EQ(r1->k_hi_neg, 0);
+  EXPECT_EQ(r1->neg_below, 0);
+  EXPECT_EQ(r1->shift, 0);
+  const auto r3 = PrepareRequant(1 << 30, -3);
+  ASSERT_TRUE(r3.has_value());
+  EXPECT_EQ(r3->k_lo, 0x40000000u);
+  EXPECT_EQ(r3->k_hi, 2);
+  EXPECT_EQ(r3->k_hi_neg, 1);
+  EXPECT_EQ(r3->neg_below, -1);
+  EXPECT_EQ(r3->shift, 2);
+  EXPECT_FALSE(PrepareRequant(1 << 30, 0).has_value());
+  EXPECT_FALSE(PrepareRequant(1 << 30, 2).has_value());
+  EXPECT_FALSE(PrepareRequant(-5, -3).has_value());
 }
 
 TEST(FirmwareHost, RejectsBadQuantisation) {

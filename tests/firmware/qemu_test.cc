@@ -1,8 +1,11 @@
-// The generated C library on emulated Cortex-M4 (mps2-an386) and Cortex-M7
-// (mps2-an500): cross-compiled -Os with our startup file and linker script,
-// outputs equal to the host build's, the arena exactly the planned size,
-// and the flash, stack and instruction figures measured from the ELF and
-// the run. Skips (with a message) when the cross tools are not installed.
+// The generated C library on emulated Cortex-M4 (mps2-an386, -Os) and
+// Cortex-M7 (mps2-an500, -O2), whose builds take the kernels' DSP-extension
+// path, and as Cortex-M0+ code (ARMv6-M, the portable path) on the
+// Cortex-M3 board (mps2-an385; QEMU has no M0+ board): cross-compiled with
+// our startup file and linker script, outputs equal to the host build's
+// (portable C), the arena exactly the planned size, and the flash, stack
+// and instruction figures measured from the ELF and the run. Skips (with a
+// message) when the cross tools are not installed.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -19,11 +22,15 @@ namespace {
 
 constexpr int kInputs = 3;
 
-struct Board {
-  const char* cpu;
-  const char* machine;
-};
-constexpr Board kBoards[] = {{"cortex-m4", "mps2-an386"}, {"cortex-m7", "mps2-an500"}};
+std::vector<testing::ArmTarget> Targets() {
+  testing::ArmTarget m4, m7, m0plus;
+  m7.cpu = "cortex-m7";
+  m7.board = testing::kCortexM7Board;
+  m7.opt = "-O2";
+  m0plus.cpu = "cortex-m0plus";
+  m0plus.board = testing::kCortexM3Board;
+  return {m4, m7, m0plus};
+}
 
 std::vector<Network> Networks() {
   std::vector<Network> out;
@@ -43,7 +50,7 @@ std::vector<Network> Networks() {
   return out;
 }
 
-TEST(FirmwareQemu, WholeAndPartialRunOnCortexM4AndM7WithHostOutputs) {
+TEST(FirmwareQemu, WholeAndPartialRunOnCortexM4M7AndM0PlusWithHostOutputs) {
   if (!testing::HaveArmTools()) GTEST_SKIP() << "arm-none-eabi-gcc or qemu-system-arm not installed";
   const std::vector<Network> networks = Networks();
   for (size_t n = 0; n < networks.size(); ++n) {
@@ -65,13 +72,14 @@ TEST(FirmwareQemu, WholeAndPartialRunOnCortexM4AndM7WithHostOutputs) {
       ASSERT_TRUE(built.ok()) << built.message();
       auto host = testing::RunHost(dir.path(), inputs);
       ASSERT_TRUE(host.ok()) << host.status().message();
-      for (const Board& board : kBoards) {
-        auto arm = testing::RunOnArm(dir.path(), board.cpu, board.machine, kInputs, lib->output_bytes);
+      for (const testing::ArmTarget& target : Targets()) {
+        SCOPED_TRACE(target.cpu + " " + target.opt);
+        auto arm = testing::RunOnArm(dir.path(), target, kInputs, lib->output_bytes);
         ASSERT_TRUE(arm.ok()) << arm.status().message();
         for (int k = 0; k < kInputs; ++k) {
           const std::vector<int8_t> expected(host->begin() + k * lib->output_bytes,
                                              host->begin() + (k + 1) * lib->output_bytes);
-          EXPECT_EQ(arm->outputs[k], expected) << board.cpu << " input " << k;
+          EXPECT_EQ(arm->outputs[k], expected) << "input " << k;
           EXPECT_GE(arm->instructions[k], lib->plan.macs) << "fewer instructions than multiply-accumulates";
         }
         // The arena is the planned figure by construction: the array the
@@ -81,7 +89,7 @@ TEST(FirmwareQemu, WholeAndPartialRunOnCortexM4AndM7WithHostOutputs) {
         EXPECT_LT(arm->stack_bytes, 4096);
         // The weights are in model.o's flash, with parameters and code on top.
         EXPECT_GE(arm->model_flash_bytes, lib->weight_bytes);
-        std::cout << "[figures] network " << n << " " << (partial ? "pex" : "whole") << " " << board.cpu
+        std::cout << "[figures] network " << n << " " << (partial ? "pex" : "whole") << " " << target.cpu << " " << target.opt
                   << " ops " << network.ops.size() << " macs " << lib->plan.macs << " predicted_flash "
                   << lib->weight_bytes << " model_flash " << arm->model_flash_bytes << " kernels_flash "
                   << arm->kernels_flash_bytes << " arena " << lib->arena_bytes << " peak " << lib->plan.peak_bytes
