@@ -26,20 +26,34 @@ int8_t ClampTo(int32_t v, int32_t lo, int32_t hi) { return static_cast<int8_t>(s
 
 // ---- portable C++ ----
 
+// Rows [m, m + MR) x one panel of 8 channels. Each of the panel's 16 values
+// per pair of K (8 channels x 2) gets its own int32 lane, multiplied by the
+// row's value of the same K parity; the lane pairs are summed at the end. The
+// 16-lane loops read the panel contiguously, so compilers vectorise them.
+template <int MR>
+void TilePortable(const int16_t* a, int64_t lda, int kp, const int16_t* panel, int32_t* c, int64_t ldc) {
+  int32_t lanes[MR][16] = {};
+  for (int k = 0; k < kp; k += 2) {
+    const int16_t* pair = panel + k * 8;
+    for (int r = 0; r < MR; ++r) {
+      const int32_t a0 = a[r * lda + k], a1 = a[r * lda + k + 1];
+      for (int j = 0; j < 16; j += 2) {
+        lanes[r][j] += a0 * pair[j];
+        lanes[r][j + 1] += a1 * pair[j + 1];
+      }
+    }
+  }
+  for (int r = 0; r < MR; ++r)
+    for (int l = 0; l < 8; ++l) c[r * ldc + l] = lanes[r][2 * l] + lanes[r][2 * l + 1];
+}
+
 void GemmPortable(const int16_t* a, int64_t lda, int rows, int kp, const int16_t* b, int np, int32_t* c,
                   int64_t ldc) {
   for (int j0 = 0; j0 < np; j0 += 8) {
     const int16_t* panel = b + static_cast<int64_t>(j0) * kp;
-    for (int m = 0; m < rows; ++m) {
-      const int16_t* row = a + m * lda;
-      int32_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      for (int k = 0; k < kp; k += 2) {
-        const int32_t a0 = row[k], a1 = row[k + 1];
-        const int16_t* pair = panel + k * 8;
-        for (int l = 0; l < 8; ++l) acc[l] += a0 * pair[2 * l] + a1 * pair[2 * l + 1];
-      }
-      std::memcpy(c + m * ldc + j0, acc, sizeof acc);
-    }
+    int m = 0;
+    for (; m + 4 <= rows; m += 4) TilePortable<4>(a + m * lda, lda, kp, panel, c + m * ldc + j0, ldc);
+    for (; m < rows; ++m) TilePortable<1>(a + m * lda, lda, kp, panel, c + m * ldc + j0, ldc);
   }
 }
 
@@ -58,6 +72,23 @@ void AddPortable(const AddParams& p, const int8_t* a, const int8_t* b, int64_t b
     const int32_t x2 = MultiplyByQuantizedMultiplier((b[i] + p.input2_offset) * (1 << 20), p.input2);
     out[i] = ClampTo(MultiplyByQuantizedMultiplier(x1 + x2, p.output) + p.output_offset, p.act_min, p.act_max);
   }
+}
+
+void MultiplyAccumulatePortable(const int16_t* f, const int8_t* x, int64_t begin, int64_t n, int32_t offset,
+                                int32_t* acc) {
+  for (int64_t j = begin; j < n; ++j) acc[j] += f[j] * (x[j] + offset);
+}
+
+void MaxOverWindowPortable(const int8_t* in, int width, int channels, int y0, int y1, int x0, int x1, int8_t lo,
+                           int8_t hi, int c0, int8_t* o) {
+  for (int c = c0; c < channels; ++c) o[c] = -128;
+  for (int y = y0; y < y1; ++y) {
+    for (int x = x0; x < x1; ++x) {
+      const int8_t* v = in + (static_cast<int64_t>(y) * width + x) * channels;
+      for (int c = c0; c < channels; ++c) o[c] = std::max(o[c], v[c]);
+    }
+  }
+  for (int c = c0; c < channels; ++c) o[c] = std::min(std::max(o[c], lo), hi);
 }
 
 // ---- AVX2 ----
@@ -193,6 +224,43 @@ UNAS_AVX2_FN void AddAvx2(const AddParams& p, const int8_t* a, const int8_t* b, 
   AddPortable(p, a, b, i, n, out);
 }
 
+UNAS_AVX2_FN void MultiplyAccumulateAvx2(const int16_t* f, const int8_t* x, int64_t n, int32_t offset, int32_t* acc) {
+  const __m256i off = _mm256_set1_epi16(static_cast<int16_t>(offset));
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m256i xs = _mm256_add_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + j))), off);
+    // Exact in int16 (see arithmetic.h), then widened.
+    const __m256i product = _mm256_mullo_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(f + j)), xs);
+    __m256i* a = reinterpret_cast<__m256i*>(acc + j);
+    _mm256_storeu_si256(a, _mm256_add_epi32(_mm256_loadu_si256(a), _mm256_cvtepi16_epi32(_mm256_castsi256_si128(product))));
+    _mm256_storeu_si256(a + 1, _mm256_add_epi32(_mm256_loadu_si256(a + 1),
+                                                _mm256_cvtepi16_epi32(_mm256_extracti128_si256(product, 1))));
+  }
+  MultiplyAccumulatePortable(f, x, j, n, offset, acc);
+}
+
+// 16 channels at a time (then 8), one vpmaxsb per pixel of the window.
+UNAS_AVX2_FN void MaxOverWindowAvx2(const int8_t* in, int width, int channels, int y0, int y1, int x0, int x1,
+                                    int8_t lo, int8_t hi, int8_t* o) {
+  const __m128i low = _mm_set1_epi8(lo), high = _mm_set1_epi8(hi);
+  int c = 0;
+  for (; c + 8 <= channels; c += c + 16 <= channels ? 16 : 8) {
+    const bool wide = c + 16 <= channels;
+    __m128i m = _mm_set1_epi8(-128);
+    for (int y = y0; y < y1; ++y) {
+      const int8_t* row = in + (static_cast<int64_t>(y) * width) * channels + c;
+      for (int x = x0; x < x1; ++x) {
+        const auto* v = reinterpret_cast<const __m128i*>(row + static_cast<int64_t>(x) * channels);
+        m = _mm_max_epi8(m, wide ? _mm_loadu_si128(v) : _mm_loadl_epi64(v));
+      }
+    }
+    m = _mm_min_epi8(_mm_max_epi8(m, low), high);
+    if (wide) _mm_storeu_si128(reinterpret_cast<__m128i*>(o + c), m);
+    else _mm_storel_epi64(reinterpret_cast<__m128i*>(o + c), m);
+  }
+  if (c < channels) MaxOverWindowPortable(in, width, channels, y0, y1, x0, x1, lo, hi, c, o);
+}
+
 #endif  // UNAS_QUANT_AVX2
 
 }  // namespace
@@ -235,6 +303,21 @@ void RequantizeRows(const int32_t* c, int64_t ldc, int rows, int n, const Channe
   }
 #endif
   RequantizePortable(c, ldc, rows, n, requant, output_offset, act_min, act_max, out, ldo);
+}
+
+void MultiplyAccumulate(const int16_t* f, const int8_t* x, int64_t n, int32_t offset, int32_t* acc, bool avx2) {
+#if UNAS_QUANT_AVX2
+  if (avx2) return MultiplyAccumulateAvx2(f, x, n, offset, acc);
+#endif
+  MultiplyAccumulatePortable(f, x, 0, n, offset, acc);
+}
+
+void MaxOverWindow(const int8_t* in, int width, int channels, int y0, int y1, int x0, int x1, int8_t lo, int8_t hi,
+                   int8_t* o, bool avx2) {
+#if UNAS_QUANT_AVX2
+  if (avx2) return MaxOverWindowAvx2(in, width, channels, y0, y1, x0, x1, lo, hi, o);
+#endif
+  MaxOverWindowPortable(in, width, channels, y0, y1, x0, x1, lo, hi, 0, o);
 }
 
 void AddElementwise(const AddParams& params, const int8_t* a, const int8_t* b, int64_t n, int8_t* out, bool avx2) {

@@ -50,8 +50,9 @@ void GemmInt16(const int16_t* a, int64_t lda, int rows, int k_padded, const int1
                int32_t* c, int64_t ldc, bool avx2);
 
 // out[m * ldo + j] = clamp(MBQM(c[m * ldc + j] + bias[j], channel j) +
-// output_offset, act_min, act_max) for m < rows, j < n; c's rows hold at least
-// PaddedChannels(n) values.
+// output_offset, act_min, act_max) for m < rows, j < n. Reads whole blocks of
+// 8: PaddedChannels(n) values from each row's start must be readable (they
+// may run into the next row; the extra lanes are computed and dropped).
 void RequantizeRows(const int32_t* c, int64_t ldc, int rows, int n, const ChannelRequant& requant,
                     int32_t output_offset, int32_t act_min, int32_t act_max, int8_t* out, int64_t ldo, bool avx2);
 
@@ -62,6 +63,16 @@ struct AddParams {
   int32_t act_min = -128, act_max = 127;
 };
 void AddElementwise(const AddParams& params, const int8_t* a, const int8_t* b, int64_t n, int8_t* out, bool avx2);
+
+// acc[j] += f[j] * (x[j] + offset) for j < n: a depthwise tap over a run of
+// pixels. f in [-128, 127] and offset in [-128, 128], so each product fits
+// int16 (|product| <= 128 * 255 = 32,640) and is then added in int32.
+void MultiplyAccumulate(const int16_t* f, const int8_t* x, int64_t n, int32_t offset, int32_t* acc, bool avx2);
+
+// MAX_POOL_2D's window: o[c] = clamp(max(-128, max over pixels (y, x) in
+// [y0, y1) x [x0, x1) of in[(y * width + x) * channels + c]), lo, hi).
+void MaxOverWindow(const int8_t* in, int width, int channels, int y0, int y1, int x0, int x1, int8_t lo, int8_t hi,
+                   int8_t* o, bool avx2);
 
 // dst[i] = src[i] + offset as int16 (offset in [-128, 128]).
 inline void WidenWithOffset(const int8_t* src, int64_t n, int32_t offset, int16_t* dst) {

@@ -1,7 +1,9 @@
 // CONV_2D: TFLite's reference integer_ops/conv.h, and the optimised kernel:
-// im2col of (q_in - Z_in) as int16 (out-of-bounds taps as 0, which is what
-// skipping them adds) and the int16 GEMM against the packed filter.
+// the input widened once to int16 (q_in - Z_in) with the SAME padding as
+// zeros (a zero term adds what skipping an out-of-bounds tap adds), im2col
+// from it, and the int16 GEMM against the packed filter.
 #include <algorithm>
+#include <cstring>
 
 #include "quant/kernels/arithmetic.h"
 #include "quant/kernels/kernel_util.h"
@@ -63,35 +65,54 @@ void EvalReference(const OpParams& p, const EvalContext& c) {
   ForEachImage(p, c, {p.in.elements()}, [&](const std::vector<const int8_t*>& in, int8_t* out) { EvalImage(p, in[0], out); });
 }
 
-// Output pixels [first, first + rows) of one image as im2col rows of
-// `k_padded` int16 values: tap (ky, kx) channel ci at column (ky * kw + kx) *
-// ic + ci.
-void Im2Col(const OpParams& p, const int8_t* in, int first, int rows, int k_padded, int16_t* columns) {
-  const int ih = p.in.d[1], iw = p.in.d[2], ic = p.in.d[3], ow = p.out.d[2];
-  const int row_taps = p.kw * ic;
+// The image's input as int16 (q_in - Z_in) with the padding as explicit
+// zeros: `height` x `width` pixels of ic values, the input at (pad_top,
+// pad_left), every window inside, plus 8 values of slack for CopyRun's
+// over-read.
+struct Widened {
+  int height = 0, width = 0;
+};
+Widened WidenImage(const OpParams& p, const int8_t* in, std::vector<int16_t>* buffer) {
+  const int ih = p.in.d[1], iw = p.in.d[2], ic = p.in.d[3];
+  Widened w;
+  w.height = std::max(ih + p.pad_top, (p.out.d[1] - 1) * p.stride_h + (p.kh - 1) * p.dilation_h + 1);
+  w.width = std::max(iw + p.pad_left, (p.out.d[2] - 1) * p.stride_w + (p.kw - 1) * p.dilation_w + 1);
+  buffer->assign(static_cast<size_t>(w.height) * w.width * ic + 8, 0);
+  for (int y = 0; y < ih; ++y) {
+    WidenWithOffset(in + static_cast<int64_t>(y) * iw * ic, static_cast<int64_t>(iw) * ic, p.input_offset,
+                    buffer->data() + (static_cast<int64_t>(y + p.pad_top) * w.width + p.pad_left) * ic);
+  }
+  return w;
+}
+
+// Copies n int16 in blocks of 8, so up to 7 values past n are written (and
+// read): callers leave room and write what follows afterwards. Short runs
+// (a 3x3 window of one channel copies runs of 3) would otherwise cost a
+// memcpy call each.
+inline void CopyRun(const int16_t* src, int n, int16_t* dst) {
+  for (int i = 0; i < n; i += 8) std::memcpy(dst + i, src + i, 8 * sizeof(int16_t));
+}
+
+// Output pixels [first, first + rows) as im2col rows of `k_padded` int16
+// values, tap (ky, kx) channel ci at column (ky * kw + kx) * ic + ci, from
+// the widened image. `columns` has 8 values of slack after the last row.
+void Im2Col(const OpParams& p, const int16_t* image, const Widened& w, int first, int rows, int k_padded,
+            int16_t* columns) {
+  const int ic = p.in.d[3], ow = p.out.d[2], row_taps = p.kw * ic;
   for (int r = 0; r < rows; ++r) {
     const int oy = (first + r) / ow, ox = (first + r) % ow;
     int16_t* dst = columns + static_cast<int64_t>(r) * k_padded;
-    const int x0 = ox * p.stride_w - p.pad_left;
-    const bool whole_row = p.dilation_w == 1 && x0 >= 0 && x0 + p.kw <= iw;
     for (int ky = 0; ky < p.kh; ++ky, dst += row_taps) {
-      const int y = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
-      if (y < 0 || y >= ih) {
-        std::fill(dst, dst + row_taps, int16_t{0});
+      const int16_t* src = image + (static_cast<int64_t>(oy * p.stride_h + ky * p.dilation_h) * w.width +
+                                    static_cast<int64_t>(ox) * p.stride_w) * ic;
+      if (p.dilation_w == 1) {
+        CopyRun(src, row_taps, dst);
         continue;
       }
-      const int8_t* line = in + static_cast<int64_t>(y) * iw * ic;
-      if (whole_row) {
-        WidenWithOffset(line + static_cast<int64_t>(x0) * ic, row_taps, p.input_offset, dst);
-        continue;
-      }
-      for (int kx = 0; kx < p.kw; ++kx) {
-        const int x = x0 + kx * p.dilation_w;
-        if (x < 0 || x >= iw) std::fill(dst + kx * ic, dst + (kx + 1) * ic, int16_t{0});
-        else WidenWithOffset(line + static_cast<int64_t>(x) * ic, ic, p.input_offset, dst + kx * ic);
-      }
+      for (int kx = 0; kx < p.kw; ++kx) CopyRun(src + static_cast<int64_t>(kx) * p.dilation_w * ic, ic, dst + kx * ic);
     }
-    std::fill(dst, columns + static_cast<int64_t>(r + 1) * k_padded, int16_t{0});
+    // The odd K's padding column (CopyRun may have written past K).
+    if (k_padded != p.gemm_k) columns[static_cast<int64_t>(r) * k_padded + p.gemm_k] = 0;
   }
 }
 
@@ -101,16 +122,24 @@ constexpr int kRowBlock = 64;
 void EvalOptimized(const OpParams& p, const EvalContext& c) {
   const int oc = p.out.d[3], kp = GemmPaddedK(p.gemm_k), np = PaddedChannels(oc);
   const int pixels = p.out.d[1] * p.out.d[2];
+  // A 1x1 convolution with stride 1 and an even channel count needs no
+  // im2col: the widened image is the GEMM's A.
+  const bool pointwise = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
+                         p.pad_left == 0 && kp == p.gemm_k;
   Scratch& s = *c.scratch;
-  s.columns.resize(static_cast<size_t>(kRowBlock) * kp);
+  s.columns.resize(static_cast<size_t>(kRowBlock) * kp + 8);
   s.accumulators.resize(static_cast<size_t>(kRowBlock) * np);
   for (int i = 0; i < c.images; ++i) {
-    const int8_t* in = c.inputs[0] + i * p.in.elements();
+    const Widened w = WidenImage(p, c.inputs[0] + i * p.in.elements(), &s.widened);
     int8_t* out = c.output + i * p.out.elements();
     for (int first = 0; first < pixels; first += kRowBlock) {
       const int rows = std::min(kRowBlock, pixels - first);
-      Im2Col(p, in, first, rows, kp, s.columns.data());
-      GemmInt16(s.columns.data(), kp, rows, kp, p.packed.data(), np, s.accumulators.data(), np, c.avx2);
+      const int16_t* a = s.widened.data() + static_cast<int64_t>(first) * kp;
+      if (!pointwise) {
+        Im2Col(p, s.widened.data(), w, first, rows, kp, s.columns.data());
+        a = s.columns.data();
+      }
+      GemmInt16(a, kp, rows, kp, p.packed.data(), np, s.accumulators.data(), np, c.avx2);
       RequantizeRows(s.accumulators.data(), np, rows, oc, p.requant, p.output_offset, p.act_min, p.act_max,
                      out + static_cast<int64_t>(first) * oc, oc, c.avx2);
     }

@@ -90,6 +90,7 @@ struct OpParams {
 
 // Per running thread: buffers the optimised kernels grow and reuse.
 struct Scratch {
+  std::vector<int16_t> widened;  // an input image as int16, padded
   std::vector<int16_t> columns;  // im2col rows
   std::vector<int32_t> accumulators;
 };

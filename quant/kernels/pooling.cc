@@ -3,6 +3,7 @@
 // inner loop the compiler vectorises) instead of one channel at a time.
 #include <algorithm>
 
+#include "quant/kernels/arithmetic.h"
 #include "quant/kernels/kernel_util.h"
 
 namespace unas::quant::kernels {
@@ -72,14 +73,7 @@ void ForEachWindow(const OpParams& p, const EvalContext& c, Window window) {
 void EvalMaxOptimized(const OpParams& p, const EvalContext& c) {
   const int8_t lo = static_cast<int8_t>(p.act_min), hi = static_cast<int8_t>(p.act_max);
   ForEachWindow(p, c, [&](const int8_t* in, int iw, int channels, int8_t* o, int y0, int y1, int x0, int x1) {
-    std::fill(o, o + channels, int8_t{-128});
-    for (int y = y0; y < y1; ++y) {
-      for (int x = x0; x < x1; ++x) {
-        const int8_t* v = in + (static_cast<int64_t>(y) * iw + x) * channels;
-        for (int ch = 0; ch < channels; ++ch) o[ch] = std::max(o[ch], v[ch]);
-      }
-    }
-    for (int ch = 0; ch < channels; ++ch) o[ch] = std::min(std::max(o[ch], lo), hi);
+    MaxOverWindow(in, iw, channels, y0, y1, x0, x1, lo, hi, o, c.avx2);
   });
 }
 
