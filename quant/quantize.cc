@@ -6,6 +6,7 @@
 #include <string>
 
 #include "costmodel/lowering.h"
+#include "quant/kernels/arithmetic.h"
 
 namespace unas::quant {
 namespace {
@@ -140,10 +141,7 @@ Result<ModelGraph> QuantizeWithImages(const Network& network, const ReferenceWei
 
 void QuantizeInputs(const ModelGraph& graph, const float* values, int64_t count, int8_t* out) {
   const Quantization& q = graph.tensors[graph.inputs[0]].quant;
-  for (int64_t i = 0; i < count; ++i) {
-    const auto v = static_cast<int64_t>(std::round(values[i] / q.scale[0])) + q.zero_point[0];
-    out[i] = static_cast<int8_t>(std::clamp<int64_t>(v, -128, 127));
-  }
+  kernels::QuantizeFloats(values, count, q.scale[0], q.zero_point[0], out, kernels::CpuHasAvx2());
 }
 
 std::vector<int8_t> QuantizeInput(const ModelGraph& graph, const std::vector<float>& image) {

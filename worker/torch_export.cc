@@ -48,12 +48,6 @@ int Predicted(int32_t output_zero_point, const int8_t* logits, int64_t count) {
   return quant::ArgMax(logits, count);
 }
 
-// Images [N, C, H, W] -> N NHWC images back to back.
-std::vector<float> NhwcValues(const torch::Tensor& x) {
-  const torch::Tensor nhwc = x.permute({0, 2, 3, 1}).contiguous();
-  return std::vector<float>(nhwc.data_ptr<float>(), nhwc.data_ptr<float>() + nhwc.numel());
-}
-
 Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& g, const torch::Tensor& x,
                          const torch::Tensor& y, int threads) {
   const int64_t n = x.size(0);
@@ -63,11 +57,13 @@ Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& 
   const int64_t in_elements = executor.input_elements(), out_elements = executor.output_elements();
   const auto zero_point = static_cast<int32_t>(g.tensors[g.outputs[0]].quant.zero_point[0]);
   int64_t correct = 0;
-  constexpr int64_t kChunk = 512;  // converts to NHWC a chunk at a time
+  constexpr int64_t kChunk = 2048;  // converts to NHWC a chunk at a time
   for (int64_t start = 0; start < n; start += kChunk) {
     const int64_t count = std::min(kChunk, n - start);
-    const std::vector<float> images = NhwcValues(x.narrow(0, start, count));
-    if (static_cast<int64_t>(images.size()) != count * in_elements) {
+    // Images [count, C, H, W] -> NHWC, back to back.
+    const torch::Tensor nhwc = x.narrow(0, start, count).permute({0, 2, 3, 1}).contiguous().to(torch::kFloat32);
+    const float* images = nhwc.data_ptr<float>();
+    if (nhwc.numel() != count * in_elements) {
       return Status::Invalid("int8: the data set's images are not the graph input's size");
     }
     // Thread t quantises and runs a contiguous slice of the chunk as one
@@ -78,7 +74,7 @@ Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& 
     auto work = [&](int t) {
       const int64_t first = count * t / workers, last = count * (t + 1) / workers;
       std::vector<int8_t> batch(static_cast<size_t>((last - first) * in_elements));
-      quant::QuantizeInputs(g, images.data() + first * in_elements, static_cast<int64_t>(batch.size()), batch.data());
+      quant::QuantizeInputs(g, images + first * in_elements, static_cast<int64_t>(batch.size()), batch.data());
       auto logits = executor.RunBatch(batch, static_cast<int>(last - first));
       if (!logits.ok()) {
         errors[t] = logits.status();

@@ -1,6 +1,7 @@
 #include "quant/kernels/arithmetic.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -89,6 +90,14 @@ void MaxOverWindowPortable(const int8_t* in, int width, int channels, int y0, in
     }
   }
   for (int c = c0; c < channels; ++c) o[c] = std::min(std::max(o[c], lo), hi);
+}
+
+void QuantizeFloatsPortable(const float* values, int64_t begin, int64_t n, float scale, int64_t zero_point,
+                            int8_t* out) {
+  for (int64_t i = begin; i < n; ++i) {
+    const auto v = static_cast<int64_t>(std::round(values[i] / scale)) + zero_point;
+    out[i] = static_cast<int8_t>(std::clamp<int64_t>(v, -128, 127));
+  }
 }
 
 // ---- AVX2 ----
@@ -261,6 +270,29 @@ UNAS_AVX2_FN void MaxOverWindowAvx2(const int8_t* in, int width, int channels, i
   if (c < channels) MaxOverWindowPortable(in, width, channels, y0, y1, x0, x1, lo, hi, c, o);
 }
 
+UNAS_AVX2_FN void QuantizeFloatsAvx2(const float* values, int64_t n, float scale, int64_t zero_point, int8_t* out) {
+  const __m256 divisor = _mm256_set1_ps(scale), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f), limit = _mm256_set1_ps(16777216.0f);  // 2^24
+  const __m256i zp = _mm256_set1_epi32(static_cast<int32_t>(zero_point)), lo = _mm256_set1_epi32(-128), hi = _mm256_set1_epi32(127);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 q = _mm256_div_ps(_mm256_loadu_ps(values + i), divisor);
+    const __m256 magnitude = _mm256_andnot_ps(sign_bit, q);
+    // Ordered compare: false for NaN, so NaN lanes take the scalar rule too.
+    if (_mm256_movemask_ps(_mm256_cmp_ps(magnitude, limit, _CMP_LT_OQ)) != 0xFF) {
+      QuantizeFloatsPortable(values, i, i + 8, scale, zero_point, out);
+      continue;
+    }
+    const __m256 t = _mm256_round_ps(q, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 away = _mm256_and_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign_bit, _mm256_sub_ps(q, t)), half, _CMP_GE_OQ),
+                                      _mm256_or_ps(one, _mm256_and_ps(sign_bit, q)));  // +-1 where |q - t| >= 0.5
+    __m256i v = _mm256_add_epi32(_mm256_cvttps_epi32(_mm256_add_ps(t, away)), zp);
+    v = _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), PackInt8Avx2(v));
+  }
+  QuantizeFloatsPortable(values, i, n, scale, zero_point, out);
+}
+
 #endif  // UNAS_QUANT_AVX2
 
 }  // namespace
@@ -318,6 +350,13 @@ void MaxOverWindow(const int8_t* in, int width, int channels, int y0, int y1, in
   if (avx2) return MaxOverWindowAvx2(in, width, channels, y0, y1, x0, x1, lo, hi, o);
 #endif
   MaxOverWindowPortable(in, width, channels, y0, y1, x0, x1, lo, hi, 0, o);
+}
+
+void QuantizeFloats(const float* values, int64_t n, float scale, int64_t zero_point, int8_t* out, bool avx2) {
+#if UNAS_QUANT_AVX2
+  if (avx2 && zero_point >= -(1 << 20) && zero_point <= (1 << 20)) return QuantizeFloatsAvx2(values, n, scale, zero_point, out);
+#endif
+  QuantizeFloatsPortable(values, 0, n, scale, zero_point, out);
 }
 
 void AddElementwise(const AddParams& params, const int8_t* a, const int8_t* b, int64_t n, int8_t* out, bool avx2) {

@@ -74,6 +74,14 @@ void MultiplyAccumulate(const int16_t* f, const int8_t* x, int64_t n, int32_t of
 void MaxOverWindow(const int8_t* in, int width, int channels, int y0, int y1, int x0, int x1, int8_t lo, int8_t hi,
                    int8_t* o, bool avx2);
 
+// TFLite's QUANTIZE of a float input (quantize.h's QuantizeInput):
+// out[i] = clamp(round(values[i] / scale) + zero_point, -128, 127), float
+// division, round half away from zero. The AVX2 path divides in float as
+// well and rounds exactly: t = trunc(q), plus sign(q) when |q - t| >= 0.5
+// (q - t is exact); lanes with |q| >= 2^24 or NaN, and zero points beyond
+// +-2^20, go through the scalar rule.
+void QuantizeFloats(const float* values, int64_t n, float scale, int64_t zero_point, int8_t* out, bool avx2);
+
 // dst[i] = src[i] + offset as int16 (offset in [-128, 128]).
 inline void WidenWithOffset(const int8_t* src, int64_t n, int32_t offset, int16_t* dst) {
   for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<int16_t>(src[i] + offset);

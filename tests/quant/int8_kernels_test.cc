@@ -422,6 +422,33 @@ TEST(Int8KernelsTest, SaturatingMultiplierFallsBackToScalar) {
   EXPECT_EQ(out[1], 0);
 }
 
+// QUANTIZE of float inputs: the AVX2 path's exact rounding against
+// std::round on ties (x.5 both signs), values a float ulp either side of
+// them, values beyond the vector path's 2^24, and random ones; 8 lanes and a tail.
+TEST(Int8KernelsTest, VectorInputQuantizationMatchesStdRound) {
+  std::mt19937_64 rng(8);
+  std::vector<float> values;
+  for (int k = -300; k <= 300; ++k) {
+    const float tie = static_cast<float>(k) + 0.5f;
+    values.insert(values.end(), {tie, std::nextafter(tie, 0.0f), std::nextafter(tie, 1e9f), static_cast<float>(k)});
+  }
+  // (Not infinities or values beyond int64: the scalar rule's conversion is undefined there.)
+  values.insert(values.end(), {0.49999997f, -0.49999997f, -0.0f, 3e7f, -3e7f, 8388609.5f, -16777215.0f});
+  std::uniform_real_distribution<float> u(-200.0f, 200.0f);
+  for (int i = 0; i < 5003; ++i) values.push_back(u(rng));
+  for (float scale : {1.0f, 0.5f, 0.0078125f, 0.3f}) {
+    for (int64_t zp : {int64_t{-128}, int64_t{0}, int64_t{17}, int64_t{127}}) {
+      I8 got(values.size()), want(values.size());
+      kernels::QuantizeFloats(values.data(), static_cast<int64_t>(values.size()), scale, zp, got.data(),
+                              kernels::CpuHasAvx2());
+      for (size_t i = 0; i < values.size(); ++i) {
+        want[i] = static_cast<int8_t>(std::clamp<int64_t>(static_cast<int64_t>(std::round(values[i] / scale)) + zp, -128, 127));
+      }
+      ASSERT_EQ(got, want) << "scale " << scale << " zero point " << zp;
+    }
+  }
+}
+
 TEST(Int8KernelsTest, RunBatchRejectsAWrongInputSize) {
   GraphBuilder b;
   const int in = b.Activation({1, 2}, 1.0f, 0);
