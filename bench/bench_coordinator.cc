@@ -8,7 +8,7 @@
 #include <chrono>
 #include <iostream>
 
-#include "server/coordinator.h"
+#include "server/core/coordinator.h"
 
 using namespace unas;
 using namespace unas::server;
@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   }
   SystemClock clock;
   CoordinatorOptions options;
-  options.resolve_input = [](const std::string&) -> Result<InputSpec> { return InputSpec{8, 8, 1, 10}; };
+  options.resolve_input = [](const data::DatasetSpec&) -> Result<InputSpec> { return InputSpec{8, 8, 1, 10}; };
   auto c = Coordinator::Open(std::move(store).value(), &clock, options);
   const std::string spec = R"({"dataset":"synthetic","evaluator":"synthetic","strategy":")" + strategy +
                            R"(","budget":{"trials":)" + std::to_string(trials) +

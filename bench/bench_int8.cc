@@ -32,6 +32,7 @@
 
 #include "costmodel/candidate.h"
 #include "costmodel/cost_model.h"
+#include "data/dataset_spec.h"
 #include "quant/int8_executor.h"
 #include "quant/quantize.h"
 #include "worker/dataset_tensors.h"
@@ -243,7 +244,7 @@ int main(int argc, char** argv) {
   }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // rows appear as they are measured
   torch::set_num_threads(1);
-  const auto dataset = Check(worker::LoadDataset(Check(worker::ParseDatasetSpec("fashion-mnist"), "dataset")), "dataset");
+  const auto dataset = Check(worker::LoadDataset(Check(data::ParseDatasetSpec("fashion-mnist"), "dataset")), "dataset");
   std::printf("bench_int8: %u hardware threads; %d epoch(s), subset %.2f, --threads %d; load average %s\n",
               std::thread::hardware_concurrency(), epochs, subset, threads, LoadAverage().c_str());
   for (const std::string& path : paths) BenchArchitecture(path, *dataset, epochs, subset, threads);

@@ -4,7 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "server/store.h"
+#include "server/store/store.h"
 
 namespace unas::cli {
 

@@ -15,7 +15,7 @@
 #include "cli/connection.h"
 #include "cli/job_output.h"
 #include "cli/trial_model.h"
-#include "costmodel/json_limits.h"
+#include "base/json_limits.h"
 #include "costmodel/network.h"
 
 namespace unas::cli {

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "cli/args.h"
-#include "server/grpc_client.h"
+#include "client/grpc_client.h"
 
 namespace unas::cli {
 

@@ -8,7 +8,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
-#include "server/store.h"
+#include "server/store/store.h"
 
 namespace unas::cli {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "server/measured_costs.h"
+#include "server/core/measured_costs.h"
 
 namespace unas::cli {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/records.h"
+#include "server/store/records.h"
 
 namespace unas::cli {
 
@@ -37,7 +37,7 @@ std::string ParetoText(const server::ParetoView& front, bool csv);
 //               "peak_sram_bytes", "flash_bytes", "macs", "proposal_id", "val_error"}],
 //    "front": [{"trial", "rung", "val_error", "int8_val_error" (null if none),
 //               "peak_sram_bytes", "flash_bytes", "macs"}]}
-// Costs are the measured network's (server/measured_costs.h).
+// Costs are the measured network's (server/core/measured_costs.h).
 nlohmann::json ParetoJson(const server::ParetoView& front);
 
 }  // namespace unas::cli

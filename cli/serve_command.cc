@@ -12,14 +12,14 @@
 #include "cli/commands.h"
 #include "cli/connection.h"
 #include "cli/signals.h"
-#include "server/auth.h"
-#include "server/coordinator.h"
-#include "server/data_dir_lock.h"
+#include "server/core/auth.h"
+#include "server/core/coordinator.h"
+#include "server/store/data_dir_lock.h"
 #include "server/evaluators.h"
-#include "server/grpc_service.h"
-#include "server/http_server.h"
-#include "server/local_workers.h"
-#include "server/log.h"
+#include "server/grpc/grpc_service.h"
+#include "server/http/http_server.h"
+#include "server/core/local_workers.h"
+#include "server/core/log.h"
 
 namespace unas::cli {
 
@@ -116,7 +116,7 @@ int RunServe(const std::vector<std::string>& argv) {
   server::CoordinatorOptions options;
   options.lease_timeout_ms = *lease_ms;
   options.heartbeat_interval_ms = *heartbeat_ms;
-  options.resolve_input = server::ResolveDatasetInput;
+  options.resolve_input = server::DatasetInput;
   auto coordinator = server::Coordinator::Open(std::move(store).value(), &clock, options);
   if (!coordinator.ok()) {
     std::cerr << "unas serve: " << coordinator.status().message() << "\n";

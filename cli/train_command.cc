@@ -19,6 +19,7 @@
 #include "cli/write_file.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/partial_execution.h"
+#include "data/dataset_spec.h"
 #include "worker/dataset.h"
 #include "worker/int8_export.h"
 #include "worker/trainer.h"
@@ -261,7 +262,7 @@ int RunTrain(const std::vector<std::string>& argv) {
       return 2;
     }
   }
-  auto spec = worker::ParseDatasetSpec(args.Get("dataset"));
+  auto spec = data::ParseDatasetSpec(args.Get("dataset"));
   if (!spec.ok()) {
     std::cerr << "unas train: --dataset: " << spec.status().message() << "\n";
     return 2;

@@ -9,7 +9,7 @@
 #include "cli/connection.h"
 #include "cli/signals.h"
 #include "server/evaluators.h"
-#include "server/log.h"
+#include "server/core/log.h"
 
 namespace unas::cli {
 

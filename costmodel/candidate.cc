@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/spelling.h"
-#include "costmodel/json_limits.h"
+#include "base/json_limits.h"
 
 namespace unas {
 namespace {

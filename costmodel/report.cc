@@ -1,7 +1,7 @@
 #include "costmodel/report.h"
 
 #include "base/spelling.h"
-#include "costmodel/json_limits.h"
+#include "base/json_limits.h"
 
 #include "costmodel/text_format.h"
 

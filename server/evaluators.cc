@@ -17,7 +17,7 @@
 
 #include "costmodel/cost_model.h"
 #include "search/synthetic.h"
-#include "server/job_spec.h"
+#include "server/core/job_spec.h"
 #include "worker/dataset.h"
 #include "worker/int8_export.h"
 #include "worker/trainer.h"
@@ -27,7 +27,7 @@ namespace {
 
 // Weights above this are not sent back (the gRPC message limit is 4 MiB).
 constexpr size_t kMaxWeightBytes = 3 << 20;
-// Likewise the int8 model (server/result_validation.h checks the same limit).
+// Likewise the int8 model (server/core/result_validation.h checks the same limit).
 constexpr size_t kMaxModelBytes = 3 << 20;
 
 // A file made by mkstemp under $TMPDIR (/tmp when unset), removed when this
@@ -120,14 +120,6 @@ void AddInt8(const worker::WorkAssignment& a, const worker::TrainedModel& model,
 
 }  // namespace
 
-Result<InputSpec> ResolveDatasetInput(const std::string& dataset) {
-  if (dataset == "fashion-mnist") return InputSpec{28, 28, 1, 10};
-  if (dataset.rfind("cifar10:", 0) == 0) return InputSpec{32, 32, 3, 10};
-  UNAS_ASSIGN_OR_RETURN(worker::DatasetSpec spec, worker::ParseDatasetSpec(dataset));
-  UNAS_ASSIGN_OR_RETURN(std::shared_ptr<const worker::Dataset> data, worker::LoadDataset(spec));
-  return data->info().input;
-}
-
 worker::EvaluateFn MakeEvaluator(int threads_override) {
   return [threads_override](const worker::WorkAssignment& a, const std::atomic<bool>& cancel,
                             const std::function<void(double)>& progress) -> worker::TrialResult {
@@ -136,7 +128,7 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
     auto candidate = ParseCandidate(a.candidate_json);
     if (!candidate.ok()) return Failed("candidate: " + candidate.status().message());
     if (spec->evaluator == EvaluatorKind::kSynthetic) {
-      auto input = ResolveDatasetInput(spec->dataset);
+      auto input = DatasetInput(spec->dataset);
       if (!input.ok()) return Failed("dataset: " + input.status().message());
       search::SyntheticConfig synthetic;
       synthetic.seed = spec->seed;
@@ -158,9 +150,7 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
       progress(1.0);
       return r;
     }
-    auto dataset_spec = worker::ParseDatasetSpec(spec->dataset);
-    if (!dataset_spec.ok()) return Failed("dataset: " + dataset_spec.status().message());
-    auto dataset = worker::LoadDataset(*dataset_spec);
+    auto dataset = worker::LoadDataset(spec->dataset);
     if (!dataset.ok()) return Failed("dataset: " + dataset.status().message());
     worker::TrainConfig config = TrainConfigFor(*spec, threads_override);
     config.keep_model = config.quantization.enabled;

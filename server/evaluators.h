@@ -11,12 +11,6 @@
 
 namespace unas::server {
 
-// Input shape and classes of a data set named as in a job spec, without
-// training on it: "fashion-mnist" is 28x28x1 and "cifar10:DIR" 32x32x3 (the
-// CIFAR-10 binary format fixes it), 10 classes each, without reading files;
-// "idx:" and "synthetic" are loaded (and then cached for the trials).
-Result<InputSpec> ResolveDatasetInput(const std::string& dataset);
-
 // `threads_override` > 0 replaces the job's training.threads.
 worker::EvaluateFn MakeEvaluator(int threads_override = 0);
 

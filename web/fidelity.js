@@ -20,7 +20,7 @@ export const int8Tested = (t) => t?.metrics?.int8_test_error != null;
 
 // 1 - int8 test error when quantised, else 1 - float test error; null when
 // the trial measured none. The server's "final_test_accuracy" when it sends
-// one, computed the same way (server/records.h FinalTestAccuracy) when not.
+// one, computed the same way (server/store/records.h FinalTestAccuracy) when not.
 export function finalTestAccuracy(t) {
   if (t && 'final_test_accuracy' in t) return t.final_test_accuracy ?? null;
   const m = t?.metrics;

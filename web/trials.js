@@ -83,7 +83,7 @@ function refiningOrder(n) {
 // while it loads; `signal` aborts the remaining requests (AbortError).
 // A full load follows next_page_token; a sampled one asks for page tokens at
 // chosen offsets (the API's token is the offset into the sorted list,
-// server/http_api.cc ListTrials).
+// server/http/http_api.cc ListTrials).
 export async function loadCompletedTrials(jobPath, {
   pageSize = paging.pageSize, maxPages = paging.maxPages, sampleBudgetMs = paging.sampleBudgetMs, onPage, signal } = {}) {
   const start = performance.now();

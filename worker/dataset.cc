@@ -1,34 +1,15 @@
 #include "worker/dataset.h"
 
-#include <sys/stat.h>
-
 #include <map>
 #include <mutex>
 
-#include "worker/data_files.h"
+#include "data/image_files.h"
 #include "worker/dataset_tensors.h"
 
 namespace unas::worker {
 namespace {
 
-bool FileExists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// "DIR/name.gz" if it exists, else "DIR/name" if that does, else an error.
-Result<std::string> FindIdxFile(const std::string& dir, const std::string& name, const DatasetSpec& spec) {
-  for (const std::string& candidate : {dir + "/" + name + ".gz", dir + "/" + name}) {
-    if (FileExists(candidate)) return candidate;
-  }
-  std::string message = dir + "/" + name + "[.gz]: no such file";
-  if (spec.kind == DatasetKind::kFashionMnist) {
-    message += "; install Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist)";
-  }
-  return Status(StatusCode::kNotFound, message);
-}
-
-torch::Tensor ImagesToFloat(const RawImages& raw, const std::vector<int64_t>* rows) {
+torch::Tensor ImagesToFloat(const data::RawImages& raw, const std::vector<int64_t>* rows) {
   auto all = torch::from_blob(const_cast<uint8_t*>(raw.pixels.data()),
                               {raw.count, raw.channels, raw.height, raw.width}, torch::kUInt8);
   torch::Tensor picked = all;
@@ -54,7 +35,7 @@ torch::Tensor LabelsToTensor(const std::vector<uint8_t>& labels, const std::vect
 struct RawSets {
   std::string name;
   int num_classes = 10;
-  RawImages train, test;
+  data::RawImages train, test;
 };
 
 Result<RawSets> ReadRaw(const DatasetSpec& spec) {
@@ -64,14 +45,11 @@ Result<RawSets> ReadRaw(const DatasetSpec& spec) {
     case DatasetKind::kIdx: {
       sets.name = spec.kind == DatasetKind::kFashionMnist ? "fashion-mnist" : "idx:" + spec.directory;
       sets.num_classes = spec.num_classes;
-      UNAS_ASSIGN_OR_RETURN(std::string train_images, FindIdxFile(spec.directory, "train-images-idx3-ubyte", spec));
-      UNAS_ASSIGN_OR_RETURN(std::string train_labels, FindIdxFile(spec.directory, "train-labels-idx1-ubyte", spec));
-      UNAS_ASSIGN_OR_RETURN(std::string test_images, FindIdxFile(spec.directory, "t10k-images-idx3-ubyte", spec));
-      UNAS_ASSIGN_OR_RETURN(std::string test_labels, FindIdxFile(spec.directory, "t10k-labels-idx1-ubyte", spec));
-      UNAS_ASSIGN_OR_RETURN(sets.train, ReadIdxPair(train_images, train_labels, spec.num_classes));
-      UNAS_ASSIGN_OR_RETURN(sets.test, ReadIdxPair(test_images, test_labels, spec.num_classes));
+      UNAS_ASSIGN_OR_RETURN(data::IdxFiles files, data::FindIdxFiles(spec));
+      UNAS_ASSIGN_OR_RETURN(sets.train, data::ReadIdxPair(files.train_images, files.train_labels, spec.num_classes));
+      UNAS_ASSIGN_OR_RETURN(sets.test, data::ReadIdxPair(files.test_images, files.test_labels, spec.num_classes));
       if (sets.train.height != sets.test.height || sets.train.width != sets.test.width) {
-        return Status::Invalid(test_images + ": images are " + std::to_string(sets.test.height) + "x" +
+        return Status::Invalid(files.test_images + ": images are " + std::to_string(sets.test.height) + "x" +
                                std::to_string(sets.test.width) + " but the training images are " +
                                std::to_string(sets.train.height) + "x" + std::to_string(sets.train.width));
       }
@@ -81,15 +59,15 @@ Result<RawSets> ReadRaw(const DatasetSpec& spec) {
       sets.name = "cifar10";
       std::vector<std::string> train_files;
       for (int i = 1; i <= 5; ++i) train_files.push_back(spec.directory + "/data_batch_" + std::to_string(i) + ".bin");
-      UNAS_ASSIGN_OR_RETURN(sets.train, ReadCifar10(train_files));
-      UNAS_ASSIGN_OR_RETURN(sets.test, ReadCifar10({spec.directory + "/test_batch.bin"}));
+      UNAS_ASSIGN_OR_RETURN(sets.train, data::ReadCifar10(train_files));
+      UNAS_ASSIGN_OR_RETURN(sets.test, data::ReadCifar10({spec.directory + "/test_batch.bin"}));
       return sets;
     }
     case DatasetKind::kSynthetic:
       sets.name = "synthetic";
       // Different seeds so the test images are not copies of training images.
-      sets.train = SyntheticImages(spec.synthetic_train, 1);
-      sets.test = SyntheticImages(spec.synthetic_test, 2);
+      sets.train = data::SyntheticImages(spec.synthetic_train, 1);
+      sets.test = data::SyntheticImages(spec.synthetic_test, 2);
       return sets;
   }
   return Status::Internal("unknown data set kind");
@@ -97,7 +75,7 @@ Result<RawSets> ReadRaw(const DatasetSpec& spec) {
 
 Result<std::shared_ptr<const Dataset>> Build(const DatasetSpec& spec) {
   UNAS_ASSIGN_OR_RETURN(RawSets raw, ReadRaw(spec));
-  const SplitIndices split = StratifiedSplit(raw.train.labels, raw.num_classes, 0.1, /*seed=*/0);
+  const data::SplitIndices split = data::StratifiedSplit(raw.train.labels, raw.num_classes, 0.1, /*seed=*/0);
   if (split.train.empty() || split.validation.empty()) {
     return Status::Invalid(raw.name + ": too few training images (" + std::to_string(raw.train.count) +
                            ") for a 10% validation split");
@@ -133,53 +111,6 @@ Result<std::shared_ptr<const Dataset>> Build(const DatasetSpec& spec) {
 Dataset::Dataset(DatasetInfo info, std::unique_ptr<Tensors> tensors)
     : info_(std::move(info)), tensors_(std::move(tensors)) {}
 Dataset::~Dataset() = default;
-
-std::string DatasetSpec::Key() const {
-  switch (kind) {
-    case DatasetKind::kFashionMnist: return "fashion-mnist:" + directory;
-    case DatasetKind::kIdx: return "idx:" + directory + ":" + std::to_string(num_classes);
-    case DatasetKind::kCifar10: return "cifar10:" + directory;
-    case DatasetKind::kSynthetic:
-      return "synthetic:" + std::to_string(synthetic_train) + ":" + std::to_string(synthetic_test);
-  }
-  return "?";
-}
-
-Result<DatasetSpec> ParseDatasetSpec(const std::string& text) {
-  DatasetSpec spec;
-  if (text == "fashion-mnist") {
-    spec.kind = DatasetKind::kFashionMnist;
-    spec.directory = kFashionMnistDir;
-    return spec;
-  }
-  if (text == "synthetic") {
-    spec.kind = DatasetKind::kSynthetic;
-    return spec;
-  }
-  auto rest = [&](const std::string& prefix) { return text.substr(prefix.size()); };
-  if (text.rfind("cifar10:", 0) == 0 && text.size() > 8) {
-    spec.kind = DatasetKind::kCifar10;
-    spec.directory = rest("cifar10:");
-    return spec;
-  }
-  if (text.rfind("idx:", 0) == 0 && text.size() > 4) {
-    spec.kind = DatasetKind::kIdx;
-    spec.directory = rest("idx:");
-    if (auto colon = spec.directory.rfind(':'); colon != std::string::npos) {
-      const std::string classes = spec.directory.substr(colon + 1);
-      char* end = nullptr;
-      const long v = std::strtol(classes.c_str(), &end, 10);
-      if (classes.empty() || *end != '\0' || v < 2 || v > 256) {
-        return Status::Invalid("data set '" + text + "': class count '" + classes + "' is not an integer in 2..256");
-      }
-      spec.num_classes = static_cast<int>(v);
-      spec.directory.resize(colon);
-    }
-    return spec;
-  }
-  return Status::Invalid("unknown data set '" + text +
-                         "' (fashion-mnist, synthetic, idx:DIR[:CLASSES] or cifar10:DIR)");
-}
 
 Result<std::shared_ptr<const Dataset>> LoadDataset(const DatasetSpec& spec) {
   // Guards `cache`. Held while loading, so two trials asking for the same

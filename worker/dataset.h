@@ -1,5 +1,5 @@
-// Data sets for training trials: which one (DatasetSpec), loading it once per
-// process (LoadDataset) and what it looks like (DatasetInfo). The tensors live
+// Data sets for training trials: loading one (a data::DatasetSpec, data/)
+// once per process (LoadDataset) and what it looks like (DatasetInfo). The tensors live
 // behind a pimpl; this header has no LibTorch types.
 //
 // A loaded Dataset holds, normalised and in memory:
@@ -16,37 +16,14 @@
 #include <string>
 #include <vector>
 
-#include "costmodel/candidate.h"
 #include "base/status.h"
+#include "costmodel/candidate.h"
+#include "data/dataset_spec.h"
 
 namespace unas::worker {
 
-enum class DatasetKind {
-  kFashionMnist,  // Debian's dataset-fashion-mnist, /usr/share/datasets/fashion-mnist
-  kIdx,           // any IDX pair (MNIST and friends) by path
-  kCifar10,       // CIFAR-10 binary batches in a directory
-  kSynthetic,     // deterministic 8x8x1, 10 classes, no file (for tests)
-};
-
-struct DatasetSpec {
-  DatasetKind kind = DatasetKind::kFashionMnist;
-  // kFashionMnist, kIdx: a directory holding train-images-idx3-ubyte,
-  // train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte
-  // (each optionally ".gz"). kCifar10: a directory holding data_batch_1.bin ..
-  // data_batch_5.bin and test_batch.bin. Unused for kSynthetic.
-  std::string directory;
-  int num_classes = 10;            // kIdx only; labels must be below it
-  int64_t synthetic_train = 2000;  // kSynthetic: training images (before the split)
-  int64_t synthetic_test = 500;    // kSynthetic: test images
-
-  std::string Key() const;  // identifies the data in the process-wide cache
-};
-
-inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
-
-// Parses the command-line form:
-//   "fashion-mnist"  "synthetic"  "idx:DIR"  "idx:DIR:CLASSES"  "cifar10:DIR"
-Result<DatasetSpec> ParseDatasetSpec(const std::string& text);
+using data::DatasetKind;
+using data::DatasetSpec;
 
 struct DatasetInfo {
   std::string name;          // e.g. "fashion-mnist"

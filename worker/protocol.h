@@ -1,8 +1,8 @@
 // The worker protocol's own types, independent of transport: what the
 // coordinator hands a worker (WorkAssignment) and what the worker reports
 // back (TrialResult, with the Metrics it measured). The coordinator core, the
-// store, the gRPC edge (server/proto_convert.h) and the REST edge
-// (server/json_convert.h) all use these records; each edge converts them in
+// store, the gRPC edge (proto/proto_convert.h) and the REST edge
+// (server/core/json_convert.h) all use these records; each edge converts them in
 // one place. Plain C++ types; no training code comes with this header.
 //
 // Adding a measured quantity to a trial: one field in Metrics, one in the

@@ -1,7 +1,7 @@
 // A trial's training recipe as the worker runs it: optimiser, schedule,
 // regularisation, fidelity, and the optional pruning and quantisation steps.
 // The one set of defaults: a job spec's "training", "pruning" and
-// "quantization" objects (server/job_spec.h) and `unas train`'s flags start
+// "quantization" objects (server/core/job_spec.h) and `unas train`'s flags start
 // from these values. Plain C++ types; the trainer (trainer.h) and the pruner
 // (pruning.h) consume them.
 #pragma once

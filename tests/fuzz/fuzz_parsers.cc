@@ -16,7 +16,7 @@
 #include "costmodel/cost_model.h"
 #include "costmodel/network.h"
 #include "costmodel/report.h"
-#include "server/job_spec.h"
+#include "server/core/job_spec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -1,11 +1,11 @@
-// The converters at the coordinator's edges (server/proto_convert.h,
-// server/json_convert.h) for the multi-fidelity and final-retraining fields:
+// The converters at the coordinator's edges (proto/proto_convert.h,
+// server/core/json_convert.h) for the multi-fidelity and final-retraining fields:
 // each travels through the proto both ways and appears in the REST JSON.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "server/json_convert.h"
-#include "server/proto_convert.h"
+#include "server/core/json_convert.h"
+#include "proto/proto_convert.h"
 #include "tests/server/trial_records.h"
 
 namespace unas::server {

@@ -11,7 +11,7 @@
 
 #include "costmodel/candidate.h"
 #include "search/synthetic.h"
-#include "server/coordinator.h"
+#include "server/core/coordinator.h"
 #include "tests/temp_dir.h"
 
 namespace unas::server {
@@ -41,7 +41,7 @@ class CoordinatorTest : public ::testing::Test {
     o.heartbeat_interval_ms = 100;
     o.max_attempts = 3;
     o.expiry_check_interval_ms = 3'600'000;  // expiry only when the test says so
-    o.resolve_input = [](const std::string&) -> Result<InputSpec> { return InputSpec{8, 8, 1, 10}; };
+    o.resolve_input = [](const data::DatasetSpec&) -> Result<InputSpec> { return InputSpec{8, 8, 1, 10}; };
     auto c = Coordinator::Open(std::move(store).value(), &clock_, o);
     ASSERT_TRUE(c.ok()) << c.status().message();
     coordinator_ = std::move(c).value();

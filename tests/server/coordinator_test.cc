@@ -1,4 +1,4 @@
-#include "server/coordinator.h"
+#include "server/core/coordinator.h"
 
 #include <unistd.h>
 

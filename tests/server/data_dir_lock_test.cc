@@ -1,6 +1,6 @@
 // One owner per data directory (the cross-process case, with kill -9, is in
 // tests/service/service_test.cc: TwoCoordinatorsOnOneDataDirectory...).
-#include "server/data_dir_lock.h"
+#include "server/store/data_dir_lock.h"
 
 #include <unistd.h>
 

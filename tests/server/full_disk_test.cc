@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "server/coordinator.h"
+#include "server/core/coordinator.h"
 #include "tests/temp_dir.h"
 
 namespace unas::server {
@@ -87,7 +87,7 @@ TEST(FullDiskTest, WritesThatFailPauseTheJobAndMemoryKeepsAgreeingWithDisk) {
   ManualClock clock;
   CoordinatorOptions o;
   o.expiry_check_interval_ms = 3'600'000;
-  o.resolve_input = [](const std::string&) -> Result<InputSpec> { return InputSpec{8, 8, 1, 10}; };
+  o.resolve_input = [](const data::DatasetSpec&) -> Result<InputSpec> { return InputSpec{8, 8, 1, 10}; };
   auto c = Coordinator::Open(Store::Open(db).value(), &clock, o).value();
   const std::string job_id = c->Submit(Spec(40)).value().record.job_id;
   const std::string w = c->RegisterWorker("w");

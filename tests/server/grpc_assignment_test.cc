@@ -1,5 +1,5 @@
 // A promotion's TrialAssignment over real gRPC on 127.0.0.1: init weights of
-// the largest size a trial may store (3 MiB, server/result_validation.h) next
+// the largest size a trial may store (3 MiB, server/core/result_validation.h) next
 // to a large job spec reach the worker's GrpcTrialSource intact, past gRPC's
 // default 4 MiB receive limit. The server here answers AcquireTrial with one
 // fixed assignment (the coordinator's promotion logic is tested with the
@@ -12,9 +12,9 @@
 #include <gtest/gtest.h>
 
 #include "proto/unas.grpc.pb.h"
-#include "server/grpc_client.h"
-#include "server/proto_convert.h"
-#include "server/result_validation.h"
+#include "client/grpc_client.h"
+#include "proto/proto_convert.h"
+#include "server/core/result_validation.h"
 
 namespace unas::server {
 namespace {

@@ -11,11 +11,11 @@
 
 #include "costmodel/cost_model.h"
 #include "costmodel/network.h"
-#include "server/coordinator.h"
-#include "server/grpc_client.h"
-#include "server/grpc_service.h"
+#include "server/core/coordinator.h"
+#include "client/grpc_client.h"
+#include "server/grpc/grpc_service.h"
 #include "proto/unas.grpc.pb.h"
-#include "server/http_api.h"
+#include "server/http/http_api.h"
 #include "tests/temp_dir.h"
 
 namespace unas::server {
@@ -45,7 +45,7 @@ class HardeningTest : public ::testing::Test {
     CoordinatorOptions o;
     o.max_attempts = 3;
     o.expiry_check_interval_ms = 3'600'000;
-    o.resolve_input = [](const std::string&) -> Result<InputSpec> { return kInput; };
+    o.resolve_input = [](const data::DatasetSpec&) -> Result<InputSpec> { return kInput; };
     auto c = Coordinator::Open(std::move(store).value(), &clock_, o);
     ASSERT_TRUE(c.ok()) << c.status().message();
     coordinator_ = std::move(c).value();
@@ -341,9 +341,9 @@ TEST(UnresumableJobTest, MissingDataSetAtRestartFailsTheJobVisiblySayingWhy) {
   bool data_present = true;
   CoordinatorOptions o;
   o.expiry_check_interval_ms = 3'600'000;
-  o.resolve_input = [&](const std::string& dataset) -> Result<InputSpec> {
+  o.resolve_input = [&](const data::DatasetSpec& dataset) -> Result<InputSpec> {
     if (data_present) return kInput;
-    return Status(StatusCode::kNotFound, dataset.substr(4) + "/train-images-idx3-ubyte[.gz]: no such file");
+    return Status(StatusCode::kNotFound, dataset.directory + "/train-images-idx3-ubyte[.gz]: no such file");
   };
   std::string job_id;
   {

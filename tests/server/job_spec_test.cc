@@ -1,4 +1,4 @@
-#include "server/job_spec.h"
+#include "server/core/job_spec.h"
 
 #include <fstream>
 #include <sstream>
@@ -12,7 +12,7 @@ namespace {
 TEST(JobSpecTest, EmptyObjectGivesDocumentedDefaults) {
   auto spec = ParseJobSpecText("{}");
   ASSERT_TRUE(spec.ok()) << spec.status().message();
-  EXPECT_EQ(spec->dataset, "fashion-mnist");
+  EXPECT_EQ(data::DatasetSpecText(spec->dataset), "fashion-mnist");
   EXPECT_EQ(spec->accounting, Accounting::kTflm);
   EXPECT_EQ(spec->mcu, nullptr);
   EXPECT_EQ(spec->memory, search::MemoryModel::kWholeTensor);

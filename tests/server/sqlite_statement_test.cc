@@ -1,4 +1,4 @@
-#include "server/sqlite_statement.h"
+#include "server/store/sqlite_statement.h"
 
 #include <unistd.h>
 

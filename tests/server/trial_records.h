@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "server/records.h"
+#include "server/store/records.h"
 
 namespace unas::server::test_records {
 

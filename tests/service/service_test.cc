@@ -11,7 +11,7 @@
 #include "costmodel/cost_model.h"
 #include "costmodel/lowering.h"
 #include "costmodel/network.h"
-#include "server/grpc_client.h"
+#include "client/grpc_client.h"
 #include "tflite/reader.h"
 #include "tests/service/process.h"
 

@@ -11,32 +11,6 @@
 namespace unas::worker {
 namespace {
 
-TEST(DatasetSpecTest, ParsesCommandLineForms) {
-  auto fm = ParseDatasetSpec("fashion-mnist");
-  ASSERT_TRUE(fm.ok());
-  EXPECT_EQ(fm->kind, DatasetKind::kFashionMnist);
-  EXPECT_EQ(fm->directory, "/usr/share/datasets/fashion-mnist");
-  auto idx = ParseDatasetSpec("idx:/data/mnist");
-  ASSERT_TRUE(idx.ok());
-  EXPECT_EQ(idx->kind, DatasetKind::kIdx);
-  EXPECT_EQ(idx->directory, "/data/mnist");
-  EXPECT_EQ(idx->num_classes, 10);
-  auto idx26 = ParseDatasetSpec("idx:/data/letters:26");
-  ASSERT_TRUE(idx26.ok());
-  EXPECT_EQ(idx26->directory, "/data/letters");
-  EXPECT_EQ(idx26->num_classes, 26);
-  auto cifar = ParseDatasetSpec("cifar10:/data/cifar-10-batches-bin");
-  ASSERT_TRUE(cifar.ok());
-  EXPECT_EQ(cifar->kind, DatasetKind::kCifar10);
-  EXPECT_EQ(ParseDatasetSpec("synthetic")->kind, DatasetKind::kSynthetic);
-  auto bad = ParseDatasetSpec("imagenet");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(),
-            "unknown data set 'imagenet' (fashion-mnist, synthetic, idx:DIR[:CLASSES] or cifar10:DIR)");
-  EXPECT_EQ(ParseDatasetSpec("idx:/x:1").status().message(),
-            "data set 'idx:/x:1': class count '1' is not an integer in 2..256");
-}
-
 TEST(DatasetTest, SyntheticIsSplitAndCached) {
   DatasetSpec spec;
   spec.kind = DatasetKind::kSynthetic;
@@ -89,8 +63,8 @@ TEST(DatasetTest, CorruptIdxDirectoryIsAnErrorNotACrash) {
 
 TEST(DatasetTest, FashionMnistFromDebianPackage) {
   struct stat st {};
-  if (::stat(kFashionMnistDir, &st) != 0) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  auto d = LoadDataset(*ParseDatasetSpec("fashion-mnist"));
+  if (::stat(data::kFashionMnistDir, &st) != 0) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  auto d = LoadDataset(*data::ParseDatasetSpec("fashion-mnist"));
   ASSERT_TRUE(d.ok()) << d.status().message();
   EXPECT_EQ((*d)->info().train_count, 54000);
   EXPECT_EQ((*d)->info().validation_count, 6000);

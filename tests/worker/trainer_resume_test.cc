@@ -17,8 +17,8 @@ namespace {
 
 std::shared_ptr<const Dataset> FashionMnist() {
   struct stat st {};
-  if (::stat(kFashionMnistDir, &st) != 0) return nullptr;
-  return LoadDataset(*ParseDatasetSpec("fashion-mnist")).value();
+  if (::stat(data::kFashionMnistDir, &st) != 0) return nullptr;
+  return LoadDataset(*data::ParseDatasetSpec("fashion-mnist")).value();
 }
 
 // 2% of the 54000 training images: 1080, 9 batches of up to 128.

@@ -1,0 +1,253 @@
+#include "proto/proto_convert.h"
+
+namespace unas::server {
+
+void ToProto(const Costs& costs, v1::Costs* c) {
+  c->set_params(costs.params);
+  c->set_flash_bytes(costs.flash_bytes);
+  c->set_macs(costs.macs);
+  c->set_peak_sram_bytes(costs.peak_sram_bytes);
+  c->set_build_order_peak_sram_bytes(costs.build_order_peak_bytes);
+  c->set_latency_ms(costs.latency_ms.value_or(0));
+}
+
+Costs FromProto(const v1::Costs& c) {
+  Costs costs;
+  costs.params = c.params();
+  costs.flash_bytes = c.flash_bytes();
+  costs.macs = c.macs();
+  costs.peak_sram_bytes = c.peak_sram_bytes();
+  costs.build_order_peak_bytes = c.build_order_peak_sram_bytes();
+  if (c.latency_ms() > 0) costs.latency_ms = c.latency_ms();
+  return costs;
+}
+
+void ToProto(const Metrics& m, v1::Metrics* out) {
+  out->set_val_error(m.val_error);
+  out->set_test_error(m.test_error);
+  out->set_train_seconds(m.train_seconds);
+  out->set_samples_per_second(m.samples_per_second);
+  out->set_epochs(m.epochs);
+  if (m.int8_val_error) out->set_int8_val_error(*m.int8_val_error);
+  if (m.int8_test_error) out->set_int8_test_error(*m.int8_test_error);
+}
+
+Metrics FromProto(const v1::Metrics& p) {
+  Metrics m;
+  m.val_error = p.val_error();
+  m.test_error = p.test_error();
+  m.train_seconds = p.train_seconds();
+  m.samples_per_second = p.samples_per_second();
+  m.epochs = p.epochs();
+  if (p.has_int8_val_error()) m.int8_val_error = p.int8_val_error();
+  if (p.has_int8_test_error()) m.int8_test_error = p.int8_test_error();
+  return m;
+}
+
+void ToProto(const JobView& view, v1::Job* out) {
+  const JobRecord& r = view.record;
+  out->set_job_id(r.job_id);
+  out->set_name(r.name);
+  out->set_status(static_cast<v1::JobStatus>(static_cast<int>(r.status)));
+  out->set_spec_json(r.spec_json);
+  out->set_trials_completed(view.completed);
+  out->set_trials_failed(view.failed);
+  out->set_trials_running(view.running);
+  out->set_trials_budget(view.budget);
+  out->set_infeasible_rejected(r.infeasible_rejected);
+  out->set_best_val_error(view.best_val_error);
+  out->set_hypervolume(view.hypervolume);
+  out->set_error(r.error);
+  out->set_created_unix_ms(r.created_unix_ms);
+  out->set_finished_unix_ms(r.finished_unix_ms);
+  out->set_final_round(r.final_round);
+  out->set_final_epochs(r.final_epochs);
+  out->set_finalizing(view.finalizing);
+}
+
+JobView FromProto(const v1::Job& p) {
+  JobView view;
+  JobRecord& r = view.record;
+  r.job_id = p.job_id();
+  r.name = p.name();
+  r.status = static_cast<JobStatus>(static_cast<int>(p.status()));
+  r.spec_json = p.spec_json();
+  view.completed = p.trials_completed();
+  view.failed = p.trials_failed();
+  view.running = p.trials_running();
+  view.budget = p.trials_budget();
+  r.infeasible_rejected = p.infeasible_rejected();
+  view.best_val_error = p.best_val_error();
+  view.hypervolume = p.hypervolume();
+  r.error = p.error();
+  r.created_unix_ms = p.created_unix_ms();
+  r.finished_unix_ms = p.finished_unix_ms();
+  r.final_round = p.final_round();
+  r.final_epochs = p.final_epochs();
+  view.finalizing = p.finalizing();
+  return view;
+}
+
+void ToProto(const TrialRecord& t, v1::Trial* out) {
+  out->set_job_id(t.job_id);
+  out->set_trial_id(t.trial_id);
+  out->set_status(static_cast<v1::TrialStatus>(static_cast<int>(t.status)));
+  out->set_candidate_json(t.candidate_json);
+  out->set_candidate_hash(t.candidate_hash);
+  ToProto(t.costs, out->mutable_costs());
+  if (t.pruned_costs) {
+    out->set_pruned_candidate_json(t.pruned_candidate_json);
+    ToProto(*t.pruned_costs, out->mutable_pruned_costs());
+  }
+  if (t.metrics) ToProto(*t.metrics, out->mutable_metrics());
+  out->set_attempts(t.attempts);
+  out->set_progress(t.progress);
+  out->set_has_tflite(t.has_tflite);
+  out->set_worker_id(t.worker_id);
+  out->set_error(t.error);
+  out->set_created_unix_ms(t.created_unix_ms);
+  out->set_started_unix_ms(t.started_unix_ms);
+  out->set_finished_unix_ms(t.finished_unix_ms);
+  out->set_proposal_id(t.proposal_id);
+  out->set_rung(t.rung);
+  out->set_promoted_from(t.promoted_from);
+  out->set_final_round(t.final_round);
+  if (const auto accuracy = FinalTestAccuracy(t)) out->set_final_test_accuracy(*accuracy);
+}
+
+// final_test_accuracy is derived from the metrics (FinalTestAccuracy): not read back.
+TrialRecord FromProto(const v1::Trial& p) {
+  TrialRecord t;
+  t.job_id = p.job_id();
+  t.trial_id = p.trial_id();
+  t.status = static_cast<TrialStatus>(static_cast<int>(p.status()));
+  t.candidate_json = p.candidate_json();
+  t.candidate_hash = p.candidate_hash();
+  t.costs = FromProto(p.costs());
+  if (!p.pruned_candidate_json().empty()) {
+    t.pruned_candidate_json = p.pruned_candidate_json();
+    t.pruned_costs = FromProto(p.pruned_costs());
+  }
+  if (p.has_metrics()) t.metrics = FromProto(p.metrics());
+  t.attempts = p.attempts();
+  t.progress = p.progress();
+  t.has_tflite = p.has_tflite();
+  t.worker_id = p.worker_id();
+  t.error = p.error();
+  t.created_unix_ms = p.created_unix_ms();
+  t.started_unix_ms = p.started_unix_ms();
+  t.finished_unix_ms = p.finished_unix_ms();
+  t.proposal_id = p.proposal_id();
+  t.rung = p.rung();
+  t.promoted_from = p.promoted_from();
+  t.final_round = p.final_round();
+  return t;
+}
+
+namespace {
+
+struct EventKinds {
+  JobEvent::Kind kind;
+  v1::JobEvent::Kind proto;
+};
+constexpr EventKinds kEventKinds[] = {
+    {JobEvent::Kind::kTrialStarted, v1::JobEvent::TRIAL_STARTED},
+    {JobEvent::Kind::kTrialFinished, v1::JobEvent::TRIAL_FINISHED},
+    {JobEvent::Kind::kTrialFailed, v1::JobEvent::TRIAL_FAILED},
+    {JobEvent::Kind::kParetoPoint, v1::JobEvent::PARETO_POINT},
+    {JobEvent::Kind::kJobDone, v1::JobEvent::JOB_DONE},
+};
+
+}  // namespace
+
+void ToProto(const JobEvent& e, v1::JobEvent* out) {
+  for (const EventKinds& k : kEventKinds) {
+    if (k.kind == e.kind) out->set_kind(k.proto);
+  }
+  ToProto(e.job, out->mutable_job());
+  if (e.trial) ToProto(*e.trial, out->mutable_trial());
+}
+
+JobEvent FromProto(const v1::JobEvent& p) {
+  JobEvent e;
+  for (const EventKinds& k : kEventKinds) {
+    if (k.proto == p.kind()) e.kind = k.kind;
+  }
+  e.job = FromProto(p.job());
+  if (p.has_trial()) e.trial = FromProto(p.trial());
+  return e;
+}
+
+void ToProto(const ParetoView& front, v1::ParetoFront* out) {
+  for (const std::string& o : front.objectives) out->add_objectives(o);
+  for (const TrialRecord& t : front.trials) ToProto(t, out->add_trials());
+  out->set_hypervolume(front.hypervolume);
+  out->set_final_round(front.final_round);
+  for (const TrialRecord& t : front.final_front) ToProto(t, out->add_final_front());
+  out->set_final_hypervolume(front.final_hypervolume);
+}
+
+ParetoView FromProto(const v1::ParetoFront& p) {
+  ParetoView front;
+  front.objectives.assign(p.objectives().begin(), p.objectives().end());
+  for (const v1::Trial& t : p.trials()) front.trials.push_back(FromProto(t));
+  front.hypervolume = p.hypervolume();
+  front.final_round = p.final_round();
+  for (const v1::Trial& t : p.final_front()) front.final_front.push_back(FromProto(t));
+  front.final_hypervolume = p.final_hypervolume();
+  return front;
+}
+
+void ToProto(const worker::WorkAssignment& a, v1::TrialAssignment* out) {
+  out->set_job_id(a.job_id);
+  out->set_trial_id(a.trial_id);
+  out->set_lease_id(a.lease_id);
+  out->set_candidate_json(a.candidate_json);
+  out->set_job_spec_json(a.job_spec_json);
+  out->set_attempt(a.attempt);
+  out->set_init_weights(a.init_weights);
+  out->set_init_epochs(a.init_epochs);
+}
+
+worker::WorkAssignment FromProto(const v1::TrialAssignment& p) {
+  worker::WorkAssignment a;
+  a.job_id = p.job_id();
+  a.trial_id = p.trial_id();
+  a.lease_id = p.lease_id();
+  a.candidate_json = p.candidate_json();
+  a.job_spec_json = p.job_spec_json();
+  a.attempt = p.attempt();
+  a.init_weights = p.init_weights();
+  a.init_epochs = p.init_epochs();
+  return a;
+}
+
+void ToProto(const worker::TrialResult& r, v1::CompleteTrialRequest* out) {
+  out->set_succeeded(r.succeeded);
+  out->set_released(r.released);
+  ToProto(r.metrics, out->mutable_metrics());
+  out->set_error(r.error);
+  out->set_weights(r.weights);
+  out->set_model_tflite(r.model_tflite);
+  if (r.pruned_costs) {
+    out->set_pruned_candidate_json(r.pruned_candidate_json);
+    ToProto(*r.pruned_costs, out->mutable_pruned_costs());
+  }
+}
+
+worker::TrialResult FromProto(const v1::CompleteTrialRequest& p) {
+  worker::TrialResult r;
+  r.succeeded = p.succeeded();
+  r.released = p.released();
+  r.metrics = FromProto(p.metrics());
+  r.error = p.error();
+  r.weights = p.weights();
+  r.model_tflite = p.model_tflite();
+  if (!p.pruned_candidate_json().empty()) {
+    r.pruned_candidate_json = p.pruned_candidate_json();
+    r.pruned_costs = FromProto(p.pruned_costs());
+  }
+  return r;
+}
+
+}  // namespace unas::server

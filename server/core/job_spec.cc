@@ -1,0 +1,484 @@
+#include "server/core/job_spec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/spelling.h"
+#include "base/json_limits.h"
+
+namespace unas::server {
+namespace {
+
+using nlohmann::json;
+
+Status CheckKeys(const json& j, const std::set<std::string>& allowed, const std::string& where) {
+  if (!j.is_object()) return Status::Invalid(where + ": expected an object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!allowed.count(it.key())) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      const std::string key = QuotePrefix(it.key());
+      const std::string path = where.empty() ? key : where + "." + key;
+      return Status::Invalid(path + ": unknown field (allowed: " + list + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+std::string Path(const std::string& where, const char* key) { return where.empty() ? key : where + "." + key; }
+
+Status GetNumber(const json& j, const std::string& where, const char* key, double lo, double hi, double* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  if (!it->is_number() || !std::isfinite(it->get<double>())) {
+    return Status::Invalid(Path(where, key) + ": expected a number");
+  }
+  const double v = it->get<double>();
+  if (v < lo || v > hi) {
+    return Status::OutOfRange(Path(where, key) + ": " + it->dump() + " is outside " + json(lo).dump() + ".." +
+                              json(hi).dump());
+  }
+  *out = v;
+  return Status::Ok();
+}
+
+Status GetInt(const json& j, const std::string& where, const char* key, long long lo, long long hi, int* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  if (!it->is_number_integer() && !it->is_number_unsigned()) {
+    return Status::Invalid(Path(where, key) + ": expected an integer");
+  }
+  const long long v = it->is_number_unsigned() ? static_cast<long long>(std::min<unsigned long long>(
+                                                     it->get<unsigned long long>(), 1ULL << 62))
+                                               : it->get<long long>();
+  if (v < lo || v > hi) {
+    // The value as sent, not as clamped above.
+    const std::string sent = it->is_number_unsigned() ? std::to_string(it->get<unsigned long long>()) : std::to_string(v);
+    return Status::OutOfRange(Path(where, key) + ": " + sent + " is outside " + std::to_string(lo) +
+                              ".." + std::to_string(hi));
+  }
+  *out = static_cast<int>(v);
+  return Status::Ok();
+}
+
+Status GetString(const json& j, const std::string& where, const char* key, std::string* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  if (!it->is_string()) return Status::Invalid(Path(where, key) + ": expected a string");
+  *out = it->get<std::string>();
+  return Status::Ok();
+}
+
+// The JSON keys of limits, by objective.
+struct LimitKey {
+  const char* key;
+  search::Objective objective;
+  double hi;
+};
+constexpr LimitKey kLimitKeys[] = {{"val_error", search::Objective::kError, 1.0},
+                                   {"peak_sram_bytes", search::Objective::kPeakSram, 1e12},
+                                   {"flash_bytes", search::Objective::kFlash, 1e12},
+                                   {"macs", search::Objective::kMacs, 1e15},
+                                   {"latency_ms", search::Objective::kLatency, 1e9}};
+
+Status GetLimits(const json& j, const std::string& where, search::Limits* limits) {
+  if (j.is_null()) return Status::Ok();
+  UNAS_RETURN_IF_ERROR(CheckKeys(j, {"val_error", "peak_sram_bytes", "flash_bytes", "macs", "latency_ms"}, where));
+  for (const LimitKey& f : kLimitKeys) {
+    auto it = j.find(f.key);
+    if (it == j.end() || it->is_null()) continue;
+    double v = 0;
+    UNAS_RETURN_IF_ERROR(GetNumber(j, where, f.key, 0, f.hi, &v));
+    if (v <= 0) return Status::OutOfRange(Path(where, f.key) + ": must be positive");
+    (*limits)[f.objective] = v;
+  }
+  return Status::Ok();
+}
+
+json LimitsToJson(const search::Limits& l) {
+  json j = json::object();
+  for (const LimitKey& f : kLimitKeys) {
+    if (l[f.objective]) j[f.key] = *l[f.objective];
+  }
+  return j;
+}
+
+// A string option parsed by `parse` (whose message names the field).
+template <typename T, typename Parse>
+Status GetEnum(const json& j, const std::string& where, const char* key, Parse parse, T* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  if (!it->is_string()) return Status::Invalid(Path(where, key) + ": expected a string");
+  // No option name is that long: refuse it without echoing all of it.
+  const std::string& name = it->get_ref<const std::string&>();
+  if (name.size() > kQuoteChars) {
+    return Status::Invalid(Path(where, key) + ": '" + QuotePrefix(name) + "' is not an allowed value");
+  }
+  UNAS_ASSIGN_OR_RETURN(*out, parse(name, Path(where, key)));
+  return Status::Ok();
+}
+
+Status GetBool(const json& j, const std::string& where, const char* key, bool* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  if (!it->is_boolean()) return Status::Invalid(Path(where, key) + ": expected true or false");
+  *out = it->get<bool>();
+  return Status::Ok();
+}
+
+// An option's JSON spellings: one table per enum (base/spelling.h).
+constexpr Spelling<Accounting> kAccountings[] = {
+    {Accounting::kTflm, "tflm"}, {Accounting::kUnas, "unas"}, {Accounting::kFirmware, "firmware"}};
+constexpr Spelling<search::MemoryModel> kMemoryModels[] = {{search::MemoryModel::kWholeTensor, "whole"},
+                                                           {search::MemoryModel::kPartialExecution, "partial_execution"}};
+constexpr Spelling<ErrorObjective> kErrorObjectives[] = {{ErrorObjective::kInt8, "int8"},
+                                                         {ErrorObjective::kFloat, "float"}};
+constexpr Spelling<StrategyKind> kStrategies[] = {
+    {StrategyKind::kAging, "aging"}, {StrategyKind::kBayesian, "bo"}, {StrategyKind::kRandom, "random"}};
+constexpr Spelling<EvaluatorKind> kEvaluators[] = {{EvaluatorKind::kTrain, "train"},
+                                                   {EvaluatorKind::kSynthetic, "synthetic"}};
+
+// A parser for GetEnum over one table.
+template <const auto& kTable>
+auto From() {
+  return [](const std::string& name, const std::string& where) { return ParseIn(kTable, name, where); };
+}
+
+Result<const McuProfile*> McuOption(const std::string& name, const std::string& where) {
+  auto mcu = FindMcu(name);
+  if (!mcu.ok()) return Status::Invalid(where + ": " + mcu.status().message());
+  return *mcu;
+}
+
+// A "training" object (also "final.training") over the recipe in *tr.
+Status ParseTraining(const json& t, const std::string& where, worker::TrainConfig* out) {
+  worker::TrainConfig& tr = *out;
+  UNAS_RETURN_IF_ERROR(CheckKeys(t,
+                                 {"epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule", "momentum",
+                                  "weight_decay", "dropout", "subset", "augment", "threads"},
+                                 where));
+  UNAS_RETURN_IF_ERROR(GetInt(t, where, "epochs", 1, 1000, &tr.epochs));
+  UNAS_RETURN_IF_ERROR(GetInt(t, where, "batch_size", 1, 65536, &tr.batch_size));
+  UNAS_RETURN_IF_ERROR(GetEnum(t, where, "optimizer", worker::ParseOptimizer, &tr.optimizer));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "learning_rate", 1e-9, 10, &tr.learning_rate));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "momentum", 0, 0.9999, &tr.momentum));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "weight_decay", 0, 1, &tr.weight_decay));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "dropout", 0, 0.95, &tr.dropout));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "subset", 1e-4, 1, &tr.subset));
+  UNAS_RETURN_IF_ERROR(GetInt(t, where, "threads", 1, 256, &tr.threads));
+  UNAS_RETURN_IF_ERROR(GetBool(t, where, "augment", &tr.augment));
+  if (auto sched = t.find("lr_schedule"); sched != t.end()) {
+    if (!sched->is_array()) return Status::Invalid(where + ".lr_schedule: expected [[epoch, lr], ...]");
+    int previous = -1;
+    tr.lr_schedule.clear();  // replaces a default schedule (final.training's)
+    for (size_t i = 0; i < sched->size(); ++i) {
+      const json& step = (*sched)[i];
+      const std::string at = where + ".lr_schedule[" + std::to_string(i) + "]";
+      if (!step.is_array() || step.size() != 2 || !step[0].is_number_integer() || !step[1].is_number()) {
+        return Status::Invalid(at + ": expected [epoch, learning_rate]");
+      }
+      worker::LrStep ls;
+      ls.epoch = step[0].get<int>();
+      ls.learning_rate = step[1].get<double>();
+      if (ls.epoch <= previous || ls.epoch < 0) return Status::Invalid(at + ": epochs must increase");
+      if (!(ls.learning_rate > 0 && ls.learning_rate <= 10)) {
+        return Status::OutOfRange(at + ": learning rate must be in (0, 10]");
+      }
+      previous = ls.epoch;
+      tr.lr_schedule.push_back(ls);
+    }
+  }
+  return Status::Ok();
+}
+
+json TrainingToJson(const worker::TrainConfig& t) {
+  json schedule = json::array();
+  for (const worker::LrStep& step : t.lr_schedule) schedule.push_back({step.epoch, step.learning_rate});
+  return {{"epochs", t.epochs},
+          {"batch_size", t.batch_size},
+          {"optimizer", worker::OptimizerName(t.optimizer)},
+          {"learning_rate", t.learning_rate},
+          {"lr_schedule", schedule},
+          {"momentum", t.momentum},
+          {"weight_decay", t.weight_decay},
+          {"dropout", t.dropout},
+          {"subset", t.subset},
+          {"augment", t.augment},
+          {"threads", t.threads}};
+}
+
+// "rungs", "promotion" and "final" (docs/multi-fidelity.md).
+Status ParseMultiFidelity(const json& j, JobSpec* s) {
+  if (auto r = j.find("rungs"); r != j.end() && !r->is_null()) {
+    if (!r->is_array() || r->size() > 10) {
+      return Status::Invalid("rungs: expected an array of at most 10 {\"epochs\": n, \"subset\": f}");
+    }
+    for (size_t i = 0; i < r->size(); ++i) {
+      const std::string where = "rungs[" + std::to_string(i) + "]";
+      UNAS_RETURN_IF_ERROR(CheckKeys((*r)[i], {"epochs", "subset"}, where));
+      if (!(*r)[i].contains("epochs")) return Status::Invalid(where + ".epochs: required");
+      Rung rung;
+      UNAS_RETURN_IF_ERROR(GetInt((*r)[i], where, "epochs", 1, 1000, &rung.epochs));
+      UNAS_RETURN_IF_ERROR(GetNumber((*r)[i], where, "subset", 1e-4, 1, &rung.subset));
+      if (!s->rungs.empty() && rung.epochs <= s->rungs.back().epochs) {
+        return Status::Invalid(where + ".epochs: must be more than the rung below's (" +
+                               std::to_string(s->rungs.back().epochs) + "): a rung's epochs are the training a "
+                               "candidate has had when it ends");
+      }
+      s->rungs.push_back(rung);
+    }
+  }
+  if (auto p = j.find("promotion"); p != j.end() && !p->is_null()) {
+    UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"reduction_factor"}, "promotion"));
+    UNAS_RETURN_IF_ERROR(GetInt(*p, "promotion", "reduction_factor", 2, 100, &s->reduction_factor));
+  }
+  if (auto f = j.find("final"); f != j.end() && !f->is_null()) {
+    UNAS_RETURN_IF_ERROR(CheckKeys(*f, {"enabled", "networks", "neighbours", "training"}, "final"));
+    UNAS_RETURN_IF_ERROR(GetBool(*f, "final", "enabled", &s->final.enabled));
+    UNAS_RETURN_IF_ERROR(GetInt(*f, "final", "networks", 1, 100, &s->final.networks));
+    UNAS_RETURN_IF_ERROR(GetInt(*f, "final", "neighbours", 0, 100, &s->final.neighbours));
+    if (auto t = f->find("training"); t != f->end()) {
+      UNAS_RETURN_IF_ERROR(ParseTraining(*t, "final.training", &s->final.training));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const char* StrategyKindName(StrategyKind kind) { return NameIn(kStrategies, kind); }
+const char* ErrorObjectiveName(ErrorObjective e) { return NameIn(kErrorObjectives, e); }
+
+Result<JobSpec> ParseJobSpec(const json& j) {
+  if (!j.is_object()) return Status::Invalid("job: expected a JSON object");
+  UNAS_RETURN_IF_ERROR(CheckKeys(j,
+                                 {"name", "dataset", "training", "rungs", "promotion", "final", "accounting", "mcu", "memory",
+                                  "pruning", "quantization", "bounds", "constraints", "objectives", "strategy", "budget",
+                                  "seed", "evaluator", "synthetic_delay_ms"},
+                                 ""));
+  JobSpec s;
+  UNAS_RETURN_IF_ERROR(GetString(j, "", "name", &s.name));
+  if (s.name.empty() || s.name.size() > 100) return Status::Invalid("name: must be 1 to 100 characters");
+  std::string dataset = data::DatasetSpecText(s.dataset);
+  UNAS_RETURN_IF_ERROR(GetString(j, "", "dataset", &dataset));
+  auto parsed_dataset = data::ParseDatasetSpec(dataset);
+  if (!parsed_dataset.ok()) return Status::Invalid("dataset: " + parsed_dataset.status().message());
+  s.dataset = *parsed_dataset;
+  if (auto t = j.find("training"); t != j.end()) UNAS_RETURN_IF_ERROR(ParseTraining(*t, "training", &s.training));
+  UNAS_RETURN_IF_ERROR(ParseMultiFidelity(j, &s));
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "accounting", From<kAccountings>(), &s.accounting));
+  if (auto m = j.find("mcu"); m != j.end() && !(m->is_string() && m->get<std::string>().empty())) {
+    UNAS_RETURN_IF_ERROR(GetEnum(j, "", "mcu", McuOption, &s.mcu));
+  }
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "memory", From<kMemoryModels>(), &s.memory));
+  // TFLM runs whole operators only: a Pex peak would bound memory TFLM never
+  // gets, so the job must name the runtime that slices (docs/cost-model.md).
+  if (s.memory == search::MemoryModel::kPartialExecution && s.accounting == Accounting::kTflm) {
+    return Status::Invalid("memory: partial_execution needs accounting 'firmware' (or 'unas'): "
+                           "TFLM runs whole operators only");
+  }
+  if (auto p = j.find("pruning"); p != j.end() && !p->is_null()) {
+    UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"target", "fraction", "layer_fraction", "epoch", "target_bytes"}, "pruning"));
+    worker::PruneConfig& pr = s.training.prune;
+    pr.enabled = true;
+    UNAS_RETURN_IF_ERROR(GetEnum(*p, "pruning", "target", worker::ParsePruneTarget, &pr.target));
+    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "fraction", 0.001, 0.99, &pr.max_fraction));
+    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "layer_fraction", 0.001, 1, &pr.max_group_fraction));
+    UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "epoch", -1, 999, &pr.start_epoch));
+    if (auto tb = p->find("target_bytes"); tb != p->end() && !tb->is_null()) {
+      double bytes = 0;
+      UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "target_bytes", 1, 1e12, &bytes));
+      pr.target_bytes = static_cast<int64_t>(bytes);
+    }
+    if (!s.rungs.empty()) {
+      return Status::Invalid("pruning: not with rungs (a promotion continues from its rung's weights, which "
+                             "pruning would change); use one rung");
+    }
+    if (s.training.epochs < 2) {
+      return Status::Invalid("pruning: needs training.epochs >= 2 (train, prune, then fine-tune)");
+    }
+    const int at = pr.start_epoch < 0 ? s.training.epochs - 1 : pr.start_epoch;
+    if (at < 1 || at >= s.training.epochs) {
+      return Status::OutOfRange("pruning.epoch: must leave at least one epoch before and one after (1.." +
+                                std::to_string(s.training.epochs - 1) + ")");
+    }
+  }
+  if (auto q = j.find("quantization"); q != j.end() && !q->is_null()) {
+    UNAS_RETURN_IF_ERROR(
+        CheckKeys(*q, {"enabled", "calibration_images", "every_rung", "error_objective"}, "quantization"));
+    UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "every_rung", &s.quantize_every_rung));
+    worker::QuantizationConfig& qc = s.training.quantization;
+    UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "enabled", &qc.enabled));
+    UNAS_RETURN_IF_ERROR(GetInt(*q, "quantization", "calibration_images", 1, 1000000, &qc.calibration_images));
+    UNAS_RETURN_IF_ERROR(GetEnum(*q, "quantization", "error_objective", From<kErrorObjectives>(), &s.error_objective));
+  }
+  if (auto b = j.find("bounds"); b != j.end()) UNAS_RETURN_IF_ERROR(GetLimits(*b, "bounds", &s.bounds));
+  if (auto c = j.find("constraints"); c != j.end()) {
+    UNAS_RETURN_IF_ERROR(GetLimits(*c, "constraints", &s.constraints));
+    if (s.constraints[search::Objective::kError]) {
+      return Status::Invalid("constraints.val_error: error is only known after training; use bounds.val_error");
+    }
+  }
+  if ((s.bounds[search::Objective::kLatency] || s.constraints[search::Objective::kLatency]) && !s.mcu) {
+    return Status::Invalid("mcu: a latency bound or constraint needs an MCU profile");
+  }
+  if (auto o = j.find("objectives"); o != j.end()) {
+    if (!o->is_array() || o->empty()) return Status::Invalid("objectives: expected a non-empty array of names");
+    s.objectives.clear();
+    for (const json& name : *o) {
+      auto objective = name.is_string() ? search::ParseObjective(name.get<std::string>())
+                                        : Result<search::Objective>(Status::Invalid("not a name"));
+      if (!objective.ok()) {
+        return Status::Invalid("objectives: " + QuoteJson(name) + " is not one of error, peak_sram, flash, macs, latency");
+      }
+      s.objectives.push_back(*objective);
+    }
+    for (search::Objective o : s.objectives) {
+      if (o == search::Objective::kLatency && !s.mcu) return Status::Invalid("objectives: latency needs an mcu");
+    }
+  }
+  if (auto st = j.find("strategy"); st != j.end()) {
+    const json strategy = st->is_string() ? json{{"type", *st}} : *st;
+    UNAS_RETURN_IF_ERROR(CheckKeys(strategy, {"type", "population", "sample_size"}, "strategy"));
+    UNAS_RETURN_IF_ERROR(GetEnum(strategy, "strategy", "type", From<kStrategies>(), &s.strategy));
+    UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "population", 2, 100000, &s.population));
+    UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "sample_size", 1, 100000, &s.sample_size));
+  }
+  if (auto b = j.find("budget"); b != j.end()) {
+    UNAS_RETURN_IF_ERROR(CheckKeys(*b, {"trials", "wall_seconds"}, "budget"));
+    UNAS_RETURN_IF_ERROR(GetInt(*b, "budget", "trials", 1, 1000000, &s.max_trials));
+    UNAS_RETURN_IF_ERROR(GetNumber(*b, "budget", "wall_seconds", 0, 1e8, &s.max_wall_seconds));
+  }
+  if (auto seed = j.find("seed"); seed != j.end()) {
+    if (!seed->is_number_unsigned() && !(seed->is_number_integer() && seed->get<long long>() >= 0)) {
+      return Status::Invalid("seed: expected a non-negative integer");
+    }
+    s.seed = seed->get<uint64_t>();
+  }
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "evaluator", From<kEvaluators>(), &s.evaluator));
+  UNAS_RETURN_IF_ERROR(GetInt(j, "", "synthetic_delay_ms", 0, 600000, &s.synthetic_delay_ms));
+  if (s.synthetic_delay_ms > 0 && s.evaluator != EvaluatorKind::kSynthetic) {
+    return Status::Invalid("synthetic_delay_ms: only applies to the synthetic evaluator");
+  }
+  return s;
+}
+
+Result<JobSpec> ParseJobSpecText(const std::string& text) {
+  auto j = ParseLimitedJson(text);
+  if (!j.ok()) return j.status().WithContext("job");
+  return ParseJobSpec(*j);
+}
+
+json JobSpecToJson(const JobSpec& s) {
+  const worker::TrainConfig& t = s.training;
+  const worker::PruneConfig& p = t.prune;
+  json rungs = json::array();
+  for (const Rung& r : s.rungs) rungs.push_back({{"epochs", r.epochs}, {"subset", r.subset}});
+  return {{"name", s.name},
+          {"dataset", data::DatasetSpecText(s.dataset)},
+          {"training", TrainingToJson(t)},
+          {"rungs", std::move(rungs)},
+          {"promotion", {{"reduction_factor", s.reduction_factor}}},
+          {"final",
+           {{"enabled", s.final.enabled},
+            {"networks", s.final.networks},
+            {"neighbours", s.final.neighbours},
+            {"training", TrainingToJson(s.final.training)}}},
+          {"accounting", NameIn(kAccountings, s.accounting)},
+          {"mcu", s.mcu ? s.mcu->name : std::string()},
+          {"memory", NameIn(kMemoryModels, s.memory)},
+          {"pruning", p.enabled ? json{{"target", worker::PruneTargetName(p.target)},
+                                       {"fraction", p.max_fraction},
+                                       {"layer_fraction", p.max_group_fraction},
+                                       {"epoch", p.start_epoch},
+                                       {"target_bytes", p.target_bytes ? json(*p.target_bytes) : json(nullptr)}}
+                                : json(nullptr)},
+          {"quantization",
+           {{"enabled", t.quantization.enabled},
+            {"calibration_images", t.quantization.calibration_images},
+            {"every_rung", s.quantize_every_rung},
+            {"error_objective", ErrorObjectiveName(s.error_objective)}}},
+          {"bounds", LimitsToJson(s.bounds)},
+          {"constraints", LimitsToJson(s.constraints)},
+          {"objectives", ObjectiveNames(s)},
+          {"strategy", {{"type", StrategyKindName(s.strategy)}, {"population", s.population}, {"sample_size", s.sample_size}}},
+          {"budget", {{"trials", s.max_trials}, {"wall_seconds", s.max_wall_seconds}}},
+          {"seed", s.seed},
+          {"evaluator", NameIn(kEvaluators, s.evaluator)},
+          {"synthetic_delay_ms", s.synthetic_delay_ms}};
+}
+
+worker::TrainConfig TrainConfigFor(const JobSpec& spec, int threads_override) {
+  worker::TrainConfig c = spec.training;
+  c.seed = spec.seed;
+  if (threads_override > 0) c.threads = threads_override;
+  c.prune.accounting = spec.accounting;
+  return c;
+}
+
+int RungCount(const JobSpec& spec) { return spec.rungs.empty() ? 1 : static_cast<int>(spec.rungs.size()); }
+
+worker::TrainConfig RecipeFor(const JobSpec& spec, const TrialStage& stage) {
+  worker::TrainConfig c = spec.training;
+  const bool quantize = spec.training.quantization.enabled;
+  if (stage.final_round > 0) {
+    c = spec.final.training;
+    c.prune = spec.training.prune;
+    c.quantization = spec.training.quantization;
+    const int written = c.epochs;
+    if (stage.final_epochs > 0 && stage.final_epochs != written) {
+      // The schedule's steps move with the length: 25 and 35 of 45 become
+      // 11 and 16 of 20; steps that collapse onto an earlier one are dropped.
+      std::vector<worker::LrStep> scaled;
+      for (worker::LrStep step : c.lr_schedule) {
+        step.epoch = static_cast<int>(std::lround(static_cast<double>(step.epoch) * stage.final_epochs / written));
+        if (step.epoch >= stage.final_epochs) continue;
+        if (!scaled.empty() && step.epoch <= scaled.back().epoch) {
+          scaled.back().learning_rate = step.learning_rate;
+          continue;
+        }
+        scaled.push_back(step);
+      }
+      c.lr_schedule = std::move(scaled);
+      c.epochs = stage.final_epochs;
+    }
+    c.quantization.enabled = quantize;
+    return c;
+  }
+  if (spec.rungs.empty()) return c;
+  const int rung = std::clamp(stage.rung, 0, RungCount(spec) - 1);
+  c.epochs = spec.rungs[rung].epochs;
+  c.subset = spec.rungs[rung].subset;
+  c.quantization.enabled = quantize && (spec.quantize_every_rung || rung == RungCount(spec) - 1);
+  return c;
+}
+
+std::string TrialSpecJson(const JobSpec& spec, const TrialStage& stage) {
+  JobSpec trial = spec;
+  trial.training = RecipeFor(spec, stage);
+  trial.rungs.clear();
+  trial.final.enabled = false;
+  return JobSpecToJson(trial).dump();
+}
+
+double ObjectiveError(const JobSpec& spec, const worker::Metrics& metrics) {
+  if (spec.error_objective == ErrorObjective::kInt8 && metrics.int8_val_error) return *metrics.int8_val_error;
+  return metrics.val_error;
+}
+
+Result<InputSpec> DatasetInput(const data::DatasetSpec& dataset) {
+  UNAS_ASSIGN_OR_RETURN(data::DatasetShape shape, data::DescribeDataset(dataset));
+  return InputSpec{shape.height, shape.width, shape.channels, shape.num_classes};
+}
+
+std::vector<std::string> ObjectiveNames(const JobSpec& spec) {
+  std::vector<std::string> names;
+  for (search::Objective o : spec.objectives) names.push_back(search::ObjectiveName(o));
+  return names;
+}
+
+}  // namespace unas::server

@@ -1,0 +1,160 @@
+// A search job as users write it (JSON; the same schema for `unas submit`,
+// gRPC and REST), parsed once into typed options with every default filled
+// in: enums and numbers, no option travels further as a string. The training
+// recipe is the worker's own TrainConfig (worker/train_config.h), so the job
+// and the worker share one set of defaults; TrainConfigFor() derives the
+// config a worker runs. docs/jobs.md documents each field. An invalid spec is
+// refused with a message naming the field and the allowed values; nothing is
+// stored.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "base/status.h"
+#include "costmodel/cost_model.h"
+#include "costmodel/mcu.h"
+#include "data/dataset_spec.h"
+#include "search/objectives.h"
+#include "worker/protocol.h"
+#include "worker/train_config.h"
+
+namespace unas::server {
+
+enum class StrategyKind { kAging, kBayesian, kRandom };
+// Which validation error the `error` objective uses (quantization.error_objective).
+enum class ErrorObjective { kInt8, kFloat };
+const char* ErrorObjectiveName(ErrorObjective e);  // "int8", "float"
+enum class EvaluatorKind {
+  kTrain,      // real training by workers (the default)
+  kSynthetic,  // a deterministic function of the candidate: tests and load runs only
+};
+
+// One search rung (multi-fidelity, docs/multi-fidelity.md): the training a
+// candidate has had when the rung ends. A promoted candidate continues from
+// its lower rung's weights for the difference in epochs, on `subset` of the
+// training part.
+struct Rung {
+  int epochs = 1;
+  double subset = 1.0;
+};
+
+// Final retraining of the front (docs/multi-fidelity.md): when the search's
+// budget is spent (`enabled`), or on demand (`unas finalize`), the front of
+// each candidate's highest-rung results and its near neighbours are trained
+// from scratch with `training` and quantised.
+struct FinalConfig {
+  bool enabled = false;
+  int networks = 6;    // at most this many networks; a larger front is thinned evenly along its error
+  int neighbours = 2;  // this many more from just behind the front (search::SelectForFinal)
+  // Defaults: μNAS's Fashion-MNIST recipe (45 epochs of SGDW, lr 0.01, 0.005
+  // from epoch 25, 0.001 from 35) on the whole training part.
+  worker::TrainConfig training = [] {
+    worker::TrainConfig t;
+    t.epochs = 45;
+    t.lr_schedule = {{25, 0.005}, {35, 0.001}};
+    t.threads = 1;
+    return t;
+  }();
+};
+
+struct JobSpec {
+  std::string name = "job";
+  data::DatasetSpec dataset;  // JSON: its text form (data/dataset_spec.h), default "fashion-mnist"
+  // JSON "training" sets the recipe, "pruning" its prune part (absent:
+  // prune.enabled false), "quantization" its quantization part. Its seed and prune.accounting are the job's
+  // (TrainConfigFor). threads: 1 per trial in a job, where TrainConfig's own
+  // default (0) leaves LibTorch's choice: a worker runs one trial at a time
+  // on the cores it was given (`unas worker --threads` overrides).
+  worker::TrainConfig training = [] {
+    worker::TrainConfig t;
+    t.threads = 1;
+    return t;
+  }();
+  // Search rungs, lowest fidelity first; empty: one rung, `training` as is.
+  // With rungs, rung k trains with `training` but rungs[k]'s epochs and
+  // subset; the best 1/reduction_factor of each rung is promoted (ASHA,
+  // search/promotion.h). Low rungs are quantised only with
+  // quantize_every_rung: the top rung and final retraining always are (when
+  // quantization is enabled).
+  std::vector<Rung> rungs;
+  int reduction_factor = 3;
+  bool quantize_every_rung = false;
+  FinalConfig final;
+  // int8: the quantised network's error when a worker measured it, else the
+  // float one (ObjectiveError).
+  ErrorObjective error_objective = ErrorObjective::kInt8;
+  Accounting accounting = Accounting::kTflm;
+  const McuProfile* mcu = nullptr;  // MCU profile for latency; null = none
+  // Whole tensors in the best order, or Pex: the peak SRAM that constraints,
+  // bounds and objectives refer to.
+  search::MemoryModel memory = search::MemoryModel::kWholeTensor;
+  // Soft bounds: fitness scalarisation and the hypervolume reference point.
+  search::Limits bounds;
+  // Hard constraints on resources: candidates beyond them are never trained.
+  search::Limits constraints;
+  std::vector<search::Objective> objectives = {search::Objective::kError, search::Objective::kPeakSram,
+                                               search::Objective::kFlash, search::Objective::kMacs};
+  StrategyKind strategy = StrategyKind::kAging;
+  int population = 100;     // aging evolution
+  int sample_size = 25;     // aging evolution
+  int max_trials = 100;     // budget: trials proposed (completed or failed)
+  double max_wall_seconds = 0;  // budget: 0 = none
+  uint64_t seed = 0;
+  EvaluatorKind evaluator = EvaluatorKind::kTrain;
+  // Synthetic evaluator only: how long each evaluation pretends to train, so
+  // tests can kill a worker mid-trial. 0 = instant.
+  int synthetic_delay_ms = 0;
+};
+
+// Parses and validates; `json` must be an object. Unknown keys are errors.
+Result<JobSpec> ParseJobSpec(const nlohmann::json& json);
+Result<JobSpec> ParseJobSpecText(const std::string& text);
+
+// The normalised form (every field, defaults included), as stored with the job.
+nlohmann::json JobSpecToJson(const JobSpec& spec);
+
+// The config a worker trains a trial of this job with: the job's recipe with
+// its seed and accounting; `threads_override` > 0 replaces training.threads.
+worker::TrainConfig TrainConfigFor(const JobSpec& spec, int threads_override = 0);
+
+// Where a trial stands: its rung (search trials) or its final round (> 0).
+struct TrialStage {
+  int rung = 0;
+  int final_round = 0;
+  int final_epochs = 0;  // final rounds: epochs override (0 = final.training.epochs)
+};
+
+// The number of search rungs (1 without "rungs").
+int RungCount(const JobSpec& spec);
+
+// The recipe a trial at `stage` trains with (before TrainConfigFor's seed and
+// accounting): the rung's epochs and subset, or the final recipe (an epochs
+// override scales its learning-rate steps in proportion), and whether it is
+// quantised.
+worker::TrainConfig RecipeFor(const JobSpec& spec, const TrialStage& stage);
+
+// The spec a worker gets for a trial at `stage` (WorkAssignment::job_spec_json):
+// this job's normalised spec with "training" and "quantization" set to the
+// stage's recipe, no rungs and no final step, so the worker trains exactly
+// that.
+std::string TrialSpecJson(const JobSpec& spec, const TrialStage& stage);
+
+// The validation error the search optimises for a trial's metrics: int8 when
+// the job asks for it and the worker measured it, otherwise float.
+double ObjectiveError(const JobSpec& spec, const worker::Metrics& metrics);
+
+// The input shape and classes of a data set (data::DescribeDataset, which
+// reads at most a header): what a job's networks take and predict.
+Result<InputSpec> DatasetInput(const data::DatasetSpec& dataset);
+
+// The objectives' names, as the Pareto front reports them ("error", ...).
+std::vector<std::string> ObjectiveNames(const JobSpec& spec);
+
+const char* StrategyKindName(StrategyKind kind);  // "aging", "bo", "random"
+
+}  // namespace unas::server

@@ -1,0 +1,182 @@
+#include "server/core/json_convert.h"
+
+#include "costmodel/cost_model.h"
+#include "base/json_limits.h"
+#include "costmodel/mcu.h"
+#include "costmodel/network.h"
+#include "costmodel/partial_execution.h"
+#include "costmodel/pex_report.h"
+#include "costmodel/report.h"
+#include "server/core/job_spec.h"
+
+namespace unas::server {
+namespace {
+
+// Stored JSON text (normalised spec, candidate) as an object; text that does
+// not parse is passed on as a string rather than failing the whole answer.
+nlohmann::json Embedded(const std::string& text) {
+  if (text.empty()) return nullptr;
+  auto parsed = ParseLimitedJson(text);
+  return parsed.ok() ? *parsed : nlohmann::json(QuotePrefix(text));
+}
+
+nlohmann::json ZeroAsNull(int64_t v) { return v == 0 ? nlohmann::json(nullptr) : nlohmann::json(v); }
+
+template <typename T>
+nlohmann::json OrNull(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json CostsJson(const Costs& c) {
+  return {{"params", c.params},
+          {"flash_bytes", c.flash_bytes},
+          {"macs", c.macs},
+          {"peak_sram_bytes", c.peak_sram_bytes},
+          {"build_order_peak_sram_bytes", c.build_order_peak_bytes},
+          {"latency_ms", OrNull(c.latency_ms)}};
+}
+
+}  // namespace
+
+const char* EventKindName(JobEvent::Kind kind) {
+  switch (kind) {
+    case JobEvent::Kind::kTrialStarted: return "trial_started";
+    case JobEvent::Kind::kTrialFinished: return "trial_finished";
+    case JobEvent::Kind::kTrialFailed: return "trial_failed";
+    case JobEvent::Kind::kParetoPoint: return "pareto_point";
+    case JobEvent::Kind::kJobDone: return "job_done";
+  }
+  return "unknown";
+}
+
+nlohmann::json ToJson(const JobView& view) {
+  const JobRecord& r = view.record;
+  nlohmann::json j;
+  j["job_id"] = r.job_id;
+  j["name"] = r.name;
+  j["status"] = JobStatusName(r.status);
+  j["spec"] = Embedded(r.spec_json);
+  j["trials_completed"] = view.completed;
+  j["trials_failed"] = view.failed;
+  j["trials_running"] = view.running;
+  j["trials_budget"] = view.budget;
+  j["infeasible_rejected"] = r.infeasible_rejected;
+  j["best_val_error"] = view.best_val_error < 0 ? nlohmann::json(nullptr) : nlohmann::json(view.best_val_error);
+  j["hypervolume"] = view.hypervolume;
+  j["error"] = r.error;
+  j["created_unix_ms"] = r.created_unix_ms;
+  j["finished_unix_ms"] = ZeroAsNull(r.finished_unix_ms);
+  j["final_round"] = r.final_round;
+  j["final_epochs"] = r.final_epochs;
+  j["finalizing"] = view.finalizing;
+  return j;
+}
+
+nlohmann::json ToJson(const TrialRecord& t) {
+  nlohmann::json j;
+  j["job_id"] = t.job_id;
+  j["trial_id"] = t.trial_id;
+  j["status"] = TrialStatusName(t.status);
+  j["candidate"] = Embedded(t.candidate_json);
+  j["candidate_hash"] = t.candidate_hash;
+  j["proposal_id"] = t.proposal_id;
+  j["rung"] = t.rung;
+  j["promoted_from"] = t.promoted_from;
+  j["final_round"] = t.final_round;
+  j["final_test_accuracy"] = OrNull(FinalTestAccuracy(t));
+  j["costs"] = CostsJson(t.costs);
+  if (t.metrics) {
+    const Metrics& m = *t.metrics;
+    j["metrics"] = {{"val_error", m.val_error},
+                    {"test_error", m.test_error < 0 ? nlohmann::json(nullptr) : nlohmann::json(m.test_error)},
+                    {"train_seconds", m.train_seconds},
+                    {"samples_per_second", m.samples_per_second},
+                    {"epochs", m.epochs},
+                    {"int8_val_error", OrNull(m.int8_val_error)},
+                    {"int8_test_error", OrNull(m.int8_test_error)}};
+  } else {
+    j["metrics"] = nullptr;
+  }
+  j["attempts"] = t.attempts;
+  j["progress"] = t.progress;
+  j["worker_id"] = t.worker_id;
+  j["error"] = t.error;
+  if (t.pruned_costs) {
+    j["pruned_candidate"] = Embedded(t.pruned_candidate_json);
+    j["pruned_costs"] = CostsJson(*t.pruned_costs);
+  } else {
+    j["pruned_candidate"] = nullptr;
+    j["pruned_costs"] = nullptr;
+  }
+  j["has_tflite"] = t.has_tflite;
+  j["created_unix_ms"] = t.created_unix_ms;
+  j["started_unix_ms"] = ZeroAsNull(t.started_unix_ms);
+  j["finished_unix_ms"] = ZeroAsNull(t.finished_unix_ms);
+  return j;
+}
+
+nlohmann::json ToJson(const ParetoView& front) {
+  nlohmann::json trials = nlohmann::json::array(), final_front = nlohmann::json::array();
+  for (const TrialRecord& t : front.trials) trials.push_back(ToJson(t));
+  for (const TrialRecord& t : front.final_front) final_front.push_back(ToJson(t));
+  return {{"objectives", front.objectives},
+          {"hypervolume", front.hypervolume},
+          {"trials", std::move(trials)},
+          {"final_round", front.final_round},
+          {"final_hypervolume", front.final_hypervolume},
+          {"final", std::move(final_front)}};
+}
+
+nlohmann::json ToJson(const std::vector<HypervolumePoint>& history) {
+  nlohmann::json points = nlohmann::json::array();
+  for (const HypervolumePoint& p : history) {
+    points.push_back({{"trials_finished", p.trials_finished}, {"unix_ms", p.unix_ms}, {"hypervolume", p.hypervolume}});
+  }
+  return {{"points", std::move(points)}};
+}
+
+nlohmann::json ToJson(const JobEvent& event) {
+  nlohmann::json j{{"kind", EventKindName(event.kind)}, {"job", ToJson(event.job)}};
+  if (event.trial) j["trial"] = ToJson(*event.trial);
+  return j;
+}
+
+Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& trial,
+                                       const CoordinatorOptions& options) {
+  UNAS_ASSIGN_OR_RETURN(JobSpec spec, ParseJobSpecText(job.record.spec_json));
+  UNAS_ASSIGN_OR_RETURN(Candidate candidate, ParseCandidate(trial.candidate_json));
+  if (!options.resolve_input) return Status::Internal("the coordinator cannot resolve data set inputs");
+  UNAS_ASSIGN_OR_RETURN(InputSpec input, options.resolve_input(spec.dataset));
+  const Accounting accounting = spec.accounting;
+  UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, input));
+  UNAS_ASSIGN_OR_RETURN(CostReport report, CostNetwork(network, accounting, spec.mcu));
+
+  nlohmann::json j = ToJson(trial);
+  j["input"] = {{"shape", {input.height, input.width, input.channels}}, {"num_classes", input.num_classes}};
+  j["accounting"] = AccountingName(accounting);
+  j["mcu"] = spec.mcu ? nlohmann::json(spec.mcu->name) : nlohmann::json(nullptr);
+  j["cost_report"] = CostReportToJson(network, report);
+  auto pex = PlanPartialExecution(network, accounting);
+  j["partial_execution"] = pex.ok() ? PexPlanToJson(network, *pex) : nlohmann::json(nullptr);
+  auto limits = [](const search::Limits& l) {
+    return nlohmann::json{{"peak_sram_bytes", OrNull(l[search::Objective::kPeakSram])},
+                          {"flash_bytes", OrNull(l[search::Objective::kFlash])}};
+  };
+  j["limits"] = {{"constraints", limits(spec.constraints)}, {"bounds", limits(spec.bounds)}};
+  return j;
+}
+
+Result<nlohmann::json> TrialExportJson(const JobView& job, const TrialRecord& trial,
+                                       const CoordinatorOptions& options) {
+  UNAS_ASSIGN_OR_RETURN(nlohmann::json detail, TrialDetailJson(job, trial, options));
+  return nlohmann::json{{"format", "unas-trial-export/1"},
+                        {"job", ToJson(job)},
+                        {"architecture", detail["candidate"]},
+                        {"input", detail["input"]},
+                        {"metrics", detail["metrics"]},
+                        {"costs", detail["costs"]},
+                        {"cost_report", detail["cost_report"]},
+                        {"partial_execution", detail["partial_execution"]}};
+}
+
+}  // namespace unas::server

@@ -1,0 +1,273 @@
+#include "server/grpc/grpc_service.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <grpcpp/grpcpp.h>
+
+#include "base/json_limits.h"
+#include "proto/unas.grpc.pb.h"
+#include "server/core/auth.h"
+#include "server/core/json_convert.h"
+#include "proto/proto_convert.h"
+#include "server/core/result_validation.h"
+
+namespace unas::server {
+namespace {
+
+// The message travels in trailing metadata (8 KiB by default): one that
+// echoes a huge request value would arrive as "metadata size exceeds limit"
+// instead, so it is cut first.
+constexpr size_t kMaxStatusMessageChars = 1000;
+
+grpc::Status ToGrpc(const Status& s) {
+  const std::string message = QuotePrefix(s.message(), kMaxStatusMessageChars);
+  switch (s.code()) {
+    case StatusCode::kOk: return grpc::Status::OK;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange: return {grpc::StatusCode::INVALID_ARGUMENT, message};
+    case StatusCode::kNotFound: return {grpc::StatusCode::NOT_FOUND, message};
+    case StatusCode::kFailedPrecondition: return {grpc::StatusCode::FAILED_PRECONDITION, message};
+    case StatusCode::kResourceExhausted: return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
+    case StatusCode::kInternal: return {grpc::StatusCode::INTERNAL, message};
+  }
+  return {grpc::StatusCode::UNKNOWN, message};
+}
+
+// A coordinator answer as the RPC's response, or its error.
+template <typename T, typename Response>
+grpc::Status Reply(const Result<T>& result, Response* out) {
+  if (!result.ok()) return ToGrpc(result.status());
+  ToProto(*result, out);
+  return grpc::Status::OK;
+}
+
+class Auth {
+ public:
+  explicit Auth(std::string token) : token_(std::move(token)) {}
+  grpc::Status Check(const grpc::ServerContext* context) const {
+    if (token_.empty()) return grpc::Status::OK;
+    const auto& md = context->client_metadata();
+    auto it = md.find("authorization");
+    if (it == md.end()) return {grpc::StatusCode::UNAUTHENTICATED, "missing bearer token (authorization metadata)"};
+    if (!BearerMatches(std::string(it->second.data(), it->second.size()), token_)) {
+      return {grpc::StatusCode::UNAUTHENTICATED, "invalid bearer token"};
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::string token_;
+};
+
+#define UNAS_CHECK_AUTH(context)                      \
+  do {                                                \
+    grpc::Status _auth = auth_.Check(context);        \
+    if (!_auth.ok()) return _auth;                    \
+  } while (0)
+
+class JobServiceImpl final : public v1::JobService::Service {
+ public:
+  JobServiceImpl(Coordinator* c, const Auth& auth) : c_(c), auth_(auth) {}
+
+  grpc::Status SubmitJob(grpc::ServerContext* ctx, const v1::SubmitJobRequest* req, v1::Job* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    return Reply(c_->Submit(req->spec_json()), out);
+  }
+  grpc::Status GetJob(grpc::ServerContext* ctx, const v1::GetJobRequest* req, v1::Job* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    return Reply(c_->GetJob(req->job_id()), out);
+  }
+  grpc::Status ListJobs(grpc::ServerContext* ctx, const v1::ListJobsRequest*, v1::ListJobsResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    for (const JobView& v : c_->ListJobs()) ToProto(v, out->add_jobs());
+    return grpc::Status::OK;
+  }
+  grpc::Status CancelJob(grpc::ServerContext* ctx, const v1::CancelJobRequest* req, v1::Job* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    return Reply(c_->Cancel(req->job_id()), out);
+  }
+  grpc::Status FinalizeJob(grpc::ServerContext* ctx, const v1::FinalizeJobRequest* req, v1::Job* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    FinalizeOptions options;
+    options.epochs = req->epochs();
+    return Reply(c_->Finalize(req->job_id(), options), out);
+  }
+  grpc::Status WatchJob(grpc::ServerContext* ctx, const v1::WatchJobRequest* req,
+                        grpc::ServerWriter<v1::JobEvent>* writer) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto sub = c_->Watch(req->job_id());
+    if (!sub.ok()) return ToGrpc(sub.status());
+    JobEvent event;
+    while (!ctx->IsCancelled()) {
+      if (!(*sub)->Next(&event, 500)) {
+        if ((*sub)->closed()) break;
+        continue;
+      }
+      v1::JobEvent out;
+      ToProto(event, &out);
+      if (!writer->Write(out)) break;
+      if (event.kind == JobEvent::Kind::kJobDone) break;
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status ListTrials(grpc::ServerContext* ctx, const v1::ListTrialsRequest* req,
+                          v1::ListTrialsResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto page = c_->ListTrials(req->job_id(), static_cast<int>(req->status()), req->page_token(), req->page_size());
+    if (!page.ok()) return ToGrpc(page.status());
+    for (const TrialRecord& t : page->trials) ToProto(t, out->add_trials());
+    out->set_next_page_token(page->next_page_token);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetTrial(grpc::ServerContext* ctx, const v1::GetTrialRequest* req, v1::TrialDetail* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto job = c_->GetJob(req->job_id());
+    if (!job.ok()) return ToGrpc(job.status());
+    auto trial = c_->GetTrial(req->job_id(), req->trial_id());
+    if (!trial.ok()) return ToGrpc(trial.status());
+    auto document = TrialExportJson(*job, *trial, c_->options());
+    if (!document.ok()) return ToGrpc(document.status());
+    ToProto(*trial, out->mutable_trial());
+    out->set_export_json(document->dump(2));
+    return grpc::Status::OK;
+  }
+  grpc::Status GetParetoFront(grpc::ServerContext* ctx, const v1::GetParetoFrontRequest* req,
+                              v1::ParetoFront* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    return Reply(c_->Pareto(req->job_id()), out);
+  }
+  grpc::Status GetTrialWeights(grpc::ServerContext* ctx, const v1::GetTrialWeightsRequest* req,
+                               v1::TrialWeights* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto weights = c_->TrialWeights(req->job_id(), req->trial_id());
+    if (!weights.ok()) return ToGrpc(weights.status());
+    out->set_weights(std::move(weights).value());
+    return grpc::Status::OK;
+  }
+  grpc::Status GetTrialModel(grpc::ServerContext* ctx, const v1::GetTrialModelRequest* req,
+                             v1::TrialModel* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto model = c_->TrialModelTflite(req->job_id(), req->trial_id());
+    if (!model.ok()) return ToGrpc(model.status());
+    out->set_tflite(std::move(model).value());
+    return grpc::Status::OK;
+  }
+
+ private:
+  Coordinator* c_;
+  const Auth& auth_;
+};
+
+class WorkerServiceImpl final : public v1::WorkerService::Service {
+ public:
+  WorkerServiceImpl(Coordinator* c, const Auth& auth) : c_(c), auth_(auth) {}
+
+  grpc::Status RegisterWorker(grpc::ServerContext* ctx, const v1::RegisterWorkerRequest* req,
+                              v1::RegisterWorkerResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    if (Status name = ValidateWorkerName(req->name()); !name.ok()) return ToGrpc(name);
+    out->set_worker_id(c_->RegisterWorker(req->name()));
+    out->set_heartbeat_interval_ms(static_cast<int32_t>(c_->options().heartbeat_interval_ms));
+    out->set_lease_timeout_ms(static_cast<int32_t>(c_->options().lease_timeout_ms));
+    return grpc::Status::OK;
+  }
+  grpc::Status AcquireTrial(grpc::ServerContext* ctx, const v1::AcquireTrialRequest* req,
+                            v1::AcquireTrialResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    if (req->wait_ms() < 0 || req->wait_ms() > 30000) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, "wait_ms: must be within 0..30000"};
+    }
+    // Bound the wait by the client's own deadline so the answer arrives in time.
+    int64_t wait = req->wait_ms();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->deadline() -
+                                                                            std::chrono::system_clock::now());
+    wait = std::max<int64_t>(0, std::min<int64_t>(wait, left.count() - 200));
+    if (!c_->IsRegistered(req->worker_id())) {
+      // NOT_FOUND makes a worker register again (after a coordinator restart).
+      return {grpc::StatusCode::NOT_FOUND, "worker '" + QuotePrefix(req->worker_id()) +
+                                               "' is not registered (call RegisterWorker first)"};
+    }
+    auto a = c_->Acquire(req->worker_id(), wait);
+    out->set_has_trial(a.has_value());
+    if (a) ToProto(*a, out->mutable_assignment());
+    return grpc::Status::OK;
+  }
+  grpc::Status Heartbeat(grpc::ServerContext* ctx, const v1::HeartbeatRequest* req,
+                         v1::HeartbeatResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    const HeartbeatReply r = c_->Heartbeat(req->worker_id(), req->lease_id(), req->progress());
+    out->set_keep_going(r.keep_going);
+    out->set_lease_expires_unix_ms(r.lease_expires_unix_ms);
+    return grpc::Status::OK;
+  }
+  grpc::Status CompleteTrial(grpc::ServerContext* ctx, const v1::CompleteTrialRequest* req,
+                             v1::CompleteTrialResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    auto accepted = c_->Complete(req->worker_id(), req->lease_id(), FromProto(*req));
+    if (!accepted.ok()) return ToGrpc(accepted.status());
+    out->set_accepted(*accepted);
+    return grpc::Status::OK;
+  }
+
+ private:
+  Coordinator* c_;
+  const Auth& auth_;
+};
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status(StatusCode::kNotFound, "cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+struct GrpcServer::Impl {
+  Impl(Coordinator* c, std::string token) : auth(std::move(token)), jobs(c, auth), workers(c, auth) {}
+  Auth auth;
+  JobServiceImpl jobs;
+  WorkerServiceImpl workers;
+  std::unique_ptr<grpc::Server> server;
+};
+
+GrpcServer::GrpcServer() = default;
+
+Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(Coordinator* coordinator, GrpcServerOptions options) {
+  std::unique_ptr<GrpcServer> server(new GrpcServer());
+  server->impl_ = std::make_unique<Impl>(coordinator, options.token);
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (!options.tls_cert_path.empty() || !options.tls_key_path.empty()) {
+    UNAS_ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert_path));
+    UNAS_ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls_key_path));
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({key, cert});
+    creds = grpc::SslServerCredentials(ssl);
+  }
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.address, creds, &server->port_);
+  builder.RegisterService(&server->impl_->jobs);
+  builder.RegisterService(&server->impl_->workers);
+  // Request size limit: a CompleteTrial carries weights and the int8 model,
+  // each at most 3 MiB (server/core/result_validation.h), plus small fields.
+  builder.SetMaxReceiveMessageSize(7 << 20);
+  server->impl_->server = builder.BuildAndStart();
+  if (!server->impl_->server || server->port_ == 0) {
+    return Status(StatusCode::kFailedPrecondition, "cannot listen on " + options.address);
+  }
+  return server;
+}
+
+GrpcServer::~GrpcServer() { Shutdown(); }
+
+void GrpcServer::Shutdown() {
+  if (impl_ && impl_->server) {
+    impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    impl_->server->Wait();
+    impl_->server.reset();
+  }
+}
+
+}  // namespace unas::server
