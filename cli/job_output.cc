@@ -33,7 +33,7 @@ std::string JobLine(const server::JobView& j) {
   std::ostringstream out;
   out << r.job_id << "  " << r.name << "  " << server::JobStatusName(r.status) << "  " << j.completed + j.failed << "/"
       << j.budget << " trials (" << j.failed << " failed, " << j.running << " running)"
-      << "  rejected by constraints " << r.infeasible_rejected << "  best val error " << ErrorText(j.best_val_error)
+      << "  rejected by constraints " << r.infeasible_rejected << "  best error " << ErrorText(j.best_val_error)
       << "  hypervolume " << Fixed(j.hypervolume, 4);
   if (r.final_round > 0 || j.finalizing) {
     out << "  final round " << r.final_round << (j.finalizing ? " (running)" : "");
@@ -51,7 +51,7 @@ std::string RungLabel(const server::TrialRecord& t) {
 std::string ParetoText(const server::ParetoView& front, bool csv) {
   std::string out;
   if (csv) {
-    out += "trial,val_error,test_error,peak_sram_bytes,flash_bytes,macs,latency_ms,params\n";
+    out += "trial,error,val_error,test_error,peak_sram_bytes,flash_bytes,macs,latency_ms,params\n";
   } else if (!front.final_front.empty()) {
     out += "Final front (round " + std::to_string(front.final_round) + ", retrained from scratch):\n";
     out += Printf("%6s %12s %12s %12s %12s  %s\n", "trial", "test acc %", "peak SRAM", "flash", "MACs", "");
@@ -66,21 +66,24 @@ std::string ParetoText(const server::ParetoView& front, bool csv) {
     out += "\nSearch front:\n";
   }
   if (!csv) {
-    out += Printf("%6s %9s %10s %12s %12s %12s %11s %9s\n", "trial", "val err", "test err", "peak SRAM", "flash",
+    // "error": the objective's validation error, the one the front ranks by
+    // (int8 when the job measures it), as the job line's "best error".
+    out += Printf("%6s %9s %10s %12s %12s %12s %11s %9s\n", "trial", "error", "test err", "peak SRAM", "flash",
                   "MACs", "latency ms", "params");
   }
   for (const server::TrialRecord& t : front.trials) {
     const Costs& c = t.costs;
     const server::Metrics m = t.metrics.value_or(server::Metrics());
     const double latency_ms = c.latency_ms.value_or(0);
+    const double error = t.objective_error.value_or(m.val_error);
     if (csv) {
       std::ostringstream row;
-      row << t.trial_id << "," << m.val_error << "," << m.test_error << "," << c.peak_sram_bytes << ","
+      row << t.trial_id << "," << error << "," << m.val_error << "," << m.test_error << "," << c.peak_sram_bytes << ","
           << c.flash_bytes << "," << c.macs << "," << latency_ms << "," << c.params << "\n";
       out += row.str();
     } else {
       out += Printf("%6lld %9.4f %10.4f %12lld %12lld %12lld %11.2f %9lld\n", static_cast<long long>(t.trial_id),
-                    m.val_error, m.test_error, static_cast<long long>(c.peak_sram_bytes),
+                    error, m.test_error, static_cast<long long>(c.peak_sram_bytes),
                     static_cast<long long>(c.flash_bytes), static_cast<long long>(c.macs), latency_ms,
                     static_cast<long long>(c.params));
     }
@@ -106,6 +109,7 @@ nlohmann::json ParetoJson(const server::ParetoView& front) {
     const Costs c = server::MeasuredTrialCosts(t);
     search.push_back({{"trial", t.trial_id},
                       {"rung", t.rung},
+                      {"error", OrNull(t.objective_error)},
                       {"val_error", t.metrics ? nlohmann::json(t.metrics->val_error) : nlohmann::json(nullptr)},
                       {"int8_val_error", t.metrics ? OrNull(t.metrics->int8_val_error) : nlohmann::json(nullptr)},
                       {"peak_sram_bytes", c.peak_sram_bytes},

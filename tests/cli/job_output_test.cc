@@ -33,11 +33,12 @@ server::TrialRecord FinalFloat() {
   return t;
 }
 
-// Trial 9: a rung-2 promotion of trial 5.
+// Trial 9: a rung-2 promotion of trial 5, ranked by its int8 error.
 server::TrialRecord Promoted() {
   server::TrialRecord t = MakeTrial(9, 4, 2, 5, 0);
   t.costs = MakeCosts(9000, 20000, 300000);
   t.metrics = MakeMetrics(0.25, 0.5, 0.3125, std::nullopt);
+  t.objective_error = 0.3125;
   return t;
 }
 
@@ -66,15 +67,15 @@ TEST(JobOutputTest, ParetoTextShowsTheFinalFrontFirstWithMeasuredCosts) {
             "    13        93.75         4000        10000       100000  float\n"
             "\n"
             "Search front:\n"
-            " trial   val err   test err    peak SRAM        flash         MACs  latency ms    params\n"
-            "     9    0.2500     0.5000         9000        20000       300000        0.00         0\n"
+            " trial     error   test err    peak SRAM        flash         MACs  latency ms    params\n"
+            "     9    0.3125     0.5000         9000        20000       300000        0.00         0\n"
             "hypervolume 0.5000\n");
   server::ParetoView search_only = Front();
   search_only.final_front.clear();
-  EXPECT_EQ(ParetoText(search_only, false).rfind(" trial   val err", 0), 0u);
+  EXPECT_EQ(ParetoText(search_only, false).rfind(" trial     error", 0), 0u);
   EXPECT_EQ(ParetoText(Front(), true),
-            "trial,val_error,test_error,peak_sram_bytes,flash_bytes,macs,latency_ms,params\n"
-            "9,0.25,0.5,9000,20000,300000,0,0\n");
+            "trial,error,val_error,test_error,peak_sram_bytes,flash_bytes,macs,latency_ms,params\n"
+            "9,0.3125,0.25,0.5,9000,20000,300000,0,0\n");
 }
 
 TEST(JobOutputTest, ParetoJsonHasBothFronts) {
@@ -89,7 +90,7 @@ TEST(JobOutputTest, ParetoJsonHasBothFronts) {
     {"trial":13,"final_test_accuracy":0.9375,"quantized":false,"peak_sram_bytes":4000,"flash_bytes":10000,
      "macs":100000,"proposal_id":7,"val_error":0.5}])"));
   EXPECT_EQ(j["front"], nlohmann::json::parse(R"([
-    {"trial":9,"rung":2,"val_error":0.25,"int8_val_error":0.3125,"peak_sram_bytes":9000,"flash_bytes":20000,
+    {"trial":9,"rung":2,"error":0.3125,"val_error":0.25,"int8_val_error":0.3125,"peak_sram_bytes":9000,"flash_bytes":20000,
      "macs":300000}])"));
   const nlohmann::json empty = ParetoJson(server::ParetoView());
   EXPECT_EQ(empty["final"], nlohmann::json::array());
@@ -108,7 +109,7 @@ TEST(JobOutputTest, JobLineNamesTheFinalRound) {
   job.best_val_error = 0.25;
   job.hypervolume = 0.5;
   const std::string plain = "job-1  fashion  running  4/10 trials (1 failed, 0 running)  rejected by constraints 0"
-                            "  best val error 0.2500  hypervolume 0.5000";
+                            "  best error 0.2500  hypervolume 0.5000";
   EXPECT_EQ(JobLine(job), plain + "\n");
   job.record.final_round = 2;
   job.record.final_epochs = 30;
