@@ -9,20 +9,6 @@
 namespace unas::quant::kernels {
 namespace {
 
-// TFLite's add.cc Prepare for int8: left shift 20, both inputs rescaled to
-// twice the larger input scale, then to the output's.
-Status AddMultipliers(const GraphTensor& in1, const GraphTensor& in2, const GraphTensor& out, size_t index,
-                      const GraphOp& op, OpParams* p) {
-  const double s1 = in1.quant.scale[0], s2 = in2.quant.scale[0], so = out.quant.scale[0];
-  const double twice_max = 2 * std::max(s1, s2);
-  const double out_real = twice_max / ((1 << 20) * so);
-  if (!(out_real < 1.0)) return OpError(index, op, "output scale too small for the reference's left shift 20");
-  p->in1_multiplier = QuantizeMultiplier(s1 / twice_max);
-  p->in2_multiplier = QuantizeMultiplier(s2 / twice_max);
-  p->multipliers = {QuantizeMultiplier(out_real)};
-  return Status::Ok();
-}
-
 Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   const GraphOp& op = g.ops[index];
   OpParams p;
@@ -36,7 +22,11 @@ Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   p.in = p.out;
   p.input_offset = static_cast<int32_t>(-in->quant.zero_point[0]);
   p.input2_offset = static_cast<int32_t>(-in2->quant.zero_point[0]);
-  UNAS_RETURN_IF_ERROR(AddMultipliers(*in, *in2, *out, index, op, &p));
+  auto add = AddQuantization(in->quant.scale[0], in2->quant.scale[0], out->quant.scale[0]);
+  if (!add.ok()) return OpError(index, op, add.status().message());
+  p.in1_multiplier = add->input1;
+  p.in2_multiplier = add->input2;
+  p.multipliers = {add->output};
   return p;
 }
 

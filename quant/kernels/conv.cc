@@ -20,7 +20,7 @@ Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   UNAS_ASSIGN_OR_RETURN(p.in, ToDims4(*in));
   p.input_offset = static_cast<int32_t>(-in->quant.zero_point[0]);
   UNAS_RETURN_IF_ERROR(PrepareWeights(g, index, *in, &p, &filter));
-  p.multipliers = ChannelMultipliers(*in, *filter, *out);
+  p.multipliers = ConvMultipliers(in->quant.scale[0], filter->quant.scale, out->quant.scale[0]);
   p.kh = filter->shape[1];
   p.kw = filter->shape[2];
   if (filter->shape[3] != p.in.d[3]) return OpError(index, op, "filter input channels differ from the input's");

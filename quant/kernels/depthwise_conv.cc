@@ -19,7 +19,7 @@ Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   UNAS_ASSIGN_OR_RETURN(p.in, ToDims4(*in));
   p.input_offset = static_cast<int32_t>(-in->quant.zero_point[0]);
   UNAS_RETURN_IF_ERROR(PrepareWeights(g, index, *in, &p, &filter));
-  p.multipliers = ChannelMultipliers(*in, *filter, *out);
+  p.multipliers = ConvMultipliers(in->quant.scale[0], filter->quant.scale, out->quant.scale[0]);
   p.kh = filter->shape[1];
   p.kw = filter->shape[2];
   p.depth_multiplier = op.depth_multiplier;

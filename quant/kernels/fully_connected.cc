@@ -17,7 +17,7 @@ Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   UNAS_ASSIGN_OR_RETURN(p.in, ToDims4(*in));
   p.input_offset = static_cast<int32_t>(-in->quant.zero_point[0]);
   UNAS_RETURN_IF_ERROR(PrepareWeights(g, index, *in, &p, &filter));
-  p.multipliers = ChannelMultipliers(*in, *filter, *out);
+  p.multipliers = {FullyConnectedMultiplier(in->quant.scale[0], filter->quant.scale[0], out->quant.scale[0])};
   const int units = filter->shape[0];
   p.gemm_k = static_cast<int>(p.fc_inputs);
   std::vector<int16_t> rows(p.filter.size());
