@@ -194,30 +194,6 @@ Status PrepareWindow(const ModelGraph& g, size_t index, OpParams* p) {
   return Status::Ok();
 }
 
-std::vector<QuantizedMultiplier> ConvMultipliers(float input_scale, const std::vector<float>& filter_scales,
-                                                 float output_scale) {
-  const double s_in = input_scale, s_out = output_scale;
-  std::vector<QuantizedMultiplier> multipliers;
-  for (float s_w : filter_scales) multipliers.push_back(QuantizeMultiplier(s_in * static_cast<double>(s_w) / s_out));
-  return multipliers;
-}
-
-QuantizedMultiplier FullyConnectedMultiplier(float input_scale, float filter_scale, float output_scale) {
-  return ConvMultipliers(input_scale, {filter_scale}, output_scale)[0];
-}
-
-Result<AddMultipliers> AddQuantization(float input1_scale, float input2_scale, float output_scale) {
-  const double s1 = input1_scale, s2 = input2_scale, so = output_scale;
-  const double twice_max = 2 * std::max(s1, s2);
-  const double out_real = twice_max / ((1 << 20) * so);
-  if (!(out_real < 1.0)) return Status::Invalid("output scale too small for the reference's left shift 20");
-  AddMultipliers m;
-  m.input1 = QuantizeMultiplier(s1 / twice_max);
-  m.input2 = QuantizeMultiplier(s2 / twice_max);
-  m.output = QuantizeMultiplier(out_real);
-  return m;
-}
-
 ChannelRequant MakeChannelRequant(const OpParams& p, int channels) {
   const size_t padded = static_cast<size_t>(PaddedChannels(channels));
   ChannelRequant r;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "quant/kernels/kernel.h"
+#include "quant/multipliers.h"
 
 namespace unas::quant::kernels {
 
@@ -35,7 +36,7 @@ Status PrepareInput(const ModelGraph& g, size_t index, size_t k, OpParams* p, co
 // CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: the filter (input 1) and
 // the optional bias (input 2) checked against the output channels and copied
 // into p->filter / p->bias, plus the filter offset; `*filter` is the filter
-// tensor. Multipliers are not computed here (ConvMultipliers below).
+// tensor. Multipliers are not computed here (quant/multipliers.h).
 Status PrepareWeights(const ModelGraph& g, size_t index, const GraphTensor& in, OpParams* p,
                       const GraphTensor** filter);
 
@@ -43,23 +44,9 @@ Status PrepareWeights(const ModelGraph& g, size_t index, const GraphTensor& in, 
 // padding and the output shape they imply (p->kh, p->kw already set).
 Status PrepareWindow(const ModelGraph& g, size_t index, OpParams* p);
 
-// Requantisation multipliers, one function per operator kind, each
-// computed in double from the float scales (the executor's rule since it
-// was written; the C generator computes the same). CONV_2D and
-// DEPTHWISE_CONV_2D: S_in * S_filter[c] / S_out per entry of
-// `filter_scales` (one for a per-tensor filter).
-std::vector<QuantizedMultiplier> ConvMultipliers(float input_scale, const std::vector<float>& filter_scales,
-                                                 float output_scale);
-// FULLY_CONNECTED with one filter scale: S_in * S_w / S_out.
-QuantizedMultiplier FullyConnectedMultiplier(float input_scale, float filter_scale, float output_scale);
-// ADD: left shift 20, twice_max = 2 * max(S_1, S_2), inputs S_k / twice_max,
-// output twice_max / (2^20 * S_out). kInvalidArgument when the output
-// multiplier is not below 1.
-struct AddMultipliers {
-  int left_shift = 20;
-  QuantizedMultiplier input1, input2, output;
-};
-Result<AddMultipliers> AddQuantization(float input1_scale, float input2_scale, float output_scale);
+// Requantisation multipliers: quant/multipliers.h (ConvMultipliers,
+// FullyConnectedMultiplier, AddQuantization), one call per operator kind in
+// each Prepare, computed where TFLite computes them.
 
 // `channels` channels' bias and multipliers for the optimised kernels.
 ChannelRequant MakeChannelRequant(const OpParams& p, int channels);
