@@ -20,44 +20,52 @@ struct View {
 
 View ViewOf(float* data, const Shape& s) { return {data, s.h, s.w, s.c, 0}; }
 
-// out[co] (= or +=) sum over ci in [ci0, ci1) of the convolution.
+// out[co] (= or +=) sum over ci in [ci0, ci1) of the convolution. Output
+// channels run innermost so the weights are read contiguously; each output's
+// sum still adds its terms in (ky, kx, ci) order, so every float is the same
+// as summing one output at a time.
 void Conv(const Op& op, const std::vector<float>& w, const View& in, const View& out, int ci0, int ci1, int co0,
           int co1, bool accumulate, int64_t* macs) {
   const int k = op.kernel, cin = op.in.c, cout = op.out.c;
+  std::vector<float> sums(static_cast<size_t>(co1 - co0));
   for (int oy = 0; oy < op.out.h; ++oy) {
     for (int ox = 0; ox < op.out.w; ++ox) {
-      for (int co = co0; co < co1; ++co) {
-        float sum = 0;
-        for (int ky = 0; ky < k; ++ky) {
-          for (int kx = 0; kx < k; ++kx) {
-            for (int ci = ci0; ci < ci1; ++ci) {
-              sum += in.at(oy * op.stride + ky, ox * op.stride + kx, ci) *
-                     w[((static_cast<int64_t>(ky) * k + kx) * cin + ci) * cout + co];
-            }
+      std::fill(sums.begin(), sums.end(), 0.0f);
+      for (int ky = 0; ky < k; ++ky) {
+        for (int kx = 0; kx < k; ++kx) {
+          for (int ci = ci0; ci < ci1; ++ci) {
+            const float x = in.at(oy * op.stride + ky, ox * op.stride + kx, ci);
+            const float* wr = &w[((static_cast<int64_t>(ky) * k + kx) * cin + ci) * cout + co0];
+            for (int j = 0; j < co1 - co0; ++j) sums[j] += x * wr[j];
           }
         }
+      }
+      for (int co = co0; co < co1; ++co) {
         float& o = out.at(oy, ox, co);
-        o = accumulate ? o + sum : sum;
+        o = accumulate ? o + sums[co - co0] : sums[co - co0];
       }
     }
   }
   *macs += int64_t{op.out.h} * op.out.w * (co1 - co0) * k * k * (ci1 - ci0);
 }
 
+// Units innermost, as Conv (same floats as one unit at a time).
 void Dense(const Op& op, const std::vector<float>& w, const View& in, const View& out, int ci0, int ci1,
            bool accumulate, int64_t* macs) {
   const int units = op.out.c, c = op.in.c;
-  for (int o = 0; o < units; ++o) {
-    float sum = 0;
-    for (int y = 0; y < op.in.h; ++y) {
-      for (int x = 0; x < op.in.w; ++x) {
-        for (int ci = ci0; ci < ci1; ++ci) {
-          sum += in.at(y, x, ci) * w[((static_cast<int64_t>(y) * op.in.w + x) * c + ci) * units + o];
-        }
+  std::vector<float> sums(static_cast<size_t>(units), 0.0f);
+  for (int y = 0; y < op.in.h; ++y) {
+    for (int x = 0; x < op.in.w; ++x) {
+      for (int ci = ci0; ci < ci1; ++ci) {
+        const float v = in.at(y, x, ci);
+        const float* wr = &w[((static_cast<int64_t>(y) * op.in.w + x) * c + ci) * units];
+        for (int o = 0; o < units; ++o) sums[o] += v * wr[o];
       }
     }
+  }
+  for (int o = 0; o < units; ++o) {
     float& out_o = out.at(0, 0, o);
-    out_o = accumulate ? out_o + sum : sum;
+    out_o = accumulate ? out_o + sums[o] : sums[o];
   }
   *macs += int64_t{op.in.h} * op.in.w * (ci1 - ci0) * units;
 }

@@ -64,8 +64,18 @@
 // that disagrees with the operator's rule is a kInvalidArgument error naming
 // the operator index and what is wrong; nothing is ever guessed.
 //
-// Thread safety: an Int8Executor is immutable after Create; Run may be
-// called from several threads at once.
+// Kernels (quant/kernels/): every operator has one Prepare and two Evals, as
+// TFLM's kernels do. The reference kernels are TFLite's reference loops, one
+// image at a time. The optimised kernels (the default) compute the same
+// values bit for bit over a batch of images: im2col and a blocked int16 GEMM
+// with exact int32 accumulation for CONV_2D and FULLY_CONNECTED, per-channel
+// vectorised requantisation, and run-wise copies; with AVX2 intrinsics when
+// the CPU has AVX2 (checked at run time, x86-64 only), otherwise portable C++.
+// tests/quant/int8_kernels_test.cc checks them against the reference on
+// random networks and inputs.
+//
+// Thread safety: an Int8Executor is immutable after Create; Run, RunAll and
+// RunBatch may be called from several threads at once.
 #pragma once
 
 #include <cstdint>
@@ -77,19 +87,38 @@
 
 namespace unas::quant {
 
+enum class Int8Kernels {
+  kOptimized,          // AVX2 where the CPU has it, else the portable C++ below
+  kOptimizedPortable,  // the optimised kernels without SIMD intrinsics (any CPU)
+  kReference,          // TFLite's reference loops, one image at a time
+};
+
 class Int8Executor {
  public:
   // Validates `graph` (one int8 input, one int8 output, supported operators
-  // with their constants and quantisation present) and precomputes every
-  // multiplier. Copies what it needs from `graph`.
-  static Result<Int8Executor> Create(const ModelGraph& graph);
+  // with their constants and quantisation present) and runs every
+  // operator's Prepare (multipliers, geometry, repacked weights). Copies
+  // what it needs from `graph`.
+  static Result<Int8Executor> Create(const ModelGraph& graph, Int8Kernels kernels = Int8Kernels::kOptimized);
 
   // Runs the operators in stored order on `input` (the graph input's int8
   // values, row-major NHWC) and returns the graph output's values.
   Result<std::vector<int8_t>> Run(const std::vector<int8_t>& input) const;
-  // Same, returning the values of every tensor (constants' entries empty):
-  // for tests and for comparing intermediate results.
+  // `images` inputs at once, image after image (images x the graph input's
+  // element count values); returns the outputs the same way. Each image's
+  // output is exactly Run's on it; batching only lets the optimised kernels
+  // reuse weights across images (FULLY_CONNECTED) and per-call work.
+  Result<std::vector<int8_t>> RunBatch(const std::vector<int8_t>& inputs, int images) const;
+  // Same as Run, returning the values of every tensor (constants' entries
+  // empty): for tests and for comparing intermediate results.
   Result<std::vector<std::vector<int8_t>>> RunAll(const std::vector<int8_t>& input) const;
+
+  // The graph input's and output's element counts (per image).
+  int64_t input_elements() const;
+  int64_t output_elements() const;
+  // The kernels asked for, and whether they run with AVX2.
+  Int8Kernels kernels() const;
+  bool uses_avx2() const;
 
   struct Prepared;  // per-operator precomputed parameters (int8_executor.cc)
   Int8Executor(Int8Executor&&) noexcept;
@@ -101,7 +130,7 @@ class Int8Executor {
   std::unique_ptr<Prepared> prepared_;
 };
 
-// Create + Run in one call.
+// Create (optimised kernels) + Run in one call.
 Result<std::vector<int8_t>> RunInt8(const ModelGraph& graph, const std::vector<int8_t>& input);
 
 }  // namespace unas::quant

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "costmodel/lowering.h"
+#include "quant/kernels/arithmetic.h"
 
 namespace unas::quant {
 namespace {
@@ -138,13 +139,14 @@ Result<ModelGraph> QuantizeWithImages(const Network& network, const ReferenceWei
   return QuantizeNetwork(network, folded_weights, ranges);
 }
 
-std::vector<int8_t> QuantizeInput(const ModelGraph& graph, const std::vector<float>& image) {
+void QuantizeInputs(const ModelGraph& graph, const float* values, int64_t count, int8_t* out) {
   const Quantization& q = graph.tensors[graph.inputs[0]].quant;
+  kernels::QuantizeFloats(values, count, q.scale[0], q.zero_point[0], out, kernels::CpuHasAvx2());
+}
+
+std::vector<int8_t> QuantizeInput(const ModelGraph& graph, const std::vector<float>& image) {
   std::vector<int8_t> out(image.size());
-  for (size_t i = 0; i < image.size(); ++i) {
-    const auto v = static_cast<int64_t>(std::round(image[i] / q.scale[0])) + q.zero_point[0];
-    out[i] = static_cast<int8_t>(std::clamp<int64_t>(v, -128, 127));
-  }
+  QuantizeInputs(graph, image.data(), static_cast<int64_t>(image.size()), out.data());
   return out;
 }
 
@@ -155,8 +157,9 @@ std::vector<float> DequantizeOutput(const ModelGraph& graph, const std::vector<i
   return out;
 }
 
-int ArgMax(const std::vector<int8_t>& values) {
-  return static_cast<int>(std::max_element(values.begin(), values.end()) - values.begin());
+int ArgMax(const std::vector<int8_t>& values) { return ArgMax(values.data(), static_cast<int64_t>(values.size())); }
+int ArgMax(const int8_t* values, int64_t count) {
+  return static_cast<int>(std::max_element(values, values + count) - values);
 }
 int ArgMax(const std::vector<float>& values) {
   return static_cast<int>(std::max_element(values.begin(), values.end()) - values.begin());

@@ -63,10 +63,13 @@ Result<ModelGraph> QuantizeWithImages(const Network& network, const ReferenceWei
 // A float image as the int8 graph input: q = clamp(round(x / S) + Z) as
 // TFLite's QUANTIZE (float division, std::round).
 std::vector<int8_t> QuantizeInput(const ModelGraph& graph, const std::vector<float>& image);
+// The same rule on `count` floats (any number of images, back to back) into `out`.
+void QuantizeInputs(const ModelGraph& graph, const float* values, int64_t count, int8_t* out);
 // The graph output's int8 values as reals: S * (q - Z).
 std::vector<float> DequantizeOutput(const ModelGraph& graph, const std::vector<int8_t>& output);
 // Index of the first largest value (ties: the lowest index, as std::max_element).
 int ArgMax(const std::vector<int8_t>& values);
+int ArgMax(const int8_t* values, int64_t count);
 int ArgMax(const std::vector<float>& values);
 
 }  // namespace unas::quant

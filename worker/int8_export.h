@@ -15,6 +15,7 @@
 #include "costmodel/network.h"
 #include "costmodel/reference_executor.h"
 #include "base/status.h"
+#include "quant/int8_executor.h"
 #include "worker/dataset.h"
 
 namespace unas::worker {
@@ -45,6 +46,9 @@ struct Int8Options {
   // Threads for the int8 validation and test inferences (results do not
   // depend on it).
   int threads = 1;
+  // The int8 executor's kernels for those inferences (results do not depend
+  // on it: the optimised kernels are bit-identical to the reference ones).
+  quant::Int8Kernels kernels = quant::Int8Kernels::kOptimized;
 };
 
 struct Int8Outcome {

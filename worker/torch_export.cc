@@ -1,5 +1,6 @@
 #include "worker/torch_export.h"
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <random>
@@ -41,9 +42,10 @@ std::vector<int64_t> Permutation(int64_t n, uint64_t seed) {
   return p;
 }
 
-int Predicted(const ModelGraph& g, const std::vector<int8_t>& logits) {
-  if (logits.size() == 1) return logits[0] > g.tensors[g.outputs[0]].quant.zero_point[0] ? 1 : 0;
-  return quant::ArgMax(logits);
+// The class the int8 logits predict: arg-max, or for one logit a positive one.
+int Predicted(int32_t output_zero_point, const int8_t* logits, int64_t count) {
+  if (count == 1) return logits[0] > output_zero_point ? 1 : 0;
+  return quant::ArgMax(logits, count);
 }
 
 Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& g, const torch::Tensor& x,
@@ -52,22 +54,34 @@ Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& 
   if (n == 0) return 1.0;
   const torch::Tensor labels = y.to(torch::kInt64).contiguous();
   const int64_t* label = labels.data_ptr<int64_t>();
+  const int64_t in_elements = executor.input_elements(), out_elements = executor.output_elements();
+  const auto zero_point = static_cast<int32_t>(g.tensors[g.outputs[0]].quant.zero_point[0]);
   int64_t correct = 0;
-  constexpr int64_t kChunk = 512;  // converts to NHWC a chunk at a time
+  constexpr int64_t kChunk = 2048;  // converts to NHWC a chunk at a time
   for (int64_t start = 0; start < n; start += kChunk) {
-    const std::vector<std::vector<float>> images = NhwcImages(x.narrow(0, start, std::min(kChunk, n - start)));
-    // Thread t takes images t, t + threads, ...; Run is const and thread-safe.
-    const int workers = std::max(1, std::min<int>(threads, static_cast<int>(images.size())));
+    const int64_t count = std::min(kChunk, n - start);
+    // Images [count, C, H, W] -> NHWC, back to back.
+    const torch::Tensor nhwc = x.narrow(0, start, count).permute({0, 2, 3, 1}).contiguous().to(torch::kFloat32);
+    const float* images = nhwc.data_ptr<float>();
+    if (nhwc.numel() != count * in_elements) {
+      return Status::Invalid("int8: the data set's images are not the graph input's size");
+    }
+    // Thread t quantises and runs a contiguous slice of the chunk as one
+    // batch; RunBatch is const and thread-safe.
+    const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, count)));
     std::vector<int64_t> hits(workers, 0);
     std::vector<Status> errors(workers);
     auto work = [&](int t) {
-      for (size_t i = t; i < images.size(); i += workers) {
-        auto logits = executor.Run(quant::QuantizeInput(g, images[i]));
-        if (!logits.ok()) {
-          errors[t] = logits.status();
-          return;
-        }
-        hits[t] += Predicted(g, *logits) == label[start + static_cast<int64_t>(i)];
+      const int64_t first = count * t / workers, last = count * (t + 1) / workers;
+      std::vector<int8_t> batch(static_cast<size_t>((last - first) * in_elements));
+      quant::QuantizeInputs(g, images + first * in_elements, static_cast<int64_t>(batch.size()), batch.data());
+      auto logits = executor.RunBatch(batch, static_cast<int>(last - first));
+      if (!logits.ok()) {
+        errors[t] = logits.status();
+        return;
+      }
+      for (int64_t i = first; i < last; ++i) {
+        hits[t] += Predicted(zero_point, logits->data() + (i - first) * out_elements, out_elements) == label[start + i];
       }
     };
     std::vector<std::thread> pool;
@@ -152,7 +166,7 @@ Result<Int8Outcome> QuantizeTrained(const TrainedModel& model, const Dataset& da
     outcome.calibration_images = static_cast<int>(calibration.size());
     UNAS_ASSIGN_OR_RETURN(outcome.graph, quant::QuantizeWithImages(model.network, model.folded_weights, calibration));
     UNAS_RETURN_IF_ERROR(Reorder(options.op_order, &outcome.graph));
-    UNAS_ASSIGN_OR_RETURN(quant::Int8Executor executor, quant::Int8Executor::Create(outcome.graph));
+    UNAS_ASSIGN_OR_RETURN(quant::Int8Executor executor, quant::Int8Executor::Create(outcome.graph, options.kernels));
     UNAS_ASSIGN_OR_RETURN(outcome.int8_val_error,
                           Int8Error(executor, outcome.graph, data.validation_x, data.validation_y, options.threads));
     UNAS_ASSIGN_OR_RETURN(outcome.int8_test_error,

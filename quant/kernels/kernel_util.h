@@ -1,0 +1,74 @@
+// What the operators' Prepare functions share (as TFLM's kernel_util.h):
+// reading and validating tensors, the fused activation's range, window
+// geometry, weights and multipliers. Every error is kInvalidArgument naming
+// the operator index, its name and what is wrong.
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "quant/kernels/kernel.h"
+#include "quant/multipliers.h"
+
+namespace unas::quant::kernels {
+
+Status OpError(size_t index, const GraphOp& op, const std::string& what);
+
+Result<Dims4> ToDims4(const GraphTensor& t);
+// An int32 constant's values (little-endian data).
+std::vector<int32_t> ReadInt32(const GraphTensor& t);
+// Values of an int32 or int64 constant (paddings, slice bounds).
+Result<std::vector<int64_t>> ReadIndexConstant(const GraphTensor& t);
+// One scale and one zero point each, and equal.
+bool SameQuant(const GraphTensor& a, const GraphTensor& b);
+
+// Starts every Prepare: the operator's code, its one output (an int8
+// activation with per-tensor quantisation), the output's shape, zero point
+// and the fused activation's range. `*out` is the output tensor.
+Status PrepareOutput(const ModelGraph& g, size_t index, OpParams* p, const GraphTensor** out);
+// Input k as an activation: checks it and appends it to p->inputs.
+Status PrepareInput(const ModelGraph& g, size_t index, size_t k, OpParams* p, const GraphTensor** t);
+
+// CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: the filter (input 1) and
+// the optional bias (input 2) checked against the output channels and copied
+// into p->filter / p->bias, plus the filter offset; `*filter` is the filter
+// tensor. Multipliers are not computed here (quant/multipliers.h).
+Status PrepareWeights(const ModelGraph& g, size_t index, const GraphTensor& in, OpParams* p,
+                      const GraphTensor** filter);
+
+// CONV_2D, DEPTHWISE_CONV_2D, MAX/AVERAGE_POOL_2D: strides, dilations,
+// padding and the output shape they imply (p->kh, p->kw already set).
+Status PrepareWindow(const ModelGraph& g, size_t index, OpParams* p);
+
+// Requantisation multipliers: quant/multipliers.h (ConvMultipliers,
+// FullyConnectedMultiplier, AddQuantization), one call per operator kind in
+// each Prepare, computed where TFLite computes them.
+
+// `channels` channels' bias and multipliers for the optimised kernels.
+ChannelRequant MakeChannelRequant(const OpParams& p, int channels);
+
+// 8-channel blocks: the optimised kernels' padded channel count.
+inline int PaddedChannels(int channels) { return (channels + 7) / 8 * 8; }
+
+inline int8_t Clamp(int32_t v, const OpParams& p) {
+  return static_cast<int8_t>(std::min(std::max(v, p.act_min), p.act_max));
+}
+
+// An EvalFn that runs `per_image` (input pointers, output pointer) on each
+// image of the batch in turn: how every reference kernel handles a batch.
+template <typename PerImage>
+void ForEachImage(const OpParams& p, const EvalContext& c, const std::vector<int64_t>& input_elements,
+                  PerImage per_image) {
+  std::vector<const int8_t*> ins(input_elements.size());
+  const int64_t out_elements = p.out.elements();
+  for (int i = 0; i < c.images; ++i) {
+    for (size_t k = 0; k < ins.size(); ++k) ins[k] = c.inputs[k] + i * input_elements[k];
+    per_image(ins, c.output + i * out_elements);
+  }
+}
+
+}  // namespace unas::quant::kernels
