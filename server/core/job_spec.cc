@@ -362,12 +362,23 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   }
   if (auto o = j.find("objectives"); o != j.end()) {
     if (!o->is_array() || o->empty()) return Status::Invalid("objectives: expected a non-empty array of names");
+    // Distinct, so at most one of each kind: the hypervolume's cost grows
+    // with the number of objectives (search/pareto.h), and a repeated one
+    // adds cost and nothing else.
+    if (o->size() > search::kNumObjectives) {
+      return Status::Invalid("objectives: " + std::to_string(o->size()) + " names, more than the " +
+                             std::to_string(search::kNumObjectives) +
+                             " distinct objectives there are (error, peak_sram, flash, macs, latency)");
+    }
     s.objectives.clear();
     for (const json& name : *o) {
       auto objective = name.is_string() ? search::ParseObjective(name.get<std::string>())
                                         : Result<search::Objective>(Status::Invalid("not a name"));
       if (!objective.ok()) {
         return Status::Invalid("objectives: " + QuoteJson(name) + " is not one of error, peak_sram, flash, macs, latency");
+      }
+      if (std::find(s.objectives.begin(), s.objectives.end(), *objective) != s.objectives.end()) {
+        return Status::Invalid("objectives: " + QuoteJson(name) + " is listed twice");
       }
       s.objectives.push_back(*objective);
     }
