@@ -14,6 +14,10 @@
 // deep (architecture > conv_blocks > block > layers > layer), a job spec 4
 // (training > lr_schedule > step); a candidate is a few KiB.
 //
+// A key that appears twice in one object is refused, naming it: nlohmann's
+// parser keeps the last value, so {"epochs":2,"epochs":3} would otherwise be
+// read as 3 by us and as 2 by another reader of the same text.
+//
 // Error messages quote at most kQuoteChars characters of a value
 // (QuoteJson / QuotePrefix), so an error never echoes a megabyte of input,
 // which over gRPC would overflow the metadata limit and hide the message.
@@ -46,7 +50,9 @@ struct JsonLimits {
 Status CheckJsonLimits(std::string_view text, JsonLimits limits = {});
 
 // CheckJsonLimits, then parses. kInvalidArgument "not valid JSON" (with the
-// parser's reason) on a syntax error. Never throws.
+// parser's reason) on a syntax error, or naming the key and where it is on a
+// duplicate key ("training.epochs: the key appears twice in one object").
+// Never throws.
 Result<nlohmann::json> ParseLimitedJson(std::string_view text, JsonLimits limits = {});
 
 // At most max_chars characters of text, with "..." appended when cut.

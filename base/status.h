@@ -27,6 +27,8 @@ enum class StatusCode {
   kFailedPrecondition,  // the system is not in a state to do it (unreachable peer, newer schema)
   kResourceExhausted,   // nothing left to give (e.g. no new feasible candidate)
   kInternal,            // a bug or a failing dependency (SQLite, LibTorch)
+  kUnauthenticated,     // the caller's credentials (bearer token) were refused
+  kPermissionDenied,    // the caller is known but may not do this (a worker told to stop)
 };
 
 // "ok", "invalid_argument", "out_of_range", ...

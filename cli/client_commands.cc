@@ -3,9 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -294,9 +296,12 @@ int RunExport(const std::vector<std::string>& argv) {
   if (auto rc = args.ParseOrExit(argv, 3)) return *rc;
   const std::string job_id = args.positional()[0], dir = args.positional()[2];
   char* end = nullptr;
+  errno = 0;
   const long long trial_id = std::strtoll(args.positional()[1].c_str(), &end, 10);
-  if (*end != '\0' || trial_id <= 0) {
-    std::cerr << "unas export: TRIAL: '" << args.positional()[1] << "' is not a trial number\n";
+  // ERANGE: strtoll clamps to LLONG_MAX, which would export another trial.
+  if (*end != '\0' || end == args.positional()[1].c_str() || errno == ERANGE || trial_id <= 0) {
+    std::cerr << "unas export: TRIAL: '" << QuotePrefix(args.positional()[1])
+              << "' is not a trial number (1.." << std::numeric_limits<long long>::max() << ")\n";
     return 2;
   }
   auto connected = ConnectFromFlags(args);

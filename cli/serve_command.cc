@@ -45,14 +45,16 @@ int RunServe(const std::vector<std::string>& argv) {
   args.Flag("lease-timeout-ms", "MS", "a trial's lease expires unless renewed within this", "60000");
   args.Flag("heartbeat-ms", "MS", "how often workers renew their lease", "10000");
   args.Flag("exit-when-idle", "SECONDS", "exit once no job is unfinished for this long (0: never)", "0");
+  args.Flag("max-running-jobs", "N", "refuse a new job while this many are queued or running (0: no limit)", "100");
   if (auto rc = args.ParseOrExit(argv)) return *rc;
   auto workers = args.GetInt("workers", 0, 1024);
   auto worker_threads = args.GetInt("worker-threads", 0, 256);
   auto lease_ms = args.GetInt("lease-timeout-ms", 100, 86'400'000);
   auto heartbeat_ms = args.GetInt("heartbeat-ms", 10, 3'600'000);
   auto idle_exit = args.GetInt("exit-when-idle", 0, 86'400'000);
+  auto max_jobs = args.GetInt("max-running-jobs", 0, 1'000'000);
   for (const Status* s : {&workers.status(), &worker_threads.status(), &lease_ms.status(), &heartbeat_ms.status(),
-                          &idle_exit.status()}) {
+                          &idle_exit.status(), &max_jobs.status()}) {
     if (!s->ok()) {
       std::cerr << "unas serve: " << s->message() << "\n";
       return 2;
@@ -116,6 +118,7 @@ int RunServe(const std::vector<std::string>& argv) {
   server::CoordinatorOptions options;
   options.lease_timeout_ms = *lease_ms;
   options.heartbeat_interval_ms = *heartbeat_ms;
+  options.max_unfinished_jobs = *max_jobs;
   options.resolve_input = server::DatasetInput;
   auto coordinator = server::Coordinator::Open(std::move(store).value(), &clock, options);
   if (!coordinator.ok()) {

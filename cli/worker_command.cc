@@ -17,7 +17,12 @@ int RunWorker(const std::vector<std::string>& argv) {
   Args args("worker", "--coordinator HOST:PORT [options]",
             "Registers with a coordinator, pulls trials, trains them and reports, until SIGTERM (the\n"
             "trial in progress then goes back to the queue). Reconnects with backoff when the\n"
-            "coordinator is away. Data sets stay loaded between trials.");
+            "coordinator is away. Data sets stay loaded between trials.\n"
+            "\n"
+            "Exit status: 0 stopped (SIGTERM, --max-trials); 1 cannot start; 2 bad usage;\n"
+            "3 the coordinator refused the token 3 times in a row; 4 the coordinator told this\n"
+            "worker to stop because 3 trials in a row failed on it for want of something this\n"
+            "worker lacks (its data set, memory). The log's last line says why.");
   AddConnectionFlags(args);
   args.Flag("name", "NAME", "how this worker shows in the coordinator (default: the host name)");
   args.Flag("threads", "N", "training threads (0: the job's setting)", "0");
@@ -51,10 +56,22 @@ int RunWorker(const std::vector<std::string>& argv) {
   const worker::WorkerLoopStats stats = loop.Run();
   loop.Stop();
   watcher.join();
-  server::LogInfo("worker stopped", {{"completed", std::to_string(stats.trials_completed)},
-                                     {"failed", std::to_string(stats.trials_failed)},
-                                     {"released", std::to_string(stats.trials_released)},
-                                     {"ignored", std::to_string(stats.results_ignored)}});
+  const server::LogFields counts = {{"completed", std::to_string(stats.trials_completed)},
+                                    {"failed", std::to_string(stats.trials_failed)},
+                                    {"released", std::to_string(stats.trials_released)},
+                                    {"ignored", std::to_string(stats.results_ignored)}};
+  switch (stats.exit) {
+    case worker::WorkerExit::kStopped:
+      server::LogInfo("worker stopped", counts);
+      return 0;
+    case worker::WorkerExit::kUnauthenticated:
+      server::LogError("worker exits: the coordinator refuses its token; check --token or UNAS_TOKEN",
+                       {{"reason", stats.exit_reason}});
+      return 3;
+    case worker::WorkerExit::kToldToStop:
+      server::LogError("worker exits: the coordinator told it to stop", {{"reason", stats.exit_reason}});
+      return 4;
+  }
   return 0;
 }
 

@@ -20,6 +20,8 @@ Status FromGrpc(const grpc::Status& s, const std::string& what) {
     case grpc::StatusCode::NOT_FOUND: code = StatusCode::kNotFound; break;
     case grpc::StatusCode::FAILED_PRECONDITION: code = StatusCode::kFailedPrecondition; break;
     case grpc::StatusCode::RESOURCE_EXHAUSTED: code = StatusCode::kResourceExhausted; break;
+    case grpc::StatusCode::UNAUTHENTICATED: code = StatusCode::kUnauthenticated; break;
+    case grpc::StatusCode::PERMISSION_DENIED: code = StatusCode::kPermissionDenied; break;
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED: code = StatusCode::kFailedPrecondition; break;
     default: break;
@@ -122,11 +124,19 @@ Result<JobView> Client::GetJob(const std::string& job_id) {
 }
 
 Result<std::vector<JobView>> Client::ListJobs() {
-  v1::ListJobsResponse out;
-  UNAS_RETURN_IF_ERROR(
-      stubs_->Call(options_, *stubs_->jobs, &v1::JobService::Stub::ListJobs, v1::ListJobsRequest(), &out, "ListJobs"));
   std::vector<JobView> jobs;
-  for (const v1::Job& j : out.jobs()) jobs.push_back(FromProto(j));
+  v1::ListJobsRequest req;
+  req.set_page_size(1000);
+  // Bounded: a page of 1,000 per call, and no more calls than the first
+  // answer's total needs (plus one, for jobs submitted meanwhile).
+  int64_t pages_left = 1;
+  for (bool first = true; first || (!req.page_token().empty() && pages_left-- > 0); first = false) {
+    v1::ListJobsResponse out;
+    UNAS_RETURN_IF_ERROR(stubs_->Call(options_, *stubs_->jobs, &v1::JobService::Stub::ListJobs, req, &out, "ListJobs"));
+    if (first) pages_left = out.total() / 1000 + 1;
+    for (const v1::Job& j : out.jobs()) jobs.push_back(FromProto(j));
+    req.set_page_token(out.next_page_token());
+  }
   return jobs;
 }
 

@@ -35,6 +35,7 @@ class Client {
 
   Result<JobView> Submit(const std::string& spec_json);
   Result<JobView> GetJob(const std::string& job_id);
+  // Every job, in submission order: follows ListJobs' pages (1,000 a call).
   Result<std::vector<JobView>> ListJobs();
   Result<JobView> Cancel(const std::string& job_id);
   // Starts a final-retraining round (Coordinator::Finalize); epochs 0: the

@@ -149,9 +149,13 @@ std::string FormatCostTable(const Network& network, const CostReport& report) {
 
 nlohmann::json CostBatchLine(const std::string& line, Accounting accounting) {
   using nlohmann::json;
-  if (Status limits = CheckJsonLimits(line); !limits.ok()) return {{"error", "line: " + limits.message()}};
-  const json in = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (in.is_discarded()) return {{"error", "line is not valid JSON"}};
+  // ParseLimitedJson, the one parser: its limits and its refusal of a key given twice.
+  auto parsed = ParseLimitedJson(line);
+  if (!parsed.ok()) {
+    const std::string& why = parsed.status().message();
+    return {{"error", why.rfind("not valid JSON", 0) == 0 ? std::string("line is not valid JSON") : "line: " + why}};
+  }
+  const json in = std::move(parsed).value();
   if (!in.is_object()) return {{"error", "line must be a JSON object"}};
   for (const char* key : {"input_shape", "num_classes", "architecture"}) {
     if (!in.contains(key)) return {{"error", std::string("missing key '") + key + "'"}};

@@ -357,6 +357,7 @@ void ToProto(const worker::TrialResult& r, v1::CompleteTrialRequest* out) {
   out->set_released(r.released);
   ToProto(r.metrics, out->mutable_metrics());
   out->set_error(r.error);
+  out->set_failure(r.failure == worker::FailureKind::kWorker ? v1::FAILURE_WORKER : v1::FAILURE_TRIAL);
   out->set_weights(r.weights);
   out->set_model_tflite(r.model_tflite);
   if (r.pruned_costs) {
@@ -371,6 +372,8 @@ worker::TrialResult FromProto(const v1::CompleteTrialRequest& p) {
   r.released = p.released();
   r.metrics = FromProto(p.metrics());
   r.error = p.error();
+  // UNSPECIFIED (a worker older than the field) counts as the trial's own failure.
+  r.failure = p.failure() == v1::FAILURE_WORKER ? worker::FailureKind::kWorker : worker::FailureKind::kTrial;
   r.weights = p.weights();
   r.model_tflite = p.model_tflite();
   if (!p.pruned_candidate_json().empty()) {

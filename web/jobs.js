@@ -1,7 +1,12 @@
-// The jobs view: every job with its progress and figures (polled), and the
-// form that submits a new one (the server's validation message shown as is).
+// The jobs view: the jobs a page at a time, newest first, with their
+// progress and figures (polled), and the form that submits a new one (the
+// server's validation message shown as is).
 import { api } from './api.js';
-import { crumbs, el, fmtNum, fmtPct, main, onLeave, statusCell } from './dom.js';
+import { crumbs, el, fmtInt, fmtNum, fmtPct, main, onLeave, statusCell } from './dom.js';
+
+// GET /api/v1/jobs pages (docs/api.md): a service may hold thousands of jobs,
+// so the table shows one page and steps through them.
+export const JOBS_PAGE_SIZE = 50;
 
 export async function jobsView() {
   crumbs.replaceChildren('Jobs');
@@ -9,12 +14,33 @@ export async function jobsView() {
   const table = el('table', { id: 'jobs-table' }, el('thead', {}, el('tr', {},
     el('th', {}, 'Job'), el('th', {}, 'Status'), el('th', {}, 'Progress'), el('th', { class: 'num', title: 'best feasible validation accuracy of the search; the job page shows the final test accuracy once the job is finalised' }, 'Best feasible accuracy (search, val)'),
     el('th', { class: 'num' }, 'Hypervolume'), el('th', {}, 'Created'))), tbody);
+  // The page shown: its offset into the newest-first order (the API's page
+  // token). Jobs submitted meanwhile shift the pages by as many rows.
+  let offset = 0;
+  const info = el('span', { id: 'jobs-page', class: 'muted' });
+  const newer = el('button', { type: 'button', id: 'jobs-newer', class: 'secondary',
+    onclick: () => { offset = Math.max(0, offset - JOBS_PAGE_SIZE); refresh(); } }, 'Newer');
+  const older = el('button', { type: 'button', id: 'jobs-older', class: 'secondary',
+    onclick: () => { offset += JOBS_PAGE_SIZE; refresh(); } }, 'Older');
+  let latest = 0;  // a poll and a click may overlap: only the newest answer is shown
   const refresh = async () => {
-    const { jobs } = await api('/jobs');
-    tbody.replaceChildren(...jobs.slice().reverse().map(jobRow));
-    if (!jobs.length) tbody.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No jobs yet: submit one below.')));
+    const mine = ++latest;
+    const page = await api(`/jobs?${new URLSearchParams({ order: 'desc', page_size: JOBS_PAGE_SIZE, page_token: offset || '' })}`);
+    if (mine !== latest) return;
+    if (!page.jobs.length && offset > 0 && page.total > 0) {  // the page emptied: show the last one
+      offset = Math.max(0, Math.floor((page.total - 1) / JOBS_PAGE_SIZE) * JOBS_PAGE_SIZE);
+      return refresh();
+    }
+    tbody.replaceChildren(...page.jobs.map(jobRow));
+    if (!page.total) tbody.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No jobs yet: submit one below.')));
+    info.textContent = page.total
+      ? `jobs ${fmtInt(offset + 1)}–${fmtInt(offset + page.jobs.length)} of ${fmtInt(page.total)}, newest first` : '';
+    newer.disabled = offset === 0;
+    older.disabled = !page.next_page_token;
   };
-  main.replaceChildren(el('h1', {}, 'Jobs'), el('section', { class: 'card scroll' }, table), submitForm());
+  main.replaceChildren(el('h1', {}, 'Jobs'),
+    el('section', { class: 'card' }, el('div', { class: 'controls' }, info, newer, older), el('div', { class: 'scroll' }, table)),
+    submitForm());
   await refresh();
   // The list changes slowly and has no event stream of its own: a gentle poll.
   const timer = setInterval(() => refresh().catch(() => {}), 3000);

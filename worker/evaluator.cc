@@ -84,6 +84,22 @@ TrialResult Failed(const std::string& why) {
   return r;
 }
 
+// A failure that is this worker's, not the trial's (worker/protocol.h
+// FailureKind): another worker may well run the trial.
+TrialResult WorkerFailed(const std::string& why) {
+  TrialResult r = Failed(why);
+  r.failure = FailureKind::kWorker;
+  return r;
+}
+
+// The data set's files are missing here (kNotFound) or do not fit in its
+// memory (kResourceExhausted): this worker's lack. Corrupt files stay the
+// trial's failure (every worker reading them would fail).
+TrialResult DatasetFailed(const Status& s) {
+  const bool workers = s.code() == StatusCode::kNotFound || s.code() == StatusCode::kResourceExhausted;
+  return workers ? WorkerFailed("dataset: " + s.message()) : Failed("dataset: " + s.message());
+}
+
 // Quantises the trained network (worker/int8_export.h) with its operators in
 // the tflm accounting's planned order, so the stored .tflite runs in the order
 // the trial's memory was costed with. On success fills the int8 errors and the
@@ -115,7 +131,7 @@ void AddInt8(const WorkAssignment& a, const TrainedModel& model, const Dataset& 
 TrialResult Synthetic(const WorkAssignment& a, const Candidate& candidate, const std::atomic<bool>& cancel,
                       const std::function<void(double)>& progress) {
   auto shape = data::DescribeDataset(a.task.dataset);
-  if (!shape.ok()) return Failed("dataset: " + shape.status().message());
+  if (!shape.ok()) return DatasetFailed(shape.status());
   search::SyntheticConfig synthetic;
   synthetic.seed = a.task.training.seed;
   synthetic.input = InputSpec{shape->height, shape->width, shape->channels, shape->num_classes};
@@ -150,14 +166,14 @@ EvaluateFn MakeEvaluator(int threads_override) {
     if (threads_override > 0) config.threads = threads_override;
     config.keep_model = config.quantization.enabled;
     auto dataset = LoadDataset(a.task.dataset);
-    if (!dataset.ok()) return Failed("dataset: " + dataset.status().message());
+    if (!dataset.ok()) return DatasetFailed(dataset.status());
     // A promotion continues from the lower rung's weights: the trainer reads
     // them from a file, removed with `init_file` on every path.
     std::optional<TempFile> init_file;
     if (!a.init_weights.empty()) {
       init_file.emplace("unas-init-weights");
       if (!init_file->ok() || !init_file->WriteAndClose(a.init_weights)) {
-        return Failed("init weights: cannot write " + init_file->error());
+        return WorkerFailed("init weights: cannot write " + init_file->error());
       }
       config.init_weights_path = init_file->path();
       config.start_epoch = a.init_epochs;
@@ -190,6 +206,8 @@ EvaluateFn MakeEvaluator(int threads_override) {
     TrialResult r;
     r.succeeded = trained->outcome == TrialOutcome::kCompleted;
     r.error = trained->message;
+    // worker/trainer.cc says "out of memory" when LibTorch could not allocate.
+    if (!r.succeeded && r.error.rfind("out of memory", 0) == 0) r.failure = FailureKind::kWorker;
     // Every figure is the delivered weights' (the last epoch's): validation,
     // test, int8 and the stored model (worker/trainer.h TrainResult).
     r.metrics.val_error = trained->validation_error;

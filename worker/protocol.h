@@ -57,10 +57,18 @@ struct Metrics {
   std::optional<double> int8_test_error;
 };
 
+// Why a trial failed: the trial itself (its training diverged, LibTorch
+// refused the network; another worker would fail the same way), or the
+// worker (its copy of the data set is missing, it ran out of memory; another
+// worker may succeed). The coordinator fails a trial for the first and gives
+// it to another worker for the second (server/core/coordinator.h, Failures).
+enum class FailureKind { kTrial, kWorker };
+
 // A trial's outcome as the worker reports it.
 struct TrialResult {
   bool succeeded = false;
   bool released = false;  // given back unfinished (the worker is shutting down); not an attempt
+  FailureKind failure = FailureKind::kTrial;  // when not succeeded
   Metrics metrics;        // when succeeded
   std::string error;      // when not: why
   std::string weights;    // serialised trained weights; empty if not kept

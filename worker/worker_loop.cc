@@ -31,6 +31,22 @@ WorkerLoopStats WorkerLoop::Run() {
   int heartbeat_ms = 1000;
   int backoff_ms = options_.initial_backoff_ms;
   std::mt19937_64 jitter_rng{options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()};
+  int auth_failures = 0;  // refused credentials in a row
+  // True when `why` ends the loop (WorkerLoopStats::exit says why).
+  auto final_answer = [&](const Status& why) {
+    if (why.code() == StatusCode::kPermissionDenied) {
+      stats.exit = WorkerExit::kToldToStop;
+      stats.exit_reason = why.message();
+    } else if (why.code() == StatusCode::kUnauthenticated && ++auth_failures >= options_.max_auth_failures) {
+      stats.exit = WorkerExit::kUnauthenticated;
+      stats.exit_reason = "the coordinator refused the credentials " + std::to_string(auth_failures) +
+                          " times in a row (" + why.message() + ")";
+    } else {
+      return false;
+    }
+    Log("stopping: " + stats.exit_reason);
+    return true;
+  };
   auto backoff = [&](const Status& why) {
     const int wait_ms = JitteredBackoffMs(backoff_ms, jitter_rng);
     Log("coordinator unavailable (" + why.message() + "); retrying in " + std::to_string(wait_ms) + " ms");
@@ -44,9 +60,10 @@ WorkerLoopStats WorkerLoop::Run() {
     if (worker_id.empty()) {
       auto registered = source_.Register(options_.name, options_.threads);
       if (!registered.ok()) {
-        if (!backoff(registered.status())) break;
+        if (final_answer(registered.status()) || !backoff(registered.status())) break;
         continue;
       }
+      auth_failures = 0;
       worker_id = registered->first;
       if (registered->second > 0) heartbeat_ms = registered->second;
       backoff_ms = options_.initial_backoff_ms;
@@ -55,9 +72,10 @@ WorkerLoopStats WorkerLoop::Run() {
     auto acquired = source_.Acquire(worker_id, options_.acquire_wait_ms);
     if (!acquired.ok()) {
       if (acquired.status().code() == StatusCode::kNotFound) worker_id.clear();  // coordinator forgot us
-      if (!backoff(acquired.status())) break;
+      if (final_answer(acquired.status()) || !backoff(acquired.status())) break;
       continue;
     }
+    auth_failures = 0;
     backoff_ms = options_.initial_backoff_ms;
     if (!acquired->has_value()) continue;
     const WorkAssignment a = **acquired;

@@ -5,6 +5,12 @@
 // - The coordinator is a TrialSource: in-process (embedded workers) or over
 //   gRPC (`unas worker`). When it cannot be reached the loop retries with
 //   exponential backoff (capped), re-registering when needed.
+// - Two answers end the loop instead (WorkerLoopStats::exit says which):
+//   kPermissionDenied from Register or Acquire (the coordinator told this
+//   worker to stop: its trials kept failing because it cannot run them), at
+//   once; kUnauthenticated (the token is refused), after max_auth_failures
+//   in a row, since a coordinator restarting with a new token is not
+//   something retrying fixes.
 // - A heartbeat answered "stop" (job cancelled, lease lost) cancels the
 //   evaluation between batches; its result is then not reported.
 // - Stopping the loop (SIGTERM) cancels the evaluation in progress and gives
@@ -35,8 +41,11 @@ class TrialSource {
  public:
   virtual ~TrialSource() = default;
   // Returns the worker id and the heartbeat interval to use (ms).
+  // kUnauthenticated when the coordinator refuses the credentials.
   virtual Result<std::pair<std::string, int>> Register(const std::string& name, int threads) = 0;
-  // Waits up to wait_ms; nullopt when there is no work.
+  // Waits up to wait_ms; nullopt when there is no work. kNotFound: register
+  // again; kPermissionDenied: this worker was told to stop (the message says
+  // why); kUnauthenticated: the credentials were refused.
   virtual Result<std::optional<WorkAssignment>> Acquire(const std::string& worker_id, int wait_ms) = 0;
   virtual Result<HeartbeatAnswer> Heartbeat(const std::string& worker_id, const std::string& lease_id,
                                             double progress) = 0;
@@ -61,11 +70,22 @@ struct WorkerLoopOptions {
   uint64_t jitter_seed = 0;  // 0: from std::random_device (tests set one)
   // Stop after this many trials (0 = never); for tests and batch use.
   int64_t max_trials = 0;
+  // Give up after this many refused credentials in a row.
+  int max_auth_failures = 3;
   // Log lines ("registered as ...", "trial ... done") go here if set.
   std::function<void(const std::string&)> log;
 };
 
+// Why Run() returned.
+enum class WorkerExit {
+  kStopped,          // Stop() or max_trials
+  kUnauthenticated,  // the coordinator refused the credentials max_auth_failures times in a row
+  kToldToStop,       // the coordinator told this worker to stop
+};
+
 struct WorkerLoopStats {
+  WorkerExit exit = WorkerExit::kStopped;
+  std::string exit_reason;  // kUnauthenticated / kToldToStop: the coordinator's words
   int64_t trials_completed = 0;  // reported and accepted
   int64_t trials_failed = 0;     // reported as failed
   int64_t trials_released = 0;   // given back on stop

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_limits.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/mcu.h"
 #include "costmodel/network.h"
@@ -138,42 +139,81 @@ Status Coordinator::Load() {
   UNAS_ASSIGN_OR_RETURN(std::vector<JobRecord> records, store_->ListJobs());
   for (JobRecord& record : records) {
     const std::string id = record.job_id;
-    // The stored spec is the normalised JSON of one that was valid when it
-    // was submitted: parsed once here, at start-up, and never again.
+    // One job that cannot be restored must not hold the start hostage: it is
+    // set aside with the reason and the next one loads. The stored spec is the
+    // normalised JSON of one that was valid when it was submitted: parsed
+    // once here, at start-up, and never again (it may fail a limit this
+    // version added).
     auto spec = ParseJobSpecText(record.spec_json);
     Result<std::unique_ptr<Job>> made = spec.ok() ? MakeJob(record, *spec) : spec.status();
     if (!made.ok()) {
-      if (!IsFinal(record.status)) {
-        // Failed, saying why, in the log and on the job; its unfinished
-        // trials end with it. It stays served as a finished job, so the user
-        // sees why rather than a 404.
-        const int64_t now = clock_->NowUnixMs();
-        record.status = JobStatus::kFailed;
-        record.error = "cannot resume: " + made.status().message();
-        record.finished_unix_ms = now;
-        LogWarn("job cannot resume", {{"job_id", id}, {"reason", made.status().message()}});
-        UNAS_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, store_->AllTrials(id));
-        std::vector<TrialRecord> ended;
-        for (TrialRecord& t : trials) {
-          if (IsFinal(t.status)) continue;
-          t.status = TrialStatus::kCancelled;
-          t.lease_id.clear();
-          t.finished_unix_ms = now;
-          ended.push_back(t);
-        }
-        UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob(ended, &record));
-        if (spec.ok()) made = MakeJob(record, *spec);  // a finished job needs no data set: served from here on
-      }
-    }
-    if (!made.ok()) {
-      continue;  // a finished job that cannot be rebuilt is kept in the store, not served
+      UNAS_RETURN_IF_ERROR(AddUnrestorableLocked(std::move(record), made.status().message()));
+      continue;
     }
     std::unique_ptr<Job> job = std::move(made).value();
     UNAS_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, store_->AllTrials(id));
-    UNAS_RETURN_IF_ERROR(ReplayLocked(*job, trials));
+    if (Status replayed = ReplayLocked(*job, trials); !replayed.ok()) {
+      UNAS_RETURN_IF_ERROR(
+          AddUnrestorableLocked(std::move(job->record), "replaying its trials: " + replayed.message()));
+      continue;
+    }
     job_order_.push_back(id);
     jobs_[id] = std::move(job);
   }
+  return Status::Ok();
+}
+
+Status Coordinator::AddUnrestorableLocked(JobRecord record, const std::string& reason) {
+  const std::string id = record.job_id;
+  UNAS_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, store_->AllTrials(id));
+  if (!IsFinal(record.status)) {
+    // Failed, saying why, in the log and on the job; its unfinished trials
+    // end with it.
+    const int64_t now = clock_->NowUnixMs();
+    record.status = JobStatus::kFailed;
+    record.error = "cannot resume: " + reason;
+    record.finished_unix_ms = now;
+    LogWarn("job cannot resume", {{"job_id", id}, {"reason", reason}});
+    std::vector<TrialRecord> ended;
+    for (TrialRecord& t : trials) {
+      if (IsFinal(t.status)) continue;
+      t.status = TrialStatus::kCancelled;
+      t.lease_id.clear();
+      t.finished_unix_ms = now;
+      ended.push_back(t);
+    }
+    UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob(ended, &record));
+  }
+  // A finished job needs no data set and no strategy: rebuilt as usual when
+  // its spec still parses, so its front and figures are shown.
+  auto spec = ParseJobSpecText(record.spec_json);
+  Result<std::unique_ptr<Job>> made = spec.ok() ? MakeJob(record, *spec) : spec.status();
+  std::unique_ptr<Job> job;
+  if (made.ok()) {
+    job = std::move(made).value();
+    if (!ReplayLocked(*job, trials).ok()) job.reset();
+  }
+  if (!job) {
+    // Served as stored: the record and its trials, no front. The reason is
+    // shown on the job (in memory only: the store keeps what it had).
+    LogWarn("job served read-only: it cannot be restored by this version", {{"job_id", id}, {"reason", reason}});
+    job = std::make_unique<Job>();
+    job->read_only = true;
+    job->pareto = std::make_unique<search::ParetoArchive>(search::Point{});
+    if (record.error.rfind("cannot resume: ", 0) != 0) {
+      record.error = (record.error.empty() ? "" : record.error + "; ") + "cannot be restored: " + reason;
+    }
+    job->record = std::move(record);
+    for (TrialRecord& t : trials) {
+      job->next_trial_id = std::max(job->next_trial_id, t.trial_id + 1);
+      if (t.status == TrialStatus::kCompleted) ++job->completed;
+      if (t.status == TrialStatus::kFailed) ++job->failed;
+      const int64_t trial_id = t.trial_id;
+      job->trials.emplace(trial_id, std::move(t));
+    }
+  }
+  job_order_.push_back(id);
+  jobs_[id] = std::move(job);
   return Status::Ok();
 }
 
@@ -198,14 +238,16 @@ bool Coordinator::FailJobLocked(Job& job, const std::string& error) {
     return false;
   }
   job.record = failed;
+  job.finalizing = false;
   PublishLocked(job, JobEvent::Kind::kJobDone, nullptr);
   return true;
 }
 
-Status Coordinator::RequeueLocked(Job& job, TrialRecord& trial, bool count_attempt) {
+Status Coordinator::RequeueLocked(Job& job, TrialRecord& trial, bool count_attempt, const std::string& why) {
   TrialRecord next = trial;
   next.status = TrialStatus::kPending;
   if (!count_attempt) next.attempts -= 1;
+  if (!why.empty()) next.error = why;
   next.lease_id.clear();
   next.lease_expires_unix_ms = 0;
   UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob({next}, nullptr));
@@ -235,6 +277,16 @@ Result<JobView> Coordinator::Submit(const std::string& spec_json) {
   // Build the job fully before storing anything: a refused job leaves no trace.
   UNAS_ASSIGN_OR_RETURN(std::unique_ptr<Job> job, MakeJob(record, std::move(spec)));
   std::lock_guard<std::mutex> lock(mu_);
+  if (options_.max_unfinished_jobs > 0) {
+    int64_t unfinished = 0;
+    for (const auto& [id, j] : jobs_) unfinished += IsFinal(j->record.status) ? 0 : 1;
+    if (unfinished >= options_.max_unfinished_jobs) {
+      return Status::ResourceExhausted("jobs: " + std::to_string(unfinished) +
+                                       " jobs are queued or running, the limit per token (--max-running-jobs " +
+                                       std::to_string(options_.max_unfinished_jobs) +
+                                       "); wait for one to finish or cancel one");
+    }
+  }
   do {
     job->record.job_id = NewId("job-");
   } while (jobs_.count(job->record.job_id));
@@ -280,6 +332,7 @@ Result<JobView> Coordinator::Cancel(const std::string& job_id) {
   job->record = cancelled;
   job->pending.clear();
   job->leased = 0;
+  job->finalizing = false;  // a final round cancelled with its job is over, not running
   PublishLocked(*job, JobEvent::Kind::kJobDone, nullptr);
   return ViewOf(*job);
 }
@@ -297,7 +350,7 @@ std::string Coordinator::RegisterWorker(const std::string& name) {
   do {
     id = NewId("w-");
   } while (workers_.count(id));
-  workers_[id] = name;
+  workers_[id].name = name;
   return id;
 }
 
@@ -403,10 +456,22 @@ bool Coordinator::IsRegistered(const std::string& worker_id) {
   return workers_.count(worker_id) > 0;
 }
 
+Status Coordinator::CheckWorker(const std::string& worker_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) {
+    return Status::NotFound("worker '" + QuotePrefix(worker_id) + "' is not registered (call RegisterWorker first)");
+  }
+  if (!it->second.stop_reason.empty()) return Status(StatusCode::kPermissionDenied, it->second.stop_reason);
+  return Status::Ok();
+}
+
 std::optional<Assignment> Coordinator::Acquire(const std::string& worker_id, int64_t wait_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, wait_ms));
   std::unique_lock<std::mutex> lock(mu_);
-  if (!workers_.count(worker_id)) return std::nullopt;  // only registered workers get trials
+  auto worker = workers_.find(worker_id);
+  // Only registered workers get trials, and not one told to stop.
+  if (worker == workers_.end() || !worker->second.stop_reason.empty()) return std::nullopt;
   while (!shutting_down_) {
     if (auto a = TryLeaseLocked(worker_id)) return a;
     if (work_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
@@ -491,6 +556,16 @@ Status Coordinator::MaybeFinishJobLocked(Job& job) {
   JobRecord done = job.record;  // memory changes only once the store has it
   done.status = JobStatus::kSucceeded;
   done.error = job.exhausted ? "stopped early: no new candidate within the constraints could be found" : "";
+  if (job.completed == 0 && job.failed > 0) {
+    // Nothing to show for it: a failure, with the reason the last trial gave.
+    const TrialRecord* last = nullptr;
+    for (const auto& [id, t] : job.trials) {
+      if (t.status == TrialStatus::kFailed && (!last || t.told_seq > last->told_seq)) last = &t;
+    }
+    done.status = JobStatus::kFailed;
+    done.error = "all " + std::to_string(job.failed) + " trials failed; the last: " +
+                 (last ? QuotePrefix(last->error, 500) : std::string("?"));
+  }
   done.finished_unix_ms = now;
   if (Status s = store_->UpdateJob(done); !s.ok()) {
     job.record.error = PausedError(s);
@@ -535,6 +610,13 @@ Result<bool> Coordinator::Complete(const std::string& worker_id, const std::stri
     work_cv_.notify_one();
     return true;
   }
+  if (!checked->succeeded && checked->failure == worker::FailureKind::kWorker) {
+    UNAS_RETURN_IF_ERROR(WorkerFailedLocked(*job, t, worker_id, checked->error));
+    FinishJobIfDoneLocked(*job);
+    work_cv_.notify_all();
+    return true;
+  }
+  if (checked->succeeded) workers_[worker_id].failures_in_a_row = 0;
   if (Status s = FinishTrialLocked(*job, t, *checked); !s.ok()) {
     job->record.error = PausedError(s);  // the lease stays: the worker retries, or it expires
     return s;
@@ -544,6 +626,33 @@ Result<bool> Coordinator::Complete(const std::string& worker_id, const std::stri
   FinishJobIfDoneLocked(*job);  // the result is stored; a failed job update pauses the job
   work_cv_.notify_all();
   return true;
+}
+
+Status Coordinator::WorkerFailedLocked(Job& job, TrialRecord& t, const std::string& worker_id,
+                                       const std::string& error) {
+  std::set<std::string>& refused = job.worker_refusals[t.trial_id];
+  refused.insert(worker_id);
+  const std::string why = "worker " + worker_id + " could not run it: " + error;
+  if (static_cast<int>(refused.size()) >= options_.max_attempts) {
+    TrialResult failure;
+    failure.error = "no worker could run it (" + std::to_string(refused.size()) + " workers tried; the last, " + why + ")";
+    const std::string lease_id = t.lease_id;
+    UNAS_RETURN_IF_ERROR(FinishTrialLocked(job, t, failure));
+    leases_.erase(lease_id);
+    job.leased -= 1;
+    job.worker_refusals.erase(t.trial_id);
+  } else {
+    UNAS_RETURN_IF_ERROR(RequeueLocked(job, t, /*count_attempt=*/false, why));
+  }
+  WorkerState& worker = workers_[worker_id];
+  worker.failures_in_a_row += 1;
+  if (worker.failures_in_a_row >= options_.max_worker_failures && worker.stop_reason.empty()) {
+    worker.stop_reason = "worker " + worker_id + " (" + worker.name + ") is told to stop: its last " +
+                         std::to_string(worker.failures_in_a_row) +
+                         " trials failed because it cannot run them (the last: " + QuotePrefix(error, 200) + ")";
+    LogWarn("worker told to stop", {{"worker", worker_id}, {"name", worker.name}, {"reason", worker.stop_reason}});
+  }
+  return Status::Ok();
 }
 
 void Coordinator::ExpireLeases() {

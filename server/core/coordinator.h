@@ -9,13 +9,28 @@
 // with the reason. A result quoting an expired or unknown lease, or for a
 // trial already finished, is ignored (Complete returns false).
 //
+// Failures. A trial that failed because of itself (TrialResult::failure
+// kTrial: the training diverged, LibTorch refused the network) is recorded
+// as failed. One that failed because the worker cannot run it (kWorker: its
+// data set is missing there, it ran out of memory) goes back to the queue
+// without counting as an attempt, and counts against the worker: a worker
+// whose trials fail that way max_worker_failures times in a row (no success
+// between) is told to stop (CheckWorker answers kPermissionDenied saying
+// why). A trial that max_attempts different workers could not run is failed.
+// A job that ends with failed trials and no completed one ends failed, with
+// the last trial's reason.
+//
 // Fairness. A free worker gets work from the running job with the fewest
 // trials leased, ties broken round-robin, so concurrent jobs share workers.
 //
 // Restart. Open() on an existing store requeues every leased trial and
 // rebuilds each unfinished job's strategy from its completed trials (in the
 // order their results were told) and its pending proposals: the search
-// continues where it was, nothing completed is lost or repeated.
+// continues where it was, nothing completed is lost or repeated. A job that
+// cannot be restored (its spec no longer parses, e.g. a limit this version
+// added; its data set is gone; its replay fails) does not stop the start: an
+// unfinished one is failed with the reason, in the store and the log; every
+// one stays served, read-only, with what the store has.
 //
 // Thread safety: every public method may be called from any thread. One
 // mutex (mu_) guards all job and lease state and serialises store writes.
@@ -51,6 +66,13 @@ struct CoordinatorOptions {
   int64_t lease_timeout_ms = 60'000;
   int64_t heartbeat_interval_ms = 10'000;
   int max_attempts = 3;
+  // A worker whose trials fail this many times in a row because it cannot
+  // run them (TrialResult::failure kWorker) is told to stop.
+  int max_worker_failures = 3;
+  // Submit refuses a job while this many are unfinished (queued or running),
+  // kResourceExhausted naming the limit; 0: no limit. The service has one
+  // bearer token, so this is the limit per token (`unas serve --max-running-jobs`).
+  int64_t max_unfinished_jobs = 100;
   int64_t expiry_check_interval_ms = 250;
   // Input shape and classes of a data set named in a job spec ("fashion-mnist",
   // "idx:DIR", ...). Injected so the core does not depend on the worker.
@@ -100,11 +122,19 @@ class Coordinator {
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;
 
-  // Jobs. Submit refuses an invalid spec (kInvalidArgument naming the field)
-  // and stores nothing then.
+  // Jobs. Submit refuses an invalid spec (kInvalidArgument naming the field),
+  // or any job while options().max_unfinished_jobs are unfinished
+  // (kResourceExhausted), and stores nothing then.
   Result<JobView> Submit(const std::string& spec_json);
   Result<JobView> GetJob(const std::string& job_id);
+  // Every job, in submission order.
   std::vector<JobView> ListJobs();
+  // One page of the jobs in submission order (newest first with
+  // `newest_first`): page_size 1..1000 (0: 100); page_token empty for the
+  // first page, else a next_page_token from the same order (the offset into
+  // it: jobs are never deleted, so a page never skips one). kOutOfRange /
+  // kInvalidArgument for a bad size or token.
+  Result<JobPage> ListJobPage(const std::string& page_token, int page_size, bool newest_first);
   Result<JobView> Cancel(const std::string& job_id);
   // Starts a final-retraining round now: a running job stops proposing (its
   // leased trials finish), then its front and near neighbours (spec "final")
@@ -139,15 +169,20 @@ class Coordinator {
   std::string RegisterWorker(const std::string& name);
   // Whether RegisterWorker gave out this id (in this process's lifetime).
   bool IsRegistered(const std::string& worker_id);
-  // Blocks up to wait_ms for a trial; nullopt when there is none or the
-  // worker is not registered.
+  // Whether the worker may ask for work: kNotFound when it is not registered
+  // (it should register again), kPermissionDenied saying why when it was told
+  // to stop (see Failures above).
+  Status CheckWorker(const std::string& worker_id);
+  // Blocks up to wait_ms for a trial; nullopt when there is none, or the
+  // worker is not registered or was told to stop (CheckWorker says which).
   std::optional<Assignment> Acquire(const std::string& worker_id, int64_t wait_ms);
   // Renews the lease; `progress` (0..1, clamped) is kept on the trial.
   HeartbeatReply Heartbeat(const std::string& worker_id, const std::string& lease_id, double progress);
   // Commits the result, then returns true; false if it was ignored. A result
   // that fails server/core/result_validation.h is refused (kInvalidArgument,
   // "result refused: ..."): nothing of it is stored, the lease ends and the
-  // trial goes back to the queue, or fails after max_attempts.
+  // trial goes back to the queue, or fails after max_attempts. A worker
+  // failure (result.failure kWorker) gives the trial back (see Failures).
   Result<bool> Complete(const std::string& worker_id, const std::string& lease_id, const TrialResult& result);
 
   // Expires overdue leases now (also done by a background thread).
@@ -170,8 +205,18 @@ class Coordinator {
   // (job_pause.h), and the failure is tried again by whoever next finds it.
   bool FailJobLocked(Job& job, const std::string& error);
   // A leased trial back to the front of the queue; `count_attempt` false
-  // when the worker gave it back (not a failed attempt).
-  Status RequeueLocked(Job& job, TrialRecord& trial, bool count_attempt);
+  // when the worker gave it back (not a failed attempt). `why`, when not
+  // empty, is kept as the pending trial's error, so a user sees it.
+  Status RequeueLocked(Job& job, TrialRecord& trial, bool count_attempt, const std::string& why = "");
+  // A result the worker could not produce (failure kWorker): the trial back
+  // to the queue (failed once max_attempts workers could not run it), and
+  // one more failure in a row for the worker (told to stop at
+  // max_worker_failures).
+  Status WorkerFailedLocked(Job& job, TrialRecord& trial, const std::string& worker_id, const std::string& error);
+  // A job loaded from the store that cannot be restored: an unfinished one
+  // is failed with `reason` (store first); either way it is served read-only
+  // from its stored record and trials.
+  Status AddUnrestorableLocked(JobRecord record, const std::string& reason);
   // MaybeFinishJobLocked, its store error logged (retried at the next call).
   void FinishJobIfDoneLocked(Job& job);
   JobView ViewOf(const Job& job) const;
@@ -216,7 +261,12 @@ class Coordinator {
   std::vector<std::string> job_order_;  // submission order, for round-robin
   size_t round_robin_ = 0;
   std::map<std::string, std::pair<std::string, int64_t>> leases_;  // lease id -> (job, trial)
-  std::map<std::string, std::string> workers_;                     // worker id -> name
+  struct WorkerState {
+    std::string name;
+    int failures_in_a_row = 0;  // worker failures (TrialResult::failure kWorker) since its last success
+    std::string stop_reason;    // not empty: told to stop, and why
+  };
+  std::map<std::string, WorkerState> workers_;  // by worker id
   bool shutting_down_ = false;
   std::thread expiry_thread_;
 };

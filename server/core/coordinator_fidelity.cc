@@ -227,6 +227,9 @@ Result<JobView> Coordinator::Finalize(const std::string& job_id, const FinalizeO
   }
   std::lock_guard<std::mutex> lock(mu_);
   UNAS_ASSIGN_OR_RETURN(Job* job, FindJob(job_id));
+  if (job->read_only) {
+    return Status(StatusCode::kFailedPrecondition, "job '" + job_id + "' is served read-only: " + job->record.error);
+  }
   const JobStatus status = job->record.status;
   // A cancelled job keeps its trials, so its front can still be retrained:
   // stopping early must not lose the search.

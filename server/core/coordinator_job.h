@@ -50,6 +50,13 @@ struct Coordinator::Job {
   bool finalizing = false;
   bool final_created = false;
   std::vector<HypervolumePoint> hv_history;
+  // Workers that gave a pending trial back because they could not run it
+  // (TrialResult::failure kWorker), by trial id; in memory only.
+  std::map<int64_t, std::set<std::string>> worker_refusals;
+  // Loaded from the store but not restorable (Coordinator::AddUnrestorableLocked):
+  // served as stored, never run, finalised or replayed; spec, strategy and
+  // front are empty.
+  bool read_only = false;
   std::vector<std::weak_ptr<Subscription>> watchers;
 
   bool OverTime(int64_t now_unix_ms) const {

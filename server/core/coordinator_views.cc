@@ -1,5 +1,9 @@
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
 
+#include "base/json_limits.h"
 #include "server/core/coordinator.h"
 #include "server/core/coordinator_job.h"
 
@@ -65,6 +69,33 @@ std::vector<JobView> Coordinator::ListJobs() {
   std::vector<JobView> views;
   for (const std::string& id : job_order_) views.push_back(ViewOf(*jobs_.at(id)));
   return views;
+}
+
+Result<JobPage> Coordinator::ListJobPage(const std::string& page_token, int page_size, bool newest_first) {
+  if (page_size == 0) page_size = 100;
+  if (page_size < 0 || page_size > 1000) {
+    return Status::OutOfRange("page_size: " + std::to_string(page_size) + " is outside 1..1000");
+  }
+  int64_t offset = 0;
+  if (!page_token.empty()) {
+    char* end = nullptr;
+    errno = 0;
+    offset = std::strtoll(page_token.c_str(), &end, 10);
+    if (*end != '\0' || offset < 0 || errno == ERANGE || !std::isdigit(static_cast<unsigned char>(page_token[0]))) {
+      return Status::Invalid("page_token: '" + QuotePrefix(page_token) + "' is not a token from this API");
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  JobPage page;
+  const int64_t total = static_cast<int64_t>(job_order_.size());
+  page.total = total;
+  for (int64_t i = offset; i < total && static_cast<int>(page.jobs.size()) < page_size; ++i) {
+    const std::string& id = job_order_[newest_first ? total - 1 - i : i];
+    page.jobs.push_back(ViewOf(*jobs_.at(id)));
+  }
+  const int64_t next = offset + static_cast<int64_t>(page.jobs.size());
+  if (next < total) page.next_page_token = std::to_string(next);
+  return page;
 }
 
 Result<TrialPage> Coordinator::ListTrials(const std::string& job_id, int status, const std::string& page_token,

@@ -7,6 +7,7 @@ Result<std::pair<std::string, int>> LocalTrialSource::Register(const std::string
 }
 
 Result<std::optional<worker::WorkAssignment>> LocalTrialSource::Acquire(const std::string& worker_id, int wait_ms) {
+  UNAS_RETURN_IF_ERROR(c_.CheckWorker(worker_id));  // told to stop: the loop ends, saying why
   return c_.Acquire(worker_id, wait_ms);
 }
 

@@ -8,6 +8,7 @@
 #include "base/json_limits.h"
 #include "proto/unas.grpc.pb.h"
 #include "server/core/auth.h"
+#include "server/core/rejection_log.h"
 #include "server/core/json_convert.h"
 #include "proto/proto_convert.h"
 #include "server/core/result_validation.h"
@@ -30,6 +31,8 @@ grpc::Status ToGrpc(const Status& s) {
     case StatusCode::kFailedPrecondition: return {grpc::StatusCode::FAILED_PRECONDITION, message};
     case StatusCode::kResourceExhausted: return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
     case StatusCode::kInternal: return {grpc::StatusCode::INTERNAL, message};
+    case StatusCode::kUnauthenticated: return {grpc::StatusCode::UNAUTHENTICATED, message};
+    case StatusCode::kPermissionDenied: return {grpc::StatusCode::PERMISSION_DENIED, message};
   }
   return {grpc::StatusCode::UNKNOWN, message};
 }
@@ -42,27 +45,35 @@ grpc::Status Reply(const Result<T>& result, Response* out) {
   return grpc::Status::OK;
 }
 
+// The bearer token check of every call; a refused call is logged
+// (rate-limited per source, server/core/rejection_log.h).
 class Auth {
  public:
-  explicit Auth(std::string token) : token_(std::move(token)) {}
-  grpc::Status Check(const grpc::ServerContext* context) const {
+  Auth(std::string token, RejectionLog* rejections) : token_(std::move(token)), rejections_(rejections) {}
+  grpc::Status Check(const grpc::ServerContext* context, const char* call) const {
     if (token_.empty()) return grpc::Status::OK;
     const auto& md = context->client_metadata();
     auto it = md.find("authorization");
-    if (it == md.end()) return {grpc::StatusCode::UNAUTHENTICATED, "missing bearer token (authorization metadata)"};
-    if (!BearerMatches(std::string(it->second.data(), it->second.size()), token_)) {
-      return {grpc::StatusCode::UNAUTHENTICATED, "invalid bearer token"};
+    const char* refused = nullptr;
+    if (it == md.end()) {
+      refused = "missing bearer token (authorization metadata)";
+    } else if (!BearerMatches(std::string(it->second.data(), it->second.size()), token_)) {
+      refused = "invalid bearer token";
     }
-    return grpc::Status::OK;
+    if (refused == nullptr) return grpc::Status::OK;
+    rejections_->Refused("grpc", PeerAddress(context->peer()), call, refused);
+    return {grpc::StatusCode::UNAUTHENTICATED, refused};
   }
 
  private:
   std::string token_;
+  RejectionLog* rejections_;
 };
 
+// `__func__` names the RPC (the handler has its name).
 #define UNAS_CHECK_AUTH(context)                      \
   do {                                                \
-    grpc::Status _auth = auth_.Check(context);        \
+    grpc::Status _auth = auth_.Check(context, __func__); \
     if (!_auth.ok()) return _auth;                    \
   } while (0)
 
@@ -78,9 +89,14 @@ class JobServiceImpl final : public v1::JobService::Service {
     UNAS_CHECK_AUTH(ctx);
     return Reply(c_->GetJob(req->job_id()), out);
   }
-  grpc::Status ListJobs(grpc::ServerContext* ctx, const v1::ListJobsRequest*, v1::ListJobsResponse* out) override {
+  grpc::Status ListJobs(grpc::ServerContext* ctx, const v1::ListJobsRequest* req,
+                        v1::ListJobsResponse* out) override {
     UNAS_CHECK_AUTH(ctx);
-    for (const JobView& v : c_->ListJobs()) ToProto(v, out->add_jobs());
+    auto page = c_->ListJobPage(req->page_token(), req->page_size(), req->newest_first());
+    if (!page.ok()) return ToGrpc(page.status());
+    for (const JobView& v : page->jobs) ToProto(v, out->add_jobs());
+    out->set_next_page_token(page->next_page_token);
+    out->set_total(page->total);
     return grpc::Status::OK;
   }
   grpc::Status CancelJob(grpc::ServerContext* ctx, const v1::CancelJobRequest* req, v1::Job* out) override {
@@ -185,11 +201,9 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->deadline() -
                                                                             std::chrono::system_clock::now());
     wait = std::max<int64_t>(0, std::min<int64_t>(wait, left.count() - 200));
-    if (!c_->IsRegistered(req->worker_id())) {
-      // NOT_FOUND makes a worker register again (after a coordinator restart).
-      return {grpc::StatusCode::NOT_FOUND, "worker '" + QuotePrefix(req->worker_id()) +
-                                               "' is not registered (call RegisterWorker first)"};
-    }
+    // NOT_FOUND makes a worker register again (after a coordinator restart);
+    // PERMISSION_DENIED tells it to stop, saying why.
+    if (Status may = c_->CheckWorker(req->worker_id()); !may.ok()) return ToGrpc(may);
     auto a = c_->Acquire(req->worker_id(), wait);
     out->set_has_trial(a.has_value());
     if (a) ToProto(*a, out->mutable_assignment());
@@ -228,7 +242,13 @@ Result<std::string> ReadFile(const std::string& path) {
 }  // namespace
 
 struct GrpcServer::Impl {
-  Impl(Coordinator* c, std::string token) : auth(std::move(token)), jobs(c, auth), workers(c, auth) {}
+  Impl(Coordinator* c, std::string token, RejectionLogOptions rejection_options)
+      : rejections(&clock, std::move(rejection_options)),
+        auth(std::move(token), &rejections),
+        jobs(c, auth),
+        workers(c, auth) {}
+  SystemClock clock;
+  RejectionLog rejections;
   Auth auth;
   JobServiceImpl jobs;
   WorkerServiceImpl workers;
@@ -239,7 +259,7 @@ GrpcServer::GrpcServer() = default;
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(Coordinator* coordinator, GrpcServerOptions options) {
   std::unique_ptr<GrpcServer> server(new GrpcServer());
-  server->impl_ = std::make_unique<Impl>(coordinator, options.token);
+  server->impl_ = std::make_unique<Impl>(coordinator, options.token, options.rejections);
   std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
   if (!options.tls_cert_path.empty() || !options.tls_key_path.empty()) {
     UNAS_ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert_path));

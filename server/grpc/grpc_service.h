@@ -1,6 +1,6 @@
 // gRPC front of the coordinator: JobService and WorkerService. Handlers are
-// thin: check the bearer token, translate, call the Coordinator, translate
-// back. Long-polls and watch streams wait with bounded timeouts and notice a
+// thin: check the bearer token (a refused call is logged, rate-limited),
+// translate, call the Coordinator, translate back. Long-polls and watch streams wait with bounded timeouts and notice a
 // client that went away. gRPC and protobuf types stay in grpc_service.cc.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "server/core/coordinator.h"
+#include "server/core/rejection_log.h"
 
 namespace unas::server {
 
@@ -16,6 +17,9 @@ struct GrpcServerOptions {
   std::string token;                       // required bearer token; empty disables auth (loopback only)
   std::string tls_cert_path;               // PEM; with tls_key_path enables TLS
   std::string tls_key_path;
+  // Calls refused for their token are logged at warning level, at most one
+  // line per source address per window (server/core/rejection_log.h).
+  RejectionLogOptions rejections;
 };
 
 class GrpcServer {

@@ -1,11 +1,18 @@
-// REST POST /api/v1/analyze: the body is a .tflite model (any Content-Type;
-// application/octet-stream expected), limited by the HTTP server's body
-// limit like every request. Answers the "Analyze JSON" of
+// REST POST /api/v1/analyze: the body is a .tflite model
+// (application/octet-stream), limited by the HTTP server's body limit like
+// every request (413 beyond). Answers the "Analyze JSON" of
 // costmodel/model_analysis.h (AnalysisToJson), or with `?reorder=best` the
 // model with its operators in the best order (application/octet-stream).
-// Bad models get 400 with the reader's message. Runs on the calling thread:
-// an analysis is bounded (the planner's state limit) and takes milliseconds
-// for the models in ../shared/testdata/tflite.
+//
+// The request is checked here at once (405, 400 for a bad query or an empty
+// body); the analysis itself is returned as HttpResponse::deferred, which the
+// server runs on its analysis pool (server/http/analysis_pool.h), never on the
+// threads that answer requests: a model's analysis may take seconds. Its
+// answers: 200; 400 with the reader's message for a model that is not a
+// valid .tflite; 422 naming the limit for a model over the analysis' limits
+// (costmodel/model_analysis.h, kOutOfRange or kResourceExhausted) or over the
+// pool's time or memory budget; 503 with Retry-After when the pool's queue is
+// full.
 #pragma once
 
 #include <map>

@@ -23,6 +23,8 @@ int HttpStatusOf(const Status& s) {
     case StatusCode::kFailedPrecondition: return 409;
     case StatusCode::kResourceExhausted: return 429;
     case StatusCode::kInternal: return 500;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
   }
   return 500;
 }
@@ -111,6 +113,31 @@ HttpResponse ListTrials(Coordinator& c, const std::string& job_id, const std::ma
                {"next_page_token", end < total ? std::to_string(end) : ""}});
 }
 
+// GET /api/v1/jobs?page_size=&page_token=&order=: a page of jobs in
+// submission order (order=desc: newest first).
+HttpResponse ListJobs(Coordinator& c, const std::map<std::string, std::string>& q) {
+  for (const auto& [key, value] : q) {
+    if (key != "page_size" && key != "page_token" && key != "order") {
+      return JsonError(400, QuotePrefix(key) + ": unknown query parameter (known: page_size, page_token, order)");
+    }
+  }
+  auto get = [&](const char* k, const std::string& def) {
+    auto it = q.find(k);
+    return it == q.end() ? def : it->second;
+  };
+  int64_t page_size = 100;
+  if (!ParseInt(get("page_size", "100"), &page_size) || page_size < 1 || page_size > 1000) {
+    return JsonError(400, "page_size: '" + QuotePrefix(get("page_size", "")) + "' is not within 1..1000");
+  }
+  const std::string order = get("order", "asc");
+  if (order != "asc" && order != "desc") return JsonError(400, "order: '" + QuotePrefix(order) + "' is not asc or desc");
+  auto page = c.ListJobPage(get("page_token", ""), static_cast<int>(page_size), order == "desc");
+  if (!page.ok()) return Error(page.status());
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const JobView& v : page->jobs) jobs.push_back(ToJson(v));
+  return Json({{"jobs", std::move(jobs)}, {"total", page->total}, {"next_page_token", page->next_page_token}});
+}
+
 HttpResponse TrialDetail(Coordinator& c, const std::string& job_id, const std::string& trial, bool download) {
   int64_t trial_id = 0;
   if (!ParseInt(trial, &trial_id)) return JsonError(400, "trial id: '" + trial + "' is not a number");
@@ -184,9 +211,7 @@ HttpResponse JobRoutes(const ApiContext& ctx, const HttpRequest& req, const std:
       return r;
     }
     if (!get) return MethodNotAllowed("GET, POST");
-    nlohmann::json jobs = nlohmann::json::array();
-    for (const JobView& v : c.ListJobs()) jobs.push_back(ToJson(v));
-    return Json({{"jobs", std::move(jobs)}});
+    return ListJobs(c, query);
   }
   const std::string& id = seg[3];
   if (seg.size() == 4) {
@@ -313,8 +338,10 @@ HttpResponse HandleApi(const ApiContext& ctx, const HttpRequest& req) {
     return Json({{"status", "ready"}});
   }
   if (!ctx.token.empty() && !BearerMatches(req.authorization, ctx.token)) {
-    HttpResponse r = JsonError(401, req.authorization.empty() ? "missing bearer token (Authorization: Bearer ...)"
-                                                              : "invalid bearer token");
+    const std::string why =
+        req.authorization.empty() ? "missing bearer token (Authorization: Bearer ...)" : "invalid bearer token";
+    if (ctx.rejections) ctx.rejections->Refused("http", req.peer, req.method + " " + path, why);
+    HttpResponse r = JsonError(401, why);
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }

@@ -5,7 +5,7 @@
 //
 // Routes (all JSON; errors are {"error": "..."}):
 //   POST /api/v1/jobs                        submit (body: the job spec JSON) -> 201
-//   GET  /api/v1/jobs                        list
+//   GET  /api/v1/jobs                        list: ?page_size=1..1000 (100)&page_token=&order=asc|desc
 //   GET  /api/v1/jobs/{id}                   one job
 //   POST /api/v1/jobs/{id}/cancel            cancel
 //   POST /api/v1/jobs/{id}/finalize          retrain the front (optional body {"epochs": N});
@@ -16,10 +16,14 @@
 //   GET  /api/v1/jobs/{id}/pareto            the Pareto front
 //   GET  /api/v1/jobs/{id}/hypervolume       hypervolume history
 //   GET  /api/v1/jobs/{id}/events            server-sent events (see HttpResponse::events)
+//   POST /api/v1/analyze                     a .tflite's analysis (server/http/analyze_route.h),
+//                                            answered from the analysis pool (HttpResponse::deferred)
 //   GET  /healthz, /readyz                   probes, no token
 // Status codes: 400 invalid input (the message names the field), 401 no or
-// wrong bearer token, 404, 405 wrong method, 413 body over the limit (set by
-// the server), 500 store errors, 503 not ready.
+// wrong bearer token (logged, rate-limited: ApiContext::rejections), 404,
+// 405 wrong method, 413 body over the limit (set by the server), 422 a model
+// over an analysis limit or budget, 429 too many unfinished jobs, 500 store
+// errors, 503 not ready or the analysis queue full (with Retry-After).
 //
 // Thread safety: HandleApi may run on several threads at once (it only calls
 // the thread-safe Coordinator).
@@ -33,6 +37,7 @@
 #include <vector>
 
 #include "server/core/coordinator.h"
+#include "server/core/rejection_log.h"
 
 namespace unas::server {
 
@@ -44,6 +49,7 @@ struct HttpRequest {
   std::string origin;         // (server/http/request_guard.h checks them)
   std::string content_type;
   std::string body;
+  std::string peer;           // the client's address (no port), for the log of refused calls
 };
 
 struct HttpResponse {
@@ -54,12 +60,20 @@ struct HttpResponse {
   // Set for /events: the server streams this subscription as text/event-stream
   // instead of sending `body`.
   std::shared_ptr<Subscription> events;
+  // Set for work too long for the threads that answer requests (an analysis):
+  // the server runs it on its analysis pool (server/http/analysis_pool.h: a
+  // child process with a time and memory budget, cancelled when the client
+  // goes away) and sends what it returns instead of this response.
+  std::function<HttpResponse()> deferred;
 };
 
 struct ApiContext {
   Coordinator* coordinator = nullptr;
   std::string token;             // empty: no authentication (--no-auth)
   std::function<bool()> ready;   // for /readyz: gRPC serving and coordinator loaded
+  // Where calls refused for their token are logged; none when null
+  // (HttpServer::Start makes one).
+  std::shared_ptr<RejectionLog> rejections;
 };
 
 // Whether the request is for the API or a probe (otherwise: static files).

@@ -18,6 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "server/http/analysis_pool.h"
 #include "server/http/http_static.h"
 #include "server/core/json_convert.h"
 
@@ -65,6 +66,8 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
   std::mutex streams_mu;  // guards streams
   std::list<EventStream> streams;
+  std::unique_ptr<AnalysisPool> analyses;
+  SystemClock clock;  // for the log of refused calls
   int port = 0;
 
   void Accept();
@@ -114,9 +117,30 @@ class Session : public std::enable_shared_from_this<Session> {
     request.origin = std::string(req[http::field::origin]);
     request.content_type = std::string(req[http::field::content_type]);
     request.body = req.body();
+    beast::error_code peer_error;
+    const auto peer = stream_.socket().remote_endpoint(peer_error);
+    if (!peer_error) request.peer = peer.address().to_string();
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
     HttpResponse response = server_->Route(request);
+    if (response.deferred) {
+      // Off this thread: the pool answers later, on this session's strand.
+      // The session (and its socket) lives until then in the callback.
+      const bool queued = server_->analyses->Submit(
+          std::move(response.deferred), stream_.socket().native_handle(),
+          [self = shared_from_this(), version, keep_alive](HttpResponse answer) {
+            answer.headers.emplace_back("Cache-Control", "no-store");
+            asio::post(self->stream_.get_executor(), [self, answer = std::move(answer), version, keep_alive] {
+              self->Write(answer, version, keep_alive);
+            });
+          });
+      if (!queued) {
+        HttpResponse busy = server_->analyses->Busy();
+        busy.headers.emplace_back("Cache-Control", "no-store");
+        Write(busy, version, keep_alive);
+      }
+      return;
+    }
     if (response.events) {
       stream_.expires_never();
       if (server_->StartEventStream(stream_.socket(), response.events)) return;
@@ -128,6 +152,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(const HttpResponse& r, unsigned version, bool keep_alive) {
+    stream_.expires_after(kIdleTimeout);  // a deferred answer may come long after the read
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version);
     res->set(http::field::server, "unas");
     res->set(http::field::content_type, r.content_type);
@@ -250,6 +275,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ApiContext api, HttpServer
   auto impl = std::make_unique<Impl>();
   impl->api = std::move(api);
   impl->options = options;
+  if (!impl->api.rejections) impl->api.rejections = std::make_shared<RejectionLog>(&impl->clock);
   if (!options.web_dir.empty()) {
     auto root = RealWebRoot(options.web_dir);
     if (!root.ok()) return Status::Invalid("--web-dir: " + root.status().message());
@@ -275,14 +301,19 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ApiContext api, HttpServer
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status::Internal("--http: cannot listen on " + options.address + ": " + ec.message());
   impl->port = impl->acceptor.local_endpoint().port();
+  impl->analyses = std::make_unique<AnalysisPool>(options.analysis);
   impl->Accept();
   Impl* raw = impl.get();
   for (int i = 0; i < std::max(1, options.io_threads); ++i) raw->io_threads.emplace_back([raw] { raw->io.run(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
+AnalysisPool& HttpServer::analyses() { return *impl_->analyses; }
+
 void HttpServer::Shutdown() {
   if (!impl_ || impl_->stopping.exchange(true)) return;
+  // Running analyses are killed first: a shutdown waits for none of them.
+  impl_->analyses->Shutdown();
   asio::post(impl_->io, [impl = impl_.get()] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);

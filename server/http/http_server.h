@@ -3,7 +3,10 @@
 // over Asio.
 //
 // Threads: `io_threads` run every socket's reads and writes and the API
-// handlers (short coordinator calls only). Each /events stream gets its own
+// handlers (short coordinator calls only). Analyses (POST /api/v1/analyze)
+// run on the analysis pool (server/http/analysis_pool.h), never on these
+// threads: the request waits there, its answer is written when the pool
+// has it, and a client that hangs up first cancels it. Each /events stream gets its own
 // thread, because it waits on Subscription::Next; at most
 // `max_event_streams` run at once (503 beyond), each ends when its client
 // goes away (found by a keep-alive comment every 15 s), the job finishes or
@@ -19,6 +22,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "server/http/analysis_pool.h"
 #include "server/http/http_api.h"
 
 namespace unas::server {
@@ -29,6 +33,7 @@ struct HttpServerOptions {
   size_t body_limit_bytes = 1 << 20;
   int io_threads = 2;
   int max_event_streams = 64;
+  AnalysisPoolOptions analysis;  // POST /api/v1/analyze's workers, queue and budgets
 };
 
 class HttpServer {
@@ -41,6 +46,8 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   int port() const;
+  // The pool POST /api/v1/analyze runs on (its figures; tests fill it).
+  AnalysisPool& analyses();
   // Stops accepting, ends event streams, joins every thread. Idempotent.
   void Shutdown();
 

@@ -98,6 +98,13 @@ struct JobView {
   double hypervolume = 0;
 };
 
+// One page of the job list (Coordinator::ListJobPage).
+struct JobPage {
+  std::vector<JobView> jobs;
+  int64_t total = 0;            // jobs in all
+  std::string next_page_token;  // empty on the last page
+};
+
 struct TrialPage {
   std::vector<TrialRecord> trials;
   std::string next_page_token;  // empty on the last page

@@ -55,6 +55,28 @@ TEST(JsonLimitsTest, SyntaxErrorsSayNotValidJsonWithAShortReason) {
   EXPECT_EQ((*ParseLimitedJson(R"({"a":[1,"x"]})"))["a"][1], "x");
 }
 
+// Issue 23: {"epochs":2,"epochs":3} was read as 3 (the last wins) with no word.
+TEST(JsonLimitsTest, DuplicateKeysAreRefusedNamingTheKeyAndWhereItIs) {
+  auto message = [](const std::string& text) { return ParseLimitedJson(text).status().message(); };
+  EXPECT_EQ(message(R"({"epochs":2,"epochs":3})"), "epochs: the key appears twice in one object");
+  EXPECT_EQ(ParseLimitedJson(R"({"epochs":2,"epochs":3})").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(message(R"({"name":"a","training":{"epochs":2,"lr":0.1,"epochs":2}})"),
+            "training.epochs: the key appears twice in one object");
+  // The path counts array elements, containers and plain values alike.
+  EXPECT_EQ(message(R"({"blocks":[1,{"a":1},[2],{"k":1,"k":2}]})"), "blocks[3].k: the key appears twice in one object");
+  // Escapes are decoded first: "\u0065pochs" is "epochs".
+  EXPECT_EQ(message(R"({"epochs":2,"\u0065pochs":3})"), "epochs: the key appears twice in one object");
+  // The same key in sibling or nested objects is no duplicate.
+  auto ok = ParseLimitedJson(R"({"a":{"x":1},"b":{"x":2},"c":[{"x":3},{"x":4}],"x":{"x":{"x":5}}})");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ((*ok)["x"]["x"]["x"], 5);
+  EXPECT_EQ((*ok)["c"][1]["x"], 4);
+  // A long key is quoted short.
+  const std::string key(1000, 'k');
+  EXPECT_EQ(message("{\"" + key + "\":1,\"" + key + "\":2}"),
+            std::string(80, 'k') + "...: the key appears twice in one object");
+}
+
 TEST(JsonLimitsTest, QuotesAreCutToEightyCharactersWithoutSplittingUtf8) {
   EXPECT_EQ(QuotePrefix("short"), "short");
   EXPECT_EQ(QuotePrefix(std::string(200, 'x')), std::string(80, 'x') + "...");

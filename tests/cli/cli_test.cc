@@ -278,6 +278,19 @@ TEST(CliTest, HundredThousandDeepInputIsAnErrorNotACrash) {
   EXPECT_EQ(lines.out, std::string(R"x({"error":"line: JSON nests deeper than 64 levels (at byte 120)"})x") + "\n");
 }
 
+// Issue 23: `unas export JOB 9223372036854775808` exported trial ...807 (the
+// number clamped); `unas cost --jsonl` took a key given twice (the last won).
+TEST(CliTest, ExportRefusesATrialNumberOutOfRangeAndJsonLinesRefuseRepeatedKeys) {
+  for (const std::string trial : {"9223372036854775808", "99999999999999999999999", "0", "-3", "12abc"}) {
+    const CliRun r = Unas("export job-1 " + trial + " " + Scratch() + "/export-out");
+    EXPECT_EQ(r.exit_code, 2) << trial;
+    EXPECT_EQ(r.out, "unas export: TRIAL: '" + trial + "' is not a trial number (1..9223372036854775807)\n");
+  }
+  const CliRun lines = Unas("cost --jsonl", R"({"input_shape":[28,28,1],"num_classes":10,"num_classes":12})" "\n");
+  EXPECT_EQ(lines.exit_code, 0) << lines.out;
+  EXPECT_EQ(lines.out, std::string(R"({"error":"line: num_classes: the key appears twice in one object"})") + "\n");
+}
+
 TEST(CliTest, BadUsageExitsTwoAndSaysWhy) {
   CliRun r = Unas("cost " + kExample + " --accounting tlfm");
   EXPECT_EQ(r.exit_code, 2);

@@ -359,5 +359,31 @@ TEST_F(FidelityTest, FinalizingARunningJobCancelsItsPendingSearchAndSurvivesARes
   EXPECT_EQ(search, 4);  // no proposal after Finalize
 }
 
+// Issue 23: a job cancelled during its final round said `cancelled` with
+// `finalizing: true`, and kept saying so after a restart.
+TEST_F(FidelityTest, CancellingDuringAFinalRoundEndsTheRoundToo) {
+  const std::string db = TempDb("cancel_final");
+  Open(db);
+  const std::string job = coordinator_->Submit(Spec(3)).value().record.job_id;
+  ASSERT_EQ(RunToEnd(job).size(), 3u);
+  ASSERT_TRUE(coordinator_->Finalize(job, {})->finalizing);
+  const std::string w = coordinator_->RegisterWorker("w");
+  ASSERT_TRUE(coordinator_->Acquire(w, 0).has_value());  // a final-round trial in flight
+  auto cancelled = coordinator_->Cancel(job);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().message();
+  EXPECT_EQ(cancelled->record.status, JobStatus::kCancelled);
+  EXPECT_FALSE(cancelled->finalizing);
+  EXPECT_FALSE(coordinator_->GetJob(job)->finalizing);
+  coordinator_.reset();
+  Open(db);
+  EXPECT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kCancelled);
+  EXPECT_FALSE(coordinator_->GetJob(job)->finalizing);
+  // A cancelled job's front may still be retrained: the cancelled round does
+  // not hold the next one back.
+  auto again = coordinator_->Finalize(job, {});
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_TRUE(again->finalizing);
+}
+
 }  // namespace
 }  // namespace unas::server

@@ -72,7 +72,9 @@ TEST_F(CoordinatorTest, ExpiredLeaseRequeuesThenFailsAfterThreeAttempts) {
   EXPECT_EQ(t.error, "lease expired 3 times (last worker " + w + ")");
   auto view = coordinator_->GetJob(job->record.job_id).value();
   EXPECT_EQ(view.failed, 1);
-  EXPECT_EQ(view.record.status, JobStatus::kSucceeded);
+  // Its only trial failed: nothing to show, so the job failed too, saying why.
+  EXPECT_EQ(view.record.status, JobStatus::kFailed);
+  EXPECT_EQ(view.record.error, "all 1 trials failed; the last: lease expired 3 times (last worker " + w + ")");
 }
 
 TEST_F(CoordinatorTest, LateAndDuplicateResultsAreIgnored) {

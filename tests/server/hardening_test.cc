@@ -17,6 +17,7 @@
 #include "proto/unas.grpc.pb.h"
 #include "server/http/http_api.h"
 #include "tests/temp_dir.h"
+#include "worker/worker_loop.h"
 
 namespace unas::server {
 namespace {
@@ -44,6 +45,7 @@ class HardeningTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status().message();
     CoordinatorOptions o;
     o.max_attempts = 3;
+    o.max_unfinished_jobs = max_unfinished_jobs_;
     o.expiry_check_interval_ms = 3'600'000;
     o.resolve_input = [](const data::DatasetSpec&) -> Result<InputSpec> { return kInput; };
     auto c = Coordinator::Open(std::move(store).value(), &clock_, o);
@@ -126,6 +128,7 @@ class HardeningTest : public ::testing::Test {
   }
 
   testing::TempDir dir_{"hardening"};
+  int64_t max_unfinished_jobs_ = 100;
   ManualClock clock_;
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<GrpcServer> grpc_;
@@ -384,6 +387,182 @@ TEST(UnresumableJobTest, MissingDataSetAtRestartFailsTheJobVisiblySayingWhy) {
     ASSERT_EQ(trials.size(), 3u);
     EXPECT_EQ(trials[2].status, TrialStatus::kCancelled);  // the one in flight ended with the job
   }
+}
+
+// Issue 23, finding 5: a worker with a wrong token retried forever, saying
+// so at info level, and the coordinator logged nothing of the refusals.
+TEST_F(HardeningTest, AWorkerWithAWrongTokenGivesUpAndTheCoordinatorLogsTheRefusalOnce) {
+  ClientOptions co;
+  co.address = "127.0.0.1:" + std::to_string(grpc_->port());
+  co.token = "wrong-token-0123456789";
+  co.deadline_ms = 10000;
+  auto wrong = Client::Connect(co).value();
+  GrpcTrialSource source(*wrong);
+  worker::WorkerLoopOptions o;
+  o.initial_backoff_ms = 1;  // the tries come at once: one source, one window
+  o.max_backoff_ms = 2;
+  o.jitter_seed = 1;
+  int evaluated = 0;
+  worker::WorkerLoop loop(
+      source,
+      [&](const worker::WorkAssignment&, const std::atomic<bool>&, const std::function<void(double)>&) {
+        ++evaluated;
+        return TrialResult{};
+      },
+      o);
+  ::testing::internal::CaptureStderr();
+  const worker::WorkerLoopStats stats = loop.Run();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(stats.exit, worker::WorkerExit::kUnauthenticated);
+  EXPECT_EQ(stats.exit_reason,
+            "the coordinator refused the credentials 3 times in a row (authentication failed: invalid bearer token)");
+  EXPECT_EQ(stats.reconnects, 2);  // two retries after the first refusal, then it stops
+  EXPECT_EQ(evaluated, 0);
+  // Three refused calls from one address: one warning line, naming it.
+  const std::string line =
+      "level=warn msg=\"call refused\" protocol=grpc source=127.0.0.1 call=RegisterWorker "
+      "reason=\"invalid bearer token\" suppressed=0\n";
+  EXPECT_NE(log.find(line), std::string::npos) << log;
+  size_t lines = 0;
+  for (size_t at = log.find("call refused"); at != std::string::npos; at = log.find("call refused", at + 1)) ++lines;
+  EXPECT_EQ(lines, 1u) << log;
+}
+
+// The worker side of a worker the coordinator stops: its loop ends with the
+// coordinator's reason (`unas worker` exits 4 with it).
+TEST_F(HardeningTest, AWorkerTheCoordinatorStopsEndsItsLoopSayingWhy) {
+  const std::string job_id = client_->Submit(Spec(false)).value().record.job_id;
+  GrpcTrialSource source(*client_);
+  worker::WorkerLoopOptions o;
+  o.name = "lacks-data";
+  o.acquire_wait_ms = 0;
+  int evaluated = 0;
+  worker::WorkerLoop loop(
+      source,
+      [&](const worker::WorkAssignment&, const std::atomic<bool>&, const std::function<void(double)>&) {
+        ++evaluated;
+        TrialResult r;
+        r.error = "dataset: /data/mnist/train-images-idx3-ubyte[.gz]: cannot open file";
+        r.failure = worker::FailureKind::kWorker;
+        return r;
+      },
+      o);
+  const worker::WorkerLoopStats stats = loop.Run();
+  EXPECT_EQ(stats.exit, worker::WorkerExit::kToldToStop);
+  EXPECT_EQ(evaluated, 3);
+  EXPECT_EQ(stats.trials_failed, 3);
+  EXPECT_EQ(stats.exit_reason.rfind("worker w-", 0), 0u) << stats.exit_reason;
+  EXPECT_NE(stats.exit_reason.find(" (lacks-data) is told to stop: its last 3 trials failed because it cannot run "
+                                   "them (the last: dataset: /data/mnist/train-images-idx3-ubyte[.gz]: cannot open file)"),
+            std::string::npos)
+      << stats.exit_reason;
+  // The job lost nothing: its first trial waits for a worker that can run it.
+  const JobView job = coordinator_->GetJob(job_id).value();
+  EXPECT_EQ(job.failed, 0);
+  EXPECT_EQ(job.record.status, JobStatus::kRunning);
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 1)->status, TrialStatus::kPending);
+}
+
+// Issue 23, finding 6: {"epochs":2,"epochs":3} was accepted (the last won).
+TEST_F(HardeningTest, DuplicateKeysAreRefusedNamingTheKeyOverGrpcAndRest) {
+  auto job = client_->Submit(R"({"name":"dup","dataset":"synthetic","budget":{"trials":2,"trials":3}})");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(job.status().message(), "job.budget.trials: the key appears twice in one object");
+  ApiContext api;
+  api.coordinator = coordinator_.get();
+  HttpRequest submit{"POST", "/api/v1/jobs", "", "", "", "application/json", R"({"name":"a","name":"b"})"};
+  HttpResponse r = HandleApi(api, submit);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["error"], "job.name: the key appears twice in one object");
+  const std::string id = client_->Submit(Spec(false)).value().record.job_id;
+  HttpRequest finalize{"POST", "/api/v1/jobs/" + id + "/finalize", "", "", "", "application/json",
+                       R"({"epochs":2,"epochs":3})"};
+  r = HandleApi(api, finalize);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["error"], "finalize body: epochs: the key appears twice in one object");
+  EXPECT_EQ(coordinator_->ListJobs().size(), 1u);
+}
+
+// Issue 23, finding 6: GET /api/v1/jobs had no paging (10,056 jobs: 14 MB
+// in 1.2 s) and there was no limit on jobs (10,056 accepted in 60 s).
+TEST_F(HardeningTest, RestListsJobsInPagesAndRefusesJobsBeyondTheLimitWith429) {
+  Stop();
+  max_unfinished_jobs_ = 3;
+  Start();
+  ApiContext api;
+  api.coordinator = coordinator_.get();
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body = "") {
+    HttpRequest r{method, target, "", "", "", method == "POST" ? "application/json" : "", body};
+    return HandleApi(api, r);
+  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    const HttpResponse r = call("POST", "/api/v1/jobs", Spec(false));
+    ASSERT_EQ(r.status, 201) << r.body;
+    ids.push_back(nlohmann::json::parse(r.body)["job_id"]);
+  }
+  HttpResponse r = call("POST", "/api/v1/jobs", Spec(false));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["error"],
+            "jobs: 3 jobs are queued or running, the limit per token (--max-running-jobs 3); "
+            "wait for one to finish or cancel one");
+  EXPECT_EQ(client_->Submit(Spec(false)).status().code(), StatusCode::kResourceExhausted);  // gRPC too
+  ASSERT_EQ(call("POST", "/api/v1/jobs/" + ids[0] + "/cancel").status, 200);
+  r = call("POST", "/api/v1/jobs", Spec(false));
+  ASSERT_EQ(r.status, 201);
+  ids.push_back(nlohmann::json::parse(r.body)["job_id"]);
+
+  auto page = [&](const std::string& query) { return nlohmann::json::parse(call("GET", "/api/v1/jobs" + query).body); };
+  nlohmann::json p = page("?page_size=3");
+  ASSERT_EQ(p["jobs"].size(), 3u);
+  EXPECT_EQ(p["jobs"][0]["job_id"], ids[0]);
+  EXPECT_EQ(p["total"], 4);
+  EXPECT_EQ(p["next_page_token"], "3");
+  p = page("?page_size=3&page_token=3");
+  ASSERT_EQ(p["jobs"].size(), 1u);
+  EXPECT_EQ(p["jobs"][0]["job_id"], ids[3]);
+  EXPECT_EQ(p["next_page_token"], "");
+  p = page("?order=desc&page_size=2");
+  EXPECT_EQ(p["jobs"][0]["job_id"], ids[3]);
+  EXPECT_EQ(p["jobs"][1]["job_id"], ids[2]);
+  EXPECT_EQ(page("")["jobs"].size(), 4u);  // the default page: 100
+  EXPECT_EQ(call("GET", "/api/v1/jobs?page_size=0").status, 400);
+  EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/jobs?page_token=x").body)["error"],
+            "page_token: 'x' is not a token from this API");
+  EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/jobs?order=sideways").body)["error"],
+            "order: 'sideways' is not asc or desc");
+  EXPECT_EQ(nlohmann::json::parse(call("GET", "/api/v1/jobs?limit=5").body)["error"],
+            "limit: unknown query parameter (known: page_size, page_token, order)");
+  // The gRPC client follows the pages.
+  EXPECT_EQ(client_->ListJobs()->size(), 4u);
+}
+
+TEST_F(HardeningTest, RestLogsRefusedTokensOncePerSourcePerMinute) {
+  ManualClock clock;
+  std::vector<LogFields> lines;
+  RejectionLogOptions o;
+  o.sink = [&](const std::string&, const LogFields& f) { lines.push_back(f); };
+  ApiContext api;
+  api.coordinator = coordinator_.get();
+  api.token = kToken;
+  api.rejections = std::make_shared<RejectionLog>(&clock, o);
+  auto get = [&](const std::string& auth, const std::string& peer) {
+    HttpRequest r{"GET", "/api/v1/jobs", auth, "", "", "", ""};
+    r.peer = peer;
+    return HandleApi(api, r).status;
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get("Bearer nope", "10.1.2.3"), 401);
+  EXPECT_EQ(get("", "10.9.9.9"), 401);
+  EXPECT_EQ(get("Bearer " + kToken, "10.1.2.3"), 200);  // accepted calls are not logged
+  clock.Advance(60'000);
+  EXPECT_EQ(get("Bearer nope", "10.1.2.3"), 401);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], (LogFields{{"protocol", "http"}, {"source", "10.1.2.3"}, {"call", "GET /api/v1/jobs"},
+                                 {"reason", "invalid bearer token"}, {"suppressed", "0"}}));
+  EXPECT_EQ(lines[1], (LogFields{{"protocol", "http"}, {"source", "10.9.9.9"}, {"call", "GET /api/v1/jobs"},
+                                 {"reason", "missing bearer token (Authorization: Bearer ...)"}, {"suppressed", "0"}}));
+  EXPECT_EQ(lines[2][4], (std::pair<std::string, std::string>("suppressed", "2")));
 }
 
 // --no-auth: a page on another site must not be able to make the browser

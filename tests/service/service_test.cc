@@ -1,6 +1,7 @@
 // The search service as processes: `unas serve` and `unas worker` on
 // loopback, killed with SIGKILL at awkward moments. Trials use the synthetic
 // evaluator (fast, deterministic) except the last test, which trains for real.
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -459,6 +460,73 @@ TEST_F(ServiceTest, ExportOfAPartialExecutionJobWritesThePlannedArena) {
   const std::string model_h((std::istreambuf_iterator<char>(header)), std::istreambuf_iterator<char>());
   EXPECT_NE(model_h.find("#define UNAS_MODEL_ARENA_BYTES " + std::to_string(arena) + "\n"), std::string::npos)
       << model_h.substr(0, 1500);
+}
+
+// Minimal IDX files: what an idx:DIR job needs to resolve its input (the
+// headers; one 8x8 image), here enough for the synthetic evaluator.
+void WriteIdx(const std::string& dir) {
+  mkdir(dir.c_str(), 0700);
+  const std::string images("\x00\x00\x08\x03\x00\x00\x00\x01\x00\x00\x00\x08\x00\x00\x00\x08", 16);
+  const std::string labels("\x00\x00\x08\x01\x00\x00\x00\x01\x03", 9);
+  for (const char* prefix : {"train", "t10k"}) {
+    std::ofstream(dir + "/" + prefix + "-images-idx3-ubyte", std::ios::binary) << images << std::string(64, '\x10');
+    std::ofstream(dir + "/" + prefix + "-labels-idx1-ubyte", std::ios::binary) << labels;
+  }
+}
+
+// Issue 23, finding 3's repro: an idx:DIR job and a worker whose DIR is
+// missing. Every trial used to fail at its first attempt and the job ended
+// "succeeded" with nothing. Now the worker is told to stop (exit 4, saying
+// why), no trial fails, and a worker that has the data finishes the job.
+TEST_F(ServiceTest, AWorkerWithoutTheDataSetIsToldToStopAndAnotherFinishesTheJob) {
+  const std::string data = dir_ + "/idx";
+  WriteIdx(data);
+  auto serve = Serve(0);
+  auto c = Connect();
+  auto job = c->Submit(R"({"name":"idx","dataset":"idx:)" + data + R"(","evaluator":"synthetic","seed":2,
+      "budget":{"trials":5},
+      "bounds":{"val_error":0.5,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000}})");
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  // The worker's machine has no copy of DIR.
+  ASSERT_EQ(rename(data.c_str(), (data + ".elsewhere").c_str()), 0);
+  auto lacking = Worker("lacking");
+  EXPECT_EQ(lacking->Wait(60000), 4) << lacking->Log();
+  const std::string log = lacking->Log();
+  EXPECT_NE(log.find("level=error msg=\"worker exits: the coordinator told it to stop\""), std::string::npos) << log;
+  EXPECT_NE(log.find("its last 3 trials failed because it cannot run them (the last: dataset: " + data +
+                     "/train-images-idx3-ubyte[.gz]: no such file)"),
+            std::string::npos)
+      << log;
+  server::JobView view = c->GetJob(job->record.job_id).value();
+  EXPECT_EQ(view.record.status, server::JobStatus::kRunning);
+  EXPECT_EQ(view.failed, 0);
+  EXPECT_EQ(view.completed, 0);
+  EXPECT_NE(serve->Log().find("msg=\"worker told to stop\""), std::string::npos) << serve->Log();
+  // A worker that has the data.
+  ASSERT_EQ(rename((data + ".elsewhere").c_str(), data.c_str()), 0);
+  auto able = Worker("able");
+  view = WaitDone(*c, job->record.job_id, 60000);
+  EXPECT_EQ(view.record.status, server::JobStatus::kSucceeded) << serve->Log();
+  EXPECT_EQ(view.completed, 5);
+  EXPECT_EQ(view.failed, 0);
+}
+
+// Issue 23, finding 5: a worker with a wrong token retried forever.
+TEST_F(ServiceTest, AWorkerWithAWrongTokenExitsWithThreeSayingWhy) {
+  auto serve = Serve(0);
+  Process worker({"worker", "--coordinator", address_, "--token", "wrong-token-0123456789abcdef", "--name", "bad"},
+                 dir_ + "/worker_bad.log");
+  EXPECT_EQ(worker.Wait(30000), 3) << worker.Log();
+  EXPECT_NE(worker.Log().find("level=error msg=\"worker exits: the coordinator refuses its token; check --token or "
+                              "UNAS_TOKEN\" reason=\"the coordinator refused the credentials 3 times in a row "
+                              "(authentication failed: invalid bearer token)\""),
+            std::string::npos)
+      << worker.Log();
+  // The coordinator said so, once for the three calls.
+  const std::string line = "level=warn msg=\"call refused\" protocol=grpc source=127.0.0.1 call=RegisterWorker "
+                           "reason=\"invalid bearer token\" suppressed=0";
+  ASSERT_TRUE(WaitFor([&] { return serve->Log().find(line) != std::string::npos; }, 10000)) << serve->Log();
+  EXPECT_EQ(serve->Log().find("call refused"), serve->Log().rfind("call refused")) << serve->Log();
 }
 
 }  // namespace

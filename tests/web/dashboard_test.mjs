@@ -253,6 +253,29 @@ try {
   await page.waitForSelector('#jobs-table tbody tr a');
   await page.screenshot({ path: path.join(artifacts, 'jobs.png'), fullPage: true });
 
+  // The jobs page shows 50 jobs at a time, newest first, and steps through
+  // the API's pages (GET /api/v1/jobs is paged).
+  const apiPost = (p, body) => fetch(`${base}/api/v1${p}`, { method: 'POST', body: JSON.stringify(body),
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' } }).then((r) => r.json());
+  let newest = null;
+  for (let total = (await apiGet('/jobs?page_size=1')).total; total <= 50; ++total) {
+    newest = await apiPost('/jobs', { name: `page-${total}`, dataset: 'synthetic', evaluator: 'synthetic',
+      synthetic_delay_ms: 0, budget: { trials: 1 }, bounds: { val_error: 0.5, peak_sram_bytes: 64000, flash_bytes: 64000, macs: 30000000 } });
+  }
+  const allJobs = (await apiGet('/jobs?page_size=1')).total;
+  await page.goto(`${base}/#/`);
+  await page.waitForFunction(() => document.querySelectorAll('#jobs-table tbody tr').length === 50);
+  const firstRow = await page.textContent('#jobs-table tbody tr:first-child td:first-child');
+  check(!newest || firstRow.includes(newest.job_id), `jobs newest first (${firstRow})`);
+  check(await page.textContent('#jobs-page') === `jobs 1–50 of ${allJobs}, newest first` && await page.isDisabled('#jobs-newer'),
+    `jobs page 1: ${await page.textContent('#jobs-page')}`);
+  await page.click('#jobs-older');
+  await page.waitForFunction((n) => document.querySelectorAll('#jobs-table tbody tr').length === n, Math.min(50, allJobs - 50));
+  check(await page.textContent('#jobs-page') === `jobs 51–${Math.min(100, allJobs)} of ${allJobs}, newest first`,
+    `jobs page 2: ${await page.textContent('#jobs-page')}`);
+  await page.click('#jobs-newer');
+  await page.waitForFunction(() => document.querySelectorAll('#jobs-table tbody tr').length === 50);
+
   await checkAnalyzePage({ page, base, token: TOKEN, webDir, artifacts, check, expectError });
 
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? `: ${consoleErrors.join(' | ')}` : ''}`);
