@@ -10,7 +10,7 @@ namespace unas::cli {
 void Args::Flag(const std::string& name, const std::string& value_name, const std::string& help,
                 std::optional<std::string> default_value) {
   order_.push_back(name);
-  specs_[name] = {value_name, help, std::move(default_value), false};
+  specs_[name] = {value_name, help, std::move(default_value), false, ""};
 }
 
 void Args::Env(const std::string& name, const std::string& var) { specs_.at(name).env = var; }
@@ -24,7 +24,7 @@ std::string Args::EnvValue(const std::string& name) const {
 
 void Args::Switch(const std::string& name, const std::string& help) {
   order_.push_back(name);
-  specs_[name] = {"", help, std::nullopt, true};
+  specs_[name] = {"", help, std::nullopt, true, ""};
 }
 
 Status Args::Parse(const std::vector<std::string>& argv) {

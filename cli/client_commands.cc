@@ -72,7 +72,7 @@ void ProgressBar(const server::JobView& j) {
   bar += std::string(width - filled, '.');
   // Trials count promotions and final retraining too; the budget counts proposals.
   std::string line = "[" + bar + "] " + std::to_string(done) + " trials done (budget " + std::to_string(budget) +
-                     " proposals), best val error " + ErrorText(j.best_val_error) + ", hypervolume " +
+                     " proposals), best error " + ErrorText(j.best_val_error) + ", hypervolume " +
                      Fixed(j.hypervolume, 4);
   if (j.finalizing) line += ", final round " + std::to_string(j.record.final_round) + " running";
   if (isatty(STDOUT_FILENO)) {

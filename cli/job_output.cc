@@ -31,8 +31,15 @@ std::optional<double> ValError(const server::TrialRecord& t) {
   if (!t.metrics) return std::nullopt;
   return t.metrics->val_error;
 }
+// The error the front ranks by (int8 validation error when the job measures
+// it), as the job line's "best error"; a trial stored before objective_error
+// existed falls back to its float validation error.
+std::optional<double> ObjectiveError(const server::TrialRecord& t) {
+  if (t.objective_error) return t.objective_error;
+  return ValError(t);
+}
 std::optional<double> Int8(const server::TrialRecord& t, std::optional<double> server::Metrics::*field) {
-  return t.metrics ? t.metrics->*field : std::nullopt;
+  return t.metrics ? (*t.metrics).*field : std::nullopt;
 }
 
 std::optional<double> Accuracy(const std::optional<double>& error) {
@@ -51,7 +58,7 @@ std::string LatencyText(const Costs& c) { return c.latency_ms ? Fixed(*c.latency
 std::string FrontLine(const server::TrialRecord& t) {
   const Costs c = server::MeasuredTrialCosts(t);
   return Printf("%6lld  %-7s %9s %10s %11s %12lld %12lld %12lld %11s\n", static_cast<long long>(t.trial_id),
-                RungLabel(t).c_str(), Percent(Accuracy(ValError(t))).c_str(), Percent(Accuracy(TestError(t))).c_str(),
+                RungLabel(t).c_str(), Percent(Accuracy(ObjectiveError(t))).c_str(), Percent(Accuracy(TestError(t))).c_str(),
                 Percent(Accuracy(Int8(t, &server::Metrics::int8_test_error))).c_str(),
                 static_cast<long long>(c.peak_sram_bytes), static_cast<long long>(c.flash_bytes),
                 static_cast<long long>(c.macs), LatencyText(c).c_str());
@@ -74,7 +81,7 @@ std::string JobLine(const server::JobView& j) {
   std::ostringstream out;
   out << r.job_id << "  " << r.name << "  " << server::JobStatusName(r.status) << "  " << j.completed + j.failed << "/"
       << j.budget << " trials (" << j.failed << " failed, " << j.running << " running)"
-      << "  rejected by constraints " << r.infeasible_rejected << "  best val error " << ErrorText(j.best_val_error)
+      << "  rejected by constraints " << r.infeasible_rejected << "  best error " << ErrorText(j.best_val_error)
       << "  hypervolume " << Fixed(j.hypervolume, 4);
   if (r.final_round > 0 || j.finalizing) {
     out << "  final round " << r.final_round << (j.finalizing ? " (running)" : "");
@@ -161,12 +168,14 @@ nlohmann::json TrialJson(const server::TrialRecord& t) {
 std::string ParetoText(const server::ParetoView& front, bool csv) {
   std::string out;
   if (csv) {
-    out += "trial,val_error,test_error,peak_sram_bytes,flash_bytes,macs,latency_ms,params\n";
+    out += "trial,error,val_error,test_error,peak_sram_bytes,flash_bytes,macs,latency_ms,params\n";
     for (const server::TrialRecord& t : front.trials) {
       const Costs c = server::MeasuredTrialCosts(t);
       const auto test = TestError(t);
+      const auto error = ObjectiveError(t);
       std::ostringstream row;
-      row << t.trial_id << "," << (t.metrics ? nlohmann::json(t.metrics->val_error).dump() : "") << ","
+      row << t.trial_id << "," << (error ? nlohmann::json(*error).dump() : "") << ","
+          << (t.metrics ? nlohmann::json(t.metrics->val_error).dump() : "") << ","
           << (test ? nlohmann::json(*test).dump() : "") << "," << c.peak_sram_bytes << "," << c.flash_bytes << ","
           << c.macs << "," << (c.latency_ms ? nlohmann::json(*c.latency_ms).dump() : "") << "," << c.params << "\n";
       out += row.str();
@@ -181,7 +190,8 @@ std::string ParetoText(const server::ParetoView& front, bool csv) {
     for (const server::TrialRecord& t : front.final_front) out += FrontLine(t);
     out += "hypervolume " + Fixed(front.final_hypervolume, 4) + "\n\n";
   }
-  out += "Search front: trials as trained at their rung, chosen on validation error; test accuracy for reference\n";
+  out += "Search front: trials as trained at their rung, ranked by validation accuracy (val acc %, int8 when the job "
+         "measures it); test accuracy for reference\n";
   out += FrontHeader();
   for (const server::TrialRecord& t : front.trials) out += FrontLine(t);
   out += "hypervolume " + Fixed(front.hypervolume, 4) + "\n";
@@ -208,6 +218,7 @@ nlohmann::json ParetoJson(const server::ParetoView& front) {
     const Costs c = server::MeasuredTrialCosts(t);
     search.push_back({{"trial", t.trial_id},
                       {"rung", t.rung},
+                      {"error", OrNull(ObjectiveError(t))},
                       {"val_error", OrNull(ValError(t))},
                       {"int8_val_error", OrNull(Int8(t, &server::Metrics::int8_val_error))},
                       {"test_error", OrNull(TestError(t))},

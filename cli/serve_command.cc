@@ -16,7 +16,7 @@
 #include "server/core/auth.h"
 #include "server/core/coordinator.h"
 #include "server/store/data_dir_lock.h"
-#include "server/evaluators.h"
+#include "worker/evaluator.h"
 #include "server/grpc/grpc_service.h"
 #include "server/http/http_server.h"
 #include "server/core/local_workers.h"
@@ -174,7 +174,7 @@ int RunServe(const std::vector<std::string>& argv) {
   loop_options.name = "local";
   loop_options.log = [](const std::string& line) { server::LogInfo(line, {{"component", "worker"}}); };
   server::LocalWorkers local(**coordinator, static_cast<int>(*workers),
-                             server::MakeEvaluator(static_cast<int>(*worker_threads)), loop_options);
+                             worker::MakeEvaluator(static_cast<int>(*worker_threads)), loop_options);
 
   auto idle_since = std::chrono::steady_clock::now();
   while (!StopRequested().load()) {

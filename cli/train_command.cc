@@ -111,7 +111,7 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
   options.op_order = planned.tflm_order;
   UNAS_ASSIGN_OR_RETURN(worker::Int8Outcome int8, worker::QuantizeTrained(*result.model, dataset, options));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double val_error = result.validation_error_per_epoch.empty() ? 1.0 : result.validation_error_per_epoch.back();
+  const double val_error = result.validation_error;
   nlohmann::json metrics = {
       {"test_accuracy", 1.0 - result.test_error},
       {"int8_test_accuracy", 1.0 - int8.int8_test_error},

@@ -9,7 +9,7 @@
 #include "cli/connection.h"
 #include "cli/signals.h"
 #include "cli/torch_commands.h"
-#include "server/evaluators.h"
+#include "worker/evaluator.h"
 #include "server/core/log.h"
 
 namespace unas::cli {
@@ -36,7 +36,7 @@ int RunWorker(const std::vector<std::string>& argv) {
   options.threads = static_cast<int>(*threads);
   options.max_trials = *max_trials;
   options.log = [](const std::string& line) { server::LogInfo(line, {{"component", "worker"}}); };
-  worker::WorkerLoop loop(source, server::MakeEvaluator(static_cast<int>(*threads)), options);
+  worker::WorkerLoop loop(source, worker::MakeEvaluator(static_cast<int>(*threads)), options);
   InstallStopHandlers();
   std::thread watcher([&] {
     while (!StopRequested().load() && !loop.stop_flag().load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -238,7 +238,8 @@ Result<std::optional<worker::WorkAssignment>> GrpcTrialSource::Acquire(const std
   UNAS_RETURN_IF_ERROR(client_.stubs_->CallWorker(client_.options_, &v1::WorkerService::Stub::AcquireTrial, req, &out,
                                                   "AcquireTrial", wait_ms));
   if (!out.has_trial()) return std::optional<worker::WorkAssignment>();
-  return std::optional<worker::WorkAssignment>(FromProto(out.assignment()));
+  UNAS_ASSIGN_OR_RETURN(worker::WorkAssignment assignment, FromProto(out.assignment()));
+  return std::optional<worker::WorkAssignment>(std::move(assignment));
 }
 
 Result<worker::HeartbeatAnswer> GrpcTrialSource::Heartbeat(const std::string& worker_id,

@@ -33,6 +33,7 @@ test_packages=(
   chromium   # the dashboard's browser test (driven by playwright-core; never a downloaded browser)
   iproute2 python3-yaml   # tests/deploy: network namespaces, YAML checks
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm   # tests/firmware: generated C on Cortex-M4/M7
+  espeak-ng sox   # tests/data/audio: generated keyword clips (make_keywords.sh)
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22     # tests: Arm NN 20.08 runs the .tflite files
 )
 if [ "$build_only" -eq 0 ]; then packages+=("${test_packages[@]}"); fi

@@ -113,6 +113,7 @@ void ToProto(const TrialRecord& t, v1::Trial* out) {
   out->set_promoted_from(t.promoted_from);
   out->set_final_round(t.final_round);
   if (const auto accuracy = FinalTestAccuracy(t)) out->set_final_test_accuracy(*accuracy);
+  if (t.objective_error) out->set_objective_error(*t.objective_error);
 }
 
 // final_test_accuracy is derived from the metrics (FinalTestAccuracy): not read back.
@@ -129,6 +130,7 @@ TrialRecord FromProto(const v1::Trial& p) {
     t.pruned_costs = FromProto(p.pruned_costs());
   }
   if (p.has_metrics()) t.metrics = FromProto(p.metrics());
+  if (p.has_objective_error()) t.objective_error = p.objective_error();
   t.attempts = p.attempts();
   t.progress = p.progress();
   t.has_tflite = p.has_tflite();
@@ -198,24 +200,150 @@ ParetoView FromProto(const v1::ParetoFront& p) {
   return front;
 }
 
+namespace {
+
+// One table per enum pair, read both ways (as base/spelling.h does for names).
+template <typename E, typename P>
+struct EnumPair {
+  E value;
+  P proto;
+};
+template <typename E, typename P, size_t N>
+P ToProtoEnum(const EnumPair<E, P> (&pairs)[N], E value) {
+  for (const auto& p : pairs) {
+    if (p.value == value) return p.proto;
+  }
+  return P{};  // *_UNSPECIFIED
+}
+template <typename E, typename P, size_t N>
+Result<E> FromProtoEnum(const EnumPair<E, P> (&pairs)[N], P proto, const char* field) {
+  for (const auto& p : pairs) {
+    if (p.proto == proto) return p.value;
+  }
+  return Status::Invalid(std::string("trial task: ") + field + " " + std::to_string(static_cast<int>(proto)) +
+                         " is not one this worker knows (a newer coordinator?)");
+}
+
+constexpr EnumPair<data::DatasetKind, v1::DatasetKind> kDatasetKinds[] = {
+    {data::DatasetKind::kFashionMnist, v1::DATASET_FASHION_MNIST},
+    {data::DatasetKind::kIdx, v1::DATASET_IDX},
+    {data::DatasetKind::kCifar10, v1::DATASET_CIFAR10},
+    {data::DatasetKind::kSynthetic, v1::DATASET_SYNTHETIC}};
+constexpr EnumPair<worker::Optimizer, v1::Optimizer> kOptimizers[] = {{worker::Optimizer::kSgdw, v1::OPTIMIZER_SGDW},
+                                                                      {worker::Optimizer::kAdamW, v1::OPTIMIZER_ADAMW}};
+constexpr EnumPair<worker::PruneTarget, v1::PruneTarget> kPruneTargets[] = {
+    {worker::PruneTarget::kPeakSram, v1::PRUNE_PEAK_SRAM}, {worker::PruneTarget::kFlash, v1::PRUNE_FLASH}};
+constexpr EnumPair<Accounting, v1::Accounting> kAccountings[] = {{Accounting::kUnas, v1::ACCOUNTING_UNAS},
+                                                                 {Accounting::kTflm, v1::ACCOUNTING_TFLM},
+                                                                 {Accounting::kFirmware, v1::ACCOUNTING_FIRMWARE}};
+constexpr EnumPair<worker::EvaluatorKind, v1::EvaluatorKind> kEvaluators[] = {
+    {worker::EvaluatorKind::kTrain, v1::EVALUATOR_TRAIN}, {worker::EvaluatorKind::kSynthetic, v1::EVALUATOR_SYNTHETIC}};
+
+void ToProto(const worker::TrainConfig& t, v1::TrainConfig* out) {
+  out->set_optimizer(ToProtoEnum(kOptimizers, t.optimizer));
+  out->set_learning_rate(t.learning_rate);
+  for (const worker::LrStep& s : t.lr_schedule) {
+    v1::LrStep* step = out->add_lr_schedule();
+    step->set_epoch(s.epoch);
+    step->set_learning_rate(s.learning_rate);
+  }
+  out->set_momentum(t.momentum);
+  out->set_weight_decay(t.weight_decay);
+  out->set_dropout(t.dropout);
+  out->set_epochs(t.epochs);
+  out->set_batch_size(t.batch_size);
+  out->set_seed(t.seed);
+  out->set_threads(t.threads);
+  out->set_subset(t.subset);
+  out->set_augment(t.augment);
+  v1::PruneConfig* p = out->mutable_prune();
+  p->set_enabled(t.prune.enabled);
+  p->set_target(ToProtoEnum(kPruneTargets, t.prune.target));
+  p->set_max_fraction(t.prune.max_fraction);
+  p->set_max_group_fraction(t.prune.max_group_fraction);
+  p->set_start_epoch(t.prune.start_epoch);
+  p->set_target_bytes(t.prune.target_bytes.value_or(0));
+  p->set_accounting(ToProtoEnum(kAccountings, t.prune.accounting));
+  out->set_quantize(t.quantization.enabled);
+  out->set_calibration_images(t.quantization.calibration_images);
+}
+
+Result<worker::TrainConfig> FromProto(const v1::TrainConfig& p) {
+  worker::TrainConfig t;
+  UNAS_ASSIGN_OR_RETURN(t.optimizer, FromProtoEnum(kOptimizers, p.optimizer(), "optimizer"));
+  t.learning_rate = p.learning_rate();
+  for (const v1::LrStep& s : p.lr_schedule()) t.lr_schedule.push_back({s.epoch(), s.learning_rate()});
+  t.momentum = p.momentum();
+  t.weight_decay = p.weight_decay();
+  t.dropout = p.dropout();
+  t.epochs = p.epochs();
+  t.batch_size = p.batch_size();
+  t.seed = p.seed();
+  t.threads = p.threads();
+  t.subset = p.subset();
+  t.augment = p.augment();
+  const v1::PruneConfig& pr = p.prune();
+  t.prune.enabled = pr.enabled();
+  if (t.prune.enabled) {
+    UNAS_ASSIGN_OR_RETURN(t.prune.target, FromProtoEnum(kPruneTargets, pr.target(), "prune target"));
+    UNAS_ASSIGN_OR_RETURN(t.prune.accounting, FromProtoEnum(kAccountings, pr.accounting(), "prune accounting"));
+  }
+  t.prune.max_fraction = pr.max_fraction();
+  t.prune.max_group_fraction = pr.max_group_fraction();
+  t.prune.start_epoch = pr.start_epoch();
+  if (pr.target_bytes() > 0) t.prune.target_bytes = pr.target_bytes();
+  t.quantization.enabled = p.quantize();
+  t.quantization.calibration_images = p.calibration_images();
+  return t;
+}
+
+}  // namespace
+
+void ToProto(const worker::TrialTask& task, v1::TrialTask* out) {
+  v1::DatasetSpec* d = out->mutable_dataset();
+  d->set_kind(ToProtoEnum(kDatasetKinds, task.dataset.kind));
+  d->set_directory(task.dataset.directory);
+  d->set_num_classes(task.dataset.num_classes);
+  d->set_synthetic_train(task.dataset.synthetic_train);
+  d->set_synthetic_test(task.dataset.synthetic_test);
+  ToProto(task.training, out->mutable_training());
+  out->set_evaluator(ToProtoEnum(kEvaluators, task.evaluator));
+  out->set_synthetic_delay_ms(task.synthetic_delay_ms);
+}
+
+Result<worker::TrialTask> FromProto(const v1::TrialTask& p) {
+  worker::TrialTask task;
+  const v1::DatasetSpec& d = p.dataset();
+  UNAS_ASSIGN_OR_RETURN(task.dataset.kind, FromProtoEnum(kDatasetKinds, d.kind(), "data set kind"));
+  task.dataset.directory = d.directory();
+  task.dataset.num_classes = d.num_classes();
+  task.dataset.synthetic_train = d.synthetic_train();
+  task.dataset.synthetic_test = d.synthetic_test();
+  UNAS_ASSIGN_OR_RETURN(task.training, FromProto(p.training()));
+  UNAS_ASSIGN_OR_RETURN(task.evaluator, FromProtoEnum(kEvaluators, p.evaluator(), "evaluator"));
+  task.synthetic_delay_ms = p.synthetic_delay_ms();
+  return task;
+}
+
 void ToProto(const worker::WorkAssignment& a, v1::TrialAssignment* out) {
   out->set_job_id(a.job_id);
   out->set_trial_id(a.trial_id);
   out->set_lease_id(a.lease_id);
   out->set_candidate_json(a.candidate_json);
-  out->set_job_spec_json(a.job_spec_json);
+  ToProto(a.task, out->mutable_task());
   out->set_attempt(a.attempt);
   out->set_init_weights(a.init_weights);
   out->set_init_epochs(a.init_epochs);
 }
 
-worker::WorkAssignment FromProto(const v1::TrialAssignment& p) {
+Result<worker::WorkAssignment> FromProto(const v1::TrialAssignment& p) {
   worker::WorkAssignment a;
   a.job_id = p.job_id();
   a.trial_id = p.trial_id();
   a.lease_id = p.lease_id();
   a.candidate_json = p.candidate_json();
-  a.job_spec_json = p.job_spec_json();
+  if (!p.has_task()) return Status::Invalid("trial assignment without a task (an older coordinator?)");
+  UNAS_ASSIGN_OR_RETURN(a.task, FromProto(p.task()));
   a.attempt = p.attempt();
   a.init_weights = p.init_weights();
   a.init_epochs = p.init_epochs();

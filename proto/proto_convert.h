@@ -27,9 +27,12 @@ JobEvent FromProto(const v1::JobEvent& event);
 void ToProto(const ParetoView& front, v1::ParetoFront* out);
 ParetoView FromProto(const v1::ParetoFront& front);
 
-// The worker protocol.
+// The worker protocol. A task whose enums this build does not know, or an
+// assignment without a task, is kInvalidArgument naming the field.
+void ToProto(const worker::TrialTask& task, v1::TrialTask* out);
+Result<worker::TrialTask> FromProto(const v1::TrialTask& task);
 void ToProto(const worker::WorkAssignment& assignment, v1::TrialAssignment* out);
-worker::WorkAssignment FromProto(const v1::TrialAssignment& assignment);
+Result<worker::WorkAssignment> FromProto(const v1::TrialAssignment& assignment);
 // The result's fields of a CompleteTrialRequest (worker and lease ids are the caller's).
 void ToProto(const worker::TrialResult& result, v1::CompleteTrialRequest* out);
 worker::TrialResult FromProto(const v1::CompleteTrialRequest& request);

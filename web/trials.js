@@ -15,7 +15,9 @@ export function measuredCosts(trial) {
 // The objectives the Pareto axes may show: label, how to read it off a
 // trial, and the key of its limit in the job spec's bounds and constraints.
 export const AXES = {
-  error: { label: 'validation error', get: (t) => t.metrics?.val_error, limit: 'val_error', fmt: fmtPct },
+  // The server's objective error (int8 when the job measures it): the one
+  // the front is built on and "best" reports.
+  error: { label: 'validation error (objective)', get: (t) => t.objective_error ?? t.metrics?.val_error, limit: 'val_error', fmt: fmtPct },
   peak_sram: { label: 'peak SRAM (bytes)', get: (t) => measuredCosts(t).peak_sram_bytes, limit: 'peak_sram_bytes', fmt: fmtInt },
   flash: { label: 'flash (bytes)', get: (t) => measuredCosts(t).flash_bytes, limit: 'flash_bytes', fmt: fmtInt },
   macs: { label: 'MACs', get: (t) => measuredCosts(t).macs, limit: 'macs', fmt: fmtInt },

@@ -10,23 +10,31 @@
 // converter (proto_convert.cc, json_convert.cc, the store's column table).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "costmodel/costs.h"
+#include "worker/trial_task.h"
 
 namespace unas::worker {
+
+// What a result may carry (the gRPC message limit is 4 MiB): a worker keeps
+// weights and models within these, the coordinator refuses more
+// (server/core/result_validation.h).
+inline constexpr size_t kMaxResultWeightsBytes = size_t{3} << 20;  // proto: weights "at most 3 MiB"
+inline constexpr size_t kMaxResultModelBytes = size_t{3} << 20;    // proto: model_tflite "at most 3 MiB"
 
 struct WorkAssignment {
   std::string job_id;
   int64_t trial_id = 0;  // 1, 2, ... within the job
   std::string lease_id;  // quoted in Heartbeat and Complete
   std::string candidate_json;
-  // The trial's own spec: the job's normalised spec with "training" (and
-  // "quantization") set to this trial's recipe (its rung's, or the final
-  // one), so a worker trains exactly what it is given and knows no rungs.
-  std::string job_spec_json;
+  // What to do: the data set, this trial's recipe (its rung's, or the final
+  // one) and the evaluator, so a worker trains exactly what it is given and
+  // knows no rungs (worker/trial_task.h).
+  TrialTask task;
   int attempt = 1;            // 1 for the first lease of this trial
   // A promotion that continues training: the lower-rung trial's weights
   // (the trainer's serialised form, TrialResult::weights) and the epochs

@@ -84,16 +84,6 @@ int64_t TargetBytes(const CostSummary& costs, PruneTarget target) {
   return target == PruneTarget::kFlash ? costs.flash_bytes : costs.peak_sram_bytes;
 }
 
-Status ValidatePruneConfig(const PruneConfig& c) {
-  if (!(c.max_fraction > 0 && c.max_fraction < 1)) return Status::Invalid("prune.max_fraction: must be in (0, 1)");
-  if (!(c.max_group_fraction > 0 && c.max_group_fraction <= 1)) {
-    return Status::Invalid("prune.max_group_fraction: must be in (0, 1]");
-  }
-  if (c.start_epoch < -1) return Status::Invalid("prune.start_epoch: must be >= 0 (or -1: the last epoch)");
-  if (c.target_bytes && *c.target_bytes < 0) return Status::Invalid("prune.target_bytes: must be >= 0");
-  return Status::Ok();
-}
-
 Result<ChannelGroups> FindChannelGroups(const Candidate& candidate, const Network& network) {
   const size_t n = network.ops.size();
   // Node 0 is the network input, node i + 1 the output of op i.
@@ -214,7 +204,6 @@ Result<Candidate> ApplyPruning(const Candidate& candidate, const ChannelGroups& 
 
 Result<PrunePlan> ChoosePruning(const Candidate& candidate, const InputSpec& input,
                                 const std::vector<std::vector<double>>& importance, const PruneConfig& config) {
-  UNAS_RETURN_IF_ERROR(ValidatePruneConfig(config));
   UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, input));
   UNAS_ASSIGN_OR_RETURN(ChannelGroups groups, FindChannelGroups(candidate, network));
   const size_t group_count = groups.groups.size();

@@ -48,8 +48,6 @@ namespace unas::worker {
 
 // PruneTarget and PruneConfig: worker/train_config.h.
 
-Status ValidatePruneConfig(const PruneConfig& config);
-
 // A candidate field that sets a group's size.
 struct PruneKnob {
   enum class Kind { kConvFilters, kDenseUnits };

@@ -1,9 +1,11 @@
 // A trial's training recipe as the worker runs it: optimiser, schedule,
 // regularisation, fidelity, and the optional pruning and quantisation steps.
-// The one set of defaults: a job spec's "training", "pruning" and
-// "quantization" objects (server/core/job_spec.h) and `unas train`'s flags start
-// from these values. Plain C++ types; the trainer (trainer.h) and the pruner
-// (pruning.h) consume them.
+// The one set of defaults and the one set of valid ranges: a job spec's
+// "training", "pruning" and "quantization" objects (server/core/job_spec.h)
+// and `unas train`'s flags start from these values, and ValidateTrainConfig
+// is the rule both the job spec (at submission) and the trainer (before a
+// trial runs) apply, so a job that is accepted can train. Plain C++ types;
+// the trainer (trainer.h) and the pruner (pruning.h) consume them.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +40,8 @@ struct LrStep {
 struct PruneConfig {
   bool enabled = false;
   PruneTarget target = PruneTarget::kPeakSram;
+  // Ranges: max_fraction (0, 1), max_group_fraction (0, 1], start_epoch -1
+  // or 1 .. epochs - 1, target_bytes > 0.
   // At most this fraction (0, 1) of all prunable channels is removed. 0.3,
   // not more: at 0.3 the worked example in docs/pruning.md already goes from
   // 0.307 to 0.372 validation error; a job that wants more asks for it (or
@@ -58,27 +62,29 @@ struct PruneConfig {
 
 // Post-training int8 quantisation of the trained network, measured as
 // Metrics::int8_val_error / int8_test_error. The server's training evaluator
-// (server/evaluators.cc) sets keep_model from `enabled` and quantises with
+// (worker/evaluator.cc) sets keep_model from `enabled` and quantises with
 // worker::QuantizeTrained after training; the .tflite travels back in
 // TrialResult::model_tflite.
 struct QuantizationConfig {
   bool enabled = true;
-  int calibration_images = 1000;  // training images the activation ranges are calibrated on
+  int calibration_images = 1000;  // training images the activation ranges are calibrated on; 1..1,000,000
 };
 
 struct TrainConfig {
   Optimizer optimizer = Optimizer::kSgdw;
-  double learning_rate = 0.01;      // until the first LrStep that applies
-  std::vector<LrStep> lr_schedule;  // sorted by epoch
-  double momentum = 0.9;            // SGDW only
+  double learning_rate = 0.01;      // until the first LrStep that applies; (0, 10]
+  std::vector<LrStep> lr_schedule;  // epochs >= 0 and increasing, rates in (0, 10]
+  double momentum = 0.9;            // SGDW only; [0, 1)
   // Decoupled: after each step, w -= learning_rate * weight_decay * w
-  // (SGDW); AdamW uses LibTorch's AdamW, which does the same.
+  // (SGDW); AdamW uses LibTorch's AdamW, which does the same. [0, 1): at 1
+  // every step would zero the weights.
   double weight_decay = 1e-5;
-  double dropout = 0.15;            // rate, before each dense block
-  int epochs = 3;
+  double dropout = 0.15;            // rate, before each dense block; [0, 0.95]
+  int epochs = 3;                   // 1..1000
+  // 2..65536: batch norm needs two samples (a batch of one has no variance).
   int batch_size = 128;
   uint64_t seed = 0;                // weights, shuffling, dropout, augmentation
-  int threads = 0;                  // torch::set_num_threads; 0 leaves it alone
+  int threads = 0;                  // torch::set_num_threads; 0 leaves it alone; 0..256
   // Fraction (0, 1] of the training part used, for cheap low-fidelity
   // trials: always the same images for a given data set (a fixed seed-0
   // order), so trials at one fidelity are comparable.
@@ -109,5 +115,15 @@ struct TrainConfig {
   // int8 export with QuantizeTrained in int8_export.h).
   bool keep_model = false;
 };
+
+// Checks every range and combination above; the message starts with the
+// field's name as written here ("batch_size: must be in 2..65536",
+// "prune.max_fraction: ..."), so a caller that names fields differently
+// (the job spec) can map it.
+Status ValidateTrainConfig(const TrainConfig& config);
+
+// The epoch (0-based) at whose start the network is pruned: start_epoch, or
+// the last epoch for -1.
+int PruneEpoch(const TrainConfig& config);
 
 }  // namespace unas::worker

@@ -93,10 +93,6 @@ double ErrorRate(CandidateNet& net, const torch::Tensor& x, const torch::Tensor&
   return n == 0 ? 1.0 : 1.0 - static_cast<double>(correct) / static_cast<double>(n);
 }
 
-int PruneEpoch(const TrainConfig& config) {
-  return config.prune.start_epoch >= 0 ? config.prune.start_epoch : config.epochs - 1;
-}
-
 class Trial {
  public:
   Trial(const Candidate& candidate, const Network& network, const Dataset& dataset, const TrainConfig& config,
@@ -225,6 +221,8 @@ class Trial {
       // Nothing left to train (start_epoch == epochs): measure the loaded network.
       result_.best_validation_error = ErrorRate(net, data_.validation_x, data_.validation_y);
     }
+    result_.validation_error = result_.validation_error_per_epoch.empty() ? result_.best_validation_error
+                                                                          : result_.validation_error_per_epoch.back();
     result_.test_error = ErrorRate(net, data_.test_x, data_.test_y);
     if (config_.keep_model) {
       net->eval();
@@ -326,47 +324,6 @@ const char* TrialOutcomeName(TrialOutcome outcome) {
   return NameIn(kOutcomes, outcome);
 }
 
-Status ValidateTrainConfig(const TrainConfig& c) {
-  if (!(c.learning_rate > 0) || !std::isfinite(c.learning_rate)) return Status::Invalid("learning_rate: must be > 0");
-  for (size_t i = 0; i < c.lr_schedule.size(); ++i) {
-    const LrStep& s = c.lr_schedule[i];
-    const std::string where = "lr_schedule[" + std::to_string(i) + "]";
-    if (s.epoch < 0) return Status::Invalid(where + ".epoch: must be >= 0");
-    if (!(s.learning_rate > 0) || !std::isfinite(s.learning_rate)) {
-      return Status::Invalid(where + ".learning_rate: must be > 0");
-    }
-    if (i > 0 && s.epoch <= c.lr_schedule[i - 1].epoch) return Status::Invalid(where + ".epoch: must increase");
-  }
-  if (!(c.momentum >= 0 && c.momentum < 1)) return Status::Invalid("momentum: must be in [0, 1)");
-  if (!(c.weight_decay >= 0 && c.weight_decay < 1)) return Status::Invalid("weight_decay: must be in [0, 1)");
-  if (!(c.dropout >= 0 && c.dropout < 1)) return Status::Invalid("dropout: must be in [0, 1)");
-  if (c.epochs < 1 || c.epochs > 10000) return Status::Invalid("epochs: must be in 1..10000");
-  if (c.batch_size < 2 || c.batch_size > 65536) return Status::Invalid("batch_size: must be in 2..65536");
-  if (c.threads < 0 || c.threads > 1024) return Status::Invalid("threads: must be in 0..1024");
-  if (!(c.subset > 0 && c.subset <= 1)) return Status::Invalid("subset: must be in (0, 1]");
-  if (c.start_epoch < 0 || c.start_epoch > c.epochs) {
-    return Status::Invalid("start_epoch: must be in 0..epochs (" + std::to_string(c.epochs) + ")");
-  }
-  if (c.start_epoch > 0 && c.init_weights_path.empty()) {
-    return Status::Invalid("start_epoch: " + std::to_string(c.start_epoch) +
-                           " needs init_weights_path (the weights those epochs trained)");
-  }
-  if (!c.init_weights_path.empty() && c.prune.enabled) {
-    return Status::Invalid(
-        "init_weights_path: not with prune.enabled (pruning changes the network, so the weights of a pruned "
-        "trial do not fit its candidate, and pruning again would change it once more)");
-  }
-  if (c.prune.enabled) {
-    UNAS_RETURN_IF_ERROR(ValidatePruneConfig(c.prune));
-    const int epoch = PruneEpoch(c);
-    if (epoch < 1 || epoch >= c.epochs) {
-      return Status::Invalid("prune.start_epoch: must leave at least one epoch before pruning and one after (epochs " +
-                             std::to_string(c.epochs) + ")");
-    }
-  }
-  return Status::Ok();
-}
-
 TrainConfig FashionMnistConfig(int epochs) {
   TrainConfig c;
   c.optimizer = Optimizer::kSgdw;
@@ -387,6 +344,7 @@ nlohmann::json TrainResultToJson(const TrainResult& r) {
   j["params"] = r.params;
   j["epochs_completed"] = r.epochs_completed;
   j["validation_error_per_epoch"] = r.validation_error_per_epoch;
+  j["validation_error"] = r.validation_error;
   j["best_validation_error"] = r.best_validation_error;
   if (r.outcome == TrialOutcome::kCompleted) j["test_error"] = r.test_error;
   j["train_seconds"] = r.train_seconds;

@@ -37,8 +37,7 @@ namespace unas::worker {
 
 // TrainConfig, Optimizer, LrStep: worker/train_config.h.
 
-// Checks ranges and combinations; the message names the field.
-Status ValidateTrainConfig(const TrainConfig& config);
+// ValidateTrainConfig: worker/train_config.h.
 
 // μNAS's Fashion-MNIST configuration (spec/search-space.md section 5) with
 // the epoch count given: SGDW lr 0.01, 0.005 from epoch 25, 0.001 from 35,
@@ -94,8 +93,15 @@ struct TrainResult {
   // Epochs run by this call: epochs - start_epoch when it completes.
   int epochs_completed = 0;
   std::vector<double> validation_error_per_epoch;  // the epochs run by this call
-  // Min over the epochs run by this call, 0..1; with none to run
-  // (start_epoch == epochs) the loaded network's validation error.
+  // The delivered (final) weights' validation error, 0..1: the last epoch's,
+  // or with none to run (start_epoch == epochs) the loaded network's. This is
+  // the trial's figure: its test error, saved weights, kept model and so its
+  // int8 export are the same weights'. Not the best epoch's: restoring the
+  // best epoch (Keras's restore_best_weights) would hand a promotion weights
+  // its learning-rate schedule has moved past, and across pruning the best
+  // epoch can be the unpruned network, which is not the trial's candidate.
+  double validation_error = 1;
+  // Min over the epochs run by this call (for the training curve only).
   double best_validation_error = 1;
   double test_error = 1;             // final weights, 0..1 (completed only)
   double train_seconds = 0;          // the training loop, excluding evaluation

@@ -8,6 +8,9 @@
 // runs it as it is: nothing downstream parses a job spec.
 #pragma once
 
+#include <string>
+
+#include "base/status.h"
 #include "data/dataset_spec.h"
 #include "worker/train_config.h"
 
@@ -18,6 +21,8 @@ enum class EvaluatorKind {
   kSynthetic,  // a deterministic function of the candidate: tests and load runs only
 };
 const char* EvaluatorKindName(EvaluatorKind kind);  // "train", "synthetic"
+// "<where>: 'x' is not one of train, synthetic" for any other name.
+Result<EvaluatorKind> ParseEvaluatorKind(const std::string& name, const std::string& where = "evaluator");
 
 struct TrialTask {
   data::DatasetSpec dataset;

@@ -82,9 +82,9 @@ void Coordinator::Shutdown() {
   if (expiry_thread_.joinable()) expiry_thread_.join();
 }
 
-Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record) {
+Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record, JobSpec parsed) {
   auto job = std::make_unique<Job>();
-  UNAS_ASSIGN_OR_RETURN(job->spec, ParseJobSpecText(record.spec_json));
+  job->spec = std::move(parsed);
   const JobSpec& spec = job->spec;
   auto input = options_.resolve_input(spec.dataset);
   // The submitter's mistake (400), said as "dataset: <why>" whatever the
@@ -138,7 +138,10 @@ Status Coordinator::Load() {
   UNAS_ASSIGN_OR_RETURN(std::vector<JobRecord> records, store_->ListJobs());
   for (JobRecord& record : records) {
     const std::string id = record.job_id;
-    auto made = MakeJob(record);
+    // The stored spec is the normalised JSON of one that was valid when it
+    // was submitted: parsed once here, at start-up, and never again.
+    auto spec = ParseJobSpecText(record.spec_json);
+    Result<std::unique_ptr<Job>> made = spec.ok() ? MakeJob(record, *spec) : spec.status();
     if (!made.ok()) {
       if (!IsFinal(record.status)) {
         // Failed, saying why, in the log and on the job; its unfinished
@@ -159,7 +162,7 @@ Status Coordinator::Load() {
           ended.push_back(t);
         }
         UNAS_RETURN_IF_ERROR(store_->UpdateTrialsAndJob(ended, &record));
-        made = MakeJob(record);  // a finished job needs no data set: served from here on
+        if (spec.ok()) made = MakeJob(record, *spec);  // a finished job needs no data set: served from here on
       }
     }
     if (!made.ok()) {
@@ -224,11 +227,13 @@ Result<JobView> Coordinator::Submit(const std::string& spec_json) {
   UNAS_ASSIGN_OR_RETURN(JobSpec spec, ParseJobSpecText(spec_json));
   JobRecord record;
   record.name = spec.name;
+  // Stored normalised (every default filled in) for display and restarts;
+  // the job runs on the parsed `spec`, never on this text.
   record.spec_json = JobSpecToJson(spec).dump();
   record.created_unix_ms = clock_->NowUnixMs();
   record.status = JobStatus::kQueued;
   // Build the job fully before storing anything: a refused job leaves no trace.
-  UNAS_ASSIGN_OR_RETURN(std::unique_ptr<Job> job, MakeJob(record));
+  UNAS_ASSIGN_OR_RETURN(std::unique_ptr<Job> job, MakeJob(record, std::move(spec)));
   std::lock_guard<std::mutex> lock(mu_);
   do {
     job->record.job_id = NewId("job-");
@@ -430,6 +435,7 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
   next.status = result.succeeded ? TrialStatus::kCompleted : TrialStatus::kFailed;
   if (result.succeeded) {
     next.metrics = result.metrics;
+    next.objective_error = ObjectiveError(job.spec, result.metrics);
     next.pruned_candidate_json = result.pruned_candidate_json;
     next.pruned_costs = result.pruned_costs;
     next.has_tflite = !result.model_tflite.empty();

@@ -120,6 +120,10 @@ class Coordinator {
                                                     const std::string& sort_key, bool descending, int64_t offset,
                                                     int page_size, int64_t* total);
   Result<TrialRecord> GetTrial(const std::string& job_id, int64_t trial_id);
+  // The job's spec as parsed at submission (a copy; the coordinator keeps
+  // its own): what the edges need to describe a trial, without parsing the
+  // stored JSON again.
+  Result<JobSpec> GetSpec(const std::string& job_id);
   Result<ParetoView> Pareto(const std::string& job_id);
   Result<std::vector<HypervolumePoint>> HypervolumeHistory(const std::string& job_id);
   // kNotFound when the trial kept no weights.
@@ -158,7 +162,7 @@ class Coordinator {
   struct Job;
   Coordinator(std::unique_ptr<Store> store, const Clock* clock, CoordinatorOptions options);
   Status Load();
-  Result<std::unique_ptr<Job>> MakeJob(JobRecord record);
+  Result<std::unique_ptr<Job>> MakeJob(JobRecord record, JobSpec spec);
   Result<Job*> FindJob(const std::string& job_id);  // kNotFound names the job
   void MarkFailed(JobRecord& record, const std::string& error) const;
   // Fails the job, in the store first, and tells its watchers. False when

@@ -55,6 +55,8 @@ bool Coordinator::RecordResultLocked(Job& job, const TrialRecord& t) {
   if (t.final_round > 0 || t.status != TrialStatus::kCompleted || !t.metrics) return false;
   if (!search::MeetsConstraints(MeasuredCosts(t), job.spec.constraints)) return false;
   const search::ObjectiveVector objectives = ObjectivesOf(job.spec, t);
+  const double error = objectives[static_cast<size_t>(search::Objective::kError)];
+  if (job.best_error < 0 || error < job.best_error) job.best_error = error;
   if (t.rung >= 0 && t.rung < static_cast<int>(job.rungs.size())) {
     search::RungResult r;
     r.id = t.trial_id;
@@ -254,7 +256,7 @@ Assignment Coordinator::AssignmentLocked(Job& job, const TrialRecord& t) {
   stage.rung = t.rung;
   stage.final_round = t.final_round;
   stage.final_epochs = t.final_round > 0 ? job.record.final_epochs : 0;
-  a.job_spec_json = TrialSpecJson(job.spec, stage);
+  a.task = TrialTaskFor(job.spec, stage);
   if (t.final_round == 0 && t.promoted_from > 0 && t.rung > 0 && !job.spec.rungs.empty()) {
     // Continues from the lower rung's weights when they were kept; else the
     // rung's recipe is trained from scratch.

@@ -36,6 +36,10 @@ struct Coordinator::Job {
   int64_t completed = 0;
   int64_t failed = 0;
   int64_t told = 0;  // outcomes told to the strategy so far
+  // The lowest objective error of any completed search trial within the
+  // hard constraints, at any rung (RecordResultLocked): never rises during a
+  // job, unlike the front's own minimum when a promotion replaces a result.
+  double best_error = -1;
   bool exhausted = false;  // the strategy found no new feasible candidate
   int64_t next_trial_id = 1;
   // Multi-fidelity: each rung's completed search trials that meet the hard

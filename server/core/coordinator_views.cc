@@ -49,12 +49,7 @@ JobView Coordinator::ViewOf(const Job& job) const {
   v.budget = job.spec.max_trials;
   v.finalizing = job.finalizing;
   v.hypervolume = job.pareto->hypervolume();
-  for (int64_t id : job.pareto->ids()) {
-    const TrialRecord& t = job.trials.at(id);
-    if (t.metrics && (v.best_val_error < 0 || t.metrics->val_error < v.best_val_error)) {
-      v.best_val_error = t.metrics->val_error;
-    }
-  }
+  v.best_val_error = job.best_error;
   return v;
 }
 
@@ -120,6 +115,12 @@ Result<TrialRecord> Coordinator::GetTrial(const std::string& job_id, int64_t tri
   return it->second;
 }
 
+Result<JobSpec> Coordinator::GetSpec(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  UNAS_ASSIGN_OR_RETURN(Job* job, FindJob(job_id));
+  return job->spec;
+}
+
 Result<ParetoView> Coordinator::Pareto(const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
   UNAS_ASSIGN_OR_RETURN(Job* job, FindJob(job_id));
@@ -127,9 +128,11 @@ Result<ParetoView> Coordinator::Pareto(const std::string& job_id) {
   view.objectives = ObjectiveNames(job->spec);
   view.hypervolume = job->pareto->hypervolume();
   for (int64_t id : job->pareto->ids()) view.trials.push_back(job->trials.at(id));
-  std::sort(view.trials.begin(), view.trials.end(), [](const TrialRecord& a, const TrialRecord& b) {
-    return a.metrics->val_error < b.metrics->val_error ||
-           (a.metrics->val_error == b.metrics->val_error && a.trial_id < b.trial_id);
+  // By the error the front was built on (the objective's), as everywhere.
+  const JobSpec& spec = job->spec;
+  std::sort(view.trials.begin(), view.trials.end(), [&spec](const TrialRecord& a, const TrialRecord& b) {
+    const double ea = ObjectiveError(spec, *a.metrics), eb = ObjectiveError(spec, *b.metrics);
+    return ea < eb || (ea == eb && a.trial_id < b.trial_id);
   });
   view.final_round = job->record.final_round;
   view.final_front = FinalFrontLocked(*job, &view.final_hypervolume);

@@ -1,6 +1,7 @@
 #include "server/core/job_spec.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <set>
 #include <string>
@@ -30,6 +31,11 @@ Status CheckKeys(const json& j, const std::set<std::string>& allowed, const std:
 }
 
 std::string Path(const std::string& where, const char* key) { return where.empty() ? key : where + "." + key; }
+
+// Type-only bounds, for recipe fields whose ranges ValidateTrainConfig
+// (worker/train_config.h) checks: one rule for the job and the trainer.
+constexpr double kAnyNumber = 1e300;
+constexpr long long kAnyInt = 1LL << 30;
 
 Status GetNumber(const json& j, const std::string& where, const char* key, double lo, double hi, double* out) {
   auto it = j.find(key);
@@ -139,8 +145,43 @@ constexpr Spelling<ErrorObjective> kErrorObjectives[] = {{ErrorObjective::kInt8,
                                                          {ErrorObjective::kFloat, "float"}};
 constexpr Spelling<StrategyKind> kStrategies[] = {
     {StrategyKind::kAging, "aging"}, {StrategyKind::kBayesian, "bo"}, {StrategyKind::kRandom, "random"}};
-constexpr Spelling<EvaluatorKind> kEvaluators[] = {{EvaluatorKind::kTrain, "train"},
-                                                   {EvaluatorKind::kSynthetic, "synthetic"}};
+
+// The job's name for a recipe field ValidateTrainConfig names by
+// TrainConfig's: the pruning and quantisation parts are objects of their
+// own in a job ("pruning.fraction"), the rest lives under `where`
+// ("training.batch_size", "rungs[1].epochs", "final.training.epochs").
+Status RecipeError(const Status& s, const std::string& where) {
+  static constexpr std::pair<const char*, const char*> kJobNames[] = {
+      {"prune.max_fraction", "pruning.fraction"},     {"prune.max_group_fraction", "pruning.layer_fraction"},
+      {"prune.start_epoch", "pruning.epoch"},         {"prune.target_bytes", "pruning.target_bytes"},
+      {"prune:", "pruning:"},                         {"quantization.", "quantization."}};
+  const std::string& m = s.message();
+  for (const auto& [field, job_field] : kJobNames) {
+    if (m.rfind(field, 0) == 0) return Status(s.code(), job_field + m.substr(std::string(field).size()));
+  }
+  return Status(s.code(), where + "." + m);
+}
+
+// Every recipe a trial of this job can train with passes the trainer's own
+// validation (ValidateTrainConfig), so an accepted job never fails all its
+// trials in the worker: the training recipe, each rung's, the final one.
+Status ValidateRecipes(const JobSpec& s) {
+  if (Status v = worker::ValidateTrainConfig(RecipeFor(s, TrialStage{})); !v.ok()) {
+    return RecipeError(v, s.rungs.empty() ? "training" : "rungs[0]");
+  }
+  for (int k = 1; k < RungCount(s); ++k) {
+    if (Status v = worker::ValidateTrainConfig(RecipeFor(s, TrialStage{k, 0, 0})); !v.ok()) {
+      return RecipeError(v, "rungs[" + std::to_string(k) + "]");
+    }
+  }
+  // The training fields the rungs do not set are checked in the recipe
+  // itself (its epochs and subset are the rungs' when there are rungs).
+  if (Status v = worker::ValidateTrainConfig(s.training); !v.ok()) return RecipeError(v, "training");
+  if (Status v = worker::ValidateTrainConfig(RecipeFor(s, TrialStage{0, 1, 0})); !v.ok()) {
+    return RecipeError(v, "final.training");
+  }
+  return Status::Ok();
+}
 
 // A parser for GetEnum over one table.
 template <const auto& kTable>
@@ -161,19 +202,18 @@ Status ParseTraining(const json& t, const std::string& where, worker::TrainConfi
                                  {"epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule", "momentum",
                                   "weight_decay", "dropout", "subset", "augment", "threads"},
                                  where));
-  UNAS_RETURN_IF_ERROR(GetInt(t, where, "epochs", 1, 1000, &tr.epochs));
-  UNAS_RETURN_IF_ERROR(GetInt(t, where, "batch_size", 1, 65536, &tr.batch_size));
+  UNAS_RETURN_IF_ERROR(GetInt(t, where, "epochs", -kAnyInt, kAnyInt, &tr.epochs));
+  UNAS_RETURN_IF_ERROR(GetInt(t, where, "batch_size", -kAnyInt, kAnyInt, &tr.batch_size));
   UNAS_RETURN_IF_ERROR(GetEnum(t, where, "optimizer", worker::ParseOptimizer, &tr.optimizer));
-  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "learning_rate", 1e-9, 10, &tr.learning_rate));
-  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "momentum", 0, 0.9999, &tr.momentum));
-  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "weight_decay", 0, 1, &tr.weight_decay));
-  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "dropout", 0, 0.95, &tr.dropout));
-  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "subset", 1e-4, 1, &tr.subset));
-  UNAS_RETURN_IF_ERROR(GetInt(t, where, "threads", 1, 256, &tr.threads));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "learning_rate", -kAnyNumber, kAnyNumber, &tr.learning_rate));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "momentum", -kAnyNumber, kAnyNumber, &tr.momentum));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "weight_decay", -kAnyNumber, kAnyNumber, &tr.weight_decay));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "dropout", -kAnyNumber, kAnyNumber, &tr.dropout));
+  UNAS_RETURN_IF_ERROR(GetNumber(t, where, "subset", -kAnyNumber, kAnyNumber, &tr.subset));
+  UNAS_RETURN_IF_ERROR(GetInt(t, where, "threads", -kAnyInt, kAnyInt, &tr.threads));
   UNAS_RETURN_IF_ERROR(GetBool(t, where, "augment", &tr.augment));
   if (auto sched = t.find("lr_schedule"); sched != t.end()) {
     if (!sched->is_array()) return Status::Invalid(where + ".lr_schedule: expected [[epoch, lr], ...]");
-    int previous = -1;
     tr.lr_schedule.clear();  // replaces a default schedule (final.training's)
     for (size_t i = 0; i < sched->size(); ++i) {
       const json& step = (*sched)[i];
@@ -182,13 +222,8 @@ Status ParseTraining(const json& t, const std::string& where, worker::TrainConfi
         return Status::Invalid(at + ": expected [epoch, learning_rate]");
       }
       worker::LrStep ls;
-      ls.epoch = step[0].get<int>();
+      ls.epoch = static_cast<int>(std::clamp<long long>(step[0].get<long long>(), -kAnyInt, kAnyInt));
       ls.learning_rate = step[1].get<double>();
-      if (ls.epoch <= previous || ls.epoch < 0) return Status::Invalid(at + ": epochs must increase");
-      if (!(ls.learning_rate > 0 && ls.learning_rate <= 10)) {
-        return Status::OutOfRange(at + ": learning rate must be in (0, 10]");
-      }
-      previous = ls.epoch;
       tr.lr_schedule.push_back(ls);
     }
   }
@@ -222,8 +257,8 @@ Status ParseMultiFidelity(const json& j, JobSpec* s) {
       UNAS_RETURN_IF_ERROR(CheckKeys((*r)[i], {"epochs", "subset"}, where));
       if (!(*r)[i].contains("epochs")) return Status::Invalid(where + ".epochs: required");
       Rung rung;
-      UNAS_RETURN_IF_ERROR(GetInt((*r)[i], where, "epochs", 1, 1000, &rung.epochs));
-      UNAS_RETURN_IF_ERROR(GetNumber((*r)[i], where, "subset", 1e-4, 1, &rung.subset));
+      UNAS_RETURN_IF_ERROR(GetInt((*r)[i], where, "epochs", -kAnyInt, kAnyInt, &rung.epochs));
+      UNAS_RETURN_IF_ERROR(GetNumber((*r)[i], where, "subset", -kAnyNumber, kAnyNumber, &rung.subset));
       if (!s->rungs.empty() && rung.epochs <= s->rungs.back().epochs) {
         return Status::Invalid(where + ".epochs: must be more than the rung below's (" +
                                std::to_string(s->rungs.back().epochs) + "): a rung's epochs are the training a "
@@ -253,7 +288,14 @@ Status ParseMultiFidelity(const json& j, JobSpec* s) {
 const char* StrategyKindName(StrategyKind kind) { return NameIn(kStrategies, kind); }
 const char* ErrorObjectiveName(ErrorObjective e) { return NameIn(kErrorObjectives, e); }
 
+namespace {
+std::atomic<int64_t> g_specs_parsed{0};
+}  // namespace
+
+int64_t JobSpecsParsed() { return g_specs_parsed.load(); }
+
 Result<JobSpec> ParseJobSpec(const json& j) {
+  g_specs_parsed.fetch_add(1);
   if (!j.is_object()) return Status::Invalid("job: expected a JSON object");
   UNAS_RETURN_IF_ERROR(CheckKeys(j,
                                  {"name", "dataset", "training", "rungs", "promotion", "final", "accounting", "mcu", "memory",
@@ -286,9 +328,9 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     worker::PruneConfig& pr = s.training.prune;
     pr.enabled = true;
     UNAS_RETURN_IF_ERROR(GetEnum(*p, "pruning", "target", worker::ParsePruneTarget, &pr.target));
-    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "fraction", 0.001, 0.99, &pr.max_fraction));
-    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "layer_fraction", 0.001, 1, &pr.max_group_fraction));
-    UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "epoch", -1, 999, &pr.start_epoch));
+    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "fraction", -kAnyNumber, kAnyNumber, &pr.max_fraction));
+    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "layer_fraction", -kAnyNumber, kAnyNumber, &pr.max_group_fraction));
+    UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "epoch", -kAnyInt, kAnyInt, &pr.start_epoch));
     if (auto tb = p->find("target_bytes"); tb != p->end() && !tb->is_null()) {
       double bytes = 0;
       UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "target_bytes", 1, 1e12, &bytes));
@@ -298,14 +340,6 @@ Result<JobSpec> ParseJobSpec(const json& j) {
       return Status::Invalid("pruning: not with rungs (a promotion continues from its rung's weights, which "
                              "pruning would change); use one rung");
     }
-    if (s.training.epochs < 2) {
-      return Status::Invalid("pruning: needs training.epochs >= 2 (train, prune, then fine-tune)");
-    }
-    const int at = pr.start_epoch < 0 ? s.training.epochs - 1 : pr.start_epoch;
-    if (at < 1 || at >= s.training.epochs) {
-      return Status::OutOfRange("pruning.epoch: must leave at least one epoch before and one after (1.." +
-                                std::to_string(s.training.epochs - 1) + ")");
-    }
   }
   if (auto q = j.find("quantization"); q != j.end() && !q->is_null()) {
     UNAS_RETURN_IF_ERROR(
@@ -313,7 +347,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "every_rung", &s.quantize_every_rung));
     worker::QuantizationConfig& qc = s.training.quantization;
     UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "enabled", &qc.enabled));
-    UNAS_RETURN_IF_ERROR(GetInt(*q, "quantization", "calibration_images", 1, 1000000, &qc.calibration_images));
+    UNAS_RETURN_IF_ERROR(GetInt(*q, "quantization", "calibration_images", -kAnyInt, kAnyInt, &qc.calibration_images));
     UNAS_RETURN_IF_ERROR(GetEnum(*q, "quantization", "error_objective", From<kErrorObjectives>(), &s.error_objective));
   }
   if (auto b = j.find("bounds"); b != j.end()) UNAS_RETURN_IF_ERROR(GetLimits(*b, "bounds", &s.bounds));
@@ -359,11 +393,12 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     }
     s.seed = seed->get<uint64_t>();
   }
-  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "evaluator", From<kEvaluators>(), &s.evaluator));
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "evaluator", worker::ParseEvaluatorKind, &s.evaluator));
   UNAS_RETURN_IF_ERROR(GetInt(j, "", "synthetic_delay_ms", 0, 600000, &s.synthetic_delay_ms));
-  if (s.synthetic_delay_ms > 0 && s.evaluator != EvaluatorKind::kSynthetic) {
+  if (s.synthetic_delay_ms > 0 && s.evaluator != worker::EvaluatorKind::kSynthetic) {
     return Status::Invalid("synthetic_delay_ms: only applies to the synthetic evaluator");
   }
+  UNAS_RETURN_IF_ERROR(ValidateRecipes(s));
   return s;
 }
 
@@ -408,17 +443,10 @@ json JobSpecToJson(const JobSpec& s) {
           {"strategy", {{"type", StrategyKindName(s.strategy)}, {"population", s.population}, {"sample_size", s.sample_size}}},
           {"budget", {{"trials", s.max_trials}, {"wall_seconds", s.max_wall_seconds}}},
           {"seed", s.seed},
-          {"evaluator", NameIn(kEvaluators, s.evaluator)},
+          {"evaluator", worker::EvaluatorKindName(s.evaluator)},
           {"synthetic_delay_ms", s.synthetic_delay_ms}};
 }
 
-worker::TrainConfig TrainConfigFor(const JobSpec& spec, int threads_override) {
-  worker::TrainConfig c = spec.training;
-  c.seed = spec.seed;
-  if (threads_override > 0) c.threads = threads_override;
-  c.prune.accounting = spec.accounting;
-  return c;
-}
 
 int RungCount(const JobSpec& spec) { return spec.rungs.empty() ? 1 : static_cast<int>(spec.rungs.size()); }
 
@@ -457,12 +485,15 @@ worker::TrainConfig RecipeFor(const JobSpec& spec, const TrialStage& stage) {
   return c;
 }
 
-std::string TrialSpecJson(const JobSpec& spec, const TrialStage& stage) {
-  JobSpec trial = spec;
-  trial.training = RecipeFor(spec, stage);
-  trial.rungs.clear();
-  trial.final.enabled = false;
-  return JobSpecToJson(trial).dump();
+worker::TrialTask TrialTaskFor(const JobSpec& spec, const TrialStage& stage) {
+  worker::TrialTask task;
+  task.dataset = spec.dataset;
+  task.training = RecipeFor(spec, stage);
+  task.training.seed = spec.seed;
+  task.training.prune.accounting = spec.accounting;
+  task.evaluator = spec.evaluator;
+  task.synthetic_delay_ms = spec.synthetic_delay_ms;
+  return task;
 }
 
 double ObjectiveError(const JobSpec& spec, const worker::Metrics& metrics) {

@@ -2,10 +2,11 @@
 // gRPC and REST), parsed once into typed options with every default filled
 // in: enums and numbers, no option travels further as a string. The training
 // recipe is the worker's own TrainConfig (worker/train_config.h), so the job
-// and the worker share one set of defaults; TrainConfigFor() derives the
-// config a worker runs. docs/jobs.md documents each field. An invalid spec is
-// refused with a message naming the field and the allowed values; nothing is
-// stored.
+// and the worker share one set of defaults and one validation
+// (ValidateTrainConfig, applied here to every recipe a trial can get);
+// TrialTaskFor() derives the typed task a worker runs. docs/jobs.md documents
+// each field. An invalid spec is refused with a message naming the field and
+// the allowed values; nothing is stored.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include "search/objectives.h"
 #include "worker/protocol.h"
 #include "worker/train_config.h"
+#include "worker/trial_task.h"
 
 namespace unas::server {
 
@@ -29,10 +31,6 @@ enum class StrategyKind { kAging, kBayesian, kRandom };
 // Which validation error the `error` objective uses (quantization.error_objective).
 enum class ErrorObjective { kInt8, kFloat };
 const char* ErrorObjectiveName(ErrorObjective e);  // "int8", "float"
-enum class EvaluatorKind {
-  kTrain,      // real training by workers (the default)
-  kSynthetic,  // a deterministic function of the candidate: tests and load runs only
-};
 
 // One search rung (multi-fidelity, docs/multi-fidelity.md): the training a
 // candidate has had when the rung ends. A promoted candidate continues from
@@ -67,7 +65,7 @@ struct JobSpec {
   data::DatasetSpec dataset;  // JSON: its text form (data/dataset_spec.h), default "fashion-mnist"
   // JSON "training" sets the recipe, "pruning" its prune part (absent:
   // prune.enabled false), "quantization" its quantization part. Its seed and prune.accounting are the job's
-  // (TrainConfigFor). threads: 1 per trial in a job, where TrainConfig's own
+  // (TrialTaskFor). threads: 1 per trial in a job, where TrainConfig's own
   // default (0) leaves LibTorch's choice: a worker runs one trial at a time
   // on the cores it was given (`unas worker --threads` overrides).
   worker::TrainConfig training = [] {
@@ -105,7 +103,7 @@ struct JobSpec {
   int max_trials = 100;     // budget: trials proposed (completed or failed)
   double max_wall_seconds = 0;  // budget: 0 = none
   uint64_t seed = 0;
-  EvaluatorKind evaluator = EvaluatorKind::kTrain;
+  worker::EvaluatorKind evaluator = worker::EvaluatorKind::kTrain;
   // Synthetic evaluator only: how long each evaluation pretends to train, so
   // tests can kill a worker mid-trial. 0 = instant.
   int synthetic_delay_ms = 0;
@@ -115,12 +113,13 @@ struct JobSpec {
 Result<JobSpec> ParseJobSpec(const nlohmann::json& json);
 Result<JobSpec> ParseJobSpecText(const std::string& text);
 
+// How many job specs this process has parsed (calls of ParseJobSpec, valid
+// or not): the tests' check that a job's spec is parsed once per submission
+// (and once per coordinator start), never again per trial or per view.
+int64_t JobSpecsParsed();
+
 // The normalised form (every field, defaults included), as stored with the job.
 nlohmann::json JobSpecToJson(const JobSpec& spec);
-
-// The config a worker trains a trial of this job with: the job's recipe with
-// its seed and accounting; `threads_override` > 0 replaces training.threads.
-worker::TrainConfig TrainConfigFor(const JobSpec& spec, int threads_override = 0);
 
 // Where a trial stands: its rung (search trials) or its final round (> 0).
 struct TrialStage {
@@ -132,17 +131,17 @@ struct TrialStage {
 // The number of search rungs (1 without "rungs").
 int RungCount(const JobSpec& spec);
 
-// The recipe a trial at `stage` trains with (before TrainConfigFor's seed and
+// The recipe a trial at `stage` trains with (before TrialTaskFor's seed and
 // accounting): the rung's epochs and subset, or the final recipe (an epochs
 // override scales its learning-rate steps in proportion), and whether it is
 // quantised.
 worker::TrainConfig RecipeFor(const JobSpec& spec, const TrialStage& stage);
 
-// The spec a worker gets for a trial at `stage` (WorkAssignment::job_spec_json):
-// this job's normalised spec with "training" and "quantization" set to the
-// stage's recipe, no rungs and no final step, so the worker trains exactly
-// that.
-std::string TrialSpecJson(const JobSpec& spec, const TrialStage& stage);
+// The task a worker gets for a trial at `stage` (WorkAssignment::task): the
+// data set, the stage's recipe (RecipeFor) with the job's seed and
+// accounting, and the evaluator; the worker trains exactly that and knows
+// no rungs.
+worker::TrialTask TrialTaskFor(const JobSpec& spec, const TrialStage& stage);
 
 // The validation error the search optimises for a trial's metrics: int8 when
 // the job asks for it and the worker measured it, otherwise float.

@@ -84,6 +84,7 @@ nlohmann::json ToJson(const TrialRecord& t) {
   j["promoted_from"] = t.promoted_from;
   j["final_round"] = t.final_round;
   j["final_test_accuracy"] = OrNull(FinalTestAccuracy(t));
+  j["objective_error"] = OrNull(t.objective_error);
   j["costs"] = CostsJson(t.costs);
   if (t.metrics) {
     const Metrics& m = *t.metrics;
@@ -141,9 +142,8 @@ nlohmann::json ToJson(const JobEvent& event) {
   return j;
 }
 
-Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& trial,
+Result<nlohmann::json> TrialDetailJson(const JobSpec& spec, const TrialRecord& trial,
                                        const CoordinatorOptions& options) {
-  UNAS_ASSIGN_OR_RETURN(JobSpec spec, ParseJobSpecText(job.record.spec_json));
   UNAS_ASSIGN_OR_RETURN(Candidate candidate, ParseCandidate(trial.candidate_json));
   if (!options.resolve_input) return Status::Internal("the coordinator cannot resolve data set inputs");
   UNAS_ASSIGN_OR_RETURN(InputSpec input, options.resolve_input(spec.dataset));
@@ -166,9 +166,9 @@ Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& tr
   return j;
 }
 
-Result<nlohmann::json> TrialExportJson(const JobView& job, const TrialRecord& trial,
+Result<nlohmann::json> TrialExportJson(const JobView& job, const JobSpec& spec, const TrialRecord& trial,
                                        const CoordinatorOptions& options) {
-  UNAS_ASSIGN_OR_RETURN(nlohmann::json detail, TrialDetailJson(job, trial, options));
+  UNAS_ASSIGN_OR_RETURN(nlohmann::json detail, TrialDetailJson(spec, trial, options));
   return nlohmann::json{{"format", "unas-trial-export/1"},
                         {"job", ToJson(job)},
                         {"architecture", detail["candidate"]},

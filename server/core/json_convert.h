@@ -24,17 +24,18 @@ nlohmann::json ToJson(const JobEvent& event);
 const char* EventKindName(JobEvent::Kind kind);
 
 // One trial with its full cost report, rebuilt from the candidate and the
-// job's data set (input shape), accounting and MCU: the trial's fields plus
-// "input", "accounting", "cost_report" (costmodel/report.h) and
-// "partial_execution" (costmodel/pex_report.h; null if it cannot be planned).
-// Errors: kInvalidArgument if the stored spec or candidate cannot be rebuilt.
-Result<nlohmann::json> TrialDetailJson(const JobView& job, const TrialRecord& trial,
+// job's (parsed) spec: data set (input shape), accounting and MCU: the
+// trial's fields plus "input", "accounting", "cost_report"
+// (costmodel/report.h) and "partial_execution" (costmodel/pex_report.h; null
+// if it cannot be planned). Errors: kInvalidArgument if the candidate cannot
+// be rebuilt.
+Result<nlohmann::json> TrialDetailJson(const JobSpec& spec, const TrialRecord& trial,
                                        const CoordinatorOptions& options);
 
 // The trial export document (format "unas-trial-export/1"): job, architecture,
 // input, metrics, costs, cost report and partial-execution plan. The same
 // for GET .../trials/N/export and gRPC GetTrial (what `unas export` writes).
-Result<nlohmann::json> TrialExportJson(const JobView& job, const TrialRecord& trial,
+Result<nlohmann::json> TrialExportJson(const JobView& job, const JobSpec& spec, const TrialRecord& trial,
                                        const CoordinatorOptions& options);
 
 }  // namespace unas::server

@@ -30,8 +30,10 @@
 
 namespace unas::server {
 
-inline constexpr size_t kMaxResultWeightsBytes = size_t{3} << 20;  // proto: "at most 3 MiB"
-inline constexpr size_t kMaxResultModelBytes = size_t{3} << 20;    // proto: model_tflite "at most 3 MiB"
+// The weight and model limits are the protocol's (worker/protocol.h), so the
+// worker never sends what this refuses.
+using worker::kMaxResultModelBytes;
+using worker::kMaxResultWeightsBytes;
 inline constexpr size_t kMaxWorkerNameBytes = 128;
 inline constexpr size_t kMaxWorkerErrorChars = 2000;  // a failure's message is cut to this
 

@@ -126,7 +126,9 @@ class JobServiceImpl final : public v1::JobService::Service {
     if (!job.ok()) return ToGrpc(job.status());
     auto trial = c_->GetTrial(req->job_id(), req->trial_id());
     if (!trial.ok()) return ToGrpc(trial.status());
-    auto document = TrialExportJson(*job, *trial, c_->options());
+    auto spec = c_->GetSpec(req->job_id());
+    if (!spec.ok()) return ToGrpc(spec.status());
+    auto document = TrialExportJson(*job, *spec, *trial, c_->options());
     if (!document.ok()) return ToGrpc(document.status());
     ToProto(*trial, out->mutable_trial());
     out->set_export_json(document->dump(2));

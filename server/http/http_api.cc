@@ -88,12 +88,13 @@ HttpResponse ListTrials(Coordinator& c, const std::string& job_id, const std::ma
     }
   }
   const std::string sort = get("sort", "trial_id");
-  static const std::vector<std::string> kSortKeys = {"trial_id", "val_error", "peak_sram_bytes", "flash_bytes",
-                                                     "macs", "latency_ms"};
-  if (std::find(kSortKeys.begin(), kSortKeys.end(), sort) == kSortKeys.end()) {
-    return JsonError(400, "sort: '" + sort + "' is not one of trial_id, val_error, peak_sram_bytes, flash_bytes, "
-                          "macs, latency_ms");
+  std::string keys;
+  bool known = false;
+  for (const auto& [key, column] : kTrialSortKeys) {
+    known = known || sort == key;
+    keys += (keys.empty() ? "" : ", ") + std::string(key);
   }
+  if (!known) return JsonError(400, "sort: '" + sort + "' is not one of " + keys);
   const std::string order = get("order", "asc");
   if (order != "asc" && order != "desc") return JsonError(400, "order: '" + order + "' is not asc or desc");
 
@@ -117,7 +118,10 @@ HttpResponse TrialDetail(Coordinator& c, const std::string& job_id, const std::s
   if (!job.ok()) return Error(job.status());
   auto record = c.GetTrial(job_id, trial_id);
   if (!record.ok()) return Error(record.status());
-  auto detail = download ? TrialExportJson(*job, *record, c.options()) : TrialDetailJson(*job, *record, c.options());
+  auto spec = c.GetSpec(job_id);
+  if (!spec.ok()) return Error(spec.status());
+  auto detail = download ? TrialExportJson(*job, *spec, *record, c.options())
+                         : TrialDetailJson(*spec, *record, c.options());
   if (!detail.ok()) return Error(detail.status());
   if (!download) return Json(*detail);
   HttpResponse r = Json(*detail);

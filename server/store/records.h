@@ -58,6 +58,11 @@ struct TrialRecord {
   int final_round = 0;
   Costs costs;  // as proposed: the figures the strategy saw
   std::optional<Metrics> metrics;
+  // The validation error the job's error objective names (ObjectiveError in
+  // server/core/job_spec.h: int8 when the job asks for it and the worker
+  // measured it, else float), fixed when the trial completes. The one error
+  // the front, "best", sorting, the CLI and the dashboard's error axis use.
+  std::optional<double> objective_error;
   int attempts = 0;
   std::string worker_id;
   std::string lease_id;
@@ -85,7 +90,10 @@ struct JobView {
   int64_t failed = 0;
   int64_t running = 0;  // pending + leased
   int64_t budget = 0;
-  double best_val_error = -1;  // best feasible completed trial; -1 if none
+  // The lowest objective error (TrialRecord::objective_error) of a completed
+  // search trial within the hard constraints, at any rung; -1 if none. Never
+  // rises during a job.
+  double best_val_error = -1;
   double hypervolume = 0;
 };
 

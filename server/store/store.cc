@@ -100,6 +100,16 @@ const char* const kMigrations[] = {
     ALTER TABLE jobs ADD COLUMN final_round INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE jobs ADD COLUMN final_epochs INTEGER NOT NULL DEFAULT 0;
     )sql",
+    // 7: the error the job's objective names, fixed at completion; older
+    // trials get it from their job's stored spec (int8 unless it says float).
+    R"sql(
+    ALTER TABLE trials ADD COLUMN objective_error REAL;
+    UPDATE trials SET objective_error = CASE
+        WHEN (SELECT json_extract(spec_json, '$.quantization.error_objective') FROM jobs
+              WHERE jobs.job_id = trials.job_id) = 'float' THEN val_error
+        ELSE COALESCE(int8_val_error, val_error) END
+      WHERE status = 3 AND val_error IS NOT NULL;
+    )sql",
 };
 
 using sql::Column;
@@ -201,6 +211,7 @@ const std::vector<Column<TrialRecord>>& TrialColumns() {
       Plain<T>("rung", [](T& t) -> auto& { return t.rung; }),
       Plain<T>("promoted_from", [](T& t) -> auto& { return t.promoted_from; }),
       Plain<T>("final_round", [](T& t) -> auto& { return t.final_round; }),
+      Plain<T>("objective_error", [](T& t) -> auto& { return t.objective_error; }),
   };
   return columns;
 }
@@ -508,11 +519,8 @@ Result<std::vector<TrialRecord>> Store::ListTrialsSorted(const std::string& job_
                                                          const std::string& sort_key, bool descending,
                                                          int64_t offset, int limit, int64_t* total) {
   // Only these expressions ever reach the SQL text; the values are bound.
-  static const std::vector<std::pair<std::string, std::string>> kSortExpressions = {
-      {"trial_id", "trial_id"},   {"val_error", "val_error"}, {"peak_sram_bytes", "peak_sram_bytes"},
-      {"flash_bytes", "flash_bytes"}, {"macs", "macs"},       {"latency_ms", "NULLIF(latency_ms, 0)"}};
   std::string expr;
-  for (const auto& [key, e] : kSortExpressions) {
+  for (const auto& [key, e] : kTrialSortKeys) {
     if (key == sort_key) expr = e;
   }
   if (expr.empty()) return Status::Invalid("sort: '" + sort_key + "' is not a trial sort key");

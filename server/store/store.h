@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -28,6 +29,15 @@
 struct sqlite3;
 
 namespace unas::server {
+
+// The keys a trial listing sorts by (Store::ListTrialsSorted, the REST
+// listing's `sort`), each with the column expression it stands for. "error"
+// is the job's objective error (TrialRecord::objective_error), what the
+// front ranks by; "val_error" the float validation error.
+inline constexpr std::pair<const char*, const char*> kTrialSortKeys[] = {
+    {"trial_id", "trial_id"},       {"error", "objective_error"}, {"val_error", "val_error"},
+    {"peak_sram_bytes", "peak_sram_bytes"}, {"flash_bytes", "flash_bytes"}, {"macs", "macs"},
+    {"latency_ms", "NULLIF(latency_ms, 0)"}};
 
 struct StoreOptions {
   int busy_timeout_ms = 5000;  // how long a statement waits for another connection's lock
@@ -72,10 +82,9 @@ class Store {
   Result<std::vector<TrialRecord>> AllTrials(const std::string& job_id);
   // One page of a job's trials in the REST listing's order, sorted and paged
   // by SQLite (a request reads one page, not the whole job): by `sort_key`,
-  // one of trial_id, val_error, peak_sram_bytes, flash_bytes, macs,
-  // latency_ms; trials without the value (no metrics, latency 0) last in
-  // either order; ties by trial id. Status 0 means any. *total is the
-  // number of matching trials. kInvalidArgument for another sort key.
+  // one of kTrialSortKeys; trials without the value (no metrics, latency 0)
+  // last in either order; ties by trial id. Status 0 means any. *total is
+  // the number of matching trials. kInvalidArgument for another sort key.
   Result<std::vector<TrialRecord>> ListTrialsSorted(const std::string& job_id, int status,
                                                     const std::string& sort_key, bool descending, int64_t offset,
                                                     int limit, int64_t* total);

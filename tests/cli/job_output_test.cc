@@ -34,12 +34,14 @@ server::TrialRecord FinalFloat() {
   return t;
 }
 
-// Trial 9: a rung-2 promotion of trial 5, with a latency estimate.
+// Trial 9: a rung-2 promotion of trial 5, with a latency estimate, ranked by its
+// int8 error.
 server::TrialRecord Promoted() {
   server::TrialRecord t = MakeTrial(9, 4, 2, 5, 0);
   t.costs = MakeCosts(9000, 20000, 300000);
   t.costs.latency_ms = 1.5;
   t.metrics = MakeMetrics(0.25, 0.5, 0.3125, std::nullopt);
+  t.objective_error = 0.3125;
   return t;
 }
 
@@ -73,9 +75,10 @@ TEST(JobOutputTest, ParetoTextShowsBothFrontsWithTheSameColumns) {
   const std::string header =
       " trial  rung    val acc % test acc % int8 test %  peak SRAM B      flash B         MACs  latency ms\n";
   const std::string search =
-      "Search front: trials as trained at their rung, chosen on validation error; test accuracy for reference\n" +
+      "Search front: trials as trained at their rung, ranked by validation accuracy (val acc %, int8 when the job "
+      "measures it); test accuracy for reference\n" +
       header +
-      "     9  r2          75.00      50.00           -         9000        20000       300000        1.50\n"
+      "     9  r2          68.75      50.00           -         9000        20000       300000        1.50\n"
       "    10  r0          60.00          -           -         5000         8000        90000           -\n"
       "hypervolume 0.5000\n";
   EXPECT_EQ(ParetoText(Front(), false),
@@ -94,9 +97,9 @@ TEST(JobOutputTest, ParetoTextShowsBothFrontsWithTheSameColumns) {
 
 TEST(JobOutputTest, ParetoCsvLeavesWhatWasNotMeasuredEmpty) {
   EXPECT_EQ(ParetoText(Front(), true),
-            "trial,val_error,test_error,peak_sram_bytes,flash_bytes,macs,latency_ms,params\n"
-            "9,0.25,0.5,9000,20000,300000,1.5,0\n"
-            "10,0.4,,5000,8000,90000,,700\n");
+            "trial,error,val_error,test_error,peak_sram_bytes,flash_bytes,macs,latency_ms,params\n"
+            "9,0.3125,0.25,0.5,9000,20000,300000,1.5,0\n"
+            "10,0.4,0.4,,5000,8000,90000,,700\n");
 }
 
 TEST(JobOutputTest, ParetoJsonHasBothFronts) {
@@ -111,9 +114,9 @@ TEST(JobOutputTest, ParetoJsonHasBothFronts) {
     {"trial":13,"final_test_accuracy":0.9375,"quantized":false,"test_accuracy":0.9375,"int8_test_accuracy":null,
      "peak_sram_bytes":4000,"flash_bytes":10000,"macs":100000,"latency_ms":null,"proposal_id":7,"val_error":0.5}])"));
   EXPECT_EQ(j["front"], nlohmann::json::parse(R"([
-    {"trial":9,"rung":2,"val_error":0.25,"int8_val_error":0.3125,"test_error":0.5,"int8_test_error":null,
+    {"trial":9,"rung":2,"error":0.3125,"val_error":0.25,"int8_val_error":0.3125,"test_error":0.5,"int8_test_error":null,
      "peak_sram_bytes":9000,"flash_bytes":20000,"macs":300000,"latency_ms":1.5},
-    {"trial":10,"rung":0,"val_error":0.4,"int8_val_error":null,"test_error":null,"int8_test_error":null,
+    {"trial":10,"rung":0,"error":0.4,"val_error":0.4,"int8_val_error":null,"test_error":null,"int8_test_error":null,
      "peak_sram_bytes":5000,"flash_bytes":8000,"macs":90000,"latency_ms":null}])"));
   const nlohmann::json empty = ParetoJson(server::ParetoView());
   EXPECT_EQ(empty["final"], nlohmann::json::array());
@@ -196,7 +199,7 @@ TEST(JobOutputTest, JobLineNamesTheFinalRound) {
   job.best_val_error = 0.25;
   job.hypervolume = 0.5;
   const std::string plain = "job-1  fashion  running  4/10 trials (1 failed, 0 running)  rejected by constraints 0"
-                            "  best val error 0.2500  hypervolume 0.5000";
+                            "  best error 0.2500  hypervolume 0.5000";
   EXPECT_EQ(JobLine(job), plain + "\n");
   job.record.final_round = 2;
   job.record.final_epochs = 30;

@@ -22,11 +22,8 @@ constexpr const char* kRungs =
 class FidelityTest : public CoordinatorTest {
  protected:
   TrialResult Train(const Assignment& a) {
-    const nlohmann::json spec = nlohmann::json::parse(a.job_spec_json);
-    EXPECT_TRUE(spec["rungs"].empty()) << "a worker is given one recipe, not the rungs";
-    EXPECT_FALSE(spec["final"]["enabled"].get<bool>());
     TrialResult r = Success(a);
-    const int epochs = spec["training"]["epochs"].get<int>();
+    const int epochs = a.task.training.epochs;
     r.metrics.val_error = std::min(1.0, r.metrics.val_error + 0.2 / epochs);
     r.metrics.test_error = r.metrics.val_error;
     r.metrics.epochs = epochs - a.init_epochs;
@@ -71,11 +68,11 @@ TEST_F(FidelityTest, TheTopThirdOfARungIsPromotedAndContinuesFromItsWeights) {
   std::set<int64_t> proposals;
   for (const TrialRecord& t : trials) {
     EXPECT_EQ(t.status, TrialStatus::kCompleted) << t.trial_id;
-    const nlohmann::json spec = nlohmann::json::parse(seen_.at(t.trial_id).job_spec_json);
+    const worker::TrainConfig& training = seen_.at(t.trial_id).task.training;
     if (t.rung == 0) {
       EXPECT_EQ(t.promoted_from, 0);
-      EXPECT_EQ(spec["training"]["epochs"], 1);
-      EXPECT_EQ(spec["training"]["subset"], 0.5);
+      EXPECT_EQ(training.epochs, 1);
+      EXPECT_EQ(training.subset, 0.5);
       EXPECT_TRUE(seen_.at(t.trial_id).init_weights.empty());
       proposals.insert(t.proposal_id);
       continue;
@@ -86,8 +83,8 @@ TEST_F(FidelityTest, TheTopThirdOfARungIsPromotedAndContinuesFromItsWeights) {
     EXPECT_EQ(t.proposal_id, parent.proposal_id);
     EXPECT_EQ(t.candidate_hash, parent.candidate_hash);
     EXPECT_LT(parent.trial_id, t.trial_id);
-    EXPECT_EQ(spec["training"]["epochs"], 3);
-    EXPECT_EQ(spec["training"]["subset"], 1.0);
+    EXPECT_EQ(training.epochs, 3);
+    EXPECT_EQ(training.subset, 1.0);
     EXPECT_EQ(seen_.at(t.trial_id).init_weights, "weights of trial " + std::to_string(parent.trial_id));
     EXPECT_EQ(seen_.at(t.trial_id).init_epochs, 1);
     EXPECT_TRUE(promoted_from.insert(t.promoted_from).second) << "promoted twice: " << t.promoted_from;
@@ -175,9 +172,8 @@ TEST_F(FidelityTest, TheFinalRoundRetrainsTheFrontFromScratchWithTheFinalRecipe)
     EXPECT_EQ(t.status, TrialStatus::kCompleted);
     const Assignment& a = seen_.at(t.trial_id);
     EXPECT_TRUE(a.init_weights.empty()) << "final retraining starts from scratch";
-    const nlohmann::json spec = nlohmann::json::parse(a.job_spec_json);
-    EXPECT_EQ(spec["training"]["epochs"], 5);
-    EXPECT_EQ(spec["training"]["subset"], 1.0);
+    EXPECT_EQ(a.task.training.epochs, 5);
+    EXPECT_EQ(a.task.training.subset, 1.0);
     // It retrains a search trial of the same candidate, the candidate's highest rung.
     const TrialRecord& source = trials.at(t.promoted_from - 1);
     EXPECT_EQ(source.final_round, 0);
@@ -235,17 +231,21 @@ TEST_F(FidelityTest, FinalizeOnDemandRunsARoundWithTheEpochsAsked) {
   const std::vector<TrialRecord> trials = RunToEnd(job);
   ASSERT_GT(trials.size(), 4u);
   for (size_t i = 4; i < trials.size(); ++i) {
-    const nlohmann::json training = nlohmann::json::parse(seen_.at(trials[i].trial_id).job_spec_json)["training"];
-    EXPECT_EQ(training["epochs"], 20);
+    const worker::TrainConfig& training = seen_.at(trials[i].trial_id).task.training;
+    EXPECT_EQ(training.epochs, 20);
     // μNAS's steps at 25 and 35 of 45 epochs, moved to 11 and 16 of 20.
-    EXPECT_EQ(training["lr_schedule"], nlohmann::json::parse("[[11, 0.005], [16, 0.001]]"));
+    ASSERT_EQ(training.lr_schedule.size(), 2u);
+    EXPECT_EQ(training.lr_schedule[0].epoch, 11);
+    EXPECT_EQ(training.lr_schedule[0].learning_rate, 0.005);
+    EXPECT_EQ(training.lr_schedule[1].epoch, 16);
+    EXPECT_EQ(training.lr_schedule[1].learning_rate, 0.001);
   }
   EXPECT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kSucceeded);
   // A second round: the front shown is the latest round's.
   ASSERT_TRUE(coordinator_->Finalize(job, {}).ok());
   const std::vector<TrialRecord> again = RunToEnd(job);
   EXPECT_EQ(again.size(), trials.size() + (trials.size() - 4));
-  EXPECT_EQ(nlohmann::json::parse(seen_.at(again.back().trial_id).job_spec_json)["training"]["epochs"], 45);
+  EXPECT_EQ(seen_.at(again.back().trial_id).task.training.epochs, 45);
   const ParetoView front = coordinator_->Pareto(job).value();
   EXPECT_EQ(front.final_round, 2);
   for (const TrialRecord& t : front.final_front) EXPECT_EQ(t.final_round, 2);

@@ -11,6 +11,7 @@
 #include "costmodel/network.h"
 #include "costmodel/partial_execution.h"
 #include "search/synthetic.h"
+#include "server/core/json_convert.h"
 #include "tests/server/coordinator_fixture.h"
 
 namespace unas::server {
@@ -282,6 +283,36 @@ TEST_F(CoordinatorTest, ParetoRanksTheInt8ErrorWhenMeasured) {
     coordinator_.reset();
     for (const char* suffix : {"", "-wal", "-shm"}) unlink((db + suffix).c_str());
   }
+}
+
+// A job's spec is parsed once per submission and once per coordinator
+// start: trials carry a typed task, and the views (trial detail, export)
+// use the parsed spec.
+TEST_F(CoordinatorTest, AJobSpecIsParsedOncePerSubmissionAndPerStart) {
+  const std::string db = TempDb("parse_once");
+  Open(db);
+  const int64_t before = JobSpecsParsed();
+  const std::string job_id = coordinator_->Submit(Spec(6)).value().record.job_id;
+  EXPECT_EQ(JobSpecsParsed(), before + 1);
+  const std::string w = coordinator_->RegisterWorker("w");
+  for (int i = 0; i < 6; ++i) {
+    auto a = coordinator_->Acquire(w, 0);
+    ASSERT_TRUE(a.has_value()) << i;
+    EXPECT_EQ(a->task.dataset.kind, data::DatasetKind::kSynthetic);
+    EXPECT_EQ(a->task.evaluator, worker::EvaluatorKind::kSynthetic);
+    EXPECT_EQ(a->task.training.seed, 3u);
+    ASSERT_EQ(*coordinator_->Complete(w, a->lease_id, Success(*a)), true);
+    const JobSpec spec = coordinator_->GetSpec(job_id).value();
+    const TrialRecord trial = coordinator_->GetTrial(job_id, a->trial_id).value();
+    ASSERT_TRUE(TrialDetailJson(spec, trial, coordinator_->options()).ok());
+    ASSERT_TRUE(TrialExportJson(coordinator_->GetJob(job_id).value(), spec, trial, coordinator_->options()).ok());
+  }
+  EXPECT_EQ(JobSpecsParsed(), before + 1);
+  coordinator_.reset();
+  Open(db);
+  EXPECT_EQ(JobSpecsParsed(), before + 2);
+  EXPECT_EQ(coordinator_->GetJob(job_id)->record.status, JobStatus::kSucceeded);
+  coordinator_.reset();
 }
 
 // kill -9 leaves the store as it was after the last committed call: a

@@ -49,10 +49,17 @@ TEST(GrpcAssignmentTest, ThreeMebibytesOfInitWeightsReachTheWorker) {
   sent.job_id = "job-1";
   sent.trial_id = 7;
   sent.lease_id = "lease-7";
-  sent.candidate_json = R"({"conv_blocks":[]})";
-  // A job spec of 1 MiB (specs may be up to 4 MiB): with the weights, 4 MiB
+  // A candidate of 1 MiB (JSON may be up to 4 MiB): with the weights, 4 MiB
   // in all, over gRPC's default receive limit.
-  sent.job_spec_json = R"({"name":")" + std::string(size_t{1} << 20, 'x') + R"("})";
+  sent.candidate_json = R"({"name":")" + std::string(size_t{1} << 20, 'x') + R"("})";
+  sent.task.dataset = *data::ParseDatasetSpec("idx:/data/letters:26");
+  sent.task.training.epochs = 7;
+  sent.task.training.lr_schedule = {{2, 0.005}, {5, 0.001}};
+  sent.task.training.prune.enabled = true;
+  sent.task.training.prune.target = worker::PruneTarget::kFlash;
+  sent.task.training.prune.target_bytes = 9000;
+  sent.task.evaluator = worker::EvaluatorKind::kSynthetic;
+  sent.task.synthetic_delay_ms = 15;
   sent.attempt = 2;
   sent.init_weights = Pattern(kMaxResultWeightsBytes);
   sent.init_epochs = 4;
@@ -80,7 +87,20 @@ TEST(GrpcAssignmentTest, ThreeMebibytesOfInitWeightsReachTheWorker) {
   EXPECT_EQ(a.trial_id, 7);
   EXPECT_EQ(a.lease_id, "lease-7");
   EXPECT_EQ(a.attempt, 2);
-  EXPECT_EQ(a.job_spec_json.size(), sent.job_spec_json.size());
+  EXPECT_EQ(a.candidate_json.size(), sent.candidate_json.size());
+  // The typed task crosses field by field (proto/proto_convert.cc).
+  EXPECT_EQ(data::DatasetSpecText(a.task.dataset), "idx:/data/letters:26");
+  EXPECT_EQ(a.task.training.epochs, 7);
+  ASSERT_EQ(a.task.training.lr_schedule.size(), 2u);
+  EXPECT_EQ(a.task.training.lr_schedule[1].epoch, 5);
+  EXPECT_EQ(a.task.training.lr_schedule[1].learning_rate, 0.001);
+  EXPECT_TRUE(a.task.training.prune.enabled);
+  EXPECT_EQ(a.task.training.prune.target, worker::PruneTarget::kFlash);
+  EXPECT_EQ(a.task.training.prune.target_bytes, 9000);
+  EXPECT_EQ(a.task.training.prune.accounting, Accounting::kTflm);
+  EXPECT_EQ(a.task.training.optimizer, worker::Optimizer::kSgdw);
+  EXPECT_EQ(a.task.evaluator, worker::EvaluatorKind::kSynthetic);
+  EXPECT_EQ(a.task.synthetic_delay_ms, 15);
   EXPECT_EQ(a.init_weights.size(), size_t{3} << 20);
   EXPECT_TRUE(a.init_weights == sent.init_weights);  // not EXPECT_EQ: 3 MiB in a failure message
   EXPECT_EQ(a.init_epochs, 4);

@@ -37,7 +37,7 @@ TEST(JobSpecTest, EmptyObjectGivesDocumentedDefaults) {
   EXPECT_EQ(spec->sample_size, 25);
   EXPECT_EQ(spec->max_trials, 100);
   EXPECT_EQ(spec->training.epochs, 3);
-  EXPECT_EQ(spec->evaluator, EvaluatorKind::kTrain);
+  EXPECT_EQ(spec->evaluator, worker::EvaluatorKind::kTrain);
   EXPECT_EQ(ObjectiveNames(*spec), (std::vector<std::string>{"error", "peak_sram", "flash", "macs"}));
 }
 
@@ -77,15 +77,18 @@ TEST(JobSpecTest, ParsesAFullSpecAndRoundTrips) {
                                       R"("macs":30000000,"latency_ms":50})"));
 }
 
-// The worker's config is the job's recipe plus the job's seed and
+// The worker's task is the job's data set and recipe plus the job's seed and
 // accounting; pruning defaults are the worker's own (fraction 0.3).
-TEST(JobSpecTest, TrainConfigComesFromTheSpecAlone) {
+TEST(JobSpecTest, TrialTaskComesFromTheSpecAlone) {
   auto spec = ParseJobSpecText(R"({"seed":11,"accounting":"unas","memory":"partial_execution",
     "training":{"epochs":4,"optimizer":"adamw","dropout":0.2,"subset":0.5,"threads":3,"lr_schedule":[[2,0.001]]},
     "pruning":{"target":"flash","epoch":2,"target_bytes":9000}})");
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(spec->memory, search::MemoryModel::kPartialExecution);
-  const worker::TrainConfig c = TrainConfigFor(*spec);
+  const worker::TrialTask task = TrialTaskFor(*spec, TrialStage{});
+  EXPECT_EQ(data::DatasetSpecText(task.dataset), "fashion-mnist");
+  EXPECT_EQ(task.evaluator, worker::EvaluatorKind::kTrain);
+  const worker::TrainConfig& c = task.training;
   EXPECT_EQ(c.optimizer, worker::Optimizer::kAdamW);
   EXPECT_EQ(c.epochs, 4);
   EXPECT_EQ(c.dropout, 0.2);
@@ -102,12 +105,11 @@ TEST(JobSpecTest, TrainConfigComesFromTheSpecAlone) {
   EXPECT_EQ(c.prune.start_epoch, 2);
   EXPECT_EQ(c.prune.target_bytes, 9000);
   EXPECT_EQ(c.prune.accounting, Accounting::kUnas);
-  EXPECT_EQ(TrainConfigFor(*spec, 8).threads, 8);
   EXPECT_TRUE(c.quantization.enabled);
   auto q = ParseJobSpecText(R"({"quantization":{"enabled":false,"calibration_images":64,"error_objective":"float"}})");
   ASSERT_TRUE(q.ok()) << q.status().message();
-  EXPECT_FALSE(TrainConfigFor(*q).quantization.enabled);
-  EXPECT_EQ(TrainConfigFor(*q).quantization.calibration_images, 64);
+  EXPECT_FALSE(TrialTaskFor(*q, TrialStage{}).training.quantization.enabled);
+  EXPECT_EQ(TrialTaskFor(*q, TrialStage{}).training.quantization.calibration_images, 64);
   EXPECT_EQ(q->error_objective, ErrorObjective::kFloat);
   EXPECT_EQ(worker::PruneConfig().max_fraction, 0.3);
 }
@@ -118,15 +120,22 @@ TEST(JobSpecTest, RefusalsNameTheField) {
       {"{", "job: not valid JSON"},
       {R"({"datset":"x"})", "datset: unknown field"},
       {R"({"dataset":"imagenet"})", "dataset: 'imagenet' is not one of fashion-mnist"},
-      {R"({"training":{"epochs":0}})", "training.epochs: 0 is outside 1..1000"},
+      {R"({"training":{"epochs":0}})", "training.epochs: must be in 1..1000"},
+      // The trainer's own rules (ValidateTrainConfig), refused at submission:
+      // a batch norm needs two samples, weight decay 1 zeroes every weight.
+      {R"({"training":{"batch_size":1}})", "training.batch_size: must be in 2..65536"},
+      {R"({"training":{"weight_decay":1.0}})", "training.weight_decay: must be in [0, 1)"},
+      {R"({"training":{"dropout":0.96}})", "training.dropout: must be in [0, 0.95]"},
+      {R"({"training":{"learning_rate":0}})", "training.learning_rate: must be in (0, 10]"},
+      {R"({"training":{"threads":257}})", "training.threads: must be in 0..256"},
       {R"({"budget":{"trials":18446744073709551615}})", "budget.trials: 18446744073709551615 is outside 1..1000000"},
       // 1 + 64 levels: the 65th opens at byte 77; the message names the limit, not the text.
       {"{\"objectives\":" + std::string(64, '[') + "1" + std::string(64, ']') + "}",
        "job: JSON nests deeper than 64 levels (at byte 77)"},
       {R"({"training":{"epochs":"3"}})", "training.epochs: expected an integer"},
-      {R"({"training":{"subset":1.5}})", "training.subset: 1.5 is outside"},
+      {R"({"training":{"subset":1.5}})", "training.subset: must be in (0, 1]"},
       {R"({"training":{"optimizer":"sgd"}})", "training.optimizer: 'sgd' is not one of sgdw, adamw"},
-      {R"({"training":{"lr_schedule":[[5,0.1],[3,0.01]]}})", "training.lr_schedule[1]: epochs must increase"},
+      {R"({"training":{"lr_schedule":[[5,0.1],[3,0.01]]}})", "training.lr_schedule[1].epoch: epochs must increase"},
       {R"({"accounting":"tf"})", "accounting: 'tf' is not one of tflm, unas, firmware"},
       {R"({"memory":"partial_execution"})", "memory: partial_execution needs accounting 'firmware' (or 'unas')"},
       {R"({"constraints":{"peak_sram_bytes":-5}})", "constraints.peak_sram_bytes: -5"},
@@ -139,12 +148,13 @@ TEST(JobSpecTest, RefusalsNameTheField) {
       {R"({"seed":-1})", "seed: expected a non-negative integer"},
       {R"({"evaluator":"magic"})", "evaluator: 'magic' is not one of train, synthetic"},
       {R"({"pruning":{"target":"latency"}})", "pruning.target: 'latency' is not one of peak_sram, flash"},
-      {R"({"training":{"epochs":1},"pruning":{}})", "pruning: needs training.epochs >= 2"},
-      {R"({"training":{"epochs":3},"pruning":{"epoch":3}})", "pruning.epoch: must leave at least one epoch before and one after (1..2)"},
-      {R"({"pruning":{"fraction":1.5}})", "pruning.fraction: 1.5 is outside"},
+      {R"({"training":{"epochs":1},"pruning":{}})", "pruning: needs epochs >= 2"},
+      {R"({"training":{"epochs":3},"pruning":{"epoch":3}})",
+       "pruning.epoch: must leave at least one epoch before pruning and one after (1..2)"},
+      {R"({"pruning":{"fraction":1.5}})", "pruning.fraction: must be in (0, 1)"},
       {R"({"mcu":"z80"})", "mcu: unknown MCU profile 'z80' (known: "},
       {R"({"quantization":{"error_objective":"int4"}})", "quantization.error_objective: 'int4' is not one of int8, float"},
-      {R"({"quantization":{"calibration_images":0}})", "quantization.calibration_images: 0 is outside 1..1000000"},
+      {R"({"quantization":{"calibration_images":0}})", "quantization.calibration_images: must be in 1..1000000"},
       {R"({"quantization":{"bits":8}})", "quantization.bits: unknown field"},
       {R"({"memory":"paged"})", "memory: 'paged' is not one of whole, partial_execution"},
   };
@@ -203,13 +213,10 @@ TEST(JobSpecTest, RungsAndTheFinalRecipeParseRoundTripAndGiveEachTrialItsRecipe)
   ASSERT_EQ(shorter.lr_schedule.size(), 1u);
   EXPECT_EQ(shorter.lr_schedule[0].epoch, 3);  // 10 of 20 -> 2.5 of 5, rounded
 
-  auto trial = ParseJobSpecText(TrialSpecJson(*spec, TrialStage{0, 0, 0}));
-  ASSERT_TRUE(trial.ok()) << trial.status().message();
-  EXPECT_TRUE(trial->rungs.empty());
-  EXPECT_FALSE(trial->final.enabled);
-  EXPECT_EQ(trial->training.epochs, 1);
-  EXPECT_EQ(trial->training.subset, 0.4);
-  EXPECT_FALSE(trial->training.quantization.enabled);
+  const worker::TrialTask trial = TrialTaskFor(*spec, TrialStage{0, 0, 0});
+  EXPECT_EQ(trial.training.epochs, 1);
+  EXPECT_EQ(trial.training.subset, 0.4);
+  EXPECT_FALSE(trial.training.quantization.enabled);
 
   auto every = ParseJobSpecText(R"({"rungs":[{"epochs":1},{"epochs":2}],"quantization":{"every_rung":true}})");
   ASSERT_TRUE(every.ok());
@@ -222,16 +229,19 @@ TEST(JobSpecTest, RungAndFinalRefusalsNameTheField) {
             "rungs[1].epochs: must be more than the rung below's (2): a rung's epochs are the training a candidate "
             "has had when it ends");
   EXPECT_EQ(refused(R"({"rungs":[{"subset":0.5}]})"), "rungs[0].epochs: required");
-  EXPECT_EQ(refused(R"({"rungs":[{"epochs":1,"subset":0}]})"), "rungs[0].subset: 0 is outside 0.0001..1.0");
+  EXPECT_EQ(refused(R"({"rungs":[{"epochs":1,"subset":0}]})"), "rungs[0].subset: must be in (0, 1]");
+  EXPECT_EQ(refused(R"({"rungs":[{"epochs":1},{"epochs":1001}]})"), "rungs[1].epochs: must be in 1..1000");
   EXPECT_EQ(refused(R"({"rungs":[{"epochs":1,"fidelity":1}]})"),
             "rungs[0].fidelity: unknown field (allowed: epochs, subset)");
   EXPECT_EQ(refused(R"({"rungs":{"epochs":1}})"),
             "rungs: expected an array of at most 10 {\"epochs\": n, \"subset\": f}");
   EXPECT_EQ(refused(R"({"promotion":{"reduction_factor":1}})"), "promotion.reduction_factor: 1 is outside 2..100");
   EXPECT_EQ(refused(R"({"final":{"networks":0}})"), "final.networks: 0 is outside 1..100");
-  EXPECT_EQ(refused(R"({"final":{"training":{"epochs":0}}})"), "final.training.epochs: 0 is outside 1..1000");
+  EXPECT_EQ(refused(R"({"final":{"training":{"epochs":0}}})"), "final.training.epochs: must be in 1..1000");
   EXPECT_EQ(refused(R"({"final":{"training":{"lr_schedule":[[3,0.1],[2,0.1]]}}})"),
-            "final.training.lr_schedule[1]: epochs must increase");
+            "final.training.lr_schedule[1].epoch: epochs must increase");
+  EXPECT_EQ(refused(R"({"final":{"training":{"batch_size":1}}})"), "final.training.batch_size: must be in 2..65536 "
+                                                                     "(batch norm needs two samples)");
   EXPECT_EQ(refused(R"({"rungs":[{"epochs":2},{"epochs":4}],"pruning":{}})"),
             "pruning: not with rungs (a promotion continues from its rung's weights, which pruning would change); "
             "use one rung");

@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -56,12 +59,12 @@ TEST(StoreTest, MigratesOnceAndReopens) {
   {
     auto store = Store::Open(path);
     ASSERT_TRUE(store.ok()) << store.status().message();
-    EXPECT_EQ((*store)->schema_version(), 6);
+    EXPECT_EQ((*store)->schema_version(), 7);
     ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
   }
   auto again = Store::Open(path);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 6);
+  EXPECT_EQ((*again)->schema_version(), 7);
   auto job = (*again)->GetJob("j1");
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->name, "fashion");
@@ -79,12 +82,59 @@ void DowngradeToSchema5(const std::string& path) {
                               "ALTER TABLE trials DROP COLUMN proposal_id; ALTER TABLE trials DROP COLUMN rung; "
                               "ALTER TABLE trials DROP COLUMN promoted_from; ALTER TABLE trials DROP COLUMN final_round; "
                               "ALTER TABLE jobs DROP COLUMN final_round; ALTER TABLE jobs DROP COLUMN final_epochs; "
-                              "DELETE FROM schema_version WHERE version = 6;",
+                              "ALTER TABLE trials DROP COLUMN objective_error; "
+                              "DELETE FROM schema_version WHERE version IN (6, 7);",
                               nullptr, nullptr, &error);
   const std::string message = error ? error : "";
   sqlite3_free(error);
   sqlite3_close(raw);
   ASSERT_EQ(rc, SQLITE_OK) << message;
+}
+
+// Schema 7 fixes each completed trial's objective error from its job's
+// stored spec: the int8 validation error unless the job asks for float, the
+// float error when no int8 error was measured; unfinished trials get none.
+TEST(StoreTest, SchemaSevenBackfillsTheObjectiveErrorFromTheJobsSpec) {
+  const std::string path = TempDb("schema6");
+  {
+    auto store = std::move(Store::Open(path).value());
+    JobRecord int8_job = Job("int8");
+    JobRecord float_job = Job("float");
+    float_job.spec_json = R"({"quantization":{"error_objective":"float"}})";
+    ASSERT_TRUE(store->InsertJob(int8_job).ok());
+    ASSERT_TRUE(store->InsertJob(float_job).ok());
+    for (const char* job : {"int8", "float"}) {
+      TrialRecord quantised = Trial(job, 1, TrialStatus::kCompleted);
+      quantised.metrics = Metrics{};
+      quantised.metrics->val_error = 0.25;
+      quantised.metrics->int8_val_error = 0.375;
+      TrialRecord float_only = Trial(job, 2, TrialStatus::kCompleted);
+      float_only.metrics = Metrics{};
+      float_only.metrics->val_error = 0.5;
+      ASSERT_TRUE(store->InsertTrial(quantised).ok());
+      ASSERT_TRUE(store->InsertTrial(float_only).ok());
+      ASSERT_TRUE(store->InsertTrial(Trial(job, 3, TrialStatus::kPending)).ok());
+    }
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  const int rc = sqlite3_exec(raw,
+                              "ALTER TABLE trials DROP COLUMN objective_error; "
+                              "DELETE FROM schema_version WHERE version = 7;",
+                              nullptr, nullptr, nullptr);
+  sqlite3_close(raw);
+  ASSERT_EQ(rc, SQLITE_OK);
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  EXPECT_EQ((*store)->schema_version(), 7);
+  const std::vector<std::optional<double>> int8_expected = {0.375, 0.5, std::nullopt};
+  const std::vector<std::optional<double>> float_expected = {0.25, 0.5, std::nullopt};
+  for (const auto& [job, expected] : {std::pair{"int8", int8_expected}, std::pair{"float", float_expected}}) {
+    auto trials = (*store)->AllTrials(job);
+    ASSERT_TRUE(trials.ok()) << trials.status().message();
+    ASSERT_EQ(trials->size(), 3u);
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*trials)[i].objective_error, expected[i]) << job << " trial " << i + 1;
+  }
 }
 
 TEST(StoreTest, SchemaFiveMigratesWithProposalIdsFromTrialIds) {
@@ -104,7 +154,7 @@ TEST(StoreTest, SchemaFiveMigratesWithProposalIdsFromTrialIds) {
   DowngradeToSchema5(path);
   auto store = Store::Open(path);
   ASSERT_TRUE(store.ok()) << store.status().message();
-  EXPECT_EQ((*store)->schema_version(), 6);
+  EXPECT_EQ((*store)->schema_version(), 7);
   auto trials = (*store)->AllTrials("old");
   ASSERT_TRUE(trials.ok()) << trials.status().message();
   ASSERT_EQ(trials->size(), 3u);

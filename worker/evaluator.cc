@@ -1,4 +1,4 @@
-#include "server/evaluators.h"
+#include "worker/evaluator.h"
 
 #include <nlohmann/json.hpp>
 
@@ -17,18 +17,12 @@
 
 #include "costmodel/cost_model.h"
 #include "search/synthetic.h"
-#include "server/core/job_spec.h"
 #include "worker/dataset.h"
 #include "worker/int8_export.h"
 #include "worker/trainer.h"
 
-namespace unas::server {
+namespace unas::worker {
 namespace {
-
-// Weights above this are not sent back (the gRPC message limit is 4 MiB).
-constexpr size_t kMaxWeightBytes = 3 << 20;
-// Likewise the int8 model (server/core/result_validation.h checks the same limit).
-constexpr size_t kMaxModelBytes = 3 << 20;
 
 // A file made by mkstemp under $TMPDIR (/tmp when unset), removed when this
 // goes away, whichever way the trial ends.
@@ -84,8 +78,8 @@ class TempFile {
   std::string error_;
 };
 
-worker::TrialResult Failed(const std::string& why) {
-  worker::TrialResult r;
+TrialResult Failed(const std::string& why) {
+  TrialResult r;
   r.error = why;
   return r;
 }
@@ -95,65 +89,68 @@ worker::TrialResult Failed(const std::string& why) {
 // the trial's memory was costed with. On success fills the int8 errors and the
 // model; a failure is logged and leaves them absent (the trial still counts,
 // its error objective falls back to the float error).
-void AddInt8(const worker::WorkAssignment& a, const worker::TrainedModel& model, const worker::Dataset& dataset,
-             const worker::TrainConfig& config, worker::TrialResult* r) {
+void AddInt8(const WorkAssignment& a, const TrainedModel& model, const Dataset& dataset,
+             const TrainConfig& config, TrialResult* r) {
   auto fail = [&a](const std::string& why) {
     std::fprintf(stderr, "unas worker: job %s trial %lld: int8 quantisation failed, int8 errors left absent: %s\n",
                  a.job_id.c_str(), static_cast<long long>(a.trial_id), why.c_str());
   };
   auto report = CostNetwork(model.network, Accounting::kTflm);
   if (!report.ok()) return fail("tflm order: " + report.status().message());
-  worker::Int8Options options;
+  Int8Options options;
   options.calibration_images = config.quantization.calibration_images;
   options.op_order = report->tflm_order;
   options.threads = std::max(1, config.threads);
-  auto int8 = worker::QuantizeTrained(model, dataset, options);
+  auto int8 = QuantizeTrained(model, dataset, options);
   if (!int8.ok()) return fail(int8.status().message());
-  if (int8->tflite.size() > kMaxModelBytes) {
+  if (int8->tflite.size() > kMaxResultModelBytes) {
     return fail("model of " + std::to_string(int8->tflite.size()) + " bytes, over the " +
-                std::to_string(kMaxModelBytes) + "-byte limit");
+                std::to_string(kMaxResultModelBytes) + "-byte limit");
   }
   r->metrics.int8_val_error = int8->int8_val_error;
   r->metrics.int8_test_error = int8->int8_test_error;
   r->model_tflite.assign(int8->tflite.begin(), int8->tflite.end());
 }
 
+TrialResult Synthetic(const WorkAssignment& a, const Candidate& candidate, const std::atomic<bool>& cancel,
+                      const std::function<void(double)>& progress) {
+  auto shape = data::DescribeDataset(a.task.dataset);
+  if (!shape.ok()) return Failed("dataset: " + shape.status().message());
+  search::SyntheticConfig synthetic;
+  synthetic.seed = a.task.training.seed;
+  synthetic.input = InputSpec{shape->height, shape->width, shape->channels, shape->num_classes};
+  search::SyntheticEvaluator evaluator(synthetic);  // noise_sd: its default, 0.01
+  // Pretend to train for the configured time, in cancellable steps.
+  const int delay_ms = a.task.synthetic_delay_ms;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+  while (std::chrono::steady_clock::now() < until) {
+    if (cancel.load()) return Failed("cancelled");
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(delay_ms, 20)));
+  }
+  auto error = evaluator.ValidationError(candidate);
+  if (!error.ok()) return Failed(error.status().message());
+  TrialResult r;
+  r.succeeded = true;
+  r.metrics.val_error = *error;
+  r.metrics.test_error = *error;
+  r.metrics.epochs = 0;
+  progress(1.0);
+  return r;
+}
+
 }  // namespace
 
-worker::EvaluateFn MakeEvaluator(int threads_override) {
-  return [threads_override](const worker::WorkAssignment& a, const std::atomic<bool>& cancel,
-                            const std::function<void(double)>& progress) -> worker::TrialResult {
-    auto spec = ParseJobSpecText(a.job_spec_json);
-    if (!spec.ok()) return Failed("job spec: " + spec.status().message());
+EvaluateFn MakeEvaluator(int threads_override) {
+  return [threads_override](const WorkAssignment& a, const std::atomic<bool>& cancel,
+                            const std::function<void(double)>& progress) -> TrialResult {
     auto candidate = ParseCandidate(a.candidate_json);
     if (!candidate.ok()) return Failed("candidate: " + candidate.status().message());
-    if (spec->evaluator == EvaluatorKind::kSynthetic) {
-      auto input = DatasetInput(spec->dataset);
-      if (!input.ok()) return Failed("dataset: " + input.status().message());
-      search::SyntheticConfig synthetic;
-      synthetic.seed = spec->seed;
-      synthetic.input = *input;  // noise_sd: its default, 0.01
-      search::SyntheticEvaluator evaluator(synthetic);
-      // Pretend to train for the configured time, in cancellable steps.
-      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(spec->synthetic_delay_ms);
-      while (std::chrono::steady_clock::now() < until) {
-        if (cancel.load()) return Failed("cancelled");
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(spec->synthetic_delay_ms, 20)));
-      }
-      auto error = evaluator.ValidationError(*candidate);
-      if (!error.ok()) return Failed(error.status().message());
-      worker::TrialResult r;
-      r.succeeded = true;
-      r.metrics.val_error = *error;
-      r.metrics.test_error = *error;
-      r.metrics.epochs = 0;
-      progress(1.0);
-      return r;
-    }
-    auto dataset = worker::LoadDataset(spec->dataset);
-    if (!dataset.ok()) return Failed("dataset: " + dataset.status().message());
-    worker::TrainConfig config = TrainConfigFor(*spec, threads_override);
+    if (a.task.evaluator == EvaluatorKind::kSynthetic) return Synthetic(a, *candidate, cancel, progress);
+    TrainConfig config = a.task.training;
+    if (threads_override > 0) config.threads = threads_override;
     config.keep_model = config.quantization.enabled;
+    auto dataset = LoadDataset(a.task.dataset);
+    if (!dataset.ok()) return Failed("dataset: " + dataset.status().message());
     // A promotion continues from the lower rung's weights: the trainer reads
     // them from a file, removed with `init_file` on every path.
     std::optional<TempFile> init_file;
@@ -171,17 +168,17 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
       weights_file.Close();
       config.save_path = weights_file.path();
     }
-    worker::TrainHooks hooks;
+    TrainHooks hooks;
     hooks.cancel = &cancel;
     // Progress of this run's epochs (start_epoch .. epochs - 1), 0..1.
     const int start_epoch = config.start_epoch;
     const int epochs_to_run = config.epochs - config.start_epoch;
-    hooks.on_progress = [&progress, start_epoch, epochs_to_run](const worker::TrainProgress& p) {
+    hooks.on_progress = [&progress, start_epoch, epochs_to_run](const TrainProgress& p) {
       if (p.batches_per_epoch > 0 && epochs_to_run > 0) {
         progress((p.epoch - start_epoch + static_cast<double>(p.batch) / p.batches_per_epoch) / epochs_to_run);
       }
     };
-    auto trained = worker::Train(*candidate, **dataset, config, hooks);
+    auto trained = Train(*candidate, **dataset, config, hooks);
     std::string weights;
     if (!config.save_path.empty()) {
       std::ifstream in(config.save_path, std::ios::binary);
@@ -190,18 +187,20 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
       weights = bytes.str();
     }
     if (!trained.ok()) return Failed(trained.status().message());
-    worker::TrialResult r;
-    r.succeeded = trained->outcome == worker::TrialOutcome::kCompleted;
+    TrialResult r;
+    r.succeeded = trained->outcome == TrialOutcome::kCompleted;
     r.error = trained->message;
-    r.metrics.val_error = trained->best_validation_error;
+    // Every figure is the delivered weights' (the last epoch's): validation,
+    // test, int8 and the stored model (worker/trainer.h TrainResult).
+    r.metrics.val_error = trained->validation_error;
     r.metrics.test_error = trained->test_error;
     r.metrics.train_seconds = trained->train_seconds;
     r.metrics.samples_per_second = trained->samples_per_second;
     r.metrics.epochs = trained->epochs_completed;
-    if (r.succeeded && weights.size() <= kMaxWeightBytes) r.weights = std::move(weights);
+    if (r.succeeded && weights.size() <= kMaxResultWeightsBytes) r.weights = std::move(weights);
     if (r.succeeded && config.quantization.enabled && trained->model) AddInt8(a, *trained->model, **dataset, config, &r);
     if (trained->pruning) {
-      const worker::PruningResult& p = *trained->pruning;
+      const PruningResult& p = *trained->pruning;
       r.pruned_candidate_json = CandidateToJson(p.candidate).dump();
       r.pruned_costs = MakeCosts(p.pruned_costs);
     }
@@ -209,4 +208,4 @@ worker::EvaluateFn MakeEvaluator(int threads_override) {
   };
 }
 
-}  // namespace unas::server
+}  // namespace unas::worker
