@@ -207,8 +207,8 @@ TEST_F(ClientCommandsTest, ParetoShowsUnknownLatencyAsDashEmptyAndNull) {
   ASSERT_EQ(table.exit_code, 0) << table.out;
   const std::vector<std::string> lines = Lines(table.out);
   ASSERT_GE(lines.size(), 4u) << table.out;
-  EXPECT_EQ(lines[0], "Search front: trials as trained at their rung, chosen on validation error; test accuracy for "
-                      "reference");
+  EXPECT_EQ(lines[0], "Search front: trials as trained at their rung, ranked by validation accuracy (val acc %, int8 "
+                      "when the job measures it); test accuracy for reference");
   EXPECT_EQ(lines[1],
             " trial  rung    val acc % test acc % int8 test %  peak SRAM B      flash B         MACs  latency ms");
   for (size_t i = 2; i + 1 < lines.size(); ++i) {
@@ -221,7 +221,7 @@ TEST_F(ClientCommandsTest, ParetoShowsUnknownLatencyAsDashEmptyAndNull) {
   const std::vector<std::string> csv = Lines(Unas(Env(), "pareto " + *job_id_ + " --csv").out);
   ASSERT_EQ(csv.size(), lines.size() - 2);
   for (size_t i = 1; i < csv.size(); ++i) {
-    // trial,val_error,test_error,sram,flash,macs,latency_ms,params: latency empty.
+    // trial,error,val_error,test_error,sram,flash,macs,latency_ms,params: latency empty.
     const std::string before_params = csv[i].substr(0, csv[i].rfind(','));
     EXPECT_EQ(before_params.back(), ',') << csv[i];
   }
@@ -230,8 +230,8 @@ TEST_F(ClientCommandsTest, ParetoShowsUnknownLatencyAsDashEmptyAndNull) {
 TEST_F(ClientCommandsTest, HealthJsonReportsEachCheck) {
   const CliRun r = Unas(Env(), "health --json");
   EXPECT_EQ(Json(r), nlohmann::json::parse(R"({"ok":true,"checks":[
-      {"check":"grpc","target":")" + Address() + R"(","ok":true,"detail":"serving, token accepted (1 jobs)"},
-      {"check":"database","target":")" + *dir_ + R"(/data/unas.db","ok":true,"detail":"writable"}]})"));
+      {"check":"grpc","target":")" + Address() + R"js(","ok":true,"detail":"serving, token accepted (1 jobs)"},
+      {"check":"database","target":")js" + *dir_ + R"(/data/unas.db","ok":true,"detail":"writable"}]})"));
 }
 
 }  // namespace
