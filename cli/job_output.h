@@ -30,7 +30,9 @@ std::string JobLine(const server::JobView& job);
 // quoted prefix of text that is not JSON) and each element of `unas jobs
 // --json` (without):
 //   {"job_id", "name", "status", "trials_completed", "trials_failed",
-//    "trials_running", "trials_budget", "infeasible_rejected",
+//    "trials_running", "trials_proposed", "trials_budget" (the budget
+//    counts proposals; promotions and final retraining are trials too),
+//    "infeasible_rejected",
 //    "best_val_error" (null before a feasible trial), "hypervolume", "error",
 //    "final_round", "final_epochs", "finalizing"[, "spec"]}
 nlohmann::json JobJson(const server::JobView& job, bool with_spec);

@@ -90,9 +90,9 @@ Args TrainArgs() {
             shown(defaults.prune.max_fraction));
   args.Flag("prune-layer-fraction", "F", "and at most this fraction (0, 1] of any one layer's channels",
             shown(defaults.prune.max_group_fraction));
-  args.Flag("prune-target-bytes", "N", "stop pruning once the targeted resource is at most N bytes");
+  args.Flag("prune-target-bytes", "N", "stop pruning once the targeted resource is at most N bytes (or \"32kB\", \"64KiB\")");
   args.Flag("prune-epoch", "E", "prune at the start of epoch E (0-based; default: the last epoch)");
-  args.Flag("prune-accounting", "tflm|unas|firmware", "memory accounting the pruning is costed with",
+  args.Flag("prune-accounting", "tflm|tflm_cmsis_nn|unas|firmware", "memory accounting the pruning is costed with",
             AccountingName(defaults.prune.accounting));
   args.Flag("save-pruned", "FILE", "write the pruned candidate (uNAS JSON) here");
   args.Flag("out", "DIR", "quantise to int8 (calibrated on 1000 training images) and write DIR/model.tflite and "

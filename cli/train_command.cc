@@ -16,6 +16,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/torch_commands.h"
+#include "costmodel/byte_units.h"
 #include "cli/trial_model.h"
 #include "cli/write_file.h"
 #include "costmodel/cost_model.h"
@@ -196,9 +197,9 @@ int RunTrain(const std::vector<std::string>& argv) {
       config.prune.max_group_fraction = *layer_fraction;
       config.prune.accounting = *accounting;
       if (args.Has("prune-target-bytes")) {
-        auto bytes = args.GetInt("prune-target-bytes", 0, (1LL << 62));
+        auto bytes = ParseByteSize(args.Get("prune-target-bytes"));
         if (!bytes.ok()) {
-          std::cerr << "unas train: " << bytes.status().message() << "\n";
+          std::cerr << "unas train: --prune-target-bytes: " << bytes.status().message() << "\n";
           return 2;
         }
         config.prune.target_bytes = *bytes;
