@@ -127,7 +127,9 @@ TEST_F(ClientCommandsTest, ServePrintsTheDashboardUrlTheGrpcAddressAndWhereTheTo
 TEST_F(ClientCommandsTest, EnvironmentReplacesTheFlagsAndFlagsWin) {
   const CliRun jobs = Unas(Env(), "jobs");
   ASSERT_EQ(jobs.exit_code, 0) << jobs.out;
-  EXPECT_EQ(jobs.out.rfind(*job_id_ + "  cli  succeeded  proposed 6/6, trials 6 finished (0 failed, 0 running)", 0), 0u) << jobs.out;
+  EXPECT_EQ(jobs.out.rfind(*job_id_ + "  cli  succeeded  proposed 6/6, trials 6 finished (0 failed, 0 running)", 0),
+            0u)
+      << jobs.out;
   // A wrong address in the environment, the right one as a flag.
   const CliRun flag = Unas("UNAS_COORDINATOR=127.0.0.1:1 UNAS_DATA_DIR=" + *dir_ + "/data",
                            "jobs --coordinator " + Address());
