@@ -10,12 +10,21 @@ namespace unas::cli {
 void Args::Flag(const std::string& name, const std::string& value_name, const std::string& help,
                 std::optional<std::string> default_value) {
   order_.push_back(name);
-  specs_[name] = {value_name, help, std::move(default_value), false};
+  specs_[name] = {value_name, help, std::move(default_value), false, ""};
+}
+
+void Args::Env(const std::string& name, const std::string& var) { specs_.at(name).env = var; }
+
+std::string Args::EnvValue(const std::string& name) const {
+  auto spec = specs_.find(name);
+  if (spec == specs_.end() || spec->second.env.empty()) return "";
+  const char* value = std::getenv(spec->second.env.c_str());
+  return value ? value : "";
 }
 
 void Args::Switch(const std::string& name, const std::string& help) {
   order_.push_back(name);
-  specs_[name] = {"", help, std::nullopt, true};
+  specs_[name] = {"", help, std::nullopt, true, ""};
 }
 
 Status Args::Parse(const std::vector<std::string>& argv) {
@@ -72,9 +81,15 @@ int Args::Error(const Status& status) const {
 
 std::string Args::Get(const std::string& name) const {
   if (auto it = values_.find(name); it != values_.end()) return it->second;
+  if (std::string env = EnvValue(name); !env.empty()) return env;
   auto spec = specs_.find(name);
   if (spec != specs_.end() && spec->second.default_value) return *spec->second.default_value;
   return "";
+}
+
+std::string Args::Source(const std::string& name) const {
+  if (!Has(name) && !EnvValue(name).empty()) return specs_.at(name).env;
+  return "--" + name;
 }
 
 Result<long long> Args::GetInt(const std::string& name, long long lo, long long hi) const {
@@ -83,10 +98,10 @@ Result<long long> Args::GetInt(const std::string& name, long long lo, long long 
   char* end = nullptr;
   const long long v = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno == ERANGE) {
-    return Status::Invalid("--" + name + ": '" + text + "' is not an integer");
+    return Status::Invalid(Source(name) + ": '" + text + "' is not an integer");
   }
   if (v < lo || v > hi) {
-    return Status::OutOfRange("--" + name + ": " + text + " is outside " + std::to_string(lo) + ".." +
+    return Status::OutOfRange(Source(name) + ": " + text + " is outside " + std::to_string(lo) + ".." +
                               std::to_string(hi));
   }
   return v;
@@ -96,10 +111,10 @@ Result<double> Args::GetDouble(const std::string& name, double lo, double hi) co
   const std::string text = Get(name);
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || v != v) return Status::Invalid("--" + name + ": '" + text + "' is not a number");
+  if (text.empty() || *end != '\0' || v != v) return Status::Invalid(Source(name) + ": '" + text + "' is not a number");
   if (v < lo || v > hi) {
     std::ostringstream os;
-    os << "--" << name << ": " << text << " is outside " << lo << ".." << hi;
+    os << Source(name) << ": " << text << " is outside " << lo << ".." << hi;
     return Status::OutOfRange(os.str());
   }
   return v;
@@ -115,7 +130,13 @@ std::string Args::Help() const {
     if (left.size() < 28) left += std::string(28 - left.size(), ' ');
     else left += "\n" + std::string(28, ' ');
     os << left << s.help;
-    if (s.default_value) os << " (default: " << *s.default_value << ")";
+    if (!s.env.empty() && s.default_value) {
+      os << " (env " << s.env << ", default: " << *s.default_value << ")";
+    } else if (!s.env.empty()) {
+      os << " (env " << s.env << ")";
+    } else if (s.default_value) {
+      os << " (default: " << *s.default_value << ")";
+    }
     os << "\n";
   }
   os << "  --help                    show this help\n";

@@ -1,7 +1,8 @@
 // A small command-line parser shared by the subcommands: declared flags only,
-// "--name value" or "--name=value", boolean switches, positionals, and a
-// generated --help. Unknown flags and missing values are errors that name the
-// flag.
+// "--name value" or "--name=value", boolean switches, positionals, an
+// environment variable per flag where one is declared (the command line
+// wins), and a generated --help. Unknown flags and missing values are errors
+// that name the flag.
 #pragma once
 
 #include <map>
@@ -24,6 +25,10 @@ class Args {
             std::optional<std::string> default_value = std::nullopt);
   // Declares a boolean switch.
   void Switch(const std::string& name, const std::string& help);
+  // Lets environment variable `var` give the declared flag --name's value when
+  // the command line does not (an empty variable counts as unset); --help
+  // names it. Read by Get() and Given() at call time.
+  void Env(const std::string& name, const std::string& var);
   // Accepts --alias as another spelling of the declared flag --name (not
   // listed in --help).
   void Alias(const std::string& alias, const std::string& name) { aliases_[alias] = name; }
@@ -40,9 +45,17 @@ class Args {
   // Prints "unas <command>: <message>" to stderr; returns 2 (bad usage).
   int Error(const Status& status) const;
 
+  // --name was on the command line.
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  // --name was on the command line or its environment variable is set.
+  bool Given(const std::string& name) const { return Has(name) || !EnvValue(name).empty(); }
   bool On(const std::string& name) const { return switches_.count(name) > 0; }
-  std::string Get(const std::string& name) const;  // value or declared default ("" if none)
+  // The command line's value, else the environment variable's, else the
+  // declared default ("" if none).
+  std::string Get(const std::string& name) const;
+  // What gave Get(name)'s value, for messages: the environment variable's
+  // name when it did, else "--name" (the command line or the default).
+  std::string Source(const std::string& name) const;
   Result<long long> GetInt(const std::string& name, long long lo, long long hi) const;
   Result<double> GetDouble(const std::string& name, double lo, double hi) const;
   // GetInt / GetDouble stored into `out` (a field of the options being filled),
@@ -70,7 +83,10 @@ class Args {
     std::string value_name, help;
     std::optional<std::string> default_value;
     bool is_switch = false;
+    std::string env;  // the environment variable giving the value, if any
   };
+  // The flag's environment variable's value; "" when it has none or it is unset.
+  std::string EnvValue(const std::string& name) const;
   std::string command_, usage_, description_;
   std::vector<std::string> order_;
   std::map<std::string, Spec> specs_;

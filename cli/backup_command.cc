@@ -15,6 +15,7 @@ int RunBackup(const std::vector<std::string>& argv) {
             "coordinator, remove DIR/unas.db-wal and DIR/unas.db-shm, put the copy at DIR/unas.db\n"
             "(docs/deploy.md).");
   args.Flag("data-dir", "DIR", "the coordinator's data directory", "unas-data");
+  args.Env("data-dir", "UNAS_DATA_DIR");
   if (auto rc = args.ParseOrExit(argv)) return *rc;
   if (args.positional().size() != 1) {
     std::cerr << "unas backup: expected one argument, the output file (see 'unas backup --help')\n";

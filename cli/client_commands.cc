@@ -30,25 +30,37 @@ nlohmann::json SpecAsJson(const std::string& text) {
   return parsed.ok() ? *parsed : nlohmann::json(QuotePrefix(text));
 }
 
-int Fail(const char* name, const Status& s) {
+int Fail(const std::string& name, const Status& s) {
   std::cerr << "unas " << name << ": " << s.message() << "\n";
   return 1;
 }
 
+// Connection::Open for a command whose flags are parsed; nullopt with
+// *exit_code 1 (and the reason on stderr) when it fails.
+std::optional<Connection> Connect(const Args& args, int* exit_code) {
+  auto connection = Connection::Open(args);
+  if (connection.ok()) return std::move(connection).value();
+  *exit_code = Fail(args.command(), connection.status());
+  return std::nullopt;
+}
+
 // A client command's start: adds the connection flags, parses argv (exactly
-// `positionals` arguments) and connects. Null with *exit_code set when the
-// command ends here (--help: 0, bad usage: 2, no connection: 1).
-std::unique_ptr<server::Client> Start(Args& args, const std::vector<std::string>& argv, size_t positionals,
-                                      int* exit_code) {
+// `positionals` arguments) and connects. Nullopt with *exit_code set when the
+// command ends here (--help: 0, bad usage: 2, an unusable --token-file or
+// --tls-ca: 1).
+std::optional<Connection> Start(Args& args, const std::vector<std::string>& argv, size_t positionals,
+                                int* exit_code) {
   AddConnectionFlags(args);
   if (auto rc = args.ParseOrExit(argv, positionals)) {
     *exit_code = *rc;
-    return nullptr;
+    return std::nullopt;
   }
-  auto client = ConnectFromFlags(args);
-  if (client.ok()) return std::move(client).value();
-  *exit_code = Fail(args.command().c_str(), client.status());
-  return nullptr;
+  return Connect(args, exit_code);
+}
+
+// A failed call: its status explained (Connection::Explain) on stderr; 1.
+int CallFailed(const Connection& c, const Args& args, const Status& s) {
+  return Fail(args.command(), c.Explain(s));
 }
 
 void PrintJob(const server::JobView& j) { std::cout << JobLine(j); }
@@ -92,71 +104,62 @@ int RunSubmit(const std::vector<std::string>& argv) {
     ss << in.rdbuf();
     text = ss.str();
   }
-  auto connected = ConnectFromFlags(args);
-  if (!connected.ok()) return Fail("submit", connected.status());
-  std::unique_ptr<server::Client>& client = *connected;
-  auto job = client->Submit(text);
-  if (!job.ok()) return Fail("submit", job.status());
+  int rc = 0;
+  auto c = Connect(args, &rc);
+  if (!c) return rc;
+  auto job = (*c)->Submit(text);
+  if (!job.ok()) return CallFailed(*c, args, job.status());
   const std::string job_id = job->record.job_id;
   std::cout << "submitted " << job_id << std::endl;  // scripts read it before --wait ends
   if (!args.On("wait")) return 0;
   auto max_wait = args.GetInt("max-wait", 1, 1LL << 30);
   if (!max_wait.ok()) return Fail("submit", max_wait.status());
   using Kind = server::JobEvent::Kind;
-  Status watched = client->Watch(job_id, [&](const server::JobEvent& e) {
+  Status watched = (*c)->Watch(job_id, [&](const server::JobEvent& e) {
     if (e.kind == Kind::kTrialFinished || e.kind == Kind::kTrialFailed || e.kind == Kind::kJobDone) {
       ProgressBar(e.job);
     }
     return true;
   }, static_cast<int>(*max_wait));
   if (isatty(STDOUT_FILENO)) std::cout << "\n";
-  if (!watched.ok()) return Fail("submit", watched);
-  auto final_job = client->GetJob(job_id);
-  if (!final_job.ok()) return Fail("submit", final_job.status());
+  if (!watched.ok()) return CallFailed(*c, args, watched);
+  auto final_job = (*c)->GetJob(job_id);
+  if (!final_job.ok()) return CallFailed(*c, args, final_job.status());
   PrintJob(*final_job);
-  auto front = client->Pareto(job_id);
-  if (!front.ok()) return Fail("submit", front.status());
-  std::cout << "\nPareto front (feasible trials):\n" << ParetoText(*front, false);
+  auto front = (*c)->Pareto(job_id);
+  if (!front.ok()) return CallFailed(*c, args, front.status());
+  std::cout << "\n" << ParetoText(*front, false);
   return final_job->record.status == server::JobStatus::kSucceeded ? 0 : 1;
 }
 
 int RunJobs(const std::vector<std::string>& argv) {
-  Args args("jobs", "", "Lists the coordinator's jobs.");
+  Args args("jobs", "[--json]", "Lists the coordinator's jobs, oldest first.");
+  args.Switch("json", "a JSON array of the jobs as 'unas status --json' shows them, without their specs");
   int rc = 0;
-  auto client = Start(args, argv, 0, &rc);
-  if (!client) return rc;
-  auto jobs = client->ListJobs();
-  if (!jobs.ok()) return Fail("jobs", jobs.status());
-  for (const server::JobView& j : *jobs) PrintJob(j);
+  auto c = Start(args, argv, 0, &rc);
+  if (!c) return rc;
+  auto jobs = (*c)->ListJobs();
+  if (!jobs.ok()) return CallFailed(*c, args, jobs.status());
+  if (args.On("json")) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const server::JobView& j : *jobs) out.push_back(JobJson(j, /*with_spec=*/false));
+    std::cout << out.dump(2) << "\n";
+  } else {
+    for (const server::JobView& j : *jobs) PrintJob(j);
+  }
   return 0;
 }
 
 int RunStatus(const std::vector<std::string>& argv) {
-  Args args("status", "JOB", "Shows one job's progress; --json prints the whole record with its spec.");
+  Args args("status", "JOB [--json]", "Shows one job's progress; --json prints the whole record with its spec.");
   args.Switch("json", "print as JSON");
   int rc = 0;
-  auto client = Start(args, argv, 1, &rc);
-  if (!client) return rc;
-  auto job = client->GetJob(args.positional()[0]);
-  if (!job.ok()) return Fail("status", job.status());
+  auto c = Start(args, argv, 1, &rc);
+  if (!c) return rc;
+  auto job = (*c)->GetJob(args.positional()[0]);
+  if (!job.ok()) return CallFailed(*c, args, job.status());
   if (args.On("json")) {
-    const server::JobRecord& r = job->record;
-    nlohmann::json j = {{"job_id", r.job_id},
-                        {"name", r.name},
-                        {"status", server::JobStatusName(r.status)},
-                        {"trials_completed", job->completed},
-                        {"trials_failed", job->failed},
-                        {"trials_running", job->running},
-                        {"trials_budget", job->budget},
-                        {"infeasible_rejected", r.infeasible_rejected},
-                        {"best_val_error", job->best_val_error},
-                        {"hypervolume", job->hypervolume},
-                        {"error", r.error},
-                        {"final_round", r.final_round},
-                        {"final_epochs", r.final_epochs},
-                        {"finalizing", job->finalizing},
-                        {"spec", SpecAsJson(r.spec_json)}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << JobJson(*job, /*with_spec=*/true).dump(2) << "\n";
   } else {
     PrintJob(*job);
   }
@@ -164,10 +167,13 @@ int RunStatus(const std::vector<std::string>& argv) {
 }
 
 int RunTrials(const std::vector<std::string>& argv) {
-  Args args("trials", "JOB", "Lists a job's trials, oldest first.");
+  Args args("trials", "JOB [--status S] [--limit N] [--json]",
+            "Lists a job's trials, oldest first. Errors are fractions (- where not measured); costs are\n"
+            "the trained network's (the pruned one when the job prunes), in bytes and MACs.");
   AddConnectionFlags(args);
   args.Flag("status", "STATUS", "only pending, leased, completed, failed or cancelled trials");
   args.Flag("limit", "N", "at most this many", "1000000");
+  args.Switch("json", "a JSON array of the trials (null for what was not measured)");
   if (auto rc = args.ParseOrExit(argv, 1)) return *rc;
   std::optional<server::TrialStatus> status;
   if (args.Has("status")) {
@@ -176,52 +182,56 @@ int RunTrials(const std::vector<std::string>& argv) {
       if (s == server::TrialStatusName(static_cast<server::TrialStatus>(v))) status = static_cast<server::TrialStatus>(v);
     }
     if (!status) {
-      std::cerr << "unas trials: --status: '" << s << "' is not one of pending, leased, completed, failed, cancelled\n";
-      return 2;
+      return args.Error(
+          Status::Invalid("--status: '" + s + "' is not one of pending, leased, completed, failed, cancelled"));
     }
   }
   auto limit = args.GetInt("limit", 1, 1LL << 40);
-  if (!limit.ok()) return Fail("trials", limit.status());
-  auto connected = ConnectFromFlags(args);
-  if (!connected.ok()) return Fail("trials", connected.status());
-  std::unique_ptr<server::Client>& client = *connected;
-  std::printf("%6s %-10s %-7s %6s %9s %10s %9s %10s %12s %12s %12s %8s  %s\n", "trial", "status", "rung", "from",
-              "val err", "test err", "int8 val", "int8 test", "peak SRAM", "flash", "MACs", "attempts", "error");
+  if (!limit.ok()) return args.Error(limit.status());
+  int rc = 0;
+  auto c = Connect(args, &rc);
+  if (!c) return rc;
+  const bool json = args.On("json");
+  // Page by page, printed as it comes: a job may hold millions of trials.
   std::string token;
   long long printed = 0;
+  bool header_done = false;
   do {
-    auto page = client->ListTrials(args.positional()[0], status, token, 500);
-    if (!page.ok()) return Fail("trials", page.status());
+    auto page = (*c)->ListTrials(args.positional()[0], status, token, 500);
+    if (!page.ok()) return CallFailed(*c, args, page.status());
+    if (!header_done) {
+      std::cout << (json ? "[" : TrialsHeader());
+      header_done = true;
+    }
     for (const server::TrialRecord& t : page->trials) {
-      if (printed++ >= *limit) return 0;
-      const server::Metrics m = t.metrics.value_or(server::Metrics());
-      const bool has = t.metrics.has_value();
-      const std::string from = t.promoted_from > 0 ? std::to_string(t.promoted_from) : "-";
-      std::printf("%6lld %-10s %-7s %6s %9s %10s %9s %10s %12lld %12lld %12lld %8d  %s\n",
-                  static_cast<long long>(t.trial_id), server::TrialStatusName(t.status), RungLabel(t).c_str(),
-                  from.c_str(), has ? Fixed(m.val_error, 4).c_str() : "-",
-                  has ? ErrorText(m.test_error).c_str() : "-", ErrorText(m.int8_val_error).c_str(),
-                  ErrorText(m.int8_test_error).c_str(), static_cast<long long>(t.costs.peak_sram_bytes),
-                  static_cast<long long>(t.costs.flash_bytes), static_cast<long long>(t.costs.macs), t.attempts,
-                  t.error.c_str());
+      if (printed >= *limit) break;
+      if (json) {
+        std::cout << (printed > 0 ? ",\n  " : "\n  ") << TrialJson(t).dump();
+      } else {
+        std::cout << TrialLine(t);
+      }
+      ++printed;
     }
     token = page->next_page_token;
-  } while (!token.empty());
+  } while (!token.empty() && printed < *limit);
+  if (json) std::cout << (printed > 0 ? "\n]\n" : "]\n");
   return 0;
 }
 
 int RunPareto(const std::vector<std::string>& argv) {
   Args args("pareto", "JOB [--csv | --json]",
-            "Prints a job's Pareto front over its objectives (feasible trials only): the final front\n"
-            "(retrained from scratch, `unas finalize`) first when there is one, then the search's.");
-  args.Switch("csv", "the search front as comma-separated values");
-  args.Switch("json", "both fronts as JSON (measured costs: the pruned network's when pruned)");
+            "Prints a job's Pareto fronts over its objectives (feasible trials only): the final front\n"
+            "(retrained from scratch, `unas finalize`) first when there is one, then the search's, with\n"
+            "the same columns: validation, test and int8 test accuracy (- where not measured), the\n"
+            "trained network's peak SRAM, flash and MACs, and latency (- without an MCU in the job).");
+  args.Switch("csv", "the search front as comma-separated values (an empty field where not measured)");
+  args.Switch("json", "both fronts as JSON (null where not measured)");
   int rc = 0;
-  auto client = Start(args, argv, 1, &rc);
-  if (!client) return rc;
+  auto c = Start(args, argv, 1, &rc);
+  if (!c) return rc;
   if (args.On("csv") && args.On("json")) return args.Error(Status::Invalid("--csv and --json exclude each other"));
-  auto front = client->Pareto(args.positional()[0]);
-  if (!front.ok()) return Fail("pareto", front.status());
+  auto front = (*c)->Pareto(args.positional()[0]);
+  if (!front.ok()) return CallFailed(*c, args, front.status());
   if (args.On("json")) {
     std::cout << ParetoJson(*front).dump(2) << "\n";
   } else {
@@ -237,16 +247,16 @@ int RunFinalize(const std::vector<std::string>& argv) {
             "`unas pareto JOB` then shows the final front first.");
   args.Flag("epochs", "N", "train each network this many epochs (1..1000) instead of the recipe's");
   int rc = 0;
-  auto client = Start(args, argv, 1, &rc);
-  if (!client) return rc;
+  auto c = Start(args, argv, 1, &rc);
+  if (!c) return rc;
   int epochs = 0;
   if (args.Has("epochs")) {
     auto n = args.GetInt("epochs", 1, 1000);
     if (!n.ok()) return args.Error(n.status());
     epochs = static_cast<int>(*n);
   }
-  auto job = client->Finalize(args.positional()[0], epochs);
-  if (!job.ok()) return Fail("finalize", job.status());
+  auto job = (*c)->Finalize(args.positional()[0], epochs);
+  if (!job.ok()) return CallFailed(*c, args, job.status());
   PrintJob(*job);
   return 0;
 }
@@ -254,10 +264,10 @@ int RunFinalize(const std::vector<std::string>& argv) {
 int RunCancel(const std::vector<std::string>& argv) {
   Args args("cancel", "JOB", "Cancels a job: no more trials are handed out and busy workers are told to stop.");
   int rc = 0;
-  auto client = Start(args, argv, 1, &rc);
-  if (!client) return rc;
-  auto job = client->Cancel(args.positional()[0]);
-  if (!job.ok()) return Fail("cancel", job.status());
+  auto c = Start(args, argv, 1, &rc);
+  if (!c) return rc;
+  auto job = (*c)->Cancel(args.positional()[0]);
+  if (!job.ok()) return CallFailed(*c, args, job.status());
   PrintJob(*job);
   return 0;
 }
@@ -304,11 +314,12 @@ int RunExport(const std::vector<std::string>& argv) {
               << "' is not a trial number (1.." << std::numeric_limits<long long>::max() << ")\n";
     return 2;
   }
-  auto connected = ConnectFromFlags(args);
-  if (!connected.ok()) return Fail("export", connected.status());
-  std::unique_ptr<server::Client>& client = *connected;
-  auto detail = client->GetTrial(job_id, trial_id);
-  if (!detail.ok()) return Fail("export", detail.status());
+  int rc = 0;
+  auto c = Connect(args, &rc);
+  if (!c) return rc;
+  server::Client& client = c->client();
+  auto detail = client.GetTrial(job_id, trial_id);
+  if (!detail.ok()) return CallFailed(*c, args, detail.status());
   auto parsed = ParseLimitedJson(detail->export_json);
   if (!parsed.ok() || !parsed->is_object()) {
     return Fail("export", Status::Internal("the server's export is not a JSON object"));
@@ -335,7 +346,7 @@ int RunExport(const std::vector<std::string>& argv) {
     trial["int8_val_error"] = t.metrics->int8_val_error ? nlohmann::json(*t.metrics->int8_val_error) : nullptr;
     trial["int8_test_error"] = t.metrics->int8_test_error ? nlohmann::json(*t.metrics->int8_test_error) : nullptr;
   }
-  auto weights = client->TrialWeights(job_id, trial_id);
+  auto weights = client.TrialWeights(job_id, trial_id);
   if (weights.ok()) {
     std::ofstream(dir + "/weights.pt", std::ios::binary) << *weights;
     trial["weights"] = "weights.pt (LibTorch serialisation of the trained network)";
@@ -345,7 +356,7 @@ int RunExport(const std::vector<std::string>& argv) {
   }
   trial["model_tflite"] = nullptr;
   if (t.has_tflite) {
-    if (Status s = ExportModel(*client, job_id, t, document, dir); s.ok()) {
+    if (Status s = ExportModel(client, job_id, t, document, dir); s.ok()) {
       trial["model_tflite"] = "model.tflite (int8; its C library in c/)";
     } else {
       std::cerr << "unas export: int8 model: " << s.message() << "\n";

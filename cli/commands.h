@@ -1,5 +1,7 @@
-// The subcommands of the `unas` binary. Each lives in its own file and returns
-// the process exit code: 0 success, 1 failure while working, 2 bad usage.
+// The subcommands of `unas`. Each lives in its own file and returns the
+// process exit code: 0 success, 1 failure while working, 2 bad usage.
+// RunServe, RunWorker and RunTrain are linked into unas-torch only; unas
+// reaches them through ExecTorchCommand (cli/torch_commands.h).
 #pragma once
 
 #include <string>
@@ -13,6 +15,7 @@ struct Command {
   int (*run)(const std::vector<std::string>& args);
 };
 
+// Every command, in the order `unas --help` lists them (main.cc).
 const std::vector<Command>& Commands();
 
 int RunCost(const std::vector<std::string>& args);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "base/json_limits.h"
 #include "server/core/measured_costs.h"
 
 namespace unas::cli {
@@ -20,6 +21,53 @@ std::string Printf(const char* format, ...) {
 }
 
 nlohmann::json OrNull(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+// A trial's test error; nullopt when not measured (the store's -1).
+std::optional<double> TestError(const server::TrialRecord& t) {
+  if (!t.metrics || t.metrics->test_error < 0) return std::nullopt;
+  return t.metrics->test_error;
+}
+std::optional<double> ValError(const server::TrialRecord& t) {
+  if (!t.metrics) return std::nullopt;
+  return t.metrics->val_error;
+}
+// The error the front ranks by (int8 validation error when the job measures
+// it), as the job line's "best error"; a trial stored before objective_error
+// existed falls back to its float validation error.
+std::optional<double> ObjectiveError(const server::TrialRecord& t) {
+  if (t.objective_error) return t.objective_error;
+  return ValError(t);
+}
+std::optional<double> Int8(const server::TrialRecord& t, std::optional<double> server::Metrics::*field) {
+  return t.metrics ? (*t.metrics).*field : std::nullopt;
+}
+
+std::optional<double> Accuracy(const std::optional<double>& error) {
+  if (!error) return std::nullopt;
+  return 1.0 - *error;
+}
+
+// A percentage with 2 decimals, or "-".
+std::string Percent(const std::optional<double>& fraction) {
+  return fraction ? Fixed(100 * *fraction, 2) : std::string("-");
+}
+
+std::string LatencyText(const Costs& c) { return c.latency_ms ? Fixed(*c.latency_ms, 2) : std::string("-"); }
+
+// One row of either front's table (ParetoText).
+std::string FrontLine(const server::TrialRecord& t) {
+  const Costs c = server::MeasuredTrialCosts(t);
+  return Printf("%6lld  %-7s %9s %10s %11s %12lld %12lld %12lld %11s\n", static_cast<long long>(t.trial_id),
+                RungLabel(t).c_str(), Percent(Accuracy(ObjectiveError(t))).c_str(), Percent(Accuracy(TestError(t))).c_str(),
+                Percent(Accuracy(Int8(t, &server::Metrics::int8_test_error))).c_str(),
+                static_cast<long long>(c.peak_sram_bytes), static_cast<long long>(c.flash_bytes),
+                static_cast<long long>(c.macs), LatencyText(c).c_str());
+}
+
+std::string FrontHeader() {
+  return Printf("%6s  %-7s %9s %10s %11s %12s %12s %12s %11s\n", "trial", "rung", "val acc %", "test acc %",
+                "int8 test %", "peak SRAM B", "flash B", "MACs", "latency ms");
+}
 
 }  // namespace
 
@@ -47,51 +95,110 @@ std::string JobLine(const server::JobView& j) {
   return out.str();
 }
 
+nlohmann::json JobJson(const server::JobView& job, bool with_spec) {
+  const server::JobRecord& r = job.record;
+  nlohmann::json j = {{"job_id", r.job_id},
+                      {"name", r.name},
+                      {"status", server::JobStatusName(r.status)},
+                      {"trials_completed", job.completed},
+                      {"trials_failed", job.failed},
+                      {"trials_running", job.running},
+                      {"trials_proposed", job.proposed},
+                      {"trials_budget", job.budget},
+                      {"infeasible_rejected", r.infeasible_rejected},
+                      {"best_val_error", job.best_val_error < 0 ? nlohmann::json(nullptr)
+                                                                : nlohmann::json(job.best_val_error)},
+                      {"hypervolume", job.hypervolume},
+                      {"error", r.error},
+                      {"final_round", r.final_round},
+                      {"final_epochs", r.final_epochs},
+                      {"finalizing", job.finalizing}};
+  if (with_spec) {
+    // The normalised spec; text that is not JSON (a coordinator of another
+    // version, or a damaged store) is shown as a short string.
+    auto parsed = ParseLimitedJson(r.spec_json);
+    j["spec"] = parsed.ok() ? *parsed : nlohmann::json(QuotePrefix(r.spec_json));
+  }
+  return j;
+}
+
 std::string RungLabel(const server::TrialRecord& t) {
   return t.final_round > 0 ? "final" + std::to_string(t.final_round) : "r" + std::to_string(t.rung);
+}
+
+std::string TrialsHeader() {
+  return Printf("%6s %-10s %-7s %6s %9s %10s %9s %10s %12s %12s %12s %8s  %s\n", "trial", "status", "rung", "from",
+                "val err", "test err", "int8 val", "int8 test", "peak SRAM", "flash", "MACs", "attempts", "error");
+}
+
+std::string TrialLine(const server::TrialRecord& t) {
+  const Costs c = server::MeasuredTrialCosts(t);
+  const std::string from = t.promoted_from > 0 ? std::to_string(t.promoted_from) : "-";
+  return Printf("%6lld %-10s %-7s %6s %9s %10s %9s %10s %12lld %12lld %12lld %8d  %s\n",
+                static_cast<long long>(t.trial_id), server::TrialStatusName(t.status), RungLabel(t).c_str(),
+                from.c_str(), ErrorText(ValError(t)).c_str(), ErrorText(TestError(t)).c_str(),
+                ErrorText(Int8(t, &server::Metrics::int8_val_error)).c_str(),
+                ErrorText(Int8(t, &server::Metrics::int8_test_error)).c_str(),
+                static_cast<long long>(c.peak_sram_bytes), static_cast<long long>(c.flash_bytes),
+                static_cast<long long>(c.macs), t.attempts, t.error.c_str());
+}
+
+nlohmann::json TrialJson(const server::TrialRecord& t) {
+  const Costs c = server::MeasuredTrialCosts(t);
+  return {{"trial", t.trial_id},
+          {"status", server::TrialStatusName(t.status)},
+          {"rung", t.rung},
+          {"final_round", t.final_round},
+          {"promoted_from", t.promoted_from > 0 ? nlohmann::json(t.promoted_from) : nlohmann::json(nullptr)},
+          {"proposal_id", t.proposal_id},
+          {"val_error", OrNull(ValError(t))},
+          {"test_error", OrNull(TestError(t))},
+          {"int8_val_error", OrNull(Int8(t, &server::Metrics::int8_val_error))},
+          {"int8_test_error", OrNull(Int8(t, &server::Metrics::int8_test_error))},
+          {"epochs", t.metrics ? nlohmann::json(t.metrics->epochs) : nlohmann::json(nullptr)},
+          {"train_seconds", t.metrics ? nlohmann::json(t.metrics->train_seconds) : nlohmann::json(nullptr)},
+          {"peak_sram_bytes", c.peak_sram_bytes},
+          {"flash_bytes", c.flash_bytes},
+          {"macs", c.macs},
+          {"params", c.params},
+          {"latency_ms", OrNull(c.latency_ms)},
+          {"pruned", t.pruned_costs.has_value()},
+          {"quantized", t.has_tflite},
+          {"attempts", t.attempts},
+          {"worker_id", t.worker_id},
+          {"error", t.error}};
 }
 
 std::string ParetoText(const server::ParetoView& front, bool csv) {
   std::string out;
   if (csv) {
     out += "trial,error,val_error,test_error,peak_sram_bytes,flash_bytes,macs,latency_ms,params\n";
-  } else if (!front.final_front.empty()) {
-    out += "Final front (round " + std::to_string(front.final_round) + ", retrained from scratch):\n";
-    out += Printf("%6s %12s %12s %12s %12s  %s\n", "trial", "test acc %", "peak SRAM", "flash", "MACs", "");
-    for (const server::TrialRecord& t : front.final_front) {
+    for (const server::TrialRecord& t : front.trials) {
       const Costs c = server::MeasuredTrialCosts(t);
-      const auto accuracy = server::FinalTestAccuracy(t);
-      const bool int8 = t.metrics && t.metrics->int8_test_error.has_value();
-      out += Printf("%6lld %12s %12lld %12lld %12lld  %s\n", static_cast<long long>(t.trial_id),
-                    accuracy ? Fixed(100 * *accuracy, 2).c_str() : "-", static_cast<long long>(c.peak_sram_bytes),
-                    static_cast<long long>(c.flash_bytes), static_cast<long long>(c.macs), int8 ? "int8" : "float");
-    }
-    out += "\nSearch front:\n";
-  }
-  if (!csv) {
-    // "error": the objective's validation error, the one the front ranks by
-    // (int8 when the job measures it), as the job line's "best error".
-    out += Printf("%6s %9s %10s %12s %12s %12s %11s %9s\n", "trial", "error", "test err", "peak SRAM", "flash",
-                  "MACs", "latency ms", "params");
-  }
-  for (const server::TrialRecord& t : front.trials) {
-    const Costs& c = t.costs;
-    const server::Metrics m = t.metrics.value_or(server::Metrics());
-    const double latency_ms = c.latency_ms.value_or(0);
-    const double error = t.objective_error.value_or(m.val_error);
-    if (csv) {
+      const auto test = TestError(t);
+      const auto error = ObjectiveError(t);
       std::ostringstream row;
-      row << t.trial_id << "," << error << "," << m.val_error << "," << m.test_error << "," << c.peak_sram_bytes << ","
-          << c.flash_bytes << "," << c.macs << "," << latency_ms << "," << c.params << "\n";
+      row << t.trial_id << "," << (error ? nlohmann::json(*error).dump() : "") << ","
+          << (t.metrics ? nlohmann::json(t.metrics->val_error).dump() : "") << ","
+          << (test ? nlohmann::json(*test).dump() : "") << "," << c.peak_sram_bytes << "," << c.flash_bytes << ","
+          << c.macs << "," << (c.latency_ms ? nlohmann::json(*c.latency_ms).dump() : "") << "," << c.params << "\n";
       out += row.str();
-    } else {
-      out += Printf("%6lld %9.4f %10.4f %12lld %12lld %12lld %11.2f %9lld\n", static_cast<long long>(t.trial_id),
-                    error, m.test_error, static_cast<long long>(c.peak_sram_bytes),
-                    static_cast<long long>(c.flash_bytes), static_cast<long long>(c.macs), latency_ms,
-                    static_cast<long long>(c.params));
     }
+    return out;
   }
-  if (!csv) out += "hypervolume " + Fixed(front.hypervolume, 4) + "\n";
+  if (!front.final_front.empty()) {
+    out += "Final front (round " + std::to_string(front.final_round) +
+           "): retrained from scratch with the final recipe; accuracies on the test set, int8 for the quantised "
+           ".tflite\n";
+    out += FrontHeader();
+    for (const server::TrialRecord& t : front.final_front) out += FrontLine(t);
+    out += "hypervolume " + Fixed(front.final_hypervolume, 4) + "\n\n";
+  }
+  out += "Search front: trials as trained at their rung, ranked by validation accuracy (val acc %, int8 when the job "
+         "measures it); test accuracy for reference\n";
+  out += FrontHeader();
+  for (const server::TrialRecord& t : front.trials) out += FrontLine(t);
+  out += "hypervolume " + Fixed(front.hypervolume, 4) + "\n";
   return out;
 }
 
@@ -101,23 +208,29 @@ nlohmann::json ParetoJson(const server::ParetoView& front) {
     const Costs c = server::MeasuredTrialCosts(t);
     final_front.push_back({{"trial", t.trial_id},
                            {"final_test_accuracy", OrNull(server::FinalTestAccuracy(t))},
-                           {"quantized", t.metrics && t.metrics->int8_test_error.has_value()},
+                           {"quantized", Int8(t, &server::Metrics::int8_test_error).has_value()},
+                           {"test_accuracy", OrNull(Accuracy(TestError(t)))},
+                           {"int8_test_accuracy", OrNull(Accuracy(Int8(t, &server::Metrics::int8_test_error)))},
                            {"peak_sram_bytes", c.peak_sram_bytes},
                            {"flash_bytes", c.flash_bytes},
                            {"macs", c.macs},
+                           {"latency_ms", OrNull(c.latency_ms)},
                            {"proposal_id", t.proposal_id},
-                           {"val_error", t.metrics ? nlohmann::json(t.metrics->val_error) : nlohmann::json(nullptr)}});
+                           {"val_error", OrNull(ValError(t))}});
   }
   for (const server::TrialRecord& t : front.trials) {
     const Costs c = server::MeasuredTrialCosts(t);
     search.push_back({{"trial", t.trial_id},
                       {"rung", t.rung},
-                      {"error", OrNull(t.objective_error)},
-                      {"val_error", t.metrics ? nlohmann::json(t.metrics->val_error) : nlohmann::json(nullptr)},
-                      {"int8_val_error", t.metrics ? OrNull(t.metrics->int8_val_error) : nlohmann::json(nullptr)},
+                      {"error", OrNull(ObjectiveError(t))},
+                      {"val_error", OrNull(ValError(t))},
+                      {"int8_val_error", OrNull(Int8(t, &server::Metrics::int8_val_error))},
+                      {"test_error", OrNull(TestError(t))},
+                      {"int8_test_error", OrNull(Int8(t, &server::Metrics::int8_test_error))},
                       {"peak_sram_bytes", c.peak_sram_bytes},
                       {"flash_bytes", c.flash_bytes},
-                      {"macs", c.macs}});
+                      {"macs", c.macs},
+                      {"latency_ms", OrNull(c.latency_ms)}});
   }
   return {{"objectives", front.objectives},
           {"hypervolume", front.hypervolume},

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/connection.h"
 #include "cli/signals.h"
+#include "cli/torch_commands.h"
 #include "server/core/auth.h"
 #include "server/core/coordinator.h"
 #include "server/store/data_dir_lock.h"
@@ -22,30 +23,20 @@
 #include "server/core/log.h"
 
 namespace unas::cli {
+namespace {
+
+// HOST:PORT as a client on this machine reaches a listen address: a
+// wildcard host (0.0.0.0, [::]) through loopback.
+std::string LocalAddress(const std::string& listen, int port) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  const bool wildcard = host == "0.0.0.0" || host == "[::]" || host.empty();
+  return (wildcard ? std::string("127.0.0.1") : host) + ":" + std::to_string(port);
+}
+
+}  // namespace
 
 int RunServe(const std::vector<std::string>& argv) {
-  Args args("serve", "[options]",
-            "Runs the coordinator: the gRPC API for jobs and workers, the SQLite store in the data\n"
-            "directory, one search driver per job, and embedded workers. Restarting on the same data\n"
-            "directory resumes every unfinished job.");
-  args.Flag("data-dir", "DIR", "where the database and the token live", "unas-data");
-  args.Flag("listen", "HOST:PORT", "gRPC address (loopback by default)", "127.0.0.1:7070");
-  args.Flag("http", "HOST:PORT", "REST API, dashboard and /healthz, /readyz (\"off\": none)", "127.0.0.1:8080");
-  const char* web_env = std::getenv("UNAS_WEB_DIR");
-  args.Flag("web-dir", "DIR", "the dashboard's files (default: UNAS_WEB_DIR, else the source tree's web/)",
-            web_env ? web_env : UNAS_DEFAULT_WEB_DIR);
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  args.Flag("workers", "N", "embedded workers (0: only remote workers)", std::to_string(cores));
-  args.Flag("worker-threads", "N", "training threads per embedded worker (0: the job's setting)", "1");
-  args.Flag("token", "TOKEN", "bearer token to require (default: --token-file, UNAS_TOKEN, else DATA_DIR/token)");
-  args.Flag("token-file", "PATH", "read the token from this file's first line (e.g. a mounted secret)");
-  args.Switch("no-auth", "accept calls without a token (only with a loopback --listen)");
-  args.Flag("tls-cert", "PEM", "serve TLS with this certificate chain");
-  args.Flag("tls-key", "PEM", "private key of --tls-cert");
-  args.Flag("lease-timeout-ms", "MS", "a trial's lease expires unless renewed within this", "60000");
-  args.Flag("heartbeat-ms", "MS", "how often workers renew their lease", "10000");
-  args.Flag("exit-when-idle", "SECONDS", "exit once no job is unfinished for this long (0: never)", "0");
-  args.Flag("max-running-jobs", "N", "refuse a new job while this many are queued or running (0: no limit)", "100");
+  Args args = ServeArgs();
   if (auto rc = args.ParseOrExit(argv)) return *rc;
   auto workers = args.GetInt("workers", 0, 1024);
   auto worker_threads = args.GetInt("worker-threads", 0, 256);
@@ -86,10 +77,14 @@ int RunServe(const std::vector<std::string>& argv) {
     return 1;
   }
   std::string token;
+  // Where clients find the token, for the start-up lines.
+  std::string token_hint = "none needed (--no-auth)";
   if (!args.On("no-auth")) {
     const char* env = std::getenv("UNAS_TOKEN");
     std::string given = args.Has("token") ? args.Get("token") : (env ? env : "");
+    token_hint = args.Has("token") ? "the one given with --token" : "the one in UNAS_TOKEN";
     if (!args.Has("token") && args.Has("token-file")) {
+      token_hint = "the one in " + args.Get("token-file");
       auto from_file = ReadTokenFile(args.Get("token-file"));
       if (!from_file.ok()) {
         std::cerr << "unas serve: " << from_file.status().message() << "\n";
@@ -103,6 +98,9 @@ int RunServe(const std::vector<std::string>& argv) {
       return 1;
     }
     token = source->token;
+    if (!source->path.empty()) {
+      token_hint = "in " + source->path + " (clients on this machine read it there: --data-dir or UNAS_DATA_DIR)";
+    }
     if (source->generated) {
       std::cout << "unas serve: generated an access token (stored in " << source->path << ", shown once):\n  "
                 << token << std::endl;
@@ -163,7 +161,7 @@ int RunServe(const std::vector<std::string>& argv) {
     server::LogInfo("http serving", {{"http", http_address.substr(0, http_address.rfind(':')) + ":" +
                                                   std::to_string(http->port())},
                                      {"web_dir", args.Get("web-dir")}});
-    std::cout << "unas serve: http on port " << http->port() << std::endl;
+    std::cout << "unas serve: dashboard at http://" << LocalAddress(http_address, http->port()) << "/" << std::endl;
   }
   InstallStopHandlers();
   server::LogInfo("coordinator serving", {{"grpc", listen.substr(0, listen.rfind(':')) + ":" +
@@ -171,7 +169,9 @@ int RunServe(const std::vector<std::string>& argv) {
                                           {"database", db_path},
                                           {"embedded_workers", std::to_string(*workers)},
                                           {"auth", token.empty() ? "off" : "bearer"}});
-  std::cout << "unas serve: listening on port " << (*grpc)->port() << std::endl;
+  std::cout << "unas serve: listening on port " << (*grpc)->port() << " for gRPC (clients and workers: --coordinator "
+            << LocalAddress(listen, (*grpc)->port()) << " or UNAS_COORDINATOR)\n"
+            << "unas serve: token: " << token_hint << std::endl;
   worker::WorkerLoopOptions loop_options;
   loop_options.name = "local";
   loop_options.log = [](const std::string& line) { server::LogInfo(line, {{"component", "worker"}}); };

@@ -15,6 +15,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/torch_commands.h"
 #include "costmodel/byte_units.h"
 #include "cli/trial_model.h"
 #include "cli/write_file.h"
@@ -144,50 +145,7 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
 }  // namespace
 
 int RunTrain(const std::vector<std::string>& argv) {
-  Args args("train", "ARCH.json [options]",
-            "Trains a candidate architecture (uNAS JSON format; '-' reads stdin) and reports its\n"
-            "validation and test error. Defaults are uNAS's Fashion-MNIST configuration (SGDW, momentum\n"
-            "0.9, weight decay 1e-5, dropout 0.15). Prints a progress bar per epoch on a terminal, plain\n"
-            "lines otherwise, then a JSON summary. Ctrl-C stops between batches. Exit code 1 when the\n"
-            "trial fails or is cancelled.");
-  args.Flag("dataset", "NAME", "fashion-mnist, synthetic, idx:DIR[:CLASSES] or cifar10:DIR", "fashion-mnist");
-  // Defaults are TrainConfig's and PruneConfig's own (worker/train_config.h),
-  // the same a job spec starts from; only the schedule is μNAS's here.
-  const worker::TrainConfig defaults;
-  auto shown = [](double v) {
-    std::ostringstream out;
-    out << v;
-    return out.str();
-  };
-  args.Flag("epochs", "N", "training epochs", std::to_string(defaults.epochs));
-  args.Flag("subset", "F", "fraction (0, 1] of the training set to use (fidelity)", shown(defaults.subset));
-  args.Flag("batch-size", "N", "batch size", std::to_string(defaults.batch_size));
-  args.Flag("optimizer", "sgdw|adamw", "optimizer (--optimiser is accepted too)",
-            worker::OptimizerName(defaults.optimizer));
-  args.Alias("optimiser", "optimizer");
-  args.Flag("lr", "LR", "learning rate", shown(defaults.learning_rate));
-  args.Flag("lr-schedule", "E:LR,...", "from epoch E (0-based) on use LR", "25:0.005,35:0.001");
-  args.Flag("momentum", "M", "SGDW momentum", shown(defaults.momentum));
-  args.Flag("weight-decay", "WD", "decoupled weight decay", shown(defaults.weight_decay));
-  args.Flag("dropout", "P", "dropout before dense blocks", shown(defaults.dropout));
-  args.Flag("threads", "N", "LibTorch threads (0: LibTorch's default)", std::to_string(defaults.threads));
-  args.Flag("seed", "S", "seed for weights, shuffling, dropout and augmentation", "0");
-  args.Flag("save", "FILE", "save the trained weights here (torch::save)");
-  args.Flag("init-weights", "FILE", "continue from these weights (a --save file of the same architecture)");
-  args.Flag("start-epoch", "E", "with --init-weights: the epochs they had; runs epochs E .. --epochs - 1", "0");
-  args.Switch("augment", "random shift +-2 px and horizontal flip");
-  args.Flag("prune", "peak_sram|flash", "prune channels aimed at this resource, then fine-tune");
-  args.Flag("prune-fraction", "F", "at most this fraction (0, 1) of prunable channels is removed",
-            shown(defaults.prune.max_fraction));
-  args.Flag("prune-layer-fraction", "F", "and at most this fraction (0, 1] of any one layer's channels",
-            shown(defaults.prune.max_group_fraction));
-  args.Flag("prune-target-bytes", "N", "stop pruning once the targeted resource is at most N bytes (or \"32kB\", \"64KiB\")");
-  args.Flag("prune-epoch", "E", "prune at the start of epoch E (0-based; default: the last epoch)");
-  args.Flag("prune-accounting", "tflm|tflm_cmsis_nn|unas|firmware", "memory accounting the pruning is costed with",
-            AccountingName(defaults.prune.accounting));
-  args.Flag("save-pruned", "FILE", "write the pruned candidate (uNAS JSON) here");
-  args.Flag("out", "DIR", "quantise to int8 (calibrated on 1000 training images) and write DIR/model.tflite and "
-                          "DIR/metrics.json (float and int8 accuracies) and the C library DIR/c/; DIR is created if missing");
+  Args args = TrainArgs();
   if (auto rc = args.ParseOrExit(argv)) return *rc;
   if (args.positional().size() != 1) {
     std::cerr << "unas train: expected one architecture file (see 'unas train --help')\n";

@@ -8,25 +8,14 @@
 #include "cli/commands.h"
 #include "cli/connection.h"
 #include "cli/signals.h"
+#include "cli/torch_commands.h"
 #include "worker/evaluator.h"
 #include "server/core/log.h"
 
 namespace unas::cli {
 
 int RunWorker(const std::vector<std::string>& argv) {
-  Args args("worker", "--coordinator HOST:PORT [options]",
-            "Registers with a coordinator, pulls trials, trains them and reports, until SIGTERM (the\n"
-            "trial in progress then goes back to the queue). Reconnects with backoff when the\n"
-            "coordinator is away. Data sets stay loaded between trials.\n"
-            "\n"
-            "Exit status: 0 stopped (SIGTERM, --max-trials); 1 cannot start; 2 bad usage;\n"
-            "3 the coordinator refused the token 3 times in a row; 4 the coordinator told this\n"
-            "worker to stop because 3 trials in a row failed on it for want of something this\n"
-            "worker lacks (its data set, memory). The log's last line says why.");
-  AddConnectionFlags(args);
-  args.Flag("name", "NAME", "how this worker shows in the coordinator (default: the host name)");
-  args.Flag("threads", "N", "training threads (0: the job's setting)", "0");
-  args.Flag("max-trials", "N", "exit after this many trials (0: never)", "0");
+  Args args = WorkerArgs();
   if (auto rc = args.ParseOrExit(argv)) return *rc;
   auto threads = args.GetInt("threads", 0, 256);
   auto max_trials = args.GetInt("max-trials", 0, 1LL << 40);

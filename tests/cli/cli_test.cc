@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -24,6 +25,12 @@
 
 namespace {
 
+// The environment of this test never leaks into what it checks.
+[[maybe_unused]] const bool kEnvironmentCleared = [] {
+  for (const char* var : {"UNAS_COORDINATOR", "UNAS_DATA_DIR", "UNAS_TOKEN", "UNAS_WEB_DIR"}) unsetenv(var);
+  return true;
+}();
+
 // This binary's scratch directory, removed with its files when the tests exit.
 const std::string& Scratch() {
   static unas::testing::TempDir dir("cli");
@@ -35,8 +42,9 @@ struct CliRun {
   std::string out;  // stdout and stderr together
 };
 
-CliRun Unas(const std::string& args, const std::string& stdin_text = "") {
-  std::string command = std::string(UNAS_BINARY) + " " + args + " 2>&1";
+// `unas ARGS`, with `env` ("VAR=value ...") set for it alone.
+CliRun Unas(const std::string& args, const std::string& stdin_text = "", const std::string& env = "") {
+  std::string command = (env.empty() ? "" : "env " + env + " ") + std::string(UNAS_BINARY) + " " + args + " 2>&1";
   if (!stdin_text.empty()) {
     const std::string path = Scratch() + "/unas_cli_stdin.txt";
     std::ofstream(path) << stdin_text;
@@ -382,10 +390,100 @@ TEST(CliTest, TrainOutWritesTheInt8ModelAndBothAccuracies) {
 TEST(CliTest, EverySubcommandHasHelp) {
   const CliRun top = Unas("--help");
   EXPECT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.out.find("  UNAS_COORDINATOR   the coordinator's gRPC address"), std::string::npos) << top.out;
+  for (const char* command : {"cost", "analyze", "simulate", "train", "serve", "worker", "submit", "jobs", "status",
+                              "trials", "pareto", "cancel", "finalize", "export", "health", "backup"}) {
+    const CliRun r = Unas(std::string(command) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << command << ": " << r.out;
+    EXPECT_EQ(r.out.rfind("usage: unas " + std::string(command) + " ", 0), 0u) << r.out;
+  }
   const CliRun cost = Unas("cost --help");
-  EXPECT_EQ(cost.exit_code, 0);
-  EXPECT_NE(cost.out.find("usage: unas cost"), std::string::npos);
   EXPECT_NE(cost.out.find("--accounting unas|tflm"), std::string::npos);
+  // Environment variables are named beside their flags; a default shows once.
+  const CliRun jobs = Unas("jobs --help");
+  EXPECT_NE(jobs.out.find("  --coordinator HOST:PORT   the coordinator's gRPC address (env UNAS_COORDINATOR, "
+                          "default: 127.0.0.1:7070)\n"),
+            std::string::npos)
+      << jobs.out;
+  EXPECT_NE(jobs.out.find("  --data-dir DIR            a local coordinator's data directory, to read its token (env "
+                          "UNAS_DATA_DIR, default: unas-data)\n"),
+            std::string::npos)
+      << jobs.out;
+  const CliRun serve = Unas("serve --help");
+  EXPECT_NE(serve.out.find("  --web-dir DIR             the dashboard's files (env UNAS_WEB_DIR, default: " +
+                           std::string(UNAS_SOURCE_DIR) + "/web)\n"),
+            std::string::npos)
+      << serve.out;
+}
+
+// unas holds the client commands without LibTorch; serve, worker and train
+// run in unas-torch beside it, which does link it.
+TEST(CliTest, ClientBinaryLinksNoLibTorch) {
+  const std::string dir = std::string(UNAS_BINARY).substr(0, std::string(UNAS_BINARY).rfind('/') + 1);
+  auto ldd = [](const std::string& binary) {
+    FILE* pipe = popen(("ldd " + binary + " 2>&1").c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+    pclose(pipe);
+    return out;
+  };
+  const std::string light = ldd(UNAS_BINARY), torch = ldd(dir + "unas-torch");
+  EXPECT_EQ(light.find("libtorch"), std::string::npos) << light;
+  EXPECT_EQ(light.find("libc10"), std::string::npos) << light;
+  EXPECT_EQ(light.find("not found"), std::string::npos) << light;
+  EXPECT_NE(torch.find("libtorch"), std::string::npos) << torch;
+  EXPECT_EQ(torch.find("not found"), std::string::npos) << torch;
+}
+
+// unas answers --help and bad usage of the unas-torch commands itself, and
+// says what is missing when unas-torch is not beside it.
+TEST(CliTest, TorchCommandsParseInUnasAndNameAMissingUnasTorch) {
+  const std::string alone = Scratch() + "/alone";
+  mkdir(alone.c_str(), 0755);
+  ASSERT_EQ(std::system(("cp " + std::string(UNAS_BINARY) + " " + alone + "/unas").c_str()), 0);
+  auto run = [&](const std::string& args) {
+    FILE* pipe = popen((alone + "/unas " + args + " 2>&1").c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+    const int status = pclose(pipe);
+    return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  };
+  for (const char* command : {"serve", "worker", "train"}) {
+    const CliRun help = run(std::string(command) + " --help");
+    EXPECT_EQ(help.exit_code, 0) << help.out;
+    EXPECT_EQ(help.out.rfind("usage: unas " + std::string(command) + " ", 0), 0u) << help.out;
+    const CliRun bad = run(std::string(command) + " --frobnicate");
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_EQ(bad.out, "unas " + std::string(command) + ": unknown option --frobnicate (see 'unas " + command +
+                           " --help')\n");
+  }
+  const CliRun serve = run("serve --data-dir " + alone + "/data");
+  std::remove((alone + "/unas").c_str());
+  EXPECT_EQ(serve.exit_code, 1);
+  EXPECT_EQ(serve.out, "unas serve: cannot run " + alone +
+                           "/unas-torch: No such file or directory (serve, worker and train run in unas-torch, "
+                           "which is built and installed beside unas)\n");
+}
+
+// "failed to connect to all addresses" becomes what to do about it, naming
+// the address and what gave it.
+TEST(CliTest, NoCoordinatorSaysWhereItLookedAndSuggestsServe) {
+  const std::string advice = ": start one with 'unas serve', or point --coordinator or UNAS_COORDINATOR at a "
+                             "running one [";
+  CliRun r = Unas("jobs --coordinator 127.0.0.1:1 --token t0123456789abcdef0");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.rfind("unas jobs: no coordinator answers at 127.0.0.1:1 (--coordinator)" + advice, 0), 0u) << r.out;
+  r = Unas("status job-1 --token t0123456789abcdef0", "", "UNAS_COORDINATOR=127.0.0.1:1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out.rfind("unas status: no coordinator answers at 127.0.0.1:1 (UNAS_COORDINATOR)" + advice, 0), 0u)
+      << r.out;
+  r = Unas("pareto job-1 --coordinator 127.0.0.1:1 --token t0123456789abcdef0", "", "UNAS_COORDINATOR=127.0.0.1:9");
+  EXPECT_EQ(r.out.rfind("unas pareto: no coordinator answers at 127.0.0.1:1 (--coordinator)" + advice, 0), 0u)
+      << r.out;
 }
 
 TEST(CliTest, TokenFileIsReadOrNamedInTheError) {

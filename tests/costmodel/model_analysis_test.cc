@@ -132,6 +132,26 @@ TEST(ModelAnalysisTest, SvgHasThreeTimelines) {
   for (size_t at = svg.find("<polyline"); at != std::string::npos; at = svg.find("<polyline", at + 1)) ++lines;
   EXPECT_EQ(lines, 3u);
   EXPECT_NE(svg.find(">partial execution</text>"), std::string::npos);
+  // Told apart without colour: each line has its own dash pattern and width.
+  EXPECT_NE(svg.find("<polyline fill=\"none\" stroke=\"#d62728\" stroke-width=\"4.5\" points="), std::string::npos);
+  EXPECT_NE(svg.find("<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"3\" stroke-dasharray=\"9 4\""),
+            std::string::npos);
+  EXPECT_NE(svg.find("<polyline fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"1.75\" stroke-dasharray=\"2 3\""),
+            std::string::npos);
+  // The legend gives each line's peak and steps (file order 100 B, best 61 B).
+  EXPECT_NE(svg.find(">peak 100 B, 5 steps</text>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find(">peak 61 B, 5 steps</text>"), std::string::npos) << svg;
+  // Labelled axes: bytes every 20 up to the peak of 100 (a fifth of it,
+  // rounded to 1, 2 or 5 times a power of ten), and every step 0..4.
+  for (const char* y : {"0", "20", "40", "60", "80", "100"}) {
+    EXPECT_NE(svg.find("text-anchor=\"end\">" + std::string(y) + "</text>"), std::string::npos) << y;
+  }
+  EXPECT_EQ(svg.find("text-anchor=\"end\">120</text>"), std::string::npos);
+  for (const char* x : {"0", "1", "2", "3", "4"}) {
+    EXPECT_NE(svg.find("text-anchor=\"middle\">" + std::string(x) + "</text>"), std::string::npos) << x;
+  }
+  EXPECT_NE(svg.find(">live bytes</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">operator step (file order: the operator's index"), std::string::npos);
   EXPECT_NE(FormatAnalysis(m).find("best order:  peak 61 bytes; TFLM arena 96 planned + 656 persistent = 752 bytes"),
             std::string::npos)
       << FormatAnalysis(m);

@@ -7,8 +7,11 @@
 #    starts containerd and dockerd when no engine answers (and stops, at the
 #    end, only what it started).
 # 2. Makes debian:bookworm offline when missing (deploy/make-base-image.sh) and
-#    builds the image with deploy/docker-build.sh (ccache carried between
-#    builds; an unchanged tree is all layer-cache hits).
+#    builds the image with deploy/docker-build.sh: from BINARY_DIR's unas and
+#    unas-torch when given (`--prebuilt`: the binaries the test suite's build
+#    made, so nothing is compiled a second time; CTest passes build/), else
+#    compiled in the image (ccache carried between builds; an unchanged tree
+#    is all layer-cache hits).
 # 3. `docker-compose up` a coordinator and 2 workers on 127.0.0.1 ports; the
 #    dashboard page and chart.js come over HTTP from the coordinator.
 # 4. A synthetic job; mid-job, one worker's process is killed with kill -9 from
@@ -27,11 +30,12 @@
 # and volume and the temporary directory on every exit path. Images stay
 # cached: debian:bookworm, unas:container-test and unas-ccache:latest.
 #
-# Usage: tests/deploy/container_test.sh REPO_ROOT
+# Usage: tests/deploy/container_test.sh REPO_ROOT [BINARY_DIR]
 set -uo pipefail
 
 readonly SKIP_CODE=77
 ROOT=${1:-}
+BINARY_DIR=${2:-}
 if [ -z "$ROOT" ] || [ ! -f "$ROOT/docker-compose.yml" ]; then
   echo "FAIL: usage: $0 REPO_ROOT (the directory with docker-compose.yml; got '${ROOT}')"
   exit 1
@@ -180,14 +184,23 @@ timeout 600 bash "$ROOT/deploy/make-base-image.sh" || fail "deploy/make-base-ima
 if ! err=$(timeout 120 "$DOCKER" run --rm --network none debian:bookworm true 2>&1); then
   skip "dockerd runs but cannot start a container here: $err"
 fi
-log "building $IMAGE (deploy/docker-build.sh, classic builder)"
+build_from=()
+if [ -n "$BINARY_DIR" ]; then
+  [ -x "$BINARY_DIR/unas" ] && [ -x "$BINARY_DIR/unas-torch" ] \
+    || fail "BINARY_DIR $BINARY_DIR lacks unas or unas-torch (build them: deploy/build.sh)"
+  build_from=(--prebuilt "$BINARY_DIR")
+fi
+log "building $IMAGE (deploy/docker-build.sh ${build_from[*]:-from source}, classic builder)"
 build_start=$SECONDS
-UNAS_BUILD_LOG="$WORK/build.log" timeout 2400 bash "$ROOT/deploy/docker-build.sh" "$IMAGE" >"$WORK/build-summary.log" 2>&1 \
-  || { cat "$WORK/build-summary.log" | tail -n 40; fail "deploy/docker-build.sh $IMAGE"; }
+UNAS_BUILD_LOG="$WORK/build.log" timeout 2400 bash "$ROOT/deploy/docker-build.sh" "${build_from[@]}" "$IMAGE" \
+  >"$WORK/build-summary.log" 2>&1 \
+  || { cat "$WORK/build-summary.log" | tail -n 40; fail "deploy/docker-build.sh ${build_from[*]} $IMAGE"; }
 grep '^docker-build:' "$WORK/build-summary.log"
 grep -E '^ *(Hits|Misses|Cache size)' "$WORK/build.log" | sed 's/^ */  ccache: /'
 log "image built in $((SECONDS - build_start)) s, $(( $(dk image inspect -f '{{.Size}}' "$IMAGE") / 1000000 )) MB"
 check "the image runs unas as uid 10001" test "$(dk run --rm --entrypoint id "$IMAGE" -u)" = 10001
+check "the image's unas answers 'unas serve --help'" \
+  bash -c "$DOCKER run --rm '$IMAGE' serve --help | grep -q '^usage: unas serve'"
 check "the image has the dashboard's chart.js" \
   dk run --rm --entrypoint test "$IMAGE" -f /usr/share/unas/web/node_modules/chart.js/dist/chart.umd.min.js
 

@@ -259,6 +259,8 @@ check(re.search(r'^ENTRYPOINT \["unas"\]', final, re.M) is not None, "Dockerfile
 check("dataset-fashion-mnist" in final, "Dockerfile: the final stage has Fashion-MNIST for workers")
 final_code = "\n".join(line for line in final.splitlines() if not line.lstrip().startswith("#"))
 check(not re.search(r"\S-dev\b", final_code), "Dockerfile: no -dev packages in the final stage")
+check("unas-torch --version" in final_code,
+      "Dockerfile: the final stage has unas-torch beside unas (serve, worker and train exec it) and checks it starts")
 
 
 
@@ -284,18 +286,23 @@ def owning_package(path):
     return None
 
 
-# Every library the binary links directly is owned by a package the final
-# stage installs (libc6 comes with the base image).
+# Every library the two binaries link directly (unas, and unas-torch beside
+# it) is owned by a package the final stage installs (libc6 comes with the
+# base image).
 if shutil.which("readelf") and shutil.which("dpkg") and shutil.which("ldd"):
-    needed = re.findall(r"Shared library: \[(.*?)\]", subprocess.run(["readelf", "-d", UNAS], capture_output=True,
-                                                                      text=True).stdout)
-    resolved = dict(re.findall(r"^\s*(\S+) => (\S+)", subprocess.run(["ldd", UNAS], capture_output=True,
-                                                                      text=True).stdout, re.M))
     runtime_packages = set(re.findall(r"[a-z0-9][a-z0-9.+-]+", final_code.split("apt-get install", 1)[-1]))
-    for lib in needed:
-        pkg = owning_package(resolved.get(lib, lib))
-        check(pkg == "libc6" or pkg in runtime_packages,
-              f"Dockerfile: the final stage installs {pkg or '?'} (owner of {lib}, linked by unas)")
+    for binary in (UNAS, os.path.join(os.path.dirname(UNAS), "unas-torch")):
+        name = os.path.basename(binary)
+        if not check(os.path.isfile(binary), f"{name} is built beside unas"):
+            continue
+        needed = re.findall(r"Shared library: \[(.*?)\]", subprocess.run(["readelf", "-d", binary],
+                                                                          capture_output=True, text=True).stdout)
+        resolved = dict(re.findall(r"^\s*(\S+) => (\S+)", subprocess.run(["ldd", binary], capture_output=True,
+                                                                          text=True).stdout, re.M))
+        for lib in needed:
+            pkg = owning_package(resolved.get(lib, lib))
+            check(pkg == "libc6" or pkg in runtime_packages,
+                  f"Dockerfile: the final stage installs {pkg or '?'} (owner of {lib}, linked by {name})")
 else:
     print("note: readelf/ldd/dpkg missing; the runtime package list was not checked against the binary")
 
