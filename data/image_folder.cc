@@ -32,18 +32,24 @@ bool IsDirectory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+struct Entry {
+  std::string name;
+  unsigned char type = DT_UNKNOWN;  // readdir's d_type: DT_REG needs no stat (100,000 files list fast)
+  bool operator<(const Entry& o) const { return name < o.name; }
+};
+
 // The entries of a directory, sorted, without "." and "..".
-Result<std::vector<std::string>> ListDirectory(const std::string& path) {
+Result<std::vector<Entry>> ListDirectory(const std::string& path) {
   DIR* dir = ::opendir(path.c_str());
   if (dir == nullptr) return Status::Invalid(path + ": cannot open directory (" + std::strerror(errno) + ")");
   std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
-  std::vector<std::string> names;
+  std::vector<Entry> entries;
   while (const dirent* e = ::readdir(dir)) {
     const std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
+    if (name != "." && name != "..") entries.push_back(Entry{name, e->d_type});
   }
-  std::sort(names.begin(), names.end());
-  return names;
+  std::sort(entries.begin(), entries.end());
+  return entries;
 }
 
 using DirId = std::pair<dev_t, ino_t>;
@@ -54,10 +60,18 @@ using DirId = std::pair<dev_t, ino_t>;
 Status WalkClass(const std::string& dir, int label, int depth, std::set<DirId>* ancestors,
                  std::vector<ImageFile>* out, int64_t* total) {
   if (depth > kMaxDepth) return Status::Invalid(dir + ": more than " + std::to_string(kMaxDepth) + " folders deep");
-  UNAS_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
-  for (const std::string& name : names) {
+  UNAS_ASSIGN_OR_RETURN(std::vector<Entry> entries, ListDirectory(dir));
+  for (const Entry& entry : entries) {
+    const std::string& name = entry.name;
     if (name[0] == '.') continue;
     const std::string path = dir + "/" + name;
+    if (entry.type == DT_REG) {
+      if (IsImageName(name)) {
+        out->push_back(ImageFile{path, label});
+        if (++*total > kMaxImageFiles) break;
+      }
+      continue;
+    }
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
       // A dangling symbolic link or an entry that vanished: if it names an
@@ -89,10 +103,11 @@ Status WalkClass(const std::string& dir, int label, int depth, std::set<DirId>* 
 
 // The class folders of `root` (sorted byte order), each with its images.
 Result<std::vector<std::pair<std::string, std::vector<ImageFile>>>> ReadClassRoot(const std::string& root) {
-  UNAS_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(root));
+  UNAS_ASSIGN_OR_RETURN(std::vector<Entry> entries, ListDirectory(root));
   std::vector<std::pair<std::string, std::vector<ImageFile>>> classes;
   int64_t total = 0;
-  for (const std::string& name : names) {
+  for (const Entry& entry : entries) {
+    const std::string& name = entry.name;
     if (name[0] == '.') continue;
     const std::string path = root + "/" + name;
     if (!IsDirectory(path)) continue;  // loose files beside the class folders (README, labels.txt) are ignored
