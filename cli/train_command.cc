@@ -149,7 +149,13 @@ int RunTrain(const std::vector<std::string>& argv) {
             "0.9, weight decay 1e-5, dropout 0.15). Prints a progress bar per epoch on a terminal, plain\n"
             "lines otherwise, then a JSON summary. Ctrl-C stops between batches. Exit code 1 when the\n"
             "trial fails or is cancelled.");
-  args.Flag("dataset", "NAME", "fashion-mnist, synthetic, idx:DIR[:CLASSES] or cifar10:DIR", "fashion-mnist");
+  args.Flag("dataset", "NAME",
+            "fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR, folder:DIR (image folders) or "
+            "csv:FILE|DIR (sensor windows); docs/data.md",
+            "fashion-mnist");
+  args.Flag("input-shape", "H,W,C", "folder:/csv: data: convert images (resize) to this shape; windows are L,1,C");
+  args.Flag("bad-files", "fail|skip", "folder: data: an undecodable image fails the run, or is skipped and counted",
+            "fail");
   // Defaults are TrainConfig's and PruneConfig's own (worker/train_config.h),
   // the same a job spec starts from; only the schedule is μNAS's here.
   const worker::TrainConfig defaults;
@@ -174,7 +180,10 @@ int RunTrain(const std::vector<std::string>& argv) {
   args.Flag("save", "FILE", "save the trained weights here (torch::save)");
   args.Flag("init-weights", "FILE", "continue from these weights (a --save file of the same architecture)");
   args.Flag("start-epoch", "E", "with --init-weights: the epochs they had; runs epochs E .. --epochs - 1", "0");
-  args.Switch("augment", "random shift +-2 px and horizontal flip");
+  args.Switch("augment", "random shift +-2 px and horizontal flip (as --augment-shift 2 --augment-flip)");
+  args.Flag("augment-shift", "PX", "random shift by up to PX pixels (windows: time steps), zero padded", "0");
+  args.Switch("augment-flip", "random horizontal flip (not for digits or letters)");
+  args.Flag("augment-noise", "SD", "additive Gaussian noise, in units of the channel's std", "0");
   args.Flag("prune", "peak_sram|flash", "prune channels aimed at this resource, then fine-tune");
   args.Flag("prune-fraction", "F", "at most this fraction (0, 1) of prunable channels is removed",
             shown(defaults.prune.max_fraction));
@@ -204,7 +213,9 @@ int RunTrain(const std::vector<std::string>& argv) {
                             args.ReadDouble("momentum", 0, 0.999999, &config.momentum),
                             args.ReadDouble("weight-decay", 0, 0.999999, &config.weight_decay),
                             args.ReadDouble("dropout", 0, 0.999999, &config.dropout),
-                            args.ReadInt("start-epoch", 0, 10000, &config.start_epoch), schedule.status()}) {
+                            args.ReadInt("start-epoch", 0, 10000, &config.start_epoch),
+                            args.ReadInt("augment-shift", 0, 16, &config.augment.shift_px),
+                            args.ReadDouble("augment-noise", 0, 10, &config.augment.noise_sd), schedule.status()}) {
       if (!s.ok()) {
         std::cerr << "unas train: " << s.message() << "\n";
         return 2;
@@ -217,7 +228,8 @@ int RunTrain(const std::vector<std::string>& argv) {
     }
     config.optimizer = *optimizer;
     config.lr_schedule = *schedule;
-    config.augment = args.On("augment");
+    if (args.On("augment")) config.augment = worker::AugmentConfig{2, true, 0};
+    if (args.On("augment-flip")) config.augment.flip = true;
     config.save_path = args.Get("save");
     config.init_weights_path = args.Get("init-weights");
     config.keep_model = args.Has("out");
@@ -267,6 +279,20 @@ int RunTrain(const std::vector<std::string>& argv) {
     std::cerr << "unas train: --dataset: " << spec.status().message() << "\n";
     return 2;
   }
+  if (args.Has("input-shape")) {
+    auto shape = data::ParseInputShape(args.Get("input-shape"));
+    if (!shape.ok()) {
+      std::cerr << "unas train: --input-shape: " << shape.status().message() << "\n";
+      return 2;
+    }
+    spec->input_shape = *shape;
+  }
+  if (const std::string bad = args.Get("bad-files"); bad == "skip") {
+    spec->bad_files = data::BadFilePolicy::kSkip;
+  } else if (bad != "fail") {
+    std::cerr << "unas train: --bad-files: '" << bad << "' is not fail or skip\n";
+    return 2;
+  }
 
   const std::string path = args.positional()[0];
   std::stringstream text;
@@ -296,6 +322,7 @@ int RunTrain(const std::vector<std::string>& argv) {
               static_cast<long long>(info.train_count), static_cast<long long>(info.validation_count),
               static_cast<long long>(info.test_count), info.input.height, info.input.width, info.input.channels,
               info.input.num_classes);
+  if (info.skipped_files > 0) std::printf("%s: %lld bad files skipped\n", info.name.c_str(), static_cast<long long>(info.skipped_files));
   std::fflush(stdout);
 
   ProgressPrinter printer(terminal);
