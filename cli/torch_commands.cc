@@ -65,7 +65,13 @@ Args TrainArgs() {
             "0.9, weight decay 1e-5, dropout 0.15). Prints a progress bar per epoch on a terminal, plain\n"
             "lines otherwise, then a JSON summary. Ctrl-C stops between batches. Exit code 1 when the\n"
             "trial fails or is cancelled.");
-  args.Flag("dataset", "NAME", "fashion-mnist, synthetic, idx:DIR[:CLASSES] or cifar10:DIR", "fashion-mnist");
+  args.Flag("dataset", "NAME",
+            "fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR, folder:DIR (image folders) or "
+            "csv:FILE|DIR (sensor windows); docs/data.md",
+            "fashion-mnist");
+  args.Flag("input-shape", "H,W,C", "folder:/csv: data: convert images (resize) to this shape; windows are L,1,C");
+  args.Flag("bad-files", "fail|skip", "folder: data: an undecodable image fails the run, or is skipped and counted",
+            "fail");
   // Defaults are TrainConfig's and PruneConfig's own (worker/train_config.h),
   // the same a job spec starts from; only the schedule is μNAS's here.
   const worker::TrainConfig defaults;
@@ -90,7 +96,10 @@ Args TrainArgs() {
   args.Flag("save", "FILE", "save the trained weights here (torch::save)");
   args.Flag("init-weights", "FILE", "continue from these weights (a --save file of the same architecture)");
   args.Flag("start-epoch", "E", "with --init-weights: the epochs they had; runs epochs E .. --epochs - 1", "0");
-  args.Switch("augment", "random shift +-2 px and horizontal flip");
+  args.Switch("augment", "random shift +-2 px and horizontal flip (as --augment-shift 2 --augment-flip)");
+  args.Flag("augment-shift", "PX", "random shift by up to PX pixels (windows: time steps), zero padded", "0");
+  args.Switch("augment-flip", "random horizontal flip (not for digits or letters)");
+  args.Flag("augment-noise", "SD", "additive Gaussian noise, in units of the channel's std", "0");
   args.Flag("prune", "peak_sram|flash", "prune channels aimed at this resource, then fine-tune");
   args.Flag("prune-fraction", "F", "at most this fraction (0, 1) of prunable channels is removed",
             shown(defaults.prune.max_fraction));

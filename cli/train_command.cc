@@ -163,7 +163,9 @@ int RunTrain(const std::vector<std::string>& argv) {
                             args.ReadDouble("momentum", 0, 0.999999, &config.momentum),
                             args.ReadDouble("weight-decay", 0, 0.999999, &config.weight_decay),
                             args.ReadDouble("dropout", 0, 0.999999, &config.dropout),
-                            args.ReadInt("start-epoch", 0, 10000, &config.start_epoch), schedule.status()}) {
+                            args.ReadInt("start-epoch", 0, 10000, &config.start_epoch),
+                            args.ReadInt("augment-shift", 0, 16, &config.augment.shift_px),
+                            args.ReadDouble("augment-noise", 0, 10, &config.augment.noise_sd), schedule.status()}) {
       if (!s.ok()) {
         std::cerr << "unas train: " << s.message() << "\n";
         return 2;
@@ -176,7 +178,8 @@ int RunTrain(const std::vector<std::string>& argv) {
     }
     config.optimizer = *optimizer;
     config.lr_schedule = *schedule;
-    config.augment = args.On("augment");
+    if (args.On("augment")) config.augment = worker::AugmentConfig{2, true, 0};
+    if (args.On("augment-flip")) config.augment.flip = true;
     config.save_path = args.Get("save");
     config.init_weights_path = args.Get("init-weights");
     config.keep_model = args.Has("out");
@@ -226,6 +229,20 @@ int RunTrain(const std::vector<std::string>& argv) {
     std::cerr << "unas train: --dataset: " << spec.status().message() << "\n";
     return 2;
   }
+  if (args.Has("input-shape")) {
+    auto shape = data::ParseInputShape(args.Get("input-shape"));
+    if (!shape.ok()) {
+      std::cerr << "unas train: --input-shape: " << shape.status().message() << "\n";
+      return 2;
+    }
+    spec->input_shape = *shape;
+  }
+  if (const std::string bad = args.Get("bad-files"); bad == "skip") {
+    spec->bad_files = data::BadFilePolicy::kSkip;
+  } else if (bad != "fail") {
+    std::cerr << "unas train: --bad-files: '" << bad << "' is not fail or skip\n";
+    return 2;
+  }
 
   const std::string path = args.positional()[0];
   std::stringstream text;
@@ -255,6 +272,7 @@ int RunTrain(const std::vector<std::string>& argv) {
               static_cast<long long>(info.train_count), static_cast<long long>(info.validation_count),
               static_cast<long long>(info.test_count), info.input.height, info.input.width, info.input.channels,
               info.input.num_classes);
+  if (info.skipped_files > 0) std::printf("%s: %lld bad files skipped\n", info.name.c_str(), static_cast<long long>(info.skipped_files));
   std::fflush(stdout);
 
   ProgressPrinter printer(terminal);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -20,6 +21,22 @@ enum class DatasetKind {
   kIdx,           // any IDX pair (MNIST and friends) by path
   kCifar10,       // CIFAR-10 binary batches in a directory
   kSynthetic,     // deterministic 8x8x1, 10 classes, no file (for tests)
+  // Users' own data (docs/data.md, "Use your own data").
+  kFolder,  // image folders: DIR/<class>/<image>, or DIR/train/<class>/... and DIR/test/<class>/...
+  kCsv,     // sensor windows: a CSV file, or a directory holding train.csv and test.csv
+};
+
+// The shape a job's data is converted to (JSON "input_shape": [H, W, C]).
+// All zero: unset (the data's own shape, docs/data.md).
+struct InputShape {
+  int height = 0, width = 0, channels = 0;
+  bool set() const { return height > 0; }
+};
+
+// What happens to an image file that cannot be decoded (JSON "bad_files").
+enum class BadFilePolicy {
+  kFail,  // the default: the load fails, naming the file
+  kSkip,  // the file is left out and counted (DatasetInfo::skipped_files)
 };
 
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
@@ -34,6 +51,11 @@ struct DatasetSpec {
   int num_classes = 10;            // kIdx only; labels must be below it
   int64_t synthetic_train = 2000;  // kSynthetic: training images (before the split)
   int64_t synthetic_test = 500;    // kSynthetic: test images
+  // kFolder: the image root; kCsv: the CSV file or directory (in `directory`).
+  // kFolder, kCsv: images are converted and resized to it, windows must match
+  // it; other kinds only accept their own fixed shape here.
+  InputShape input_shape;
+  BadFilePolicy bad_files = BadFilePolicy::kFail;  // kFolder only
 
   std::string Key() const;  // identifies the data in a process-wide cache
   friend bool operator==(const DatasetSpec& a, const DatasetSpec& b) { return a.Key() == b.Key(); }
@@ -42,6 +64,9 @@ struct DatasetSpec {
 
 // Parses the text form:
 //   "fashion-mnist"  "synthetic"  "idx:DIR"  "idx:DIR:CLASSES"  "cifar10:DIR"
+//   "folder:DIR"  "csv:FILE"  "csv:DIR"
+// (input_shape and bad_files are not part of the text: the job spec and the
+// CLI carry them beside it).
 // kInvalidArgument names what is wrong and lists the forms, quoting at most
 // kQuoteChars characters of the text (base/json_limits.h).
 Result<DatasetSpec> ParseDatasetSpec(std::string_view text);
@@ -50,16 +75,27 @@ Result<DatasetSpec> ParseDatasetSpec(std::string_view text);
 // normalised JSON stores).
 std::string DatasetSpecText(const DatasetSpec& spec);
 
+// Parses "H,W,C" (the CLI's --input-shape): each 1..4096, C 1 or 3 for
+// images. kInvalidArgument names the part that is wrong.
+Result<InputShape> ParseInputShape(std::string_view text);
+// Checks a shape given as numbers (the job's "input_shape": [H, W, C]).
+Status ValidateInputShape(const InputShape& shape);
+
 // What a network trained on the data set takes and predicts.
 struct DatasetShape {
   int height = 0, width = 0, channels = 0;
   int num_classes = 0;
+  std::vector<std::string> class_names;  // num_classes names, label id order
 };
 
-// The shape without reading the data: fashion-mnist 28x28x1, cifar10 32x32x3
+// The shape without decoding the data: fashion-mnist 28x28x1, cifar10 32x32x3
 // and synthetic 8x8x1 (10 classes each) are fixed by their formats; an IDX
-// data set's image size is read from its training images' header.
-// kNotFound for missing files, kInvalidArgument for a file that is not IDX.
+// data set's image size is read from its training images' header; an image
+// folder's classes are its folder names (directories listed, no image
+// decoded; the shape is input_shape, or the first training image's header);
+// a CSV's classes are read from its label column.
+// kNotFound for missing files, kInvalidArgument for bad files or an
+// input_shape the data cannot take.
 Result<DatasetShape> DescribeDataset(const DatasetSpec& spec);
 
 // An IDX data set's four files, each "DIR/name.gz" if it exists, else

@@ -210,6 +210,28 @@ RawImages SyntheticImages(int64_t count, uint64_t seed) {
   return raw;
 }
 
+RawImages SelectImages(const RawImages& raw, const std::vector<int64_t>& rows) {
+  RawImages out;
+  out.count = static_cast<int64_t>(rows.size());
+  out.height = raw.height;
+  out.width = raw.width;
+  out.channels = raw.channels;
+  const auto n = static_cast<size_t>(raw.pixels_per_image());
+  if (raw.is_float()) out.values.reserve(rows.size() * n);
+  else out.pixels.reserve(rows.size() * n);
+  out.labels.reserve(rows.size());
+  for (int64_t r : rows) {
+    const size_t at = static_cast<size_t>(r) * n;
+    if (raw.is_float()) {
+      out.values.insert(out.values.end(), raw.values.begin() + at, raw.values.begin() + at + n);
+    } else {
+      out.pixels.insert(out.pixels.end(), raw.pixels.begin() + at, raw.pixels.begin() + at + n);
+    }
+    out.labels.push_back(raw.labels[static_cast<size_t>(r)]);
+  }
+  return out;
+}
+
 SplitIndices StratifiedSplit(const std::vector<uint8_t>& labels, int num_classes, double validation_fraction,
                              uint64_t seed) {
   std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(num_classes));

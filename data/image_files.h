@@ -19,14 +19,21 @@
 namespace unas::data {
 
 // Images stored as uint8, image-major, each image channel-major (C, H, W),
-// which is LibTorch's NCHW layout.
+// which is LibTorch's NCHW layout. Sensor windows (data/sensor_csv.h) use
+// the same layout with float `values` in sensor units instead of `pixels`
+// (H = window length, W = 1, C = channels).
 struct RawImages {
   int64_t count = 0;
   int height = 0, width = 0, channels = 0;
-  std::vector<uint8_t> pixels;  // count * channels * height * width
+  std::vector<uint8_t> pixels;  // count * channels * height * width (images)
+  std::vector<float> values;    // count * channels * height * width (windows); empty for images
   std::vector<uint8_t> labels;  // count class indices
   int64_t pixels_per_image() const { return int64_t{height} * width * channels; }
+  bool is_float() const { return !values.empty(); }
 };
+
+// The images at `rows` (each < raw.count), in that order.
+RawImages SelectImages(const RawImages& raw, const std::vector<int64_t>& rows);
 
 // Reads a whole file, transparently gunzipping it when its name ends in ".gz".
 Result<std::vector<uint8_t>> ReadFileBytes(const std::string& path);

@@ -20,6 +20,7 @@ packages=(
   build-essential cmake ccache pkg-config git
   nlohmann-json3-dev libeigen3-dev
   zlib1g-dev
+  libstb-dev   # data/: stb_image and stb_image_resize (image folders), compiled into libstb.so
   libsqlite3-dev
   libboost-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc

@@ -230,7 +230,9 @@ constexpr EnumPair<data::DatasetKind, v1::DatasetKind> kDatasetKinds[] = {
     {data::DatasetKind::kFashionMnist, v1::DATASET_FASHION_MNIST},
     {data::DatasetKind::kIdx, v1::DATASET_IDX},
     {data::DatasetKind::kCifar10, v1::DATASET_CIFAR10},
-    {data::DatasetKind::kSynthetic, v1::DATASET_SYNTHETIC}};
+    {data::DatasetKind::kSynthetic, v1::DATASET_SYNTHETIC},
+    {data::DatasetKind::kFolder, v1::DATASET_FOLDER},
+    {data::DatasetKind::kCsv, v1::DATASET_CSV}};
 constexpr EnumPair<worker::Optimizer, v1::Optimizer> kOptimizers[] = {{worker::Optimizer::kSgdw, v1::OPTIMIZER_SGDW},
                                                                       {worker::Optimizer::kAdamW, v1::OPTIMIZER_ADAMW}};
 constexpr EnumPair<worker::PruneTarget, v1::PruneTarget> kPruneTargets[] = {
@@ -257,7 +259,9 @@ void ToProto(const worker::TrainConfig& t, v1::TrainConfig* out) {
   out->set_seed(t.seed);
   out->set_threads(t.threads);
   out->set_subset(t.subset);
-  out->set_augment(t.augment);
+  out->set_augment_shift_px(t.augment.shift_px);
+  out->set_augment_flip(t.augment.flip);
+  out->set_augment_noise_sd(t.augment.noise_sd);
   v1::PruneConfig* p = out->mutable_prune();
   p->set_enabled(t.prune.enabled);
   p->set_target(ToProtoEnum(kPruneTargets, t.prune.target));
@@ -283,7 +287,9 @@ Result<worker::TrainConfig> FromProto(const v1::TrainConfig& p) {
   t.seed = p.seed();
   t.threads = p.threads();
   t.subset = p.subset();
-  t.augment = p.augment();
+  t.augment.shift_px = p.augment_shift_px();
+  t.augment.flip = p.augment_flip();
+  t.augment.noise_sd = p.augment_noise_sd();
   const v1::PruneConfig& pr = p.prune();
   t.prune.enabled = pr.enabled();
   if (t.prune.enabled) {
@@ -308,6 +314,10 @@ void ToProto(const worker::TrialTask& task, v1::TrialTask* out) {
   d->set_num_classes(task.dataset.num_classes);
   d->set_synthetic_train(task.dataset.synthetic_train);
   d->set_synthetic_test(task.dataset.synthetic_test);
+  d->set_input_height(task.dataset.input_shape.height);
+  d->set_input_width(task.dataset.input_shape.width);
+  d->set_input_channels(task.dataset.input_shape.channels);
+  d->set_skip_bad_files(task.dataset.bad_files == data::BadFilePolicy::kSkip);
   ToProto(task.training, out->mutable_training());
   out->set_evaluator(ToProtoEnum(kEvaluators, task.evaluator));
   out->set_synthetic_delay_ms(task.synthetic_delay_ms);
@@ -321,6 +331,9 @@ Result<worker::TrialTask> FromProto(const v1::TrialTask& p) {
   task.dataset.num_classes = d.num_classes();
   task.dataset.synthetic_train = d.synthetic_train();
   task.dataset.synthetic_test = d.synthetic_test();
+  task.dataset.input_shape = data::InputShape{d.input_height(), d.input_width(), d.input_channels()};
+  if (task.dataset.input_shape.set()) UNAS_RETURN_IF_ERROR(data::ValidateInputShape(task.dataset.input_shape));
+  task.dataset.bad_files = d.skip_bad_files() ? data::BadFilePolicy::kSkip : data::BadFilePolicy::kFail;
   UNAS_ASSIGN_OR_RETURN(task.training, FromProto(p.training()));
   UNAS_ASSIGN_OR_RETURN(task.evaluator, FromProtoEnum(kEvaluators, p.evaluator(), "evaluator"));
   task.synthetic_delay_ms = p.synthetic_delay_ms();

@@ -74,6 +74,10 @@ function specOf(form) {
     bounds: limits('b_'), constraints: limits('c_'),
     training: { epochs: num('epochs'), subset: num('subset') },
   };
+  // "H,W,C" -> [H, W, C]; the server checks the numbers (and says which is wrong).
+  const shape = (f.get('input_shape') || '').trim();
+  if (shape !== '') spec.input_shape = shape.split(',').map((v) => Number(v.trim()));
+  if (f.get('bad_files') === 'skip') spec.bad_files = 'skip';
   if (spec.evaluator === 'synthetic') {
     spec.synthetic_delay_ms = num('synthetic_delay_ms');
     delete spec.training;
@@ -97,7 +101,13 @@ function submitForm() {
     }
   } },
     field('Name', 'name', { value: 'search' }),
-    select('Data set', 'dataset', ['fashion-mnist', 'synthetic'], 'fashion-mnist'),
+    // Any data set form the server knows (docs/data.md): a path is on the workers' machine.
+    el('label', {}, 'Data set', el('input', { name: 'dataset', value: 'fashion-mnist', list: 'dataset-forms',
+      title: 'fashion-mnist, synthetic, idx:DIR, cifar10:DIR, folder:DIR (one subfolder per class), csv:FILE' })),
+    el('datalist', { id: 'dataset-forms' }, ...['fashion-mnist', 'synthetic', 'folder:', 'csv:', 'idx:', 'cifar10:']
+      .map((o) => el('option', { value: o }))),
+    field('Input shape H,W,C (folder:, csv:)', 'input_shape', { placeholder: 'e.g. 32,32,3' }),
+    select('Bad image files', 'bad_files', ['fail', 'skip'], 'fail'),
     select('Evaluator', 'evaluator', ['train', 'synthetic'], 'train'),
     select('Strategy', 'strategy', ['aging', 'bo', 'random'], 'aging'),
     select('Accounting', 'accounting', ['tflm', 'unas'], 'tflm'),

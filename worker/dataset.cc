@@ -1,23 +1,29 @@
 #include "worker/dataset.h"
 
+#include <iostream>
 #include <map>
 #include <mutex>
 
 #include "data/image_files.h"
+#include "data/image_folder.h"
+#include "data/sensor_csv.h"
 #include "worker/dataset_tensors.h"
 
 namespace unas::worker {
 namespace {
 
 torch::Tensor ImagesToFloat(const data::RawImages& raw, const std::vector<int64_t>* rows) {
-  auto all = torch::from_blob(const_cast<uint8_t*>(raw.pixels.data()),
-                              {raw.count, raw.channels, raw.height, raw.width}, torch::kUInt8);
+  auto all = raw.is_float() ? torch::from_blob(const_cast<float*>(raw.values.data()),
+                                               {raw.count, raw.channels, raw.height, raw.width}, torch::kFloat32)
+                            : torch::from_blob(const_cast<uint8_t*>(raw.pixels.data()),
+                                               {raw.count, raw.channels, raw.height, raw.width}, torch::kUInt8);
   torch::Tensor picked = all;
   if (rows != nullptr) {
     auto index = torch::from_blob(const_cast<int64_t*>(rows->data()), {static_cast<int64_t>(rows->size())},
                                   torch::kInt64);
     picked = all.index_select(0, index);
   }
+  if (raw.is_float()) return picked.clone().contiguous();
   return picked.to(torch::kFloat32).div_(255.0f).contiguous();
 }
 
@@ -36,11 +42,30 @@ struct RawSets {
   std::string name;
   int num_classes = 10;
   data::RawImages train, test;
+  std::vector<std::string> class_names;
+  int64_t skipped_files = 0;
 };
 
 Result<RawSets> ReadRaw(const DatasetSpec& spec) {
   RawSets sets;
   switch (spec.kind) {
+    // Users' own data: read, converted and split by the data layer.
+    case DatasetKind::kFolder:
+    case DatasetKind::kCsv: {
+      sets.name = data::DatasetSpecText(spec);
+      auto progress = [&](int64_t done, int64_t total) {
+        if (total > 5000) std::cerr << sets.name << ": decoded " << done << " of " << total << " images\n";
+      };
+      UNAS_ASSIGN_OR_RETURN(data::LoadedSets loaded, spec.kind == DatasetKind::kFolder
+                                                         ? data::ReadImageFolder(spec, progress)
+                                                         : data::ReadSensorCsv(spec));
+      sets.num_classes = static_cast<int>(loaded.class_names.size());
+      sets.class_names = std::move(loaded.class_names);
+      sets.train = std::move(loaded.train);
+      sets.test = std::move(loaded.test);
+      sets.skipped_files = loaded.skipped_files;
+      return sets;
+    }
     case DatasetKind::kFashionMnist:
     case DatasetKind::kIdx: {
       sets.name = spec.kind == DatasetKind::kFashionMnist ? "fashion-mnist" : "idx:" + spec.directory;
@@ -75,6 +100,12 @@ Result<RawSets> ReadRaw(const DatasetSpec& spec) {
 
 Result<std::shared_ptr<const Dataset>> Build(const DatasetSpec& spec) {
   UNAS_ASSIGN_OR_RETURN(RawSets raw, ReadRaw(spec));
+  if (raw.class_names.empty()) {
+    // Fixed formats: their class names, and input_shape checked against
+    // their shape (folder: and csv: readers convert to it themselves).
+    UNAS_ASSIGN_OR_RETURN(data::DatasetShape described, data::DescribeDataset(spec));
+    raw.class_names = described.class_names;
+  }
   const data::SplitIndices split = data::StratifiedSplit(raw.train.labels, raw.num_classes, 0.1, /*seed=*/0);
   if (split.train.empty() || split.validation.empty()) {
     return Status::Invalid(raw.name + ": too few training images (" + std::to_string(raw.train.count) +
@@ -100,6 +131,12 @@ Result<std::shared_ptr<const Dataset>> Build(const DatasetSpec& spec) {
     info.train_count = static_cast<int64_t>(split.train.size());
     info.validation_count = static_cast<int64_t>(split.validation.size());
     info.test_count = raw.test.count;
+    info.class_names = raw.class_names;
+    info.raw_values = raw.train.is_float();
+    info.skipped_files = raw.skipped_files;
+    const auto mean_flat = mean.flatten().contiguous(), std_flat = std.flatten().contiguous();
+    info.channel_mean.assign(mean_flat.data_ptr<float>(), mean_flat.data_ptr<float>() + mean_flat.numel());
+    info.channel_std.assign(std_flat.data_ptr<float>(), std_flat.data_ptr<float>() + std_flat.numel());
     return std::shared_ptr<const Dataset>(std::make_shared<Dataset>(std::move(info), std::move(t)));
   } catch (const std::exception& e) {  // LibTorch (c10::Error) or bad_alloc
     return Status(StatusCode::kResourceExhausted, raw.name + ": cannot hold the data set in memory: " + e.what());

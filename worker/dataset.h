@@ -8,7 +8,9 @@
 //   - validation: that 10%;
 //   - test: the official test set.
 // Normalisation uses the per-channel mean and standard deviation of the train
-// part: x = (pixel / 255 - mean) / std.
+// part: x = (pixel / 255 - mean) / std for images, x = (value - mean) / std
+// for sensor windows (values in sensor units). The data layer (data/)
+// reads, decodes, converts and splits; this file only makes tensors.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +33,14 @@ struct DatasetInfo {
   int64_t train_count = 0;   // after removing the validation split
   int64_t validation_count = 0;
   int64_t test_count = 0;
+  // The input contract an exported model needs (one entry per class /
+  // channel): label id -> name, and the normalisation above. Images: mean
+  // and std of pixel / 255, so a device computes (pixel / 255 - mean) / std;
+  // windows: in sensor units, (value - mean) / std.
+  std::vector<std::string> class_names;
+  std::vector<float> channel_mean, channel_std;
+  bool raw_values = false;     // true: sensor windows (no / 255)
+  int64_t skipped_files = 0;   // bad image files left out (bad_files "skip")
 };
 
 class Dataset {
@@ -51,7 +61,9 @@ class Dataset {
 };
 
 // Loads a data set, or returns the copy already loaded by this process (the
-// cache is keyed by DatasetSpec::Key() and lives until exit). Errors:
+// cache is keyed by DatasetSpec::Key() and lives until exit). Loads of more
+// than 5,000 image files print their progress to stderr (the worker's log).
+// Errors:
 // kNotFound for missing files (for fashion-mnist the message names the Debian
 // package to install), kInvalidArgument for corrupt or mismatched files.
 // Thread-safe; a Dataset is immutable and may be shared by concurrent trials.

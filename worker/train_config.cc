@@ -80,6 +80,10 @@ Status ValidateTrainConfig(const TrainConfig& c) {
     return Status::Invalid("start_epoch: " + std::to_string(c.start_epoch) +
                            " needs init_weights_path (the weights those epochs trained)");
   }
+  if (c.augment.shift_px < 0 || c.augment.shift_px > 16) return Status::OutOfRange("augment.shift_px: must be in 0..16");
+  if (!(c.augment.noise_sd >= 0 && c.augment.noise_sd <= 10)) {
+    return Status::OutOfRange("augment.noise_sd: must be in [0, 10]");
+  }
   if (c.prune.enabled) UNAS_RETURN_IF_ERROR(ValidatePruneConfig(c));
   return Status::Ok();
 }

@@ -70,6 +70,19 @@ struct QuantizationConfig {
   int calibration_images = 1000;  // training images the activation ranges are calibrated on; 1..1,000,000
 };
 
+// Training-time augmentation, seeded by the recipe's seed (docs/data.md).
+// JSON "training.augment": an object of these fields, or the old boolean
+// (true: shift_px 2 and flip, what it always meant; false: none).
+struct AugmentConfig {
+  // Random shift by -shift_px..shift_px in height and width, zero padded
+  // (0 is the channel mean after normalisation); width only when the input
+  // is wider than 1, so sensor windows (W = 1) get a time shift. 0..16.
+  int shift_px = 0;
+  bool flip = false;      // horizontal flip with probability 1/2 (off: digits and letters must not flip)
+  double noise_sd = 0;    // additive Gaussian noise, in normalised units (channel std); 0..10
+  bool enabled() const { return shift_px > 0 || flip || noise_sd > 0; }
+};
+
 struct TrainConfig {
   Optimizer optimizer = Optimizer::kSgdw;
   double learning_rate = 0.01;      // until the first LrStep that applies; (0, 10]
@@ -89,7 +102,7 @@ struct TrainConfig {
   // trials: always the same images for a given data set (a fixed seed-0
   // order), so trials at one fidelity are comparable.
   double subset = 1.0;
-  bool augment = false;             // random shift +-2 px and horizontal flip
+  AugmentConfig augment;            // training part only; off by default
   std::string save_path;            // if set, the final weights (torch::save)
   // Continue training instead of starting from scratch (a promotion to a
   // higher rung): a torch::save archive of this candidate's network as

@@ -64,16 +64,29 @@ torch::Tensor Predictions(const torch::Tensor& logits) {
 
 // Random shift by up to +-2 px (zero fill, which is the mean after
 // normalisation) and horizontal flip, per image.
-torch::Tensor Augment(const torch::Tensor& x, std::mt19937_64& rng) {
+// AugmentConfig on a batch (N, C, H, W). The draws per image are dy, dx (if
+// shifting), then the flip bit (if flipping): with shift 2 and flip, the
+// same sequence the old boolean augmentation drew.
+torch::Tensor Augment(const torch::Tensor& x, const AugmentConfig& a, std::mt19937_64& rng) {
   const int64_t h = x.size(2), w = x.size(3);
-  const torch::Tensor padded = torch::constant_pad_nd(x, {2, 2, 2, 2});
-  torch::Tensor out = torch::empty_like(x);
-  for (int64_t i = 0; i < x.size(0); ++i) {
-    const auto dy = static_cast<int64_t>(rng() % 5), dx = static_cast<int64_t>(rng() % 5);
-    torch::Tensor image = padded[i].narrow(1, dy, h).narrow(2, dx, w);
-    if (rng() & 1) image = image.flip({2});
-    out[i].copy_(image);
+  const int64_t sh = a.shift_px, sw = w > 1 ? a.shift_px : 0;
+  torch::Tensor out = x;
+  if (sh > 0 || a.flip) {
+    const torch::Tensor padded = torch::constant_pad_nd(x, {sw, sw, sh, sh});
+    out = torch::empty_like(x);
+    for (int64_t i = 0; i < x.size(0); ++i) {
+      int64_t dy = sh, dx = sw;
+      if (sh > 0) {
+        dy = static_cast<int64_t>(rng() % static_cast<uint64_t>(2 * sh + 1));
+        dx = static_cast<int64_t>(rng() % static_cast<uint64_t>(2 * sw + 1));
+      }
+      torch::Tensor image = padded[i].narrow(1, dy, h).narrow(2, dx, w);
+      if (a.flip && (rng() & 1)) image = image.flip({2});
+      out[i].copy_(image);
+    }
   }
+  // torch's generator, seeded with the recipe's seed when training starts.
+  if (a.noise_sd > 0) out = out + torch::randn_like(out) * a.noise_sd;
   return out;
 }
 
@@ -169,7 +182,7 @@ class Trial {
         const torch::Tensor index = IndexTensor(order.data() + start, count);
         torch::Tensor x = train_x.index_select(0, index);
         const torch::Tensor y = train_y.index_select(0, index);
-        if (config_.augment) x = Augment(x, rng);
+        if (config_.augment.enabled()) x = Augment(x, config_.augment, rng);
 
         const torch::Tensor logits = net->forward(x);
         const torch::Tensor loss = Loss(logits, y);

@@ -258,6 +258,53 @@ Result<const McuProfile*> McuOption(const std::string& name, const std::string& 
   return *mcu;
 }
 
+// "input_shape": [H, W, C] and "bad_files": "fail" | "skip" beside
+// "dataset" (data/dataset_spec.h). null or absent: unset / "fail".
+Status ParseDatasetOptions(const json& j, data::DatasetSpec* dataset) {
+  if (auto shape = j.find("input_shape"); shape != j.end() && !shape->is_null()) {
+    if (!shape->is_array() || shape->size() != 3 || !(*shape)[0].is_number_integer() ||
+        !(*shape)[1].is_number_integer() || !(*shape)[2].is_number_integer()) {
+      return Status::Invalid("input_shape: expected [height, width, channels] (three integers)");
+    }
+    auto part = [&](size_t i) {
+      return static_cast<int>(std::clamp<long long>((*shape)[i].get<long long>(), -1, 1 << 30));
+    };
+    dataset->input_shape = data::InputShape{part(0), part(1), part(2)};
+    UNAS_RETURN_IF_ERROR(data::ValidateInputShape(dataset->input_shape));
+  }
+  if (auto bad = j.find("bad_files"); bad != j.end() && !bad->is_null()) {
+    const std::string policy = bad->is_string() ? bad->get<std::string>() : "";
+    if (policy == "fail") {
+      dataset->bad_files = data::BadFilePolicy::kFail;
+    } else if (policy == "skip") {
+      dataset->bad_files = data::BadFilePolicy::kSkip;
+    } else {
+      return Status::Invalid("bad_files: expected \"fail\" or \"skip\"");
+    }
+  }
+  return Status::Ok();
+}
+
+// "augment": true (shift 2 px and flip: the old boolean's meaning), false
+// (none) or {"shift_px", "flip", "noise_sd"} (absent fields: off).
+Status ParseAugment(const json& t, const std::string& where, worker::AugmentConfig* out) {
+  const auto a = t.find("augment");
+  if (a == t.end() || a->is_null()) return Status::Ok();
+  if (a->is_boolean()) {
+    *out = a->get<bool>() ? worker::AugmentConfig{2, true, 0} : worker::AugmentConfig{};
+    return Status::Ok();
+  }
+  const std::string at = where + ".augment";
+  if (!a->is_object()) return Status::Invalid(at + ": expected true, false or {\"shift_px\", \"flip\", \"noise_sd\"}");
+  UNAS_RETURN_IF_ERROR(CheckKeys(*a, {"shift_px", "flip", "noise_sd"}, at));
+  worker::AugmentConfig c;
+  UNAS_RETURN_IF_ERROR(GetInt(*a, at, "shift_px", -kAnyInt, kAnyInt, &c.shift_px));
+  UNAS_RETURN_IF_ERROR(GetBool(*a, at, "flip", &c.flip));
+  UNAS_RETURN_IF_ERROR(GetNumber(*a, at, "noise_sd", -kAnyNumber, kAnyNumber, &c.noise_sd));
+  *out = c;
+  return Status::Ok();
+}
+
 // A "training" object (also "final.training") over the recipe in *tr.
 Status ParseTraining(const json& t, const std::string& where, worker::TrainConfig* out) {
   worker::TrainConfig& tr = *out;
@@ -274,7 +321,7 @@ Status ParseTraining(const json& t, const std::string& where, worker::TrainConfi
   UNAS_RETURN_IF_ERROR(GetNumber(t, where, "dropout", -kAnyNumber, kAnyNumber, &tr.dropout));
   UNAS_RETURN_IF_ERROR(GetNumber(t, where, "subset", -kAnyNumber, kAnyNumber, &tr.subset));
   UNAS_RETURN_IF_ERROR(GetInt(t, where, "threads", -kAnyInt, kAnyInt, &tr.threads));
-  UNAS_RETURN_IF_ERROR(GetBool(t, where, "augment", &tr.augment));
+  UNAS_RETURN_IF_ERROR(ParseAugment(t, where, &tr.augment));
   if (auto sched = t.find("lr_schedule"); sched != t.end()) {
     if (!sched->is_array()) return Status::Invalid(where + ".lr_schedule: expected [[epoch, lr], ...]");
     tr.lr_schedule.clear();  // replaces a default schedule (final.training's)
@@ -305,7 +352,7 @@ json TrainingToJson(const worker::TrainConfig& t) {
           {"weight_decay", t.weight_decay},
           {"dropout", t.dropout},
           {"subset", t.subset},
-          {"augment", t.augment},
+          {"augment", {{"shift_px", t.augment.shift_px}, {"flip", t.augment.flip}, {"noise_sd", t.augment.noise_sd}}},
           {"threads", t.threads}};
 }
 
@@ -370,7 +417,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   UNAS_RETURN_IF_ERROR(CheckKeys(j,
                                  {"name", "dataset", "training", "rungs", "promotion", "final", "accounting", "mcu", "board", "memory",
                                   "pruning", "quantization", "bounds", "constraints", "objectives", "strategy", "budget",
-                                  "seed", "evaluator", "synthetic_delay_ms"},
+                                  "seed", "evaluator", "synthetic_delay_ms", "input_shape", "bad_files"},
                                  ""));
   JobSpec s;
   UNAS_RETURN_IF_ERROR(GetString(j, "", "name", &s.name));
@@ -380,6 +427,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   auto parsed_dataset = data::ParseDatasetSpec(dataset);
   if (!parsed_dataset.ok()) return Status::Invalid("dataset: " + parsed_dataset.status().message());
   s.dataset = *parsed_dataset;
+  UNAS_RETURN_IF_ERROR(ParseDatasetOptions(j, &s.dataset));
   if (auto t = j.find("training"); t != j.end()) UNAS_RETURN_IF_ERROR(ParseTraining(*t, "training", &s.training));
   UNAS_RETURN_IF_ERROR(ParseMultiFidelity(j, &s));
   UNAS_RETURN_IF_ERROR(GetEnum(j, "", "accounting", From<kAccountings>(), &s.accounting));
@@ -512,8 +560,11 @@ json JobSpecToJson(const JobSpec& s) {
   const worker::PruneConfig& p = t.prune;
   json rungs = json::array();
   for (const Rung& r : s.rungs) rungs.push_back({{"epochs", r.epochs}, {"subset", r.subset}});
+  const data::InputShape& shape = s.dataset.input_shape;
   return {{"name", s.name},
           {"dataset", data::DatasetSpecText(s.dataset)},
+          {"input_shape", shape.set() ? json::array({shape.height, shape.width, shape.channels}) : json(nullptr)},
+          {"bad_files", s.dataset.bad_files == data::BadFilePolicy::kSkip ? "skip" : "fail"},
           {"training", TrainingToJson(t)},
           {"rungs", std::move(rungs)},
           {"promotion", {{"reduction_factor", s.reduction_factor}}},

@@ -57,7 +57,10 @@ struct FinalConfig {
 
 struct JobSpec {
   std::string name = "job";
-  data::DatasetSpec dataset;  // JSON: its text form (data/dataset_spec.h), default "fashion-mnist"
+  // JSON "dataset": its text form (data/dataset_spec.h), default "fashion-mnist";
+  // beside it "input_shape": [H, W, C] (default null: the data's own shape)
+  // and "bad_files": "fail" (the default) or "skip" (docs/data.md).
+  data::DatasetSpec dataset;
   // JSON "training" sets the recipe, "pruning" its prune part (absent:
   // prune.enabled false), "quantization" its quantization part. Its seed and prune.accounting are the job's
   // (TrialTaskFor). threads: 1 per trial in a job, where TrainConfig's own

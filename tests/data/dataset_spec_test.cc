@@ -36,14 +36,15 @@ TEST(DatasetSpecTest, ParsesCommandLineForms) {
   auto bad = ParseDatasetSpec("imagenet");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
-            "'imagenet' is not one of fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR");
+            "'imagenet' is not one of fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR, folder:DIR, csv:FILE, "
+            "csv:DIR");
   EXPECT_EQ(ParseDatasetSpec("idx:/x:1").status().message(),
             "'idx:/x:1': class count '1' is not an integer in 2..256");
 }
 
 TEST(DatasetSpecTest, TextFormReadsBackToTheSameSpec) {
   for (const char* text : {"fashion-mnist", "synthetic", "idx:/data/mnist", "idx:/data/letters:26",
-                           "cifar10:/data/cifar-10-batches-bin"}) {
+                           "cifar10:/data/cifar-10-batches-bin", "folder:/data/flowers", "csv:/data/imu.csv"}) {
     auto spec = ParseDatasetSpec(text);
     ASSERT_TRUE(spec.ok()) << text;
     EXPECT_EQ(DatasetSpecText(*spec), text);
@@ -51,6 +52,23 @@ TEST(DatasetSpecTest, TextFormReadsBackToTheSameSpec) {
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(again->Key(), spec->Key());
   }
+}
+
+TEST(DatasetSpecTest, KeyTellsShapesAndPoliciesApart) {
+  DatasetSpec a = *ParseDatasetSpec("folder:/data/x");
+  DatasetSpec b = a;
+  b.input_shape = InputShape{32, 32, 3};
+  DatasetSpec c = b;
+  c.bad_files = BadFilePolicy::kSkip;
+  EXPECT_EQ(a.Key(), "folder:/data/x");
+  EXPECT_EQ(b.Key(), "folder:/data/x|shape=32x32x3");
+  EXPECT_EQ(c.Key(), "folder:/data/x|shape=32x32x3|skip-bad-files");
+  EXPECT_NE(a, b);
+  auto shape = ParseInputShape("49,1,3");
+  ASSERT_TRUE(shape.ok());
+  EXPECT_EQ(shape->height, 49);
+  EXPECT_EQ(shape->width, 1);
+  EXPECT_EQ(shape->channels, 3);
 }
 
 TEST(DescribeDatasetTest, FixedFormatsNeedNoFiles) {

@@ -130,5 +130,28 @@ TEST(ConvertTest, RestJsonCarriesTheNewTrialJobAndParetoFields) {
   EXPECT_EQ(ToJson(ParetoView())["final_round"], 0);
 }
 
+// Users' data sets cross to the worker with their shape and bad-file policy.
+TEST(ConvertTest, FolderAndCsvDataSetsTravelWithShapeAndPolicy) {
+  for (const char* text : {"folder:/data/pets", "csv:/data/imu.csv"}) {
+    worker::TrialTask task;
+    task.dataset = *data::ParseDatasetSpec(text);
+    task.dataset.input_shape = data::InputShape{32, 1, 3};
+    task.dataset.bad_files = data::BadFilePolicy::kSkip;
+    v1::TrialTask p;
+    ToProto(task, &p);
+    auto back = FromProto(p);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(back->dataset.Key(), task.dataset.Key());
+    EXPECT_EQ(back->dataset.input_shape.channels, 3);
+  }
+  v1::TrialTask bad;
+  ToProto(worker::TrialTask{}, &bad);
+  bad.mutable_dataset()->set_input_height(32);
+  bad.mutable_dataset()->set_input_width(32);
+  bad.mutable_dataset()->set_input_channels(0);
+  EXPECT_EQ(FromProto(bad).status().message(),
+            "input_shape [32, 32, 0]: height must be 1..65536, width 1..4096, channels 1..256");
+}
+
 }  // namespace
 }  // namespace unas::server

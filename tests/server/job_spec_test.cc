@@ -9,6 +9,55 @@
 namespace unas::server {
 namespace {
 
+TEST(JobSpecTest, UsersDataSetWithInputShapeAndBadFilePolicyRoundTrips) {
+  auto spec = ParseJobSpecText(
+      R"({"dataset":"folder:/data/pets","input_shape":[32,24,3],"bad_files":"skip"})");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->dataset.kind, data::DatasetKind::kFolder);
+  EXPECT_EQ(spec->dataset.directory, "/data/pets");
+  EXPECT_EQ(spec->dataset.input_shape.height, 32);
+  EXPECT_EQ(spec->dataset.input_shape.width, 24);
+  EXPECT_EQ(spec->dataset.input_shape.channels, 3);
+  EXPECT_EQ(spec->dataset.bad_files, data::BadFilePolicy::kSkip);
+  const nlohmann::json j = JobSpecToJson(*spec);
+  EXPECT_EQ(j["dataset"], "folder:/data/pets");
+  EXPECT_EQ(j["input_shape"], nlohmann::json::parse("[32,24,3]"));
+  EXPECT_EQ(j["bad_files"], "skip");
+  auto again = ParseJobSpec(j);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->dataset.Key(), spec->dataset.Key());
+  EXPECT_EQ(TrialTaskFor(*again, TrialStage{}).dataset.Key(), "folder:/data/pets|shape=32x24x3|skip-bad-files");
+
+  auto plain = ParseJobSpecText("{}");
+  EXPECT_TRUE(JobSpecToJson(*plain)["input_shape"].is_null());
+  EXPECT_EQ(JobSpecToJson(*plain)["bad_files"], "fail");
+  EXPECT_EQ(ParseJobSpecText(R"({"input_shape":[32,32]})").status().message(),
+            "input_shape: expected [height, width, channels] (three integers)");
+  EXPECT_EQ(ParseJobSpecText(R"({"input_shape":[32,0,3]})").status().message(),
+            "input_shape [32, 0, 3]: height must be 1..65536, width 1..4096, channels 1..256");
+  EXPECT_EQ(ParseJobSpecText(R"({"bad_files":"ignore"})").status().message(),
+            "bad_files: expected \"fail\" or \"skip\"");
+}
+
+TEST(JobSpecTest, AugmentIsAnObjectOrTheOldBoolean) {
+  auto spec = ParseJobSpecText(R"({"training":{"augment":{"shift_px":3,"noise_sd":0.05}}})");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->training.augment.shift_px, 3);
+  EXPECT_FALSE(spec->training.augment.flip);  // off unless asked for
+  EXPECT_EQ(spec->training.augment.noise_sd, 0.05);
+  EXPECT_EQ(JobSpecToJson(*spec)["training"]["augment"],
+            nlohmann::json::parse(R"({"shift_px":3,"flip":false,"noise_sd":0.05})"));
+  auto old = ParseJobSpecText(R"({"training":{"augment":true}})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->training.augment.shift_px, 2);
+  EXPECT_TRUE(old->training.augment.flip);
+  EXPECT_FALSE(ParseJobSpecText("{}")->training.augment.enabled());
+  EXPECT_EQ(ParseJobSpecText(R"({"training":{"augment":{"shift_px":17}}})").status().message(),
+            "training.augment.shift_px: must be in 0..16");
+  EXPECT_EQ(ParseJobSpecText(R"({"training":{"augment":{"rotate":1}}})").status().message(),
+            "training.augment.rotate: unknown field (allowed: flip, noise_sd, shift_px)");
+}
+
 TEST(JobSpecTest, EmptyObjectGivesDocumentedDefaults) {
   auto spec = ParseJobSpecText("{}");
   ASSERT_TRUE(spec.ok()) << spec.status().message();
@@ -235,7 +284,7 @@ TEST(JobSpecTest, RungsAndTheFinalRecipeParseRoundTripAndGiveEachTrialItsRecipe)
   const worker::TrainConfig final = RecipeFor(*spec, TrialStage{0, 1, 0});
   EXPECT_EQ(final.epochs, 20);
   EXPECT_EQ(final.optimizer, worker::Optimizer::kAdamW);  // what final.training leaves out is the search's
-  EXPECT_TRUE(final.augment);
+  EXPECT_TRUE(final.augment.enabled());
   EXPECT_EQ(final.subset, 1.0);
   EXPECT_TRUE(final.quantization.enabled);
   const worker::TrainConfig shorter = RecipeFor(*spec, TrialStage{0, 1, 5});

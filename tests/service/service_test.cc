@@ -6,8 +6,11 @@
 #include <iterator>
 #include <set>
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <stb/stb_image_write.h>
 
 #include "costmodel/cost_model.h"
 #include "costmodel/lowering.h"
@@ -435,6 +438,113 @@ TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
   EXPECT_TRUE(std::ifstream(out_dir + "/c/model.c").good());
   const auto trial_json = nlohmann::json::parse(std::ifstream(out_dir + "/trial.json"));
   EXPECT_TRUE(trial_json["int8_val_error"].is_number());
+}
+
+// Users' own data (docs/data.md): an image folder the test draws (several
+// sizes, PNG and JPEG, RGB and grey; two classes a small network tells apart:
+// a bright left half or a bright right half) and CSV sensor windows, each
+// through the service's embedded workers to a final front.
+void DrawImageFolder(const std::string& root) {
+  namespace fs = std::filesystem;
+  const int sizes[][2] = {{12, 12}, {16, 10}, {8, 8}, {20, 14}};
+  for (int cls = 0; cls < 2; ++cls) {
+    const std::string dir = root + (cls == 0 ? "/left" : "/right");
+    fs::create_directories(dir);
+    for (int i = 0; i < 40; ++i) {
+      const int w = sizes[i % 4][0], h = sizes[i % 4][1], comp = i % 3 == 0 ? 1 : 3;
+      std::vector<uint8_t> px(static_cast<size_t>(w * h * comp));
+      for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+          const bool bright = (x < w / 2) == (cls == 0);
+          for (int c = 0; c < comp; ++c) {
+            px[(y * w + x) * comp + c] = static_cast<uint8_t>((bright ? 180 : 40) + (x * 7 + y * 13 + i * 5 + c) % 30);
+          }
+        }
+      }
+      const std::string path = dir + "/" + std::to_string(i) + (i % 2 == 0 ? ".png" : ".jpg");
+      const int ok = i % 2 == 0 ? stbi_write_png(path.c_str(), w, h, comp, px.data(), w * comp)
+                                : stbi_write_jpg(path.c_str(), w, h, comp, px.data(), 90);
+      ASSERT_EQ(ok, 1) << path;
+    }
+  }
+}
+
+TEST_F(ServiceTest, ImageFolderAndSensorWindowJobsReachAFinalFront) {
+  DrawImageFolder(dir_ + "/images");
+  {
+    std::ofstream csv(dir_ + "/windows.csv");
+    csv << "label";
+    for (int t = 0; t < 16; ++t) csv << ",x" << t << ",y" << t;
+    csv << "\n";
+    for (int i = 0; i < 60; ++i) {
+      const bool shake = i % 2 == 1;
+      csv << (shake ? "shake" : "still");
+      for (int t = 0; t < 16; ++t) {
+        const double wave = shake ? ((t + i) % 4 < 2 ? 2.0 : -2.0) : 0.0;
+        csv << "," << wave + 0.01 * (i % 7) << "," << 9.8 - 0.02 * (i % 5);
+      }
+      csv << "\n";
+    }
+  }
+  auto serve = Serve(1, "60000");
+  auto c = Connect();
+  const std::string common = R"("seed":4,"budget":{"trials":2},"strategy":"random",
+      "training":{"epochs":2,"batch_size":16,"learning_rate":0.05,"augment":{"shift_px":1,"noise_sd":0.05}},
+      "final":{"enabled":true,"networks":1,"neighbours":0,"training":{"epochs":2,"batch_size":16,"learning_rate":0.05}},
+      "bounds":{"val_error":0.9,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
+      "constraints":{"peak_sram_bytes":20000,"flash_bytes":20000})";
+  auto images = c->Submit(R"({"name":"folder","dataset":"folder:)" + dir_ + R"(/images","input_shape":[8,8,3],)" + common + "}");
+  ASSERT_TRUE(images.ok()) << images.status().message();
+  auto windows = c->Submit(R"({"name":"csv","dataset":"csv:)" + dir_ + R"(/windows.csv","input_shape":[16,1,2],)" + common + "}");
+  ASSERT_TRUE(windows.ok()) << windows.status().message();
+  for (const auto* job : {&*images, &*windows}) {
+    const std::string id = job->record.job_id;
+    server::JobView last;
+    WaitFor([&] {
+      auto j = c->GetJob(id);
+      if (!j.ok()) return false;
+      last = *j;
+      return server::IsFinal(last.record.status) && !last.finalizing && last.record.final_round >= 1;
+    }, 240000);
+    ASSERT_EQ(last.record.status, server::JobStatus::kSucceeded) << serve->Log();
+    ASSERT_EQ(last.record.final_round, 1) << serve->Log();
+    auto front = c->Pareto(id);
+    ASSERT_TRUE(front.ok());
+    ASSERT_FALSE(front->final_front.empty()) << serve->Log();
+    const server::TrialRecord& best = front->final_front.front();
+    ASSERT_TRUE(best.metrics.has_value());
+    EXPECT_TRUE(best.metrics->int8_test_error.has_value());
+    // The exported document states the input the network was built for.
+    auto detail = c->GetTrial(id, best.trial_id);
+    ASSERT_TRUE(detail.ok()) << detail.status().message();
+    const auto document = nlohmann::json::parse(detail->export_json);
+    const std::vector<int> want = job == &*images ? std::vector<int>{8, 8, 3} : std::vector<int>{16, 1, 2};
+    EXPECT_EQ(document["input"]["shape"].get<std::vector<int>>(), want);
+    EXPECT_EQ(document["input"]["num_classes"], 2);
+  }
+  // A folder that is not there is refused at submission, naming it.
+  auto missing = c->Submit(R"({"name":"x","dataset":"folder:)" + dir_ + R"(/nowhere",)" + common + "}");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find(dir_ + "/nowhere: no such directory"), std::string::npos)
+      << missing.status().message();
+}
+
+// `unas train` on an image folder with --input-shape, and on a CSV.
+TEST_F(ServiceTest, TrainCommandOnAnImageFolderAndOnSensorWindows) {
+  DrawImageFolder(dir_ + "/images");
+  Process run({"train", std::string(UNAS_SOURCE_DIR) + "/examples/worked_example.json", "--dataset",
+               "folder:" + dir_ + "/images", "--input-shape", "16,16,1", "--epochs", "1", "--out", dir_ + "/out"},
+              dir_ + "/train.log");
+  ASSERT_EQ(run.Wait(120000), 0) << run.Log();
+  EXPECT_NE(run.Log().find("folder:" + dir_ + "/images: 58 train / 6 validation / 16 test images of 16x16x1, 2 classes"),
+            std::string::npos)
+      << run.Log();
+  EXPECT_TRUE(std::ifstream(dir_ + "/out/model.tflite").good());
+  Process bad({"train", std::string(UNAS_SOURCE_DIR) + "/examples/worked_example.json", "--dataset",
+               "folder:" + dir_ + "/images", "--input-shape", "16,16"},
+              dir_ + "/bad.log");
+  EXPECT_EQ(bad.Wait(20000), 2);
+  EXPECT_EQ(bad.Log(), "unas train: --input-shape: '16,16' is not H,W,C (three integers)\n");
 }
 
 TEST_F(ServiceTest, ExportOfAPartialExecutionJobWritesThePlannedArena) {

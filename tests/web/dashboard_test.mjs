@@ -111,7 +111,7 @@ try {
   check(await page.isVisible('#jobs-table'), 'token accepted; jobs view shown');
 
   // An invalid job: the server's validation message names the field.
-  await page.selectOption('select[name=dataset]', 'synthetic');
+  await page.fill('input[name=dataset]', 'synthetic');
   await page.selectOption('select[name=evaluator]', 'synthetic');
   await page.fill('input[name=trials]', '0');
   await page.fill('input[name=synthetic_delay_ms]', '100');
@@ -120,6 +120,17 @@ try {
   await page.waitForFunction(() => document.querySelector('#submit-error').textContent.length > 0);
   const validation = await page.textContent('#submit-error');
   check(validation.includes('budget'), `server validation shown: "${validation}"`);
+
+  // The data set is free text and the input shape "H,W,C" becomes [H, W, C]:
+  // a shape of two numbers is the server's 400, shown naming the field.
+  await page.fill('input[name=trials]', '60');
+  await page.fill('input[name=input_shape]', '8,8');
+  expectError(400, '/api/v1/jobs');
+  await page.click('#submit-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#submit-error').textContent.includes('input_shape'));
+  check((await page.textContent('#submit-error')).includes('input_shape: expected [height, width, channels]'),
+    'input shape sent as an array and refused with its field');
+  await page.fill('input[name=input_shape]', '');
 
   // A soft SRAM bound well below the hard constraint: trials between the two
   // are feasible (trained, on the front if not dominated) though outside the

@@ -87,7 +87,7 @@ TEST(TrainerTest, AdamWWithScheduleAndAugmentationTrains) {
   c.optimizer = Optimizer::kAdamW;
   c.learning_rate = 0.01;
   c.lr_schedule = {{2, 0.003}};
-  c.augment = true;
+  c.augment = AugmentConfig{2, true, 0.1};
   double last_lr = 0;
   TrainHooks hooks;
   hooks.on_progress = [&](const TrainProgress& p) { last_lr = p.learning_rate; };
