@@ -36,6 +36,7 @@
 
 #include "costmodel/model_graph.h"
 #include "base/status.h"
+#include "tflite/writer.h"
 
 namespace unas {
 
@@ -46,6 +47,11 @@ constexpr int kMaxTfliteTables = 4'000'000;
 // Errors: kInvalidArgument for every malformed or unsupported file, the
 // message starting "tflite: ".
 Result<ModelGraph> ReadTflite(const uint8_t* data, size_t size);
+
+// The model's named metadata (its `metadata` list, each entry's buffer
+// copied), after the same checks as ReadTflite; empty when it has none.
+// Errors as ReadTflite's, plus an entry's buffer out of range.
+Result<std::vector<TfliteMetadataEntry>> ReadTfliteMetadata(const uint8_t* data, size_t size);
 
 // Reads the file at `path` (kNotFound when it cannot be opened,
 // kInvalidArgument when it is larger than kMaxTfliteBytes), then ReadTflite.

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "data/image_files.h"
+#include "data/input_contract.h"
 #include "worker/dataset_tensors.h"
 
 namespace unas::worker {
@@ -35,8 +36,16 @@ torch::Tensor LabelsToTensor(const std::vector<uint8_t>& labels, const std::vect
 struct RawSets {
   std::string name;
   int num_classes = 10;
+  std::vector<std::string> class_names;  // empty: "0", "1", ...
   data::RawImages train, test;
 };
+
+// The data sets' own label names (Fashion-MNIST's README, CIFAR-10's
+// batches.meta.txt), in label order.
+const std::vector<std::string> kFashionMnistClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                       "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+const std::vector<std::string> kCifar10Classes = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                                  "dog",      "frog",       "horse", "ship", "truck"};
 
 Result<RawSets> ReadRaw(const DatasetSpec& spec) {
   RawSets sets;
@@ -45,6 +54,7 @@ Result<RawSets> ReadRaw(const DatasetSpec& spec) {
     case DatasetKind::kIdx: {
       sets.name = spec.kind == DatasetKind::kFashionMnist ? "fashion-mnist" : "idx:" + spec.directory;
       sets.num_classes = spec.num_classes;
+      if (spec.kind == DatasetKind::kFashionMnist && spec.num_classes == 10) sets.class_names = kFashionMnistClasses;
       UNAS_ASSIGN_OR_RETURN(data::IdxFiles files, data::FindIdxFiles(spec));
       UNAS_ASSIGN_OR_RETURN(sets.train, data::ReadIdxPair(files.train_images, files.train_labels, spec.num_classes));
       UNAS_ASSIGN_OR_RETURN(sets.test, data::ReadIdxPair(files.test_images, files.test_labels, spec.num_classes));
@@ -57,6 +67,7 @@ Result<RawSets> ReadRaw(const DatasetSpec& spec) {
     }
     case DatasetKind::kCifar10: {
       sets.name = "cifar10";
+      sets.class_names = kCifar10Classes;
       std::vector<std::string> train_files;
       for (int i = 1; i <= 5; ++i) train_files.push_back(spec.directory + "/data_batch_" + std::to_string(i) + ".bin");
       UNAS_ASSIGN_OR_RETURN(sets.train, data::ReadCifar10(train_files));
@@ -100,6 +111,10 @@ Result<std::shared_ptr<const Dataset>> Build(const DatasetSpec& spec) {
     info.train_count = static_cast<int64_t>(split.train.size());
     info.validation_count = static_cast<int64_t>(split.validation.size());
     info.test_count = raw.test.count;
+    const torch::Tensor mean_values = mean.flatten().contiguous(), std_values = std.flatten().contiguous();
+    info.channel_mean.assign(mean_values.data_ptr<float>(), mean_values.data_ptr<float>() + mean_values.numel());
+    info.channel_std.assign(std_values.data_ptr<float>(), std_values.data_ptr<float>() + std_values.numel());
+    info.class_names = raw.class_names.empty() ? data::NumberedClassNames(raw.num_classes) : raw.class_names;
     return std::shared_ptr<const Dataset>(std::make_shared<Dataset>(std::move(info), std::move(t)));
   } catch (const std::exception& e) {  // LibTorch (c10::Error) or bad_alloc
     return Status(StatusCode::kResourceExhausted, raw.name + ": cannot hold the data set in memory: " + e.what());

@@ -31,6 +31,14 @@ struct DatasetInfo {
   int64_t train_count = 0;   // after removing the validation split
   int64_t validation_count = 0;
   int64_t test_count = 0;
+  // The input contract an exported model needs (one entry per class /
+  // channel): label id -> name, and the normalisation above. Images: mean
+  // and std of pixel / 255, so a device computes (pixel / 255 - mean) / std;
+  // windows: in sensor units, (value - mean) / std.
+  std::vector<std::string> class_names;
+  std::vector<float> channel_mean, channel_std;
+  bool raw_values = false;     // true: sensor windows (no / 255)
+  int64_t skipped_files = 0;   // bad image files left out (bad_files "skip")
 };
 
 class Dataset {
