@@ -12,6 +12,10 @@
 namespace unas {
 namespace {
 
+using testing::ReadBytes;
+using testing::TestdataModels;
+using testing::TestdataPath;
+
 // One int8 RELU: input [1, 2, 2, 3] -> output; enough for a valid model.
 ModelGraph Tiny() {
   ModelGraph g;
