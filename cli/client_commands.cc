@@ -274,8 +274,9 @@ int RunCancel(const std::vector<std::string>& argv) {
 
 // DIR/model.tflite and DIR/c/ from the trial's stored int8 model, for the
 // network it was trained as (the pruned one when the job prunes).
-Status ExportModel(server::Client& client, const std::string& job_id, const server::TrialRecord& t,
-                   const nlohmann::json& document, const std::string& dir) {
+Result<std::optional<data::InputContract>> ExportModel(server::Client& client, const std::string& job_id,
+                                                       const server::TrialRecord& t, const nlohmann::json& document,
+                                                       const std::string& dir) {
   UNAS_ASSIGN_OR_RETURN(std::string tflite, client.TrialModelTflite(job_id, t.trial_id));
   UNAS_ASSIGN_OR_RETURN(server::JobView job, client.GetJob(job_id));
   const nlohmann::json spec = SpecAsJson(job.record.spec_json);
@@ -356,10 +357,13 @@ int RunExport(const std::vector<std::string>& argv) {
   }
   trial["model_tflite"] = nullptr;
   if (t.has_tflite) {
-    if (Status s = ExportModel(client, job_id, t, document, dir); s.ok()) {
+    if (auto contract = ExportModel(client, job_id, t, document, dir); contract.ok()) {
       trial["model_tflite"] = "model.tflite (int8; its C library in c/)";
+      // The model's own input contract (its metadata); null for a model
+      // stored before unas wrote one.
+      trial["input"] = *contract ? data::InputContractToJson(**contract) : nlohmann::json();
     } else {
-      std::cerr << "unas export: int8 model: " << s.message() << "\n";
+      std::cerr << "unas export: int8 model: " << contract.status().message() << "\n";
       return 1;
     }
   } else {

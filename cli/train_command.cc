@@ -127,12 +127,16 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
       {"tflite_bytes", int8.tflite.size()},
       {"int8_seconds", seconds},
   };
+  // What a device must feed the model (data/input_contract.h), as the
+  // .tflite's metadata and the C library carry it.
+  metrics["input"] = data::InputContractToJson(int8.contract);
   const std::string model_path = dir + "/model.tflite", metrics_path = dir + "/metrics.json";
-  UNAS_RETURN_IF_ERROR(WriteFile(metrics_path, "metrics", metrics.dump(2) + "\n"));
   // model.tflite and its C library (whole execution) the way `unas export`
   // writes a trial's (cli/trial_model.h).
   UNAS_RETURN_IF_ERROR(WriteTrialModel(dir, std::string(int8.tflite.begin(), int8.tflite.end()),
-                                       result.model->network, /*partial_execution=*/false));
+                                       result.model->network, /*partial_execution=*/false)
+                           .status());
+  UNAS_RETURN_IF_ERROR(WriteFile(metrics_path, "metrics", metrics.dump(2) + "\n"));
   (*summary)["c_library"] = dir + "/c";
   (*summary)["int8"] = metrics;
   (*summary)["model_tflite"] = model_path;

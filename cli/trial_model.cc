@@ -7,6 +7,7 @@
 #include "costmodel/cost_model.h"
 #include "costmodel/lowering.h"
 #include "firmware/generator.h"
+#include "tflite/metadata.h"
 #include "tflite/reader.h"
 
 namespace unas::cli {
@@ -50,8 +51,8 @@ Result<ModelGraph> MatchLoweredNetwork(const Network& network, const ModelGraph&
   return out;
 }
 
-Status WriteTrialModel(const std::string& dir, const std::string& tflite, const Network& network,
-                       bool partial_execution) {
+Result<std::optional<data::InputContract>> WriteTrialModel(const std::string& dir, const std::string& tflite,
+                                                           const Network& network, bool partial_execution) {
   const std::string path = dir + "/model.tflite";
   UNAS_RETURN_IF_ERROR(WriteFile(path, "model", tflite));
   auto graph = ReadTflite(reinterpret_cast<const uint8_t*>(tflite.data()), tflite.size());
@@ -60,7 +61,11 @@ Status WriteTrialModel(const std::string& dir, const std::string& tflite, const 
   if (!matched.ok()) return matched.status().WithContext(path);
   firmware::FirmwareOptions options;
   options.partial_execution = partial_execution;
-  return firmware::WriteCLibrary(dir, network, *matched, options);
+  auto contract = ReadInputContract(reinterpret_cast<const uint8_t*>(tflite.data()), tflite.size());
+  if (!contract.ok()) return contract.status().WithContext(path);
+  options.contract = *contract;
+  UNAS_RETURN_IF_ERROR(firmware::WriteCLibrary(dir, network, *matched, options));
+  return *contract;
 }
 
 }  // namespace unas::cli

@@ -8,11 +8,13 @@
 // Thread safety: pure functions (they write only under `dir`).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/status.h"
 #include "costmodel/model_graph.h"
 #include "costmodel/network.h"
+#include "data/input_contract.h"
 
 namespace unas::cli {
 
@@ -23,9 +25,11 @@ namespace unas::cli {
 Result<ModelGraph> MatchLoweredNetwork(const Network& network, const ModelGraph& graph);
 
 // Writes DIR/model.tflite (the bytes as given) and DIR/c/ (firmware's C
-// library of the model; partial execution when `partial_execution`). DIR must
+// library of the model; partial execution when `partial_execution`), and
+// returns the model's input contract (tflite/metadata.h), which the C library
+// was generated with; std::nullopt for a model stored without one. DIR must
 // exist. Errors name the file or the step that failed.
-Status WriteTrialModel(const std::string& dir, const std::string& tflite, const Network& network,
+Result<std::optional<data::InputContract>> WriteTrialModel(const std::string& dir, const std::string& tflite, const Network& network,
                        bool partial_execution);
 
 }  // namespace unas::cli

@@ -7,6 +7,12 @@
 //   extern const float unas_model_input_scale, unas_model_output_scale;
 //   extern const int32_t unas_model_input_zero_point, unas_model_output_zero_point;
 //   void unas_model_invoke(const int8_t *input, int8_t *output, uint8_t *arena);
+//   #define UNAS_MODEL_INPUT_HEIGHT / UNAS_MODEL_INPUT_WIDTH / UNAS_MODEL_INPUT_CHANNELS
+//   #define UNAS_MODEL_CLASSES, UNAS_MODEL_HAS_INPUT_CONTRACT (0 or 1)
+//   extern const char *const unas_model_class_names[UNAS_MODEL_CLASSES];
+//   void unas_model_quantize_pixels(const uint8_t *pixels, int8_t *input);
+//     (with an input contract only: raw HWC 8-bit pixels to the int8 input,
+//     bit-identical to the int8 evaluation's; firmware/contract_source.h)
 // The arena is UNAS_MODEL_ARENA_BYTES bytes, 16-byte aligned, owned by the
 // caller; invoke copies the input into it (the accounting counts the input),
 // runs the schedule, and copies the output out. No heap, no floating point at
@@ -39,6 +45,7 @@
 #include "costmodel/cost_model.h"
 #include "costmodel/partial_execution.h"
 #include "base/status.h"
+#include "data/input_contract.h"
 #include "firmware/quantized_network.h"
 
 namespace unas::firmware {
@@ -47,6 +54,12 @@ namespace unas::firmware {
 // runtime (input counted, int32 biases, in-place Add at its input's last use).
 struct FirmwareOptions {
   bool partial_execution = false;
+  // The model's input contract (its .tflite's metadata, tflite/metadata.h):
+  // class names and unas_model_quantize_pixels come from it. Without one,
+  // classes are named "0", "1", ... and there is no pixel function. Its shape
+  // must be the network's input and its class count the output's (a single
+  // logit: 2 classes), else kInvalidArgument.
+  std::optional<data::InputContract> contract;
 };
 
 struct CLibrary {

@@ -306,7 +306,11 @@ Result<ModelGraph> ReadVerified(const fb::Model& model, size_t size, const Tflit
 
 }  // namespace
 
-Result<ModelGraph> ReadTflite(const uint8_t* data, size_t size, const TfliteReadLimits& limits) {
+namespace {
+
+// The model in `data` after every check ReadTflite's contract lists; its
+// accessors read `*aligned` when the caller's bytes were not 8-byte aligned.
+Result<const fb::Model*> VerifiedModel(const uint8_t* data, size_t size, std::vector<uint64_t>* aligned) {
   if (data == nullptr && size > 0) return Bad("no data");
   if (size > kMaxTfliteBytes) {
     return Bad("the file is " + std::to_string(size) + " bytes, more than the limit of " +
@@ -325,12 +329,11 @@ Result<ModelGraph> ReadTflite(const uint8_t* data, size_t size, const TfliteRead
   }
   // The accessors read scalars in place: give them an 8-byte aligned copy
   // when the caller's bytes are not (offsets inside the file are relative).
-  std::vector<uint64_t> aligned;
   const uint8_t* bytes = data;
   if (reinterpret_cast<uintptr_t>(data) % alignof(uint64_t) != 0) {
-    aligned.resize((size + 7) / 8);
-    std::memcpy(aligned.data(), data, size);
-    bytes = reinterpret_cast<const uint8_t*>(aligned.data());
+    aligned->resize((size + 7) / 8);
+    std::memcpy(aligned->data(), data, size);
+    bytes = reinterpret_cast<const uint8_t*>(aligned->data());
   }
   flatbuffers::Verifier verifier(bytes, size, kMaxTfliteDepth, kMaxTfliteTables);
   if (!fb::VerifyModelBuffer(verifier)) {
@@ -343,7 +346,40 @@ Result<ModelGraph> ReadTflite(const uint8_t* data, size_t size, const TfliteRead
                             : why) +
                ")");
   }
-  return ReadVerified(*fb::GetModel(bytes), size, limits);
+  return fb::GetModel(bytes);
+}
+
+}  // namespace
+
+Result<ModelGraph> ReadTflite(const uint8_t* data, size_t size, const TfliteReadLimits& limits) {
+  std::vector<uint64_t> aligned;
+  UNAS_ASSIGN_OR_RETURN(const fb::Model* model, VerifiedModel(data, size, &aligned));
+  return ReadVerified(*model, size, limits);
+}
+
+Result<std::vector<TfliteMetadataEntry>> ReadTfliteMetadata(const uint8_t* data, size_t size) {
+  std::vector<uint64_t> aligned;
+  UNAS_ASSIGN_OR_RETURN(const fb::Model* model, VerifiedModel(data, size, &aligned));
+  std::vector<TfliteMetadataEntry> entries;
+  if (model->metadata() == nullptr) return entries;
+  const uint32_t buffers = model->buffers() ? model->buffers()->size() : 0;
+  for (uint32_t i = 0; i < model->metadata()->size(); ++i) {
+    const fb::Metadata* m = model->metadata()->Get(i);
+    TfliteMetadataEntry entry;
+    if (m->name() != nullptr) entry.name = m->name()->str();
+    const std::string where = "metadata " + std::to_string(i) + (entry.name.empty() ? "" : " ('" + entry.name + "')");
+    if (m->buffer() >= buffers) {
+      return Bad(where + ": buffer " + std::to_string(m->buffer()) + " out of range (the model has " +
+                 std::to_string(buffers) + " buffers)");
+    }
+    const fb::Buffer* buffer = model->buffers()->Get(m->buffer());
+    if (buffer->offset() > 1 || buffer->size() > 0) {
+      return Bad(where + ": its data lie outside the flatbuffer (models over 2 GB are not supported)");
+    }
+    if (buffer->data() != nullptr) entry.data.assign(buffer->data()->begin(), buffer->data()->end());
+    entries.push_back(std::move(entry));
+  }
+  return entries;
 }
 
 Result<std::vector<uint8_t>> ReadTfliteFileBytes(const std::string& path, size_t max_bytes) {

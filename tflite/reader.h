@@ -37,6 +37,7 @@
 
 #include "costmodel/model_graph.h"
 #include "base/status.h"
+#include "tflite/writer.h"
 
 namespace unas {
 
@@ -61,6 +62,11 @@ struct TfliteReadLimits {
 // Errors: kInvalidArgument for every malformed or unsupported file and for
 // a file beyond `limits`, the message starting "tflite: ".
 Result<ModelGraph> ReadTflite(const uint8_t* data, size_t size, const TfliteReadLimits& limits = {});
+
+// The model's named metadata (its `metadata` list, each entry's buffer
+// copied), after the same checks as ReadTflite; empty when it has none.
+// Errors as ReadTflite's, plus an entry's buffer out of range.
+Result<std::vector<TfliteMetadataEntry>> ReadTfliteMetadata(const uint8_t* data, size_t size);
 
 // The bytes of the file at `path`, never holding more than max_bytes of
 // them (plus one 64 KiB piece being read): a regular file's size is checked (fstat) before a byte is read; a

@@ -155,6 +155,14 @@ Result<std::vector<uint8_t>> WriteTflite(const ModelGraph& graph, const WriteOpt
     buffers.push_back(fb::CreateBufferDirect(fbb, &data));
   }
 
+  std::vector<flatbuffers::Offset<fb::Metadata>> metadata;
+  for (const TfliteMetadataEntry& entry : options.metadata) {
+    if (entry.name.empty()) return Bad("a metadata entry without a name");
+    const auto name = fbb.CreateString(entry.name);
+    metadata.push_back(fb::CreateMetadata(fbb, name, static_cast<uint32_t>(buffers.size())));
+    buffers.push_back(fb::CreateBufferDirect(fbb, &entry.data));
+  }
+
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
   for (int i = 0; i < tensor_count; ++i) {
     const GraphTensor& t = graph.tensors[i];
@@ -195,8 +203,10 @@ Result<std::vector<uint8_t>> WriteTflite(const ModelGraph& graph, const WriteOpt
       fb::CreateSubGraphDirect(fbb, &tensors, &inputs, &outputs, &operators, "main")};
   const auto description = graph.description.empty() ? flatbuffers::Offset<flatbuffers::String>()
                                                        : fbb.CreateString(graph.description);
+  const auto metadata_offset = metadata.empty() ? flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Metadata>>>()
+                                                : fbb.CreateVector(metadata);
   const auto model = fb::CreateModel(fbb, 3, fbb.CreateVector(opcodes), fbb.CreateVector(subgraphs), description,
-                                     fbb.CreateVector(buffers));
+                                     fbb.CreateVector(buffers), 0, metadata_offset);
   fb::FinishModelBuffer(fbb, model);
   return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
 }

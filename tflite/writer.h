@@ -16,7 +16,11 @@
 //     FULLY_CONNECTED, ADD, MUL, CONCATENATION, RESHAPE (new_shape = the
 //     output's shape), SOFTMAX (beta 1), PAD, PADV2, STRIDED_SLICE (all masks
 //     0); other operators are written without options;
-//   - the graph's description.
+//   - the graph's description;
+//   - WriteOptions::metadata: each entry as the model's `metadata` list
+//     (name, buffer index) with its bytes in a buffer of its own, after the
+//     constants' buffers (how TFLite stores "TFLITE_METADATA";
+//     tflite/metadata.h makes the input contract's entries).
 //
 // Errors (kInvalidArgument, message starting "tflite writer: "): a tensor id
 // out of range in an operator or the graph's inputs/outputs (-1 is allowed
@@ -30,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "costmodel/model_graph.h"
@@ -37,11 +42,19 @@
 
 namespace unas {
 
+// One entry of a model's `metadata` list: its name and its buffer's bytes.
+struct TfliteMetadataEntry {
+  std::string name;
+  std::vector<uint8_t> data;
+};
+
 struct WriteOptions {
   // Graphs lowered for analysis carry constants without data: write zeros of
   // the right size instead of failing (for memory analysis only; the model
   // computes nothing useful).
   bool zero_fill_empty_constants = false;
+  // Named metadata written into the model (names must be non-empty).
+  std::vector<TfliteMetadataEntry> metadata;
 };
 
 Result<std::vector<uint8_t>> WriteTflite(const ModelGraph& graph, const WriteOptions& options = {});

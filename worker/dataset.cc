@@ -7,6 +7,7 @@
 #include "data/image_files.h"
 #include "data/image_folder.h"
 #include "data/sensor_csv.h"
+#include "data/input_contract.h"
 #include "worker/dataset_tensors.h"
 
 namespace unas::worker {
@@ -131,7 +132,7 @@ Result<std::shared_ptr<const Dataset>> Build(const DatasetSpec& spec) {
     info.train_count = static_cast<int64_t>(split.train.size());
     info.validation_count = static_cast<int64_t>(split.validation.size());
     info.test_count = raw.test.count;
-    info.class_names = raw.class_names;
+    info.class_names = raw.class_names.empty() ? data::NumberedClassNames(raw.num_classes) : raw.class_names;
     info.raw_values = raw.train.is_float();
     info.skipped_files = raw.skipped_files;
     const auto mean_flat = mean.flatten().contiguous(), std_flat = std.flatten().contiguous();

@@ -16,6 +16,7 @@
 #include "costmodel/reference_executor.h"
 #include "base/status.h"
 #include "quant/int8_executor.h"
+#include "data/input_contract.h"
 #include "worker/dataset.h"
 
 namespace unas::worker {
@@ -55,13 +56,20 @@ struct Int8Outcome {
   double int8_val_error = 1;   // 0..1, over the whole validation part
   double int8_test_error = 1;  // 0..1, over the whole test set
   int calibration_images = 0;  // actually used (fewer if the training part is smaller)
+  // The class the int8 model predicted for each test image, in test-set
+  // order: what a device fed the same images must reproduce.
+  std::vector<int> int8_test_predictions;
   ModelGraph graph;            // the quantised model, ops in the order written
-  // graph as a .tflite flatbuffer (tflite/writer.h), ops in graph.ops order.
+  // What a device must feed it: the data set's shape, normalisation and
+  // class names with the graph input's scale and zero point.
+  data::InputContract contract;
+  // graph as a .tflite flatbuffer (tflite/writer.h), ops in graph.ops order,
+  // carrying `contract` as metadata (tflite/metadata.h).
   std::vector<uint8_t> tflite;
 };
 
 // Quantises `model` (calibration per Int8Options), measures its int8 errors
-// on the data set and writes the .tflite. The class predicted from the int8
+// on the data set and writes the .tflite with its input contract. The class predicted from the int8
 // logits follows the float rule: arg-max, or for a single logit (binary
 // problems) q > zero point, i.e. a positive logit. Errors: the quantiser's,
 // kInvalidArgument for a bad op_order or a data set of another input shape.

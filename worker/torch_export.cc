@@ -11,6 +11,7 @@
 
 #include "quant/int8_executor.h"
 #include "quant/quantize.h"
+#include "tflite/metadata.h"
 #include "tflite/writer.h"
 #include "worker/dataset_tensors.h"
 #include "worker/int8_export.h"
@@ -48,9 +49,11 @@ int Predicted(int32_t output_zero_point, const int8_t* logits, int64_t count) {
   return quant::ArgMax(logits, count);
 }
 
+// The error over (x, y); with `predictions`, also each image's predicted class.
 Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& g, const torch::Tensor& x,
-                         const torch::Tensor& y, int threads) {
+                         const torch::Tensor& y, int threads, std::vector<int>* predictions = nullptr) {
   const int64_t n = x.size(0);
+  if (predictions != nullptr) predictions->assign(static_cast<size_t>(n), -1);
   if (n == 0) return 1.0;
   const torch::Tensor labels = y.to(torch::kInt64).contiguous();
   const int64_t* label = labels.data_ptr<int64_t>();
@@ -81,7 +84,9 @@ Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& 
         return;
       }
       for (int64_t i = first; i < last; ++i) {
-        hits[t] += Predicted(zero_point, logits->data() + (i - first) * out_elements, out_elements) == label[start + i];
+        const int predicted = Predicted(zero_point, logits->data() + (i - first) * out_elements, out_elements);
+        if (predictions != nullptr) (*predictions)[static_cast<size_t>(start + i)] = predicted;
+        hits[t] += predicted == label[start + i];
       }
     };
     std::vector<std::thread> pool;
@@ -108,6 +113,30 @@ Status Reorder(const std::vector<int>& order, ModelGraph* g) {
   }
   g->ops = std::move(ops);
   return Status::Ok();
+}
+
+// The data set's normalisation and classes with the quantised input's scale.
+Result<data::InputContract> ContractOf(const DatasetInfo& info, const ModelGraph& g) {
+  data::InputContract c;
+  c.height = info.input.height;
+  c.width = info.input.width;
+  c.channels = info.input.channels;
+  c.value_kind = info.raw_values ? data::InputValueKind::kSensorValue : data::InputValueKind::kPixel8;
+  c.mean = info.channel_mean;
+  c.std = info.channel_std;
+  c.class_names = info.class_names;
+  const Quantization& q = g.tensors[g.inputs[0]].quant;
+  if (q.scale.size() != 1 || q.zero_point.size() != 1) return Status::Internal("int8: the input is not quantised per tensor");
+  c.input_scale = q.scale[0];
+  c.input_zero_point = static_cast<int32_t>(q.zero_point[0]);
+  const int64_t outputs = g.tensors[g.outputs[0]].elements();
+  // A single logit is a binary problem: its classes are still the data set's two.
+  if (outputs != static_cast<int64_t>(c.class_names.size()) && !(outputs == 1 && c.class_names.size() == 2)) {
+    return Status::Invalid("int8: the model has " + std::to_string(outputs) + " outputs for " +
+                           std::to_string(c.class_names.size()) + " classes");
+  }
+  UNAS_RETURN_IF_ERROR(data::ValidateInputContract(c));
+  return c;
 }
 
 }  // namespace
@@ -170,8 +199,12 @@ Result<Int8Outcome> QuantizeTrained(const TrainedModel& model, const Dataset& da
     UNAS_ASSIGN_OR_RETURN(outcome.int8_val_error,
                           Int8Error(executor, outcome.graph, data.validation_x, data.validation_y, options.threads));
     UNAS_ASSIGN_OR_RETURN(outcome.int8_test_error,
-                          Int8Error(executor, outcome.graph, data.test_x, data.test_y, options.threads));
-    UNAS_ASSIGN_OR_RETURN(outcome.tflite, WriteTflite(outcome.graph));
+                          Int8Error(executor, outcome.graph, data.test_x, data.test_y, options.threads,
+                                    &outcome.int8_test_predictions));
+    UNAS_ASSIGN_OR_RETURN(outcome.contract, ContractOf(dataset.info(), outcome.graph));
+    WriteOptions write;
+    UNAS_ASSIGN_OR_RETURN(write.metadata, InputContractMetadata(outcome.contract));
+    UNAS_ASSIGN_OR_RETURN(outcome.tflite, WriteTflite(outcome.graph, write));
     return outcome;
   } catch (const std::exception& e) {
     return Status::Internal(std::string("LibTorch: ") + e.what());

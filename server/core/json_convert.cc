@@ -1,5 +1,7 @@
 #include "server/core/json_convert.h"
 
+#include "tflite/metadata.h"
+
 #include "costmodel/cost_model.h"
 #include "base/json_limits.h"
 #include "costmodel/mcu.h"
@@ -168,9 +170,17 @@ Result<nlohmann::json> TrialDetailJson(const JobSpec& spec, const TrialRecord& t
 }
 
 Result<nlohmann::json> TrialExportJson(const JobView& job, const JobSpec& spec, const TrialRecord& trial,
-                                       const CoordinatorOptions& options) {
+                                       const CoordinatorOptions& options, const std::string& model_tflite) {
   UNAS_ASSIGN_OR_RETURN(nlohmann::json detail, TrialDetailJson(spec, trial, options));
+  nlohmann::json contract = nullptr;
+  if (!model_tflite.empty()) {
+    // The model's own metadata: what a device must feed it.
+    auto read = ReadInputContract(reinterpret_cast<const uint8_t*>(model_tflite.data()), model_tflite.size());
+    if (!read.ok()) return read.status().WithContext("the trial's model");
+    if (*read) contract = data::InputContractToJson(**read);
+  }
   return nlohmann::json{{"format", "unas-trial-export/1"},
+                        {"input_contract", contract},
                         {"job", ToJson(job)},
                         {"architecture", detail["candidate"]},
                         {"input", detail["input"]},

@@ -3,6 +3,7 @@
 // *_bytes, macs, latency_ms, *_unix_ms. Absent values are null, not -1.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,9 +34,14 @@ Result<nlohmann::json> TrialDetailJson(const JobSpec& spec, const TrialRecord& t
                                        const CoordinatorOptions& options);
 
 // The trial export document (format "unas-trial-export/1"): job, architecture,
-// input, metrics, costs, cost report and partial-execution plan. The same
-// for GET .../trials/N/export and gRPC GetTrial (what `unas export` writes).
+// input, input_contract, metrics, costs, cost report and partial-execution
+// plan. The same for GET .../trials/N/export and gRPC GetTrial (what `unas
+// export` writes). `input_contract` is the contract stored in `model_tflite`
+// (the trial's int8 model, empty when it has none; data/input_contract.h's
+// JSON), null when there is no model or it carries no contract. Errors:
+// kInvalidArgument if the candidate cannot be rebuilt or the model's
+// contract is malformed.
 Result<nlohmann::json> TrialExportJson(const JobView& job, const JobSpec& spec, const TrialRecord& trial,
-                                       const CoordinatorOptions& options);
+                                       const CoordinatorOptions& options, const std::string& model_tflite);
 
 }  // namespace unas::server

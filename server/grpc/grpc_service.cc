@@ -144,7 +144,13 @@ class JobServiceImpl final : public v1::JobService::Service {
     if (!trial.ok()) return ToGrpc(trial.status());
     auto spec = c_->GetSpec(req->job_id());
     if (!spec.ok()) return ToGrpc(spec.status());
-    auto document = TrialExportJson(*job, *spec, *trial, c_->options());
+    std::string model;  // the export's input contract is read from the trial's model
+    if (trial->has_tflite) {
+      auto stored = c_->TrialModelTflite(req->job_id(), req->trial_id());
+      if (!stored.ok()) return ToGrpc(stored.status());
+      model = std::move(*stored);
+    }
+    auto document = TrialExportJson(*job, *spec, *trial, c_->options(), model);
     if (!document.ok()) return ToGrpc(document.status());
     ToProto(*trial, out->mutable_trial());
     out->set_export_json(document->dump(2));

@@ -147,7 +147,13 @@ HttpResponse TrialDetail(Coordinator& c, const std::string& job_id, const std::s
   if (!record.ok()) return Error(record.status());
   auto spec = c.GetSpec(job_id);
   if (!spec.ok()) return Error(spec.status());
-  auto detail = download ? TrialExportJson(*job, *spec, *record, c.options())
+  std::string model;  // the export's input contract is read from the trial's model
+  if (download && record->has_tflite) {
+    auto stored = c.TrialModelTflite(job_id, trial_id);
+    if (!stored.ok()) return Error(stored.status());
+    model = std::move(*stored);
+  }
+  auto detail = download ? TrialExportJson(*job, *spec, *record, c.options(), model)
                          : TrialDetailJson(*spec, *record, c.options());
   if (!detail.ok()) return Error(detail.status());
   if (!download) return Json(*detail);

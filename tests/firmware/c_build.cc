@@ -57,6 +57,27 @@ Status BuildHost(const std::string& dir, int shrink_bytes, const std::string& de
   return Status::Ok();
 }
 
+Status BuildPixelHost(const std::string& dir) {
+  const std::string cmd = "gcc -std=c99 -pedantic-errors -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined "
+                          "-fno-sanitize-recover=all -fno-omit-frame-pointer -I" + dir + "/c " + dir + "/c/model.c " +
+                          dir + "/c/unas_kernels.c " UNAS_SOURCE_DIR "/tests/firmware/pixels_main.c -o " + dir +
+                          "/pixels_host";
+  const CommandResult r = RunCommand(cmd);
+  if (r.exit_code != 0) return Status::Internal("pixel host build failed: " + cmd + "\n" + r.output);
+  return Status::Ok();
+}
+
+Result<PixelRun> RunPixelHost(const std::string& dir, const std::vector<uint8_t>& pixels) {
+  UNAS_RETURN_IF_ERROR(WriteBytes(dir + "/pixels.bin", pixels.data(), pixels.size()));
+  const CommandResult r = RunCommand("ASAN_OPTIONS=detect_leaks=0 " + dir + "/pixels_host " + dir + "/pixels.bin " +
+                                     dir + "/quantised.bin " + dir + "/logits.bin");
+  if (r.exit_code != 0) return Status::Internal("pixel host run exited " + std::to_string(r.exit_code) + ":\n" + r.output);
+  PixelRun run;
+  run.inputs = ReadBytes(dir + "/quantised.bin");
+  run.outputs = ReadBytes(dir + "/logits.bin");
+  return run;
+}
+
 Result<std::vector<int8_t>> RunHost(const std::string& dir, const std::vector<int8_t>& inputs) {
   UNAS_RETURN_IF_ERROR(WriteBytes(dir + "/inputs.bin", inputs.data(), inputs.size()));
   const CommandResult r =

@@ -39,6 +39,15 @@ std::vector<int8_t> ReadBytes(const std::string& path);
 // the compiler's output.
 Status BuildHost(const std::string& dir, int shrink_bytes = 0, const std::string& defines = "");
 
+// As BuildHost, with tests/firmware/pixels_main.c into DIR/pixels_host: raw
+// 8-bit pixels through unas_model_quantize_pixels, then unas_model_invoke.
+Status BuildPixelHost(const std::string& dir);
+struct PixelRun {
+  std::vector<int8_t> inputs;   // what unas_model_quantize_pixels made, by record
+  std::vector<int8_t> outputs;  // the logits, by record
+};
+Result<PixelRun> RunPixelHost(const std::string& dir, const std::vector<uint8_t>& pixels);
+
 // Runs DIR/host over the concatenated inputs; fails with the program's
 // output (e.g. AddressSanitizer's report) when it exits non-zero.
 Result<std::vector<int8_t>> RunHost(const std::string& dir, const std::vector<int8_t>& inputs);

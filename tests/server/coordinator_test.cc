@@ -307,7 +307,7 @@ TEST_F(CoordinatorTest, AJobSpecIsParsedOncePerSubmissionAndPerStart) {
     const JobSpec spec = coordinator_->GetSpec(job_id).value();
     const TrialRecord trial = coordinator_->GetTrial(job_id, a->trial_id).value();
     ASSERT_TRUE(TrialDetailJson(spec, trial, coordinator_->options()).ok());
-    ASSERT_TRUE(TrialExportJson(coordinator_->GetJob(job_id).value(), spec, trial, coordinator_->options()).ok());
+    ASSERT_TRUE(TrialExportJson(coordinator_->GetJob(job_id).value(), spec, trial, coordinator_->options(), "").ok());
   }
   EXPECT_EQ(JobSpecsParsed(), before + 1);
   coordinator_.reset();

@@ -438,6 +438,18 @@ TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
   EXPECT_TRUE(std::ifstream(out_dir + "/c/model.c").good());
   const auto trial_json = nlohmann::json::parse(std::ifstream(out_dir + "/trial.json"));
   EXPECT_TRUE(trial_json["int8_val_error"].is_number());
+  // The input contract travels: the model's metadata, the export document,
+  // trial.json and model.h all say what a device must feed it.
+  const auto export_json = nlohmann::json::parse(std::ifstream(out_dir + "/export.json"));
+  const nlohmann::json& contract = export_json["input_contract"];
+  ASSERT_TRUE(contract.is_object()) << export_json.dump();
+  EXPECT_EQ(contract["shape"], nlohmann::json({8, 8, 1}));
+  EXPECT_EQ(contract["value"], "pixel8");
+  EXPECT_EQ(contract["class_names"].size(), 10u);
+  EXPECT_EQ(contract["normalization"]["mean"].size(), 1u);
+  EXPECT_EQ(trial_json["input"], contract);
+  EXPECT_NE(model_h.find("void unas_model_quantize_pixels(const uint8_t *pixels, int8_t *input);"), std::string::npos);
+  EXPECT_NE(model_h.find("#define UNAS_MODEL_CLASSES 10\n"), std::string::npos);
 }
 
 // Users' own data (docs/data.md): an image folder the test draws (several
