@@ -98,7 +98,7 @@ class ProgressPrinter {
 
 // --out DIR: the int8 model and the float/int8 metrics beside each other.
 Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result, const worker::Dataset& dataset,
-                       int threads, nlohmann::json* summary) {
+                       const data::DatasetSpec& spec, int threads, nlohmann::json* summary) {
   if (!result.model) return Status::Internal("the trainer kept no weights");
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::Invalid(dir + ": cannot create directory");
   const auto start = std::chrono::steady_clock::now();
@@ -125,12 +125,19 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
       {"tflite_bytes", int8.tflite.size()},
       {"int8_seconds", seconds},
   };
+  if (!dataset.info().class_names.empty()) metrics["class_names"] = dataset.info().class_names;
+  // [true class][predicted class] on the test set: which classes are taken for which.
+  metrics["int8_test_confusion"] = int8.int8_test_confusion;
   const std::string model_path = dir + "/model.tflite", metrics_path = dir + "/metrics.json";
   UNAS_RETURN_IF_ERROR(WriteFile(metrics_path, "metrics", metrics.dump(2) + "\n"));
   // model.tflite and its C library (whole execution) the way `unas export`
   // writes a trial's (cli/trial_model.h).
+  std::optional<unas_frontend_config> frontend;
+  if (spec.kind == data::DatasetKind::kSpeechCommands) {
+    UNAS_ASSIGN_OR_RETURN(frontend, data::SpeechFrontendConfig(spec.speech));
+  }
   UNAS_RETURN_IF_ERROR(WriteTrialModel(dir, std::string(int8.tflite.begin(), int8.tflite.end()),
-                                       result.model->network, /*partial_execution=*/false));
+                                       result.model->network, /*partial_execution=*/false, frontend));
   (*summary)["c_library"] = dir + "/c";
   (*summary)["int8"] = metrics;
   (*summary)["model_tflite"] = model_path;
@@ -149,7 +156,9 @@ int RunTrain(const std::vector<std::string>& argv) {
             "0.9, weight decay 1e-5, dropout 0.15). Prints a progress bar per epoch on a terminal, plain\n"
             "lines otherwise, then a JSON summary. Ctrl-C stops between batches. Exit code 1 when the\n"
             "trial fails or is cancelled.");
-  args.Flag("dataset", "NAME", "fashion-mnist, synthetic, idx:DIR[:CLASSES] or cifar10:DIR", "fashion-mnist");
+  args.Flag("dataset", "NAME", "fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR or speech_commands:DIR",
+            "fashion-mnist");
+  args.Flag("words", "W1,W2,...", "speech_commands: the wanted words (default the ten standard ones)", "");
   // Defaults are TrainConfig's and PruneConfig's own (worker/train_config.h),
   // the same a job spec starts from; only the schedule is μNAS's here.
   const worker::TrainConfig defaults;
@@ -267,6 +276,23 @@ int RunTrain(const std::vector<std::string>& argv) {
     std::cerr << "unas train: --dataset: " << spec.status().message() << "\n";
     return 2;
   }
+  if (spec->kind == data::DatasetKind::kSpeechCommands && config.augment) {
+    std::cerr << "unas train: --augment (image shifts and flips) does not apply to keyword features\n";
+    return 2;
+  }
+  if (args.Has("words")) {
+    if (spec->kind != data::DatasetKind::kSpeechCommands) {
+      std::cerr << "unas train: --words needs --dataset speech_commands:DIR\n";
+      return 2;
+    }
+    spec->speech.wanted_words.clear();
+    std::stringstream words(args.Get("words"));
+    for (std::string w; std::getline(words, w, ',');) spec->speech.wanted_words.push_back(w);
+    if (Status s = data::CheckSpeechCommandsSpec(spec->speech); !s.ok()) {
+      std::cerr << "unas train: --words: " << s.message() << "\n";
+      return 2;
+    }
+  }
 
   const std::string path = args.positional()[0];
   std::stringstream text;
@@ -313,6 +339,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   nlohmann::json summary = worker::TrainResultToJson(*result);
   summary["architecture"] = path;
   summary["dataset"] = info.name;
+  if (!info.class_names.empty()) summary["class_names"] = info.class_names;
   summary["epochs"] = config.epochs;
   summary["batch_size"] = config.batch_size;
   summary["threads"] = config.threads;
@@ -350,7 +377,7 @@ int RunTrain(const std::vector<std::string>& argv) {
     }
   }
   if (args.Has("out") && result->outcome == worker::TrialOutcome::kCompleted) {
-    if (Status s = WriteInt8Export(args.Get("out"), *result, **dataset, config.threads, &summary); !s.ok()) {
+    if (Status s = WriteInt8Export(args.Get("out"), *result, **dataset, *spec, config.threads, &summary); !s.ok()) {
       std::cerr << "unas train: --out: " << s.message() << "\n";
       return 1;
     }

@@ -51,7 +51,7 @@ Result<ModelGraph> MatchLoweredNetwork(const Network& network, const ModelGraph&
 }
 
 Status WriteTrialModel(const std::string& dir, const std::string& tflite, const Network& network,
-                       bool partial_execution) {
+                       bool partial_execution, const std::optional<unas_frontend_config>& audio_frontend) {
   const std::string path = dir + "/model.tflite";
   UNAS_RETURN_IF_ERROR(WriteFile(path, "model", tflite));
   auto graph = ReadTflite(reinterpret_cast<const uint8_t*>(tflite.data()), tflite.size());
@@ -60,6 +60,7 @@ Status WriteTrialModel(const std::string& dir, const std::string& tflite, const 
   if (!matched.ok()) return matched.status().WithContext(path);
   firmware::FirmwareOptions options;
   options.partial_execution = partial_execution;
+  options.audio_frontend = audio_frontend;
   return firmware::WriteCLibrary(dir, network, *matched, options);
 }
 

@@ -8,9 +8,11 @@
 // Thread safety: pure functions (they write only under `dir`).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/status.h"
+#include "data/audio/frontend.h"
 #include "costmodel/model_graph.h"
 #include "costmodel/network.h"
 
@@ -24,8 +26,10 @@ Result<ModelGraph> MatchLoweredNetwork(const Network& network, const ModelGraph&
 
 // Writes DIR/model.tflite (the bytes as given) and DIR/c/ (firmware's C
 // library of the model; partial execution when `partial_execution`). DIR must
-// exist. Errors name the file or the step that failed.
+// exist. A keyword model (`audio_frontend` set: the job's front end) also
+// gets unas_model_features and frontend.c/.h (firmware/generator.h). Errors
+// name the file or the step that failed.
 Status WriteTrialModel(const std::string& dir, const std::string& tflite, const Network& network,
-                       bool partial_execution);
+                       bool partial_execution, const std::optional<unas_frontend_config>& audio_frontend = std::nullopt);
 
 }  // namespace unas::cli

@@ -52,6 +52,9 @@ struct Int8Outcome {
   double int8_test_error = 1;  // 0..1, over the whole test set
   int calibration_images = 0;  // actually used (fewer if the training part is smaller)
   ModelGraph graph;            // the quantised model, ops in the order written
+  // The int8 model's test confusion matrix: [true class][predicted class]
+  // counts, num_classes x num_classes (which words are taken for which).
+  std::vector<std::vector<int64_t>> int8_test_confusion;
   // graph as a .tflite flatbuffer (tflite/writer.h), ops in graph.ops order.
   std::vector<uint8_t> tflite;
 };

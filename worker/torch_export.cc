@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include "data/audio/feature_extractor.h"
 #include "quant/int8_executor.h"
 #include "quant/quantize.h"
 #include "tflite/writer.h"
@@ -46,28 +47,60 @@ int Predicted(const ModelGraph& g, const std::vector<int8_t>& logits) {
   return quant::ArgMax(logits);
 }
 
+// The int8 inputs of a chunk: float images through QuantizeInput, or, for
+// keyword data (`features` defined), the front end's int16 features through
+// its integer quantiser, which is what unas_model_features does on the
+// device (so the evaluated input is the device's bit for bit).
+Result<std::vector<std::vector<int8_t>>> Int8Inputs(const ModelGraph& g, const torch::Tensor& x,
+                                                    const torch::Tensor& features, int64_t start, int64_t count) {
+  std::vector<std::vector<int8_t>> out;
+  if (!features.defined()) {
+    for (const std::vector<float>& image : NhwcImages(x.narrow(0, start, count))) {
+      out.push_back(quant::QuantizeInput(g, image));
+    }
+    return out;
+  }
+  const Quantization& q = g.tensors[g.inputs[0]].quant;
+  UNAS_ASSIGN_OR_RETURN(data::audio::InputQuantizer quantizer,
+                        data::audio::MakeInputQuantizer(q.scale[0], q.zero_point[0]));
+  const torch::Tensor chunk = features.narrow(0, start, count).contiguous();
+  const int64_t per = chunk.size(1);
+  const int16_t* data = chunk.data_ptr<int16_t>();
+  for (int64_t i = 0; i < count; ++i) {
+    UNAS_ASSIGN_OR_RETURN(std::vector<int8_t> input,
+                          data::audio::QuantizeFeatures(quantizer, std::vector<int16_t>(data + i * per, data + (i + 1) * per)));
+    out.push_back(std::move(input));
+  }
+  return out;
+}
+
 Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& g, const torch::Tensor& x,
-                         const torch::Tensor& y, int threads) {
+                         const torch::Tensor& y, int threads, const torch::Tensor& features = {},
+                         std::vector<int>* predictions = nullptr) {
   const int64_t n = x.size(0);
   if (n == 0) return 1.0;
   const torch::Tensor labels = y.to(torch::kInt64).contiguous();
   const int64_t* label = labels.data_ptr<int64_t>();
   int64_t correct = 0;
+  if (predictions != nullptr) predictions->assign(static_cast<size_t>(n), -1);
   constexpr int64_t kChunk = 512;  // converts to NHWC a chunk at a time
   for (int64_t start = 0; start < n; start += kChunk) {
-    const std::vector<std::vector<float>> images = NhwcImages(x.narrow(0, start, std::min(kChunk, n - start)));
+    UNAS_ASSIGN_OR_RETURN(const std::vector<std::vector<int8_t>> images,
+                          Int8Inputs(g, x, features, start, std::min(kChunk, n - start)));
     // Thread t takes images t, t + threads, ...; Run is const and thread-safe.
     const int workers = std::max(1, std::min<int>(threads, static_cast<int>(images.size())));
     std::vector<int64_t> hits(workers, 0);
     std::vector<Status> errors(workers);
     auto work = [&](int t) {
       for (size_t i = t; i < images.size(); i += workers) {
-        auto logits = executor.Run(quant::QuantizeInput(g, images[i]));
+        auto logits = executor.Run(images[i]);
         if (!logits.ok()) {
           errors[t] = logits.status();
           return;
         }
-        hits[t] += Predicted(g, *logits) == label[start + static_cast<int64_t>(i)];
+        const int predicted = Predicted(g, *logits);
+        hits[t] += predicted == label[start + static_cast<int64_t>(i)];
+        if (predictions != nullptr) (*predictions)[static_cast<size_t>(start) + i] = predicted;
       }
     };
     std::vector<std::thread> pool;
@@ -149,14 +182,27 @@ Result<Int8Outcome> QuantizeTrained(const TrainedModel& model, const Dataset& da
     const std::vector<std::vector<float>> calibration = NhwcImages(data.train_x.index_select(0, index));
 
     Int8Outcome outcome;
+    std::vector<int> predictions;
     outcome.calibration_images = static_cast<int>(calibration.size());
     UNAS_ASSIGN_OR_RETURN(outcome.graph, quant::QuantizeWithImages(model.network, model.folded_weights, calibration));
     UNAS_RETURN_IF_ERROR(Reorder(options.op_order, &outcome.graph));
     UNAS_ASSIGN_OR_RETURN(quant::Int8Executor executor, quant::Int8Executor::Create(outcome.graph));
     UNAS_ASSIGN_OR_RETURN(outcome.int8_val_error,
-                          Int8Error(executor, outcome.graph, data.validation_x, data.validation_y, options.threads));
+                          Int8Error(executor, outcome.graph, data.validation_x, data.validation_y, options.threads,
+                                    data.validation_features));
     UNAS_ASSIGN_OR_RETURN(outcome.int8_test_error,
-                          Int8Error(executor, outcome.graph, data.test_x, data.test_y, options.threads));
+                          Int8Error(executor, outcome.graph, data.test_x, data.test_y, options.threads,
+                                    data.test_features, &predictions));
+    const int classes = dataset.info().input.num_classes;
+    outcome.int8_test_confusion.assign(static_cast<size_t>(classes), std::vector<int64_t>(static_cast<size_t>(classes), 0));
+    const torch::Tensor labels = data.test_y.to(torch::kInt64).contiguous();
+    for (size_t i = 0; i < predictions.size(); ++i) {
+      const int64_t truth = labels.data_ptr<int64_t>()[i];
+      const int predicted = predictions[i];
+      if (truth >= 0 && truth < classes && predicted >= 0 && predicted < classes) {
+        ++outcome.int8_test_confusion[static_cast<size_t>(truth)][static_cast<size_t>(predicted)];
+      }
+    }
     UNAS_ASSIGN_OR_RETURN(outcome.tflite, WriteTflite(outcome.graph));
     return outcome;
   } catch (const std::exception& e) {
