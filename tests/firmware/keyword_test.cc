@@ -31,12 +31,12 @@ using testing::CommandResult;
 using testing::RunCommand;
 using testing::TempDir;
 
-// conv 3x3 x8 stride 2 (BN, ReLU), max-pool 2, classifier: 49x40 -> 25x20x8 -> 12x10x8 -> 5.
+// conv 3x3 x8 stride 2 (BN, ReLU), max-pool 2, dense 16, classifier: 49x40 -> 25x20x8 -> 12x10x8 -> 16 -> 5.
 Candidate KeywordCandidate() {
   return ParseCandidate(R"({"conv_blocks":[{"is_branch":false,"layers":[
       {"type":"Conv2D","ker_size":3,"filters":8,"2x_stride":true,"has_bn":true,"has_relu":true,
        "has_prepool":false}]}],
-      "pooling":{"type":"max","pool_size":2},"dense_blocks":[]})")
+      "pooling":{"type":"max","pool_size":2},"dense_blocks":[{"units":16,"activation":"relu"}]})")
       .value();
 }
 
