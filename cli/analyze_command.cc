@@ -2,7 +2,6 @@
 // TFLM's arena and partial execution (costmodel/model_analysis.h).
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 
 #include "cli/args.h"
@@ -13,9 +12,6 @@
 #include "tflite/reorder.h"
 
 namespace unas::cli {
-namespace {
-
-}  // namespace
 
 int RunAnalyze(const std::vector<std::string>& argv) {
   Args args("analyze", "MODEL.tflite [--json] [--reorder OUT.tflite] [--plot FILE.svg]",
@@ -40,19 +36,24 @@ int RunAnalyze(const std::vector<std::string>& argv) {
     return 2;
   }
   const std::string path = args.positional()[0];
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::cerr << "unas analyze: " << path << ": cannot open file\n";
+  // The size limit before a byte is read, and devices refused (issue 23:
+  // /dev/zero grew without bound); the analysis' own limits while reading.
+  auto file = ReadTfliteFileBytes(path);
+  if (!file.ok()) {
+    std::cerr << "unas analyze: " << file.status().message() << "\n";
     return 1;
   }
-  std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const AnalysisLimits limits;
+  TfliteReadLimits read_limits;
+  read_limits.max_operators = limits.max_operators;
+  read_limits.max_tensors = limits.max_tensors;
   const auto start = std::chrono::steady_clock::now();
-  auto graph = ReadTflite(file.data(), file.size());
+  auto graph = ReadTflite(file->data(), file->size(), read_limits);
   if (!graph.ok()) {
     std::cerr << "unas analyze: " << path << ": " << graph.status().message() << "\n";
     return 1;
   }
-  auto analysis = AnalyzeModel(*graph);
+  auto analysis = AnalyzeModel(*graph, limits);
   if (!analysis.ok()) {
     std::cerr << "unas analyze: " << path << ": " << analysis.status().message() << "\n";
     return 1;
@@ -60,7 +61,7 @@ int RunAnalyze(const std::vector<std::string>& argv) {
   const double analysis_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (args.Has("reorder")) {
-    auto reordered = ReorderOperators(file, analysis->best_order.order);
+    auto reordered = ReorderOperators(*file, analysis->best_order.order);
     if (!reordered.ok()) {
       std::cerr << "unas analyze: --reorder: " << reordered.status().message() << "\n";
       return 1;

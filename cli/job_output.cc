@@ -31,13 +31,16 @@ std::string ErrorText(const std::optional<double>& error) { return error ? Fixed
 std::string JobLine(const server::JobView& j) {
   const server::JobRecord& r = j.record;
   std::ostringstream out;
-  out << r.job_id << "  " << r.name << "  " << server::JobStatusName(r.status) << "  " << j.completed + j.failed << "/"
-      << j.budget << " trials (" << j.failed << " failed, " << j.running << " running)"
+  // The budget counts the search's proposals; promotions and final
+  // retraining are trials too, so the two counts are shown apart.
+  out << r.job_id << "  " << r.name << "  " << server::JobStatusName(r.status) << "  proposed " << j.proposed << "/"
+      << j.budget << ", trials " << j.completed + j.failed << " finished (" << j.failed << " failed, " << j.running
+      << " running)"
       << "  rejected by constraints " << r.infeasible_rejected << "  best error " << ErrorText(j.best_val_error)
       << "  hypervolume " << Fixed(j.hypervolume, 4);
   if (r.final_round > 0 || j.finalizing) {
     out << "  final round " << r.final_round << (j.finalizing ? " (running)" : "");
-    if (r.final_epochs > 0) out << ", " << r.final_epochs << " epochs";
+    if (r.final_epochs > 0) out << ", " << r.final_epochs << (r.final_epochs == 1 ? " epoch" : " epochs");
   }
   if (!r.error.empty()) out << "  error: " << r.error;
   out << "\n";

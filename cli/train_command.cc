@@ -15,6 +15,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "costmodel/byte_units.h"
 #include "cli/trial_model.h"
 #include "cli/write_file.h"
 #include "costmodel/cost_model.h"
@@ -189,9 +190,9 @@ int RunTrain(const std::vector<std::string>& argv) {
             shown(defaults.prune.max_fraction));
   args.Flag("prune-layer-fraction", "F", "and at most this fraction (0, 1] of any one layer's channels",
             shown(defaults.prune.max_group_fraction));
-  args.Flag("prune-target-bytes", "N", "stop pruning once the targeted resource is at most N bytes");
+  args.Flag("prune-target-bytes", "N", "stop pruning once the targeted resource is at most N bytes (or \"32kB\", \"64KiB\")");
   args.Flag("prune-epoch", "E", "prune at the start of epoch E (0-based; default: the last epoch)");
-  args.Flag("prune-accounting", "tflm|unas|firmware", "memory accounting the pruning is costed with",
+  args.Flag("prune-accounting", "tflm|tflm_cmsis_nn|unas|firmware", "memory accounting the pruning is costed with",
             AccountingName(defaults.prune.accounting));
   args.Flag("save-pruned", "FILE", "write the pruned candidate (uNAS JSON) here");
   args.Flag("out", "DIR", "quantise to int8 (calibrated on 1000 training images) and write DIR/model.tflite and "
@@ -247,9 +248,9 @@ int RunTrain(const std::vector<std::string>& argv) {
       config.prune.max_group_fraction = *layer_fraction;
       config.prune.accounting = *accounting;
       if (args.Has("prune-target-bytes")) {
-        auto bytes = args.GetInt("prune-target-bytes", 0, (1LL << 62));
+        auto bytes = ParseByteSize(args.Get("prune-target-bytes"));
         if (!bytes.ok()) {
-          std::cerr << "unas train: " << bytes.status().message() << "\n";
+          std::cerr << "unas train: --prune-target-bytes: " << bytes.status().message() << "\n";
           return 2;
         }
         config.prune.target_bytes = *bytes;

@@ -19,8 +19,9 @@ std::string Bytes(int64_t b) { return WithThousands(b) + " bytes"; }
 
 void OrderLines(std::ostringstream& os, const char* label, const OrderAnalysis& a) {
   os << label << "peak " << Bytes(a.peak_bytes) << "; TFLM arena " << WithThousands(a.tflm_arena_bytes)
-     << " planned + " << WithThousands(a.tflm_persistent_bytes) << " persistent (estimate) = "
-     << Bytes(a.tflm_total_arena_bytes) << "\n";
+     << " planned + " << WithThousands(a.tflm_persistent_bytes) << " persistent = "
+     << Bytes(a.tflm_total_arena_bytes) << " (reference kernels), " << Bytes(a.tflm_cmsis_nn_total_arena_bytes)
+     << " (CMSIS-NN kernels)\n";
 }
 
 }  // namespace

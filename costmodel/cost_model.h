@@ -2,16 +2,22 @@
 // under the build order and under the best execution order, an arena layout,
 // MACs, and (with an MCU profile) estimated latency.
 //
-// Three accountings (docs/cost-model.md section 3):
+// Four accountings (docs/cost-model.md section 3):
 //   kUnas      μNAS's own: the network input is not counted, biases are 1
 //              byte, an Add may always write into an input of the output's shape.
-//   kTflm      what TensorFlow Lite Micro allocates (the default): the Network
-//              lowered to TFLite operators (lowering.h), run in the order with
-//              the smallest peak under TFLM's rules (tflm_arena.h: input from
-//              the start, output to the end, nothing in place, buffers rounded
-//              up to 16 bytes), TFLM's greedy arena for that order plus the
-//              persistent estimate; int32 biases. peak_sram_bytes is the total
-//              arena (what must fit), so hard SRAM limits apply to it.
+//   kTflm      what TensorFlow Lite Micro with its reference kernels
+//              allocates (the default): the Network lowered to TFLite
+//              operators (lowering.h), run in the order with the smallest
+//              planned arena under TFLM's rules (tflm_arena.h: input from the
+//              start, output to the end, nothing in place, buffers rounded up
+//              to 16 bytes), TFLM's greedy arena for that order plus its
+//              persistent part: arena_used_bytes() of a 32-bit build exactly;
+//              int32 biases. peak_sram_bytes is that total arena (what must
+//              fit), so hard SRAM limits apply to it.
+//   kTflmCmsisNn  the same graph and order run by TFLM with the CMSIS-NN
+//              kernels (Cortex-M with the DSP extension): peak_sram_bytes is
+//              tflm_cmsis_nn_total_arena_bytes (their scratch buffers and
+//              larger OpData included).
 //   kFirmware  unas's own C runtime (firmware/): the input buffer is counted,
 //              biases are int32, an Add writes in place into an input at its
 //              last use; partial execution is a firmware feature.
@@ -30,9 +36,13 @@
 
 namespace unas {
 
-enum class Accounting { kUnas, kTflm, kFirmware };
-const char* AccountingName(Accounting accounting);
+enum class Accounting { kUnas, kTflm, kFirmware, kTflmCmsisNn };
+const char* AccountingName(Accounting accounting);  // "unas", "tflm", "firmware", "tflm_cmsis_nn"
 Result<Accounting> ParseAccounting(const std::string& name);
+// kTflm or kTflmCmsisNn: the lowered graph under TFLM's rules.
+inline bool IsTflm(Accounting accounting) {
+  return accounting == Accounting::kTflm || accounting == Accounting::kTflmCmsisNn;
+}
 
 // The planner's view of a network: tensor 0 is the network input, tensor i+1
 // the output of op i; int8 activations, the input sized per accounting.
@@ -46,13 +56,17 @@ struct CostSummary {
   int64_t params = 0;                  // weights + biases
   int64_t flash_bytes = 0;             // model size
   int64_t macs = 0;
-  int64_t peak_sram_bytes = 0;         // best execution order; kTflm: tflm_total_arena_bytes
-  int64_t build_order_peak_bytes = 0;  // the order the graph was built in (kTflm: its total arena)
-  // kTflm only (0 otherwise): TFLM's planned tensor arena for the chosen
-  // order, the persistent estimate, and their sum.
+  int64_t peak_sram_bytes = 0;         // best execution order; kTflm: tflm_total_arena_bytes,
+                                       // kTflmCmsisNn: tflm_cmsis_nn_total_arena_bytes
+  int64_t build_order_peak_bytes = 0;  // the order the graph was built in (TFLM: its total arena)
+  // kTflm and kTflmCmsisNn only (0 otherwise), for the chosen order: TFLM's
+  // planned tensor arena, its persistent part and their sum with the
+  // reference kernels (arena_used_bytes()); and the sum with the CMSIS-NN
+  // kernels (their scratch buffers are planned too).
   int64_t tflm_arena_bytes = 0;
   int64_t tflm_persistent_bytes = 0;
   int64_t tflm_total_arena_bytes = 0;
+  int64_t tflm_cmsis_nn_total_arena_bytes = 0;
 };
 
 struct OpCost {
@@ -74,8 +88,8 @@ struct CostReport {
   std::vector<int64_t> timeline_best;   // live bytes per step of best_order
   std::vector<int64_t> timeline_build;  // live bytes per step of the build order
   ArenaLayout layout;               // for best_order; tensor ids as in MakeBufferGraph
-                                    // (kTflm: offsets in TFLM's planned arena)
-  std::vector<int> tflm_order;      // kTflm: the lowered graph's operators in the chosen order
+                                    // (TFLM: offsets in TFLM's planned arena, reference kernels)
+  std::vector<int> tflm_order;      // TFLM: the lowered graph's operators in the chosen order
   const McuProfile* mcu = nullptr;
   std::optional<double> latency_ms;
 };

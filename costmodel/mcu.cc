@@ -1,24 +1,54 @@
 #include "costmodel/mcu.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <utility>
+
 namespace unas {
 
-// Cycle constants. Sources: CMSIS-NN's int8 kernels use the M4's dual 16-bit
-// MAC (SMLAD) for convolutions and dense layers, which in published CMSIS-NN
-// and TFLM benchmarks lands at roughly 1.5-2.5 cycles per MAC once im2col,
-// requantisation and loads are included; depthwise kernels reuse little data
-// and run about twice as slow per MAC. The M7's dual-issue pipeline and
-// caches roughly halve those figures. Treat results as +-50% estimates for
-// ranking candidates, not as a substitute for measuring on the device.
+// TFLM + CMSIS-NN (tflite-micro 90b983c2, CMSIS-NN 4ab83cc3, built with
+// arm-none-eabi-g++ 12.2 -O2 for -mcpu=cortex-m4 / cortex-m7), fitted per
+// kernel path by non-negative least squares to the instructions each operator
+// took on QEMU (mps2-an386 / mps2-an500, -icount shift=0, SysTick) in 84
+// random int8 networks (inputs 28x28x1, 32x32x3, 49x10x1, 40x40x1; up to 64
+// filters, 128 units, 4 M MACs), checked on 36 others: mean error 1.5 %,
+// largest 7.9 % on Cortex-M4 (1.6 % and 8.4 % on M7); docs/cost-model.md has
+// the table and the commands (tests/costmodel/bench_tflm_latency.cc). Counted
+// at one cycle per instruction: a real M4 takes more (loads and taken
+// branches take 2 or more), a real M7 fewer (dual issue); QEMU models
+// neither. Fields: per_op, per_mac, per_output, per_tap, per_column,
+// per_odd_channel_mac, per_leftover_pixel_mac (mcu.h).
+constexpr PathCostTable kTflmCmsisNnM4 = {{
+    {1525, 1.614, 50.03, 40.71, 3.373, 0.4326, 1.073},  // conv
+    {1251, 1.509, 42.21, 0, 4.056, 0, 2.392},           // pointwise
+    {386.8, 4.821, 88.81, 0, 4.207, 0, 0},              // pointwise_strided
+    {784.5, 8.44, 0, 14.4, 0, 0, 0},                    // depthwise_3x3
+    {1078, 7.729, 38.49, 48.23, 0, 0, 0},               // depthwise
+    {439.8, 7.62, 2.834, 34.58, 0, 0, 0},               // max_pool
+    {558.8, 5.838, 10.65, 42.28, 0, 0, 0},              // avg_pool
+    {488.3, 1.877, 54, 0, 0, 0, 0},                     // dense
+    {826.8, 81.82, 0, 0, 0, 0, 0},                      // add
+}};
+constexpr PathCostTable kTflmCmsisNnM7 = {{
+    {1724, 1.609, 50.79, 42.48, 3.472, 0.4353, 1.071},  // conv
+    {1281, 1.487, 42.28, 0, 4.067, 0, 2.377},           // pointwise
+    {395.1, 4.828, 87.06, 0, 4.032, 0, 0},              // pointwise_strided
+    {791, 8.441, 0, 14.4, 0, 0, 0},                     // depthwise_3x3
+    {1098, 7.481, 37.86, 48.67, 0, 0, 0},               // depthwise
+    {446.1, 7.617, 2.856, 34.65, 0, 0, 0},              // max_pool
+    {568.7, 5.862, 10.48, 41.77, 0, 0, 0},              // avg_pool
+    {484.3, 1.877, 54.3, 0, 0, 0, 0},                   // dense
+    {823.5, 81.08, 0.3924, 0, 0, 0, 0},                 // add
+}};
+
 const std::vector<McuProfile>& McuProfiles() {
   static const std::vector<McuProfile> profiles = {
-      {"cortex-m4-80mhz", "Arm Cortex-M4F at 80 MHz (STM32L4 class, 128 KB SRAM, 1 MB flash)",
-       80e6, 128 * 1024, 1024 * 1024,
-       /*conv=*/2.0, /*pointwise=*/1.6, /*depthwise=*/4.0, /*dense=*/2.2, /*pool=*/1.2, /*add=*/3.0,
-       /*per op=*/3000},
-      {"cortex-m7-216mhz", "Arm Cortex-M7 at 216 MHz (STM32F7 class, 320 KB SRAM, 1 MB flash)",
-       216e6, 320 * 1024, 1024 * 1024,
-       /*conv=*/0.9, /*pointwise=*/0.75, /*depthwise=*/2.0, /*dense=*/1.1, /*pool=*/0.6, /*add=*/1.5,
-       /*per op=*/1500},
+      {"tflm-cmsis-nn-cortex-m4", "TFLM with CMSIS-NN kernels on an Arm Cortex-M4F, 80 MHz nominal",
+       80e6, 128 * 1024, 1024 * 1024, 0, 0, 0, 0, 0, 0, 0, 0, &kTflmCmsisNnM4},
+      {"tflm-cmsis-nn-cortex-m7", "TFLM with CMSIS-NN kernels on an Arm Cortex-M7, 216 MHz nominal",
+       216e6, 320 * 1024, 1024 * 1024, 0, 0, 0, 0, 0, 0, 0, 0, &kTflmCmsisNnM7},
       // unas's own C kernels (firmware/c, arm-none-eabi-gcc -Os), calibrated
       // from instruction counts on QEMU (-icount, SysTick) by a least-squares
       // fit per operator kind over 172 operators of 16 random networks;
@@ -34,16 +64,150 @@ const std::vector<McuProfile>& McuProfiles() {
   return profiles;
 }
 
+namespace {
+
+// Old names: the profiles of CMSIS-NN's kernels before they were named by
+// runtime and core. They resolve to the new profile at the clock they named,
+// keeping their own name so that stored jobs read back as they were written.
+struct Alias {
+  const char* old_name;
+  const char* profile;
+  double clock_hz;
+};
+constexpr Alias kAliases[] = {{"cortex-m4-80mhz", "tflm-cmsis-nn-cortex-m4", 80e6},
+                              {"cortex-m7-216mhz", "tflm-cmsis-nn-cortex-m7", 216e6}};
+
+// Profiles at other clocks or under old names, made on demand; std::deque
+// keeps their addresses stable. Guarded by ClockedMutex().
+std::mutex& ClockedMutex() {
+  static std::mutex m;
+  return m;
+}
+std::deque<McuProfile>& Clocked() {
+  static std::deque<McuProfile> profiles;
+  return profiles;
+}
+
+std::string MhzText(double clock_hz) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", clock_hz / 1e6);
+  return buf;
+}
+
+const McuProfile* Interned(const McuProfile& base, const std::string& name, double clock_hz) {
+  std::lock_guard<std::mutex> lock(ClockedMutex());
+  for (const McuProfile& p : Clocked()) {
+    if (p.name == name) return &p;
+  }
+  McuProfile p = base;
+  p.name = name;
+  if (clock_hz != base.clock_hz) p.description = base.description + ", at " + MhzText(clock_hz) + " MHz";
+  p.clock_hz = clock_hz;
+  Clocked().push_back(std::move(p));
+  return &Clocked().back();
+}
+
+}  // namespace
+
+const McuProfile* McuAtClock(const McuProfile& base, double clock_hz) {
+  if (base.clock_hz == clock_hz) return &base;
+  return Interned(base, base.name + "@" + MhzText(clock_hz) + "mhz", clock_hz);
+}
+
 Result<const McuProfile*> FindMcu(const std::string& name) {
+  std::string base = name;
+  double clock_hz = 0;
+  if (const size_t at = name.find('@'); at != std::string::npos) {
+    base = name.substr(0, at);
+    const std::string clock = name.substr(at + 1);
+    char* end = nullptr;
+    const double mhz = clock.size() > 3 ? std::strtod(clock.c_str(), &end) : 0;
+    if (!end || std::string(end) != "mhz" || !(mhz >= 1 && mhz <= 2000)) {
+      return Status::Invalid("MCU profile '" + name + "': the clock after '@' must be 1..2000 MHz, e.g. '@120mhz'");
+    }
+    clock_hz = mhz * 1e6;
+  }
+  const Alias* alias = nullptr;
+  for (const Alias& a : kAliases) {
+    if (base == a.old_name) alias = &a;
+  }
   std::string known;
   for (const McuProfile& p : McuProfiles()) {
-    if (p.name == name) return &p;
+    if (p.name == (alias ? alias->profile : base)) {
+      if (alias && clock_hz == 0) return Interned(p, alias->old_name, alias->clock_hz);
+      return clock_hz > 0 ? McuAtClock(p, clock_hz) : &p;
+    }
     known += (known.empty() ? "" : ", ") + p.name;
   }
-  return Status(StatusCode::kNotFound, "unknown MCU profile '" + name + "' (known: " + known + ")");
+  return Status(StatusCode::kNotFound, "unknown MCU profile '" + name + "' (known: " + known +
+                                           "; any of them at another clock as NAME@<N>mhz)");
+}
+
+const char* KernelPathName(KernelPath path) {
+  static constexpr const char* kNames[kKernelPaths] = {"conv",    "pointwise", "pointwise_strided", "depthwise_3x3",
+                                                        "depthwise", "max_pool", "avg_pool",          "dense",
+                                                        "add"};
+  return kNames[static_cast<int>(path)];
+}
+
+KernelPath KernelPathOf(const Op& op) {
+  switch (op.kind) {
+    case OpKind::kConv2D:
+      if (op.kernel > 1) return KernelPath::kConv;
+      return op.stride == 1 ? KernelPath::kPointwise : KernelPath::kPointwiseStrided;
+    // unas's depthwise layers are VALID, so a 3x3 kernel has padding 0 <= 1.
+    case OpKind::kDWConv2D: return op.kernel == 3 ? KernelPath::kDepthwise3x3 : KernelPath::kDepthwise;
+    case OpKind::kMaxPool: return KernelPath::kMaxPool;
+    case OpKind::kAvgPool: return KernelPath::kAvgPool;
+    case OpKind::kDense: return KernelPath::kDense;
+    case OpKind::kAdd: return KernelPath::kAdd;
+  }
+  return KernelPath::kAdd;
+}
+
+std::array<double, kPathTerms> PathTerms(const Op& op) {
+  const double pixels = static_cast<double>(op.out.h) * op.out.w;
+  const double outputs = static_cast<double>(op.out.elements());
+  const double taps = op.kind == OpKind::kMaxPool || op.kind == OpKind::kAvgPool
+                          ? static_cast<double>(op.pool_h) * op.pool_w
+                          : static_cast<double>(op.kernel) * op.kernel;
+  const double operators = op.kind == OpKind::kAdd ? static_cast<double>(op.inputs.size()) - 1 : 1;
+  std::array<double, kPathTerms> t{};
+  t[0] = operators;
+  t[1] = static_cast<double>(op.macs());
+  t[2] = outputs;
+  switch (KernelPathOf(op)) {
+    case KernelPath::kConv: {
+      const double column = taps * op.in.c;  // im2col bytes per output pixel
+      const int leftover_pixels = (op.out.h * op.out.w) % 2;
+      t[3] = pixels * taps;
+      t[4] = pixels * column;
+      t[5] = op.out.c % 2 ? pixels * column : 0;
+      t[6] = leftover_pixels * static_cast<double>(op.out.c) * column;
+      break;
+    }
+    case KernelPath::kPointwise:
+      t[4] = pixels * op.in.c;
+      t[6] = ((op.out.h * op.out.w) % 4) * static_cast<double>(op.out.c) * op.in.c;
+      break;
+    case KernelPath::kPointwiseStrided: t[4] = pixels * op.in.c; break;
+    case KernelPath::kDepthwise3x3:
+    case KernelPath::kDepthwise:
+    case KernelPath::kMaxPool:
+    case KernelPath::kAvgPool: t[3] = pixels * taps; break;
+    case KernelPath::kDense:
+    case KernelPath::kAdd: break;
+  }
+  return t;
 }
 
 double EstimateOpCycles(const McuProfile& mcu, const Op& op) {
+  if (mcu.paths) {
+    const PathCosts& c = (*mcu.paths)[static_cast<int>(KernelPathOf(op))];
+    const std::array<double, kPathTerms> t = PathTerms(op);
+    return c.per_op * t[0] + c.per_mac * t[1] + c.per_output * t[2] + c.per_tap * t[3] + c.per_column * t[4] +
+           c.per_odd_channel_mac * t[5] + c.per_leftover_pixel_mac * t[6];
+  }
   double per_mac = 0;
   switch (op.kind) {
     case OpKind::kConv2D:

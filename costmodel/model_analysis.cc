@@ -1,6 +1,7 @@
 #include "costmodel/model_analysis.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "costmodel/model_pex.h"
 #include "costmodel/order_search.h"
@@ -25,8 +26,12 @@ Result<OrderAnalysis> Figures(const ModelGraph& graph, const OrderPeak& peak, st
   a.tflm_arena_bytes = arena.arena_bytes;
   a.tflm_persistent_bytes = arena.persistent_bytes;
   a.tflm_total_arena_bytes = arena.total_arena_bytes;
-  for (const std::string& n : arena.notes) {
-    if (std::find(notes->begin(), notes->end(), n) == notes->end()) notes->push_back(n);
+  UNAS_ASSIGN_OR_RETURN(TflmArena cmsis, PlanTflmArena(graph, peak.order, TflmKernels::kCmsisNn));
+  a.tflm_cmsis_nn_total_arena_bytes = cmsis.total_arena_bytes;
+  for (const std::vector<std::string>* list : {&arena.notes, &cmsis.notes}) {
+    for (const std::string& n : *list) {
+      if (std::find(notes->begin(), notes->end(), n) == notes->end()) notes->push_back(n);
+    }
   }
   return a;
 }
@@ -37,12 +42,57 @@ nlohmann::json OrderJson(const OrderAnalysis& a) {
           {"peak_bytes", a.peak_bytes},
           {"tflm_arena_bytes", a.tflm_arena_bytes},
           {"tflm_persistent_bytes", a.tflm_persistent_bytes},
-          {"tflm_total_arena_bytes", a.tflm_total_arena_bytes}};
+          {"tflm_total_arena_bytes", a.tflm_total_arena_bytes},
+          {"tflm_cmsis_nn_total_arena_bytes", a.tflm_cmsis_nn_total_arena_bytes}};
 }
 
 }  // namespace
 
-Result<ModelAnalysis> AnalyzeModel(const ModelGraph& graph) {
+AnalysisLimits AnalysisLimits::None() {
+  constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+  AnalysisLimits l;
+  l.max_operators = l.max_tensors = l.max_activation_tensors = l.max_graph_inputs = l.max_operator_tensors = kNone;
+  l.max_order_states = kNone;
+  l.max_pex_operators = std::numeric_limits<int>::max();
+  l.max_pex_work = kNone;
+  return l;
+}
+
+Status CheckAnalysisLimits(const ModelGraph& graph, const AnalysisLimits& limits) {
+  auto over = [](const std::string& what, size_t count, int64_t limit) {
+    return Status::OutOfRange("the model has " + std::to_string(count) + " " + what + ", more than the analysis' limit of " +
+                              std::to_string(limit) + " (docs/analyze.md)");
+  };
+  if (static_cast<int64_t>(graph.ops.size()) > limits.max_operators) {
+    return over("operators", graph.ops.size(), limits.max_operators);
+  }
+  if (static_cast<int64_t>(graph.tensors.size()) > limits.max_tensors) {
+    return over("tensors", graph.tensors.size(), limits.max_tensors);
+  }
+  const size_t activations = static_cast<size_t>(std::count_if(
+      graph.tensors.begin(), graph.tensors.end(), [](const GraphTensor& t) { return !t.is_constant; }));
+  if (static_cast<int64_t>(activations) > limits.max_activation_tensors) {
+    return over("non-constant tensors", activations, limits.max_activation_tensors);
+  }
+  if (static_cast<int64_t>(graph.inputs.size()) > limits.max_graph_inputs) {
+    return over("graph inputs", graph.inputs.size(), limits.max_graph_inputs);
+  }
+  if (static_cast<int64_t>(graph.outputs.size()) > limits.max_graph_inputs) {
+    return over("graph outputs", graph.outputs.size(), limits.max_graph_inputs);
+  }
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    const size_t count = graph.ops[i].inputs.size() + graph.ops[i].outputs.size();
+    if (static_cast<int64_t>(count) > limits.max_operator_tensors) {
+      return Status::OutOfRange("operator " + std::to_string(i) + " (" + OperatorName(graph.ops[i]) + ") has " +
+                                std::to_string(count) + " inputs and outputs, more than the analysis' limit of " +
+                                std::to_string(limits.max_operator_tensors) + " (docs/analyze.md)");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<ModelAnalysis> AnalyzeModel(const ModelGraph& graph, const AnalysisLimits& limits) {
+  UNAS_RETURN_IF_ERROR(CheckAnalysisLimits(graph, limits));
   ModelAnalysis m;
   m.operators = static_cast<int>(graph.ops.size());
   m.tensors = static_cast<int>(graph.tensors.size());
@@ -56,10 +106,17 @@ Result<ModelAnalysis> AnalyzeModel(const ModelGraph& graph) {
   for (size_t i = 0; i < file.size(); ++i) file[i] = static_cast<int>(i);
   auto file_peak = PeakOfOrder(live, file);
   if (!file_peak.ok()) return Status::Invalid("the operators in file order: " + file_peak.status().message());
-  UNAS_ASSIGN_OR_RETURN(OrderPeak best_peak, BestOrder(live));
+  UNAS_ASSIGN_OR_RETURN(OrderPeak best_peak, BestOrder(live, std::min<int64_t>(limits.max_order_states, 4'000'000), limits.max_order_states));
   if (!best_peak.proven_optimal) m.notes.push_back("best order: " + best_peak.note);
   UNAS_ASSIGN_OR_RETURN(m.file_order, Figures(graph, *file_peak, &m.notes));
-  UNAS_ASSIGN_OR_RETURN(m.best_order, Figures(graph, best_peak, &m.notes));
+  if (best_peak.order == file_peak->order) {
+    // The same order has the same figures: TFLM's placement (quadratic in
+    // tensors) runs once.
+    m.best_order = m.file_order;
+    m.best_order.proven_optimal = best_peak.proven_optimal;
+  } else {
+    UNAS_ASSIGN_OR_RETURN(m.best_order, Figures(graph, best_peak, &m.notes));
+  }
   m.saving_bytes = m.file_order.peak_bytes - m.best_order.peak_bytes;
   if (m.best_order.tflm_arena_bytes > m.file_order.tflm_arena_bytes) {
     m.notes.push_back("TFLM's greedy layout of the best order is larger than the file order's, although "
@@ -85,7 +142,7 @@ Result<ModelAnalysis> AnalyzeModel(const ModelGraph& graph) {
     row.best_live_bytes = m.best_order.timeline_bytes[best_step[i]];
     m.ops.push_back(std::move(row));
   }
-  m.partial_execution = PlanModelPex(graph, m.file_order.timeline_bytes, m.file_order.peak_bytes);
+  m.partial_execution = PlanModelPex(graph, m.file_order.timeline_bytes, m.file_order.peak_bytes, limits);
   return m;
 }
 

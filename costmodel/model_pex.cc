@@ -1,6 +1,7 @@
 #include "costmodel/model_pex.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -96,34 +97,82 @@ std::optional<std::string> MapOp(const ModelGraph& g, int x, const std::vector<i
   }
 }
 
-// The tensors live between steps s-1 and s in file order (activations only).
-std::vector<int> LiveBetween(const ModelGraph& g, int s) {
-  std::vector<int> live;
-  for (size_t t = 0; t < g.tensors.size(); ++t) {
-    const GraphTensor& tensor = g.tensors[t];
-    if (tensor.is_constant || tensor.is_variable || tensor.bytes() <= 0) continue;
-    const int id = static_cast<int>(t);
-    bool made = std::find(g.inputs.begin(), g.inputs.end(), id) != g.inputs.end();
-    for (int x = 0; x < s && !made; ++x) {
-      made = std::find(g.ops[x].outputs.begin(), g.ops[x].outputs.end(), id) != g.ops[x].outputs.end();
-    }
-    if (!made) continue;
-    bool needed = std::find(g.outputs.begin(), g.outputs.end(), id) != g.outputs.end();
-    for (int x = s; x < static_cast<int>(g.ops.size()) && !needed; ++x) {
-      needed = std::find(g.ops[x].inputs.begin(), g.ops[x].inputs.end(), id) != g.ops[x].inputs.end();
-    }
-    if (needed) live.push_back(id);
+// An upper bound on the schedule steps PlanPartialExecution builds for
+// `net` (its cost in time and memory): every evaluation of a set of segments
+// builds the network's operators plus each segment's operators once per
+// slice (one channel per slice while choosing), and it evaluates the empty
+// plan, each candidate once per pass, each chosen segment once more to drop
+// it, up to 2 sqrt(C) slice widths per chosen segment, and the final plan.
+int64_t PexWorkBound(const Network& net) {
+  const std::vector<PexSegment> candidates = CandidateSegments(net);
+  const int64_t n = static_cast<int64_t>(net.ops.size());
+  std::vector<int64_t> cover(net.ops.size(), 0);  // the most slices any candidate gives an op
+  int64_t widest = 1;
+  for (const PexSegment& c : candidates) {
+    for (int op : c.ops) cover[op] = std::max<int64_t>(cover[op], c.channels + 1);
+    widest = std::max<int64_t>(widest, c.channels);
   }
-  return live;
+  int64_t per_evaluation = n;
+  for (int64_t c : cover) per_evaluation += c;
+  int64_t widths = 2;
+  while (widths * widths < 4 * widest) ++widths;  // >= 2 sqrt(widest)
+  const double evaluations =
+      2.0 + PexOptions().max_passes * static_cast<double>(candidates.size()) + static_cast<double>(n / 2 * (1 + widths));
+  const double work = evaluations * static_cast<double>(per_evaluation);  // no overflow for huge channel counts
+  return work >= 9e18 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(work);
 }
 
 }  // namespace
 
-PexAnalysis PlanModelPex(const ModelGraph& g, const std::vector<int64_t>& file_timeline, int64_t file_peak_bytes) {
+std::vector<int> SoleLiveTensors(const ModelGraph& g) {
+  // Tensor t is live between steps s-1 and s for s in [from, until]: from
+  // after its first producer (0 for a graph input), until its last reader
+  // (the end for a graph output). Counts and id sums by difference arrays:
+  // where the count is one, the sum is the tensor.
+  const int n = static_cast<int>(g.ops.size());
+  const int tensors = static_cast<int>(g.tensors.size());
+  std::vector<int> from(tensors, n + 1), until(tensors, -1);
+  for (int t : g.inputs) {
+    if (t >= 0 && t < tensors) from[t] = 0;
+  }
+  for (int t : g.outputs) {
+    if (t >= 0 && t < tensors) until[t] = n;
+  }
+  for (int x = 0; x < n; ++x) {
+    for (int t : g.ops[x].outputs) {
+      if (t >= 0 && t < tensors) from[t] = std::min(from[t], x + 1);
+    }
+    for (int t : g.ops[x].inputs) {
+      if (t >= 0 && t < tensors) until[t] = std::max(until[t], x);
+    }
+  }
+  std::vector<int64_t> count(n + 2, 0), sum(n + 2, 0);
+  for (int t = 0; t < tensors; ++t) {
+    const GraphTensor& tensor = g.tensors[t];
+    if (tensor.is_constant || tensor.is_variable || tensor.bytes() <= 0) continue;
+    const int lo = from[t], hi = std::min(until[t], n);
+    if (lo > hi) continue;
+    count[lo] += 1, count[hi + 1] -= 1;
+    sum[lo] += t, sum[hi + 1] -= t;
+  }
+  std::vector<int> sole(n, -1);
+  int64_t live = 0, ids = 0;
+  for (int s = 0; s < n; ++s) {
+    live += count[s];
+    ids += sum[s];
+    if (live == 1) sole[s] = static_cast<int>(ids);
+    else if (live > 1) sole[s] = -2;
+  }
+  return sole;
+}
+
+PexAnalysis PlanModelPex(const ModelGraph& g, const std::vector<int64_t>& file_timeline, int64_t file_peak_bytes,
+                         const AnalysisLimits& limits) {
   PexAnalysis pex;
   pex.peak_bytes = file_peak_bytes;
   pex.timeline_bytes = file_timeline;
   const int n = static_cast<int>(g.ops.size());
+  const int tensors = static_cast<int>(g.tensors.size());
   // The first start s (operators before it run whole) where exactly one
   // 8-bit tensor X is live, not a graph output, and a prefix of at least two
   // operators from s maps onto Network operators reading X; the prefix is
@@ -137,25 +186,48 @@ PexAnalysis PlanModelPex(const ModelGraph& g, const std::vector<int64_t>& file_t
   auto give_up = [&](int s, const std::string& why) {
     if (tried++ < 3) stop += (stop.empty() ? "" : "; ") + std::string("from operator ") + std::to_string(s) + ": " + why;
   };
+  // How far each tensor is needed: its last reader, or past the end for a
+  // graph output (so that "read after the chain" is one comparison).
+  std::vector<int> reach(tensors, -1);
+  for (int x = 0; x < n; ++x) {
+    for (int t : g.ops[x].inputs) {
+      if (t >= 0 && t < tensors) reach[t] = std::max(reach[t], x);
+    }
+  }
+  for (int t : g.outputs) {
+    if (t >= 0 && t < tensors) reach[t] = n;
+  }
+  const std::vector<int> sole = SoleLiveTensors(g);
+  // Tensor -> network op index while a start is tried; reset after each.
+  std::vector<int> op_of(tensors, -2);
+  const int64_t cap = std::max(2, limits.max_pex_operators);
+  // A start given up on after mapping `cap` operators might have planned
+  // with more: every answer then says the limit was reached.
+  bool capped_before = false;
+  const std::string cap_note = " (partial execution plans at most " + std::to_string(cap) +
+                               " operators of a chain, the analysis' limit; the rest runs whole)";
   for (int s = 0; s + 1 < n; ++s) {
-    const std::vector<int> live = LiveBetween(g, s);
-    if (live.size() != 1) {
+    if (sole[s] < 0) {
       if (s == 0) give_up(0, "the graph does not start from one input");
       continue;
     }
-    const int x_tensor = live[0];
+    const int x_tensor = sole[s];
     const auto shape = ShapeOf(g.tensors[x_tensor]);
     if (!shape || !EightBit(g.tensors[x_tensor]) ||
         std::find(g.outputs.begin(), g.outputs.end(), x_tensor) != g.outputs.end()) {
       give_up(s, "the tensor live there is not an 8-bit [1,H,W,C] or [1,N] tensor");
       continue;
     }
-    std::vector<int> op_of(g.tensors.size(), -2);
     op_of[x_tensor] = kNetworkInput;
     Network net;
     net.input = InputSpec{shape->h, shape->w, shape->c, 2};
     std::string why_stop = "only its last output may be read after the chain";
+    bool capped = false;
     for (int x = s; x < n; ++x) {
+      if (static_cast<int64_t>(net.ops.size()) >= cap) {
+        capped = true;
+        break;
+      }
       Op op;
       if (auto why = MapOp(g, x, op_of, &op)) {
         why_stop = "operator " + std::to_string(x) + ", " + *why;
@@ -164,33 +236,61 @@ PexAnalysis PlanModelPex(const ModelGraph& g, const std::vector<int64_t>& file_t
       op_of[g.ops[x].outputs[0]] = x - s;
       net.ops.push_back(op);
     }
-    auto closed = [&](int k) {
-      auto inside = [&](int t) { return t == x_tensor || (op_of[t] >= 0 && op_of[t] < k - 1); };
-      for (int x = s + k; x < n; ++x) {
-        for (int t : g.ops[x].inputs) {
-          if (t >= 0 && inside(t)) return false;
-        }
-      }
-      for (int t : g.outputs) {
-        if (t >= 0 && inside(t)) return false;
-      }
-      return true;
+    const int mapped = static_cast<int>(net.ops.size());
+    auto reset = [&] {
+      op_of[x_tensor] = -2;
+      for (int j = 0; j < mapped; ++j) op_of[g.ops[s + j].outputs[0]] = -2;
     };
-    int k = static_cast<int>(net.ops.size());
+    // closed(k): nothing after operator s+k-1 reads X or the outputs of the
+    // chain's first k-1 operators, and none of them is a graph output.
+    std::vector<int> needed(std::max(mapped, 1), reach[x_tensor]);  // needed[j]: X and outputs 0..j-1
+    for (int j = 1; j < mapped; ++j) needed[j] = std::max(needed[j - 1], reach[g.ops[s + j - 1].outputs[0]]);
+    auto closed = [&](int k) { return needed[k - 1] < s + k; };
+    int k = mapped;
     while (k >= 2 && !closed(k)) --k;
     if (k < 2) {
+      reset();
       give_up(s, why_stop);
+      capped_before = capped_before || capped;
       continue;
     }
     net.ops.resize(k);
+    // The planner's cost grows with the chain and its channels: plan the
+    // longest closed prefix within the work limit.
+    const int closed_k = k;
+    const bool unlimited = limits.max_pex_work == std::numeric_limits<int64_t>::max();
+    int64_t work = unlimited ? 0 : PexWorkBound(net);
+    while (work > limits.max_pex_work && k > 2) {
+      do {
+        --k;
+      } while (k >= 2 && !closed(k));
+      if (k < 2) break;
+      net.ops.resize(k);
+      work = PexWorkBound(net);
+    }
+    reset();
+    const std::string over_work = "planning partial execution from operator " + std::to_string(s) +
+                                  " would build about " + std::to_string(work) + " schedule steps, more than the " +
+                                  "analysis' limit of " + std::to_string(limits.max_pex_work);
+    if (k < 2 || work > limits.max_pex_work) {
+      pex.reason = "not planned: " + over_work + " (docs/analyze.md)" + (capped_before ? cap_note : "");
+      return pex;
+    }
     auto plan = PlanPartialExecution(net, Accounting::kFirmware);
     if (!plan.ok()) {
       pex.reason = "planning failed: " + plan.status().message();
       return pex;
     }
     const std::string range = "operators " + std::to_string(s) + ".." + std::to_string(s + k - 1);
+    std::string cut;
+    if ((capped && k == closed_k) || capped_before) {
+      cut = cap_note;
+    } else if (k < closed_k) {
+      cut = " (shortened from " + std::to_string(closed_k) + " operators: planning them all would exceed the " +
+            "analysis' work limit of " + std::to_string(limits.max_pex_work) + " schedule steps)";
+    }
     if (plan->segments.empty()) {
-      pex.reason = "no segment of " + range + " lowers the peak: every operator runs whole";
+      pex.reason = "no segment of " + range + " lowers the peak: every operator runs whole" + cut;
       return pex;
     }
     pex.applies = true;
@@ -207,10 +307,10 @@ PexAnalysis PlanModelPex(const ModelGraph& g, const std::vector<int64_t>& file_t
     pex.reason = std::to_string(plan->segments.size()) + " segment(s) among " + range +
                  " (firmware accounting: unas's runtime); the other operators run whole; peak " +
                  WithThousands(pex.peak_bytes) + " bytes against " + WithThousands(file_peak_bytes) +
-                 " in file order";
+                 " in file order" + cut;
     return pex;
   }
-  pex.reason = "no chain of at least two operators Pex can slice (" + stop + ")";
+  pex.reason = "no chain of at least two operators Pex can slice (" + stop + ")" + (capped_before ? cap_note : "");
   return pex;
 }
 

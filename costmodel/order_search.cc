@@ -13,6 +13,9 @@ constexpr int kMaxOps = 256;
 using OpSet = std::bitset<kMaxOps>;
 using Facts = BufferGraphFacts;
 constexpr int64_t kInf = std::numeric_limits<int64_t>::max();
+// With a budget for the whole graph, each segment may still store this many
+// states (a segment of up to 10 operators is then always exact).
+constexpr int64_t kMinSegmentStates = 1024;
 
 std::string TooManyStates(int64_t max_states) {
   return "exact scheduling needs more than " + std::to_string(max_states) + " states";
@@ -63,9 +66,11 @@ bool Any(const OpSet& k) { return k.any(); }
 // DP over the downsets of `ops`, all ops in `before` done. Exact when
 // `beam_width` is 0 (fails past `max_states`); otherwise each level keeps
 // only the `beam_width` best states by (peak so far, live bytes).
+// `*states` is set to the states it stored, whether it succeeds or not.
 template <typename Key>
 Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
-                                       const OpSet& before, int64_t max_states, int64_t beam_width) {
+                                       const OpSet& before, int64_t max_states, int64_t beam_width,
+                                       int64_t* states) {
   const int m = static_cast<int>(ops.size());
   std::vector<int> local(a.n, -1);
   for (int i = 0; i < m; ++i) local[ops[i]] = i;
@@ -76,13 +81,17 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
       if (p >= 0 && local[p] >= 0) Set(preds[i], local[p]);
     }
   }
+  // A state's live bytes depend on its downset only: computed once, when
+  // the state is first reached, from its parent's (LiveAfter), instead of
+  // over every tensor for every state.
   struct Entry {
     int64_t peak;
+    int64_t live;
     Key parent;
     int op;
   };
   std::unordered_map<Key, Entry> best;
-  best[Key{}] = {0, Key{}, -1};
+  best[Key{}] = {0, LiveBytes(g, a, before), Key{}, -1};
   std::vector<Key> level = {Key{}};
   auto done_of = [&](const Key& state) {
     OpSet done = before;
@@ -91,13 +100,29 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
     }
     return done;
   };
+  // Live bytes once x has run after `done` (which holds x's producers):
+  // its inputs whose every reader has now run are freed (graph outputs
+  // stay), its outputs that anything reads or that are graph outputs arrive.
+  auto live_after = [&](int64_t live, const OpSet& done, int x) {
+    for (int t : a.inputs[x]) {
+      if (a.is_output[t]) continue;
+      bool last = true;
+      for (int c : a.consumers[t]) last = last && (c == x || done[c]);
+      if (last) live -= g.tensor_bytes[t];
+    }
+    for (int t : a.outputs[x]) {
+      if (a.is_output[t] || !a.consumers[t].empty()) live += g.tensor_bytes[t];
+    }
+    return live;
+  };
   Key full{};
   for (int depth = 0; depth < m; ++depth) {
     std::vector<Key> next;
     for (const Key& state : level) {
-      const int64_t here = best[state].peak;
+      const Entry& entry = best[state];
+      const int64_t here = entry.peak;
+      const int64_t live = entry.live;
       const OpSet done = done_of(state);
-      const int64_t live = LiveBytes(g, a, done);
       for (int i = 0; i < m; ++i) {
         if (Test(state, i) || Any(preds[i] & ~state)) continue;
         const int x = ops[i];
@@ -107,12 +132,15 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
         auto it = best.find(succ);
         if (it == best.end()) {
           if (beam_width == 0 && static_cast<int64_t>(best.size()) >= max_states) {
+            *states = static_cast<int64_t>(best.size());
             return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
           }
-          best[succ] = {cost, state, x};
+          best[succ] = {cost, live_after(live, done, x), state, x};
           next.push_back(succ);
         } else if (cost < it->second.peak) {
-          it->second = {cost, state, x};
+          it->second.peak = cost;
+          it->second.parent = state;
+          it->second.op = x;
         }
       }
     }
@@ -120,7 +148,8 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
       std::vector<std::pair<std::pair<int64_t, int64_t>, size_t>> ranked;
       ranked.reserve(next.size());
       for (size_t s = 0; s < next.size(); ++s) {
-        ranked.push_back({{best[next[s]].peak, LiveBytes(g, a, done_of(next[s]))}, s});
+        const Entry& e = best[next[s]];
+        ranked.push_back({{e.peak, e.live}, s});
       }
       std::nth_element(ranked.begin(), ranked.begin() + beam_width, ranked.end());
       std::vector<Key> kept;
@@ -129,6 +158,7 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
     }
     level = std::move(next);
   }
+  *states = static_cast<int64_t>(best.size());
   for (int i = 0; i < m; ++i) Set(full, i);
   std::vector<int> order;
   for (Key s = full; Any(s); s = best[s].parent) order.push_back(best[s].op);
@@ -137,9 +167,12 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
 }
 
 Result<std::vector<int>> DownsetOrder(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
-                                      const OpSet& before, int64_t max_states, int64_t beam_width = 0) {
-  if (ops.size() <= 64) return DownsetOrderT<uint64_t>(g, a, ops, before, max_states, beam_width);
-  return DownsetOrderT<OpSet>(g, a, ops, before, max_states, beam_width);
+                                      const OpSet& before, int64_t max_states, int64_t beam_width = 0,
+                                      int64_t* states = nullptr) {
+  int64_t ignored = 0;
+  if (states == nullptr) states = &ignored;
+  if (ops.size() <= 64) return DownsetOrderT<uint64_t>(g, a, ops, before, max_states, beam_width, states);
+  return DownsetOrderT<OpSet>(g, a, ops, before, max_states, beam_width, states);
 }
 
 // Positions where a chain may be paused without raising the peak. r[i] is
@@ -172,9 +205,12 @@ std::vector<int> StopPoints(const std::vector<int64_t>& r, bool source_is_free) 
 // `source_bytes` and end at the next cut. Returns false in `*applies` if the
 // segment is not of that shape (every op one input and one output, no
 // in-place, each output read once, inside the segment or by the sink).
+// `*states`: the DP's states (0 when it did not run).
 Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Facts& a, const std::vector<int>& seg,
-                                    const OpSet& before, int sink, int64_t max_states, bool* applies) {
+                                    const OpSet& before, int sink, int64_t max_states, bool* applies,
+                                    int64_t* states) {
   *applies = false;
+  *states = 0;
   if (sink < 0) return std::vector<int>{};
   OpSet in_seg;
   for (int x : seg) in_seg.set(x);
@@ -231,6 +267,7 @@ Result<std::vector<int>> ChainOrder(const BufferGraph& g, const Facts& a, const 
     total *= static_cast<int64_t>(stops[j].size());
     if (total > max_states) return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
   }
+  *states = total;
   std::vector<int64_t> best(total, kInf), parent(total, -1);
   std::vector<int8_t> moved(total, -1);
   std::vector<int> digit(k, 0);
@@ -327,15 +364,20 @@ std::vector<int> GreedyOrder(const BufferGraph& g, const Facts& a) {
     for (int t : a.inputs[x]) pending[x] += a.producer[t] >= 0 ? 1 : 0;
   }
   for (size_t t = 0; t < remaining.size(); ++t) remaining[t] = static_cast<int>(a.consumers[t].size());
-  std::vector<char> ready(a.n, 0);
-  for (int x = 0; x < a.n; ++x) ready[x] = pending[x] == 0;
+  // The ready operators, in no particular order (ties go to the lowest
+  // index below): each step scans only these, not every operator.
+  std::vector<int> ready;
+  for (int x = 0; x < a.n; ++x) {
+    if (pending[x] == 0) ready.push_back(x);
+  }
   std::vector<int> order;
   int64_t live = 0;  // only differences matter for the choice
   for (int step = 0; step < a.n; ++step) {
     int pick = -1;
+    size_t pick_at = 0;
     int64_t pick_step = kInf, pick_after = kInf;
-    for (int x = 0; x < a.n; ++x) {
-      if (!ready[x]) continue;
+    for (size_t r = 0; r < ready.size(); ++r) {
+      const int x = ready[r];
       bool in_place = false;
       for (int i : g.ops[x].inplace_inputs) {
         in_place = in_place || !g.inplace_requires_last_use || (remaining[i] == 1 && !a.is_output[i]);
@@ -346,16 +388,19 @@ std::vector<int> GreedyOrder(const BufferGraph& g, const Facts& a) {
       for (int out : a.outputs[x]) {
         after += !a.consumers[out].empty() || a.is_output[out] ? g.tensor_bytes[out] : 0;
       }
-      if (during < pick_step || (during == pick_step && after < pick_after)) {
-        pick = x, pick_step = during, pick_after = after;
+      if (during < pick_step || (during == pick_step && (after < pick_after || (after == pick_after && x < pick)))) {
+        pick = x, pick_at = r, pick_step = during, pick_after = after;
       }
     }
     order.push_back(pick);
-    ready[pick] = 0;
+    ready[pick_at] = ready.back();
+    ready.pop_back();
     live = pick_after;
     for (int t : a.inputs[pick]) --remaining[t];
     for (int out : a.outputs[pick]) {
-      for (int c : a.consumers[out]) ready[c] = --pending[c] == 0;
+      for (int c : a.consumers[out]) {
+        if (--pending[c] == 0) ready.push_back(c);
+      }
     }
   }
   return order;
@@ -377,7 +422,7 @@ Result<OrderPeak> BestOrderByDownsets(const BufferGraph& g, int64_t max_states) 
 
 namespace {
 
-Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, bool heuristics) {
+Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, int64_t max_total_states, bool heuristics) {
   UNAS_ASSIGN_OR_RETURN(Facts a, AnalyseBufferGraph(g));
   const int n = a.n;
   if (n > kMaxOps && !heuristics) {
@@ -432,6 +477,7 @@ Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, bool heuristi
   std::vector<int> order;
   OpSet done;
   std::string note;
+  int64_t total_left = max_total_states;  // states all segments may still use
   auto solve = [&](const OpSet& seg_set, int sink) -> Status {
     std::vector<int> seg;
     for (int x : a.topo) {
@@ -442,19 +488,29 @@ Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, bool heuristi
       return Status::Ok();
     }
     bool applies = false;
-    auto chains = ChainOrder(g, a, seg, done, sink, max_states, &applies);
+    // This segment's cap: its own, or what the whole graph's budget has
+    // left, but never under kMinSegmentStates (small segments stay exact).
+    const int64_t cap = std::min(max_states, std::max(kMinSegmentStates, total_left));
+    int64_t used = 0;
+    auto chains = ChainOrder(g, a, seg, done, sink, cap, &applies, &used);
+    total_left -= used;
     if (chains.ok() && applies) {
       order.insert(order.end(), chains->begin(), chains->end());
       return Status::Ok();
     }
-    auto general = DownsetOrder(g, a, seg, done, max_states);
+    auto general = DownsetOrder(g, a, seg, done, cap, 0, &used);
+    total_left -= used;
     if (general.status().code() == StatusCode::kResourceExhausted && heuristics) {
       const int64_t m = static_cast<int64_t>(seg.size());
-      const int64_t width = std::max<int64_t>(8, max_states / (m * m));
-      general = DownsetOrder(g, a, seg, done, max_states, width);
+      const int64_t width = std::max<int64_t>(8, cap / (m * m));
+      general = DownsetOrder(g, a, seg, done, cap, width, &used);
+      total_left -= used;
       if (!note.empty()) note += "; ";
-      note += "a segment of " + std::to_string(m) + " operators needs more than " + std::to_string(max_states) +
-              " states: scheduled by a beam search over downsets (" + std::to_string(width) +
+      note += "a segment of " + std::to_string(m) + " operators needs more than " + std::to_string(cap) +
+              " states" +
+              (cap < max_states ? " (what was left of the graph's " + std::to_string(max_total_states) + ")"
+                                : std::string()) +
+              ": scheduled by a beam search over downsets (" + std::to_string(width) +
               " states per step), not proven optimal";
     }
     if (!general.ok()) return general.status();
@@ -478,8 +534,12 @@ Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, bool heuristi
 
 }  // namespace
 
-Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states) { return Search(g, max_states, true); }
+Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states, int64_t max_total_states) {
+  return Search(g, max_states, max_total_states, true);
+}
 
-Result<OrderPeak> BestOrderExact(const BufferGraph& g, int64_t max_states) { return Search(g, max_states, false); }
+Result<OrderPeak> BestOrderExact(const BufferGraph& g, int64_t max_states, int64_t max_total_states) {
+  return Search(g, max_states, max_total_states, false);
+}
 
 }  // namespace unas

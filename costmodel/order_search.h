@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "costmodel/buffer_graph.h"
@@ -41,11 +42,22 @@ Result<OrderPeak> PeakOfOrder(const BufferGraph& graph, const std::vector<int>& 
 // (run the ready operator whose step needs the fewest bytes, ties by fewer
 // bytes left live, then lowest index). `proven_optimal` is false and `note`
 // says so. Errors: an invalid graph (AnalyseBufferGraph).
-Result<OrderPeak> BestOrder(const BufferGraph& graph, int64_t max_states = 4'000'000);
+//
+// Cost: each segment stores at most `max_states` states of one key (8 bytes
+// up to 64 operators, 32 beyond) and does O(m) work per state; with
+// `max_total_states` the segments together store at most about that many:
+// each segment's cap is the smaller of max_states and what is left (but at
+// least 1,024, so a segment of up to 10 operators stays exact), and the
+// beam's width shrinks with it (a beam of width w over m operators stores at
+// most about w * m^2 states). The default leaves only the per-segment cap.
+// The greedy order is O(n * ready operators * their tensors).
+Result<OrderPeak> BestOrder(const BufferGraph& graph, int64_t max_states = 4'000'000,
+                            int64_t max_total_states = std::numeric_limits<int64_t>::max());
 
 // As BestOrder, but never a heuristic: fails with kResourceExhausted where
 // BestOrder would use one (for callers with a cheaper fallback of their own).
-Result<OrderPeak> BestOrderExact(const BufferGraph& graph, int64_t max_states);
+Result<OrderPeak> BestOrderExact(const BufferGraph& graph, int64_t max_states,
+                                 int64_t max_total_states = std::numeric_limits<int64_t>::max());
 
 // Reference for tests: dynamic programming over every downset of the whole
 // graph (no cuts, no chain compression). Exponential; small graphs only.

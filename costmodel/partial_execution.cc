@@ -339,7 +339,7 @@ Status AddWholeFigures(const Network& network, PexPlan* plan) {
 }  // namespace
 
 Accounting PexAccounting(Accounting accounting) {
-  return accounting == Accounting::kTflm ? Accounting::kFirmware : accounting;
+  return IsTflm(accounting) ? Accounting::kFirmware : accounting;
 }
 
 Result<PexPlan> PlanSegments(const Network& network, Accounting accounting,

@@ -92,7 +92,7 @@ struct PexStep {
   int64_t macs = 0;     // multiply-accumulates this step performs
 };
 
-// The accounting a plan is made in: kFirmware for kTflm, else unchanged.
+// The accounting a plan is made in: kFirmware for kTflm and kTflmCmsisNn, else unchanged.
 Accounting PexAccounting(Accounting accounting);
 
 struct PexPlan {

@@ -28,7 +28,8 @@ int64_t LivePeak(const CostReport& report) {
 // What each accounting counts, as the text report's headline says it.
 constexpr Spelling<Accounting> kAccountingNotes[] = {
     {Accounting::kUnas, " (uNAS-compatible: int8 biases, input not counted)"},
-    {Accounting::kTflm, " (TFLM: lowered graph, nothing in place, 16-byte buffers, persistent part)"},
+    {Accounting::kTflm, " (TFLM, reference kernels: lowered graph, nothing in place, 16-byte buffers, persistent part)"},
+    {Accounting::kTflmCmsisNn, " (TFLM, CMSIS-NN kernels: as tflm, plus their scratch buffers and OpData)"},
     {Accounting::kFirmware, " (unas firmware: int32 biases, input counted, in-place Add)"}};
 
 const char* AccountingNote(Accounting accounting) { return NameIn(kAccountingNotes, accounting, ""); }
@@ -76,12 +77,13 @@ nlohmann::json CostReportToJson(const Network& network, const CostReport& report
               {"tflm_arena_bytes", s.tflm_arena_bytes},
               {"tflm_persistent_bytes", s.tflm_persistent_bytes},
               {"tflm_total_arena_bytes", s.tflm_total_arena_bytes},
+              {"tflm_cmsis_nn_total_arena_bytes", s.tflm_cmsis_nn_total_arena_bytes},
               {"best_order", report.best_order},
               {"timeline_best_order", report.timeline_best},
               {"timeline_build_order", report.timeline_build},
               {"input_arena_offset", report.layout.offsets[0]},
               {"ops", std::move(ops)}};
-  if (report.accounting == Accounting::kTflm) out["tflm_order"] = report.tflm_order;
+  if (IsTflm(report.accounting)) out["tflm_order"] = report.tflm_order;
   // μNAS's names, so the batch interface and --json agree.
   out["peak_memory"] = s.peak_sram_bytes;
   out["model_size"] = s.flash_bytes;
@@ -124,11 +126,15 @@ std::string FormatCostTable(const Network& network, const CostReport& report) {
   for (size_t i = 0; i < report.best_order.size(); ++i) os << (i ? " " : "") << report.best_order[i];
   os << ")\n";
   os << "peak SRAM, build  " << WithThousands(s.build_order_peak_bytes) << " bytes (operators in build order)\n";
-  if (report.accounting == Accounting::kTflm) {
+  if (IsTflm(report.accounting)) {
+    const bool cmsis = report.accounting == Accounting::kTflmCmsisNn;
     os << "TFLM arena        " << WithThousands(s.tflm_arena_bytes) << " planned + "
-       << WithThousands(s.tflm_persistent_bytes) << " persistent (estimate) = "
-       << WithThousands(s.tflm_total_arena_bytes) << " bytes (peak SRAM above; live peak "
-       << WithThousands(LivePeak(report)) << ")\n";
+       << WithThousands(s.tflm_persistent_bytes) << " persistent = " << WithThousands(s.tflm_total_arena_bytes)
+       << " bytes with reference kernels" << (cmsis ? "" : " (peak SRAM above)") << "; live peak "
+       << WithThousands(LivePeak(report)) << "\n";
+    os << "TFLM + CMSIS-NN   " << WithThousands(s.tflm_cmsis_nn_total_arena_bytes)
+       << " bytes (scratch buffers and OpData of CMSIS-NN's kernels" << (cmsis ? "; peak SRAM above" : "")
+       << ")\n";
   } else {
     os << "arena             " << WithThousands(report.layout.arena_bytes) << " bytes (greedy layout, "
        << WithThousands(report.layout.arena_bytes - s.peak_sram_bytes) << " above the peak)\n";
@@ -165,6 +171,7 @@ nlohmann::json CostBatchLine(const std::string& line, Accounting accounting) {
           {"build_order_peak_memory", summary->build_order_peak_bytes},
           {"tflm_arena_bytes", summary->tflm_arena_bytes},
           {"tflm_total_arena_bytes", summary->tflm_total_arena_bytes},
+          {"tflm_cmsis_nn_total_arena_bytes", summary->tflm_cmsis_nn_total_arena_bytes},
           {"accounting", AccountingName(accounting)}};
 }
 

@@ -87,15 +87,14 @@ int64_t TflmRound(int64_t bytes) {
 
 bool IsTflmPlannedTensor(const ModelGraph& g, int t) { return Valid(g, t) && PlannedTensors(g)[t]; }
 
-Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& order, const TflmPersistentCosts& costs) {
+Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& order, TflmKernels kernels) {
   const int n = static_cast<int>(g.ops.size());
   const int t_count = static_cast<int>(g.tensors.size());
   if (static_cast<int>(order.size()) != n) {
     return Status::Invalid("order has " + std::to_string(order.size()) + " ops, graph has " + std::to_string(n));
   }
-  // first[t] / last[t]: scopes; -1 while unknown.
-  std::vector<int> first(t_count, -1), last(t_count, -1);
-  std::vector<char> seen(n, 0);
+  // first[t] / last[t]: scopes; -1 while unknown. position[x]: op x's place in the order.
+  std::vector<int> first(t_count, -1), last(t_count, -1), position(n, -1);
   const std::vector<char> planned = PlannedTensors(g);
   for (int t : g.inputs) {
     if (!Valid(g, t)) return Status::Invalid("graph input " + std::to_string(t) + " is not a tensor");
@@ -103,8 +102,8 @@ Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& ord
   }
   for (int p = 0; p < n; ++p) {
     const int x = order[p];
-    if (x < 0 || x >= n || seen[x]) return Status::Invalid("order is not a permutation of the ops");
-    seen[x] = 1;
+    if (x < 0 || x >= n || position[x] >= 0) return Status::Invalid("order is not a permutation of the ops");
+    position[x] = p;
     const int scope = p + 1;
     for (int t : g.ops[x].inputs) {
       if (t == -1) continue;
@@ -128,6 +127,7 @@ Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& ord
     if (first[t] >= 0) last[t] = n;
   }
   TflmArena arena;
+  arena.kernels = kernels;
   std::vector<PlacedBuffer> placed;
   for (int t = 0; t < t_count; ++t) {
     if (!planned[t] || first[t] < 0) continue;
@@ -137,6 +137,21 @@ Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& ord
     b.planned_bytes = TflmRound(b.bytes);
     b.first_scope = first[t];
     b.last_scope = last[t];
+    arena.buffers.push_back(b);
+    placed.push_back({b.planned_bytes, b.first_scope, b.last_scope});
+  }
+  // Scratch buffers follow the tensors, in request order: operators in run
+  // order (Prepare runs them so), each operator's requests in its order.
+  std::vector<TflmScratch> scratch = TflmScratchRequests(g, kernels);
+  std::stable_sort(scratch.begin(), scratch.end(),
+                   [&](const TflmScratch& a, const TflmScratch& b) { return position[a.op] < position[b.op]; });
+  for (const TflmScratch& s : scratch) {
+    TflmBuffer b;
+    b.scratch_op = s.op;
+    b.bytes = s.bytes;
+    b.planned_bytes = TflmRound(s.bytes);
+    b.first_scope = b.last_scope = position[s.op] + 1;
+    arena.scratch_bytes += b.planned_bytes;
     arena.buffers.push_back(b);
     placed.push_back({b.planned_bytes, b.first_scope, b.last_scope});
   }
@@ -156,37 +171,11 @@ Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& ord
     }
   }
   arena.live_peak_bytes = *std::max_element(per_scope.begin(), per_scope.end());
-  arena.persistent_bytes = TflmPersistentBytes(g, costs);
+  arena.persistent =
+      TflmPersistentAllocations(g, order, kernels, static_cast<int>(scratch.size()), &arena.notes);
+  arena.persistent_bytes = TflmTailBytes(arena.persistent);
   arena.total_arena_bytes = arena.arena_bytes + arena.persistent_bytes;
-  for (const GraphOp& op : g.ops) {
-    if (op.builtin_code == 27) {  // SVDF
-      arena.notes.push_back("SVDF requests scratch buffers in the arena, which this model leaves out");
-      break;
-    }
-  }
   return arena;
-}
-
-int64_t TflmPersistentBytes(const ModelGraph& g, const TflmPersistentCosts& costs) {
-  int64_t bytes = costs.per_tensor_bytes * static_cast<int64_t>(g.tensors.size());
-  bytes += costs.per_graph_io_bytes * static_cast<int64_t>(g.inputs.size() + g.outputs.size());
-  for (const GraphOp& op : g.ops) {
-    bytes += costs.per_operator_bytes;
-    if (op.builtin_code == builtin::kConv2D || op.builtin_code == builtin::kDepthwiseConv2D) {
-      // Output channels: the last dimension of the output tensor (NHWC).
-      int64_t channels = 0;
-      if (!op.outputs.empty() && Valid(g, op.outputs[0]) && !g.tensors[op.outputs[0]].shape.empty()) {
-        channels = std::max(0, g.tensors[op.outputs[0]].shape.back());
-      }
-      bytes += costs.conv_bytes + costs.conv_per_channel_bytes * channels;
-    } else if (op.builtin_code == builtin::kFullyConnected) {
-      bytes += costs.fully_connected_bytes;
-    }
-  }
-  for (const GraphTensor& t : g.tensors) {
-    if (t.is_variable) bytes += TflmRound(t.bytes());
-  }
-  return bytes;
 }
 
 BufferGraph TflmBufferGraph(const ModelGraph& graph) { return MakeGraph(graph, true); }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "quant/fixed_point.h"
+#include "quant/multipliers.h"
 
 namespace unas::firmware {
 namespace {
@@ -62,6 +63,14 @@ Status Validate(const QuantizedNetwork& q) {
       if (qo.add_stages.back().scale != qo.output.scale || qo.add_stages.back().zero_point != qo.output.zero_point) {
         return Status::Invalid(where + ".add_stages: the last stage is the op's output");
       }
+      for (size_t stage = 1; stage < op.inputs.size(); ++stage) {
+        const QuantParams& in1 = stage == 1 ? q.quant_of(op.inputs[0]) : qo.add_stages[stage - 2];
+        auto add =
+            quant::AddQuantization(in1.scale, q.quant_of(op.inputs[stage]).scale, qo.add_stages[stage - 1].scale);
+        if (!add.ok()) {
+          return Status::Invalid(where + ".add_stages[" + std::to_string(stage - 1) + "]: " + add.status().message());
+        }
+      }
     }
   }
   return Status::Ok();
@@ -72,9 +81,11 @@ static Requant ToRequant(const quant::QuantizedMultiplier& m) { return Requant{m
 Requant OpRequant(const QuantizedNetwork& q, int op, int channel) {
   const Op& o = q.network.ops[op];
   const QuantizedOp& qo = q.ops[op];
-  const double input_scale = q.quant_of(o.inputs[0]).scale;
-  const double weight_scale = qo.weight_scales[o.kind == OpKind::kDense ? 0 : channel];
-  return ToRequant(quant::QuantizeMultiplier(input_scale * weight_scale / static_cast<double>(qo.output.scale)));
+  const float input_scale = q.quant_of(o.inputs[0]).scale;
+  if (o.kind == OpKind::kDense) {
+    return ToRequant(quant::FullyConnectedMultiplier(input_scale, qo.weight_scales[0], qo.output.scale));
+  }
+  return ToRequant(quant::ConvMultipliers(input_scale, {qo.weight_scales[channel]}, qo.output.scale)[0]);
 }
 
 AddStageRequant AddStage(const QuantizedNetwork& q, int op, int stage) {
@@ -84,11 +95,11 @@ AddStageRequant AddStage(const QuantizedNetwork& q, int op, int stage) {
   a.input1 = stage == 1 ? q.quant_of(o.inputs[0]) : qo.add_stages[stage - 2];
   a.input2 = q.quant_of(o.inputs[stage]);
   a.output = qo.add_stages[stage - 1];
-  // TFLite's ADD Prepare for int8.
-  const double twice_max_input_scale = 2.0 * static_cast<double>(std::max(a.input1.scale, a.input2.scale));
-  a.r1 = ToRequant(quant::QuantizeMultiplier(a.input1.scale / twice_max_input_scale));
-  a.r2 = ToRequant(quant::QuantizeMultiplier(a.input2.scale / twice_max_input_scale));
-  a.out = ToRequant(quant::QuantizeMultiplier(twice_max_input_scale / ((1 << 20) * static_cast<double>(a.output.scale))));
+  // TFLite's ADD Prepare for int8; Validate has checked that it succeeds.
+  const quant::AddMultipliers m = quant::AddQuantization(a.input1.scale, a.input2.scale, a.output.scale).value();
+  a.r1 = ToRequant(m.input1);
+  a.r2 = ToRequant(m.input2);
+  a.out = ToRequant(m.output);
   return a;
 }
 

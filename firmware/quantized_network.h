@@ -61,8 +61,7 @@ Status Validate(const QuantizedNetwork& q);
 Result<QuantizedNetwork> FromModelGraph(const Network& network, const ModelGraph& graph);
 
 // The integer parameters of one requantisation (TFLite's Prepare step, as
-// quant/int8_executor.h computes them: real multipliers in double from the
-// float scales, then quant::QuantizeMultiplier).
+// quant/multipliers.h computes them for RunInt8 too).
 struct Requant {
   int32_t multiplier = 0, shift = 0;
 };

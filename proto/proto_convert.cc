@@ -54,6 +54,7 @@ void ToProto(const JobView& view, v1::Job* out) {
   out->set_trials_failed(view.failed);
   out->set_trials_running(view.running);
   out->set_trials_budget(view.budget);
+  out->set_trials_proposed(view.proposed);
   out->set_infeasible_rejected(r.infeasible_rejected);
   out->set_best_val_error(view.best_val_error);
   out->set_hypervolume(view.hypervolume);
@@ -76,6 +77,7 @@ JobView FromProto(const v1::Job& p) {
   view.failed = p.trials_failed();
   view.running = p.trials_running();
   view.budget = p.trials_budget();
+  view.proposed = p.trials_proposed();
   r.infeasible_rejected = p.infeasible_rejected();
   view.best_val_error = p.best_val_error();
   view.hypervolume = p.hypervolume();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "quant/fixed_point.h"
+#include "quant/multipliers.h"
 
 namespace unas::quant {
 namespace {
@@ -181,13 +182,11 @@ class Preparer {
         p.in = p.out;
         p.input_offset = static_cast<int32_t>(-in->quant.zero_point[0]);
         p.input2_offset = static_cast<int32_t>(-in2->quant.zero_point[0]);
-        const double s1 = in->quant.scale[0], s2 = in2->quant.scale[0], so = out->quant.scale[0];
-        const double twice_max = 2 * std::max(s1, s2);
-        const double out_real = twice_max / ((1 << 20) * so);
-        if (!(out_real < 1.0)) return OpError(index, op, "output scale too small for the reference's left shift 20");
-        p.in1_multiplier = QuantizeMultiplier(s1 / twice_max);
-        p.in2_multiplier = QuantizeMultiplier(s2 / twice_max);
-        p.multipliers = {QuantizeMultiplier(out_real)};
+        auto add = AddQuantization(in->quant.scale[0], in2->quant.scale[0], out->quant.scale[0]);
+        if (!add.ok()) return OpError(index, op, add.status().message());
+        p.in1_multiplier = add->input1;
+        p.in2_multiplier = add->input2;
+        p.multipliers = {add->output};
         return p;
       }
       case builtin::kPad:
@@ -272,10 +271,9 @@ class Preparer {
       if (!fc && zp != 0) return OpError(index, op, "convolution filters must have zero point 0");
     }
     p->filter_offset = fc ? static_cast<int32_t>(-w.quant.zero_point[0]) : 0;
-    const double s_in = in.quant.scale[0], s_out = out.quant.scale[0];
-    for (int c = 0; c < (scales == 1 ? 1 : channels); ++c) {
-      p->multipliers.push_back(QuantizeMultiplier(s_in * static_cast<double>(w.quant.scale[c]) / s_out));
-    }
+    p->multipliers = fc ? std::vector<QuantizedMultiplier>{FullyConnectedMultiplier(
+                              in.quant.scale[0], w.quant.scale[0], out.quant.scale[0])}
+                        : ConvMultipliers(in.quant.scale[0], w.quant.scale, out.quant.scale[0]);
     if (fc) {
       p->fc_inputs = w.shape[1];
       if (p->fc_inputs <= 0 || p->in.elements() % p->fc_inputs != 0) {

@@ -1,63 +1,217 @@
 #include "search/pareto.h"
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 #include <numeric>
 
 namespace unas::search {
 namespace {
 
-// Hypervolume of points in their first d coordinates; every point strictly
-// dominates the reference there.
-double Hv(std::vector<Point> pts, const Point& ref, int d) {
-  if (pts.empty()) return 0;
-  if (d == 1) {
-    double lo = pts[0][0];
-    for (const Point& p : pts) lo = std::min(lo, p[0]);
-    return ref[0] - lo;
+// Points as rows of `d` coordinates in one buffer: the recursion below makes
+// many small sets, and one allocation per set (not per point) keeps it cheap.
+struct Rows {
+  int d = 0;
+  std::vector<double> v;
+  size_t size() const { return d == 0 ? 0 : v.size() / static_cast<size_t>(d); }
+  const double* row(size_t i) const { return v.data() + i * static_cast<size_t>(d); }
+  void push(const double* p) { v.insert(v.end(), p, p + d); }
+};
+
+// a <= b in every coordinate (a weakly dominates b or equals it).
+bool AllLessEqual(const double* a, const double* b, int d) {
+  for (int j = 0; j < d; ++j) {
+    if (a[j] > b[j]) return false;
   }
-  if (d == 2) {
-    std::sort(pts.begin(), pts.end(), [](const Point& a, const Point& b) {
-      return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1]);
-    });
-    double area = 0, y_best = ref[1];
-    for (const Point& p : pts) {
-      if (p[1] < y_best) {
-        area += (ref[0] - p[0]) * (y_best - p[1]);
-        y_best = p[1];
-      }
-    }
-    return area;
+  return true;
+}
+
+// Rows reordered by `order`.
+Rows Permuted(const Rows& rows, const std::vector<size_t>& order) {
+  Rows out;
+  out.d = rows.d;
+  out.v.reserve(rows.v.size());
+  for (size_t i : order) out.push(rows.row(i));
+  return out;
+}
+
+// Keeps the rows no other row weakly dominates (one of equal rows). The rows
+// are taken in order of their coordinate sums (a row at least as good as
+// another never has a larger sum, even rounded: rounding is monotone), so a
+// dominated row mostly meets its dominator among the rows kept before it;
+// ties of sums are why a row may still replace kept rows it dominates.
+// O(n log n + n * kept * d).
+void KeepNonDominated(Rows* rows) {
+  const int d = rows->d;
+  const size_t n = rows->size();
+  struct Key {
+    double sum;
+    size_t index;
+  };
+  std::vector<Key> order(n);
+  for (size_t i = 0; i < n; ++i) {
+    double sum = 0;
+    for (int j = 0; j < d; ++j) sum += rows->row(i)[j];
+    order[i] = {sum, i};
   }
-  const int k = d - 1;  // the slicing coordinate
-  std::sort(pts.begin(), pts.end(), [k](const Point& a, const Point& b) { return a[k] < b[k]; });
-  double volume = 0;
-  std::vector<Point> below;  // non-dominated in the first k coordinates
-  for (size_t i = 0; i < pts.size(); ++i) {
-    const Point& p = pts[i];
+  std::sort(order.begin(), order.end(),
+            [](const Key& a, const Key& b) { return a.sum < b.sum || (a.sum == b.sum && a.index < b.index); });
+  Rows kept;
+  kept.d = d;
+  size_t last = 0;  // the kept row that dominated the previous row: often the next one's too
+  for (const Key& key : order) {
+    const double* p = rows->row(key.index);
+    if (last < kept.size() && AllLessEqual(kept.row(last), p, d)) continue;
     bool dominated = false;
-    for (const Point& q : below) {
-      bool weakly = true;
-      for (int j = 0; j < k && weakly; ++j) weakly = q[j] <= p[j];
-      if (weakly) {
+    size_t w = 0;  // kept rows that survive p, compacted in place
+    const size_t count = kept.size();
+    for (size_t k = 0; k < count; ++k) {
+      const double* q = kept.v.data() + k * static_cast<size_t>(d);
+      if (AllLessEqual(q, p, d)) {
+        // Then p dominates no kept row (they are mutually non-dominated),
+        // so nothing has been moved yet.
         dominated = true;
+        last = k;
         break;
       }
+      if (AllLessEqual(p, q, d)) continue;  // p replaces it
+      if (w != k) std::copy(q, q + d, kept.v.data() + w * static_cast<size_t>(d));
+      ++w;
+    }
+    if (dominated) continue;
+    kept.v.resize(w * static_cast<size_t>(d));
+    kept.push(p);
+  }
+  *rows = std::move(kept);
+}
+
+double Box(const double* p, const double* ref, int d) {
+  double volume = 1;
+  for (int j = 0; j < d; ++j) volume *= ref[j] - p[j];
+  return volume;
+}
+
+// d = 2: sort by x, sweep the staircase. O(n log n).
+double Hv2(const Rows& rows, const double* ref) {
+  std::vector<size_t> order(rows.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const double *p = rows.row(a), *q = rows.row(b);
+    return p[0] < q[0] || (p[0] == q[0] && p[1] < q[1]);
+  });
+  double area = 0, y_best = ref[1];
+  for (size_t i : order) {
+    const double* p = rows.row(i);
+    if (p[1] < y_best) {
+      area += (ref[0] - p[0]) * (y_best - p[1]);
+      y_best = p[1];
+    }
+  }
+  return area;
+}
+
+// d = 3: sweep z upwards, keeping the (x, y) staircase of the points below in
+// a balanced tree and its area up to date as each point arrives (Beume,
+// Fonseca, Lopez-Ibanez, Paquete and Vahrenhold 2009). Each point is inserted
+// and erased at most once: O(n log n).
+double Hv3(const Rows& rows, const double* ref) {
+  std::vector<size_t> order(rows.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows.row(a)[2] < rows.row(b)[2]; });
+  std::map<double, double> stair;  // x -> y: x increasing, y strictly decreasing
+  double area = 0, volume = 0;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const double* p = rows.row(order[i]);
+    const double x = p[0], y = p[1];
+    auto it = stair.lower_bound(x);
+    bool dominated = it != stair.end() && it->first == x && it->second <= y;
+    double height = ref[1];  // the staircase's height just left of x
+    if (it != stair.begin()) {
+      height = std::prev(it)->second;
+      dominated = dominated || height <= y;
     }
     if (!dominated) {
-      below.erase(std::remove_if(below.begin(), below.end(),
-                                 [&](const Point& q) {
-                                   for (int j = 0; j < k; ++j) {
-                                     if (p[j] > q[j]) return false;
-                                   }
-                                   return true;
-                                 }),
-                  below.end());
-      below.push_back(p);
+      // The new area: above y, below the old staircase, right of x. The old
+      // points it passes over (x' >= x, y' >= y) are dominated: erase them.
+      double added = 0, at = x;
+      while (it != stair.end() && it->second >= y) {
+        added += (it->first - at) * (height - y);
+        at = it->first;
+        height = it->second;
+        it = stair.erase(it);
+      }
+      added += ((it != stair.end() ? it->first : ref[0]) - at) * (height - y);
+      stair.emplace_hint(it, x, y);
+      area += added;
     }
-    const double next = i + 1 < pts.size() ? pts[i + 1][k] : ref[k];
-    if (next > p[k]) volume += Hv(below, ref, k) * (next - p[k]);
+    const double next_z = i + 1 < order.size() ? rows.row(order[i + 1])[2] : ref[2];
+    volume += area * (next_z - p[2]);
   }
   return volume;
+}
+
+double Hv(const Rows& rows, const double* ref);
+
+// The volume `p` adds to `count` other points (rows of `stride` doubles from
+// `others`, their first d coordinates): its box less the hypervolume of the
+// others limited to that box (each one's coordinates raised to p's), which
+// WFG (While, Bradstreet and Barone 2012) prunes to its non-dominated part
+// before recursing. The others need not be non-dominated.
+double Exclusive(const double* p, int d, const double* others, size_t count, int stride, const double* ref) {
+  Rows limited;
+  limited.d = d;
+  limited.v.resize(count * static_cast<size_t>(d));
+  double* out = limited.v.data();
+  for (size_t i = 0; i < count; ++i, out += d) {
+    const double* o = others + i * static_cast<size_t>(stride);
+    if (AllLessEqual(o, p, d)) return 0;  // p adds nothing
+    for (int j = 0; j < d; ++j) out[j] = std::max(o[j], p[j]);
+  }
+  if (d >= 4) KeepNonDominated(&limited);
+  return Box(p, ref, d) - Hv(limited, ref);
+}
+
+// Hypervolume of rows that all lie strictly inside `ref` (first rows.d
+// coordinates). d >= 4: with the rows sorted by their last coordinate,
+// worst first, each row's exclusive volume against the rows after it is a
+// slab of depth ref_k - p_k times its exclusive volume in one dimension
+// less (every later row is at least as good in the last coordinate, so only
+// the others decide), and the slabs add up to the whole.
+double Hv(const Rows& rows, const double* ref) {
+  const size_t n = rows.size();
+  const int d = rows.d;
+  if (n == 0) return 0;
+  if (d == 1) {
+    double lo = rows.row(0)[0];
+    for (size_t i = 1; i < n; ++i) lo = std::min(lo, rows.row(i)[0]);
+    return ref[0] - lo;
+  }
+  if (d == 2) return Hv2(rows, ref);
+  if (d == 3) return Hv3(rows, ref);
+  const int k = d - 1;
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows.row(a)[k] > rows.row(b)[k]; });
+  const Rows sorted = Permuted(rows, order);
+  double volume = 0;
+  for (size_t i = 0; i + 1 < n; ++i) {
+    const double* p = sorted.row(i);
+    volume += (ref[k] - p[k]) * Exclusive(p, k, sorted.row(i + 1), n - i - 1, d, ref);
+  }
+  const double* last = sorted.row(n - 1);
+  return volume + (ref[k] - last[k]) * Box(last, ref, k);
+}
+
+// The points strictly inside `reference` as rows.
+Rows Inside(const std::vector<Point>& points, const Point& reference) {
+  Rows rows;
+  rows.d = static_cast<int>(reference.size());
+  for (const Point& p : points) {
+    bool ok = true;
+    for (int j = 0; j < rows.d && ok; ++j) ok = p[j] < reference[j];
+    if (ok) rows.push(p.data());
+  }
+  return rows;
 }
 
 }  // namespace
@@ -72,34 +226,65 @@ bool Dominates(const Point& a, const Point& b) {
 }
 
 std::vector<int> NonDominatedIndices(const std::vector<Point>& points) {
-  std::vector<int> out;
-  for (size_t i = 0; i < points.size(); ++i) {
-    bool keep = true;
-    for (size_t j = 0; j < points.size() && keep; ++j) {
-      if (j == i) continue;
-      if (Dominates(points[j], points[i]) || (j < i && points[j] == points[i])) keep = false;
+  // Lexicographic order (ties by index): a point can only be dominated by, or
+  // equal to, an earlier one, and whatever dominates it dominates it through
+  // some kept point, so each is checked against the kept points only. NaN
+  // (an unknown latency) has no place in that order: then every pair.
+  std::vector<int> order(points.size());
+  std::iota(order.begin(), order.end(), 0);
+  const bool has_nan = std::any_of(points.begin(), points.end(), [](const Point& p) {
+    return std::any_of(p.begin(), p.end(), [](double v) { return std::isnan(v); });
+  });
+  if (has_nan) {
+    std::vector<int> out;
+    for (size_t i = 0; i < points.size(); ++i) {
+      bool keep = true;
+      for (size_t j = 0; j < points.size() && keep; ++j) {
+        if (j == i) continue;
+        if (Dominates(points[j], points[i]) || (j < i && points[j] == points[i])) keep = false;
+      }
+      if (keep) out.push_back(static_cast<int>(i));
     }
-    if (keep) out.push_back(static_cast<int>(i));
+    return out;
   }
-  return out;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return points[a] < points[b]; });
+  std::vector<int> kept;
+  for (int i : order) {
+    bool keep = true;
+    for (size_t k = 0; k < kept.size() && keep; ++k) {
+      const Point& q = points[kept[k]];
+      keep = !(q == points[i] || Dominates(q, points[i]));
+    }
+    if (keep) kept.push_back(i);
+  }
+  std::sort(kept.begin(), kept.end());
+  return kept;
 }
 
 double Hypervolume(const std::vector<Point>& points, const Point& reference) {
+  if (reference.empty()) return 0;
+  Rows rows = Inside(points, reference);
+  if (rows.d >= 4) KeepNonDominated(&rows);
+  return Hv(rows, reference.data());
+}
+
+double HypervolumeContribution(const Point& point, const std::vector<Point>& others, const Point& reference) {
   const int d = static_cast<int>(reference.size());
-  std::vector<Point> inside;
-  for (const Point& p : points) {
-    bool ok = true;
-    for (int j = 0; j < d && ok; ++j) ok = p[j] < reference[j];
-    if (ok) inside.push_back(p);
-  }
   if (d == 0) return 0;
-  return Hv(std::move(inside), reference, d);
+  for (int j = 0; j < d; ++j) {
+    if (!(point[j] < reference[j])) return 0;
+  }
+  const Rows rows = Inside(others, reference);
+  return Exclusive(point.data(), d, rows.v.data(), rows.size(), d, reference.data());
 }
 
 bool ParetoArchive::Insert(int64_t id, const Point& point) {
   for (const Point& q : points_) {
     if (q == point || Dominates(q, point)) return false;
   }
+  // Members the point dominates lie inside its box, so its contribution
+  // against the whole front is what the front's hypervolume gains.
+  hypervolume_ += HypervolumeContribution(point, points_, reference_);
   size_t w = 0;
   for (size_t i = 0; i < points_.size(); ++i) {
     if (!Dominates(point, points_[i])) {
@@ -114,16 +299,7 @@ bool ParetoArchive::Insert(int64_t id, const Point& point) {
   ids_.resize(w);
   points_.push_back(point);
   ids_.push_back(id);
-  cached_.reset();
   return true;
-}
-
-double ParetoArchive::hypervolume() const {
-  if (!cached_) {
-    cached_ = Hypervolume(points_, reference_);
-    ++recomputations_;
-  }
-  return *cached_;
 }
 
 Result<Point> FrontSpec::Reference() const {

@@ -1,8 +1,12 @@
 #include "tflite/reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <vector>
 
 #include "tflite/diagnose.h"
@@ -15,6 +19,25 @@ namespace fb = ::unas::tflite_fb;
 
 Status Bad(const std::string& message) { return Status::Invalid("tflite: " + message); }
 
+// The bytes the reader may copy out of the file (TfliteReadLimits).
+struct CopyBudget {
+  int64_t limit = 0;
+  int64_t left = 0;
+  int64_t copies = 0;
+  Status Spend(int64_t bytes, const std::string& where) {
+    left -= bytes;
+    if (left >= 0) return Status::Ok();
+    return Bad("the tensors and operators refer to more than " + std::to_string(limit) +
+               " bytes of shapes, quantisation, names, data and tensor lists (" + std::to_string(copies) +
+               " times the file's size + 1 MiB, the reader's limit): tables share vectors (at " + where + ")");
+  }
+};
+
+template <typename Vector>
+int64_t StoredBytes(const Vector* v) {
+  return v == nullptr ? 0 : static_cast<int64_t>(v->size()) * static_cast<int64_t>(sizeof(typename Vector::return_type));
+}
+
 std::string TensorWhere(int index, const fb::Tensor* t) {
   std::string where = "tensor " + std::to_string(index);
   if (t->name() != nullptr && t->name()->size() > 0) where += " ('" + t->name()->str() + "')";
@@ -23,8 +46,11 @@ std::string TensorWhere(int index, const fb::Tensor* t) {
 
 constexpr int64_t kMaxElements = int64_t{1} << 48;
 
-Status ReadTensor(const fb::Model& model, int index, const fb::Tensor* t, GraphTensor* out) {
+Status ReadTensor(const fb::Model& model, int index, const fb::Tensor* t, CopyBudget* budget, GraphTensor* out) {
   const std::string where = TensorWhere(index, t);
+  int64_t bytes = (t->name() ? static_cast<int64_t>(t->name()->size()) : 0) + StoredBytes(t->shape());
+  if (const fb::QuantizationParameters* q = t->quantization()) bytes += StoredBytes(q->scale()) + StoredBytes(q->zero_point());
+  UNAS_RETURN_IF_ERROR(budget->Spend(bytes, "tensor " + std::to_string(index)));
   if (t->name() != nullptr) out->name = t->name()->str();
   const int type = static_cast<int>(t->type());
   if (type < 0 || type > static_cast<int>(TensorType::kFloat64)) {
@@ -100,6 +126,7 @@ Status ReadTensor(const fb::Model& model, int index, const fb::Tensor* t, GraphT
     }
     if (buffer->data() != nullptr && buffer->data()->size() > 0) {
       const size_t have = buffer->data()->size();
+      UNAS_RETURN_IF_ERROR(budget->Spend(static_cast<int64_t>(have), where + "'s data"));
       // GraphTensor::bytes(): 0 when a dimension is 0 or unknown, so such a
       // shape cannot hold data (the fuzzer found [-1, 3] with 12 bytes).
       const int64_t want = out->bytes();
@@ -217,8 +244,10 @@ Status CheckIds(const flatbuffers::Vector<int32_t>* ids, int tensors, bool allow
   return Status::Ok();
 }
 
-Status ReadOperator(const fb::Model& model, int index, const fb::Operator* op, int tensors, GraphOp* g) {
+Status ReadOperator(const fb::Model& model, int index, const fb::Operator* op, int tensors, CopyBudget* budget,
+                    GraphOp* g) {
   const std::string where = "operator " + std::to_string(index);
+  UNAS_RETURN_IF_ERROR(budget->Spend(StoredBytes(op->inputs()) + StoredBytes(op->outputs()), where));
   const uint32_t codes = model.operator_codes() ? model.operator_codes()->size() : 0;
   if (op->opcode_index() >= codes) {
     return Bad(where + ": opcode_index " + std::to_string(op->opcode_index()) +
@@ -239,30 +268,45 @@ Status ReadOperator(const fb::Model& model, int index, const fb::Operator* op, i
   return ReadOptions(op, g, where);
 }
 
-Result<ModelGraph> ReadVerified(const fb::Model& model) {
+Result<ModelGraph> ReadVerified(const fb::Model& model, size_t size, const TfliteReadLimits& limits) {
   ModelGraph graph;
-  if (model.description() != nullptr) graph.description = model.description()->str();
   if (model.subgraphs() == nullptr || model.subgraphs()->size() == 0) return Bad("the model has no subgraphs");
-  graph.subgraphs = static_cast<int>(model.subgraphs()->size());
   const fb::SubGraph* sg = model.subgraphs()->Get(0);
   const int tensors = sg->tensors() ? static_cast<int>(sg->tensors()->size()) : 0;
+  const int ops = sg->operators() ? static_cast<int>(sg->operators()->size()) : 0;
+  if (ops > limits.max_operators) {
+    return Bad("the first subgraph has " + std::to_string(ops) + " operators, more than the limit of " +
+               std::to_string(limits.max_operators));
+  }
+  if (tensors > limits.max_tensors) {
+    return Bad("the first subgraph has " + std::to_string(tensors) + " tensors, more than the limit of " +
+               std::to_string(limits.max_tensors));
+  }
+  CopyBudget budget;
+  budget.copies = limits.max_copies_of_file;
+  budget.limit = budget.left = limits.max_copies_of_file * static_cast<int64_t>(size) + (int64_t{1} << 20);
+  if (model.description() != nullptr) {
+    UNAS_RETURN_IF_ERROR(budget.Spend(model.description()->size(), "the description"));
+    graph.description = model.description()->str();
+  }
+  graph.subgraphs = static_cast<int>(model.subgraphs()->size());
+  UNAS_RETURN_IF_ERROR(budget.Spend(StoredBytes(sg->inputs()) + StoredBytes(sg->outputs()), "the subgraph"));
   graph.tensors.resize(tensors);
   for (int i = 0; i < tensors; ++i) {
-    UNAS_RETURN_IF_ERROR(ReadTensor(model, i, sg->tensors()->Get(i), &graph.tensors[i]));
+    UNAS_RETURN_IF_ERROR(ReadTensor(model, i, sg->tensors()->Get(i), &budget, &graph.tensors[i]));
   }
   UNAS_RETURN_IF_ERROR(CheckIds(sg->inputs(), tensors, false, "subgraph input", &graph.inputs));
   UNAS_RETURN_IF_ERROR(CheckIds(sg->outputs(), tensors, false, "subgraph output", &graph.outputs));
-  const int ops = sg->operators() ? static_cast<int>(sg->operators()->size()) : 0;
   graph.ops.resize(ops);
   for (int i = 0; i < ops; ++i) {
-    UNAS_RETURN_IF_ERROR(ReadOperator(model, i, sg->operators()->Get(i), tensors, &graph.ops[i]));
+    UNAS_RETURN_IF_ERROR(ReadOperator(model, i, sg->operators()->Get(i), tensors, &budget, &graph.ops[i]));
   }
   return graph;
 }
 
 }  // namespace
 
-Result<ModelGraph> ReadTflite(const uint8_t* data, size_t size) {
+Result<ModelGraph> ReadTflite(const uint8_t* data, size_t size, const TfliteReadLimits& limits) {
   if (data == nullptr && size > 0) return Bad("no data");
   if (size > kMaxTfliteBytes) {
     return Bad("the file is " + std::to_string(size) + " bytes, more than the limit of " +
@@ -299,24 +343,47 @@ Result<ModelGraph> ReadTflite(const uint8_t* data, size_t size) {
                             : why) +
                ")");
   }
-  return ReadVerified(*fb::GetModel(bytes));
+  return ReadVerified(*fb::GetModel(bytes), size, limits);
 }
 
-Result<ModelGraph> ReadTfliteFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return Status(StatusCode::kNotFound, "tflite: cannot open '" + path + "'");
-  const std::streamoff end = in.tellg();
-  if (end < 0) return Bad("cannot read '" + path + "'");
-  if (static_cast<uint64_t>(end) > kMaxTfliteBytes) {
-    return Bad("'" + path + "' is " + std::to_string(end) + " bytes, more than the limit of " +
-               std::to_string(kMaxTfliteBytes));
+Result<std::vector<uint8_t>> ReadTfliteFileBytes(const std::string& path, size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status(StatusCode::kNotFound, "tflite: cannot open '" + path + "'");
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  auto over = [&](const std::string& size) {
+    return Bad("'" + path + "' " + size + ", more than the limit of " + std::to_string(max_bytes));
+  };
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Bad("cannot read '" + path + "': " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return Bad("'" + path + "' is a directory, not a model file");
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+    return Bad("'" + path + "' is a device, not a model file (a regular file or a pipe)");
   }
-  std::vector<uint8_t> bytes(static_cast<size_t>(end));
-  in.seekg(0);
-  if (!bytes.empty() && !in.read(reinterpret_cast<char*>(bytes.data()), end)) {
-    return Bad("cannot read '" + path + "'");
+  std::vector<uint8_t> bytes;
+  if (S_ISREG(st.st_mode)) {
+    if (static_cast<uint64_t>(st.st_size) > max_bytes) return over("is " + std::to_string(st.st_size) + " bytes");
+    bytes.reserve(static_cast<size_t>(st.st_size));
   }
-  Result<ModelGraph> graph = ReadTflite(bytes.data(), bytes.size());
+  // Bounded whatever the file claims: a pipe has no size, and a regular
+  // file may grow while it is read.
+  std::vector<uint8_t> piece(size_t{64} << 10);
+  for (;;) {
+    const ssize_t got = ::read(fd, piece.data(), piece.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return Bad("cannot read '" + path + "': " + std::strerror(errno));
+    if (got == 0) break;
+    if (bytes.size() + static_cast<size_t>(got) > max_bytes) return over("goes on past " + std::to_string(max_bytes) + " bytes");
+    bytes.insert(bytes.end(), piece.begin(), piece.begin() + got);
+  }
+  return bytes;
+}
+
+Result<ModelGraph> ReadTfliteFile(const std::string& path, const TfliteReadLimits& limits) {
+  UNAS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadTfliteFileBytes(path));
+  Result<ModelGraph> graph = ReadTflite(bytes.data(), bytes.size(), limits);
   if (!graph.ok()) return Status(graph.status().code(), graph.status().message() + " in '" + path + "'");
   return graph;
 }

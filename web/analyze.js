@@ -21,8 +21,9 @@ function figuresTable(a) {
     el('tbody', {},
       row('peak live bytes', fmtBytes(a.file_order.peak_bytes), fmtBytes(a.best_order.peak_bytes), pex.applies ? fmtBytes(pex.peak_bytes) : NONE),
       row('TFLM planned arena', fmtBytes(a.file_order.tflm_arena_bytes), fmtBytes(a.best_order.tflm_arena_bytes), NONE),
-      row('TFLM persistent (estimate)', fmtBytes(a.file_order.tflm_persistent_bytes), fmtBytes(a.best_order.tflm_persistent_bytes), NONE),
-      row('TFLM total arena', fmtBytes(a.file_order.tflm_total_arena_bytes), fmtBytes(a.best_order.tflm_total_arena_bytes), NONE)));
+      row('TFLM persistent', fmtBytes(a.file_order.tflm_persistent_bytes), fmtBytes(a.best_order.tflm_persistent_bytes), NONE),
+      row('TFLM total arena (reference kernels)', fmtBytes(a.file_order.tflm_total_arena_bytes), fmtBytes(a.best_order.tflm_total_arena_bytes), NONE),
+      row('TFLM total arena (CMSIS-NN kernels)', fmtBytes(a.file_order.tflm_cmsis_nn_total_arena_bytes), fmtBytes(a.best_order.tflm_cmsis_nn_total_arena_bytes), NONE)));
 }
 
 function operatorTable(a) {

@@ -6,7 +6,7 @@
 import { api } from './api.js';
 import { el } from './dom.js';
 
-const FINALIZABLE = ['running', 'succeeded'];
+const FINALIZABLE = ['running', 'succeeded', 'cancelled'];
 
 // Returns { node, render(job) }.
 export function finalizeControl(path, onJob) {
@@ -37,7 +37,7 @@ export function finalizeControl(path, onJob) {
     render(job) {
       form.hidden = !FINALIZABLE.includes(job.status);
       button.disabled = Boolean(job.finalizing);
-      button.textContent = job.finalizing ? 'Finalizing…' : 'Finalize';
+      button.textContent = job.finalizing ? 'Finalizing…' : job.status === 'running' ? 'Stop and finalize' : 'Finalize';
     },
   };
 }

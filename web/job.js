@@ -20,7 +20,12 @@ const FINAL = ['succeeded', 'failed', 'cancelled'];
 // setFinal(bestFinal(pareto)) updates the headline; render(job) the rest.
 function statsPanel(path, job, { onFinalize }) {
   const stats = el('div', { class: 'stats', id: 'job-stats' });
-  const cancel = el('button', { type: 'button', class: 'secondary', onclick: async () => { panel.render(await api(`${path}/cancel`, { method: 'POST' })); } }, 'Cancel job');
+  // Cancelling stops the search without retraining anything; "Stop and
+  // finalize" (the finalize form) is the graceful stop, so cancel asks first.
+  const cancel = el('button', { type: 'button', class: 'secondary', onclick: async () => {
+    if (!window.confirm('Cancel this job? Its search stops and nothing is retrained. To stop and keep the best networks, use "Stop and finalize". A cancelled job can still be finalized later.')) return;
+    panel.render(await api(`${path}/cancel`, { method: 'POST' }));
+  } }, 'Cancel job');
   const finalize = finalizeControl(path, (j) => { panel.render(j); onFinalize(j); });
   let final = null, current = job;
   const headline = (j) => {
@@ -40,9 +45,10 @@ function statsPanel(path, job, { onFinalize }) {
       h.classList.add('headline');
       stats.replaceChildren(h,
         stat('status', el('span', {}, statusCell(j.status), j.finalizing ? ' · finalizing' : '')),
-        el('div', {}, el('span', {}, 'trials'), el('strong', { id: 'trials-done' }, `${done} / ${j.trials_budget}`)),
+        stat('search proposals (the budget)', `${j.trials_proposed} / ${j.trials_budget}`, 'job-proposals'),
+        el('div', {}, el('span', {}, 'trials finished (with promotions and retraining)'), el('strong', { id: 'trials-done' }, `${done}`)),
         stat('running', j.trials_running),
-        j.final_round > 0 ? stat('final retraining', `round ${j.final_round} · ${j.final_epochs > 0 ? `${j.final_epochs} epochs` : 'the job\'s recipe'}`, 'job-final-round') : '',
+        j.final_round > 0 ? stat('final retraining', `round ${j.final_round} · ${j.final_epochs > 0 ? `${j.final_epochs} epoch${j.final_epochs === 1 ? '' : 's'}` : 'the job\'s recipe'}`, 'job-final-round') : '',
         final ? stat('best search validation accuracy (feasible)', fmtPct(j.best_val_error == null ? null : 1 - j.best_val_error)) : '',
         stat('hypervolume', fmtNum(j.hypervolume, 4)),
         stat('rejected as infeasible', fmtInt(j.infeasible_rejected)));

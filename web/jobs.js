@@ -22,11 +22,10 @@ export async function jobsView() {
 }
 
 function jobRow(j) {
-  const done = j.trials_completed + j.trials_failed;
   return el('tr', {},
     el('td', {}, el('a', { href: `#/jobs/${encodeURIComponent(j.job_id)}` }, `${j.name} (${j.job_id})`)),
     el('td', {}, statusCell(j.status), j.finalizing ? ' · finalizing' : ''),
-    el('td', {}, el('progress', { max: j.trials_budget || 1, value: done, 'aria-label': 'trials finished' }), ` ${done}/${j.trials_budget}`),
+    el('td', {}, el('progress', { max: j.trials_budget || 1, value: j.trials_proposed, 'aria-label': 'search proposals of the budget' }), ` ${j.trials_proposed}/${j.trials_budget}`),
     el('td', { class: 'num' }, fmtPct(j.best_val_error == null ? null : 1 - j.best_val_error)),
     el('td', { class: 'num' }, fmtNum(j.hypervolume, 4)),
     el('td', {}, new Date(j.created_unix_ms).toLocaleString()));

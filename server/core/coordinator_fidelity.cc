@@ -170,7 +170,7 @@ Status Coordinator::StartFinalRoundLocked(Job& job, int epochs) {
 
 Status Coordinator::CreateFinalTrialsLocked(Job& job) {
   // Each candidate's highest-rung completed search trial that meets the
-  // hard constraints.
+  // hard constraints and is better than chance.
   std::map<int64_t, const TrialRecord*> best;  // proposal id -> trial
   for (const auto& [id, t] : job.trials) {
     if (t.final_round > 0 || t.status != TrialStatus::kCompleted || !t.metrics) continue;
@@ -180,6 +180,8 @@ Status Coordinator::CreateFinalTrialsLocked(Job& job) {
   }
   std::vector<search::RungResult> results;
   for (const auto& [proposal, t] : best) {
+    // A network no better than guessing is not worth retraining, however small.
+    if (AtChanceLevel(ObjectiveError(job.spec, *t->metrics), job.input.num_classes)) continue;
     search::RungResult r;
     r.id = t->trial_id;
     r.objectives = ObjectivesOf(job.spec, *t);
@@ -226,9 +228,18 @@ Result<JobView> Coordinator::Finalize(const std::string& job_id, const FinalizeO
   std::lock_guard<std::mutex> lock(mu_);
   UNAS_ASSIGN_OR_RETURN(Job* job, FindJob(job_id));
   const JobStatus status = job->record.status;
-  if (status == JobStatus::kCancelled || status == JobStatus::kFailed) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "job '" + job_id + "' is " + JobStatusName(status) + ": only a running or succeeded job is finalised");
+  // A cancelled job keeps its trials, so its front can still be retrained:
+  // stopping early must not lose the search.
+  if (status == JobStatus::kFailed) {
+    return Status(StatusCode::kFailedPrecondition, "job '" + job_id + "' is " + JobStatusName(status) +
+                                                       ": only a running, succeeded or cancelled job is finalised");
+  }
+  if (options.epochs > 0 && options.epochs < SearchEpochs(job->spec)) {
+    const std::string least = std::to_string(SearchEpochs(job->spec));
+    return Status::Invalid("epochs: " + std::to_string(options.epochs) + " is fewer than the " + least +
+                           " the search trained its candidates for; a final round trains from scratch, so it "
+                           "would retrain them worse (use at least " + least +
+                           ", or leave it out for the job's final recipe)");
   }
   if (job->finalizing) {
     return Status(StatusCode::kFailedPrecondition, "job '" + job_id + "': final round " +

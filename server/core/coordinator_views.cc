@@ -47,6 +47,7 @@ JobView Coordinator::ViewOf(const Job& job) const {
   v.failed = job.failed;
   v.running = static_cast<int64_t>(job.pending.size()) + job.leased;
   v.budget = job.spec.max_trials;
+  v.proposed = job.strategy ? job.strategy->next_trial_id() : 0;
   v.finalizing = job.finalizing;
   v.hypervolume = job.pareto->hypervolume();
   v.best_val_error = job.best_error;

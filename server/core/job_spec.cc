@@ -10,6 +10,7 @@
 
 #include "base/spelling.h"
 #include "base/json_limits.h"
+#include "costmodel/byte_units.h"
 
 namespace unas::server {
 namespace {
@@ -79,6 +80,62 @@ Status GetString(const json& j, const std::string& where, const char* key, std::
   return Status::Ok();
 }
 
+// A number of bytes: a JSON number, or a string with a unit ("32kB",
+// "64KiB"; costmodel/byte_units.h).
+Status GetBytes(const json& j, const std::string& where, const char* key, double hi, double* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();
+  if (!it->is_string()) return GetNumber(j, where, key, 0, hi, out);
+  auto bytes = ParseByteSize(it->get_ref<const std::string&>());
+  if (!bytes.ok()) return Status(bytes.status().code(), Path(where, key) + ": " + bytes.status().message());
+  if (static_cast<double>(*bytes) > hi) {
+    return Status::OutOfRange(Path(where, key) + ": " + QuoteJson(*it) + " is more than " + json(hi).dump() + " bytes");
+  }
+  *out = static_cast<double>(*bytes);
+  return Status::Ok();
+}
+
+// "board": a built-in board's name, or an object describing one
+// {"name"?, "core", "clock_mhz", "sram", "flash"} (memory in bytes or with units).
+Result<Board> ParseBoard(const json& b) {
+  if (b.is_string()) {
+    auto found = FindBoard(b.get<std::string>());
+    if (!found.ok()) return Status::Invalid("board: " + found.status().message());
+    return **found;
+  }
+  UNAS_RETURN_IF_ERROR(CheckKeys(b, {"name", "core", "clock_mhz", "sram", "flash"}, "board"));
+  for (const char* key : {"core", "clock_mhz", "sram", "flash"}) {
+    if (!b.contains(key)) return Status::Invalid(std::string("board.") + key + ": missing");
+  }
+  Board board;
+  board.name = "custom";
+  UNAS_RETURN_IF_ERROR(GetString(b, "board", "name", &board.name));
+  if (board.name.empty() || board.name.size() > 100) return Status::Invalid("board.name: must be 1 to 100 characters");
+  UNAS_RETURN_IF_ERROR(GetString(b, "board", "core", &board.core));
+  double mhz = 0, sram = 0, flash = 0;
+  UNAS_RETURN_IF_ERROR(GetNumber(b, "board", "clock_mhz", 0.001, 2000, &mhz));
+  UNAS_RETURN_IF_ERROR(GetBytes(b, "board", "sram", 1e12, &sram));
+  UNAS_RETURN_IF_ERROR(GetBytes(b, "board", "flash", 1e12, &flash));
+  board.clock_hz = mhz * 1e6;
+  board.sram_bytes = static_cast<int64_t>(sram);
+  board.flash_bytes = static_cast<int64_t>(flash);
+  board.dsp = CoreHasDsp(board.core);
+  board.description = "custom board (" + board.core + ")";
+  if (Status v = ValidateBoard(board); !v.ok()) return Status(v.code(), "board." + v.message());
+  return board;
+}
+
+json BoardToJson(const Board& b) {
+  for (const Board& known : Boards()) {
+    if (known.name == b.name && known.core == b.core && known.clock_hz == b.clock_hz &&
+        known.sram_bytes == b.sram_bytes && known.flash_bytes == b.flash_bytes) {
+      return b.name;
+    }
+  }
+  return {{"name", b.name}, {"core", b.core}, {"clock_mhz", b.clock_hz / 1e6}, {"sram", b.sram_bytes},
+          {"flash", b.flash_bytes}};
+}
+
 // The JSON keys of limits, by objective.
 struct LimitKey {
   const char* key;
@@ -98,7 +155,11 @@ Status GetLimits(const json& j, const std::string& where, search::Limits* limits
     auto it = j.find(f.key);
     if (it == j.end() || it->is_null()) continue;
     double v = 0;
-    UNAS_RETURN_IF_ERROR(GetNumber(j, where, f.key, 0, f.hi, &v));
+    if (f.objective == search::Objective::kPeakSram || f.objective == search::Objective::kFlash) {
+      UNAS_RETURN_IF_ERROR(GetBytes(j, where, f.key, f.hi, &v));
+    } else {
+      UNAS_RETURN_IF_ERROR(GetNumber(j, where, f.key, 0, f.hi, &v));
+    }
     if (v <= 0) return Status::OutOfRange(Path(where, f.key) + ": must be positive");
     (*limits)[f.objective] = v;
   }
@@ -137,8 +198,10 @@ Status GetBool(const json& j, const std::string& where, const char* key, bool* o
 }
 
 // An option's JSON spellings: one table per enum (base/spelling.h).
-constexpr Spelling<Accounting> kAccountings[] = {
-    {Accounting::kTflm, "tflm"}, {Accounting::kUnas, "unas"}, {Accounting::kFirmware, "firmware"}};
+constexpr Spelling<Accounting> kAccountings[] = {{Accounting::kTflm, "tflm"},
+                                                 {Accounting::kUnas, "unas"},
+                                                 {Accounting::kFirmware, "firmware"},
+                                                 {Accounting::kTflmCmsisNn, "tflm_cmsis_nn"}};
 constexpr Spelling<search::MemoryModel> kMemoryModels[] = {{search::MemoryModel::kWholeTensor, "whole"},
                                                            {search::MemoryModel::kPartialExecution, "partial_execution"}};
 constexpr Spelling<ErrorObjective> kErrorObjectives[] = {{ErrorObjective::kInt8, "int8"},
@@ -271,6 +334,13 @@ Status ParseMultiFidelity(const json& j, JobSpec* s) {
     UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"reduction_factor"}, "promotion"));
     UNAS_RETURN_IF_ERROR(GetInt(*p, "promotion", "reduction_factor", 2, 100, &s->reduction_factor));
   }
+  // The final recipe starts from the search's own at its top rung, on the
+  // whole training part: a final round trains from scratch, and a shorter
+  // recipe or another optimiser than the one its candidates were chosen with
+  // retrains them worse. Keys in final.training override it.
+  s->final.training = s->training;
+  s->final.training.epochs = SearchEpochs(*s);
+  s->final.training.subset = 1.0;
   if (auto f = j.find("final"); f != j.end() && !f->is_null()) {
     UNAS_RETURN_IF_ERROR(CheckKeys(*f, {"enabled", "networks", "neighbours", "training"}, "final"));
     UNAS_RETURN_IF_ERROR(GetBool(*f, "final", "enabled", &s->final.enabled));
@@ -359,7 +429,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   g_specs_parsed.fetch_add(1);
   if (!j.is_object()) return Status::Invalid("job: expected a JSON object");
   UNAS_RETURN_IF_ERROR(CheckKeys(j,
-                                 {"name", "dataset", "training", "rungs", "promotion", "final", "accounting", "mcu", "memory",
+                                 {"name", "dataset", "training", "rungs", "promotion", "final", "accounting", "mcu", "board", "memory",
                                   "pruning", "quantization", "bounds", "constraints", "objectives", "strategy", "budget",
                                   "seed", "evaluator", "synthetic_delay_ms", "audio"},
                                  ""));
@@ -386,7 +456,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   UNAS_RETURN_IF_ERROR(GetEnum(j, "", "memory", From<kMemoryModels>(), &s.memory));
   // TFLM runs whole operators only: a Pex peak would bound memory TFLM never
   // gets, so the job must name the runtime that slices (docs/cost-model.md).
-  if (s.memory == search::MemoryModel::kPartialExecution && s.accounting == Accounting::kTflm) {
+  if (s.memory == search::MemoryModel::kPartialExecution && IsTflm(s.accounting)) {
     return Status::Invalid("memory: partial_execution needs accounting 'firmware' (or 'unas'): "
                            "TFLM runs whole operators only");
   }
@@ -400,7 +470,8 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "epoch", -kAnyInt, kAnyInt, &pr.start_epoch));
     if (auto tb = p->find("target_bytes"); tb != p->end() && !tb->is_null()) {
       double bytes = 0;
-      UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "target_bytes", 1, 1e12, &bytes));
+      UNAS_RETURN_IF_ERROR(GetBytes(*p, "pruning", "target_bytes", 1e12, &bytes));
+      if (bytes < 1) return Status::OutOfRange("pruning.target_bytes: must be at least 1");
       pr.target_bytes = static_cast<int64_t>(bytes);
     }
     if (!s.rungs.empty()) {
@@ -424,17 +495,45 @@ Result<JobSpec> ParseJobSpec(const json& j) {
       return Status::Invalid("constraints.val_error: error is only known after training; use bounds.val_error");
     }
   }
+  // A board's memory, less the runtime's reserve, is a hard constraint (the
+  // tighter of it and any given); its core and clock give the latency
+  // profile unless "mcu" names one (costmodel/boards.h).
+  if (auto b = j.find("board"); b != j.end() && !b->is_null()) {
+    UNAS_ASSIGN_OR_RETURN(Board board, ParseBoard(*b));
+    auto budget = BoardBudget(board, s.accounting);
+    if (!budget.ok()) return Status(budget.status().code(), "board: " + budget.status().message());
+    for (auto [objective, bytes] : {std::pair{search::Objective::kPeakSram, budget->sram_bytes},
+                                    std::pair{search::Objective::kFlash, budget->flash_bytes}}) {
+      auto& c = s.constraints[objective];
+      c = std::min(c.value_or(static_cast<double>(bytes)), static_cast<double>(bytes));
+    }
+    if (!s.mcu) {
+      if (auto profile = BoardProfile(board, s.accounting); profile.ok()) s.mcu = *profile;
+    }
+    s.board = std::move(board);
+  }
   if ((s.bounds[search::Objective::kLatency] || s.constraints[search::Objective::kLatency]) && !s.mcu) {
     return Status::Invalid("mcu: a latency bound or constraint needs an MCU profile");
   }
   if (auto o = j.find("objectives"); o != j.end()) {
     if (!o->is_array() || o->empty()) return Status::Invalid("objectives: expected a non-empty array of names");
+    // Distinct, so at most one of each kind: the hypervolume's cost grows
+    // with the number of objectives (search/pareto.h), and a repeated one
+    // adds cost and nothing else.
+    if (o->size() > search::kNumObjectives) {
+      return Status::Invalid("objectives: " + std::to_string(o->size()) + " names, more than the " +
+                             std::to_string(search::kNumObjectives) +
+                             " distinct objectives there are (error, peak_sram, flash, macs, latency)");
+    }
     s.objectives.clear();
     for (const json& name : *o) {
       auto objective = name.is_string() ? search::ParseObjective(name.get<std::string>())
                                         : Result<search::Objective>(Status::Invalid("not a name"));
       if (!objective.ok()) {
         return Status::Invalid("objectives: " + QuoteJson(name) + " is not one of error, peak_sram, flash, macs, latency");
+      }
+      if (std::find(s.objectives.begin(), s.objectives.end(), *objective) != s.objectives.end()) {
+        return Status::Invalid("objectives: " + QuoteJson(name) + " is listed twice");
       }
       s.objectives.push_back(*objective);
     }
@@ -508,6 +607,7 @@ static json JobSpecToJsonWithoutAudio(const JobSpec& s) {
             {"training", TrainingToJson(s.final.training)}}},
           {"accounting", NameIn(kAccountings, s.accounting)},
           {"mcu", s.mcu ? s.mcu->name : std::string()},
+          {"board", s.board ? BoardToJson(*s.board) : json(nullptr)},
           {"memory", NameIn(kMemoryModels, s.memory)},
           {"pruning", p.enabled ? json{{"target", worker::PruneTargetName(p.target)},
                                        {"fraction", p.max_fraction},
@@ -532,6 +632,12 @@ static json JobSpecToJsonWithoutAudio(const JobSpec& s) {
 
 
 int RungCount(const JobSpec& spec) { return spec.rungs.empty() ? 1 : static_cast<int>(spec.rungs.size()); }
+
+int SearchEpochs(const JobSpec& spec) { return spec.rungs.empty() ? spec.training.epochs : spec.rungs.back().epochs; }
+
+bool AtChanceLevel(double error, int num_classes) {
+  return num_classes >= 2 && error >= 1.0 - 1.5 / static_cast<double>(num_classes);
+}
 
 worker::TrainConfig RecipeFor(const JobSpec& spec, const TrialStage& stage) {
   worker::TrainConfig c = spec.training;

@@ -17,6 +17,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "base/status.h"
+#include "costmodel/boards.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/mcu.h"
 #include "data/dataset_spec.h"
@@ -49,15 +50,9 @@ struct FinalConfig {
   bool enabled = false;
   int networks = 6;    // at most this many networks; a larger front is thinned evenly along its error
   int neighbours = 2;  // this many more from just behind the front (search::SelectForFinal)
-  // Defaults: μNAS's Fashion-MNIST recipe (45 epochs of SGDW, lr 0.01, 0.005
-  // from epoch 25, 0.001 from 35) on the whole training part.
-  worker::TrainConfig training = [] {
-    worker::TrainConfig t;
-    t.epochs = 45;
-    t.lr_schedule = {{25, 0.005}, {35, 0.001}};
-    t.threads = 1;
-    return t;
-  }();
+  // The search's own recipe at its top rung (SearchEpochs), on the whole
+  // training part; final.training's keys override it (ParseJobSpec).
+  worker::TrainConfig training;
 };
 
 struct JobSpec {
@@ -88,6 +83,9 @@ struct JobSpec {
   ErrorObjective error_objective = ErrorObjective::kInt8;
   Accounting accounting = Accounting::kTflm;
   const McuProfile* mcu = nullptr;  // MCU profile for latency; null = none
+  // The board the model must run on: its memory less the runtime's reserve
+  // is already in `constraints`, and `mcu` defaults to its core's profile.
+  std::optional<Board> board;
   // Whole tensors in the best order, or Pex: the peak SRAM that constraints,
   // bounds and objectives refer to.
   search::MemoryModel memory = search::MemoryModel::kWholeTensor;
@@ -120,6 +118,16 @@ int64_t JobSpecsParsed();
 
 // The normalised form (every field, defaults included), as stored with the job.
 nlohmann::json JobSpecToJson(const JobSpec& spec);
+
+// The epochs the search trained its best candidates for: the top rung's, or
+// the training recipe's without rungs. The final recipe's default, and the
+// fewest a final round may train (Coordinator::Finalize).
+int SearchEpochs(const JobSpec& spec);
+
+// A validation error no better than guessing, with a margin: at least
+// 1 - 1.5 / classes (0.85 for 10 classes). Such a network is never chosen for
+// a final round, however small it is.
+bool AtChanceLevel(double error, int num_classes);
 
 // Where a trial stands: its rung (search trials) or its final round (> 0).
 struct TrialStage {

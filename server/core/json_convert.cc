@@ -60,6 +60,7 @@ nlohmann::json ToJson(const JobView& view) {
   j["trials_failed"] = view.failed;
   j["trials_running"] = view.running;
   j["trials_budget"] = view.budget;
+  j["trials_proposed"] = view.proposed;
   j["infeasible_rejected"] = r.infeasible_rejected;
   j["best_val_error"] = view.best_val_error < 0 ? nlohmann::json(nullptr) : nlohmann::json(view.best_val_error);
   j["hypervolume"] = view.hypervolume;

@@ -89,7 +89,8 @@ struct JobView {
   int64_t completed = 0;
   int64_t failed = 0;
   int64_t running = 0;  // pending + leased
-  int64_t budget = 0;
+  int64_t budget = 0;    // search proposals the job may make (budget.trials)
+  int64_t proposed = 0;  // search proposals made: what the budget counts; promotions and final retraining are not
   // The lowest objective error (TrialRecord::objective_error) of a completed
   // search trial within the hard constraints, at any rung; -1 if none. Never
   // rises during a job.

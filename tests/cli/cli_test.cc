@@ -1,7 +1,12 @@
 // The `unas` binary as a user runs it: exit codes, output, the batch interface.
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <cmath>
 #include <cstdio>
@@ -13,7 +18,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/common/hostile_models.h"
 #include "tests/temp_dir.h"
+#include "tflite/writer.h"
 
 namespace {
 
@@ -112,7 +119,8 @@ TEST(CliTest, CostJsonHasTotalsPerLayerRowsAndLatency) {
 }
 
 // The tflm accounting on the network of CostModelTest.TflmAccountingHandWorked
-// (worked there by hand): planned arena 768, persistent 720, total 1,488.
+// (worked there by hand): planned arena 768, persistent 1,124 (TFLM's
+// allocator objects and per-operator data included), total 1,892.
 TEST(CliTest, CostJsonCarriesTflmArenaFigures) {
   const std::string path = ::testing::TempDir() + "/small_branched.json";
   std::ofstream(path) << R"({"conv_blocks":[
@@ -125,9 +133,9 @@ TEST(CliTest, CostJsonCarriesTflmArenaFigures) {
   nlohmann::json j = JsonOutput(r);
   EXPECT_EQ(j["accounting"], "tflm");
   EXPECT_EQ(j["tflm_arena_bytes"], 768);
-  EXPECT_EQ(j["tflm_persistent_bytes"], 720);
-  EXPECT_EQ(j["tflm_total_arena_bytes"], 1488);
-  EXPECT_EQ(j["peak_sram_bytes"], 1488);
+  EXPECT_EQ(j["tflm_persistent_bytes"], 1124);
+  EXPECT_EQ(j["tflm_total_arena_bytes"], 1892);
+  EXPECT_EQ(j["peak_sram_bytes"], 1892);
   EXPECT_EQ(j["tflm_order"].size(), 6u);
 }
 
@@ -159,6 +167,80 @@ TEST(CliTest, AnalyzeJsonReorderAndPlot) {
   const CliRun bad = Unas("analyze " + kExample);
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.out.find("tflite: "), std::string::npos) << bad.out;
+}
+
+// Issue 23: the size limit applies before a byte is read (a sparse file of
+// 300 MiB uses no disk), devices are refused (`unas analyze /dev/zero` grew
+// without bound), and a pipe is read as a stream.
+TEST(CliTest, AnalyzeChecksTheSizeLimitBeforeReading) {
+  unas::testing::TempDir dir("cli_analyze");
+  const std::string huge = dir / "huge.tflite";
+  {
+    std::ofstream create(huge);
+  }
+  ASSERT_EQ(::truncate(huge.c_str(), off_t{300} << 20), 0);
+  const CliRun r = Unas("analyze " + huge);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "unas analyze: tflite: '" + huge + "' is 314572800 bytes, more than the limit of 268435456\n");
+  const CliRun zero = Unas("analyze /dev/zero");
+  EXPECT_EQ(zero.exit_code, 1);
+  EXPECT_EQ(zero.out, "unas analyze: tflite: '/dev/zero' is a device, not a model file (a regular file or a pipe)\n");
+}
+
+TEST(CliTest, AnalyzeReadsAModelFromAFifo) {
+  struct sigaction ignore {}, previous {};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGPIPE, &ignore, &previous), 0);
+  unas::testing::TempDir dir("cli_analyze");
+  const std::string fifo = dir / "model.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::ifstream in(std::string(UNAS_SHARED_DIR) + "/testdata/tflite/person_detect.tflite", std::ios::binary);
+  const std::string model((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::thread writer([&] {
+    int fd = -1;  // ENXIO until unas has opened the FIFO: at most 10 s of tries
+    for (int attempt = 0; attempt < 10000 && fd < 0; ++attempt) {
+      fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd < 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (fd < 0) return;
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    for (size_t done = 0; done < model.size();) {
+      const ssize_t n = ::write(fd, model.data() + done, model.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+  });
+  const CliRun r = Unas("analyze " + fifo + " --json");
+  writer.join();
+  ::sigaction(SIGPIPE, &previous, nullptr);
+  nlohmann::json j = JsonOutput(r);
+  EXPECT_EQ(j["model"]["operators"], 31);
+  EXPECT_EQ(j["file_order"]["peak_bytes"], 55296);
+}
+
+// The probe's 10,000-operator chain (over 900 s before) is analysed; one
+// operator more is refused while reading, naming the limit.
+TEST(CliTest, AnalyzeAnswersATenThousandOperatorChainAndRefusesALongerOne) {
+  unas::testing::TempDir dir("cli_analyze");
+  for (int ops : {10000, 10001}) {
+    auto bytes = unas::WriteTflite(unas::testing::ChainModel(ops));
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    const std::string path = dir / ("chain" + std::to_string(ops) + ".tflite");
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes->data()),
+                                                static_cast<std::streamsize>(bytes->size()));
+    const CliRun r = Unas("analyze " + path + " --json");
+    if (ops == 10000) {
+      nlohmann::json j = JsonOutput(r);
+      EXPECT_EQ(j["model"]["operators"], 10000);
+      EXPECT_EQ(j["file_order"]["peak_bytes"], 256);
+      EXPECT_EQ(j["best_order"]["proven_optimal"], false);
+    } else {
+      EXPECT_EQ(r.exit_code, 1);
+      EXPECT_EQ(r.out, "unas analyze: " + path +
+                           ": tflite: the first subgraph has 10001 operators, more than the limit of 10000\n");
+    }
+  }
 }
 
 TEST(CliTest, BatchInterfaceAnswersEveryLineInOrder) {

@@ -106,15 +106,18 @@ TEST(JobOutputTest, JobLineNamesTheFinalRound) {
   job.completed = 3;
   job.failed = 1;
   job.budget = 10;
+  job.proposed = 3;
   job.best_val_error = 0.25;
   job.hypervolume = 0.5;
-  const std::string plain = "job-1  fashion  running  4/10 trials (1 failed, 0 running)  rejected by constraints 0"
+  const std::string plain = "job-1  fashion  running  proposed 3/10, trials 4 finished (1 failed, 0 running)  rejected by constraints 0"
                             "  best error 0.2500  hypervolume 0.5000";
   EXPECT_EQ(JobLine(job), plain + "\n");
   job.record.final_round = 2;
   job.record.final_epochs = 30;
   job.finalizing = true;
   EXPECT_EQ(JobLine(job), plain + "  final round 2 (running), 30 epochs\n");
+  job.record.final_epochs = 1;
+  EXPECT_EQ(JobLine(job), plain + "  final round 2 (running), 1 epoch\n");
   job.finalizing = false;
   job.record.final_epochs = 0;
   EXPECT_EQ(JobLine(job), plain + "  final round 2\n");

@@ -1,8 +1,10 @@
 #include "costmodel/cost_model.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "costmodel/report.h"
 #include "tests/costmodel/test_data.h"
@@ -91,9 +93,22 @@ TEST(CostModelTest, FirmwareAccountingHandWorked) {
 // by Network op (the Add is PAD and ADD): 208, 464, 768, 272, 32. Every order
 // has the ADD step at 768. Greedy layout: s at 0, p at 256, b at 512, a at 0
 // (dead when s is made), input at 144; the 16-byte outputs at 0 and 256:
-// planned arena 768. Persistent: 16 tensors x 12 = 192, input and output
-// 2 x 32 = 64, 6 operators x 32 = 192, two convolutions 2 x (56 + 4 x 8) =
-// 176, two fully connected 2 x 48 = 96: 720. Total 1,488 = peak SRAM.
+// planned arena 768. Persistent (tail bytes after each allocation, 32-bit
+// sizes, tflm_arena.h): allocator objects 116, builtin-data allocator 124,
+// SubgraphAllocations 132, 16 TfLiteEvalTensors 324, 6 nodes 516; options
+// CONV 28 -> 544, CONV -> 572, PAD none, ADD 2 -> 574, FC 5 -> 579, FC ->
+// 584; OpData at alignment 16: CONV 56 -> 640, CONV -> 704, PAD 56 -> 768,
+// ADD 60 -> 832, FC 48 -> 880, FC -> 928; per-channel multipliers and shifts
+// of 4 channels (16 B each) -> 944, 960, 976, 992; input pointer array (16)
+// -> 1008, its TfLiteTensor 1040, quantisation 12 + 8 -> 1060; output array
+// -> 1072, TfLiteTensor 1104, quantisation -> 1124. Total 768 + 1,124 =
+// 1,892 = peak SRAM.
+// With CMSIS-NN: the 3x3 convolution asks 4 * round4(3 * 3 * 1) = 48 bytes
+// of scratch in its scope [1,1]; it overlaps a (0..144) and the input
+// (144..208) only, so it goes at 208 and the planned arena stays 768. OpData
+// 60 (convolutions) and 72 (fully connected) and one 4-byte scratch handle:
+// 584 -> 656, 720, 784, 848, 928, 1008; per-channel 1024 .. 1072; handle
+// 1076; input 1088, 1120, 1140; output 1152, 1184, 1204. Total 1,972.
 TEST(CostModelTest, TflmAccountingHandWorked) {
   const Network net = SmallBranchedNetwork();
   auto tflm = CostNetwork(net, Accounting::kTflm);
@@ -102,31 +117,131 @@ TEST(CostModelTest, TflmAccountingHandWorked) {
   EXPECT_EQ(tflm->timeline_build, (std::vector<int64_t>{208, 464, 768, 272, 32}));
   EXPECT_EQ(*std::max_element(tflm->timeline_best.begin(), tflm->timeline_best.end()), 768);
   EXPECT_EQ(tflm->summary.tflm_arena_bytes, 768);
-  EXPECT_EQ(tflm->summary.tflm_persistent_bytes, 720);
-  EXPECT_EQ(tflm->summary.tflm_total_arena_bytes, 1488);
-  EXPECT_EQ(tflm->summary.peak_sram_bytes, 1488);
-  EXPECT_EQ(tflm->summary.build_order_peak_bytes, 1488);
+  EXPECT_EQ(tflm->summary.tflm_persistent_bytes, 1124);
+  EXPECT_EQ(tflm->summary.tflm_total_arena_bytes, 1892);
+  EXPECT_EQ(tflm->summary.tflm_cmsis_nn_total_arena_bytes, 1972);
+  EXPECT_EQ(tflm->summary.peak_sram_bytes, 1892);
+  EXPECT_EQ(tflm->summary.build_order_peak_bytes, 1892);
   EXPECT_EQ(tflm->tflm_order.size(), 6u);
   EXPECT_EQ(tflm->layout.arena_bytes, 768);
   auto summary = SummariseCosts(net, Accounting::kTflm);
   ASSERT_TRUE(summary.ok());
-  EXPECT_EQ(summary->peak_sram_bytes, 1488);
+  EXPECT_EQ(summary->peak_sram_bytes, 1892);
   EXPECT_EQ(summary->tflm_arena_bytes, 768);
+  // The CMSIS-NN accounting constrains the CMSIS-NN figure; the rest is the same.
+  auto cmsis = SummariseCosts(net, Accounting::kTflmCmsisNn);
+  ASSERT_TRUE(cmsis.ok());
+  EXPECT_EQ(cmsis->peak_sram_bytes, 1972);
+  EXPECT_EQ(cmsis->build_order_peak_bytes, 1972);
+  EXPECT_EQ(cmsis->tflm_total_arena_bytes, 1892);
+  EXPECT_EQ(cmsis->flash_bytes, summary->flash_bytes);
 }
 
-TEST(CostModelTest, LatencyEstimateUsesProfileConstants) {
-  auto net = BuildNetwork(testing::WorkedExample(), testing::FashionMnist()).value();
-  auto m4 = FindMcu("cortex-m4-80mhz");
+// The exported models of docs/cost-model.md's table: the cost model's
+// figures for each architecture equal arena_used_bytes() of a Cortex-M4 TFLM
+// build running the .tflite `unas train --out` wrote for it (the lowered
+// graph in tflm_order, int8), reference and CMSIS-NN kernels.
+TEST(CostModelTest, TflmFiguresEqualArenaUsedBytesOfTheExportedModels) {
+  const std::string own[3] = {
+      R"({"conv_blocks":[{"is_branch":false,"layers":[{"type":"Conv2D","ker_size":3,"filters":12,"2x_stride":true,
+          "has_bn":true,"has_relu":true,"has_prepool":false}]},
+        {"is_branch":false,"layers":[{"type":"DWConv2D","ker_size":5,"2x_stride":false,"has_bn":true,"has_relu":true,
+          "has_prepool":false},{"type":"1x1Conv2D","filters":24,"has_bn":true,"has_relu":true,"has_prepool":false}]},
+        {"is_branch":true,"layers":[{"type":"DWConv2D","ker_size":3,"2x_stride":true,"has_bn":false,"has_relu":true,
+          "has_prepool":false}]},
+        {"is_branch":false,"layers":[{"type":"DWConv2D","ker_size":3,"2x_stride":false,"has_bn":true,"has_relu":true,
+          "has_prepool":false},{"type":"Conv2D","ker_size":3,"filters":20,"2x_stride":false,"has_bn":true,
+          "has_relu":true,"has_prepool":true}]}],
+        "pooling":{"type":"max","pool_size":2},"dense_blocks":[{"units":24,"activation":"relu"}]})",
+      R"({"conv_blocks":[{"is_branch":false,"layers":[{"type":"Conv2D","ker_size":5,"filters":6,"2x_stride":true,
+          "has_bn":true,"has_relu":true,"has_prepool":false}]}],"pooling":null,
+        "dense_blocks":[{"units":200,"activation":"relu"},{"units":120,"activation":"relu"},
+          {"units":64,"activation":"relu"}]})",
+      R"({"conv_blocks":[{"is_branch":false,"layers":[{"type":"1x1Conv2D","filters":8,"has_bn":true,"has_relu":true,
+          "has_prepool":false},{"type":"Conv2D","ker_size":5,"filters":16,"2x_stride":false,"has_bn":true,
+          "has_relu":true,"has_prepool":true}]},
+        {"is_branch":false,"layers":[{"type":"DWConv2D","ker_size":7,"2x_stride":true,"has_bn":true,"has_relu":true,
+          "has_prepool":false},{"type":"1x1Conv2D","filters":32,"has_bn":true,"has_relu":false,"has_prepool":false}]},
+        {"is_branch":true,"layers":[{"type":"Conv2D","ker_size":3,"filters":32,"2x_stride":true,"has_bn":true,
+          "has_relu":true,"has_prepool":true}]},
+        {"is_branch":true,"layers":[{"type":"1x1Conv2D","filters":32,"has_bn":false,"has_relu":true,
+          "has_prepool":false}]}],
+        "pooling":{"type":"avg","pool_size":2},"dense_blocks":[{"units":16,"activation":"relu"}]})"};
+  std::vector<std::string> lines;
+  {
+    std::istringstream in(testing::ReadFile(std::string(UNAS_SHARED_DIR) + "/testdata/unas_reference_costs.jsonl"));
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  ASSERT_GE(lines.size(), 17u);
+  auto reference = [&](int k) { return nlohmann::json::parse(lines[k])["architecture"].dump(); };
+  struct Model {
+    std::string name, architecture;
+    int64_t reference, cmsis_nn;
+  };
+  const Model models[] = {
+      {"worked example", testing::WorkedExampleText(), 4980, 5092},
+      {"fashion_mnist_larger", testing::ReadFile(std::string(UNAS_SOURCE_DIR) + "/examples/fashion_mnist_larger.json"),
+       8212, 8852},
+      {"reference candidate 8", reference(8), 17044, 19252},
+      {"reference candidate 15", reference(15), 27924, 28132},
+      {"reference candidate 16", reference(16), 9284, 9396},
+      {"dw_branch_add", own[0], 6676, 6980},
+      {"fc_heavy", own[1], 2628, 2868},
+      {"pool_avg_pointwise", own[2], 11092, 11236},
+  };
+  for (const Model& m : models) {
+    SCOPED_TRACE(m.name);
+    auto candidate = ParseCandidate(m.architecture);
+    ASSERT_TRUE(candidate.ok()) << candidate.status().message();
+    auto net = BuildNetwork(*candidate, testing::FashionMnist());
+    ASSERT_TRUE(net.ok());
+    auto s = SummariseCosts(*net, Accounting::kTflm);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    EXPECT_EQ(s->tflm_total_arena_bytes, m.reference);
+    EXPECT_EQ(s->tflm_cmsis_nn_total_arena_bytes, m.cmsis_nn);
+  }
+}
+
+TEST(CostModelTest, TflmCmsisNnProfileCostsEachKernelPath) {
+  auto m4 = FindMcu("tflm-cmsis-nn-cortex-m4");
   ASSERT_TRUE(m4.ok());
+  ASSERT_NE((*m4)->paths, nullptr);
+  // A 3x3 convolution 5x5x2 -> 3x3x4: 9 pixels, 9 taps, im2col column 18;
+  // 648 MACs, 36 outputs; an even channel count; one pixel left over from
+  // the 2-pixel kernel (4 channels x 18 = 72 MACs).
+  Op conv;
+  conv.kind = OpKind::kConv2D;
+  conv.kernel = 3;
+  conv.in = {5, 5, 2};
+  conv.out = {3, 3, 4};
+  EXPECT_EQ(KernelPathOf(conv), KernelPath::kConv);
+  EXPECT_EQ(PathTerms(conv), (std::array<double, kPathTerms>{1, 648, 36, 81, 162, 0, 72}));
+  EXPECT_DOUBLE_EQ(EstimateOpCycles(**m4, conv),
+                   1525 + 1.614 * 648 + 50.03 * 36 + 40.71 * 81 + 3.373 * 162 + 1.073 * 72);
+  // A 1x1 convolution is another kernel: 9 pixels leave 1 over the 4-row kernel.
+  Op pointwise = conv;
+  pointwise.kernel = 1;
+  pointwise.in = {3, 3, 2};
+  EXPECT_EQ(KernelPathOf(pointwise), KernelPath::kPointwise);
+  EXPECT_EQ(PathTerms(pointwise), (std::array<double, kPathTerms>{1, 72, 36, 0, 18, 0, 8}));
+  pointwise.stride = 2;
+  EXPECT_EQ(KernelPathOf(pointwise), KernelPath::kPointwiseStrided);
+  // A 3-term Add is two ADDs.
+  Op add;
+  add.kind = OpKind::kAdd;
+  add.inputs = {0, 1, 2};
+  add.out = {2, 2, 8};
+  EXPECT_EQ(PathTerms(add), (std::array<double, kPathTerms>{2, 64, 32, 0, 0, 0, 0}));
+  EXPECT_DOUBLE_EQ(EstimateOpCycles(**m4, add), 826.8 * 2 + 81.82 * 64);
+  // The network's latency is the sum over its operators at the clock.
+  auto net = BuildNetwork(testing::WorkedExample(), testing::FashionMnist()).value();
   auto report = CostNetwork(net, Accounting::kTflm, *m4).value();
-  // Sum of MACs x cycles/MAC by kind + 10 ops x 3000 cycles overhead:
-  // conv 3x3 12168 + conv 5x5 12800 -> 24968 x 2.0; 1x1 15488 x 1.6;
-  // dw 8712 x 4.0; pools 1568 + 2304 + 64 -> 3936 x 1.2; add 64 x 3.0;
-  // dense 832 x 2.2.
-  const double cycles = 24968 * 2.0 + 15488 * 1.6 + 8712 * 4.0 + 3936 * 1.2 + 64 * 3.0 + 832 * 2.2 + 30000;
+  double cycles = 0;
+  for (const Op& op : net.ops) cycles += EstimateOpCycles(**m4, op);
   EXPECT_DOUBLE_EQ(*report.latency_ms, cycles / 80e6 * 1e3);
   EXPECT_EQ(FindMcu("esp32").status().message(),
-            "unknown MCU profile 'esp32' (known: cortex-m4-80mhz, cortex-m7-216mhz, unas-c-cortex-m4-80mhz)");
+            "unknown MCU profile 'esp32' (known: tflm-cmsis-nn-cortex-m4, tflm-cmsis-nn-cortex-m7, "
+            "unas-c-cortex-m4-80mhz; any of them at another clock as NAME@<N>mhz)");
 }
 
 TEST(CostModelTest, UnasCProfileCountsRequantisedOutputs) {

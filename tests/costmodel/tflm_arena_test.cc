@@ -77,14 +77,75 @@ TEST(TflmArenaTest, MicroSpeechShapeRoundsTo5968) {
   EXPECT_EQ(PeakOfOrder(TflmBufferGraph(g), {0, 1, 2, 3})->peak_bytes, 5968);
 }
 
-TEST(TflmArenaTest, PersistentEstimateCountsEachConstant) {
-  // 10 tensors x 12 + 2 graph inputs/outputs x 32 + 4 ops x 32
-  // + depthwise 56 + 8 channels x 8 + fully connected 48 = 480.
+TEST(TflmArenaTest, PersistentPartFollowsTflmsAllocationsAndAlignment) {
+  // Tail bytes after each allocation (round_up(used + size, alignment)):
+  // allocator objects 36, 44, 36 -> 116; builtin-data allocator 8 -> 124;
+  // SubgraphAllocations 8 -> 132; 10 TfLiteEvalTensors x 12 -> 252; 4
+  // NodeAndRegistrations x 32 -> 380. Options: RESHAPE 36 -> 416, DEPTHWISE
+  // 28 -> 444, FULLY_CONNECTED 5 (align 1) -> 449, SOFTMAX 4 (align 4) ->
+  // 456. OpData (align 16): depthwise 56 -> 512, fully connected 48 -> 560,
+  // softmax 56 -> 616 -> 624. Depthwise per-channel multipliers and shifts,
+  // 8 x 4 each: 656, 688. Input pointer array 4 (align 16) -> 704, its
+  // TfLiteTensor 32 -> 736; output array -> 752, TfLiteTensor -> 784. The
+  // test tensors are not quantised, so no TfLiteAffineQuantization.
   const ModelGraph g = MicroSpeechLike();
-  EXPECT_EQ(TflmPersistentBytes(g), 120 + 64 + 128 + 56 + 64 + 48);
   auto arena = PlanTflmArena(g, {0, 1, 2, 3});
-  EXPECT_EQ(arena->persistent_bytes, 480);
-  EXPECT_EQ(arena->total_arena_bytes, 5968 + 480);
+  ASSERT_TRUE(arena.ok());
+  EXPECT_EQ(arena->persistent_bytes, 784);
+  EXPECT_EQ(arena->total_arena_bytes, 5968 + 784);
+  EXPECT_TRUE(arena->notes.empty());
+  // A quantised graph input adds TfLiteAffineQuantization (12) and its zero
+  // points (4 + 4 per scale) after its TfLiteTensor: 736 + 12 + 8 -> 756,
+  // then the output array (align 16) 768, its TfLiteTensor 800.
+  ModelGraph q = g;
+  q.tensors[0].quant.scale = {0.5f};
+  q.tensors[0].quant.zero_point = {3};
+  EXPECT_EQ(PlanTflmArena(q, {0, 1, 2, 3})->persistent_bytes, 800);
+}
+
+TEST(TflmArenaTest, CmsisNnKernelsAddTheirScratchBuffersAndLargerOpData) {
+  // A 3x3 CONV_2D over [1,8,8,3] (VALID) -> [1,6,6,4], then a 5x5 depthwise
+  // (SAME, multiplier 1) -> [1,6,6,4], then AVERAGE_POOL_2D 2x2 -> [1,3,3,4].
+  GraphTensor in;
+  in.shape = {1, 8, 8, 3};
+  GraphTensor w1 = Tensor({4, 3, 3, 3}, TensorType::kInt8, true), w2 = Tensor({1, 5, 5, 4}, TensorType::kInt8, true);
+  const ModelGraph g = Graph({in, w1, Tensor({1, 6, 6, 4}), w2, Tensor({1, 6, 6, 4}), Tensor({1, 3, 3, 4})},
+                             {Op(builtin::kConv2D, {0, 1, -1}, {2}), Op(builtin::kDepthwiseConv2D, {2, 3, -1}, {4}),
+                              Op(builtin::kAveragePool2D, {4}, {5})},
+                             5);
+  ModelGraph same = g;
+  same.ops[1].padding = Padding::kSame;
+  // Scratch: conv 4 * round4(3 * 3 * 3) = 112; depthwise 2 * 4 * 5 * 5 = 200;
+  // average pool 4 * 4 = 16. None with the reference kernels.
+  const std::vector<TflmScratch> scratch = TflmScratchRequests(same, TflmKernels::kCmsisNn);
+  ASSERT_EQ(scratch.size(), 3u);
+  EXPECT_EQ(scratch[0].bytes, 112);
+  EXPECT_EQ(scratch[1].bytes, 200);
+  EXPECT_EQ(scratch[2].bytes, 16);
+  EXPECT_TRUE(TflmScratchRequests(same, TflmKernels::kReference).empty());
+  // Planned, reference: input 192 [0,1], conv out 144 [1,2], dw out 144
+  // [2,3], pool out 48 [3,3]. The 192 at 0; dw out (added later) at 192
+  // (overlaps the input? no: [2,3] vs [0,1]) -> 0; conv out overlaps input
+  // and dw out -> 192; pool out overlaps dw out -> 144. Arena 336.
+  auto ref = PlanTflmArena(same, {0, 1, 2});
+  ASSERT_TRUE(ref.ok());
+  EXPECT_EQ(ref->arena_bytes, 336);
+  // With CMSIS-NN: scratch 112 [1,1], 208 [2,2], 16 [3,3] join. Placement:
+  // dw scratch 208 at 0; input 192 ([0,1], clear of [2,2]) at 0; dw out 144
+  // [2,3] overlaps the 208 -> 208; conv out 144 [1,2] overlaps input and
+  // the 208 and dw out -> 352; conv scratch 112 [1,1] overlaps input and
+  // conv out -> 192 (192..304 is clear of conv out at 352); pool out 48
+  // [3,3] overlaps dw out -> 0; pool scratch 16 [3,3] overlaps pool out and
+  // dw out -> 48. Arena 496.
+  auto cmsis = PlanTflmArena(same, {0, 1, 2}, TflmKernels::kCmsisNn);
+  ASSERT_TRUE(cmsis.ok());
+  EXPECT_EQ(cmsis->arena_bytes, 496);
+  EXPECT_EQ(cmsis->scratch_bytes, 112 + 208 + 16);
+  // Persistent: CMSIS-NN's conv and depthwise OpData are 60 (not 56), its
+  // pooling OpData 36 (not 32); one ScratchBufferHandle block of 3 x 4.
+  EXPECT_GT(cmsis->persistent_bytes, ref->persistent_bytes);
+  // A VALID 5x5 depthwise has no padding either: still the generic kernel.
+  EXPECT_EQ(TflmScratchRequests(g, TflmKernels::kCmsisNn)[1].bytes, 200);
 }
 
 TEST(TflmArenaTest, EqualSizesPlaceTheLaterAddedFirst) {
@@ -114,8 +175,12 @@ TEST(TflmArenaTest, ConstantsVariablesEmptyAndUnusedTensorsAreNotPlanned) {
   EXPECT_EQ(arena->buffers[0].tensor, 0);
   EXPECT_EQ(arena->buffers[1].tensor, 5);
   EXPECT_EQ(arena->arena_bytes, 32);
-  // Persistent: 6 tensors x 12 + 2 x 32 + 1 op x 32 + the variable rounded (16).
-  EXPECT_EQ(arena->persistent_bytes, 72 + 64 + 32 + 16);
+  // Persistent: allocator objects 116, builtin-data allocator 124,
+  // SubgraphAllocations 132, 6 TfLiteEvalTensors 204, 1 node 236; ADD
+  // options 2 -> 238, OpDataAdd 60 (align 16) -> 304; the variable's 7 bytes
+  // (align 16) -> 320; input array 336, TfLiteTensor 368; output array 384,
+  // TfLiteTensor 416.
+  EXPECT_EQ(arena->persistent_bytes, 416);
 }
 
 TEST(TflmArenaTest, UnreadOutputLivesInItsProducersScopeOnly) {

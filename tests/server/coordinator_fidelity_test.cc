@@ -211,7 +211,10 @@ TEST_F(FidelityTest, TheFinalRoundRetrainsTheFrontFromScratchWithTheFinalRecipe)
 
 TEST_F(FidelityTest, FinalizeOnDemandRunsARoundWithTheEpochsAsked) {
   Open(TempDb("finalize"));
-  const std::string job = coordinator_->Submit(Spec(4)).value().record.job_id;
+  const std::string job =
+      coordinator_->Submit(Spec(4, R"(,"final":{"training":{"epochs":45,"lr_schedule":[[25,0.005],[35,0.001]]}})"))
+          .value()
+          .record.job_id;
   EXPECT_EQ(coordinator_->Finalize(job, {}).status().code(), StatusCode::kFailedPrecondition);  // nothing completed
   ASSERT_EQ(RunToEnd(job).size(), 4u);
   ASSERT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kSucceeded);
@@ -233,7 +236,7 @@ TEST_F(FidelityTest, FinalizeOnDemandRunsARoundWithTheEpochsAsked) {
   for (size_t i = 4; i < trials.size(); ++i) {
     const worker::TrainConfig& training = seen_.at(trials[i].trial_id).task.training;
     EXPECT_EQ(training.epochs, 20);
-    // μNAS's steps at 25 and 35 of 45 epochs, moved to 11 and 16 of 20.
+    // The recipe's steps at 25 and 35 of 45 epochs, moved to 11 and 16 of 20.
     ASSERT_EQ(training.lr_schedule.size(), 2u);
     EXPECT_EQ(training.lr_schedule[0].epoch, 11);
     EXPECT_EQ(training.lr_schedule[0].learning_rate, 0.005);
@@ -250,6 +253,74 @@ TEST_F(FidelityTest, FinalizeOnDemandRunsARoundWithTheEpochsAsked) {
   EXPECT_EQ(front.final_round, 2);
   for (const TrialRecord& t : front.final_front) EXPECT_EQ(t.final_round, 2);
   ASSERT_TRUE(coordinator_->Cancel(job).ok());  // a finished job stays as it was
+  EXPECT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kSucceeded);
+}
+
+// Without final.training the final round trains as the search's top rung
+// did (optimiser, learning rate) on the whole training part; fewer epochs
+// than the search trained with are refused, since retraining from scratch
+// with less would make the network worse than the one it retrains.
+TEST_F(FidelityTest, TheDefaultFinalRecipeIsTheSearchsTopRungAndFewerEpochsAreRefused) {
+  Open(TempDb("final_default"));
+  const std::string job =
+      coordinator_
+          ->Submit(Spec(6, std::string(kRungs) + R"(,"training":{"optimizer":"adamw","learning_rate":0.003})"))
+          .value()
+          .record.job_id;
+  const size_t search = RunToEnd(job).size();
+  FinalizeOptions two;
+  two.epochs = 2;
+  EXPECT_EQ(coordinator_->Finalize(job, two).status().message(),
+            "epochs: 2 is fewer than the 3 the search trained its candidates for; a final round trains from scratch, "
+            "so it would retrain them worse (use at least 3, or leave it out for the job's final recipe)");
+  ASSERT_TRUE(coordinator_->Finalize(job, {}).ok());
+  const std::vector<TrialRecord> trials = RunToEnd(job);
+  ASSERT_GT(trials.size(), search);
+  for (size_t i = search; i < trials.size(); ++i) {
+    const worker::TrainConfig& training = seen_.at(trials[i].trial_id).task.training;
+    EXPECT_EQ(training.optimizer, worker::Optimizer::kAdamW);
+    EXPECT_EQ(training.learning_rate, 0.003);
+    EXPECT_EQ(training.epochs, 3);
+    EXPECT_EQ(training.subset, 1.0);
+  }
+  const JobView view = coordinator_->GetJob(job).value();
+  EXPECT_EQ(view.proposed, 6);  // the budget counts proposals, not promotions or retraining
+  EXPECT_GT(view.completed, 6);
+}
+
+// Stopping early keeps the search: a cancelled job's front can still be
+// retrained. A network at chance level (validation error 0.85 or more for 10
+// classes) is never retrained, however small.
+TEST_F(FidelityTest, ACancelledJobIsFinalizedWithoutItsChanceLevelNetworks) {
+  Open(TempDb("final_cancelled"));
+  const std::string job = coordinator_->Submit(Spec(50)).value().record.job_id;
+  const std::string w = coordinator_->RegisterWorker("w");
+  std::set<int64_t> chance;
+  for (int i = 0; i < 8; ++i) {
+    auto a = coordinator_->Acquire(w, 0);
+    ASSERT_TRUE(a);
+    TrialResult r = Train(*a);
+    if (a->trial_id % 2 == 1) {
+      r.metrics.val_error = 0.9;
+      chance.insert(a->trial_id);
+    }
+    EXPECT_TRUE(*coordinator_->Complete(w, a->lease_id, r));
+  }
+  ASSERT_TRUE(coordinator_->Cancel(job).ok());
+  ASSERT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kCancelled);
+  auto started = coordinator_->Finalize(job, {});
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  EXPECT_TRUE(started->finalizing);
+  const std::vector<TrialRecord> trials = RunToEnd(job);
+  int finals = 0;
+  for (const TrialRecord& t : trials) {
+    if (t.final_round == 0) continue;
+    ++finals;
+    EXPECT_EQ(t.status, TrialStatus::kCompleted);
+    EXPECT_EQ(chance.count(t.promoted_from), 0u) << "trial " << t.trial_id << " retrains chance-level trial "
+                                                 << t.promoted_from;
+  }
+  EXPECT_GT(finals, 0);
   EXPECT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kSucceeded);
 }
 

@@ -30,8 +30,10 @@ TEST(JobSpecTest, EmptyObjectGivesDocumentedDefaults) {
   EXPECT_FALSE(spec->final.enabled);
   EXPECT_EQ(spec->final.networks, 6);
   EXPECT_EQ(spec->final.neighbours, 2);
-  EXPECT_EQ(spec->final.training.epochs, 45);  // μNAS's recipe
-  EXPECT_EQ(spec->final.training.lr_schedule.size(), 2u);
+  EXPECT_EQ(spec->final.training.epochs, 3);  // the search's own recipe, on the whole training part
+  EXPECT_EQ(spec->final.training.optimizer, spec->training.optimizer);
+  EXPECT_TRUE(spec->final.training.lr_schedule.empty());
+  EXPECT_EQ(spec->final.training.subset, 1.0);
   EXPECT_EQ(spec->strategy, StrategyKind::kAging);
   EXPECT_EQ(spec->population, 100);
   EXPECT_EQ(spec->sample_size, 25);
@@ -166,6 +168,33 @@ TEST(JobSpecTest, RefusalsNameTheField) {
   }
 }
 
+// Issue 23: 18 objectives made the hypervolume run for minutes under the
+// coordinator's lock (and again at every restart); 10,000 were accepted.
+TEST(JobSpecTest, RefusesRepeatedObjectivesAndMoreThanThereAreKinds) {
+  auto list = [](int count) {
+    const char* kinds[] = {"error", "peak_sram", "flash", "macs"};
+    std::string text = R"({"objectives":[)";
+    for (int i = 0; i < count; ++i) text += std::string(i ? "," : "") + "\"" + kinds[i % 4] + "\"";
+    return text + "]}";
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {list(18), "objectives: 18 names, more than the 5 distinct objectives there are"},
+      {list(10000), "objectives: 10000 names, more than the 5 distinct objectives there are"},
+      {list(6), "objectives: 6 names, more than the 5"},
+      {list(5), "objectives: \"error\" is listed twice"},
+      {R"({"objectives":["flash","macs","flash"]})", "objectives: \"flash\" is listed twice"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto spec = ParseJobSpecText(text);
+    ASSERT_FALSE(spec.ok()) << text.substr(0, 80);
+    EXPECT_EQ(spec.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(spec.status().message().find(expected), std::string::npos) << spec.status().message();
+  }
+  auto four = ParseJobSpecText(list(4));
+  ASSERT_TRUE(four.ok()) << four.status().message();
+  EXPECT_EQ(four->objectives.size(), 4u);
+}
+
 TEST(JobSpecTest, TheErrorObjectiveFallsBackToFloatWithoutAnInt8Figure) {
   JobSpec spec;
   worker::Metrics m;
@@ -205,8 +234,9 @@ TEST(JobSpecTest, RungsAndTheFinalRecipeParseRoundTripAndGiveEachTrialItsRecipe)
   EXPECT_TRUE(top.quantization.enabled);
   const worker::TrainConfig final = RecipeFor(*spec, TrialStage{0, 1, 0});
   EXPECT_EQ(final.epochs, 20);
-  EXPECT_EQ(final.optimizer, worker::Optimizer::kSgdw);  // the final recipe's own
-  EXPECT_FALSE(final.augment);
+  EXPECT_EQ(final.optimizer, worker::Optimizer::kAdamW);  // what final.training leaves out is the search's
+  EXPECT_TRUE(final.augment);
+  EXPECT_EQ(final.subset, 1.0);
   EXPECT_TRUE(final.quantization.enabled);
   const worker::TrainConfig shorter = RecipeFor(*spec, TrialStage{0, 1, 5});
   EXPECT_EQ(shorter.epochs, 5);
@@ -245,6 +275,67 @@ TEST(JobSpecTest, RungAndFinalRefusalsNameTheField) {
   EXPECT_EQ(refused(R"({"rungs":[{"epochs":2},{"epochs":4}],"pruning":{}})"),
             "pruning: not with rungs (a promotion continues from its rung's weights, which pruning would change); "
             "use one rung");
+}
+
+// A board's memory less the runtime's reserve (costmodel/boards.h) becomes a
+// hard constraint, the tighter of it and any given; its core and clock pick
+// the latency profile unless "mcu" names one.
+TEST(JobSpecTest, ABoardGivesItsConstraintsAndProfile) {
+  auto spec = ParseJobSpecText(R"({"board":"stm32l4r5","accounting":"tflm_cmsis_nn",
+                                   "constraints":{"flash_bytes":"1MiB"},"objectives":["error","latency"]})");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->accounting, Accounting::kTflmCmsisNn);
+  EXPECT_EQ(*spec->constraints[search::Objective::kPeakSram], (640 - 8) * 1024);  // less TFLM's 8 KiB
+  EXPECT_EQ(*spec->constraints[search::Objective::kFlash], 1024 * 1024);  // tighter than 2 MiB - 128 KiB
+  ASSERT_NE(spec->mcu, nullptr);
+  EXPECT_EQ(spec->mcu->name, "tflm-cmsis-nn-cortex-m4@120mhz");
+  const nlohmann::json normalised = JobSpecToJson(*spec);
+  EXPECT_EQ(normalised["board"], "stm32l4r5");
+  auto again = ParseJobSpec(normalised);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(JobSpecToJson(*again), normalised);
+  // An explicit profile wins; unas's runtime reserves 4 KiB of SRAM.
+  auto firmware = ParseJobSpecText(R"({"board":"nrf52840","accounting":"firmware","mcu":"cortex-m4-80mhz"})");
+  ASSERT_TRUE(firmware.ok()) << firmware.status().message();
+  EXPECT_EQ(firmware->mcu->name, "cortex-m4-80mhz");
+  EXPECT_EQ(*firmware->constraints[search::Objective::kPeakSram], (256 - 4) * 1024);
+  EXPECT_EQ(*firmware->constraints[search::Objective::kFlash], (1024 - 16) * 1024);
+}
+
+TEST(JobSpecTest, ACustomBoardAndByteUnits) {
+  auto spec = ParseJobSpecText(R"({"board":{"name":"my-l4","core":"cortex-m4","clock_mhz":80,"sram":"96KiB",
+                                            "flash":"512kB"},
+                                   "bounds":{"peak_sram_bytes":"32kB","flash_bytes":65536},
+                                   "training":{"epochs":3},"pruning":{"target":"peak_sram","target_bytes":"20KiB"}})");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(*spec->bounds[search::Objective::kPeakSram], 32000);
+  EXPECT_EQ(*spec->bounds[search::Objective::kFlash], 65536);
+  EXPECT_EQ(*spec->training.prune.target_bytes, 20480);
+  EXPECT_EQ(*spec->constraints[search::Objective::kPeakSram], (96 - 8) * 1024);
+  EXPECT_EQ(*spec->constraints[search::Objective::kFlash], 512000 - 128 * 1024);
+  ASSERT_NE(spec->mcu, nullptr);
+  EXPECT_EQ(spec->mcu->clock_hz, 80e6);
+  const nlohmann::json normalised = JobSpecToJson(*spec);
+  EXPECT_EQ(normalised["board"], nlohmann::json::parse(
+                                     R"({"name":"my-l4","core":"cortex-m4","clock_mhz":80.0,"sram":98304,"flash":512000})"));
+  EXPECT_EQ(JobSpecToJson(ParseJobSpec(normalised).value()), normalised);
+  const std::vector<std::pair<std::string, std::string>> refusals = {
+      {R"({"board":"esp32"})", "board: unknown board 'esp32' (known: stm32f746, stm32l4r5, nrf52840, rp2040)"},
+      {R"({"board":{"core":"cortex-m4","clock_mhz":80,"sram":"96KiB"}})", "board.flash: missing"},
+      {R"({"board":{"core":"z80","clock_mhz":4,"sram":1024,"flash":1024}})", "board.core: 'z80' is not a known core"},
+      {R"({"board":{"core":"cortex-m4","clock_mhz":80,"sram":"96KB","flash":"1MiB"}})",
+       "board.sram: '96KB' is not a byte size ('KB' is ambiguous: kB is 1000 bytes, KiB is 1024"},
+      {R"({"board":{"core":"cortex-m4","clock_mhz":80,"sram":"4KiB","flash":"1MiB"}})",
+       "board: board 'custom' (4 KiB SRAM, 1 MiB flash) is smaller than the tflm runtime's reserve"},
+      {R"({"constraints":{"peak_sram_bytes":"lots"}})", "constraints.peak_sram_bytes: 'lots' is not a byte size"},
+      {R"({"constraints":{"flash_bytes":"2TB"}})", "constraints.flash_bytes: '2TB' is not a byte size (unknown unit 'TB'"},
+      {R"({"pruning":{"target_bytes":"0kB"}})", "pruning.target_bytes: must be at least 1"},
+  };
+  for (const auto& [text, expected] : refusals) {
+    auto bad = ParseJobSpecText(text);
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(bad.status().message().find(expected), std::string::npos) << text << " -> " << bad.status().message();
+  }
 }
 
 // The README's main job is a spec users copy: it must parse, with its rungs

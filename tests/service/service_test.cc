@@ -251,14 +251,14 @@ TEST_F(ServiceTest, FinalizeOverGrpcAndTheCli) {
     return last;
   };
 
-  const auto [rc, out] = cli({"finalize", id, "--epochs", "2"}, "finalize.log");
+  const auto [rc, out] = cli({"finalize", id, "--epochs", "4"}, "finalize.log");
   ASSERT_EQ(rc, 0) << out;
   EXPECT_EQ(out.rfind(id + "  svc  ", 0), 0u) << out;
   EXPECT_NE(out.find("  final round 1"), std::string::npos) << out;
-  EXPECT_NE(out.find(", 2 epochs"), std::string::npos) << out;
+  EXPECT_NE(out.find(", 4 epochs"), std::string::npos) << out;
   const server::JobView first = waitFinalized();
   EXPECT_EQ(first.record.final_round, 1);
-  EXPECT_EQ(first.record.final_epochs, 2);
+  EXPECT_EQ(first.record.final_epochs, 4);
   const server::ParetoView front = c->Pareto(id).value();
   EXPECT_EQ(front.final_round, 1);
   ASSERT_FALSE(front.final_front.empty());
