@@ -17,6 +17,7 @@
 #include "cli/connection.h"
 #include "cli/job_output.h"
 #include "cli/trial_model.h"
+#include "server/core/job_spec.h"
 #include "base/json_limits.h"
 #include "costmodel/network.h"
 
@@ -292,7 +293,15 @@ Result<std::optional<data::InputContract>> ExportModel(server::Client& client, c
   UNAS_ASSIGN_OR_RETURN(Candidate candidate,
                         ParseCandidate(t.pruned_candidate_json.empty() ? t.candidate_json : t.pruned_candidate_json));
   UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, in));
-  return WriteTrialModel(dir, tflite, network, partial);
+  // A keyword job's model gets the front end it was trained with.
+  std::optional<unas_frontend_config> frontend;
+  if (spec.is_object()) {
+    auto parsed = server::ParseJobSpec(spec);
+    if (parsed.ok() && parsed->dataset.kind == data::DatasetKind::kSpeechCommands) {
+      UNAS_ASSIGN_OR_RETURN(frontend, data::SpeechFrontendConfig(parsed->dataset.speech));
+    }
+  }
+  return WriteTrialModel(dir, tflite, network, partial, frontend);
 }
 
 int RunExport(const std::vector<std::string>& argv) {

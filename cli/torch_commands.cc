@@ -67,8 +67,9 @@ Args TrainArgs() {
             "trial fails or is cancelled.");
   args.Flag("dataset", "NAME",
             "fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR, folder:DIR (image folders) or "
-            "csv:FILE|DIR (sensor windows); docs/data.md",
+            "csv:FILE|DIR (sensor windows), speech_commands:DIR (keyword clips); docs/data.md",
             "fashion-mnist");
+  args.Flag("words", "W1,W2,...", "speech_commands: the wanted words (default the ten standard ones)", "");
   args.Flag("input-shape", "H,W,C", "folder:/csv: data: convert images (resize) to this shape; windows are L,1,C");
   args.Flag("bad-files", "fail|skip", "folder: data: an undecodable image fails the run, or is skipped and counted",
             "fail");

@@ -100,7 +100,7 @@ class ProgressPrinter {
 
 // --out DIR: the int8 model and the float/int8 metrics beside each other.
 Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result, const worker::Dataset& dataset,
-                       int threads, nlohmann::json* summary) {
+                       const data::DatasetSpec& spec, int threads, nlohmann::json* summary) {
   if (!result.model) return Status::Internal("the trainer kept no weights");
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::Invalid(dir + ": cannot create directory");
   const auto start = std::chrono::steady_clock::now();
@@ -130,11 +130,17 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
   // What a device must feed the model (data/input_contract.h), as the
   // .tflite's metadata and the C library carry it.
   metrics["input"] = data::InputContractToJson(int8.contract);
+  // [true class][predicted class] on the test set: which classes are taken for which.
+  metrics["int8_test_confusion"] = int8.int8_test_confusion;
   const std::string model_path = dir + "/model.tflite", metrics_path = dir + "/metrics.json";
   // model.tflite and its C library (whole execution) the way `unas export`
   // writes a trial's (cli/trial_model.h).
+  std::optional<unas_frontend_config> frontend;
+  if (spec.kind == data::DatasetKind::kSpeechCommands) {
+    UNAS_ASSIGN_OR_RETURN(frontend, data::SpeechFrontendConfig(spec.speech));
+  }
   UNAS_RETURN_IF_ERROR(WriteTrialModel(dir, std::string(int8.tflite.begin(), int8.tflite.end()),
-                                       result.model->network, /*partial_execution=*/false)
+                                       result.model->network, /*partial_execution=*/false, frontend)
                            .status());
   UNAS_RETURN_IF_ERROR(WriteFile(metrics_path, "metrics", metrics.dump(2) + "\n"));
   (*summary)["c_library"] = dir + "/c";
@@ -247,6 +253,23 @@ int RunTrain(const std::vector<std::string>& argv) {
     std::cerr << "unas train: --bad-files: '" << bad << "' is not fail or skip\n";
     return 2;
   }
+  if (spec->kind == data::DatasetKind::kSpeechCommands && config.augment.enabled()) {
+    std::cerr << "unas train: --augment (image shifts and flips) does not apply to keyword features\n";
+    return 2;
+  }
+  if (args.Has("words")) {
+    if (spec->kind != data::DatasetKind::kSpeechCommands) {
+      std::cerr << "unas train: --words needs --dataset speech_commands:DIR\n";
+      return 2;
+    }
+    spec->speech.wanted_words.clear();
+    std::stringstream words(args.Get("words"));
+    for (std::string w; std::getline(words, w, ',');) spec->speech.wanted_words.push_back(w);
+    if (Status s = data::CheckSpeechCommandsSpec(spec->speech); !s.ok()) {
+      std::cerr << "unas train: --words: " << s.message() << "\n";
+      return 2;
+    }
+  }
 
   const std::string path = args.positional()[0];
   std::stringstream text;
@@ -294,6 +317,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   nlohmann::json summary = worker::TrainResultToJson(*result);
   summary["architecture"] = path;
   summary["dataset"] = info.name;
+  if (!info.class_names.empty()) summary["class_names"] = info.class_names;
   summary["epochs"] = config.epochs;
   summary["batch_size"] = config.batch_size;
   summary["threads"] = config.threads;
@@ -331,7 +355,7 @@ int RunTrain(const std::vector<std::string>& argv) {
     }
   }
   if (args.Has("out") && result->outcome == worker::TrialOutcome::kCompleted) {
-    if (Status s = WriteInt8Export(args.Get("out"), *result, **dataset, config.threads, &summary); !s.ok()) {
+    if (Status s = WriteInt8Export(args.Get("out"), *result, **dataset, *spec, config.threads, &summary); !s.ok()) {
       std::cerr << "unas train: --out: " << s.message() << "\n";
       return 1;
     }

@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <sstream>
 
 #include "base/json_limits.h"
 #include "data/image_files.h"
@@ -12,7 +14,8 @@
 namespace unas::data {
 namespace {
 
-constexpr const char* kForms = "fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR, folder:DIR, csv:FILE, csv:DIR";
+constexpr const char* kForms =
+    "fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR, folder:DIR, csv:FILE, csv:DIR, speech_commands:DIR";
 
 bool FileExists(const std::string& path) {
   struct stat st {};
@@ -54,6 +57,30 @@ Status CheckFixedShape(const DatasetSpec& spec, const DatasetShape& shape) {
   return Status::Invalid("input_shape " + ShapeText(s.height, s.width, s.channels) + ": " + DatasetSpecText(spec) +
                          " is " + ShapeText(shape.height, shape.width, shape.channels) +
                          "; only folder: and csv: data sets are converted to another shape");
+// --- speech_commands ---------------------------------------------------------
+
+bool DirectoryExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Result<DatasetShape> DescribeSpeechCommands(const DatasetSpec& spec) {
+  UNAS_ASSIGN_OR_RETURN(audio::FrontendConfig config, SpeechFrontendConfig(spec.speech));
+  if (!DirectoryExists(spec.directory)) {
+    return Status(StatusCode::kNotFound, spec.directory + ": no such directory (speech_commands:DIR)");
+  }
+  for (const char* list : {"validation_list.txt", "testing_list.txt"}) {
+    if (!FileExists(spec.directory + "/" + list)) {
+      return Status(StatusCode::kNotFound, spec.directory + "/" + list + ": no such file (the Speech Commands layout)");
+    }
+  }
+  for (const std::string& word : spec.speech.wanted_words) {
+    if (!DirectoryExists(spec.directory + "/" + word)) {
+      return Status::Invalid(spec.directory + ": wanted word '" + word + "' has no folder");
+    }
+  }
+  return DatasetShape{unas_frontend_frames(&config), unas_frontend_features_per_frame(&config), 1,
+                      static_cast<int>(spec.speech.wanted_words.size()) + 2, SpeechClassNames(spec.speech)};
 }
 
 }  // namespace
@@ -90,6 +117,80 @@ Status ValidateInputShape(const InputShape& s) {
                            std::to_string(s.channels) + "]: more than 4096x4096 positions");
   }
   return Status::Ok();
+Result<audio::FrontendConfig> SpeechFrontendConfig(const SpeechCommandsSpec& spec) {
+  audio::FrontendConfig c = audio::DefaultFrontendConfig();
+  // Milliseconds to samples at 16 kHz (16 per ms), so every field is exact.
+  constexpr int kSamplesPerMs = kSpeechSampleRateHz / 1000;
+  if (spec.window_ms < 1 || spec.window_ms > 64) return Status::Invalid("audio.window_ms: must be 1..64");
+  if (spec.stride_ms < 1 || spec.stride_ms > 1000) return Status::Invalid("audio.stride_ms: must be 1..1000");
+  c.sample_rate_hz = kSpeechSampleRateHz;
+  c.clip_samples = kSpeechSampleRateHz;
+  c.window_samples = spec.window_ms * kSamplesPerMs;
+  c.stride_samples = spec.stride_ms * kSamplesPerMs;
+  c.mel_channels = spec.mel_channels;
+  c.lower_hz = spec.lower_hz;
+  c.upper_hz = spec.upper_hz;
+  c.output = spec.log_mel ? UNAS_FRONTEND_LOG_MEL : UNAS_FRONTEND_MFCC;
+  c.mfcc_coefficients = spec.log_mel ? spec.mel_channels : spec.mfcc_coefficients;
+  if (Status s = audio::CheckFrontendConfig(c); !s.ok()) return Status::Invalid("audio: " + s.message());
+  return c;
+}
+
+audio::SpeechCommandsOptions SpeechReaderOptions(const SpeechCommandsSpec& spec) {
+  audio::SpeechCommandsOptions o;
+  o.wanted_words = spec.wanted_words;
+  o.silence_percent = spec.silence_percent;
+  o.unknown_percent = spec.unknown_percent;
+  o.seed = spec.seed;
+  o.sample_rate_hz = kSpeechSampleRateHz;
+  o.clip_samples = kSpeechSampleRateHz;
+  return o;
+}
+
+audio::AugmentOptions SpeechAugmentOptions(const SpeechCommandsSpec& spec) {
+  audio::AugmentOptions o;
+  o.time_shift_samples = spec.time_shift_ms * (kSpeechSampleRateHz / 1000);
+  o.background_frequency = spec.background_frequency;
+  o.background_volume = spec.background_volume;
+  return o;
+}
+
+Status CheckSpeechCommandsSpec(const SpeechCommandsSpec& spec) {
+  if (spec.wanted_words.empty() || spec.wanted_words.size() > 254) {
+    return Status::Invalid("audio.wanted_words: must name 1 to 254 words");
+  }
+  for (const std::string& w : spec.wanted_words) {
+    if (w.empty() || w.size() > 100 || w[0] == '_' || w[0] == '.' || w.find('/') != std::string::npos) {
+      return Status::Invalid("audio.wanted_words: '" + QuotePrefix(w) +
+                             "' is not a word folder name (1-100 characters, no '/', not starting with '_' or '.')");
+    }
+  }
+  if (spec.time_shift_ms < 0 || spec.time_shift_ms > 500) return Status::Invalid("audio.time_shift_ms: must be 0..500");
+  if (spec.augment_copies < 1 || spec.augment_copies > 16) return Status::Invalid("audio.augment_copies: must be 1..16");
+  if (Status s = audio::CheckSpeechCommandsOptions(SpeechReaderOptions(spec)); !s.ok()) {
+    return Status::Invalid("audio: " + s.message());
+  }
+  if (Status s = audio::CheckAugmentOptions(SpeechAugmentOptions(spec), kSpeechSampleRateHz); !s.ok()) {
+    return Status::Invalid("audio: " + s.message());
+  }
+  return SpeechFrontendConfig(spec).status();
+}
+
+std::vector<std::string> SpeechClassNames(const SpeechCommandsSpec& spec) {
+  std::vector<std::string> names = {"_silence_", "_unknown_"};
+  names.insert(names.end(), spec.wanted_words.begin(), spec.wanted_words.end());
+  return names;
+}
+
+std::string SpeechSpecKey(const SpeechCommandsSpec& spec) {
+  std::ostringstream s;
+  s.precision(17);
+  for (const std::string& w : spec.wanted_words) s << w << ",";
+  s << ";" << spec.silence_percent << ";" << spec.unknown_percent << ";" << spec.time_shift_ms << ";"
+    << spec.background_frequency << ";" << spec.background_volume << ";" << spec.augment_copies << ";" << spec.seed
+    << ";" << spec.window_ms << ";" << spec.stride_ms << ";" << spec.mel_channels << ";" << spec.lower_hz << ";"
+    << spec.upper_hz << ";" << spec.log_mel << ";" << spec.mfcc_coefficients;
+  return s.str();
 }
 
 std::string DatasetSpec::Key() const {
@@ -104,6 +205,7 @@ std::string DatasetSpec::Key() const {
     case DatasetKind::kCifar10: return "cifar10:" + directory;
     case DatasetKind::kSynthetic:
       return "synthetic:" + std::to_string(synthetic_train) + ":" + std::to_string(synthetic_test);
+    case DatasetKind::kSpeechCommands: return "speech_commands:" + directory + ":" + SpeechSpecKey(speech);
   }
   return "?";
 }
@@ -137,6 +239,11 @@ Result<DatasetSpec> ParseDatasetSpec(std::string_view text_view) {
     spec.directory = rest("cifar10:");
     return spec;
   }
+  if (text.rfind("speech_commands:", 0) == 0 && text.size() > 16) {
+    spec.kind = DatasetKind::kSpeechCommands;
+    spec.directory = rest("speech_commands:");
+    return spec;
+  }
   if (text.rfind("idx:", 0) == 0 && text.size() > 4) {
     spec.kind = DatasetKind::kIdx;
     spec.directory = rest("idx:");
@@ -163,6 +270,7 @@ std::string DatasetSpecText(const DatasetSpec& spec) {
     case DatasetKind::kCifar10: return "cifar10:" + spec.directory;
     case DatasetKind::kFolder: return "folder:" + spec.directory;
     case DatasetKind::kCsv: return "csv:" + spec.directory;
+    case DatasetKind::kSpeechCommands: return "speech_commands:" + spec.directory;
     case DatasetKind::kIdx:
       return "idx:" + spec.directory + (spec.num_classes == 10 ? "" : ":" + std::to_string(spec.num_classes));
   }
@@ -205,6 +313,7 @@ static Result<DatasetShape> DescribeDatasetShape(const DatasetSpec& spec) {
                           listing.class_names};
     }
     case DatasetKind::kCsv: return DescribeSensorCsv(spec);
+    case DatasetKind::kSpeechCommands: return DescribeSpeechCommands(spec);
     case DatasetKind::kIdx: {
       UNAS_ASSIGN_OR_RETURN(IdxFiles files, FindIdxFiles(spec));
       UNAS_ASSIGN_OR_RETURN(std::vector<uint8_t> header, ReadFilePrefix(files.train_images, 16));

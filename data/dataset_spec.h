@@ -13,6 +13,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "data/audio/augment.h"
+#include "data/audio/feature_extractor.h"
+#include "data/audio/speech_commands.h"
 
 namespace unas::data {
 
@@ -24,6 +27,7 @@ enum class DatasetKind {
   // Users' own data (docs/data.md, "Use your own data").
   kFolder,  // image folders: DIR/<class>/<image>, or DIR/train/<class>/... and DIR/test/<class>/...
   kCsv,     // sensor windows: a CSV file, or a directory holding train.csv and test.csv
+  kSpeechCommands,  // keyword clips in the Speech Commands layout (docs/keyword-spotting.md)
 };
 
 // The shape a job's data is converted to (JSON "input_shape": [H, W, C]).
@@ -41,6 +45,42 @@ enum class BadFilePolicy {
 
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
+// --- speech_commands (issue 25) ---------------------------------------------
+// The job fields of a keyword data set ("audio" in a job spec), with μNAS's
+// and TensorFlow's defaults. Clips are 16 kHz, one second.
+struct SpeechCommandsSpec {
+  std::vector<std::string> wanted_words = {"yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"};
+  double silence_percent = 10.0;       // of each split's wanted-word clips, 0..100
+  double unknown_percent = 10.0;       // 0..100
+  int time_shift_ms = 100;             // training shift uniform in [-ms, ms); 0..500
+  double background_frequency = 0.8;   // share of training clips mixed with noise, 0..1
+  double background_volume = 0.1;      // noise volume uniform in [0, this), 0..1
+  int augment_copies = 1;              // augmented versions of each training clip, 1..16
+  uint64_t seed = 59185;               // split shuffles, silence clips and augmentation
+  // The front end (data/audio/frontend.h): 30 ms windows, 20 ms stride,
+  // 40 MFCC of 40 mel channels over 20-4000 Hz: 49 x 40 x 1.
+  int window_ms = 30;
+  int stride_ms = 20;
+  int mel_channels = 40;
+  int lower_hz = 20;
+  int upper_hz = 4000;
+  bool log_mel = false;                // true: log-mel energies, no DCT
+  int mfcc_coefficients = 40;
+};
+inline constexpr int32_t kSpeechSampleRateHz = 16000;
+
+// The front end, reader and augmentation settings of a spec, checked
+// (kInvalidArgument naming the job field, e.g. "audio.window_ms").
+Result<audio::FrontendConfig> SpeechFrontendConfig(const SpeechCommandsSpec& spec);
+audio::SpeechCommandsOptions SpeechReaderOptions(const SpeechCommandsSpec& spec);
+audio::AugmentOptions SpeechAugmentOptions(const SpeechCommandsSpec& spec);
+Status CheckSpeechCommandsSpec(const SpeechCommandsSpec& spec);
+// The class names in label order: "_silence_", "_unknown_", the wanted words.
+std::vector<std::string> SpeechClassNames(const SpeechCommandsSpec& spec);
+// A canonical text of every field (part of DatasetSpec::Key()).
+std::string SpeechSpecKey(const SpeechCommandsSpec& spec);
+// ---------------------------------------------------------------------------
+
 struct DatasetSpec {
   DatasetKind kind = DatasetKind::kFashionMnist;
   // kFashionMnist, kIdx: a directory holding train-images-idx3-ubyte,
@@ -56,6 +96,7 @@ struct DatasetSpec {
   // it; other kinds only accept their own fixed shape here.
   InputShape input_shape;
   BadFilePolicy bad_files = BadFilePolicy::kFail;  // kFolder only
+  SpeechCommandsSpec speech;       // kSpeechCommands: `directory` is the layout's root
 
   std::string Key() const;  // identifies the data in a process-wide cache
   friend bool operator==(const DatasetSpec& a, const DatasetSpec& b) { return a.Key() == b.Key(); }
@@ -64,9 +105,10 @@ struct DatasetSpec {
 
 // Parses the text form:
 //   "fashion-mnist"  "synthetic"  "idx:DIR"  "idx:DIR:CLASSES"  "cifar10:DIR"
-//   "folder:DIR"  "csv:FILE"  "csv:DIR"
-// (input_shape and bad_files are not part of the text: the job spec and the
-// CLI carry them beside it).
+//   "folder:DIR"  "csv:FILE"  "csv:DIR"  "speech_commands:DIR"
+// (input_shape, bad_files and speech_commands' options are not part of the
+// text: the job spec and the CLI carry them beside it; `speech` keeps its
+// defaults).
 // kInvalidArgument names what is wrong and lists the forms, quoting at most
 // kQuoteChars characters of the text (base/json_limits.h).
 Result<DatasetSpec> ParseDatasetSpec(std::string_view text);
@@ -93,7 +135,10 @@ struct DatasetShape {
 // data set's image size is read from its training images' header; an image
 // folder's classes are its folder names (directories listed, no image
 // decoded; the shape is input_shape, or the first training image's header);
-// a CSV's classes are read from its label column.
+// a CSV's classes are read from its label column; speech_commands is
+// frames x features x 1 of its front end (49x40x1 by default) with 2 + wanted
+// words classes, after checking that DIR, its two list files and a folder per
+// wanted word exist (no clip is read).
 // kNotFound for missing files, kInvalidArgument for bad files or an
 // input_shape the data cannot take.
 Result<DatasetShape> DescribeDataset(const DatasetSpec& spec);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "firmware/contract_source.h"
+#include "data/audio/feature_extractor.h"
 
 namespace unas::firmware {
 namespace {
@@ -393,6 +394,82 @@ Status CheckContract(const ContractShape& shape, const std::optional<data::Input
   return Status::Ok();
 }
 
+// --- The audio front end of keyword models (docs/keyword-spotting.md) -------
+
+// Checks the front end against the network and sizes the arena for both.
+Status PlanFrontend(const QuantizedNetwork& q, const unas_frontend_config& config, CLibrary* lib) {
+  UNAS_RETURN_IF_ERROR(data::audio::CheckFrontendConfig(config));
+  const Shape in = q.network.input_shape();
+  const int frames = unas_frontend_frames(&config), per_frame = unas_frontend_features_per_frame(&config);
+  if (in.h != frames || in.w != per_frame || in.c != 1) {
+    return Status::Invalid("audio front end: it makes " + std::to_string(frames) + "x" + std::to_string(per_frame) +
+                           "x1 features but the network's input is " + std::to_string(in.h) + "x" +
+                           std::to_string(in.w) + "x" + std::to_string(in.c));
+  }
+  lib->has_frontend = true;
+  lib->frontend_scratch_bytes = static_cast<int64_t>(unas_frontend_scratch_bytes(&config));
+  lib->arena_bytes = std::max(lib->network_arena_bytes, lib->frontend_scratch_bytes);
+  return Status::Ok();
+}
+
+// model.h's declarations, inserted before the header's closing extern "C".
+std::string FrontendDeclarations(const unas_frontend_config& config, int64_t scratch_bytes) {
+  std::ostringstream s;
+  s << "/* Keyword model: unas_model_features turns one clip of raw 16-bit PCM\n"
+    << " * (" << config.sample_rate_hz << " Hz mono, UNAS_MODEL_PCM_SAMPLES samples) into the network's\n"
+    << " * int8 input (UNAS_MODEL_INPUT_BYTES, then give it to unas_model_invoke),\n"
+    << " * with the audio front end (frontend.c) the network was trained on. Its\n"
+    << " * working memory is the arena's first UNAS_MODEL_FEATURES_SCRATCH_BYTES:\n"
+    << " * UNAS_MODEL_ARENA_BYTES covers the front end and the network, which run\n"
+    << " * one after the other. `input` must not point into the arena. */\n"
+    << "#define UNAS_MODEL_PCM_SAMPLES " << config.clip_samples << "\n"
+    << "#define UNAS_MODEL_FEATURES_SCRATCH_BYTES " << scratch_bytes << "\n"
+    << "void unas_model_features(const int16_t *pcm, int8_t *input, uint8_t *arena);\n\n";
+  return s.str();
+}
+
+// model.c's front-end part: the config and the input quantiser as constants.
+Result<std::string> FrontendDefinitions(const unas_frontend_config& c, const QuantParams& input) {
+  UNAS_ASSIGN_OR_RETURN(data::audio::InputQuantizer quant, data::audio::MakeInputQuantizer(input.scale, input.zero_point));
+  std::ostringstream s;
+  s << "\n/* The audio front end (frontend.c, unchanged from data/audio/). */\n"
+    << "#include \"frontend.h\"\n\n"
+    << "static const unas_frontend_config unas_model_frontend_config = {\n"
+    << "  " << c.sample_rate_hz << ", " << c.clip_samples << ", " << c.window_samples << ", " << c.stride_samples
+    << ", " << c.mel_channels << ", " << c.lower_hz << ", " << c.upper_hz << ", " << c.output << ", "
+    << c.mfcc_coefficients << "};\n"
+    << "/* q = clamp(zero_point + round(feature * multiplier / 2^shift)): the input\n"
+    << " * tensor's scale " << Float(input.scale) << " and zero point " << input.zero_point << " in integers. */\n"
+    << "static const unas_frontend_quant unas_model_frontend_quant = {" << quant.multiplier << ", " << quant.shift
+    << ", " << quant.zero_point << "};\n\n"
+    << "void unas_model_features(const int16_t *pcm, int8_t *input, uint8_t *arena) {\n"
+    << "  /* Neither call can fail: the config and quantiser were checked when this\n"
+    << "   * file was generated and the arena is 16-byte aligned. The tables are\n"
+    << "   * written every call because the network overwrites the arena. */\n"
+    << "  (void)unas_frontend_prepare(&unas_model_frontend_config, arena);\n"
+    << "  (void)unas_frontend_features_int8(&unas_model_frontend_config, &unas_model_frontend_quant, arena, pcm, input);\n"
+    << "}\n";
+  return s.str();
+}
+
+Status AddFrontend(const QuantizedNetwork& q, const unas_frontend_config& config, CLibrary* lib) {
+  UNAS_RETURN_IF_ERROR(PlanFrontend(q, config, lib));
+  const std::string arena_line = "#define UNAS_MODEL_ARENA_BYTES " + std::to_string(lib->network_arena_bytes) + "\n";
+  const size_t arena_at = lib->model_h.find(arena_line);
+  const size_t close_at = lib->model_h.rfind("#ifdef __cplusplus\n}");
+  if (arena_at == std::string::npos || close_at == std::string::npos || close_at < arena_at) {
+    return Status::Internal("firmware: model.h has no place for the front end's declarations");
+  }
+  lib->model_h.insert(close_at, FrontendDeclarations(config, lib->frontend_scratch_bytes));
+  lib->model_h.replace(arena_at, arena_line.size(),
+                       "/* max(network " + std::to_string(lib->network_arena_bytes) + " B, audio front end " +
+                           std::to_string(lib->frontend_scratch_bytes) + " B) */\n#define UNAS_MODEL_ARENA_BYTES " +
+                           std::to_string(lib->arena_bytes) + "\n");
+  UNAS_ASSIGN_OR_RETURN(std::string definitions, FrontendDefinitions(config, q.input));
+  lib->model_c += definitions;
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::optional<PreparedRequant> PrepareRequant(int32_t multiplier, int32_t shift) {
@@ -456,6 +533,8 @@ Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptio
   c << emitter.Invoke(&lib.kernel_calls);
   c << ContractDefinitions(contract_shape, options.contract);
   lib.model_c = c.str();
+  lib.network_arena_bytes = lib.arena_bytes;
+  if (options.audio_frontend) UNAS_RETURN_IF_ERROR(AddFrontend(q, *options.audio_frontend, &lib));
   return lib;
 }
 
@@ -468,8 +547,11 @@ Status WriteCLibrary(const std::string& dir, const CLibrary& library) {
                                                               {"model.c", &library.model_c},
                                                               {"unas_kernels.h", &KernelsHeader()},
                                                               {"unas_kernels_impl.h", &KernelsImplHeader()},
-                                                              {"unas_kernels.c", &KernelsSource()}};
+                                                              {"unas_kernels.c", &KernelsSource()},
+                                                              {"frontend.h", &FrontendHeader()},
+                                                              {"frontend.c", &FrontendSource()}};
   for (const auto& [name, text] : files) {
+    if (!library.has_frontend && std::string(name).rfind("frontend", 0) == 0) continue;
     const std::filesystem::path path = c_dir / name;
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     f << *text;

@@ -46,6 +46,7 @@
 #include "costmodel/partial_execution.h"
 #include "base/status.h"
 #include "data/input_contract.h"
+#include "data/audio/frontend.h"
 #include "firmware/quantized_network.h"
 
 namespace unas::firmware {
@@ -60,6 +61,19 @@ struct FirmwareOptions {
   // must be the network's input and its class count the output's (a single
   // logit: 2 classes), else kInvalidArgument.
   std::optional<data::InputContract> contract;
+  // Keyword models (docs/keyword-spotting.md): the audio front end the
+  // network was trained on. When set, model.h also declares
+  //   #define UNAS_MODEL_PCM_SAMPLES <clip samples>
+  //   #define UNAS_MODEL_FEATURES_SCRATCH_BYTES <front end scratch>
+  //   void unas_model_features(const int16_t *pcm, int8_t *input, uint8_t *arena);
+  // which turns one clip of raw int16 PCM into the quantised network input
+  // (UNAS_MODEL_INPUT_BYTES, the caller's buffer) using the arena's first
+  // UNAS_MODEL_FEATURES_SCRATCH_BYTES as the front end's scratch, and
+  // frontend.h/frontend.c (data/audio/, unchanged) are written beside
+  // model.c. UNAS_MODEL_ARENA_BYTES is then max(network plan, scratch): the
+  // front end runs before the network, so the two share the arena. The
+  // network input must be frames x features x 1 of this config.
+  std::optional<unas_frontend_config> audio_frontend;
 };
 
 struct CLibrary {
@@ -71,6 +85,10 @@ struct CLibrary {
   int64_t weight_bytes = 0;  // int8 weights + int32 biases (the cost model's flash figure)
   int64_t constant_bytes = 0;  // all constant arrays, multipliers and shifts included
   int kernel_calls = 0;      // steps in model.c
+  // Keyword models only (FirmwareOptions::audio_frontend), else 0 / false.
+  bool has_frontend = false;
+  int64_t network_arena_bytes = 0;   // the plan's arena (== arena_bytes without a front end)
+  int64_t frontend_scratch_bytes = 0;  // unas_frontend_scratch_bytes of the config
 };
 
 // A requantisation (TFLite's multiplier and shift) in the form the kernels'
@@ -85,7 +103,9 @@ struct PreparedRequant {
 };
 std::optional<PreparedRequant> PrepareRequant(int32_t multiplier, int32_t shift);
 
-// Fails with kInvalidArgument when the network is not valid (Validate).
+// Fails with kInvalidArgument when the network is not valid (Validate), or
+// for an audio front end whose config is out of range or whose frames x
+// features x 1 is not the network's input (the message says which).
 Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptions& options = {});
 
 // The kernel sources copied beside every model (firmware/c/ at build time):
@@ -93,9 +113,12 @@ Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptio
 const std::string& KernelsHeader();
 const std::string& KernelsImplHeader();
 const std::string& KernelsSource();
+// data/audio/frontend.h and frontend.c, copied beside keyword models.
+const std::string& FrontendHeader();
+const std::string& FrontendSource();
 
 // Writes DIR/c/{model.h, model.c, unas_kernels.h, unas_kernels_impl.h,
-// unas_kernels.c}, creating
+// unas_kernels.c} (and frontend.h, frontend.c for a keyword model), creating
 // DIR/c. Errors name the file that could not be written.
 Status WriteCLibrary(const std::string& dir, const CLibrary& library);
 Status WriteCLibrary(const std::string& dir, const QuantizedNetwork& q, const FirmwareOptions& options = {});

@@ -232,7 +232,47 @@ constexpr EnumPair<data::DatasetKind, v1::DatasetKind> kDatasetKinds[] = {
     {data::DatasetKind::kCifar10, v1::DATASET_CIFAR10},
     {data::DatasetKind::kSynthetic, v1::DATASET_SYNTHETIC},
     {data::DatasetKind::kFolder, v1::DATASET_FOLDER},
-    {data::DatasetKind::kCsv, v1::DATASET_CSV}};
+    {data::DatasetKind::kCsv, v1::DATASET_CSV},
+    {data::DatasetKind::kSpeechCommands, v1::DATASET_SPEECH_COMMANDS}};
+
+void ToProto(const data::SpeechCommandsSpec& s, v1::SpeechCommandsSpec* out) {
+  for (const std::string& w : s.wanted_words) out->add_wanted_words(w);
+  out->set_silence_percent(s.silence_percent);
+  out->set_unknown_percent(s.unknown_percent);
+  out->set_time_shift_ms(s.time_shift_ms);
+  out->set_background_frequency(s.background_frequency);
+  out->set_background_volume(s.background_volume);
+  out->set_augment_copies(s.augment_copies);
+  out->set_seed(s.seed);
+  out->set_window_ms(s.window_ms);
+  out->set_stride_ms(s.stride_ms);
+  out->set_mel_channels(s.mel_channels);
+  out->set_lower_hz(s.lower_hz);
+  out->set_upper_hz(s.upper_hz);
+  out->set_log_mel(s.log_mel);
+  out->set_mfcc_coefficients(s.mfcc_coefficients);
+}
+
+Result<data::SpeechCommandsSpec> FromProto(const v1::SpeechCommandsSpec& p) {
+  data::SpeechCommandsSpec s;
+  s.wanted_words.assign(p.wanted_words().begin(), p.wanted_words().end());
+  s.silence_percent = p.silence_percent();
+  s.unknown_percent = p.unknown_percent();
+  s.time_shift_ms = p.time_shift_ms();
+  s.background_frequency = p.background_frequency();
+  s.background_volume = p.background_volume();
+  s.augment_copies = p.augment_copies();
+  s.seed = p.seed();
+  s.window_ms = p.window_ms();
+  s.stride_ms = p.stride_ms();
+  s.mel_channels = p.mel_channels();
+  s.lower_hz = p.lower_hz();
+  s.upper_hz = p.upper_hz();
+  s.log_mel = p.log_mel();
+  s.mfcc_coefficients = p.mfcc_coefficients();
+  UNAS_RETURN_IF_ERROR(data::CheckSpeechCommandsSpec(s));
+  return s;
+}
 constexpr EnumPair<worker::Optimizer, v1::Optimizer> kOptimizers[] = {{worker::Optimizer::kSgdw, v1::OPTIMIZER_SGDW},
                                                                       {worker::Optimizer::kAdamW, v1::OPTIMIZER_ADAMW}};
 constexpr EnumPair<worker::PruneTarget, v1::PruneTarget> kPruneTargets[] = {
@@ -318,6 +358,7 @@ void ToProto(const worker::TrialTask& task, v1::TrialTask* out) {
   d->set_input_width(task.dataset.input_shape.width);
   d->set_input_channels(task.dataset.input_shape.channels);
   d->set_skip_bad_files(task.dataset.bad_files == data::BadFilePolicy::kSkip);
+  if (task.dataset.kind == data::DatasetKind::kSpeechCommands) ToProto(task.dataset.speech, d->mutable_speech());
   ToProto(task.training, out->mutable_training());
   out->set_evaluator(ToProtoEnum(kEvaluators, task.evaluator));
   out->set_synthetic_delay_ms(task.synthetic_delay_ms);
@@ -334,6 +375,9 @@ Result<worker::TrialTask> FromProto(const v1::TrialTask& p) {
   task.dataset.input_shape = data::InputShape{d.input_height(), d.input_width(), d.input_channels()};
   if (task.dataset.input_shape.set()) UNAS_RETURN_IF_ERROR(data::ValidateInputShape(task.dataset.input_shape));
   task.dataset.bad_files = d.skip_bad_files() ? data::BadFilePolicy::kSkip : data::BadFilePolicy::kFail;
+  if (task.dataset.kind == data::DatasetKind::kSpeechCommands) {
+    UNAS_ASSIGN_OR_RETURN(task.dataset.speech, FromProto(d.speech()));
+  }
   UNAS_ASSIGN_OR_RETURN(task.training, FromProto(p.training()));
   UNAS_ASSIGN_OR_RETURN(task.evaluator, FromProtoEnum(kEvaluators, p.evaluator(), "evaluator"));
   task.synthetic_delay_ms = p.synthetic_delay_ms();

@@ -4,6 +4,9 @@
 #include <map>
 #include <mutex>
 
+#include "data/audio/augment.h"
+#include "data/audio/feature_extractor.h"
+#include "data/audio/speech_commands.h"
 #include "data/image_files.h"
 #include "data/image_folder.h"
 #include "data/sensor_csv.h"
@@ -89,6 +92,8 @@ Result<RawSets> ReadRaw(const DatasetSpec& spec) {
       UNAS_ASSIGN_OR_RETURN(sets.test, data::ReadCifar10({spec.directory + "/test_batch.bin"}));
       return sets;
     }
+    case DatasetKind::kSpeechCommands:
+      return Status::Internal("speech_commands is not an image data set");
     case DatasetKind::kSynthetic:
       sets.name = "synthetic";
       // Different seeds so the test images are not copies of training images.
@@ -99,7 +104,84 @@ Result<RawSets> ReadRaw(const DatasetSpec& spec) {
   return Status::Internal("unknown data set kind");
 }
 
+// int16 features [N, count] -> float [N, 1, frames, features] / kFeatureScale.
+torch::Tensor FeaturesToFloat(const torch::Tensor& features, int frames, int per_frame) {
+  return features.to(torch::kFloat32).div_(data::audio::kFeatureScale).view({-1, 1, frames, per_frame}).contiguous();
+}
+
+torch::Tensor Labels(const std::vector<int32_t>& labels) {
+  return torch::tensor(std::vector<int64_t>(labels.begin(), labels.end()), torch::kInt64);
+}
+
+// A speech_commands data set: the layout read with TensorFlow's rules
+// (data/audio/speech_commands.h), features by the C front end.
+Result<std::shared_ptr<const Dataset>> BuildSpeech(const DatasetSpec& spec) {
+  namespace audio = data::audio;
+  const std::string name = "speech_commands:" + spec.directory;
+  UNAS_RETURN_IF_ERROR(data::CheckSpeechCommandsSpec(spec.speech));
+  UNAS_ASSIGN_OR_RETURN(audio::FrontendConfig config, data::SpeechFrontendConfig(spec.speech));
+  UNAS_ASSIGN_OR_RETURN(audio::SpeechCommands sc,
+                        audio::LoadSpeechCommands(spec.directory, data::SpeechReaderOptions(spec.speech)));
+  if (sc.training.size() < 2 || sc.validation.size() < 1 || sc.testing.size() < 1) {
+    return Status::Invalid(name + ": too few clips (training " + std::to_string(sc.training.size()) +
+                           ", validation " + std::to_string(sc.validation.size()) + ", testing " +
+                           std::to_string(sc.testing.size()) + "); each split needs examples");
+  }
+  UNAS_ASSIGN_OR_RETURN(audio::FeatureExtractor extractor, audio::FeatureExtractor::Create(config));
+  const int frames = extractor.frames(), per_frame = extractor.features_per_frame();
+  const int64_t count = extractor.feature_count();
+  UNAS_ASSIGN_OR_RETURN(std::vector<int16_t> validation, audio::SplitFeatures(sc, audio::SpeechSplit::kValidation, extractor));
+  UNAS_ASSIGN_OR_RETURN(std::vector<int16_t> testing, audio::SplitFeatures(sc, audio::SpeechSplit::kTesting, extractor));
+
+  // Training: copy c of example i is drawn after copies 0..c-1 of every
+  // example, from one generator seeded by the spec, so the set is a pure
+  // function of the files and the spec.
+  const int copies = spec.speech.augment_copies;
+  const int64_t train_n = sc.training.size() * copies;
+  const audio::AugmentOptions augment = data::SpeechAugmentOptions(spec.speech);
+  audio::AudioRng rng(spec.speech.seed);
+  std::vector<int16_t> training(static_cast<size_t>(train_n * count));
+  std::vector<int32_t> training_labels;
+  training_labels.reserve(static_cast<size_t>(train_n));
+  for (int c = 0; c < copies; ++c) {
+    for (int64_t i = 0; i < sc.training.size(); ++i) {
+      const std::vector<int16_t> clip = audio::MakeTrainingClip(sc, i, augment, rng);
+      const int64_t row = static_cast<int64_t>(training_labels.size());
+      UNAS_RETURN_IF_ERROR(extractor.Compute(clip.data(), clip.size(), training.data() + row * count));
+      training_labels.push_back(sc.training.labels[static_cast<size_t>(i)]);
+    }
+  }
+  try {
+    auto t = std::make_unique<Dataset::Tensors>();
+    auto int16 = [&](std::vector<int16_t>& v) {
+      return torch::from_blob(v.data(), {static_cast<int64_t>(v.size()) / count, count}, torch::kInt16).clone();
+    };
+    t->validation_features = int16(validation);
+    t->test_features = int16(testing);
+    t->train_x = FeaturesToFloat(int16(training), frames, per_frame);
+    t->train_y = Labels(training_labels);
+    t->validation_x = FeaturesToFloat(t->validation_features, frames, per_frame);
+    t->validation_y = Labels(sc.validation.labels);
+    t->test_x = FeaturesToFloat(t->test_features, frames, per_frame);
+    t->test_y = Labels(sc.testing.labels);
+
+    DatasetInfo info;
+    info.name = name;
+    info.input = InputSpec{frames, per_frame, 1, static_cast<int>(sc.class_names.size())};
+    info.train_count = train_n;
+    info.validation_count = sc.validation.size();
+    info.test_count = sc.testing.size();
+    info.class_names = sc.class_names;
+    info.notes = sc.notes;
+    for (const std::string& note : info.notes) std::cerr << "unas: " << name << ": " << note << "\n";
+    return std::shared_ptr<const Dataset>(std::make_shared<Dataset>(std::move(info), std::move(t)));
+  } catch (const std::exception& e) {
+    return Status(StatusCode::kResourceExhausted, name + ": cannot hold the data set in memory: " + e.what());
+  }
+}
+
 Result<std::shared_ptr<const Dataset>> Build(const DatasetSpec& spec) {
+  if (spec.kind == DatasetKind::kSpeechCommands) return BuildSpeech(spec);
   UNAS_ASSIGN_OR_RETURN(RawSets raw, ReadRaw(spec));
   if (raw.class_names.empty()) {
     // Fixed formats: their class names, and input_shape checked against
@@ -149,6 +231,13 @@ Result<std::shared_ptr<const Dataset>> Build(const DatasetSpec& spec) {
 Dataset::Dataset(DatasetInfo info, std::unique_ptr<Tensors> tensors)
     : info_(std::move(info)), tensors_(std::move(tensors)) {}
 Dataset::~Dataset() = default;
+
+Result<std::vector<int16_t>> KeywordFeatures(const Dataset& dataset, bool test) {
+  const torch::Tensor& f = test ? dataset.tensors().test_features : dataset.tensors().validation_features;
+  if (!f.defined()) return Status::Invalid(dataset.info().name + ": not a keyword (speech_commands) data set");
+  const torch::Tensor c = f.contiguous();
+  return std::vector<int16_t>(c.data_ptr<int16_t>(), c.data_ptr<int16_t>() + c.numel());
+}
 
 Result<std::shared_ptr<const Dataset>> LoadDataset(const DatasetSpec& spec) {
   // Guards `cache`. Held while loading, so two trials asking for the same

@@ -11,6 +11,15 @@
 // part: x = (pixel / 255 - mean) / std for images, x = (value - mean) / std
 // for sensor windows (values in sensor units). The data layer (data/)
 // reads, decodes, converts and splits; this file only makes tensors.
+//
+// speech_commands (docs/keyword-spotting.md) differs: the splits are the data
+// set's own lists; every example is the audio front end's int16 features
+// (unas_audio_frontend, the same C the firmware runs) fed at the fixed scale
+// x = feature / 128 (data::audio::kFeatureScale: the MFCC's real value; no
+// statistics, so the device's input needs nothing but the front end); the
+// training part is `augment_copies` augmented versions of every training
+// example (time shift and background noise, drawn once per load from the
+// spec's seed), validation and test are never augmented.
 #pragma once
 
 #include <cstdint>
@@ -34,13 +43,19 @@ struct DatasetInfo {
   int64_t validation_count = 0;
   int64_t test_count = 0;
   // The input contract an exported model needs (one entry per class /
-  // channel): label id -> name, and the normalisation above. Images: mean
-  // and std of pixel / 255, so a device computes (pixel / 255 - mean) / std;
-  // windows: in sensor units, (value - mean) / std.
+  // channel): label id -> name (for speech_commands "_silence_",
+  // "_unknown_", then the wanted words), and the normalisation above.
+  // Images: mean and std of pixel / 255, so a device computes
+  // (pixel / 255 - mean) / std; windows: in sensor units, (value - mean) /
+  // std; speech_commands: mean 0 and std 1 / kFeatureScale of the front
+  // end's features (x = feature / 128).
   std::vector<std::string> class_names;
   std::vector<float> channel_mean, channel_std;
   bool raw_values = false;     // true: sensor windows (no / 255)
   int64_t skipped_files = 0;   // bad image files left out (bad_files "skip")
+  // Things the loader noticed (missing background noise, too few unknowns);
+  // also written to stderr once when the data set is loaded.
+  std::vector<std::string> notes;
 };
 
 class Dataset {
@@ -68,5 +83,12 @@ class Dataset {
 // package to install), kInvalidArgument for corrupt or mismatched files.
 // Thread-safe; a Dataset is immutable and may be shared by concurrent trials.
 Result<std::shared_ptr<const Dataset>> LoadDataset(const DatasetSpec& spec);
+
+// speech_commands only: the front end's int16 features of the validation
+// (`test` false) or test split, example-major ([example][frame][feature]),
+// in the split's order (data/audio/speech_commands.h); what the int8
+// evaluation quantises and what the device's unas_model_features computes.
+// kInvalidArgument for an image data set.
+Result<std::vector<int16_t>> KeywordFeatures(const Dataset& dataset, bool test);
 
 }  // namespace unas::worker

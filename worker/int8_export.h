@@ -65,6 +65,10 @@ struct Int8Outcome {
   data::InputContract contract;
   // graph as a .tflite flatbuffer (tflite/writer.h), ops in graph.ops order,
   // carrying `contract` as metadata (tflite/metadata.h).
+  // The int8 model's test confusion matrix: [true class][predicted class]
+  // counts, num_classes x num_classes (which words are taken for which).
+  std::vector<std::vector<int64_t>> int8_test_confusion;
+  // graph as a .tflite flatbuffer (tflite/writer.h), ops in graph.ops order.
   std::vector<uint8_t> tflite;
 };
 

@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "data/audio/feature_extractor.h"
 #include "quant/int8_executor.h"
 #include "quant/quantize.h"
 #include "tflite/metadata.h"
@@ -49,9 +50,34 @@ int Predicted(int32_t output_zero_point, const int8_t* logits, int64_t count) {
   return quant::ArgMax(logits, count);
 }
 
-// The error over (x, y); with `predictions`, also each image's predicted class.
+// The int8 inputs of images [first, last) of a chunk, back to back, into
+// `out`: float images (NHWC) through QuantizeInputs, or, for keyword data
+// (`features` defined: [count, frames * features] int16), the front end's
+// features through its integer quantiser, which is what unas_model_features
+// does on the device (so the evaluated input is the device's bit for bit).
+Status Int8Inputs(const ModelGraph& g, const float* images, const torch::Tensor& features,
+                  const data::audio::InputQuantizer* quantizer, int64_t first, int64_t last, int64_t in_elements,
+                  std::vector<int8_t>* out) {
+  out->resize(static_cast<size_t>((last - first) * in_elements));
+  if (!features.defined()) {
+    quant::QuantizeInputs(g, images + first * in_elements, static_cast<int64_t>(out->size()), out->data());
+    return Status::Ok();
+  }
+  const int16_t* data = features.data_ptr<int16_t>();
+  for (int64_t i = first; i < last; ++i) {
+    UNAS_ASSIGN_OR_RETURN(std::vector<int8_t> input,
+                          data::audio::QuantizeFeatures(*quantizer, std::vector<int16_t>(data + i * in_elements,
+                                                                                         data + (i + 1) * in_elements)));
+    std::copy(input.begin(), input.end(), out->begin() + (i - first) * in_elements);
+  }
+  return Status::Ok();
+}
+
+// The error over (x, y) (keyword data: over `features`, x's unscaled
+// source); with `predictions`, also each example's predicted class.
 Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& g, const torch::Tensor& x,
-                         const torch::Tensor& y, int threads, std::vector<int>* predictions = nullptr) {
+                         const torch::Tensor& y, int threads, const torch::Tensor& features = {},
+                         std::vector<int>* predictions = nullptr) {
   const int64_t n = x.size(0);
   if (predictions != nullptr) predictions->assign(static_cast<size_t>(n), -1);
   if (n == 0) return 1.0;
@@ -60,14 +86,28 @@ Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& 
   const int64_t in_elements = executor.input_elements(), out_elements = executor.output_elements();
   const auto zero_point = static_cast<int32_t>(g.tensors[g.outputs[0]].quant.zero_point[0]);
   int64_t correct = 0;
+  std::optional<data::audio::InputQuantizer> quantizer;
+  if (features.defined()) {
+    if (features.size(0) != n || features.numel() != n * in_elements) {
+      return Status::Invalid("int8: the data set's features are not the graph input's size");
+    }
+    const Quantization& q = g.tensors[g.inputs[0]].quant;
+    UNAS_ASSIGN_OR_RETURN(quantizer, data::audio::MakeInputQuantizer(q.scale[0], q.zero_point[0]));
+  }
   constexpr int64_t kChunk = 2048;  // converts to NHWC a chunk at a time
   for (int64_t start = 0; start < n; start += kChunk) {
     const int64_t count = std::min(kChunk, n - start);
-    // Images [count, C, H, W] -> NHWC, back to back.
-    const torch::Tensor nhwc = x.narrow(0, start, count).permute({0, 2, 3, 1}).contiguous().to(torch::kFloat32);
-    const float* images = nhwc.data_ptr<float>();
-    if (nhwc.numel() != count * in_elements) {
-      return Status::Invalid("int8: the data set's images are not the graph input's size");
+    // Images [count, C, H, W] -> NHWC, back to back (keyword data: its features instead).
+    torch::Tensor nhwc, chunk_features;
+    const float* images = nullptr;
+    if (features.defined()) {
+      chunk_features = features.narrow(0, start, count).contiguous();
+    } else {
+      nhwc = x.narrow(0, start, count).permute({0, 2, 3, 1}).contiguous().to(torch::kFloat32);
+      images = nhwc.data_ptr<float>();
+      if (nhwc.numel() != count * in_elements) {
+        return Status::Invalid("int8: the data set's images are not the graph input's size");
+      }
     }
     // Thread t quantises and runs a contiguous slice of the chunk as one
     // batch; RunBatch is const and thread-safe.
@@ -76,8 +116,10 @@ Result<double> Int8Error(const quant::Int8Executor& executor, const ModelGraph& 
     std::vector<Status> errors(workers);
     auto work = [&](int t) {
       const int64_t first = count * t / workers, last = count * (t + 1) / workers;
-      std::vector<int8_t> batch(static_cast<size_t>((last - first) * in_elements));
-      quant::QuantizeInputs(g, images + first * in_elements, static_cast<int64_t>(batch.size()), batch.data());
+      std::vector<int8_t> batch;
+      errors[t] = Int8Inputs(g, images, chunk_features, quantizer ? &*quantizer : nullptr, first, last, in_elements,
+                             &batch);
+      if (!errors[t].ok()) return;
       auto logits = executor.RunBatch(batch, static_cast<int>(last - first));
       if (!logits.ok()) {
         errors[t] = logits.status();
@@ -197,10 +239,21 @@ Result<Int8Outcome> QuantizeTrained(const TrainedModel& model, const Dataset& da
     UNAS_RETURN_IF_ERROR(Reorder(options.op_order, &outcome.graph));
     UNAS_ASSIGN_OR_RETURN(quant::Int8Executor executor, quant::Int8Executor::Create(outcome.graph, options.kernels));
     UNAS_ASSIGN_OR_RETURN(outcome.int8_val_error,
-                          Int8Error(executor, outcome.graph, data.validation_x, data.validation_y, options.threads));
+                          Int8Error(executor, outcome.graph, data.validation_x, data.validation_y, options.threads,
+                                    data.validation_features));
     UNAS_ASSIGN_OR_RETURN(outcome.int8_test_error,
                           Int8Error(executor, outcome.graph, data.test_x, data.test_y, options.threads,
-                                    &outcome.int8_test_predictions));
+                                    data.test_features, &outcome.int8_test_predictions));
+    const int classes = dataset.info().input.num_classes;
+    outcome.int8_test_confusion.assign(static_cast<size_t>(classes), std::vector<int64_t>(static_cast<size_t>(classes), 0));
+    const torch::Tensor labels = data.test_y.to(torch::kInt64).contiguous();
+    for (size_t i = 0; i < outcome.int8_test_predictions.size(); ++i) {
+      const int64_t truth = labels.data_ptr<int64_t>()[i];
+      const int predicted = outcome.int8_test_predictions[i];
+      if (truth >= 0 && truth < classes && predicted >= 0 && predicted < classes) {
+        ++outcome.int8_test_confusion[static_cast<size_t>(truth)][static_cast<size_t>(predicted)];
+      }
+    }
     UNAS_ASSIGN_OR_RETURN(outcome.contract, ContractOf(dataset.info(), outcome.graph));
     WriteOptions write;
     UNAS_ASSIGN_OR_RETURN(write.metadata, InputContractMetadata(outcome.contract));

@@ -400,6 +400,67 @@ Status ParseMultiFidelity(const json& j, JobSpec* s) {
   return Status::Ok();
 }
 
+// The "audio" object of a speech_commands job (data/dataset_spec.h
+// SpeechCommandsSpec): the reader's shares, augmentation and front end.
+Status ParseAudio(const json& a, data::SpeechCommandsSpec* sp) {
+  if (!a.is_object()) return Status::Invalid("audio: expected an object");
+  UNAS_RETURN_IF_ERROR(CheckKeys(a,
+                                 {"wanted_words", "silence_percent", "unknown_percent", "time_shift_ms",
+                                  "background_frequency", "background_volume", "augment_copies", "seed", "window_ms",
+                                  "stride_ms", "mel_channels", "lower_hz", "upper_hz", "features", "mfcc_coefficients"},
+                                 "audio"));
+  if (auto w = a.find("wanted_words"); w != a.end()) {
+    if (!w->is_array() || w->empty() || w->size() > 254) {
+      return Status::Invalid("audio.wanted_words: expected an array of 1 to 254 word folder names");
+    }
+    sp->wanted_words.clear();
+    for (const json& word : *w) {
+      if (!word.is_string()) return Status::Invalid("audio.wanted_words: expected strings");
+      sp->wanted_words.push_back(word.get<std::string>());
+    }
+  }
+  UNAS_RETURN_IF_ERROR(GetNumber(a, "audio", "silence_percent", 0, 100, &sp->silence_percent));
+  UNAS_RETURN_IF_ERROR(GetNumber(a, "audio", "unknown_percent", 0, 100, &sp->unknown_percent));
+  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "time_shift_ms", 0, 500, &sp->time_shift_ms));
+  UNAS_RETURN_IF_ERROR(GetNumber(a, "audio", "background_frequency", 0, 1, &sp->background_frequency));
+  UNAS_RETURN_IF_ERROR(GetNumber(a, "audio", "background_volume", 0, 1, &sp->background_volume));
+  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "augment_copies", 1, 16, &sp->augment_copies));
+  int seed = static_cast<int>(sp->seed);
+  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "seed", 0, kAnyInt, &seed));
+  sp->seed = static_cast<uint64_t>(seed);
+  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "window_ms", 1, 64, &sp->window_ms));
+  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "stride_ms", 1, 1000, &sp->stride_ms));
+  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "mel_channels", 1, 128, &sp->mel_channels));
+  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "lower_hz", 0, 8000, &sp->lower_hz));
+  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "upper_hz", 1, 8000, &sp->upper_hz));
+  if (auto f = a.find("features"); f != a.end()) {
+    if (!f->is_string() || (*f != "mfcc" && *f != "log_mel")) {
+      return Status::Invalid("audio.features: expected \"mfcc\" or \"log_mel\"");
+    }
+    sp->log_mel = *f == "log_mel";
+  }
+  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "mfcc_coefficients", 1, 128, &sp->mfcc_coefficients));
+  return data::CheckSpeechCommandsSpec(*sp);
+}
+
+json AudioToJson(const data::SpeechCommandsSpec& sp) {
+  return {{"wanted_words", sp.wanted_words},
+          {"silence_percent", sp.silence_percent},
+          {"unknown_percent", sp.unknown_percent},
+          {"time_shift_ms", sp.time_shift_ms},
+          {"background_frequency", sp.background_frequency},
+          {"background_volume", sp.background_volume},
+          {"augment_copies", sp.augment_copies},
+          {"seed", sp.seed},
+          {"window_ms", sp.window_ms},
+          {"stride_ms", sp.stride_ms},
+          {"mel_channels", sp.mel_channels},
+          {"lower_hz", sp.lower_hz},
+          {"upper_hz", sp.upper_hz},
+          {"features", sp.log_mel ? "log_mel" : "mfcc"},
+          {"mfcc_coefficients", sp.mfcc_coefficients}};
+}
+
 }  // namespace
 
 const char* StrategyKindName(StrategyKind kind) { return NameIn(kStrategies, kind); }
@@ -417,7 +478,7 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   UNAS_RETURN_IF_ERROR(CheckKeys(j,
                                  {"name", "dataset", "training", "rungs", "promotion", "final", "accounting", "mcu", "board", "memory",
                                   "pruning", "quantization", "bounds", "constraints", "objectives", "strategy", "budget",
-                                  "seed", "evaluator", "synthetic_delay_ms", "input_shape", "bad_files"},
+                                  "seed", "evaluator", "synthetic_delay_ms", "input_shape", "bad_files", "audio"},
                                  ""));
   JobSpec s;
   UNAS_RETURN_IF_ERROR(GetString(j, "", "name", &s.name));
@@ -428,6 +489,12 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   if (!parsed_dataset.ok()) return Status::Invalid("dataset: " + parsed_dataset.status().message());
   s.dataset = *parsed_dataset;
   UNAS_RETURN_IF_ERROR(ParseDatasetOptions(j, &s.dataset));
+  if (auto a = j.find("audio"); a != j.end() && !a->is_null()) {
+    if (s.dataset.kind != data::DatasetKind::kSpeechCommands) {
+      return Status::Invalid("audio: only for a \"speech_commands:DIR\" dataset");
+    }
+    UNAS_RETURN_IF_ERROR(ParseAudio(*a, &s.dataset.speech));
+  }
   if (auto t = j.find("training"); t != j.end()) UNAS_RETURN_IF_ERROR(ParseTraining(*t, "training", &s.training));
   UNAS_RETURN_IF_ERROR(ParseMultiFidelity(j, &s));
   UNAS_RETURN_IF_ERROR(GetEnum(j, "", "accounting", From<kAccountings>(), &s.accounting));
@@ -546,6 +613,12 @@ Result<JobSpec> ParseJobSpec(const json& j) {
     return Status::Invalid("synthetic_delay_ms: only applies to the synthetic evaluator");
   }
   UNAS_RETURN_IF_ERROR(ValidateRecipes(s));
+  // The trainer's image augmentation (pixel shifts, horizontal flips) would
+  // flip MFCC coefficients; keyword data is augmented as audio.
+  if (s.dataset.kind == data::DatasetKind::kSpeechCommands && (s.training.augment.enabled() || s.final.training.augment.enabled())) {
+    return Status::Invalid("training.augment: image augmentation does not apply to keyword features; "
+                           "use audio.time_shift_ms and audio.background_frequency");
+  }
   return s;
 }
 
@@ -555,7 +628,17 @@ Result<JobSpec> ParseJobSpecText(const std::string& text) {
   return ParseJobSpec(*j);
 }
 
+// Every field but "audio", which only a speech_commands job has (so other
+// jobs' normalised JSON is unchanged).
+static json JobSpecToJsonWithoutAudio(const JobSpec& s);
+
 json JobSpecToJson(const JobSpec& s) {
+  json out = JobSpecToJsonWithoutAudio(s);
+  if (s.dataset.kind == data::DatasetKind::kSpeechCommands) out["audio"] = AudioToJson(s.dataset.speech);
+  return out;
+}
+
+static json JobSpecToJsonWithoutAudio(const JobSpec& s) {
   const worker::TrainConfig& t = s.training;
   const worker::PruneConfig& p = t.prune;
   json rungs = json::array();

@@ -156,6 +156,9 @@ Result<nlohmann::json> TrialDetailJson(const JobSpec& spec, const TrialRecord& t
 
   nlohmann::json j = ToJson(trial);
   j["input"] = {{"shape", {input.height, input.width, input.channels}}, {"num_classes", input.num_classes}};
+  if (spec.dataset.kind == data::DatasetKind::kSpeechCommands) {
+    j["input"]["class_names"] = data::SpeechClassNames(spec.dataset.speech);
+  }
   j["accounting"] = AccountingName(accounting);
   j["mcu"] = spec.mcu ? nlohmann::json(spec.mcu->name) : nlohmann::json(nullptr);
   j["cost_report"] = CostReportToJson(network, report);
