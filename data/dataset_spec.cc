@@ -9,6 +9,7 @@
 #include "base/json_limits.h"
 #include "data/image_files.h"
 #include "data/image_folder.h"
+#include "data/input_contract.h"
 #include "data/sensor_csv.h"
 
 namespace unas::data {
@@ -42,12 +43,6 @@ std::string ShapeText(int h, int w, int c) {
   return std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c);
 }
 
-std::vector<std::string> NumberNames(int n) {
-  std::vector<std::string> names;
-  for (int i = 0; i < n; ++i) names.push_back(std::to_string(i));
-  return names;
-}
-
 // The fixed-format kinds take no other shape: input_shape may only repeat it.
 Status CheckFixedShape(const DatasetSpec& spec, const DatasetShape& shape) {
   const InputShape& s = spec.input_shape;
@@ -57,6 +52,8 @@ Status CheckFixedShape(const DatasetSpec& spec, const DatasetShape& shape) {
   return Status::Invalid("input_shape " + ShapeText(s.height, s.width, s.channels) + ": " + DatasetSpecText(spec) +
                          " is " + ShapeText(shape.height, shape.width, shape.channels) +
                          "; only folder: and csv: data sets are converted to another shape");
+}
+
 // --- speech_commands ---------------------------------------------------------
 
 bool DirectoryExists(const std::string& path) {
@@ -117,6 +114,8 @@ Status ValidateInputShape(const InputShape& s) {
                            std::to_string(s.channels) + "]: more than 4096x4096 positions");
   }
   return Status::Ok();
+}
+
 Result<audio::FrontendConfig> SpeechFrontendConfig(const SpeechCommandsSpec& spec) {
   audio::FrontendConfig c = audio::DefaultFrontendConfig();
   // Milliseconds to samples at 16 kHz (16 per ms), so every field is exact.
@@ -305,7 +304,7 @@ static Result<DatasetShape> DescribeDatasetShape(const DatasetSpec& spec) {
     case DatasetKind::kCifar10:
       return DatasetShape{32, 32, 3, 10, {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
                                           "ship", "truck"}};
-    case DatasetKind::kSynthetic: return DatasetShape{8, 8, 1, 10, NumberNames(10)};
+    case DatasetKind::kSynthetic: return DatasetShape{8, 8, 1, 10, NumberedClassNames(10)};
     case DatasetKind::kFolder: {
       UNAS_ASSIGN_OR_RETURN(FolderListing listing, ListImageFolder(spec.directory));
       UNAS_ASSIGN_OR_RETURN(InputShape s, FolderInputShape(spec, listing));
@@ -326,7 +325,7 @@ static Result<DatasetShape> DescribeDatasetShape(const DatasetSpec& spec) {
         return Status::Invalid(files.train_images + ": implausible image size " + std::to_string(h) + "x" +
                                std::to_string(w));
       }
-      return DatasetShape{static_cast<int>(h), static_cast<int>(w), 1, spec.num_classes, NumberNames(spec.num_classes)};
+      return DatasetShape{static_cast<int>(h), static_cast<int>(w), 1, spec.num_classes, NumberedClassNames(spec.num_classes)};
     }
   }
   return Status::Internal("unknown data set kind");
