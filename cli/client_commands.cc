@@ -17,7 +17,6 @@
 #include "cli/connection.h"
 #include "cli/job_output.h"
 #include "cli/trial_model.h"
-#include "server/core/job_spec.h"
 #include "base/json_limits.h"
 #include "costmodel/network.h"
 
@@ -293,15 +292,9 @@ Result<std::optional<data::InputContract>> ExportModel(server::Client& client, c
   UNAS_ASSIGN_OR_RETURN(Candidate candidate,
                         ParseCandidate(t.pruned_candidate_json.empty() ? t.candidate_json : t.pruned_candidate_json));
   UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, in));
-  // A keyword job's model gets the front end it was trained with.
-  std::optional<unas_frontend_config> frontend;
-  if (spec.is_object()) {
-    auto parsed = server::ParseJobSpec(spec);
-    if (parsed.ok() && parsed->dataset.kind == data::DatasetKind::kSpeechCommands) {
-      UNAS_ASSIGN_OR_RETURN(frontend, data::SpeechFrontendConfig(parsed->dataset.speech));
-    }
-  }
-  return WriteTrialModel(dir, tflite, network, partial, frontend);
+  // A keyword model's front end comes from its input contract (the
+  // .tflite's metadata), as the rest of its C library does.
+  return WriteTrialModel(dir, tflite, network, partial);
 }
 
 int RunExport(const std::vector<std::string>& argv) {

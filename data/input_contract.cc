@@ -30,8 +30,16 @@ const char* InputValueKindName(InputValueKind kind) {
   switch (kind) {
     case InputValueKind::kPixel8: return "pixel8";
     case InputValueKind::kSensorValue: return "sensor_value";
+    case InputValueKind::kAudioFeatures: return "audio_features";
   }
   return "unknown";
+}
+
+bool operator==(const AudioFrontendContract& a, const AudioFrontendContract& b) {
+  return a.sample_rate_hz == b.sample_rate_hz && a.clip_samples == b.clip_samples &&
+         a.window_samples == b.window_samples && a.stride_samples == b.stride_samples &&
+         a.mel_channels == b.mel_channels && a.lower_hz == b.lower_hz && a.upper_hz == b.upper_hz &&
+         a.log_mel == b.log_mel && a.coefficients == b.coefficients;
 }
 
 std::vector<double> InputContract::mean_pixels() const {
@@ -63,6 +71,16 @@ Status ValidateInputContract(const InputContract& c) {
     if (!std::isfinite(c.std[k]) || c.std[k] <= 0) return Bad("std[" + std::to_string(k) + "] is not positive");
   }
   if (c.class_names.empty()) return Bad("no class names");
+  if ((c.value_kind == InputValueKind::kAudioFeatures) != c.audio_frontend.has_value()) {
+    return Bad(c.audio_frontend ? "an audio front end for a model whose input is not audio features"
+                                : "audio features without their audio front end");
+  }
+  if (const auto& a = c.audio_frontend) {
+    for (int v : {a->sample_rate_hz, a->clip_samples, a->window_samples, a->stride_samples, a->mel_channels,
+                  a->upper_hz, a->coefficients}) {
+      if (v <= 0) return Bad("the audio front end has a non-positive field");
+    }
+  }
   if (!std::isfinite(c.input_scale) || c.input_scale <= 0) return Bad("input scale is not positive");
   if (c.input_zero_point < -128 || c.input_zero_point > 127) {
     return Bad("input zero point " + std::to_string(c.input_zero_point) + " is outside int8");
@@ -73,24 +91,64 @@ Status ValidateInputContract(const InputContract& c) {
 nlohmann::json InputContractToJson(const InputContract& c) {
   auto doubles = [](const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); };
   const bool pixels = c.value_kind == InputValueKind::kPixel8;
-  nlohmann::json norm = {{"formula", pixels ? "x = (pixel / 255 - mean[c]) / std[c]" : "x = (value - mean[c]) / std[c]"},
+  const char* formula = pixels ? "x = (pixel / 255 - mean[c]) / std[c]"
+                        : c.value_kind == InputValueKind::kAudioFeatures ? "x = (feature - mean[c]) / std[c]"
+                                                                         : "x = (value - mean[c]) / std[c]";
+  nlohmann::json norm = {{"formula", formula},
                          {"mean", doubles(c.mean)},
                          {"std", doubles(c.std)}};
   if (pixels) {
     norm["mean_pixels"] = c.mean_pixels();
     norm["std_pixels"] = c.std_pixels();
   }
-  return {{"format", kInputContractFormat},
-          {"shape", {c.height, c.width, c.channels}},
-          {"layout", c.layout},
-          {"value", InputValueKindName(c.value_kind)},
-          {"normalization", norm},
-          {"class_names", c.class_names},
-          {"input_quantization",
-           {{"formula", "q = clamp(round(x / scale) + zero_point, -128, 127)"},
-            {"scale", static_cast<double>(c.input_scale)},
-            {"zero_point", c.input_zero_point}}}};
+  nlohmann::json out = {{"format", kInputContractFormat},
+                        {"shape", {c.height, c.width, c.channels}},
+                        {"layout", c.layout},
+                        {"value", InputValueKindName(c.value_kind)},
+                        {"normalization", norm},
+                        {"class_names", c.class_names},
+                        {"input_quantization",
+                         {{"formula", "q = clamp(round(x / scale) + zero_point, -128, 127)"},
+                          {"scale", static_cast<double>(c.input_scale)},
+                          {"zero_point", c.input_zero_point}}}};
+  if (const auto& a = c.audio_frontend) {
+    out["audio_frontend"] = {{"source", "frontend.c (unas_model_features in the C library)"},
+                             {"sample_rate_hz", a->sample_rate_hz},
+                             {"clip_samples", a->clip_samples},
+                             {"window_samples", a->window_samples},
+                             {"stride_samples", a->stride_samples},
+                             {"mel_channels", a->mel_channels},
+                             {"lower_hz", a->lower_hz},
+                             {"upper_hz", a->upper_hz},
+                             {"features", a->log_mel ? "log_mel" : "mfcc"},
+                             {"coefficients", a->coefficients}};
+  }
+  return out;
 }
+
+namespace {
+
+Result<AudioFrontendContract> AudioFrontendFromJson(const nlohmann::json& j) {
+  if (!j.is_object()) return Bad("audio_frontend is not an object");
+  AudioFrontendContract a;
+  const std::pair<const char*, int*> fields[] = {
+      {"sample_rate_hz", &a.sample_rate_hz}, {"clip_samples", &a.clip_samples},     {"window_samples", &a.window_samples},
+      {"stride_samples", &a.stride_samples}, {"mel_channels", &a.mel_channels},     {"lower_hz", &a.lower_hz},
+      {"upper_hz", &a.upper_hz},             {"coefficients", &a.coefficients}};
+  for (const auto& [key, field] : fields) {
+    const nlohmann::json v = j.value(key, nlohmann::json());
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 1'000'000) {
+      return Bad(std::string("audio_frontend.") + key + " is not an integer in 0..1000000");
+    }
+    *field = v.get<int>();
+  }
+  const std::string features = j.value("features", std::string());
+  if (features != "mfcc" && features != "log_mel") return Bad("audio_frontend.features is not 'mfcc' or 'log_mel'");
+  a.log_mel = features == "log_mel";
+  return a;
+}
+
+}  // namespace
 
 Result<InputContract> InputContractFromJson(const nlohmann::json& j) {
   if (!j.is_object()) return Bad("not a JSON object");
@@ -113,8 +171,13 @@ Result<InputContract> InputContractFromJson(const nlohmann::json& j) {
     c.value_kind = InputValueKind::kPixel8;
   } else if (value == InputValueKindName(InputValueKind::kSensorValue)) {
     c.value_kind = InputValueKind::kSensorValue;
+  } else if (value == InputValueKindName(InputValueKind::kAudioFeatures)) {
+    c.value_kind = InputValueKind::kAudioFeatures;
   } else {
-    return Bad("value is not 'pixel8' or 'sensor_value'");
+    return Bad("value is not 'pixel8', 'sensor_value' or 'audio_features'");
+  }
+  if (auto a = j.find("audio_frontend"); a != j.end()) {
+    UNAS_ASSIGN_OR_RETURN(c.audio_frontend, AudioFrontendFromJson(*a));
   }
   const nlohmann::json norm = j.value("normalization", nlohmann::json());
   if (!norm.is_object()) return Bad("normalization is missing");

@@ -15,14 +15,20 @@
 // (round half away from zero, float32 division: quant::QuantizeInput's
 // arithmetic, which is what the trial's int8 evaluation fed the network).
 //
-// Extensible: a value kind other than 8-bit pixels (e.g. an audio front end's
-// features) adds its kind and its parameters beside these fields.
+// For a keyword model (audio_features) the raw input is one clip of 16-bit
+// PCM; the audio front end named in `audio_frontend` (frontend.c, shipped
+// with the C library as unas_model_features) turns it into int16 features f,
+// and x = (f - mean[c]) / std[c] with mean 0 and std 128 (f / 128, the
+// feature's real value). The device path quantises f with the front end's
+// integer quantiser (unas_model_features), which is what the trial's int8
+// evaluation fed the network.
 //
 // Thread safety: plain values and pure functions.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,8 +42,20 @@ namespace unas::data {
 enum class InputValueKind {
   kPixel8,       // an 8-bit image sample 0..255 (grey or one of R, G, B), HWC order
   kSensorValue,  // a sensor window's value in the CSV's own units (H = time, W = 1, C = channels)
+  kAudioFeatures,  // the audio front end's int16 feature (H = frames, W = features per frame, C = 1)
 };
-const char* InputValueKindName(InputValueKind kind);  // "pixel8", "sensor_value"
+const char* InputValueKindName(InputValueKind kind);  // "pixel8", "sensor_value", "audio_features"
+
+// The audio front end a keyword model's features come from
+// (data/audio/frontend.h unas_frontend_config, in the contract's words).
+struct AudioFrontendContract {
+  int sample_rate_hz = 0, clip_samples = 0;      // the PCM clip: mono 16-bit
+  int window_samples = 0, stride_samples = 0;    // analysis frames
+  int mel_channels = 0, lower_hz = 0, upper_hz = 0;
+  bool log_mel = false;                          // false: MFCC
+  int coefficients = 0;                          // features per frame
+};
+bool operator==(const AudioFrontendContract& a, const AudioFrontendContract& b);
 
 inline constexpr const char* kInputContractFormat = "unas-input-contract/1";
 
@@ -57,6 +75,8 @@ struct InputContract {
   // The int8 graph input's quantisation: real = input_scale * (q - input_zero_point).
   float input_scale = 1;
   int32_t input_zero_point = 0;
+  // kAudioFeatures only (required there): the front end of the features.
+  std::optional<AudioFrontendContract> audio_frontend;
 
   int num_classes() const { return static_cast<int>(class_names.size()); }
   // In the raw input's units, per channel: 255 * mean / 255 * std for
@@ -67,7 +87,9 @@ struct InputContract {
 
 // Errors (kInvalidArgument, naming the field): a non-positive dimension, a
 // layout other than NHWC, mean/std not one per channel, a std <= 0 or a
-// non-finite value, no class names, a scale <= 0, a zero point outside int8.
+// non-finite value, no class names, a scale <= 0, a zero point outside int8,
+// audio_features without a front end (or with a non-positive field) or a
+// front end for another kind.
 Status ValidateInputContract(const InputContract& contract);
 
 // The machine-readable form every artefact carries:
@@ -77,7 +99,10 @@ Status ValidateInputContract(const InputContract& contract);
 //                      "mean": [...], "std": [...],
 //                      "mean_pixels": [...], "std_pixels": [...]},
 //   (for "sensor_value": formula "x = (value - mean[c]) / std[c]", no
-//   mean_pixels / std_pixels),
+//   mean_pixels / std_pixels; for "audio_features": "x = (feature - mean[c]) /
+//   std[c]" and "audio_frontend": {"source": "frontend.c", "sample_rate_hz",
+//   "clip_samples", "window_samples", "stride_samples", "mel_channels",
+//   "lower_hz", "upper_hz", "features": "mfcc" | "log_mel", "coefficients"}),
 //    "class_names": [...],
 //    "input_quantization": {"formula": "q = clamp(round(x / scale) + zero_point, -128, 127)",
 //                           "scale": s, "zero_point": z}}

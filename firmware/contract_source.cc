@@ -40,7 +40,14 @@ std::string ContractDeclarations(const ContractShape& shape, const std::optional
     << " * output i (for a single logit: class 1 when it is positive). */\n"
     << "#define UNAS_MODEL_CLASSES " << Classes(shape, contract) << "\n"
     << "extern const char *const unas_model_class_names[UNAS_MODEL_CLASSES];\n\n";
-  if (contract && contract->value_kind != data::InputValueKind::kPixel8) {
+  if (contract && contract->value_kind == data::InputValueKind::kAudioFeatures) {
+    s << "/* The input contract (the model's metadata): a keyword model. Its input is\n"
+      << " * the audio front end's features of one clip of 16-bit PCM, normalised as\n"
+      << " * feature / 128 and quantised with the input's scale and zero point:\n"
+      << " * unas_model_features (below) does all of it from raw PCM, with the front\n"
+      << " * end (frontend.c) the network was trained on. */\n"
+      << "#define UNAS_MODEL_HAS_INPUT_CONTRACT 1\n\n";
+  } else if (contract && contract->value_kind != data::InputValueKind::kPixel8) {
     s << "/* The input contract (the model's metadata): sensor values, in the units\n"
       << " * of the training data, normalised per channel as training did,\n"
       << " * x = (value - unas_model_input_mean[c]) / unas_model_input_std[c], then\n"
@@ -75,7 +82,7 @@ std::string ContractDefinitions(const ContractShape& shape, const std::optional<
   s << "\nconst char *const unas_model_class_names[UNAS_MODEL_CLASSES] = {";
   for (size_t i = 0; i < names.size(); ++i) s << (i ? ", " : "") << CStringLiteral(names[i]);
   s << "};\n";
-  if (!contract) return s.str();
+  if (!contract || contract->value_kind == data::InputValueKind::kAudioFeatures) return s.str();
   const auto table = data::PixelQuantizationTable(*contract);
   if (!table.ok()) {  // sensor values: the constants, the arithmetic is the caller's
     auto floats = [&](const char* name, const std::vector<float>& v) {

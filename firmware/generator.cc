@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -452,6 +453,32 @@ Result<std::string> FrontendDefinitions(const unas_frontend_config& c, const Qua
   return s.str();
 }
 
+// The front end a keyword model's C runs: the options' own, else the one
+// its input contract names (so a stored .tflite alone regenerates it); the
+// two must agree when both are given.
+Result<std::optional<unas_frontend_config>> FrontendOf(const FirmwareOptions& options) {
+  std::optional<unas_frontend_config> from_contract;
+  if (options.contract && options.contract->audio_frontend) {
+    const data::AudioFrontendContract& a = *options.contract->audio_frontend;
+    unas_frontend_config c{};
+    c.sample_rate_hz = a.sample_rate_hz;
+    c.clip_samples = a.clip_samples;
+    c.window_samples = a.window_samples;
+    c.stride_samples = a.stride_samples;
+    c.mel_channels = a.mel_channels;
+    c.lower_hz = a.lower_hz;
+    c.upper_hz = a.upper_hz;
+    c.output = a.log_mel ? UNAS_FRONTEND_LOG_MEL : UNAS_FRONTEND_MFCC;
+    c.mfcc_coefficients = a.coefficients;
+    from_contract = c;
+  }
+  if (!options.audio_frontend) return from_contract;
+  if (from_contract && std::memcmp(&*from_contract, &*options.audio_frontend, sizeof(unas_frontend_config)) != 0) {
+    return Status::Invalid("audio front end: the one given is not the one the model's input contract names");
+  }
+  return options.audio_frontend;
+}
+
 Status AddFrontend(const QuantizedNetwork& q, const unas_frontend_config& config, CLibrary* lib) {
   UNAS_RETURN_IF_ERROR(PlanFrontend(q, config, lib));
   const std::string arena_line = "#define UNAS_MODEL_ARENA_BYTES " + std::to_string(lib->network_arena_bytes) + "\n";
@@ -534,7 +561,8 @@ Result<CLibrary> GenerateCLibrary(const QuantizedNetwork& q, const FirmwareOptio
   c << ContractDefinitions(contract_shape, options.contract);
   lib.model_c = c.str();
   lib.network_arena_bytes = lib.arena_bytes;
-  if (options.audio_frontend) UNAS_RETURN_IF_ERROR(AddFrontend(q, *options.audio_frontend, &lib));
+  UNAS_ASSIGN_OR_RETURN(const std::optional<unas_frontend_config> frontend, FrontendOf(options));
+  if (frontend) UNAS_RETURN_IF_ERROR(AddFrontend(q, *frontend, &lib));
   return lib;
 }
 

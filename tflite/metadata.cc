@@ -36,11 +36,14 @@ std::vector<uint8_t> EncodeStandard(const data::InputContract& c) {
   std::vector<flatbuffers::Offset<meta::ProcessUnit>> units = {
       meta::CreateProcessUnit(fbb, meta::ProcessUnitOptions::NormalizationOptions, norm.Union())};
   std::ostringstream in_text;
+  const bool audio = c.value_kind == data::InputValueKind::kAudioFeatures;
   in_text << c.height << "x" << c.width << "x" << c.channels
-          << (pixels ? " 8-bit pixels (NHWC)" : " sensor values (NHWC: time x 1 x channels)")
+          << (pixels  ? " 8-bit pixels (NHWC)"
+              : audio ? " audio front-end features of 16-bit PCM (NHWC: frames x features x 1; frontend.c)"
+                      : " sensor values (NHWC: time x 1 x channels)")
           << ": normalised = (value - mean) / std per channel, then quantised to int8 with the input tensor's "
           << "scale and zero point";
-  const auto input = meta::CreateTensorMetadataDirect(fbb, pixels ? "image" : "window", in_text.str().c_str(),
+  const auto input = meta::CreateTensorMetadataDirect(fbb, pixels ? "image" : audio ? "features" : "window", in_text.str().c_str(),
                                                       nullptr, input_content, &units);
 
   std::ostringstream out_text;
@@ -54,7 +57,7 @@ std::vector<uint8_t> EncodeStandard(const data::InputContract& c) {
   std::vector<flatbuffers::Offset<meta::SubGraphMetadata>> subgraphs = {
       meta::CreateSubGraphMetadataDirect(fbb, "main", nullptr, &inputs, &outputs)};
   const auto model = meta::CreateModelMetadataDirect(
-      fbb, pixels ? "unas image classifier" : "unas sensor-window classifier",
+      fbb, pixels ? "unas image classifier" : audio ? "unas keyword classifier" : "unas sensor-window classifier",
       "A classifier found by unas (int8, TFLite Micro ready).",
       data::kInputContractFormat, &subgraphs, "unas", nullptr, nullptr, "1.0.0");
   meta::FinishModelMetadataBuffer(fbb, model);

@@ -172,6 +172,14 @@ Result<std::shared_ptr<const Dataset>> BuildSpeech(const DatasetSpec& spec) {
     info.validation_count = sc.validation.size();
     info.test_count = sc.testing.size();
     info.class_names = sc.class_names;
+    // x = feature / kFeatureScale, as the contract's (feature - 0) / std.
+    info.value_kind = data::InputValueKind::kAudioFeatures;
+    info.channel_mean = {0.0f};
+    info.channel_std = {audio::kFeatureScale};
+    info.audio_frontend = data::AudioFrontendContract{config.sample_rate_hz, config.clip_samples,
+                                                      config.window_samples, config.stride_samples,
+                                                      config.mel_channels, config.lower_hz, config.upper_hz,
+                                                      config.output == UNAS_FRONTEND_LOG_MEL, config.mfcc_coefficients};
     info.notes = sc.notes;
     for (const std::string& note : info.notes) std::cerr << "unas: " << name << ": " << note << "\n";
     return std::shared_ptr<const Dataset>(std::make_shared<Dataset>(std::move(info), std::move(t)));
@@ -215,7 +223,7 @@ Result<std::shared_ptr<const Dataset>> Build(const DatasetSpec& spec) {
     info.validation_count = static_cast<int64_t>(split.validation.size());
     info.test_count = raw.test.count;
     info.class_names = raw.class_names.empty() ? data::NumberedClassNames(raw.num_classes) : raw.class_names;
-    info.raw_values = raw.train.is_float();
+    info.value_kind = raw.train.is_float() ? data::InputValueKind::kSensorValue : data::InputValueKind::kPixel8;
     info.skipped_files = raw.skipped_files;
     const auto mean_flat = mean.flatten().contiguous(), std_flat = std.flatten().contiguous();
     info.channel_mean.assign(mean_flat.data_ptr<float>(), mean_flat.data_ptr<float>() + mean_flat.numel());

@@ -24,8 +24,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "data/input_contract.h"
 
 #include "base/status.h"
 #include "costmodel/candidate.h"
@@ -51,7 +54,11 @@ struct DatasetInfo {
   // end's features (x = feature / 128).
   std::vector<std::string> class_names;
   std::vector<float> channel_mean, channel_std;
-  bool raw_values = false;     // true: sensor windows (no / 255)
+  // What one input value is before normalisation: pixels (/ 255), sensor
+  // values or, for speech_commands, the audio front end's features (whose
+  // front end is `audio_frontend`).
+  data::InputValueKind value_kind = data::InputValueKind::kPixel8;
+  std::optional<data::AudioFrontendContract> audio_frontend;
   int64_t skipped_files = 0;   // bad image files left out (bad_files "skip")
   // Things the loader noticed (missing background noise, too few unknowns);
   // also written to stderr once when the data set is loaded.

@@ -163,7 +163,8 @@ Result<data::InputContract> ContractOf(const DatasetInfo& info, const ModelGraph
   c.height = info.input.height;
   c.width = info.input.width;
   c.channels = info.input.channels;
-  c.value_kind = info.raw_values ? data::InputValueKind::kSensorValue : data::InputValueKind::kPixel8;
+  c.value_kind = info.value_kind;
+  c.audio_frontend = info.audio_frontend;
   c.mean = info.channel_mean;
   c.std = info.channel_std;
   c.class_names = info.class_names;

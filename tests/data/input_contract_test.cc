@@ -59,6 +59,41 @@ TEST(InputContractTest, SensorValuesHaveNoPixelUnitsOrTable) {
   EXPECT_NE(table.status().message().find("8-bit pixels"), std::string::npos);
 }
 
+TEST(InputContractTest, AudioFeaturesCarryTheirFrontEnd) {
+  InputContract c = Grey();
+  c.height = 49;
+  c.width = 40;
+  c.value_kind = InputValueKind::kAudioFeatures;
+  c.mean = {0.0f};
+  c.std = {128.0f};
+  c.class_names = {"_silence_", "_unknown_", "yes", "no"};
+  c.audio_frontend = AudioFrontendContract{16000, 16000, 480, 320, 40, 20, 4000, false, 40};
+  const nlohmann::json j = InputContractToJson(c);
+  EXPECT_EQ(j["value"], "audio_features");
+  EXPECT_EQ(j["normalization"]["formula"], "x = (feature - mean[c]) / std[c]");
+  EXPECT_FALSE(j["normalization"].contains("mean_pixels"));
+  EXPECT_EQ(j["audio_frontend"]["window_samples"], 480);
+  EXPECT_EQ(j["audio_frontend"]["features"], "mfcc");
+  auto back = InputContractFromJson(nlohmann::json::parse(j.dump()));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->value_kind, InputValueKind::kAudioFeatures);
+  ASSERT_TRUE(back->audio_frontend.has_value());
+  EXPECT_EQ(*back->audio_frontend, *c.audio_frontend);
+  EXPECT_FALSE(PixelQuantizationTable(c).ok());
+
+  InputContract missing = c;
+  missing.audio_frontend.reset();
+  EXPECT_EQ(ValidateInputContract(missing).message(), "input contract: audio features without their audio front end");
+  InputContract stray = Grey();
+  stray.audio_frontend = c.audio_frontend;
+  EXPECT_EQ(ValidateInputContract(stray).message(),
+            "input contract: an audio front end for a model whose input is not audio features");
+  nlohmann::json bad = j;
+  bad["audio_frontend"]["features"] = "fft";
+  EXPECT_EQ(InputContractFromJson(bad).status().message(),
+            "input contract: audio_frontend.features is not 'mfcc' or 'log_mel'");
+}
+
 TEST(InputContractTest, BadContractsNameTheField) {
   auto message = [](InputContract c) { return ValidateInputContract(c).message(); };
   InputContract c = Grey();

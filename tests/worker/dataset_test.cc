@@ -39,7 +39,7 @@ TEST(DatasetTest, SensorWindowsCarryClassNamesAndSensorUnitStatistics) {
   EXPECT_EQ(info.input.width, 1);
   EXPECT_EQ(info.input.channels, 1);
   EXPECT_EQ(info.class_names, (std::vector<std::string>{"idle", "shake"}));
-  EXPECT_TRUE(info.raw_values);
+  EXPECT_EQ(info.value_kind, data::InputValueKind::kSensorValue);
   // Values 1, 3, 5, 7 equally often: mean 4, population variance (9 + 1 + 1 + 9) / 4 = 5.
   ASSERT_EQ(info.channel_mean.size(), 1u);
   EXPECT_FLOAT_EQ(info.channel_mean[0], 4.0f);
@@ -70,7 +70,7 @@ TEST(DatasetTest, ImageFolderCarriesClassNamesAndPixelStatistics) {
   EXPECT_EQ(info.input.height, 2);
   EXPECT_EQ(info.input.channels, 3);
   EXPECT_EQ(info.class_names, (std::vector<std::string>{"dark", "light"}));
-  EXPECT_FALSE(info.raw_values);
+  EXPECT_EQ(info.value_kind, data::InputValueKind::kPixel8);
   ASSERT_EQ(info.channel_mean.size(), 3u);
   for (int c = 0; c < 3; ++c) {
     EXPECT_FLOAT_EQ(info.channel_mean[c], 0.5f);  // pixel / 255: half 0, half 1
