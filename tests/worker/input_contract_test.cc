@@ -7,12 +7,16 @@
 // test accuracy). Arm NN runs the same .tflite fed as its TFLite Metadata
 // says (NormalizationOptions in pixel units, then the input's quantisation).
 #include <cmath>
+#include <filesystem>
 #include <optional>
 #include <string>
+
+#include <stb/stb_image_write.h>
 
 #include <gtest/gtest.h>
 
 #include "data/image_files.h"
+#include "data/image_folder.h"
 #include "data/input_contract.h"
 #include "firmware/generator.h"
 #include "quant/quantize.h"
@@ -26,11 +30,8 @@
 namespace unas::worker {
 namespace {
 
-// The synthetic data set's test images as a device holds them: HWC bytes
-// (data/image_files.h stores CHW; with one channel both are the same, but
-// the conversion keeps the test honest for any shape).
-std::vector<uint8_t> RawTestPixelsHwc(const DatasetSpec& spec) {
-  const data::RawImages raw = data::SyntheticImages(spec.synthetic_test, 2);  // as worker/dataset.cc reads it
+// CHW bytes (data::RawImages) as a device holds them: HWC.
+std::vector<uint8_t> Hwc(const data::RawImages& raw) {
   std::vector<uint8_t> hwc(raw.pixels.size());
   const int64_t per = raw.pixels_per_image();
   for (int64_t n = 0; n < raw.count; ++n)
@@ -40,6 +41,13 @@ std::vector<uint8_t> RawTestPixelsHwc(const DatasetSpec& spec) {
           hwc[n * per + (int64_t{y} * raw.width + x) * raw.channels + c] =
               raw.pixels[n * per + (int64_t{c} * raw.height + y) * raw.width + x];
   return hwc;
+}
+
+// The synthetic data set's test images as a device holds them: HWC bytes
+// (data/image_files.h stores CHW; with one channel both are the same, but
+// the conversion keeps the test honest for any shape).
+std::vector<uint8_t> RawTestPixelsHwc(const DatasetSpec& spec) {
+  return Hwc(data::SyntheticImages(spec.synthetic_test, 2));  // as worker/dataset.cc reads it
 }
 
 std::vector<uint8_t> Labels(const DatasetSpec& spec) { return data::SyntheticImages(spec.synthetic_test, 2).labels; }
@@ -174,6 +182,77 @@ TEST(InputContractTest, ArmNnFedAsTheMetadataSaysPredictsAsTheInt8Evaluation) {
     mismatches += quant::ArgMax(theirs) != e.int8.int8_test_predictions[n];
   }
   EXPECT_EQ(mismatches, 0);
+}
+
+// A user's image folder (PNG and JPEG, grey and RGB, four sizes) converted to
+// 8x8x3 RGB: the converted test images' raw bytes, fed to the generated C
+// through unas_model_quantize_pixels, predict exactly what the int8
+// evaluation predicted. Two classes: a bright left or right half.
+TEST(InputContractTest, ImageFolderRawPixelsThroughTheGeneratedCPredictAsTheInt8Evaluation) {
+  firmware::testing::TempDir dir;
+  const std::string root = dir.path() + "/images";
+  const int sizes[][2] = {{12, 12}, {16, 10}, {8, 8}, {20, 14}};
+  for (int cls = 0; cls < 2; ++cls) {
+    const std::string folder = root + (cls == 0 ? "/left" : "/right");
+    std::filesystem::create_directories(folder);
+    for (int i = 0; i < 40; ++i) {
+      const int w = sizes[i % 4][0], h = sizes[i % 4][1], comp = i % 3 == 0 ? 1 : 3;
+      std::vector<uint8_t> px(static_cast<size_t>(w * h * comp));
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          for (int c = 0; c < comp; ++c)
+            px[(y * w + x) * comp + c] =
+                static_cast<uint8_t>(((x < w / 2) == (cls == 0) ? 180 : 40) + (x * 7 + y * 13 + i * 5 + c) % 30);
+      const std::string path = folder + "/" + std::to_string(i) + (i % 2 == 0 ? ".png" : ".jpg");
+      ASSERT_EQ(i % 2 == 0 ? stbi_write_png(path.c_str(), w, h, comp, px.data(), w * comp)
+                           : stbi_write_jpg(path.c_str(), w, h, comp, px.data(), 90),
+                1)
+          << path;
+    }
+  }
+  DatasetSpec spec;
+  spec.kind = DatasetKind::kFolder;
+  spec.directory = root;
+  spec.input_shape = data::InputShape{8, 8, 3};
+  auto dataset = LoadDataset(spec);
+  ASSERT_TRUE(dataset.ok()) << dataset.status().message();
+  TrainConfig config = FastConfig();
+  config.epochs = 3;
+  config.keep_model = true;
+  auto trained = Train(TinyCandidate(), **dataset, config);
+  ASSERT_TRUE(trained.ok() && trained->model) << trained.status().message();
+  auto int8 = QuantizeTrained(*trained->model, **dataset);
+  ASSERT_TRUE(int8.ok()) << int8.status().message();
+  EXPECT_EQ(int8->contract.class_names, (std::vector<std::string>{"left", "right"}));
+  EXPECT_EQ(int8->contract.channels, 3);
+
+  auto contract = ReadInputContract(int8->tflite.data(), int8->tflite.size());
+  ASSERT_TRUE(contract.ok() && contract->has_value());
+  firmware::FirmwareOptions options;
+  options.contract = **contract;
+  ASSERT_TRUE(firmware::WriteCLibrary(dir.path(), trained->model->network, int8->graph, options).ok());
+  const Status built = firmware::testing::BuildPixelHost(dir.path());
+  ASSERT_TRUE(built.ok()) << built.message();
+  // The device's raw bytes: the test images as the data layer converted them.
+  auto loaded = data::ReadImageFolder(spec);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  const std::vector<uint8_t> pixels = Hwc(loaded->test);
+  auto run = firmware::testing::RunPixelHost(dir.path(), pixels);
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  const size_t images = static_cast<size_t>(loaded->test.count), classes = 2;
+  ASSERT_EQ(run->outputs.size(), images * classes);
+  ASSERT_EQ(int8->int8_test_predictions.size(), images);
+  int correct = 0, mismatches = 0;
+  for (size_t n = 0; n < images; ++n) {
+    const std::vector<int8_t> logits(run->outputs.begin() + n * classes, run->outputs.begin() + (n + 1) * classes);
+    const int predicted = quant::ArgMax(logits);
+    mismatches += predicted != int8->int8_test_predictions[n];
+    correct += predicted == loaded->test.labels[n];
+  }
+  EXPECT_EQ(mismatches, 0);
+  EXPECT_EQ(correct, static_cast<int>(std::lround((1.0 - int8->int8_test_error) * images)));
+  std::printf("image folder, raw pixels through the generated C: %d of %zu correct, int8 evaluation %.4f\n", correct,
+              images, 1.0 - int8->int8_test_error);
 }
 
 }  // namespace
