@@ -37,7 +37,7 @@ TEST(DatasetSpecTest, ParsesCommandLineForms) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
             "'imagenet' is not one of fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR, folder:DIR, csv:FILE, "
-            "csv:DIR");
+            "csv:DIR, speech_commands:DIR");
   EXPECT_EQ(ParseDatasetSpec("idx:/x:1").status().message(),
             "'idx:/x:1': class count '1' is not an integer in 2..256");
 }

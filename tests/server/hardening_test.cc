@@ -148,7 +148,8 @@ TEST_F(HardeningTest, HundredThousandDeepSpecOverGrpcIsRefusedNamingTheLimit) {
   // A long bad value is quoted as a short prefix, so the message fits gRPC's metadata.
   auto long_name = client_->Submit(R"({"dataset":")" + std::string(1 << 20, 'd') + R"("})");
   EXPECT_EQ(long_name.status().message(), "dataset: '" + std::string(80, 'd') +
-                                              "...' is not one of fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR");
+                                              "...' is not one of fashion-mnist, synthetic, idx:DIR[:CLASSES], cifar10:DIR, "
+                                              "folder:DIR, csv:FILE, csv:DIR, speech_commands:DIR");
   // Any message that echoes a request value is cut to fit gRPC's metadata.
   auto no_job = client_->GetJob(std::string(1 << 20, 'j'));
   EXPECT_EQ(no_job.status().code(), StatusCode::kNotFound);

@@ -276,8 +276,8 @@ try {
   const allJobs = (await apiGet('/jobs?page_size=1')).total;
   await page.goto(`${base}/#/`);
   await page.waitForFunction(() => document.querySelectorAll('#jobs-table tbody tr').length === 50);
-  const firstRow = await page.textContent('#jobs-table tbody tr:first-child td:first-child');
-  check(!newest || firstRow.includes(newest.job_id), `jobs newest first (${firstRow})`);
+  const newestRow = await page.textContent('#jobs-table tbody tr:first-child td:first-child');
+  check(!newest || newestRow.includes(newest.job_id), `jobs newest first (${newestRow})`);
   check(await page.textContent('#jobs-page') === `jobs 1–50 of ${allJobs}, newest first` && await page.isDisabled('#jobs-newer'),
     `jobs page 1: ${await page.textContent('#jobs-page')}`);
   await page.click('#jobs-older');
