@@ -687,7 +687,9 @@ int RungCount(const JobSpec& spec) { return spec.rungs.empty() ? 1 : static_cast
 int SearchEpochs(const JobSpec& spec) { return spec.rungs.empty() ? spec.training.epochs : spec.rungs.back().epochs; }
 
 bool AtChanceLevel(double error, int num_classes) {
-  return num_classes >= 2 && error >= 1.0 - 1.5 / static_cast<double>(num_classes);
+  if (num_classes < 2) return false;
+  const double chance = 1.0 / static_cast<double>(num_classes);
+  return error >= 1.0 - std::min(1.5 * chance, chance + 0.05);
 }
 
 worker::TrainConfig RecipeFor(const JobSpec& spec, const TrialStage& stage) {

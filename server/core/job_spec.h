@@ -127,9 +127,10 @@ nlohmann::json JobSpecToJson(const JobSpec& spec);
 // fewest a final round may train (Coordinator::Finalize).
 int SearchEpochs(const JobSpec& spec);
 
-// A validation error no better than guessing, with a margin: at least
-// 1 - 1.5 / classes (0.85 for 10 classes). Such a network is never chosen for
-// a final round, however small it is.
+// A validation error no better than guessing, with a margin: an accuracy of
+// at most min(1.5 / classes, 1 / classes + 0.05), so an error of at least
+// 0.85 for 10 classes, 0.70 for 4, 0.45 for 2. Such a network is never
+// chosen for a final round, however small it is.
 bool AtChanceLevel(double error, int num_classes);
 
 // Where a trial stands: its rung (search trials) or its final round (> 0).

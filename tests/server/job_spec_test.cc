@@ -255,6 +255,17 @@ TEST(JobSpecTest, TheErrorObjectiveFallsBackToFloatWithoutAnInt8Figure) {
   EXPECT_EQ(ObjectiveError(spec, m), 0.25);
 }
 
+TEST(JobSpecTest, ChanceLevelFollowsTheClassCount) {
+  // 10 classes: 0.85 and above; 4 classes: 0.70; 2 classes: 0.45.
+  EXPECT_TRUE(AtChanceLevel(0.85, 10));
+  EXPECT_FALSE(AtChanceLevel(0.849, 10));
+  EXPECT_TRUE(AtChanceLevel(0.70, 4));
+  EXPECT_FALSE(AtChanceLevel(0.667, 4));
+  EXPECT_TRUE(AtChanceLevel(0.45, 2));
+  EXPECT_FALSE(AtChanceLevel(0.30, 2));
+  EXPECT_FALSE(AtChanceLevel(1.0, 1));
+}
+
 TEST(JobSpecTest, RungsAndTheFinalRecipeParseRoundTripAndGiveEachTrialItsRecipe) {
   const char* text = R"({"training":{"epochs":2,"optimizer":"adamw","augment":true},
     "rungs":[{"epochs":1,"subset":0.4},{"epochs":4}],"promotion":{"reduction_factor":4},

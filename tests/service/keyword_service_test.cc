@@ -64,7 +64,15 @@ TEST(KeywordService, AKeywordJobRunsToAFinalFrontAndExportsTheFrontEnd) {
   for (const server::TrialRecord& t : page->trials) {
     if (t.final_round > 0 && t.status == server::TrialStatus::kCompleted) final_trial = t.trial_id;
   }
-  ASSERT_GT(final_trial, 0) << serve.Log();
+  std::string trials;
+  for (const server::TrialRecord& t : page->trials) {
+    trials += "trial " + std::to_string(t.trial_id) + " " + server::TrialStatusName(t.status) +
+              (t.metrics ? " val_error " + std::to_string(t.metrics->val_error) +
+                               " int8_val_error " + std::to_string(t.metrics->int8_val_error.value_or(-1))
+                         : std::string()) +
+              "\n";
+  }
+  ASSERT_GT(final_trial, 0) << trials << serve.Log();
   const std::string out_dir = dir + "/export";
   Process run({"export", id, std::to_string(final_trial), out_dir, "--coordinator", address, "--token", kToken},
               dir + "/export.log");
