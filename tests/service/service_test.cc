@@ -1,6 +1,8 @@
 // The search service as processes: `unas serve` and `unas worker` on
 // loopback, killed with SIGKILL at awkward moments. Trials use the synthetic
 // evaluator (fast, deterministic) except the last test, which trains for real.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -16,6 +18,9 @@
 #include "costmodel/lowering.h"
 #include "costmodel/network.h"
 #include "client/grpc_client.h"
+#include "data/dataset_spec.h"
+#include "data/image_folder.h"
+#include "tests/firmware/c_build.h"
 #include "tflite/reader.h"
 #include "tests/service/process.h"
 
@@ -509,6 +514,7 @@ TEST_F(ServiceTest, ImageFolderAndSensorWindowJobsReachAFinalFront) {
   ASSERT_TRUE(images.ok()) << images.status().message();
   auto windows = c->Submit(R"({"name":"csv","dataset":"csv:)" + dir_ + R"(/windows.csv","input_shape":[16,1,2],)" + common + "}");
   ASSERT_TRUE(windows.ok()) << windows.status().message();
+  server::TrialRecord best_image_trial;
   for (const auto* job : {&*images, &*windows}) {
     const std::string id = job->record.job_id;
     server::JobView last;
@@ -533,6 +539,57 @@ TEST_F(ServiceTest, ImageFolderAndSensorWindowJobsReachAFinalFront) {
     const std::vector<int> want = job == &*images ? std::vector<int>{8, 8, 3} : std::vector<int>{16, 1, 2};
     EXPECT_EQ(document["input"]["shape"].get<std::vector<int>>(), want);
     EXPECT_EQ(document["input"]["num_classes"], 2);
+    if (job == &*images) best_image_trial = best;
+  }
+  // The image job's best network as a device gets it: `unas export`, its C
+  // built on the host (ASan, exact arena), fed the test images' raw 8-bit
+  // pixels (as the data layer converted them to 8x8x3) through
+  // unas_model_quantize_pixels: its accuracy is the reported int8 accuracy.
+  {
+    const std::string out_dir = dir_ + "/export-images";
+    Process run({"export", images->record.job_id, std::to_string(best_image_trial.trial_id), out_dir, "--coordinator",
+                 address_, "--token", kToken},
+                dir_ + "/export-images.log");
+    ASSERT_EQ(run.Wait(60000), 0) << run.Log();
+    const Status built = firmware::testing::BuildPixelHost(out_dir);
+    ASSERT_TRUE(built.ok()) << built.message();
+    data::DatasetSpec spec;
+    spec.kind = data::DatasetKind::kFolder;
+    spec.directory = dir_ + "/images";
+    spec.input_shape = data::InputShape{8, 8, 3};
+    auto loaded = data::ReadImageFolder(spec);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    const data::RawImages& test = loaded->test;
+    std::vector<uint8_t> hwc(test.pixels.size());  // CHW -> HWC, as a camera delivers them
+    const int64_t per = test.pixels_per_image();
+    for (int64_t n = 0; n < test.count; ++n)
+      for (int c = 0; c < test.channels; ++c)
+        for (int y = 0; y < test.height; ++y)
+          for (int x = 0; x < test.width; ++x)
+            hwc[n * per + (int64_t{y} * test.width + x) * test.channels + c] =
+                test.pixels[n * per + (int64_t{c} * test.height + y) * test.width + x];
+    auto out = firmware::testing::RunPixelHost(out_dir, hwc);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    std::ifstream model(out_dir + "/model.tflite", std::ios::binary);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(model)), std::istreambuf_iterator<char>());
+    auto graph = ReadTflite(bytes.data(), bytes.size());
+    ASSERT_TRUE(graph.ok()) << graph.status().message();
+    const int64_t logits = graph->tensors[graph->outputs[0]].elements();
+    const int64_t zero_point = graph->tensors[graph->outputs[0]].quant.zero_point[0];
+    ASSERT_EQ(static_cast<int64_t>(out->outputs.size()), test.count * logits);
+    int correct = 0;
+    for (int64_t n = 0; n < test.count; ++n) {
+      const int8_t* l = out->outputs.data() + n * logits;
+      const int predicted = logits == 1 ? (l[0] > zero_point ? 1 : 0)
+                                        : static_cast<int>(std::max_element(l, l + logits) - l);
+      correct += predicted == test.labels[n];
+    }
+    ASSERT_TRUE(best_image_trial.metrics && best_image_trial.metrics->int8_test_error);
+    std::printf("[figures] image folder, exported trial %lld from raw pixels: %d of %lld correct, int8 test "
+                "accuracy reported %.4f\n",
+                static_cast<long long>(best_image_trial.trial_id), correct, static_cast<long long>(test.count),
+                1.0 - *best_image_trial.metrics->int8_test_error);
+    EXPECT_EQ(correct, static_cast<int>(std::lround((1.0 - *best_image_trial.metrics->int8_test_error) * test.count)));
   }
   // A folder that is not there is refused at submission, naming it.
   auto missing = c->Submit(R"({"name":"x","dataset":"folder:)" + dir_ + R"(/nowhere",)" + common + "}");
