@@ -96,7 +96,9 @@ else
   exit 1
 fi
 for id in job-obj18 job-obj10000; do
-  echo "$id: $(api "http://127.0.0.1:$HTTP/api/v1/jobs/$id" | sed -n 's/.*"status":"\([^"]*\)".*"error":"\([^"]*\)".*/status=\1 error="\2"/p' | head -c 200)"
+  # The REST JSON's keys are sorted ("error" before "status"): read it as JSON.
+  echo "$id: $(api "http://127.0.0.1:$HTTP/api/v1/jobs/$id" |
+    python3 -c 'import json,sys; j=json.load(sys.stdin); print("status=%s error=\"%s\"" % (j.get("status"), str(j.get("error"))[:160]))')"
 done
 echo "source job: $(api "http://127.0.0.1:$HTTP/api/v1/jobs/$JOB" | sed -n 's/.*"status":"\([^"]*\)".*/status=\1/p')"
 echo "a new job: HTTP $(api -o /dev/null -w '%{http_code}' -X POST --data "$SPEC" "http://127.0.0.1:$HTTP/api/v1/jobs")"
