@@ -14,11 +14,7 @@ Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   const GraphOp& op = g.ops[index];
   OpParams p;
   const GraphTensor *out = nullptr, *in = nullptr, *filter = nullptr;
-  UNAS_RETURN_IF_ERROR(PrepareOutput(g, index, &p, &out));
-  UNAS_RETURN_IF_ERROR(PrepareInput(g, index, 0, &p, &in));
-  UNAS_ASSIGN_OR_RETURN(p.in, ToDims4(*in));
-  p.input_offset = static_cast<int32_t>(-in->quant.zero_point[0]);
-  UNAS_RETURN_IF_ERROR(PrepareWeights(g, index, *in, &p, &filter));
+  UNAS_RETURN_IF_ERROR(PrepareWeightedOp(g, index, &p, &in, &out, &filter));
   p.multipliers = ConvMultipliers(in->quant.scale[0], filter->quant.scale, out->quant.scale[0]);
   p.kh = filter->shape[1];
   p.kw = filter->shape[2];

@@ -125,6 +125,24 @@ Status PrepareInput(const ModelGraph& g, size_t index, size_t k, OpParams* p, co
   return Status::Ok();
 }
 
+Status PrepareSameQuantInput(const ModelGraph& g, size_t index, OpParams* p) {
+  const GraphTensor *out = nullptr, *in = nullptr;
+  UNAS_RETURN_IF_ERROR(PrepareOutput(g, index, p, &out));
+  UNAS_RETURN_IF_ERROR(PrepareInput(g, index, 0, p, &in));
+  UNAS_ASSIGN_OR_RETURN(p->in, ToDims4(*in));
+  if (!SameQuant(*in, *out)) return OpError(index, g.ops[index], "input and output quantisation must be equal");
+  return Status::Ok();
+}
+
+Status PrepareWeightedOp(const ModelGraph& g, size_t index, OpParams* p, const GraphTensor** in,
+                         const GraphTensor** out, const GraphTensor** filter) {
+  UNAS_RETURN_IF_ERROR(PrepareOutput(g, index, p, out));
+  UNAS_RETURN_IF_ERROR(PrepareInput(g, index, 0, p, in));
+  UNAS_ASSIGN_OR_RETURN(p->in, ToDims4(**in));
+  p->input_offset = static_cast<int32_t>(-(*in)->quant.zero_point[0]);
+  return PrepareWeights(g, index, **in, p, filter);
+}
+
 Status PrepareWeights(const ModelGraph& g, size_t index, const GraphTensor& in, OpParams* p,
                       const GraphTensor** filter) {
   const GraphOp& op = g.ops[index];

@@ -32,6 +32,10 @@ bool SameQuant(const GraphTensor& a, const GraphTensor& b);
 Status PrepareOutput(const ModelGraph& g, size_t index, OpParams* p, const GraphTensor** out);
 // Input k as an activation: checks it and appends it to p->inputs.
 Status PrepareInput(const ModelGraph& g, size_t index, size_t k, OpParams* p, const GraphTensor** t);
+// The operators that move values without rescaling them (PAD, RESHAPE,
+// STRIDED_SLICE, the pools): PrepareOutput, input 0 as p->in, and the two
+// quantised alike.
+Status PrepareSameQuantInput(const ModelGraph& g, size_t index, OpParams* p);
 
 // CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: the filter (input 1) and
 // the optional bias (input 2) checked against the output channels and copied
@@ -39,6 +43,12 @@ Status PrepareInput(const ModelGraph& g, size_t index, size_t k, OpParams* p, co
 // tensor. Multipliers are not computed here (quant/multipliers.h).
 Status PrepareWeights(const ModelGraph& g, size_t index, const GraphTensor& in, OpParams* p,
                       const GraphTensor** filter);
+
+// CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED's common start:
+// PrepareOutput, input 0 as p->in with p->input_offset, then PrepareWeights.
+// The three tensors are returned for the multipliers.
+Status PrepareWeightedOp(const ModelGraph& g, size_t index, OpParams* p, const GraphTensor** in,
+                         const GraphTensor** out, const GraphTensor** filter);
 
 // CONV_2D, DEPTHWISE_CONV_2D, MAX/AVERAGE_POOL_2D: strides, dilations,
 // padding and the output shape they imply (p->kh, p->kw already set).

@@ -12,23 +12,20 @@ namespace {
 Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   const GraphOp& op = g.ops[index];
   OpParams p;
-  const GraphTensor *out = nullptr, *in = nullptr;
-  UNAS_RETURN_IF_ERROR(PrepareOutput(g, index, &p, &out));
-  UNAS_RETURN_IF_ERROR(PrepareInput(g, index, 0, &p, &in));
-  UNAS_ASSIGN_OR_RETURN(p.in, ToDims4(*in));
-  if (!SameQuant(*in, *out)) return OpError(index, op, "input and output quantisation must be equal");
+  UNAS_RETURN_IF_ERROR(PrepareSameQuantInput(g, index, &p));
+  const GraphTensor& in = g.tensors[p.inputs[0]];
   if (op.inputs.size() < 2 || op.inputs[1] < 0 || op.inputs[1] >= static_cast<int>(g.tensors.size())) {
     return OpError(index, op, "missing paddings");
   }
   if (op.inputs.size() > 2 && op.inputs[2] >= 0) return OpError(index, op, "a constant pad value is not supported");
   auto pads = ReadIndexConstant(g.tensors[op.inputs[1]]);
   if (!pads.ok()) return OpError(index, op, pads.status().message());
-  if (pads->size() != 2 * in->shape.size()) return OpError(index, op, "paddings must be [rank, 2]");
-  const size_t lead = 4 - in->shape.size();
-  for (size_t i = 0; i < in->shape.size(); ++i) {
+  if (pads->size() != 2 * in.shape.size()) return OpError(index, op, "paddings must be [rank, 2]");
+  const size_t lead = 4 - in.shape.size();
+  for (size_t i = 0; i < in.shape.size(); ++i) {
     const int64_t before = (*pads)[2 * i], after = (*pads)[2 * i + 1];
     if (before < 0 || after < 0) return OpError(index, op, "negative padding");
-    if (in->shape[i] + before + after != p.out.d[lead + i]) return OpError(index, op, "output shape disagrees with paddings");
+    if (in.shape[i] + before + after != p.out.d[lead + i]) return OpError(index, op, "output shape disagrees with paddings");
     p.before[lead + i] = static_cast<int>(before);
   }
   return p;

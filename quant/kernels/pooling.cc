@@ -12,11 +12,7 @@ namespace {
 Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   const GraphOp& op = g.ops[index];
   OpParams p;
-  const GraphTensor *out = nullptr, *in = nullptr;
-  UNAS_RETURN_IF_ERROR(PrepareOutput(g, index, &p, &out));
-  UNAS_RETURN_IF_ERROR(PrepareInput(g, index, 0, &p, &in));
-  if (!SameQuant(*in, *out)) return OpError(index, op, "input and output quantisation must be equal");
-  UNAS_ASSIGN_OR_RETURN(p.in, ToDims4(*in));
+  UNAS_RETURN_IF_ERROR(PrepareSameQuantInput(g, index, &p));
   p.kh = op.filter_h;
   p.kw = op.filter_w;
   if (p.kh < 1 || p.kw < 1) return OpError(index, op, "filter size must be positive");

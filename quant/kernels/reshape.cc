@@ -10,11 +10,7 @@ namespace {
 Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   const GraphOp& op = g.ops[index];
   OpParams p;
-  const GraphTensor *out = nullptr, *in = nullptr;
-  UNAS_RETURN_IF_ERROR(PrepareOutput(g, index, &p, &out));
-  UNAS_RETURN_IF_ERROR(PrepareInput(g, index, 0, &p, &in));
-  UNAS_ASSIGN_OR_RETURN(p.in, ToDims4(*in));
-  if (!SameQuant(*in, *out)) return OpError(index, op, "input and output quantisation must be equal");
+  UNAS_RETURN_IF_ERROR(PrepareSameQuantInput(g, index, &p));
   if (p.in.elements() != p.out.elements()) return OpError(index, op, "element counts differ");
   return p;
 }

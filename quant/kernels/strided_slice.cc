@@ -12,11 +12,8 @@ namespace {
 Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   const GraphOp& op = g.ops[index];
   OpParams p;
-  const GraphTensor *out = nullptr, *in = nullptr;
-  UNAS_RETURN_IF_ERROR(PrepareOutput(g, index, &p, &out));
-  UNAS_RETURN_IF_ERROR(PrepareInput(g, index, 0, &p, &in));
-  UNAS_ASSIGN_OR_RETURN(p.in, ToDims4(*in));
-  if (!SameQuant(*in, *out)) return OpError(index, op, "input and output quantisation must be equal");
+  UNAS_RETURN_IF_ERROR(PrepareSameQuantInput(g, index, &p));
+  const GraphTensor& in = g.tensors[p.inputs[0]];
   if (op.inputs.size() != 4) return OpError(index, op, "expected input, begin, end and strides");
   std::vector<int64_t> v[3];
   for (int k = 0; k < 3; ++k) {
@@ -26,11 +23,11 @@ Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
     auto values = ReadIndexConstant(g.tensors[op.inputs[k + 1]]);
     if (!values.ok()) return OpError(index, op, values.status().message());
     v[k] = *values;
-    if (v[k].size() != in->shape.size()) return OpError(index, op, "begin/end/strides rank differs from the input's");
+    if (v[k].size() != in.shape.size()) return OpError(index, op, "begin/end/strides rank differs from the input's");
   }
-  const size_t lead = 4 - in->shape.size();
-  for (size_t i = 0; i < in->shape.size(); ++i) {
-    const int64_t dim = in->shape[i];
+  const size_t lead = 4 - in.shape.size();
+  for (size_t i = 0; i < in.shape.size(); ++i) {
+    const int64_t dim = in.shape[i];
     int64_t b = v[0][i], e = v[1][i];
     const int64_t s = v[2][i];
     if (s <= 0) return OpError(index, op, "only positive strides are supported");
