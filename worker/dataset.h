@@ -28,11 +28,10 @@
 #include <string>
 #include <vector>
 
-#include "data/input_contract.h"
-
 #include "base/status.h"
 #include "costmodel/candidate.h"
 #include "data/dataset_spec.h"
+#include "data/input_contract.h"
 
 namespace unas::worker {
 

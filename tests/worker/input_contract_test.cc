@@ -1,11 +1,13 @@
 // The input contract end to end, as a device sees the model: a tiny network
-// trained on the synthetic data set, exported with its contract; the
+// trained on the synthetic data set (and one on a user's image folder, RGB),
+// exported with its contract; the
 // generated C, built on the host under AddressSanitizer with the exact
 // arena, is fed the test set's RAW 8-bit pixels through
 // unas_model_quantize_pixels, and must predict exactly what the trial's int8
 // evaluation predicted on every image (so its accuracy is the reported int8
 // test accuracy). Arm NN runs the same .tflite fed as its TFLite Metadata
 // says (NormalizationOptions in pixel units, then the input's quantisation).
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <optional>
@@ -185,75 +187,121 @@ TEST(InputContractTest, ArmNnFedAsTheMetadataSaysPredictsAsTheInt8Evaluation) {
 }
 
 // A user's image folder (PNG and JPEG, grey and RGB, four sizes) converted to
-// 8x8x3 RGB: the converted test images' raw bytes, fed to the generated C
-// through unas_model_quantize_pixels, predict exactly what the int8
-// evaluation predicted. Two classes: a bright left or right half.
-TEST(InputContractTest, ImageFolderRawPixelsThroughTheGeneratedCPredictAsTheInt8Evaluation) {
-  firmware::testing::TempDir dir;
-  const std::string root = dir.path() + "/images";
-  const int sizes[][2] = {{12, 12}, {16, 10}, {8, 8}, {20, 14}};
-  for (int cls = 0; cls < 2; ++cls) {
-    const std::string folder = root + (cls == 0 ? "/left" : "/right");
-    std::filesystem::create_directories(folder);
-    for (int i = 0; i < 40; ++i) {
-      const int w = sizes[i % 4][0], h = sizes[i % 4][1], comp = i % 3 == 0 ? 1 : 3;
-      std::vector<uint8_t> px(static_cast<size_t>(w * h * comp));
-      for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-          for (int c = 0; c < comp; ++c)
-            px[(y * w + x) * comp + c] =
-                static_cast<uint8_t>(((x < w / 2) == (cls == 0) ? 180 : 40) + (x * 7 + y * 13 + i * 5 + c) % 30);
-      const std::string path = folder + "/" + std::to_string(i) + (i % 2 == 0 ? ".png" : ".jpg");
-      ASSERT_EQ(i % 2 == 0 ? stbi_write_png(path.c_str(), w, h, comp, px.data(), w * comp)
-                           : stbi_write_jpg(path.c_str(), w, h, comp, px.data(), 90),
-                1)
-          << path;
-    }
-  }
-  DatasetSpec spec;
-  spec.kind = DatasetKind::kFolder;
-  spec.directory = root;
-  spec.input_shape = data::InputShape{8, 8, 3};
-  auto dataset = LoadDataset(spec);
-  ASSERT_TRUE(dataset.ok()) << dataset.status().message();
-  TrainConfig config = FastConfig();
-  config.epochs = 3;
-  config.keep_model = true;
-  auto trained = Train(TinyCandidate(), **dataset, config);
-  ASSERT_TRUE(trained.ok() && trained->model) << trained.status().message();
-  auto int8 = QuantizeTrained(*trained->model, **dataset);
-  ASSERT_TRUE(int8.ok()) << int8.status().message();
-  EXPECT_EQ(int8->contract.class_names, (std::vector<std::string>{"left", "right"}));
-  EXPECT_EQ(int8->contract.channels, 3);
+// 8x8x3 RGB, trained and quantised once. Two classes: a bright left or right
+// half. `test` holds the converted test images as a device would get them.
+struct FolderModel {
+  Int8Outcome int8;
+  Network network;
+  data::RawImages test;
+};
 
-  auto contract = ReadInputContract(int8->tflite.data(), int8->tflite.size());
+const FolderModel& FolderTrainedOnce() {
+  static const FolderModel* model = [] {
+    firmware::testing::TempDir dir;  // the images: gone once they are loaded
+    const std::string root = dir.path() + "/images";
+    const int sizes[][2] = {{12, 12}, {16, 10}, {8, 8}, {20, 14}};
+    for (int cls = 0; cls < 2; ++cls) {
+      const std::string folder = root + (cls == 0 ? "/left" : "/right");
+      std::filesystem::create_directories(folder);
+      for (int i = 0; i < 40; ++i) {
+        const int w = sizes[i % 4][0], h = sizes[i % 4][1], comp = i % 3 == 0 ? 1 : 3;
+        std::vector<uint8_t> px(static_cast<size_t>(w * h * comp));
+        for (int y = 0; y < h; ++y)
+          for (int x = 0; x < w; ++x)
+            for (int c = 0; c < comp; ++c)
+              px[(y * w + x) * comp + c] =
+                  static_cast<uint8_t>(((x < w / 2) == (cls == 0) ? 180 : 40) + (x * 7 + y * 13 + i * 5 + c) % 30);
+        const std::string path = folder + "/" + std::to_string(i) + (i % 2 == 0 ? ".png" : ".jpg");
+        const int written = i % 2 == 0 ? stbi_write_png(path.c_str(), w, h, comp, px.data(), w * comp)
+                                       : stbi_write_jpg(path.c_str(), w, h, comp, px.data(), 90);
+        EXPECT_EQ(written, 1) << path;
+      }
+    }
+    DatasetSpec spec;
+    spec.kind = DatasetKind::kFolder;
+    spec.directory = root;
+    spec.input_shape = data::InputShape{8, 8, 3};
+    auto dataset = LoadDataset(spec);
+    EXPECT_TRUE(dataset.ok()) << dataset.status().message();
+    TrainConfig config = FastConfig();
+    config.epochs = 3;
+    config.keep_model = true;
+    auto trained = Train(TinyCandidate(), **dataset, config);
+    EXPECT_TRUE(trained.ok() && trained->model) << trained.status().message();
+    auto int8 = QuantizeTrained(*trained->model, **dataset);
+    EXPECT_TRUE(int8.ok()) << int8.status().message();
+    auto loaded = data::ReadImageFolder(spec);  // the device's raw bytes, as the data layer converted them
+    EXPECT_TRUE(loaded.ok()) << loaded.status().message();
+    return new FolderModel{std::move(*int8), trained->model->network, std::move(loaded->test)};
+  }();
+  return *model;
+}
+
+// A single logit: class 1 above the output's zero point.
+int BinaryClass(const Int8Outcome& int8, int8_t logit) {
+  return logit > int8.graph.tensors[int8.graph.outputs[0]].quant.zero_point[0] ? 1 : 0;
+}
+
+// Its raw bytes through unas_model_quantize_pixels and the generated C
+// predict exactly what the int8 evaluation predicted.
+TEST(InputContractTest, ImageFolderRawPixelsThroughTheGeneratedCPredictAsTheInt8Evaluation) {
+  const FolderModel& m = FolderTrainedOnce();
+  EXPECT_EQ(m.int8.contract.class_names, (std::vector<std::string>{"left", "right"}));
+  EXPECT_EQ(m.int8.contract.channels, 3);
+  auto contract = ReadInputContract(m.int8.tflite.data(), m.int8.tflite.size());
   ASSERT_TRUE(contract.ok() && contract->has_value());
+  firmware::testing::TempDir dir;
   firmware::FirmwareOptions options;
   options.contract = **contract;
-  ASSERT_TRUE(firmware::WriteCLibrary(dir.path(), trained->model->network, int8->graph, options).ok());
+  ASSERT_TRUE(firmware::WriteCLibrary(dir.path(), m.network, m.int8.graph, options).ok());
   const Status built = firmware::testing::BuildPixelHost(dir.path());
   ASSERT_TRUE(built.ok()) << built.message();
-  // The device's raw bytes: the test images as the data layer converted them.
-  auto loaded = data::ReadImageFolder(spec);
-  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
-  const std::vector<uint8_t> pixels = Hwc(loaded->test);
+  const std::vector<uint8_t> pixels = Hwc(m.test);
   auto run = firmware::testing::RunPixelHost(dir.path(), pixels);
   ASSERT_TRUE(run.ok()) << run.status().message();
-  // Two classes: one logit (class 1 when above the output's zero point).
-  const size_t images = static_cast<size_t>(loaded->test.count);
-  const Quantization& out_q = int8->graph.tensors[int8->graph.outputs[0]].quant;
-  ASSERT_EQ(run->outputs.size(), images);
-  ASSERT_EQ(int8->int8_test_predictions.size(), images);
+  const size_t images = static_cast<size_t>(m.test.count);
+  ASSERT_EQ(run->outputs.size(), images);  // two classes: one logit
+  ASSERT_EQ(m.int8.int8_test_predictions.size(), images);
   int correct = 0, mismatches = 0;
   for (size_t n = 0; n < images; ++n) {
-    const int predicted = run->outputs[n] > out_q.zero_point[0] ? 1 : 0;
-    mismatches += predicted != int8->int8_test_predictions[n];
-    correct += predicted == loaded->test.labels[n];
+    const int predicted = BinaryClass(m.int8, run->outputs[n]);
+    mismatches += predicted != m.int8.int8_test_predictions[n];
+    correct += predicted == m.test.labels[n];
   }
   EXPECT_EQ(mismatches, 0);
-  EXPECT_EQ(correct, static_cast<int>(std::lround((1.0 - int8->int8_test_error) * images)));
+  EXPECT_EQ(correct, static_cast<int>(std::lround((1.0 - m.int8.int8_test_error) * images)));
   std::printf("image folder, raw pixels through the generated C: %d of %zu correct, int8 evaluation %.4f\n", correct,
-              images, 1.0 - int8->int8_test_error);
+              images, 1.0 - m.int8.int8_test_error);
+}
+
+// The same .tflite in Debian's Arm NN, every test image normalised per
+// channel as its TFLITE_METADATA says (RGB, mean and std in pixel units),
+// then quantised with the input tensor's own parameters.
+TEST(InputContractTest, ImageFolderModelInArmNnFedAsTheMetadataSaysPredictsAsTheInt8Evaluation) {
+  if (std::string(UNAS_ARMNN_RUN).empty()) GTEST_SKIP() << "Arm NN is not installed";
+  const FolderModel& m = FolderTrainedOnce();
+  auto standard = ReadStandardMetadata(m.int8.tflite.data(), m.int8.tflite.size());
+  ASSERT_TRUE(standard.ok() && standard->has_value());
+  ASSERT_EQ((*standard)->color_space, 1);  // RGB
+  ASSERT_EQ((*standard)->mean.size(), 3u);
+  const Quantization& q = m.int8.graph.tensors[m.int8.graph.inputs[0]].quant;
+  const std::vector<uint8_t> pixels = Hwc(m.test);
+  const size_t per = 8 * 8 * 3;
+  int mismatches = 0;
+  for (int64_t n = 0; n < m.test.count; ++n) {
+    std::vector<uint8_t> input(per);
+    for (size_t i = 0; i < per; ++i) {
+      const size_t c = i % 3;
+      const float x = (static_cast<float>(pixels[n * per + i]) - (*standard)->mean[c]) / (*standard)->std[c];
+      const long v = std::lround(x / q.scale[0]) + q.zero_point[0];
+      input[i] = static_cast<uint8_t>(static_cast<int8_t>(std::max(-128L, std::min(127L, v))));
+    }
+    auto logits = testing::RunArmNn(UNAS_ARMNN_RUN, m.int8.tflite, input);
+    ASSERT_TRUE(logits.ok()) << logits.status().message();
+    ASSERT_EQ(logits->size(), 1u);
+    mismatches += BinaryClass(m.int8, static_cast<int8_t>((*logits)[0])) != m.int8.int8_test_predictions[n];
+  }
+  EXPECT_EQ(mismatches, 0) << "of " << m.test.count;
 }
 
 }  // namespace
