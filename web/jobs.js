@@ -103,8 +103,8 @@ function submitForm() {
     field('Name', 'name', { value: 'search' }),
     // Any data set form the server knows (docs/data.md): a path is on the workers' machine.
     el('label', {}, 'Data set', el('input', { name: 'dataset', value: 'fashion-mnist', list: 'dataset-forms',
-      title: 'fashion-mnist, synthetic, idx:DIR, cifar10:DIR, folder:DIR (one subfolder per class), csv:FILE' })),
-    el('datalist', { id: 'dataset-forms' }, ...['fashion-mnist', 'synthetic', 'folder:', 'csv:', 'idx:', 'cifar10:']
+      title: 'fashion-mnist, synthetic, idx:DIR, cifar10:DIR, folder:DIR (one subfolder per class), csv:FILE, speech_commands:DIR (keyword clips; options: the job field audio, docs/keyword-spotting.md)' })),
+    el('datalist', { id: 'dataset-forms' }, ...['fashion-mnist', 'synthetic', 'folder:', 'csv:', 'speech_commands:', 'idx:', 'cifar10:']
       .map((o) => el('option', { value: o }))),
     field('Input shape H,W,C (folder:, csv:)', 'input_shape', { placeholder: 'e.g. 32,32,3' }),
     select('Bad image files', 'bad_files', ['fail', 'skip'], 'fail'),
