@@ -100,7 +100,7 @@ class ProgressPrinter {
 
 // --out DIR: the int8 model and the float/int8 metrics beside each other.
 Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result, const worker::Dataset& dataset,
-                       const data::DatasetSpec& spec, int threads, nlohmann::json* summary) {
+                       int threads, nlohmann::json* summary) {
   if (!result.model) return Status::Internal("the trainer kept no weights");
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::Invalid(dir + ": cannot create directory");
   const auto start = std::chrono::steady_clock::now();
@@ -135,12 +135,8 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
   const std::string model_path = dir + "/model.tflite", metrics_path = dir + "/metrics.json";
   // model.tflite and its C library (whole execution) the way `unas export`
   // writes a trial's (cli/trial_model.h).
-  std::optional<unas_frontend_config> frontend;
-  if (spec.kind == data::DatasetKind::kSpeechCommands) {
-    UNAS_ASSIGN_OR_RETURN(frontend, data::SpeechFrontendConfig(spec.speech));
-  }
   UNAS_RETURN_IF_ERROR(WriteTrialModel(dir, std::string(int8.tflite.begin(), int8.tflite.end()),
-                                       result.model->network, /*partial_execution=*/false, frontend)
+                                       result.model->network, /*partial_execution=*/false)
                            .status());
   UNAS_RETURN_IF_ERROR(WriteFile(metrics_path, "metrics", metrics.dump(2) + "\n"));
   (*summary)["c_library"] = dir + "/c";
@@ -355,7 +351,7 @@ int RunTrain(const std::vector<std::string>& argv) {
     }
   }
   if (args.Has("out") && result->outcome == worker::TrialOutcome::kCompleted) {
-    if (Status s = WriteInt8Export(args.Get("out"), *result, **dataset, *spec, config.threads, &summary); !s.ok()) {
+    if (Status s = WriteInt8Export(args.Get("out"), *result, **dataset, config.threads, &summary); !s.ok()) {
       std::cerr << "unas train: --out: " << s.message() << "\n";
       return 1;
     }

@@ -51,9 +51,8 @@ Result<ModelGraph> MatchLoweredNetwork(const Network& network, const ModelGraph&
   return out;
 }
 
-Result<std::optional<data::InputContract>> WriteTrialModel(
-    const std::string& dir, const std::string& tflite, const Network& network, bool partial_execution,
-    const std::optional<unas_frontend_config>& audio_frontend) {
+Result<std::optional<data::InputContract>> WriteTrialModel(const std::string& dir, const std::string& tflite,
+                                                           const Network& network, bool partial_execution) {
   const std::string path = dir + "/model.tflite";
   UNAS_RETURN_IF_ERROR(WriteFile(path, "model", tflite));
   auto graph = ReadTflite(reinterpret_cast<const uint8_t*>(tflite.data()), tflite.size());
@@ -65,7 +64,6 @@ Result<std::optional<data::InputContract>> WriteTrialModel(
   auto contract = ReadInputContract(reinterpret_cast<const uint8_t*>(tflite.data()), tflite.size());
   if (!contract.ok()) return contract.status().WithContext(path);
   options.contract = *contract;
-  options.audio_frontend = audio_frontend;
   UNAS_RETURN_IF_ERROR(firmware::WriteCLibrary(dir, network, *matched, options));
   return *contract;
 }

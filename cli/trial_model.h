@@ -12,7 +12,6 @@
 #include <string>
 
 #include "base/status.h"
-#include "data/audio/frontend.h"
 #include "costmodel/model_graph.h"
 #include "costmodel/network.h"
 #include "data/input_contract.h"
@@ -29,11 +28,10 @@ Result<ModelGraph> MatchLoweredNetwork(const Network& network, const ModelGraph&
 // library of the model; partial execution when `partial_execution`), and
 // returns the model's input contract (tflite/metadata.h), which the C library
 // was generated with; std::nullopt for a model stored without one. A keyword
-// model (`audio_frontend` set: the job's front end) also gets
+// model's contract names its audio front end, so its C library also gets
 // unas_model_features and frontend.c/.h (firmware/generator.h). DIR must
 // exist. Errors name the file or the step that failed.
-Result<std::optional<data::InputContract>> WriteTrialModel(
-    const std::string& dir, const std::string& tflite, const Network& network, bool partial_execution,
-    const std::optional<unas_frontend_config>& audio_frontend = std::nullopt);
+Result<std::optional<data::InputContract>> WriteTrialModel(const std::string& dir, const std::string& tflite,
+                                                           const Network& network, bool partial_execution);
 
 }  // namespace unas::cli
