@@ -472,6 +472,180 @@ std::atomic<int64_t> g_specs_parsed{0};
 
 int64_t JobSpecsParsed() { return g_specs_parsed.load(); }
 
+namespace {
+
+// The steps of ParseJobSpec, in the order a job's fields are checked (so a
+// spec with several errors names the same first one). Each reads its fields
+// of `j` into `s`; a step may rely on the fields the steps before it set.
+
+// "name", "dataset" with its options ("input_shape", "bad_files") and "audio".
+Status ParseNameAndDataset(const json& j, JobSpec* s) {
+  UNAS_RETURN_IF_ERROR(GetString(j, "", "name", &s->name));
+  if (s->name.empty() || s->name.size() > 100) return Status::Invalid("name: must be 1 to 100 characters");
+  std::string dataset = data::DatasetSpecText(s->dataset);
+  UNAS_RETURN_IF_ERROR(GetString(j, "", "dataset", &dataset));
+  auto parsed_dataset = data::ParseDatasetSpec(dataset);
+  if (!parsed_dataset.ok()) return Status::Invalid("dataset: " + parsed_dataset.status().message());
+  s->dataset = *parsed_dataset;
+  UNAS_RETURN_IF_ERROR(ParseDatasetOptions(j, &s->dataset));
+  if (auto a = j.find("audio"); a != j.end() && !a->is_null()) {
+    if (s->dataset.kind != data::DatasetKind::kSpeechCommands) {
+      return Status::Invalid("audio: only for a \"speech_commands:DIR\" dataset");
+    }
+    UNAS_RETURN_IF_ERROR(ParseAudio(*a, &s->dataset.speech));
+  }
+  return Status::Ok();
+}
+
+// "accounting", "mcu" and "memory": how candidates are costed.
+Status ParseCostModel(const json& j, JobSpec* s) {
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "accounting", From<kAccountings>(), &s->accounting));
+  if (auto m = j.find("mcu"); m != j.end() && !(m->is_string() && m->get<std::string>().empty())) {
+    UNAS_RETURN_IF_ERROR(GetEnum(j, "", "mcu", McuOption, &s->mcu));
+  }
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "memory", From<kMemoryModels>(), &s->memory));
+  // TFLM runs whole operators only: a Pex peak would bound memory TFLM never
+  // gets, so the job must name the runtime that slices (docs/cost-model.md).
+  if (s->memory == search::MemoryModel::kPartialExecution && IsTflm(s->accounting)) {
+    return Status::Invalid("memory: partial_execution needs accounting 'firmware' (or 'unas'): "
+                           "TFLM runs whole operators only");
+  }
+  return Status::Ok();
+}
+
+// "pruning" into the recipe's PruneConfig; after the rungs, which it excludes.
+Status ParsePruning(const json& j, JobSpec* s) {
+  auto p = j.find("pruning");
+  if (p == j.end() || p->is_null()) return Status::Ok();
+  UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"target", "fraction", "layer_fraction", "epoch", "target_bytes"}, "pruning"));
+  worker::PruneConfig& pr = s->training.prune;
+  pr.enabled = true;
+  UNAS_RETURN_IF_ERROR(GetEnum(*p, "pruning", "target", worker::ParsePruneTarget, &pr.target));
+  UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "fraction", -kAnyNumber, kAnyNumber, &pr.max_fraction));
+  UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "layer_fraction", -kAnyNumber, kAnyNumber, &pr.max_group_fraction));
+  UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "epoch", -kAnyInt, kAnyInt, &pr.start_epoch));
+  if (auto tb = p->find("target_bytes"); tb != p->end() && !tb->is_null()) {
+    double bytes = 0;
+    UNAS_RETURN_IF_ERROR(GetBytes(*p, "pruning", "target_bytes", 1e12, &bytes));
+    if (bytes < 1) return Status::OutOfRange("pruning.target_bytes: must be at least 1");
+    pr.target_bytes = static_cast<int64_t>(bytes);
+  }
+  if (!s->rungs.empty()) {
+    return Status::Invalid("pruning: not with rungs (a promotion continues from its rung's weights, which "
+                           "pruning would change); use one rung");
+  }
+  return Status::Ok();
+}
+
+// "quantization" into the recipe's QuantizationConfig and the error objective.
+Status ParseQuantization(const json& j, JobSpec* s) {
+  auto q = j.find("quantization");
+  if (q == j.end() || q->is_null()) return Status::Ok();
+  UNAS_RETURN_IF_ERROR(
+      CheckKeys(*q, {"enabled", "calibration_images", "every_rung", "error_objective"}, "quantization"));
+  UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "every_rung", &s->quantize_every_rung));
+  worker::QuantizationConfig& qc = s->training.quantization;
+  UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "enabled", &qc.enabled));
+  UNAS_RETURN_IF_ERROR(GetInt(*q, "quantization", "calibration_images", -kAnyInt, kAnyInt, &qc.calibration_images));
+  UNAS_RETURN_IF_ERROR(GetEnum(*q, "quantization", "error_objective", From<kErrorObjectives>(), &s->error_objective));
+  return Status::Ok();
+}
+
+// "bounds", "constraints" and "board"; after the cost model (a board's
+// budget depends on the accounting, its profile fills an unset "mcu").
+Status ParseLimitsAndBoard(const json& j, JobSpec* s) {
+  if (auto b = j.find("bounds"); b != j.end()) UNAS_RETURN_IF_ERROR(GetLimits(*b, "bounds", &s->bounds));
+  if (auto c = j.find("constraints"); c != j.end()) {
+    UNAS_RETURN_IF_ERROR(GetLimits(*c, "constraints", &s->constraints));
+    if (s->constraints[search::Objective::kError]) {
+      return Status::Invalid("constraints.val_error: error is only known after training; use bounds.val_error");
+    }
+  }
+  // A board's memory, less the runtime's reserve, is a hard constraint (the
+  // tighter of it and any given); its core and clock give the latency
+  // profile unless "mcu" names one (costmodel/boards.h).
+  if (auto b = j.find("board"); b != j.end() && !b->is_null()) {
+    UNAS_ASSIGN_OR_RETURN(Board board, ParseBoard(*b));
+    auto budget = BoardBudget(board, s->accounting);
+    if (!budget.ok()) return Status(budget.status().code(), "board: " + budget.status().message());
+    for (auto [objective, bytes] : {std::pair{search::Objective::kPeakSram, budget->sram_bytes},
+                                    std::pair{search::Objective::kFlash, budget->flash_bytes}}) {
+      auto& c = s->constraints[objective];
+      c = std::min(c.value_or(static_cast<double>(bytes)), static_cast<double>(bytes));
+    }
+    if (!s->mcu) {
+      if (auto profile = BoardProfile(board, s->accounting); profile.ok()) s->mcu = *profile;
+    }
+    s->board = std::move(board);
+  }
+  if ((s->bounds[search::Objective::kLatency] || s->constraints[search::Objective::kLatency]) && !s->mcu) {
+    return Status::Invalid("mcu: a latency bound or constraint needs an MCU profile");
+  }
+  return Status::Ok();
+}
+
+// "objectives": distinct names; latency only with an MCU profile.
+Status ParseObjectives(const json& j, JobSpec* s) {
+  auto o = j.find("objectives");
+  if (o == j.end()) return Status::Ok();
+  if (!o->is_array() || o->empty()) return Status::Invalid("objectives: expected a non-empty array of names");
+  // Distinct, so at most one of each kind: the hypervolume's cost grows
+  // with the number of objectives (search/pareto.h), and a repeated one
+  // adds cost and nothing else.
+  if (o->size() > search::kNumObjectives) {
+    return Status::Invalid("objectives: " + std::to_string(o->size()) + " names, more than the " +
+                           std::to_string(search::kNumObjectives) +
+                           " distinct objectives there are (error, peak_sram, flash, macs, latency)");
+  }
+  s->objectives.clear();
+  for (const json& name : *o) {
+    auto objective = name.is_string() ? search::ParseObjective(name.get<std::string>())
+                                      : Result<search::Objective>(Status::Invalid("not a name"));
+    if (!objective.ok()) {
+      return Status::Invalid("objectives: " + QuoteJson(name) + " is not one of error, peak_sram, flash, macs, latency");
+    }
+    if (std::find(s->objectives.begin(), s->objectives.end(), *objective) != s->objectives.end()) {
+      return Status::Invalid("objectives: " + QuoteJson(name) + " is listed twice");
+    }
+    s->objectives.push_back(*objective);
+  }
+  for (search::Objective objective : s->objectives) {
+    if (objective == search::Objective::kLatency && !s->mcu) return Status::Invalid("objectives: latency needs an mcu");
+  }
+  return Status::Ok();
+}
+
+// "strategy", "budget", "seed", "evaluator" and "synthetic_delay_ms": how
+// the search runs.
+Status ParseSearchRun(const json& j, JobSpec* s) {
+  if (auto st = j.find("strategy"); st != j.end()) {
+    const json strategy = st->is_string() ? json{{"type", *st}} : *st;
+    UNAS_RETURN_IF_ERROR(CheckKeys(strategy, {"type", "population", "sample_size"}, "strategy"));
+    UNAS_RETURN_IF_ERROR(GetEnum(strategy, "strategy", "type", From<kStrategies>(), &s->strategy));
+    UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "population", 2, 100000, &s->population));
+    UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "sample_size", 1, 100000, &s->sample_size));
+  }
+  if (auto b = j.find("budget"); b != j.end()) {
+    UNAS_RETURN_IF_ERROR(CheckKeys(*b, {"trials", "wall_seconds"}, "budget"));
+    UNAS_RETURN_IF_ERROR(GetInt(*b, "budget", "trials", 1, 1000000, &s->max_trials));
+    UNAS_RETURN_IF_ERROR(GetNumber(*b, "budget", "wall_seconds", 0, 1e8, &s->max_wall_seconds));
+  }
+  if (auto seed = j.find("seed"); seed != j.end()) {
+    if (!seed->is_number_unsigned() && !(seed->is_number_integer() && seed->get<long long>() >= 0)) {
+      return Status::Invalid("seed: expected a non-negative integer");
+    }
+    s->seed = seed->get<uint64_t>();
+  }
+  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "evaluator", worker::ParseEvaluatorKind, &s->evaluator));
+  UNAS_RETURN_IF_ERROR(GetInt(j, "", "synthetic_delay_ms", 0, 600000, &s->synthetic_delay_ms));
+  if (s->synthetic_delay_ms > 0 && s->evaluator != worker::EvaluatorKind::kSynthetic) {
+    return Status::Invalid("synthetic_delay_ms: only applies to the synthetic evaluator");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<JobSpec> ParseJobSpec(const json& j) {
   g_specs_parsed.fetch_add(1);
   if (!j.is_object()) return Status::Invalid("job: expected a JSON object");
@@ -481,137 +655,15 @@ Result<JobSpec> ParseJobSpec(const json& j) {
                                   "seed", "evaluator", "synthetic_delay_ms", "input_shape", "bad_files", "audio"},
                                  ""));
   JobSpec s;
-  UNAS_RETURN_IF_ERROR(GetString(j, "", "name", &s.name));
-  if (s.name.empty() || s.name.size() > 100) return Status::Invalid("name: must be 1 to 100 characters");
-  std::string dataset = data::DatasetSpecText(s.dataset);
-  UNAS_RETURN_IF_ERROR(GetString(j, "", "dataset", &dataset));
-  auto parsed_dataset = data::ParseDatasetSpec(dataset);
-  if (!parsed_dataset.ok()) return Status::Invalid("dataset: " + parsed_dataset.status().message());
-  s.dataset = *parsed_dataset;
-  UNAS_RETURN_IF_ERROR(ParseDatasetOptions(j, &s.dataset));
-  if (auto a = j.find("audio"); a != j.end() && !a->is_null()) {
-    if (s.dataset.kind != data::DatasetKind::kSpeechCommands) {
-      return Status::Invalid("audio: only for a \"speech_commands:DIR\" dataset");
-    }
-    UNAS_RETURN_IF_ERROR(ParseAudio(*a, &s.dataset.speech));
-  }
+  UNAS_RETURN_IF_ERROR(ParseNameAndDataset(j, &s));
   if (auto t = j.find("training"); t != j.end()) UNAS_RETURN_IF_ERROR(ParseTraining(*t, "training", &s.training));
   UNAS_RETURN_IF_ERROR(ParseMultiFidelity(j, &s));
-  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "accounting", From<kAccountings>(), &s.accounting));
-  if (auto m = j.find("mcu"); m != j.end() && !(m->is_string() && m->get<std::string>().empty())) {
-    UNAS_RETURN_IF_ERROR(GetEnum(j, "", "mcu", McuOption, &s.mcu));
-  }
-  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "memory", From<kMemoryModels>(), &s.memory));
-  // TFLM runs whole operators only: a Pex peak would bound memory TFLM never
-  // gets, so the job must name the runtime that slices (docs/cost-model.md).
-  if (s.memory == search::MemoryModel::kPartialExecution && IsTflm(s.accounting)) {
-    return Status::Invalid("memory: partial_execution needs accounting 'firmware' (or 'unas'): "
-                           "TFLM runs whole operators only");
-  }
-  if (auto p = j.find("pruning"); p != j.end() && !p->is_null()) {
-    UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"target", "fraction", "layer_fraction", "epoch", "target_bytes"}, "pruning"));
-    worker::PruneConfig& pr = s.training.prune;
-    pr.enabled = true;
-    UNAS_RETURN_IF_ERROR(GetEnum(*p, "pruning", "target", worker::ParsePruneTarget, &pr.target));
-    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "fraction", -kAnyNumber, kAnyNumber, &pr.max_fraction));
-    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "layer_fraction", -kAnyNumber, kAnyNumber, &pr.max_group_fraction));
-    UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "epoch", -kAnyInt, kAnyInt, &pr.start_epoch));
-    if (auto tb = p->find("target_bytes"); tb != p->end() && !tb->is_null()) {
-      double bytes = 0;
-      UNAS_RETURN_IF_ERROR(GetBytes(*p, "pruning", "target_bytes", 1e12, &bytes));
-      if (bytes < 1) return Status::OutOfRange("pruning.target_bytes: must be at least 1");
-      pr.target_bytes = static_cast<int64_t>(bytes);
-    }
-    if (!s.rungs.empty()) {
-      return Status::Invalid("pruning: not with rungs (a promotion continues from its rung's weights, which "
-                             "pruning would change); use one rung");
-    }
-  }
-  if (auto q = j.find("quantization"); q != j.end() && !q->is_null()) {
-    UNAS_RETURN_IF_ERROR(
-        CheckKeys(*q, {"enabled", "calibration_images", "every_rung", "error_objective"}, "quantization"));
-    UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "every_rung", &s.quantize_every_rung));
-    worker::QuantizationConfig& qc = s.training.quantization;
-    UNAS_RETURN_IF_ERROR(GetBool(*q, "quantization", "enabled", &qc.enabled));
-    UNAS_RETURN_IF_ERROR(GetInt(*q, "quantization", "calibration_images", -kAnyInt, kAnyInt, &qc.calibration_images));
-    UNAS_RETURN_IF_ERROR(GetEnum(*q, "quantization", "error_objective", From<kErrorObjectives>(), &s.error_objective));
-  }
-  if (auto b = j.find("bounds"); b != j.end()) UNAS_RETURN_IF_ERROR(GetLimits(*b, "bounds", &s.bounds));
-  if (auto c = j.find("constraints"); c != j.end()) {
-    UNAS_RETURN_IF_ERROR(GetLimits(*c, "constraints", &s.constraints));
-    if (s.constraints[search::Objective::kError]) {
-      return Status::Invalid("constraints.val_error: error is only known after training; use bounds.val_error");
-    }
-  }
-  // A board's memory, less the runtime's reserve, is a hard constraint (the
-  // tighter of it and any given); its core and clock give the latency
-  // profile unless "mcu" names one (costmodel/boards.h).
-  if (auto b = j.find("board"); b != j.end() && !b->is_null()) {
-    UNAS_ASSIGN_OR_RETURN(Board board, ParseBoard(*b));
-    auto budget = BoardBudget(board, s.accounting);
-    if (!budget.ok()) return Status(budget.status().code(), "board: " + budget.status().message());
-    for (auto [objective, bytes] : {std::pair{search::Objective::kPeakSram, budget->sram_bytes},
-                                    std::pair{search::Objective::kFlash, budget->flash_bytes}}) {
-      auto& c = s.constraints[objective];
-      c = std::min(c.value_or(static_cast<double>(bytes)), static_cast<double>(bytes));
-    }
-    if (!s.mcu) {
-      if (auto profile = BoardProfile(board, s.accounting); profile.ok()) s.mcu = *profile;
-    }
-    s.board = std::move(board);
-  }
-  if ((s.bounds[search::Objective::kLatency] || s.constraints[search::Objective::kLatency]) && !s.mcu) {
-    return Status::Invalid("mcu: a latency bound or constraint needs an MCU profile");
-  }
-  if (auto o = j.find("objectives"); o != j.end()) {
-    if (!o->is_array() || o->empty()) return Status::Invalid("objectives: expected a non-empty array of names");
-    // Distinct, so at most one of each kind: the hypervolume's cost grows
-    // with the number of objectives (search/pareto.h), and a repeated one
-    // adds cost and nothing else.
-    if (o->size() > search::kNumObjectives) {
-      return Status::Invalid("objectives: " + std::to_string(o->size()) + " names, more than the " +
-                             std::to_string(search::kNumObjectives) +
-                             " distinct objectives there are (error, peak_sram, flash, macs, latency)");
-    }
-    s.objectives.clear();
-    for (const json& name : *o) {
-      auto objective = name.is_string() ? search::ParseObjective(name.get<std::string>())
-                                        : Result<search::Objective>(Status::Invalid("not a name"));
-      if (!objective.ok()) {
-        return Status::Invalid("objectives: " + QuoteJson(name) + " is not one of error, peak_sram, flash, macs, latency");
-      }
-      if (std::find(s.objectives.begin(), s.objectives.end(), *objective) != s.objectives.end()) {
-        return Status::Invalid("objectives: " + QuoteJson(name) + " is listed twice");
-      }
-      s.objectives.push_back(*objective);
-    }
-    for (search::Objective o : s.objectives) {
-      if (o == search::Objective::kLatency && !s.mcu) return Status::Invalid("objectives: latency needs an mcu");
-    }
-  }
-  if (auto st = j.find("strategy"); st != j.end()) {
-    const json strategy = st->is_string() ? json{{"type", *st}} : *st;
-    UNAS_RETURN_IF_ERROR(CheckKeys(strategy, {"type", "population", "sample_size"}, "strategy"));
-    UNAS_RETURN_IF_ERROR(GetEnum(strategy, "strategy", "type", From<kStrategies>(), &s.strategy));
-    UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "population", 2, 100000, &s.population));
-    UNAS_RETURN_IF_ERROR(GetInt(strategy, "strategy", "sample_size", 1, 100000, &s.sample_size));
-  }
-  if (auto b = j.find("budget"); b != j.end()) {
-    UNAS_RETURN_IF_ERROR(CheckKeys(*b, {"trials", "wall_seconds"}, "budget"));
-    UNAS_RETURN_IF_ERROR(GetInt(*b, "budget", "trials", 1, 1000000, &s.max_trials));
-    UNAS_RETURN_IF_ERROR(GetNumber(*b, "budget", "wall_seconds", 0, 1e8, &s.max_wall_seconds));
-  }
-  if (auto seed = j.find("seed"); seed != j.end()) {
-    if (!seed->is_number_unsigned() && !(seed->is_number_integer() && seed->get<long long>() >= 0)) {
-      return Status::Invalid("seed: expected a non-negative integer");
-    }
-    s.seed = seed->get<uint64_t>();
-  }
-  UNAS_RETURN_IF_ERROR(GetEnum(j, "", "evaluator", worker::ParseEvaluatorKind, &s.evaluator));
-  UNAS_RETURN_IF_ERROR(GetInt(j, "", "synthetic_delay_ms", 0, 600000, &s.synthetic_delay_ms));
-  if (s.synthetic_delay_ms > 0 && s.evaluator != worker::EvaluatorKind::kSynthetic) {
-    return Status::Invalid("synthetic_delay_ms: only applies to the synthetic evaluator");
-  }
+  UNAS_RETURN_IF_ERROR(ParseCostModel(j, &s));
+  UNAS_RETURN_IF_ERROR(ParsePruning(j, &s));
+  UNAS_RETURN_IF_ERROR(ParseQuantization(j, &s));
+  UNAS_RETURN_IF_ERROR(ParseLimitsAndBoard(j, &s));
+  UNAS_RETURN_IF_ERROR(ParseObjectives(j, &s));
+  UNAS_RETURN_IF_ERROR(ParseSearchRun(j, &s));
   UNAS_RETURN_IF_ERROR(ValidateRecipes(s));
   // The trainer's image augmentation (pixel shifts, horizontal flips) would
   // flip MFCC coefficients; keyword data is augmented as audio.
