@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -297,42 +298,22 @@ Result<std::optional<data::InputContract>> ExportModel(server::Client& client, c
   return WriteTrialModel(dir, tflite, network, partial);
 }
 
-int RunExport(const std::vector<std::string>& argv) {
-  Args args("export", "JOB TRIAL DIR",
-            "Writes a trial's architecture (architecture.json), the server's exact cost report in the\n"
-            "job's accounting (cost_report.json), the whole export document as the dashboard's download\n"
-            "gives it (export.json), its trained weights (weights.pt, when kept), its measured\n"
-            "metrics (trial.json) and, when the trial was quantised, its int8 model (model.tflite) and\n"
-            "the C library of it (c/: model.h, model.c and the kernels; partial execution when the job's\n"
-            "memory is partial_execution) into DIR.");
-  AddConnectionFlags(args);
-  if (auto rc = args.ParseOrExit(argv, 3)) return *rc;
-  const std::string job_id = args.positional()[0], dir = args.positional()[2];
+namespace {
+
+// TRIAL as a trial number (1 or more); nullopt when it is not one.
+std::optional<long long> ParseTrialNumber(const std::string& text) {
   char* end = nullptr;
   errno = 0;
-  const long long trial_id = std::strtoll(args.positional()[1].c_str(), &end, 10);
+  const long long trial_id = std::strtoll(text.c_str(), &end, 10);
   // ERANGE: strtoll clamps to LLONG_MAX, which would export another trial.
-  if (*end != '\0' || end == args.positional()[1].c_str() || errno == ERANGE || trial_id <= 0) {
-    std::cerr << "unas export: TRIAL: '" << QuotePrefix(args.positional()[1])
-              << "' is not a trial number (1.." << std::numeric_limits<long long>::max() << ")\n";
-    return 2;
-  }
-  int rc = 0;
-  auto c = Connect(args, &rc);
-  if (!c) return rc;
-  server::Client& client = c->client();
-  auto detail = client.GetTrial(job_id, trial_id);
-  if (!detail.ok()) return CallFailed(*c, args, detail.status());
-  auto parsed = ParseLimitedJson(detail->export_json);
-  if (!parsed.ok() || !parsed->is_object()) {
-    return Fail("export", Status::Internal("the server's export is not a JSON object"));
-  }
-  const nlohmann::json& document = *parsed;
-  const server::TrialRecord& t = detail->trial;
-  mkdir(dir.c_str(), 0755);
-  std::ofstream(dir + "/architecture.json") << document.value("architecture", nlohmann::json()).dump(2) << "\n";
-  std::ofstream(dir + "/cost_report.json") << document.value("cost_report", nlohmann::json()).dump(2) << "\n";
-  std::ofstream(dir + "/export.json") << document.dump(2) << "\n";
+  if (*end != '\0' || end == text.c_str() || errno == ERANGE || trial_id <= 0) return std::nullopt;
+  return trial_id;
+}
+
+// trial.json's record and metrics, without the files (weights, model) the
+// export adds as it writes them.
+nlohmann::json ExportTrialJson(const std::string& job_id, long long trial_id, const server::TrialRecord& t,
+                               const nlohmann::json& document) {
   const nlohmann::json input = document.value("input", nlohmann::json::object());
   nlohmann::json trial = {{"job_id", job_id},
                           {"trial_id", trial_id},
@@ -349,7 +330,46 @@ int RunExport(const std::vector<std::string>& argv) {
     trial["int8_val_error"] = t.metrics->int8_val_error ? nlohmann::json(*t.metrics->int8_val_error) : nullptr;
     trial["int8_test_error"] = t.metrics->int8_test_error ? nlohmann::json(*t.metrics->int8_test_error) : nullptr;
   }
-  auto weights = client.TrialWeights(job_id, trial_id);
+  return trial;
+}
+
+}  // namespace
+
+int RunExport(const std::vector<std::string>& argv) {
+  Args args("export", "JOB TRIAL DIR",
+            "Writes a trial's architecture (architecture.json), the server's exact cost report in the\n"
+            "job's accounting (cost_report.json), the whole export document as the dashboard's download\n"
+            "gives it (export.json), its trained weights (weights.pt, when kept), its measured\n"
+            "metrics (trial.json) and, when the trial was quantised, its int8 model (model.tflite) and\n"
+            "the C library of it (c/: model.h, model.c and the kernels; partial execution when the job's\n"
+            "memory is partial_execution) into DIR.");
+  AddConnectionFlags(args);
+  if (auto rc = args.ParseOrExit(argv, 3)) return *rc;
+  const std::string job_id = args.positional()[0], dir = args.positional()[2];
+  const std::optional<long long> trial_id = ParseTrialNumber(args.positional()[1]);
+  if (!trial_id) {
+    std::cerr << "unas export: TRIAL: '" << QuotePrefix(args.positional()[1])
+              << "' is not a trial number (1.." << std::numeric_limits<long long>::max() << ")\n";
+    return 2;
+  }
+  int rc = 0;
+  auto c = Connect(args, &rc);
+  if (!c) return rc;
+  server::Client& client = c->client();
+  auto detail = client.GetTrial(job_id, *trial_id);
+  if (!detail.ok()) return CallFailed(*c, args, detail.status());
+  auto parsed = ParseLimitedJson(detail->export_json);
+  if (!parsed.ok() || !parsed->is_object()) {
+    return Fail("export", Status::Internal("the server's export is not a JSON object"));
+  }
+  const nlohmann::json& document = *parsed;
+  const server::TrialRecord& t = detail->trial;
+  mkdir(dir.c_str(), 0755);
+  std::ofstream(dir + "/architecture.json") << document.value("architecture", nlohmann::json()).dump(2) << "\n";
+  std::ofstream(dir + "/cost_report.json") << document.value("cost_report", nlohmann::json()).dump(2) << "\n";
+  std::ofstream(dir + "/export.json") << document.dump(2) << "\n";
+  nlohmann::json trial = ExportTrialJson(job_id, *trial_id, t, document);
+  auto weights = client.TrialWeights(job_id, *trial_id);
   if (weights.ok()) {
     std::ofstream(dir + "/weights.pt", std::ios::binary) << *weights;
     trial["weights"] = "weights.pt (LibTorch serialisation of the trained network)";
@@ -375,7 +395,7 @@ int RunExport(const std::vector<std::string>& argv) {
   std::ofstream out(dir + "/trial.json");
   out << trial.dump(2) << "\n";
   if (!out) return Fail("export", Status::Internal("cannot write into " + dir));
-  std::cout << "exported " << job_id << " trial " << trial_id << " to " << dir << "\n";
+  std::cout << "exported " << job_id << " trial " << *trial_id << " to " << dir << "\n";
   return 0;
 }
 
