@@ -41,9 +41,7 @@ int RunBatch(Accounting accounting) {
   return 0;
 }
 
-}  // namespace
-
-int RunCost(const std::vector<std::string>& argv) {
+Args CostArgs() {
   Args args("cost", "ARCH.json [options]  |  unas cost --jsonl [--accounting A] < lines",
             "Exact resource costs of a candidate architecture (uNAS JSON format; '-' reads stdin):\n"
             "flash, MACs, peak SRAM under the build order and the best execution order, an arena\n"
@@ -62,17 +60,104 @@ int RunCost(const std::vector<std::string>& argv) {
   args.Switch("jsonl", "batch mode: one {input_shape,num_classes,architecture} object per stdin line");
   args.Switch("list-mcus", "list the MCU profiles and exit");
   args.Switch("list-boards", "list the boards and exit");
+  return args;
+}
+
+void ListMcus() {
+  for (const McuProfile& p : McuProfiles()) std::cout << p.name << "\t" << p.description << "\n";
+}
+
+void ListBoards() {
+  for (const Board& b : Boards()) {
+    std::cout << b.name << "\t" << b.core << (b.dsp ? "" : " (no DSP)") << "\t" << b.clock_hz / 1e6 << " MHz\t"
+              << FormatByteSize(b.sram_bytes) << " SRAM\t" << FormatByteSize(b.flash_bytes) << " flash\t"
+              << b.description << "\n";
+  }
+}
+
+// What --mcu and --board ask the report for: a latency profile (--mcu, or
+// the board's core at its clock) and the board with its budget in the
+// accounting.
+struct CostTarget {
+  const McuProfile* mcu = nullptr;
+  const Board* board = nullptr;
+  std::optional<ModelBudget> budget;
+};
+
+// Errors name the flag ("--mcu: ...").
+Result<CostTarget> ReadCostTarget(const Args& args, Accounting accounting) {
+  CostTarget target;
+  if (args.Has("mcu")) {
+    auto found = FindMcu(args.Get("mcu"));
+    if (!found.ok()) return Status(found.status().code(), "--mcu: " + found.status().message());
+    target.mcu = *found;
+  }
+  if (args.Has("board")) {
+    auto found = FindBoard(args.Get("board"));
+    auto b = found.ok() ? BoardBudget(**found, accounting) : Result<ModelBudget>(found.status());
+    if (!b.ok()) return Status(b.status().code(), "--board: " + b.status().message());
+    target.board = *found;
+    target.budget = *b;
+    if (!target.mcu) {
+      if (auto profile = BoardProfile(*target.board, accounting); profile.ok()) target.mcu = *profile;
+    }
+  }
+  return target;
+}
+
+// The candidate in `path` ('-': stdin) built for `spec`; errors name the file.
+Result<Network> ReadNetwork(const std::string& path, const InputSpec& spec) {
+  UNAS_ASSIGN_OR_RETURN(std::string text, ReadAll(path));
+  auto candidate = ParseCandidate(text);
+  if (!candidate.ok()) return Status(candidate.status().code(), path + ": " + candidate.status().message());
+  return BuildNetwork(*candidate, spec);
+}
+
+// The report as --json asks (JSON) or as a table; `pex` when planned.
+void PrintCostReport(bool json, const Network& network, const CostReport& report, const std::optional<PexPlan>& pex,
+                     const CostTarget& target) {
+  // The board's verdict: the accounting's peak SRAM and the weights against
+  // what the board leaves the model.
+  const std::optional<ModelBudget>& budget = target.budget;
+  const Board* board = target.board;
+  const bool fits = budget && report.summary.peak_sram_bytes <= budget->sram_bytes &&
+                    report.summary.flash_bytes <= budget->flash_bytes;
+  if (json) {
+    nlohmann::json out = CostReportToJson(network, report);
+    if (pex) {
+      out["pex_peak_sram_bytes"] = pex->peak_bytes;
+      out["partial_execution"] = PexPlanToJson(network, *pex);
+    }
+    if (board) {
+      out["board"] = {{"name", board->name},
+                      {"sram_budget_bytes", budget->sram_bytes},
+                      {"flash_budget_bytes", budget->flash_bytes},
+                      {"fits", fits}};
+    }
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  std::cout << FormatCostTable(network, report);
+  if (board) {
+    std::cout << "board             " << board->name << ": " << (fits ? "fits" : "does NOT fit") << " (peak SRAM "
+              << FormatByteSize(report.summary.peak_sram_bytes) << " of " << FormatByteSize(budget->sram_bytes)
+              << ", flash " << FormatByteSize(report.summary.flash_bytes) << " of "
+              << FormatByteSize(budget->flash_bytes) << " after the runtime's reserve)\n";
+  }
+  if (pex) std::cout << FormatPexPlan(network, *pex);
+}
+
+}  // namespace
+
+int RunCost(const std::vector<std::string>& argv) {
+  Args args = CostArgs();
   if (auto rc = args.ParseOrExit(argv)) return *rc;
   if (args.On("list-mcus")) {
-    for (const McuProfile& p : McuProfiles()) std::cout << p.name << "\t" << p.description << "\n";
+    ListMcus();
     return 0;
   }
   if (args.On("list-boards")) {
-    for (const Board& b : Boards()) {
-      std::cout << b.name << "\t" << b.core << (b.dsp ? "" : " (no DSP)") << "\t" << b.clock_hz / 1e6 << " MHz\t"
-                << FormatByteSize(b.sram_bytes) << " SRAM\t" << FormatByteSize(b.flash_bytes) << " flash\t"
-                << b.description << "\n";
-    }
+    ListBoards();
     return 0;
   }
   auto accounting = ParseAccounting(args.Get("accounting"));
@@ -91,52 +176,22 @@ int RunCost(const std::vector<std::string>& argv) {
     std::cerr << "unas cost: expected one architecture file (see 'unas cost --help')\n";
     return 2;
   }
-  const McuProfile* mcu = nullptr;
-  if (args.Has("mcu")) {
-    auto found = FindMcu(args.Get("mcu"));
-    if (!found.ok()) {
-      std::cerr << "unas cost: --mcu: " << found.status().message() << "\n";
-      return 2;
-    }
-    mcu = *found;
-  }
-  const Board* board = nullptr;
-  std::optional<ModelBudget> budget;
-  if (args.Has("board")) {
-    auto found = FindBoard(args.Get("board"));
-    auto b = found.ok() ? BoardBudget(**found, *accounting) : Result<ModelBudget>(found.status());
-    if (!b.ok()) {
-      std::cerr << "unas cost: --board: " << b.status().message() << "\n";
-      return 2;
-    }
-    board = *found;
-    budget = *b;
-    if (!mcu) {
-      if (auto profile = BoardProfile(*board, *accounting); profile.ok()) mcu = *profile;
-    }
+  auto target = ReadCostTarget(args, *accounting);
+  if (!target.ok()) {
+    std::cerr << "unas cost: " << target.status().message() << "\n";
+    return 2;
   }
   auto spec = GetInputSpec(args);
   if (!spec.ok()) {
     std::cerr << "unas cost: " << spec.status().message() << "\n";
     return 2;
   }
-  const std::string path = args.positional()[0];
-  auto text = ReadAll(path);
-  if (!text.ok()) {
-    std::cerr << "unas cost: " << text.status().message() << "\n";
-    return 1;
-  }
-  auto candidate = ParseCandidate(*text);
-  if (!candidate.ok()) {
-    std::cerr << "unas cost: " << path << ": " << candidate.status().message() << "\n";
-    return 1;
-  }
-  auto network = BuildNetwork(*candidate, *spec);
+  auto network = ReadNetwork(args.positional()[0], *spec);
   if (!network.ok()) {
     std::cerr << "unas cost: " << network.status().message() << "\n";
     return 1;
   }
-  auto report = CostNetwork(*network, *accounting, mcu);
+  auto report = CostNetwork(*network, *accounting, target->mcu);
   if (!report.ok()) {
     std::cerr << "unas cost: " << report.status().message() << "\n";
     return 1;
@@ -150,33 +205,7 @@ int RunCost(const std::vector<std::string>& argv) {
     }
     pex = std::move(plan).value();
   }
-  // The board's verdict: the accounting's peak SRAM and the weights against
-  // what the board leaves the model.
-  const bool fits = budget && report->summary.peak_sram_bytes <= budget->sram_bytes &&
-                    report->summary.flash_bytes <= budget->flash_bytes;
-  if (args.On("json")) {
-    nlohmann::json out = CostReportToJson(*network, *report);
-    if (pex) {
-      out["pex_peak_sram_bytes"] = pex->peak_bytes;
-      out["partial_execution"] = PexPlanToJson(*network, *pex);
-    }
-    if (board) {
-      out["board"] = {{"name", board->name},
-                      {"sram_budget_bytes", budget->sram_bytes},
-                      {"flash_budget_bytes", budget->flash_bytes},
-                      {"fits", fits}};
-    }
-    std::cout << out.dump(2) << "\n";
-  } else {
-    std::cout << FormatCostTable(*network, *report);
-    if (board) {
-      std::cout << "board             " << board->name << ": " << (fits ? "fits" : "does NOT fit") << " (peak SRAM "
-                << FormatByteSize(report->summary.peak_sram_bytes) << " of " << FormatByteSize(budget->sram_bytes)
-                << ", flash " << FormatByteSize(report->summary.flash_bytes) << " of "
-                << FormatByteSize(budget->flash_bytes) << " after the runtime's reserve)\n";
-    }
-    if (pex) std::cout << FormatPexPlan(*network, *pex);
-  }
+  PrintCostReport(args.On("json"), *network, *report, pex, *target);
   return 0;
 }
 
