@@ -166,152 +166,229 @@ std::vector<int> SoleLiveTensors(const ModelGraph& g) {
   return sole;
 }
 
-PexAnalysis PlanModelPex(const ModelGraph& g, const std::vector<int64_t>& file_timeline, int64_t file_peak_bytes,
-                         const AnalysisLimits& limits) {
-  PexAnalysis pex;
-  pex.peak_bytes = file_peak_bytes;
-  pex.timeline_bytes = file_timeline;
-  const int n = static_cast<int>(g.ops.size());
-  const int tensors = static_cast<int>(g.tensors.size());
-  // The first start s (operators before it run whole) where exactly one
-  // 8-bit tensor X is live, not a graph output, and a prefix of at least two
-  // operators from s maps onto Network operators reading X; the prefix is
-  // then shrunk until only its last output is read after it.
-  if (n < 2) {
-    pex.reason = "partial execution slices chains of at least two operators; the model has " + std::to_string(n);
+namespace {
+
+// PlanModelPex's search. The first start s (operators before it run whole)
+// where exactly one 8-bit tensor X is live, not a graph output, and a prefix
+// of at least two operators from s maps onto Network operators reading X;
+// the prefix is then shrunk until only its last output is read after it
+// (closed), and within the work limit. That start's chain is planned and
+// ends the search, with a plan or the reason there is none.
+class ModelPexPlanner {
+ public:
+  ModelPexPlanner(const ModelGraph& g, const std::vector<int64_t>& file_timeline, int64_t file_peak_bytes,
+                  const AnalysisLimits& limits)
+      : g_(g),
+        file_timeline_(file_timeline),
+        file_peak_bytes_(file_peak_bytes),
+        limits_(limits),
+        n_(static_cast<int>(g.ops.size())),
+        tensors_(static_cast<int>(g.tensors.size())),
+        cap_(std::max(2, limits.max_pex_operators)),
+        cap_note_(" (partial execution plans at most " + std::to_string(cap_) +
+                  " operators of a chain, the analysis' limit; the rest runs whole)") {}
+
+  PexAnalysis Plan() {
+    if (n_ < 2) {
+      return Unplanned("partial execution slices chains of at least two operators; the model has " +
+                       std::to_string(n_));
+    }
+    FindReach();
+    sole_ = SoleLiveTensors(g_);
+    op_of_.assign(tensors_, -2);
+    for (int s = 0; s + 1 < n_; ++s) {
+      if (std::optional<PexAnalysis> answer = TryStart(s)) return *std::move(answer);
+    }
+    return Unplanned("no chain of at least two operators Pex can slice (" + stop_ + ")" +
+                     (capped_before_ ? cap_note_ : ""));
+  }
+
+ private:
+  // The operators mapped from a start, as a Network reading X.
+  struct Chain {
+    int start = 0;
+    int x_tensor = -1;
+    Network net;
+    int mapped = 0;        // operators mapped (net.ops is cut shorter later)
+    bool capped = false;   // mapping stopped at the analysis' operator limit
+    std::string why_stop = "only its last output may be read after the chain";
+    std::vector<int> needed;  // needed[j]: the last reader of X and of outputs 0..j-1
+
+    // Nothing after operator start+k-1 reads X or the outputs of the chain's
+    // first k-1 operators, and none of them is a graph output.
+    bool Closed(int k) const { return needed[k - 1] < start + k; }
+  };
+
+  PexAnalysis Unplanned(std::string reason) const {
+    PexAnalysis pex;
+    pex.peak_bytes = file_peak_bytes_;
+    pex.timeline_bytes = file_timeline_;
+    pex.reason = std::move(reason);
     return pex;
   }
-  std::string stop;  // why each start tried did not give a plan
-  int tried = 0;
-  auto give_up = [&](int s, const std::string& why) {
-    if (tried++ < 3) stop += (stop.empty() ? "" : "; ") + std::string("from operator ") + std::to_string(s) + ": " + why;
-  };
+
+  // Why start s gave no plan; the first three are kept for the answer.
+  void GiveUp(int s, const std::string& why) {
+    if (tried_++ < 3) stop_ += (stop_.empty() ? "" : "; ") + std::string("from operator ") + std::to_string(s) + ": " + why;
+  }
+
   // How far each tensor is needed: its last reader, or past the end for a
   // graph output (so that "read after the chain" is one comparison).
-  std::vector<int> reach(tensors, -1);
-  for (int x = 0; x < n; ++x) {
-    for (int t : g.ops[x].inputs) {
-      if (t >= 0 && t < tensors) reach[t] = std::max(reach[t], x);
+  void FindReach() {
+    reach_.assign(tensors_, -1);
+    for (int x = 0; x < n_; ++x) {
+      for (int t : g_.ops[x].inputs) {
+        if (t >= 0 && t < tensors_) reach_[t] = std::max(reach_[t], x);
+      }
+    }
+    for (int t : g_.outputs) {
+      if (t >= 0 && t < tensors_) reach_[t] = n_;
     }
   }
-  for (int t : g.outputs) {
-    if (t >= 0 && t < tensors) reach[t] = n;
+
+  // The answer from start s, or nullopt (with why in stop_) when the next
+  // start must be tried.
+  std::optional<PexAnalysis> TryStart(int s) {
+    if (sole_[s] < 0) {
+      if (s == 0) GiveUp(0, "the graph does not start from one input");
+      return std::nullopt;
+    }
+    const int x_tensor = sole_[s];
+    const auto shape = ShapeOf(g_.tensors[x_tensor]);
+    if (!shape || !EightBit(g_.tensors[x_tensor]) ||
+        std::find(g_.outputs.begin(), g_.outputs.end(), x_tensor) != g_.outputs.end()) {
+      GiveUp(s, "the tensor live there is not an 8-bit [1,H,W,C] or [1,N] tensor");
+      return std::nullopt;
+    }
+    Chain chain = MapChain(s, x_tensor, *shape);
+    int k = chain.mapped;
+    while (k >= 2 && !chain.Closed(k)) --k;
+    if (k < 2) {
+      Unmap(chain);
+      GiveUp(s, chain.why_stop);
+      // A start given up on after mapping the limit's operators might have
+      // planned with more: every answer then says the limit was reached.
+      capped_before_ = capped_before_ || chain.capped;
+      return std::nullopt;
+    }
+    chain.net.ops.resize(k);
+    const int closed_k = k;
+    const int64_t work = ShortenToWorkLimit(&chain, &k);
+    Unmap(chain);
+    const std::string over_work = "planning partial execution from operator " + std::to_string(s) +
+                                  " would build about " + std::to_string(work) + " schedule steps, more than the " +
+                                  "analysis' limit of " + std::to_string(limits_.max_pex_work);
+    if (k < 2 || work > limits_.max_pex_work) {
+      return Unplanned("not planned: " + over_work + " (docs/analyze.md)" + (capped_before_ ? cap_note_ : ""));
+    }
+    auto plan = PlanPartialExecution(chain.net, Accounting::kFirmware);
+    if (!plan.ok()) return Unplanned("planning failed: " + plan.status().message());
+    return Planned(s, k, closed_k, chain.capped, *plan);
   }
-  const std::vector<int> sole = SoleLiveTensors(g);
-  // Tensor -> network op index while a start is tried; reset after each.
-  std::vector<int> op_of(tensors, -2);
-  const int64_t cap = std::max(2, limits.max_pex_operators);
-  // A start given up on after mapping `cap` operators might have planned
-  // with more: every answer then says the limit was reached.
-  bool capped_before = false;
-  const std::string cap_note = " (partial execution plans at most " + std::to_string(cap) +
-                               " operators of a chain, the analysis' limit; the rest runs whole)";
-  for (int s = 0; s + 1 < n; ++s) {
-    if (sole[s] < 0) {
-      if (s == 0) give_up(0, "the graph does not start from one input");
-      continue;
-    }
-    const int x_tensor = sole[s];
-    const auto shape = ShapeOf(g.tensors[x_tensor]);
-    if (!shape || !EightBit(g.tensors[x_tensor]) ||
-        std::find(g.outputs.begin(), g.outputs.end(), x_tensor) != g.outputs.end()) {
-      give_up(s, "the tensor live there is not an 8-bit [1,H,W,C] or [1,N] tensor");
-      continue;
-    }
-    op_of[x_tensor] = kNetworkInput;
-    Network net;
-    net.input = InputSpec{shape->h, shape->w, shape->c, 2};
-    std::string why_stop = "only its last output may be read after the chain";
-    bool capped = false;
-    for (int x = s; x < n; ++x) {
-      if (static_cast<int64_t>(net.ops.size()) >= cap) {
-        capped = true;
+
+  // Maps operators from s onto a Network reading X until one does not map
+  // or the operator limit is reached; op_of_ holds them until Unmap.
+  Chain MapChain(int s, int x_tensor, const Shape& shape) {
+    Chain c;
+    c.start = s;
+    c.x_tensor = x_tensor;
+    op_of_[x_tensor] = kNetworkInput;
+    c.net.input = InputSpec{shape.h, shape.w, shape.c, 2};
+    for (int x = s; x < n_; ++x) {
+      if (static_cast<int64_t>(c.net.ops.size()) >= cap_) {
+        c.capped = true;
         break;
       }
       Op op;
-      if (auto why = MapOp(g, x, op_of, &op)) {
-        why_stop = "operator " + std::to_string(x) + ", " + *why;
+      if (auto why = MapOp(g_, x, op_of_, &op)) {
+        c.why_stop = "operator " + std::to_string(x) + ", " + *why;
         break;
       }
-      op_of[g.ops[x].outputs[0]] = x - s;
-      net.ops.push_back(op);
+      op_of_[g_.ops[x].outputs[0]] = x - s;
+      c.net.ops.push_back(op);
     }
-    const int mapped = static_cast<int>(net.ops.size());
-    auto reset = [&] {
-      op_of[x_tensor] = -2;
-      for (int j = 0; j < mapped; ++j) op_of[g.ops[s + j].outputs[0]] = -2;
-    };
-    // closed(k): nothing after operator s+k-1 reads X or the outputs of the
-    // chain's first k-1 operators, and none of them is a graph output.
-    std::vector<int> needed(std::max(mapped, 1), reach[x_tensor]);  // needed[j]: X and outputs 0..j-1
-    for (int j = 1; j < mapped; ++j) needed[j] = std::max(needed[j - 1], reach[g.ops[s + j - 1].outputs[0]]);
-    auto closed = [&](int k) { return needed[k - 1] < s + k; };
-    int k = mapped;
-    while (k >= 2 && !closed(k)) --k;
-    if (k < 2) {
-      reset();
-      give_up(s, why_stop);
-      capped_before = capped_before || capped;
-      continue;
-    }
-    net.ops.resize(k);
-    // The planner's cost grows with the chain and its channels: plan the
-    // longest closed prefix within the work limit.
-    const int closed_k = k;
-    const bool unlimited = limits.max_pex_work == std::numeric_limits<int64_t>::max();
-    int64_t work = unlimited ? 0 : PexWorkBound(net);
-    while (work > limits.max_pex_work && k > 2) {
+    c.mapped = static_cast<int>(c.net.ops.size());
+    c.needed.assign(std::max(c.mapped, 1), reach_[x_tensor]);
+    for (int j = 1; j < c.mapped; ++j) c.needed[j] = std::max(c.needed[j - 1], reach_[g_.ops[s + j - 1].outputs[0]]);
+    return c;
+  }
+
+  void Unmap(const Chain& c) {
+    op_of_[c.x_tensor] = -2;
+    for (int j = 0; j < c.mapped; ++j) op_of_[g_.ops[c.start + j].outputs[0]] = -2;
+  }
+
+  // The planner's cost grows with the chain and its channels: cuts the
+  // chain's `*k` operators to the longest closed prefix within the work
+  // limit and returns its bound (*k < 2 or the bound over the limit when no
+  // prefix fits).
+  int64_t ShortenToWorkLimit(Chain* c, int* k) const {
+    const bool unlimited = limits_.max_pex_work == std::numeric_limits<int64_t>::max();
+    int64_t work = unlimited ? 0 : PexWorkBound(c->net);
+    while (work > limits_.max_pex_work && *k > 2) {
       do {
-        --k;
-      } while (k >= 2 && !closed(k));
-      if (k < 2) break;
-      net.ops.resize(k);
-      work = PexWorkBound(net);
+        --*k;
+      } while (*k >= 2 && !c->Closed(*k));
+      if (*k < 2) break;
+      c->net.ops.resize(*k);
+      work = PexWorkBound(c->net);
     }
-    reset();
-    const std::string over_work = "planning partial execution from operator " + std::to_string(s) +
-                                  " would build about " + std::to_string(work) + " schedule steps, more than the " +
-                                  "analysis' limit of " + std::to_string(limits.max_pex_work);
-    if (k < 2 || work > limits.max_pex_work) {
-      pex.reason = "not planned: " + over_work + " (docs/analyze.md)" + (capped_before ? cap_note : "");
-      return pex;
-    }
-    auto plan = PlanPartialExecution(net, Accounting::kFirmware);
-    if (!plan.ok()) {
-      pex.reason = "planning failed: " + plan.status().message();
-      return pex;
-    }
+    return work;
+  }
+
+  // The file's timeline with operators s..s+k-1 replaced by the plan's steps.
+  PexAnalysis Planned(int s, int k, int closed_k, bool capped, const PexPlan& plan) const {
     const std::string range = "operators " + std::to_string(s) + ".." + std::to_string(s + k - 1);
     std::string cut;
-    if ((capped && k == closed_k) || capped_before) {
-      cut = cap_note;
+    if ((capped && k == closed_k) || capped_before_) {
+      cut = cap_note_;
     } else if (k < closed_k) {
       cut = " (shortened from " + std::to_string(closed_k) + " operators: planning them all would exceed the " +
-            "analysis' work limit of " + std::to_string(limits.max_pex_work) + " schedule steps)";
+            "analysis' work limit of " + std::to_string(limits_.max_pex_work) + " schedule steps)";
     }
-    if (plan->segments.empty()) {
-      pex.reason = "no segment of " + range + " lowers the peak: every operator runs whole" + cut;
-      return pex;
+    if (plan.segments.empty()) {
+      return Unplanned("no segment of " + range + " lowers the peak: every operator runs whole" + cut);
     }
+    PexAnalysis pex = Unplanned("");
     pex.applies = true;
-    pex.timeline_bytes.assign(file_timeline.begin(), file_timeline.begin() + s);
-    pex.timeline_bytes.insert(pex.timeline_bytes.end(), plan->timeline.begin(), plan->timeline.end());
-    pex.timeline_bytes.insert(pex.timeline_bytes.end(), file_timeline.begin() + s + k, file_timeline.end());
+    pex.timeline_bytes.assign(file_timeline_.begin(), file_timeline_.begin() + s);
+    pex.timeline_bytes.insert(pex.timeline_bytes.end(), plan.timeline.begin(), plan.timeline.end());
+    pex.timeline_bytes.insert(pex.timeline_bytes.end(), file_timeline_.begin() + s + k, file_timeline_.end());
     pex.peak_bytes = *std::max_element(pex.timeline_bytes.begin(), pex.timeline_bytes.end());
-    for (const PexSegment& seg : plan->segments) {
+    for (const PexSegment& seg : plan.segments) {
       PexSegmentAnalysis a;
       for (int op : seg.ops) a.ops.push_back(op + s);
       a.slices = seg.slices();
       pex.segments.push_back(std::move(a));
     }
-    pex.reason = std::to_string(plan->segments.size()) + " segment(s) among " + range +
+    pex.reason = std::to_string(plan.segments.size()) + " segment(s) among " + range +
                  " (firmware accounting: unas's runtime); the other operators run whole; peak " +
-                 WithThousands(pex.peak_bytes) + " bytes against " + WithThousands(file_peak_bytes) +
+                 WithThousands(pex.peak_bytes) + " bytes against " + WithThousands(file_peak_bytes_) +
                  " in file order" + cut;
     return pex;
   }
-  pex.reason = "no chain of at least two operators Pex can slice (" + stop + ")" + (capped_before ? cap_note : "");
-  return pex;
+
+  const ModelGraph& g_;
+  const std::vector<int64_t>& file_timeline_;
+  const int64_t file_peak_bytes_;
+  const AnalysisLimits& limits_;
+  const int n_;
+  const int tensors_;
+  const int64_t cap_;  // operators mapped from one start at most
+  const std::string cap_note_;
+  std::vector<int> reach_;
+  std::vector<int> sole_;   // SoleLiveTensors
+  std::vector<int> op_of_;  // tensor -> network op index while a start is tried; -2 otherwise
+  bool capped_before_ = false;  // a start given up on was cut at the operator limit
+  std::string stop_;            // why the starts tried did not give a plan
+  int tried_ = 0;
+};
+
+}  // namespace
+
+PexAnalysis PlanModelPex(const ModelGraph& g, const std::vector<int64_t>& file_timeline, int64_t file_peak_bytes,
+                         const AnalysisLimits& limits) {
+  return ModelPexPlanner(g, file_timeline, file_peak_bytes, limits).Plan();
 }
 
 }  // namespace unas
