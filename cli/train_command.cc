@@ -148,6 +148,194 @@ Status WriteInt8Export(const std::string& dir, const worker::TrainResult& result
   return Status::Ok();
 }
 
+// `s` with its message prefixed by the flag it is about ("--out: ...").
+Status ForFlag(const char* flag, const Status& s) { return Status(s.code(), std::string(flag) + ": " + s.message()); }
+
+// "unas train: MESSAGE" on stderr; returns `exit_code`.
+int TrainFailed(const Status& s, int exit_code) {
+  std::cerr << "unas train: " << s.message() << "\n";
+  return exit_code;
+}
+
+// --prune and the flags that only apply with it.
+Status ReadPruneFlags(const Args& args, worker::PruneConfig* prune) {
+  if (!args.Has("prune")) {
+    if (args.Has("save-pruned") || args.Has("prune-target-bytes") || args.Has("prune-epoch")) {
+      return Status::Invalid("--save-pruned, --prune-target-bytes and --prune-epoch need --prune");
+    }
+    return Status::Ok();
+  }
+  auto target = worker::ParsePruneTarget(args.Get("prune"), "--prune");
+  auto fraction = args.GetDouble("prune-fraction", 1e-9, 0.999999);
+  auto layer_fraction = args.GetDouble("prune-layer-fraction", 1e-9, 1);
+  auto accounting = ParseAccounting(args.Get("prune-accounting"));
+  for (const Status& s : {target.status(), fraction.status(), layer_fraction.status(), accounting.status()}) {
+    if (!s.ok()) return s;
+  }
+  prune->enabled = true;
+  prune->target = *target;
+  prune->max_fraction = *fraction;
+  prune->max_group_fraction = *layer_fraction;
+  prune->accounting = *accounting;
+  if (args.Has("prune-target-bytes")) {
+    auto bytes = ParseByteSize(args.Get("prune-target-bytes"));
+    if (!bytes.ok()) return ForFlag("--prune-target-bytes", bytes.status());
+    prune->target_bytes = *bytes;
+  }
+  if (args.Has("prune-epoch")) {
+    UNAS_ASSIGN_OR_RETURN(long long epoch, args.GetInt("prune-epoch", 0, 10000));
+    prune->start_epoch = static_cast<int>(epoch);
+  }
+  return Status::Ok();
+}
+
+// The training recipe from the flags, checked by the one rule set a job's
+// recipe is checked with (worker/train_config.h).
+Result<worker::TrainConfig> ReadTrainConfig(const Args& args) {
+  worker::TrainConfig config;
+  auto schedule = ParseSchedule(args.Get("lr-schedule"));
+  for (const Status& s : {args.ReadInt("epochs", 1, 10000, &config.epochs),
+                          args.ReadInt("batch-size", 2, 65536, &config.batch_size),
+                          args.ReadInt("threads", 0, 1024, &config.threads),
+                          args.ReadInt("seed", 0, (1LL << 62), &config.seed),
+                          args.ReadDouble("subset", 1e-9, 1, &config.subset),
+                          args.ReadDouble("lr", 1e-12, 1e12, &config.learning_rate),
+                          args.ReadDouble("momentum", 0, 0.999999, &config.momentum),
+                          args.ReadDouble("weight-decay", 0, 0.999999, &config.weight_decay),
+                          args.ReadDouble("dropout", 0, 0.999999, &config.dropout),
+                          args.ReadInt("start-epoch", 0, 10000, &config.start_epoch),
+                          args.ReadInt("augment-shift", 0, 16, &config.augment.shift_px),
+                          args.ReadDouble("augment-noise", 0, 10, &config.augment.noise_sd), schedule.status()}) {
+    if (!s.ok()) return s;
+  }
+  UNAS_ASSIGN_OR_RETURN(config.optimizer, worker::ParseOptimizer(args.Get("optimizer"), "--optimizer"));
+  config.lr_schedule = *schedule;
+  if (args.On("augment")) config.augment = worker::AugmentConfig{2, true, 0};
+  if (args.On("augment-flip")) config.augment.flip = true;
+  config.save_path = args.Get("save");
+  config.init_weights_path = args.Get("init-weights");
+  config.keep_model = args.Has("out");
+  UNAS_RETURN_IF_ERROR(ReadPruneFlags(args, &config.prune));
+  UNAS_RETURN_IF_ERROR(worker::ValidateTrainConfig(config));
+  return config;
+}
+
+// --dataset and the flags that adjust it (--input-shape, --bad-files,
+// --words); errors name the flag.
+Result<data::DatasetSpec> ReadDatasetFlags(const Args& args, const worker::TrainConfig& config) {
+  auto spec = data::ParseDatasetSpec(args.Get("dataset"));
+  if (!spec.ok()) return ForFlag("--dataset", spec.status());
+  if (args.Has("input-shape")) {
+    auto shape = data::ParseInputShape(args.Get("input-shape"));
+    if (!shape.ok()) return ForFlag("--input-shape", shape.status());
+    spec->input_shape = *shape;
+  }
+  if (const std::string bad = args.Get("bad-files"); bad == "skip") {
+    spec->bad_files = data::BadFilePolicy::kSkip;
+  } else if (bad != "fail") {
+    return Status::Invalid("--bad-files: '" + bad + "' is not fail or skip");
+  }
+  if (spec->kind == data::DatasetKind::kSpeechCommands && config.augment.enabled()) {
+    return Status::Invalid("--augment (image shifts and flips) does not apply to keyword features");
+  }
+  if (args.Has("words")) {
+    if (spec->kind != data::DatasetKind::kSpeechCommands) {
+      return Status::Invalid("--words needs --dataset speech_commands:DIR");
+    }
+    spec->speech.wanted_words.clear();
+    std::stringstream words(args.Get("words"));
+    for (std::string w; std::getline(words, w, ',');) spec->speech.wanted_words.push_back(w);
+    if (Status s = data::CheckSpeechCommandsSpec(spec->speech); !s.ok()) return ForFlag("--words", s);
+  }
+  return spec;
+}
+
+// The candidate in `path` ('-': stdin); errors name the file.
+Result<Candidate> ReadCandidateFile(const std::string& path) {
+  std::stringstream text;
+  if (path == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status(StatusCode::kNotFound, path + ": cannot open file");
+    text << in.rdbuf();
+  }
+  auto candidate = ParseCandidate(text.str());
+  if (!candidate.ok()) return Status(candidate.status().code(), path + ": " + candidate.status().message());
+  return candidate;
+}
+
+void PrintDatasetInfo(const worker::DatasetInfo& info) {
+  std::printf("%s: %lld train / %lld validation / %lld test images of %dx%dx%d, %d classes\n", info.name.c_str(),
+              static_cast<long long>(info.train_count), static_cast<long long>(info.validation_count),
+              static_cast<long long>(info.test_count), info.input.height, info.input.width, info.input.channels,
+              info.input.num_classes);
+  if (info.skipped_files > 0) std::printf("%s: %lld bad files skipped\n", info.name.c_str(), static_cast<long long>(info.skipped_files));
+  std::fflush(stdout);
+}
+
+// Trains with a progress bar on a terminal (a line per epoch otherwise);
+// Ctrl-C stops between batches and the result says so.
+Result<worker::TrainResult> TrainWithProgress(const Candidate& candidate, const worker::Dataset& dataset,
+                                              const worker::TrainConfig& config, bool terminal) {
+  ProgressPrinter printer(terminal);
+  worker::TrainHooks hooks;
+  hooks.on_progress = [&printer](const worker::TrainProgress& p) { printer(p); };
+  hooks.cancel = &g_cancel;
+  std::signal(SIGINT, OnInterrupt);
+  auto result = worker::Train(candidate, dataset, config, hooks);
+  std::signal(SIGINT, SIG_DFL);
+  if (result.ok() && terminal && result->outcome != worker::TrialOutcome::kCompleted) std::printf("\n");
+  return result;
+}
+
+// The JSON train prints: the trainer's result and the run's settings.
+nlohmann::json TrainSummary(const std::string& path, const worker::DatasetInfo& info,
+                            const worker::TrainConfig& config, const worker::TrainResult& result) {
+  nlohmann::json summary = worker::TrainResultToJson(result);
+  summary["architecture"] = path;
+  summary["dataset"] = info.name;
+  if (!info.class_names.empty()) summary["class_names"] = info.class_names;
+  summary["epochs"] = config.epochs;
+  summary["batch_size"] = config.batch_size;
+  summary["threads"] = config.threads;
+  summary["seed"] = config.seed;
+  if (!config.save_path.empty() && result.outcome == worker::TrialOutcome::kCompleted) {
+    summary["saved"] = config.save_path;
+  }
+  return summary;
+}
+
+// What pruning did: partial-execution peaks into the summary, a line on
+// stdout, and the pruned candidate into --save-pruned's file.
+Status ReportPruning(const Args& args, const Candidate& candidate, const InputSpec& input,
+                     const worker::PruningResult& p, nlohmann::json* summary) {
+  // Partial-execution peaks too: pruning and Pex compound.
+  auto pex = [&](const Candidate& c) -> nlohmann::json {
+    auto network = BuildNetwork(c, input);
+    if (!network.ok()) return nullptr;
+    auto bytes = PexPeakBytes(*network, p.accounting);
+    return bytes.ok() ? nlohmann::json(*bytes) : nlohmann::json(nullptr);
+  };
+  (*summary)["pruning"]["proposed_costs"]["pex_peak_bytes"] = pex(candidate);
+  (*summary)["pruning"]["pruned_costs"]["pex_peak_bytes"] = pex(p.candidate);
+  std::printf("pruned %d of %d channels at epoch %d (%s, %s accounting): peak SRAM %lld -> %lld bytes, flash %lld -> "
+              "%lld bytes, params %lld -> %lld, MACs %lld -> %lld\n",
+              p.channels_removed, p.prunable_channels, p.epoch + 1, worker::PruneTargetName(p.target),
+              AccountingName(p.accounting), static_cast<long long>(p.proposed_costs.peak_sram_bytes),
+              static_cast<long long>(p.pruned_costs.peak_sram_bytes),
+              static_cast<long long>(p.proposed_costs.flash_bytes), static_cast<long long>(p.pruned_costs.flash_bytes),
+              static_cast<long long>(p.proposed_costs.params), static_cast<long long>(p.pruned_costs.params),
+              static_cast<long long>(p.proposed_costs.macs), static_cast<long long>(p.pruned_costs.macs));
+  const std::string pruned_path = args.Get("save-pruned");
+  if (!pruned_path.empty()) {
+    const std::string json = CandidateToJson(p.candidate).dump() + "\n";
+    UNAS_RETURN_IF_ERROR(WriteFile(pruned_path, "pruned candidate", json));
+    (*summary)["saved_pruned"] = pruned_path;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunTrain(const std::vector<std::string>& argv) {
@@ -157,203 +345,28 @@ int RunTrain(const std::vector<std::string>& argv) {
     std::cerr << "unas train: expected one architecture file (see 'unas train --help')\n";
     return 2;
   }
-  worker::TrainConfig config;
-  {
-    auto schedule = ParseSchedule(args.Get("lr-schedule"));
-    for (const Status& s : {args.ReadInt("epochs", 1, 10000, &config.epochs),
-                            args.ReadInt("batch-size", 2, 65536, &config.batch_size),
-                            args.ReadInt("threads", 0, 1024, &config.threads),
-                            args.ReadInt("seed", 0, (1LL << 62), &config.seed),
-                            args.ReadDouble("subset", 1e-9, 1, &config.subset),
-                            args.ReadDouble("lr", 1e-12, 1e12, &config.learning_rate),
-                            args.ReadDouble("momentum", 0, 0.999999, &config.momentum),
-                            args.ReadDouble("weight-decay", 0, 0.999999, &config.weight_decay),
-                            args.ReadDouble("dropout", 0, 0.999999, &config.dropout),
-                            args.ReadInt("start-epoch", 0, 10000, &config.start_epoch),
-                            args.ReadInt("augment-shift", 0, 16, &config.augment.shift_px),
-                            args.ReadDouble("augment-noise", 0, 10, &config.augment.noise_sd), schedule.status()}) {
-      if (!s.ok()) {
-        std::cerr << "unas train: " << s.message() << "\n";
-        return 2;
-      }
-    }
-    auto optimizer = worker::ParseOptimizer(args.Get("optimizer"), "--optimizer");
-    if (!optimizer.ok()) {
-      std::cerr << "unas train: " << optimizer.status().message() << "\n";
-      return 2;
-    }
-    config.optimizer = *optimizer;
-    config.lr_schedule = *schedule;
-    if (args.On("augment")) config.augment = worker::AugmentConfig{2, true, 0};
-    if (args.On("augment-flip")) config.augment.flip = true;
-    config.save_path = args.Get("save");
-    config.init_weights_path = args.Get("init-weights");
-    config.keep_model = args.Has("out");
-    if (args.Has("prune")) {
-      auto target = worker::ParsePruneTarget(args.Get("prune"), "--prune");
-      auto fraction = args.GetDouble("prune-fraction", 1e-9, 0.999999);
-      auto layer_fraction = args.GetDouble("prune-layer-fraction", 1e-9, 1);
-      auto accounting = ParseAccounting(args.Get("prune-accounting"));
-      for (const Status& s : {target.status(), fraction.status(), layer_fraction.status(), accounting.status()}) {
-        if (!s.ok()) {
-          std::cerr << "unas train: " << s.message() << "\n";
-          return 2;
-        }
-      }
-      config.prune.enabled = true;
-      config.prune.target = *target;
-      config.prune.max_fraction = *fraction;
-      config.prune.max_group_fraction = *layer_fraction;
-      config.prune.accounting = *accounting;
-      if (args.Has("prune-target-bytes")) {
-        auto bytes = ParseByteSize(args.Get("prune-target-bytes"));
-        if (!bytes.ok()) {
-          std::cerr << "unas train: --prune-target-bytes: " << bytes.status().message() << "\n";
-          return 2;
-        }
-        config.prune.target_bytes = *bytes;
-      }
-      if (args.Has("prune-epoch")) {
-        auto epoch = args.GetInt("prune-epoch", 0, 10000);
-        if (!epoch.ok()) {
-          std::cerr << "unas train: " << epoch.status().message() << "\n";
-          return 2;
-        }
-        config.prune.start_epoch = static_cast<int>(*epoch);
-      }
-    } else if (args.Has("save-pruned") || args.Has("prune-target-bytes") || args.Has("prune-epoch")) {
-      std::cerr << "unas train: --save-pruned, --prune-target-bytes and --prune-epoch need --prune\n";
-      return 2;
-    }
-    if (Status s = worker::ValidateTrainConfig(config); !s.ok()) {
-      std::cerr << "unas train: " << s.message() << "\n";
-      return 2;
-    }
-  }
-  auto spec = data::ParseDatasetSpec(args.Get("dataset"));
-  if (!spec.ok()) {
-    std::cerr << "unas train: --dataset: " << spec.status().message() << "\n";
-    return 2;
-  }
-  if (args.Has("input-shape")) {
-    auto shape = data::ParseInputShape(args.Get("input-shape"));
-    if (!shape.ok()) {
-      std::cerr << "unas train: --input-shape: " << shape.status().message() << "\n";
-      return 2;
-    }
-    spec->input_shape = *shape;
-  }
-  if (const std::string bad = args.Get("bad-files"); bad == "skip") {
-    spec->bad_files = data::BadFilePolicy::kSkip;
-  } else if (bad != "fail") {
-    std::cerr << "unas train: --bad-files: '" << bad << "' is not fail or skip\n";
-    return 2;
-  }
-  if (spec->kind == data::DatasetKind::kSpeechCommands && config.augment.enabled()) {
-    std::cerr << "unas train: --augment (image shifts and flips) does not apply to keyword features\n";
-    return 2;
-  }
-  if (args.Has("words")) {
-    if (spec->kind != data::DatasetKind::kSpeechCommands) {
-      std::cerr << "unas train: --words needs --dataset speech_commands:DIR\n";
-      return 2;
-    }
-    spec->speech.wanted_words.clear();
-    std::stringstream words(args.Get("words"));
-    for (std::string w; std::getline(words, w, ',');) spec->speech.wanted_words.push_back(w);
-    if (Status s = data::CheckSpeechCommandsSpec(spec->speech); !s.ok()) {
-      std::cerr << "unas train: --words: " << s.message() << "\n";
-      return 2;
-    }
-  }
-
+  auto config = ReadTrainConfig(args);
+  if (!config.ok()) return TrainFailed(config.status(), 2);
+  auto spec = ReadDatasetFlags(args, *config);
+  if (!spec.ok()) return TrainFailed(spec.status(), 2);
   const std::string path = args.positional()[0];
-  std::stringstream text;
-  if (path == "-") {
-    text << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      std::cerr << "unas train: " << path << ": cannot open file\n";
-      return 1;
-    }
-    text << in.rdbuf();
-  }
-  auto candidate = ParseCandidate(text.str());
-  if (!candidate.ok()) {
-    std::cerr << "unas train: " << path << ": " << candidate.status().message() << "\n";
-    return 1;
-  }
+  auto candidate = ReadCandidateFile(path);
+  if (!candidate.ok()) return TrainFailed(candidate.status(), 1);
   auto dataset = worker::LoadDataset(*spec);
-  if (!dataset.ok()) {
-    std::cerr << "unas train: " << dataset.status().message() << "\n";
-    return 1;
-  }
+  if (!dataset.ok()) return TrainFailed(dataset.status(), 1);
   const worker::DatasetInfo& info = (*dataset)->info();
-  const bool terminal = ::isatty(STDOUT_FILENO) == 1;
-  std::printf("%s: %lld train / %lld validation / %lld test images of %dx%dx%d, %d classes\n", info.name.c_str(),
-              static_cast<long long>(info.train_count), static_cast<long long>(info.validation_count),
-              static_cast<long long>(info.test_count), info.input.height, info.input.width, info.input.channels,
-              info.input.num_classes);
-  if (info.skipped_files > 0) std::printf("%s: %lld bad files skipped\n", info.name.c_str(), static_cast<long long>(info.skipped_files));
-  std::fflush(stdout);
-
-  ProgressPrinter printer(terminal);
-  worker::TrainHooks hooks;
-  hooks.on_progress = [&printer](const worker::TrainProgress& p) { printer(p); };
-  hooks.cancel = &g_cancel;
-  std::signal(SIGINT, OnInterrupt);
-  auto result = worker::Train(*candidate, **dataset, config, hooks);
-  std::signal(SIGINT, SIG_DFL);
-  if (!result.ok()) {
-    std::cerr << "unas train: " << result.status().message() << "\n";
-    return 1;
-  }
-  if (terminal && result->outcome != worker::TrialOutcome::kCompleted) std::printf("\n");
-  nlohmann::json summary = worker::TrainResultToJson(*result);
-  summary["architecture"] = path;
-  summary["dataset"] = info.name;
-  if (!info.class_names.empty()) summary["class_names"] = info.class_names;
-  summary["epochs"] = config.epochs;
-  summary["batch_size"] = config.batch_size;
-  summary["threads"] = config.threads;
-  summary["seed"] = config.seed;
-  if (!config.save_path.empty() && result->outcome == worker::TrialOutcome::kCompleted) {
-    summary["saved"] = config.save_path;
-  }
+  PrintDatasetInfo(info);
+  auto result = TrainWithProgress(*candidate, **dataset, *config, ::isatty(STDOUT_FILENO) == 1);
+  if (!result.ok()) return TrainFailed(result.status(), 1);
+  nlohmann::json summary = TrainSummary(path, info, *config, *result);
   if (result->pruning) {
-    const worker::PruningResult& p = *result->pruning;
-    // Partial-execution peaks too: pruning and Pex compound.
-    auto pex = [&](const Candidate& c) -> nlohmann::json {
-      auto network = BuildNetwork(c, info.input);
-      if (!network.ok()) return nullptr;
-      auto bytes = PexPeakBytes(*network, p.accounting);
-      return bytes.ok() ? nlohmann::json(*bytes) : nlohmann::json(nullptr);
-    };
-    summary["pruning"]["proposed_costs"]["pex_peak_bytes"] = pex(*candidate);
-    summary["pruning"]["pruned_costs"]["pex_peak_bytes"] = pex(p.candidate);
-    std::printf("pruned %d of %d channels at epoch %d (%s, %s accounting): peak SRAM %lld -> %lld bytes, flash %lld -> "
-                "%lld bytes, params %lld -> %lld, MACs %lld -> %lld\n",
-                p.channels_removed, p.prunable_channels, p.epoch + 1, worker::PruneTargetName(p.target),
-                AccountingName(p.accounting), static_cast<long long>(p.proposed_costs.peak_sram_bytes),
-                static_cast<long long>(p.pruned_costs.peak_sram_bytes),
-                static_cast<long long>(p.proposed_costs.flash_bytes), static_cast<long long>(p.pruned_costs.flash_bytes),
-                static_cast<long long>(p.proposed_costs.params), static_cast<long long>(p.pruned_costs.params),
-                static_cast<long long>(p.proposed_costs.macs), static_cast<long long>(p.pruned_costs.macs));
-    const std::string pruned_path = args.Get("save-pruned");
-    if (!pruned_path.empty()) {
-      const std::string json = CandidateToJson(p.candidate).dump() + "\n";
-      if (Status s = WriteFile(pruned_path, "pruned candidate", json); !s.ok()) {
-        std::cerr << "unas train: " << s.message() << "\n";
-        return 1;
-      }
-      summary["saved_pruned"] = pruned_path;
+    if (Status s = ReportPruning(args, *candidate, info.input, *result->pruning, &summary); !s.ok()) {
+      return TrainFailed(s, 1);
     }
   }
   if (args.Has("out") && result->outcome == worker::TrialOutcome::kCompleted) {
-    if (Status s = WriteInt8Export(args.Get("out"), *result, **dataset, config.threads, &summary); !s.ok()) {
-      std::cerr << "unas train: --out: " << s.message() << "\n";
-      return 1;
+    if (Status s = WriteInt8Export(args.Get("out"), *result, **dataset, config->threads, &summary); !s.ok()) {
+      return TrainFailed(ForFlag("--out", s), 1);
     }
   }
   std::cout << summary.dump(2) << std::endl;
