@@ -64,48 +64,24 @@ void Set(OpSet& k, int i) { k.set(i); }
 bool Any(uint64_t k) { return k != 0; }
 bool Any(const OpSet& k) { return k.any(); }
 
-// DP over the downsets of `ops`, all ops in `before` done, level by level
-// (a level's states have run the same number of ops): each state of a level
-// is expanded by every op it may run next, keeping for each successor the
-// smallest peak and the step that reached it; the order is read back along
-// those steps from the full set. Exact when `beam_width` is 0 (fails past
-// `max_states`); otherwise each level keeps only the `beam_width` best
-// states by (peak so far, live bytes).
+// DP over the downsets of `ops`, all ops in `before` done. Exact when
+// `beam_width` is 0 (fails past `max_states`); otherwise each level keeps
+// only the `beam_width` best states by (peak so far, live bytes).
+// `*states` is set to the states it stored, whether it succeeds or not.
 template <typename Key>
-class DownsetSearch {
- public:
-  DownsetSearch(const BufferGraph& g, const Facts& a, const std::vector<int>& ops, const OpSet& before)
-      : g_(g), a_(a), ops_(ops), before_(before), m_(static_cast<int>(ops.size())), preds_(m_, Key{}) {
-    std::vector<int> local(a.n, -1);
-    for (int i = 0; i < m_; ++i) local[ops[i]] = i;
-    for (int i = 0; i < m_; ++i) {
-      for (int t : a.inputs[ops[i]]) {
-        const int p = a.producer[t];
-        if (p >= 0 && local[p] >= 0) Set(preds_[i], local[p]);
-      }
+Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
+                                       const OpSet& before, int64_t max_states, int64_t beam_width,
+                                       int64_t* states) {
+  const int m = static_cast<int>(ops.size());
+  std::vector<int> local(a.n, -1);
+  for (int i = 0; i < m; ++i) local[ops[i]] = i;
+  std::vector<Key> preds(m, Key{});
+  for (int i = 0; i < m; ++i) {
+    for (int t : a.inputs[ops[i]]) {
+      const int p = a.producer[t];
+      if (p >= 0 && local[p] >= 0) Set(preds[i], local[p]);
     }
   }
-
-  // `*states` is set to the states it stored, whether it succeeds or not.
-  Result<std::vector<int>> Run(int64_t max_states, int64_t beam_width, int64_t* states) {
-    best_[Key{}] = {0, LiveBytes(g_, a_, before_), Key{}, -1};
-    std::vector<Key> level = {Key{}};
-    for (int depth = 0; depth < m_; ++depth) {
-      std::vector<Key> next;
-      for (const Key& state : level) {
-        if (!Expand(state, beam_width == 0, max_states, &next)) {
-          *states = static_cast<int64_t>(best_.size());
-          return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
-        }
-      }
-      if (beam_width > 0 && static_cast<int64_t>(next.size()) > beam_width) KeepBest(beam_width, &next);
-      level = std::move(next);
-    }
-    *states = static_cast<int64_t>(best_.size());
-    return Order();
-  }
-
- private:
   // A state's live bytes depend on its downset only: computed once, when
   // the state is first reached, from its parent's (LiveAfter), instead of
   // over every tensor for every state.
@@ -115,100 +91,89 @@ class DownsetSearch {
     Key parent;
     int op;
   };
-
-  OpSet DoneOf(const Key& state) const {
-    OpSet done = before_;
-    for (int i = 0; i < m_; ++i) {
-      if (Test(state, i)) done.set(ops_[i]);
+  std::unordered_map<Key, Entry> best;
+  best[Key{}] = {0, LiveBytes(g, a, before), Key{}, -1};
+  std::vector<Key> level = {Key{}};
+  auto done_of = [&](const Key& state) {
+    OpSet done = before;
+    for (int i = 0; i < m; ++i) {
+      if (Test(state, i)) done.set(ops[i]);
     }
     return done;
-  }
-
+  };
   // Live bytes once x has run after `done` (which holds x's producers):
   // its inputs whose every reader has now run are freed (graph outputs
   // stay), its outputs that anything reads or that are graph outputs arrive.
-  int64_t LiveAfter(int64_t live, const OpSet& done, int x) const {
-    for (int t : a_.inputs[x]) {
-      if (a_.is_output[t]) continue;
+  auto live_after = [&](int64_t live, const OpSet& done, int x) {
+    for (int t : a.inputs[x]) {
+      if (a.is_output[t]) continue;
       bool last = true;
-      for (int c : a_.consumers[t]) last = last && (c == x || done[c]);
-      if (last) live -= g_.tensor_bytes[t];
+      for (int c : a.consumers[t]) last = last && (c == x || done[c]);
+      if (last) live -= g.tensor_bytes[t];
     }
-    for (int t : a_.outputs[x]) {
-      if (a_.is_output[t] || !a_.consumers[t].empty()) live += g_.tensor_bytes[t];
+    for (int t : a.outputs[x]) {
+      if (a.is_output[t] || !a.consumers[t].empty()) live += g.tensor_bytes[t];
     }
     return live;
-  }
-
-  // Reaches every successor of `state` (one more op whose predecessors have
-  // run), appending the new ones to `next`. False when an `exact` search
-  // would store more than `max_states` states.
-  bool Expand(const Key& state, bool exact, int64_t max_states, std::vector<Key>* next) {
-    const Entry& entry = best_[state];
-    const int64_t here = entry.peak;
-    const int64_t live = entry.live;
-    const OpSet done = DoneOf(state);
-    for (int i = 0; i < m_; ++i) {
-      if (Test(state, i) || Any(preds_[i] & ~state)) continue;
-      const int x = ops_[i];
-      const int64_t cost = std::max(here, live + OutputBytes(g_, a_, x, RunsInPlace(g_, a_, x, done)));
-      Key succ = state;
-      Set(succ, i);
-      auto it = best_.find(succ);
-      if (it == best_.end()) {
-        if (exact && static_cast<int64_t>(best_.size()) >= max_states) return false;
-        best_[succ] = {cost, LiveAfter(live, done, x), state, x};
-        next->push_back(succ);
-      } else if (cost < it->second.peak) {
-        it->second.peak = cost;
-        it->second.parent = state;
-        it->second.op = x;
+  };
+  Key full{};
+  for (int depth = 0; depth < m; ++depth) {
+    std::vector<Key> next;
+    for (const Key& state : level) {
+      const Entry& entry = best[state];
+      const int64_t here = entry.peak;
+      const int64_t live = entry.live;
+      const OpSet done = done_of(state);
+      for (int i = 0; i < m; ++i) {
+        if (Test(state, i) || Any(preds[i] & ~state)) continue;
+        const int x = ops[i];
+        const int64_t cost = std::max(here, live + OutputBytes(g, a, x, RunsInPlace(g, a, x, done)));
+        Key succ = state;
+        Set(succ, i);
+        auto it = best.find(succ);
+        if (it == best.end()) {
+          if (beam_width == 0 && static_cast<int64_t>(best.size()) >= max_states) {
+            *states = static_cast<int64_t>(best.size());
+            return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
+          }
+          best[succ] = {cost, live_after(live, done, x), state, x};
+          next.push_back(succ);
+        } else if (cost < it->second.peak) {
+          it->second.peak = cost;
+          it->second.parent = state;
+          it->second.op = x;
+        }
       }
     }
-    return true;
-  }
-
-  // The beam: the `beam_width` states of `next` with the smallest
-  // (peak, live bytes).
-  void KeepBest(int64_t beam_width, std::vector<Key>* next) {
-    std::vector<std::pair<std::pair<int64_t, int64_t>, size_t>> ranked;
-    ranked.reserve(next->size());
-    for (size_t s = 0; s < next->size(); ++s) {
-      const Entry& e = best_[(*next)[s]];
-      ranked.push_back({{e.peak, e.live}, s});
+    if (beam_width > 0 && static_cast<int64_t>(next.size()) > beam_width) {
+      std::vector<std::pair<std::pair<int64_t, int64_t>, size_t>> ranked;
+      ranked.reserve(next.size());
+      for (size_t s = 0; s < next.size(); ++s) {
+        const Entry& e = best[next[s]];
+        ranked.push_back({{e.peak, e.live}, s});
+      }
+      std::nth_element(ranked.begin(), ranked.begin() + beam_width, ranked.end());
+      std::vector<Key> kept;
+      for (int64_t r = 0; r < beam_width; ++r) kept.push_back(next[ranked[r].second]);
+      next = std::move(kept);
     }
-    std::nth_element(ranked.begin(), ranked.begin() + beam_width, ranked.end());
-    std::vector<Key> kept;
-    for (int64_t r = 0; r < beam_width; ++r) kept.push_back((*next)[ranked[r].second]);
-    *next = std::move(kept);
+    level = std::move(next);
   }
-
-  // The ops along the best steps from the empty set to the full one.
-  std::vector<int> Order() {
-    Key full{};
-    for (int i = 0; i < m_; ++i) Set(full, i);
-    std::vector<int> order;
-    for (Key s = full; Any(s); s = best_[s].parent) order.push_back(best_[s].op);
-    std::reverse(order.begin(), order.end());
-    return order;
-  }
-
-  const BufferGraph& g_;
-  const Facts& a_;
-  const std::vector<int>& ops_;
-  const OpSet& before_;
-  const int m_;
-  std::vector<Key> preds_;  // preds_[i]: the ops among `ops` whose outputs op i reads
-  std::unordered_map<Key, Entry> best_;
-};
+  *states = static_cast<int64_t>(best.size());
+  for (int i = 0; i < m; ++i) Set(full, i);
+  std::vector<int> order;
+  for (Key s = full; Any(s); s = best[s].parent) order.push_back(best[s].op);
+  std::reverse(order.begin(), order.end());
+  return order;
+}
 
 Result<std::vector<int>> DownsetOrder(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
                                       const OpSet& before, int64_t max_states, int64_t beam_width = 0,
                                       int64_t* states = nullptr) {
   int64_t ignored = 0;
   if (states == nullptr) states = &ignored;
-  if (ops.size() <= 64) return DownsetSearch<uint64_t>(g, a, ops, before).Run(max_states, beam_width, states);
-  return DownsetSearch<OpSet>(g, a, ops, before).Run(max_states, beam_width, states);
+  if (ops.size() <= 64) return DownsetOrderT<uint64_t>(g, a, ops, before, max_states, beam_width, states);
+  return DownsetOrderT<OpSet>(g, a, ops, before, max_states, beam_width, states);
 }
 
 // Positions where a chain may be paused without raising the peak. r[i] is
