@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# No function over LIMIT (80) lines, signature to closing brace as
-# universal-ctags measures it, in the folders already split into named steps
-# (issue #24, item 6). Lists the offenders, longest first, and fails.
+# No function over LIMIT (80) lines in server/, cli/, search/, costmodel/,
+# quant/ and worker/ (issue #24, item 6). Lists the offenders, longest first,
+# and fails.
+#
+# The measure is issue #24's: universal-ctags' start line (the line naming the
+# function, where its signature starts) to its end line (the closing brace),
+# both counted (ctags kind f in C++ and C files).
 #
 #   tests/style/function_length.sh SOURCE_DIR [LIMIT]
 #
@@ -10,8 +14,12 @@
 set -euo pipefail
 src=${1:?usage: function_length.sh SOURCE_DIR [LIMIT]}
 limit=${2:-80}
-# Add a folder or file here once its functions are split.
-paths=(search costmodel/partial_execution.cc costmodel/model_graph.cc costmodel/tflm_arena.cc worker/pruning.cc)
+paths=(server cli search costmodel quant worker)
+# Not yet held, each to be removed from this list once split: the trainer's
+# trial and the worker loop (being split with issue #28's trial-speed work),
+# and the order search's DP (DownsetOrderT, being rewritten for speed with
+# issue #28's coordinator work).
+excluded=(worker/trainer.cc worker/worker_loop.cc costmodel/order_search.cc)
 
 ctags=$(command -v ctags-universal || command -v universal-ctags || true)
 if [ -z "$ctags" ]; then
@@ -20,7 +28,9 @@ if [ -z "$ctags" ]; then
 fi
 cd "$src"
 listing=$("$ctags" -R -x --_xformat='%{line} %{end} %F %{scope}::%N' --fields=+ne --kinds-C++=f --kinds-C=f \
-          --languages=C++,C "${paths[@]}")
+          --languages=C++,C "${paths[@]}" | awk -v skip="${excluded[*]}" '
+            BEGIN { n = split(skip, list, " "); for (i = 1; i <= n; ++i) skipped[list[i]] = 1 }
+            !($3 in skipped)')
 if [ -z "$listing" ]; then
   echo "ctags found no functions in ${paths[*]}"  # a broken measurement must not pass
   exit 1
