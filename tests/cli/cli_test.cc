@@ -15,6 +15,8 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -315,6 +317,51 @@ TEST(CliTest, BadUsageExitsTwoAndSaysWhy) {
   r = Unas("frobnicate");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("unknown command 'frobnicate'"), std::string::npos);
+}
+
+// Train, serve and cost check their flags as steps before they touch a file:
+// each usage error names its flag and exits 2, the first in the order the
+// flags are checked (the recipe, then the data set for train) wins over a
+// later one and over a missing architecture file, and a refused serve
+// creates no data directory. Messages as the commands printed them before
+// they were split into steps.
+TEST(CliTest, UsageErrorsNameTheFlagBeforeAnyFileIsRead) {
+  const std::string missing = "/nonexistent.json";
+  // Each exec of unas-torch loads LibTorch (about a second): one case per step.
+  const std::vector<std::pair<std::string, std::string>> train = {
+      {"--bad-files keep --lr-schedule 3", "--lr-schedule: '3' is not EPOCH:LR"},
+      {"--prune-epoch 3", "--save-pruned, --prune-target-bytes and --prune-epoch need --prune"},
+      {"--words yes,no", "--words needs --dataset speech_commands:DIR"}};
+  for (const auto& [flags, message] : train) {
+    const CliRun r = Unas("train " + missing + " " + flags);
+    EXPECT_EQ(r.exit_code, 2) << flags;
+    EXPECT_EQ(r.out, "unas train: " + message + "\n") << flags;
+  }
+  const CliRun no_file = Unas("train " + missing);
+  EXPECT_EQ(no_file.exit_code, 1);
+  EXPECT_EQ(no_file.out, "unas train: /nonexistent.json: cannot open file\n");
+
+  const std::string data_dir = Scratch() + "/refused-serve";
+  const std::vector<std::pair<std::string, std::string>> serve = {
+      {"--heartbeat-ms 600 --lease-timeout-ms 1000", "--heartbeat-ms must be at most half of --lease-timeout-ms"},
+      {"--no-auth --http 0.0.0.0:8080", "--no-auth is only allowed with a loopback --http address"}};
+  for (const auto& [flags, message] : serve) {
+    const CliRun r = Unas("serve --data-dir " + data_dir + " " + flags);
+    EXPECT_EQ(r.exit_code, 2) << flags;
+    EXPECT_EQ(r.out, "unas serve: " + message + "\n") << flags;
+  }
+  struct stat st;
+  EXPECT_NE(stat(data_dir.c_str(), &st), 0) << "a refused serve made " << data_dir;
+
+  CliRun r = Unas("cost --jsonl " + kExample);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "unas cost: --jsonl reads standard input and takes no file\n");
+  r = Unas("cost " + missing + " --board nope");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out.rfind("unas cost: --board: unknown board 'nope' (known: ", 0), 0u) << r.out;
+  r = Unas("cost " + missing + " --mcu nope --board nope");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out.rfind("unas cost: --mcu: unknown MCU profile 'nope' (known: ", 0), 0u) << r.out;
 }
 
 TEST(CliTest, InvalidArchitectureNamesTheKey) {
