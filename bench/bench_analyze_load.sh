@@ -19,12 +19,9 @@ shift
 [ "$#" -ge 1 ] || { echo "bench_analyze_load: give at least one model" >&2; exit 2; }
 [ -x "$UNAS" ] || { echo "bench_analyze_load: $UNAS is not executable (build it first)" >&2; exit 2; }
 PROBE_SECONDS=${PROBE_SECONDS:-10}
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY grpc_proxy all_proxy ALL_PROXY
-
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/unas-bench-analyze.XXXXXX")
-GRPC=$((20000 + RANDOM % 20000))
-HTTP=$((GRPC + 1))
-TOKEN="bench-token-$$-$RANDOM$RANDOM"
+# shellcheck source=bench/serve_env.sh
+. "$(dirname "$0")/serve_env.sh"
+bench_serve_env analyze
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done

@@ -20,12 +20,9 @@ UNAS=${1:?usage: bench_start_hostage.sh path/to/unas}
 command -v sqlite3 >/dev/null || { echo "bench_start_hostage: needs sqlite3" >&2; exit 2; }
 TRIALS=${TRIALS:-100}
 START_LIMIT=${START_LIMIT:-120}
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY grpc_proxy all_proxy ALL_PROXY
-
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/unas-bench-start.XXXXXX")
-GRPC=$((20000 + RANDOM % 20000))
-HTTP=$((GRPC + 1))
-TOKEN="bench-token-$$-$RANDOM$RANDOM"
+# shellcheck source=bench/serve_env.sh
+. "$(dirname "$0")/serve_env.sh"
+bench_serve_env start
 SERVE=
 cleanup() {
   [ -n "$SERVE" ] && kill -KILL "$SERVE" 2>/dev/null || true

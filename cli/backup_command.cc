@@ -4,6 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/connection.h"
 #include "server/store/store.h"
 
 namespace unas::cli {
@@ -14,8 +15,7 @@ int RunBackup(const std::vector<std::string>& argv) {
             "coordinator keeps serving, then opens the copy to check it. Restore: stop the\n"
             "coordinator, remove DIR/unas.db-wal and DIR/unas.db-shm, put the copy at DIR/unas.db\n"
             "(docs/deploy.md).");
-  args.Flag("data-dir", "DIR", "the coordinator's data directory", "unas-data");
-  args.Env("data-dir", "UNAS_DATA_DIR");
+  AddDataDirFlag(args, "the coordinator's data directory");
   if (auto rc = args.ParseOrExit(argv)) return *rc;
   if (args.positional().size() != 1) {
     std::cerr << "unas backup: expected one argument, the output file (see 'unas backup --help')\n";

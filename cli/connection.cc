@@ -23,9 +23,13 @@ void AddConnectionFlags(Args& args) {
   args.Env("coordinator", "UNAS_COORDINATOR");
   args.Flag("token", "TOKEN", "bearer token (else --token-file, UNAS_TOKEN, DATA_DIR/token)");
   args.Flag("token-file", "PATH", "read the bearer token from this file's first line (e.g. a mounted secret)");
-  args.Flag("data-dir", "DIR", "a local coordinator's data directory, to read its token", "unas-data");
-  args.Env("data-dir", "UNAS_DATA_DIR");
+  AddDataDirFlag(args, "a local coordinator's data directory, to read its token");
   args.Flag("tls-ca", "PEM", "connect with TLS, trusting this certificate");
+}
+
+void AddDataDirFlag(Args& args, const std::string& help) {
+  args.Flag("data-dir", "DIR", help, "unas-data");
+  args.Env("data-dir", "UNAS_DATA_DIR");
 }
 
 Result<std::string> ReadTokenFile(const std::string& path) {

@@ -25,6 +25,11 @@ namespace unas::cli {
 // (env UNAS_DATA_DIR) and --tls-ca.
 void AddConnectionFlags(Args& args);
 
+// --data-dir DIR, else UNAS_DATA_DIR, else ./unas-data: where a coordinator
+// keeps its database and token (serve, backup and the client commands),
+// `help` saying what the command does with it.
+void AddDataDirFlag(Args& args, const std::string& help);
+
 // The first line of `path` without trailing whitespace, e.g. a Docker or
 // Kubernetes secret mounted as a file (which often ends with a newline).
 //

@@ -20,8 +20,7 @@ Args ServeArgs() {
             "directory, one search driver per job, and embedded workers. Restarting on the same data\n"
             "directory resumes every unfinished job. Prints the dashboard's address and where the\n"
             "token is.");
-  args.Flag("data-dir", "DIR", "where the database and the token live", "unas-data");
-  args.Env("data-dir", "UNAS_DATA_DIR");
+  AddDataDirFlag(args, "where the database and the token live");
   args.Flag("listen", "HOST:PORT", "gRPC address (loopback by default)", "127.0.0.1:7070");
   args.Flag("http", "HOST:PORT", "REST API, dashboard and /healthz, /readyz (\"off\": none)", "127.0.0.1:8080");
   args.Flag("web-dir", "DIR", "the dashboard's files", UNAS_DEFAULT_WEB_DIR);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
+#include <string_view>
+#include <utility>
 
 #include "base/json_limits.h"
 #include "data/image_files.h"
@@ -209,6 +211,27 @@ std::string DatasetSpec::Key() const {
   return "?";
 }
 
+namespace {
+
+// idx:DIR:CLASSES: moves CLASSES from the end of spec->directory into
+// spec->num_classes. `text` is the whole spec, for the error.
+Status TakeIdxClassCount(const std::string& text, DatasetSpec* spec) {
+  const size_t colon = spec->directory.rfind(':');
+  if (colon == std::string::npos) return Status::Ok();
+  const std::string classes = spec->directory.substr(colon + 1);
+  char* end = nullptr;
+  const long v = std::strtol(classes.c_str(), &end, 10);
+  if (classes.empty() || *end != '\0' || v < 2 || v > 256) {
+    return Status::Invalid("'" + QuotePrefix(text) + "': class count '" + QuotePrefix(classes) +
+                           "' is not an integer in 2..256");
+  }
+  spec->num_classes = static_cast<int>(v);
+  spec->directory.resize(colon);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<DatasetSpec> ParseDatasetSpec(std::string_view text_view) {
   const std::string text(text_view);
   DatasetSpec spec;
@@ -222,41 +245,18 @@ Result<DatasetSpec> ParseDatasetSpec(std::string_view text_view) {
     spec.directory.clear();
     return spec;
   }
-  auto rest = [&](const std::string& prefix) { return text.substr(prefix.size()); };
-  if (text.rfind("folder:", 0) == 0 && text.size() > 7) {
-    spec.kind = DatasetKind::kFolder;
-    spec.directory = rest("folder:");
-    return spec;
-  }
-  if (text.rfind("csv:", 0) == 0 && text.size() > 4) {
-    spec.kind = DatasetKind::kCsv;
-    spec.directory = rest("csv:");
-    return spec;
-  }
-  if (text.rfind("cifar10:", 0) == 0 && text.size() > 8) {
-    spec.kind = DatasetKind::kCifar10;
-    spec.directory = rest("cifar10:");
-    return spec;
-  }
-  if (text.rfind("speech_commands:", 0) == 0 && text.size() > 16) {
-    spec.kind = DatasetKind::kSpeechCommands;
-    spec.directory = rest("speech_commands:");
-    return spec;
-  }
-  if (text.rfind("idx:", 0) == 0 && text.size() > 4) {
-    spec.kind = DatasetKind::kIdx;
-    spec.directory = rest("idx:");
-    if (auto colon = spec.directory.rfind(':'); colon != std::string::npos) {
-      const std::string classes = spec.directory.substr(colon + 1);
-      char* end = nullptr;
-      const long v = std::strtol(classes.c_str(), &end, 10);
-      if (classes.empty() || *end != '\0' || v < 2 || v > 256) {
-        return Status::Invalid("'" + QuotePrefix(text) + "': class count '" + QuotePrefix(classes) +
-                               "' is not an integer in 2..256");
-      }
-      spec.num_classes = static_cast<int>(v);
-      spec.directory.resize(colon);
-    }
+  // The forms PREFIX:DIR (DIR not empty); idx:DIR may end in :CLASSES.
+  static constexpr std::pair<std::string_view, DatasetKind> kDirectoryForms[] = {
+      {"folder:", DatasetKind::kFolder},
+      {"csv:", DatasetKind::kCsv},
+      {"cifar10:", DatasetKind::kCifar10},
+      {"speech_commands:", DatasetKind::kSpeechCommands},
+      {"idx:", DatasetKind::kIdx}};
+  for (const auto& [prefix, kind] : kDirectoryForms) {
+    if (text.size() <= prefix.size() || text.compare(0, prefix.size(), prefix) != 0) continue;
+    spec.kind = kind;
+    spec.directory = text.substr(prefix.size());
+    if (kind == DatasetKind::kIdx) UNAS_RETURN_IF_ERROR(TakeIdxClassCount(text, &spec));
     return spec;
   }
   return Status::Invalid("'" + QuotePrefix(text) + "' is not one of " + kForms);

@@ -155,6 +155,20 @@ std::vector<Mutation> EnumerateMutations(const Candidate& c) {
   return out;
 }
 
+namespace {
+
+// The layer flag a toggle mutation flips.
+bool Layer::*ToggledFlag(MutationKind toggle) {
+  switch (toggle) {
+    case MutationKind::kToggleBn: return &Layer::has_bn;
+    case MutationKind::kToggleRelu: return &Layer::has_relu;
+    case MutationKind::kTogglePrepool: return &Layer::has_prepool;
+    default: return &Layer::stride2;  // kToggleStride
+  }
+}
+
+}  // namespace
+
 Candidate ApplyMutation(const Candidate& parent, const Mutation& m, Rng& rng) {
   Candidate c = parent;
   switch (m.kind) {
@@ -178,19 +192,12 @@ Candidate ApplyMutation(const Candidate& parent, const Mutation& m, Rng& rng) {
       layers.insert(layers.begin() + at, RandomLayer(rng));
       break;
     }
-    case MutationKind::kToggleBn: {
-      Layer& l = c.conv_blocks[m.block].layers[m.layer];
-      l.has_bn = !l.has_bn;
-      break;
-    }
-    case MutationKind::kToggleRelu: {
-      Layer& l = c.conv_blocks[m.block].layers[m.layer];
-      l.has_relu = !l.has_relu;
-      break;
-    }
-    case MutationKind::kTogglePrepool: {
-      Layer& l = c.conv_blocks[m.block].layers[m.layer];
-      l.has_prepool = !l.has_prepool;
+    case MutationKind::kToggleBn:
+    case MutationKind::kToggleRelu:
+    case MutationKind::kTogglePrepool:
+    case MutationKind::kToggleStride: {
+      bool& flag = c.conv_blocks[m.block].layers[m.layer].*ToggledFlag(m.kind);
+      flag = !flag;
       break;
     }
     case MutationKind::kChangeType:
@@ -202,11 +209,6 @@ Candidate ApplyMutation(const Candidate& parent, const Mutation& m, Rng& rng) {
     case MutationKind::kKernel:
       c.conv_blocks[m.block].layers[m.layer].ker_size += m.delta;
       break;
-    case MutationKind::kToggleStride: {
-      Layer& l = c.conv_blocks[m.block].layers[m.layer];
-      l.stride2 = !l.stride2;
-      break;
-    }
     case MutationKind::kTogglePooling:
       if (c.pooling) {
         c.pooling.reset();

@@ -12,17 +12,12 @@ namespace unas::quant::kernels {
 namespace {
 
 Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
-  const GraphOp& op = g.ops[index];
   OpParams p;
-  const GraphTensor *out = nullptr, *in = nullptr, *filter = nullptr;
-  UNAS_RETURN_IF_ERROR(PrepareWeightedOp(g, index, &p, &in, &out, &filter));
-  p.multipliers = ConvMultipliers(in->quant.scale[0], filter->quant.scale, out->quant.scale[0]);
-  p.kh = filter->shape[1];
-  p.kw = filter->shape[2];
-  if (filter->shape[3] != p.in.d[3]) return OpError(index, op, "filter input channels differ from the input's");
-  p.dilation_h = op.dilation_h;
-  p.dilation_w = op.dilation_w;
-  UNAS_RETURN_IF_ERROR(PrepareWindow(g, index, &p));
+  const GraphTensor* filter = nullptr;
+  UNAS_RETURN_IF_ERROR(PrepareConv(g, index, &p, &filter));
+  if (filter->shape[3] != p.in.d[3]) {
+    return OpError(index, g.ops[index], "filter input channels differ from the input's");
+  }
   // The optimised kernel's operands: filter rows [c][ky][kx][ci] are already
   // the GEMM's B rows.
   const int channels = p.out.d[3];
@@ -33,25 +28,16 @@ Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
 }
 
 void EvalImage(const OpParams& p, const int8_t* in, int8_t* out) {
-  const int ih = p.in.d[1], iw = p.in.d[2], ic = p.in.d[3], oh = p.out.d[1], ow = p.out.d[2], oc = p.out.d[3];
-  for (int oy = 0; oy < oh; ++oy) {
+  const int ic = p.in.d[3], ow = p.out.d[2], oc = p.out.d[3];
+  for (int oy = 0; oy < p.out.d[1]; ++oy) {
     for (int ox = 0; ox < ow; ++ox) {
       for (int c = 0; c < oc; ++c) {
         int32_t acc = 0;
-        for (int ky = 0; ky < p.kh; ++ky) {
-          const int y = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
-          if (y < 0 || y >= ih) continue;
-          for (int kx = 0; kx < p.kw; ++kx) {
-            const int x = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
-            if (x < 0 || x >= iw) continue;
-            const int8_t* pixel = in + (static_cast<int64_t>(y) * iw + x) * ic;
-            const int8_t* f = p.filter.data() + ((static_cast<int64_t>(c) * p.kh + ky) * p.kw + kx) * ic;
-            for (int ci = 0; ci < ic; ++ci) acc += int32_t{f[ci]} * (pixel[ci] + p.input_offset);
-          }
-        }
-        if (!p.bias.empty()) acc += p.bias[c];
-        const QuantizedMultiplier& m = p.multipliers[p.multipliers.size() == 1 ? 0 : c];
-        out[(static_cast<int64_t>(oy) * ow + ox) * oc + c] = Clamp(MultiplyByQuantizedMultiplier(acc, m) + p.output_offset, p);
+        ForEachTapInside(p, in, oy, ox, [&](int ky, int kx, const int8_t* pixel) {
+          const int8_t* f = p.filter.data() + ((static_cast<int64_t>(c) * p.kh + ky) * p.kw + kx) * ic;
+          for (int ci = 0; ci < ic; ++ci) acc += int32_t{f[ci]} * (pixel[ci] + p.input_offset);
+        });
+        out[(static_cast<int64_t>(oy) * ow + ox) * oc + c] = RequantizeChannel(p, c, acc);
       }
     }
   }

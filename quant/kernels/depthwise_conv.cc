@@ -11,20 +11,13 @@ namespace unas::quant::kernels {
 namespace {
 
 Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
-  const GraphOp& op = g.ops[index];
   OpParams p;
-  const GraphTensor *out = nullptr, *in = nullptr, *filter = nullptr;
-  UNAS_RETURN_IF_ERROR(PrepareWeightedOp(g, index, &p, &in, &out, &filter));
-  p.multipliers = ConvMultipliers(in->quant.scale[0], filter->quant.scale, out->quant.scale[0]);
-  p.kh = filter->shape[1];
-  p.kw = filter->shape[2];
+  UNAS_RETURN_IF_ERROR(PrepareConv(g, index, &p, nullptr));
+  const GraphOp& op = g.ops[index];
   p.depth_multiplier = op.depth_multiplier;
   if (p.depth_multiplier < 1 || p.in.d[3] * p.depth_multiplier != p.out.d[3]) {
     return OpError(index, op, "output channels are not input channels x depth_multiplier");
   }
-  p.dilation_h = op.dilation_h;
-  p.dilation_w = op.dilation_w;
-  UNAS_RETURN_IF_ERROR(PrepareWindow(g, index, &p));
   // The optimised kernel's filter as int16: with stride 1 and depth
   // multiplier 1, each tap's channels repeated once per output pixel
   // ([ky][kx][ow][c], see AccumulateRow); otherwise [ky][kx][c].
@@ -40,25 +33,16 @@ Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
 }
 
 void EvalImage(const OpParams& p, const int8_t* in, int8_t* out) {
-  const int ih = p.in.d[1], iw = p.in.d[2], ic = p.in.d[3], oh = p.out.d[1], ow = p.out.d[2], oc = p.out.d[3];
-  for (int oy = 0; oy < oh; ++oy) {
+  const int ow = p.out.d[2], oc = p.out.d[3];
+  for (int oy = 0; oy < p.out.d[1]; ++oy) {
     for (int ox = 0; ox < ow; ++ox) {
       for (int c = 0; c < oc; ++c) {
         int32_t acc = 0;
-        for (int ky = 0; ky < p.kh; ++ky) {
-          const int y = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
-          if (y < 0 || y >= ih) continue;
-          for (int kx = 0; kx < p.kw; ++kx) {
-            const int x = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
-            if (x < 0 || x >= iw) continue;
-            const int8_t* pixel = in + (static_cast<int64_t>(y) * iw + x) * ic;
-            const int32_t f = p.filter[(static_cast<int64_t>(ky) * p.kw + kx) * oc + c];
-            acc += f * (pixel[c / p.depth_multiplier] + p.input_offset);
-          }
-        }
-        if (!p.bias.empty()) acc += p.bias[c];
-        const QuantizedMultiplier& m = p.multipliers[p.multipliers.size() == 1 ? 0 : c];
-        out[(static_cast<int64_t>(oy) * ow + ox) * oc + c] = Clamp(MultiplyByQuantizedMultiplier(acc, m) + p.output_offset, p);
+        ForEachTapInside(p, in, oy, ox, [&](int ky, int kx, const int8_t* pixel) {
+          const int32_t f = p.filter[(static_cast<int64_t>(ky) * p.kw + kx) * oc + c];
+          acc += f * (pixel[c / p.depth_multiplier] + p.input_offset);
+        });
+        out[(static_cast<int64_t>(oy) * ow + ox) * oc + c] = RequantizeChannel(p, c, acc);
       }
     }
   }

@@ -125,13 +125,14 @@ Status PrepareInput(const ModelGraph& g, size_t index, size_t k, OpParams* p, co
   return Status::Ok();
 }
 
-Status PrepareSameQuantInput(const ModelGraph& g, size_t index, OpParams* p) {
+Result<OpParams> PrepareSameQuantInput(const ModelGraph& g, size_t index) {
+  OpParams p;
   const GraphTensor *out = nullptr, *in = nullptr;
-  UNAS_RETURN_IF_ERROR(PrepareOutput(g, index, p, &out));
-  UNAS_RETURN_IF_ERROR(PrepareInput(g, index, 0, p, &in));
-  UNAS_ASSIGN_OR_RETURN(p->in, ToDims4(*in));
+  UNAS_RETURN_IF_ERROR(PrepareOutput(g, index, &p, &out));
+  UNAS_RETURN_IF_ERROR(PrepareInput(g, index, 0, &p, &in));
+  UNAS_ASSIGN_OR_RETURN(p.in, ToDims4(*in));
   if (!SameQuant(*in, *out)) return OpError(index, g.ops[index], "input and output quantisation must be equal");
-  return Status::Ok();
+  return p;
 }
 
 Status PrepareWeightedOp(const ModelGraph& g, size_t index, OpParams* p, const GraphTensor** in,
@@ -210,6 +211,25 @@ Status PrepareWindow(const ModelGraph& g, size_t index, OpParams* p) {
   p->pad_top = PadBefore(op.padding, p->in.d[1], p->kh, p->stride_h, p->dilation_h, oh);
   p->pad_left = PadBefore(op.padding, p->in.d[2], p->kw, p->stride_w, p->dilation_w, ow);
   return Status::Ok();
+}
+
+Status PrepareConv(const ModelGraph& g, size_t index, OpParams* p, const GraphTensor** filter) {
+  const GraphOp& op = g.ops[index];
+  const GraphTensor *out = nullptr, *in = nullptr, *w = nullptr;
+  UNAS_RETURN_IF_ERROR(PrepareWeightedOp(g, index, p, &in, &out, &w));
+  if (filter != nullptr) *filter = w;
+  p->multipliers = ConvMultipliers(in->quant.scale[0], w->quant.scale, out->quant.scale[0]);
+  p->kh = w->shape[1];
+  p->kw = w->shape[2];
+  p->dilation_h = op.dilation_h;
+  p->dilation_w = op.dilation_w;
+  return PrepareWindow(g, index, p);
+}
+
+int8_t RequantizeChannel(const OpParams& p, int c, int32_t acc) {
+  if (!p.bias.empty()) acc += p.bias[c];
+  const QuantizedMultiplier& m = p.multipliers[p.multipliers.size() == 1 ? 0 : c];
+  return Clamp(MultiplyByQuantizedMultiplier(acc, m) + p.output_offset, p);
 }
 
 ChannelRequant MakeChannelRequant(const OpParams& p, int channels) {

@@ -11,12 +11,11 @@ namespace {
 
 Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   const GraphOp& op = g.ops[index];
-  OpParams p;
-  UNAS_RETURN_IF_ERROR(PrepareSameQuantInput(g, index, &p));
-  const GraphTensor& in = g.tensors[p.inputs[0]];
+  UNAS_ASSIGN_OR_RETURN(OpParams p, PrepareSameQuantInput(g, index));
   if (op.inputs.size() < 2 || op.inputs[1] < 0 || op.inputs[1] >= static_cast<int>(g.tensors.size())) {
     return OpError(index, op, "missing paddings");
   }
+  const GraphTensor& in = g.tensors[p.inputs[0]];
   if (op.inputs.size() > 2 && op.inputs[2] >= 0) return OpError(index, op, "a constant pad value is not supported");
   auto pads = ReadIndexConstant(g.tensors[op.inputs[1]]);
   if (!pads.ok()) return OpError(index, op, pads.status().message());

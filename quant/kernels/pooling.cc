@@ -11,8 +11,7 @@ namespace {
 
 Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   const GraphOp& op = g.ops[index];
-  OpParams p;
-  UNAS_RETURN_IF_ERROR(PrepareSameQuantInput(g, index, &p));
+  UNAS_ASSIGN_OR_RETURN(OpParams p, PrepareSameQuantInput(g, index));
   p.kh = op.filter_h;
   p.kw = op.filter_w;
   if (p.kh < 1 || p.kw < 1) return OpError(index, op, "filter size must be positive");

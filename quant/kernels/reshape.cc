@@ -9,8 +9,7 @@ namespace {
 
 Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   const GraphOp& op = g.ops[index];
-  OpParams p;
-  UNAS_RETURN_IF_ERROR(PrepareSameQuantInput(g, index, &p));
+  UNAS_ASSIGN_OR_RETURN(OpParams p, PrepareSameQuantInput(g, index));
   if (p.in.elements() != p.out.elements()) return OpError(index, op, "element counts differ");
   return p;
 }

@@ -11,10 +11,9 @@ namespace {
 
 Result<OpParams> Prepare(const ModelGraph& g, size_t index) {
   const GraphOp& op = g.ops[index];
-  OpParams p;
-  UNAS_RETURN_IF_ERROR(PrepareSameQuantInput(g, index, &p));
-  const GraphTensor& in = g.tensors[p.inputs[0]];
+  UNAS_ASSIGN_OR_RETURN(OpParams p, PrepareSameQuantInput(g, index));
   if (op.inputs.size() != 4) return OpError(index, op, "expected input, begin, end and strides");
+  const GraphTensor& in = g.tensors[p.inputs[0]];
   std::vector<int64_t> v[3];
   for (int k = 0; k < 3; ++k) {
     if (op.inputs[k + 1] < 0 || op.inputs[k + 1] >= static_cast<int>(g.tensors.size())) {

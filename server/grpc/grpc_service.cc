@@ -45,6 +45,15 @@ grpc::Status Reply(const Result<T>& result, Response* out) {
   return grpc::Status::OK;
 }
 
+// A coordinator's bytes (a trial's weights or .tflite) into the RPC's
+// response through `set`, or its error.
+template <typename Set>
+grpc::Status ReplyBytes(Result<std::string> result, Set set) {
+  if (!result.ok()) return ToGrpc(result.status());
+  set(std::move(result).value());
+  return grpc::Status::OK;
+}
+
 // The bearer token check of every call; a refused call is logged
 // (rate-limited per source, server/core/rejection_log.h).
 class Auth {
@@ -164,18 +173,14 @@ class JobServiceImpl final : public v1::JobService::Service {
   grpc::Status GetTrialWeights(grpc::ServerContext* ctx, const v1::GetTrialWeightsRequest* req,
                                v1::TrialWeights* out) override {
     UNAS_CHECK_AUTH(ctx);
-    auto weights = c_->TrialWeights(req->job_id(), req->trial_id());
-    if (!weights.ok()) return ToGrpc(weights.status());
-    out->set_weights(std::move(weights).value());
-    return grpc::Status::OK;
+    return ReplyBytes(c_->TrialWeights(req->job_id(), req->trial_id()),
+                      [out](std::string weights) { out->set_weights(std::move(weights)); });
   }
   grpc::Status GetTrialModel(grpc::ServerContext* ctx, const v1::GetTrialModelRequest* req,
                              v1::TrialModel* out) override {
     UNAS_CHECK_AUTH(ctx);
-    auto model = c_->TrialModelTflite(req->job_id(), req->trial_id());
-    if (!model.ok()) return ToGrpc(model.status());
-    out->set_tflite(std::move(model).value());
-    return grpc::Status::OK;
+    return ReplyBytes(c_->TrialModelTflite(req->job_id(), req->trial_id()),
+                      [out](std::string tflite) { out->set_tflite(std::move(tflite)); });
   }
 
  private:

@@ -21,28 +21,21 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli/cli_run.h"
 #include "tests/common/hostile_models.h"
 #include "tests/temp_dir.h"
 #include "tflite/writer.h"
 
 namespace {
 
-// The environment of this test never leaks into what it checks.
-[[maybe_unused]] const bool kEnvironmentCleared = [] {
-  for (const char* var : {"UNAS_COORDINATOR", "UNAS_DATA_DIR", "UNAS_TOKEN", "UNAS_WEB_DIR"}) unsetenv(var);
-  return true;
-}();
+using unas::testing::CliRun;
+using unas::testing::JsonOutput;
 
 // This binary's scratch directory, removed with its files when the tests exit.
 const std::string& Scratch() {
   static unas::testing::TempDir dir("cli");
   return dir.path();
 }
-
-struct CliRun {
-  int exit_code;
-  std::string out;  // stdout and stderr together
-};
 
 // `unas ARGS`, with `env` ("VAR=value ...") set for it alone.
 CliRun Unas(const std::string& args, const std::string& stdin_text = "", const std::string& env = "") {
@@ -52,27 +45,7 @@ CliRun Unas(const std::string& args, const std::string& stdin_text = "", const s
     std::ofstream(path) << stdin_text;
     command += " < " + path;
   }
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-// The JSON a successful run printed. A failed run or output that is not JSON
-// fails the test and gives an empty object (so the checks that follow fail
-// with the field they expected). Hold it non-const: operator[] on a missing
-// key then reads null rather than being undefined behaviour.
-nlohmann::json JsonOutput(const CliRun& r) {
-  EXPECT_EQ(r.exit_code, 0) << r.out;
-  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    ADD_FAILURE() << "not JSON: " << r.out;
-    return nlohmann::json::object();
-  }
-  return j;
+  return unas::testing::RunCommand(command);
 }
 
 const std::string kExample = std::string(UNAS_SOURCE_DIR) + "/examples/worked_example.json";

@@ -12,43 +12,17 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/cli/cli_run.h"
 #include "tests/service/process.h"
 
 namespace unas::testing {
 namespace {
 
-// The environment of this test never leaks into what it checks.
-[[maybe_unused]] const bool kEnvironmentCleared = [] {
-  for (const char* var : {"UNAS_COORDINATOR", "UNAS_DATA_DIR", "UNAS_TOKEN", "UNAS_WEB_DIR"}) unsetenv(var);
-  return true;
-}();
-
-struct CliRun {
-  int exit_code;
-  std::string out;  // stdout and stderr together
-};
-
 // `unas ARGS` with the environment assignments `env` ("VAR=value ..."),
 // through the shell.
 CliRun Unas(const std::string& env, const std::string& args) {
   const std::string command = "env " + env + " " + std::string(UNAS_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-nlohmann::json Json(const CliRun& r) {
-  EXPECT_EQ(r.exit_code, 0) << r.out;
-  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    ADD_FAILURE() << "not JSON: " << r.out;
-    return nlohmann::json::object();
-  }
-  return j;
+  return RunCommand(command);
 }
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -163,7 +137,7 @@ TEST_F(ClientCommandsTest, RefusedTokenNamesWhereItCameFrom) {
 }
 
 TEST_F(ClientCommandsTest, JobsAndStatusJsonAgree) {
-  const nlohmann::json jobs = Json(Unas(Env(), "jobs --json"));
+  const nlohmann::json jobs = JsonOutput(Unas(Env(), "jobs --json"));
   ASSERT_TRUE(jobs.is_array());
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0]["job_id"], *job_id_);
@@ -171,14 +145,14 @@ TEST_F(ClientCommandsTest, JobsAndStatusJsonAgree) {
   EXPECT_EQ(jobs[0]["trials_completed"], 6);
   EXPECT_EQ(jobs[0]["trials_budget"], 6);
   EXPECT_FALSE(jobs[0].contains("spec"));
-  nlohmann::json status = Json(Unas(Env(), "status " + *job_id_ + " --json"));
+  nlohmann::json status = JsonOutput(Unas(Env(), "status " + *job_id_ + " --json"));
   EXPECT_EQ(status["spec"]["name"], "cli");
   status.erase("spec");
   EXPECT_EQ(status, jobs[0]);
 }
 
 TEST_F(ClientCommandsTest, TrialsJsonListsWhatTheTableLists) {
-  const nlohmann::json trials = Json(Unas(Env(), "trials " + *job_id_ + " --json"));
+  const nlohmann::json trials = JsonOutput(Unas(Env(), "trials " + *job_id_ + " --json"));
   ASSERT_TRUE(trials.is_array());
   ASSERT_EQ(trials.size(), 6u);
   const std::vector<std::string> table = Lines(Unas(Env(), "trials " + *job_id_).out);
@@ -199,7 +173,7 @@ TEST_F(ClientCommandsTest, TrialsJsonListsWhatTheTableLists) {
     EXPECT_EQ(flash, t["flash_bytes"].get<long long>());
     EXPECT_EQ(macs, t["macs"].get<long long>());
   }
-  const nlohmann::json two = Json(Unas(Env(), "trials " + *job_id_ + " --json --limit 2"));
+  const nlohmann::json two = JsonOutput(Unas(Env(), "trials " + *job_id_ + " --json --limit 2"));
   ASSERT_EQ(two.size(), 2u);
   EXPECT_EQ(two[1], trials[1]);
 }
@@ -217,7 +191,7 @@ TEST_F(ClientCommandsTest, ParetoShowsUnknownLatencyAsDashEmptyAndNull) {
     EXPECT_EQ(lines[i].substr(lines[i].size() - 12), "           -") << lines[i];
   }
   EXPECT_EQ(lines.back().rfind("hypervolume ", 0), 0u);
-  const nlohmann::json json = Json(Unas(Env(), "pareto " + *job_id_ + " --json"));
+  const nlohmann::json json = JsonOutput(Unas(Env(), "pareto " + *job_id_ + " --json"));
   ASSERT_EQ(json["front"].size(), lines.size() - 3);
   for (const nlohmann::json& t : json["front"]) EXPECT_TRUE(t["latency_ms"].is_null());
   const std::vector<std::string> csv = Lines(Unas(Env(), "pareto " + *job_id_ + " --csv").out);
@@ -231,7 +205,7 @@ TEST_F(ClientCommandsTest, ParetoShowsUnknownLatencyAsDashEmptyAndNull) {
 
 TEST_F(ClientCommandsTest, HealthJsonReportsEachCheck) {
   const CliRun r = Unas(Env(), "health --json");
-  EXPECT_EQ(Json(r), nlohmann::json::parse(R"({"ok":true,"checks":[
+  EXPECT_EQ(JsonOutput(r), nlohmann::json::parse(R"({"ok":true,"checks":[
       {"check":"grpc","target":")" + Address() + R"js(","ok":true,"detail":"serving, token accepted (1 jobs)"},
       {"check":"database","target":")js" + *dir_ + R"(/data/unas.db","ok":true,"detail":"writable"}]})"));
 }

@@ -163,18 +163,25 @@ TEST(JobOutputTest, TrialJsonHasNullsForWhatWasNotMeasured) {
     "error":""})"));
 }
 
-TEST(JobOutputTest, JobJsonIsStatusWithoutTheSpecForListings) {
+// The job both listings below show: running, 3 of a budget of 10 trials
+// completed and 1 failed.
+server::JobView RunningJob() {
   server::JobView job;
   job.record.job_id = "job-1";
   job.record.name = "fashion";
   job.record.status = server::JobStatus::kRunning;
-  job.record.spec_json = R"({"name":"fashion"})";
   job.completed = 3;
   job.failed = 1;
-  job.running = 2;
-  job.proposed = 4;
   job.budget = 10;
   job.hypervolume = 0.5;
+  return job;
+}
+
+TEST(JobOutputTest, JobJsonIsStatusWithoutTheSpecForListings) {
+  server::JobView job = RunningJob();
+  job.record.spec_json = R"({"name":"fashion"})";
+  job.running = 2;
+  job.proposed = 4;
   const nlohmann::json listed = JobJson(job, false);
   EXPECT_EQ(listed, nlohmann::json::parse(R"({"job_id":"job-1","name":"fashion","status":"running",
     "trials_completed":3,"trials_failed":1,"trials_running":2,"trials_proposed":4,"trials_budget":10,
@@ -190,16 +197,9 @@ TEST(JobOutputTest, JobJsonIsStatusWithoutTheSpecForListings) {
 }
 
 TEST(JobOutputTest, JobLineNamesTheFinalRound) {
-  server::JobView job;
-  job.record.job_id = "job-1";
-  job.record.name = "fashion";
-  job.record.status = server::JobStatus::kRunning;
-  job.completed = 3;
-  job.failed = 1;
-  job.budget = 10;
+  server::JobView job = RunningJob();
   job.proposed = 3;
   job.best_val_error = 0.25;
-  job.hypervolume = 0.5;
   const std::string plain = "job-1  fashion  running  proposed 3/10, trials 4 finished (1 failed, 0 running)  rejected by constraints 0"
                             "  best error 0.2500  hypervolume 0.5000";
   EXPECT_EQ(JobLine(job), plain + "\n");

@@ -45,6 +45,7 @@
 #include "costmodel/mcu.h"
 #include "costmodel/reference_executor.h"
 #include "quant/quantize.h"
+#include "tests/costmodel/random_candidates.h"
 #include "tests/costmodel/random_images.h"
 #include "tflite/writer.h"
 
@@ -57,31 +58,17 @@ int Uniform(std::mt19937_64& rng, int lo, int hi) { return std::uniform_int_dist
 
 // Wider than the firmware tests' networks: filters up to 64, dense up to 128.
 Candidate WideRandomCandidate(std::mt19937_64& rng) {
-  Candidate c;
-  const int blocks = Uniform(rng, 1, 5);
-  for (int b = 0; b < blocks; ++b) {
-    ConvBlock block;
-    block.is_branch = b > 0 && Uniform(rng, 0, 1) == 1;
-    const int layers = Uniform(rng, 1, 2);
-    for (int l = 0; l < layers; ++l) {
-      Layer layer;
-      layer.type = static_cast<LayerType>(Uniform(rng, 0, 2));
-      layer.ker_size = 3 + 2 * Uniform(rng, 0, 2);
-      layer.filters = Uniform(rng, 4, 64);
-      layer.stride2 = Uniform(rng, 0, 1) == 1;
-      layer.has_prepool = Uniform(rng, 0, 3) == 0;
-      layer.has_bn = Uniform(rng, 0, 1) == 1;
-      layer.has_relu = Uniform(rng, 0, 9) < 9;
-      block.layers.push_back(layer);
-    }
-    c.conv_blocks.push_back(block);
-  }
-  if (Uniform(rng, 0, 9) < 9) {
-    c.pooling = Pooling{Uniform(rng, 0, 1) ? PoolType::kAvg : PoolType::kMax, 2 * Uniform(rng, 1, 2)};
-  }
-  const int dense = Uniform(rng, 1, 2);
-  for (int d = 0; d < dense; ++d) c.dense_blocks.push_back({Uniform(rng, 10, 128)});
-  return c;
+  testing::DrawnCandidateShape wide;
+  wide.max_blocks = 5;
+  wide.max_layers = 2;
+  wide.min_filters = 4;
+  wide.max_filters = 64;
+  wide.prepool_in = 1;  // 1 in 4
+  wide.prepool_of = 4;
+  wide.pooling_in_ten = 9;
+  wide.max_pool_half = 2;
+  wide.max_units = 128;
+  return testing::DrawCandidate(rng, wide);
 }
 
 constexpr InputSpec kInputs[] = {{28, 28, 1, 10}, {32, 32, 3, 10}, {49, 10, 1, 12}, {40, 40, 1, 4}};

@@ -29,6 +29,25 @@ inline RandomCandidateLimits ExecutableLimits(int max_blocks, int max_filters) {
 
 Candidate RandomCandidate(std::mt19937_64& rng, const RandomCandidateLimits& limits = {});
 
+// The ranges of DrawCandidate, the generator of the networks the firmware
+// tests compile (tests/firmware/test_networks.h) and the TFLM latency
+// benchmark runs (tests/costmodel/bench_tflm_latency.cc); every draw is
+// uniform over the inclusive range.
+struct DrawnCandidateShape {
+  int max_blocks = 4;         // blocks: 1..max_blocks
+  int max_layers = 3;         // layers of a block: 1..max_layers
+  int min_filters = 1;        // filters of a layer: min_filters..max_filters
+  int max_filters = 16;
+  int prepool_in = 3;         // a layer has a prepool with probability prepool_in / prepool_of
+  int prepool_of = 10;
+  int pooling_in_ten = 8;     // the network has a final pooling with probability pooling_in_ten / 10,
+  int max_pool_half = 3;      // of size 2 * (1..max_pool_half)
+  int max_units = 24;         // 1 or 2 dense blocks of 10..max_units units
+};
+
+// One draw, in a fixed order (so one seed gives one network).
+Candidate DrawCandidate(std::mt19937_64& rng, const DrawnCandidateShape& shape);
+
 // An input of height and width each uniform in [min_side, max_side], 1 to 3
 // channels, and 2 to max_classes classes (drawn in that order).
 InputSpec RandomInputSpec(std::mt19937_64& rng, int min_side, int max_side, int max_classes);

@@ -71,20 +71,23 @@ TEST(DatasetSpecTest, KeyTellsShapesAndPoliciesApart) {
   EXPECT_EQ(shape->channels, 3);
 }
 
+// A described data set in one line, so that one comparison checks all of
+// it and a failure shows all of it.
+std::string Described(const DatasetShape& s) {
+  return std::to_string(s.height) + "x" + std::to_string(s.width) + "x" + std::to_string(s.channels) + ", " +
+         std::to_string(s.num_classes) + " classes";
+}
+
 TEST(DescribeDatasetTest, FixedFormatsNeedNoFiles) {
   auto fm = DescribeDataset(*ParseDatasetSpec("fashion-mnist"));
   ASSERT_TRUE(fm.ok());
-  EXPECT_EQ(fm->height, 28);
-  EXPECT_EQ(fm->width, 28);
-  EXPECT_EQ(fm->channels, 1);
-  EXPECT_EQ(fm->num_classes, 10);
+  EXPECT_EQ(Described(*fm), "28x28x1, 10 classes");
   auto cifar = DescribeDataset(*ParseDatasetSpec("cifar10:/nowhere"));
   ASSERT_TRUE(cifar.ok());
-  EXPECT_EQ(cifar->height, 32);
-  EXPECT_EQ(cifar->channels, 3);
+  EXPECT_EQ(Described(*cifar), "32x32x3, 10 classes");
   auto synthetic = DescribeDataset(*ParseDatasetSpec("synthetic"));
   ASSERT_TRUE(synthetic.ok());
-  EXPECT_EQ(synthetic->height, 8);
+  EXPECT_EQ(Described(*synthetic), "8x8x1, 10 classes");
 }
 
 TEST(DescribeDatasetTest, IdxShapeComesFromTheTrainingImagesHeader) {
@@ -99,10 +102,7 @@ TEST(DescribeDatasetTest, IdxShapeComesFromTheTrainingImagesHeader) {
   auto shape = DescribeDataset(*ParseDatasetSpec("idx:" + dir.string() + ":26"));
   fs::remove_all(dir);
   ASSERT_TRUE(shape.ok()) << shape.status().message();
-  EXPECT_EQ(shape->height, 5);
-  EXPECT_EQ(shape->width, 7);
-  EXPECT_EQ(shape->channels, 1);
-  EXPECT_EQ(shape->num_classes, 26);
+  EXPECT_EQ(Described(*shape), "5x7x1, 26 classes");
 }
 
 TEST(DescribeDatasetTest, MissingIdxFileIsNotFoundNamingIt) {

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <stb/stb_image_write.h>
 
+#include "tests/data/spec_util.h"
 #include "tests/temp_dir.h"
 
 namespace unas::data {
@@ -27,9 +28,7 @@ void WritePng(const std::string& path, int w, int h, int comp, std::vector<uint8
 }
 
 DatasetSpec FolderSpec(const std::string& dir, InputShape shape = {}) {
-  DatasetSpec spec = *ParseDatasetSpec("folder:" + dir);
-  spec.input_shape = shape;
-  return spec;
+  return unas::testing::SpecWithShape("folder:" + dir, shape);
 }
 
 TEST(ImageFolderTest, ClassesAreFolderNamesInSortedByteOrder) {

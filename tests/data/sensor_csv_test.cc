@@ -6,15 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/data/spec_util.h"
 #include "tests/temp_dir.h"
 
 namespace unas::data {
 namespace {
 
 DatasetSpec CsvSpec(const std::string& path, InputShape shape = {}) {
-  DatasetSpec spec = *ParseDatasetSpec("csv:" + path);
-  spec.input_shape = shape;
-  return spec;
+  return unas::testing::SpecWithShape("csv:" + path, shape);
 }
 
 TEST(SensorCsvTest, TimeMajorColumnsBecomeChannelMajorWindows) {

@@ -102,9 +102,22 @@ Status WriteTestInputs(const std::string& dir, const std::vector<int8_t>& inputs
   return WriteBytes(dir + "/c/test_inputs.h", text.data(), text.size());
 }
 
-namespace {
+Status LinkForQemu(const std::string& dir, const std::string& cpu, const std::vector<std::string>& objects) {
+  std::string link = "arm-none-eabi-gcc -mcpu=" + cpu + " -mthumb --specs=rdimon.specs -nostartfiles -T " +
+                     UNAS_SOURCE_DIR "/firmware/arm/mps2.ld -Wl,--gc-sections -o " + dir + "/prog.elf";
+  for (const std::string& object : objects) link += " " + object;
+  const CommandResult linked = RunCommand(link);
+  if (linked.exit_code != 0) return Status::Internal("link:\n" + linked.output);
+  return Status::Ok();
+}
 
-// text + data of one object file, from arm-none-eabi-size's Berkeley format.
+Result<std::string> RunOnQemu(const std::string& dir, const std::string& board, int timeout_seconds) {
+  const CommandResult q = RunCommand("timeout " + std::to_string(timeout_seconds) + " qemu-system-arm -M " + board +
+                                     " -nographic -semihosting -icount shift=0 -kernel " + dir + "/prog.elf");
+  if (q.exit_code != 0) return Status::Internal("qemu exited " + std::to_string(q.exit_code) + ":\n" + q.output);
+  return q.output;
+}
+
 Result<int64_t> ObjectFlashBytes(const std::string& object) {
   const CommandResult r = RunCommand("arm-none-eabi-size -B " + object);
   std::istringstream lines(r.output);
@@ -116,8 +129,6 @@ Result<int64_t> ObjectFlashBytes(const std::string& object) {
   return text + data;
 }
 
-}  // namespace
-
 Result<ArmRun> RunOnArm(const std::string& dir, const ArmTarget& target, int inputs, int64_t output_bytes) {
   const std::string& cpu = target.cpu;
   const std::string cc = "arm-none-eabi-gcc -std=c99 -pedantic-errors -Wall -Wextra -Werror -mcpu=" + cpu +
@@ -128,15 +139,13 @@ Result<ArmRun> RunOnArm(const std::string& dir, const ArmTarget& target, int inp
                                     {dir + "/c/unas_kernels.c", dir + "/unas_kernels.o"},
                                     {UNAS_SOURCE_DIR "/tests/firmware/arm_main.c", dir + "/arm_main.o"},
                                     {arm + "startup.c", dir + "/startup.o"}};
-  std::string link = "arm-none-eabi-gcc -mcpu=" + cpu + " -mthumb --specs=rdimon.specs -nostartfiles -T " + arm +
-                     "mps2.ld -Wl,--gc-sections -o " + dir + "/prog.elf";
+  std::vector<std::string> linked;
   for (const auto& [source, object] : objects) {
     const CommandResult r = RunCommand(cc + "-c " + source + " -o " + object);
     if (r.exit_code != 0) return Status::Internal("cross compile " + source + ":\n" + r.output);
-    link += " " + object;
+    linked.push_back(object);
   }
-  const CommandResult linked = RunCommand(link);
-  if (linked.exit_code != 0) return Status::Internal("link:\n" + linked.output);
+  UNAS_RETURN_IF_ERROR(LinkForQemu(dir, cpu, linked));
   ArmRun run;
   UNAS_ASSIGN_OR_RETURN(run.model_flash_bytes, ObjectFlashBytes(dir + "/model.o"));
   UNAS_ASSIGN_OR_RETURN(run.kernels_flash_bytes, ObjectFlashBytes(dir + "/unas_kernels.o"));
@@ -147,49 +156,58 @@ Result<ArmRun> RunOnArm(const std::string& dir, const ArmTarget& target, int inp
     std::string address, size, type, name;
     if (fields >> address >> size >> type >> name && name == "arena") run.arena_symbol_bytes = std::stoll(size, nullptr, 16);
   }
-  const CommandResult q = RunCommand("timeout 120 qemu-system-arm -M " + target.board +
-                                     " -nographic -semihosting -icount shift=0 -kernel " + dir + "/prog.elf");
-  if (q.exit_code != 0) return Status::Internal("qemu exited " + std::to_string(q.exit_code) + ":\n" + q.output);
-  std::istringstream lines(q.output);
-  int64_t calibration = 0;
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream f(line);
-    std::string key;
-    f >> key;
-    if (key == "output") {
-      std::string index;
-      f >> index;
-      std::vector<int8_t> out;
-      for (int v; f >> v;) out.push_back(static_cast<int8_t>(v));
-      run.outputs.push_back(out);
-    } else if (key == "ticks") {
-      std::string index;
-      int64_t t = 0;
-      f >> index >> t;
-      run.instructions.push_back(t * 40);
-    } else if (key == "step") {
-      std::string index;
-      int64_t t = 0;
-      f >> index >> t;
-      run.step_instructions.push_back(t * 40);
-    } else if (key == "stack_bytes:") {
-      f >> run.stack_bytes;
-    } else if (key == "calibration_ticks_per_2M_instructions:") {
-      f >> calibration;
-    }
+  UNAS_ASSIGN_OR_RETURN(const std::string output, RunOnQemu(dir, target.board, 120));
+  const DriverLines printed(output);
+  for (const auto& row : printed.Rows("output")) {
+    std::vector<int8_t> out;
+    for (int64_t v : row) out.push_back(static_cast<int8_t>(v));
+    run.outputs.push_back(out);
   }
+  for (const auto& row : printed.Rows("ticks")) run.instructions.push_back(Column(row, 0) * 40);
+  for (const auto& row : printed.Rows("step")) run.step_instructions.push_back(Column(row, 0) * 40);
+  run.stack_bytes = printed.Value("stack_bytes");
+  const int64_t calibration = printed.Value("calibration_ticks_per_2M_instructions");
   // spin(1000000) is 2,000,000 loop instructions plus a few of call and timing.
   if (calibration < 50000 || calibration > 50002) {
     return Status::Internal("SysTick is not counting 40 instructions per tick (calibration " +
-                            std::to_string(calibration) + " ticks):\n" + q.output);
+                            std::to_string(calibration) + " ticks):\n" + output);
   }
   if (static_cast<int>(run.outputs.size()) != inputs || static_cast<int>(run.instructions.size()) != inputs) {
-    return Status::Internal("qemu run reported " + std::to_string(run.outputs.size()) + " outputs:\n" + q.output);
+    return Status::Internal("qemu run reported " + std::to_string(run.outputs.size()) + " outputs:\n" + output);
   }
   for (const auto& out : run.outputs) {
-    if (static_cast<int64_t>(out.size()) != output_bytes) return Status::Internal("short output line:\n" + q.output);
+    if (static_cast<int64_t>(out.size()) != output_bytes) return Status::Internal("short output line:\n" + output);
   }
   return run;
+}
+
+DriverLines::DriverLines(const std::string& output) {
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string key, index;
+    if (!(f >> key)) continue;
+    if (key.back() == ':') {
+      int64_t v = 0;
+      if (f >> v) values_[key.substr(0, key.size() - 1)] = v;
+      continue;
+    }
+    if (!(f >> index) || index.back() != ':') continue;
+    std::vector<int64_t> row;
+    for (int64_t v; f >> v;) row.push_back(v);
+    rows_[key].push_back(std::move(row));
+  }
+}
+
+const std::vector<std::vector<int64_t>>& DriverLines::Rows(const std::string& key) const {
+  static const std::vector<std::vector<int64_t>> kNone;
+  const auto it = rows_.find(key);
+  return it == rows_.end() ? kNone : it->second;
+}
+
+int64_t DriverLines::Value(const std::string& key, int64_t absent) const {
+  const auto it = values_.find(key);
+  return it == values_.end() ? absent : it->second;
 }
 
 bool HaveArmTools() {

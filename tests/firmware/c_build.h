@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,39 @@ Result<PixelRun> RunPixelHost(const std::string& dir, const std::vector<uint8_t>
 // Runs DIR/host over the concatenated inputs; fails with the program's
 // output (e.g. AddressSanitizer's report) when it exits non-zero.
 Result<std::vector<int8_t>> RunHost(const std::string& dir, const std::vector<int8_t>& inputs);
+
+// What a C test driver printed (tests/firmware/test_main.h): rows
+// "KEY INDEX: v0 v1 ..." in the order printed, and values "KEY: v". Other
+// lines (a driver's error message) are not read.
+class DriverLines {
+ public:
+  explicit DriverLines(const std::string& output);
+  // The rows printed under `key`; none when there are none.
+  const std::vector<std::vector<int64_t>>& Rows(const std::string& key) const;
+  // The value printed as "`key`: v"; `absent` when there is none.
+  int64_t Value(const std::string& key, int64_t absent = 0) const;
+
+ private:
+  std::map<std::string, std::vector<std::vector<int64_t>>> rows_;
+  std::map<std::string, int64_t> values_;
+};
+// Value k of `row`, 0 when the row is shorter.
+inline int64_t Column(const std::vector<int64_t>& row, size_t k) { return k < row.size() ? row[k] : 0; }
+
+// Links Cortex-M `cpu` objects (firmware/arm/startup.c's among them) with
+// firmware/arm/mps2.ld and newlib's semihosting into DIR/prog.elf;
+// kInternal with the linker's output when it fails.
+Status LinkForQemu(const std::string& dir, const std::string& cpu, const std::vector<std::string>& objects);
+
+// Runs DIR/prog.elf on QEMU board `board` with -icount shift=0 (SysTick
+// then counts 40 instructions per tick), for at most `timeout_seconds`:
+// what it printed, or kInternal with the exit code and the output.
+Result<std::string> RunOnQemu(const std::string& dir, const std::string& board, int timeout_seconds);
+
+// text + data of one Cortex-M object file (what it puts in flash), from
+// arm-none-eabi-size's Berkeley format; kInternal with the tool's output
+// when it cannot be read.
+Result<int64_t> ObjectFlashBytes(const std::string& object);
 
 // Writes DIR/c/test_inputs.h: the inputs as a C array for arm_main.c.
 Status WriteTestInputs(const std::string& dir, const std::vector<int8_t>& inputs, int64_t input_bytes);

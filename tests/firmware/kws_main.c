@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model.h"
 #include "kws_clips.h"
+#include "model.h"
+#include "test_main.h"
 
 static int8_t input[UNAS_MODEL_INPUT_BYTES];
 static int8_t outputs[UNAS_TEST_CLIPS][UNAS_MODEL_OUTPUT_BYTES];
@@ -21,42 +22,16 @@ static int8_t inputs[UNAS_TEST_CLIPS][UNAS_MODEL_INPUT_BYTES];
 
 #ifdef __arm__
 static uint8_t arena_storage[UNAS_MODEL_ARENA_BYTES] __attribute__((aligned(16)));
-#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-#define PAINT 0xA5C3A5C3u
-extern uint32_t __stack_limit__;
-static volatile uint32_t wraps;
-void SysTick_Handler(void) { ++wraps; }
-static uint64_t ticks(void) {
-  uint32_t w, v;
-  do {
-    w = wraps;
-    v = SYST_CVR;
-  } while (w != wraps);
-  return (uint64_t)w * 0x1000000u + (0xFFFFFFu - v);
-}
-static void __attribute__((noinline)) spin(uint32_t n) {
-  __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
-}
 #else
 #include <stdlib.h>
-static uint64_t ticks(void) { return 0; }
 #endif
 
 int main(void) {
   uint64_t t0, t1, feature_ticks[UNAS_TEST_CLIPS], invoke_ticks[UNAS_TEST_CLIPS];
   uint8_t *arena;
-  int i, j;
+  int i;
+  const uint32_t *sp_now = start_measuring();
 #ifdef __arm__
-  uint32_t *p, *sp_now;
-  __asm volatile("mov %0, sp" : "=r"(sp_now));
-  for (p = &__stack_limit__; p < sp_now - 16; ++p) *p = PAINT;
-  SYST_RVR = 0xFFFFFFu;
-  SYST_CVR = 0;
-  SYST_CSR = 7;
-  while (SYST_CVR == 0) {
-  }
   arena = arena_storage;
 #else
   arena = (uint8_t *)malloc(UNAS_MODEL_ARENA_BYTES);
@@ -77,25 +52,15 @@ int main(void) {
     t1 = ticks();
     invoke_ticks[i] = t1 - t0;
   }
-#ifdef __arm__
-  for (p = &__stack_limit__; p < sp_now && *p == PAINT; ++p) {
-  }
-  printf("stack_bytes: %lu\n", (unsigned long)((uintptr_t)sp_now - (uintptr_t)p));
-#else
+  printf("stack_bytes: %lu\n", stack_bytes_used(sp_now));
+#ifndef __arm__
   free(arena);
 #endif
   for (i = 0; i < UNAS_TEST_CLIPS; ++i) {
-    printf("input %d:", i);
-    for (j = 0; j < UNAS_MODEL_INPUT_BYTES; ++j) printf(" %d", inputs[i][j]);
-    printf("\noutput %d:", i);
-    for (j = 0; j < UNAS_MODEL_OUTPUT_BYTES; ++j) printf(" %d", outputs[i][j]);
-    printf("\nticks %d: %lu %lu\n", i, (unsigned long)feature_ticks[i], (unsigned long)invoke_ticks[i]);
+    print_int8_line("input", i, inputs[i], UNAS_MODEL_INPUT_BYTES);
+    print_int8_line("output", i, outputs[i], UNAS_MODEL_OUTPUT_BYTES);
+    printf("ticks %d: %lu %lu\n", i, (unsigned long)feature_ticks[i], (unsigned long)invoke_ticks[i]);
   }
-#ifdef __arm__
-  t0 = ticks();
-  spin(1000000u);
-  t1 = ticks();
-  printf("calibration_ticks_per_2M_instructions: %lu\n", (unsigned long)(t1 - t0));
-#endif
+  print_calibration();
   return 0;
 }

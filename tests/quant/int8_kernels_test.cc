@@ -25,6 +25,7 @@
 #include "quant/quantize.h"
 #include "tests/costmodel/random_candidates.h"
 #include "tests/costmodel/random_images.h"
+#include "tests/quant/calibrated_networks.h"
 #include "tests/quant/graph_builder.h"
 
 namespace unas::quant {
@@ -53,6 +54,18 @@ float LogUniform(std::mt19937_64& rng, double lo, double hi) {
 }
 Activation RandomActivation(std::mt19937_64& rng) { return static_cast<Activation>(rng() % 4); }
 Padding RandomPadding(std::mt19937_64& rng) { return rng() % 2 ? Padding::kSame : Padding::kValid; }
+
+// A windowed operator (convolution or pool) appended to `b`: its padding and
+// strides, and a random fused activation.
+GraphOp& WindowOp(GraphBuilder& b, int code, std::vector<int> inputs, int output, Padding padding, int stride_h,
+                  int stride_w, std::mt19937_64& rng) {
+  GraphOp& op = b.Op(code, std::move(inputs), output);
+  op.padding = padding;
+  op.stride_h = stride_h;
+  op.stride_w = stride_w;
+  op.activation = RandomActivation(rng);
+  return op;
+}
 
 int WindowOut(Padding p, int in, int filter, int stride, int dilation) {
   const int eff = (filter - 1) * dilation + 1;
@@ -110,14 +123,11 @@ ModelGraph RandomConv(std::mt19937_64& rng, bool depthwise, Coverage* cov) {
   }
   const int out = b.Activation({1, oh, ow, cout}, OutputScale(rng, s_in, scales[0], kh * kw * (depthwise ? 1 : cin), cov),
                                Uniform(rng, -128, 127));
-  GraphOp& op = b.Op(depthwise ? builtin::kDepthwiseConv2D : builtin::kConv2D, {in, filter, bias}, out);
-  op.padding = padding;
-  op.stride_h = stride_h;
-  op.stride_w = stride_w;
+  GraphOp& op = WindowOp(b, depthwise ? builtin::kDepthwiseConv2D : builtin::kConv2D, {in, filter, bias}, out, padding,
+                         stride_h, stride_w, rng);
   op.dilation_h = dil_h;
   op.dilation_w = dil_w;
   op.depth_multiplier = dm;
-  op.activation = RandomActivation(rng);
   if (padding == Padding::kSame && ((oh - 1) * stride_h + (kh - 1) * dil_h + 1 > h ||
                                     (ow - 1) * stride_w + (kw - 1) * dil_w + 1 > w)) {
     cov->Note("SAME padding that pads");
@@ -171,13 +181,9 @@ ModelGraph RandomPool(std::mt19937_64& rng, bool max, Coverage* cov) {
   const int64_t zp = Uniform(rng, -128, 127);
   const int in = b.Activation({1, h, w, c}, scale, zp);
   const int out = b.Activation({1, WindowOut(padding, h, fh, sh, 1), WindowOut(padding, w, fw, sw, 1), c}, scale, zp);
-  GraphOp& op = b.Op(max ? builtin::kMaxPool2D : builtin::kAveragePool2D, {in}, out);
-  op.padding = padding;
+  GraphOp& op = WindowOp(b, max ? builtin::kMaxPool2D : builtin::kAveragePool2D, {in}, out, padding, sh, sw, rng);
   op.filter_h = fh;
   op.filter_w = fw;
-  op.stride_h = sh;
-  op.stride_w = sw;
-  op.activation = RandomActivation(rng);
   cov->Note(max ? "MAX_POOL_2D" : "AVERAGE_POOL_2D");
   return b.Finish(in, out);
 }
@@ -343,11 +349,9 @@ TEST(Int8KernelsTest, OptimizedMatchesReferenceOnRandomNetworks) {
   const testing::RandomCandidateLimits limits = testing::ExecutableLimits(5, 24);
   std::map<int, int> ops_seen;
   for (int i = 0; i < 40; ++i) {
-    const Candidate c = testing::RandomCandidate(rng, limits);
-    const InputSpec spec = testing::RandomInputSpec(rng, 6, 20, 10);
-    const Network net = BuildNetwork(c, spec).value();
-    const ReferenceWeights w = RandomWeights(net, 300 + i);
-    auto g = QuantizeWithImages(net, w, testing::RandomImages(net, 8, 5000 * i));
+    const testing::CalibratedNetwork n =
+        testing::DrawCalibratedNetwork(rng, limits, /*max_side=*/20, 300 + i, /*images=*/8, 5000 * i);
+    const Result<ModelGraph>& g = n.graph;
     ASSERT_TRUE(g.ok()) << "candidate " << i << ": " << g.status().message();
     for (const GraphOp& op : g->ops) ++ops_seen[op.builtin_code];
     std::vector<I8> images(i % 5 == 0 ? 17 : 4);

@@ -12,6 +12,7 @@
 #include "quant/int8_executor.h"
 #include "tests/costmodel/random_candidates.h"
 #include "tests/costmodel/random_images.h"
+#include "tests/quant/calibrated_networks.h"
 
 namespace unas::quant {
 namespace {
@@ -136,11 +137,11 @@ TEST(QuantizeTest, Int8TracksTheFloatReferenceOnRandomCandidates) {
   int agree = 0, total = 0;
   double relative_error_sum = 0, worst_model_error = 0;
   for (int i = 0; i < 40; ++i) {
-    const Candidate c = testing::RandomCandidate(rng, limits);
-    const InputSpec spec = testing::RandomInputSpec(rng, 6, 16, 10);
-    const Network net = BuildNetwork(c, spec).value();
-    const ReferenceWeights w = RandomWeights(net, 100 + i);
-    auto g = QuantizeWithImages(net, w, testing::RandomImages(net, 64, 1000 * i));
+    const testing::CalibratedNetwork n =
+        testing::DrawCalibratedNetwork(rng, limits, /*max_side=*/16, 100 + i, /*images=*/64, 1000 * i);
+    const Network& net = n.net;
+    const ReferenceWeights& w = n.weights;
+    const Result<ModelGraph>& g = n.graph;
     ASSERT_TRUE(g.ok()) << "candidate " << i << ": " << g.status().message();
     auto executor = Int8Executor::Create(*g);
     ASSERT_TRUE(executor.ok()) << "candidate " << i << ": " << executor.status().message();

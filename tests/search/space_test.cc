@@ -43,20 +43,14 @@ TEST(Mutations, WorkedExampleHas64DistinctMutations) {
 TEST(Mutations, WorkedExampleCountsPerRule) {
   std::map<MutationKind, int> count;
   for (const Mutation& m : EnumerateMutations(WorkedExample())) ++count[m.kind];
-  EXPECT_EQ(count[MutationKind::kRemoveBlock], 3);
-  EXPECT_EQ(count[MutationKind::kAppendBlock], 1);
-  EXPECT_EQ(count[MutationKind::kToggleBranch], 2);
-  EXPECT_EQ(count[MutationKind::kRemoveLayer], 1);
-  EXPECT_EQ(count[MutationKind::kInsertLayer], 3);
-  EXPECT_EQ(count[MutationKind::kChangeType], 8);
-  // filters: conv 8 (6), 1x1 16 (6), conv 4 (+-1, -3, +3, +5: 5)
-  EXPECT_EQ(count[MutationKind::kFilters], 17);
-  // kernel: 3 -> 5, dw 3 -> 5, 5 -> 3 and 7
-  EXPECT_EQ(count[MutationKind::kKernel], 4);
-  EXPECT_EQ(count[MutationKind::kToggleStride], 3);
-  EXPECT_EQ(count[MutationKind::kPoolSize], 1);
-  EXPECT_EQ(count[MutationKind::kRemoveDense], 0);
-  EXPECT_EQ(count[MutationKind::kUnits], 6);
+  // filters: conv 8 (6), 1x1 16 (6), conv 4 (+-1, -3, +3, +5: 5);
+  // kernel: 3 -> 5, dw 3 -> 5, 5 -> 3 and 7.
+  using K = MutationKind;
+  const std::pair<MutationKind, int> expected[] = {
+      {K::kRemoveBlock, 3}, {K::kAppendBlock, 1}, {K::kToggleBranch, 2}, {K::kRemoveLayer, 1},
+      {K::kInsertLayer, 3}, {K::kChangeType, 8},  {K::kFilters, 17},     {K::kKernel, 4},
+      {K::kToggleStride, 3}, {K::kPoolSize, 1},   {K::kRemoveDense, 0},  {K::kUnits, 6}};
+  for (const auto& [kind, n] : expected) EXPECT_EQ(count[kind], n) << "mutation kind " << static_cast<int>(kind);
 }
 
 TEST(Mutations, RemovingBlockBeforeBranchMakesItNormal) {

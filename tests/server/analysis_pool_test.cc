@@ -69,6 +69,18 @@ struct Answers {
 
 std::string ErrorOf(const HttpResponse& r) { return nlohmann::json::parse(r.body).value("error", ""); }
 
+// Waits for `pool`'s first answer, shuts the pool down (joining its threads,
+// so every answer has been delivered), and expects exactly one answer, of
+// HTTP `status` with the JSON error `error`.
+void ExpectOnlyAnswer(AnalysisPool& pool, Answers& answers, int status, const std::string& error) {
+  ASSERT_TRUE(pool.WaitFor([](const AnalysisPoolStats& s) { return s.answered == 1; }, kWaitMs));
+  pool.Shutdown();
+  const std::vector<HttpResponse> all = answers.Get();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, status);
+  EXPECT_EQ(ErrorOf(all[0]), error);
+}
+
 TEST(AnalysisPoolTest, RunsATaskInAChildProcessThatKeepsNoDescriptorOfTheServer) {
   AnalysisPool pool({});
   const int server_fd = open("/dev/null", O_RDONLY);  // stands for a client socket or the database
@@ -136,11 +148,7 @@ TEST(AnalysisPoolTest, AnAnalysisOverItsMemoryBudgetIsAnsweredWith422) {
         return r;
       },
       -1, answers.Done()));
-  ASSERT_TRUE(pool.WaitFor([](const AnalysisPoolStats& s) { return s.answered == 1; }, kWaitMs));
-  pool.Shutdown();
-  ASSERT_EQ(answers.Get().size(), 1u);
-  EXPECT_EQ(answers.Get()[0].status, 422);
-  EXPECT_EQ(ErrorOf(answers.Get()[0]), "the analysis needed more memory than its budget of 64 MiB");
+  ASSERT_NO_FATAL_FAILURE(ExpectOnlyAnswer(pool, answers, 422, "the analysis needed more memory than its budget of 64 MiB"));
   EXPECT_EQ(pool.stats().over_budget, 1);
 }
 
@@ -150,11 +158,7 @@ TEST(AnalysisPoolTest, AnAnalysisOverItsTimeBudgetIsKilledAndAnsweredWith422) {
   AnalysisPool pool(o);
   Answers answers;
   ASSERT_TRUE(pool.Submit(Blocking(), -1, answers.Done()));
-  ASSERT_TRUE(pool.WaitFor([](const AnalysisPoolStats& s) { return s.answered == 1; }, kWaitMs));
-  pool.Shutdown();
-  ASSERT_EQ(answers.Get().size(), 1u);
-  EXPECT_EQ(answers.Get()[0].status, 422);
-  EXPECT_EQ(ErrorOf(answers.Get()[0]), "the analysis took longer than its time budget of 0.3 s (unas analyze runs it without one)");
+  ASSERT_NO_FATAL_FAILURE(ExpectOnlyAnswer(pool, answers, 422, "the analysis took longer than its time budget of 0.3 s (unas analyze runs it without one)"));
   EXPECT_EQ(pool.stats().over_budget, 1);
 }
 
@@ -167,12 +171,8 @@ TEST(AnalysisPoolTest, AnAnalysisThatDiesIsA500SayingHow) {
         return HttpResponse{};
       },
       -1, answers.Done()));
-  ASSERT_TRUE(pool.WaitFor([](const AnalysisPoolStats& s) { return s.answered == 1; }, kWaitMs));
-  pool.Shutdown();
-  ASSERT_EQ(answers.Get().size(), 1u);
-  EXPECT_EQ(answers.Get()[0].status, 500);
-  EXPECT_EQ(ErrorOf(answers.Get()[0]),
-            "the analysis process was killed by signal 11 without an answer (its memory budget is 512 MiB)");
+  ASSERT_NO_FATAL_FAILURE(ExpectOnlyAnswer(
+      pool, answers, 500, "the analysis process was killed by signal 11 without an answer (its memory budget is 512 MiB)"));
 }
 
 TEST(AnalysisPoolTest, ShutdownKillsRunningAnalysesAndDropsWaitingOnes) {

@@ -236,12 +236,9 @@ std::string Objectives(int count) {
 TEST_F(CoordinatorTest, AStartUpIsNotHeldHostageByJobsItCannotRestore) {
   const std::string db = TempDb("hostage");
   Open(db);
-  const std::string good = coordinator_->Submit(Spec(4)).value().record.job_id;
   const std::string w = coordinator_->RegisterWorker("w");
-  for (int i = 0; i < 4; ++i) {
-    auto a = coordinator_->Acquire(w, 0);
-    ASSERT_TRUE(*coordinator_->Complete(w, a->lease_id, Success(*a)));
-  }
+  const std::string good = coordinator_->Submit(Spec(4)).value().record.job_id;
+  ASSERT_NO_FATAL_FAILURE(CompleteTrials(w, 4, [this](const Assignment& a) { return Success(a); }));
   ASSERT_EQ(coordinator_->GetJob(good)->record.status, JobStatus::kSucceeded);
   nlohmann::json spec = nlohmann::json::parse(coordinator_->GetJob(good)->record.spec_json);
   coordinator_.reset();

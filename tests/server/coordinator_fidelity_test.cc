@@ -329,11 +329,7 @@ TEST_F(FidelityTest, FinalizingARunningJobCancelsItsPendingSearchAndSurvivesARes
   Open(db);
   const std::string job = coordinator_->Submit(Spec(50)).value().record.job_id;
   const std::string w = coordinator_->RegisterWorker("w");
-  for (int i = 0; i < 3; ++i) {
-    auto a = coordinator_->Acquire(w, 0);
-    ASSERT_TRUE(a);
-    EXPECT_TRUE(*coordinator_->Complete(w, a->lease_id, Train(*a)));
-  }
+  ASSERT_NO_FATAL_FAILURE(CompleteTrials(w, 3, [this](const Assignment& a) { return Train(a); }));
   auto leased = coordinator_->Acquire(w, 0);  // trial 4, in flight during Finalize
   ASSERT_TRUE(leased);
   ASSERT_TRUE(coordinator_->Finalize(job, {}).ok());

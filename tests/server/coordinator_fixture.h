@@ -47,6 +47,17 @@ class CoordinatorTest : public ::testing::Test {
     coordinator_ = std::move(c).value();
   }
 
+  // Acquires `count` trials as worker `w` and completes each with
+  // `answer(assignment)`; every one must be there and be accepted.
+  template <typename Answer>
+  void CompleteTrials(const std::string& w, int count, Answer answer) {
+    for (int i = 0; i < count; ++i) {
+      auto a = coordinator_->Acquire(w, 0);
+      ASSERT_TRUE(a) << "trial " << i;
+      ASSERT_TRUE(*coordinator_->Complete(w, a->lease_id, answer(*a))) << "trial " << i;
+    }
+  }
+
   // The synthetic error of a trial's candidate: deterministic, as a worker would report.
   TrialResult Success(const Assignment& a) {
     search::SyntheticEvaluator eval(search::SyntheticConfig{3, 0.01, InputSpec{8, 8, 1, 10}});

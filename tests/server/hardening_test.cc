@@ -35,6 +35,15 @@ std::string Spec(bool prune) {
             "constraints":{"peak_sram_bytes":64000,"flash_bytes":64000}})";
 }
 
+// A worker's evaluator that counts its calls in `*calls` and answers
+// `result` to each.
+worker::EvaluateFn Counting(int* calls, TrialResult result) {
+  return [calls, result](const worker::WorkAssignment&, const std::atomic<bool>&, const std::function<void(double)>&) {
+    ++*calls;
+    return result;
+  };
+}
+
 class HardeningTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(); }
@@ -404,13 +413,7 @@ TEST_F(HardeningTest, AWorkerWithAWrongTokenGivesUpAndTheCoordinatorLogsTheRefus
   o.max_backoff_ms = 2;
   o.jitter_seed = 1;
   int evaluated = 0;
-  worker::WorkerLoop loop(
-      source,
-      [&](const worker::WorkAssignment&, const std::atomic<bool>&, const std::function<void(double)>&) {
-        ++evaluated;
-        return TrialResult{};
-      },
-      o);
+  worker::WorkerLoop loop(source, Counting(&evaluated, TrialResult{}), o);
   ::testing::internal::CaptureStderr();
   const worker::WorkerLoopStats stats = loop.Run();
   const std::string log = ::testing::internal::GetCapturedStderr();
@@ -437,17 +440,11 @@ TEST_F(HardeningTest, AWorkerTheCoordinatorStopsEndsItsLoopSayingWhy) {
   worker::WorkerLoopOptions o;
   o.name = "lacks-data";
   o.acquire_wait_ms = 0;
+  TrialResult lacks_data;
+  lacks_data.error = "dataset: /data/mnist/train-images-idx3-ubyte[.gz]: cannot open file";
+  lacks_data.failure = worker::FailureKind::kWorker;
   int evaluated = 0;
-  worker::WorkerLoop loop(
-      source,
-      [&](const worker::WorkAssignment&, const std::atomic<bool>&, const std::function<void(double)>&) {
-        ++evaluated;
-        TrialResult r;
-        r.error = "dataset: /data/mnist/train-images-idx3-ubyte[.gz]: cannot open file";
-        r.failure = worker::FailureKind::kWorker;
-        return r;
-      },
-      o);
+  worker::WorkerLoop loop(source, Counting(&evaluated, lacks_data), o);
   const worker::WorkerLoopStats stats = loop.Run();
   EXPECT_EQ(stats.exit, worker::WorkerExit::kToldToStop);
   EXPECT_EQ(evaluated, 3);

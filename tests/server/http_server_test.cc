@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/core/coordinator.h"
+#include "tests/common/loopback.h"
 #include "tests/temp_dir.h"
 
 namespace unas::server {
@@ -26,18 +27,15 @@ namespace {
 constexpr int64_t kWaitMs = 20'000;
 const std::string kToken = "http-server-token-0123456789";
 
-int Connect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
+// An analysis pool of `workers` processes and `queue` waiting places.
+AnalysisPoolOptions PoolOf(int workers, int queue) {
+  AnalysisPoolOptions o;
+  o.workers = workers;
+  o.queue = queue;
+  return o;
 }
+
+int Connect(int port) { return unas::testing::ConnectLoopback(port); }
 
 void Send(int fd, const std::string& method, const std::string& target, const std::string& body = "",
           const std::string& type = "application/octet-stream") {
@@ -138,9 +136,7 @@ class HttpServerTest : public ::testing::Test {
 // Here the pool is full (2 running, 2 waiting) while /healthz, the job API
 // and a further upload are answered.
 TEST_F(HttpServerTest, HealthzAndTheApiAnswerWhileThePoolIsFull) {
-  AnalysisPoolOptions analysis;
-  analysis.workers = 2;
-  analysis.queue = 2;
+  AnalysisPoolOptions analysis = PoolOf(2, 2);
   analysis.retry_after_seconds = 4;
   Start(analysis);
   std::vector<int> holders;
@@ -180,10 +176,7 @@ TEST_F(HttpServerTest, HealthzAndTheApiAnswerWhileThePoolIsFull) {
 // A client that goes away while its analysis waits: the analysis never
 // runs, and no answer is written.
 TEST_F(HttpServerTest, AClientThatHangsUpCancelsItsAnalysis) {
-  AnalysisPoolOptions analysis;
-  analysis.workers = 1;
-  analysis.queue = 4;
-  Start(analysis);
+  Start(PoolOf(1, 4));
   const int holder = Occupy();
   ASSERT_TRUE(pool().WaitFor([](const AnalysisPoolStats& s) { return s.running == 1; }, kWaitMs));
   const int client = Connect(port());
@@ -200,10 +193,7 @@ TEST_F(HttpServerTest, AClientThatHangsUpCancelsItsAnalysis) {
 // of waiting for them (tests/server/analysis_pool_test.cc checks the
 // processes are gone), drops the waiting ones and closes their connections.
 TEST_F(HttpServerTest, ShutdownDoesNotWaitForAnalyses) {
-  AnalysisPoolOptions analysis;
-  analysis.workers = 2;
-  analysis.queue = 2;
-  Start(analysis);
+  Start(PoolOf(2, 2));
   Occupy();
   ASSERT_TRUE(pool().WaitFor([](const AnalysisPoolStats& s) { return s.running == 1; }, kWaitMs));
   Occupy();

@@ -9,6 +9,7 @@
 
 #include "proto/proto_convert.h"
 #include "server/core/job_spec.h"
+#include "tests/server/example_jobs.h"
 
 namespace unas::server {
 namespace {
@@ -19,11 +20,7 @@ std::string Refused(const std::string& text) {
 }
 
 TEST(JobSpecAudioTest, TheKeywordExampleHasMuNasBoundsAndTheDefaultFrontEnd) {
-  std::ifstream in(std::string(UNAS_SOURCE_DIR) + "/examples/jobs/keywords.json");
-  ASSERT_TRUE(in) << "examples/jobs/keywords.json";
-  std::stringstream text;
-  text << in.rdbuf();
-  auto spec = ParseJobSpecText(text.str());
+  auto spec = unas::testing::ParseExampleJob("keywords.json");
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(spec->dataset.kind, data::DatasetKind::kSpeechCommands);
   EXPECT_EQ(spec->dataset.directory, "/data/speech_commands_v0.02");

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/server/example_jobs.h"
+
 namespace unas::server {
 namespace {
 
@@ -401,11 +403,7 @@ TEST(JobSpecTest, ACustomBoardAndByteUnits) {
 // The README's main job is a spec users copy: it must parse, with its rungs
 // and final round.
 TEST(JobSpecTest, TheMainJobParsesWithRungsAndAFinalRound) {
-  std::ifstream in(std::string(UNAS_SOURCE_DIR) + "/examples/jobs/fashion-mnist.json");
-  ASSERT_TRUE(in) << "examples/jobs/fashion-mnist.json";
-  std::stringstream text;
-  text << in.rdbuf();
-  auto spec = ParseJobSpecText(text.str());
+  auto spec = unas::testing::ParseExampleJob("fashion-mnist.json");
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(RungCount(*spec), 2);
   EXPECT_TRUE(spec->final.enabled);

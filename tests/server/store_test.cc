@@ -54,6 +54,16 @@ TrialRecord Trial(const std::string& job, int64_t id, TrialStatus status) {
   return t;
 }
 
+// A store in TempDb(`name`) holding job "j" and `trial` of it; null, with the
+// test failed, when either cannot be inserted.
+std::unique_ptr<Store> StoreWith(const char* name, const TrialRecord& trial) {
+  auto store = std::move(Store::Open(TempDb(name)).value());
+  const bool inserted = store->InsertJob(Job("j")).ok() && store->InsertTrial(trial).ok();
+  EXPECT_TRUE(inserted) << "job j, trial " << trial.trial_id;
+  if (!inserted) return nullptr;
+  return store;
+}
+
 TEST(StoreTest, MigratesOnceAndReopens) {
   const std::string path = TempDb("migrate");
   {
@@ -221,10 +231,9 @@ TEST(StoreTest, DatabaseAndItsWalAreOwnerOnly) {
 }
 
 TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
-  auto store = std::move(Store::Open(TempDb("roundtrip")).value());
-  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
   TrialRecord t = Trial("j", 1, TrialStatus::kPending);
-  ASSERT_TRUE(store->InsertTrial(t).ok());
+  auto store = StoreWith("roundtrip", t);
+  ASSERT_TRUE(store);
   auto back = store->GetTrial("j", 1);
   ASSERT_TRUE(back.ok());
   EXPECT_FALSE(back->metrics.has_value());
@@ -350,10 +359,9 @@ TEST(StoreTest, ErrorsNameWhatIsMissing) {
 }
 
 TEST(StoreTest, KeepsWeightsWithTheFinishedTrial) {
-  auto store = std::move(Store::Open(TempDb("weights")).value());
-  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
   TrialRecord t = Trial("j", 1, TrialStatus::kLeased);
-  ASSERT_TRUE(store->InsertTrial(t).ok());
+  auto store = StoreWith("weights", t);
+  ASSERT_TRUE(store);
   EXPECT_EQ(store->GetWeights("j", 1).status().code(), StatusCode::kNotFound);
   t.status = TrialStatus::kCompleted;
   const std::string weights("\0\1binary\xff", 9);
@@ -369,10 +377,9 @@ TEST(StoreTest, KeepsWeightsWithTheFinishedTrial) {
 }
 
 TEST(StoreTest, KeepsTheInt8ModelWithTheFinishedTrial) {
-  auto store = std::move(Store::Open(TempDb("model")).value());
-  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
   TrialRecord t = Trial("j", 1, TrialStatus::kLeased);
-  ASSERT_TRUE(store->InsertTrial(t).ok());
+  auto store = StoreWith("model", t);
+  ASSERT_TRUE(store);
   t.status = TrialStatus::kCompleted;
   const std::string model("\x1c\0\0\0TFL3\0\xff", 10);
   ASSERT_TRUE(store->FinishTrial(t, "", model).ok());
@@ -386,12 +393,11 @@ TEST(StoreTest, KeepsTheInt8ModelWithTheFinishedTrial) {
 }
 
 TEST(StoreTest, TransactionRollsBackWhenOneUpdateFails) {
-  auto store = std::move(Store::Open(TempDb("tx")).value());
-  ASSERT_TRUE(store->InsertJob(Job("j")).ok());
   TrialRecord a = Trial("j", 1, TrialStatus::kPending);
-  ASSERT_TRUE(store->InsertTrial(a).ok());
-  a.status = TrialStatus::kCompleted;
+  auto store = StoreWith("tx", a);
+  ASSERT_TRUE(store);
   TrialRecord missing = Trial("j", 99, TrialStatus::kCompleted);
+  a.status = TrialStatus::kCompleted;
   EXPECT_FALSE(store->UpdateTrialsAndJob({a, missing}, nullptr).ok());
   EXPECT_EQ(store->GetTrial("j", 1)->status, TrialStatus::kPending);  // nothing half-written
 }

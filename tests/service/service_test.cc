@@ -20,6 +20,7 @@
 #include "client/grpc_client.h"
 #include "data/dataset_spec.h"
 #include "data/image_folder.h"
+#include "tests/data/raw_images_hwc.h"
 #include "tests/firmware/c_build.h"
 #include "tflite/reader.h"
 #include "tests/service/process.h"
@@ -560,14 +561,7 @@ TEST_F(ServiceTest, ImageFolderAndSensorWindowJobsReachAFinalFront) {
     auto loaded = data::ReadImageFolder(spec);
     ASSERT_TRUE(loaded.ok()) << loaded.status().message();
     const data::RawImages& test = loaded->test;
-    std::vector<uint8_t> hwc(test.pixels.size());  // CHW -> HWC, as a camera delivers them
-    const int64_t per = test.pixels_per_image();
-    for (int64_t n = 0; n < test.count; ++n)
-      for (int c = 0; c < test.channels; ++c)
-        for (int y = 0; y < test.height; ++y)
-          for (int x = 0; x < test.width; ++x)
-            hwc[n * per + (int64_t{y} * test.width + x) * test.channels + c] =
-                test.pixels[n * per + (int64_t{c} * test.height + y) * test.width + x];
+    const std::vector<uint8_t> hwc = RawImagesHwc(test);  // CHW -> HWC, as a camera delivers them
     auto out = firmware::testing::RunPixelHost(out_dir, hwc);
     ASSERT_TRUE(out.ok()) << out.status().message();
     std::ifstream model(out_dir + "/model.tflite", std::ios::binary);

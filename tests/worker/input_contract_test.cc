@@ -22,6 +22,7 @@
 #include "data/input_contract.h"
 #include "firmware/generator.h"
 #include "quant/quantize.h"
+#include "tests/data/raw_images_hwc.h"
 #include "tests/firmware/c_build.h"
 #include "tests/tools/armnn_runner.h"
 #include "tests/worker/train_fixtures.h"
@@ -32,27 +33,29 @@
 namespace unas::worker {
 namespace {
 
-// CHW bytes (data::RawImages) as a device holds them: HWC.
-std::vector<uint8_t> Hwc(const data::RawImages& raw) {
-  std::vector<uint8_t> hwc(raw.pixels.size());
-  const int64_t per = raw.pixels_per_image();
-  for (int64_t n = 0; n < raw.count; ++n)
-    for (int c = 0; c < raw.channels; ++c)
-      for (int y = 0; y < raw.height; ++y)
-        for (int x = 0; x < raw.width; ++x)
-          hwc[n * per + (int64_t{y} * raw.width + x) * raw.channels + c] =
-              raw.pixels[n * per + (int64_t{c} * raw.height + y) * raw.width + x];
-  return hwc;
-}
+using ::unas::testing::RawImagesHwc;
 
 // The synthetic data set's test images as a device holds them: HWC bytes
 // (data/image_files.h stores CHW; with one channel both are the same, but
 // the conversion keeps the test honest for any shape).
 std::vector<uint8_t> RawTestPixelsHwc(const DatasetSpec& spec) {
-  return Hwc(data::SyntheticImages(spec.synthetic_test, 2));  // as worker/dataset.cc reads it
+  return RawImagesHwc(data::SyntheticImages(spec.synthetic_test, 2));  // as worker/dataset.cc reads it
 }
 
 std::vector<uint8_t> Labels(const DatasetSpec& spec) { return data::SyntheticImages(spec.synthetic_test, 2).labels; }
+
+// The generated C library of `network` with the input contract its int8
+// .tflite carries (read back from the file, as `unas export` does), built
+// in `dir` as the pixel host (tests/firmware/c_build.h).
+void BuildContractHost(const std::string& dir, const Network& network, const Int8Outcome& int8) {
+  auto contract = ReadInputContract(int8.tflite.data(), int8.tflite.size());
+  ASSERT_TRUE(contract.ok() && contract->has_value());
+  firmware::FirmwareOptions options;
+  options.contract = **contract;
+  ASSERT_TRUE(firmware::WriteCLibrary(dir, network, int8.graph, options).ok());
+  const Status built = firmware::testing::BuildPixelHost(dir);
+  ASSERT_TRUE(built.ok()) << built.message();
+}
 
 struct Exported {
   Int8Outcome int8;
@@ -122,14 +125,8 @@ TEST(InputContractTest, GeneratedCFedRawPixelsPredictsAsTheInt8Evaluation) {
     s.kind = DatasetKind::kSynthetic;
     return s;
   }();
-  auto contract = ReadInputContract(e.int8.tflite.data(), e.int8.tflite.size());
-  ASSERT_TRUE(contract.ok() && contract->has_value());
   firmware::testing::TempDir dir;
-  firmware::FirmwareOptions options;
-  options.contract = **contract;
-  ASSERT_TRUE(firmware::WriteCLibrary(dir.path(), e.network, e.int8.graph, options).ok());
-  const Status built = firmware::testing::BuildPixelHost(dir.path());
-  ASSERT_TRUE(built.ok()) << built.message();
+  ASSERT_NO_FATAL_FAILURE(BuildContractHost(dir.path(), e.network, e.int8));
   const std::vector<uint8_t> pixels = RawTestPixelsHwc(spec);
   const std::vector<uint8_t> labels = Labels(spec);
   auto run = firmware::testing::RunPixelHost(dir.path(), pixels);
@@ -248,15 +245,9 @@ TEST(InputContractTest, ImageFolderRawPixelsThroughTheGeneratedCPredictAsTheInt8
   const FolderModel& m = FolderTrainedOnce();
   EXPECT_EQ(m.int8.contract.class_names, (std::vector<std::string>{"left", "right"}));
   EXPECT_EQ(m.int8.contract.channels, 3);
-  auto contract = ReadInputContract(m.int8.tflite.data(), m.int8.tflite.size());
-  ASSERT_TRUE(contract.ok() && contract->has_value());
   firmware::testing::TempDir dir;
-  firmware::FirmwareOptions options;
-  options.contract = **contract;
-  ASSERT_TRUE(firmware::WriteCLibrary(dir.path(), m.network, m.int8.graph, options).ok());
-  const Status built = firmware::testing::BuildPixelHost(dir.path());
-  ASSERT_TRUE(built.ok()) << built.message();
-  const std::vector<uint8_t> pixels = Hwc(m.test);
+  ASSERT_NO_FATAL_FAILURE(BuildContractHost(dir.path(), m.network, m.int8));
+  const std::vector<uint8_t> pixels = RawImagesHwc(m.test);
   auto run = firmware::testing::RunPixelHost(dir.path(), pixels);
   ASSERT_TRUE(run.ok()) << run.status().message();
   const size_t images = static_cast<size_t>(m.test.count);
@@ -285,7 +276,7 @@ TEST(InputContractTest, ImageFolderModelInArmNnFedAsTheMetadataSaysPredictsAsThe
   ASSERT_EQ((*standard)->color_space, 1);  // RGB
   ASSERT_EQ((*standard)->mean.size(), 3u);
   const Quantization& q = m.int8.graph.tensors[m.int8.graph.inputs[0]].quant;
-  const std::vector<uint8_t> pixels = Hwc(m.test);
+  const std::vector<uint8_t> pixels = RawImagesHwc(m.test);
   const size_t per = 8 * 8 * 3;
   int mismatches = 0;
   for (int64_t n = 0; n < m.test.count; ++n) {

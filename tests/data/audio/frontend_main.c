@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../../firmware/test_main.h"
 #include "frontend.h"
 #include "test_clips.h"
 
@@ -17,43 +18,11 @@ static uint8_t scratch[UNAS_TEST_SCRATCH_BYTES] __attribute__((aligned(8)));
 static int16_t features[UNAS_TEST_CLIPS][UNAS_TEST_FEATURES];
 static int8_t input[UNAS_TEST_CLIPS][UNAS_TEST_FEATURES];
 
-#ifdef __arm__
-#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-#define PAINT 0xA5C3A5C3u
-extern uint32_t __stack_limit__;
-static volatile uint32_t wraps;
-void SysTick_Handler(void) { ++wraps; }
-static uint64_t ticks(void) {
-  uint32_t w, v;
-  do {
-    w = wraps;
-    v = SYST_CVR;
-  } while (w != wraps);
-  return (uint64_t)w * 0x1000000u + (0xFFFFFFu - v);
-}
-static void __attribute__((noinline)) spin(uint32_t n) {
-  __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
-}
-#else
-static uint64_t ticks(void) { return 0; }
-#endif
-
 int main(void) {
   uint64_t t0, t1, prepare_ticks, feature_ticks[UNAS_TEST_CLIPS], int8_ticks[UNAS_TEST_CLIPS];
-  unsigned long stack_bytes = 0;
-  int i, j, rc;
-#ifdef __arm__
-  uint32_t *p, *sp_now;
-  __asm volatile("mov %0, sp" : "=r"(sp_now));
-  for (p = &__stack_limit__; p < sp_now - 16; ++p) *p = PAINT;
-  SYST_RVR = 0xFFFFFFu;
-  SYST_CVR = 0;
-  SYST_CSR = 7;
-  while (SYST_CVR == 0) {
-  }
-#endif
+  unsigned long stack_bytes;
+  int i, rc;
+  const uint32_t *sp_now = start_measuring();
   t0 = ticks();
   rc = unas_frontend_prepare(&unas_test_config, scratch);
   t1 = ticks();
@@ -69,29 +38,18 @@ int main(void) {
     t1 = ticks();
     int8_ticks[i] = t1 - t0;
   }
-#ifdef __arm__
-  for (p = &__stack_limit__; p < sp_now && *p == PAINT; ++p) {
-  }
-  stack_bytes = (unsigned long)((uintptr_t)sp_now - (uintptr_t)p);
-#endif
+  stack_bytes = stack_bytes_used(sp_now);
   if (rc != 0) {
     printf("front end failed: %s\n", unas_frontend_error_name(rc));
     return 1;
   }
   printf("prepare_ticks: %lu\n", (unsigned long)prepare_ticks);
   for (i = 0; i < UNAS_TEST_CLIPS; ++i) {
-    printf("features %d:", i);
-    for (j = 0; j < UNAS_TEST_FEATURES; ++j) printf(" %d", features[i][j]);
-    printf("\nint8 %d:", i);
-    for (j = 0; j < UNAS_TEST_FEATURES; ++j) printf(" %d", input[i][j]);
-    printf("\nticks %d: %lu %lu\n", i, (unsigned long)feature_ticks[i], (unsigned long)int8_ticks[i]);
+    print_int16_line("features", i, features[i], UNAS_TEST_FEATURES);
+    print_int8_line("int8", i, input[i], UNAS_TEST_FEATURES);
+    printf("ticks %d: %lu %lu\n", i, (unsigned long)feature_ticks[i], (unsigned long)int8_ticks[i]);
   }
   printf("stack_bytes: %lu\n", stack_bytes);
-#ifdef __arm__
-  t0 = ticks();
-  spin(1000000u);
-  t1 = ticks();
-  printf("calibration_ticks_per_2M_instructions: %lu\n", (unsigned long)(t1 - t0));
-#endif
+  print_calibration();
   return 0;
 }

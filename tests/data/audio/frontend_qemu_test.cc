@@ -31,31 +31,17 @@ struct DriverRun {
 };
 
 DriverRun Parse(const std::string& output) {
+  const firmware::testing::DriverLines printed(output);
   DriverRun run;
-  std::istringstream lines(output);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream f(line);
-    std::string key, index;
-    f >> key;
-    if (key == "features" || key == "int8") {
-      f >> index;
-      std::vector<int> values;
-      for (int v; f >> v;) values.push_back(v);
-      (key == "features" ? run.features : run.int8).push_back(values);
-    } else if (key == "prepare_ticks:") {
-      f >> run.prepare_instructions;
-      run.prepare_instructions *= 40;
-    } else if (key == "ticks") {
-      int64_t a = 0, b = 0;
-      f >> index >> a >> b;
-      run.feature_instructions.push_back(a * 40);
-      run.int8_instructions.push_back(b * 40);
-    } else if (key == "stack_bytes:") {
-      f >> run.stack_bytes;
-    } else if (key == "calibration_ticks_per_2M_instructions:") {
-      f >> run.calibration_ticks;
-    }
+  for (const auto& row : printed.Rows("features")) run.features.emplace_back(row.begin(), row.end());
+  for (const auto& row : printed.Rows("int8")) run.int8.emplace_back(row.begin(), row.end());
+  run.prepare_instructions = printed.Value("prepare_ticks") * 40;
+  for (const auto& row : printed.Rows("ticks")) {
+    run.feature_instructions.push_back(firmware::testing::Column(row, 0) * 40);
+    run.int8_instructions.push_back(firmware::testing::Column(row, 1) * 40);
   }
+  run.stack_bytes = printed.Value("stack_bytes");
+  run.calibration_ticks = printed.Value("calibration_ticks_per_2M_instructions");
   return run;
 }
 
@@ -79,16 +65,6 @@ std::string ClipsHeader(const FrontendConfig& c, const InputQuantizer& q,
   }
   s << "};\n";
   return s.str();
-}
-
-int64_t FlashBytes(const std::string& object) {
-  const CommandResult r = RunCommand("arm-none-eabi-size -B " + object);
-  std::istringstream lines(r.output);
-  std::string header;
-  int64_t text = 0, data = 0;
-  std::getline(lines, header);
-  lines >> text >> data;
-  return text + data;
 }
 
 TEST(AudioFrontendQemu, FeaturesOnCortexM4EqualTheHostsBitForBit) {
@@ -157,15 +133,12 @@ TEST(AudioFrontendQemu, FeaturesOnCortexM4EqualTheHostsBitForBit) {
   for (std::string kind, name; symbols >> kind >> name;) {
     EXPECT_TRUE(name == "memcpy" || name == "memcmp" || name == "memset") << "frontend.o needs " << name;
   }
-  const CommandResult linked = RunCommand(
-      "arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb --specs=rdimon.specs -nostartfiles -T " + arm +
-      "mps2.ld -Wl,--gc-sections -o " + dir.path() + "/prog.elf " + dir.path() + "/frontend.o " + dir.path() +
-      "/main.o " + dir.path() + "/startup.o");
-  ASSERT_EQ(linked.exit_code, 0) << linked.output;
-  const CommandResult qemu = RunCommand("timeout 120 qemu-system-arm -M mps2-an386 -nographic -semihosting "
-                                        "-icount shift=0 -kernel " + dir.path() + "/prog.elf");
-  ASSERT_EQ(qemu.exit_code, 0) << qemu.output.substr(0, 4000);
-  const DriverRun arm_run = Parse(qemu.output);
+  const Status linked = firmware::testing::LinkForQemu(
+      dir.path(), "cortex-m4", {dir.path() + "/frontend.o", dir.path() + "/main.o", dir.path() + "/startup.o"});
+  ASSERT_TRUE(linked.ok()) << linked.message();
+  const Result<std::string> qemu = firmware::testing::RunOnQemu(dir.path(), "mps2-an386", 120);
+  ASSERT_TRUE(qemu.ok()) << qemu.status().message().substr(0, 4000);
+  const DriverRun arm_run = Parse(*qemu);
   // spin(1000000) is 2,000,000 loop instructions plus a few of call and timing.
   ASSERT_GE(arm_run.calibration_ticks, 50000);
   ASSERT_LE(arm_run.calibration_ticks, 50002);
@@ -180,8 +153,10 @@ TEST(AudioFrontendQemu, FeaturesOnCortexM4EqualTheHostsBitForBit) {
     most = std::max(most, n);
     least = std::min(least, n);
   }
+  const Result<int64_t> flash_bytes = firmware::testing::ObjectFlashBytes(dir.path() + "/frontend.o");
+  ASSERT_TRUE(flash_bytes.ok()) << flash_bytes.status().message();
   std::cout << "[figures] cortex-m4 clips " << clips.size() << " frontend_flash "
-            << FlashBytes(dir.path() + "/frontend.o") << " scratch " << unas_frontend_scratch_bytes(&config)
+            << *flash_bytes << " scratch " << unas_frontend_scratch_bytes(&config)
             << " stack " << arm_run.stack_bytes
             << " prepare_instructions " << arm_run.prepare_instructions << " features_instructions min " << least
             << " max " << most << " noise_clip " << arm_run.feature_instructions[0] << " speech_clip "
