@@ -56,18 +56,98 @@ int64_t LiveBytes(const BufferGraph& g, const Facts& a, const OpSet& done) {
 }
 
 // Downset keys: a 64-bit mask for segments of up to 64 ops (the common,
-// fast case), a 256-bit set beyond.
+// fast case), four words beyond.
+struct WideKey {
+  uint64_t w[kMaxOps / 64] = {};
+  bool operator==(const WideKey& o) const {
+    for (int i = 0; i < kMaxOps / 64; ++i) {
+      if (w[i] != o.w[i]) return false;
+    }
+    return true;
+  }
+};
 bool Test(uint64_t k, int i) { return (k >> i) & 1; }
-bool Test(const OpSet& k, int i) { return k[i]; }
+bool Test(const WideKey& k, int i) { return (k.w[i >> 6] >> (i & 63)) & 1; }
 void Set(uint64_t& k, int i) { k |= uint64_t{1} << i; }
-void Set(OpSet& k, int i) { k.set(i); }
+void Set(WideKey& k, int i) { k.w[i >> 6] |= uint64_t{1} << (i & 63); }
 bool Any(uint64_t k) { return k != 0; }
-bool Any(const OpSet& k) { return k.any(); }
+bool Any(const WideKey& k) {
+  for (uint64_t x : k.w) {
+    if (x) return true;
+  }
+  return false;
+}
+// Whether `preds` holds an op that `state` does not.
+bool Missing(uint64_t preds, uint64_t state) { return (preds & ~state) != 0; }
+bool Missing(const WideKey& preds, const WideKey& state) {
+  for (int i = 0; i < kMaxOps / 64; ++i) {
+    if (preds.w[i] & ~state.w[i]) return true;
+  }
+  return false;
+}
+// splitmix64's finaliser: downset masks differ in few low bits, which an
+// identity hash would crowd into neighbouring slots.
+uint64_t Mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+uint64_t HashKey(uint64_t k) { return Mix(k); }
+uint64_t HashKey(const WideKey& k) {
+  uint64_t h = 0;
+  for (uint64_t x : k.w) h = Mix(h ^ x);
+  return h;
+}
+
+// Key -> index into a vector of states, by open addressing (linear
+// probing, at most half full). The DP stores up to millions of states and
+// looks each successor up once: a node-based map spent most of the time in
+// allocation and pointer chasing.
+template <typename Key>
+class StateIndex {
+ public:
+  static constexpr int32_t kEmpty = -1;
+  StateIndex() : slots_(64, kEmpty), mask_(63) {}
+  // The index stored for `key`, or kEmpty; `*slot` is where it is or would go.
+  template <typename Keys>
+  int32_t Find(const Key& key, const Keys& keys, size_t* slot) const {
+    size_t s = HashKey(key) & mask_;
+    while (slots_[s] != kEmpty && !(keys(slots_[s]) == key)) s = (s + 1) & mask_;
+    *slot = s;
+    return slots_[s];
+  }
+  // Stores `index` at `slot` (from Find, no insertion in between); grows
+  // when half full, rehashing with `keys`.
+  template <typename Keys>
+  void Insert(size_t slot, int32_t index, const Keys& keys) {
+    slots_[slot] = index;
+    if (++size_ * 2 <= slots_.size()) return;
+    std::vector<int32_t> old(slots_.size() * 2, kEmpty);
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (int32_t v : old) {
+      if (v == kEmpty) continue;
+      size_t s = HashKey(keys(v)) & mask_;
+      while (slots_[s] != kEmpty) s = (s + 1) & mask_;
+      slots_[s] = v;
+    }
+  }
+
+ private:
+  std::vector<int32_t> slots_;
+  size_t mask_;
+  size_t size_ = 0;
+};
 
 // DP over the downsets of `ops`, all ops in `before` done. Exact when
 // `beam_width` is 0 (fails past `max_states`); otherwise each level keeps
 // only the `beam_width` best states by (peak so far, live bytes).
 // `*states` is set to the states it stored, whether it succeeds or not.
+// States are visited level by level in the order they were first reached,
+// and a state's parent changes only for a strictly lower peak, so the order
+// found (ties included) depends on nothing but the graph.
 template <typename Key>
 Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
                                        const OpSet& before, int64_t max_states, int64_t beam_width,
@@ -86,14 +166,22 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
   // the state is first reached, from its parent's (LiveAfter), instead of
   // over every tensor for every state.
   struct Entry {
+    Key key;
     int64_t peak;
     int64_t live;
-    Key parent;
-    int op;
+    int32_t parent;  // index of the state it was reached from; -1 for the empty set
+    int32_t op;
   };
-  std::unordered_map<Key, Entry> best;
-  best[Key{}] = {0, LiveBytes(g, a, before), Key{}, -1};
-  std::vector<Key> level = {Key{}};
+  std::vector<Entry> best;
+  StateIndex<Key> index;
+  auto key_of = [&](int32_t s) -> const Key& { return best[s].key; };
+  best.push_back({Key{}, 0, LiveBytes(g, a, before), -1, -1});
+  {
+    size_t slot = 0;
+    index.Find(Key{}, key_of, &slot);
+    index.Insert(slot, 0, key_of);
+  }
+  std::vector<int32_t> level = {0};
   auto done_of = [&](const Key& state) {
     OpSet done = before;
     for (int i = 0; i < m; ++i) {
@@ -116,32 +204,35 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
     }
     return live;
   };
-  Key full{};
+  std::vector<int32_t> next;
   for (int depth = 0; depth < m; ++depth) {
-    std::vector<Key> next;
-    for (const Key& state : level) {
-      const Entry& entry = best[state];
-      const int64_t here = entry.peak;
-      const int64_t live = entry.live;
+    next.clear();
+    for (int32_t from : level) {
+      const Key state = best[from].key;
+      const int64_t here = best[from].peak;
+      const int64_t live = best[from].live;
       const OpSet done = done_of(state);
       for (int i = 0; i < m; ++i) {
-        if (Test(state, i) || Any(preds[i] & ~state)) continue;
+        if (Test(state, i) || Missing(preds[i], state)) continue;
         const int x = ops[i];
         const int64_t cost = std::max(here, live + OutputBytes(g, a, x, RunsInPlace(g, a, x, done)));
         Key succ = state;
         Set(succ, i);
-        auto it = best.find(succ);
-        if (it == best.end()) {
+        size_t slot = 0;
+        const int32_t found = index.Find(succ, key_of, &slot);
+        if (found == StateIndex<Key>::kEmpty) {
           if (beam_width == 0 && static_cast<int64_t>(best.size()) >= max_states) {
             *states = static_cast<int64_t>(best.size());
             return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
           }
-          best[succ] = {cost, live_after(live, done, x), state, x};
-          next.push_back(succ);
-        } else if (cost < it->second.peak) {
-          it->second.peak = cost;
-          it->second.parent = state;
-          it->second.op = x;
+          const int32_t id = static_cast<int32_t>(best.size());
+          best.push_back({succ, cost, live_after(live, done, x), from, x});
+          index.Insert(slot, id, key_of);
+          next.push_back(id);
+        } else if (cost < best[found].peak) {
+          best[found].peak = cost;
+          best[found].parent = from;
+          best[found].op = x;
         }
       }
     }
@@ -153,16 +244,18 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
         ranked.push_back({{e.peak, e.live}, s});
       }
       std::nth_element(ranked.begin(), ranked.begin() + beam_width, ranked.end());
-      std::vector<Key> kept;
+      std::vector<int32_t> kept;
       for (int64_t r = 0; r < beam_width; ++r) kept.push_back(next[ranked[r].second]);
       next = std::move(kept);
     }
-    level = std::move(next);
+    level.swap(next);
   }
   *states = static_cast<int64_t>(best.size());
-  for (int i = 0; i < m; ++i) Set(full, i);
+  // The last level holds the full set alone (every op run).
   std::vector<int> order;
-  for (Key s = full; Any(s); s = best[s].parent) order.push_back(best[s].op);
+  for (int32_t s = level.empty() ? 0 : level.front(); best[s].parent >= 0; s = best[s].parent) {
+    order.push_back(best[s].op);
+  }
   std::reverse(order.begin(), order.end());
   return order;
 }
@@ -173,7 +266,7 @@ Result<std::vector<int>> DownsetOrder(const BufferGraph& g, const Facts& a, cons
   int64_t ignored = 0;
   if (states == nullptr) states = &ignored;
   if (ops.size() <= 64) return DownsetOrderT<uint64_t>(g, a, ops, before, max_states, beam_width, states);
-  return DownsetOrderT<OpSet>(g, a, ops, before, max_states, beam_width, states);
+  return DownsetOrderT<WideKey>(g, a, ops, before, max_states, beam_width, states);
 }
 
 // Positions where a chain may be paused without raising the peak. r[i] is
