@@ -278,4 +278,26 @@ Result<bool> GrpcTrialSource::Complete(const std::string& worker_id, const std::
   return out.accepted();
 }
 
+Result<worker::CompleteAnswer> GrpcTrialSource::CompleteAndAcquire(const std::string& worker_id,
+                                                                   const std::string& lease_id,
+                                                                   const worker::TrialResult& result, int wait_ms) {
+  v1::CompleteTrialRequest req;
+  ToProto(result, &req);
+  req.set_worker_id(worker_id);
+  req.set_lease_id(lease_id);
+  req.set_acquire_next(true);
+  req.set_next_wait_ms(wait_ms);
+  v1::CompleteTrialResponse out;
+  UNAS_RETURN_IF_ERROR(client_.stubs_->CallWorker(client_.options_, &v1::WorkerService::Stub::CompleteTrial, req,
+                                                  &out, "CompleteTrial", wait_ms));
+  worker::CompleteAnswer answer;
+  answer.accepted = out.accepted();
+  if (!out.has_next()) return answer;
+  answer.next_answered = true;
+  if (!out.next().has_trial()) return answer;
+  UNAS_ASSIGN_OR_RETURN(worker::WorkAssignment assignment, FromProto(out.next().assignment()));
+  answer.next = std::move(assignment);
+  return answer;
+}
+
 }  // namespace unas::server

@@ -79,6 +79,10 @@ class GrpcTrialSource : public worker::TrialSource {
                                             double progress) override;
   Result<bool> Complete(const std::string& worker_id, const std::string& lease_id,
                         const worker::TrialResult& result) override;
+  // One CompleteTrial with acquire_next; a coordinator that predates it
+  // answers without `next` (next_answered false).
+  Result<worker::CompleteAnswer> CompleteAndAcquire(const std::string& worker_id, const std::string& lease_id,
+                                                    const worker::TrialResult& result, int wait_ms) override;
 
  private:
   Client& client_;

@@ -93,18 +93,23 @@ Result<TflmCosts> CostTflm(const Network& network) {
   candidates.push_back(std::move(mapped));
   t.chosen = t.build;
   t.arena = t.build_arena;
+  // An order already planned (the candidates often coincide) would plan the
+  // same arena again and replace it by its equal: skipped.
   for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
-    UNAS_ASSIGN_OR_RETURN(OrderPeak peak, PeakOfOrder(g, *it));
+    if (*it == t.chosen.order) continue;
     UNAS_ASSIGN_OR_RETURN(TflmArena arena, PlanTflmArena(t.graph, *it));
     if (arena.arena_bytes <= t.arena.arena_bytes) {
-      t.chosen = std::move(peak);
+      UNAS_ASSIGN_OR_RETURN(t.chosen, PeakOfOrder(g, *it));
       t.arena = std::move(arena);
     }
   }
-  UNAS_ASSIGN_OR_RETURN(TflmArena cmsis, PlanTflmArena(t.graph, t.chosen.order, TflmKernels::kCmsisNn));
   UNAS_ASSIGN_OR_RETURN(TflmArena cmsis_build, PlanTflmArena(t.graph, t.build.order, TflmKernels::kCmsisNn));
-  t.cmsis_nn_total = cmsis.total_arena_bytes;
   t.cmsis_nn_build_total = cmsis_build.total_arena_bytes;
+  t.cmsis_nn_total = cmsis_build.total_arena_bytes;
+  if (t.chosen.order != t.build.order) {
+    UNAS_ASSIGN_OR_RETURN(TflmArena cmsis, PlanTflmArena(t.graph, t.chosen.order, TflmKernels::kCmsisNn));
+    t.cmsis_nn_total = cmsis.total_arena_bytes;
+  }
   return t;
 }
 

@@ -56,18 +56,268 @@ int64_t LiveBytes(const BufferGraph& g, const Facts& a, const OpSet& done) {
 }
 
 // Downset keys: a 64-bit mask for segments of up to 64 ops (the common,
-// fast case), a 256-bit set beyond.
+// fast case), four words beyond.
+struct WideKey {
+  uint64_t w[kMaxOps / 64] = {};
+  bool operator==(const WideKey& o) const {
+    for (int i = 0; i < kMaxOps / 64; ++i) {
+      if (w[i] != o.w[i]) return false;
+    }
+    return true;
+  }
+};
 bool Test(uint64_t k, int i) { return (k >> i) & 1; }
-bool Test(const OpSet& k, int i) { return k[i]; }
+bool Test(const WideKey& k, int i) { return (k.w[i >> 6] >> (i & 63)) & 1; }
 void Set(uint64_t& k, int i) { k |= uint64_t{1} << i; }
-void Set(OpSet& k, int i) { k.set(i); }
+void Set(WideKey& k, int i) { k.w[i >> 6] |= uint64_t{1} << (i & 63); }
 bool Any(uint64_t k) { return k != 0; }
-bool Any(const OpSet& k) { return k.any(); }
+bool Any(const WideKey& k) {
+  for (uint64_t x : k.w) {
+    if (x) return true;
+  }
+  return false;
+}
+// Whether `preds` holds an op that `state` does not.
+bool Missing(uint64_t preds, uint64_t state) { return (preds & ~state) != 0; }
+bool Missing(const WideKey& preds, const WideKey& state) {
+  for (int i = 0; i < kMaxOps / 64; ++i) {
+    if (preds.w[i] & ~state.w[i]) return true;
+  }
+  return false;
+}
+uint64_t And(uint64_t a, uint64_t b) { return a & b; }
+uint64_t Or(uint64_t a, uint64_t b) { return a | b; }
+uint64_t AndNot(uint64_t a, uint64_t b) { return a & ~b; }
+int PopCount(uint64_t k) { return __builtin_popcountll(k); }
+WideKey And(const WideKey& a, const WideKey& b) {
+  WideKey out;
+  for (int i = 0; i < kMaxOps / 64; ++i) out.w[i] = a.w[i] & b.w[i];
+  return out;
+}
+WideKey Or(const WideKey& a, const WideKey& b) {
+  WideKey out;
+  for (int i = 0; i < kMaxOps / 64; ++i) out.w[i] = a.w[i] | b.w[i];
+  return out;
+}
+WideKey AndNot(const WideKey& a, const WideKey& b) {
+  WideKey out;
+  for (int i = 0; i < kMaxOps / 64; ++i) out.w[i] = a.w[i] & ~b.w[i];
+  return out;
+}
+int PopCount(const WideKey& k) {
+  int n = 0;
+  for (uint64_t w : k.w) n += __builtin_popcountll(w);
+  return n;
+}
+// splitmix64's finaliser: downset masks differ in few low bits, which an
+// identity hash would crowd into neighbouring slots.
+uint64_t Mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+uint64_t HashKey(uint64_t k) { return Mix(k); }
+uint64_t HashKey(const WideKey& k) {
+  uint64_t h = 0;
+  for (uint64_t x : k.w) h = Mix(h ^ x);
+  return h;
+}
+
+// Key -> index into a vector of states, by open addressing (linear
+// probing, at most half full). The DP stores up to millions of states and
+// looks each successor up once: a node-based map spent most of the time in
+// allocation and pointer chasing.
+template <typename Key>
+class StateIndex {
+ public:
+  static constexpr int32_t kEmpty = -1;
+  StateIndex() : slots_(64, kEmpty), mask_(63) {}
+  // The index stored for `key`, or kEmpty; `*slot` is where it is or would go.
+  template <typename Keys>
+  int32_t Find(const Key& key, const Keys& keys, size_t* slot) const {
+    size_t s = HashKey(key) & mask_;
+    while (slots_[s] != kEmpty && !(keys(slots_[s]) == key)) s = (s + 1) & mask_;
+    *slot = s;
+    return slots_[s];
+  }
+  // Stores `index` at `slot` (from Find, no insertion in between); grows
+  // when half full, rehashing with `keys`.
+  template <typename Keys>
+  void Insert(size_t slot, int32_t index, const Keys& keys) {
+    slots_[slot] = index;
+    if (++size_ * 2 <= slots_.size()) return;
+    std::vector<int32_t> old(slots_.size() * 2, kEmpty);
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (int32_t v : old) {
+      if (v == kEmpty) continue;
+      size_t s = HashKey(keys(v)) & mask_;
+      while (slots_[s] != kEmpty) s = (s + 1) & mask_;
+      slots_[s] = v;
+    }
+  }
+
+ private:
+  std::vector<int32_t> slots_;
+  size_t mask_;
+  size_t size_ = 0;
+};
+
+// What a segment's op does to the live bytes, in terms of the segment's own
+// ops only (everything in `before` has run, nothing after the segment has):
+// what the DP needs of each step without building the set of done ops.
+template <typename Key>
+struct StepFacts {
+  struct Release {
+    Key waits;      // the segment's other readers of an input
+    int64_t bytes;  // freed once they have all run
+  };
+  int64_t out_bytes = 0;      // all its outputs (OutputBytes without in-place)
+  int64_t arrive_bytes = 0;   // its outputs that something reads or that are graph outputs
+  int64_t inplace_bytes = 0;  // its first output's, saved when it runs in place
+  bool always_in_place = false;    // an in-place input without the last-use rule
+  std::vector<Key> in_place_waits; // by in-place input that may be a last use: its other readers
+  std::vector<Release> releases;   // inputs this op may be the last reader of
+};
+
+// The ops among `consumers` that are neither `x` nor done before the
+// segment, as local bits; false when one is after the segment (it never
+// runs within it, so the tensor outlives the segment).
+template <typename Key>
+bool OtherReaders(const std::vector<int>& consumers, int x, const OpSet& before, const std::vector<int>& local,
+                  Key* waits) {
+  *waits = Key{};
+  for (int c : consumers) {
+    if (c == x || before[c]) continue;
+    if (local[c] < 0) return false;
+    Set(*waits, local[c]);
+  }
+  return true;
+}
+
+template <typename Key>
+std::vector<StepFacts<Key>> StepFactsOf(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
+                                        const OpSet& before, const std::vector<int>& local) {
+  std::vector<StepFacts<Key>> facts(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const int x = ops[i];
+    StepFacts<Key>& f = facts[i];
+    for (int t : a.outputs[x]) {
+      f.out_bytes += g.tensor_bytes[t];
+      if (a.is_output[t] || !a.consumers[t].empty()) f.arrive_bytes += g.tensor_bytes[t];
+    }
+    f.inplace_bytes = g.tensor_bytes[g.ops[x].output];
+    for (int t : g.ops[x].inplace_inputs) {
+      if (!g.inplace_requires_last_use) {
+        f.always_in_place = true;
+        break;
+      }
+      if (a.is_output[t]) continue;
+      Key waits{};
+      if (OtherReaders(a.consumers[t], x, before, local, &waits)) f.in_place_waits.push_back(waits);
+    }
+    for (int t : a.inputs[x]) {
+      if (a.is_output[t]) continue;
+      Key waits{};
+      if (OtherReaders(a.consumers[t], x, before, local, &waits)) f.releases.push_back({waits, g.tensor_bytes[t]});
+    }
+  }
+  return facts;
+}
+
+template <typename Key>
+struct KeyHash {
+  size_t operator()(const Key& k) const { return static_cast<size_t>(HashKey(k)); }
+};
+
+// How many downsets a segment has, counted without visiting them, so that
+// the exact DP is not started only to fail after storing max_states states
+// (issue 28: half the tflm accounting's DP states were spent that way).
+// Each op's ancestors and descendants are local bit sets. The count of a set
+// S of ops splits over the connected components of S (a product) and, within
+// one, over any op x: a downset either lacks x, and so everything above it,
+// or holds x and everything below it. Bounded: returns -1 when `budget`
+// calls did not settle it.
+template <typename Key>
+class DownsetCounter {
+ public:
+  DownsetCounter(std::vector<Key> below, std::vector<Key> above, int64_t cap, int64_t budget)
+      : below_(std::move(below)), above_(std::move(above)), cap_(cap), budget_(budget) {}
+
+  // min(downsets of S, cap + 1), or -1 when the budget ran out.
+  int64_t Count(const Key& s) {
+    if (!Any(s)) return 1;
+    if (--budget_ < 0) return -1;
+    if (auto it = memo_.find(s); it != memo_.end()) return it->second;
+    const Key comp = ComponentOf(s);
+    int64_t n = 0;
+    if (!(comp == s)) {
+      const int64_t first = Count(comp);
+      if (first < 0) return -1;
+      const int64_t rest = Count(AndNot(s, comp));
+      if (rest < 0) return -1;
+      n = first > (cap_ + 1) / rest ? cap_ + 1 : std::min(cap_ + 1, first * rest);
+    } else {
+      const int x = Pivot(s);
+      Key up = And(above_[x], s), down = And(below_[x], s);
+      Set(up, x);
+      Set(down, x);
+      const int64_t without = Count(AndNot(s, up));
+      if (without < 0) return -1;
+      const int64_t with = Count(AndNot(s, down));
+      if (with < 0) return -1;
+      n = std::min(cap_ + 1, without + with);
+    }
+    memo_[s] = n;
+    return n;
+  }
+
+ private:
+  int Size() const { return static_cast<int>(below_.size()); }
+  // The ops of s comparable, through a chain within s, with its first op.
+  Key ComponentOf(const Key& s) const {
+    Key comp{}, added{};
+    for (int i = 0; i < Size(); ++i) {
+      if (Test(s, i)) {
+        Set(comp, i);
+        break;
+      }
+    }
+    while (!(comp == added)) {
+      const Key fresh = AndNot(comp, added);
+      added = comp;
+      for (int i = 0; i < Size(); ++i) {
+        if (Test(fresh, i)) comp = Or(comp, And(Or(below_[i], above_[i]), s));
+      }
+    }
+    return comp;
+  }
+  // The op of s that splits it most evenly (most ops on its smaller side).
+  int Pivot(const Key& s) const {
+    int best = -1, best_side = -1;
+    for (int i = 0; i < Size(); ++i) {
+      if (!Test(s, i)) continue;
+      const int side = std::min(PopCount(And(below_[i], s)), PopCount(And(above_[i], s)));
+      if (side > best_side) best = i, best_side = side;
+    }
+    return best;
+  }
+
+  std::vector<Key> below_, above_;
+  int64_t cap_;
+  int64_t budget_;
+  std::unordered_map<Key, int64_t, KeyHash<Key>> memo_;
+};
 
 // DP over the downsets of `ops`, all ops in `before` done. Exact when
 // `beam_width` is 0 (fails past `max_states`); otherwise each level keeps
 // only the `beam_width` best states by (peak so far, live bytes).
 // `*states` is set to the states it stored, whether it succeeds or not.
+// States are visited level by level in the order they were first reached,
+// and a state's parent changes only for a strictly lower peak, so the order
+// found (ties included) depends on nothing but the graph.
 template <typename Key>
 Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
                                        const OpSet& before, int64_t max_states, int64_t beam_width,
@@ -82,66 +332,88 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
       if (p >= 0 && local[p] >= 0) Set(preds[i], local[p]);
     }
   }
-  // A state's live bytes depend on its downset only: computed once, when
-  // the state is first reached, from its parent's (LiveAfter), instead of
-  // over every tensor for every state.
+  // The exact DP stores every downset: with more than max_states of them it
+  // would fail once it has stored max_states, so it fails here at once,
+  // saying it stored them (callers' budgets count them), when the count
+  // settles it. 2^m bounds the count from above.
+  if (beam_width == 0 && (m >= 62 || (int64_t{1} << m) > max_states)) {
+    std::vector<Key> below(m), above(m);
+    for (int i = 0; i < m; ++i) {  // ops are in topological order
+      for (int p = 0; p < i; ++p) {
+        if (Test(preds[i], p)) {
+          below[i] = Or(below[i], below[p]);
+          Set(below[i], p);
+        }
+      }
+    }
+    for (int i = m - 1; i >= 0; --i) {
+      for (int p = 0; p < i; ++p) {
+        if (Test(below[i], p)) Set(above[p], i);
+      }
+    }
+    Key all{};
+    for (int i = 0; i < m; ++i) Set(all, i);
+    DownsetCounter<Key> counter(std::move(below), std::move(above), max_states, /*budget=*/4 * m * m + 1024);
+    if (counter.Count(all) > max_states) {
+      *states = max_states;
+      return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
+    }
+  }
+  const std::vector<StepFacts<Key>> facts = StepFactsOf<Key>(g, a, ops, before, local);
   struct Entry {
+    Key key;
     int64_t peak;
     int64_t live;
-    Key parent;
-    int op;
+    int32_t parent;  // index of the state it was reached from; -1 for the empty set
+    int32_t op;
   };
-  std::unordered_map<Key, Entry> best;
-  best[Key{}] = {0, LiveBytes(g, a, before), Key{}, -1};
-  std::vector<Key> level = {Key{}};
-  auto done_of = [&](const Key& state) {
-    OpSet done = before;
-    for (int i = 0; i < m; ++i) {
-      if (Test(state, i)) done.set(ops[i]);
-    }
-    return done;
-  };
-  // Live bytes once x has run after `done` (which holds x's producers):
-  // its inputs whose every reader has now run are freed (graph outputs
-  // stay), its outputs that anything reads or that are graph outputs arrive.
-  auto live_after = [&](int64_t live, const OpSet& done, int x) {
-    for (int t : a.inputs[x]) {
-      if (a.is_output[t]) continue;
-      bool last = true;
-      for (int c : a.consumers[t]) last = last && (c == x || done[c]);
-      if (last) live -= g.tensor_bytes[t];
-    }
-    for (int t : a.outputs[x]) {
-      if (a.is_output[t] || !a.consumers[t].empty()) live += g.tensor_bytes[t];
-    }
-    return live;
-  };
-  Key full{};
+  std::vector<Entry> best;
+  StateIndex<Key> index;
+  auto key_of = [&](int32_t s) -> const Key& { return best[s].key; };
+  best.push_back({Key{}, 0, LiveBytes(g, a, before), -1, -1});
+  {
+    size_t slot = 0;
+    index.Find(Key{}, key_of, &slot);
+    index.Insert(slot, 0, key_of);
+  }
+  std::vector<int32_t> level = {0};
+  std::vector<int32_t> next;
   for (int depth = 0; depth < m; ++depth) {
-    std::vector<Key> next;
-    for (const Key& state : level) {
-      const Entry& entry = best[state];
-      const int64_t here = entry.peak;
-      const int64_t live = entry.live;
-      const OpSet done = done_of(state);
+    next.clear();
+    for (int32_t from : level) {
+      const Key state = best[from].key;
+      const int64_t here = best[from].peak;
+      const int64_t live = best[from].live;
       for (int i = 0; i < m; ++i) {
-        if (Test(state, i) || Any(preds[i] & ~state)) continue;
-        const int x = ops[i];
-        const int64_t cost = std::max(here, live + OutputBytes(g, a, x, RunsInPlace(g, a, x, done)));
+        if (Test(state, i) || Missing(preds[i], state)) continue;
+        const StepFacts<Key>& f = facts[i];
+        bool in_place = f.always_in_place;
+        for (size_t w = 0; !in_place && w < f.in_place_waits.size(); ++w) in_place = !Missing(f.in_place_waits[w], state);
+        const int64_t cost = std::max(here, live + f.out_bytes - (in_place ? f.inplace_bytes : 0));
         Key succ = state;
         Set(succ, i);
-        auto it = best.find(succ);
-        if (it == best.end()) {
+        size_t slot = 0;
+        const int32_t found = index.Find(succ, key_of, &slot);
+        if (found == StateIndex<Key>::kEmpty) {
           if (beam_width == 0 && static_cast<int64_t>(best.size()) >= max_states) {
             *states = static_cast<int64_t>(best.size());
             return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
           }
-          best[succ] = {cost, live_after(live, done, x), state, x};
-          next.push_back(succ);
-        } else if (cost < it->second.peak) {
-          it->second.peak = cost;
-          it->second.parent = state;
-          it->second.op = x;
+          // Live bytes once op i has run: its inputs whose every other
+          // reader has run are freed (graph outputs stay), its outputs
+          // that anything reads or that are graph outputs arrive.
+          int64_t after = live + f.arrive_bytes;
+          for (const auto& r : f.releases) {
+            if (!Missing(r.waits, state)) after -= r.bytes;
+          }
+          const int32_t id = static_cast<int32_t>(best.size());
+          best.push_back({succ, cost, after, from, ops[i]});
+          index.Insert(slot, id, key_of);
+          next.push_back(id);
+        } else if (cost < best[found].peak) {
+          best[found].peak = cost;
+          best[found].parent = from;
+          best[found].op = ops[i];
         }
       }
     }
@@ -153,16 +425,18 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
         ranked.push_back({{e.peak, e.live}, s});
       }
       std::nth_element(ranked.begin(), ranked.begin() + beam_width, ranked.end());
-      std::vector<Key> kept;
+      std::vector<int32_t> kept;
       for (int64_t r = 0; r < beam_width; ++r) kept.push_back(next[ranked[r].second]);
       next = std::move(kept);
     }
-    level = std::move(next);
+    level.swap(next);
   }
   *states = static_cast<int64_t>(best.size());
-  for (int i = 0; i < m; ++i) Set(full, i);
+  // The last level holds the full set alone (every op run).
   std::vector<int> order;
-  for (Key s = full; Any(s); s = best[s].parent) order.push_back(best[s].op);
+  for (int32_t s = level.empty() ? 0 : level.front(); best[s].parent >= 0; s = best[s].parent) {
+    order.push_back(best[s].op);
+  }
   std::reverse(order.begin(), order.end());
   return order;
 }
@@ -173,7 +447,7 @@ Result<std::vector<int>> DownsetOrder(const BufferGraph& g, const Facts& a, cons
   int64_t ignored = 0;
   if (states == nullptr) states = &ignored;
   if (ops.size() <= 64) return DownsetOrderT<uint64_t>(g, a, ops, before, max_states, beam_width, states);
-  return DownsetOrderT<OpSet>(g, a, ops, before, max_states, beam_width, states);
+  return DownsetOrderT<WideKey>(g, a, ops, before, max_states, beam_width, states);
 }
 
 // Positions where a chain may be paused without raising the peak. r[i] is

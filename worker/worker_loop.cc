@@ -32,6 +32,7 @@ WorkerLoopStats WorkerLoop::Run() {
   int backoff_ms = options_.initial_backoff_ms;
   std::mt19937_64 jitter_rng{options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}()};
   int auth_failures = 0;  // refused credentials in a row
+  std::optional<WorkAssignment> prefetched;  // the next trial, from the last CompleteAndAcquire
   // True when `why` ends the loop (WorkerLoopStats::exit says why).
   auto final_answer = [&](const Status& why) {
     if (why.code() == StatusCode::kPermissionDenied) {
@@ -69,16 +70,21 @@ WorkerLoopStats WorkerLoop::Run() {
       backoff_ms = options_.initial_backoff_ms;
       Log("registered as " + worker_id);
     }
-    auto acquired = source_.Acquire(worker_id, options_.acquire_wait_ms);
-    if (!acquired.ok()) {
-      if (acquired.status().code() == StatusCode::kNotFound) worker_id.clear();  // coordinator forgot us
-      if (final_answer(acquired.status()) || !backoff(acquired.status())) break;
-      continue;
+    std::optional<WorkAssignment> next = std::move(prefetched);
+    prefetched.reset();
+    if (!next) {
+      auto acquired = source_.Acquire(worker_id, options_.acquire_wait_ms);
+      if (!acquired.ok()) {
+        if (acquired.status().code() == StatusCode::kNotFound) worker_id.clear();  // coordinator forgot us
+        if (final_answer(acquired.status()) || !backoff(acquired.status())) break;
+        continue;
+      }
+      auth_failures = 0;
+      backoff_ms = options_.initial_backoff_ms;
+      if (!acquired->has_value()) continue;
+      next = std::move(*acquired);
     }
-    auth_failures = 0;
-    backoff_ms = options_.initial_backoff_ms;
-    if (!acquired->has_value()) continue;
-    const WorkAssignment a = **acquired;
+    const WorkAssignment a = std::move(*next);
     Log("trial " + a.job_id + "/" + std::to_string(a.trial_id) + " attempt " + std::to_string(a.attempt));
 
     // Heartbeats from their own thread while the evaluation runs here.
@@ -121,18 +127,34 @@ WorkerLoopStats WorkerLoop::Run() {
     }
     // Report, retrying while the coordinator is away (the lease may expire
     // meanwhile; then the result is ignored and the trial re-run elsewhere).
+    // The next trial comes with the answer, unless the loop stops after this
+    // one (a trial leased then would wait for its lease to expire).
+    const bool last = options_.max_trials > 0 &&
+                      stats.trials_completed + stats.trials_failed + 1 >= options_.max_trials;
+    const bool ask_next = !result.released && !last;
     for (int tries = 0; tries < 8; ++tries) {
-      auto accepted = source_.Complete(worker_id, a.lease_id, result);
-      if (accepted.ok()) {
+      Result<CompleteAnswer> answer = [&]() -> Result<CompleteAnswer> {
+        if (ask_next) return source_.CompleteAndAcquire(worker_id, a.lease_id, result, options_.acquire_wait_ms);
+        UNAS_ASSIGN_OR_RETURN(bool accepted, source_.Complete(worker_id, a.lease_id, result));
+        return CompleteAnswer{accepted, false, std::nullopt};
+      }();
+      if (answer.ok()) {
         if (result.released) ++stats.trials_released;
-        else if (!*accepted) ++stats.results_ignored;
+        else if (!answer->accepted) ++stats.results_ignored;
         else if (result.succeeded) ++stats.trials_completed;
         else ++stats.trials_failed;
+        if (answer->next_answered && answer->next) prefetched = std::move(answer->next);
         break;
       }
-      if (result.released || !backoff(accepted.status())) break;
+      if (result.released || !backoff(answer.status())) break;
     }
     backoff_ms = options_.initial_backoff_ms;
+  }
+  // A trial that came with the last answer but will not run goes back.
+  if (prefetched) {
+    TrialResult released;
+    released.released = true;
+    if (source_.Complete(worker_id, prefetched->lease_id, released).ok()) ++stats.trials_released;
   }
   return stats;
 }

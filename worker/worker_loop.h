@@ -1,6 +1,7 @@
 // The worker's main loop, independent of transport and of what a trial is:
 // register with a coordinator, pull a trial, evaluate it while a separate
-// thread heartbeats its lease, report the result, repeat.
+// thread heartbeats its lease, report the result and take the next trial in
+// the same call (CompleteAndAcquire), repeat.
 //
 // - The coordinator is a TrialSource: in-process (embedded workers) or over
 //   gRPC (`unas worker`). When it cannot be reached the loop retries with
@@ -37,6 +38,14 @@ struct HeartbeatAnswer {
   int heartbeat_interval_ms = 0;  // 0: keep the current interval
 };
 
+// A result's answer and, when the source fetched it in the same round trip,
+// the next trial.
+struct CompleteAnswer {
+  bool accepted = false;       // false: ignored as late (see TrialSource::Complete)
+  bool next_answered = false;  // `next` is the coordinator's answer; false: ask with Acquire
+  std::optional<WorkAssignment> next;  // with next_answered: the next trial, if there was one in wait_ms
+};
+
 class TrialSource {
  public:
   virtual ~TrialSource() = default;
@@ -52,6 +61,14 @@ class TrialSource {
   // True if the coordinator accepted the result (false: ignored as late).
   virtual Result<bool> Complete(const std::string& worker_id, const std::string& lease_id,
                                 const TrialResult& result) = 0;
+  // Complete, then the next trial as Acquire(worker_id, wait_ms) would give
+  // it, in one round trip (issue 28: half the coordinator's calls). When the
+  // coordinator does not answer the second part (an older one, or this
+  // worker may not take work now) next_answered is false and the caller
+  // asks with Acquire, which says why. Errors as Complete's: the result was
+  // not recorded.
+  virtual Result<CompleteAnswer> CompleteAndAcquire(const std::string& worker_id, const std::string& lease_id,
+                                                    const TrialResult& result, int wait_ms) = 0;
 };
 
 // Evaluates one assignment. Must return soon after `cancel` becomes true, and

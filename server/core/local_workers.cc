@@ -23,6 +23,18 @@ Result<bool> LocalTrialSource::Complete(const std::string& worker_id, const std:
   return c_.Complete(worker_id, lease_id, result);
 }
 
+Result<worker::CompleteAnswer> LocalTrialSource::CompleteAndAcquire(const std::string& worker_id,
+                                                                    const std::string& lease_id,
+                                                                    const TrialResult& result, int wait_ms) {
+  worker::CompleteAnswer answer;
+  UNAS_ASSIGN_OR_RETURN(answer.accepted, c_.Complete(worker_id, lease_id, result));
+  // A worker told to stop gets no next trial; its Acquire says why.
+  if (!c_.CheckWorker(worker_id).ok()) return answer;
+  answer.next_answered = true;
+  answer.next = c_.Acquire(worker_id, wait_ms);
+  return answer;
+}
+
 LocalWorkers::LocalWorkers(Coordinator& coordinator, int count, worker::EvaluateFn evaluate,
                            worker::WorkerLoopOptions options)
     : source_(coordinator) {

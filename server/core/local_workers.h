@@ -21,6 +21,8 @@ class LocalTrialSource : public worker::TrialSource {
                                             double progress) override;
   Result<bool> Complete(const std::string& worker_id, const std::string& lease_id,
                         const TrialResult& result) override;
+  Result<worker::CompleteAnswer> CompleteAndAcquire(const std::string& worker_id, const std::string& lease_id,
+                                                    const TrialResult& result, int wait_ms) override;
 
  private:
   Coordinator& c_;

@@ -207,17 +207,10 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
     if (req->wait_ms() < 0 || req->wait_ms() > 30000) {
       return {grpc::StatusCode::INVALID_ARGUMENT, "wait_ms: must be within 0..30000"};
     }
-    // Bound the wait by the client's own deadline so the answer arrives in time.
-    int64_t wait = req->wait_ms();
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->deadline() -
-                                                                            std::chrono::system_clock::now());
-    wait = std::max<int64_t>(0, std::min<int64_t>(wait, left.count() - 200));
     // NOT_FOUND makes a worker register again (after a coordinator restart);
     // PERMISSION_DENIED tells it to stop, saying why.
     if (Status may = c_->CheckWorker(req->worker_id()); !may.ok()) return ToGrpc(may);
-    auto a = c_->Acquire(req->worker_id(), wait);
-    out->set_has_trial(a.has_value());
-    if (a) ToProto(*a, out->mutable_assignment());
+    AcquireInto(ctx, req->worker_id(), req->wait_ms(), out);
     return grpc::Status::OK;
   }
   grpc::Status Heartbeat(grpc::ServerContext* ctx, const v1::HeartbeatRequest* req,
@@ -231,13 +224,34 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
   grpc::Status CompleteTrial(grpc::ServerContext* ctx, const v1::CompleteTrialRequest* req,
                              v1::CompleteTrialResponse* out) override {
     UNAS_CHECK_AUTH(ctx);
+    if (req->acquire_next() && (req->next_wait_ms() < 0 || req->next_wait_ms() > 30000)) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, "next_wait_ms: must be within 0..30000"};
+    }
     auto accepted = c_->Complete(req->worker_id(), req->lease_id(), FromProto(*req));
     if (!accepted.ok()) return ToGrpc(accepted.status());
     out->set_accepted(*accepted);
+    // The next trial in the same round trip. A worker that may not take work
+    // gets no `next` and learns why from its AcquireTrial; the result above
+    // stands either way.
+    if (req->acquire_next() && c_->CheckWorker(req->worker_id()).ok()) {
+      AcquireInto(ctx, req->worker_id(), req->next_wait_ms(), out->mutable_next());
+    }
     return grpc::Status::OK;
   }
 
  private:
+  // Waits up to wait_ms (0..30000), bounded by the client's own deadline so
+  // the answer arrives in time, for a trial for `worker_id`.
+  void AcquireInto(const grpc::ServerContext* ctx, const std::string& worker_id, int64_t wait_ms,
+                   v1::AcquireTrialResponse* out) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx->deadline() -
+                                                                            std::chrono::system_clock::now());
+    const int64_t wait = std::max<int64_t>(0, std::min<int64_t>(wait_ms, left.count() - 200));
+    auto a = c_->Acquire(worker_id, wait);
+    out->set_has_trial(a.has_value());
+    if (a) ToProto(*a, out->mutable_assignment());
+  }
+
   Coordinator* c_;
   const Auth& auth_;
 };

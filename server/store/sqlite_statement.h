@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -18,13 +19,69 @@ namespace unas::server::sql {
 
 inline Status Error(sqlite3* db) { return Status::Internal(std::string("sqlite: ") + sqlite3_errmsg(db)); }
 
-// A prepared statement, finalised on scope exit.
+// Prepared statements kept for the life of one connection, by SQL text:
+// preparing (parsing and planning) cost more than running a one-row INSERT
+// or UPDATE (issue 28), and a store runs the same few statements for every
+// trial. The statements must be finalised before the connection is closed:
+// destroy the cache first. Not thread safe: the store's mutex guards it.
+class StatementCache {
+ public:
+  explicit StatementCache(sqlite3* db) : db_(db) {}
+  ~StatementCache() {
+    for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.stmt);
+  }
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+ private:
+  friend class Statement;
+  struct Entry {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;  // a Statement holds it now
+  };
+  sqlite3* db_;
+  std::unordered_map<std::string, Entry> cache_;
+};
+
+// A prepared statement: finalised on scope exit, or, when it came from a
+// StatementCache, reset and its bindings cleared for the next use. A cached
+// statement already in use (the same SQL twice at once) is prepared afresh.
 class Statement {
  public:
   Statement(sqlite3* db, const std::string& sql) : db_(db) {
     rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr);
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(StatementCache& cache, const std::string& sql) : db_(cache.db_) {
+    auto it = cache.cache_.find(sql);
+    if (it != cache.cache_.end() && it->second.in_use) {
+      rc_ = sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt_, nullptr);
+      return;
+    }
+    if (it == cache.cache_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      rc_ = sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc_ != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        return;
+      }
+      it = cache.cache_.emplace(sql, StatementCache::Entry{stmt, false}).first;
+    }
+    rc_ = SQLITE_OK;
+    stmt_ = it->second.stmt;
+    it->second.in_use = true;
+    in_use_ = &it->second.in_use;
+  }
+  ~Statement() {
+    if (in_use_ == nullptr) {
+      sqlite3_finalize(stmt_);
+      return;
+    }
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    *in_use_ = false;
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -83,6 +140,7 @@ class Statement {
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
+  bool* in_use_ = nullptr;  // the cache entry's flag, for a cached statement
 };
 
 // One column of a table: its name, and how a Record's field is written to it
@@ -152,8 +210,8 @@ class Writer {
  public:
   Writer(const char* table, const std::vector<Column<Record>>& columns, size_t keys)
       : columns_(columns), insert_(InsertSql(table, columns)), update_(UpdateSql(table, columns, keys)) {}
-  Status Write(sqlite3* db, const Record& record, bool insert) const {
-    Statement s(db, insert ? insert_ : update_);
+  Status Write(StatementCache& cache, const Record& record, bool insert) const {
+    Statement s(cache, insert ? insert_ : update_);
     UNAS_RETURN_IF_ERROR(s.status());
     BindAll(s, columns_, record);
     return s.Run();

@@ -279,7 +279,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions
   return store;
 }
 
+Store::Store(sqlite3* db) : db_(db), cache_(std::make_unique<sql::StatementCache>(db)) {}
+
 Store::~Store() {
+  cache_.reset();  // its statements are finalised before the connection closes
   if (db_) sqlite3_close(db_);
 }
 
@@ -293,13 +296,19 @@ Status Store::Exec(const std::string& sql) {
   return Status::Ok();
 }
 
+Status Store::Step(const char* sql) {
+  Statement s(*cache_, sql);
+  UNAS_RETURN_IF_ERROR(s.status());
+  return s.Run();
+}
+
 Status Store::InTransaction(const std::function<Status()>& body) {
-  UNAS_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  UNAS_RETURN_IF_ERROR(Step("BEGIN IMMEDIATE"));
   Status s = body();
-  if (s.ok()) s = Exec("COMMIT");
+  if (s.ok()) s = Step("COMMIT");
   if (s.ok()) return s;
   // A failed COMMIT (e.g. busy) leaves the transaction open: roll back either way.
-  if (Status rollback = Exec("ROLLBACK"); !rollback.ok() && sqlite3_get_autocommit(db_) == 0) {
+  if (Status rollback = Step("ROLLBACK"); !rollback.ok() && sqlite3_get_autocommit(db_) == 0) {
     return Status(s.code(), s.message() + " (and the rollback failed: " + rollback.message() + ")");
   }
   return s;
@@ -341,7 +350,7 @@ Status Store::Migrate() {
   std::lock_guard<std::mutex> lock(mu_);
   UNAS_RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
   {
-    Statement s(db_, "SELECT MAX(version) FROM schema_version");
+    Statement s(*cache_, "SELECT MAX(version) FROM schema_version");
     UNAS_RETURN_IF_ERROR(s.status());
     UNAS_ASSIGN_OR_RETURN(bool row, s.NextRow());
     if (row && !s.IsNull(0)) s.Read(0, &schema_version_);
@@ -365,14 +374,14 @@ Status Store::Migrate() {
 
 Status Store::WriteJob(const JobRecord& job, bool insert) {
   static const sql::Writer<JobRecord> writer("jobs", JobColumns(), 1);
-  UNAS_RETURN_IF_ERROR(writer.Write(db_, job, insert));
+  UNAS_RETURN_IF_ERROR(writer.Write(*cache_, job, insert));
   if (!insert && sqlite3_changes(db_) != 1) return Status::NotFound("no job '" + job.job_id + "'");
   return Status::Ok();
 }
 
 Status Store::WriteTrial(const TrialRecord& t, bool insert) {
   static const sql::Writer<TrialRecord> writer("trials", TrialColumns(), 2);
-  UNAS_RETURN_IF_ERROR(writer.Write(db_, t, insert));
+  UNAS_RETURN_IF_ERROR(writer.Write(*cache_, t, insert));
   if (!insert && sqlite3_changes(db_) != 1) {
     return Status::NotFound("no trial " + std::to_string(t.trial_id) + " in job " + t.job_id);
   }
@@ -391,14 +400,14 @@ Status Store::UpdateJob(const JobRecord& job) {
 
 Result<JobRecord> Store::GetJob(const std::string& job_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, SelectJobs("WHERE job_id = ?1"));
+  Statement s(*cache_, SelectJobs("WHERE job_id = ?1"));
   s.Bind(1, job_id);
   return sql::ReadOne(s, JobColumns(), Status::NotFound("no job '" + job_id + "'"));
 }
 
 Result<std::vector<JobRecord>> Store::ListJobs() {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, SelectJobs("ORDER BY created_unix_ms, job_id"));
+  Statement s(*cache_, SelectJobs("ORDER BY created_unix_ms, job_id"));
   return sql::ReadRows(s, JobColumns());
 }
 
@@ -444,7 +453,7 @@ Status Store::FinishTrial(const TrialRecord& trial, const std::string& weights, 
   return InTransaction([&] {
     UNAS_RETURN_IF_ERROR(WriteTrial(row, false));
     auto put = [&](const char* sql, const std::string& blob) {
-      Statement w(db_, sql);
+      Statement w(*cache_, sql);
       UNAS_RETURN_IF_ERROR(w.status());
       w.Bind(1, trial.job_id);
       w.Bind(2, trial.trial_id);
@@ -471,7 +480,7 @@ Status Store::CheckWritable() {
 Result<std::string> Store::TrialBlob(const char* sql, const std::string& job_id, int64_t trial_id,
                                      const char* missing) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, sql);
+  Statement s(*cache_, sql);
   UNAS_RETURN_IF_ERROR(s.status());
   s.Bind(1, job_id);
   s.Bind(2, trial_id);
@@ -492,7 +501,7 @@ Result<std::string> Store::GetModelTflite(const std::string& job_id, int64_t tri
 
 Result<TrialRecord> Store::GetTrial(const std::string& job_id, int64_t trial_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, SelectTrials("WHERE job_id = ?1 AND trial_id = ?2"));
+  Statement s(*cache_, SelectTrials("WHERE job_id = ?1 AND trial_id = ?2"));
   s.Bind(1, job_id);
   s.Bind(2, trial_id);
   return sql::ReadOne(s, TrialColumns(),
@@ -502,7 +511,7 @@ Result<TrialRecord> Store::GetTrial(const std::string& job_id, int64_t trial_id)
 Result<std::vector<TrialRecord>> Store::ListTrials(const std::string& job_id, int status, int64_t after_trial_id,
                                                    int limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, SelectTrials("WHERE job_id = ?1 AND trial_id > ?2 AND (?3 = 0 OR status = ?3) "
+  Statement s(*cache_, SelectTrials("WHERE job_id = ?1 AND trial_id > ?2 AND (?3 = 0 OR status = ?3) "
                                 "ORDER BY trial_id LIMIT ?4"));
   s.Bind(1, job_id);
   s.Bind(2, after_trial_id);
@@ -526,7 +535,7 @@ Result<std::vector<TrialRecord>> Store::ListTrialsSorted(const std::string& job_
   if (expr.empty()) return Status::Invalid("sort: '" + sort_key + "' is not a trial sort key");
   std::lock_guard<std::mutex> lock(mu_);
   {
-    Statement count(db_, "SELECT COUNT(*) FROM trials WHERE job_id = ?1 AND (?2 = 0 OR status = ?2)");
+    Statement count(*cache_, "SELECT COUNT(*) FROM trials WHERE job_id = ?1 AND (?2 = 0 OR status = ?2)");
     UNAS_RETURN_IF_ERROR(count.status());
     count.Bind(1, job_id);
     count.Bind(2, status);
@@ -534,7 +543,7 @@ Result<std::vector<TrialRecord>> Store::ListTrialsSorted(const std::string& job_
     if (!row) return Status::Internal("sqlite: COUNT(*) returned no row");
     count.Read(0, total);
   }
-  Statement s(db_, SelectTrials("WHERE job_id = ?1 AND (?2 = 0 OR status = ?2) ORDER BY (" + expr + ") IS NULL, " +
+  Statement s(*cache_, SelectTrials("WHERE job_id = ?1 AND (?2 = 0 OR status = ?2) ORDER BY (" + expr + ") IS NULL, " +
                                 expr + (descending ? " DESC" : " ASC") + ", trial_id LIMIT ?3 OFFSET ?4"));
   s.Bind(1, job_id);
   s.Bind(2, status);
@@ -545,7 +554,7 @@ Result<std::vector<TrialRecord>> Store::ListTrialsSorted(const std::string& job_
 
 Result<int> Store::RequeueLeasedTrials() {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, "UPDATE trials SET status = ?1, lease_id = '', lease_expires_unix_ms = 0 WHERE status = ?2");
+  Statement s(*cache_, "UPDATE trials SET status = ?1, lease_id = '', lease_expires_unix_ms = 0 WHERE status = ?2");
   UNAS_RETURN_IF_ERROR(s.status());
   s.Bind(1, static_cast<int>(TrialStatus::kPending));
   s.Bind(2, static_cast<int>(TrialStatus::kLeased));

@@ -1,5 +1,6 @@
 // The coordinator's SQLite store: jobs and trials in one file, write-ahead
-// log, schema versioned with migrations, prepared statements only. Only the
+// log, schema versioned with migrations, prepared statements only (each
+// prepared once per connection and kept). Only the
 // coordinator process writes it.
 //
 // Durability: every mutating call is one transaction, committed before it
@@ -29,6 +30,9 @@
 struct sqlite3;
 
 namespace unas::server {
+namespace sql {
+class StatementCache;
+}
 
 // The keys a trial listing sorts by (Store::ListTrialsSorted, the REST
 // listing's `sort`), each with the column expression it stands for. "error"
@@ -105,9 +109,11 @@ class Store {
   Status CheckWritable();
 
  private:
-  explicit Store(sqlite3* db) : db_(db) {}
+  explicit Store(sqlite3* db);
   Status Migrate();
   Status Exec(const std::string& sql);
+  // One statement without rows, prepared once (BEGIN, COMMIT, ROLLBACK).
+  Status Step(const char* sql);
   // BEGIN IMMEDIATE, `body`, then COMMIT; ROLLBACK when either fails. The
   // caller holds mu_.
   Status InTransaction(const std::function<Status()>& body);
@@ -117,8 +123,9 @@ class Store {
   // job 'J' <missing>" when there is no row.
   Result<std::string> TrialBlob(const char* sql, const std::string& job_id, int64_t trial_id, const char* missing);
 
-  std::mutex mu_;  // guards db_ and every statement on it
+  std::mutex mu_;  // guards db_, cache_ and every statement on them
   sqlite3* db_ = nullptr;
+  std::unique_ptr<sql::StatementCache> cache_;  // prepared once, finalised before db_ closes
   int schema_version_ = 0;
 };
 

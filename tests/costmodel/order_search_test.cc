@@ -136,6 +136,42 @@ TEST(OrderSearchTest, PastTheStateLimitSaysTheOrderIsNotProven) {
   EXPECT_EQ(BestOrderByDownsets(g, 10).status().code(), StatusCode::kResourceExhausted);
 }
 
+// The exact DP fails once a segment has more downsets than max_states, and
+// says so before it runs when their count settles it (issue 28): the limit
+// is exact, not approximate. A side op then `branches` ops that each read
+// the source and the side tensor, then a join: 1 + 2^branches + 1 downsets
+// of the whole graph (the empty set; the side op with any set of branches;
+// everything).
+TEST(OrderSearchTest, TheExactSearchFailsExactlyPastItsStateLimit) {
+  for (int branches : {6, 9}) {
+    BufferGraph g;
+    g.tensor_bytes = {5, 3};
+    g.ops.push_back(Op({0}, {1}));
+    std::vector<int> join_inputs;
+    for (int b = 0; b < branches; ++b) {
+      const int t = static_cast<int>(g.tensor_bytes.size());
+      g.tensor_bytes.push_back(10 + b);
+      g.ops.push_back(Op({0, 1}, {t}));
+      join_inputs.push_back(t);
+    }
+    const int out = static_cast<int>(g.tensor_bytes.size());
+    g.tensor_bytes.push_back(1);
+    g.ops.push_back(Op(join_inputs, {out}));
+    g.graph_outputs = {out};
+    const int64_t downsets = 1 + (int64_t{1} << branches) + 1;
+    auto enough = BestOrderByDownsets(g, downsets);
+    ASSERT_TRUE(enough.ok()) << branches << ": " << enough.status().message();
+    EXPECT_EQ(enough->peak_bytes, BestOrder(g)->peak_bytes);
+    auto short_by_one = BestOrderByDownsets(g, downsets - 1);
+    EXPECT_EQ(short_by_one.status().code(), StatusCode::kResourceExhausted) << branches;
+    EXPECT_EQ(short_by_one.status().message(),
+              "exact scheduling needs more than " + std::to_string(downsets - 1) + " states");
+    // The segment before the join (its cut) has one downset fewer.
+    EXPECT_TRUE(BestOrderExact(g, downsets - 1).ok()) << branches;
+    EXPECT_EQ(BestOrderExact(g, downsets - 2).status().code(), StatusCode::kResourceExhausted) << branches;
+  }
+}
+
 TEST(OrderSearchTest, OverTwoHundredFiftySixOperatorsUsesTheGreedyOrder) {
   // A chain of 300 ops alternating 10 and 30 bytes: the only order, peak 40.
   BufferGraph g;

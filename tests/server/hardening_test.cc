@@ -461,6 +461,128 @@ TEST_F(HardeningTest, AWorkerTheCoordinatorStopsEndsItsLoopSayingWhy) {
   EXPECT_EQ(coordinator_->GetTrial(job_id, 1)->status, TrialStatus::kPending);
 }
 
+// Issue 28: a completion may ask for the next trial (one round trip per
+// trial). The next trial is leased like an acquired one: its lease expires
+// and requeues it the same way; a completion without the request (a worker
+// older than it) gets no `next`, as before.
+TEST_F(HardeningTest, ACompletionThatAsksForTheNextTrialGetsItLeasedAndItsLeaseExpiresAsUsual) {
+  const std::string job_id = client_->Submit(Spec(false)).value().record.job_id;
+  const std::string w = Register();
+  v1::AcquireTrialResponse first;
+  ASSERT_TRUE(Acquire(w, &first).ok());
+  ASSERT_TRUE(first.has_trial());
+  ASSERT_EQ(first.assignment().trial_id(), 1);
+
+  // As an older worker: no acquire_next, no `next`.
+  v1::CompleteTrialResponse out;
+  ASSERT_TRUE(Complete(GoodResult(w, first.assignment()), &out).ok());
+  EXPECT_TRUE(out.accepted());
+  EXPECT_FALSE(out.has_next());
+
+  v1::AcquireTrialResponse second;
+  ASSERT_TRUE(Acquire(w, &second).ok());
+  ASSERT_EQ(second.assignment().trial_id(), 2);
+  v1::CompleteTrialRequest req = GoodResult(w, second.assignment());
+  req.set_acquire_next(true);
+  req.set_next_wait_ms(30001);
+  grpc::Status s = Complete(req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "next_wait_ms: must be within 0..30000");
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 2)->status, TrialStatus::kLeased);  // nothing of it was stored
+
+  req.set_next_wait_ms(0);
+  out.Clear();
+  ASSERT_TRUE(Complete(req, &out).ok());
+  EXPECT_TRUE(out.accepted());
+  ASSERT_TRUE(out.has_next());
+  ASSERT_TRUE(out.next().has_trial());
+  const v1::TrialAssignment third = out.next().assignment();  // a copy: `out` is reused below
+  EXPECT_EQ(third.trial_id(), 3);
+  EXPECT_EQ(third.attempt(), 1);
+  EXPECT_NE(third.lease_id(), second.assignment().lease_id());
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 2)->status, TrialStatus::kCompleted);
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 3)->status, TrialStatus::kLeased);
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 3)->worker_id, w);
+
+  // Its lease expires like any other: back to the queue, one attempt used,
+  // and the late result is ignored.
+  clock_.Advance(coordinator_->options().lease_timeout_ms + 1);
+  coordinator_->ExpireLeases();
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 3)->status, TrialStatus::kPending);
+  out.Clear();
+  ASSERT_TRUE(Complete(GoodResult(w, third), &out).ok());
+  EXPECT_FALSE(out.accepted());
+  v1::AcquireTrialResponse again;
+  ASSERT_TRUE(Acquire(w, &again).ok());
+  EXPECT_EQ(again.assignment().trial_id(), 3);
+  EXPECT_EQ(again.assignment().attempt(), 2);
+}
+
+// A worker the coordinator told to stop gets no next trial with its last
+// result: its AcquireTrial says why (PERMISSION_DENIED), as before.
+TEST_F(HardeningTest, AWorkerToldToStopGetsNoNextTrialWithItsCompletion) {
+  const std::string job_id = client_->Submit(Spec(false)).value().record.job_id;
+  const std::string w = Register();
+  v1::AcquireTrialResponse acquired;
+  ASSERT_TRUE(Acquire(w, &acquired).ok());
+  v1::TrialAssignment a = acquired.assignment();
+  for (int i = 1; i <= 3; ++i) {
+    v1::CompleteTrialRequest req;
+    req.set_worker_id(w);
+    req.set_lease_id(a.lease_id());
+    req.set_error("no data here");
+    req.set_failure(v1::FAILURE_WORKER);
+    req.set_acquire_next(true);
+    v1::CompleteTrialResponse out;
+    ASSERT_TRUE(Complete(req, &out).ok()) << i;
+    EXPECT_TRUE(out.accepted());
+    if (i < 3) {
+      ASSERT_TRUE(out.has_next() && out.next().has_trial()) << i;
+      a = out.next().assignment();
+      EXPECT_EQ(a.trial_id(), 1);  // the trial it gave back, first in the queue
+    } else {
+      EXPECT_FALSE(out.has_next());
+    }
+  }
+  const grpc::Status s = Acquire(w, &acquired);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(coordinator_->GetTrial(job_id, 1)->status, TrialStatus::kPending);
+}
+
+// The worker loop over gRPC takes each next trial with the previous result;
+// one that stops after max_trials asks for none with its last result, so no
+// trial is left leased behind it.
+TEST_F(HardeningTest, AWorkerLoopTakesItsNextTrialWithEachResultAndLeavesNoLeaseBehind) {
+  const std::string job_id = client_->Submit(Spec(false)).value().record.job_id;
+  GrpcTrialSource source(*client_);
+  worker::WorkerLoopOptions o;
+  o.acquire_wait_ms = 0;
+  o.max_trials = 5;
+  std::vector<int64_t> trial_ids;
+  worker::WorkerLoop loop(
+      source,
+      [&](const worker::WorkAssignment& a, const std::atomic<bool>&, const std::function<void(double)>&) {
+        trial_ids.push_back(a.trial_id);
+        TrialResult r;
+        r.succeeded = true;
+        r.metrics.val_error = 0.25;
+        r.metrics.test_error = 0.3;
+        r.metrics.train_seconds = 1.5;
+        r.metrics.samples_per_second = 100;
+        r.metrics.epochs = 3;
+        return r;
+      },
+      o);
+  const worker::WorkerLoopStats stats = loop.Run();
+  EXPECT_EQ(stats.trials_completed, 5);
+  EXPECT_EQ(stats.trials_released, 0);
+  EXPECT_EQ(trial_ids, (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  const JobView job = coordinator_->GetJob(job_id).value();
+  EXPECT_EQ(job.completed, 5);
+  EXPECT_EQ(job.running, 0);  // nothing leased or waiting: no sixth trial was proposed
+  EXPECT_FALSE(coordinator_->GetTrial(job_id, 6).ok());
+}
+
 // Issue 23, finding 6: {"epochs":2,"epochs":3} was accepted (the last won).
 TEST_F(HardeningTest, DuplicateKeysAreRefusedNamingTheKeyOverGrpcAndRest) {
   auto job = client_->Submit(R"({"name":"dup","dataset":"synthetic","budget":{"trials":2,"trials":3}})");

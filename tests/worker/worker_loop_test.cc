@@ -26,6 +26,10 @@ class AwaySource : public TrialSource {
   Result<bool> Complete(const std::string&, const std::string&, const TrialResult&) override {
     return Status(StatusCode::kInternal, "unused");
   }
+  Result<CompleteAnswer> CompleteAndAcquire(const std::string&, const std::string&, const TrialResult&,
+                                            int) override {
+    return Status(StatusCode::kInternal, "unused");
+  }
 };
 
 // The waits a loop announces in its first `n` retries.
