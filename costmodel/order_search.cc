@@ -311,6 +311,85 @@ class DownsetCounter {
   std::unordered_map<Key, int64_t, KeyHash<Key>> memo_;
 };
 
+// Each op's predecessors within `ops`, as local bit sets.
+template <typename Key>
+std::vector<Key> LocalPredecessors(const Facts& a, const std::vector<int>& ops, const std::vector<int>& local) {
+  std::vector<Key> preds(ops.size(), Key{});
+  for (size_t i = 0; i < ops.size(); ++i) {
+    for (int t : a.inputs[ops[i]]) {
+      const int p = a.producer[t];
+      if (p >= 0 && local[p] >= 0) Set(preds[i], local[p]);
+    }
+  }
+  return preds;
+}
+
+// Whether the segment has more than `max_states` downsets, counted without
+// visiting them. The exact DP stores every downset: with more than
+// max_states of them it would fail once it has stored max_states, so the
+// caller fails at once when the count settles it. 2^m bounds the count from
+// above, so small segments are not counted.
+template <typename Key>
+bool HasMoreDownsetsThan(const std::vector<Key>& preds, int64_t max_states) {
+  const int m = static_cast<int>(preds.size());
+  if (m < 62 && (int64_t{1} << m) <= max_states) return false;
+  std::vector<Key> below(m), above(m);
+  for (int i = 0; i < m; ++i) {  // ops are in topological order
+    for (int p = 0; p < i; ++p) {
+      if (Test(preds[i], p)) {
+        below[i] = Or(below[i], below[p]);
+        Set(below[i], p);
+      }
+    }
+  }
+  for (int i = m - 1; i >= 0; --i) {
+    for (int p = 0; p < i; ++p) {
+      if (Test(below[i], p)) Set(above[p], i);
+    }
+  }
+  Key all{};
+  for (int i = 0; i < m; ++i) Set(all, i);
+  DownsetCounter<Key> counter(std::move(below), std::move(above), max_states, /*budget=*/4 * m * m + 1024);
+  return counter.Count(all) > max_states;
+}
+
+// One state of the downset DP: the set of ops run, the lowest peak that
+// reaches it, the live bytes after it, and how it was reached.
+template <typename Key>
+struct DownsetEntry {
+  Key key;
+  int64_t peak;
+  int64_t live;
+  int32_t parent;  // index of the state it was reached from; -1 for the empty set
+  int32_t op;
+};
+
+// Beam search's cut of one level: keeps the `beam_width` states of `next`
+// with the lowest (peak so far, live bytes).
+template <typename Key>
+void KeepBeam(const std::vector<DownsetEntry<Key>>& best, int64_t beam_width, std::vector<int32_t>* next) {
+  if (beam_width <= 0 || static_cast<int64_t>(next->size()) <= beam_width) return;
+  std::vector<std::pair<std::pair<int64_t, int64_t>, size_t>> ranked;
+  ranked.reserve(next->size());
+  for (size_t s = 0; s < next->size(); ++s) {
+    const DownsetEntry<Key>& e = best[(*next)[s]];
+    ranked.push_back({{e.peak, e.live}, s});
+  }
+  std::nth_element(ranked.begin(), ranked.begin() + beam_width, ranked.end());
+  std::vector<int32_t> kept;
+  for (int64_t r = 0; r < beam_width; ++r) kept.push_back((*next)[ranked[r].second]);
+  *next = std::move(kept);
+}
+
+// The ops on the path from the empty set to state `last`, in run order.
+template <typename Key>
+std::vector<int> PathTo(const std::vector<DownsetEntry<Key>>& best, int32_t last) {
+  std::vector<int> order;
+  for (int32_t s = last; best[s].parent >= 0; s = best[s].parent) order.push_back(best[s].op);
+  std::reverse(order.begin(), order.end());
+  return order;
+}
+
 // DP over the downsets of `ops`, all ops in `before` done. Exact when
 // `beam_width` is 0 (fails past `max_states`); otherwise each level keeps
 // only the `beam_width` best states by (peak so far, live bytes).
@@ -325,49 +404,13 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
   const int m = static_cast<int>(ops.size());
   std::vector<int> local(a.n, -1);
   for (int i = 0; i < m; ++i) local[ops[i]] = i;
-  std::vector<Key> preds(m, Key{});
-  for (int i = 0; i < m; ++i) {
-    for (int t : a.inputs[ops[i]]) {
-      const int p = a.producer[t];
-      if (p >= 0 && local[p] >= 0) Set(preds[i], local[p]);
-    }
-  }
-  // The exact DP stores every downset: with more than max_states of them it
-  // would fail once it has stored max_states, so it fails here at once,
-  // saying it stored them (callers' budgets count them), when the count
-  // settles it. 2^m bounds the count from above.
-  if (beam_width == 0 && (m >= 62 || (int64_t{1} << m) > max_states)) {
-    std::vector<Key> below(m), above(m);
-    for (int i = 0; i < m; ++i) {  // ops are in topological order
-      for (int p = 0; p < i; ++p) {
-        if (Test(preds[i], p)) {
-          below[i] = Or(below[i], below[p]);
-          Set(below[i], p);
-        }
-      }
-    }
-    for (int i = m - 1; i >= 0; --i) {
-      for (int p = 0; p < i; ++p) {
-        if (Test(below[i], p)) Set(above[p], i);
-      }
-    }
-    Key all{};
-    for (int i = 0; i < m; ++i) Set(all, i);
-    DownsetCounter<Key> counter(std::move(below), std::move(above), max_states, /*budget=*/4 * m * m + 1024);
-    if (counter.Count(all) > max_states) {
-      *states = max_states;
-      return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
-    }
+  const std::vector<Key> preds = LocalPredecessors<Key>(a, ops, local);
+  if (beam_width == 0 && HasMoreDownsetsThan(preds, max_states)) {
+    *states = max_states;  // callers' budgets count the states it would have stored
+    return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
   }
   const std::vector<StepFacts<Key>> facts = StepFactsOf<Key>(g, a, ops, before, local);
-  struct Entry {
-    Key key;
-    int64_t peak;
-    int64_t live;
-    int32_t parent;  // index of the state it was reached from; -1 for the empty set
-    int32_t op;
-  };
-  std::vector<Entry> best;
+  std::vector<DownsetEntry<Key>> best;
   StateIndex<Key> index;
   auto key_of = [&](int32_t s) -> const Key& { return best[s].key; };
   best.push_back({Key{}, 0, LiveBytes(g, a, before), -1, -1});
@@ -417,28 +460,12 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
         }
       }
     }
-    if (beam_width > 0 && static_cast<int64_t>(next.size()) > beam_width) {
-      std::vector<std::pair<std::pair<int64_t, int64_t>, size_t>> ranked;
-      ranked.reserve(next.size());
-      for (size_t s = 0; s < next.size(); ++s) {
-        const Entry& e = best[next[s]];
-        ranked.push_back({{e.peak, e.live}, s});
-      }
-      std::nth_element(ranked.begin(), ranked.begin() + beam_width, ranked.end());
-      std::vector<int32_t> kept;
-      for (int64_t r = 0; r < beam_width; ++r) kept.push_back(next[ranked[r].second]);
-      next = std::move(kept);
-    }
+    KeepBeam(best, beam_width, &next);
     level.swap(next);
   }
   *states = static_cast<int64_t>(best.size());
   // The last level holds the full set alone (every op run).
-  std::vector<int> order;
-  for (int32_t s = level.empty() ? 0 : level.front(); best[s].parent >= 0; s = best[s].parent) {
-    order.push_back(best[s].op);
-  }
-  std::reverse(order.begin(), order.end());
-  return order;
+  return PathTo(best, level.empty() ? 0 : level.front());
 }
 
 Result<std::vector<int>> DownsetOrder(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
