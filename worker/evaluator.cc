@@ -19,6 +19,7 @@
 #include "search/synthetic.h"
 #include "worker/dataset.h"
 #include "worker/int8_export.h"
+#include "worker/step_clock.h"
 #include "worker/trainer.h"
 
 namespace unas::worker {
@@ -128,6 +129,24 @@ void AddInt8(const WorkAssignment& a, const TrainedModel& model, const Dataset& 
   r->model_tflite.assign(int8->tflite.begin(), int8->tflite.end());
 }
 
+// One line per trained trial on stderr (the worker's log): where its time
+// went, in the process's CPU seconds (wall seconds are distorted on a shared
+// machine), from the data set lookup to the result.
+void LogProfile(const WorkAssignment& a, const TrainProfile& p, const StepTime& dataset, const StepTime& weights,
+                const StepTime& int8, const StepTime& whole) {
+  const double loop = p.gather.cpu_seconds + p.forward.cpu_seconds + p.backward.cpu_seconds +
+                      p.optimiser.cpu_seconds + p.bookkeeping.cpu_seconds;
+  std::fprintf(stderr,
+               "unas worker: job %s trial %lld: %.2f CPU s (%.2f s wall): training %.2f (forward %.2f, backward "
+               "%.2f, optimiser %.2f, gather %.2f, bookkeeping %.2f), setup %.2f, validation %.2f, test %.2f, "
+               "weights %.2f, int8 %.2f, data set %.2f\n",
+               a.job_id.c_str(), static_cast<long long>(a.trial_id), whole.cpu_seconds, whole.wall_seconds, loop,
+               p.forward.cpu_seconds, p.backward.cpu_seconds, p.optimiser.cpu_seconds, p.gather.cpu_seconds,
+               p.bookkeeping.cpu_seconds, p.setup.cpu_seconds, p.validation.cpu_seconds, p.test.cpu_seconds,
+               p.keep_model.cpu_seconds + p.save.cpu_seconds + weights.cpu_seconds, int8.cpu_seconds,
+               dataset.cpu_seconds);
+}
+
 TrialResult Synthetic(const WorkAssignment& a, const Candidate& candidate, const std::atomic<bool>& cancel,
                       const std::function<void(double)>& progress) {
   auto shape = data::DescribeDataset(a.task.dataset);
@@ -162,11 +181,14 @@ EvaluateFn MakeEvaluator(int threads_override) {
     auto candidate = ParseCandidate(a.candidate_json);
     if (!candidate.ok()) return Failed("candidate: " + candidate.status().message());
     if (a.task.evaluator == EvaluatorKind::kSynthetic) return Synthetic(a, *candidate, cancel, progress);
+    StepClock clock, whole_clock;
+    StepTime dataset_time, weights_time, int8_time, whole_time;
     TrainConfig config = a.task.training;
     if (threads_override > 0) config.threads = threads_override;
     config.keep_model = config.quantization.enabled;
     auto dataset = LoadDataset(a.task.dataset);
     if (!dataset.ok()) return DatasetFailed(dataset.status());
+    clock.Lap(&dataset_time);
     // A promotion continues from the lower rung's weights: the trainer reads
     // them from a file, removed with `init_file` on every path.
     std::optional<TempFile> init_file;
@@ -194,7 +216,10 @@ EvaluateFn MakeEvaluator(int threads_override) {
         progress((p.epoch - start_epoch + static_cast<double>(p.batch) / p.batches_per_epoch) / epochs_to_run);
       }
     };
+    clock.Lap(&weights_time);
     auto trained = Train(*candidate, **dataset, config, hooks);
+    StepTime train_time;
+    clock.Lap(&train_time);
     std::string weights;
     if (!config.save_path.empty()) {
       std::ifstream in(config.save_path, std::ios::binary);
@@ -202,6 +227,7 @@ EvaluateFn MakeEvaluator(int threads_override) {
       bytes << in.rdbuf();
       weights = bytes.str();
     }
+    clock.Lap(&weights_time);
     if (!trained.ok()) return Failed(trained.status().message());
     TrialResult r;
     r.succeeded = trained->outcome == TrialOutcome::kCompleted;
@@ -217,11 +243,14 @@ EvaluateFn MakeEvaluator(int threads_override) {
     r.metrics.epochs = trained->epochs_completed;
     if (r.succeeded && weights.size() <= kMaxResultWeightsBytes) r.weights = std::move(weights);
     if (r.succeeded && config.quantization.enabled && trained->model) AddInt8(a, *trained->model, **dataset, config, &r);
+    clock.Lap(&int8_time);
     if (trained->pruning) {
       const PruningResult& p = *trained->pruning;
       r.pruned_candidate_json = CandidateToJson(p.candidate).dump();
       r.pruned_costs = MakeCosts(p.pruned_costs);
     }
+    whole_clock.Lap(&whole_time);
+    LogProfile(a, trained->profile, dataset_time, weights_time, int8_time, whole_time);
     return r;
   };
 }

@@ -56,6 +56,24 @@ CandidateNetImpl::CandidateNetImpl(const Network& network, double dropout_rate)
   if (!last_use_.empty()) last_use_.back() = static_cast<int>(ops_.size());
 }
 
+namespace {
+
+// x W^T + b of a Linear layer, computed as a 1x1 convolution over a 1x1
+// image with x's features as channels. Why: LibTorch 1.13 sends float
+// convolutions of 16 or more images to oneDNN (its JIT kernels, forward and
+// backward), but Linear to the system BLAS, which on Debian is the
+// reference BLAS unless an optimised one is installed; profiled on the
+// fashion_mnist_larger example, its sgemm_ took a quarter of a trial's CPU
+// for the 6 % of the MACs in the dense layers (docs/worker-benchmark.md).
+// Same parameters, same shapes: saved weights and the int8 export still
+// see a Linear; only the float rounding order differs.
+torch::Tensor Dense(const torch::nn::Linear& linear, const torch::Tensor& x) {
+  const int64_t n = x.size(0), in = x.size(1), out = linear->weight.size(0);
+  return torch::conv2d(x.reshape({n, in, 1, 1}), linear->weight.view({out, in, 1, 1}), linear->bias).view({n, out});
+}
+
+}  // namespace
+
 torch::Tensor CandidateNetImpl::forward(const torch::Tensor& x) { return Forward(x, nullptr, nullptr); }
 
 torch::Tensor CandidateNetImpl::ForwardRecordingShapes(const torch::Tensor& x, std::vector<Shape>* shapes) {
@@ -102,7 +120,7 @@ torch::Tensor CandidateNetImpl::Forward(const torch::Tensor& x, std::vector<Shap
       case OpKind::kDense: {
         y = input_of(op.inputs[0]).flatten(1);
         if (op.role == OpRole::kDenseBlock && dropout_rate_ > 0) y = torch::dropout(y, dropout_rate_, is_training());
-        y = layer.linear->forward(y);
+        y = Dense(layer.linear, y);
         if (op.has_relu) y = torch::relu(y);
         break;
       }
@@ -125,6 +143,15 @@ torch::Tensor CandidateNetImpl::Forward(const torch::Tensor& x, std::vector<Shap
     }
   }
   return outputs.back();
+}
+
+void UseChannelsLast(CandidateNetImpl& net) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < net.ops().size(); ++i) {
+    if (torch::nn::Conv2d conv = net.conv_at(i)) {
+      conv->weight.set_data(conv->weight.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
 }
 
 int64_t CandidateNetImpl::CountParams() const {

@@ -69,6 +69,15 @@ class CandidateNetImpl : public torch::nn::Module {
 
 TORCH_MODULE(CandidateNet);
 
+// Stores every convolution's weight channels-last (NHWC) in place: LibTorch
+// then runs those convolutions, and the batch norms, ReLUs and pools after
+// them, on channels-last activations, which oneDNN takes without converting
+// its input and output to its blocked layout on every call
+// (docs/worker-benchmark.md has the figures). Values, shapes, names and saved
+// files do not change; only strides do. Call before an optimiser takes the
+// parameters (it keeps references to them).
+void UseChannelsLast(CandidateNetImpl& net);
+
 // Loads weights that torch::save(net, path) wrote (TrainConfig::save_path)
 // into `net`, checking every parameter and buffer by name, shape and type,
 // and that the file holds nothing the network lacks. Errors (kNotFound for a

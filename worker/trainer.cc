@@ -106,154 +106,213 @@ double ErrorRate(CandidateNet& net, const torch::Tensor& x, const torch::Tensor&
   return n == 0 ? 1.0 : 1.0 - static_cast<double>(correct) / static_cast<double>(n);
 }
 
+// One Train() call, as its steps: Setup, then per epoch PruneNow (at the
+// pruning epoch) and TrainEpoch (its batches, then the validation error),
+// then Deliver (test error, kept model, saved weights).
 class Trial {
  public:
   Trial(const Candidate& candidate, const Network& network, const Dataset& dataset, const TrainConfig& config,
         const TrainHooks& hooks, TrainResult* result)
       : candidate_(candidate), network_(network), input_(dataset.info().input), data_(dataset.tensors()),
-        config_(config), hooks_(hooks), result_(*result) {}
+        config_(config), hooks_(hooks), result_(*result), profile_(result->profile) {}
 
   // Fills result_ for completed, failed (NaN) and cancelled trials; an error
   // only for initial weights that do not fit. LibTorch exceptions propagate
   // to Train(), which reports them.
   Status Run() {
-    if (config_.threads > 0) torch::set_num_threads(config_.threads);
-    torch::manual_seed(config_.seed);
-    CandidateNet net(network_, config_.dropout);
-    if (!config_.init_weights_path.empty()) {
-      UNAS_RETURN_IF_ERROR(LoadCandidateWeights(net, config_.init_weights_path));
-    }
-    net->train();
-    result_.params = net->CountParams();
-
-    // Fidelity: a fixed (seed 0) subset, the same for every trial.
-    torch::Tensor train_x = data_.train_x, train_y = data_.train_y;
-    const int64_t total = train_x.size(0);
-    const int64_t used = std::max<int64_t>(2, std::llround(config_.subset * static_cast<double>(total)));
-    if (used < total) {
-      std::mt19937_64 subset_rng(0);
-      std::vector<int64_t> order = Permutation(total, subset_rng);
-      order.resize(static_cast<size_t>(used));
-      const torch::Tensor index = IndexTensor(order.data(), used);
-      train_x = train_x.index_select(0, index);
-      train_y = train_y.index_select(0, index);
-    }
-    result_.train_samples_per_epoch = used;
-
-    std::unique_ptr<torch::optim::Optimizer> optimiser = MakeOptimiser(net);
-    std::vector<torch::Tensor> params = net->parameters();
-    const int prune_epoch = config_.prune.enabled ? PruneEpoch(config_) : -1;
-
-    std::mt19937_64 rng(config_.seed);
-    const int64_t batch = config_.batch_size;
-    // A last batch of one image would break batch norm's statistics: drop it.
-    const int64_t batches = used / batch + (used % batch >= 2 ? 1 : 0);
-    Clock::duration train_time{};
-    int64_t samples_trained = 0;
-
+    UNAS_RETURN_IF_ERROR(Setup());
     for (int epoch = config_.start_epoch; epoch < config_.epochs; ++epoch) {
-      if (epoch == prune_epoch) {
-        Result<CandidateNet> pruned = Prune(net, epoch);
-        if (!pruned.ok()) {
-          result_.outcome = TrialOutcome::kFailed;
-          result_.message = "pruning: " + pruned.status().message();
-          Finish(train_time, samples_trained);
-          return Status::Ok();
-        }
-        net = std::move(*pruned);
-        // A fresh optimiser: the old one's momentum has the old shapes.
-        optimiser = MakeOptimiser(net);
-        params = net->parameters();
-      }
-      const double lr = LearningRateAt(config_, epoch);
-      for (auto& group : optimiser->param_groups()) group.options().set_lr(lr);
-      const std::vector<int64_t> order = Permutation(used, rng);
-      const Clock::time_point epoch_start = Clock::now();
-      double loss_sum = 0;
-      int64_t correct = 0, seen = 0;
-      for (int64_t b = 0; b < batches; ++b) {
-        if (hooks_.cancel != nullptr && hooks_.cancel->load(std::memory_order_relaxed)) {
-          result_.outcome = TrialOutcome::kCancelled;
-          result_.message = "cancelled at epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1);
-          Finish(train_time + (Clock::now() - epoch_start), samples_trained + seen);
-          return Status::Ok();
-        }
-        const int64_t start = b * batch, count = std::min(batch, used - start);
-        const torch::Tensor index = IndexTensor(order.data() + start, count);
-        torch::Tensor x = train_x.index_select(0, index);
-        const torch::Tensor y = train_y.index_select(0, index);
-        if (config_.augment.enabled()) x = Augment(x, config_.augment, rng);
-
-        const torch::Tensor logits = net->forward(x);
-        const torch::Tensor loss = Loss(logits, y);
-        const double loss_value = loss.item<double>();
-        if (!std::isfinite(loss_value)) {
-          std::ostringstream os;
-          os << "training diverged: loss is " << loss_value << " at epoch " << epoch + 1 << ", batch " << b + 1
-             << " (learning rate " << lr << ")";
-          result_.outcome = TrialOutcome::kFailed;
-          result_.message = os.str();
-          Finish(train_time + (Clock::now() - epoch_start), samples_trained + seen);
-          return Status::Ok();
-        }
-        optimiser->zero_grad();
-        loss.backward();
-        if (config_.optimizer == Optimizer::kSgdw && config_.weight_decay > 0) {
-          // Decoupled weight decay, applied to the weights the gradient was
-          // taken at, separately from the gradient (and its momentum).
-          torch::NoGradGuard no_grad;
-          for (const torch::Tensor& p : params) p.mul_(1.0 - lr * config_.weight_decay);
-        }
-        optimiser->step();
-
-        loss_sum += loss_value * static_cast<double>(count);
-        correct += Predictions(logits.detach()).eq(y).sum().item<int64_t>();
-        seen += count;
-        if (hooks_.on_progress) {
-          TrainProgress p = Progress(epoch, b + 1, batches, seen, lr, loss_sum, correct, Clock::now() - epoch_start);
-          hooks_.on_progress(p);
-        }
-      }
-      const Clock::duration epoch_time = Clock::now() - epoch_start;
-      train_time += epoch_time;
-      samples_trained += seen;
-
-      const double validation_error = ErrorRate(net, data_.validation_x, data_.validation_y);
-      result_.validation_error_per_epoch.push_back(validation_error);
-      result_.best_validation_error = std::min(result_.best_validation_error, validation_error);
-      result_.epochs_completed = epoch + 1 - config_.start_epoch;
-      if (hooks_.on_progress) {
-        TrainProgress p = Progress(epoch, batches, batches, seen, lr, loss_sum, correct, epoch_time);
-        p.event = TrainProgress::Event::kEpochEnd;
-        p.validation_error = validation_error;
-        hooks_.on_progress(p);
-      }
+      if (epoch == prune_epoch_ && !PruneNow(epoch)) return Status::Ok();
+      if (!TrainEpoch(epoch)) return Status::Ok();
     }
-    Finish(train_time, samples_trained);
-    if (config_.start_epoch == config_.epochs) {
-      // Nothing left to train (start_epoch == epochs): measure the loaded network.
-      result_.best_validation_error = ErrorRate(net, data_.validation_x, data_.validation_y);
-    }
-    result_.validation_error = result_.validation_error_per_epoch.empty() ? result_.best_validation_error
-                                                                          : result_.validation_error_per_epoch.back();
-    result_.test_error = ErrorRate(net, data_.test_x, data_.test_y);
-    if (config_.keep_model) {
-      net->eval();
-      result_.model = TrainedModel{result_.pruning ? pruned_network_ : network_, ExtractFoldedWeights(*net)};
-      net->train();
-    }
-    if (!config_.save_path.empty()) {
-      try {
-        torch::save(net, config_.save_path);
-      } catch (const std::exception& e) {
-        result_.outcome = TrialOutcome::kFailed;
-        result_.message = "cannot save weights to " + config_.save_path + ": " + e.what();
-      }
-    }
+    Finish(train_time_, samples_trained_);
+    Deliver();
     return Status::Ok();
   }
 
  private:
+  // The running sums of one epoch's batches.
+  struct Epoch {
+    int index = 0;
+    double lr = 0;
+    Clock::time_point start;
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0;
+  };
+
+  // The network (with initial weights), the fidelity subset, the optimiser.
+  Status Setup() {
+    StepClock clock;
+    if (config_.threads > 0) torch::set_num_threads(config_.threads);
+    torch::manual_seed(config_.seed);
+    net_ = CandidateNet(network_, config_.dropout);
+    if (!config_.init_weights_path.empty()) {
+      UNAS_RETURN_IF_ERROR(LoadCandidateWeights(net_, config_.init_weights_path));
+    }
+    UseChannelsLast(*net_);
+    net_->train();
+    result_.params = net_->CountParams();
+
+    // Fidelity: a fixed (seed 0) subset, the same for every trial.
+    train_x_ = data_.train_x;
+    train_y_ = data_.train_y;
+    const int64_t total = train_x_.size(0);
+    used_ = std::max<int64_t>(2, std::llround(config_.subset * static_cast<double>(total)));
+    if (used_ < total) {
+      std::mt19937_64 subset_rng(0);
+      std::vector<int64_t> order = Permutation(total, subset_rng);
+      order.resize(static_cast<size_t>(used_));
+      const torch::Tensor index = IndexTensor(order.data(), used_);
+      train_x_ = train_x_.index_select(0, index);
+      train_y_ = train_y_.index_select(0, index);
+    }
+    result_.train_samples_per_epoch = used_;
+    batch_x_ = torch::empty({0}, train_x_.options());
+    batch_y_ = torch::empty({0}, train_y_.options());
+    optimiser_ = MakeOptimiser(net_);
+    params_ = net_->parameters();
+    prune_epoch_ = config_.prune.enabled ? PruneEpoch(config_) : -1;
+    rng_.seed(config_.seed);
+    // A last batch of one image would break batch norm's statistics: drop it.
+    batches_ = used_ / config_.batch_size + (used_ % config_.batch_size >= 2 ? 1 : 0);
+    clock.Lap(&profile_.setup);
+    return Status::Ok();
+  }
+
+  // Prunes at the start of `epoch`; false (the trial failed) when pruning could not.
+  bool PruneNow(int epoch) {
+    Result<CandidateNet> pruned = Prune(net_, epoch);
+    if (!pruned.ok()) {
+      result_.outcome = TrialOutcome::kFailed;
+      result_.message = "pruning: " + pruned.status().message();
+      Finish(train_time_, samples_trained_);
+      return false;
+    }
+    net_ = std::move(*pruned);
+    UseChannelsLast(*net_);
+    // A fresh optimiser: the old one's momentum has the old shapes.
+    optimiser_ = MakeOptimiser(net_);
+    params_ = net_->parameters();
+    return true;
+  }
+
+  // One epoch's batches, then its validation error; false when the trial
+  // ended in it (cancelled or diverged).
+  bool TrainEpoch(int epoch) {
+    Epoch e;
+    e.index = epoch;
+    e.lr = LearningRateAt(config_, epoch);
+    for (auto& group : optimiser_->param_groups()) group.options().set_lr(e.lr);
+    order_ = Permutation(used_, rng_);
+    e.start = Clock::now();
+    StepClock clock;
+    for (int64_t b = 0; b < batches_; ++b) {
+      if (!TrainBatch(b, &e, &clock)) return false;
+    }
+    const Clock::duration epoch_time = Clock::now() - e.start;
+    train_time_ += epoch_time;
+    samples_trained_ += e.seen;
+
+    const double validation_error = ErrorRate(net_, data_.validation_x, data_.validation_y);
+    clock.Lap(&profile_.validation);
+    result_.validation_error_per_epoch.push_back(validation_error);
+    result_.best_validation_error = std::min(result_.best_validation_error, validation_error);
+    result_.epochs_completed = epoch + 1 - config_.start_epoch;
+    if (hooks_.on_progress) {
+      TrainProgress p = Progress(epoch, batches_, batches_, e.seen, e.lr, e.loss_sum, e.correct, epoch_time);
+      p.event = TrainProgress::Event::kEpochEnd;
+      p.validation_error = validation_error;
+      hooks_.on_progress(p);
+    }
+    return true;
+  }
+
+  // Batch `b` of epoch `e`: gather, forward, loss, backward, step. False
+  // when the trial ends here (cancelled before it, or its loss diverged).
+  bool TrainBatch(int64_t b, Epoch* e, StepClock* clock) {
+    if (hooks_.cancel != nullptr && hooks_.cancel->load(std::memory_order_relaxed)) {
+      result_.outcome = TrialOutcome::kCancelled;
+      result_.message = "cancelled at epoch " + std::to_string(e->index + 1) + ", batch " + std::to_string(b + 1);
+      Finish(train_time_ + (Clock::now() - e->start), samples_trained_ + e->seen);
+      return false;
+    }
+    const int64_t batch = config_.batch_size;
+    const int64_t start = b * batch, count = std::min(batch, used_ - start);
+    const torch::Tensor index = IndexTensor(order_.data() + start, count);
+    // Into the same buffers every batch: the gather allocates nothing once
+    // the first batch has sized them.
+    torch::index_select_out(batch_x_, train_x_, 0, index);
+    torch::index_select_out(batch_y_, train_y_, 0, index);
+    const torch::Tensor x = config_.augment.enabled() ? Augment(batch_x_, config_.augment, rng_) : batch_x_;
+    clock->Lap(&profile_.gather);
+
+    const torch::Tensor logits = net_->forward(x);
+    const torch::Tensor loss = Loss(logits, batch_y_);
+    const double loss_value = loss.item<double>();
+    clock->Lap(&profile_.forward);
+    if (!std::isfinite(loss_value)) {
+      std::ostringstream os;
+      os << "training diverged: loss is " << loss_value << " at epoch " << e->index + 1 << ", batch " << b + 1
+         << " (learning rate " << e->lr << ")";
+      result_.outcome = TrialOutcome::kFailed;
+      result_.message = os.str();
+      Finish(train_time_ + (Clock::now() - e->start), samples_trained_ + e->seen);
+      return false;
+    }
+    optimiser_->zero_grad();
+    loss.backward();
+    clock->Lap(&profile_.backward);
+    if (config_.optimizer == Optimizer::kSgdw && config_.weight_decay > 0) {
+      // Decoupled weight decay, applied to the weights the gradient was
+      // taken at, separately from the gradient (and its momentum).
+      torch::NoGradGuard no_grad;
+      for (const torch::Tensor& p : params_) p.mul_(1.0 - e->lr * config_.weight_decay);
+    }
+    optimiser_->step();
+    clock->Lap(&profile_.optimiser);
+
+    e->loss_sum += loss_value * static_cast<double>(count);
+    e->correct += Predictions(logits.detach()).eq(batch_y_).sum().item<int64_t>();
+    e->seen += count;
+    if (hooks_.on_progress) {
+      hooks_.on_progress(
+          Progress(e->index, b + 1, batches_, e->seen, e->lr, e->loss_sum, e->correct, Clock::now() - e->start));
+    }
+    clock->Lap(&profile_.bookkeeping);
+    return true;
+  }
+
+  // The trained network's figures and copies: validation error (of the
+  // loaded network when there was nothing to train), test error, the kept
+  // model and the saved weights.
+  void Deliver() {
+    StepClock clock;
+    if (config_.start_epoch == config_.epochs) {
+      // Nothing left to train (start_epoch == epochs): measure the loaded network.
+      result_.best_validation_error = ErrorRate(net_, data_.validation_x, data_.validation_y);
+      clock.Lap(&profile_.validation);
+    }
+    result_.validation_error = result_.validation_error_per_epoch.empty() ? result_.best_validation_error
+                                                                          : result_.validation_error_per_epoch.back();
+    result_.test_error = ErrorRate(net_, data_.test_x, data_.test_y);
+    clock.Lap(&profile_.test);
+    if (config_.keep_model) {
+      net_->eval();
+      result_.model = TrainedModel{result_.pruning ? pruned_network_ : network_, ExtractFoldedWeights(*net_)};
+      net_->train();
+      clock.Lap(&profile_.keep_model);
+    }
+    if (!config_.save_path.empty()) {
+      try {
+        torch::save(net_, config_.save_path);
+      } catch (const std::exception& e) {
+        result_.outcome = TrialOutcome::kFailed;
+        result_.message = "cannot save weights to " + config_.save_path + ": " + e.what();
+      }
+      clock.Lap(&profile_.save);
+    }
+  }
+
   std::unique_ptr<torch::optim::Optimizer> MakeOptimiser(CandidateNet& net) const {
     if (config_.optimizer == Optimizer::kSgdw) {
       return std::make_unique<torch::optim::SGD>(
@@ -266,6 +325,7 @@ class Trial {
   // Chooses channels from the trained weights and the cost model, and returns
   // a network for the pruned candidate holding the surviving weights.
   Result<CandidateNet> Prune(CandidateNet& net, int epoch) {
+    StepClock clock;
     UNAS_ASSIGN_OR_RETURN(ChannelGroups groups, FindChannelGroups(candidate_, network_));
     UNAS_ASSIGN_OR_RETURN(PrunePlan plan, ChoosePruning(candidate_, input_, ChannelImportance(*net, groups),
                                                         config_.prune));
@@ -273,6 +333,7 @@ class Trial {
     CandidateNet pruned(pruned_network_, config_.dropout);
     pruned->train();
     CopySurvivingWeights(*net, *pruned, groups, plan.keep);
+    clock.Lap(&profile_.prune);
 
     PruningResult r;
     r.target = config_.prune.target;
@@ -287,6 +348,7 @@ class Trial {
     r.validation_error_before =
         result_.validation_error_per_epoch.empty() ? 1.0 : result_.validation_error_per_epoch.back();
     r.validation_error_pruned = ErrorRate(pruned, data_.validation_x, data_.validation_y);
+    clock.Lap(&profile_.validation);
     result_.pruning = std::move(r);
     result_.params = pruned->CountParams();
     return pruned;
@@ -321,6 +383,21 @@ class Trial {
   const TrainConfig& config_;
   const TrainHooks& hooks_;
   TrainResult& result_;
+  TrainProfile& profile_;
+
+  // Set by Setup() (net_ and the optimiser replaced by pruning).
+  CandidateNet net_{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optimiser_;
+  std::vector<torch::Tensor> params_;
+  torch::Tensor train_x_, train_y_;  // the fidelity subset
+  int64_t used_ = 0;                 // its size
+  int64_t batches_ = 0;              // per epoch
+  int prune_epoch_ = -1;
+  std::mt19937_64 rng_;              // shuffling and augmentation
+  std::vector<int64_t> order_;       // this epoch's shuffle
+  torch::Tensor batch_x_, batch_y_;  // the gathered batch, reused
+  Clock::duration train_time_{};
+  int64_t samples_trained_ = 0;
 };
 
 bool LooksLikeOutOfMemory(const std::string& what) {
@@ -350,6 +427,19 @@ TrainConfig FashionMnistConfig(int epochs) {
   return c;
 }
 
+nlohmann::json TrainProfileToJson(const TrainProfile& p) {
+  const std::pair<const char*, const StepTime*> steps[] = {
+      {"setup", &p.setup},       {"gather", &p.gather},         {"forward", &p.forward},
+      {"backward", &p.backward}, {"optimiser", &p.optimiser},   {"bookkeeping", &p.bookkeeping},
+      {"validation", &p.validation}, {"test", &p.test},         {"keep_model", &p.keep_model},
+      {"save", &p.save},         {"prune", &p.prune}};
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, step] : steps) {
+    j[name] = {{"wall_seconds", step->wall_seconds}, {"cpu_seconds", step->cpu_seconds}};
+  }
+  return j;
+}
+
 nlohmann::json TrainResultToJson(const TrainResult& r) {
   nlohmann::json j;
   j["outcome"] = TrialOutcomeName(r.outcome);
@@ -363,6 +453,7 @@ nlohmann::json TrainResultToJson(const TrainResult& r) {
   j["train_seconds"] = r.train_seconds;
   j["samples_per_second"] = r.samples_per_second;
   j["train_samples_per_epoch"] = r.train_samples_per_epoch;
+  j["profile"] = TrainProfileToJson(r.profile);
   if (r.pruning) {
     const PruningResult& p = *r.pruning;
     auto costs = [](const CostSummary& c) {

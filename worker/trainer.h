@@ -31,6 +31,7 @@
 #include "worker/dataset.h"
 #include "worker/int8_export.h"
 #include "worker/pruning.h"
+#include "worker/step_clock.h"
 #include "worker/train_config.h"
 
 namespace unas::worker {
@@ -85,6 +86,23 @@ struct PruningResult {
   double validation_error_pruned = 1;  // right after pruning, before fine-tuning
 };
 
+// Where a Train() call's time went, step by step (docs/worker-benchmark.md
+// shows a profile). gather .. bookkeeping add up to the training loop
+// (TrainResult::train_seconds); the other steps are outside it.
+struct TrainProfile {
+  StepTime setup;        // network built, initial weights loaded, fidelity subset, optimiser
+  StepTime gather;       // each batch gathered from the shuffled order (and augmented)
+  StepTime forward;      // forward pass and loss, up to loss.item()
+  StepTime backward;     // loss.backward()
+  StepTime optimiser;    // zero_grad, decoupled weight decay, the optimiser's step
+  StepTime bookkeeping;  // training accuracy, progress callbacks, cancellation checks
+  StepTime validation;   // validation error after each epoch (and pruning's)
+  StepTime test;         // test error of the delivered weights
+  StepTime keep_model;   // folded weights for the int8 export (TrainConfig::keep_model)
+  StepTime save;         // torch::save to TrainConfig::save_path
+  StepTime prune;        // choosing channels and building the pruned network
+};
+
 struct TrainResult {
   TrialOutcome outcome = TrialOutcome::kCompleted;
   std::string message;               // why it failed or was cancelled
@@ -111,7 +129,11 @@ struct TrainResult {
   std::optional<PruningResult> pruning;
   // TrainConfig::keep_model and a completed trial only.
   std::optional<TrainedModel> model;
+  TrainProfile profile;
 };
+
+// The profile as {"setup": {"wall_seconds": .., "cpu_seconds": ..}, ...}.
+nlohmann::json TrainProfileToJson(const TrainProfile& profile);
 
 nlohmann::json TrainResultToJson(const TrainResult& result);
 

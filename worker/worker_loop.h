@@ -125,6 +125,33 @@ class WorkerLoop {
   const std::atomic<bool>& stop_flag() const { return stop_; }
 
  private:
+  // What one Run() carries from trial to trial.
+  struct Session {
+    WorkerLoopStats stats;
+    std::string worker_id;  // empty: not registered
+    int heartbeat_ms = 1000;
+    int backoff_ms = 0;
+    int auth_failures = 0;  // refused credentials in a row
+    std::mt19937_64 jitter_rng;
+    std::optional<WorkAssignment> prefetched;  // the next trial, from the last CompleteAndAcquire
+  };
+  // What the loop does after a step.
+  enum class Next { kGoOn, kRetry, kStop };
+
+  Next Register(Session& s);
+  // kGoOn with `*assignment` set when a trial was acquired (or came with
+  // the last result's answer).
+  Next AcquireTrial(Session& s, std::optional<WorkAssignment>* assignment);
+  // Evaluates `a` while a thread heartbeats its lease; `*cancel` ends true
+  // when the coordinator or Stop() cancelled it.
+  TrialResult EvaluateWithHeartbeats(const Session& s, const WorkAssignment& a, std::atomic<bool>* cancel);
+  // Reports `result`, retrying while the coordinator is away, and asks for
+  // the next trial in the same call unless this is the last one.
+  void Report(Session& s, const WorkAssignment& a, const TrialResult& result);
+  // True when `why` ends the loop (stats.exit says why).
+  bool FinalAnswer(Session& s, const Status& why);
+  // Waits the jittered backoff and doubles it; false if stopped meanwhile.
+  bool Backoff(Session& s, const Status& why);
   bool Sleep(int ms);  // false if stopped meanwhile
   void Log(const std::string& line) const {
     if (options_.log) options_.log(line);

@@ -39,6 +39,24 @@ TEST(TrainerTest, TinyCandidateLearnsSyntheticData) {
   EXPECT_GT(result->samples_per_second, 0);
 }
 
+TEST(TrainerTest, ProfileChargesTheStepsThatRanAndNoOthers) {
+  auto result = Train(TinyCandidate(), *Synthetic(), FastConfig());
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  const TrainProfile& p = result->profile;
+  for (const StepTime* ran : {&p.setup, &p.forward, &p.backward, &p.optimiser, &p.validation, &p.test}) {
+    EXPECT_GT(ran->wall_seconds, 0);
+    EXPECT_GT(ran->cpu_seconds, 0);
+  }
+  // No kept model, no save path, no pruning: nothing charged to them.
+  for (const StepTime* idle : {&p.keep_model, &p.save, &p.prune}) {
+    EXPECT_EQ(idle->wall_seconds, 0);
+    EXPECT_EQ(idle->cpu_seconds, 0);
+  }
+  const nlohmann::json j = TrainResultToJson(*result);
+  EXPECT_EQ(j["profile"].size(), 11u);
+  EXPECT_EQ(j["profile"]["backward"]["cpu_seconds"], p.backward.cpu_seconds);
+}
+
 TEST(TrainerTest, SameSeedSameResult) {
   auto a = Train(TinyCandidate(), *Synthetic(), FastConfig());
   auto b = Train(TinyCandidate(), *Synthetic(), FastConfig());
