@@ -43,39 +43,87 @@ constexpr PathCostTable kTflmCmsisNnM7 = {{
     {823.5, 81.08, 0.3924, 0, 0, 0, 0},                 // add
 }};
 
+// unas's generated C (firmware/, whole execution, arm-none-eabi-gcc 12.2
+// -O2), the same kernel-path model fitted per path by non-negative least
+// squares to the instructions each operator took (profiled builds, SysTick
+// under QEMU -icount shift=0) in 25 calibration networks (12 small random
+// networks, 13 μNAS reference candidates: 363 operators) and checked on 20
+// held-out ones (12 other candidates, 6 random networks of another seed,
+// the two examples): mean error 5.3 % (M4), 5.7 % (M7), 3.7 % (M0+),
+// largest 14.1 %, 11.4 %, 12.2 %. docs/firmware.md "Calibrating the
+// latency model" has the tables, the measurements
+// (bench/firmware_calibration/) and the commands (tests/firmware/
+// bench_firmware.cc --calibrate, --fit). The terms named after CMSIS-NN's
+// kernels count here what unas's kernels walk: window rows and bytes, the
+// channels and pixels an unrolled loop leaves. One cycle per instruction.
+//   M4: -mcpu=cortex-m4, the DSP path (SMLAD, SXTB16), QEMU mps2-an386.
+//   M7: -mcpu=cortex-m7, the DSP path, mps2-an500 (GCC schedules the same
+//       kernels differently: 0.89-1.21x the M4's instructions per operator).
+//   M0+: the portable C (ARMv6-M, no DSP extension) on QEMU's Cortex-M3
+//       board mps2-an385 (QEMU has no M0+; Thumb-1 code runs unchanged).
+constexpr PathCostTable kUnasCM4 = {{
+    {46.09, 1.59, 42.2, 1.64, 0.2266, 0.5261, 0},       // conv
+    {32.79, 1.666, 29.39, 0, 0.8547, 0, 0},             // pointwise
+    {7.106, 1.554, 41.11, 0, 0.7278, 0, 0},             // pointwise_strided
+    {0, 4.468, 0, 0, 0, 0.776, 0},                      // depthwise_3x3
+    {18.14, 2.472, 18.02, 0, 0, 0.5803, 0},             // depthwise
+    {32.04, 1.271, 0, 1.617, 0, 3.767, 0},              // max_pool
+    {32.7, 2.466, 2.341, 7.265, 0, 0, 0},               // avg_pool
+    {0, 1.546, 37.29, 0, 0, 0, 0},                      // dense
+    {22.73, 40.34, 0, 0, 0, 0, 0},                      // add
+}};
+constexpr PathCostTable kUnasCM7 = {{
+    {47.25, 1.602, 39.81, 2.008, 0.1158, 0.6271, 0},    // conv
+    {14.33, 1.621, 31.27, 0, 0.7131, 0, 0},             // pointwise
+    {6.973, 1.541, 41.22, 0, 0.7409, 0, 0},             // pointwise_strided
+    {0, 4.343, 0, 0, 0, 0.8433, 0},                     // depthwise_3x3
+    {24.11, 2.511, 15.91, 0, 0, 0.6219, 0},             // depthwise
+    {43.57, 1.288, 0, 1.642, 0, 3.744, 0},              // max_pool
+    {29.78, 2.642, 1.929, 8.011, 0, 0, 0},              // avg_pool
+    {2.247, 1.547, 37.46, 0, 0, 0, 0},                  // dense
+    {25.76, 40.27, 0, 0, 0, 0, 0},                      // add
+}};
+constexpr PathCostTable kUnasCM0Plus = {{
+    {0, 7.081, 153.3, 2.637, 0, 0, 0},                  // conv
+    {0, 7.002, 94.48, 0, 0, 0, 0},                      // pointwise
+    {17.75, 6.963, 93.14, 0, 0.5702, 0, 0},             // pointwise_strided
+    {0, 15.32, 4.428e-13, 0, 0, 1.819, 0},              // depthwise_3x3
+    {0, 7.686, 75.33, 0, 0, 0.2048, 0},                 // depthwise
+    {0, 6.054, 0, 0, 0, 2.578, 0},                      // max_pool
+    {0, 11.44, 0, 20.25, 0, 0, 0},                      // avg_pool
+    {27.53, 6.999, 82.28, 0, 0, 0, 0},                  // dense
+    {11.88, 151.5, 0, 0, 0, 0, 0},                      // add
+}};
+
 const std::vector<McuProfile>& McuProfiles() {
   static const std::vector<McuProfile> profiles = {
       {"tflm-cmsis-nn-cortex-m4", "TFLM with CMSIS-NN kernels on an Arm Cortex-M4F, 80 MHz nominal",
        80e6, 128 * 1024, 1024 * 1024, 0, 0, 0, 0, 0, 0, 0, 0, &kTflmCmsisNnM4},
       {"tflm-cmsis-nn-cortex-m7", "TFLM with CMSIS-NN kernels on an Arm Cortex-M7, 216 MHz nominal",
        216e6, 320 * 1024, 1024 * 1024, 0, 0, 0, 0, 0, 0, 0, 0, &kTflmCmsisNnM7},
-      // unas's own C kernels (firmware/c, arm-none-eabi-gcc -Os), calibrated
-      // from instruction counts on QEMU (-icount, SysTick) by a least-squares
-      // fit per operator kind over 172 operators of 16 random networks;
-      // 12.8% mean absolute error on 8 held-out networks (docs/firmware.md,
-      // tests/firmware/bench_firmware.cc). Counted at one cycle per
-      // instruction, so a lower bound on a real M4 (loads and taken branches
-      // take 2 or more).
-      {"unas-c-cortex-m4-80mhz", "unas's generated C on an Arm Cortex-M4F at 80 MHz, 1 cycle per instruction",
-       80e6, 128 * 1024, 1024 * 1024,
-       /*conv=*/8.57, /*pointwise=*/6.98, /*depthwise=*/17.47, /*dense=*/7.72, /*pool=*/21.51, /*add=*/175.25,
-       /*per op=*/57, /*per output=*/107.8},
+      {"unas-c-cortex-m4", "unas's generated C (-O2, DSP path) on an Arm Cortex-M4F, 80 MHz nominal",
+       80e6, 128 * 1024, 1024 * 1024, 0, 0, 0, 0, 0, 0, 0, 0, &kUnasCM4},
+      {"unas-c-cortex-m7", "unas's generated C (-O2, DSP path) on an Arm Cortex-M7, 216 MHz nominal",
+       216e6, 320 * 1024, 1024 * 1024, 0, 0, 0, 0, 0, 0, 0, 0, &kUnasCM7},
+      {"unas-c-cortex-m0plus", "unas's generated C (-O2, portable C) on an Arm Cortex-M0+, 133 MHz nominal",
+       133e6, 264 * 1024, 2048 * 1024, 0, 0, 0, 0, 0, 0, 0, 0, &kUnasCM0Plus},
   };
   return profiles;
 }
 
 namespace {
 
-// Old names: the profiles of CMSIS-NN's kernels before they were named by
-// runtime and core. They resolve to the new profile at the clock they named,
-// keeping their own name so that stored jobs read back as they were written.
+// Old names: the profiles before they were named by runtime and core. They
+// resolve to the new profile at the clock they named, keeping their own name
+// so that stored jobs read back as they were written.
 struct Alias {
   const char* old_name;
   const char* profile;
   double clock_hz;
 };
 constexpr Alias kAliases[] = {{"cortex-m4-80mhz", "tflm-cmsis-nn-cortex-m4", 80e6},
-                              {"cortex-m7-216mhz", "tflm-cmsis-nn-cortex-m7", 216e6}};
+                              {"cortex-m7-216mhz", "tflm-cmsis-nn-cortex-m7", 216e6},
+                              {"unas-c-cortex-m4-80mhz", "unas-c-cortex-m4", 80e6}};
 
 // Profiles at other clocks or under old names, made on demand; std::deque
 // keeps their addresses stable. Guarded by ClockedMutex().
@@ -194,7 +242,13 @@ std::array<double, kPathTerms> PathTerms(const Op& op) {
     case KernelPath::kDepthwise3x3:
     case KernelPath::kDepthwise:
     case KernelPath::kMaxPool:
-    case KernelPath::kAvgPool: t[3] = pixels * taps; break;
+    case KernelPath::kAvgPool:
+      t[3] = pixels * taps;
+      // Channel-wise kernels that take four channels a word (unas's DSP
+      // path) leave c % 4 channels to an element-wise loop. CMSIS-NN's
+      // tables have no cost on it (fitted before the term existed: 0).
+      t[5] = pixels * taps * (op.out.c % 4);
+      break;
     case KernelPath::kDense:
     case KernelPath::kAdd: break;
   }

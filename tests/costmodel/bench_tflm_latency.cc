@@ -45,6 +45,7 @@
 #include "costmodel/mcu.h"
 #include "costmodel/reference_executor.h"
 #include "quant/quantize.h"
+#include "tests/costmodel/path_fit.h"
 #include "tests/costmodel/random_candidates.h"
 #include "tests/costmodel/random_images.h"
 #include "tflite/writer.h"
@@ -202,54 +203,14 @@ std::vector<int> ParseRanges(const std::string& text) {
   return out;
 }
 
-// Non-negative least squares per kernel path, on the operators of the
-// calibration networks: instructions ~ PathCosts . PathTerms, each row
-// weighted by 1 / sqrt(instructions) (so small operators count as well as
-// large ones), solved by coordinate descent on the normal equations from the
-// unconstrained start clipped at 0. Terms a path never uses stay 0.
+// The kernel-path model fitted (testing::FitPathCosts) on every operator of
+// the calibration networks.
 PathCostTable Fit(const std::vector<Measured>& nets) {
-  double ata[kKernelPaths][kPathTerms][kPathTerms] = {}, atb[kKernelPaths][kPathTerms] = {};
+  std::vector<testing::MeasuredOp> ops;
   for (const Measured& m : nets) {
-    for (size_t j = 0; j < m.network.ops.size(); ++j) {
-      const Op& op = m.network.ops[j];
-      const int path = static_cast<int>(KernelPathOf(op));
-      const double w = 1.0 / std::sqrt(std::max(m.op_instructions[j], 100.0));
-      std::array<double, kPathTerms> t = PathTerms(op);
-      for (double& v : t) v *= w;
-      for (int a = 0; a < kPathTerms; ++a) {
-        atb[path][a] += t[a] * m.op_instructions[j] * w;
-        for (int b = 0; b < kPathTerms; ++b) ata[path][a][b] += t[a] * t[b];
-      }
-    }
+    for (size_t j = 0; j < m.network.ops.size(); ++j) ops.push_back({m.network.ops[j], m.op_instructions[j]});
   }
-  PathCostTable table{};
-  for (int path = 0; path < kKernelPaths; ++path) {
-    double x[kPathTerms] = {};
-    for (int sweep = 0; sweep < 20000; ++sweep) {
-      for (int a = 0; a < kPathTerms; ++a) {
-        if (ata[path][a][a] <= 0) continue;
-        double g = atb[path][a];
-        for (int b = 0; b < kPathTerms; ++b) {
-          if (b != a) g -= ata[path][a][b] * x[b];
-        }
-        x[a] = std::max(0.0, g / ata[path][a][a]);
-      }
-    }
-    table[path] = {x[0], x[1], x[2], x[3], x[4], x[5], x[6]};
-  }
-  return table;
-}
-
-// Prints the table as the initializer mcu.cc holds.
-void PrintTable(const PathCostTable& t) {
-  std::printf("fitted PathCostTable (per_op, per_mac, per_output, per_tap, per_column, per_odd_channel_mac, "
-              "per_leftover_pixel_mac):\n");
-  for (int p = 0; p < kKernelPaths; ++p) {
-    const PathCosts& c = t[p];
-    std::printf("    {%.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g},  // %s\n", c.per_op, c.per_mac, c.per_output,
-                c.per_tap, c.per_column, c.per_odd_channel_mac, c.per_leftover_pixel_mac,
-                KernelPathName(static_cast<KernelPath>(p)));
-  }
+  return testing::FitPathCosts(ops);
 }
 
 // Prints per-network errors; returns the largest |relative error|.
@@ -314,7 +275,7 @@ int Main(int argc, char** argv) {
       p = **found;
     } else {
       fitted = Fit(calibrate);
-      PrintTable(fitted);
+      testing::PrintPathCosts(fitted);
       p.clock_hz = 1;
       p.paths = &fitted;
     }

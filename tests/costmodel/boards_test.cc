@@ -69,6 +69,15 @@ TEST(BoardsTest, TheCoreAndClockPickTheLatencyProfile) {
   EXPECT_EQ(*f7, FindMcu("tflm-cmsis-nn-cortex-m7").value());
   // Asking twice gives the same profile (they live as long as the process).
   EXPECT_EQ(*BoardProfile(*FindBoard("stm32l4r5").value(), Accounting::kTflm), *l4);
+  // unas's C: its profile for the core (the RP2040's M0+ runs the portable C).
+  const Board& rp = *FindBoard("rp2040").value();
+  auto c = BoardProfile(rp, Accounting::kFirmware);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(*c, FindMcu("unas-c-cortex-m0plus").value());
+  EXPECT_EQ((*BoardProfile(*FindBoard("stm32f746").value(), Accounting::kUnas))->name, "unas-c-cortex-m7");
+  EXPECT_EQ((*BoardProfile(*FindBoard("nrf52840").value(), Accounting::kFirmware))->name, "unas-c-cortex-m4@64mhz");
+  // No TFLM profile for the M0+ (CMSIS-NN's M0+ path is not measured).
+  EXPECT_EQ(BoardProfile(rp, Accounting::kTflmCmsisNn).status().code(), StatusCode::kNotFound);
 }
 
 TEST(BoardsTest, CustomBoardsAreChecked) {

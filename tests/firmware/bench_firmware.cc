@@ -31,28 +31,44 @@
 //   bench_firmware --emit MODEL DIR
 //     Writes MODEL's whole-execution C library to DIR/c (with
 //     DIR/c/test_inputs.h for tests/firmware/arm_main.c: 3 random inputs).
-//   bench_firmware --calibrate
-//     The unas-c latency profiles (costmodel/mcu.cc): a least-squares fit
-//     of instructions per operator on 16 random training networks, for the
-//     Cortex-M4 and M7 (-O2) and Cortex-M0+ (-O2) builds; errors on held-out
-//     networks: 8 other random networks and the reference candidates above.
+//   bench_firmware --calibrate CPU FILE [--held-out-only]
+//     Measurements for the unas-c latency profile of CPU (cortex-m4 and
+//     cortex-m7: -O2, the DSP path; cortex-m0plus: -O2, the portable C on
+//     QEMU's M3 board): instructions per operator (a profiled build) of the
+//     calibration networks, 12 random ones and the reference candidates at
+//     even positions of --reference's list; instructions per inference
+//     (unprofiled) of the held-out networks: the candidates at odd positions,
+//     6 random networks of another seed and the two examples.
+//     Appends to FILE; networks FILE has are skipped, so a stopped run
+//     resumes. --held-out-only: only the held-out networks (to check one
+//     core's fitted table on another).
+//   bench_firmware --fit FILE [PROFILE]
+//     Fits the kernel-path model (costmodel/mcu.h) on FILE's calibration
+//     operators by non-negative least squares, prints the table for mcu.cc
+//     and the held-out networks' measured and predicted instructions; with
+//     PROFILE (a name in costmodel/mcu.cc) evaluates that profile instead.
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <random>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/trial_model.h"
 #include "costmodel/cost_model.h"
+#include "costmodel/mcu.h"
 #include "costmodel/reference_executor.h"
 #include "firmware/generator.h"
 #include "quant/int8_executor.h"
 #include "quant/quantize.h"
+#include "tests/costmodel/path_fit.h"
 #include "tests/firmware/c_build.h"
 #include "tests/firmware/test_networks.h"
 #include "tflite/reader.h"
@@ -371,123 +387,147 @@ int Pex(const std::vector<std::pair<std::string, Network>>& networks) {
   return 0;
 }
 
-// --calibrate. Operator kinds of mcu.h's profile, in its order.
-int KindIndex(const Op& op) {
-  switch (op.kind) {
-    case OpKind::kConv2D: return op.kernel == 1 ? 1 : 0;
-    case OpKind::kDWConv2D: return 2;
-    case OpKind::kDense: return 3;
-    case OpKind::kMaxPool:
-    case OpKind::kAvgPool: return 4;
-    case OpKind::kAdd: return 5;
+// --calibrate and --fit: the unas-c latency profiles of costmodel/mcu.cc.
+// Networks: calibration ones (their operators are measured one by one in a
+// profiled build) and held-out ones (whole inferences, unprofiled), of
+// different generators: small random networks of two seeds, the examples
+// and the reference candidates, alternately.
+struct CalibrationNetwork {
+  std::string name;
+  Network network;
+  bool held_out = false;
+};
+
+Result<std::vector<CalibrationNetwork>> CalibrationNetworks() {
+  std::vector<CalibrationNetwork> out;
+  const std::vector<Network> train = RandomNetworks(1234, 12), test = RandomNetworks(5678, 6);
+  for (size_t i = 0; i < train.size(); ++i) out.push_back({"cal-random-" + std::to_string(i), train[i], false});
+  UNAS_ASSIGN_OR_RETURN(auto reference, ReferenceNetworks());
+  for (size_t i = 0; i < reference.size(); ++i) out.push_back({reference[i].first, reference[i].second, i % 2 == 1});
+  for (size_t i = 0; i < test.size(); ++i) out.push_back({"random-" + std::to_string(i), test[i], true});
+  for (const char* name : {"worked_example", "fashion_mnist_larger"}) {
+    UNAS_ASSIGN_OR_RETURN(Network n, LoadArchitecture(std::string(UNAS_SOURCE_DIR "/examples/") + name + ".json",
+                                                      kFashionMnist));
+    out.push_back({name, n, true});
+  }
+  return out;
+}
+
+// What --calibrate wrote: per network, instructions per Network operator
+// (calibration) or per inference (held out).
+struct CalibrationFile {
+  std::map<std::string, std::vector<double>> op_instructions;
+  std::map<std::string, double> total;
+  std::set<std::string> done;
+};
+
+CalibrationFile ReadCalibration(const std::string& path) {
+  CalibrationFile f;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string key, name;
+    words >> key >> name;
+    if (key == "op") {
+      size_t index = 0;
+      double n = 0;
+      words >> index >> n;
+      auto& v = f.op_instructions[name];
+      if (v.size() <= index) v.resize(index + 1, 0);
+      v[index] += n;
+    } else if (key == "total") {
+      words >> f.total[name];
+    } else if (key == "done") {
+      f.done.insert(name);
+    }
+  }
+  return f;
+}
+
+// --calibrate CPU FILE: measures and appends to FILE (resumable: networks
+// FILE marks done are skipped).
+int Calibrate(const std::string& cpu, const std::string& path, bool held_out_only) {
+  if (cpu != "cortex-m4" && cpu != "cortex-m7" && cpu != "cortex-m0plus") {
+    std::cerr << "--calibrate: CPU must be cortex-m4, cortex-m7 or cortex-m0plus\n";
+    return 2;
+  }
+  auto networks = CalibrationNetworks();
+  if (!networks.ok()) return Fail("networks", networks.status());
+  const CalibrationFile before = ReadCalibration(path);
+  std::ofstream out(path, std::ios::app);
+  for (size_t i = 0; i < networks->size(); ++i) {
+    const CalibrationNetwork& n = (*networks)[i];
+    if (before.done.count(n.name) || (held_out_only && !n.held_out)) continue;
+    auto m = testing::QuantiseRandom(n.network, 900 + i);
+    if (!m.ok()) return Fail(n.name, m.status());
+    Bench bench(*m, false, 1);
+    ArmTarget target = Target(cpu, "-O2");
+    target.profile = !n.held_out;
+    auto run = bench.Run(target);
+    if (!run.ok()) return Fail(n.name, run.status());
+    if (n.held_out) {
+      out << "total " << n.name << " " << run->instructions[0] << "\n";
+    } else {
+      const PexPlan& plan = bench.lib().plan;
+      if (run->step_instructions.size() != plan.order.size()) return Fail(n.name, Status::Internal("step count"));
+      for (size_t s = 0; s < plan.order.size(); ++s) {
+        out << "op " << n.name << " " << plan.steps[plan.order[s]].op << " " << run->step_instructions[s] << "\n";
+      }
+    }
+    out << "done " << n.name << "\n";
+    out.flush();
+    std::fprintf(stderr, "%s %s: %s\n", cpu.c_str(), n.name.c_str(), n.held_out ? "held out" : "calibration");
   }
   return 0;
 }
-const char* kKindNames[] = {"conv", "pointwise", "depthwise", "dense", "pool", "add"};
-// Six per-MAC slopes, one per requantised output element (conv, depthwise,
-// dense) and one per-operator intercept, as mcu.h's profile has them.
-constexpr int kUnknowns = 8;
 
-// Solves the normal equations (A^T A) x = A^T y by Gaussian elimination.
-std::vector<double> LeastSquares(const std::vector<std::array<double, kUnknowns>>& rows, const std::vector<double>& y) {
-  double ata[kUnknowns][kUnknowns + 1] = {};
-  for (size_t r = 0; r < rows.size(); ++r) {
-    for (int i = 0; i < kUnknowns; ++i) {
-      for (int j = 0; j < kUnknowns; ++j) ata[i][j] += rows[r][i] * rows[r][j];
-      ata[i][kUnknowns] += rows[r][i] * y[r];
-    }
-  }
-  for (int i = 0; i < kUnknowns; ++i) {
-    if (ata[i][i] == 0) ata[i][i] = 1;  // a kind never seen: slope 0
-    for (int k = 0; k < kUnknowns; ++k) {
-      if (k == i) continue;
-      const double f = ata[k][i] / ata[i][i];
-      for (int j = i; j <= kUnknowns; ++j) ata[k][j] -= f * ata[i][j];
-    }
-  }
-  std::vector<double> x(kUnknowns);
-  for (int i = 0; i < kUnknowns; ++i) x[i] = ata[i][kUnknowns] / ata[i][i];
-  return x;
-}
-
-std::array<double, kUnknowns> Row(const Op& op) {
-  std::array<double, kUnknowns> row{};
-  row[KindIndex(op)] = static_cast<double>(op.macs());
-  const bool requantised = op.kind == OpKind::kConv2D || op.kind == OpKind::kDWConv2D || op.kind == OpKind::kDense;
-  row[6] = requantised ? static_cast<double>(op.out.elements()) : 0.0;
-  row[7] = 1;
-  return row;
-}
-
-double Predict(const Network& network, const std::vector<double>& x) {
-  double predicted = 0;
-  for (const Op& op : network.ops) {
-    const auto row = Row(op);
-    for (int k = 0; k < kUnknowns; ++k) predicted += row[k] * x[k];
-  }
-  return predicted;
-}
-
-int Calibrate() {
-  const std::vector<Network> train = RandomNetworks(1234, 16);
-  std::vector<std::pair<std::string, Network>> held_out;
-  const std::vector<Network> test = RandomNetworks(5678, 8);
-  for (size_t i = 0; i < test.size(); ++i) held_out.push_back({"random-" + std::to_string(i), test[i]});
-  auto reference = ReferenceNetworks();
-  if (!reference.ok()) return Fail("reference", reference.status());
-  held_out.insert(held_out.end(), reference->begin(), reference->end());
-  const ArmTarget targets[] = {Target("cortex-m4", "-O2"), Target("cortex-m7", "-O2"), Target("cortex-m0plus", "-O2")};
-  for (ArmTarget target : targets) {
-    std::vector<std::array<double, kUnknowns>> rows;
-    std::vector<double> y;
-    target.profile = true;
-    for (size_t i = 0; i < train.size(); ++i) {
-      auto m = testing::QuantiseRandom(train[i], 900 + i);
-      if (!m.ok()) return Fail("train", m.status());
-      Bench bench(*m, false, 1);
-      auto run = bench.Run(target);
-      if (!run.ok()) return Fail("train-" + std::to_string(i), run.status());
-      const PexPlan& plan = bench.lib().plan;
-      for (size_t s = 0; s < run->step_instructions.size() && s < plan.order.size(); ++s) {
-        // Rows scaled by 1 / sqrt(instructions): between absolute errors
-        // (dominated by the largest operators) and relative ones (which let
-        // the many small operators pull every slope down).
-        const double measured = static_cast<double>(std::max<int64_t>(run->step_instructions[s], 40));
-        auto row = Row(train[i].ops[plan.steps[plan.order[s]].op]);
-        for (double& v : row) v /= std::sqrt(measured);
-        rows.push_back(row);
-        y.push_back(std::sqrt(measured));
+// --fit FILE [PROFILE]
+int Fit(const std::string& path, const std::string& profile_name) {
+  auto networks = CalibrationNetworks();
+  if (!networks.ok()) return Fail("networks", networks.status());
+  const CalibrationFile f = ReadCalibration(path);
+  static PathCostTable fitted;
+  McuProfile profile;
+  if (!profile_name.empty()) {
+    auto found = FindMcu(profile_name);
+    if (!found.ok()) return Fail(profile_name, found.status());
+    profile = **found;
+  } else {
+    std::vector<unas::testing::MeasuredOp> ops;
+    size_t nets = 0;
+    for (const CalibrationNetwork& n : *networks) {
+      auto it = f.op_instructions.find(n.name);
+      if (n.held_out || it == f.op_instructions.end()) continue;
+      ++nets;
+      for (size_t j = 0; j < n.network.ops.size() && j < it->second.size(); ++j) {
+        ops.push_back({n.network.ops[j], it->second[j]});
       }
     }
-    const std::vector<double> x = LeastSquares(rows, y);
-    std::printf("\n%s %s: fitted on %zu operators of %zu networks (whole builds)\n\n| kind | instructions per MAC |\n"
-                "|---|---|\n", target.cpu.c_str(), target.opt.c_str(), rows.size(), train.size());
-    for (int k = 0; k < 6; ++k) std::printf("| %s | %.2f |\n", kKindNames[k], x[k]);
-    std::printf("| per requantised output element | %.1f |\n| per operator | %.0f |\n\n", x[6], x[7]);
-    std::printf("| held-out network | ops | MACs | measured | predicted | error |\n|---|---|---|---|---|---|\n");
-    double sum_abs = 0, max_abs = 0;
-    target.profile = false;
-    for (size_t i = 0; i < held_out.size(); ++i) {
-      const auto& [name, network] = held_out[i];
-      auto m = testing::QuantiseRandom(network, 950 + i);
-      if (!m.ok()) return Fail(name, m.status());
-      Bench bench(*m, false, 1);
-      auto run = bench.Run(target);
-      if (!run.ok()) return Fail(name, run.status());
-      const double measured = static_cast<double>(run->instructions[0]), predicted = Predict(network, x);
-      const double error = (predicted - measured) / measured;
-      sum_abs += std::fabs(error);
-      max_abs = std::max(max_abs, std::fabs(error));
-      std::printf("| %s | %zu | %lld | %.0f | %.0f | %+.1f%% |\n", name.c_str(), network.ops.size(),
-                  static_cast<long long>(bench.lib().plan.macs), measured, predicted, 100 * error);
-      std::fflush(stdout);
-    }
-    std::printf("\n%s: mean absolute error on %zu held-out networks %.1f%%, largest %.1f%%\n", target.cpu.c_str(),
-                held_out.size(), 100 * sum_abs / static_cast<double>(held_out.size()), 100 * max_abs);
-    std::printf("mcu.cc: /*conv=*/%.2f, /*pointwise=*/%.2f, /*depthwise=*/%.2f, /*dense=*/%.2f, /*pool=*/%.2f, "
-                "/*add=*/%.2f,\n       /*per op=*/%.0f, /*per output=*/%.1f\n", x[0], x[1], x[2], x[3], x[4], x[5], x[7],
-                x[6]);
-    std::fflush(stdout);
+    fitted = unas::testing::FitPathCosts(ops);
+    std::printf("fitted on %zu operators of %zu calibration networks\n", ops.size(), nets);
+    unas::testing::PrintPathCosts(fitted);
+    profile.clock_hz = 1;
+    profile.paths = &fitted;
+  }
+  std::printf("\n| held-out network | ops | MACs | measured | predicted | error |\n|---|---|---|---|---|---|\n");
+  double sum_abs = 0, max_abs = 0;
+  int count = 0;
+  for (const CalibrationNetwork& n : *networks) {
+    auto it = f.total.find(n.name);
+    if (!n.held_out || it == f.total.end()) continue;
+    const double measured = it->second, predicted = EstimateLatency(profile, n.network).cycles;
+    const double error = (predicted - measured) / measured;
+    sum_abs += std::fabs(error);
+    max_abs = std::max(max_abs, std::fabs(error));
+    ++count;
+    int64_t macs = 0;
+    for (const Op& op : n.network.ops) macs += op.macs();
+    std::printf("| %s | %zu | %s | %s | %s | %+.1f%% |\n", n.name.c_str(), n.network.ops.size(), Thousands(macs).c_str(),
+                Thousands(std::llround(measured)).c_str(), Thousands(std::llround(predicted)).c_str(), 100 * error);
+  }
+  if (count) {
+    std::printf("\nmean absolute error on %d held-out networks %.1f%%, largest %.1f%%\n", count, 100 * sum_abs / count,
+                100 * max_abs);
   }
   return 0;
 }
@@ -540,7 +580,10 @@ int Main(int argc, char** argv) {
     if (!reference.ok()) return Fail("reference", reference.status());
     return Pex(*reference);
   }
-  if (mode == "--calibrate") return Calibrate();
+  if (mode == "--calibrate" && (args.size() == 2 || (args.size() == 3 && args[2] == "--held-out-only"))) {
+    return Calibrate(args[0], args[1], args.size() == 3);
+  }
+  if (mode == "--fit" && (args.size() == 1 || args.size() == 2)) return Fit(args[0], args.size() == 2 ? args[1] : "");
   if (mode == "--steps") return Steps(args);
   if (mode == "--arch" && args.size() == 1 && args[0].rfind("reference-", 0) == 0) {
     // The architecture of a reference candidate, as `unas train` reads it.
@@ -562,7 +605,8 @@ int Main(int argc, char** argv) {
     return s.ok() ? 0 : Fail(args[1], s);
   }
   std::cerr << "usage: bench_firmware [--speed] [--images IDX3] [--inputs-out DIR] [MODEL ...] | --pex [ARCH.json ...] |\n"
-               "       --reference | --calibrate | --steps MODEL ... | --arch reference-N | --emit MODEL DIR\n";
+               "       --reference | --calibrate CPU FILE [--held-out-only] | --fit FILE [PROFILE] | --steps MODEL ... | --arch reference-N |\n"
+               "       --emit MODEL DIR\n";
   return 2;
 }
 
