@@ -59,12 +59,12 @@ TEST(StoreTest, MigratesOnceAndReopens) {
   {
     auto store = Store::Open(path);
     ASSERT_TRUE(store.ok()) << store.status().message();
-    EXPECT_EQ((*store)->schema_version(), 7);
+    EXPECT_EQ((*store)->schema_version(), 8);
     ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
   }
   auto again = Store::Open(path);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 7);
+  EXPECT_EQ((*again)->schema_version(), 8);
   auto job = (*again)->GetJob("j1");
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->name, "fashion");
@@ -126,7 +126,7 @@ TEST(StoreTest, SchemaSevenBackfillsTheObjectiveErrorFromTheJobsSpec) {
   ASSERT_EQ(rc, SQLITE_OK);
   auto store = Store::Open(path);
   ASSERT_TRUE(store.ok()) << store.status().message();
-  EXPECT_EQ((*store)->schema_version(), 7);
+  EXPECT_EQ((*store)->schema_version(), 8);
   const std::vector<std::optional<double>> int8_expected = {0.375, 0.5, std::nullopt};
   const std::vector<std::optional<double>> float_expected = {0.25, 0.5, std::nullopt};
   for (const auto& [job, expected] : {std::pair{"int8", int8_expected}, std::pair{"float", float_expected}}) {
@@ -154,7 +154,7 @@ TEST(StoreTest, SchemaFiveMigratesWithProposalIdsFromTrialIds) {
   DowngradeToSchema5(path);
   auto store = Store::Open(path);
   ASSERT_TRUE(store.ok()) << store.status().message();
-  EXPECT_EQ((*store)->schema_version(), 7);
+  EXPECT_EQ((*store)->schema_version(), 8);
   auto trials = (*store)->AllTrials("old");
   ASSERT_TRUE(trials.ok()) << trials.status().message();
   ASSERT_EQ(trials->size(), 3u);
@@ -457,6 +457,46 @@ TEST(StoreTest, BackupWhileAnotherConnectionWritesIsAConsistentCopy) {
   EXPECT_EQ(restored->GetJob("j")->name, "fashion");
   EXPECT_EQ(restored->AllTrials("j")->size(), 3u);
   EXPECT_EQ(serving->AllTrials("j")->size(), 4u);
+}
+
+TEST(StoreTest, RegisteredDataSetsRoundTripAndANameIsTakenOnce) {
+  const std::string path = TempDb("datasets");
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok());
+  DatasetRecord d;
+  d.name = "walk";
+  d.sha256 = std::string(64, 'c');
+  d.kind = "csv";
+  d.entry = "walk.csv";
+  d.num_classes = 2;
+  d.class_names = {"run", "walk"};
+  d.input_height = 3;
+  d.input_width = 1;
+  d.input_channels = 1;
+  d.file_count = 1;
+  d.content_bytes = 100;
+  d.pack_bytes = 125;
+  d.created_unix_ms = 42;
+  ASSERT_TRUE((*store)->InsertDataset(d).ok());
+  EXPECT_EQ((*store)->InsertDataset(d).code(), StatusCode::kFailedPrecondition);
+  DatasetRecord other = d;
+  other.name = "alpha";
+  ASSERT_TRUE((*store)->InsertDataset(other).ok());
+  auto got = (*store)->GetDataset("walk");
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->sha256, d.sha256);
+  EXPECT_EQ(got->entry, "walk.csv");
+  EXPECT_EQ(got->class_names, d.class_names);
+  EXPECT_EQ(got->input_height, 3);
+  EXPECT_EQ(got->pack_bytes, 125);
+  EXPECT_EQ(got->created_unix_ms, 42);
+  auto all = (*store)->ListDatasets();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "alpha");  // by name
+  ASSERT_TRUE((*store)->DeleteDataset("walk").ok());
+  EXPECT_EQ((*store)->DeleteDataset("walk").code(), StatusCode::kNotFound);
+  EXPECT_EQ((*store)->GetDataset("walk").status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
