@@ -44,8 +44,9 @@ int RunServe(const std::vector<std::string>& argv) {
   auto heartbeat_ms = args.GetInt("heartbeat-ms", 10, 3'600'000);
   auto idle_exit = args.GetInt("exit-when-idle", 0, 86'400'000);
   auto max_jobs = args.GetInt("max-running-jobs", 0, 1'000'000);
+  auto max_dataset_bytes = args.GetInt("max-dataset-bytes", 1, 1LL << 50);
   for (const Status* s : {&workers.status(), &worker_threads.status(), &lease_ms.status(), &heartbeat_ms.status(),
-                          &idle_exit.status(), &max_jobs.status()}) {
+                          &idle_exit.status(), &max_jobs.status(), &max_dataset_bytes.status()}) {
     if (!s->ok()) {
       std::cerr << "unas serve: " << s->message() << "\n";
       return 2;
@@ -118,6 +119,8 @@ int RunServe(const std::vector<std::string>& argv) {
   options.heartbeat_interval_ms = *heartbeat_ms;
   options.max_unfinished_jobs = *max_jobs;
   options.resolve_input = server::DatasetInput;
+  options.datasets_dir = data_dir + "/datasets";  // registered data sets (unas data add)
+  options.max_dataset_bytes = *max_dataset_bytes;
   auto coordinator = server::Coordinator::Open(std::move(store).value(), &clock, options);
   if (!coordinator.ok()) {
     std::cerr << "unas serve: " << coordinator.status().message() << "\n";
