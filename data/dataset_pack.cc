@@ -101,8 +101,8 @@ Result<PackReader> PackReader::Open(const std::string& path) {
       const fs::file_status st = it->symlink_status(ec);
       if (ec) break;
       if (fs::is_directory(st)) continue;
-      const std::string relative = fs::relative(it->path(), path, ec).generic_string();
-      if (ec) break;
+      // Lexically: fs::relative would resolve a symbolic link to its target's name.
+      const std::string relative = it->path().lexically_relative(path).generic_string();
       if (!fs::is_regular_file(st)) {
         return Status::Invalid("data set file '" + relative + "' is a symbolic link or special file; only " +
                                "regular files and directories can be registered");

@@ -5,7 +5,7 @@
 # 1. munged, slurmctld and slurmd from Debian (slurm-wlm's daemons, munge)
 #    start in the foreground with a configuration generated in a temporary
 #    directory (free ports, state and logs in it; nothing under /etc is used).
-# 2. `unas serve --workers 0` and a synthetic job of 200 trials (100 ms each).
+# 2. `unas serve --workers 0` and a synthetic job of 200 trials (250 ms each).
 # 3. sbatch --array=0-1: two workers; once task 1 has trained a few trials it
 #    is scancel'led mid-trial (Slurm's SIGTERM, as for preemption).
 # 4. The job ends succeeded, and the database holds every trial completed
@@ -87,7 +87,8 @@ CPUS=$(nproc)
 mkdir -p "$WORK/state" "$WORK/spool" "$WORK/log"
 mungekey -c -k "$WORK/munge.key" -b 1024 || fail "mungekey"
 timeout "$LIMIT_S" munged -F --force -S "$WORK/munge.sock" --key-file="$WORK/munge.key" \
-  --log-file="$WORK/log/munged.log" --pid-file="$WORK/munged.pid" --seed-file="$WORK/munged.seed" &
+  --log-file="$WORK/log/munged.log" --pid-file="$WORK/munged.pid" --seed-file="$WORK/munged.seed" \
+  >"$WORK/log/munged.out" 2>&1 &
 pids+=($!)
 wait_for 10 "munged listens" test -S "$WORK/munge.sock"
 cat >"$SLURM_CONF" <<EOF
@@ -120,9 +121,9 @@ KillWait=5
 NodeName=unasnode NodeHostname=$HOST NodeAddr=127.0.0.1 CPUs=$CPUS State=UNKNOWN
 PartitionName=unas Nodes=unasnode Default=YES MaxTime=INFINITE State=UP
 EOF
-timeout "$LIMIT_S" slurmctld -D -i &
+timeout "$LIMIT_S" slurmctld -D -i >"$WORK/log/slurmctld.out" 2>&1 &
 pids+=($!)
-timeout "$LIMIT_S" slurmd -D -N unasnode &
+timeout "$LIMIT_S" slurmd -D -N unasnode >"$WORK/log/slurmd.out" 2>&1 &
 pids+=($!)
 wait_for 30 "the node is idle in Slurm" bash -c "sinfo -h -N -o '%T' | grep -q idle"
 echo "slurm: slurmctld on 127.0.0.1:$CTLD_PORT, slurmd (node unasnode, $CPUS CPUs) on :$SLURMD_PORT"
@@ -137,7 +138,7 @@ pids+=($!)
 wait_for 30 "the coordinator listens on $COORD" grep -q "listening on port" "$WORK/serve.log"
 client() { timeout 20 "$UNAS" "$@" --coordinator "$COORD" --token-file "$WORK/token"; }
 echo '{"name":"slurm","dataset":"synthetic","evaluator":"synthetic","strategy":"random","seed":5,
-  "synthetic_delay_ms":100,"budget":{"trials":200},
+  "synthetic_delay_ms":250,"budget":{"trials":200},
   "bounds":{"val_error":0.5,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
   "constraints":{"peak_sram_bytes":64000,"flash_bytes":64000}}' >"$WORK/job.json"
 JOB=$(client submit "$WORK/job.json" | awk '/^submitted /{print $2}')
@@ -160,12 +161,16 @@ grep 'msg="worker stopped"' "$WORK/worker-1.log" | sed 's/^/  task 1: /'
 job_succeeded() {
   [ "$(client status "$JOB" --json 2>/dev/null | sed -n 's/^  "status": "\([a-z]*\)",*$/\1/p')" = succeeded ]
 }
-wait_for 120 "job $JOB finishes on the remaining worker" job_succeeded
+wait_for 150 "job $JOB finishes on the remaining worker" job_succeeded
 counts=$(sqlite3 "$WORK/data/unas.db" \
   "SELECT COUNT(*), COUNT(DISTINCT trial_id), SUM(status = 3) FROM trials WHERE job_id = '$JOB'")
 [ "$counts" = "200|200|200" ] || fail "trials of $JOB (rows|distinct ids|completed): $counts; expected 200|200|200"
 echo "ok: the database holds 200 trials of $JOB, each completed once"
-check "the cancelled task's worker gave its trial back or was between trials" \
-  grep -Eq 'msg="worker stopped".* released=[01]' "$WORK/worker-1.log"
+if grep -q 'msg="worker stopped".* released=1' "$WORK/worker-1.log"; then
+  echo "ok: the cancelled task's worker gave its trial back (released=1)"
+else
+  check "the cancelled task's worker stopped between trials (released=0)" \
+    grep -q 'msg="worker stopped".* released=0' "$WORK/worker-1.log"
+fi
 check "task 0 ran to the end of the job" grep -q "trial $JOB/" "$WORK/worker-0.log"
 echo "PASS: a Slurm job array of unas workers ran a 200-trial job; a task cancelled mid-trial lost nothing"
