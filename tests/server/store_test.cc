@@ -82,8 +82,8 @@ void DowngradeToSchema5(const std::string& path) {
                               "ALTER TABLE trials DROP COLUMN proposal_id; ALTER TABLE trials DROP COLUMN rung; "
                               "ALTER TABLE trials DROP COLUMN promoted_from; ALTER TABLE trials DROP COLUMN final_round; "
                               "ALTER TABLE jobs DROP COLUMN final_round; ALTER TABLE jobs DROP COLUMN final_epochs; "
-                              "ALTER TABLE trials DROP COLUMN objective_error; "
-                              "DELETE FROM schema_version WHERE version IN (6, 7);",
+                              "ALTER TABLE trials DROP COLUMN objective_error; DROP TABLE datasets; "
+                              "DELETE FROM schema_version WHERE version IN (6, 7, 8);",
                               nullptr, nullptr, &error);
   const std::string message = error ? error : "";
   sqlite3_free(error);
@@ -119,8 +119,8 @@ TEST(StoreTest, SchemaSevenBackfillsTheObjectiveErrorFromTheJobsSpec) {
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
   const int rc = sqlite3_exec(raw,
-                              "ALTER TABLE trials DROP COLUMN objective_error; "
-                              "DELETE FROM schema_version WHERE version = 7;",
+                              "ALTER TABLE trials DROP COLUMN objective_error; DROP TABLE datasets; "
+                              "DELETE FROM schema_version WHERE version IN (7, 8);",
                               nullptr, nullptr, nullptr);
   sqlite3_close(raw);
   ASSERT_EQ(rc, SQLITE_OK);
