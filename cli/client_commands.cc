@@ -163,6 +163,12 @@ int RunStatus(const std::vector<std::string>& argv) {
     std::cout << JobJson(*job, /*with_spec=*/true).dump(2) << "\n";
   } else {
     PrintJob(*job);
+    // A registered data set: which bytes the job trains on (docs/deploy.md).
+    const nlohmann::json spec = SpecAsJson(job->record.spec_json);
+    if (spec.is_object() && spec.value("dataset_sha256", std::string()).size() == 64) {
+      std::cout << "data set " << spec.value("dataset_name", std::string()) << " sha256:"
+                << spec.value("dataset_sha256", std::string()) << "\n";
+    }
   }
   return 0;
 }

@@ -34,5 +34,6 @@ int RunFinalize(const std::vector<std::string>& args);
 int RunExport(const std::vector<std::string>& args);
 int RunHealth(const std::vector<std::string>& args);
 int RunBackup(const std::vector<std::string>& args);
+int RunData(const std::vector<std::string>& args);
 
 }  // namespace unas::cli

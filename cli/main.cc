@@ -29,6 +29,7 @@ const std::vector<Command>& Commands() {
       {"export", "export a trial: architecture, cost report, metrics", RunExport},
       {"health", "check a coordinator: gRPC serving with the token, database writable (--json)", RunHealth},
       {"backup", "copy a coordinator's database while it serves", RunBackup},
+      {"data", "registered data sets: add PATH, list, remove NAME (workers fetch them)", RunData},
   };
   return commands;
 }

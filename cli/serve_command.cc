@@ -49,6 +49,7 @@ struct ServeFlags {
   long long heartbeat_ms = 0;
   long long idle_exit_seconds = 0;  // 0: never
   long long max_jobs = 0;
+  long long max_dataset_bytes = 0;  // the largest registered data set an upload may bring
   std::string listen;  // gRPC HOST:PORT
   std::string http;    // REST and dashboard HOST:PORT, or "off"
 };
@@ -60,7 +61,8 @@ Result<ServeFlags> ReadServeFlags(const Args& args) {
                           args.ReadInt("lease-timeout-ms", 100, 86'400'000, &f.lease_ms),
                           args.ReadInt("heartbeat-ms", 10, 3'600'000, &f.heartbeat_ms),
                           args.ReadInt("exit-when-idle", 0, 86'400'000, &f.idle_exit_seconds),
-                          args.ReadInt("max-running-jobs", 0, 1'000'000, &f.max_jobs)}) {
+                          args.ReadInt("max-running-jobs", 0, 1'000'000, &f.max_jobs),
+                          args.ReadInt("max-dataset-bytes", 1, 1LL << 50, &f.max_dataset_bytes)}) {
     if (!s.ok()) return s;
   }
   if (f.heartbeat_ms * 2 > f.lease_ms) {
@@ -117,15 +119,18 @@ std::optional<int> ResolveServeToken(const Args& args, const std::string& data_d
   return std::nullopt;
 }
 
-// The store at `db_path` and the coordinator over it, resuming its jobs.
-Result<std::unique_ptr<server::Coordinator>> OpenCoordinator(const std::string& db_path, const ServeFlags& flags,
+// The store in `data_dir` and the coordinator over it, resuming its jobs;
+// registered data sets live in its datasets/ folder.
+Result<std::unique_ptr<server::Coordinator>> OpenCoordinator(const std::string& data_dir, const ServeFlags& flags,
                                                              const server::Clock* clock) {
-  UNAS_ASSIGN_OR_RETURN(std::unique_ptr<server::Store> store, server::Store::Open(db_path));
+  UNAS_ASSIGN_OR_RETURN(std::unique_ptr<server::Store> store, server::Store::Open(data_dir + "/unas.db"));
   server::CoordinatorOptions options;
   options.lease_timeout_ms = flags.lease_ms;
   options.heartbeat_interval_ms = flags.heartbeat_ms;
   options.max_unfinished_jobs = flags.max_jobs;
   options.resolve_input = server::DatasetInput;
+  options.datasets_dir = data_dir + "/datasets";  // registered data sets (unas data add)
+  options.max_dataset_bytes = flags.max_dataset_bytes;
   return server::Coordinator::Open(std::move(store), clock, options);
 }
 
@@ -198,7 +203,7 @@ int RunServe(const std::vector<std::string>& argv) {
   if (auto rc = ResolveServeToken(args, data_dir, &token)) return *rc;
   const std::string db_path = data_dir + "/unas.db";
   server::SystemClock clock;
-  auto coordinator = OpenCoordinator(db_path, *flags, &clock);
+  auto coordinator = OpenCoordinator(data_dir, *flags, &clock);
   if (!coordinator.ok()) {
     std::cerr << "unas serve: " << coordinator.status().message() << "\n";
     return 1;

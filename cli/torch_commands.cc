@@ -37,6 +37,8 @@ Args ServeArgs() {
   args.Flag("heartbeat-ms", "MS", "how often workers renew their lease", "10000");
   args.Flag("exit-when-idle", "SECONDS", "exit once no job is unfinished for this long (0: never)", "0");
   args.Flag("max-running-jobs", "N", "refuse a new job while this many are queued or running (0: no limit)", "100");
+  args.Flag("max-dataset-bytes", "BYTES", "refuse a registered data set (unas data add) larger than this",
+            std::to_string(int64_t{16} << 30));
   return args;
 }
 
@@ -54,6 +56,12 @@ Args WorkerArgs() {
   args.Flag("name", "NAME", "how this worker shows in the coordinator (default: the host name)");
   args.Flag("threads", "N", "training threads (0: the job's setting)", "0");
   args.Flag("max-trials", "N", "exit after this many trials (0: never)", "0");
+  args.Flag("cache-dir", "DIR",
+            "where registered data sets (a job's data:NAME) are fetched to and reused from "
+            "(default: $XDG_CACHE_HOME/unas/datasets, else ~/.cache/unas/datasets)");
+  args.Env("cache-dir", "UNAS_CACHE_DIR");
+  args.Flag("cache-max-bytes", "BYTES", "the cache's size limit; least recently used data sets go first",
+            std::to_string(int64_t{20} << 30));
   return args;
 }
 

@@ -1,6 +1,7 @@
 // unas worker: a remote training worker pulling trials over gRPC.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -9,10 +10,24 @@
 #include "cli/connection.h"
 #include "cli/signals.h"
 #include "cli/torch_commands.h"
+#include "worker/dataset_cache.h"
 #include "worker/evaluator.h"
 #include "server/core/log.h"
 
 namespace unas::cli {
+
+namespace {
+
+// --cache-dir, else $XDG_CACHE_HOME/unas/datasets, else $HOME/.cache/unas/datasets.
+std::string CacheDir(const Args& args) {
+  if (args.Given("cache-dir")) return args.Get("cache-dir");
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && *xdg != '\0') return std::string(xdg) + "/unas/datasets";
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr && *home != '\0' ? home : ".") + "/.cache/unas/datasets";
+}
+
+}  // namespace
 
 int RunWorker(const std::vector<std::string>& argv) {
   Args args = WorkerArgs();
@@ -23,6 +38,8 @@ int RunWorker(const std::vector<std::string>& argv) {
     std::cerr << "unas worker: " << (threads.ok() ? max_trials.status() : threads.status()).message() << "\n";
     return 2;
   }
+  auto cache_bytes = args.GetInt("cache-max-bytes", 1, 1LL << 50);
+  if (!cache_bytes.ok()) return args.Error(cache_bytes.status());
   auto client = ConnectFromFlags(args);
   if (!client.ok()) {
     std::cerr << "unas worker: " << client.status().message() << "\n";
@@ -36,7 +53,22 @@ int RunWorker(const std::vector<std::string>& argv) {
   options.threads = static_cast<int>(*threads);
   options.max_trials = *max_trials;
   options.log = [](const std::string& line) { server::LogInfo(line, {{"component", "worker"}}); };
-  worker::WorkerLoop loop(source, worker::MakeEvaluator(static_cast<int>(*threads)), options);
+  // Registered data sets come from the coordinator into this cache.
+  worker::DatasetCacheOptions cache_options;
+  cache_options.directory = CacheDir(args);
+  cache_options.max_bytes = *cache_bytes;
+  cache_options.log = options.log;
+  server::Client& client_ref = **client;
+  auto cache = worker::DatasetCache::Open(
+      cache_options, [&client_ref](const std::string& sha256, int64_t offset, const auto& on_chunk) {
+        return client_ref.FetchDataset(sha256, offset, on_chunk, 3'600'000);
+      });
+  if (!cache.ok()) {
+    std::cerr << "unas worker: " << cache.status().message() << "\n";
+    return 1;
+  }
+  worker::WorkerLoop loop(source, worker::WithDatasetCache(worker::MakeEvaluator(static_cast<int>(*threads)), cache->get()),
+                          options);
   InstallStopHandlers();
   std::thread watcher([&] {
     while (!StopRequested().load() && !loop.stop_flag().load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));

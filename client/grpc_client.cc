@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "proto/unas.grpc.pb.h"
+#include "data/dataset_pack.h"
 #include "proto/proto_convert.h"
 
 namespace unas::server {
@@ -47,6 +48,7 @@ struct Client::Stubs {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::JobService::Stub> jobs;
   std::unique_ptr<v1::WorkerService::Stub> workers;
+  std::unique_ptr<v1::DataService::Stub> data;
 
   // One unary call with the default deadline: the stub method, its request,
   // and the response to fill.
@@ -108,6 +110,7 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   c->stubs_->channel = grpc::CreateCustomChannel(options.address, creds, args);
   c->stubs_->jobs = v1::JobService::NewStub(c->stubs_->channel);
   c->stubs_->workers = v1::WorkerService::NewStub(c->stubs_->channel);
+  c->stubs_->data = v1::DataService::NewStub(c->stubs_->channel);
   return c;
 }
 
@@ -228,6 +231,86 @@ Status Client::Watch(const std::string& job_id, const std::function<bool(const J
   const grpc::Status s = reader->Finish();
   if (s.error_code() == grpc::StatusCode::CANCELLED) return Status::Ok();
   return FromGrpc(s, "WatchJob");
+}
+
+Result<DatasetRecord> Client::UploadDataset(const DatasetUpload& upload) {
+  UNAS_ASSIGN_OR_RETURN(data::PackReader pack, data::PackReader::Open(upload.path));
+  UNAS_ASSIGN_OR_RETURN(std::string sha256, pack.Sha256Hex());
+  constexpr int64_t kChunkBytes = 1 << 20;
+  auto ctx = MakeContext(options_, options_.deadline_ms + static_cast<int>(pack.total_bytes() / kChunkBytes) * 1000);
+  v1::Dataset out;
+  auto writer = stubs_->data->UploadDataset(ctx.get(), &out);
+  v1::UploadDatasetRequest header;
+  header.set_name(upload.name);
+  header.set_sha256(sha256);
+  header.set_kind(upload.kind);
+  header.set_entry(pack.entry());
+  header.set_num_classes(upload.num_classes);
+  header.set_pack_bytes(pack.total_bytes());
+  Status read = Status::Ok();
+  // A Write refused means the server has answered (an error, or content it
+  // already holds): Finish says which.
+  if (writer->Write(header)) {
+    for (int64_t offset = 0; offset < pack.total_bytes(); offset += kChunkBytes) {
+      auto bytes = pack.Read(offset, kChunkBytes);
+      if (!bytes.ok()) {
+        read = bytes.status();
+        ctx->TryCancel();
+        break;
+      }
+      v1::UploadDatasetRequest chunk;
+      chunk.set_chunk(std::move(*bytes));
+      if (!writer->Write(chunk)) break;
+    }
+    writer->WritesDone();
+  }
+  const grpc::Status s = writer->Finish();
+  UNAS_RETURN_IF_ERROR(read);
+  UNAS_RETURN_IF_ERROR(FromGrpc(s, "UploadDataset"));
+  return FromProto(out);
+}
+
+Result<std::vector<DatasetRecord>> Client::ListDatasets() {
+  v1::ListDatasetsResponse out;
+  UNAS_RETURN_IF_ERROR(stubs_->Call(options_, *stubs_->data, &v1::DataService::Stub::ListDatasets,
+                                    v1::ListDatasetsRequest(), &out, "ListDatasets"));
+  std::vector<DatasetRecord> all;
+  for (const v1::Dataset& d : out.datasets()) all.push_back(FromProto(d));
+  return all;
+}
+
+Status Client::RemoveDataset(const std::string& name) {
+  v1::RemoveDatasetRequest req;
+  req.set_name(name);
+  v1::RemoveDatasetResponse out;
+  return stubs_->Call(options_, *stubs_->data, &v1::DataService::Stub::RemoveDataset, req, &out, "RemoveDataset");
+}
+
+Status Client::FetchDataset(const std::string& sha256, int64_t offset,
+                            const std::function<Status(int64_t, const std::string&, int64_t)>& on_chunk,
+                            int deadline_ms) {
+  v1::FetchDatasetRequest req;
+  req.set_sha256(sha256);
+  req.set_offset(offset);
+  auto ctx = MakeContext(options_, deadline_ms);
+  auto reader = stubs_->data->FetchDataset(ctx.get(), req);
+  v1::DatasetChunk chunk;
+  Status failed = Status::Ok();
+  while (failed.ok() && reader->Read(&chunk)) {
+    if (chunk.offset() != offset) {
+      failed = Status::Invalid("fetch: a chunk at " + std::to_string(chunk.offset()) + ", expected " +
+                               std::to_string(offset));
+    } else if (data::Sha256Hex(chunk.data()) != chunk.data_sha256()) {
+      failed = Status::Invalid("fetch: the chunk at " + std::to_string(offset) + " does not match its SHA-256");
+    } else {
+      failed = on_chunk(offset, chunk.data(), chunk.pack_bytes());
+      offset += static_cast<int64_t>(chunk.data().size());
+    }
+  }
+  if (!failed.ok()) ctx->TryCancel();
+  const grpc::Status s = reader->Finish();
+  UNAS_RETURN_IF_ERROR(failed);
+  return FromGrpc(s, "FetchDataset");
 }
 
 Result<std::pair<std::string, int>> GrpcTrialSource::Register(const std::string& name, int threads) {

@@ -53,6 +53,26 @@ class Client {
   Result<std::string> TrialWeights(const std::string& job_id, int64_t trial_id);
   // The trial's int8 model (.tflite); kNotFound when it has none.
   Result<std::string> TrialModelTflite(const std::string& job_id, int64_t trial_id);
+  // Registered data sets (docs/deploy.md). Upload sends the pack of `path`
+  // (a directory or a CSV file, data/dataset_pack.h) under `name`; kind is
+  // "folder", "idx", "csv", "cifar10" or "speech_commands"; num_classes is
+  // for idx only. The deadline grows with the pack (a second per MiB).
+  struct DatasetUpload {
+    std::string path, name, kind;
+    int num_classes = 10;
+  };
+  Result<DatasetRecord> UploadDataset(const DatasetUpload& upload);
+  Result<std::vector<DatasetRecord>> ListDatasets();
+  Status RemoveDataset(const std::string& name);
+  // Streams the pack whose SHA-256 is `sha256` from `offset` to its end:
+  // `on_chunk(offset, bytes, pack_bytes)` for each chunk, in order, after
+  // checking it against its own SHA-256 (kInvalidArgument when it does not
+  // match) and that it starts where the previous ended; an error from
+  // on_chunk stops the stream. The whole pack's hash is the caller's check.
+  Status FetchDataset(const std::string& sha256, int64_t offset,
+                      const std::function<Status(int64_t, const std::string&, int64_t)>& on_chunk,
+                      int deadline_ms);
+
   // Streams events until kJobDone, the callback returns false, or
   // `max_seconds` pass.
   Status Watch(const std::string& job_id, const std::function<bool(const JobEvent&)>& on_event, int max_seconds);

@@ -259,7 +259,22 @@ Result<DatasetSpec> ParseDatasetSpec(std::string_view text_view) {
     if (kind == DatasetKind::kIdx) UNAS_RETURN_IF_ERROR(TakeIdxClassCount(text, &spec));
     return spec;
   }
+  if (text.rfind("data:", 0) == 0) {
+    return Status::Invalid("'" + QuotePrefix(text) + "' names a registered data set, which only a coordinator " +
+                           "resolves (submit the job; `unas data list` shows them)");
+  }
   return Status::Invalid("'" + QuotePrefix(text) + "' is not one of " + kForms);
+}
+
+Result<std::string> RegisteredSubpath(const DatasetSpec& spec) {
+  const std::string marker = "/" + spec.sha256;
+  const size_t at = spec.sha256.empty() ? std::string::npos : spec.directory.rfind(marker);
+  const size_t end = at == std::string::npos ? 0 : at + marker.size();
+  if (at == std::string::npos || (end < spec.directory.size() && spec.directory[end] != '/')) {
+    return Status::Invalid("data set directory '" + QuotePrefix(spec.directory) +
+                           "' is not inside a registered data set's folder");
+  }
+  return spec.directory.substr(end);
 }
 
 std::string DatasetSpecText(const DatasetSpec& spec) {

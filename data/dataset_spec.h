@@ -97,6 +97,11 @@ struct DatasetSpec {
   InputShape input_shape;
   BadFilePolicy bad_files = BadFilePolicy::kFail;  // kFolder only
   SpeechCommandsSpec speech;       // kSpeechCommands: `directory` is the layout's root
+  // A registered data set (a job's "data:NAME", resolved by the coordinator,
+  // docs/deploy.md): the SHA-256 of its pack (data/dataset_pack.h), empty
+  // for data named by path. `directory` is then DATASETS_DIR/<sha256> or a
+  // file in it: the coordinator's copy, or a worker's cached one.
+  std::string sha256;
 
   std::string Key() const;  // identifies the data in a process-wide cache
   friend bool operator==(const DatasetSpec& a, const DatasetSpec& b) { return a.Key() == b.Key(); }
@@ -106,12 +111,19 @@ struct DatasetSpec {
 // Parses the text form:
 //   "fashion-mnist"  "synthetic"  "idx:DIR"  "idx:DIR:CLASSES"  "cifar10:DIR"
 //   "folder:DIR"  "csv:FILE"  "csv:DIR"  "speech_commands:DIR"
+// ("data:NAME", a registered data set, is refused with a message saying that
+// only a coordinator resolves it: server/core/dataset_registry.h.)
 // (input_shape, bad_files and speech_commands' options are not part of the
 // text: the job spec and the CLI carry them beside it; `speech` keeps its
 // defaults).
 // kInvalidArgument names what is wrong and lists the forms, quoting at most
 // kQuoteChars characters of the text (base/json_limits.h).
 Result<DatasetSpec> ParseDatasetSpec(std::string_view text);
+
+// The part of a registered data set's `directory` after its "<sha256>"
+// component: "" for a directory, "/FILE" for a single-file pack. kInvalidArgument
+// when `sha256` is empty or the directory does not hold that component.
+Result<std::string> RegisteredSubpath(const DatasetSpec& spec);
 
 // The text form ParseDatasetSpec reads back to an equal spec (what a job's
 // normalised JSON stores).

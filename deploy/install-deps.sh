@@ -20,6 +20,7 @@ packages=(
   build-essential cmake ccache pkg-config git
   nlohmann-json3-dev libeigen3-dev
   zlib1g-dev
+  libssl-dev   # data/: SHA-256 of registered data sets (OpenSSL's libcrypto)
   libstb-dev   # data/: stb_image and stb_image_resize (image folders), compiled into libstb.so
   libsqlite3-dev
   libboost-dev
@@ -33,6 +34,7 @@ test_packages=(
   dataset-fashion-mnist
   chromium   # the dashboard's browser test (driven by playwright-core; never a downloaded browser)
   iproute2 python3-yaml   # tests/deploy: network namespaces, YAML checks
+  slurmctld slurmd slurm-client munge   # tests/deploy/slurm_test.sh: a real single-node Slurm
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm   # tests/firmware: generated C on Cortex-M4/M7
   espeak-ng sox   # tests/data/audio: generated keyword clips (make_keywords.sh)
   universal-ctags   # tests/style: function lengths

@@ -44,6 +44,40 @@ Metrics FromProto(const v1::Metrics& p) {
   return m;
 }
 
+void ToProto(const DatasetRecord& d, v1::Dataset* out) {
+  out->set_name(d.name);
+  out->set_sha256(d.sha256);
+  out->set_kind(d.kind);
+  out->set_entry(d.entry);
+  out->set_num_classes(d.num_classes);
+  for (const std::string& c : d.class_names) out->add_class_names(c);
+  out->set_input_height(d.input_height);
+  out->set_input_width(d.input_width);
+  out->set_input_channels(d.input_channels);
+  out->set_file_count(d.file_count);
+  out->set_content_bytes(d.content_bytes);
+  out->set_pack_bytes(d.pack_bytes);
+  out->set_created_unix_ms(d.created_unix_ms);
+}
+
+DatasetRecord FromProto(const v1::Dataset& p) {
+  DatasetRecord d;
+  d.name = p.name();
+  d.sha256 = p.sha256();
+  d.kind = p.kind();
+  d.entry = p.entry();
+  d.num_classes = p.num_classes();
+  d.class_names.assign(p.class_names().begin(), p.class_names().end());
+  d.input_height = p.input_height();
+  d.input_width = p.input_width();
+  d.input_channels = p.input_channels();
+  d.file_count = p.file_count();
+  d.content_bytes = p.content_bytes();
+  d.pack_bytes = p.pack_bytes();
+  d.created_unix_ms = p.created_unix_ms();
+  return d;
+}
+
 void ToProto(const JobView& view, v1::Job* out) {
   const JobRecord& r = view.record;
   out->set_job_id(r.job_id);
@@ -358,6 +392,7 @@ void ToProto(const worker::TrialTask& task, v1::TrialTask* out) {
   d->set_input_width(task.dataset.input_shape.width);
   d->set_input_channels(task.dataset.input_shape.channels);
   d->set_skip_bad_files(task.dataset.bad_files == data::BadFilePolicy::kSkip);
+  d->set_sha256(task.dataset.sha256);
   if (task.dataset.kind == data::DatasetKind::kSpeechCommands) ToProto(task.dataset.speech, d->mutable_speech());
   ToProto(task.training, out->mutable_training());
   out->set_evaluator(ToProtoEnum(kEvaluators, task.evaluator));
@@ -375,6 +410,7 @@ Result<worker::TrialTask> FromProto(const v1::TrialTask& p) {
   task.dataset.input_shape = data::InputShape{d.input_height(), d.input_width(), d.input_channels()};
   if (task.dataset.input_shape.set()) UNAS_RETURN_IF_ERROR(data::ValidateInputShape(task.dataset.input_shape));
   task.dataset.bad_files = d.skip_bad_files() ? data::BadFilePolicy::kSkip : data::BadFilePolicy::kFail;
+  task.dataset.sha256 = d.sha256();
   if (task.dataset.kind == data::DatasetKind::kSpeechCommands) {
     UNAS_ASSIGN_OR_RETURN(task.dataset.speech, FromProto(d.speech()));
   }

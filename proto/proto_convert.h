@@ -18,6 +18,8 @@ Costs FromProto(const v1::Costs& costs);
 void ToProto(const Metrics& metrics, v1::Metrics* out);
 Metrics FromProto(const v1::Metrics& metrics);
 
+void ToProto(const DatasetRecord& dataset, v1::Dataset* out);
+DatasetRecord FromProto(const v1::Dataset& dataset);
 void ToProto(const JobView& view, v1::Job* out);
 JobView FromProto(const v1::Job& job);
 void ToProto(const TrialRecord& trial, v1::Trial* out);

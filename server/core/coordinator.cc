@@ -54,6 +54,10 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Open(std::unique_ptr<Store> st
                                                        CoordinatorOptions options) {
   if (!options.resolve_input) return Status::Invalid("coordinator: resolve_input is required");
   std::unique_ptr<Coordinator> c(new Coordinator(std::move(store), clock, std::move(options)));
+  if (!c->options_.datasets_dir.empty()) {
+    UNAS_ASSIGN_OR_RETURN(c->datasets_, DatasetRegistry::Open(c->store_.get(), c->options_.datasets_dir,
+                                                              c->options_.max_dataset_bytes));
+  }
   UNAS_RETURN_IF_ERROR(c->Load());
   c->expiry_thread_ = std::thread([raw = c.get()] {
     std::unique_lock<std::mutex> lock(raw->mu_);
@@ -85,6 +89,7 @@ void Coordinator::Shutdown() {
 
 Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record, JobSpec parsed) {
   auto job = std::make_unique<Job>();
+  UseRegistryCopy(&parsed);
   job->spec = std::move(parsed);
   const JobSpec& spec = job->spec;
   auto input = options_.resolve_input(spec.dataset);
@@ -266,7 +271,7 @@ void Coordinator::FinishJobIfDoneLocked(Job& job) {
 }
 
 Result<JobView> Coordinator::Submit(const std::string& spec_json) {
-  UNAS_ASSIGN_OR_RETURN(JobSpec spec, ParseJobSpecText(spec_json));
+  UNAS_ASSIGN_OR_RETURN(JobSpec spec, ParseSubmission(spec_json));
   JobRecord record;
   record.name = spec.name;
   // Stored normalised (every default filled in) for display and restarts;

@@ -51,6 +51,7 @@
 #include "costmodel/candidate.h"
 #include "base/status.h"
 #include "server/core/clock.h"
+#include "server/core/dataset_registry.h"
 #include "server/core/job_spec.h"
 #include "server/store/records.h"
 #include "server/store/store.h"
@@ -77,6 +78,10 @@ struct CoordinatorOptions {
   // Input shape and classes of a data set named in a job spec ("fashion-mnist",
   // "idx:DIR", ...). Injected so the core does not depend on the worker.
   std::function<Result<InputSpec>(const data::DatasetSpec& dataset)> resolve_input;
+  // Where registered data sets are kept (DATA_DIR/datasets); empty: this
+  // coordinator has none (a job naming "data:NAME" is refused).
+  std::string datasets_dir;
+  int64_t max_dataset_bytes = int64_t{16} << 30;  // one upload's pack (unas serve --max-dataset-bytes)
 };
 
 // A watcher's queue of events for one job.
@@ -193,11 +198,25 @@ class Coordinator {
 
   const CoordinatorOptions& options() const { return options_; }
 
+  // Registered data sets (dataset_registry.h; coordinator_datasets.cc):
+  // nullptr when options().datasets_dir is empty.
+  DatasetRegistry* datasets() const { return datasets_.get(); }
+  // Removes a registered data set's name; kFailedPrecondition naming the job
+  // while a queued or running job trains on its content, kNotFound for an
+  // unknown name, kFailedPrecondition when there is no registry.
+  Status RemoveDataset(const std::string& name);
+
  private:
   struct Job;
   Coordinator(std::unique_ptr<Store> store, const Clock* clock, CoordinatorOptions options);
   Status Load();
   Result<std::unique_ptr<Job>> MakeJob(JobRecord record, JobSpec spec);
+  // A submitted spec, parsed; "dataset": "data:NAME" (or "data:<sha256>")
+  // resolved to the registry's copy first (coordinator_datasets.cc).
+  Result<JobSpec> ParseSubmission(const std::string& spec_json);
+  // A stored job's registered data set at this coordinator's datasets_dir
+  // (the data directory may have moved since it was submitted).
+  void UseRegistryCopy(JobSpec* spec) const;
   Result<Job*> FindJob(const std::string& job_id);  // kNotFound names the job
   void MarkFailed(JobRecord& record, const std::string& error) const;
   // Fails the job, in the store first, and tells its watchers. False when
@@ -251,6 +270,7 @@ class Coordinator {
   std::vector<TrialRecord> FinalFrontLocked(const Job& job, double* hypervolume) const;
 
   std::unique_ptr<Store> store_;
+  std::unique_ptr<DatasetRegistry> datasets_;
   const Clock* clock_;
   CoordinatorOptions options_;
 

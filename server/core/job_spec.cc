@@ -11,6 +11,7 @@
 #include "base/spelling.h"
 #include "base/json_limits.h"
 #include "costmodel/byte_units.h"
+#include "data/dataset_pack.h"
 
 namespace unas::server {
 namespace {
@@ -468,6 +469,20 @@ const char* ErrorObjectiveName(ErrorObjective e) { return NameIn(kErrorObjective
 
 namespace {
 std::atomic<int64_t> g_specs_parsed{0};
+
+// "dataset_name" and "dataset_sha256": what the coordinator recorded for a
+// registered data set (both or neither).
+Status ParseRegisteredDataset(const json& j, JobSpec* s) {
+  UNAS_RETURN_IF_ERROR(GetString(j, "", "dataset_name", &s->dataset_name));
+  UNAS_RETURN_IF_ERROR(GetString(j, "", "dataset_sha256", &s->dataset.sha256));
+  if (s->dataset_name.empty() != s->dataset.sha256.empty()) {
+    return Status::Invalid("dataset_sha256: recorded with dataset_name, by the coordinator");
+  }
+  if (!s->dataset.sha256.empty() && !data::IsSha256Hex(s->dataset.sha256)) {
+    return Status::Invalid("dataset_sha256: expected 64 lowercase hex characters");
+  }
+  return Status::Ok();
+}
 }  // namespace
 
 int64_t JobSpecsParsed() { return g_specs_parsed.load(); }
@@ -488,6 +503,7 @@ Status ParseNameAndDataset(const json& j, JobSpec* s) {
   if (!parsed_dataset.ok()) return Status::Invalid("dataset: " + parsed_dataset.status().message());
   s->dataset = *parsed_dataset;
   UNAS_RETURN_IF_ERROR(ParseDatasetOptions(j, &s->dataset));
+  UNAS_RETURN_IF_ERROR(ParseRegisteredDataset(j, s));
   if (auto a = j.find("audio"); a != j.end() && !a->is_null()) {
     if (s->dataset.kind != data::DatasetKind::kSpeechCommands) {
       return Status::Invalid("audio: only for a \"speech_commands:DIR\" dataset");
@@ -652,7 +668,8 @@ Result<JobSpec> ParseJobSpec(const json& j) {
   UNAS_RETURN_IF_ERROR(CheckKeys(j,
                                  {"name", "dataset", "training", "rungs", "promotion", "final", "accounting", "mcu", "board", "memory",
                                   "pruning", "quantization", "bounds", "constraints", "objectives", "strategy", "budget",
-                                  "seed", "evaluator", "synthetic_delay_ms", "input_shape", "bad_files", "audio"},
+                                  "seed", "evaluator", "synthetic_delay_ms", "input_shape", "bad_files", "audio",
+                                  "dataset_name", "dataset_sha256"},
                                  ""));
   JobSpec s;
   UNAS_RETURN_IF_ERROR(ParseNameAndDataset(j, &s));
@@ -686,6 +703,10 @@ static json JobSpecToJsonWithoutAudio(const JobSpec& s);
 
 json JobSpecToJson(const JobSpec& s) {
   json out = JobSpecToJsonWithoutAudio(s);
+  if (!s.dataset.sha256.empty()) {
+    out["dataset_name"] = s.dataset_name;
+    out["dataset_sha256"] = s.dataset.sha256;
+  }
   if (s.dataset.kind == data::DatasetKind::kSpeechCommands) out["audio"] = AudioToJson(s.dataset.speech);
   return out;
 }

@@ -61,6 +61,11 @@ struct JobSpec {
   // beside it "input_shape": [H, W, C] (default null: the data's own shape)
   // and "bad_files": "fail" (the default) or "skip" (docs/data.md).
   data::DatasetSpec dataset;
+  // A registered data set ("dataset": "data:NAME" as submitted): the
+  // coordinator writes its own copy's form into "dataset" and records
+  // "dataset_name" and "dataset_sha256" (dataset.sha256) beside it, so the
+  // stored job says which bytes it trained on. Empty otherwise.
+  std::string dataset_name;
   // JSON "training" sets the recipe, "pruning" its prune part (absent:
   // prune.enabled false), "quantization" its quantization part. Its seed and prune.accounting are the job's
   // (TrialTaskFor). threads: 1 per trial in a job, where TrainConfig's own

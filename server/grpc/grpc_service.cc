@@ -1,11 +1,14 @@
 #include "server/grpc/grpc_service.h"
 
 #include <fstream>
+#include <optional>
+#include <utility>
 #include <sstream>
 
 #include <grpcpp/grpcpp.h>
 
 #include "base/json_limits.h"
+#include "data/dataset_pack.h"
 #include "proto/unas.grpc.pb.h"
 #include "server/core/auth.h"
 #include "server/core/rejection_log.h"
@@ -256,6 +259,78 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
   const Auth& auth_;
 };
 
+// Registered data sets: upload, list, remove, and the chunked, resumable
+// download remote workers fetch them with (dataset_registry.h).
+class DataServiceImpl final : public v1::DataService::Service {
+ public:
+  DataServiceImpl(Coordinator* c, const Auth& auth) : c_(c), auth_(auth) {}
+
+  grpc::Status UploadDataset(grpc::ServerContext* ctx, grpc::ServerReader<v1::UploadDatasetRequest>* reader,
+                             v1::Dataset* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    if (!c_->datasets()) return ToGrpc(Status::FailedPrecondition("this coordinator keeps no data sets"));
+    v1::UploadDatasetRequest first;
+    if (!reader->Read(&first)) return ToGrpc(Status::Invalid("upload: no header message"));
+    DatasetUploadHeader header;
+    header.name = first.name();
+    header.sha256 = first.sha256();
+    header.kind = first.kind();
+    header.entry = first.entry();
+    header.num_classes = first.num_classes();
+    header.pack_bytes = first.pack_bytes();
+    std::optional<std::string> pending;
+    if (!first.chunk().empty()) pending = first.chunk();
+    ChunkSource next = [&]() -> Result<std::optional<std::string>> {
+      if (pending) return std::exchange(pending, std::nullopt);
+      if (ctx->IsCancelled()) return Status::Invalid("upload: cancelled by the client");
+      v1::UploadDatasetRequest message;
+      if (!reader->Read(&message)) return std::optional<std::string>();
+      return std::optional<std::string>(std::move(*message.mutable_chunk()));
+    };
+    return Reply(c_->datasets()->Add(header, next, SystemClock().NowUnixMs()), out);
+  }
+  grpc::Status ListDatasets(grpc::ServerContext* ctx, const v1::ListDatasetsRequest*,
+                            v1::ListDatasetsResponse* out) override {
+    UNAS_CHECK_AUTH(ctx);
+    if (!c_->datasets()) return grpc::Status::OK;
+    auto all = c_->datasets()->List();
+    if (!all.ok()) return ToGrpc(all.status());
+    for (const DatasetRecord& d : *all) ToProto(d, out->add_datasets());
+    return grpc::Status::OK;
+  }
+  grpc::Status RemoveDataset(grpc::ServerContext* ctx, const v1::RemoveDatasetRequest* req,
+                             v1::RemoveDatasetResponse*) override {
+    UNAS_CHECK_AUTH(ctx);
+    return ToGrpc(c_->RemoveDataset(req->name()));
+  }
+  grpc::Status FetchDataset(grpc::ServerContext* ctx, const v1::FetchDatasetRequest* req,
+                            grpc::ServerWriter<v1::DatasetChunk>* writer) override {
+    UNAS_CHECK_AUTH(ctx);
+    if (!c_->datasets()) return ToGrpc(Status::NotFound("this coordinator keeps no data sets"));
+    constexpr int64_t kChunkBytes = 1 << 20;
+    int64_t offset = req->offset();
+    int64_t pack_bytes = 0;
+    do {  // bounded: offset grows by a chunk each pass up to the pack's length
+      if (ctx->IsCancelled()) return grpc::Status::CANCELLED;
+      auto bytes = c_->datasets()->ReadPack(req->sha256(), offset, kChunkBytes, &pack_bytes);
+      if (!bytes.ok()) return ToGrpc(bytes.status());
+      if (bytes->empty()) break;
+      v1::DatasetChunk chunk;
+      chunk.set_offset(offset);
+      chunk.set_data_sha256(data::Sha256Hex(*bytes));
+      chunk.set_pack_bytes(pack_bytes);
+      offset += static_cast<int64_t>(bytes->size());
+      chunk.set_data(std::move(*bytes));
+      if (!writer->Write(chunk)) return grpc::Status::CANCELLED;
+    } while (offset < pack_bytes);
+    return grpc::Status::OK;
+  }
+
+ private:
+  Coordinator* c_;
+  const Auth& auth_;
+};
+
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status(StatusCode::kNotFound, "cannot read " + path);
@@ -271,12 +346,14 @@ struct GrpcServer::Impl {
       : rejections(&clock, std::move(rejection_options)),
         auth(std::move(token), &rejections),
         jobs(c, auth),
-        workers(c, auth) {}
+        workers(c, auth),
+        data(c, auth) {}
   SystemClock clock;
   RejectionLog rejections;
   Auth auth;
   JobServiceImpl jobs;
   WorkerServiceImpl workers;
+  DataServiceImpl data;
   std::unique_ptr<grpc::Server> server;
 };
 
@@ -297,8 +374,10 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(Coordinator* coordinator, 
   builder.AddListeningPort(options.address, creds, &server->port_);
   builder.RegisterService(&server->impl_->jobs);
   builder.RegisterService(&server->impl_->workers);
+  builder.RegisterService(&server->impl_->data);
   // Request size limit: a CompleteTrial carries weights and the int8 model,
-  // each at most 3 MiB (server/core/result_validation.h), plus small fields.
+  // each at most 3 MiB (server/core/result_validation.h), plus small fields;
+  // a data set upload's chunks are at most 4 MiB.
   builder.SetMaxReceiveMessageSize(7 << 20);
   server->impl_->server = builder.BuildAndStart();
   if (!server->impl_->server || server->port_ == 0) {

@@ -145,6 +145,23 @@ struct JobEvent {
   std::optional<TrialRecord> trial;
 };
 
+// A registered data set (`unas data add`, docs/deploy.md): a name for the
+// bytes whose SHA-256 is `sha256` (data/dataset_pack.h), kept unpacked in the
+// coordinator's DATA_DIR/datasets/<sha256>. Several names may share a hash.
+struct DatasetRecord {
+  std::string name;       // 1..64 of [A-Za-z0-9._-], not starting with '.'
+  std::string sha256;     // 64 lowercase hex characters
+  std::string kind;       // its DatasetSpec form's prefix: "folder", "idx", "csv", "cifar10", "speech_commands"
+  std::string entry;      // "" (a directory) or the name of the one file a single-file pack holds
+  int num_classes = 0;
+  std::vector<std::string> class_names;  // label order; empty when the format names none (idx, cifar10)
+  int input_height = 0, input_width = 0, input_channels = 0;  // what a network trained on it takes
+  int64_t file_count = 0;
+  int64_t content_bytes = 0;  // the files' bytes
+  int64_t pack_bytes = 0;     // the pack's length: what a worker fetches
+  int64_t created_unix_ms = 0;
+};
+
 // One trial and the server's export document for it (TrialExportJson in
 // server/core/json_convert.h), as GetTrial returns it.
 struct TrialDetail {

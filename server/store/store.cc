@@ -110,6 +110,25 @@ const char* const kMigrations[] = {
         ELSE COALESCE(int8_val_error, val_error) END
       WHERE status = 3 AND val_error IS NOT NULL;
     )sql",
+    // 8: registered data sets (unas data add); the files live under
+    // DATA_DIR/datasets/<sha256>.
+    R"sql(
+    CREATE TABLE datasets (
+      name TEXT PRIMARY KEY,
+      sha256 TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      entry TEXT NOT NULL,
+      num_classes INTEGER NOT NULL,
+      class_names_json TEXT NOT NULL,
+      input_height INTEGER NOT NULL,
+      input_width INTEGER NOT NULL,
+      input_channels INTEGER NOT NULL,
+      file_count INTEGER NOT NULL,
+      content_bytes INTEGER NOT NULL,
+      pack_bytes INTEGER NOT NULL,
+      created_unix_ms INTEGER NOT NULL
+    );
+    )sql",
 };
 
 using sql::Column;
@@ -236,6 +255,38 @@ const std::vector<Column<JobRecord>>& JobColumns() {
 
 std::string SelectTrials(const std::string& where) {
   return "SELECT " + sql::Names(TrialColumns()) + " FROM trials " + where;
+}
+
+const std::vector<Column<DatasetRecord>>& DatasetColumns() {
+  using D = DatasetRecord;
+  static const std::vector<Column<DatasetRecord>> columns = {
+      Plain<D>("name", [](D& d) -> auto& { return d.name; }),
+      Plain<D>("sha256", [](D& d) -> auto& { return d.sha256; }),
+      Plain<D>("kind", [](D& d) -> auto& { return d.kind; }),
+      Plain<D>("entry", [](D& d) -> auto& { return d.entry; }),
+      Plain<D>("num_classes", [](D& d) -> auto& { return d.num_classes; }),
+      // The class names as a JSON array of strings.
+      {"class_names_json",
+       [](Statement& s, int i, const DatasetRecord& d) { s.Bind(i, nlohmann::json(d.class_names).dump()); },
+       [](const Statement& s, int i, DatasetRecord& d) {
+         std::string text;
+         s.Read(i, &text);
+         auto j = nlohmann::json::parse(text, nullptr, false);
+         if (j.is_array()) {
+           for (const auto& v : j) {
+             if (v.is_string()) d.class_names.push_back(v.get<std::string>());
+           }
+         }
+       }},
+      Plain<D>("input_height", [](D& d) -> auto& { return d.input_height; }),
+      Plain<D>("input_width", [](D& d) -> auto& { return d.input_width; }),
+      Plain<D>("input_channels", [](D& d) -> auto& { return d.input_channels; }),
+      Plain<D>("file_count", [](D& d) -> auto& { return d.file_count; }),
+      Plain<D>("content_bytes", [](D& d) -> auto& { return d.content_bytes; }),
+      Plain<D>("pack_bytes", [](D& d) -> auto& { return d.pack_bytes; }),
+      Plain<D>("created_unix_ms", [](D& d) -> auto& { return d.created_unix_ms; }),
+  };
+  return columns;
 }
 
 std::string SelectJobs(const std::string& where) { return "SELECT " + sql::Names(JobColumns()) + " FROM jobs " + where; }
@@ -409,6 +460,41 @@ Result<std::vector<JobRecord>> Store::ListJobs() {
   std::lock_guard<std::mutex> lock(mu_);
   Statement s(*cache_, SelectJobs("ORDER BY created_unix_ms, job_id"));
   return sql::ReadRows(s, JobColumns());
+}
+
+Status Store::InsertDataset(const DatasetRecord& dataset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InTransaction([&]() -> Status {
+    Statement exists(db_, "SELECT 1 FROM datasets WHERE name = ?1");
+    exists.Bind(1, dataset.name);
+    UNAS_RETURN_IF_ERROR(exists.status());
+    UNAS_ASSIGN_OR_RETURN(bool taken, exists.NextRow());
+    if (taken) return Status::FailedPrecondition("data set '" + dataset.name + "' exists; remove it first");
+    static const sql::Writer<DatasetRecord> writer("datasets", DatasetColumns(), 1);
+    return writer.Write(db_, dataset, true);
+  });
+}
+
+Result<DatasetRecord> Store::GetDataset(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_, "SELECT " + sql::Names(DatasetColumns()) + " FROM datasets WHERE name = ?1");
+  s.Bind(1, name);
+  return sql::ReadOne(s, DatasetColumns(), Status::NotFound("no data set named '" + name + "'"));
+}
+
+Result<std::vector<DatasetRecord>> Store::ListDatasets() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_, "SELECT " + sql::Names(DatasetColumns()) + " FROM datasets ORDER BY name");
+  return sql::ReadRows(s, DatasetColumns());
+}
+
+Status Store::DeleteDataset(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement s(db_, "DELETE FROM datasets WHERE name = ?1");
+  s.Bind(1, name);
+  UNAS_RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) != 1) return Status::NotFound("no data set named '" + name + "'");
+  return Status::Ok();
 }
 
 Status Store::InsertTrial(const TrialRecord& trial) {

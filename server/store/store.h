@@ -93,6 +93,13 @@ class Store {
                                                     const std::string& sort_key, bool descending, int64_t offset,
                                                     int limit, int64_t* total);
 
+  // Registered data sets (records.h DatasetRecord). Insert refuses a name
+  // already taken (kFailedPrecondition naming it).
+  Status InsertDataset(const DatasetRecord& dataset);
+  Result<DatasetRecord> GetDataset(const std::string& name);  // kNotFound names it
+  Result<std::vector<DatasetRecord>> ListDatasets();          // by name
+  Status DeleteDataset(const std::string& name);              // kNotFound names it
+
   // Copies the whole database into a new file at `path` with SQLite's online
   // backup API: one consistent snapshot, taken while this and other
   // connections keep writing (WAL readers do not block writers). Refuses an

@@ -13,6 +13,11 @@
 #    w1. The link comes back while w1 re-runs it: w2 learns that its lease is
 #    gone (or its late report is refused), and the job finishes with every
 #    trial completed exactly once.
+# 3. A registered data set (unas data add; its source then deleted): w1, with
+#    an empty cache, fetches it from the coordinator and trains a job on it
+#    (real training, 60 sensor windows); a second job reuses the copy; a file
+#    of the copy corrupted while w1 is stopped is detected at its restart and
+#    fetched again.
 #
 # Needs root and working `ip netns`; otherwise prints SKIP and exits 77 (CTest's
 # SKIP_RETURN_CODE). Every wait is bounded; every process runs under `timeout`
@@ -46,7 +51,7 @@ readonly NS_C="$PREFIX-$$-c" NS_W1="$PREFIX-$$-w1" NS_W2="$PREFIX-$$-w2"
 readonly SUBNET="10.231.7" PORT=7070
 readonly COORD="$SUBNET.1:$PORT"
 readonly TOKEN="netns-test-token-$$-$RANDOM$RANDOM"
-readonly PROCESS_LIMIT_S=280  # every unas process stops by itself after this
+readonly PROCESS_LIMIT_S=540  # every unas process stops by itself after this
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/unas-netns.XXXXXX")
 created=()
 failed=0
@@ -128,7 +133,7 @@ wait_for 30 "the coordinator listens on $COORD" grep -q "listening on port" "$WO
 for i in 1 2; do
   ns_var="NS_W$i"
   timeout "$PROCESS_LIMIT_S" ip netns exec "${!ns_var}" "$UNAS" worker --coordinator "$COORD" --token "$TOKEN" \
-    --name "w$i" >"$WORK/w$i.log" 2>&1 &
+    --name "w$i" --cache-dir "$WORK/cache-w$i" >"$WORK/w$i.log" 2>&1 &
 done
 wait_for 30 "both workers register" bash -c "grep -qs 'registered as' '$WORK/w1.log' && grep -qs 'registered as' '$WORK/w2.log'"
 
@@ -233,4 +238,62 @@ else
 fi
 expect_exactly_completed "$JOB2" 8
 
-echo "PASS: coordinator and two workers on separate network namespaces; a cut link's trial ran again elsewhere, exactly once"
+# --- 4. a registered data set, fetched by a worker that has no copy -----------
+mkdir -p "$WORK/windows"
+awk 'BEGIN {  # 60 windows of 16 steps x 2 channels, two classes (as tests/service)
+  printf "label"; for (t = 0; t < 16; t++) printf ",x%d,y%d", t, t; printf "\n"
+  for (i = 0; i < 60; i++) {
+    shake = i % 2; printf "%s", shake ? "shake" : "still"
+    for (t = 0; t < 16; t++) printf ",%.2f,%.2f", (shake ? ((t + i) % 4 < 2 ? 2 : -2) : 0) + 0.01 * (i % 7), 9.8 - 0.02 * (i % 5)
+    printf "\n"
+  } }' >"$WORK/windows/windows.csv"
+client data add "$WORK/windows/windows.csv" --name windows >"$WORK/data_add.txt" 2>&1 \
+  || fail "unas data add: $(cat "$WORK/data_add.txt")"
+sed 's/^/  /' "$WORK/data_add.txt"
+rm -rf "$WORK/windows"  # from now on only the coordinator has the data
+SHA=$(client data list --json | sed -n 's/^ *"sha256": "\([0-9a-f]\{64\}\)",*$/\1/p')
+[ ${#SHA} -eq 64 ] || fail "unas data list --json shows no sha256"
+registered_spec() {  # registered_spec TRIALS SEED: real training, one short epoch
+  echo '{"name":"registered","dataset":"data:windows","input_shape":[16,1,2],"strategy":"random","seed":'"$2"',
+  "budget":{"trials":'"$1"'},"training":{"epochs":1,"batch_size":16,"learning_rate":0.05},
+  "bounds":{"val_error":0.9,"peak_sram_bytes":64000,"flash_bytes":64000,"macs":30000000},
+  "constraints":{"peak_sram_bytes":20000,"flash_bytes":20000}}'
+}
+submit_registered() {
+  registered_spec "$@" >"$WORK/job.json"
+  client submit "$WORK/job.json" | awk '/^submitted /{print $2}'
+}
+JOB4=$(submit_registered 3 4)
+[ -n "$JOB4" ] || fail "submit a job on data:windows"
+wait_for 180 "job $JOB4 finishes" job_final "$JOB4"
+expect_exactly_completed "$JOB4" 3
+client status "$JOB4" --json >"$WORK/status4.json" 2>&1
+check "job $JOB4 records the data set's hash" grep -q "\"dataset_sha256\": \"$SHA\"" "$WORK/status4.json"
+check "w1 fetched the data set from the coordinator" grep -q "data set ${SHA:0:12} fetched from the coordinator" "$WORK/w1.log"
+check "w1's copy is in its cache" test -f "$WORK/cache-w1/$SHA/windows.csv"
+JOB5=$(submit_registered 2 5)
+[ -n "$JOB5" ] || fail "submit a second job on data:windows"
+wait_for 180 "job $JOB5 finishes" job_final "$JOB5"
+expect_exactly_completed "$JOB5" 2
+check "the second job reused w1's copy" grep -q "data set ${SHA:0:12} reused for job $JOB5" "$WORK/w1.log"
+fetches=$(grep -c "data set ${SHA:0:12} fetched" "$WORK/w1.log")
+[ "$fetches" -eq 1 ] || fail "w1 fetched the data set $fetches times; expected once"
+echo "ok: w1 fetched data:windows once (${SHA:0:12}) and reused it for a second job"
+
+# A corrupted copy: w1 stopped, one byte of its copy changed, w1 started again.
+W1_PID=$(ip netns pids "$NS_W1" | head -n 1)
+[ -n "$W1_PID" ] && kill -TERM "$W1_PID"
+wait_for 15 "w1 stops on SIGTERM" grep -q 'msg="worker stopped"' "$WORK/w1.log"
+printf '#' | dd of="$WORK/cache-w1/$SHA/windows.csv" bs=1 seek=10 conv=notrunc status=none || fail "corrupt w1's copy"
+timeout "$PROCESS_LIMIT_S" ip netns exec "$NS_W1" "$UNAS" worker --coordinator "$COORD" --token "$TOKEN" \
+  --name w1 --cache-dir "$WORK/cache-w1" >"$WORK/w1-restarted.log" 2>&1 &
+JOB6=$(submit_registered 2 6)
+[ -n "$JOB6" ] || fail "submit a third job on data:windows"
+wait_for 180 "job $JOB6 finishes" job_final "$JOB6"
+expect_exactly_completed "$JOB6" 2
+check "the restarted w1 found its copy corrupted" grep -q "data set ${SHA:0:12} in the cache does not match its hash" \
+  "$WORK/w1-restarted.log"
+check "and fetched it again" grep -q "data set ${SHA:0:12} fetched from the coordinator" "$WORK/w1-restarted.log"
+check "unas data remove succeeds once no job uses it" quiet client data remove windows
+
+echo "PASS: coordinator and two workers on separate network namespaces; a cut link's trial ran again elsewhere, exactly once; a registered data set was fetched once, reused, and fetched again when corrupted"

@@ -69,12 +69,12 @@ TEST(StoreTest, MigratesOnceAndReopens) {
   {
     auto store = Store::Open(path);
     ASSERT_TRUE(store.ok()) << store.status().message();
-    EXPECT_EQ((*store)->schema_version(), 7);
+    EXPECT_EQ((*store)->schema_version(), 8);
     ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
   }
   auto again = Store::Open(path);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 7);
+  EXPECT_EQ((*again)->schema_version(), 8);
   auto job = (*again)->GetJob("j1");
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->name, "fashion");
@@ -92,8 +92,8 @@ void DowngradeToSchema5(const std::string& path) {
                               "ALTER TABLE trials DROP COLUMN proposal_id; ALTER TABLE trials DROP COLUMN rung; "
                               "ALTER TABLE trials DROP COLUMN promoted_from; ALTER TABLE trials DROP COLUMN final_round; "
                               "ALTER TABLE jobs DROP COLUMN final_round; ALTER TABLE jobs DROP COLUMN final_epochs; "
-                              "ALTER TABLE trials DROP COLUMN objective_error; "
-                              "DELETE FROM schema_version WHERE version IN (6, 7);",
+                              "ALTER TABLE trials DROP COLUMN objective_error; DROP TABLE datasets; "
+                              "DELETE FROM schema_version WHERE version IN (6, 7, 8);",
                               nullptr, nullptr, &error);
   const std::string message = error ? error : "";
   sqlite3_free(error);
@@ -129,14 +129,14 @@ TEST(StoreTest, SchemaSevenBackfillsTheObjectiveErrorFromTheJobsSpec) {
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
   const int rc = sqlite3_exec(raw,
-                              "ALTER TABLE trials DROP COLUMN objective_error; "
-                              "DELETE FROM schema_version WHERE version = 7;",
+                              "ALTER TABLE trials DROP COLUMN objective_error; DROP TABLE datasets; "
+                              "DELETE FROM schema_version WHERE version IN (7, 8);",
                               nullptr, nullptr, nullptr);
   sqlite3_close(raw);
   ASSERT_EQ(rc, SQLITE_OK);
   auto store = Store::Open(path);
   ASSERT_TRUE(store.ok()) << store.status().message();
-  EXPECT_EQ((*store)->schema_version(), 7);
+  EXPECT_EQ((*store)->schema_version(), 8);
   const std::vector<std::optional<double>> int8_expected = {0.375, 0.5, std::nullopt};
   const std::vector<std::optional<double>> float_expected = {0.25, 0.5, std::nullopt};
   for (const auto& [job, expected] : {std::pair{"int8", int8_expected}, std::pair{"float", float_expected}}) {
@@ -164,7 +164,7 @@ TEST(StoreTest, SchemaFiveMigratesWithProposalIdsFromTrialIds) {
   DowngradeToSchema5(path);
   auto store = Store::Open(path);
   ASSERT_TRUE(store.ok()) << store.status().message();
-  EXPECT_EQ((*store)->schema_version(), 7);
+  EXPECT_EQ((*store)->schema_version(), 8);
   auto trials = (*store)->AllTrials("old");
   ASSERT_TRUE(trials.ok()) << trials.status().message();
   ASSERT_EQ(trials->size(), 3u);
@@ -463,6 +463,46 @@ TEST(StoreTest, BackupWhileAnotherConnectionWritesIsAConsistentCopy) {
   EXPECT_EQ(restored->GetJob("j")->name, "fashion");
   EXPECT_EQ(restored->AllTrials("j")->size(), 3u);
   EXPECT_EQ(serving->AllTrials("j")->size(), 4u);
+}
+
+TEST(StoreTest, RegisteredDataSetsRoundTripAndANameIsTakenOnce) {
+  const std::string path = TempDb("datasets");
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok());
+  DatasetRecord d;
+  d.name = "walk";
+  d.sha256 = std::string(64, 'c');
+  d.kind = "csv";
+  d.entry = "walk.csv";
+  d.num_classes = 2;
+  d.class_names = {"run", "walk"};
+  d.input_height = 3;
+  d.input_width = 1;
+  d.input_channels = 1;
+  d.file_count = 1;
+  d.content_bytes = 100;
+  d.pack_bytes = 125;
+  d.created_unix_ms = 42;
+  ASSERT_TRUE((*store)->InsertDataset(d).ok());
+  EXPECT_EQ((*store)->InsertDataset(d).code(), StatusCode::kFailedPrecondition);
+  DatasetRecord other = d;
+  other.name = "alpha";
+  ASSERT_TRUE((*store)->InsertDataset(other).ok());
+  auto got = (*store)->GetDataset("walk");
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->sha256, d.sha256);
+  EXPECT_EQ(got->entry, "walk.csv");
+  EXPECT_EQ(got->class_names, d.class_names);
+  EXPECT_EQ(got->input_height, 3);
+  EXPECT_EQ(got->pack_bytes, 125);
+  EXPECT_EQ(got->created_unix_ms, 42);
+  auto all = (*store)->ListDatasets();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "alpha");  // by name
+  ASSERT_TRUE((*store)->DeleteDataset("walk").ok());
+  EXPECT_EQ((*store)->DeleteDataset("walk").code(), StatusCode::kNotFound);
+  EXPECT_EQ((*store)->GetDataset("walk").status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
