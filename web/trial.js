@@ -90,6 +90,31 @@ function layersTable(report) {
       el('td', { class: 'num' }, fmtInt(op.flash_bytes)), el('td', { class: 'num' }, fmtInt(op.live_bytes_best_order))))));
 }
 
+export const TIMELINE_X_TITLE = 'operators executed (partial execution: its slices within their segment\u2019s operators)';
+
+// Where partial execution's steps go on a timeline whose x axis counts
+// operators (one per step in build and best order): a step outside any
+// segment is one operator wide; a segment's interleaved slice steps share
+// as many units as the segment has operators. So the plan's many steps sit
+// under the operators they run instead of stretching the axis (issue 30: a
+// plan of 150 steps squeezed the other lines into 6 % of the plot).
+// steps: the trial JSON's partial_execution.steps ({op, segment?}, in order).
+export function pexStepPositions(steps) {
+  const xs = [];
+  let at = 0;
+  for (let i = 0; i < steps.length;) {
+    const segment = steps[i].segment;
+    if (segment == null || segment < 0) { xs.push(at); at += 1; i += 1; continue; }
+    let j = i;
+    while (j < steps.length && steps[j].segment === segment) j += 1;
+    const ops = new Set(steps.slice(i, j).map((s) => s.op)).size;
+    for (let k = i; k < j; ++k) xs.push(at + ((k - i) * ops) / (j - i));
+    at += ops;
+    i = j;
+  }
+  return xs;
+}
+
 export async function trialView(jobId, trialId) {
   const base = `/jobs/${encodeURIComponent(jobId)}/trials/${encodeURIComponent(trialId)}`;
   const [job, t] = await Promise.all([api(`/jobs/${encodeURIComponent(jobId)}`), api(base)]);
@@ -114,9 +139,12 @@ export async function trialView(jobId, trialId) {
     { label: 'build order', bytes: report.timeline_build_order, color: TIMELINE_COLORS.file, dash: [4, 3] },
     { label: 'best order', bytes: report.timeline_best_order, color: TIMELINE_COLORS.best },
   ];
-  if (pex) series.push({ label: 'partial execution', bytes: pex.steps.map((s) => s.live_bytes), color: TIMELINE_COLORS.partial });
+  if (pex) {
+    series.push({ label: 'partial execution', bytes: pex.steps.map((s) => s.live_bytes), xs: pexStepPositions(pex.steps),
+      color: TIMELINE_COLORS.partial });
+  }
   // The hard constraint when the job has one, else the soft bound.
   const constraint = t.limits?.constraints?.peak_sram_bytes, bound = t.limits?.bounds?.peak_sram_bytes;
   memoryTimeline(timeline, series, constraint != null ? { label: 'SRAM constraint', bytes: constraint }
-    : bound != null ? { label: 'SRAM bound', bytes: bound } : null);
+    : bound != null ? { label: 'SRAM bound', bytes: bound } : null, TIMELINE_X_TITLE);
 }

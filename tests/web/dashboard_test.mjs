@@ -258,6 +258,21 @@ try {
     `export downloaded as ${exported.suggestedFilename()}`);
   const series = await page.evaluate(() => window.Chart.getChart('sram-timeline').data.datasets.map((d) => d.label));
   check(series.includes('build order') && series.includes('best order'), `SRAM timeline series: ${series.join(', ')}`);
+  // The x axis counts operators; partial execution's slice steps sit within
+  // their segment's operators. Hand-worked: a whole step, a segment of two
+  // operators run as four interleaved slices (2 units, 4 steps: 0.5 apart),
+  // a whole step.
+  const positions = await page.evaluate(async () => (await import('/trial.js')).pexStepPositions(
+    [{ op: 0 }, { op: 1, segment: 0 }, { op: 2, segment: 0 }, { op: 1, segment: 0 }, { op: 2, segment: 0 }, { op: 3 }]));
+  check(JSON.stringify(positions) === JSON.stringify([0, 1, 1.5, 2, 2.5, 3]), `partial execution's steps at operators ${positions.join(', ')}`);
+  const timeline = await page.evaluate(() => {
+    const c = window.Chart.getChart('sram-timeline');
+    const xs = (label) => c.data.datasets.find((d) => d.label === label)?.data.map((p) => p.x);
+    return { title: c.options.scales.x.title.text, best: xs('best order'), pex: xs('partial execution') };
+  });
+  check(timeline.title.startsWith('operators executed') && (!timeline.pex || (timeline.pex[0] === 0
+    && timeline.pex.every((x, i) => i === 0 || x > timeline.pex[i - 1]) && timeline.pex[timeline.pex.length - 1] < timeline.best.length)),
+  `timeline x axis "${timeline.title}": ${timeline.best.length} operators, partial execution's ${timeline.pex?.length ?? 0} steps within them`);
   check(await page.locator('#layers-table tbody tr').count() > 0, 'layer list shown');
   // Each operator's inputs ("input" for the network's, else the producing
   // operators' numbers), from the cost report the API sends; flash says it
