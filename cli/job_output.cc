@@ -86,6 +86,10 @@ std::string JobLine(const server::JobView& j) {
       << " running)"
       << "  rejected by constraints " << r.infeasible_rejected << "  best error " << ErrorText(j.best_val_error)
       << "  hypervolume " << Fixed(j.hypervolume, 4);
+  // The hypervolume's reference point is the job's bounds: it stays 0 until
+  // a feasible trial is better than every bound, which a new user reads as
+  // a broken search unless told.
+  if (j.hypervolume == 0 && j.completed > 0) out << " (no feasible trial within every bound yet)";
   if (r.final_round > 0 || j.finalizing) {
     out << "  final round " << r.final_round << (j.finalizing ? " (running)" : "");
     if (r.final_epochs > 0) out << ", " << r.final_epochs << (r.final_epochs == 1 ? " epoch" : " epochs");

@@ -53,18 +53,20 @@ export function stepChart(canvas, { label, xTitle, yTitle }) {
 export const TIMELINE_COLORS = { file: '#7a869a', best: '#2457c5', partial: '#1b7f3b', bound: '#b3261e' };
 
 // Bytes live at each step: series = [{label, bytes: [per step], color,
-// dash}], optionally a horizontal bound {label, bytes}. A bound far above
-// the peak would flatten the lines: then the axis stops above the peak and
-// the legend says the bound is above the chart.
-export function memoryTimeline(canvas, series, bound) {
+// dash, xs}], optionally a horizontal bound {label, bytes}; xTitle names the
+// x axis ('step' when absent). A series' step i is at x = xs[i] when it has
+// xs, else at i. A bound far above the peak would flatten the lines: then
+// the axis stops above the peak and the legend says the bound is above the
+// chart.
+export function memoryTimeline(canvas, series, bound, xTitle = 'step') {
   const sets = series.map((s) => ({
-    label: s.label, data: s.bytes.map((v, i) => ({ x: i, y: v })), borderColor: s.color, backgroundColor: s.color,
+    label: s.label, data: s.bytes.map((v, i) => ({ x: s.xs ? s.xs[i] : i, y: v })), borderColor: s.color, backgroundColor: s.color,
     stepped: 'middle', pointRadius: 2, borderDash: s.dash,
   }));
   const peak = Math.max(0, ...series.flatMap((s) => s.bytes));
   const boundOff = bound?.bytes != null && bound.bytes > 3 * peak;
   if (bound?.bytes != null) {
-    const steps = Math.max(1, ...sets.map((s) => s.data.length)) - 1;
+    const steps = Math.max(1, ...sets.flatMap((s) => s.data.map((p) => p.x + 1))) - 1;
     sets.push({ label: `${bound.label} ${fmtInt(bound.bytes)} B${boundOff ? ' (above the chart)' : ''}`,
       data: [{ x: 0, y: bound.bytes }, { x: steps, y: bound.bytes }], borderColor: TIMELINE_COLORS.bound, borderDash: [6, 4], pointRadius: 0 });
   }
@@ -73,7 +75,7 @@ export function memoryTimeline(canvas, series, bound) {
     options: {
       animation: false, maintainAspectRatio: false, parsing: false,
       scales: {
-        x: axis('step', { ticks: { stepSize: 1, precision: 0 } }),
+        x: axis(xTitle, { ticks: { stepSize: 1, precision: 0 } }),
         y: { beginAtZero: true, max: boundOff ? Math.ceil(peak * 1.25) : undefined, title: { display: true, text: 'live bytes' } },
       },
     },

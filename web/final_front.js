@@ -26,7 +26,7 @@ export function finalFrontCard(jobId) {
   const title = el('h2', {});
   const tbody = el('tbody');
   const message = el('p', { class: 'error', role: 'alert', id: 'final-download-error' });
-  const headers = [['Trial', false], ['Final test accuracy', true], ['Peak SRAM (B)', true], ['Flash (B)', true], ['MACs', true], ['int8 model', false]];
+  const headers = [['Trial', false], ['Final test accuracy', true], ['Peak SRAM (B)', true], ['Flash, weights (B)', true], ['MACs', true], ['int8 model', false]];
   const section = el('section', { class: 'card', id: 'final-front-card', hidden: true }, title,
     el('div', { class: 'scroll' }, el('table', { id: 'final-front' },
       el('caption', {}, 'Accuracy on the test set; "int8" where the quantised model was tested, else the float model.'),

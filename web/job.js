@@ -50,7 +50,10 @@ function statsPanel(path, job, { onFinalize }) {
         stat('running', j.trials_running),
         j.final_round > 0 ? stat('final retraining', `round ${j.final_round} · ${j.final_epochs > 0 ? `${j.final_epochs} epoch${j.final_epochs === 1 ? '' : 's'}` : 'the job\'s recipe'}`, 'job-final-round') : '',
         final ? stat('best search validation accuracy (feasible)', fmtPct(j.best_val_error == null ? null : 1 - j.best_val_error)) : '',
-        stat('hypervolume', fmtNum(j.hypervolume, 4)),
+        // Its reference point is the job's bounds: 0 until a feasible trial
+        // beats every bound, which reads as a broken search unless said.
+        stat('hypervolume', j.hypervolume === 0 && j.trials_completed > 0
+          ? `${fmtNum(0, 4)} (no feasible trial within every bound yet)` : fmtNum(j.hypervolume, 4), 'job-hypervolume'),
         stat('rejected as infeasible', fmtInt(j.infeasible_rejected)));
       panel.badge.hidden = !j.finalizing;
       cancel.disabled = FINAL.includes(j.status);

@@ -5,17 +5,21 @@
 import { apiBlob, api, request } from './api.js';
 import { memoryTimeline, TIMELINE_COLORS } from './charts.js';
 import { crumbs, el, fmtBytes, fmtInt, fmtNum, fmtPct, main, NONE, saveBlob, stat, statusCell } from './dom.js';
-import { finalRoundOf, finalTestAccuracy, int8Tested, promotedFrom, rungLabel, trialHref } from './fidelity.js';
+import { finalRoundOf, finalTestAccuracy, int8Tested, isFinal, promotedFrom, rungLabel, trialHref } from './fidelity.js';
 
-// Rung, promotion, final round and final test accuracy (fidelity.js).
+// Rung, promotion, final round and test accuracy (fidelity.js). "Final"
+// only for a final round's trial: a search trial's test accuracy is that of
+// a network trained at its rung's low fidelity, never retrained.
 function fidelityStats(jobId, t) {
   const from = promotedFrom(t);
   const accuracy = finalTestAccuracy(t);
+  const shown = accuracy == null ? NONE : `${fmtPct(accuracy)}${int8Tested(t) ? ' (int8)' : ''}`;
   return [
     stat('rung', rungLabel(t), 'trial-rung'),
     stat('promoted from', from ? el('a', { href: trialHref(jobId, from) }, `#${from}`) : NONE, 'trial-promoted-from'),
     stat('final round', finalRoundOf(t) || NONE, 'trial-final-round'),
-    stat('final test accuracy', accuracy == null ? NONE : `${fmtPct(accuracy)}${int8Tested(t) ? ' (int8)' : ''}`, 'trial-final-accuracy'),
+    isFinal(t) ? stat('final test accuracy', shown, 'trial-final-accuracy')
+      : stat('test accuracy at its rung (not retrained)', shown, 'trial-test-accuracy'),
     t.proposal_id != null ? stat('proposal', `#${t.proposal_id}`, 'trial-proposal') : '',
   ];
 }
@@ -71,14 +75,44 @@ function downloadButtons(jobId, t, base) {
   return el('p', { class: 'controls' }, exportButton, modelButton, modelNote, message);
 }
 
+// The operators an operator reads: "input" (the network's, index -1) or
+// their numbers, so that a branch (an Add of two earlier operators) reads
+// as one and not as a wrong shape.
+export const inputsOf = (op) => (op.inputs || []).map((i) => (i < 0 ? 'input' : `#${i}`)).join(', ') || NONE;
+
 function layersTable(report) {
-  const headers = ['#', 'Operator', 'Description', 'Output shape (H×W×C)', 'Params', 'MACs', 'Flash (B)', 'Live SRAM, best order (B)'];
+  const headers = ['#', 'Operator', 'Description', 'Inputs', 'Output shape (H×W×C)', 'Params', 'MACs', 'Flash, weights (B)', 'Live SRAM, best order (B)'];
   return el('table', { id: 'layers-table' },
-    el('thead', {}, el('tr', {}, ...headers.map((h, i) => el('th', { class: i >= 4 ? 'num' : '' }, h)))),
+    el('thead', {}, el('tr', {}, ...headers.map((h, i) => el('th', { class: i >= 5 ? 'num' : '' }, h)))),
     el('tbody', {}, ...report.ops.map((op) => el('tr', {},
-      el('td', {}, op.index), el('td', {}, op.op), el('td', {}, op.description), el('td', {}, op.output_shape.join('×')),
+      el('td', {}, op.index), el('td', {}, op.op), el('td', {}, op.description), el('td', {}, inputsOf(op)), el('td', {}, op.output_shape.join('×')),
       el('td', { class: 'num' }, fmtInt(op.params)), el('td', { class: 'num' }, fmtInt(op.macs)),
       el('td', { class: 'num' }, fmtInt(op.flash_bytes)), el('td', { class: 'num' }, fmtInt(op.live_bytes_best_order))))));
+}
+
+export const TIMELINE_X_TITLE = 'operators executed (partial execution: its slices within their segment\u2019s operators)';
+
+// Where partial execution's steps go on a timeline whose x axis counts
+// operators (one per step in build and best order): a step outside any
+// segment is one operator wide; a segment's interleaved slice steps share
+// as many units as the segment has operators. So the plan's many steps sit
+// under the operators they run instead of stretching the axis (issue 30: a
+// plan of 150 steps squeezed the other lines into 6 % of the plot).
+// steps: the trial JSON's partial_execution.steps ({op, segment?}, in order).
+export function pexStepPositions(steps) {
+  const xs = [];
+  let at = 0;
+  for (let i = 0; i < steps.length;) {
+    const segment = steps[i].segment;
+    if (segment == null || segment < 0) { xs.push(at); at += 1; i += 1; continue; }
+    let j = i;
+    while (j < steps.length && steps[j].segment === segment) j += 1;
+    const ops = new Set(steps.slice(i, j).map((s) => s.op)).size;
+    for (let k = i; k < j; ++k) xs.push(at + ((k - i) * ops) / (j - i));
+    at += ops;
+    i = j;
+  }
+  return xs;
 }
 
 export async function trialView(jobId, trialId) {
@@ -95,7 +129,7 @@ export async function trialView(jobId, trialId) {
         stat('status', statusCell(t.status)), accuracyTable(t.metrics), ...fidelityStats(jobId, t),
         stat('peak SRAM, best order', fmtBytes(report.peak_sram_bytes)), stat('peak SRAM, build order', fmtBytes(report.build_order_peak_sram_bytes)),
         stat('peak SRAM, partial execution', pex ? fmtBytes(pex.peak_sram_bytes) : NONE),
-        stat('flash', fmtBytes(report.flash_bytes)), stat('MACs', fmtInt(report.macs)), stat('params', fmtInt(report.params)),
+        stat('flash: weights and biases', fmtBytes(report.flash_bytes), 'trial-flash'), stat('MACs', fmtInt(report.macs)), stat('params', fmtInt(report.params)),
         stat('latency', t.costs.latency_ms == null ? NONE : `${fmtNum(t.costs.latency_ms, 2)} ms`)),
       downloadButtons(jobId, t, base)),
     el('section', { class: 'card', id: 'timeline' }, el('h2', {}, 'SRAM timeline: bytes live at each step'), el('div', { class: 'chart' }, timeline)),
@@ -105,9 +139,12 @@ export async function trialView(jobId, trialId) {
     { label: 'build order', bytes: report.timeline_build_order, color: TIMELINE_COLORS.file, dash: [4, 3] },
     { label: 'best order', bytes: report.timeline_best_order, color: TIMELINE_COLORS.best },
   ];
-  if (pex) series.push({ label: 'partial execution', bytes: pex.steps.map((s) => s.live_bytes), color: TIMELINE_COLORS.partial });
+  if (pex) {
+    series.push({ label: 'partial execution', bytes: pex.steps.map((s) => s.live_bytes), xs: pexStepPositions(pex.steps),
+      color: TIMELINE_COLORS.partial });
+  }
   // The hard constraint when the job has one, else the soft bound.
   const constraint = t.limits?.constraints?.peak_sram_bytes, bound = t.limits?.bounds?.peak_sram_bytes;
   memoryTimeline(timeline, series, constraint != null ? { label: 'SRAM constraint', bytes: constraint }
-    : bound != null ? { label: 'SRAM bound', bytes: bound } : null);
+    : bound != null ? { label: 'SRAM bound', bytes: bound } : null, TIMELINE_X_TITLE);
 }

@@ -19,7 +19,7 @@ export const AXES = {
   // the front is built on and "best" reports.
   error: { label: 'validation error (objective)', get: (t) => t.objective_error ?? t.metrics?.val_error, limit: 'val_error', fmt: fmtPct },
   peak_sram: { label: 'peak SRAM (bytes)', get: (t) => measuredCosts(t).peak_sram_bytes, limit: 'peak_sram_bytes', fmt: fmtInt },
-  flash: { label: 'flash (bytes)', get: (t) => measuredCosts(t).flash_bytes, limit: 'flash_bytes', fmt: fmtInt },
+  flash: { label: 'flash: weights and biases (bytes)', get: (t) => measuredCosts(t).flash_bytes, limit: 'flash_bytes', fmt: fmtInt },
   macs: { label: 'MACs', get: (t) => measuredCosts(t).macs, limit: 'macs', fmt: fmtInt },
   latency: { label: 'latency (ms)', get: (t) => measuredCosts(t).latency_ms, limit: 'latency_ms', fmt: (v) => fmtNum(v, 2) },
 };

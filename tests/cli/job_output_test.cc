@@ -214,5 +214,24 @@ TEST(JobOutputTest, JobLineNamesTheFinalRound) {
   EXPECT_EQ(JobLine(job), plain + "  final round 2\n");
 }
 
+TEST(JobOutputTest, JobLineExplainsAZeroHypervolumeOnceTrialsFinished) {
+  server::JobView job;
+  job.record.job_id = "job-1";
+  job.record.name = "fashion";
+  job.record.status = server::JobStatus::kRunning;
+  job.budget = 10;
+  const std::string start = "job-1  fashion  running  proposed 0/10, trials 0 finished (0 failed, 0 running)  rejected by constraints 0"
+                            "  best error -  hypervolume 0.0000\n";
+  EXPECT_EQ(JobLine(job), start);  // nothing finished: nothing to explain
+  job.proposed = 2;
+  job.completed = 2;
+  job.best_val_error = 0.9;
+  EXPECT_EQ(JobLine(job), "job-1  fashion  running  proposed 2/10, trials 2 finished (0 failed, 0 running)  rejected by constraints 0"
+                          "  best error 0.9000  hypervolume 0.0000 (no feasible trial within every bound yet)\n");
+  job.hypervolume = 0.0001;
+  EXPECT_EQ(JobLine(job), "job-1  fashion  running  proposed 2/10, trials 2 finished (0 failed, 0 running)  rejected by constraints 0"
+                          "  best error 0.9000  hypervolume 0.0001\n");
+}
+
 }  // namespace
 }  // namespace unas::cli

@@ -179,6 +179,9 @@ try {
   check(!(await page.isVisible('#final-front-card')) && !(await page.isVisible('#job-finalizing'))
     && (await page.textContent('#headline-accuracy')) === `best search validation accuracy (feasible)${(100 * (1 - job.best_val_error)).toFixed(2)}%`,
   `no final front; headline "${await page.textContent('#headline-accuracy')}"`);
+  const hvShown = await page.textContent('#job-hypervolume strong');
+  check(hvShown === (job.hypervolume > 0 ? job.hypervolume.toFixed(4) : '0.0000 (no feasible trial within every bound yet)'),
+    `hypervolume shown: ${hvShown}`);
   const bestShown = await page.evaluate(() => Math.min(...window.Chart.getChart('pareto-chart').data.datasets
     .filter((d) => d.type !== 'line' && !d.label.startsWith('infeasible')).flatMap((d) => d.data.map((p) => p.t.metrics.val_error))));
   check(bestShown === job.best_val_error, `best feasible error in the scatter (${bestShown}) = the server's best_val_error (${job.best_val_error})`);
@@ -255,7 +258,32 @@ try {
     `export downloaded as ${exported.suggestedFilename()}`);
   const series = await page.evaluate(() => window.Chart.getChart('sram-timeline').data.datasets.map((d) => d.label));
   check(series.includes('build order') && series.includes('best order'), `SRAM timeline series: ${series.join(', ')}`);
+  // The x axis counts operators; partial execution's slice steps sit within
+  // their segment's operators. Hand-worked: a whole step, a segment of two
+  // operators run as four interleaved slices (2 units, 4 steps: 0.5 apart),
+  // a whole step.
+  const positions = await page.evaluate(async () => (await import('/trial.js')).pexStepPositions(
+    [{ op: 0 }, { op: 1, segment: 0 }, { op: 2, segment: 0 }, { op: 1, segment: 0 }, { op: 2, segment: 0 }, { op: 3 }]));
+  check(JSON.stringify(positions) === JSON.stringify([0, 1, 1.5, 2, 2.5, 3]), `partial execution's steps at operators ${positions.join(', ')}`);
+  const timeline = await page.evaluate(() => {
+    const c = window.Chart.getChart('sram-timeline');
+    const xs = (label) => c.data.datasets.find((d) => d.label === label)?.data.map((p) => p.x);
+    return { title: c.options.scales.x.title.text, best: xs('best order'), pex: xs('partial execution') };
+  });
+  check(timeline.title.startsWith('operators executed') && (!timeline.pex || (timeline.pex[0] === 0
+    && timeline.pex.every((x, i) => i === 0 || x > timeline.pex[i - 1]) && timeline.pex[timeline.pex.length - 1] < timeline.best.length)),
+  `timeline x axis "${timeline.title}": ${timeline.best.length} operators, partial execution's ${timeline.pex?.length ?? 0} steps within them`);
   check(await page.locator('#layers-table tbody tr').count() > 0, 'layer list shown');
+  // Each operator's inputs ("input" for the network's, else the producing
+  // operators' numbers), from the cost report the API sends; flash says it
+  // is the weights.
+  const inputsShown = await page.$$eval('#layers-table tbody tr', (trs) => trs.map((tr) => tr.cells[3].textContent));
+  const inputsSent = shownTrial.cost_report.ops.map((op) => op.inputs.map((i) => (i === -1 ? 'input' : `#${i}`)).join(', '));
+  check(inputsShown[0] === 'input' && JSON.stringify(inputsShown) === JSON.stringify(inputsSent),
+    `layer list inputs column: ${inputsShown.join(' | ')}`);
+  const layerHeader = await page.$$eval('#layers-table thead th', (hs) => hs.map((h) => h.textContent));
+  check(layerHeader[3] === 'Inputs' && layerHeader.includes('Flash, weights (B)')
+    && (await page.textContent('#trial-flash span')) === 'flash: weights and biases', `flash labelled as weights: ${layerHeader.join(' | ')}`);
   await page.screenshot({ path: path.join(artifacts, 'trial.png'), fullPage: true });
 
   await checkFidelityPages({ page, base, token: TOKEN, jobId, webDir, artifacts, check, expectError });
@@ -286,6 +314,21 @@ try {
     `jobs page 2: ${await page.textContent('#jobs-page')}`);
   await page.click('#jobs-newer');
   await page.waitForFunction(() => document.querySelectorAll('#jobs-table tbody tr').length === 50);
+
+  // A job whose error bound no trial meets: its hypervolume stays 0, and the
+  // job page says why instead of a bare 0.0000.
+  const unmet = await apiPost('/jobs', { name: 'unmet-bound', dataset: 'synthetic', evaluator: 'synthetic',
+    synthetic_delay_ms: 0, budget: { trials: 2 }, bounds: { val_error: 0.000001, peak_sram_bytes: 64000, flash_bytes: 64000, macs: 30000000 } });
+  for (let i = 0; (await apiGet(`/jobs/${unmet.job_id}`)).status !== 'succeeded'; ++i) {
+    if (i > 300) throw new Error('the unmet-bound job did not finish');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const unmetJob = await apiGet(`/jobs/${unmet.job_id}`);
+  await page.goto(`${base}/#/jobs/${unmet.job_id}`);
+  await page.waitForSelector('#job-hypervolume strong');
+  const unmetHv = await page.textContent('#job-hypervolume strong');
+  check(unmetJob.hypervolume === 0 && unmetJob.trials_completed === 2 && unmetHv === '0.0000 (no feasible trial within every bound yet)',
+    `zero hypervolume explained: "${unmetHv}"`);
 
   await checkAnalyzePage({ page, base, token: TOKEN, webDir, artifacts, check, expectError });
 

@@ -110,11 +110,14 @@ export async function checkFidelityPages({ page, base, token, jobId, webDir, art
   const promoted = [...byId.values()].find((t) => t.rung === 2 && t.promoted_from);
   await page.goto(`${jobUrl}/trials/${promoted.trial_id}`);
   await page.waitForSelector('#trial-rung');
-  const figures = async () => page.evaluate(() => ['#trial-rung', '#trial-promoted-from', '#trial-final-round', '#trial-final-accuracy', '#trial-proposal']
-    .map((s) => document.querySelector(`${s} strong`)?.textContent));
+  // [rung, promoted from, final round, final test accuracy, test accuracy
+  // at the rung, proposal]: "final" only on a final round's trial.
+  const figures = async () => page.evaluate(() => ['#trial-rung', '#trial-promoted-from', '#trial-final-round', '#trial-final-accuracy',
+    '#trial-test-accuracy', '#trial-proposal'].map((s) => document.querySelector(`${s} strong`)?.textContent ?? 'absent'));
   const f1 = await figures();
-  check(JSON.stringify(f1) === JSON.stringify(['r2', `#${promoted.promoted_from}`, '—', pct(promoted.final_test_accuracy), `#${promoted.proposal_id}`]),
-    `promoted trial #${promoted.trial_id}: ${f1.join(' | ')}`);
+  check(JSON.stringify(f1) === JSON.stringify(['r2', `#${promoted.promoted_from}`, '—', 'absent', pct(promoted.final_test_accuracy), `#${promoted.proposal_id}`])
+    && (await page.textContent('#trial-test-accuracy span')) === 'test accuracy at its rung (not retrained)',
+    `promoted trial #${promoted.trial_id}, a search trial, has no "final" accuracy: ${f1.join(' | ')}`);
   await page.click('#trial-promoted-from a');
   await page.waitForFunction((id) => document.querySelector('h1')?.textContent.startsWith(`Trial ${id} `), promoted.promoted_from);
   check((await page.textContent('#trial-rung strong')) === 'r1', `the link opens trial #${promoted.promoted_from} (r1)`);
@@ -122,7 +125,7 @@ export async function checkFidelityPages({ page, base, token, jobId, webDir, art
   await page.goto(`${jobUrl}/trials/${int8Id}`);
   await page.waitForFunction((id) => document.querySelector('h1')?.textContent.startsWith(`Trial ${id} `) && document.querySelector('#trial-rung'), int8Id);
   const f2 = await figures();
-  check(JSON.stringify(f2) === JSON.stringify(['final 1', '—', '1', `${pct(fin.final_test_accuracy)} (int8)`, `#${fin.proposal_id}`]),
+  check(JSON.stringify(f2) === JSON.stringify(['final 1', '—', '1', `${pct(fin.final_test_accuracy)} (int8)`, 'absent', `#${fin.proposal_id}`]),
     `final trial #${int8Id}: ${f2.join(' | ')}`);
   await page.screenshot({ path: path.join(artifacts, 'trial-final.png'), fullPage: true });
 
