@@ -108,10 +108,10 @@ TEST(FrontendCost, EachAccountingAddsItAsItsRuntimeRunsIt) {
 }
 
 TEST(FrontendCost, TheReportCarriesTheFrontEndBesideTheNetworksOwnFigures) {
-  // One 3x3 convolution of 8 filters on 49 x 40 x 1, pooling, 12 classes.
+  // One 3x3 convolution of 8 filters on 49 x 40 x 1, pooling, dense 16, 12 classes.
   auto candidate = ParseCandidate(R"({"conv_blocks":[{"is_branch":false,"layers":[{"type":"Conv2D","ker_size":3,
     "filters":8,"2x_stride":true,"has_bn":false,"has_relu":true,"has_prepool":false}]}],
-    "pooling":{"type":"avg","pool_size":2},"dense_blocks":[]})");
+    "pooling":{"type":"avg","pool_size":2},"dense_blocks":[{"units":16,"activation":"relu"}]})");
   ASSERT_TRUE(candidate.ok()) << candidate.status().message();
   auto network = BuildNetwork(*candidate, InputSpec{49, 40, 1, 12});
   ASSERT_TRUE(network.ok()) << network.status().message();

@@ -129,7 +129,7 @@ TEST_P(EveryStrategy, HardConstraintsNeverLetAnInfeasibleCandidateThrough) {
 TEST(KeywordCosts, TheCostFunctionAddsTheAudioFrontEndToEveryCandidate) {
   auto candidate = ParseCandidate(R"({"conv_blocks":[{"is_branch":false,"layers":[{"type":"Conv2D","ker_size":3,
     "filters":8,"2x_stride":true,"has_bn":false,"has_relu":true,"has_prepool":false}]}],
-    "pooling":{"type":"avg","pool_size":2},"dense_blocks":[]})");
+    "pooling":{"type":"avg","pool_size":2},"dense_blocks":[{"units":16,"activation":"relu"}]})");
   ASSERT_TRUE(candidate.ok()) << candidate.status().message();
   auto mcu = FindMcu("unas-c-cortex-m4-80mhz");
   ASSERT_TRUE(mcu.ok());
