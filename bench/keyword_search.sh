@@ -8,7 +8,9 @@
 #
 # Usage: bench/keyword_search.sh KEYWORD_DIR [path/to/unas]
 #   KEYWORD_DIR is made with bench/make_keyword_set.sh when it does not exist.
-#   TRIALS=24 WORKERS=2 SEARCH_EPOCHS=3 FINAL_EPOCHS=15 MAX_SECONDS=5400 by default.
+#   TRIALS=24 WORKERS=2 SEARCH_EPOCHS=3 FINAL_EPOCHS=15 MAX_SECONDS=5400
+#   MCU=unas-c-cortex-m4-80mhz by default. Flash, peak SRAM and latency
+#   include the audio front end (docs/cost-model.md, "The audio front end").
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 KEYWORD_DIR [path/to/unas]" >&2; exit 2; }
 DATA=$(realpath -m "$1")
@@ -18,6 +20,7 @@ WORKERS=${WORKERS:-2}
 SEARCH_EPOCHS=${SEARCH_EPOCHS:-3}
 FINAL_EPOCHS=${FINAL_EPOCHS:-15}
 MAX_SECONDS=${MAX_SECONDS:-5400}
+MCU=${MCU:-unas-c-cortex-m4-80mhz}
 here=$(cd "$(dirname "$0")" && pwd)
 [ -x "$UNAS" ] || { echo "keyword_search: $UNAS is not executable (build it first)" >&2; exit 2; }
 [ -d "$DATA" ] || bash "$here/make_keyword_set.sh" "$DATA"
@@ -45,7 +48,7 @@ for _ in $(seq 1 150); do grep -q "listening on port" "$OUT/serve.log" && break;
 grep -q "listening on port" "$OUT/serve.log" || { cat "$OUT/serve.log"; echo "keyword_search: serve did not start" >&2; exit 1; }
 
 cat >"$OUT/job.json" <<JOB
-{"name":"bench-keywords","dataset":"speech_commands:$DATA","seed":1,"accounting":"firmware",
+{"name":"bench-keywords","dataset":"speech_commands:$DATA","seed":1,"accounting":"firmware","mcu":"$MCU",
  "audio":{"augment_copies":2},
  "strategy":{"type":"aging","population":8,"sample_size":3},
  "training":{"epochs":$SEARCH_EPOCHS,"batch_size":50,"optimizer":"adamw","learning_rate":0.005,

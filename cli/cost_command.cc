@@ -1,5 +1,6 @@
 // unas cost: the cost model on one candidate, or a JSON-lines batch.
 #include <fstream>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -11,9 +12,11 @@
 #include "costmodel/boards.h"
 #include "costmodel/byte_units.h"
 #include "costmodel/cost_model.h"
+#include "costmodel/frontend_cost.h"
 #include "costmodel/partial_execution.h"
 #include "costmodel/pex_report.h"
 #include "costmodel/report.h"
+#include "data/dataset_spec.h"
 
 namespace unas::cli {
 namespace {
@@ -29,6 +32,41 @@ Result<std::string> ReadAll(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// --audio-frontend: "default" or NAME=VALUE,... of the job's "audio" front-end
+// fields (docs/keyword-spotting.md), checked as a job's are.
+Result<unas_frontend_config> ParseAudioFrontend(const std::string& text) {
+  data::SpeechCommandsSpec spec;
+  std::stringstream items(text == "default" ? std::string() : text);
+  for (std::string item; std::getline(items, item, ',');) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) return Status::Invalid("'" + item + "': expected NAME=VALUE or 'default'");
+    const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+    if (name == "features") {
+      if (value != "mfcc" && value != "log_mel") return Status::Invalid("features: '" + value + "' is not mfcc or log_mel");
+      spec.log_mel = value == "log_mel";
+      continue;
+    }
+    int* field = name == "window_ms"           ? &spec.window_ms
+                 : name == "stride_ms"         ? &spec.stride_ms
+                 : name == "mel_channels"      ? &spec.mel_channels
+                 : name == "lower_hz"          ? &spec.lower_hz
+                 : name == "upper_hz"          ? &spec.upper_hz
+                 : name == "mfcc_coefficients" ? &spec.mfcc_coefficients
+                                               : nullptr;
+    if (field == nullptr) {
+      return Status::Invalid("'" + name + "' is not a front-end field (window_ms, stride_ms, mel_channels, lower_hz, "
+                             "upper_hz, features, mfcc_coefficients)");
+    }
+    char* end = nullptr;
+    const long v = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || v < -1000000 || v > 1000000) {
+      return Status::Invalid(name + ": '" + value + "' is not an integer");
+    }
+    *field = static_cast<int>(v);
+  }
+  return data::SpeechFrontendConfig(spec);
 }
 
 int RunBatch(Accounting accounting) {
@@ -55,6 +93,10 @@ Args CostArgs() {
   args.Flag("mcu", "NAME", "estimate latency on this MCU profile (see --list-mcus; NAME@<N>mhz for another clock)");
   args.Flag("board", "NAME", "check against this board's memory (less the runtime's reserve) and, without --mcu, "
                              "estimate latency with its core's profile at its clock (see --list-boards)");
+  args.Flag("audio-frontend", "default|NAME=VALUE,...",
+            "a keyword model: add its audio front end (docs/keyword-spotting.md; the job's audio fields window_ms, "
+            "stride_ms, mel_channels, lower_hz, upper_hz, features, mfcc_coefficients) to flash, SRAM and latency; "
+            "the input shape defaults to its frames x features x 1");
   args.Switch("json", "print the report as JSON");
   args.Switch("no-pex", "skip the partial-execution plan (see docs/pex.md)");
   args.Switch("jsonl", "batch mode: one {input_shape,num_classes,architecture} object per stdin line");
@@ -113,9 +155,44 @@ Result<Network> ReadNetwork(const std::string& path, const InputSpec& spec) {
   return BuildNetwork(*candidate, spec);
 }
 
-// The report as --json asks (JSON) or as a table; `pex` when planned.
+// --audio-frontend: the keyword front end's cost, and the input shape it
+// gives the network (or a check that --input-shape is that shape). Errors
+// name the flag.
+Result<std::optional<FrontendCost>> ReadFrontendCost(const Args& args, InputSpec* spec) {
+  if (!args.Has("audio-frontend")) return std::optional<FrontendCost>();
+  auto config = ParseAudioFrontend(args.Get("audio-frontend"));
+  auto cost = config.ok() ? EstimateFrontendCost(*config) : Result<FrontendCost>(config.status());
+  if (!cost.ok()) return Status(cost.status().code(), "--audio-frontend: " + cost.status().message());
+  const int frames = unas_frontend_frames(&*config), features = unas_frontend_features_per_frame(&*config);
+  if (!args.Has("input-shape")) {
+    spec->height = frames;
+    spec->width = features;
+    spec->channels = 1;
+  } else if (spec->height != frames || spec->width != features || spec->channels != 1) {
+    return Status::Invalid("--input-shape " + args.Get("input-shape") + " is not the front end's " +
+                           std::to_string(frames) + "," + std::to_string(features) + ",1");
+  }
+  return std::optional<FrontendCost>(*cost);
+}
+
+// The partial-execution plan's peak, with the front end's scratch when it has
+// one: the front end runs before the network, whatever its schedule. 0 when
+// there is no plan.
+int64_t PexPeakWithFrontend(const std::optional<PexPlan>& pex, const std::optional<FrontendCost>& frontend,
+                            Accounting accounting) {
+  if (!pex) return 0;
+  if (!frontend) return pex->peak_bytes;
+  CostSummary with_frontend;
+  with_frontend.peak_sram_bytes = pex->peak_bytes;
+  std::optional<double> no_latency;
+  AddFrontendCost(*frontend, accounting, nullptr, with_frontend, no_latency);
+  return with_frontend.peak_sram_bytes;
+}
+
+// The report as --json asks (JSON) or as a table; `pex` when planned, with
+// its peak as PexPeakWithFrontend gives it.
 void PrintCostReport(bool json, const Network& network, const CostReport& report, const std::optional<PexPlan>& pex,
-                     const CostTarget& target) {
+                     int64_t pex_peak_bytes, const CostTarget& target) {
   // The board's verdict: the accounting's peak SRAM and the weights against
   // what the board leaves the model.
   const std::optional<ModelBudget>& budget = target.budget;
@@ -125,7 +202,7 @@ void PrintCostReport(bool json, const Network& network, const CostReport& report
   if (json) {
     nlohmann::json out = CostReportToJson(network, report);
     if (pex) {
-      out["pex_peak_sram_bytes"] = pex->peak_bytes;
+      out["pex_peak_sram_bytes"] = pex_peak_bytes;
       out["partial_execution"] = PexPlanToJson(network, *pex);
     }
     if (board) {
@@ -186,6 +263,11 @@ int RunCost(const std::vector<std::string>& argv) {
     std::cerr << "unas cost: " << spec.status().message() << "\n";
     return 2;
   }
+  auto frontend = ReadFrontendCost(args, &*spec);
+  if (!frontend.ok()) {
+    std::cerr << "unas cost: " << frontend.status().message() << "\n";
+    return 2;
+  }
   auto network = ReadNetwork(args.positional()[0], *spec);
   if (!network.ok()) {
     std::cerr << "unas cost: " << network.status().message() << "\n";
@@ -196,6 +278,7 @@ int RunCost(const std::vector<std::string>& argv) {
     std::cerr << "unas cost: " << report.status().message() << "\n";
     return 1;
   }
+  if (*frontend) AddFrontendToReport(**frontend, *report);
   std::optional<PexPlan> pex;
   if (!args.On("no-pex")) {
     auto plan = PlanPartialExecution(*network, *accounting);
@@ -205,7 +288,7 @@ int RunCost(const std::vector<std::string>& argv) {
     }
     pex = std::move(plan).value();
   }
-  PrintCostReport(args.On("json"), *network, *report, pex, *target);
+  PrintCostReport(args.On("json"), *network, *report, pex, PexPeakWithFrontend(pex, *frontend, *accounting), *target);
   return 0;
 }
 

@@ -80,6 +80,14 @@ struct OpCost {
   std::optional<double> cycles;  // with an MCU profile
 };
 
+// The audio front end of a keyword model (costmodel/frontend_cost.h says how
+// each figure is made and counted).
+struct FrontendCost {
+  int64_t instructions = 0;   // Cortex-M4 instructions per inference (prepare + int8 features), estimated
+  int64_t flash_bytes = 0;    // code and constant tables
+  int64_t scratch_bytes = 0;  // unas_frontend_scratch_bytes: working memory during the front end
+};
+
 struct CostReport {
   Accounting accounting = Accounting::kTflm;
   CostSummary summary;
@@ -92,6 +100,11 @@ struct CostReport {
   std::vector<int> tflm_order;      // TFLM: the lowered graph's operators in the chosen order
   const McuProfile* mcu = nullptr;
   std::optional<double> latency_ms;
+  // Keyword models only (AddFrontendToReport): the front end's cost, already
+  // in summary and latency_ms, and the network's own figures without it.
+  std::optional<FrontendCost> frontend;
+  CostSummary network_summary;
+  std::optional<double> network_latency_ms;
 };
 
 Result<CostSummary> SummariseCosts(const Network& network, Accounting accounting);

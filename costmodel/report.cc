@@ -92,6 +92,20 @@ nlohmann::json CostReportToJson(const Network& network, const CostReport& report
     out["latency_ms"] = *report.latency_ms;
     out["latency_is_estimate"] = true;
   }
+  if (report.frontend) {
+    // The totals above include it (costmodel/frontend_cost.h: per accounting).
+    const FrontendCost& f = *report.frontend;
+    json frontend = {{"instructions", f.instructions},
+                     {"flash_bytes", f.flash_bytes},
+                     {"scratch_bytes", f.scratch_bytes},
+                     {"network_flash_bytes", report.network_summary.flash_bytes},
+                     {"network_peak_sram_bytes", report.network_summary.peak_sram_bytes}};
+    if (report.mcu && report.network_latency_ms) {
+      frontend["latency_ms"] = *report.latency_ms - *report.network_latency_ms;
+      frontend["network_latency_ms"] = *report.network_latency_ms;
+    }
+    out["audio_frontend"] = std::move(frontend);
+  }
   return out;
 }
 
@@ -118,9 +132,17 @@ std::string FormatCostTable(const Network& network, const CostReport& report) {
     os << "\n";
   }
   const CostSummary& s = report.summary;
+  const bool frontend = report.frontend.has_value();
+  // The arena is the network's layout: compare it with the network's own peak.
+  const int64_t network_peak = frontend ? report.network_summary.peak_sram_bytes : s.peak_sram_bytes;
   os << "\naccounting        " << AccountingName(report.accounting) << AccountingNote(report.accounting) << "\n";
   os << "parameters        " << WithThousands(s.params) << "\n";
-  os << "flash (model)     " << WithThousands(s.flash_bytes) << " bytes\n";
+  os << "flash (model)     " << WithThousands(s.flash_bytes) << " bytes";
+  if (frontend) {
+    os << " (network " << WithThousands(report.network_summary.flash_bytes) << " + audio front end "
+       << WithThousands(s.flash_bytes - report.network_summary.flash_bytes) << ")";
+  }
+  os << "\n";
   os << "MACs              " << WithThousands(s.macs) << "\n";
   os << "peak SRAM         " << WithThousands(s.peak_sram_bytes) << " bytes (best order: ";
   for (size_t i = 0; i < report.best_order.size(); ++i) os << (i ? " " : "") << report.best_order[i];
@@ -137,12 +159,24 @@ std::string FormatCostTable(const Network& network, const CostReport& report) {
        << ")\n";
   } else {
     os << "arena             " << WithThousands(report.layout.arena_bytes) << " bytes (greedy layout, "
-       << WithThousands(report.layout.arena_bytes - s.peak_sram_bytes) << " above the peak)\n";
+       << WithThousands(report.layout.arena_bytes - network_peak) << " above the peak)\n";
+  }
+  if (frontend) {
+    const FrontendCost& f = *report.frontend;
+    os << "audio front end   " << WithThousands(f.instructions) << " instructions per inference (Cortex-M4, est.), "
+       << WithThousands(f.flash_bytes) << " bytes flash, " << WithThousands(f.scratch_bytes)
+       << " bytes scratch (in the totals; network alone: peak SRAM "
+       << WithThousands(report.network_summary.peak_sram_bytes) << " bytes)\n";
   }
   if (report.mcu) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.3f", *report.latency_ms);
-    os << "latency (est.)    " << buf << " ms on " << report.mcu->description << "\n";
+    os << "latency (est.)    " << buf << " ms on " << report.mcu->description;
+    if (frontend && report.network_latency_ms) {
+      std::snprintf(buf, sizeof buf, "%.3f", *report.latency_ms - *report.network_latency_ms);
+      os << " (audio front end " << buf << " ms)";
+    }
+    os << "\n";
   }
   return os.str();
 }

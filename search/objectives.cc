@@ -1,5 +1,6 @@
 #include "search/objectives.h"
 
+#include "costmodel/frontend_cost.h"
 #include "costmodel/partial_execution.h"
 
 #include <algorithm>
@@ -37,8 +38,8 @@ Result<MemoryModel> ParseMemoryModel(const std::string& name) {
 }
 
 CostFunction MakeCostFunction(const InputSpec& input, Accounting accounting, const McuProfile* mcu,
-                              MemoryModel memory) {
-  return [input, accounting, mcu, memory](const Candidate& candidate) -> Result<Costs> {
+                              MemoryModel memory, std::optional<FrontendCost> frontend) {
+  return [input, accounting, mcu, memory, frontend](const Candidate& candidate) -> Result<Costs> {
     UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, input));
     UNAS_ASSIGN_OR_RETURN(CostSummary summary, SummariseCosts(network, accounting));
     Costs costs = MakeCosts(summary);
@@ -46,6 +47,8 @@ CostFunction MakeCostFunction(const InputSpec& input, Accounting accounting, con
       UNAS_ASSIGN_OR_RETURN(costs.peak_sram_bytes, PexPeakBytes(network, accounting));
     }
     if (mcu != nullptr) costs.latency_ms = EstimateLatency(*mcu, network).latency_ms;
+    // After Pex: the front end runs before the network, whatever its schedule.
+    if (frontend) costs = WithFrontendCost(std::move(costs), *frontend, accounting, mcu);
     return costs;
   };
 }

@@ -45,8 +45,12 @@ using CostFunction = std::function<Result<Costs>(const Candidate&)>;
 enum class MemoryModel { kWholeTensor, kPartialExecution };
 Result<MemoryModel> ParseMemoryModel(const std::string& name);  // "whole", "partial_execution"
 
+// `frontend`: a keyword job's audio front end (costmodel/frontend_cost.h),
+// added to every candidate's flash, peak SRAM and latency as the accounting
+// says, so that constraints, objectives and the stored costs include it.
 CostFunction MakeCostFunction(const InputSpec& input, Accounting accounting = Accounting::kTflm,
-                              const McuProfile* mcu = nullptr, MemoryModel memory = MemoryModel::kWholeTensor);
+                              const McuProfile* mcu = nullptr, MemoryModel memory = MemoryModel::kWholeTensor,
+                              std::optional<FrontendCost> frontend = std::nullopt);
 
 // One optional limit per objective. Used both as soft bounds (scalarisation,
 // hypervolume reference point) and as hard constraints (resources only).

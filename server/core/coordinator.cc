@@ -18,6 +18,7 @@
 #include "search/pareto.h"
 #include "search/strategy.h"
 #include "server/core/coordinator_job.h"
+#include "server/core/job_costs.h"
 #include "server/core/job_pause.h"
 #include "server/core/log.h"
 #include "server/core/result_validation.h"
@@ -115,7 +116,8 @@ Result<std::unique_ptr<Coordinator::Job>> Coordinator::MakeJob(JobRecord record,
   config.seed = spec.seed;
   config.bounds = spec.bounds;
   config.constraints = spec.constraints;
-  config.costs = search::MakeCostFunction(job->input, spec.accounting, spec.mcu, spec.memory);
+  UNAS_ASSIGN_OR_RETURN(job->frontend, JobFrontendCost(spec));
+  config.costs = search::MakeCostFunction(job->input, spec.accounting, spec.mcu, spec.memory, job->frontend);
   switch (spec.strategy) {
     case StrategyKind::kAging: {
       search::AgingConfig aging;
@@ -508,6 +510,11 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
     next.objective_error = ObjectiveError(job.spec, result.metrics);
     next.pruned_candidate_json = result.pruned_candidate_json;
     next.pruned_costs = result.pruned_costs;
+    // The worker costs the pruned network alone (and the coordinator checked
+    // that); the job's front end is added as for every proposal.
+    if (next.pruned_costs && job.frontend) {
+      next.pruned_costs = WithFrontendCost(*next.pruned_costs, *job.frontend, job.spec.accounting, job.spec.mcu);
+    }
     next.has_tflite = !result.model_tflite.empty();
   }
   next.error = result.succeeded ? "" : result.error;

@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "costmodel/cost_model.h"
 #include "search/pareto.h"
 #include "search/promotion.h"
 #include "search/strategy.h"
@@ -23,6 +24,7 @@ struct Coordinator::Job {
   JobRecord record;
   JobSpec spec;
   InputSpec input;
+  std::optional<FrontendCost> frontend;  // keyword jobs: the audio front end (job_costs.h)
   search::FrontSpec front;
   std::unique_ptr<search::Strategy> strategy;
   std::unique_ptr<search::ParetoArchive> pareto;

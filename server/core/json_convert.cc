@@ -3,12 +3,14 @@
 #include "tflite/metadata.h"
 
 #include "costmodel/cost_model.h"
+#include "costmodel/frontend_cost.h"
 #include "base/json_limits.h"
 #include "costmodel/mcu.h"
 #include "costmodel/network.h"
 #include "costmodel/partial_execution.h"
 #include "costmodel/pex_report.h"
 #include "costmodel/report.h"
+#include "server/core/job_costs.h"
 #include "server/core/job_spec.h"
 
 namespace unas::server {
@@ -153,6 +155,8 @@ Result<nlohmann::json> TrialDetailJson(const JobSpec& spec, const TrialRecord& t
   const Accounting accounting = spec.accounting;
   UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, input));
   UNAS_ASSIGN_OR_RETURN(CostReport report, CostNetwork(network, accounting, spec.mcu));
+  UNAS_ASSIGN_OR_RETURN(std::optional<FrontendCost> frontend, JobFrontendCost(spec));
+  if (frontend) AddFrontendToReport(*frontend, report);
 
   nlohmann::json j = ToJson(trial);
   j["input"] = {{"shape", {input.height, input.width, input.channels}}, {"num_classes", input.num_classes}};

@@ -1,4 +1,5 @@
 // The `unas` binary as a user runs it: exit codes, output, the batch interface.
+#include <algorithm>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -99,6 +100,36 @@ TEST(CliTest, CostJsonHasTotalsPerLayerRowsAndLatency) {
   EXPECT_EQ(j["ops"][4]["output_shape"], nlohmann::json({2, 2, 16}));
   EXPECT_EQ(j["mcu"], "cortex-m7-216mhz");
   EXPECT_GT(j["latency_ms"].get<double>(), 0.0);
+}
+
+// A keyword model: --audio-frontend adds the front end (costmodel/frontend_cost.h)
+// to the network's figures and takes the input shape from it.
+TEST(CliTest, CostWithAnAudioFrontEndCountsItsFlashScratchAndInstructions) {
+  const std::string common = "cost " + kExample + " --json --accounting firmware --mcu unas-c-cortex-m4-80mhz --classes 12";
+  nlohmann::json alone = JsonOutput(Unas(common + " --input-shape 49,40,1"));
+  nlohmann::json kws = JsonOutput(Unas(common + " --audio-frontend default"));
+  EXPECT_EQ(kws["input_shape"], nlohmann::json({49, 40, 1}));
+  EXPECT_EQ(kws["flash_bytes"], alone["flash_bytes"].get<int64_t>() + 5797);
+  EXPECT_EQ(kws["peak_sram_bytes"], std::max<int64_t>(alone["peak_sram_bytes"].get<int64_t>(), 6256));
+  EXPECT_NEAR(kws["latency_ms"].get<double>() - alone["latency_ms"].get<double>(), 4924686 / 80e6 * 1e3, 1e-9);
+  EXPECT_EQ(kws["audio_frontend"]["instructions"], 4924686);
+  EXPECT_EQ(kws["audio_frontend"]["scratch_bytes"], 6256);
+  EXPECT_EQ(kws["audio_frontend"]["network_flash_bytes"], alone["flash_bytes"]);
+  EXPECT_GE(kws["pex_peak_sram_bytes"].get<int64_t>(), 6256);
+  // MLPerf Tiny's front end: 49 x 10, 8,506,822 instructions (FrontendCost.InstructionsFollowTheParameters).
+  nlohmann::json mlperf = JsonOutput(Unas(common + " --audio-frontend window_ms=40,mfcc_coefficients=10"));
+  EXPECT_EQ(mlperf["input_shape"], nlohmann::json({49, 10, 1}));
+  EXPECT_EQ(mlperf["audio_frontend"]["instructions"], 8506822);
+
+  const CliRun bad = Unas(common + " --audio-frontend mel_channels=0");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("--audio-frontend: audio: audio front end: mel_channels = 0 is out of its range"), std::string::npos) << bad.out;
+  const CliRun unknown = Unas(common + " --audio-frontend hop_ms=10");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.out.find("'hop_ms' is not a front-end field"), std::string::npos) << unknown.out;
+  const CliRun shape = Unas(common + " --audio-frontend default --input-shape 28,28,1");
+  EXPECT_EQ(shape.exit_code, 2);
+  EXPECT_NE(shape.out.find("--input-shape 28,28,1 is not the front end's 49,40,1"), std::string::npos) << shape.out;
 }
 
 // The tflm accounting on the network of CostModelTest.TflmAccountingHandWorked

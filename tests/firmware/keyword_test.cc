@@ -9,12 +9,14 @@
 // reported int8 test accuracy. Then the same on Cortex-M4 (QEMU mps2-an386).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
 #include "data/audio/feature_extractor.h"
 #include "data/audio/speech_commands.h"
+#include "costmodel/reference_executor.h"
 #include "firmware/generator.h"
 #include "quant/int8_executor.h"
 #include "quant/quantize.h"
@@ -261,6 +263,102 @@ TEST(KeywordFirmware, RawPcmOnTheDeviceGivesTheTrialsInt8PredictionsOnEveryTestC
               static_cast<long long>(ObjectFlashBytes(dir.path() + "/frontend.o")),
               static_cast<long long>(ObjectFlashBytes(dir.path() + "/model.o")),
               static_cast<long long>(ObjectFlashBytes(dir.path() + "/unas_kernels.o")));
+}
+
+// "The features it computes equal the trainer's bit for bit on 100 clips"
+// (issue 25), on the cheaper path: no training, the front end only. A set
+// of 5 words x 30 speakers split by thirds (speakers 1, 4, ... validation,
+// 2, 5, ... testing), so validation + testing hold 100 wanted-word clips
+// plus their silence and unknown examples; the worker's LoadDataset computes
+// their features as the trainer and the int8 evaluation see them
+// (KeywordFeatures), quantised with the model's input quantiser. The model
+// is KeywordCandidate with random weights calibrated on some of those
+// features (its input scale is a trained model's kind); its generated C,
+// built for the host with AddressSanitizer and UBSan, is fed every clip's raw
+// PCM through unas_model_features (tests/firmware/kws_features_main.c, the
+// arena exactly UNAS_MODEL_ARENA_BYTES, poisoned before every clip).
+TEST(KeywordFirmware, FeaturesOnTheDeviceEqualTheTrainersOnAHundredClips) {
+  if (!data::audio::testing::HaveSpeechTools()) GTEST_SKIP() << "espeak-ng or sox not installed";
+  TempDir set;
+  const std::string words_dir = set.path() + "/keywords";
+  const std::string made = data::audio::testing::MakeKeywords(
+      words_dir, "--words 'yes no up down left' --others 'cat' --speakers 30 --split-period 3 --noise-seconds 3");
+  ASSERT_TRUE(made.empty()) << made;
+  data::DatasetSpec spec;
+  spec.kind = data::DatasetKind::kSpeechCommands;
+  spec.directory = words_dir;
+  spec.speech.wanted_words = {"yes", "no", "up", "down", "left"};
+  auto dataset = worker::LoadDataset(spec);
+  ASSERT_TRUE(dataset.ok()) << dataset.status().message();
+  auto sc = data::audio::LoadSpeechCommands(words_dir, data::SpeechReaderOptions(spec.speech));
+  ASSERT_TRUE(sc.ok()) << sc.status().message();
+
+  // The trainer's int16 features and the raw PCM, validation then testing, in the splits' order.
+  std::vector<int16_t> features;
+  std::string pcm;
+  int wanted = 0;
+  for (const bool test : {false, true}) {
+    auto f = worker::KeywordFeatures(**dataset, test);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    features.insert(features.end(), f->begin(), f->end());
+    const data::audio::SpeechCommandsSplit& split = test ? sc->testing : sc->validation;
+    for (size_t i = 0; i < split.clips.size(); ++i) {
+      pcm.append(reinterpret_cast<const char*>(sc->clip(split.clips[i])), 16000 * sizeof(int16_t));
+      wanted += split.labels[i] >= 2;
+    }
+  }
+  constexpr int kInputBytes = 49 * 40;
+  const size_t clips = features.size() / kInputBytes;
+  EXPECT_EQ(wanted, 100);  // 10 speakers x 5 words in each split
+  // Each split: 50 wanted clips, ceil(5) silence and 5 unknown.
+  ASSERT_EQ(clips, 120u);
+  ASSERT_EQ(pcm.size(), clips * 16000 * sizeof(int16_t));
+
+  const Network network = BuildNetwork(KeywordCandidate(), InputSpec{49, 40, 1, 7}).value();
+  std::vector<std::vector<float>> calibration;
+  for (size_t i = 0; i < clips; i += 12) {
+    calibration.emplace_back(features.begin() + i * kInputBytes, features.begin() + (i + 1) * kInputBytes);
+    for (float& x : calibration.back()) x /= data::audio::kFeatureScale;
+  }
+  auto graph = quant::QuantizeWithImages(network, RandomWeights(network, 7), calibration);
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+  const Quantization& in_q = graph->tensors[graph->inputs[0]].quant;
+  auto quantizer = data::audio::MakeInputQuantizer(in_q.scale[0], in_q.zero_point[0]);
+  ASSERT_TRUE(quantizer.ok());
+  auto expected = data::audio::QuantizeFeatures(*quantizer, features);
+  ASSERT_TRUE(expected.ok());
+  // A meaningful comparison: most values are neither clamped end.
+  const auto clamped = std::count_if(expected->begin(), expected->end(), [](int8_t v) { return v == -128 || v == 127; });
+  EXPECT_LT(clamped, static_cast<long>(expected->size() / 10));
+
+  FirmwareOptions options;
+  options.audio_frontend = data::SpeechFrontendConfig(spec.speech).value();
+  auto q = FromModelGraph(network, *graph);
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  auto lib = GenerateCLibrary(*q, options);
+  ASSERT_TRUE(lib.ok()) << lib.status().message();
+  TempDir dir;
+  ASSERT_TRUE(WriteCLibrary(dir.path(), *lib).ok());
+  std::ofstream(dir.path() + "/clips.pcm", std::ios::binary) << pcm;
+  const std::string c = dir.path() + "/c/";
+  const CommandResult built = RunCommand(
+      "gcc -std=c99 -pedantic-errors -Wall -Wextra -Werror -I" + c + " -O1 -g -fsanitize=address,undefined "
+      "-fno-sanitize-recover=all -fno-omit-frame-pointer " + c + "model.c " + c + "unas_kernels.c " + c +
+      "frontend.c " UNAS_SOURCE_DIR "/tests/firmware/kws_features_main.c -o " + dir.path() + "/host");
+  ASSERT_EQ(built.exit_code, 0) << built.output.substr(0, 4000);
+  const CommandResult run = RunCommand("ASAN_OPTIONS=detect_leaks=0 " + dir.path() + "/host " + dir.path() + "/clips.pcm");
+  ASSERT_EQ(run.exit_code, 0) << run.output.substr(0, 4000);
+  const DriverRun device = Parse(run.output);
+  ASSERT_EQ(device.inputs.size(), clips);
+  size_t equal = 0;
+  for (size_t i = 0; i < clips; ++i) {
+    const std::vector<int> want(expected->begin() + i * kInputBytes, expected->begin() + (i + 1) * kInputBytes);
+    EXPECT_EQ(device.inputs[i], want) << "clip " << i << ": the device's input differs from the trainer's features";
+    equal += device.inputs[i] == want;
+  }
+  std::printf("[figures] keyword features: %zu of %zu clips (%d wanted-word clips) equal the trainer's bit for bit; "
+              "%ld of %zu input values at a clamp\n",
+              equal, clips, wanted, static_cast<long>(clamped), expected->size());
 }
 
 }  // namespace

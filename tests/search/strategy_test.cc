@@ -1,5 +1,6 @@
 #include "search/strategy.h"
 
+#include <algorithm>
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -120,6 +121,31 @@ TEST_P(EveryStrategy, HardConstraintsNeverLetAnInfeasibleCandidateThrough) {
     ASSERT_TRUE(s->Tell(p->trial_id, Outcome::Success(*eval.ValidationError(p->candidate))).ok());
   }
   EXPECT_GT(s->rejected_count(), 0);
+}
+
+// A keyword job's cost function (the coordinator passes the job's front end):
+// every candidate's flash, peak SRAM and latency include the front end, so the
+// hard limits and the objectives count it (costmodel/frontend_cost.h).
+TEST(KeywordCosts, TheCostFunctionAddsTheAudioFrontEndToEveryCandidate) {
+  auto candidate = ParseCandidate(R"({"conv_blocks":[{"is_branch":false,"layers":[{"type":"Conv2D","ker_size":3,
+    "filters":8,"2x_stride":true,"has_bn":false,"has_relu":true,"has_prepool":false}]}],
+    "pooling":{"type":"avg","pool_size":2},"dense_blocks":[{"units":16,"activation":"relu"}]})");
+  ASSERT_TRUE(candidate.ok()) << candidate.status().message();
+  auto mcu = FindMcu("unas-c-cortex-m4-80mhz");
+  ASSERT_TRUE(mcu.ok());
+  const InputSpec input{49, 40, 1, 12};
+  const FrontendCost frontend{4924686, 5797, 6256};
+  auto alone = MakeCostFunction(input, Accounting::kFirmware, *mcu)(*candidate);
+  auto with = MakeCostFunction(input, Accounting::kFirmware, *mcu, MemoryModel::kWholeTensor, frontend)(*candidate);
+  ASSERT_TRUE(alone.ok() && with.ok());
+  EXPECT_EQ(with->flash_bytes, alone->flash_bytes + 5797);
+  EXPECT_EQ(with->peak_sram_bytes, std::max<int64_t>(alone->peak_sram_bytes, 6256));
+  EXPECT_EQ(with->macs, alone->macs);
+  EXPECT_NEAR(*with->latency_ms - *alone->latency_ms, 4924686 / 80e6 * 1e3, 1e-9);  // 61.56 ms at 80 MHz
+  // Partial execution's peak gets the same max.
+  auto pex = MakeCostFunction(input, Accounting::kFirmware, nullptr, MemoryModel::kPartialExecution, frontend)(*candidate);
+  ASSERT_TRUE(pex.ok());
+  EXPECT_GE(pex->peak_sram_bytes, 6256);
 }
 
 TEST_P(EveryStrategy, AsynchronousTellsInAnyOrderNeverRepeatACandidate) {

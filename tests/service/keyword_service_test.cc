@@ -2,6 +2,7 @@
 // embedded worker trains on a generated Speech Commands-layout set
 // (make_keywords.sh: espeak-ng and sox), the search finishes with a final
 // round, and `unas export` writes the C library with the audio front end.
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -88,6 +89,18 @@ TEST(KeywordService, AKeywordJobRunsToAFinalFrontAndExportsTheFrontEnd) {
   EXPECT_EQ(document["input"]["shape"], nlohmann::json({49, 40, 1}));
   EXPECT_EQ(document["input"]["num_classes"], 4);
   EXPECT_EQ(document["input"]["class_names"], nlohmann::json({"_silence_", "_unknown_", "yes", "no"}));
+  // The cost report and the trial's stored costs include the audio front end
+  // (firmware accounting: flash + 5,797 B, peak SRAM max(network, 6,256 B)).
+  const auto& report = document["cost_report"];
+  ASSERT_TRUE(report.contains("audio_frontend")) << report.dump();
+  EXPECT_EQ(report["audio_frontend"]["flash_bytes"], 5797);
+  EXPECT_EQ(report["audio_frontend"]["scratch_bytes"], 6256);
+  EXPECT_EQ(report["audio_frontend"]["instructions"], 4924686);
+  EXPECT_EQ(report["flash_bytes"], report["audio_frontend"]["network_flash_bytes"].get<int64_t>() + 5797);
+  EXPECT_EQ(report["peak_sram_bytes"],
+            std::max<int64_t>(report["audio_frontend"]["network_peak_sram_bytes"].get<int64_t>(), 6256));
+  EXPECT_EQ(document["costs"]["flash_bytes"], report["flash_bytes"]);
+  EXPECT_EQ(document["costs"]["peak_sram_bytes"], report["peak_sram_bytes"]);
 }
 
 }  // namespace
