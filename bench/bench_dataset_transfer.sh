@@ -15,22 +15,13 @@ set -euo pipefail
 UNAS=${1:-build/unas}
 SIZE_MB=${SIZE_MB:-64}
 [ -x "$UNAS" ] || { echo "bench_dataset_transfer: $UNAS is not executable (build it first)" >&2; exit 2; }
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY grpc_proxy all_proxy ALL_PROXY
-
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/unas-bench-transfer.XXXXXX")
-PORT=$((20000 + RANDOM % 20000))
+# shellcheck source=bench/serve_env.sh
+. "$(dirname "$0")/serve_env.sh"
+bench_serve_env transfer
+PORT=$GRPC
 ADDR=127.0.0.1:$PORT
-TOKEN="bench-token-$$-$RANDOM$RANDOM"
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 wait_grep() {  # wait_grep SECONDS PATTERN FILE
   for _ in $(seq 1 $(($1 * 10))); do grep -q "$2" "$3" 2>/dev/null && return 0; sleep 0.1; done
   echo "bench_dataset_transfer: timed out waiting for '$2' in $3" >&2

@@ -16,22 +16,13 @@ WORKERS=${WORKERS:-8}
 TRIALS=${TRIALS:-3000}
 MAX_SECONDS=${MAX_SECONDS:-600}
 [ -x "$UNAS" ] || { echo "bench_service: $UNAS is not executable (build it first)" >&2; exit 2; }
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY grpc_proxy all_proxy ALL_PROXY
-
-OUT=$(mktemp -d "${TMPDIR:-/tmp}/unas-bench-service.XXXXXX")
-PORT=$((20000 + RANDOM % 20000))
+# shellcheck source=bench/serve_env.sh
+. "$(dirname "$0")/serve_env.sh"
+bench_serve_env service
+PORT=$GRPC
 ADDR=127.0.0.1:$PORT
-TOKEN="bench-token-$$-$RANDOM$RANDOM"
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 
 # /proc/PID/stat fields 14 and 15 (utime, stime) in clock ticks; the command
 # name (field 2) may hold spaces, so count from the closing parenthesis.
