@@ -28,12 +28,8 @@
 set -uo pipefail
 
 readonly SKIP_CODE=77
-UNAS=${1:-}
-if [ -z "$UNAS" ] || [ ! -x "$UNAS" ]; then
-  echo "FAIL: usage: $0 PATH/TO/unas (an executable; got '${UNAS}')"
-  exit 1
-fi
-UNAS=$(cd "$(dirname "$UNAS")" && pwd)/$(basename "$UNAS")
+source "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"  # unas_binary, fail, check, wait_for
+unas_binary "$0" "${1:-}"
 
 skip() {
   echo "SKIP: $* (this test needs root and network namespaces to emulate separate hosts)"
@@ -96,7 +92,6 @@ for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$PREFIX-" || t
 done
 
 # fail, check, wait_for.
-source "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 
 # --- the hosts ---------------------------------------------------------------
 if ! err=$(ip netns add "$NS_C" 2>&1); then skip "cannot create a network namespace: $err"; fi

@@ -21,12 +21,8 @@
 set -uo pipefail
 
 readonly SKIP_CODE=77
-UNAS=${1:-}
-if [ -z "$UNAS" ] || [ ! -x "$UNAS" ]; then
-  echo "FAIL: usage: $0 PATH/TO/unas (an executable; got '${UNAS}')"
-  exit 1
-fi
-UNAS=$(cd "$(dirname "$UNAS")" && pwd)/$(basename "$UNAS")
+source "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"  # unas_binary, fail, check, wait_for
+unas_binary "$0" "${1:-}"
 SCRIPT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../deploy/slurm" && pwd)/unas-workers.sbatch
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -43,7 +39,6 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/unas-slurm.XXXXXX")
 chmod 0755 "$WORK"  # munged wants its socket's folder reachable
 pids=()
 failed=0
-source "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"  # fail, check, wait_for
 export SLURM_CONF="$WORK/slurm.conf"
 
 cleanup() {

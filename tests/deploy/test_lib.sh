@@ -1,6 +1,17 @@
-# Sourced by the deploy tests (netns_test.sh, container_test.sh): how they
-# report a check and wait, bounded, for a condition. The sourcing script owns
+# Sourced by the deploy tests (netns_test.sh, container_test.sh,
+# slurm_test.sh): how they take the unas binary they test, report a check and
+# wait, bounded, for a condition. The sourcing script owns
 # `failed` (its EXIT trap reads it) and may set WAIT_POLL_SECONDS (default 0.2).
+
+# unas_binary SCRIPT ARG: sets UNAS to ARG as an absolute path, or says how
+# SCRIPT is used and exits 1 when ARG is not an executable.
+unas_binary() {
+  if [ -z "$2" ] || [ ! -x "$2" ]; then
+    echo "FAIL: usage: $1 PATH/TO/unas (an executable; got '$2')"
+    exit 1
+  fi
+  UNAS=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+}
 
 # fail MESSAGE...: records the failure and exits (the EXIT trap cleans up).
 fail() {
