@@ -465,32 +465,32 @@ Result<std::vector<JobRecord>> Store::ListJobs() {
 Status Store::InsertDataset(const DatasetRecord& dataset) {
   std::lock_guard<std::mutex> lock(mu_);
   return InTransaction([&]() -> Status {
-    Statement exists(db_, "SELECT 1 FROM datasets WHERE name = ?1");
+    Statement exists(*cache_, "SELECT 1 FROM datasets WHERE name = ?1");
     exists.Bind(1, dataset.name);
     UNAS_RETURN_IF_ERROR(exists.status());
     UNAS_ASSIGN_OR_RETURN(bool taken, exists.NextRow());
     if (taken) return Status::FailedPrecondition("data set '" + dataset.name + "' exists; remove it first");
     static const sql::Writer<DatasetRecord> writer("datasets", DatasetColumns(), 1);
-    return writer.Write(db_, dataset, true);
+    return writer.Write(*cache_, dataset, true);
   });
 }
 
 Result<DatasetRecord> Store::GetDataset(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, "SELECT " + sql::Names(DatasetColumns()) + " FROM datasets WHERE name = ?1");
+  Statement s(*cache_, "SELECT " + sql::Names(DatasetColumns()) + " FROM datasets WHERE name = ?1");
   s.Bind(1, name);
   return sql::ReadOne(s, DatasetColumns(), Status::NotFound("no data set named '" + name + "'"));
 }
 
 Result<std::vector<DatasetRecord>> Store::ListDatasets() {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, "SELECT " + sql::Names(DatasetColumns()) + " FROM datasets ORDER BY name");
+  Statement s(*cache_, "SELECT " + sql::Names(DatasetColumns()) + " FROM datasets ORDER BY name");
   return sql::ReadRows(s, DatasetColumns());
 }
 
 Status Store::DeleteDataset(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement s(db_, "DELETE FROM datasets WHERE name = ?1");
+  Statement s(*cache_, "DELETE FROM datasets WHERE name = ?1");
   s.Bind(1, name);
   UNAS_RETURN_IF_ERROR(s.Run());
   if (sqlite3_changes(db_) != 1) return Status::NotFound("no data set named '" + name + "'");

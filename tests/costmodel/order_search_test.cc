@@ -104,14 +104,16 @@ TEST(OrderSearchTest, BestOrderEqualsBruteForceOnRandomGeneralGraphs) {
   }
 }
 
-TEST(OrderSearchTest, PastTheStateLimitSaysTheOrderIsNotProven) {
-  // Six branches that each read the source and a shared side tensor: not
-  // parallel chains, so the downset DP runs; 2^6 + 1 states exceed 10.
+// A side op (op 0: the side tensor) then `branches` ops that each read the
+// source and the side tensor, then a join: not parallel chains, so the
+// downset DP runs, over 1 + 2^branches + 1 downsets of the whole graph (the
+// empty set; the side op with any set of branches; everything).
+BufferGraph BranchesReadingASideTensor(int branches) {
   BufferGraph g;
   g.tensor_bytes = {5, 3};
-  g.ops.push_back(Op({0}, {1}));  // op 0: side tensor
+  g.ops.push_back(Op({0}, {1}));
   std::vector<int> join_inputs;
-  for (int b = 0; b < 6; ++b) {
+  for (int b = 0; b < branches; ++b) {
     const int t = static_cast<int>(g.tensor_bytes.size());
     g.tensor_bytes.push_back(10 + b);
     g.ops.push_back(Op({0, 1}, {t}));
@@ -121,6 +123,12 @@ TEST(OrderSearchTest, PastTheStateLimitSaysTheOrderIsNotProven) {
   g.tensor_bytes.push_back(1);
   g.ops.push_back(Op(join_inputs, {out}));
   g.graph_outputs = {out};
+  return g;
+}
+
+TEST(OrderSearchTest, PastTheStateLimitSaysTheOrderIsNotProven) {
+  // Six branches: 2^6 + 2 states exceed 10.
+  const BufferGraph g = BranchesReadingASideTensor(6);
   auto exact = BestOrder(g);
   ASSERT_TRUE(exact.ok());
   EXPECT_TRUE(exact->proven_optimal);
@@ -138,26 +146,10 @@ TEST(OrderSearchTest, PastTheStateLimitSaysTheOrderIsNotProven) {
 
 // The exact DP fails once a segment has more downsets than max_states, and
 // says so before it runs when their count settles it (issue 28): the limit
-// is exact, not approximate. A side op then `branches` ops that each read
-// the source and the side tensor, then a join: 1 + 2^branches + 1 downsets
-// of the whole graph (the empty set; the side op with any set of branches;
-// everything).
+// is exact, not approximate.
 TEST(OrderSearchTest, TheExactSearchFailsExactlyPastItsStateLimit) {
   for (int branches : {6, 9}) {
-    BufferGraph g;
-    g.tensor_bytes = {5, 3};
-    g.ops.push_back(Op({0}, {1}));
-    std::vector<int> join_inputs;
-    for (int b = 0; b < branches; ++b) {
-      const int t = static_cast<int>(g.tensor_bytes.size());
-      g.tensor_bytes.push_back(10 + b);
-      g.ops.push_back(Op({0, 1}, {t}));
-      join_inputs.push_back(t);
-    }
-    const int out = static_cast<int>(g.tensor_bytes.size());
-    g.tensor_bytes.push_back(1);
-    g.ops.push_back(Op(join_inputs, {out}));
-    g.graph_outputs = {out};
+    const BufferGraph g = BranchesReadingASideTensor(branches);
     const int64_t downsets = 1 + (int64_t{1} << branches) + 1;
     auto enough = BestOrderByDownsets(g, downsets);
     ASSERT_TRUE(enough.ok()) << branches << ": " << enough.status().message();
