@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kws_clips.h"
 #include "model.h"
+/* after model.h: the clips are sized by UNAS_MODEL_PCM_SAMPLES */
+#include "kws_clips.h"
 #include "test_main.h"
 
 static int8_t input[UNAS_MODEL_INPUT_BYTES];

@@ -136,7 +136,7 @@ TEST(InputContractTest, GeneratedCFedRawPixelsPredictsAsTheInt8Evaluation) {
   ASSERT_EQ(run->inputs.size(), pixels.size());
   ASSERT_EQ(e.int8.int8_test_predictions.size(), images);
   // The table is the contract's arithmetic, pixel by pixel.
-  const auto table = data::PixelQuantizationTable(**contract).value();
+  const auto table = data::PixelQuantizationTable(e.int8.contract).value();
   for (size_t i = 0; i < pixels.size(); ++i) ASSERT_EQ(run->inputs[i], table[0][pixels[i]]) << i;
   int correct = 0, mismatches = 0;
   for (size_t n = 0; n < images; ++n) {
