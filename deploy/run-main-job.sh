@@ -2,8 +2,9 @@
 # The main job: installs what is missing, builds, starts a coordinator with
 # embedded workers, runs the default Fashion-MNIST search
 # (examples/jobs/fashion-mnist.json: uNAS's Fashion-MNIST resource bounds in
-# TFLM accounting, a low-fidelity recipe, about 15 minutes on 2 cores), shows
-# its progress, and prints the Pareto front and where the database is.
+# TFLM accounting, two rungs and a 15-epoch final round, about 23 minutes on
+# an idle 2-core machine), shows its progress, and prints the Pareto front
+# and where the database is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh

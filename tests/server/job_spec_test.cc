@@ -401,13 +401,25 @@ TEST(JobSpecTest, ACustomBoardAndByteUnits) {
 }
 
 // The README's main job is a spec users copy: it must parse, with its rungs
-// and final round.
-TEST(JobSpecTest, TheMainJobParsesWithRungsAndAFinalRound) {
+// and final round. Its final round must not retrain worse than the search
+// trained (issue 30): the search's optimiser, more epochs than its top rung's
+// 4, on the whole training part, its learning rate stepped down 5x twice.
+TEST(JobSpecTest, TheMainJobParsesWithRungsAndAFinalRoundNoWeakerThanItsSearch) {
   auto spec = unas::testing::ParseExampleJob("fashion-mnist.json");
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(RungCount(*spec), 2);
   EXPECT_TRUE(spec->final.enabled);
-  EXPECT_EQ(RecipeFor(*spec, TrialStage{0, 1, 0}).epochs, 10);
+  EXPECT_EQ(spec->final.networks, 3);
+  const worker::TrainConfig final_recipe = RecipeFor(*spec, TrialStage{0, 1, 0});
+  EXPECT_EQ(final_recipe.epochs, 15);
+  EXPECT_EQ(SearchEpochs(*spec), 4);
+  EXPECT_EQ(final_recipe.optimizer, spec->training.optimizer);
+  EXPECT_EQ(final_recipe.subset, 1.0);
+  ASSERT_EQ(final_recipe.lr_schedule.size(), 2u);
+  EXPECT_EQ(final_recipe.lr_schedule[0].epoch, 9);
+  EXPECT_DOUBLE_EQ(final_recipe.lr_schedule[0].learning_rate, 0.002);
+  EXPECT_EQ(final_recipe.lr_schedule[1].epoch, 12);
+  EXPECT_DOUBLE_EQ(final_recipe.lr_schedule[1].learning_rate, 0.0004);
 }
 
 }  // namespace
