@@ -2,7 +2,8 @@
 // playwright-core (never a downloaded browser). Starts `unas serve` with the
 // synthetic evaluator, enters the token, submits a job through the form
 // (first an invalid one, to see the server's message), watches trials arrive
-// live, checks the Pareto scatter against the API (every trial, feasibility
+// live (after the form's own checks and a tiny real job through it to a
+// final front: submit_form_page.mjs), checks the Pareto scatter against the API (every trial, feasibility
 // by the hard constraints, the paging of trials.js), switches the Pareto
 // axes, opens a trial (float and int8 errors, downloads, SRAM timeline),
 // shows the same job as a multi-fidelity one with a final front
@@ -21,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkAnalyzePage } from './analyze_page.mjs';
 import { checkFidelityPages } from './fidelity_page.mjs';
+import { checkSubmitForm } from './submit_form_page.mjs';
 
 const CHROMIUM = process.env.UNAS_CHROMIUM || '/usr/bin/chromium';
 const [binary, webDir, artifacts] = process.argv.slice(2);
@@ -35,7 +37,7 @@ if (!fs.existsSync(CHROMIUM)) {
 const { chromium } = await import('playwright-core');
 
 const TOKEN = 'browser-test-token-0123456789';
-const deadline = setTimeout(() => { console.error('FAIL: timed out after 180 s'); cleanup(1); }, 180_000);
+const deadline = setTimeout(() => { console.error('FAIL: timed out after 270 s'); cleanup(1); }, 270_000);
 
 function freePort() {
   return new Promise((resolve) => {
@@ -110,6 +112,15 @@ try {
   await page.waitForSelector('#submit-form');
   check(await page.isVisible('#jobs-table'), 'token accepted; jobs view shown');
 
+  await checkSubmitForm({ page, base, token: TOKEN, webDir, artifacts, check, expectError });
+  await page.goto(`${base}/#/`);
+  await page.waitForSelector('#spec-json');
+  // The synthetic job below starts from a minimal spec typed into the JSON
+  // editor (the recipe's rungs and final round are for real training).
+  await page.fill('#spec-json', JSON.stringify({ name: 'search', dataset: 'fashion-mnist', seed: 1, budget: { trials: 20 },
+    bounds: { val_error: 0.3, peak_sram_bytes: 64000, flash_bytes: 64000, macs: 30000000 },
+    constraints: { peak_sram_bytes: 64000, flash_bytes: 64000, macs: 30000000 } }));
+
   // An invalid job: the server's validation message names the field.
   await page.fill('input[name=dataset]', 'synthetic');
   await page.selectOption('select[name=evaluator]', 'synthetic');
@@ -119,7 +130,8 @@ try {
   await page.click('#submit-form button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#submit-error').textContent.length > 0);
   const validation = await page.textContent('#submit-error');
-  check(validation.includes('budget'), `server validation shown: "${validation}"`);
+  check(validation.includes('budget') && (await page.textContent('#field-error-trials')).length > 0,
+    `server validation shown, and beside its field: "${validation}"`);
 
   // The data set is free text and the input shape "H,W,C" becomes [H, W, C]:
   // a shape of two numbers is the server's 400, shown naming the field.
