@@ -15,7 +15,7 @@
 // The analyse page uploads ../shared/testdata/tflite/ beside the checkout
 // (WEB_DIR/../../shared).
 // Exit 0: passed; 77: skipped (no /usr/bin/chromium); anything else: failed.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -112,7 +112,19 @@ try {
   await page.waitForSelector('#submit-form');
   check(await page.isVisible('#jobs-table'), 'token accepted; jobs view shown');
 
-  await checkSubmitForm({ page, base, token: TOKEN, webDir, artifacts, check, expectError });
+  // A registered data set (unas data add): two classes of 8x8 grey PPMs,
+  // which the form offers as data:NAME.
+  const folder = path.join(work, 'tiny-folder');
+  for (const [cls, grey] of [['dark', 20], ['light', 230]]) {
+    fs.mkdirSync(path.join(folder, cls), { recursive: true });
+    for (let i = 0; i < 4; ++i) {
+      fs.writeFileSync(path.join(folder, cls, `${i}.ppm`), Buffer.concat([Buffer.from('P6\n8 8\n255\n'), Buffer.alloc(8 * 8 * 3, grey + i)]));
+    }
+  }
+  const added = spawnSync(binary, ['data', 'add', folder, '--name', 'tiny-folder', '--coordinator', `127.0.0.1:${grpcPort}`, '--token', TOKEN],
+    { encoding: 'utf8', timeout: 60_000 });
+  check(added.status === 0, `registered a data set: ${(added.stdout || added.stderr).trim().split('\n')[0]}`);
+  await checkSubmitForm({ page, base, token: TOKEN, webDir, artifacts, check, expectError, registered: 'tiny-folder' });
   await page.goto(`${base}/#/`);
   await page.waitForSelector('#spec-json');
   // The synthetic job below starts from a minimal spec typed into the JSON

@@ -2,14 +2,15 @@
 // job's recipe as the server reads it from examples/jobs/fashion-mnist.json,
 // the form and the JSON editor round-trip (fields the form does not show
 // kept), invalid JSON gets a message, the server's validation error lands on
-// the field it names, the boards and data sets come from the server; then a
+// the field it names, the boards and registered data sets (`registered`, a
+// name the caller added) come from the server; then a
 // real, tiny job (the train evaluator on the 8x8 `synthetic` data set, three
 // proposals of three epochs, a final round) driven through the form to its final front, and
 // its final trial's memory labels checked against the API.
 import fs from 'node:fs';
 import path from 'node:path';
 
-export async function checkSubmitForm({ page, base, token, webDir, artifacts, check, expectError }) {
+export async function checkSubmitForm({ page, base, token, webDir, artifacts, check, expectError, registered }) {
   const apiGet = (p) => fetch(`${base}/api/v1${p}`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json());
   const recipe = JSON.parse(fs.readFileSync(path.join(webDir, '..', 'examples', 'jobs', 'fashion-mnist.json'), 'utf8'));
   await page.goto(`${base}/#/`);
@@ -33,6 +34,11 @@ export async function checkSubmitForm({ page, base, token, webDir, artifacts, ch
   const boards = (await apiGet('/boards')).boards.map((b) => b.name);
   const offered = await page.$$eval('select[name=board] option', (os) => os.map((o) => o.value));
   check(JSON.stringify(offered) === JSON.stringify(['', ...boards]), `board choices: ${offered.join(', ')}`);
+
+  // The registered data set, offered by its job name.
+  const forms = await page.$$eval('#dataset-forms option', (os) => os.map((o) => o.value));
+  check(forms[0] === `data:${registered}` && forms.includes('fashion-mnist') && forms.includes('folder:'),
+    `data set choices: ${forms.join(', ')}`);
 
   // Form -> JSON: a field changes its place in the spec and nothing else.
   await page.fill('[name=trials]', '123');
