@@ -171,8 +171,9 @@ export async function submitForm() {
   function fromForm(d) {
     const value = readField(d, inputs.get(d.name));
     if (d.path === 'strategy' && spec.strategy && typeof spec.strategy === 'object') {
-      // The recipe's strategy carries its parameters: change the type only.
-      if (value === undefined) delete spec.strategy; else spec.strategy.type = value;
+      // The recipe's strategy carries its parameters: change the type only
+      // (left out: the server's default type, the parameters kept).
+      if (value === undefined) delete spec.strategy.type; else spec.strategy.type = value;
     } else {
       setPath(spec, d.path, value);
     }
