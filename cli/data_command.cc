@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/connection.h"
 #include "data/dataset_pack.h"
+#include "server/store/dataset_json.h"
 
 namespace unas::cli {
 namespace {
@@ -20,20 +21,6 @@ int Fail(const std::string& verb, const Status& s) {
 std::string ShapeText(const server::DatasetRecord& d) {
   return std::to_string(d.input_height) + "x" + std::to_string(d.input_width) + "x" +
          std::to_string(d.input_channels);
-}
-
-nlohmann::json DatasetJson(const server::DatasetRecord& d) {
-  return {{"name", d.name},
-          {"sha256", d.sha256},
-          {"kind", d.kind},
-          {"entry", d.entry},
-          {"num_classes", d.num_classes},
-          {"class_names", d.class_names},
-          {"input_shape", {d.input_height, d.input_width, d.input_channels}},
-          {"file_count", d.file_count},
-          {"content_bytes", d.content_bytes},
-          {"pack_bytes", d.pack_bytes},
-          {"created_unix_ms", d.created_unix_ms}};
 }
 
 std::string DatasetLine(const server::DatasetRecord& d) {
@@ -85,7 +72,7 @@ int RunList(const std::vector<std::string>& argv) {
   if (!all.ok()) return Fail("list", connection->Explain(all.status()));
   if (args.On("json")) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& d : *all) out.push_back(DatasetJson(d));
+    for (const auto& d : *all) out.push_back(server::DatasetRecordJson(d));
     std::cout << out.dump(2) << "\n";
     return 0;
   }

@@ -90,6 +90,34 @@ function layersTable(report) {
       el('td', { class: 'num' }, fmtInt(op.flash_bytes)), el('td', { class: 'num' }, fmtInt(op.live_bytes_best_order))))));
 }
 
+// What each runtime needs, one row each with the sentence that says what
+// the figure is; "—" where the server has no figure (issue 30: three peak
+// SRAM figures without saying which runtime reaches which).
+export function memoryRows(t, report, pex) {
+  return [
+    ['sram-tflm', 'SRAM', 'TFLM, reference kernels', report.tflm_total_arena_bytes,
+      `MicroInterpreter\u2019s tensor arena: activations as TFLM\u2019s planner lays them out (${fmtInt(report.tflm_arena_bytes)} B) plus its persistent part (${fmtInt(report.tflm_persistent_bytes)} B of tensor and node structs); the stack and the interpreter object are outside it.`],
+    ['sram-tflm-cmsis-nn', 'SRAM', 'TFLM + CMSIS-NN', report.tflm_cmsis_nn_total_arena_bytes,
+      'The same arena with CMSIS-NN\u2019s optimised kernels, which add their scratch buffers to it.'],
+    ['sram-unas-c', 'SRAM', 'unas C library, whole tensors', pex?.whole_peak_sram_bytes,
+      'The generated C library\u2019s arena (unas export --c): operators in the best order, each tensor whole.'],
+    ['sram-unas-c-pex', 'SRAM', 'unas C library, partial execution', pex?.peak_sram_bytes,
+      'The same library running the planned segments in channel slices, so a segment\u2019s whole intermediate tensor is never live at once (the timeline below).'],
+    ['flash-weights', 'flash', 'weights and biases', report.flash_bytes,
+      'int8 weights and int32 biases: what the search counts against the flash constraint; either runtime\u2019s code comes on top.'],
+    ['flash-tflite', 'flash', 'the .tflite file', t.tflite_bytes,
+      t.tflite_bytes == null ? 'This trial has no int8 model (not trained, or not quantised).'
+        : 'The trial\u2019s int8 model exactly as downloaded: weights plus the flatbuffer\u2019s tensors, operators, quantisation and input contract; TFLM\u2019s own code is extra.'],
+  ];
+}
+
+function memoryTable(t, report, pex) {
+  return el('table', { id: 'memory-table' },
+    el('thead', {}, el('tr', {}, el('th', {}, 'Memory'), el('th', {}, 'Runtime or part'), el('th', { class: 'num' }, 'Bytes'), el('th', {}, 'What the figure is'))),
+    el('tbody', {}, ...memoryRows(t, report, pex).map(([id, kind, what, bytes, why]) => el('tr', { id },
+      el('td', {}, kind), el('td', {}, what), el('td', { class: 'num' }, bytes == null ? NONE : fmtInt(bytes)), el('td', { class: 'wrap' }, why)))));
+}
+
 export const TIMELINE_X_TITLE = 'operators executed (partial execution: its slices within their segment\u2019s operators)';
 
 // Where partial execution's steps go on a timeline whose x axis counts
@@ -127,11 +155,11 @@ export async function trialView(jobId, trialId) {
     el('section', { class: 'card' },
       el('div', { class: 'stats' },
         stat('status', statusCell(t.status)), accuracyTable(t.metrics), ...fidelityStats(jobId, t),
-        stat('peak SRAM, best order', fmtBytes(report.peak_sram_bytes)), stat('peak SRAM, build order', fmtBytes(report.build_order_peak_sram_bytes)),
-        stat('peak SRAM, partial execution', pex ? fmtBytes(pex.peak_sram_bytes) : NONE),
+        stat(`peak SRAM, the search\u2019s objective (${t.accounting} accounting)`, fmtBytes(report.peak_sram_bytes), 'trial-peak-sram'),
         stat('flash: weights and biases', fmtBytes(report.flash_bytes), 'trial-flash'), stat('MACs', fmtInt(report.macs)), stat('params', fmtInt(report.params)),
         stat('latency', t.costs.latency_ms == null ? NONE : `${fmtNum(t.costs.latency_ms, 2)} ms`)),
       downloadButtons(jobId, t, base)),
+    el('section', { class: 'card' }, el('h2', {}, 'Memory by runtime'), memoryTable(t, report, pex)),
     el('section', { class: 'card', id: 'timeline' }, el('h2', {}, 'SRAM timeline: bytes live at each step'), el('div', { class: 'chart' }, timeline)),
     el('section', { class: 'card scroll' }, el('h2', {}, 'Layers'), layersTable(report)));
 

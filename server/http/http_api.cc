@@ -7,6 +7,7 @@
 
 #include "base/json_limits.h"
 #include "server/http/analyze_route.h"
+#include "server/http/catalog_routes.h"
 #include "server/core/auth.h"
 #include "server/core/json_convert.h"
 #include "server/http/request_guard.h"
@@ -156,7 +157,15 @@ HttpResponse TrialDetail(Coordinator& c, const std::string& job_id, const std::s
   auto detail = download ? TrialExportJson(*job, *spec, *record, c.options(), model)
                          : TrialDetailJson(*spec, *record, c.options());
   if (!detail.ok()) return Error(detail.status());
-  if (!download) return Json(*detail);
+  if (!download) {
+    // The int8 model's exact size (the file a device flashes), null without one.
+    (*detail)["tflite_bytes"] = nullptr;
+    if (record->has_tflite) {
+      auto stored = c.TrialModelTflite(job_id, trial_id);
+      if (stored.ok()) (*detail)["tflite_bytes"] = stored->size();
+    }
+    return Json(*detail);
+  }
   HttpResponse r = Json(*detail);
   r.body = detail->dump(2);
   r.headers.emplace_back("Content-Disposition",
@@ -363,7 +372,12 @@ HttpResponse HandleApi(const ApiContext& ctx, const HttpRequest& req) {
   if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "jobs") {
     return JobRoutes(ctx, req, seg, query);
   }
-  if (seg.size() == 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "analyze") return AnalyzeRoute(req, query);
+  if (seg.size() == 3 && seg[0] == "api" && seg[1] == "v1") {
+    if (seg[2] == "analyze") return AnalyzeRoute(req, query);
+    if (seg[2] == "boards") return BoardsRoute(req);
+    if (seg[2] == "datasets") return DatasetsRoute(*ctx.coordinator, req);
+    if (seg[2] == "recipes") return RecipesRoute(ctx.recipes_dir, req);
+  }
   return JsonError(404, "no such API path");
 }
 

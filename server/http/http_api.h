@@ -74,6 +74,9 @@ struct ApiContext {
   // Where calls refused for their token are logged; none when null
   // (HttpServer::Start makes one).
   std::shared_ptr<RejectionLog> rejections;
+  // The example job specs GET /api/v1/recipes lists (catalog_routes.h);
+  // HttpServer::Start sets it beside the dashboard's files when empty.
+  std::string recipes_dir;
 };
 
 // Whether the request is for the API or a probe (otherwise: static files).

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/http/analysis_pool.h"
+#include "server/http/catalog_routes.h"
 #include "server/http/http_static.h"
 #include "server/core/json_convert.h"
 
@@ -280,6 +281,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ApiContext api, HttpServer
     auto root = RealWebRoot(options.web_dir);
     if (!root.ok()) return Status::Invalid("--web-dir: " + root.status().message());
     impl->web_root = *root;
+    if (impl->api.recipes_dir.empty()) impl->api.recipes_dir = RecipesDirFor(impl->web_root);
   }
   const size_t colon = options.address.rfind(':');
   if (colon == std::string::npos) return Status::Invalid("--http: '" + options.address + "' is not HOST:PORT");

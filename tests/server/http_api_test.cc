@@ -102,6 +102,13 @@ class HttpApiTest : public ::testing::Test {
     std::ofstream(*dir_ + "/outside/secret.txt") << "TOP-SECRET";
     symlink((*dir_ + "/outside").c_str(), (web + "/link-out").c_str());
     symlink("/etc/passwd", (web + "/passwd").c_str());
+    // The example jobs GET /api/v1/recipes lists: beside the web directory,
+    // as examples/jobs is beside web/ in the checkout.
+    mkdir((*dir_ + "/examples").c_str(), 0700);
+    mkdir((*dir_ + "/examples/jobs").c_str(), 0700);
+    std::ofstream(*dir_ + "/examples/jobs/small.json") << R"({"name": "small", "budget": {"trials": 7}})";
+    std::ofstream(*dir_ + "/examples/jobs/broken.json") << "{\"name\": ";
+    std::ofstream(*dir_ + "/examples/jobs/notes.txt") << "not a recipe";
     port_ = FreePort();
     server_ = new Process({"serve", "--data-dir", *dir_ + "/data", "--listen", "127.0.0.1:" + std::to_string(FreePort()),
                            "--http", "127.0.0.1:" + std::to_string(port_), "--web-dir", web, "--workers", "2",
@@ -246,6 +253,44 @@ TEST_F(HttpApiTest, TrialsArePagedSortedAndFiltered) {
   EXPECT_EQ(Http(port_, "GET", "/api/v1/jobs/" + id + "/trials?status=sleeping").status, 400);
 }
 
+// The lists the submit form offers: the built-in boards (costmodel/boards.cc's
+// table), the registered data sets (none yet on a fresh data directory) and
+// the example jobs read from their files, a broken one with its error.
+TEST_F(HttpApiTest, CatalogueListsBoardsDatasetsAndRecipes) {
+  Reply boards = Http(port_, "GET", "/api/v1/boards");
+  ASSERT_EQ(boards.status, 200) << boards.body;
+  const nlohmann::json board_list = boards.Json();
+  const auto& list = board_list["boards"];
+  ASSERT_EQ(list.size(), 4u) << boards.body;
+  EXPECT_EQ(list[0]["name"], "stm32f746");
+  EXPECT_EQ(list[0]["core"], "cortex-m7");
+  EXPECT_DOUBLE_EQ(list[0]["clock_mhz"].get<double>(), 216.0);
+  EXPECT_EQ(list[0]["sram_bytes"], 320 * 1024);
+  EXPECT_EQ(list[0]["flash_bytes"], 1024 * 1024);
+  EXPECT_EQ(list[3]["name"], "rp2040");
+
+  Reply datasets = Http(port_, "GET", "/api/v1/datasets");
+  ASSERT_EQ(datasets.status, 200) << datasets.body;
+  EXPECT_EQ(datasets.Json(), nlohmann::json::parse(R"({"datasets": [], "registry": true})"));
+
+  Reply recipes = Http(port_, "GET", "/api/v1/recipes");
+  ASSERT_EQ(recipes.status, 200) << recipes.body;
+  const nlohmann::json recipe_list = recipes.Json();
+  const auto& r = recipe_list["recipes"];
+  ASSERT_EQ(r.size(), 2u) << recipes.body;
+  EXPECT_EQ(r[0]["name"], "broken");
+  EXPECT_FALSE(r[0]["error"].get<std::string>().empty());
+  EXPECT_FALSE(r[0].contains("spec"));
+  EXPECT_EQ(r[1], nlohmann::json::parse(R"({"name": "small", "spec": {"name": "small", "budget": {"trials": 7}}})"));
+
+  for (const char* path : {"/api/v1/boards", "/api/v1/datasets", "/api/v1/recipes"}) {
+    Reply post = Http(port_, "POST", path, "{}");
+    EXPECT_EQ(post.status, 405) << path;
+    EXPECT_TRUE(post.HasHeader("allow: get")) << path;
+    EXPECT_EQ(Http(port_, "GET", path, "", "").status, 401) << path;
+  }
+}
+
 TEST_F(HttpApiTest, ParetoHypervolumeAndTrialCostReport) {
   const std::string id = RunJob(12);
   Reply front = Http(port_, "GET", "/api/v1/jobs/" + id + "/pareto");
@@ -294,6 +339,7 @@ TEST_F(HttpApiTest, ParetoHypervolumeAndTrialCostReport) {
 
   // A synthetic-evaluator trial is never quantised: no model, a JSON 404.
   EXPECT_EQ(d["has_tflite"], false);
+  EXPECT_TRUE(d["tflite_bytes"].is_null());
   Reply model = Http(port_, "GET", "/api/v1/jobs/" + id + "/trials/" + std::to_string(trial_id) + "/model.tflite");
   EXPECT_EQ(model.status, 404);
   EXPECT_NE(model.Json()["error"].get<std::string>().find("has no int8 model"), std::string::npos) << model.body;

@@ -422,5 +422,20 @@ TEST(JobSpecTest, TheMainJobParsesWithRungsAndAFinalRoundNoWeakerThanItsSearch) 
   EXPECT_DOUBLE_EQ(final_recipe.lr_schedule[1].learning_rate, 0.0004);
 }
 
+// The README's first job: one rung (1 epoch on 10 %), a 60-second search,
+// then two networks retrained for 2 epochs on half the training set.
+TEST(JobSpecTest, TheFirstJobParsesWithOneRungAndAShortFinalRound) {
+  auto spec = unas::testing::ParseExampleJob("first-job.json");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(RungCount(*spec), 1);
+  EXPECT_EQ(RecipeFor(*spec, TrialStage{0, 0, 0}).epochs, 1);
+  EXPECT_DOUBLE_EQ(RecipeFor(*spec, TrialStage{0, 0, 0}).subset, 0.1);
+  EXPECT_DOUBLE_EQ(spec->max_wall_seconds, 60);
+  EXPECT_TRUE(spec->final.enabled);
+  EXPECT_EQ(spec->final.networks, 2);
+  EXPECT_EQ(RecipeFor(*spec, TrialStage{0, 1, 0}).epochs, 2);
+  EXPECT_DOUBLE_EQ(RecipeFor(*spec, TrialStage{0, 1, 0}).subset, 0.5);
+}
+
 }  // namespace
 }  // namespace unas::server

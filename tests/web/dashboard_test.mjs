@@ -2,7 +2,8 @@
 // playwright-core (never a downloaded browser). Starts `unas serve` with the
 // synthetic evaluator, enters the token, submits a job through the form
 // (first an invalid one, to see the server's message), watches trials arrive
-// live, checks the Pareto scatter against the API (every trial, feasibility
+// live (after the form's own checks and a tiny real job through it to a
+// final front: submit_form_page.mjs), checks the Pareto scatter against the API (every trial, feasibility
 // by the hard constraints, the paging of trials.js), switches the Pareto
 // axes, opens a trial (float and int8 errors, downloads, SRAM timeline),
 // shows the same job as a multi-fidelity one with a final front
@@ -14,13 +15,14 @@
 // The analyse page uploads ../shared/testdata/tflite/ beside the checkout
 // (WEB_DIR/../../shared).
 // Exit 0: passed; 77: skipped (no /usr/bin/chromium); anything else: failed.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { checkAnalyzePage } from './analyze_page.mjs';
 import { checkFidelityPages } from './fidelity_page.mjs';
+import { checkSubmitForm } from './submit_form_page.mjs';
 
 const CHROMIUM = process.env.UNAS_CHROMIUM || '/usr/bin/chromium';
 const [binary, webDir, artifacts] = process.argv.slice(2);
@@ -35,7 +37,7 @@ if (!fs.existsSync(CHROMIUM)) {
 const { chromium } = await import('playwright-core');
 
 const TOKEN = 'browser-test-token-0123456789';
-const deadline = setTimeout(() => { console.error('FAIL: timed out after 180 s'); cleanup(1); }, 180_000);
+const deadline = setTimeout(() => { console.error('FAIL: timed out after 270 s'); cleanup(1); }, 270_000);
 
 function freePort() {
   return new Promise((resolve) => {
@@ -110,6 +112,27 @@ try {
   await page.waitForSelector('#submit-form');
   check(await page.isVisible('#jobs-table'), 'token accepted; jobs view shown');
 
+  // A registered data set (unas data add): two classes of 8x8 grey PPMs,
+  // which the form offers as data:NAME.
+  const folder = path.join(work, 'tiny-folder');
+  for (const [cls, grey] of [['dark', 20], ['light', 230]]) {
+    fs.mkdirSync(path.join(folder, cls), { recursive: true });
+    for (let i = 0; i < 4; ++i) {
+      fs.writeFileSync(path.join(folder, cls, `${i}.ppm`), Buffer.concat([Buffer.from('P6\n8 8\n255\n'), Buffer.alloc(8 * 8 * 3, grey + i)]));
+    }
+  }
+  const added = spawnSync(binary, ['data', 'add', folder, '--name', 'tiny-folder', '--coordinator', `127.0.0.1:${grpcPort}`, '--token', TOKEN],
+    { encoding: 'utf8', timeout: 60_000 });
+  check(added.status === 0, `registered a data set: ${(added.stdout || added.stderr).trim().split('\n')[0]}`);
+  await checkSubmitForm({ page, base, token: TOKEN, webDir, artifacts, check, expectError, registered: 'tiny-folder' });
+  await page.goto(`${base}/#/`);
+  await page.waitForSelector('#spec-json');
+  // The synthetic job below starts from a minimal spec typed into the JSON
+  // editor (the recipe's rungs and final round are for real training).
+  await page.fill('#spec-json', JSON.stringify({ name: 'search', dataset: 'fashion-mnist', seed: 1, budget: { trials: 20 },
+    bounds: { val_error: 0.3, peak_sram_bytes: 64000, flash_bytes: 64000, macs: 30000000 },
+    constraints: { peak_sram_bytes: 64000, flash_bytes: 64000, macs: 30000000 } }));
+
   // An invalid job: the server's validation message names the field.
   await page.fill('input[name=dataset]', 'synthetic');
   await page.selectOption('select[name=evaluator]', 'synthetic');
@@ -119,7 +142,8 @@ try {
   await page.click('#submit-form button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#submit-error').textContent.length > 0);
   const validation = await page.textContent('#submit-error');
-  check(validation.includes('budget'), `server validation shown: "${validation}"`);
+  check(validation.includes('budget') && (await page.textContent('#field-error-trials')).length > 0,
+    `server validation shown, and beside its field: "${validation}"`);
 
   // The data set is free text and the input shape "H,W,C" becomes [H, W, C]:
   // a shape of two numbers is the server's 400, shown naming the field.
