@@ -17,11 +17,7 @@ SIZE_MB=${SIZE_MB:-64}
 [ -x "$UNAS" ] || { echo "bench_dataset_transfer: $UNAS is not executable (build it first)" >&2; exit 2; }
 # shellcheck source=bench/serve_env.sh
 . "$(dirname "$0")/serve_env.sh"
-bench_serve_env transfer
-PORT=$GRPC
-ADDR=127.0.0.1:$PORT
-pids=()
-trap bench_cleanup EXIT
+bench_serve_loopback transfer
 wait_grep() {  # wait_grep SECONDS PATTERN FILE
   for _ in $(seq 1 $(($1 * 10))); do grep -q "$2" "$3" 2>/dev/null && return 0; sleep 0.1; done
   echo "bench_dataset_transfer: timed out waiting for '$2' in $3" >&2

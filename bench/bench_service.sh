@@ -18,11 +18,7 @@ MAX_SECONDS=${MAX_SECONDS:-600}
 [ -x "$UNAS" ] || { echo "bench_service: $UNAS is not executable (build it first)" >&2; exit 2; }
 # shellcheck source=bench/serve_env.sh
 . "$(dirname "$0")/serve_env.sh"
-bench_serve_env service
-PORT=$GRPC
-ADDR=127.0.0.1:$PORT
-pids=()
-trap bench_cleanup EXIT
+bench_serve_loopback service
 
 # /proc/PID/stat fields 14 and 15 (utime, stime) in clock ticks; the command
 # name (field 2) may hold spaces, so count from the closing parenthesis.

@@ -42,6 +42,8 @@ fi
 cp "$src/data/audio/frontend.c" "$src/data/audio/frontend.h" "$work/"
 arm=$src/firmware/arm
 cc="arm-none-eabi-gcc -std=c99 -Wall -Werror -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -I$work"
+# The driver shares the test drivers' SysTick counter (tests/firmware/test_main.h).
+main_cc="$cc -I$src/tests/firmware"
 $cc -c "$work/frontend.c" -o "$work/frontend.o"
 $cc -c "$arm/startup.c" -o "$work/startup.o"
 flash=$(arm-none-eabi-size -A "$work/frontend.o" | awk '$1 ~ /^\.(text|data|rodata)/ {s += $2} END {print s}')
@@ -60,7 +62,7 @@ while read -r window stride clip mel coeffs output lower upper; do
         -DCFG_OUTPUT=$output -DCFG_LOWER=$lower -DCFG_UPPER=$upper -DCFG_FFT=$fft -DCFG_FRAMES=$frames
         -DCFG_FEATURES=$features"
   # shellcheck disable=SC2086
-  $cc $defs -c "$here/frontend_cost_main.c" -o "$work/main.o"
+  $main_cc $defs -c "$here/frontend_cost_main.c" -o "$work/main.o"
   arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb --specs=rdimon.specs -nostartfiles -T "$arm/mps2.ld" \
     -Wl,--gc-sections -o "$work/prog.elf" "$work/frontend.o" "$work/main.o" "$work/startup.o"
   out=$(timeout 120 qemu-system-arm -M mps2-an386 -nographic -semihosting -icount shift=0 -kernel "$work/prog.elf" </dev/null)

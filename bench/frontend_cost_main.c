@@ -6,34 +6,19 @@
  * pipeline (an all-zero frame skips the FFT): the worst case a microphone
  * gives. Prints the SysTick ticks of unas_frontend_prepare and of
  * unas_frontend_features_int8 (the two calls unas_model_features makes) and a
- * calibration loop of 2,000,000 instructions; under qemu -icount shift=0
+ * calibration loop of 2,000,000 instructions (tests/firmware/test_main.h's
+ * ticks() and spin()); under qemu -icount shift=0
  * ticks count instructions. */
 #include <stdint.h>
 #include <stdio.h>
 
 #include "frontend.h"
+#include "test_main.h" /* ticks() and the calibration loop spin(), as the test drivers */
 
 #define SCRATCH UNAS_FRONTEND_SCRATCH_BYTES(CFG_WINDOW, CFG_FFT, CFG_MEL, CFG_FEATURES)
 static uint8_t scratch[SCRATCH] __attribute__((aligned(8)));
 static int16_t pcm[CFG_CLIP];
 static int8_t input[CFG_FRAMES * CFG_FEATURES];
-
-#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-static volatile uint32_t wraps;
-void SysTick_Handler(void) { ++wraps; }
-static uint64_t ticks(void) {
-  uint32_t w, v;
-  do {
-    w = wraps;
-    v = SYST_CVR;
-  } while (w != wraps);
-  return (uint64_t)w * 0x1000000u + (0xFFFFFFu - v);
-}
-static void __attribute__((noinline)) spin(uint32_t n) {
-  __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
-}
 
 int main(void) {
   unas_frontend_config config;

@@ -14,6 +14,16 @@ bench_serve_env() {
   HTTP=$((GRPC + 1))
   TOKEN="bench-token-$$-$RANDOM$RANDOM"
 }
+# bench_serve_loopback NAME: bench_serve_env NAME, then the serve address
+# ($PORT = $GRPC, $ADDR on 127.0.0.1), an empty `pids` and bench_cleanup as
+# the EXIT trap: the start every single-coordinator benchmark shares.
+bench_serve_loopback() {
+  bench_serve_env "$1"
+  PORT=$GRPC
+  ADDR=127.0.0.1:$PORT
+  pids=()
+  trap bench_cleanup EXIT
+}
 bench_cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do

@@ -240,13 +240,15 @@ Result<DatasetRecord> Client::UploadDataset(const DatasetUpload& upload) {
   auto ctx = MakeContext(options_, options_.deadline_ms + static_cast<int>(pack.total_bytes() / kChunkBytes) * 1000);
   v1::Dataset out;
   auto writer = stubs_->data->UploadDataset(ctx.get(), &out);
+  DatasetUploadHeader declared;
+  declared.name = upload.name;
+  declared.sha256 = sha256;
+  declared.kind = upload.kind;
+  declared.entry = pack.entry();
+  declared.num_classes = upload.num_classes;
+  declared.pack_bytes = pack.total_bytes();
   v1::UploadDatasetRequest header;
-  header.set_name(upload.name);
-  header.set_sha256(sha256);
-  header.set_kind(upload.kind);
-  header.set_entry(pack.entry());
-  header.set_num_classes(upload.num_classes);
-  header.set_pack_bytes(pack.total_bytes());
+  ToProto(declared, &header);
   Status read = Status::Ok();
   // A Write refused means the server has answered (an error, or content it
   // already holds): Finish says which.

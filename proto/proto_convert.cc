@@ -78,6 +78,26 @@ DatasetRecord FromProto(const v1::Dataset& p) {
   return d;
 }
 
+void ToProto(const DatasetUploadHeader& h, v1::UploadDatasetRequest* out) {
+  out->set_name(h.name);
+  out->set_sha256(h.sha256);
+  out->set_kind(h.kind);
+  out->set_entry(h.entry);
+  out->set_num_classes(h.num_classes);
+  out->set_pack_bytes(h.pack_bytes);
+}
+
+DatasetUploadHeader FromProto(const v1::UploadDatasetRequest& p) {
+  DatasetUploadHeader h;
+  h.name = p.name();
+  h.sha256 = p.sha256();
+  h.kind = p.kind();
+  h.entry = p.entry();
+  h.num_classes = p.num_classes();
+  h.pack_bytes = p.pack_bytes();
+  return h;
+}
+
 void ToProto(const JobView& view, v1::Job* out) {
   const JobRecord& r = view.record;
   out->set_job_id(r.job_id);

@@ -20,6 +20,9 @@ Metrics FromProto(const v1::Metrics& metrics);
 
 void ToProto(const DatasetRecord& dataset, v1::Dataset* out);
 DatasetRecord FromProto(const v1::Dataset& dataset);
+// An upload's first message: the header (its `chunk` is the caller's).
+void ToProto(const DatasetUploadHeader& header, v1::UploadDatasetRequest* out);
+DatasetUploadHeader FromProto(const v1::UploadDatasetRequest& header);
 void ToProto(const JobView& view, v1::Job* out);
 JobView FromProto(const v1::Job& job);
 void ToProto(const TrialRecord& trial, v1::Trial* out);

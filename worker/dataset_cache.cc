@@ -24,19 +24,27 @@ namespace fs = std::filesystem;
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
+// Opens (creating) `path` and takes flock `operation` (LOCK_EX or LOCK_SH) on
+// it, waiting through signals; the descriptor holds the lock until closed.
+Result<int> OpenLocked(const std::string& path, int operation) {
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal(Errno("opening '" + path + "'"));
+  while (flock(fd, operation) != 0) {
+    if (errno != EINTR) {
+      close(fd);
+      return Status::Internal(Errno("locking '" + path + "'"));
+    }
+  }
+  return fd;
+}
+
 // An exclusive flock on a file, released when it goes out of scope.
 class FileLock {
  public:
   static Result<FileLock> Exclusive(const std::string& path) {
-    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::Internal(Errno("opening '" + path + "'"));
-    while (flock(fd, LOCK_EX) != 0) {
-      if (errno != EINTR) {
-        close(fd);
-        return Status::Internal(Errno("locking '" + path + "'"));
-      }
-    }
-    return FileLock(fd);
+    auto fd = OpenLocked(path, LOCK_EX);
+    if (!fd.ok()) return fd.status();
+    return FileLock(*fd);
   }
   FileLock(FileLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
   FileLock(const FileLock&) = delete;
@@ -200,16 +208,10 @@ Status DatasetCache::Fetch(const std::string& sha256) {
 
 Status DatasetCache::Use(const std::string& sha256) {
   const std::string path = Path(sha256 + ".inuse");
-  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::Internal(Errno("opening '" + path + "'"));
-  while (flock(fd, LOCK_SH) != 0) {
-    if (errno != EINTR) {
-      close(fd);
-      return Status::Internal(Errno("locking '" + path + "'"));
-    }
-  }
+  auto fd = OpenLocked(path, LOCK_SH);
+  if (!fd.ok()) return fd.status();
   if (in_use_fd_ >= 0) close(in_use_fd_);
-  in_use_fd_ = fd;
+  in_use_fd_ = *fd;
   current_ = sha256;
   utimensat(AT_FDCWD, Path(sha256).c_str(), nullptr, 0);  // most recently used now
   return Status::Ok();

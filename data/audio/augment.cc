@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "data/audio/range_check.h"
+
 namespace unas::data::audio {
 
 int64_t AudioRng::UniformInt(int64_t lo, int64_t hi) {
@@ -17,19 +19,11 @@ int64_t AudioRng::UniformInt(int64_t lo, int64_t hi) {
 }
 
 Status CheckAugmentOptions(const AugmentOptions& options, int32_t clip_samples) {
-  if (options.time_shift_samples < 0 || options.time_shift_samples >= clip_samples) {
-    return Status::Invalid("augmentation: time_shift_samples " + std::to_string(options.time_shift_samples) +
-                           " is outside 0.." + std::to_string(clip_samples - 1));
-  }
-  if (!(options.background_frequency >= 0 && options.background_frequency <= 1)) {
-    return Status::Invalid("augmentation: background_frequency " + std::to_string(options.background_frequency) +
-                           " is outside 0..1");
-  }
-  if (!(options.background_volume >= 0 && options.background_volume <= 1)) {
-    return Status::Invalid("augmentation: background_volume " + std::to_string(options.background_volume) +
-                           " is outside 0..1");
-  }
-  return Status::Ok();
+  const std::string where = "augmentation";
+  UNAS_RETURN_IF_ERROR(CheckRange(where, "time_shift_samples", options.time_shift_samples, 0, clip_samples - 1,
+                                  "0.." + std::to_string(clip_samples - 1)));
+  UNAS_RETURN_IF_ERROR(CheckRange(where, "background_frequency", options.background_frequency, 0.0, 1.0, "0..1"));
+  return CheckRange(where, "background_volume", options.background_volume, 0.0, 1.0, "0..1");
 }
 
 void MixNoise(std::vector<int16_t>& clip, const std::vector<int16_t>& noise, int64_t offset, double volume) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "data/audio/augment.h"
+#include "data/audio/range_check.h"
 #include "data/audio/wav.h"
 
 namespace unas::data::audio {
@@ -85,22 +86,12 @@ Status CheckSpeechCommandsOptions(const SpeechCommandsOptions& options) {
     }
     if (!seen.insert(word).second) return Status::Invalid("speech_commands: wanted word '" + word + "' twice");
   }
-  if (!(options.silence_percent >= 0 && options.silence_percent <= 100)) {
-    return Status::Invalid("speech_commands: silence_percent " + std::to_string(options.silence_percent) +
-                           " is outside 0..100");
-  }
-  if (!(options.unknown_percent >= 0 && options.unknown_percent <= 100)) {
-    return Status::Invalid("speech_commands: unknown_percent " + std::to_string(options.unknown_percent) +
-                           " is outside 0..100");
-  }
-  if (options.sample_rate_hz < 1000 || options.sample_rate_hz > 192000) {
-    return Status::Invalid("speech_commands: sample_rate_hz " + std::to_string(options.sample_rate_hz) +
-                           " is outside 1000..192000");
-  }
-  if (options.clip_samples < 1 || options.clip_samples > 10 * options.sample_rate_hz) {
-    return Status::Invalid("speech_commands: clip_samples " + std::to_string(options.clip_samples) +
-                           " is outside 1..10 s of samples");
-  }
+  const std::string where = "speech_commands";
+  UNAS_RETURN_IF_ERROR(CheckRange(where, "silence_percent", options.silence_percent, 0.0, 100.0, "0..100"));
+  UNAS_RETURN_IF_ERROR(CheckRange(where, "unknown_percent", options.unknown_percent, 0.0, 100.0, "0..100"));
+  UNAS_RETURN_IF_ERROR(CheckRange(where, "sample_rate_hz", options.sample_rate_hz, 1000, 192000, "1000..192000"));
+  UNAS_RETURN_IF_ERROR(CheckRange(where, "clip_samples", options.clip_samples, 1, 10 * options.sample_rate_hz,
+                                  "1..10 s of samples"));
   return Status::Ok();
 }
 

@@ -27,16 +27,6 @@
 
 namespace unas::server {
 
-// What an upload declares before its bytes.
-struct DatasetUploadHeader {
-  std::string name;
-  std::string sha256;     // of the whole pack; checked when it has arrived
-  std::string kind;       // "folder", "idx", "csv", "cifar10", "speech_commands"
-  std::string entry;      // "" or the single file's name (PackReader::entry)
-  int num_classes = 10;   // idx only (its labels are below it): 2..256
-  int64_t pack_bytes = 0; // the pack's length; more or fewer bytes are refused
-};
-
 // The next bytes of an upload; nullopt at its end; an error aborts it.
 using ChunkSource = std::function<Result<std::optional<std::string>>()>;
 

@@ -271,13 +271,7 @@ class DataServiceImpl final : public v1::DataService::Service {
     if (!c_->datasets()) return ToGrpc(Status::FailedPrecondition("this coordinator keeps no data sets"));
     v1::UploadDatasetRequest first;
     if (!reader->Read(&first)) return ToGrpc(Status::Invalid("upload: no header message"));
-    DatasetUploadHeader header;
-    header.name = first.name();
-    header.sha256 = first.sha256();
-    header.kind = first.kind();
-    header.entry = first.entry();
-    header.num_classes = first.num_classes();
-    header.pack_bytes = first.pack_bytes();
+    const DatasetUploadHeader header = FromProto(first);
     std::optional<std::string> pending;
     if (!first.chunk().empty()) pending = first.chunk();
     ChunkSource next = [&]() -> Result<std::optional<std::string>> {

@@ -162,6 +162,18 @@ struct DatasetRecord {
   int64_t created_unix_ms = 0;
 };
 
+// What an upload of a data set declares before its bytes (DatasetRegistry::Add
+// checks it; DataService.UploadDataset's first message carries it). Here,
+// beside the record it becomes, so that proto_convert can map it.
+struct DatasetUploadHeader {
+  std::string name;
+  std::string sha256;     // of the whole pack; checked when it has arrived
+  std::string kind;       // "folder", "idx", "csv", "cifar10", "speech_commands"
+  std::string entry;      // "" or the single file's name (PackReader::entry)
+  int num_classes = 10;   // idx only (its labels are below it): 2..256
+  int64_t pack_bytes = 0; // the pack's length; more or fewer bytes are refused
+};
+
 // One trial and the server's export document for it (TrialExportJson in
 // server/core/json_convert.h), as GetTrial returns it.
 struct TrialDetail {

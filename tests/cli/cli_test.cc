@@ -331,29 +331,29 @@ TEST(CliTest, BadUsageExitsTwoAndSaysWhy) {
 // they were split into steps.
 TEST(CliTest, UsageErrorsNameTheFlagBeforeAnyFileIsRead) {
   const std::string missing = "/nonexistent.json";
+  // Each case: `unas COMMAND ARGS FLAGS` exits 2 printing exactly "unas COMMAND: MESSAGE".
+  const auto expect_refused = [](const std::string& command, const std::string& args,
+                                 const std::vector<std::pair<std::string, std::string>>& cases) {
+    for (const auto& [flags, message] : cases) {
+      const CliRun r = Unas(command + " " + args + " " + flags);
+      EXPECT_EQ(r.exit_code, 2) << flags;
+      EXPECT_EQ(r.out, "unas " + command + ": " + message + "\n") << flags;
+    }
+  };
   // Each exec of unas-torch loads LibTorch (about a second): one case per step.
-  const std::vector<std::pair<std::string, std::string>> train = {
-      {"--bad-files keep --lr-schedule 3", "--lr-schedule: '3' is not EPOCH:LR"},
-      {"--prune-epoch 3", "--save-pruned, --prune-target-bytes and --prune-epoch need --prune"},
-      {"--words yes,no", "--words needs --dataset speech_commands:DIR"}};
-  for (const auto& [flags, message] : train) {
-    const CliRun r = Unas("train " + missing + " " + flags);
-    EXPECT_EQ(r.exit_code, 2) << flags;
-    EXPECT_EQ(r.out, "unas train: " + message + "\n") << flags;
-  }
+  expect_refused("train", missing,
+                 {{"--bad-files keep --lr-schedule 3", "--lr-schedule: '3' is not EPOCH:LR"},
+                  {"--prune-epoch 3", "--save-pruned, --prune-target-bytes and --prune-epoch need --prune"},
+                  {"--words yes,no", "--words needs --dataset speech_commands:DIR"}});
   const CliRun no_file = Unas("train " + missing);
   EXPECT_EQ(no_file.exit_code, 1);
   EXPECT_EQ(no_file.out, "unas train: /nonexistent.json: cannot open file\n");
 
   const std::string data_dir = Scratch() + "/refused-serve";
-  const std::vector<std::pair<std::string, std::string>> serve = {
-      {"--heartbeat-ms 600 --lease-timeout-ms 1000", "--heartbeat-ms must be at most half of --lease-timeout-ms"},
-      {"--no-auth --http 0.0.0.0:8080", "--no-auth is only allowed with a loopback --http address"}};
-  for (const auto& [flags, message] : serve) {
-    const CliRun r = Unas("serve --data-dir " + data_dir + " " + flags);
-    EXPECT_EQ(r.exit_code, 2) << flags;
-    EXPECT_EQ(r.out, "unas serve: " + message + "\n") << flags;
-  }
+  expect_refused("serve", "--data-dir " + data_dir,
+                 {{"--heartbeat-ms 600 --lease-timeout-ms 1000",
+                   "--heartbeat-ms must be at most half of --lease-timeout-ms"},
+                  {"--no-auth --http 0.0.0.0:8080", "--no-auth is only allowed with a loopback --http address"}});
   struct stat st;
   EXPECT_NE(stat(data_dir.c_str(), &st), 0) << "a refused serve made " << data_dir;
 

@@ -236,11 +236,10 @@ TEST(CostModelTest, TflmCmsisNnProfileCostsEachKernelPath) {
   add.out = {2, 2, 8};
   EXPECT_EQ(PathTerms(add), (std::array<double, kPathTerms>{2, 64, 32, 0, 0, 0, 0}));
   EXPECT_DOUBLE_EQ(EstimateOpCycles(**m4, add), 826.8 * 2 + 81.82 * 64);
-  // A 3x3 depthwise 5x5x6 -> 3x3x6: 486 MACs, 54 outputs, 81 window steps;
+  // conv's window as a depthwise 5x5x6 -> 3x3x6: 486 MACs, 54 outputs, 81 window steps;
   // 6 % 4 = 2 channels after the last word of four: 9 x 9 x 2 = 162 MACs.
-  Op dw;
+  Op dw = conv;
   dw.kind = OpKind::kDWConv2D;
-  dw.kernel = 3;
   dw.in = {5, 5, 6};
   dw.out = {3, 3, 6};
   EXPECT_EQ(KernelPathOf(dw), KernelPath::kDepthwise3x3);

@@ -9,20 +9,12 @@
 #include <vector>
 
 #include "base/status.h"
+#include "tests/temp_dir.h"
 
 namespace unas::firmware::testing {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// The suite's one temporary directory class (tests/temp_dir.h).
+using TempDir = unas::testing::TempDir;
 
 struct CommandResult {
   int exit_code = -1;

@@ -11,6 +11,7 @@
 #include "data/audio/feature_extractor.h"
 #include "data/audio/speech_commands.h"
 #include "data/audio/wav.h"
+#include "tests/data/audio/keyword_set.h"
 #include "tests/temp_dir.h"
 #include "worker/dataset.h"
 
@@ -18,6 +19,8 @@ namespace unas::worker {
 namespace {
 
 namespace fs = std::filesystem;
+using data::audio::testing::WriteClip;
+using data::audio::testing::WriteLines;
 using unas::testing::TempDir;
 
 // A clip whose samples identify it: a chirp-like ramp scaled by `id`.
@@ -25,16 +28,6 @@ std::vector<int16_t> Clip(int id) {
   std::vector<int16_t> v(16000);
   for (size_t i = 0; i < v.size(); ++i) v[i] = int16_t(((int(i) * (id + 3)) % 4001 - 2000) * (id % 7 + 1));
   return v;
-}
-
-void WriteClip(const std::string& path, const std::vector<int16_t>& pcm) {
-  fs::create_directories(fs::path(path).parent_path());
-  ASSERT_TRUE(data::audio::WritePcmWav(path, pcm.data(), pcm.size(), 16000).ok());
-}
-
-void WriteLines(const std::string& path, const std::vector<std::string>& lines) {
-  std::ofstream f(path);
-  for (const auto& line : lines) f << line << "\n";
 }
 
 // on: 6 clips (c0..c5; c4 validation, c5 testing); off: 6 likewise; dog: 4

@@ -106,19 +106,30 @@ int ArgMax(const std::vector<int>& v) {
   return best;
 }
 
+// A keyword set made by make_keywords.sh under `set` with `args`, as a
+// speech_commands spec whose wanted words are `wanted`; the script's output
+// when it fails.
+Result<data::DatasetSpec> MakeKeywordSpec(const TempDir& set, const std::string& args,
+                                          std::vector<std::string> wanted) {
+  data::DatasetSpec spec;
+  spec.kind = data::DatasetKind::kSpeechCommands;
+  spec.directory = set.path() + "/keywords";
+  spec.speech.wanted_words = std::move(wanted);
+  const std::string made = data::audio::testing::MakeKeywords(spec.directory, args);
+  if (!made.empty()) return Status::Internal(made);
+  return spec;
+}
+
 TEST(KeywordFirmware, RawPcmOnTheDeviceGivesTheTrialsInt8PredictionsOnEveryTestClip) {
   if (!data::audio::testing::HaveSpeechTools()) GTEST_SKIP() << "espeak-ng or sox not installed";
   TempDir set;
-  const std::string words_dir = set.path() + "/keywords";
   // 3 words x 15 speakers, speakers 3, 8, 13 validation, 4, 9, 14 testing.
-  const std::string made = data::audio::testing::MakeKeywords(
-      words_dir, "--words 'yes no up' --others 'cat dog' --speakers 15 --split-period 5 --noise-seconds 3");
-  ASSERT_TRUE(made.empty()) << made;
-
-  data::DatasetSpec spec;
-  spec.kind = data::DatasetKind::kSpeechCommands;
-  spec.directory = words_dir;
-  spec.speech.wanted_words = {"yes", "no", "up"};
+  auto made = MakeKeywordSpec(
+      set, "--words 'yes no up' --others 'cat dog' --speakers 15 --split-period 5 --noise-seconds 3",
+      {"yes", "no", "up"});
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  data::DatasetSpec spec = *made;
+  const std::string words_dir = spec.directory;
   spec.speech.augment_copies = 2;
   auto shape = data::DescribeDataset(spec);
   ASSERT_TRUE(shape.ok()) << shape.status().message();
@@ -280,14 +291,12 @@ TEST(KeywordFirmware, RawPcmOnTheDeviceGivesTheTrialsInt8PredictionsOnEveryTestC
 TEST(KeywordFirmware, FeaturesOnTheDeviceEqualTheTrainersOnAHundredClips) {
   if (!data::audio::testing::HaveSpeechTools()) GTEST_SKIP() << "espeak-ng or sox not installed";
   TempDir set;
-  const std::string words_dir = set.path() + "/keywords";
-  const std::string made = data::audio::testing::MakeKeywords(
-      words_dir, "--words 'yes no up down left' --others 'cat' --speakers 30 --split-period 3 --noise-seconds 3");
-  ASSERT_TRUE(made.empty()) << made;
-  data::DatasetSpec spec;
-  spec.kind = data::DatasetKind::kSpeechCommands;
-  spec.directory = words_dir;
-  spec.speech.wanted_words = {"yes", "no", "up", "down", "left"};
+  auto made = MakeKeywordSpec(
+      set, "--words 'yes no up down left' --others 'cat' --speakers 30 --split-period 3 --noise-seconds 3",
+      {"yes", "no", "up", "down", "left"});
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  const data::DatasetSpec spec = *made;
+  const std::string words_dir = spec.directory;
   auto dataset = worker::LoadDataset(spec);
   ASSERT_TRUE(dataset.ok()) << dataset.status().message();
   auto sc = data::audio::LoadSpeechCommands(words_dir, data::SpeechReaderOptions(spec.speech));

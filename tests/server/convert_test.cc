@@ -1,6 +1,8 @@
 // The converters at the coordinator's edges (proto/proto_convert.h,
 // server/core/json_convert.h) for the multi-fidelity and final-retraining fields:
 // each travels through the proto both ways and appears in the REST JSON.
+#include <tuple>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -51,6 +53,21 @@ TEST(ConvertTest, TrialRungPromotionAndFinalRoundTravelThroughTheProto) {
   v1::Trial none;
   ToProto(pending, &none);
   EXPECT_FALSE(none.has_final_test_accuracy());
+}
+
+// The upload's header: mapped in proto_convert, not in the gRPC handler.
+TEST(ConvertTest, DatasetUploadHeaderTravelsThroughTheProtoFieldByField) {
+  const std::string sha256(64, 'c');
+  const DatasetUploadHeader sent{"walk", sha256, "csv", "walk.csv", 7, 4096};
+  v1::UploadDatasetRequest p;
+  ToProto(sent, &p);
+  EXPECT_EQ(std::make_tuple(p.name(), p.sha256(), p.kind(), p.entry(), p.num_classes(), p.pack_bytes()),
+            std::make_tuple(std::string("walk"), sha256, std::string("csv"), std::string("walk.csv"), 7, int64_t{4096}));
+  EXPECT_TRUE(p.chunk().empty());
+  p.set_chunk("bytes");  // the first message may carry bytes too; they are not the header's
+  const DatasetUploadHeader back = FromProto(p);
+  EXPECT_EQ(std::make_tuple(back.name, back.sha256, back.kind, back.entry, back.num_classes, back.pack_bytes),
+            std::make_tuple(sent.name, sent.sha256, sent.kind, sent.entry, sent.num_classes, sent.pack_bytes));
 }
 
 TEST(ConvertTest, JobFinalRoundAndFinalizingTravelThroughTheProto) {

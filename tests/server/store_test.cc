@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/server/trial_records.h"
 #include "tests/temp_dir.h"
 
 namespace unas::server {
@@ -242,13 +243,10 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   EXPECT_DOUBLE_EQ(*back->costs.latency_ms, 1.5);
 
   t.status = TrialStatus::kCompleted;
-  Metrics m;
-  m.val_error = 0.125;
-  m.test_error = 0.13;
+  Metrics m = test_records::MakeMetrics(0.125, 0.13, 0.1875, std::nullopt);  // int8_test_error stays absent
   m.train_seconds = 12.5;
   m.samples_per_second = 3000.0;
   m.epochs = 3;
-  m.int8_val_error = 0.1875;  // int8_test_error stays absent
   t.metrics = m;
   t.pruned_candidate_json = "{\"pruned\":true}";
   Costs pruned = t.costs;  // 100, 200, 300, 400, 500, then halved: distinct per column

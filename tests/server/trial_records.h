@@ -1,5 +1,6 @@
 // Trial records made by hand for the tests of what the edges print and
-// convert (tests/cli/job_output_test.cc, tests/server/convert_test.cc).
+// convert (tests/cli/job_output_test.cc, tests/server/convert_test.cc) and
+// store (tests/server/store_test.cc).
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -27,6 +28,16 @@ struct KeywordSetDir {
 };
 
 }  // namespace
+
+void WriteClip(const std::string& path, const std::vector<int16_t>& pcm) {
+  fs::create_directories(fs::path(path).parent_path());
+  ASSERT_TRUE(WritePcmWav(path, pcm.data(), pcm.size(), 16000).ok()) << path;
+}
+
+void WriteLines(const std::string& path, const std::vector<std::string>& lines) {
+  std::ofstream f(path);
+  for (const auto& line : lines) f << line << "\n";
+}
 
 bool HaveSpeechTools() { return RunCommand("command -v espeak-ng && command -v sox").exit_code == 0; }
 

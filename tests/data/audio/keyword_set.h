@@ -29,4 +29,10 @@ std::string MakeKeywords(const std::string& dir, const std::string& args);
 // full-scale white noise, a single 1-LSB click at a window edge).
 std::vector<std::vector<int16_t>> FrontendTestClips();
 
+// Hand-made Speech Commands layouts: a 16 kHz WAV at `path` (its folders
+// made; a failure fails the calling test) and a list file with one entry a
+// line, as validation_list.txt and testing_list.txt are.
+void WriteClip(const std::string& path, const std::vector<int16_t>& pcm);
+void WriteLines(const std::string& path, const std::vector<std::string>& lines);
+
 }  // namespace unas::data::audio::testing

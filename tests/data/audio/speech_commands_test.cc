@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -20,6 +21,8 @@ namespace unas::data::audio {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::WriteClip;
+using testing::WriteLines;
 using unas::testing::TempDir;
 
 // A clip whose samples identify it: value = base + i (wrapping in int16).
@@ -27,16 +30,6 @@ std::vector<int16_t> Ramp(int base, size_t n) {
   std::vector<int16_t> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = int16_t((base + int(i)) % 30000);
   return v;
-}
-
-void WriteClip(const std::string& path, const std::vector<int16_t>& pcm) {
-  fs::create_directories(fs::path(path).parent_path());
-  ASSERT_TRUE(WritePcmWav(path, pcm.data(), pcm.size(), 16000).ok());
-}
-
-void WriteLines(const std::string& path, const std::vector<std::string>& lines) {
-  std::ofstream f(path);
-  for (const auto& line : lines) f << line << "\n";
 }
 
 // yes: 20 clips (a000..a019), a016-a017 validation, a018-a019 testing;
@@ -308,6 +301,31 @@ TEST(Augment, MixNoiseRoundsHalfUpAndClips) {
   EXPECT_NE(CheckAugmentOptions(AugmentOptions{16000, 0.8, 0.1}, 16000).message().find("time_shift_samples 16000"),
             std::string::npos);
   EXPECT_TRUE(CheckAugmentOptions(AugmentOptions{}, 16000).ok());
+}
+
+TEST(Augment, OptionRefusalsNameTheFieldItsValueAndTheRange) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(CheckAugmentOptions(AugmentOptions{-1, 0.8, 0.1}, 16000).message(),
+            "augmentation: time_shift_samples -1 is outside 0..15999");
+  EXPECT_EQ(CheckAugmentOptions(AugmentOptions{1600, 1.5, 0.1}, 16000).message(),
+            "augmentation: background_frequency 1.500000 is outside 0..1");
+  EXPECT_EQ(CheckAugmentOptions(AugmentOptions{1600, 0.8, nan}, 16000).message(),
+            "augmentation: background_volume nan is outside 0..1");
+  SpeechCommandsOptions options;
+  options.wanted_words = {"yes"};
+  options.unknown_percent = -0.5;
+  EXPECT_EQ(CheckSpeechCommandsOptions(options).message(),
+            "speech_commands: unknown_percent -0.500000 is outside 0..100");
+  options.unknown_percent = 100;
+  options.sample_rate_hz = 999;
+  EXPECT_EQ(CheckSpeechCommandsOptions(options).message(),
+            "speech_commands: sample_rate_hz 999 is outside 1000..192000");
+  options.sample_rate_hz = 8000;
+  options.clip_samples = 80001;
+  EXPECT_EQ(CheckSpeechCommandsOptions(options).message(),
+            "speech_commands: clip_samples 80001 is outside 1..10 s of samples");
+  options.clip_samples = 80000;
+  EXPECT_TRUE(CheckSpeechCommandsOptions(options).ok());
 }
 
 TEST(Augment, RngDrawsEveryValueOfARangeAndShufflesToAPermutation) {
