@@ -508,7 +508,8 @@ int HeldOutOps(const std::string& path, const std::string& profile_name) {
   auto profile = FindMcu(profile_name);
   if (!profile.ok()) return Fail(profile_name, profile.status());
   const CalibrationFile f = ReadCalibration(path);
-  std::printf("| network | op | path | in -> out | measured | predicted | difference |\n|---|---|---|---|---|---|---|\n");
+  std::printf("| network | op | path | in -> out | measured | predicted | difference |\n"
+              "|---|---|---|---|---|---|---|\n");
   for (const CalibrationNetwork& n : *networks) {
     auto it = f.op_instructions.find(n.name);
     if (!n.held_out || it == f.op_instructions.end()) continue;
