@@ -19,80 +19,83 @@ namespace unas {
 // at one cycle per instruction: a real M4 takes more (loads and taken
 // branches take 2 or more), a real M7 fewer (dual issue); QEMU models
 // neither. Fields: per_op, per_mac, per_output, per_tap, per_column,
-// per_odd_channel_mac, per_leftover_pixel_mac (mcu.h).
+// per_odd_channel_mac, per_leftover_pixel_mac, then three terms of unas's
+// kernels that these tables do not use (0; mcu.h).
 constexpr PathCostTable kTflmCmsisNnM4 = {{
-    {1525, 1.614, 50.03, 40.71, 3.373, 0.4326, 1.073},  // conv
-    {1251, 1.509, 42.21, 0, 4.056, 0, 2.392},           // pointwise
-    {386.8, 4.821, 88.81, 0, 4.207, 0, 0},              // pointwise_strided
-    {784.5, 8.44, 0, 14.4, 0, 0, 0},                    // depthwise_3x3
-    {1078, 7.729, 38.49, 48.23, 0, 0, 0},               // depthwise
-    {439.8, 7.62, 2.834, 34.58, 0, 0, 0},               // max_pool
-    {558.8, 5.838, 10.65, 42.28, 0, 0, 0},              // avg_pool
-    {488.3, 1.877, 54, 0, 0, 0, 0},                     // dense
-    {826.8, 81.82, 0, 0, 0, 0, 0},                      // add
+    {1525, 1.614, 50.03, 40.71, 3.373, 0.4326, 1.073, 0, 0, 0},  // conv
+    {1251, 1.509, 42.21, 0, 4.056, 0, 2.392, 0, 0, 0},           // pointwise
+    {386.8, 4.821, 88.81, 0, 4.207, 0, 0, 0, 0, 0},              // pointwise_strided
+    {784.5, 8.44, 0, 14.4, 0, 0, 0, 0, 0, 0},                    // depthwise_3x3
+    {1078, 7.729, 38.49, 48.23, 0, 0, 0, 0, 0, 0},               // depthwise
+    {439.8, 7.62, 2.834, 34.58, 0, 0, 0, 0, 0, 0},               // max_pool
+    {558.8, 5.838, 10.65, 42.28, 0, 0, 0, 0, 0, 0},              // avg_pool
+    {488.3, 1.877, 54, 0, 0, 0, 0, 0, 0, 0},                     // dense
+    {826.8, 81.82, 0, 0, 0, 0, 0, 0, 0, 0},                      // add
 }};
 constexpr PathCostTable kTflmCmsisNnM7 = {{
-    {1724, 1.609, 50.79, 42.48, 3.472, 0.4353, 1.071},  // conv
-    {1281, 1.487, 42.28, 0, 4.067, 0, 2.377},           // pointwise
-    {395.1, 4.828, 87.06, 0, 4.032, 0, 0},              // pointwise_strided
-    {791, 8.441, 0, 14.4, 0, 0, 0},                     // depthwise_3x3
-    {1098, 7.481, 37.86, 48.67, 0, 0, 0},               // depthwise
-    {446.1, 7.617, 2.856, 34.65, 0, 0, 0},              // max_pool
-    {568.7, 5.862, 10.48, 41.77, 0, 0, 0},              // avg_pool
-    {484.3, 1.877, 54.3, 0, 0, 0, 0},                   // dense
-    {823.5, 81.08, 0.3924, 0, 0, 0, 0},                 // add
+    {1724, 1.609, 50.79, 42.48, 3.472, 0.4353, 1.071, 0, 0, 0},  // conv
+    {1281, 1.487, 42.28, 0, 4.067, 0, 2.377, 0, 0, 0},           // pointwise
+    {395.1, 4.828, 87.06, 0, 4.032, 0, 0, 0, 0, 0},              // pointwise_strided
+    {791, 8.441, 0, 14.4, 0, 0, 0, 0, 0, 0},                     // depthwise_3x3
+    {1098, 7.481, 37.86, 48.67, 0, 0, 0, 0, 0, 0},               // depthwise
+    {446.1, 7.617, 2.856, 34.65, 0, 0, 0, 0, 0, 0},              // max_pool
+    {568.7, 5.862, 10.48, 41.77, 0, 0, 0, 0, 0, 0},              // avg_pool
+    {484.3, 1.877, 54.3, 0, 0, 0, 0, 0, 0, 0},                   // dense
+    {823.5, 81.08, 0.3924, 0, 0, 0, 0, 0, 0, 0},                 // add
 }};
 
 // unas's generated C (firmware/, whole execution, arm-none-eabi-gcc 12.2
 // -O2), the same kernel-path model fitted per path by non-negative least
 // squares to the instructions each operator took (profiled builds, SysTick
-// under QEMU -icount shift=0) in 25 calibration networks (12 small random
-// networks, 13 μNAS reference candidates: 363 operators) and checked on 20
-// held-out ones (12 other candidates, 6 random networks of another seed,
-// the two examples): mean error 5.3 % (M4), 5.7 % (M7), 3.7 % (M0+),
-// largest 14.1 %, 11.4 %, 12.2 %. docs/firmware.md "Calibrating the
-// latency model" has the tables, the measurements
-// (bench/firmware_calibration/) and the commands (tests/firmware/
-// bench_firmware.cc --calibrate, --fit). The terms named after CMSIS-NN's
-// kernels count here what unas's kernels walk: window rows and bytes, the
-// channels and pixels an unrolled loop leaves. One cycle per instruction.
+// under QEMU -icount shift=0) in 41 calibration networks (12 small random
+// networks on 28x28x1, 12 on 32x32x3, 4 on 49x40x1, 13 μNAS reference
+// candidates: 542 operators) and checked on 20 held-out ones (12 other
+// candidates, 6 random networks of another seed, the two examples): mean
+// error 3.0 % (M4), 3.3 % (M7), 2.7 % (M0+), largest 10.5 %, 9.1 %, 9.7 %.
+// docs/firmware.md "Calibrating the latency model" has the tables, the
+// measurements (bench/firmware_calibration/) and the commands
+// (tests/firmware/bench_firmware.cc --calibrate, --fit). The terms named
+// after CMSIS-NN's kernels count here what unas's kernels walk: window rows
+// and bytes, the channels and pixels an unrolled loop leaves; the last three
+// (general-loop MACs, weight words, group rows) are unas's own (mcu.h). One
+// cycle per instruction.
 //   M4: -mcpu=cortex-m4, the DSP path (SMLAD, SXTB16), QEMU mps2-an386.
 //   M7: -mcpu=cortex-m7, the DSP path, mps2-an500 (GCC schedules the same
 //       kernels differently: 0.89-1.21x the M4's instructions per operator).
 //   M0+: the portable C (ARMv6-M, no DSP extension) on QEMU's Cortex-M3
 //       board mps2-an385 (QEMU has no M0+; Thumb-1 code runs unchanged).
 constexpr PathCostTable kUnasCM4 = {{
-    {46.09, 1.59, 42.2, 1.64, 0.2266, 0.5261, 0},       // conv
-    {32.79, 1.666, 29.39, 0, 0.8547, 0, 0},             // pointwise
-    {7.106, 1.554, 41.11, 0, 0.7278, 0, 0},             // pointwise_strided
-    {0, 4.468, 0, 0, 0, 0.776, 0},                      // depthwise_3x3
-    {18.14, 2.472, 18.02, 0, 0, 0.5803, 0},             // depthwise
-    {32.04, 1.271, 0, 1.617, 0, 3.767, 0},              // max_pool
-    {32.7, 2.466, 2.341, 7.265, 0, 0, 0},               // avg_pool
-    {0, 1.546, 37.29, 0, 0, 0, 0},                      // dense
-    {22.73, 40.34, 0, 0, 0, 0, 0},                      // add
+    {19.88, 0.7083, 28.28, 0.6259, 0.3823, 0.4275, 0.05786, 0, 3.45, 8.031},  // conv
+    {38.09, 1.667, 29.57, 0, 0.806, 0, 0, 0, 0, 0},  // pointwise
+    {10.53, 1.207, 39.49, 0, 0.6725, 0, 0, 0, 1.381, 0},  // pointwise_strided
+    {0, 4.472, 0, 0, 0, 0.7558, 0, 0, 0, 0},  // depthwise_3x3
+    {13.88, 2.458, 18.34, 0, 0, 0.6967, 0, 0, 0, 0},  // depthwise
+    {45.92, 1.118, 0, 1.478, 0, 3.822, 0, 1.408, 0, 0},  // max_pool
+    {0, 0, 9.554, 1.143, 0, 5.778, 0, 2.046, 0, 0},  // avg_pool
+    {0, 1.548, 36.99, 0, 0, 0, 0, 0, 0, 0},  // dense
+    {29.76, 35.83, 0, 0, 0, 0, 0, 13.22, 0, 0},  // add
 }};
 constexpr PathCostTable kUnasCM7 = {{
-    {47.25, 1.602, 39.81, 2.008, 0.1158, 0.6271, 0},    // conv
-    {14.33, 1.621, 31.27, 0, 0.7131, 0, 0},             // pointwise
-    {6.973, 1.541, 41.22, 0, 0.7409, 0, 0},             // pointwise_strided
-    {0, 4.343, 0, 0, 0, 0.8433, 0},                     // depthwise_3x3
-    {24.11, 2.511, 15.91, 0, 0, 0.6219, 0},             // depthwise
-    {43.57, 1.288, 0, 1.642, 0, 3.744, 0},              // max_pool
-    {29.78, 2.642, 1.929, 8.011, 0, 0, 0},              // avg_pool
-    {2.247, 1.547, 37.46, 0, 0, 0, 0},                  // dense
-    {25.76, 40.27, 0, 0, 0, 0, 0},                      // add
+    {36.07, 0.7054, 24.62, 0.4563, 0.3461, 0.4662, 0.04085, 0, 3.497, 9.676},  // conv
+    {26.62, 1.24, 30.14, 0, 0.646, 0, 0, 0, 1.553, 0},  // pointwise
+    {10.76, 1.158, 39.44, 0, 0.6799, 0, 0, 0, 1.525, 0},  // pointwise_strided
+    {0, 4.348, 0, 0, 0, 0.8313, 0, 0, 0, 0},  // depthwise_3x3
+    {20.37, 2.485, 16.52, 0, 0, 0.7356, 0, 0, 0, 0},  // depthwise
+    {53.19, 1.14, 0, 1.598, 0, 3.755, 0, 1.272, 0, 0},  // max_pool
+    {0, 0, 8.89, 3.693, 0, 4.021, 0, 2.263, 0, 0},  // avg_pool
+    {3.018, 1.549, 37.15, 0, 0, 0, 0, 0, 0, 0},  // dense
+    {30.96, 35.8, 0, 0, 0, 0, 0, 12.97, 0, 0},  // add
 }};
 constexpr PathCostTable kUnasCM0Plus = {{
-    {0, 7.081, 153.3, 2.637, 0, 0, 0},                  // conv
-    {0, 7.002, 94.48, 0, 0, 0, 0},                      // pointwise
-    {17.75, 6.963, 93.14, 0, 0.5702, 0, 0},             // pointwise_strided
-    {0, 15.32, 4.428e-13, 0, 0, 1.819, 0},              // depthwise_3x3
-    {0, 7.686, 75.33, 0, 0, 0.2048, 0},                 // depthwise
-    {0, 6.054, 0, 0, 0, 2.578, 0},                      // max_pool
-    {0, 11.44, 0, 20.25, 0, 0, 0},                      // avg_pool
-    {27.53, 6.999, 82.28, 0, 0, 0, 0},                  // dense
-    {11.88, 151.5, 0, 0, 0, 0, 0},                      // add
+    {0, 5.628, 116.5, 0, 0, 0, 0, 0, 5.817, 26.84},  // conv
+    {0, 7.003, 94.81, 0, 0, 0, 0, 0, 0, 0},  // pointwise
+    {0, 6.951, 84.54, 0, 0.3435, 0, 0, 0, 0.04279, 37.34},  // pointwise_strided
+    {4.445, 15.38, 1.114e-14, 0, 0, 1.667, 0, 0, 0, 0},  // depthwise_3x3
+    {24.93, 7.848, 71.88, 0, 0, 0.2105, 0, 0, 0, 0},  // depthwise
+    {30.85, 5.522, 0, 0, 0, 1.926, 0, 5.564, 0, 0},  // max_pool
+    {0, 0, 15.43, 17.68, 0, 0, 0, 10.69, 0, 0},  // avg_pool
+    {24.1, 6.999, 82.35, 0, 0, 0, 0, 0, 0, 0},  // dense
+    {1.366, 148.3, 0, 0, 0, 0, 0, 6.498, 0, 0},  // add
 }};
 
 const std::vector<McuProfile>& McuProfiles() {
@@ -213,7 +216,42 @@ KernelPath KernelPathOf(const Op& op) {
   return KernelPath::kAdd;
 }
 
-std::array<double, kPathTerms> PathTerms(const Op& op) {
+namespace {
+
+// Whether an operator leaves the loops its shape folds for the general ones
+// (firmware/c/unas_kernels_impl.h): a ceil-mode pool whose last windows are
+// clipped at the input's edge computes every window's rows and columns at
+// run time; an Add whose terms differ in shape pads them, looking each
+// term's pixel up per output pixel.
+bool TakesGeneralLoop(const Op& op, const Network& network) {
+  switch (op.kind) {
+    case OpKind::kMaxPool:
+    case OpKind::kAvgPool: return op.out.h * op.pool_h != op.in.h || op.out.w * op.pool_w != op.in.w;
+    case OpKind::kAdd:
+      for (int input : op.inputs) {
+        const Shape term = input == kNetworkInput ? network.input_shape() : network.ops[static_cast<size_t>(input)].out;
+        if (term.h != op.out.h || term.w != op.out.w || term.c != op.out.c) return true;
+      }
+      return false;
+    default: return false;
+  }
+}
+
+// Weight words a convolution's DSP path multiplies: per output pixel and
+// kernel row, ceil(k * in_c / 4) words (the masked tail word whole) against
+// each computed weight row; output channels go four at a time, a last group
+// of 3 computing 4 rows (one repeated), of 2 or 1 that many.
+double WeightWords(const Op& op) {
+  const double pixels = static_cast<double>(op.out.h) * op.out.w;
+  const int row_words = (op.kernel * op.in.c + 3) / 4;
+  static constexpr int kLastGroupRows[4] = {0, 1, 2, 4};
+  const int rows = 4 * (op.out.c / 4) + kLastGroupRows[op.out.c % 4];
+  return pixels * op.kernel * row_words * rows;
+}
+
+}  // namespace
+
+std::array<double, kPathTerms> PathTerms(const Op& op, const Network& network) {
   const double pixels = static_cast<double>(op.out.h) * op.out.w;
   const double outputs = static_cast<double>(op.out.elements());
   const double taps = op.kind == OpKind::kMaxPool || op.kind == OpKind::kAvgPool
@@ -224,6 +262,13 @@ std::array<double, kPathTerms> PathTerms(const Op& op) {
   t[0] = operators;
   t[1] = static_cast<double>(op.macs());
   t[2] = outputs;
+  if (TakesGeneralLoop(op, network)) t[7] = t[1];
+  if (op.kind == OpKind::kConv2D) {
+    // unas's convolutions (any kernel) run one loop: per output pixel,
+    // groups of up to four output channels, per kernel row.
+    t[8] = WeightWords(op);
+    t[9] = pixels * ((op.out.c + 3) / 4) * op.kernel;
+  }
   switch (KernelPathOf(op)) {
     case KernelPath::kConv: {
       const double column = taps * op.in.c;  // im2col bytes per output pixel
@@ -255,12 +300,13 @@ std::array<double, kPathTerms> PathTerms(const Op& op) {
   return t;
 }
 
-double EstimateOpCycles(const McuProfile& mcu, const Op& op) {
+double EstimateOpCycles(const McuProfile& mcu, const Op& op, const Network& network) {
   if (mcu.paths) {
     const PathCosts& c = (*mcu.paths)[static_cast<int>(KernelPathOf(op))];
-    const std::array<double, kPathTerms> t = PathTerms(op);
+    const std::array<double, kPathTerms> t = PathTerms(op, network);
     return c.per_op * t[0] + c.per_mac * t[1] + c.per_output * t[2] + c.per_tap * t[3] + c.per_column * t[4] +
-           c.per_odd_channel_mac * t[5] + c.per_leftover_pixel_mac * t[6];
+           c.per_odd_channel_mac * t[5] + c.per_leftover_pixel_mac * t[6] + c.per_general_mac * t[7] +
+           c.per_weight_word * t[8] + c.per_group_row * t[9];
   }
   double per_mac = 0;
   switch (op.kind) {
@@ -281,7 +327,7 @@ double EstimateOpCycles(const McuProfile& mcu, const Op& op) {
 LatencyEstimate EstimateLatency(const McuProfile& mcu, const Network& network) {
   LatencyEstimate estimate;
   for (const Op& op : network.ops) {
-    const double cycles = EstimateOpCycles(mcu, op);
+    const double cycles = EstimateOpCycles(mcu, op, network);
     estimate.op_cycles.push_back(cycles);
     estimate.cycles += cycles;
   }

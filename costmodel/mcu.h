@@ -12,7 +12,9 @@
 //     with the operator's counts (PathTerms): operators, MACs, output
 //     elements, kernel taps (im2col copies, window steps), im2col columns,
 //     and the MACs of the odd output channel and of leftover pixels, which
-//     CMSIS-NN's kernels handle outside their unrolled loops.
+//     CMSIS-NN's kernels handle outside their unrolled loops; for unas's
+//     generated C also the MACs its general (not shape-folded) loops take
+//     and the weight words its convolutions multiply.
 // Profiles measured on QEMU count instructions, i.e. cycles at one
 // instruction per cycle. The constants are in mcu.cc, in one table, with
 // where they come from.
@@ -53,11 +55,20 @@ struct PathCosts {
   double per_column = 0;              // output pixels x taps x input channels: im2col bytes
   double per_odd_channel_mac = 0;     // MACs of the last output channel when the count is odd
   double per_leftover_pixel_mac = 0;  // MACs of the pixels a 2-pixel (k x k) or 4-pixel (1x1) kernel leaves
+  // The next two count what unas's generated C walks (0 in the TFLM tables,
+  // fitted before they existed):
+  double per_general_mac = 0;  // MACs of a pool whose windows are clipped at the input's edge
+                               // (ceil mode) or of an Add whose terms differ in shape (padded)
+  double per_weight_word = 0;  // convolutions: weight words multiplied (4 bytes; a row's masked tail and
+                               // the repeated row of a 3-channel group count whole)
+  double per_group_row = 0;    // convolutions: output pixels x groups of up to 4 output channels x kernel
+                               // rows (the inner loop's set-up)
 };
-constexpr int kPathTerms = 7;
+constexpr int kPathTerms = 10;
 using PathCostTable = std::array<PathCosts, kKernelPaths>;
-// The counts PathCosts multiply, in its field order.
-std::array<double, kPathTerms> PathTerms(const Op& op);
+// The counts PathCosts multiply, in its field order. `network`: the
+// operator's network (an Add's terms' shapes).
+std::array<double, kPathTerms> PathTerms(const Op& op, const Network& network);
 
 struct McuProfile {
   std::string name;         // e.g. "cortex-m4-80mhz"
@@ -90,7 +101,8 @@ Result<const McuProfile*> FindMcu(const std::string& name);
 // at its own clock). Thread-safe; lives as long as the process.
 const McuProfile* McuAtClock(const McuProfile& base, double clock_hz);
 
-double EstimateOpCycles(const McuProfile& mcu, const Op& op);
+// `op` is an operator of `network`.
+double EstimateOpCycles(const McuProfile& mcu, const Op& op, const Network& network);
 
 struct LatencyEstimate {
   double cycles = 0;

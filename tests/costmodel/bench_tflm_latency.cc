@@ -208,7 +208,9 @@ std::vector<int> ParseRanges(const std::string& text) {
 PathCostTable Fit(const std::vector<Measured>& nets) {
   std::vector<testing::MeasuredOp> ops;
   for (const Measured& m : nets) {
-    for (size_t j = 0; j < m.network.ops.size(); ++j) ops.push_back({m.network.ops[j], m.op_instructions[j]});
+    for (size_t j = 0; j < m.network.ops.size(); ++j) {
+      ops.push_back({m.network.ops[j], m.op_instructions[j], &m.network});
+    }
   }
   return testing::FitPathCosts(ops);
 }

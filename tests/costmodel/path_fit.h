@@ -19,6 +19,7 @@ namespace unas::testing {
 struct MeasuredOp {
   Op op;
   double instructions = 0;
+  const Network* network = nullptr;  // op's network (PathTerms), alive while fitting
 };
 
 // Non-negative least squares per kernel path: instructions ~ PathCosts .
@@ -31,7 +32,7 @@ inline PathCostTable FitPathCosts(const std::vector<MeasuredOp>& ops) {
   for (const MeasuredOp& m : ops) {
     const int path = static_cast<int>(KernelPathOf(m.op));
     const double w = 1.0 / std::sqrt(std::max(m.instructions, 100.0));
-    std::array<double, kPathTerms> t = PathTerms(m.op);
+    std::array<double, kPathTerms> t = PathTerms(m.op, *m.network);
     for (double& v : t) v *= w;
     for (int a = 0; a < kPathTerms; ++a) {
       atb[path][a] += t[a] * m.instructions * w;
@@ -51,7 +52,7 @@ inline PathCostTable FitPathCosts(const std::vector<MeasuredOp>& ops) {
         x[a] = std::max(0.0, g / ata[path][a][a]);
       }
     }
-    table[path] = {x[0], x[1], x[2], x[3], x[4], x[5], x[6]};
+    table[path] = {x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9]};
   }
   return table;
 }
@@ -59,11 +60,12 @@ inline PathCostTable FitPathCosts(const std::vector<MeasuredOp>& ops) {
 // Prints the table as the initializer mcu.cc holds.
 inline void PrintPathCosts(const PathCostTable& t) {
   std::printf("fitted PathCostTable (per_op, per_mac, per_output, per_tap, per_column, per_odd_channel_mac, "
-              "per_leftover_pixel_mac):\n");
+              "per_leftover_pixel_mac, per_general_mac, per_weight_word, per_group_row):\n");
   for (int p = 0; p < kKernelPaths; ++p) {
     const PathCosts& c = t[p];
-    std::printf("    {%.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g},  // %s\n", c.per_op, c.per_mac, c.per_output,
-                c.per_tap, c.per_column, c.per_odd_channel_mac, c.per_leftover_pixel_mac,
+    std::printf("    {%.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g},  // %s\n", c.per_op, c.per_mac,
+                c.per_output, c.per_tap, c.per_column, c.per_odd_channel_mac, c.per_leftover_pixel_mac,
+                c.per_general_mac, c.per_weight_word, c.per_group_row,
                 KernelPathName(static_cast<KernelPath>(p)));
   }
 }
