@@ -19,7 +19,8 @@ Result<Proposal> Strategy::Ask() {
     rejected += draw_rejections_;
     rejected_count_ += draw_rejections_;
     draw_rejections_ = 0;
-    const uint64_t hash = CandidateHash(candidate);
+    std::string json = CanonicalJson(candidate);
+    const uint64_t hash = Fnv1a64(json);
     if (IsKnown(hash)) continue;
     UNAS_ASSIGN_OR_RETURN(Costs costs, config_.costs(candidate));
     if (!MeetsConstraints(costs, config_.constraints)) {
@@ -27,10 +28,11 @@ Result<Proposal> Strategy::Ask() {
       ++rejected_count_;
       continue;
     }
-    Proposal p{id, std::move(candidate), hash, costs, rejected};
+    Proposal p{id, std::move(candidate), hash, costs, rejected, {}};
     ++next_trial_id_;
     known_.insert(hash);
-    in_flight_.emplace(id, p);
+    in_flight_.emplace(id, p);  // without the text: only the caller needs it
+    p.candidate_json = std::move(json);
     return p;
   }
   return Status(StatusCode::kResourceExhausted,

@@ -47,6 +47,11 @@ struct Proposal {
   uint64_t hash = 0;      // CandidateHash(candidate)
   Costs costs;    // exact; within the hard constraints
   int rejected_before = 0;  // candidates rejected by hard constraints during this Ask
+  // CanonicalJson(candidate), made once for the hash. Byte for byte
+  // CandidateToJson(candidate).dump() (it writes only the keys that apply),
+  // so the coordinator stores it instead of serialising the candidate again.
+  // Empty in proposals restored from a store.
+  std::string candidate_json;
 };
 
 struct Outcome {

@@ -375,7 +375,7 @@ Result<std::optional<TrialRecord>> Coordinator::ProposeLocked(Job& job) {
   t.trial_id = job.next_trial_id++;
   t.proposal_id = proposal->trial_id;
   t.status = TrialStatus::kPending;
-  t.candidate_json = CandidateToJson(proposal->candidate).dump();
+  t.candidate_json = std::move(proposal->candidate_json);
   t.candidate_hash = HashHex(proposal->hash);
   // The peak the strategy saw: the best whole-tensor order, or with Pex.
   t.costs = proposal->costs;
@@ -445,10 +445,10 @@ std::optional<Assignment> Coordinator::TryLeaseLocked(const std::string& worker_
       return std::nullopt;
     }
     job->unstored.erase(next.trial_id);
-    job->record = job_record;
+    job->record = std::move(job_record);
     if (!fresh) job->pending.pop_front();
     TrialRecord& t = job->trials[next.trial_id];
-    t = next;
+    t = std::move(next);
     job->leased += 1;
     leases_[t.lease_id] = {job->record.job_id, t.trial_id};
     round_robin_ = (round_robin_ + 1) % std::max<size_t>(1, job_order_.size());
@@ -524,9 +524,10 @@ Status Coordinator::FinishTrialLocked(Job& job, TrialRecord& trial, const TrialR
   next.told_seq = job.told + 1;
   // Committed (with the weights) before anything else changes, so an
   // acknowledged result is durable.
-  UNAS_RETURN_IF_ERROR(store_->FinishTrial(next, result.succeeded ? result.weights : std::string(),
-                                           result.succeeded ? result.model_tflite : std::string()));
-  trial = next;
+  static const std::string kNone;  // both branches lvalues: the blobs (up to 3 MiB each) are not copied
+  UNAS_RETURN_IF_ERROR(store_->FinishTrial(next, result.succeeded ? result.weights : kNone,
+                                           result.succeeded ? result.model_tflite : kNone));
+  trial = std::move(next);
   job.told += 1;
   if (trial.final_round == 0) {
     // The strategy already holds the proposal: only its id and the outcome travel.

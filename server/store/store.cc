@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "base/json_limits.h"
@@ -534,8 +536,16 @@ Status Store::UpdateTrialsAndJob(const std::vector<TrialRecord>& trials, const J
 
 Status Store::FinishTrial(const TrialRecord& trial, const std::string& weights, const std::string& model_tflite) {
   std::lock_guard<std::mutex> lock(mu_);
-  TrialRecord row = trial;
-  row.has_tflite = !model_tflite.empty();
+  const bool has_tflite = !model_tflite.empty();
+  std::optional<TrialRecord> corrected;
+  if (trial.has_tflite != has_tflite) {
+    corrected = trial;
+    corrected->has_tflite = has_tflite;
+  }
+  const TrialRecord& row = corrected ? *corrected : trial;
+  // Without blobs the one UPDATE is its own transaction: BEGIN and COMMIT
+  // would only add two statements to the commit it makes anyway.
+  if (weights.empty() && !has_tflite) return WriteTrial(row, false);
   return InTransaction([&] {
     UNAS_RETURN_IF_ERROR(WriteTrial(row, false));
     auto put = [&](const char* sql, const std::string& blob) {

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "search/bayes_opt.h"
 #include "search/canonical.h"
@@ -64,6 +65,22 @@ TEST_P(EveryStrategy, SameSeedSameResultsSameProposals) {
   const auto ha = RunTrials(*a, 40), hb = RunTrials(*b, 40), hc = RunTrials(*c, 40);
   EXPECT_EQ(ha, hb);
   EXPECT_NE(ha, hc);
+}
+
+// The coordinator stores a proposal's candidate_json as the trial's candidate
+// instead of serialising the candidate again: it must be exactly that text,
+// and the strategy's own copies must not keep it (memory per completed trial).
+TEST_P(EveryStrategy, ProposalsCarryTheirCandidateJsonOnce) {
+  auto s = Make(GetParam(), 3, "peak_sram=20000");
+  for (int i = 0; i < 30; ++i) {
+    auto p = s->Ask();
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    EXPECT_EQ(p->candidate_json, CandidateToJson(p->candidate).dump());
+    EXPECT_EQ(Fnv1a64(p->candidate_json), p->hash);
+    ASSERT_TRUE(s->Tell(p->trial_id, Outcome::Success(0.5)).ok());
+  }
+  ASSERT_EQ(s->completed().size(), 30u);
+  for (const CompletedTrial& t : s->completed()) EXPECT_EQ(t.proposal.candidate_json, "");
 }
 
 TEST_P(EveryStrategy, RestoredFromFirstKResultsProposesWhatTheUninterruptedWould) {
