@@ -334,7 +334,8 @@ TEST(CliTest, UsageErrorsNameTheFlagBeforeAnyFileIsRead) {
   // Each exec of unas-torch loads LibTorch (about a second): one case per step.
   const std::vector<std::pair<std::string, std::string>> train = {
       {"--bad-files keep --lr-schedule 3", "--lr-schedule: '3' is not EPOCH:LR"},
-      {"--prune-epoch 3", "--save-pruned, --prune-target-bytes and --prune-epoch need --prune"},
+      {"--prune-epoch 3", "--prune-epoch needs --prune"},
+      {"--prune-mode during_training", "--prune-mode needs --prune"},
       {"--words yes,no", "--words needs --dataset speech_commands:DIR"}};
   for (const auto& [flags, message] : train) {
     const CliRun r = Unas("train " + missing + " " + flags);
