@@ -111,6 +111,15 @@ double ErrorRate(CandidateNet& net, const torch::Tensor& x, const torch::Tensor&
   return n == 0 ? 1.0 : 1.0 - static_cast<double>(correct) / static_cast<double>(n);
 }
 
+// Pruning during training multiplies masked channels by 0 in the backward
+// pass too: their producers stop learning, and a channel comes back when
+// the kept ones' importance falls below its own. The straight-through
+// variant (masked channels' producers get the gradient as if they were
+// visible, DPF's feedback) was measured and diverged: a masked channel is
+// pushed the same way at every step, since its output never shows the
+// change, until it returns with outsized weights (docs/pruning.md).
+constexpr bool kStraightThroughMasks = false;
+
 // One Train() call, as its steps: Setup, then per epoch PruneNow (at the
 // pruning epoch) and TrainEpoch (its batches, then the validation error),
 // then Deliver (test error, kept model, saved weights). Pruning during
@@ -267,7 +276,8 @@ class Trial {
       clock->Lap(&profile_.prune);
     }
     ++steps_run_;
-    const torch::Tensor logits = dpf_ ? net_->ForwardMasked(x, masks_, /*straight_through=*/true) : net_->forward(x);
+    const torch::Tensor logits =
+        dpf_ ? net_->ForwardMasked(x, masks_, kStraightThroughMasks) : net_->forward(x);
     const torch::Tensor loss = Loss(logits, batch_y_);
     const double loss_value = loss.item<double>();
     clock->Lap(&profile_.forward);
@@ -422,6 +432,13 @@ class Trial {
     r.pruned_costs = plan_.pruned_costs;
     r.prunable_channels = plan_.prunable_channels;
     r.channels_removed = plan_.channels_removed;
+    Result<int64_t> pruned_bytes = PrunedResourceBytes(plan_.candidate, input_, config_.prune);
+    if (!pruned_bytes.ok()) {
+      result_.outcome = TrialOutcome::kFailed;
+      result_.message = "pruning: " + pruned_bytes.status().message();
+      return false;
+    }
+    r.pruned_target_bytes = *pruned_bytes;
     r.validation_error_before = ErrorRate(net_, data_.validation_x, data_.validation_y);
     r.validation_error_pruned = ErrorRate(pruned_net_, data_.validation_x, data_.validation_y);
     clock.Lap(&profile_.validation);
@@ -452,6 +469,9 @@ class Trial {
     r.pruned_costs = plan.pruned_costs;
     r.prunable_channels = plan.prunable_channels;
     r.channels_removed = plan.channels_removed;
+    UNAS_ASSIGN_OR_RETURN(r.initial_target_bytes, PrunedResourceBytes(candidate_, input_, config_.prune));
+    UNAS_ASSIGN_OR_RETURN(r.pruned_target_bytes, PrunedResourceBytes(plan.candidate, input_, config_.prune));
+    r.final_target_bytes = FinalTargetBytes(config_.prune, r.initial_target_bytes).value_or(0);
     r.proposed_params = result_.params;
     r.validation_error_before =
         result_.validation_error_per_epoch.empty() ? 1.0 : result_.validation_error_per_epoch.back();
@@ -593,11 +613,12 @@ nlohmann::json TrainResultToJson(const TrainResult& r) {
                     {"proposed_costs", costs(p.proposed_costs)},
                     {"pruned_costs", costs(p.pruned_costs)},
                     {"pruned_candidate", CandidateToJson(p.candidate)}};
+    j["pruning"]["initial_target_bytes"] = p.initial_target_bytes;
+    j["pruning"]["pruned_target_bytes"] = p.pruned_target_bytes;
+    j["pruning"]["final_target_bytes"] = p.final_target_bytes;
     if (p.mode == PruneMode::kDuringTraining) {
       j["pruning"]["mask_updates"] = p.mask_updates;
       j["pruning"]["channels_restored"] = p.channels_restored;
-      j["pruning"]["initial_target_bytes"] = p.initial_target_bytes;
-      j["pruning"]["final_target_bytes"] = p.final_target_bytes;
     }
   }
   return j;

@@ -90,14 +90,18 @@ struct PruningResult {
   // masks, and the pruned network (the trial's validation error) at the end.
   double validation_error_before = 1;
   double validation_error_pruned = 1;
-  // During training only: how often the masks were recomputed, how many
-  // channels came back over all updates (masked by one update, kept by the
-  // next), and the schedule's ends (PrunedResourceBytes of the proposed
-  // candidate, and FinalTargetBytes of it).
+  // The resource the target is measured on (PrunedResourceBytes: for peak
+  // SRAM the best order's peak, without TFLM's persistent arena part) of
+  // the proposed and of the pruned candidate, and the target
+  // (FinalTargetBytes; 0 when there is none).
+  int64_t initial_target_bytes = 0;
+  int64_t pruned_target_bytes = 0;
+  int64_t final_target_bytes = 0;
+  // During training only: how often the masks were recomputed, and how
+  // many channels came back over all updates (masked by one update, kept
+  // by the next).
   int mask_updates = 0;
   int channels_restored = 0;
-  int64_t initial_target_bytes = 0;
-  int64_t final_target_bytes = 0;
 };
 
 // Where a Train() call's time went, step by step (docs/worker-benchmark.md

@@ -178,6 +178,9 @@ TEST(TrainerTest, PruningAimedAtPeakSramTrainsASmallerCandidate) {
   EXPECT_EQ(p.proposed_params, 2746);
   EXPECT_EQ(p.proposed_costs.peak_sram_bytes, 360);
   EXPECT_EQ(p.pruned_costs.peak_sram_bytes, 208);
+  EXPECT_EQ(p.initial_target_bytes, 360);
+  EXPECT_EQ(p.pruned_target_bytes, 208);
+  EXPECT_EQ(p.final_target_bytes, 0);  // none: the channel budget stops it
   // The LibTorch network that was fine-tuned is the costed pruned candidate.
   EXPECT_EQ(result->params, 1554);
   EXPECT_EQ(result->params, p.pruned_costs.params);
@@ -234,6 +237,7 @@ TEST(TrainerTest, PruningDuringTrainingDeliversTheMaskedCandidateAtItsExactCost)
   EXPECT_EQ(p.mask_updates, 12);
   EXPECT_EQ(p.initial_target_bytes, 360);
   EXPECT_EQ(p.final_target_bytes, 216);
+  EXPECT_EQ(p.pruned_target_bytes, 208);
   EXPECT_EQ(p.epoch, 2);
   EXPECT_EQ(p.candidate.conv_blocks[0].layers[0].filters, 4);
   EXPECT_EQ(p.candidate.dense_blocks[0].units, 32);
