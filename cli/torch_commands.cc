@@ -114,7 +114,16 @@ Args TrainArgs() {
   args.Flag("prune-layer-fraction", "F", "and at most this fraction (0, 1] of any one layer's channels",
             shown(defaults.prune.max_group_fraction));
   args.Flag("prune-target-bytes", "N", "stop pruning once the targeted resource is at most N bytes (or \"32kB\", \"64KiB\")");
-  args.Flag("prune-epoch", "E", "prune at the start of epoch E (0-based; default: the last epoch)");
+  args.Flag("prune-epoch", "E", "one-shot: prune at the start of epoch E (0-based; default: the last epoch); "
+                              "during training: the schedule starts at epoch E (default 0)");
+  args.Flag("prune-mode", "one_shot|during_training",
+            "prune once and fine-tune, or mask channels while training (DPF; needs a target)",
+            worker::PruneModeName(defaults.prune.mode));
+  args.Flag("prune-target-ratio", "R", "aim at R (0, 1) times the proposed network's resource");
+  args.Flag("prune-end-epoch", "E", "during training: the target is reached at the start of epoch E "
+                                  "(default: half the epochs)");
+  args.Flag("prune-update-steps", "K", "during training: recompute the masks every K steps",
+            std::to_string(defaults.prune.update_steps));
   args.Flag("prune-accounting", "tflm|tflm_cmsis_nn|unas|firmware", "memory accounting the pruning is costed with",
             AccountingName(defaults.prune.accounting));
   args.Flag("save-pruned", "FILE", "write the pruned candidate (uNAS JSON) here");

@@ -160,8 +160,9 @@ int TrainFailed(const Status& s, int exit_code) {
 // --prune and the flags that only apply with it.
 Status ReadPruneFlags(const Args& args, worker::PruneConfig* prune) {
   if (!args.Has("prune")) {
-    if (args.Has("save-pruned") || args.Has("prune-target-bytes") || args.Has("prune-epoch")) {
-      return Status::Invalid("--save-pruned, --prune-target-bytes and --prune-epoch need --prune");
+    for (const char* flag : {"save-pruned", "prune-target-bytes", "prune-epoch", "prune-mode", "prune-target-ratio",
+                             "prune-end-epoch", "prune-update-steps"}) {
+      if (args.Has(flag)) return Status::Invalid("--" + std::string(flag) + " needs --prune");
     }
     return Status::Ok();
   }
@@ -169,8 +170,18 @@ Status ReadPruneFlags(const Args& args, worker::PruneConfig* prune) {
   auto fraction = args.GetDouble("prune-fraction", 1e-9, 0.999999);
   auto layer_fraction = args.GetDouble("prune-layer-fraction", 1e-9, 1);
   auto accounting = ParseAccounting(args.Get("prune-accounting"));
-  for (const Status& s : {target.status(), fraction.status(), layer_fraction.status(), accounting.status()}) {
+  auto mode = worker::ParsePruneMode(args.Get("prune-mode"), "--prune-mode");
+  for (const Status& s : {target.status(), fraction.status(), layer_fraction.status(), accounting.status(),
+                          mode.status(), args.ReadInt("prune-update-steps", 1, 1000000, &prune->update_steps)}) {
     if (!s.ok()) return s;
+  }
+  prune->mode = *mode;
+  if (args.Has("prune-target-ratio")) {
+    UNAS_ASSIGN_OR_RETURN(prune->target_ratio, args.GetDouble("prune-target-ratio", 1e-9, 0.999999));
+  }
+  if (args.Has("prune-end-epoch")) {
+    UNAS_ASSIGN_OR_RETURN(long long epoch, args.GetInt("prune-end-epoch", 1, 1000));
+    prune->end_epoch = static_cast<int>(epoch);
   }
   prune->enabled = true;
   prune->target = *target;

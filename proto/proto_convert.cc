@@ -364,6 +364,10 @@ void ToProto(const worker::TrainConfig& t, v1::TrainConfig* out) {
   p->set_start_epoch(t.prune.start_epoch);
   p->set_target_bytes(t.prune.target_bytes.value_or(0));
   p->set_accounting(ToProtoEnum(kAccountings, t.prune.accounting));
+  p->set_mode(t.prune.mode == worker::PruneMode::kDuringTraining ? v1::PRUNE_DURING_TRAINING : v1::PRUNE_ONE_SHOT);
+  p->set_target_ratio(t.prune.target_ratio.value_or(0));
+  p->set_end_epoch(t.prune.end_epoch);
+  p->set_update_steps(t.prune.update_steps);
   out->set_quantize(t.quantization.enabled);
   out->set_calibration_images(t.quantization.calibration_images);
 }
@@ -394,6 +398,10 @@ Result<worker::TrainConfig> FromProto(const v1::TrainConfig& p) {
   t.prune.max_group_fraction = pr.max_group_fraction();
   t.prune.start_epoch = pr.start_epoch();
   if (pr.target_bytes() > 0) t.prune.target_bytes = pr.target_bytes();
+  t.prune.mode = pr.mode() == v1::PRUNE_DURING_TRAINING ? worker::PruneMode::kDuringTraining : worker::PruneMode::kOneShot;
+  if (pr.target_ratio() > 0) t.prune.target_ratio = pr.target_ratio();
+  t.prune.end_epoch = pr.end_epoch();
+  t.prune.update_steps = pr.update_steps();
   t.quantization.enabled = p.quantize();
   t.quantization.calibration_images = p.calibration_images();
   return t;

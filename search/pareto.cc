@@ -325,7 +325,7 @@ Result<std::vector<int64_t>> ParetoTrials(const std::vector<CompletedTrial>& tri
   std::vector<Point> points;
   std::vector<int64_t> ids;
   for (const CompletedTrial& t : trials) {
-    if (!t.outcome.ok || !MeetsConstraints(t.proposal.costs, constraints)) continue;
+    if (!t.outcome.ok || !MeetsConstraints(t.costs(), constraints)) continue;
     points.push_back(spec.Project(t.objectives()));
     ids.push_back(t.proposal.trial_id);
   }

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -61,10 +62,14 @@ struct Outcome {
   // Wall seconds the evaluation took (training and measuring); 0 = unknown.
   // Cost-aware strategies learn what a trial costs from it.
   double train_seconds = 0;
+  // The exact costs of the network that was measured when it is not the
+  // proposed one (a trial that pruned its candidate); strategies rank the
+  // result by these, not by the proposal's costs.
+  std::optional<Costs> measured_costs;
   static Outcome Success(double validation_error, double train_seconds = 0) {
-    return {true, validation_error, "", train_seconds};
+    return {true, validation_error, "", train_seconds, std::nullopt};
   }
-  static Outcome Failure(std::string why) { return {false, 1.0, std::move(why), 0}; }
+  static Outcome Failure(std::string why) { return {false, 1.0, std::move(why), 0, std::nullopt}; }
 };
 
 // What a coordinator stores per finished trial; enough to Restore.
@@ -74,9 +79,9 @@ struct CompletedTrial {
   // In a Restore list: this entry is a higher-fidelity result for a trial
   // listed earlier (replayed as Update), not a new trial.
   bool update = false;
-  ObjectiveVector objectives() const {
-    return MakeObjectives(outcome.validation_error, proposal.costs);
-  }
+  // The measured network's costs: the pruned one's when the trial pruned.
+  const Costs& costs() const { return outcome.measured_costs ? *outcome.measured_costs : proposal.costs; }
+  ObjectiveVector objectives() const { return MakeObjectives(outcome.validation_error, costs()); }
 };
 
 struct StrategyConfig {

@@ -84,6 +84,41 @@ int64_t TargetBytes(const CostSummary& costs, PruneTarget target) {
   return target == PruneTarget::kFlash ? costs.flash_bytes : costs.peak_sram_bytes;
 }
 
+std::optional<int64_t> FinalTargetBytes(const PruneConfig& config, int64_t proposed_bytes) {
+  std::optional<int64_t> target = config.target_bytes;
+  if (config.target_ratio) {
+    const auto by_ratio = static_cast<int64_t>(std::floor(*config.target_ratio * static_cast<double>(proposed_bytes)));
+    target = target ? std::min(*target, by_ratio) : by_ratio;
+  }
+  return target;
+}
+
+Result<int64_t> PrunedResourceBytes(const Candidate& candidate, const InputSpec& input, const PruneConfig& config) {
+  UNAS_ASSIGN_OR_RETURN(const Objective objective, Evaluate(candidate, input, config));
+  return objective.primary;
+}
+
+PruneRamp TrainPruneRamp(const TrainConfig& config) {
+  const PruneConfig& p = config.prune;
+  PruneRamp ramp;
+  ramp.start_epoch = std::max(p.start_epoch, 0);
+  int end = p.end_epoch >= 0 ? p.end_epoch : (config.epochs + 1) / 2;
+  end = std::min(end, config.start_epoch > 0 ? config.start_epoch : config.epochs);
+  ramp.end_epoch = std::max(ramp.start_epoch, static_cast<double>(end));
+  return ramp;
+}
+
+int64_t ScheduledTargetBytes(const PruneRamp& ramp, int64_t initial_bytes, int64_t final_bytes, double epoch) {
+  double done = 1;
+  if (ramp.end_epoch > ramp.start_epoch) {
+    done = std::clamp((epoch - ramp.start_epoch) / (ramp.end_epoch - ramp.start_epoch), 0.0, 1.0);
+  } else if (epoch < ramp.start_epoch) {
+    done = 0;
+  }
+  const double left = (1 - done) * (1 - done) * (1 - done);
+  return final_bytes + static_cast<int64_t>(std::floor(static_cast<double>(initial_bytes - final_bytes) * left));
+}
+
 namespace {
 
 // Union-find over the tensors (node 0 the network input, node i + 1 the
@@ -403,13 +438,16 @@ Result<PrunePlan> ChoosePruning(const Candidate& candidate, const InputSpec& inp
   plan.candidate = candidate;
   UNAS_ASSIGN_OR_RETURN(plan.proposed_costs, SummariseCosts(network, config.accounting));
   plan.pruned_costs = plan.proposed_costs;
+  UNAS_ASSIGN_OR_RETURN(const Objective start, Evaluate(candidate, input, config));
+  PruneConfig aimed = config;  // target_ratio resolved into target_bytes
+  aimed.target_bytes = FinalTargetBytes(config, start.primary);
   UNAS_ASSIGN_OR_RETURN(RemovalOrder removals, OrderRemovals(groups, importance));
   plan.prunable_channels = removals.prunable_channels;
   const int budget = static_cast<int>(std::floor(config.max_fraction * plan.prunable_channels));
 
-  const Descent descent(candidate, input, config, groups, removals);
+  const Descent descent(candidate, input, aimed, groups, removals);
   UNAS_ASSIGN_OR_RETURN(std::vector<int> removed,
-                        descent.Run(budget, TargetBytes(plan.proposed_costs, config.target), &plan));
+                        descent.Run(budget, start.primary, &plan));
   plan.keep = KeepFromRemoved(groups, removals.order, removed);
   UNAS_ASSIGN_OR_RETURN(plan.candidate, ApplyPruning(candidate, groups, plan.keep));
   UNAS_ASSIGN_OR_RETURN(Network pruned_network, BuildNetwork(plan.candidate, input));

@@ -105,4 +105,39 @@ Result<PrunePlan> ChoosePruning(const Candidate& candidate, const InputSpec& inp
 // The resource PruneTarget names, from a summary.
 int64_t TargetBytes(const CostSummary& costs, PruneTarget target);
 
+// The resource that target_bytes and target_ratio are measured on (and
+// ChoosePruning lowers): flash, or the peak of the best execution order in
+// config.accounting's buffer graph (without the tflm arena's persistent
+// part, which pruning does not change). Errors: the cost model's.
+Result<int64_t> PrunedResourceBytes(const Candidate& candidate, const InputSpec& input, const PruneConfig& config);
+
+// The bytes pruning aims at for a candidate whose target resource is
+// `proposed_bytes`: the smaller of target_bytes and floor(target_ratio *
+// proposed_bytes), or none when neither is set.
+std::optional<int64_t> FinalTargetBytes(const PruneConfig& config, int64_t proposed_bytes);
+
+// Pruning during training (PruneMode::kDuringTraining): the stretch of a
+// trial, in epochs (fractional: epoch + batch / batches), over which the
+// target falls from the proposed candidate's bytes to the final target.
+struct PruneRamp {
+  double start_epoch = 0;
+  double end_epoch = 0;  // >= start_epoch; equal: the final target at once
+};
+
+// From a valid TrainConfig: start = max(prune.start_epoch, 0); end =
+// prune.end_epoch (-1: ceil(epochs / 2)), but no later than the trial's
+// last epoch's end and, for a promotion (start_epoch > 0), no later than
+// the end of the rung it continues (start_epoch): the lower rung reached
+// the final target, so a promotion trains at it throughout and recomputes
+// the lower rung's last masks from its weights.
+PruneRamp TrainPruneRamp(const TrainConfig& config);
+
+// The schedule's target at `epoch` (fractional): the cubic (polynomial)
+// schedule of Zhu and Gupta 2017 that DPF uses, on bytes instead of
+// sparsity: final + (initial - final) * (1 - p)^3 with p the fraction of
+// the ramp done (0 before it, 1 after), rounded down to whole bytes. It
+// falls fast while the network has redundant channels to lose and slowly
+// near the target, where each channel matters more.
+int64_t ScheduledTargetBytes(const PruneRamp& ramp, int64_t initial_bytes, int64_t final_bytes, double epoch);
+
 }  // namespace unas::worker

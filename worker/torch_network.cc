@@ -80,12 +80,13 @@ torch::Tensor CandidateNetImpl::ForwardRecordingShapes(const torch::Tensor& x, s
   return Forward(x, shapes, nullptr);
 }
 
-torch::Tensor CandidateNetImpl::ForwardMasked(const torch::Tensor& x, const std::vector<torch::Tensor>& output_masks) {
-  return Forward(x, nullptr, &output_masks);
+torch::Tensor CandidateNetImpl::ForwardMasked(const torch::Tensor& x, const std::vector<torch::Tensor>& output_masks,
+                                              bool straight_through) {
+  return Forward(x, nullptr, &output_masks, straight_through);
 }
 
 torch::Tensor CandidateNetImpl::Forward(const torch::Tensor& x, std::vector<Shape>* shapes,
-                                        const std::vector<torch::Tensor>* output_masks) {
+                                        const std::vector<torch::Tensor>* output_masks, bool straight_through) {
   std::vector<torch::Tensor> outputs(ops_.size());
   auto input_of = [&](int index) -> const torch::Tensor& {
     return index == kNetworkInput ? x : outputs[static_cast<size_t>(index)];
@@ -127,7 +128,10 @@ torch::Tensor CandidateNetImpl::Forward(const torch::Tensor& x, std::vector<Shap
     }
     if (output_masks != nullptr && (*output_masks)[i].defined()) {
       const torch::Tensor& mask = (*output_masks)[i];
-      y = y * (y.dim() == 4 ? mask.view({1, -1, 1, 1}) : mask.view({1, -1}));
+      const torch::Tensor m = y.dim() == 4 ? mask.view({1, -1, 1, 1}) : mask.view({1, -1});
+      // Straight through: y - (y * (1 - m)) with the subtrahend detached is
+      // y * m forward and the identity backward.
+      y = straight_through ? y - (y * (1 - m)).detach() : y * m;
     }
     if (shapes != nullptr) {
       shapes->push_back(y.dim() == 4 ? Shape{static_cast<int>(y.size(2)), static_cast<int>(y.size(3)),
@@ -219,15 +223,7 @@ Result<PrunedTorchSummary> SummarisePrunedTorchNetwork(const Candidate& candidat
     const Shape in = network.input_shape();
     const torch::Tensor image = torch::randn({1, in.c, in.h, in.w});
     const torch::Tensor logits = pruned->ForwardRecordingShapes(image, &result.pruned.op_shapes);
-    std::vector<torch::Tensor> masks(network.ops.size());
-    for (size_t i = 0; i < network.ops.size(); ++i) {
-      const ChannelGroup& group = groups.groups[static_cast<size_t>(groups.group_of_op[i])];
-      const std::vector<int>& keep = result.plan.keep[static_cast<size_t>(groups.group_of_op[i])];
-      if (static_cast<int>(keep.size()) == group.channels) continue;
-      masks[i] = torch::zeros({group.channels});
-      for (int c : keep) masks[i][c] = 1.0;
-    }
-    const torch::Tensor reference = original->ForwardMasked(image, masks);
+    const torch::Tensor reference = original->ForwardMasked(image, OutputMasks(groups, result.plan.keep));
     result.max_logit_difference = (logits - reference).abs().max().item<double>();
     return result;
   } catch (const std::exception& e) {

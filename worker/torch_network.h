@@ -37,8 +37,13 @@ class CandidateNetImpl : public torch::nn::Module {
   torch::Tensor ForwardRecordingShapes(const torch::Tensor& x, std::vector<Shape>* shapes);
   // Same, multiplying each op's output by output_masks[op] (a [C] tensor, or
   // undefined for no mask) along the channel axis: the original network with
-  // pruned channels zeroed, to check a pruned copy against.
-  torch::Tensor ForwardMasked(const torch::Tensor& x, const std::vector<torch::Tensor>& output_masks);
+  // pruned channels zeroed, to check a pruned copy against. With
+  // `straight_through` the backward pass ignores the masks (the gradient of
+  // y * m is taken as that of y): the loss is the masked network's, but
+  // masked channels' weights still learn, as pruning during training
+  // (DPF) needs for a channel to come back.
+  torch::Tensor ForwardMasked(const torch::Tensor& x, const std::vector<torch::Tensor>& output_masks,
+                              bool straight_through = false);
 
   // Trainable weights and biases of conv and dense layers (the cost model's
   // count), and the BN parameters, separately.
@@ -59,7 +64,7 @@ class CandidateNetImpl : public torch::nn::Module {
     torch::nn::Linear linear{nullptr};
   };
   torch::Tensor Forward(const torch::Tensor& x, std::vector<Shape>* shapes,
-                        const std::vector<torch::Tensor>* output_masks);
+                        const std::vector<torch::Tensor>* output_masks, bool straight_through = false);
 
   std::vector<Op> ops_;
   std::vector<Layer> layers_;  // by op index; empty for pools and adds

@@ -48,6 +48,17 @@ std::vector<std::vector<double>> ChannelImportance(const CandidateNetImpl& net, 
   return importance;
 }
 
+std::vector<torch::Tensor> OutputMasks(const ChannelGroups& groups, const KeepChannels& keep) {
+  std::vector<torch::Tensor> masks(groups.group_of_op.size());
+  for (size_t i = 0; i < masks.size(); ++i) {
+    const auto g = static_cast<size_t>(groups.group_of_op[i]);
+    if (static_cast<int>(keep[g].size()) == groups.groups[g].channels) continue;
+    masks[i] = torch::zeros({groups.groups[g].channels});
+    masks[i].index_fill_(0, Index(keep[g]), 1.0);
+  }
+  return masks;
+}
+
 void CopySurvivingWeights(const CandidateNetImpl& from, CandidateNetImpl& to, const ChannelGroups& groups,
                           const KeepChannels& keep) {
   torch::NoGradGuard no_grad;

@@ -20,6 +20,12 @@ namespace unas::worker {
 // weights' size says nothing), else the mean |w| of output channel c.
 std::vector<std::vector<double>> ChannelImportance(const CandidateNetImpl& net, const ChannelGroups& groups);
 
+// Per op of the network `groups` describes: a [C] float mask, 1 for the
+// channels `keep` keeps and 0 for the others, on the op's output; undefined
+// where the op's group keeps all its channels. CandidateNetImpl::
+// ForwardMasked with these masks computes what the pruned candidate does.
+std::vector<torch::Tensor> OutputMasks(const ChannelGroups& groups, const KeepChannels& keep);
+
 // Copies into `to` (built for the pruned candidate: same ops, fewer
 // channels) the weights, biases and batch-norm parameters and statistics of
 // the channels `keep` names, from `from` (built for the original network

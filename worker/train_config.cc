@@ -20,7 +20,38 @@ Result<PruneTarget> ParsePruneTarget(const std::string& name, const std::string&
   return Status::Invalid(where + ": '" + name + "' is not one of peak_sram, flash");
 }
 
+const char* PruneModeName(PruneMode mode) {
+  return mode == PruneMode::kDuringTraining ? "during_training" : "one_shot";
+}
+
+Result<PruneMode> ParsePruneMode(const std::string& name, const std::string& where) {
+  if (name == "one_shot") return PruneMode::kOneShot;
+  if (name == "during_training") return PruneMode::kDuringTraining;
+  return Status::Invalid(where + ": '" + name + "' is not one of one_shot, during_training");
+}
+
 namespace {
+
+// The schedule's fields (pruning during training); one-shot ignores them.
+Status ValidatePruneDuringTraining(const TrainConfig& c) {
+  const PruneConfig& p = c.prune;
+  if (!p.target_bytes && !p.target_ratio) {
+    return Status::Invalid("prune: during training needs target_bytes or target_ratio (what the schedule reaches)");
+  }
+  if (p.start_epoch >= c.epochs) {
+    return Status::OutOfRange("prune.start_epoch: must be in 0.." + std::to_string(c.epochs - 1) + " (or -1: 0)");
+  }
+  if (p.end_epoch != -1 && (p.end_epoch < 1 || p.end_epoch > 1000)) {
+    return Status::OutOfRange("prune.end_epoch: must be in 1..1000 (or -1: half the epochs)");
+  }
+  if (p.end_epoch != -1 && p.end_epoch <= p.start_epoch) {
+    return Status::Invalid("prune.end_epoch: must be after the epoch the schedule starts at");
+  }
+  if (p.update_steps < 1 || p.update_steps > 1'000'000) {
+    return Status::OutOfRange("prune.update_steps: must be in 1..1000000");
+  }
+  return Status::Ok();
+}
 
 Status ValidatePruneConfig(const TrainConfig& c) {
   const PruneConfig& p = c.prune;
@@ -30,6 +61,10 @@ Status ValidatePruneConfig(const TrainConfig& c) {
   }
   if (p.start_epoch < -1) return Status::OutOfRange("prune.start_epoch: must be >= 0 (or -1: the last epoch)");
   if (p.target_bytes && *p.target_bytes <= 0) return Status::OutOfRange("prune.target_bytes: must be > 0");
+  if (p.target_ratio && !(*p.target_ratio > 0 && *p.target_ratio < 1)) {
+    return Status::OutOfRange("prune.target_ratio: must be in (0, 1)");
+  }
+  if (p.mode == PruneMode::kDuringTraining) return ValidatePruneDuringTraining(c);
   if (c.epochs < 2) return Status::Invalid("prune: needs epochs >= 2 (train, prune, then fine-tune)");
   const int epoch = PruneEpoch(c);
   if (epoch < 1 || epoch >= c.epochs) {
@@ -38,8 +73,8 @@ Status ValidatePruneConfig(const TrainConfig& c) {
   }
   if (!c.init_weights_path.empty()) {
     return Status::Invalid(
-        "init_weights_path: not with prune.enabled (pruning changes the network, so the weights of a pruned "
-        "trial do not fit its candidate, and pruning again would change it once more)");
+        "init_weights_path: not with one-shot pruning (it changes the network, so the weights of a pruned "
+        "trial do not fit its candidate, and pruning again would change it once more); prune during training");
   }
   return Status::Ok();
 }

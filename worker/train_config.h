@@ -30,6 +30,13 @@ enum class PruneTarget { kPeakSram, kFlash };
 const char* PruneTargetName(PruneTarget target);  // "peak_sram", "flash"
 Result<PruneTarget> ParsePruneTarget(const std::string& name, const std::string& where = "prune target");
 
+// kOneShot: prune once, at one epoch, and fine-tune the smaller network.
+// kDuringTraining: DPF-style masks over output channels, recomputed every
+// update_steps steps while the dense network trains (docs/pruning.md).
+enum class PruneMode { kOneShot, kDuringTraining };
+const char* PruneModeName(PruneMode mode);  // "one_shot", "during_training"
+Result<PruneMode> ParsePruneMode(const std::string& name, const std::string& where = "prune mode");
+
 // From `epoch` (0-based) on, the learning rate is `learning_rate`.
 struct LrStep {
   int epoch = 0;
@@ -39,9 +46,12 @@ struct LrStep {
 // Structured pruning aimed at the cost model's bottleneck (pruning.h).
 struct PruneConfig {
   bool enabled = false;
+  PruneMode mode = PruneMode::kOneShot;
   PruneTarget target = PruneTarget::kPeakSram;
   // Ranges: max_fraction (0, 1), max_group_fraction (0, 1], start_epoch -1
-  // or 1 .. epochs - 1, target_bytes > 0.
+  // or 1 .. epochs - 1 (one-shot; during training -1 or 0 .. epochs - 1),
+  // target_bytes > 0, target_ratio (0, 1), end_epoch -1 or 1 .. 1000,
+  // update_steps 1 .. 1000000.
   // At most this fraction (0, 1) of all prunable channels is removed. 0.3,
   // not more: at 0.3 the worked example in docs/pruning.md already goes from
   // 0.307 to 0.372 validation error; a job that wants more asks for it (or
@@ -51,12 +61,26 @@ struct PruneConfig {
   // that sets the peak is cut to a single channel, which costs accuracy that
   // fine-tuning for an epoch or two does not win back.
   double max_group_fraction = 0.5;
-  // Training: the epoch (0-based) at whose start the network is pruned; the
+  // One-shot: the epoch (0-based) at whose start the network is pruned; the
   // epochs from it on fine-tune the pruned network. -1: the last epoch
   // (epochs - 1). Must leave at least one epoch before and one after.
+  // During training: the epoch at whose start the sparsity schedule begins
+  // (-1: 0).
   int start_epoch = -1;
   // Stop as soon as the target resource is at most this many bytes.
   std::optional<int64_t> target_bytes;
+  // Or at most this fraction of the proposed candidate's resource (both
+  // set: the smaller). A ratio suits a search, whose candidates differ.
+  std::optional<double> target_ratio;
+  // During training only. The schedule reaches the target at the start of
+  // this epoch (-1: half the epochs, rounded up), or at the end of the
+  // trial if it has fewer epochs, or at the end of its first rung
+  // (TrainPruneSchedule in pruning.h); the masks keep being recomputed
+  // after it at the final target. Needs target_bytes or target_ratio.
+  int end_epoch = -1;
+  // During training only: the masks are recomputed every this many
+  // optimiser steps (DPF's k; 16 in Lin et al. 2020).
+  int update_steps = 16;
   Accounting accounting = Accounting::kTflm;
 };
 
@@ -116,7 +140,9 @@ struct TrainConfig {
   // epochs trains nothing and measures the loaded network. The optimiser's
   // state (SGDW momentum, AdamW moments) starts fresh, as does the shuffling
   // order (from `seed`, as a fresh run's epoch 0); `subset` is this run's.
-  // Not with prune.enabled: pruning changes the network the weights fit.
+  // Not with one-shot pruning: it changes the network the weights fit.
+  // Pruning during training keeps (and saves) the dense network, so a
+  // promotion continues from it and recomputes its masks.
   std::string init_weights_path;
   int start_epoch = 0;              // epochs init_weights_path has had; 0..epochs
   // Train until prune.start_epoch, choose channels by importance and cost,

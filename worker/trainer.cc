@@ -1,9 +1,11 @@
 #include "worker/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <exception>
 #include <new>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -90,8 +92,10 @@ torch::Tensor Augment(const torch::Tensor& x, const AugmentConfig& a, std::mt199
   return out;
 }
 
-// Error rate of the model on (x, y), in eval mode, in batches.
-double ErrorRate(CandidateNet& net, const torch::Tensor& x, const torch::Tensor& y) {
+// Error rate of the model on (x, y), in eval mode, in batches; with `masks`
+// (pruning during training) of the masked network.
+double ErrorRate(CandidateNet& net, const torch::Tensor& x, const torch::Tensor& y,
+                 const std::vector<torch::Tensor>* masks = nullptr) {
   torch::NoGradGuard no_grad;
   net->eval();
   constexpr int64_t kBatch = 1024;
@@ -99,16 +103,29 @@ double ErrorRate(CandidateNet& net, const torch::Tensor& x, const torch::Tensor&
   const int64_t n = x.size(0);
   for (int64_t start = 0; start < n; start += kBatch) {
     const int64_t count = std::min(kBatch, n - start);
-    const torch::Tensor logits = net->forward(x.narrow(0, start, count));
+    const torch::Tensor batch = x.narrow(0, start, count);
+    const torch::Tensor logits = masks != nullptr ? net->ForwardMasked(batch, *masks) : net->forward(batch);
     correct += Predictions(logits).eq(y.narrow(0, start, count)).sum().item<int64_t>();
   }
   net->train();
   return n == 0 ? 1.0 : 1.0 - static_cast<double>(correct) / static_cast<double>(n);
 }
 
+// Pruning during training multiplies masked channels by 0 in the backward
+// pass too: their producers stop learning, and a channel comes back when
+// the kept ones' importance falls below its own. The straight-through
+// variant (masked channels' producers get the gradient as if they were
+// visible, DPF's feedback) was measured and diverged: a masked channel is
+// pushed the same way at every step, since its output never shows the
+// change, until it returns with outsized weights (docs/pruning.md).
+constexpr bool kStraightThroughMasks = false;
+
 // One Train() call, as its steps: Setup, then per epoch PruneNow (at the
 // pruning epoch) and TrainEpoch (its batches, then the validation error),
-// then Deliver (test error, kept model, saved weights).
+// then Deliver (test error, kept model, saved weights). Pruning during
+// training instead updates masks_ every update_steps batches (UpdateMasks)
+// and turns the last masks into the pruned network (PruneFromMasks) before
+// Deliver.
 class Trial {
  public:
   Trial(const Candidate& candidate, const Network& network, const Dataset& dataset, const TrainConfig& config,
@@ -125,6 +142,7 @@ class Trial {
       if (epoch == prune_epoch_ && !PruneNow(epoch)) return Status::Ok();
       if (!TrainEpoch(epoch)) return Status::Ok();
     }
+    if (dpf_ && !PruneFromMasks()) return Status::Ok();
     Finish(train_time_, samples_trained_);
     Deliver();
     return Status::Ok();
@@ -171,7 +189,9 @@ class Trial {
     batch_y_ = torch::empty({0}, train_y_.options());
     optimiser_ = MakeOptimiser(net_);
     params_ = net_->parameters();
-    prune_epoch_ = config_.prune.enabled ? PruneEpoch(config_) : -1;
+    dpf_ = config_.prune.enabled && config_.prune.mode == PruneMode::kDuringTraining;
+    prune_epoch_ = config_.prune.enabled && !dpf_ ? PruneEpoch(config_) : -1;
+    if (dpf_) UNAS_RETURN_IF_ERROR(SetUpMasks());
     rng_.seed(config_.seed);
     // A last batch of one image would break batch norm's statistics: drop it.
     batches_ = used_ / config_.batch_size + (used_ % config_.batch_size >= 2 ? 1 : 0);
@@ -212,8 +232,13 @@ class Trial {
     const Clock::duration epoch_time = Clock::now() - e.start;
     train_time_ += epoch_time;
     samples_trained_ += e.seen;
+    // The delivered masks are those of the final weights, so a promotion,
+    // which recomputes them from these weights at the same (final) target,
+    // continues with the same masks.
+    if (dpf_ && epoch == config_.epochs - 1 && !UpdateMasksOrFail(epoch + 1.0)) return false;
 
-    const double validation_error = ErrorRate(net_, data_.validation_x, data_.validation_y);
+    const double validation_error =
+        ErrorRate(net_, data_.validation_x, data_.validation_y, dpf_ ? &masks_ : nullptr);
     clock.Lap(&profile_.validation);
     result_.validation_error_per_epoch.push_back(validation_error);
     result_.best_validation_error = std::min(result_.best_validation_error, validation_error);
@@ -246,7 +271,13 @@ class Trial {
     const torch::Tensor x = config_.augment.enabled() ? Augment(batch_x_, config_.augment, rng_) : batch_x_;
     clock->Lap(&profile_.gather);
 
-    const torch::Tensor logits = net_->forward(x);
+    if (dpf_ && steps_run_ % config_.prune.update_steps == 0) {
+      if (!UpdateMasksOrFail(e->index + static_cast<double>(b) / static_cast<double>(batches_))) return false;
+      clock->Lap(&profile_.prune);
+    }
+    ++steps_run_;
+    const torch::Tensor logits =
+        dpf_ ? net_->ForwardMasked(x, masks_, kStraightThroughMasks) : net_->forward(x);
     const torch::Tensor loss = Loss(logits, batch_y_);
     const double loss_value = loss.item<double>();
     clock->Lap(&profile_.forward);
@@ -287,19 +318,22 @@ class Trial {
   // model and the saved weights.
   void Deliver() {
     StepClock clock;
+    // Pruning during training delivers the pruned network and saves the
+    // dense one (what a promotion continues from).
+    CandidateNet& delivered = dpf_ ? pruned_net_ : net_;
     if (config_.start_epoch == config_.epochs) {
       // Nothing left to train (start_epoch == epochs): measure the loaded network.
-      result_.best_validation_error = ErrorRate(net_, data_.validation_x, data_.validation_y);
+      result_.best_validation_error = ErrorRate(delivered, data_.validation_x, data_.validation_y);
       clock.Lap(&profile_.validation);
     }
     result_.validation_error = result_.validation_error_per_epoch.empty() ? result_.best_validation_error
                                                                           : result_.validation_error_per_epoch.back();
-    result_.test_error = ErrorRate(net_, data_.test_x, data_.test_y);
+    result_.test_error = ErrorRate(delivered, data_.test_x, data_.test_y);
     clock.Lap(&profile_.test);
     if (config_.keep_model) {
-      net_->eval();
-      result_.model = TrainedModel{result_.pruning ? pruned_network_ : network_, ExtractFoldedWeights(*net_)};
-      net_->train();
+      delivered->eval();
+      result_.model = TrainedModel{result_.pruning ? pruned_network_ : network_, ExtractFoldedWeights(*delivered)};
+      delivered->train();
       clock.Lap(&profile_.keep_model);
     }
     if (!config_.save_path.empty()) {
@@ -320,6 +354,97 @@ class Trial {
     }
     return std::make_unique<torch::optim::AdamW>(
         net->parameters(), torch::optim::AdamWOptions(config_.learning_rate).weight_decay(config_.weight_decay));
+  }
+
+  // Pruning during training: the channel groups, the schedule's ends and
+  // no masks yet (the first batch computes them).
+  Status SetUpMasks() {
+    UNAS_ASSIGN_OR_RETURN(groups_, FindChannelGroups(candidate_, network_));
+    UNAS_ASSIGN_OR_RETURN(initial_bytes_, PrunedResourceBytes(candidate_, input_, config_.prune));
+    final_bytes_ = FinalTargetBytes(config_.prune, initial_bytes_).value_or(initial_bytes_);
+    ramp_ = TrainPruneRamp(config_);
+    masks_.assign(network_.ops.size(), torch::Tensor());
+    PruningResult r;
+    r.mode = PruneMode::kDuringTraining;
+    r.target = config_.prune.target;
+    r.accounting = config_.prune.accounting;
+    r.epoch = static_cast<int>(std::ceil(ramp_.end_epoch));
+    r.proposed_params = result_.params;
+    r.initial_target_bytes = initial_bytes_;
+    r.final_target_bytes = final_bytes_;
+    dpf_result_ = std::move(r);
+    return Status::Ok();
+  }
+
+  // Recomputes the masks at `epoch` (fractional) from the dense weights:
+  // importance now, the schedule's target now, the cost model's exact
+  // choice of channels (ChoosePruning from all channels, so a channel whose
+  // importance grew comes back). False (the trial failed) on an error.
+  bool UpdateMasksOrFail(double epoch) {
+    const int64_t target = ScheduledTargetBytes(ramp_, initial_bytes_, final_bytes_, epoch);
+    PruneConfig aimed = config_.prune;
+    aimed.target_ratio.reset();
+    aimed.target_bytes = target;
+    Result<PrunePlan> plan = ChoosePruning(candidate_, input_, ChannelImportance(*net_, groups_), aimed);
+    if (!plan.ok()) {
+      result_.outcome = TrialOutcome::kFailed;
+      result_.message = "pruning: " + plan.status().message();
+      Finish(train_time_, samples_trained_);
+      return false;
+    }
+    PruningResult& r = *dpf_result_;
+    if (r.mask_updates > 0) {
+      for (size_t g = 0; g < plan->keep.size(); ++g) {
+        for (int c : plan->keep[g]) {
+          if (!std::binary_search(plan_.keep[g].begin(), plan_.keep[g].end(), c)) ++r.channels_restored;
+        }
+      }
+    }
+    ++r.mask_updates;
+    plan_ = std::move(*plan);
+    masks_ = OutputMasks(groups_, plan_.keep);
+    return true;
+  }
+
+  // After the last epoch of pruning during training: the pruned candidate
+  // of the last masks, holding the dense network's surviving weights, which
+  // computes what the masked network did. False (the trial failed) when it
+  // cannot be built.
+  bool PruneFromMasks() {
+    StepClock clock;
+    // Nothing trained here (start_epoch == epochs): the masks of the loaded weights.
+    if (dpf_result_->mask_updates == 0 && !UpdateMasksOrFail(config_.epochs)) return false;
+    Result<Network> pruned_network = BuildNetwork(plan_.candidate, input_);
+    if (!pruned_network.ok()) {
+      result_.outcome = TrialOutcome::kFailed;
+      result_.message = "pruning: " + pruned_network.status().message();
+      return false;
+    }
+    pruned_network_ = std::move(*pruned_network);
+    pruned_net_ = CandidateNet(pruned_network_, config_.dropout);
+    CopySurvivingWeights(*net_, *pruned_net_, groups_, plan_.keep);
+    UseChannelsLast(*pruned_net_);
+    pruned_net_->train();
+    clock.Lap(&profile_.prune);
+    PruningResult r = std::move(*dpf_result_);
+    r.candidate = plan_.candidate;
+    r.proposed_costs = plan_.proposed_costs;
+    r.pruned_costs = plan_.pruned_costs;
+    r.prunable_channels = plan_.prunable_channels;
+    r.channels_removed = plan_.channels_removed;
+    Result<int64_t> pruned_bytes = PrunedResourceBytes(plan_.candidate, input_, config_.prune);
+    if (!pruned_bytes.ok()) {
+      result_.outcome = TrialOutcome::kFailed;
+      result_.message = "pruning: " + pruned_bytes.status().message();
+      return false;
+    }
+    r.pruned_target_bytes = *pruned_bytes;
+    r.validation_error_before = ErrorRate(net_, data_.validation_x, data_.validation_y);
+    r.validation_error_pruned = ErrorRate(pruned_net_, data_.validation_x, data_.validation_y);
+    clock.Lap(&profile_.validation);
+    result_.pruning = std::move(r);
+    result_.params = pruned_net_->CountParams();
+    return true;
   }
 
   // Chooses channels from the trained weights and the cost model, and returns
@@ -344,6 +469,9 @@ class Trial {
     r.pruned_costs = plan.pruned_costs;
     r.prunable_channels = plan.prunable_channels;
     r.channels_removed = plan.channels_removed;
+    UNAS_ASSIGN_OR_RETURN(r.initial_target_bytes, PrunedResourceBytes(candidate_, input_, config_.prune));
+    UNAS_ASSIGN_OR_RETURN(r.pruned_target_bytes, PrunedResourceBytes(plan.candidate, input_, config_.prune));
+    r.final_target_bytes = FinalTargetBytes(config_.prune, r.initial_target_bytes).value_or(0);
     r.proposed_params = result_.params;
     r.validation_error_before =
         result_.validation_error_per_epoch.empty() ? 1.0 : result_.validation_error_per_epoch.back();
@@ -393,6 +521,16 @@ class Trial {
   int64_t used_ = 0;                 // its size
   int64_t batches_ = 0;              // per epoch
   int prune_epoch_ = -1;
+  // Pruning during training (prune.mode kDuringTraining): net_ stays dense.
+  bool dpf_ = false;
+  ChannelGroups groups_;                // of the proposed candidate
+  std::vector<torch::Tensor> masks_;    // by op (OutputMasks)
+  PrunePlan plan_;                      // the masks' choice
+  PruneRamp ramp_;
+  int64_t initial_bytes_ = 0, final_bytes_ = 0;  // the schedule's ends
+  std::optional<PruningResult> dpf_result_;      // filled as the masks change
+  int64_t steps_run_ = 0;               // optimiser steps in this call
+  CandidateNet pruned_net_{nullptr};    // the delivered network, after the last epoch
   std::mt19937_64 rng_;              // shuffling and augmentation
   std::vector<int64_t> order_;       // this epoch's shuffle
   torch::Tensor batch_x_, batch_y_;  // the gathered batch, reused
@@ -463,7 +601,8 @@ nlohmann::json TrainResultToJson(const TrainResult& r) {
                             {"peak_sram_bytes", c.peak_sram_bytes},
                             {"build_order_peak_bytes", c.build_order_peak_bytes}};
     };
-    j["pruning"] = {{"target", PruneTargetName(p.target)},
+    j["pruning"] = {{"mode", PruneModeName(p.mode)},
+                    {"target", PruneTargetName(p.target)},
                     {"accounting", AccountingName(p.accounting)},
                     {"epoch", p.epoch},
                     {"prunable_channels", p.prunable_channels},
@@ -474,6 +613,13 @@ nlohmann::json TrainResultToJson(const TrainResult& r) {
                     {"proposed_costs", costs(p.proposed_costs)},
                     {"pruned_costs", costs(p.pruned_costs)},
                     {"pruned_candidate", CandidateToJson(p.candidate)}};
+    j["pruning"]["initial_target_bytes"] = p.initial_target_bytes;
+    j["pruning"]["pruned_target_bytes"] = p.pruned_target_bytes;
+    j["pruning"]["final_target_bytes"] = p.final_target_bytes;
+    if (p.mode == PruneMode::kDuringTraining) {
+      j["pruning"]["mask_updates"] = p.mask_updates;
+      j["pruning"]["channels_restored"] = p.channels_restored;
+    }
   }
   return j;
 }

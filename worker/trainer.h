@@ -73,17 +73,35 @@ const char* TrialOutcomeName(TrialOutcome outcome);  // "completed", "failed", "
 
 // What pruning did (TrainConfig::prune.enabled only).
 struct PruningResult {
+  PruneMode mode = PruneMode::kOneShot;
   PruneTarget target = PruneTarget::kPeakSram;
   Accounting accounting = Accounting::kTflm;
-  int epoch = 0;                    // pruned at the start of this epoch (0-based)
+  // One-shot: pruned at the start of this epoch (0-based). During training:
+  // the epoch at whose start the schedule reached the final target.
+  int epoch = 0;
   Candidate candidate;              // as pruned; the proposed one if nothing was removed
   CostSummary proposed_costs;       // the candidate as proposed, exact
   CostSummary pruned_costs;         // the candidate as pruned, exact
   int prunable_channels = 0;
   int channels_removed = 0;
   int64_t proposed_params = 0;      // LibTorch count before pruning
-  double validation_error_before = 1;  // at the end of the epoch before pruning
-  double validation_error_pruned = 1;  // right after pruning, before fine-tuning
+  // One-shot: at the end of the epoch before pruning, and right after
+  // pruning, before fine-tuning. During training: the dense network without
+  // masks, and the pruned network (the trial's validation error) at the end.
+  double validation_error_before = 1;
+  double validation_error_pruned = 1;
+  // The resource the target is measured on (PrunedResourceBytes: for peak
+  // SRAM the best order's peak, without TFLM's persistent arena part) of
+  // the proposed and of the pruned candidate, and the target
+  // (FinalTargetBytes; 0 when there is none).
+  int64_t initial_target_bytes = 0;
+  int64_t pruned_target_bytes = 0;
+  int64_t final_target_bytes = 0;
+  // During training only: how often the masks were recomputed, and how
+  // many channels came back over all updates (masked by one update, kept
+  // by the next).
+  int mask_updates = 0;
+  int channels_restored = 0;
 };
 
 // Where a Train() call's time went, step by step (docs/worker-benchmark.md

@@ -92,9 +92,11 @@ inline double TrialSeconds(const TrialRecord& t) {
 
 // A finished trial's outcome as its strategy is told it.
 inline search::Outcome OutcomeOf(const JobSpec& spec, const TrialRecord& t) {
-  return t.status == TrialStatus::kCompleted && t.metrics
-             ? search::Outcome::Success(ObjectiveError(spec, *t.metrics), TrialSeconds(t))
-             : search::Outcome::Failure(t.error);
+  if (t.status != TrialStatus::kCompleted || !t.metrics) return search::Outcome::Failure(t.error);
+  search::Outcome outcome = search::Outcome::Success(ObjectiveError(spec, *t.metrics), TrialSeconds(t));
+  // A pruned trial is ranked by the network it measured.
+  if (t.pruned_costs) outcome.measured_costs = MeasuredTrialCosts(t);
+  return outcome;
 }
 
 // A search trial that a strategy proposed (not a promotion, not a final

@@ -218,6 +218,8 @@ Status RecipeError(const Status& s, const std::string& where) {
   static constexpr std::pair<const char*, const char*> kJobNames[] = {
       {"prune.max_fraction", "pruning.fraction"},     {"prune.max_group_fraction", "pruning.layer_fraction"},
       {"prune.start_epoch", "pruning.epoch"},         {"prune.target_bytes", "pruning.target_bytes"},
+      {"prune.target_ratio", "pruning.target_ratio"}, {"prune.end_epoch", "pruning.end_epoch"},
+      {"prune.update_steps", "pruning.update_steps"},
       {"prune:", "pruning:"},                         {"quantization.", "quantization."}};
   const std::string& m = s.message();
   for (const auto& [field, job_field] : kJobNames) {
@@ -533,10 +535,21 @@ Status ParseCostModel(const json& j, JobSpec* s) {
 Status ParsePruning(const json& j, JobSpec* s) {
   auto p = j.find("pruning");
   if (p == j.end() || p->is_null()) return Status::Ok();
-  UNAS_RETURN_IF_ERROR(CheckKeys(*p, {"target", "fraction", "layer_fraction", "epoch", "target_bytes"}, "pruning"));
+  UNAS_RETURN_IF_ERROR(CheckKeys(*p,
+                                 {"mode", "target", "fraction", "layer_fraction", "epoch", "target_bytes",
+                                  "target_ratio", "end_epoch", "update_steps"},
+                                 "pruning"));
   worker::PruneConfig& pr = s->training.prune;
   pr.enabled = true;
+  UNAS_RETURN_IF_ERROR(GetEnum(*p, "pruning", "mode", worker::ParsePruneMode, &pr.mode));
   UNAS_RETURN_IF_ERROR(GetEnum(*p, "pruning", "target", worker::ParsePruneTarget, &pr.target));
+  UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "end_epoch", -kAnyInt, kAnyInt, &pr.end_epoch));
+  UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "update_steps", -kAnyInt, kAnyInt, &pr.update_steps));
+  if (auto r = p->find("target_ratio"); r != p->end() && !r->is_null()) {
+    double ratio = 0;
+    UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "target_ratio", -kAnyNumber, kAnyNumber, &ratio));
+    pr.target_ratio = ratio;
+  }
   UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "fraction", -kAnyNumber, kAnyNumber, &pr.max_fraction));
   UNAS_RETURN_IF_ERROR(GetNumber(*p, "pruning", "layer_fraction", -kAnyNumber, kAnyNumber, &pr.max_group_fraction));
   UNAS_RETURN_IF_ERROR(GetInt(*p, "pruning", "epoch", -kAnyInt, kAnyInt, &pr.start_epoch));
@@ -546,9 +559,9 @@ Status ParsePruning(const json& j, JobSpec* s) {
     if (bytes < 1) return Status::OutOfRange("pruning.target_bytes: must be at least 1");
     pr.target_bytes = static_cast<int64_t>(bytes);
   }
-  if (!s->rungs.empty()) {
-    return Status::Invalid("pruning: not with rungs (a promotion continues from its rung's weights, which "
-                           "pruning would change); use one rung");
+  if (!s->rungs.empty() && pr.mode == worker::PruneMode::kOneShot) {
+    return Status::Invalid("pruning: one-shot pruning is not with rungs (a promotion continues from its rung's "
+                           "weights, which pruning would change); use mode 'during_training' or one rung");
   }
   return Status::Ok();
 }
@@ -733,11 +746,15 @@ static json JobSpecToJsonWithoutAudio(const JobSpec& s) {
           {"mcu", s.mcu ? s.mcu->name : std::string()},
           {"board", s.board ? BoardToJson(*s.board) : json(nullptr)},
           {"memory", NameIn(kMemoryModels, s.memory)},
-          {"pruning", p.enabled ? json{{"target", worker::PruneTargetName(p.target)},
+          {"pruning", p.enabled ? json{{"mode", worker::PruneModeName(p.mode)},
+                                       {"target", worker::PruneTargetName(p.target)},
                                        {"fraction", p.max_fraction},
                                        {"layer_fraction", p.max_group_fraction},
                                        {"epoch", p.start_epoch},
-                                       {"target_bytes", p.target_bytes ? json(*p.target_bytes) : json(nullptr)}}
+                                       {"target_bytes", p.target_bytes ? json(*p.target_bytes) : json(nullptr)},
+                                       {"target_ratio", p.target_ratio ? json(*p.target_ratio) : json(nullptr)},
+                                       {"end_epoch", p.end_epoch},
+                                       {"update_steps", p.update_steps}}
                                 : json(nullptr)},
           {"quantization",
            {{"enabled", t.quantization.enabled},

@@ -343,7 +343,8 @@ TEST(CliTest, UsageErrorsNameTheFlagBeforeAnyFileIsRead) {
   // Each exec of unas-torch loads LibTorch (about a second): one case per step.
   expect_refused("train", missing,
                  {{"--bad-files keep --lr-schedule 3", "--lr-schedule: '3' is not EPOCH:LR"},
-                  {"--prune-epoch 3", "--save-pruned, --prune-target-bytes and --prune-epoch need --prune"},
+                  {"--prune-epoch 3", "--prune-epoch needs --prune"},
+                  {"--prune-mode during_training", "--prune-mode needs --prune"},
                   {"--words yes,no", "--words needs --dataset speech_commands:DIR"}});
   const CliRun no_file = Unas("train " + missing);
   EXPECT_EQ(no_file.exit_code, 1);

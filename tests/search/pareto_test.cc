@@ -308,5 +308,29 @@ TEST(ParetoTrials, FeasibleSuccessfulTrialsOnly) {
   EXPECT_EQ(*front, (std::vector<int64_t>{0, 3}));
 }
 
+// A pruned trial counts with the network it measured: trial 2 was proposed
+// at 950 bytes (over the 900-byte constraint) but pruned to 300, which puts
+// it in the front and pushes out trial 3 (0.3 error at 400 bytes).
+TEST(ParetoTrials, APrunedTrialCountsWithItsMeasuredCosts) {
+  auto trial = [](int64_t id, double err, int64_t sram, std::optional<int64_t> pruned_sram) {
+    CompletedTrial t;
+    t.proposal.trial_id = id;
+    t.proposal.costs.peak_sram_bytes = sram;
+    t.outcome = Outcome::Success(err);
+    if (pruned_sram) {
+      t.outcome.measured_costs = t.proposal.costs;
+      t.outcome.measured_costs->peak_sram_bytes = *pruned_sram;
+    }
+    return t;
+  };
+  const CompletedTrial pruned = trial(2, 0.1, 950, 300);
+  EXPECT_EQ(pruned.objectives()[static_cast<size_t>(Objective::kPeakSram)], 300);
+  FrontSpec spec{{Objective::kError, Objective::kPeakSram}, *ParseLimits("error=1,peak_sram=1000"), true};
+  auto front = ParetoTrials({trial(0, 0.2, 500, std::nullopt), pruned, trial(3, 0.3, 400, std::nullopt)}, spec,
+                            *ParseLimits("peak_sram=900"));
+  ASSERT_TRUE(front.ok());
+  EXPECT_EQ(*front, (std::vector<int64_t>{2}));
+}
+
 }  // namespace
 }  // namespace unas::search

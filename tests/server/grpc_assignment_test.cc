@@ -58,6 +58,9 @@ TEST(GrpcAssignmentTest, ThreeMebibytesOfInitWeightsReachTheWorker) {
   sent.task.training.prune.enabled = true;
   sent.task.training.prune.target = worker::PruneTarget::kFlash;
   sent.task.training.prune.target_bytes = 9000;
+  sent.task.training.prune.mode = worker::PruneMode::kDuringTraining;
+  sent.task.training.prune.target_ratio = 0.5;
+  sent.task.training.prune.update_steps = 8;
   sent.task.evaluator = worker::EvaluatorKind::kSynthetic;
   sent.task.synthetic_delay_ms = 15;
   sent.attempt = 2;
@@ -97,6 +100,9 @@ TEST(GrpcAssignmentTest, ThreeMebibytesOfInitWeightsReachTheWorker) {
   EXPECT_TRUE(a.task.training.prune.enabled);
   EXPECT_EQ(a.task.training.prune.target, worker::PruneTarget::kFlash);
   EXPECT_EQ(a.task.training.prune.target_bytes, 9000);
+  EXPECT_EQ(a.task.training.prune.mode, worker::PruneMode::kDuringTraining);
+  EXPECT_EQ(a.task.training.prune.target_ratio, 0.5);
+  EXPECT_EQ(a.task.training.prune.update_steps, 8);
   EXPECT_EQ(a.task.training.prune.accounting, Accounting::kTflm);
   EXPECT_EQ(a.task.training.optimizer, worker::Optimizer::kSgdw);
   EXPECT_EQ(a.task.evaluator, worker::EvaluatorKind::kSynthetic);

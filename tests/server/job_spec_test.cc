@@ -335,8 +335,43 @@ TEST(JobSpecTest, RungAndFinalRefusalsNameTheField) {
   EXPECT_EQ(refused(R"({"final":{"training":{"batch_size":1}}})"), "final.training.batch_size: must be in 2..65536 "
                                                                      "(batch norm needs two samples)");
   EXPECT_EQ(refused(R"({"rungs":[{"epochs":2},{"epochs":4}],"pruning":{}})"),
-            "pruning: not with rungs (a promotion continues from its rung's weights, which pruning would change); "
-            "use one rung");
+            "pruning: one-shot pruning is not with rungs (a promotion continues from its rung's weights, which "
+            "pruning would change); use mode 'during_training' or one rung");
+  EXPECT_EQ(refused(R"({"pruning":{"mode":"during_training"}})"),
+            "pruning: during training needs target_bytes or target_ratio (what the schedule reaches)");
+  EXPECT_EQ(refused(R"({"pruning":{"mode":"dpf","target_ratio":0.5}})"),
+            "pruning.mode: 'dpf' is not one of one_shot, during_training");
+  EXPECT_EQ(refused(R"({"pruning":{"mode":"during_training","target_ratio":1.5}})"),
+            "pruning.target_ratio: must be in (0, 1)");
+  EXPECT_EQ(refused(R"({"pruning":{"mode":"during_training","target_ratio":0.5,"update_steps":0}})"),
+            "pruning.update_steps: must be in 1..1000000");
+  EXPECT_EQ(refused(R"({"training":{"epochs":4},"pruning":{"mode":"during_training","target_ratio":0.5,)"
+                    R"("epoch":2,"end_epoch":2}})"),
+            "pruning.end_epoch: must be after the epoch the schedule starts at");
+}
+
+// Pruning during training keeps the dense network, so it works with rungs:
+// every rung's recipe carries the schedule, and the job's JSON says so.
+TEST(JobSpecTest, PruningDuringTrainingGoesWithRungs) {
+  auto spec = ParseJobSpecText(R"({"rungs":[{"epochs":1,"subset":0.5},{"epochs":4}],
+      "pruning":{"mode":"during_training","target_ratio":0.5,"end_epoch":3,"update_steps":8}})");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  for (int rung : {0, 1}) {
+    const worker::PruneConfig& p = TrialTaskFor(*spec, TrialStage{rung, 0, 0}).training.prune;
+    EXPECT_TRUE(p.enabled);
+    EXPECT_EQ(p.mode, worker::PruneMode::kDuringTraining);
+    EXPECT_EQ(p.target_ratio, 0.5);
+    EXPECT_EQ(p.end_epoch, 3);
+    EXPECT_EQ(p.update_steps, 8);
+  }
+  const auto j = JobSpecToJson(*spec);
+  EXPECT_EQ(j["pruning"]["mode"], "during_training");
+  EXPECT_EQ(j["pruning"]["target_ratio"], 0.5);
+  EXPECT_EQ(j["pruning"]["update_steps"], 8);
+  auto again = ParseJobSpecText(j.dump());
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->training.prune.end_epoch, 3);
+  EXPECT_EQ(again->training.prune.target_ratio, 0.5);
 }
 
 // A board's memory less the runtime's reserve (costmodel/boards.h) becomes a

@@ -146,6 +146,88 @@ TEST(PruningTest, NoLayerLosesMoreThanItsGroupFraction) {
   EXPECT_EQ(plan->pruned_costs.peak_sram_bytes, 36 * 8 + 9 * 8);  // 360
 }
 
+// A mask update of pruning during training is ChoosePruning from all
+// channels at the schedule's target: the conv's two least important
+// channels go (720 -> 630); once channel 0 has become the most important,
+// the next update keeps it and masks channels 1 and 2 instead.
+TEST(PruningTest, AMaskedChannelThatRegainsImportanceComesBack) {
+  PruneConfig config = Config(PruneTarget::kPeakSram, 0.9);
+  config.target_bytes = 650;
+  auto importance = PeakAtConvImportance();
+  auto first = ChoosePruning(PeakAtConv(), kSmall, importance, config);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->keep[1], Range(2, 16));
+  importance[1][0] = 100;
+  auto second = ChoosePruning(PeakAtConv(), kSmall, importance, config);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  std::vector<int> kept = {0};
+  for (int c = 3; c < 16; ++c) kept.push_back(c);
+  EXPECT_EQ(second->keep[1], kept);
+  EXPECT_EQ(second->pruned_costs.peak_sram_bytes, 630);
+}
+
+// target_ratio is of the peak ChoosePruning lowers (720 here): 0.9 aims at
+// floor(648) bytes, which one move of two channels (630) meets; with
+// target_bytes as well, the smaller of the two counts.
+TEST(PruningTest, TargetRatioIsOfTheProposedCandidatesResource) {
+  PruneConfig config = Config(PruneTarget::kPeakSram, 0.9);
+  config.target_ratio = 0.9;
+  EXPECT_EQ(PrunedResourceBytes(PeakAtConv(), kSmall, config).value(), 720);
+  EXPECT_EQ(FinalTargetBytes(config, 720), 648);
+  auto plan = ChoosePruning(PeakAtConv(), kSmall, PeakAtConvImportance(), config);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(plan->channels_removed, 2);
+  config.target_bytes = 600;  // 630, then 14 -> 12 channels: 540
+  EXPECT_EQ(FinalTargetBytes(config, 720), 600);
+  plan = ChoosePruning(PeakAtConv(), kSmall, PeakAtConvImportance(), config);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(plan->pruned_costs.peak_sram_bytes, 540);
+  config.target_ratio.reset();
+  config.target_bytes.reset();
+  EXPECT_FALSE(FinalTargetBytes(config, 720).has_value());
+}
+
+// The cubic schedule from 1000 to 500 bytes over epochs 0..4:
+// 500 + 500 * (1 - p)^3, rounded down.
+TEST(PruningTest, ScheduleFallsCubicallyToTheTarget) {
+  const PruneRamp ramp{0, 4};
+  EXPECT_EQ(ScheduledTargetBytes(ramp, 1000, 500, 0), 1000);
+  EXPECT_EQ(ScheduledTargetBytes(ramp, 1000, 500, 1), 710);   // 500 * 0.421875 = 210.9
+  EXPECT_EQ(ScheduledTargetBytes(ramp, 1000, 500, 2), 562);   // 500 * 0.125 = 62.5
+  EXPECT_EQ(ScheduledTargetBytes(ramp, 1000, 500, 3.5), 500); // 500 * 0.001953125 = 0.98
+  EXPECT_EQ(ScheduledTargetBytes(ramp, 1000, 500, 4), 500);
+  EXPECT_EQ(ScheduledTargetBytes(ramp, 1000, 500, 9), 500);
+  const PruneRamp later{2, 4};
+  EXPECT_EQ(ScheduledTargetBytes(later, 1000, 500, 1), 1000);
+  EXPECT_EQ(ScheduledTargetBytes(later, 1000, 500, 3), 562);
+  const PruneRamp at_once{2, 2};
+  EXPECT_EQ(ScheduledTargetBytes(at_once, 1000, 500, 1), 1000);
+  EXPECT_EQ(ScheduledTargetBytes(at_once, 1000, 500, 2), 500);
+}
+
+// The ramp ends at end_epoch (-1: half the epochs, rounded up), at the
+// trial's end if sooner, and for a promotion at the end of the rung it
+// continues, whose final target it keeps.
+TEST(PruningTest, RampEndsByTheTrialsEndAndAtAPromotionsStart) {
+  TrainConfig c;
+  c.prune.enabled = true;
+  c.prune.mode = PruneMode::kDuringTraining;
+  c.epochs = 9;
+  EXPECT_EQ(TrainPruneRamp(c).start_epoch, 0);
+  EXPECT_EQ(TrainPruneRamp(c).end_epoch, 5);
+  c.prune.start_epoch = 1;
+  c.prune.end_epoch = 4;
+  EXPECT_EQ(TrainPruneRamp(c).start_epoch, 1);
+  EXPECT_EQ(TrainPruneRamp(c).end_epoch, 4);
+  c.epochs = 3;  // a short rung
+  EXPECT_EQ(TrainPruneRamp(c).end_epoch, 3);
+  c.epochs = 10;  // its promotion
+  c.start_epoch = 3;
+  EXPECT_EQ(TrainPruneRamp(c).end_epoch, 3);
+  c.start_epoch = 2;  // a lower rung of 2 epochs, ramp cut at 2
+  EXPECT_EQ(TrainPruneRamp(c).end_epoch, 2);
+}
+
 TEST(PruningTest, RejectsImportanceOfTheWrongSize) {
   auto importance = PeakAtConvImportance();
   importance[1].pop_back();

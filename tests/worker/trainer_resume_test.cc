@@ -159,8 +159,8 @@ TEST(TrainerResumeErrorsTest, ValidateTrainConfigChecksTheResumeFields) {
   c.start_epoch = 0;
   c.prune.enabled = true;
   EXPECT_EQ(ValidateTrainConfig(c).message(),
-            "init_weights_path: not with prune.enabled (pruning changes the network, so the weights of a pruned "
-            "trial do not fit its candidate, and pruning again would change it once more)");
+            "init_weights_path: not with one-shot pruning (it changes the network, so the weights of a pruned "
+            "trial do not fit its candidate, and pruning again would change it once more); prune during training");
   c.init_weights_path.clear();
   EXPECT_TRUE(ValidateTrainConfig(c).ok());
 }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/temp_dir.h"
 #include "tests/worker/train_fixtures.h"
 
 namespace unas::worker {
@@ -177,6 +178,9 @@ TEST(TrainerTest, PruningAimedAtPeakSramTrainsASmallerCandidate) {
   EXPECT_EQ(p.proposed_params, 2746);
   EXPECT_EQ(p.proposed_costs.peak_sram_bytes, 360);
   EXPECT_EQ(p.pruned_costs.peak_sram_bytes, 208);
+  EXPECT_EQ(p.initial_target_bytes, 360);
+  EXPECT_EQ(p.pruned_target_bytes, 208);
+  EXPECT_EQ(p.final_target_bytes, 0);  // none: the channel budget stops it
   // The LibTorch network that was fine-tuned is the costed pruned candidate.
   EXPECT_EQ(result->params, 1554);
   EXPECT_EQ(result->params, p.pruned_costs.params);
@@ -200,6 +204,119 @@ TEST(TrainerTest, PruningNeedsAnEpochBeforeAndAfter) {
   EXPECT_TRUE(ValidateTrainConfig(c).ok());
   c.prune.max_fraction = 1;
   EXPECT_FALSE(ValidateTrainConfig(c).ok());
+}
+
+// Pruning during training on TinyCandidate under the firmware accounting:
+// peak = max(conv step 64 + 36c, pool step 45c) for c conv filters, 360 at
+// c = 8. A target ratio of 0.6 aims at floor(0.6 * 360) = 216, which c = 5
+// (244) misses and c = 4 (208, also the layer cap of one half) meets, so
+// the delivered candidate has 4 filters and the one-shot test's 1554
+// parameters. 8 x 8 synthetic images, 1800 training ones: 57 batches of 32
+// (the last of 8) an epoch, 171 steps; masks every 16 steps (11 updates,
+// steps 0..160) and once more after the last batch.
+TrainConfig DuringTrainingConfig() {
+  TrainConfig c = FastConfig();
+  c.epochs = 3;
+  c.prune.enabled = true;
+  c.prune.mode = PruneMode::kDuringTraining;
+  c.prune.target = PruneTarget::kPeakSram;
+  c.prune.target_ratio = 0.6;
+  c.prune.end_epoch = 2;
+  c.prune.accounting = Accounting::kFirmware;
+  return c;
+}
+
+TEST(TrainerTest, PruningDuringTrainingDeliversTheMaskedCandidateAtItsExactCost) {
+  auto result = Train(TinyCandidate(), *Synthetic(), DuringTrainingConfig());
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  ASSERT_EQ(result->outcome, TrialOutcome::kCompleted) << result->message;
+  ASSERT_TRUE(result->pruning.has_value());
+  const PruningResult& p = *result->pruning;
+  EXPECT_EQ(p.mode, PruneMode::kDuringTraining);
+  EXPECT_EQ(result->train_samples_per_epoch, 1800);
+  EXPECT_EQ(p.mask_updates, 12);
+  EXPECT_EQ(p.initial_target_bytes, 360);
+  EXPECT_EQ(p.final_target_bytes, 216);
+  EXPECT_EQ(p.pruned_target_bytes, 208);
+  EXPECT_EQ(p.epoch, 2);
+  EXPECT_EQ(p.candidate.conv_blocks[0].layers[0].filters, 4);
+  EXPECT_EQ(p.candidate.dense_blocks[0].units, 32);
+  EXPECT_EQ(p.channels_removed, 4);
+  EXPECT_EQ(p.proposed_params, 2746);
+  // The stored costs are the cost model's for the stored candidate.
+  auto network = BuildNetwork(p.candidate, Synthetic()->info().input);
+  ASSERT_TRUE(network.ok());
+  auto costs = SummariseCosts(*network, Accounting::kFirmware);
+  ASSERT_TRUE(costs.ok());
+  EXPECT_EQ(p.pruned_costs.peak_sram_bytes, 208);
+  EXPECT_EQ(p.pruned_costs.peak_sram_bytes, costs->peak_sram_bytes);
+  EXPECT_EQ(p.pruned_costs.flash_bytes, costs->flash_bytes);
+  EXPECT_EQ(p.pruned_costs.macs, costs->macs);
+  EXPECT_EQ(result->params, 1554);
+  EXPECT_EQ(result->params, p.pruned_costs.params);
+  // The delivered network computes what the masked one did in the last
+  // epoch: the same validation error.
+  ASSERT_EQ(result->validation_error_per_epoch.size(), 3u);
+  EXPECT_EQ(p.validation_error_pruned, result->validation_error_per_epoch.back());
+  EXPECT_EQ(result->validation_error, p.validation_error_pruned);
+  EXPECT_LE(result->test_error, 0.2);
+  const nlohmann::json j = TrainResultToJson(*result);
+  EXPECT_EQ(j["pruning"]["mode"], "during_training");
+  EXPECT_EQ(j["pruning"]["mask_updates"], 12);
+  EXPECT_EQ(j["pruning"]["pruned_candidate"]["conv_blocks"][0]["layers"][0]["filters"], 4);
+}
+
+// A promotion loads the dense weights a lower rung saved and recomputes the
+// masks from them at the final target: with nothing left to train it
+// delivers the lower rung's pruned candidate and validation error.
+TEST(TrainerTest, PruningDuringTrainingContinuesAcrossAPromotion) {
+  unas::testing::TempDir dir("dpf_promotion");
+  TrainConfig lower = DuringTrainingConfig();
+  lower.epochs = 2;
+  lower.prune.end_epoch = 1;
+  lower.save_path = dir / "rung0.pt";
+  auto first = Train(TinyCandidate(), *Synthetic(), lower);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  ASSERT_EQ(first->outcome, TrialOutcome::kCompleted) << first->message;
+  ASSERT_TRUE(first->pruning.has_value());
+
+  TrainConfig measure = DuringTrainingConfig();  // end_epoch 2: cut to the lower rung's 2 epochs
+  measure.epochs = 2;
+  measure.start_epoch = 2;
+  measure.init_weights_path = lower.save_path;
+  auto same = Train(TinyCandidate(), *Synthetic(), measure);
+  ASSERT_TRUE(same.ok()) << same.status().message();
+  ASSERT_EQ(same->outcome, TrialOutcome::kCompleted) << same->message;
+  ASSERT_TRUE(same->pruning.has_value());
+  EXPECT_EQ(CandidateToJson(same->pruning->candidate), CandidateToJson(first->pruning->candidate));
+  EXPECT_EQ(same->validation_error, first->validation_error);
+  EXPECT_EQ(same->pruning->mask_updates, 1);
+
+  TrainConfig promoted = DuringTrainingConfig();
+  promoted.epochs = 4;
+  promoted.start_epoch = 2;
+  promoted.init_weights_path = lower.save_path;
+  auto next = Train(TinyCandidate(), *Synthetic(), promoted);
+  ASSERT_TRUE(next.ok()) << next.status().message();
+  ASSERT_EQ(next->outcome, TrialOutcome::kCompleted) << next->message;
+  ASSERT_TRUE(next->pruning.has_value());
+  EXPECT_EQ(next->epochs_completed, 2);
+  EXPECT_EQ(next->pruning->final_target_bytes, 216);
+  EXPECT_EQ(next->pruning->pruned_costs.peak_sram_bytes, 208);
+  EXPECT_EQ(next->params, next->pruning->pruned_costs.params);
+}
+
+TEST(TrainerTest, PruningDuringTrainingNeedsATarget) {
+  TrainConfig c = DuringTrainingConfig();
+  c.prune.target_ratio.reset();
+  EXPECT_EQ(ValidateTrainConfig(c).message(),
+            "prune: during training needs target_bytes or target_ratio (what the schedule reaches)");
+  c.prune.target_bytes = 200;
+  EXPECT_TRUE(ValidateTrainConfig(c).ok());
+  c.prune.start_epoch = 0;  // one-shot needs an epoch before; the schedule may start at once
+  EXPECT_TRUE(ValidateTrainConfig(c).ok());
+  c.prune.update_steps = 0;
+  EXPECT_EQ(ValidateTrainConfig(c).message(), "prune.update_steps: must be in 1..1000000");
 }
 
 }  // namespace
