@@ -883,10 +883,12 @@ Result<OrderPeak> PeakOfOrder(const BufferGraph& g, const std::vector<int>& orde
   return PeakOfOrderIn(g, a, order);
 }
 
-Result<OrderPeak> BestOrderByDownsets(const BufferGraph& g, int64_t max_states) {
+Result<OrderPeak> BestOrderByDownsets(const BufferGraph& g, int64_t max_states, bool bounded) {
   UNAS_ASSIGN_OR_RETURN(Facts a, AnalyseBufferGraph(g));
   if (a.n > kMaxOps) return Status(StatusCode::kResourceExhausted, "graph has too many ops");
-  UNAS_ASSIGN_OR_RETURN(std::vector<int> order, DownsetOrder(g, a, a.topo, OpSet(), max_states));
+  DpBounds bounds;
+  bounds.prune = bounded;
+  UNAS_ASSIGN_OR_RETURN(std::vector<int> order, DownsetOrder(g, a, a.topo, OpSet(), max_states, 0, nullptr, bounds));
   return PeakOfOrderIn(g, a, order);
 }
 
