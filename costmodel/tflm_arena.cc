@@ -171,9 +171,16 @@ Result<TflmArena> TflmArenaPlanner::Plan(const std::vector<int>& order, TflmKern
     return Status::Invalid("order has " + std::to_string(order.size()) + " ops, graph has " + std::to_string(n));
   }
   UNAS_ASSIGN_OR_RETURN(Scopes scopes, ScopesIn(g, order, planned_));
+  const int k = kernels == TflmKernels::kCmsisNn ? 1 : 0;
+  if (!scratch_known_[k]) {
+    scratch_[k] = TflmScratchRequests(g, kernels);
+    scratch_known_[k] = true;
+  }
   TflmArena arena;
   arena.kernels = kernels;
   std::vector<PlacedBuffer> placed;
+  arena.buffers.reserve(g.tensors.size() + scratch_[k].size());
+  placed.reserve(arena.buffers.capacity());
   for (int t = 0; t < static_cast<int>(g.tensors.size()); ++t) {
     if (!planned_[t] || scopes.first[t] < 0) continue;
     TflmBuffer b;
@@ -186,11 +193,6 @@ Result<TflmArena> TflmArenaPlanner::Plan(const std::vector<int>& order, TflmKern
   }
   // Scratch buffers follow the tensors, in request order: operators in run
   // order (Prepare runs them so), each operator's requests in its order.
-  const int k = kernels == TflmKernels::kCmsisNn ? 1 : 0;
-  if (!scratch_known_[k]) {
-    scratch_[k] = TflmScratchRequests(g, kernels);
-    scratch_known_[k] = true;
-  }
   std::vector<TflmScratch> scratch = scratch_[k];
   std::stable_sort(scratch.begin(), scratch.end(), [&](const TflmScratch& a, const TflmScratch& b) {
     return scopes.position[a.op] < scopes.position[b.op];
