@@ -1,6 +1,7 @@
 #include "costmodel/order_search.h"
 
 #include <algorithm>
+#include <array>
 #include <bitset>
 #include <limits>
 #include <optional>
@@ -686,6 +687,17 @@ class ChainDp {
         dp.m_[j][i] = dp.r_[j][i - 1] + dp.r_[j][i];
       }
       dp.stops_[j] = StopPoints(dp.r_[j], dp.source_bytes_ == 0);
+      // Each stretch's largest step, with the source live throughout or
+      // only at the chain's first op (RelaxMovesFrom adds the others').
+      const std::vector<int>& stops = dp.stops_[j];
+      dp.stretch_peak_.emplace_back(stops.size(), std::array<int64_t, 2>{0, 0});
+      for (size_t q = 0; q + 1 < stops.size(); ++q) {
+        std::array<int64_t, 2>& peak = dp.stretch_peak_.back()[q];
+        for (int i = stops[q] + 1; i <= stops[q + 1]; ++i) {
+          peak[0] = std::max(peak[0], dp.m_[j][i] + (i == 1 ? dp.source_bytes_ : 0));
+          peak[1] = std::max(peak[1], dp.m_[j][i] + dp.source_bytes_);
+        }
+      }
       dp.stride_[j] = dp.total_;
       dp.total_ *= static_cast<int64_t>(dp.stops_[j].size());
       if (dp.total_ > max_states) return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
@@ -742,14 +754,10 @@ class ChainDp {
     }
     for (int j = 0; j < k_; ++j) {
       if (digit[j] + 1 >= static_cast<int>(stops_[j].size())) continue;
-      const int from = stops_[j][digit[j]], to = stops_[j][digit[j] + 1];
+      const int from = stops_[j][digit[j]];
       const int64_t others = resident - r_[j][from];
       const bool others_need_source = unstarted - (from == 0) > 0;
-      int64_t cost = best_[idx];
-      for (int i = from + 1; i <= to; ++i) {
-        const int64_t src = (i == 1 || others_need_source) ? source_bytes_ : 0;
-        cost = std::max(cost, others + m_[j][i] + src);
-      }
+      const int64_t cost = std::max(best_[idx], others + stretch_peak_[j][digit[j]][others_need_source ? 1 : 0]);
       const int64_t succ = idx + stride_[j];
       if (cost < best_[succ]) {
         best_[succ] = cost;
@@ -764,6 +772,9 @@ class ChainDp {
   std::vector<std::vector<int>> chains_;
   std::vector<std::vector<int64_t>> r_, m_;  // by chain: resident bytes after i ops; bytes while op i runs
   std::vector<std::vector<int>> stops_;      // by chain: StopPoints
+  // by chain and stop: the largest bytes of one step of the stretch to the
+  // next stop, [0] the source live for the chain's first op only, [1] throughout
+  std::vector<std::vector<std::array<int64_t, 2>>> stretch_peak_;
   std::vector<int64_t> stride_;
   int64_t total_ = 1;                        // states
   std::vector<int64_t> best_, parent_;       // by state
