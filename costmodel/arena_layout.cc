@@ -12,10 +12,13 @@ std::vector<int64_t> GreedyPlace(const std::vector<PlacedBuffer>& buffers, const
                                  int64_t* arena_bytes) {
   std::vector<int64_t> offsets(buffers.size(), -1);
   std::vector<int> placed;
+  placed.reserve(placement_order.size());
+  std::vector<std::pair<int64_t, int64_t>> busy;  // [offset, end) of overlapping buffers
+  busy.reserve(placement_order.size());
   *arena_bytes = 0;
   for (int b : placement_order) {
     const PlacedBuffer& buf = buffers[b];
-    std::vector<std::pair<int64_t, int64_t>> busy;  // [offset, end) of overlapping buffers
+    busy.clear();
     for (int p : placed) {
       if (buffers[p].first <= buf.last && buf.first <= buffers[p].last) {
         busy.emplace_back(offsets[p], offsets[p] + buffers[p].bytes);

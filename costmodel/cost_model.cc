@@ -72,15 +72,15 @@ Result<TflmCosts> CostTflm(const Network& network) {
     }
   }
   const BufferGraph g = TflmBufferGraph(t.graph);
+  TflmArenaPlanner planner(t.graph);
   UNAS_ASSIGN_OR_RETURN(t.build, PeakOfOrder(g, Iota(t.graph.ops.size())));
-  UNAS_ASSIGN_OR_RETURN(t.build_arena, PlanTflmArena(t.graph, t.build.order));
-  std::vector<std::vector<int>> candidates;
-  auto exact = BestOrderExact(g, kTflmExactStates);
-  if (exact.ok()) {
-    candidates.push_back(exact->order);
-  } else if (exact.status().code() != StatusCode::kResourceExhausted) {
-    return exact.status();
-  }
+  UNAS_ASSIGN_OR_RETURN(t.build_arena, planner.Plan(t.build.order));
+  t.chosen = t.build;
+  t.arena = t.build_arena;
+  // Candidates are tried from the last to the first, each replacing the
+  // chosen order when its arena is no larger. An order already planned (the
+  // candidates often coincide) would plan the same arena again and replace
+  // it by its equal: skipped.
   UNAS_ASSIGN_OR_RETURN(OrderPeak network_best, BestOrder(MakeBufferGraph(network, Accounting::kTflm)));
   std::vector<std::vector<int>> by_source(network.ops.size());
   for (size_t x = 0; x < t.graph.ops.size(); ++x) {
@@ -90,24 +90,35 @@ Result<TflmCosts> CostTflm(const Network& network) {
   }
   std::vector<int> mapped;
   for (int op : network_best.order) mapped.insert(mapped.end(), by_source[op].begin(), by_source[op].end());
-  candidates.push_back(std::move(mapped));
-  t.chosen = t.build;
-  t.arena = t.build_arena;
-  // An order already planned (the candidates often coincide) would plan the
-  // same arena again and replace it by its equal: skipped.
-  for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
-    if (*it == t.chosen.order) continue;
-    UNAS_ASSIGN_OR_RETURN(TflmArena arena, PlanTflmArena(t.graph, *it));
+  if (mapped != t.chosen.order) {
+    UNAS_ASSIGN_OR_RETURN(TflmArena arena, planner.Plan(mapped));
     if (arena.arena_bytes <= t.arena.arena_bytes) {
-      UNAS_ASSIGN_OR_RETURN(t.chosen, PeakOfOrder(g, *it));
+      UNAS_ASSIGN_OR_RETURN(t.chosen, PeakOfOrder(g, mapped));
       t.arena = std::move(arena);
     }
   }
-  UNAS_ASSIGN_OR_RETURN(TflmArena cmsis_build, PlanTflmArena(t.graph, t.build.order, TflmKernels::kCmsisNn));
+  // The exact order's arena is at least its peak (every planned tensor live
+  // in one scope has its own bytes in it), so it can replace the chosen one
+  // only if that peak is within the chosen arena: the search is bounded by
+  // it (same order as unbounded within the bound; kOutOfRange: none).
+  auto exact = BestOrderExactWithin(g, t.arena.arena_bytes, kTflmExactStates);
+  if (exact.ok()) {
+    if (exact->order != t.chosen.order) {
+      UNAS_ASSIGN_OR_RETURN(TflmArena arena, planner.Plan(exact->order));
+      if (arena.arena_bytes <= t.arena.arena_bytes) {
+        t.chosen = std::move(*exact);
+        t.arena = std::move(arena);
+      }
+    }
+  } else if (exact.status().code() != StatusCode::kResourceExhausted &&
+             exact.status().code() != StatusCode::kOutOfRange) {
+    return exact.status();
+  }
+  UNAS_ASSIGN_OR_RETURN(TflmArena cmsis_build, planner.Plan(t.build.order, TflmKernels::kCmsisNn));
   t.cmsis_nn_build_total = cmsis_build.total_arena_bytes;
   t.cmsis_nn_total = cmsis_build.total_arena_bytes;
   if (t.chosen.order != t.build.order) {
-    UNAS_ASSIGN_OR_RETURN(TflmArena cmsis, PlanTflmArena(t.graph, t.chosen.order, TflmKernels::kCmsisNn));
+    UNAS_ASSIGN_OR_RETURN(TflmArena cmsis, planner.Plan(t.chosen.order, TflmKernels::kCmsisNn));
     t.cmsis_nn_total = cmsis.total_arena_bytes;
   }
   return t;

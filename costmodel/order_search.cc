@@ -1,6 +1,7 @@
 #include "costmodel/order_search.h"
 
 #include <algorithm>
+#include <array>
 #include <bitset>
 #include <limits>
 #include <optional>
@@ -18,20 +19,12 @@ constexpr int64_t kInf = std::numeric_limits<int64_t>::max();
 // states (a segment of up to 10 operators is then always exact).
 constexpr int64_t kMinSegmentStates = 1024;
 
-std::string TooManyStates(int64_t max_states) {
-  return "exact scheduling needs more than " + std::to_string(max_states) + " states";
+std::string NoOrderWithin(int64_t peak_limit) {
+  return "no order within the peak limit of " + std::to_string(peak_limit) + " bytes";
 }
 
-// Whether `x`, run when exactly the ops in `done` have run, may write in place.
-bool RunsInPlace(const BufferGraph& g, const Facts& a, int x, const OpSet& done) {
-  for (int i : g.ops[x].inplace_inputs) {
-    if (!g.inplace_requires_last_use) return true;
-    if (a.is_output[i]) continue;
-    bool last_use = true;
-    for (int c : a.consumers[i]) last_use = last_use && (c == x || done[c]);
-    if (last_use) return true;
-  }
-  return false;
+std::string TooManyStates(int64_t max_states) {
+  return "exact scheduling needs more than " + std::to_string(max_states) + " states";
 }
 
 // Bytes `x` adds while it runs: all its outputs, less the first one if it is
@@ -89,6 +82,13 @@ uint64_t And(uint64_t a, uint64_t b) { return a & b; }
 uint64_t Or(uint64_t a, uint64_t b) { return a | b; }
 uint64_t AndNot(uint64_t a, uint64_t b) { return a & ~b; }
 int PopCount(uint64_t k) { return __builtin_popcountll(k); }
+// Calls fn(i) for each i < m not in `k`, in increasing order.
+template <typename Fn>
+void ForEachOpNotIn(uint64_t k, int m, Fn&& fn) {
+  for (uint64_t rest = ~k & (m == 64 ? ~uint64_t{0} : (uint64_t{1} << m) - 1); rest != 0; rest &= rest - 1) {
+    fn(__builtin_ctzll(rest));
+  }
+}
 WideKey And(const WideKey& a, const WideKey& b) {
   WideKey out;
   for (int i = 0; i < kMaxOps / 64; ++i) out.w[i] = a.w[i] & b.w[i];
@@ -103,6 +103,12 @@ WideKey AndNot(const WideKey& a, const WideKey& b) {
   WideKey out;
   for (int i = 0; i < kMaxOps / 64; ++i) out.w[i] = a.w[i] & ~b.w[i];
   return out;
+}
+template <typename Fn>
+void ForEachOpNotIn(const WideKey& k, int m, Fn&& fn) {
+  for (int i = 0; i < m; ++i) {
+    if (!Test(k, i)) fn(i);
+  }
 }
 int PopCount(const WideKey& k) {
   int n = 0;
@@ -133,7 +139,8 @@ template <typename Key>
 class StateIndex {
  public:
   static constexpr int32_t kEmpty = -1;
-  StateIndex() : slots_(64, kEmpty), mask_(63) {}
+  // Sized for `expected` keys without growing.
+  explicit StateIndex(size_t expected = 0) : slots_(SlotsFor(expected), kEmpty), mask_(slots_.size() - 1) {}
   // The index stored for `key`, or kEmpty; `*slot` is where it is or would go.
   template <typename Keys>
   int32_t Find(const Key& key, const Keys& keys, size_t* slot) const {
@@ -160,6 +167,12 @@ class StateIndex {
   }
 
  private:
+  static size_t SlotsFor(size_t keys) {
+    size_t slots = 64;
+    while (slots < 2 * keys) slots *= 2;
+    return slots;
+  }
+
   std::vector<int32_t> slots_;
   size_t mask_;
   size_t size_ = 0;
@@ -225,6 +238,52 @@ std::vector<StepFacts<Key>> StepFactsOf(const BufferGraph& g, const Facts& a, co
     }
   }
   return facts;
+}
+
+// Whether op `f` runs in place when exactly `state` of its segment has run.
+template <typename Key>
+bool RunsInPlace(const StepFacts<Key>& f, const Key& state) {
+  bool in_place = f.always_in_place;
+  for (size_t w = 0; !in_place && w < f.in_place_waits.size(); ++w) in_place = !Missing(f.in_place_waits[w], state);
+  return in_place;
+}
+
+// Live bytes once op `f` has run after `state` (with `live` bytes live): its
+// inputs whose every other reader has run are freed (graph outputs stay),
+// its outputs that anything reads or that are graph outputs arrive.
+template <typename Key>
+int64_t LiveAfter(const StepFacts<Key>& f, const Key& state, int64_t live) {
+  int64_t after = live + f.arrive_bytes;
+  for (const auto& r : f.releases) {
+    if (!Missing(r.waits, state)) after -= r.bytes;
+  }
+  return after;
+}
+
+// The peak of the segment run greedily from `live` bytes (each step the
+// ready op whose step needs the fewest bytes; ties: fewer bytes left live,
+// then the lower index): an upper bound on its least peak, which bounds the
+// exact DP.
+template <typename Key>
+int64_t GreedyPeak(const std::vector<Key>& preds, const std::vector<StepFacts<Key>>& facts, int64_t live) {
+  const int m = static_cast<int>(preds.size());
+  Key state{};
+  int64_t peak = 0;
+  for (int step = 0; step < m; ++step) {
+    int pick = -1;
+    int64_t pick_cost = kInf, pick_after = kInf;
+    for (int i = 0; i < m; ++i) {
+      if (Test(state, i) || Missing(preds[i], state)) continue;
+      const StepFacts<Key>& f = facts[i];
+      const int64_t cost = live + f.out_bytes - (RunsInPlace(f, state) ? f.inplace_bytes : 0);
+      const int64_t after = LiveAfter(f, state, live);
+      if (cost < pick_cost || (cost == pick_cost && after < pick_after)) pick = i, pick_cost = cost, pick_after = after;
+    }
+    peak = std::max(peak, pick_cost);
+    live = pick_after;
+    Set(state, pick);
+  }
+  return peak;
 }
 
 template <typename Key>
@@ -324,15 +383,14 @@ std::vector<Key> LocalPredecessors(const Facts& a, const std::vector<int>& ops, 
   return preds;
 }
 
-// Whether the segment has more than `max_states` downsets, counted without
-// visiting them. The exact DP stores every downset: with more than
-// max_states of them it would fail once it has stored max_states, so the
-// caller fails at once when the count settles it. 2^m bounds the count from
-// above, so small segments are not counted.
+// How many downsets the segment has, counted without visiting them: the
+// exact DP stores every downset, so with more than max_states of them it
+// would fail once it has stored max_states, and the caller fails at once
+// instead. Returns min(count, max_states + 1), or -1 when the bounded count
+// did not settle it.
 template <typename Key>
-bool HasMoreDownsetsThan(const std::vector<Key>& preds, int64_t max_states) {
+int64_t CountDownsets(const std::vector<Key>& preds, int64_t max_states) {
   const int m = static_cast<int>(preds.size());
-  if (m < 62 && (int64_t{1} << m) <= max_states) return false;
   std::vector<Key> below(m), above(m);
   for (int i = 0; i < m; ++i) {  // ops are in topological order
     for (int p = 0; p < i; ++p) {
@@ -350,7 +408,7 @@ bool HasMoreDownsetsThan(const std::vector<Key>& preds, int64_t max_states) {
   Key all{};
   for (int i = 0; i < m; ++i) Set(all, i);
   DownsetCounter<Key> counter(std::move(below), std::move(above), max_states, /*budget=*/4 * m * m + 1024);
-  return counter.Count(all) > max_states;
+  return counter.Count(all);
 }
 
 // One state of the downset DP: the set of ops run, the lowest peak that
@@ -390,6 +448,23 @@ std::vector<int> PathTo(const std::vector<DownsetEntry<Key>>& best, int32_t last
   return order;
 }
 
+// Whether downset `a` comes before `b` (of the same size) in the order in
+// which the unbounded exact DP first reaches its level's states: the
+// smallest op in one and not the other is in `a`. (The DP reaches a state
+// first from the state without its largest op, since ops are in topological
+// order; by induction each level is in the lexicographic order of its sets'
+// sorted ops.)
+bool ReachedBefore(uint64_t a, uint64_t b) {
+  const uint64_t d = a ^ b;
+  return (d & (~d + 1) & a) != 0;
+}
+bool ReachedBefore(const WideKey& a, const WideKey& b) {
+  for (int i = 0; i < kMaxOps / 64; ++i) {
+    if (a.w[i] != b.w[i]) return ReachedBefore(a.w[i], b.w[i]);
+  }
+  return false;
+}
+
 // DP over the downsets of `ops`, all ops in `before` done. Exact when
 // `beam_width` is 0 (fails past `max_states`); otherwise each level keeps
 // only the `beam_width` best states by (peak so far, live bytes).
@@ -397,23 +472,54 @@ std::vector<int> PathTo(const std::vector<DownsetEntry<Key>>& best, int32_t last
 // States are visited level by level in the order they were first reached,
 // and a state's parent changes only for a strictly lower peak, so the order
 // found (ties included) depends on nothing but the graph.
+//
+// With `bounds.prune` (exact DP only) the DP takes no step whose peak would
+// exceed a bound: the peak of a greedy order of the segment (GreedyPeak),
+// or `bounds.peak_limit` if lower, in which case it may fail with
+// kOutOfRange (no order within the limit). A state on a path within the
+// bound is reached only through such states, so its peak and its parent are
+// what the unbounded DP finds, provided each level is visited in the
+// unbounded DP's order (ReachedBefore): the order found is the same. It
+// prunes only when it cannot change whether the DP fails at max_states (the
+// downsets were counted, or 2^m is within max_states) and, with
+// `bounds.count_states` (a budget over segments), reports the downset
+// count in `*states`, what the unbounded DP would have stored.
+struct DpBounds {
+  bool prune = false;
+  int64_t peak_limit = kInf;
+  bool count_states = false;
+};
+
 template <typename Key>
 Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
                                        const OpSet& before, int64_t max_states, int64_t beam_width,
-                                       int64_t* states) {
+                                       const DpBounds& bounds, int64_t* states) {
   const int m = static_cast<int>(ops.size());
   std::vector<int> local(a.n, -1);
   for (int i = 0; i < m; ++i) local[ops[i]] = i;
   const std::vector<Key> preds = LocalPredecessors<Key>(a, ops, local);
-  if (beam_width == 0 && HasMoreDownsetsThan(preds, max_states)) {
-    *states = max_states;  // callers' budgets count the states it would have stored
-    return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
+  int64_t downsets = -1;  // not counted, or the count did not settle
+  bool within_cap = false;
+  if (beam_width == 0) {
+    const bool small = m < 62 && (int64_t{1} << m) <= max_states;
+    if (!small || (bounds.prune && bounds.count_states)) downsets = CountDownsets(preds, max_states);
+    if (downsets > max_states) {
+      *states = max_states;  // callers' budgets count the states it would have stored
+      return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
+    }
+    within_cap = small || downsets >= 0;
   }
+  const bool bounded = bounds.prune && beam_width == 0 && within_cap && (!bounds.count_states || downsets >= 0);
   const std::vector<StepFacts<Key>> facts = StepFactsOf<Key>(g, a, ops, before, local);
+  const int64_t live_before = LiveBytes(g, a, before);
+  const int64_t limit = bounded ? std::min(bounds.peak_limit, GreedyPeak(preds, facts, live_before)) : kInf;
   std::vector<DownsetEntry<Key>> best;
-  StateIndex<Key> index;
+  // The count bounds what the DP stores: no growing (a bounded DP stores
+  // fewer).
+  if (downsets > 0) best.reserve(static_cast<size_t>(downsets));
+  StateIndex<Key> index(downsets > 0 ? static_cast<size_t>(downsets) : 0);
   auto key_of = [&](int32_t s) -> const Key& { return best[s].key; };
-  best.push_back({Key{}, 0, LiveBytes(g, a, before), -1, -1});
+  best.push_back({Key{}, 0, live_before, -1, -1});
   {
     size_t slot = 0;
     index.Find(Key{}, key_of, &slot);
@@ -421,34 +527,29 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
   }
   std::vector<int32_t> level = {0};
   std::vector<int32_t> next;
+  auto reached_before = [&](int32_t x, int32_t y) { return ReachedBefore(best[x].key, best[y].key); };
   for (int depth = 0; depth < m; ++depth) {
     next.clear();
     for (int32_t from : level) {
       const Key state = best[from].key;
       const int64_t here = best[from].peak;
       const int64_t live = best[from].live;
-      for (int i = 0; i < m; ++i) {
-        if (Test(state, i) || Missing(preds[i], state)) continue;
+      bool exhausted = false;
+      ForEachOpNotIn(state, m, [&](int i) {
+        if (exhausted || Missing(preds[i], state)) return;
         const StepFacts<Key>& f = facts[i];
-        bool in_place = f.always_in_place;
-        for (size_t w = 0; !in_place && w < f.in_place_waits.size(); ++w) in_place = !Missing(f.in_place_waits[w], state);
-        const int64_t cost = std::max(here, live + f.out_bytes - (in_place ? f.inplace_bytes : 0));
+        const int64_t cost = std::max(here, live + f.out_bytes - (RunsInPlace(f, state) ? f.inplace_bytes : 0));
+        if (cost > limit) return;
         Key succ = state;
         Set(succ, i);
         size_t slot = 0;
         const int32_t found = index.Find(succ, key_of, &slot);
         if (found == StateIndex<Key>::kEmpty) {
           if (beam_width == 0 && static_cast<int64_t>(best.size()) >= max_states) {
-            *states = static_cast<int64_t>(best.size());
-            return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
+            exhausted = true;
+            return;
           }
-          // Live bytes once op i has run: its inputs whose every other
-          // reader has run are freed (graph outputs stay), its outputs
-          // that anything reads or that are graph outputs arrive.
-          int64_t after = live + f.arrive_bytes;
-          for (const auto& r : f.releases) {
-            if (!Missing(r.waits, state)) after -= r.bytes;
-          }
+          const int64_t after = LiveAfter(f, state, live);
           const int32_t id = static_cast<int32_t>(best.size());
           best.push_back({succ, cost, after, from, ops[i]});
           index.Insert(slot, id, key_of);
@@ -458,23 +559,36 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
           best[found].parent = from;
           best[found].op = ops[i];
         }
+      });
+      if (exhausted) {
+        *states = static_cast<int64_t>(best.size());
+        return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
       }
+    }
+    // Bounded, a state may first be reached from another parent than in the
+    // unbounded DP; restore that DP's order of the level.
+    if (bounded && !std::is_sorted(next.begin(), next.end(), reached_before)) {
+      std::sort(next.begin(), next.end(), reached_before);
     }
     KeepBeam(best, beam_width, &next);
     level.swap(next);
+    if (level.empty()) {
+      *states = downsets >= 0 ? downsets : static_cast<int64_t>(best.size());
+      return Status(StatusCode::kOutOfRange, NoOrderWithin(bounds.peak_limit));
+    }
   }
-  *states = static_cast<int64_t>(best.size());
+  *states = bounded && downsets >= 0 ? downsets : static_cast<int64_t>(best.size());
   // The last level holds the full set alone (every op run).
-  return PathTo(best, level.empty() ? 0 : level.front());
+  return PathTo(best, level.front());
 }
 
 Result<std::vector<int>> DownsetOrder(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
                                       const OpSet& before, int64_t max_states, int64_t beam_width = 0,
-                                      int64_t* states = nullptr) {
+                                      int64_t* states = nullptr, const DpBounds& bounds = {}) {
   int64_t ignored = 0;
   if (states == nullptr) states = &ignored;
-  if (ops.size() <= 64) return DownsetOrderT<uint64_t>(g, a, ops, before, max_states, beam_width, states);
-  return DownsetOrderT<WideKey>(g, a, ops, before, max_states, beam_width, states);
+  if (ops.size() <= 64) return DownsetOrderT<uint64_t>(g, a, ops, before, max_states, beam_width, bounds, states);
+  return DownsetOrderT<WideKey>(g, a, ops, before, max_states, beam_width, bounds, states);
 }
 
 // Positions where a chain may be paused without raising the peak. r[i] is
@@ -573,6 +687,17 @@ class ChainDp {
         dp.m_[j][i] = dp.r_[j][i - 1] + dp.r_[j][i];
       }
       dp.stops_[j] = StopPoints(dp.r_[j], dp.source_bytes_ == 0);
+      // Each stretch's largest step, with the source live throughout or
+      // only at the chain's first op (RelaxMovesFrom adds the others').
+      const std::vector<int>& stops = dp.stops_[j];
+      dp.stretch_peak_.emplace_back(stops.size(), std::array<int64_t, 2>{0, 0});
+      for (size_t q = 0; q + 1 < stops.size(); ++q) {
+        std::array<int64_t, 2>& peak = dp.stretch_peak_.back()[q];
+        for (int i = stops[q] + 1; i <= stops[q + 1]; ++i) {
+          peak[0] = std::max(peak[0], dp.m_[j][i] + (i == 1 ? dp.source_bytes_ : 0));
+          peak[1] = std::max(peak[1], dp.m_[j][i] + dp.source_bytes_);
+        }
+      }
       dp.stride_[j] = dp.total_;
       dp.total_ *= static_cast<int64_t>(dp.stops_[j].size());
       if (dp.total_ > max_states) return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
@@ -629,14 +754,10 @@ class ChainDp {
     }
     for (int j = 0; j < k_; ++j) {
       if (digit[j] + 1 >= static_cast<int>(stops_[j].size())) continue;
-      const int from = stops_[j][digit[j]], to = stops_[j][digit[j] + 1];
+      const int from = stops_[j][digit[j]];
       const int64_t others = resident - r_[j][from];
       const bool others_need_source = unstarted - (from == 0) > 0;
-      int64_t cost = best_[idx];
-      for (int i = from + 1; i <= to; ++i) {
-        const int64_t src = (i == 1 || others_need_source) ? source_bytes_ : 0;
-        cost = std::max(cost, others + m_[j][i] + src);
-      }
+      const int64_t cost = std::max(best_[idx], others + stretch_peak_[j][digit[j]][others_need_source ? 1 : 0]);
       const int64_t succ = idx + stride_[j];
       if (cost < best_[succ]) {
         best_[succ] = cost;
@@ -651,6 +772,9 @@ class ChainDp {
   std::vector<std::vector<int>> chains_;
   std::vector<std::vector<int64_t>> r_, m_;  // by chain: resident bytes after i ops; bytes while op i runs
   std::vector<std::vector<int>> stops_;      // by chain: StopPoints
+  // by chain and stop: the largest bytes of one step of the stretch to the
+  // next stop, [0] the source live for the chain's first op only, [1] throughout
+  std::vector<std::vector<std::array<int64_t, 2>>> stretch_peak_;
   std::vector<int64_t> stride_;
   int64_t total_ = 1;                        // states
   std::vector<int64_t> best_, parent_;       // by state
@@ -770,10 +894,12 @@ Result<OrderPeak> PeakOfOrder(const BufferGraph& g, const std::vector<int>& orde
   return PeakOfOrderIn(g, a, order);
 }
 
-Result<OrderPeak> BestOrderByDownsets(const BufferGraph& g, int64_t max_states) {
+Result<OrderPeak> BestOrderByDownsets(const BufferGraph& g, int64_t max_states, bool bounded) {
   UNAS_ASSIGN_OR_RETURN(Facts a, AnalyseBufferGraph(g));
   if (a.n > kMaxOps) return Status(StatusCode::kResourceExhausted, "graph has too many ops");
-  UNAS_ASSIGN_OR_RETURN(std::vector<int> order, DownsetOrder(g, a, a.topo, OpSet(), max_states));
+  DpBounds bounds;
+  bounds.prune = bounded;
+  UNAS_ASSIGN_OR_RETURN(std::vector<int> order, DownsetOrder(g, a, a.topo, OpSet(), max_states, 0, nullptr, bounds));
   return PeakOfOrderIn(g, a, order);
 }
 
@@ -851,12 +977,13 @@ std::vector<int> Cuts(const BufferGraph& g, const Facts& a, const Closure& closu
 class SegmentScheduler {
  public:
   SegmentScheduler(const BufferGraph& g, const Facts& a, int64_t max_states, int64_t max_total_states,
-                   bool heuristics)
+                   bool heuristics, int64_t peak_limit)
       : g_(g),
         a_(a),
         max_states_(max_states),
         max_total_states_(max_total_states),
         heuristics_(heuristics),
+        peak_limit_(peak_limit),
         total_left_(max_total_states) {}
 
   // Schedules the ops of `seg_set` (none of them done yet), whose outputs
@@ -891,7 +1018,8 @@ class SegmentScheduler {
     auto chains = ChainOrder(g_, a_, seg, done_, sink, cap, &applies, &used);
     total_left_ -= used;
     if (chains.ok() && applies) return chains;
-    auto general = DownsetOrder(g_, a_, seg, done_, cap, 0, &used);
+    const DpBounds bounds{true, peak_limit_, max_total_states_ != std::numeric_limits<int64_t>::max()};
+    auto general = DownsetOrder(g_, a_, seg, done_, cap, 0, &used, bounds);
     total_left_ -= used;
     if (general.status().code() == StatusCode::kResourceExhausted && heuristics_) {
       const int64_t m = static_cast<int64_t>(seg.size());
@@ -913,25 +1041,30 @@ class SegmentScheduler {
   const Facts& a_;
   const int64_t max_states_, max_total_states_;
   const bool heuristics_;
+  const int64_t peak_limit_;  // kInf: none
   int64_t total_left_;  // states all segments may still use
   std::vector<int> order_;
   OpSet done_;
   std::string note_;
 };
 
-Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, int64_t max_total_states, bool heuristics) {
+Result<OrderPeak> Search(const BufferGraph& g, int64_t max_states, int64_t max_total_states, bool heuristics,
+                         int64_t peak_limit = kInf) {
   UNAS_ASSIGN_OR_RETURN(Facts a, AnalyseBufferGraph(g));
   if (a.n > kMaxOps && !heuristics) {
     return Status(StatusCode::kResourceExhausted, "graph has more than " + std::to_string(kMaxOps) + " ops");
   }
   if (a.n > kMaxOps) return LargeGraphOrder(g, a);
   const Closure closure = ClosureOf(a);
-  SegmentScheduler scheduler(g, a, max_states, max_total_states, heuristics);
+  SegmentScheduler scheduler(g, a, max_states, max_total_states, heuristics, peak_limit);
   for (int c : Cuts(g, a, closure)) UNAS_RETURN_IF_ERROR(scheduler.Schedule(closure.anc[c] & ~scheduler.done(), c));
   OpSet rest;
   for (int x = 0; x < a.n; ++x) rest.set(x);
   UNAS_RETURN_IF_ERROR(scheduler.Schedule(rest & ~scheduler.done(), -1));
   UNAS_ASSIGN_OR_RETURN(OrderPeak result, PeakOfOrderIn(g, a, scheduler.order()));
+  if (result.peak_bytes > peak_limit) {  // parallel chains are scheduled without the limit
+    return Status(StatusCode::kOutOfRange, NoOrderWithin(peak_limit));
+  }
   result.proven_optimal = scheduler.note().empty();
   result.note = std::move(scheduler.note());
   return result;
@@ -945,6 +1078,10 @@ Result<OrderPeak> BestOrder(const BufferGraph& g, int64_t max_states, int64_t ma
 
 Result<OrderPeak> BestOrderExact(const BufferGraph& g, int64_t max_states, int64_t max_total_states) {
   return Search(g, max_states, max_total_states, false);
+}
+
+Result<OrderPeak> BestOrderExactWithin(const BufferGraph& g, int64_t peak_limit, int64_t max_states) {
+  return Search(g, max_states, std::numeric_limits<int64_t>::max(), false, peak_limit);
 }
 
 }  // namespace unas

@@ -59,9 +59,22 @@ Result<OrderPeak> BestOrder(const BufferGraph& graph, int64_t max_states = 4'000
 Result<OrderPeak> BestOrderExact(const BufferGraph& graph, int64_t max_states,
                                  int64_t max_total_states = std::numeric_limits<int64_t>::max());
 
+// BestOrderExact for a caller that wants the order only if its peak is at
+// most `peak_limit` bytes (the TFLM accounting: an order whose peak exceeds
+// an arena already planned cannot give a smaller arena): the same order as
+// BestOrderExact when its peak is within the limit, and kOutOfRange when it
+// is not (or kResourceExhausted, as BestOrderExact, when a segment has too
+// many states: either way no order). Faster: the downset DP takes no step
+// past the limit (it visits its states in BestOrderExact's order, so ties
+// are broken the same way).
+Result<OrderPeak> BestOrderExactWithin(const BufferGraph& graph, int64_t peak_limit, int64_t max_states);
+
 // Reference for tests: dynamic programming over every downset of the whole
 // graph (no cuts, no chain compression). Exponential; small graphs only.
 // Fails with kResourceExhausted past `max_states` (never a heuristic).
-Result<OrderPeak> BestOrderByDownsets(const BufferGraph& graph, int64_t max_states = 4'000'000);
+// `bounded`: the DP takes no step past a greedy order's peak, as BestOrder's
+// and BestOrderExact's do (the tests check that this changes no order).
+Result<OrderPeak> BestOrderByDownsets(const BufferGraph& graph, int64_t max_states = 4'000'000,
+                                      bool bounded = false);
 
 }  // namespace unas

@@ -160,20 +160,29 @@ void PlaceBuffers(const std::vector<PlacedBuffer>& placed, int n, TflmArena* are
 
 }  // namespace
 
+TflmArenaPlanner::TflmArenaPlanner(const ModelGraph& graph) : graph_(graph), planned_(PlannedTensors(graph)) {}
+
 // The planned tensors' buffers in tensor order, then the scratch buffers in
-// request order, placed greedily; then the persistent allocations.
-Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& order, TflmKernels kernels) {
+// request order, placed greedily; then the persistent part's size.
+Result<TflmArena> TflmArenaPlanner::Plan(const std::vector<int>& order, TflmKernels kernels) {
+  const ModelGraph& g = graph_;
   const int n = static_cast<int>(g.ops.size());
   if (static_cast<int>(order.size()) != n) {
     return Status::Invalid("order has " + std::to_string(order.size()) + " ops, graph has " + std::to_string(n));
   }
-  const std::vector<char> planned = PlannedTensors(g);
-  UNAS_ASSIGN_OR_RETURN(Scopes scopes, ScopesIn(g, order, planned));
+  UNAS_ASSIGN_OR_RETURN(Scopes scopes, ScopesIn(g, order, planned_));
+  const int k = kernels == TflmKernels::kCmsisNn ? 1 : 0;
+  if (!scratch_known_[k]) {
+    scratch_[k] = TflmScratchRequests(g, kernels);
+    scratch_known_[k] = true;
+  }
   TflmArena arena;
   arena.kernels = kernels;
   std::vector<PlacedBuffer> placed;
+  arena.buffers.reserve(g.tensors.size() + scratch_[k].size());
+  placed.reserve(arena.buffers.capacity());
   for (int t = 0; t < static_cast<int>(g.tensors.size()); ++t) {
-    if (!planned[t] || scopes.first[t] < 0) continue;
+    if (!planned_[t] || scopes.first[t] < 0) continue;
     TflmBuffer b;
     b.tensor = t;
     b.bytes = g.tensors[t].bytes();
@@ -184,7 +193,7 @@ Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& ord
   }
   // Scratch buffers follow the tensors, in request order: operators in run
   // order (Prepare runs them so), each operator's requests in its order.
-  std::vector<TflmScratch> scratch = TflmScratchRequests(g, kernels);
+  std::vector<TflmScratch> scratch = scratch_[k];
   std::stable_sort(scratch.begin(), scratch.end(), [&](const TflmScratch& a, const TflmScratch& b) {
     return scopes.position[a.op] < scopes.position[b.op];
   });
@@ -198,10 +207,17 @@ Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& ord
     AddBuffer(b, &arena, &placed);
   }
   PlaceBuffers(placed, n, &arena);
-  arena.persistent =
-      TflmPersistentAllocations(g, order, kernels, static_cast<int>(scratch.size()), &arena.notes);
-  arena.persistent_bytes = TflmTailBytes(arena.persistent);
+  arena.persistent_bytes = TflmPersistentBytes(g, order, kernels, static_cast<int>(scratch.size()));
   arena.total_arena_bytes = arena.arena_bytes + arena.persistent_bytes;
+  return arena;
+}
+
+Result<TflmArena> PlanTflmArena(const ModelGraph& g, const std::vector<int>& order, TflmKernels kernels) {
+  TflmArenaPlanner planner(g);
+  UNAS_ASSIGN_OR_RETURN(TflmArena arena, planner.Plan(order, kernels));
+  int scratch_buffers = 0;
+  for (const TflmBuffer& b : arena.buffers) scratch_buffers += b.tensor < 0 ? 1 : 0;
+  arena.persistent = TflmPersistentAllocations(g, order, kernels, scratch_buffers, &arena.notes);
   return arena;
 }
 

@@ -187,11 +187,35 @@ std::vector<TflmAllocation> TflmPersistentAllocations(const ModelGraph& graph, c
 // The tail the allocations take from a 16-byte aligned arena end.
 int64_t TflmTailBytes(const std::vector<TflmAllocation>& allocations);
 
+// TflmTailBytes(TflmPersistentAllocations(...)) without building the list
+// (no names, no allocation).
+int64_t TflmPersistentBytes(const ModelGraph& graph, const std::vector<int>& order, TflmKernels kernels,
+                            int scratch_buffers);
+
 // The arena for `order` (a permutation of graph.ops indices in which every
 // tensor is read only after it is written). Fails with kInvalidArgument for
 // a bad order or tensor id.
 Result<TflmArena> PlanTflmArena(const ModelGraph& graph, const std::vector<int>& order,
                                 TflmKernels kernels = TflmKernels::kReference);
+
+// PlanTflmArena for many orders of one graph (the cost model plans four to
+// six per candidate): which tensors are planned and the kernels' scratch
+// requests are worked out once, and Plan leaves out the persistent
+// allocations' list and notes (persistent_bytes and total_arena_bytes are
+// exact; PlanTflmArena adds the list). Not thread-safe; `graph` must outlive
+// it and not change.
+class TflmArenaPlanner {
+ public:
+  explicit TflmArenaPlanner(const ModelGraph& graph);
+  // Errors as PlanTflmArena's.
+  Result<TflmArena> Plan(const std::vector<int>& order, TflmKernels kernels = TflmKernels::kReference);
+
+ private:
+  const ModelGraph& graph_;
+  std::vector<char> planned_;                  // by tensor: IsTflmPlannedTensor
+  std::vector<TflmScratch> scratch_[2];        // by TflmKernels: TflmScratchRequests, once asked for
+  bool scratch_known_[2] = {false, false};
+};
 
 // The graph under TFLM's rules for order search (order_search.h): tensor ids
 // and op ids as in `graph`, bytes TflmRound(bytes) for planned tensors and 0

@@ -166,13 +166,87 @@ void CmsisNnScratch(const ModelGraph& g, int index, std::vector<TflmScratch>* ou
   }
 }
 
-// Appends the allocations of one graph input or output TfLiteTensor.
-void GraphIoTensor(const GraphTensor& t, const std::string& what, std::vector<TflmAllocation>* out) {
-  out->push_back({what + " TfLiteTensor", 32, 4});
+// One graph input or output TfLiteTensor's allocations, to `sink`.
+template <typename Sink>
+void GraphIoTensor(const GraphTensor& t, const char* kind, size_t i, Sink& sink) {
+  auto what = [kind, i](const char* part) { return std::string(kind) + " " + std::to_string(i) + " " + part; };
+  sink([&] { return what("TfLiteTensor"); }, 32, 4);
   if (!t.quant.scale.empty() && !t.quant.zero_point.empty()) {
-    out->push_back({what + " TfLiteAffineQuantization", 12, 4});
-    out->push_back({what + " zero points", 4 + 4 * static_cast<int64_t>(t.quant.scale.size()), 4});
+    sink([&] { return what("TfLiteAffineQuantization"); }, 12, 4);
+    sink([&] { return what("zero points"); }, 4 + 4 * static_cast<int64_t>(t.quant.scale.size()), 4);
   }
+}
+
+// The persistent allocations in TFLM's order, each to `sink(what, bytes,
+// alignment)`, where `what()` builds its name: TflmPersistentAllocations
+// lists them, TflmPersistentBytes (a costing's hot path, several orders per
+// candidate) only adds them up and never builds a name.
+template <typename Sink>
+void VisitPersistentAllocations(const ModelGraph& g, const std::vector<int>& order, TflmKernels kernels,
+                                int scratch_buffers, std::vector<std::string>* notes, Sink&& sink) {
+  auto note = [&](const std::string& n) {
+    if (notes && std::find(notes->begin(), notes->end(), n) == notes->end()) notes->push_back(n);
+  };
+  auto named = [](const char* what) { return [what] { return std::string(what); }; };
+  auto counted = [](const char* what, size_t n) { return [what, n] { return std::string(what) + " x " + std::to_string(n); }; };
+  sink(named("SingleArenaBufferAllocator"), 36, 4);
+  sink(named("GreedyMemoryPlanner"), 44, 4);
+  sink(named("MicroAllocator"), 36, 4);
+  sink(named("MicroBuiltinDataAllocator"), 8, 4);
+  sink(named("SubgraphAllocations"), 8 * std::max(1, g.subgraphs), 4);
+  sink(counted("TfLiteEvalTensor", g.tensors.size()), 12 * static_cast<int64_t>(g.tensors.size()), 4);
+  sink(counted("NodeAndRegistration", g.ops.size()), 32 * static_cast<int64_t>(g.ops.size()), 4);
+  auto of_op = [&](int x, const char* part) {
+    return [&g, x, part] { return "op " + std::to_string(x) + " " + BuiltinName(g.ops[x].builtin_code) + " " + part; };
+  };
+  for (int x : order) {
+    const KernelRule* r = RuleFor(g.ops[x].builtin_code);
+    if (r && r->options_bytes > 0) sink(of_op(x, "options"), r->options_bytes, r->options_alignment);
+  }
+  for (int x : order) {
+    const int code = g.ops[x].builtin_code;
+    const KernelRule* r = RuleFor(code);
+    if (!r) {
+      if (notes) note("operator " + BuiltinName(code) + ": its kernel's persistent data are not modelled");
+      continue;
+    }
+    if (notes && kernels == TflmKernels::kCmsisNn && UnmodelledCmsisTwin(code)) {
+      note("operator " + BuiltinName(code) + ": CMSIS-NN kernel's buffers are not modelled (reference rules used)");
+    }
+    const int64_t op_data = kernels == TflmKernels::kCmsisNn ? r->cmsis_nn_op_data : r->reference_op_data;
+    if (op_data > 0) sink(of_op(x, "OpData"), op_data, kTflmBufferAlignment);
+  }
+  for (int x : order) {
+    const int64_t channels = PerChannelCount(g, g.ops[x]);
+    if (channels > 0) {
+      sink(of_op(x, "per-channel multipliers"), 4 * channels, kTflmBufferAlignment);
+      sink(of_op(x, "per-channel shifts"), 4 * channels, kTflmBufferAlignment);
+    }
+  }
+  if (scratch_buffers > 0) {
+    sink(counted("ScratchBufferHandle", static_cast<size_t>(scratch_buffers)), 4 * int64_t{scratch_buffers}, 4);
+  }
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    if (g.tensors[t].is_variable) {
+      sink([t] { return "variable tensor " + std::to_string(t); }, g.tensors[t].bytes(), kTflmBufferAlignment);
+    }
+  }
+  sink(counted("input TfLiteTensor*", g.inputs.size()), 4 * static_cast<int64_t>(g.inputs.size()),
+       kTflmBufferAlignment);
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    if (Valid(g, g.inputs[i])) GraphIoTensor(g.tensors[g.inputs[i]], "input", i, sink);
+  }
+  sink(counted("output TfLiteTensor*", g.outputs.size()), 4 * static_cast<int64_t>(g.outputs.size()),
+       kTflmBufferAlignment);
+  for (size_t i = 0; i < g.outputs.size(); ++i) {
+    if (Valid(g, g.outputs[i])) GraphIoTensor(g.tensors[g.outputs[i]], "output", i, sink);
+  }
+}
+
+// The tail after one more allocation (TflmTailBytes's step).
+int64_t TailAfter(int64_t used, int64_t bytes, int64_t alignment) {
+  const int64_t align = std::max<int64_t>(1, alignment);
+  return (used + bytes + align - 1) / align * align;
 }
 
 }  // namespace
@@ -196,68 +270,24 @@ std::vector<TflmScratch> TflmScratchRequests(const ModelGraph& graph, TflmKernel
 std::vector<TflmAllocation> TflmPersistentAllocations(const ModelGraph& g, const std::vector<int>& order,
                                                       TflmKernels kernels, int scratch_buffers,
                                                       std::vector<std::string>* notes) {
-  auto note = [&](const std::string& n) {
-    if (notes && std::find(notes->begin(), notes->end(), n) == notes->end()) notes->push_back(n);
-  };
-  std::vector<TflmAllocation> out = {{"SingleArenaBufferAllocator", 36, 4},
-                                     {"GreedyMemoryPlanner", 44, 4},
-                                     {"MicroAllocator", 36, 4},
-                                     {"MicroBuiltinDataAllocator", 8, 4},
-                                     {"SubgraphAllocations", 8 * std::max(1, g.subgraphs), 4},
-                                     {"TfLiteEvalTensor x " + std::to_string(g.tensors.size()),
-                                      12 * static_cast<int64_t>(g.tensors.size()), 4},
-                                     {"NodeAndRegistration x " + std::to_string(g.ops.size()),
-                                      32 * static_cast<int64_t>(g.ops.size()), 4}};
-  auto name = [&](int x) { return "op " + std::to_string(x) + " " + BuiltinName(g.ops[x].builtin_code); };
-  for (int x : order) {
-    const KernelRule* r = RuleFor(g.ops[x].builtin_code);
-    if (r && r->options_bytes > 0) out.push_back({name(x) + " options", r->options_bytes, r->options_alignment});
-  }
-  for (int x : order) {
-    const int code = g.ops[x].builtin_code;
-    const KernelRule* r = RuleFor(code);
-    if (!r) {
-      note("operator " + BuiltinName(code) + ": its kernel's persistent data are not modelled");
-      continue;
-    }
-    if (kernels == TflmKernels::kCmsisNn && UnmodelledCmsisTwin(code)) {
-      note("operator " + BuiltinName(code) + ": CMSIS-NN kernel's buffers are not modelled (reference rules used)");
-    }
-    const int64_t op_data = kernels == TflmKernels::kCmsisNn ? r->cmsis_nn_op_data : r->reference_op_data;
-    if (op_data > 0) out.push_back({name(x) + " OpData", op_data, kTflmBufferAlignment});
-  }
-  for (int x : order) {
-    const int64_t channels = PerChannelCount(g, g.ops[x]);
-    if (channels > 0) {
-      out.push_back({name(x) + " per-channel multipliers", 4 * channels, kTflmBufferAlignment});
-      out.push_back({name(x) + " per-channel shifts", 4 * channels, kTflmBufferAlignment});
-    }
-  }
-  if (scratch_buffers > 0) out.push_back({"ScratchBufferHandle x " + std::to_string(scratch_buffers),
-                                          4 * int64_t{scratch_buffers}, 4});
-  for (size_t t = 0; t < g.tensors.size(); ++t) {
-    if (g.tensors[t].is_variable) out.push_back({"variable tensor " + std::to_string(t), g.tensors[t].bytes(),
-                                                 kTflmBufferAlignment});
-  }
-  out.push_back({"input TfLiteTensor* x " + std::to_string(g.inputs.size()), 4 * static_cast<int64_t>(g.inputs.size()),
-                 kTflmBufferAlignment});
-  for (size_t i = 0; i < g.inputs.size(); ++i) {
-    if (Valid(g, g.inputs[i])) GraphIoTensor(g.tensors[g.inputs[i]], "input " + std::to_string(i), &out);
-  }
-  out.push_back({"output TfLiteTensor* x " + std::to_string(g.outputs.size()),
-                 4 * static_cast<int64_t>(g.outputs.size()), kTflmBufferAlignment});
-  for (size_t i = 0; i < g.outputs.size(); ++i) {
-    if (Valid(g, g.outputs[i])) GraphIoTensor(g.tensors[g.outputs[i]], "output " + std::to_string(i), &out);
-  }
+  std::vector<TflmAllocation> out;
+  VisitPersistentAllocations(g, order, kernels, scratch_buffers, notes, [&](auto what, int64_t bytes, int64_t align) {
+    out.push_back({what(), bytes, align});
+  });
   return out;
+}
+
+int64_t TflmPersistentBytes(const ModelGraph& g, const std::vector<int>& order, TflmKernels kernels,
+                            int scratch_buffers) {
+  int64_t used = 0;
+  VisitPersistentAllocations(g, order, kernels, scratch_buffers, nullptr,
+                             [&](auto, int64_t bytes, int64_t align) { used = TailAfter(used, bytes, align); });
+  return used;
 }
 
 int64_t TflmTailBytes(const std::vector<TflmAllocation>& allocations) {
   int64_t used = 0;
-  for (const TflmAllocation& a : allocations) {
-    const int64_t align = std::max<int64_t>(1, a.alignment);
-    used = (used + a.bytes + align - 1) / align * align;
-  }
+  for (const TflmAllocation& a : allocations) used = TailAfter(used, a.bytes, a.alignment);
   return used;
 }
 

@@ -164,6 +164,72 @@ TEST(OrderSearchTest, TheExactSearchFailsExactlyPastItsStateLimit) {
   }
 }
 
+// The exact DP takes no step past a greedy order's peak and visits each
+// level in the unbounded DP's order, so it finds the very same order, ties
+// included. Random DAGs of 4-9 ops with sizes 16 or 32 (ties are common:
+// the test counts the graphs with several optimal orders, checked by
+// enumerating every order of the smaller ones).
+TEST(OrderSearchTest, BoundingTheDownsetDpChangesNoOrderEvenAmongTies) {
+  std::mt19937_64 rng(28);
+  int with_ties = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const int n = 4 + static_cast<int>(rng() % 6);
+    BufferGraph g;
+    g.tensor_bytes = {16};
+    for (int i = 0; i < n; ++i) {
+      g.tensor_bytes.push_back(rng() % 2 ? 16 : 32);
+      std::vector<int> in = {static_cast<int>(rng() % (i + 1))};
+      if (i > 0 && rng() % 3 == 0) {
+        const int extra = static_cast<int>(rng() % (i + 1));
+        if (extra != in[0]) in.push_back(extra);
+      }
+      BufferGraph::Step step = Op(in, {i + 1});
+      if (in.size() == 2 && rng() % 2) step.inplace_inputs = {in[rng() % 2]};
+      g.ops.push_back(step);
+    }
+    g.graph_outputs = {n};
+    g.inplace_requires_last_use = trial % 2 == 0;
+    auto unbounded = BestOrderByDownsets(g);
+    auto bounded = BestOrderByDownsets(g, 4'000'000, /*bounded=*/true);
+    ASSERT_TRUE(unbounded.ok() && bounded.ok()) << "trial " << trial;
+    EXPECT_EQ(bounded->order, unbounded->order) << "trial " << trial;
+    EXPECT_EQ(bounded->peak_bytes, unbounded->peak_bytes) << "trial " << trial;
+    if (n > 6) continue;
+    std::vector<int> order(n);
+    for (int i = 0; i < n; ++i) order[i] = i;
+    int optimal_orders = 0;
+    do {
+      auto peak = PeakOfOrder(g, order);
+      optimal_orders += peak.ok() && peak->peak_bytes == unbounded->peak_bytes;
+    } while (std::next_permutation(order.begin(), order.end()));
+    with_ties += optimal_orders > 1;
+  }
+  EXPECT_GT(with_ties, 100);
+}
+
+// A peak limit: the same order as without one when the least peak is within
+// it, kOutOfRange (with the limit named) when it is not.
+TEST(OrderSearchTest, TheExactSearchWithinAPeakLimit) {
+  // Two branches off a 10-byte input: a(40) -> b(5), c(30) -> d(5); e = b + d.
+  // a, b first: b runs with the input, a and b live: 10 + 40 + 5 = 55; then
+  // c 15 + 30, d 5 + 30 + 5, e 11. c, d first: 40, 45, then a 15 + 40 = 55.
+  // Starting both branches: 10 + 40 + 30 = 80. Least peak 55.
+  BufferGraph g;
+  g.tensor_bytes = {10, 40, 5, 30, 5, 1};
+  g.ops = {Op({0}, {1}), Op({1}, {2}), Op({0}, {3}), Op({3}, {4}), Op({2, 4}, {5})};
+  g.graph_outputs = {5};
+  auto exact = BestOrderExact(g, 1000);
+  ASSERT_TRUE(exact.ok()) << exact.status().message();
+  EXPECT_EQ(exact->peak_bytes, 55);
+  auto within = BestOrderExactWithin(g, 55, 1000);
+  ASSERT_TRUE(within.ok()) << within.status().message();
+  EXPECT_EQ(within->order, exact->order);
+  EXPECT_EQ(within->peak_bytes, 55);
+  auto below = BestOrderExactWithin(g, 54, 1000);
+  EXPECT_EQ(below.status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(below.status().message(), "no order within the peak limit of 54 bytes");
+}
+
 TEST(OrderSearchTest, OverTwoHundredFiftySixOperatorsUsesTheGreedyOrder) {
   // A chain of 300 ops alternating 10 and 30 bytes: the only order, peak 40.
   BufferGraph g;

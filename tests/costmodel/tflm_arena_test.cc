@@ -2,10 +2,15 @@
 // ../shared/spec/deployment.md (and costmodel/tflm_arena.h).
 #include "costmodel/tflm_arena.h"
 
+#include <random>
+
 #include <gtest/gtest.h>
 
+#include "costmodel/lowering.h"
+#include "costmodel/network.h"
 #include "costmodel/order_search.h"
 #include "tests/common/graph_test_util.h"
+#include "tests/costmodel/random_candidates.h"
 
 namespace unas {
 namespace {
@@ -206,6 +211,49 @@ TEST(TflmArenaTest, RejectsBadOrders) {
   EXPECT_EQ(PlanTflmArena(g, {0, 1}).status().message(), "order has 2 ops, graph has 4");
   EXPECT_EQ(PlanTflmArena(g, {0, 0, 1, 2}).status().message(), "order is not a permutation of the ops");
   EXPECT_EQ(PlanTflmArena(g, {1, 0, 2, 3}).status().message(), "op 1 reads tensor 1 before anything writes it");
+}
+
+// What the tflm costing relies on, on lowered random candidates: the
+// planner's figures equal PlanTflmArena's (whose persistent list adds up to
+// them), a planned arena is never below its order's peak in
+// TflmBufferGraph (so an order of larger peak cannot give a smaller arena),
+// and the exact order search within a peak limit finds BestOrderExact's
+// order exactly when its peak is within the limit.
+TEST(TflmArena, ThePlannerAndTheBoundedSearchAgreeWithTheFullOnesOnRandomCandidates) {
+  std::mt19937_64 rng(2028);
+  int exact_found = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    const Candidate c = testing::RandomCandidate(rng, testing::ExecutableLimits(5, 24));
+    auto net = BuildNetwork(c, InputSpec{16, 16, 1, 10});
+    if (!net.ok()) continue;
+    const ModelGraph graph = LowerNetwork(*net).value();
+    const BufferGraph g = TflmBufferGraph(graph);
+    std::vector<int> build(graph.ops.size());
+    for (size_t i = 0; i < build.size(); ++i) build[i] = static_cast<int>(i);
+    auto exact = BestOrderExact(g, 20'000);
+    TflmArenaPlanner planner(graph);
+    for (const std::vector<int>& order : {build, exact.ok() ? exact->order : build}) {
+      for (TflmKernels kernels : {TflmKernels::kReference, TflmKernels::kCmsisNn}) {
+        const TflmArena full = PlanTflmArena(graph, order, kernels).value();
+        const TflmArena fast = planner.Plan(order, kernels).value();
+        EXPECT_EQ(fast.arena_bytes, full.arena_bytes) << "trial " << trial;
+        EXPECT_EQ(fast.persistent_bytes, full.persistent_bytes) << "trial " << trial;
+        EXPECT_EQ(fast.total_arena_bytes, full.total_arena_bytes) << "trial " << trial;
+        EXPECT_EQ(full.persistent_bytes, TflmTailBytes(full.persistent)) << "trial " << trial;
+        EXPECT_TRUE(fast.persistent.empty());
+        ASSERT_EQ(fast.buffers.size(), full.buffers.size());
+        for (size_t b = 0; b < full.buffers.size(); ++b) EXPECT_EQ(fast.buffers[b].offset, full.buffers[b].offset);
+        EXPECT_GE(full.arena_bytes, PeakOfOrder(g, order)->peak_bytes) << "trial " << trial;
+      }
+    }
+    if (!exact.ok()) continue;
+    ++exact_found;
+    auto within = BestOrderExactWithin(g, exact->peak_bytes, 20'000);
+    ASSERT_TRUE(within.ok()) << within.status().message();
+    EXPECT_EQ(within->order, exact->order) << "trial " << trial;
+    EXPECT_EQ(BestOrderExactWithin(g, exact->peak_bytes - 1, 20'000).status().code(), StatusCode::kOutOfRange);
+  }
+  EXPECT_GT(exact_found, 30);
 }
 
 }  // namespace
