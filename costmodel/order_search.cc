@@ -490,6 +490,31 @@ struct DpBounds {
   bool count_states = false;
 };
 
+// How many downsets the exact DP may store: -1 when not counted (a beam, or
+// 2^m within max_states and no count asked for); kResourceExhausted, with
+// `*states` = max_states, when the count exceeds max_states. `within_cap`:
+// the DP is known to stay within max_states, so bounding cannot change
+// whether it fails.
+struct DownsetCount {
+  int64_t downsets = -1;
+  bool within_cap = false;
+};
+
+template <typename Key>
+Result<DownsetCount> CountWithinCap(const std::vector<Key>& preds, int m, int64_t max_states,
+                                    int64_t beam_width, const DpBounds& bounds, int64_t* states) {
+  DownsetCount count;
+  if (beam_width != 0) return count;
+  const bool small = m < 62 && (int64_t{1} << m) <= max_states;
+  if (!small || (bounds.prune && bounds.count_states)) count.downsets = CountDownsets(preds, max_states);
+  if (count.downsets > max_states) {
+    *states = max_states;  // callers' budgets count the states it would have stored
+    return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
+  }
+  count.within_cap = small || count.downsets >= 0;
+  return count;
+}
+
 template <typename Key>
 Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, const std::vector<int>& ops,
                                        const OpSet& before, int64_t max_states, int64_t beam_width,
@@ -498,18 +523,11 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
   std::vector<int> local(a.n, -1);
   for (int i = 0; i < m; ++i) local[ops[i]] = i;
   const std::vector<Key> preds = LocalPredecessors<Key>(a, ops, local);
-  int64_t downsets = -1;  // not counted, or the count did not settle
-  bool within_cap = false;
-  if (beam_width == 0) {
-    const bool small = m < 62 && (int64_t{1} << m) <= max_states;
-    if (!small || (bounds.prune && bounds.count_states)) downsets = CountDownsets(preds, max_states);
-    if (downsets > max_states) {
-      *states = max_states;  // callers' budgets count the states it would have stored
-      return Status(StatusCode::kResourceExhausted, TooManyStates(max_states));
-    }
-    within_cap = small || downsets >= 0;
-  }
-  const bool bounded = bounds.prune && beam_width == 0 && within_cap && (!bounds.count_states || downsets >= 0);
+  const Result<DownsetCount> count = CountWithinCap(preds, m, max_states, beam_width, bounds, states);
+  if (!count.ok()) return count.status();
+  const int64_t downsets = count->downsets;  // -1: not counted, or the count did not settle
+  const bool bounded =
+      bounds.prune && beam_width == 0 && count->within_cap && (!bounds.count_states || downsets >= 0);
   const std::vector<StepFacts<Key>> facts = StepFactsOf<Key>(g, a, ops, before, local);
   const int64_t live_before = LiveBytes(g, a, before);
   const int64_t limit = bounded ? std::min(bounds.peak_limit, GreedyPeak(preds, facts, live_before)) : kInf;
@@ -520,11 +538,9 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
   StateIndex<Key> index(downsets > 0 ? static_cast<size_t>(downsets) : 0);
   auto key_of = [&](int32_t s) -> const Key& { return best[s].key; };
   best.push_back({Key{}, 0, live_before, -1, -1});
-  {
-    size_t slot = 0;
-    index.Find(Key{}, key_of, &slot);
-    index.Insert(slot, 0, key_of);
-  }
+  size_t root_slot = 0;
+  index.Find(Key{}, key_of, &root_slot);
+  index.Insert(root_slot, 0, key_of);
   std::vector<int32_t> level = {0};
   std::vector<int32_t> next;
   auto reached_before = [&](int32_t x, int32_t y) { return ReachedBefore(best[x].key, best[y].key); };
@@ -567,9 +583,8 @@ Result<std::vector<int>> DownsetOrderT(const BufferGraph& g, const Facts& a, con
     }
     // Bounded, a state may first be reached from another parent than in the
     // unbounded DP; restore that DP's order of the level.
-    if (bounded && !std::is_sorted(next.begin(), next.end(), reached_before)) {
-      std::sort(next.begin(), next.end(), reached_before);
-    }
+    const bool resort = bounded && !std::is_sorted(next.begin(), next.end(), reached_before);
+    if (resort) std::sort(next.begin(), next.end(), reached_before);
     KeepBeam(best, beam_width, &next);
     level.swap(next);
     if (level.empty()) {
