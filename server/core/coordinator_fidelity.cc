@@ -18,6 +18,7 @@
 // (search::SelectForFinal) are trained from scratch with the final recipe;
 // the job succeeds when they have finished.
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -34,6 +35,28 @@ namespace {
 
 search::ObjectiveVector ObjectivesOf(const JobSpec& spec, const TrialRecord& t) {
   return search::MakeObjectives(ObjectiveError(spec, *t.metrics), MeasuredCosts(t));
+}
+
+// Whether final.max_train_seconds rules trial `t`'s candidate out of the
+// final round (and so of promotion: no use training further what the round
+// will never retrain).
+bool TooSlow(const JobSpec& spec, int final_epochs, const TrialRecord& t) {
+  return t.metrics && TooSlowForFinal(spec, t.rung, *t.metrics, final_epochs);
+}
+
+// A rung's results without the candidates too slow for the final round: they
+// neither take a promotion nor count towards the rung's top.
+std::vector<search::RungResult> PromotionCandidates(const JobSpec& spec, const std::vector<search::RungResult>& rung,
+                                                    const std::map<int64_t, TrialRecord>& trials) {
+  std::vector<search::RungResult> results = rung;
+  if (spec.final.max_train_seconds <= 0) return results;
+  results.erase(std::remove_if(results.begin(), results.end(),
+                               [&](const search::RungResult& r) {
+                                 auto it = trials.find(r.id);
+                                 return it != trials.end() && TooSlow(spec, 0, it->second);
+                               }),
+                results.end());
+  return results;
 }
 
 }  // namespace
@@ -114,7 +137,8 @@ Status Coordinator::ReplayLocked(Job& job, const std::vector<TrialRecord>& trial
 std::optional<TrialRecord> Coordinator::PromotionLocked(Job& job, int64_t now_unix_ms, bool take) {
   if (job.finalizing || job.OverTime(now_unix_ms)) return std::nullopt;
   for (int rung = static_cast<int>(job.rungs.size()) - 2; rung >= 0; --rung) {
-    const std::vector<int64_t> due = search::Promotable(job.rungs[rung], job.front, job.spec.reduction_factor);
+    const std::vector<int64_t> due =
+        search::Promotable(PromotionCandidates(job.spec, job.rungs[rung], job.trials), job.front, job.spec.reduction_factor);
     if (due.empty()) continue;
     const TrialRecord& parent = job.trials.at(due.front());
     TrialRecord t;
@@ -182,6 +206,14 @@ Status Coordinator::CreateFinalTrialsLocked(Job& job) {
   for (const auto& [proposal, t] : best) {
     // A network no better than guessing is not worth retraining, however small.
     if (AtChanceLevel(ObjectiveError(job.spec, *t->metrics), job.input.num_classes)) continue;
+    if (TooSlow(job.spec, job.record.final_epochs, *t)) {
+      LogInfo("final round passes over a network too slow to retrain",
+              {{"job", job.record.job_id}, {"trial", std::to_string(t->trial_id)},
+               {"projected_seconds", std::to_string(std::lround(ProjectedFinalSeconds(
+                                         job.spec, t->rung, *t->metrics, job.record.final_epochs)))},
+               {"max_train_seconds", std::to_string(std::lround(job.spec.final.max_train_seconds))}});
+      continue;
+    }
     search::RungResult r;
     r.id = t->trial_id;
     r.objectives = ObjectivesOf(job.spec, *t);

@@ -392,10 +392,12 @@ Status ParseMultiFidelity(const json& j, JobSpec* s) {
   s->final.training.epochs = SearchEpochs(*s);
   s->final.training.subset = 1.0;
   if (auto f = j.find("final"); f != j.end() && !f->is_null()) {
-    UNAS_RETURN_IF_ERROR(CheckKeys(*f, {"enabled", "networks", "neighbours", "training"}, "final"));
+    UNAS_RETURN_IF_ERROR(
+        CheckKeys(*f, {"enabled", "networks", "neighbours", "max_train_seconds", "training"}, "final"));
     UNAS_RETURN_IF_ERROR(GetBool(*f, "final", "enabled", &s->final.enabled));
     UNAS_RETURN_IF_ERROR(GetInt(*f, "final", "networks", 1, 100, &s->final.networks));
     UNAS_RETURN_IF_ERROR(GetInt(*f, "final", "neighbours", 0, 100, &s->final.neighbours));
+    UNAS_RETURN_IF_ERROR(GetNumber(*f, "final", "max_train_seconds", 0, 1e7, &s->final.max_train_seconds));
     if (auto t = f->find("training"); t != f->end()) {
       UNAS_RETURN_IF_ERROR(ParseTraining(*t, "final.training", &s->final.training));
     }
@@ -741,6 +743,7 @@ static json JobSpecToJsonWithoutAudio(const JobSpec& s) {
            {{"enabled", s.final.enabled},
             {"networks", s.final.networks},
             {"neighbours", s.final.neighbours},
+            {"max_train_seconds", s.final.max_train_seconds},
             {"training", TrainingToJson(s.final.training)}}},
           {"accounting", NameIn(kAccountings, s.accounting)},
           {"mcu", s.mcu ? s.mcu->name : std::string()},
@@ -815,6 +818,18 @@ worker::TrainConfig RecipeFor(const JobSpec& spec, const TrialStage& stage) {
   c.subset = spec.rungs[rung].subset;
   c.quantization.enabled = quantize && (spec.quantize_every_rung || rung == RungCount(spec) - 1);
   return c;
+}
+
+double ProjectedFinalSeconds(const JobSpec& spec, int rung, const worker::Metrics& metrics, int final_epochs) {
+  const double trained_passes = metrics.epochs * RecipeFor(spec, TrialStage{rung, 0, 0}).subset;
+  if (metrics.train_seconds <= 0 || trained_passes <= 0) return 0;
+  const worker::TrainConfig final = RecipeFor(spec, TrialStage{rung, 1, final_epochs});
+  return metrics.train_seconds / trained_passes * final.epochs * final.subset;
+}
+
+bool TooSlowForFinal(const JobSpec& spec, int rung, const worker::Metrics& metrics, int final_epochs) {
+  return spec.final.max_train_seconds > 0 &&
+         ProjectedFinalSeconds(spec, rung, metrics, final_epochs) > spec.final.max_train_seconds;
 }
 
 worker::TrialTask TrialTaskFor(const JobSpec& spec, const TrialStage& stage) {

@@ -50,6 +50,13 @@ struct FinalConfig {
   bool enabled = false;
   int networks = 6;    // at most this many networks; a larger front is thinned evenly along its error
   int neighbours = 2;  // this many more from just behind the front (search::SelectForFinal)
+  // The most seconds one network's final training may take, projected from
+  // the training seconds its search trials measured (ProjectedFinalSeconds);
+  // 0 = no limit. A candidate projected over it is neither retrained nor
+  // promoted to a higher rung: the round has a time budget, and training
+  // time follows a network's activations, not its MACs
+  // (docs/multi-fidelity.md, "The README's main job").
+  double max_train_seconds = 0;
   // The search's own recipe at its top rung (SearchEpochs), on the whole
   // training part; final.training's keys override it (ParseJobSpec).
   worker::TrainConfig training;
@@ -159,6 +166,19 @@ worker::TrainConfig RecipeFor(const JobSpec& spec, const TrialStage& stage);
 // accounting, and the evaluator; the worker trains exactly that and knows
 // no rungs.
 worker::TrialTask TrialTaskFor(const JobSpec& spec, const TrialStage& stage);
+
+// The seconds one final-round training of a search trial's candidate is
+// projected to take: the trial's measured training seconds per pass over the
+// whole training part (metrics.train_seconds over metrics.epochs times its
+// rung's subset), times the final recipe's passes (its epochs, or
+// `final_epochs` when > 0, times its subset). 0 when the trial measured no
+// training time (the synthetic evaluator). Wall seconds of the worker that
+// ran it: on a machine as loaded as then, and with the same threads.
+double ProjectedFinalSeconds(const JobSpec& spec, int rung, const worker::Metrics& metrics, int final_epochs);
+
+// Whether final.max_train_seconds rules a search trial's candidate out of the
+// final round and of promotion (false without a limit).
+bool TooSlowForFinal(const JobSpec& spec, int rung, const worker::Metrics& metrics, int final_epochs);
 
 // The validation error the search optimises for a trial's metrics: int8 when
 // the job asks for it and the worker measured it, otherwise float.

@@ -209,6 +209,60 @@ TEST_F(FidelityTest, TheFinalRoundRetrainsTheFrontFromScratchWithTheFinalRecipe)
   for (const TrialRecord& t : front.trials) EXPECT_EQ(t.final_round, 0);
 }
 
+// final.max_train_seconds: half the candidates measure 30 s per pass over
+// the whole training part, so 5 final epochs project to 150 s, over the
+// limit of 100 s; the others 10 s a pass, 50 s. The slow ones are neither
+// promoted nor retrained; the fast ones still are.
+TEST_F(FidelityTest, ANetworkTooSlowForTheFinalRoundIsNeitherPromotedNorRetrained) {
+  Open(TempDb("final_too_slow"));
+  const std::string job =
+      coordinator_
+          ->Submit(Spec(12, std::string(kRungs) + R"(,"final":{"enabled":true,"networks":3,"neighbours":1,)"
+                                                  R"("max_train_seconds":100,"training":{"epochs":5}})"))
+          .value()
+          .record.job_id;
+  std::map<std::string, bool> slow;  // candidate JSON -> measures 30 s a pass
+  const std::string w = coordinator_->RegisterWorker("w");
+  for (int i = 0; i < 200; ++i) {
+    auto a = coordinator_->Acquire(w, 0);
+    if (!a) break;
+    TrialResult r = Train(*a);
+    const bool is_slow = slow.emplace(a->candidate_json, a->trial_id % 2 == 0).first->second;
+    const double passes = r.metrics.epochs * a->task.training.subset;
+    r.metrics.train_seconds = (is_slow ? 30.0 : 10.0) * passes;
+    r.metrics.samples_per_second = 1000;
+    EXPECT_TRUE(*coordinator_->Complete(w, a->lease_id, r));
+  }
+  const std::vector<TrialRecord> trials = coordinator_->ListTrials(job, 0, "", 1000).value().trials;
+  int promoted = 0;
+  int finals = 0;
+  for (const TrialRecord& t : trials) {
+    EXPECT_EQ(t.status, TrialStatus::kCompleted) << t.trial_id;
+    if (t.rung == 0 && t.final_round == 0) continue;
+    EXPECT_FALSE(slow.at(t.candidate_json)) << "trial " << t.trial_id << " trains a slow candidate further";
+    (t.final_round > 0 ? finals : promoted) += 1;
+  }
+  EXPECT_GT(promoted, 0);
+  EXPECT_GT(finals, 0);
+  EXPECT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kSucceeded);
+  // The projection itself: trial 1 (slow, rung 0: 1 epoch on half the data,
+  // 15 s) projects to 30 s a pass times 5 epochs on all of it.
+  const JobSpec spec = ParseJobSpec(nlohmann::json::parse(coordinator_->GetJob(job)->record.spec_json)).value();
+  worker::Metrics m;
+  m.epochs = 1;
+  m.train_seconds = 15;
+  EXPECT_DOUBLE_EQ(ProjectedFinalSeconds(spec, 0, m, 0), 150.0);
+  EXPECT_TRUE(TooSlowForFinal(spec, 0, m, 0));
+  EXPECT_DOUBLE_EQ(ProjectedFinalSeconds(spec, 0, m, 2), 60.0);  // finalize --epochs 2
+  EXPECT_FALSE(TooSlowForFinal(spec, 0, m, 2));
+  m.epochs = 2;  // a rung-1 trial continued 2 epochs on all of it in 60 s
+  m.train_seconds = 60;
+  EXPECT_DOUBLE_EQ(ProjectedFinalSeconds(spec, 1, m, 0), 150.0);
+  m.train_seconds = 0;  // nothing measured: never ruled out
+  EXPECT_DOUBLE_EQ(ProjectedFinalSeconds(spec, 1, m, 0), 0.0);
+  EXPECT_FALSE(TooSlowForFinal(spec, 1, m, 0));
+}
+
 TEST_F(FidelityTest, FinalizeOnDemandRunsARoundWithTheEpochsAsked) {
   Open(TempDb("finalize"));
   const std::string job =
