@@ -446,15 +446,15 @@ TEST(JobSpecTest, TheMainJobParsesWithRungsAndAFinalRoundNoWeakerThanItsSearch) 
   EXPECT_TRUE(spec->final.enabled);
   EXPECT_EQ(spec->final.networks, 3);
   const worker::TrainConfig final_recipe = RecipeFor(*spec, TrialStage{0, 1, 0});
-  EXPECT_EQ(final_recipe.epochs, 20);
+  EXPECT_EQ(final_recipe.epochs, 15);
   EXPECT_EQ(SearchEpochs(*spec), 4);
-  EXPECT_DOUBLE_EQ(spec->final.max_train_seconds, 300);
+  EXPECT_DOUBLE_EQ(spec->final.max_train_seconds, 330);
   EXPECT_EQ(final_recipe.optimizer, spec->training.optimizer);
   EXPECT_EQ(final_recipe.subset, 1.0);
   ASSERT_EQ(final_recipe.lr_schedule.size(), 2u);
-  EXPECT_EQ(final_recipe.lr_schedule[0].epoch, 12);
+  EXPECT_EQ(final_recipe.lr_schedule[0].epoch, 9);
   EXPECT_DOUBLE_EQ(final_recipe.lr_schedule[0].learning_rate, 0.002);
-  EXPECT_EQ(final_recipe.lr_schedule[1].epoch, 16);
+  EXPECT_EQ(final_recipe.lr_schedule[1].epoch, 12);
   EXPECT_DOUBLE_EQ(final_recipe.lr_schedule[1].learning_rate, 0.0004);
 }
 
