@@ -625,6 +625,22 @@ int ListCalibrationNetworks() {
   return 0;
 }
 
+// Relative errors, summed up as the tables below them print it.
+struct ErrorTally {
+  double sum_abs = 0, max_abs = 0;
+  int count = 0;
+  void Add(double error) {
+    sum_abs += std::fabs(error);
+    max_abs = std::max(max_abs, std::fabs(error));
+    ++count;
+  }
+  void Print(const std::string& how, const std::string& which) const {
+    if (count == 0) return;
+    std::printf("\n%smean absolute error on %d %s networks %.1f%%, largest %.1f%%\n",
+                how.empty() ? "" : (how + " ").c_str(), count, which.c_str(), 100 * sum_abs / count, 100 * max_abs);
+  }
+};
+
 // The calibration operators FILE holds, leaving out the network named
 // `except` (none: every network).
 std::vector<unas::testing::MeasuredOp> CalibrationOps(const std::vector<CalibrationNetwork>& networks,
@@ -649,8 +665,7 @@ int CrossValidate(const std::string& path) {
   if (!networks.ok()) return Fail("networks", networks.status());
   const CalibrationFile f = ReadCalibration(path);
   std::printf("| calibration network | measured | predicted without it | error |\n|---|---|---|---|\n");
-  double sum_abs = 0, max_abs = 0;
-  int count = 0;
+  ErrorTally tally;
   for (const CalibrationNetwork& n : *networks) {
     auto it = f.op_instructions.find(n.name);
     if (n.held_out || it == f.op_instructions.end()) continue;
@@ -661,16 +676,11 @@ int CrossValidate(const std::string& path) {
     double measured = 0;
     for (double v : it->second) measured += v;
     const double predicted = EstimateLatency(profile, n.network).cycles, error = (predicted - measured) / measured;
-    sum_abs += std::fabs(error);
-    max_abs = std::max(max_abs, std::fabs(error));
-    ++count;
+    tally.Add(error);
     std::printf("| %s | %s | %s | %+.1f%% |\n", n.name.c_str(), Thousands(std::llround(measured)).c_str(),
                 Thousands(std::llround(predicted)).c_str(), 100 * error);
   }
-  if (count) {
-    std::printf("\nleave-one-out mean absolute error on %d calibration networks %.1f%%, largest %.1f%%\n", count,
-                100 * sum_abs / count, 100 * max_abs);
-  }
+  tally.Print("leave-one-out", "calibration");
   return 0;
 }
 
@@ -696,25 +706,19 @@ int Fit(const std::string& path, const std::string& profile_name) {
     profile.paths = &fitted;
   }
   std::printf("\n| held-out network | ops | MACs | measured | predicted | error |\n|---|---|---|---|---|---|\n");
-  double sum_abs = 0, max_abs = 0;
-  int count = 0;
+  ErrorTally tally;
   for (const CalibrationNetwork& n : *networks) {
     auto it = f.total.find(n.name);
     if (!n.held_out || it == f.total.end()) continue;
     const double measured = it->second, predicted = EstimateLatency(profile, n.network).cycles;
     const double error = (predicted - measured) / measured;
-    sum_abs += std::fabs(error);
-    max_abs = std::max(max_abs, std::fabs(error));
-    ++count;
+    tally.Add(error);
     int64_t macs = 0;
     for (const Op& op : n.network.ops) macs += op.macs();
     std::printf("| %s | %zu | %s | %s | %s | %+.1f%% |\n", n.name.c_str(), n.network.ops.size(), Thousands(macs).c_str(),
                 Thousands(std::llround(measured)).c_str(), Thousands(std::llround(predicted)).c_str(), 100 * error);
   }
-  if (count) {
-    std::printf("\nmean absolute error on %d held-out networks %.1f%%, largest %.1f%%\n", count, 100 * sum_abs / count,
-                100 * max_abs);
-  }
+  tally.Print("", "held-out");
   return 0;
 }
 
