@@ -47,17 +47,19 @@ constexpr PathCostTable kTflmCmsisNnM7 = {{
 // unas's generated C (firmware/, whole execution, arm-none-eabi-gcc 12.2
 // -O2), the same kernel-path model fitted per path by non-negative least
 // squares to the instructions each operator took (profiled builds, SysTick
-// under QEMU -icount shift=0) in 41 calibration networks (12 small random
-// networks on 28x28x1, 12 on 32x32x3, 4 on 49x40x1, 13 μNAS reference
-// candidates: 542 operators) and checked on 20 held-out ones (12 other
-// candidates, 6 random networks of another seed, the two examples): mean
-// error 3.0 % (M4), 3.3 % (M7), 2.7 % (M0+), largest 10.5 %, 9.1 %, 9.7 %.
+// under QEMU -icount shift=0) in 48 calibration networks (12 small random
+// networks on 28x28x1, 12 on 32x32x3, 4 on 49x40x1, 7 narrow ones on
+// 32x32x3, 13 μNAS reference candidates: 609 operators) and checked on 20
+// held-out ones (12 other candidates, 6 random networks of another seed, the
+// two examples): mean error 2.3 % (M4), 3.0 % (M7), 1.8 % (M0+), largest
+// 8.7 %, 9.0 %, 8.8 %.
 // docs/firmware.md "Calibrating the latency model" has the tables, the
 // measurements (bench/firmware_calibration/) and the commands
 // (tests/firmware/bench_firmware.cc --calibrate, --fit). The terms named
 // after CMSIS-NN's kernels count here what unas's kernels walk: window rows
-// and bytes, the channels and pixels an unrolled loop leaves; the last three
-// (general-loop MACs, weight words, group rows) are unas's own (mcu.h). One
+// and bytes, the channels and pixels an unrolled loop leaves; the last five
+// (general-loop MACs, weight words, group rows, computed weight rows,
+// clipped pools' element-wise channel windows) are unas's own (mcu.h). One
 // cycle per instruction.
 //   M4: -mcpu=cortex-m4, the DSP path (SMLAD, SXTB16), QEMU mps2-an386.
 //   M7: -mcpu=cortex-m7, the DSP path, mps2-an500 (GCC schedules the same
@@ -65,37 +67,37 @@ constexpr PathCostTable kTflmCmsisNnM7 = {{
 //   M0+: the portable C (ARMv6-M, no DSP extension) on QEMU's Cortex-M3
 //       board mps2-an385 (QEMU has no M0+; Thumb-1 code runs unchanged).
 constexpr PathCostTable kUnasCM4 = {{
-    {19.88, 0.7083, 28.28, 0.6259, 0.3823, 0.4275, 0.05786, 0, 3.45, 8.031},  // conv
-    {38.09, 1.667, 29.57, 0, 0.806, 0, 0, 0, 0, 0},  // pointwise
-    {10.53, 1.207, 39.49, 0, 0.6725, 0, 0, 0, 1.381, 0},  // pointwise_strided
-    {0, 4.472, 0, 0, 0, 0.7558, 0, 0, 0, 0},  // depthwise_3x3
-    {13.88, 2.458, 18.34, 0, 0, 0.6967, 0, 0, 0, 0},  // depthwise
-    {45.92, 1.118, 0, 1.478, 0, 3.822, 0, 1.408, 0, 0},  // max_pool
-    {0, 0, 9.554, 1.143, 0, 5.778, 0, 2.046, 0, 0},  // avg_pool
-    {0, 1.548, 36.99, 0, 0, 0, 0, 0, 0, 0},  // dense
-    {29.76, 35.83, 0, 0, 0, 0, 0, 13.22, 0, 0},  // add
+    {59.08, 1.118, 22.08, 1.117, 0.3255, 0.5596, 0.09715, 0, 1.749, 0, 4.621, 0},  // conv
+    {41.24, 1.667, 6.597, 0, 0.6164, 0, 0, 0, 0, 0, 22.69, 0},  // pointwise
+    {10.06, 1.418, 30.89, 0, 0.6823, 0, 0, 0, 0.5559, 0, 8.893, 0},  // pointwise_strided
+    {0, 4.467, 0, 0, 0, 0.8628, 0, 0, 0, 0, 0, 0},  // depthwise_3x3
+    {13.59, 2.46, 18.31, 0, 0, 0.6887, 0, 0, 0, 0, 0, 0},  // depthwise
+    {61.52, 1.151, 0, 0.1649, 0, 4.158, 0, 1.297, 0, 0, 0, 14.02},  // max_pool
+    {5.836, 0, 8.05, 0, 0, 4.065, 0, 2.232, 0, 0, 0, 20.02},  // avg_pool
+    {0, 1.549, 36.68, 0, 0, 0, 0, 0, 0, 0, 0, 0},  // dense
+    {29.12, 35.83, 0, 0, 0, 0, 0, 13.71, 0, 0, 0, 0},  // add
 }};
 constexpr PathCostTable kUnasCM7 = {{
-    {36.07, 0.7054, 24.62, 0.4563, 0.3461, 0.4662, 0.04085, 0, 3.497, 9.676},  // conv
-    {26.62, 1.24, 30.14, 0, 0.646, 0, 0, 0, 1.553, 0},  // pointwise
-    {10.76, 1.158, 39.44, 0, 0.6799, 0, 0, 0, 1.525, 0},  // pointwise_strided
-    {0, 4.348, 0, 0, 0, 0.8313, 0, 0, 0, 0},  // depthwise_3x3
-    {20.37, 2.485, 16.52, 0, 0, 0.7356, 0, 0, 0, 0},  // depthwise
-    {53.19, 1.14, 0, 1.598, 0, 3.755, 0, 1.272, 0, 0},  // max_pool
-    {0, 0, 8.89, 3.693, 0, 4.021, 0, 2.263, 0, 0},  // avg_pool
-    {3.018, 1.549, 37.15, 0, 0, 0, 0, 0, 0, 0},  // dense
-    {30.96, 35.8, 0, 0, 0, 0, 0, 12.97, 0, 0},  // add
+    {72.12, 1.111, 19, 1.194, 0.2595, 0.6298, 0.07723, 0, 1.815, 0, 4.849, 0},  // conv
+    {32.37, 0.853, 21.32, 0, 0.5331, 0, 0, 0, 3.138, 0, 7.584, 0},  // pointwise
+    {10.25, 1.391, 29.89, 0, 0.6904, 0, 0, 0, 0.6163, 0, 9.863, 0},  // pointwise_strided
+    {0, 4.343, 1.378e-15, 0, 0, 0.9231, 0, 0, 0, 0, 0, 0},  // depthwise_3x3
+    {20.13, 2.486, 16.5, 0, 0, 0.7285, 0, 0, 0, 0, 0, 0},  // depthwise
+    {67.87, 1.176, 0, 0.2007, 0, 4.104, 0, 1.152, 0, 0, 0, 15.14},  // max_pool
+    {13.59, 0, 7.073, 0, 0, 3.181, 0, 2.473, 0, 0, 0, 26.93},  // avg_pool
+    {0, 1.55, 37.01, 0, 0, 0, 0, 0, 0, 0, 0, 0},  // dense
+    {28.96, 35.82, 0, 0, 0, 0, 0, 14.51, 0, 0, 0, 0},  // add
 }};
 constexpr PathCostTable kUnasCM0Plus = {{
-    {0, 5.628, 116.5, 0, 0, 0, 0, 0, 5.817, 26.84},  // conv
-    {0, 7.003, 94.81, 0, 0, 0, 0, 0, 0, 0},  // pointwise
-    {0, 6.951, 84.54, 0, 0.3435, 0, 0, 0, 0.04279, 37.34},  // pointwise_strided
-    {4.445, 15.38, 1.114e-14, 0, 0, 1.667, 0, 0, 0, 0},  // depthwise_3x3
-    {24.93, 7.848, 71.88, 0, 0, 0.2105, 0, 0, 0, 0},  // depthwise
-    {30.85, 5.522, 0, 0, 0, 1.926, 0, 5.564, 0, 0},  // max_pool
-    {0, 0, 15.43, 17.68, 0, 0, 0, 10.69, 0, 0},  // avg_pool
-    {24.1, 6.999, 82.35, 0, 0, 0, 0, 0, 0, 0},  // dense
-    {1.366, 148.3, 0, 0, 0, 0, 0, 6.498, 0, 0},  // add
+    {0, 7.026, 92.78, 0.5093, 0, 0, 0, 0, 0, 0, 16.55, 0},  // conv
+    {0, 6.996, 76.48, 0, 0, 0, 0, 0, 0, 0, 18.21, 0},  // pointwise
+    {0, 6.955, 84.57, 0, 0.3447, 0, 0, 0, 0.02832, 37.26, 0, 0},  // pointwise_strided
+    {0, 15.37, 0, 0, 0, 1.818, 0, 0, 0, 0, 0, 0},  // depthwise_3x3
+    {24.79, 7.849, 71.85, 0, 0, 0.205, 0, 0, 0, 0, 0, 0},  // depthwise
+    {25.14, 5.566, 0, 0, 0, 1.746, 0, 5.39, 0, 0, 0, 8.436},  // max_pool
+    {0.7514, 0, 12.86, 0, 0, 0, 0, 11.07, 0, 0, 0, 104},  // avg_pool
+    {21.95, 6.999, 82.38, 0, 0, 0, 0, 0, 0, 0, 0, 0},  // dense
+    {0.5499, 148.3, 0, 0, 0, 0, 0, 7.165, 0, 0, 0, 0},  // add
 }};
 
 const std::vector<McuProfile>& McuProfiles() {
@@ -241,12 +243,14 @@ bool TakesGeneralLoop(const Op& op, const Network& network) {
 // kernel row, ceil(k * in_c / 4) words (the masked tail word whole) against
 // each computed weight row; output channels go four at a time, a last group
 // of 3 computing 4 rows (one repeated), of 2 or 1 that many.
+int ComputedRows(const Op& op) {
+  static constexpr int kLastGroupRows[4] = {0, 1, 2, 4};
+  return 4 * (op.out.c / 4) + kLastGroupRows[op.out.c % 4];
+}
 double WeightWords(const Op& op) {
   const double pixels = static_cast<double>(op.out.h) * op.out.w;
   const int row_words = (op.kernel * op.in.c + 3) / 4;
-  static constexpr int kLastGroupRows[4] = {0, 1, 2, 4};
-  const int rows = 4 * (op.out.c / 4) + kLastGroupRows[op.out.c % 4];
-  return pixels * op.kernel * row_words * rows;
+  return pixels * op.kernel * row_words * ComputedRows(op);
 }
 
 }  // namespace
@@ -262,13 +266,19 @@ std::array<double, kPathTerms> PathTerms(const Op& op, const Network& network) {
   t[0] = operators;
   t[1] = static_cast<double>(op.macs());
   t[2] = outputs;
-  if (TakesGeneralLoop(op, network)) t[7] = t[1];
+  const bool general = TakesGeneralLoop(op, network);
+  if (general) t[7] = t[1];
   if (op.kind == OpKind::kConv2D) {
     // unas's convolutions (any kernel) run one loop: per output pixel,
     // groups of up to four output channels, per kernel row.
     t[8] = WeightWords(op);
     t[9] = pixels * ((op.out.c + 3) / 4) * op.kernel;
+    // per kernel row of each computed weight row: the DSP path's masked
+    // tail word and row pointers, the portable path's call of its row dot
+    // product (a last group of 3 channels computes 4 rows on the DSP path)
+    t[10] = pixels * ComputedRows(op) * op.kernel;
   }
+  if (general && (op.kind == OpKind::kMaxPool || op.kind == OpKind::kAvgPool)) t[11] = pixels * (op.out.c % 4);
   switch (KernelPathOf(op)) {
     case KernelPath::kConv: {
       const double column = taps * op.in.c;  // im2col bytes per output pixel
@@ -306,7 +316,8 @@ double EstimateOpCycles(const McuProfile& mcu, const Op& op, const Network& netw
     const std::array<double, kPathTerms> t = PathTerms(op, network);
     return c.per_op * t[0] + c.per_mac * t[1] + c.per_output * t[2] + c.per_tap * t[3] + c.per_column * t[4] +
            c.per_odd_channel_mac * t[5] + c.per_leftover_pixel_mac * t[6] + c.per_general_mac * t[7] +
-           c.per_weight_word * t[8] + c.per_group_row * t[9];
+           c.per_weight_word * t[8] + c.per_group_row * t[9] + c.per_computed_row * t[10] +
+           c.per_general_channel_window * t[11];
   }
   double per_mac = 0;
   switch (op.kind) {

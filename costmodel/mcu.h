@@ -13,8 +13,9 @@
 //     elements, kernel taps (im2col copies, window steps), im2col columns,
 //     and the MACs of the odd output channel and of leftover pixels, which
 //     CMSIS-NN's kernels handle outside their unrolled loops; for unas's
-//     generated C also the MACs its general (not shape-folded) loops take
-//     and the weight words its convolutions multiply.
+//     generated C also the MACs its general (not shape-folded) loops take,
+//     the weight words and weight rows its convolutions compute and the
+//     element-wise channels of clipped pools.
 // Profiles measured on QEMU count instructions, i.e. cycles at one
 // instruction per cycle. The constants are in mcu.cc, in one table, with
 // where they come from.
@@ -55,16 +56,20 @@ struct PathCosts {
   double per_column = 0;              // output pixels x taps x input channels: im2col bytes
   double per_odd_channel_mac = 0;     // MACs of the last output channel when the count is odd
   double per_leftover_pixel_mac = 0;  // MACs of the pixels a 2-pixel (k x k) or 4-pixel (1x1) kernel leaves
-  // The next two count what unas's generated C walks (0 in the TFLM tables,
-  // fitted before they existed):
+  // The next five count what unas's generated C walks (0 in the TFLM
+  // tables, fitted before they existed):
   double per_general_mac = 0;  // MACs of a pool whose windows are clipped at the input's edge
                                // (ceil mode) or of an Add whose terms differ in shape (padded)
   double per_weight_word = 0;  // convolutions: weight words multiplied (4 bytes; a row's masked tail and
                                // the repeated row of a 3-channel group count whole)
   double per_group_row = 0;    // convolutions: output pixels x groups of up to 4 output channels x kernel
                                // rows (the inner loop's set-up)
+  double per_computed_row = 0;  // convolutions: output pixels x weight rows computed x kernel rows (a last
+                                // group of 3 output channels computes 4 rows on the DSP path)
+  double per_general_channel_window = 0;  // clipped (general-loop) pools: output pixels x the c % 4 channels
+                                          // their element-wise loop walks, each with run-time window bounds
 };
-constexpr int kPathTerms = 10;
+constexpr int kPathTerms = 12;
 using PathCostTable = std::array<PathCosts, kKernelPaths>;
 // The counts PathCosts multiply, in its field order. `network`: the
 // operator's network (an Add's terms' shapes).

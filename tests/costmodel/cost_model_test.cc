@@ -219,19 +219,20 @@ TEST(CostModelTest, TflmCmsisNnProfileCostsEachKernelPath) {
   conv.out = {3, 3, 4};
   // unas's DSP path multiplies ceil(3 x 2 / 4) = 2 weight words per kernel
   // row against 4 channel rows: 9 pixels x 3 rows x 2 x 4 = 216, in 9 x 1
-  // group x 3 kernel rows = 27 group rows (the TFLM tables carry 0 for both).
+  // group x 3 kernel rows = 27 group rows; 9 x 4 weight rows x 3 kernel rows
+  // = 108 computed rows (the TFLM tables carry 0 for the three).
   const Network none;
   EXPECT_EQ(KernelPathOf(conv), KernelPath::kConv);
-  EXPECT_EQ(PathTerms(conv, none), (std::array<double, kPathTerms>{1, 648, 36, 81, 162, 0, 72, 0, 216, 27}));
+  EXPECT_EQ(PathTerms(conv, none), (std::array<double, kPathTerms>{1, 648, 36, 81, 162, 0, 72, 0, 216, 27, 108, 0}));
   EXPECT_DOUBLE_EQ(EstimateOpCycles(**m4, conv, none),
                    1525 + 1.614 * 648 + 50.03 * 36 + 40.71 * 81 + 3.373 * 162 + 1.073 * 72);
   // A 1x1 convolution is another kernel: 9 pixels leave 1 over the 4-row kernel;
-  // 9 pixels x 1 word x 4 rows = 36 weight words, 9 group rows.
+  // 9 pixels x 1 word x 4 rows = 36 weight words, 9 group rows, 36 computed rows.
   Op pointwise = conv;
   pointwise.kernel = 1;
   pointwise.in = {3, 3, 2};
   EXPECT_EQ(KernelPathOf(pointwise), KernelPath::kPointwise);
-  EXPECT_EQ(PathTerms(pointwise, none), (std::array<double, kPathTerms>{1, 72, 36, 0, 18, 0, 8, 0, 36, 9}));
+  EXPECT_EQ(PathTerms(pointwise, none), (std::array<double, kPathTerms>{1, 72, 36, 0, 18, 0, 8, 0, 36, 9, 36, 0}));
   pointwise.stride = 2;
   EXPECT_EQ(KernelPathOf(pointwise), KernelPath::kPointwiseStrided);
   // A 3-term Add is two ADDs.
@@ -243,7 +244,7 @@ TEST(CostModelTest, TflmCmsisNnProfileCostsEachKernelPath) {
   add.kind = OpKind::kAdd;
   add.inputs = {0, 1, 2};
   add.out = {2, 2, 8};
-  EXPECT_EQ(PathTerms(add, terms), (std::array<double, kPathTerms>{2, 64, 32, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(PathTerms(add, terms), (std::array<double, kPathTerms>{2, 64, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
   EXPECT_DOUBLE_EQ(EstimateOpCycles(**m4, add, terms), 826.8 * 2 + 81.82 * 64);
   // conv's window as a depthwise 5x5x6 -> 3x3x6: 486 MACs, 54 outputs, 81 window steps;
   // 6 % 4 = 2 channels after the last word of four: 9 x 9 x 2 = 162 MACs.
@@ -252,7 +253,7 @@ TEST(CostModelTest, TflmCmsisNnProfileCostsEachKernelPath) {
   dw.in = {5, 5, 6};
   dw.out = {3, 3, 6};
   EXPECT_EQ(KernelPathOf(dw), KernelPath::kDepthwise3x3);
-  EXPECT_EQ(PathTerms(dw, none), (std::array<double, kPathTerms>{1, 486, 54, 81, 0, 162, 0, 0, 0, 0}));
+  EXPECT_EQ(PathTerms(dw, none), (std::array<double, kPathTerms>{1, 486, 54, 81, 0, 162, 0, 0, 0, 0, 0, 0}));
   // The network's latency is the sum over its operators at the clock.
   auto net = BuildNetwork(testing::WorkedExample(), testing::FashionMnist()).value();
   auto report = CostNetwork(net, Accounting::kTflm, *m4).value();
@@ -268,9 +269,12 @@ TEST(CostModelTest, TflmCmsisNnProfileCostsEachKernelPath) {
 // (firmware/c/unas_kernels_impl.h): ceil-mode pools with clipped windows and
 // Adds of unequal terms count their MACs once more (per_general_mac); a
 // convolution counts the weight words it multiplies, masked tails and the
-// repeated row of a 3-channel group included (per_weight_word), and its
-// groups of four output channels per kernel row (per_group_row).
-TEST(CostModelTest, UnasCTermsCountClippedPoolsPaddedAddsWeightWordsAndGroupRows) {
+// repeated row of a 3-channel group included (per_weight_word), its
+// groups of four output channels per kernel row (per_group_row) and the
+// weight rows it computes per kernel row (per_computed_row: 4 for a group
+// of 3); a clipped pool counts the channel windows of its element-wise loop
+// (per_general_channel_window).
+TEST(CostModelTest, UnasCTermsCountClippedPoolsPaddedAddsWeightWordsAndRows) {
   const Network none;
   // 15x15x3 -> 8x8x3 by 2x2 windows: the last row and column are clipped.
   Op pool;
@@ -279,10 +283,12 @@ TEST(CostModelTest, UnasCTermsCountClippedPoolsPaddedAddsWeightWordsAndGroupRows
   pool.in = {15, 15, 3};
   pool.out = {8, 8, 3};
   // 192 outputs x 4 taps = 768 MACs; 64 pixels x 4 taps = 256 steps, each
-  // with 3 channels past the last word of four.
-  EXPECT_EQ(PathTerms(pool, none), (std::array<double, kPathTerms>{1, 768, 192, 256, 0, 768, 0, 768, 0, 0}));
+  // with 3 channels past the last word of four, which the general loop
+  // walks one by one: 64 x 3 = 192 channel windows.
+  EXPECT_EQ(PathTerms(pool, none), (std::array<double, kPathTerms>{1, 768, 192, 256, 0, 768, 0, 768, 0, 0, 0, 192}));
   pool.in = {16, 16, 3};  // every window whole
   EXPECT_EQ(PathTerms(pool, none)[7], 0);
+  EXPECT_EQ(PathTerms(pool, none)[11], 0);
   // A 2-term Add of 7x7x3 and 8x8x3 into 8x8x3: the smaller term is padded.
   Network net;
   net.input = {8, 8, 3, 10};
@@ -294,7 +300,7 @@ TEST(CostModelTest, UnasCTermsCountClippedPoolsPaddedAddsWeightWordsAndGroupRows
   add.inputs = {0, kNetworkInput};
   add.in = small.out;
   add.out = {8, 8, 3};
-  EXPECT_EQ(PathTerms(add, net), (std::array<double, kPathTerms>{1, 192, 192, 0, 0, 0, 0, 192, 0, 0}));
+  EXPECT_EQ(PathTerms(add, net), (std::array<double, kPathTerms>{1, 192, 192, 0, 0, 0, 0, 192, 0, 0, 0, 0}));
   net.ops[0].out = {8, 8, 3};
   EXPECT_EQ(PathTerms(add, net)[7], 0);
   // A 3x3 convolution 7x7x3 -> 5x5x3: a kernel row is 9 bytes, 3 words
@@ -305,10 +311,12 @@ TEST(CostModelTest, UnasCTermsCountClippedPoolsPaddedAddsWeightWordsAndGroupRows
   conv.in = {7, 7, 3};
   conv.out = {5, 5, 3};
   EXPECT_EQ(PathTerms(conv, none)[8], 900);
-  EXPECT_EQ(PathTerms(conv, none)[9], 25 * 1 * 3);  // one group, 3 kernel rows
+  EXPECT_EQ(PathTerms(conv, none)[9], 25 * 1 * 3);   // one group, 3 kernel rows
+  EXPECT_EQ(PathTerms(conv, none)[10], 25 * 4 * 3);  // 4 weight rows computed
   conv.out.c = 6;  // a group of 4 and one of 2: 6 rows
   EXPECT_EQ(PathTerms(conv, none)[8], 25 * 3 * 3 * 6);
   EXPECT_EQ(PathTerms(conv, none)[9], 25 * 2 * 3);
+  EXPECT_EQ(PathTerms(conv, none)[10], 25 * 6 * 3);
 }
 
 // The profiles' estimates, pinned: a changed constant or term shows here.
@@ -334,9 +342,9 @@ TEST(CostModelTest, LatencyProfilesEstimatePinnedCycles) {
   const Pinned pinned[] = {
       {"tflm-cmsis-nn-cortex-m4", {444231.7, 2005518.8, 1663715.7}},
       {"tflm-cmsis-nn-cortex-m7", {448549.1, 2015252.6, 1662284.5}},
-      {"unas-c-cortex-m4", {232035.5, 1631607.6, 952117.9}},
-      {"unas-c-cortex-m7", {227476.5, 1619449.2, 969172.7}},
-      {"unas-c-cortex-m0plus", {865191.6, 7141490.0, 3436717.6}},
+      {"unas-c-cortex-m4", {231799.6, 1628223.9, 950728.5}},
+      {"unas-c-cortex-m7", {225934.5, 1616731.6, 970229.4}},
+      {"unas-c-cortex-m0plus", {867124.6, 7128223.6, 3427122.3}},
   };
   for (const Pinned& p : pinned) {
     auto profile = FindMcu(p.profile);

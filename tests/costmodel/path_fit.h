@@ -52,7 +52,7 @@ inline PathCostTable FitPathCosts(const std::vector<MeasuredOp>& ops) {
         x[a] = std::max(0.0, g / ata[path][a][a]);
       }
     }
-    table[path] = {x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9]};
+    table[path] = {x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], x[11]};
   }
   return table;
 }
@@ -60,12 +60,14 @@ inline PathCostTable FitPathCosts(const std::vector<MeasuredOp>& ops) {
 // Prints the table as the initializer mcu.cc holds.
 inline void PrintPathCosts(const PathCostTable& t) {
   std::printf("fitted PathCostTable (per_op, per_mac, per_output, per_tap, per_column, per_odd_channel_mac, "
-              "per_leftover_pixel_mac, per_general_mac, per_weight_word, per_group_row):\n");
+              "per_leftover_pixel_mac, per_general_mac, per_weight_word, per_group_row, per_computed_row, "
+              "per_general_channel_window):\n");
   for (int p = 0; p < kKernelPaths; ++p) {
     const PathCosts& c = t[p];
-    std::printf("    {%.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g},  // %s\n", c.per_op, c.per_mac,
-                c.per_output, c.per_tap, c.per_column, c.per_odd_channel_mac, c.per_leftover_pixel_mac,
-                c.per_general_mac, c.per_weight_word, c.per_group_row,
+    std::printf("    {%.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g, %.4g},  // %s\n", c.per_op,
+                c.per_mac, c.per_output, c.per_tap, c.per_column, c.per_odd_channel_mac, c.per_leftover_pixel_mac,
+                c.per_general_mac, c.per_weight_word, c.per_group_row, c.per_computed_row,
+                c.per_general_channel_window,
                 KernelPathName(static_cast<KernelPath>(p)));
   }
 }

@@ -52,6 +52,14 @@
 //     operators by non-negative least squares, prints the table for mcu.cc
 //     and the held-out networks' measured and predicted instructions; with
 //     PROFILE (a name in costmodel/mcu.cc) evaluates that profile instead.
+//   bench_firmware --fit FILE --cv
+//     Leave-one-network-out cross-validation on the calibration networks
+//     only (for choosing the model's terms without the held-out networks).
+//   bench_firmware --ops FILE PROFILE
+//     --held-out-ops's table for every network FILE has operators of (a
+//     calibration file: the fit's residuals).
+//   bench_firmware --list
+//     The calibration and held-out networks, operator by operator.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -392,6 +400,71 @@ int Pex(const std::vector<std::pair<std::string, Network>>& networks) {
   return 0;
 }
 
+Layer Pointwise(int filters, bool prepool = false, bool relu = true) {
+  Layer l;
+  l.type = LayerType::kConv1x1;
+  l.filters = filters;
+  l.has_prepool = prepool;
+  l.has_relu = relu;
+  return l;
+}
+Layer Convolution(int kernel, int filters, bool stride2, bool prepool = false) {
+  Layer l = Pointwise(filters, prepool);
+  l.type = LayerType::kConv2D;
+  l.ker_size = kernel;
+  l.stride2 = stride2;
+  return l;
+}
+Layer Depthwise(int kernel, bool stride2, bool prepool = false) {
+  Layer l = Convolution(kernel, 1, stride2, prepool);
+  l.type = LayerType::kDWConv2D;
+  return l;
+}
+
+// Seven networks on 32x32x3, one block per list of layers (prepools of 2x2
+// on 15x15 and 7x7 inputs are clipped), a final pooling and one dense layer.
+Result<std::vector<Network>> NarrowNetworks() {
+  struct Spec {
+    std::vector<std::vector<Layer>> blocks;
+    PoolType pool;
+    int pool_size, units;
+    std::vector<bool> branch;  // per block: is_branch (none: no branches)
+  };
+  const std::vector<Spec> specs = {
+      {{{Pointwise(3), Pointwise(2), Pointwise(3, false, false)},
+        {Pointwise(1), Convolution(3, 3, true)},
+        {Depthwise(3, false, true)}},
+       PoolType::kMax, 2, 12, {}},
+      {{{Pointwise(4), Pointwise(3), Pointwise(1, false, false)}, {Pointwise(2), Convolution(5, 2, true)},
+        {Pointwise(3, true)}},
+       PoolType::kAvg, 4, 16, {}},
+      {{{Depthwise(3, true)}, {Pointwise(3, true), Pointwise(3)}, {Convolution(3, 2, false, true)}}, PoolType::kMax, 2, 10, {}},
+      {{{Pointwise(2), Pointwise(1)}, {Depthwise(5, true)}, {Pointwise(3, true)}, {Pointwise(2, true)}}, PoolType::kMax, 4,
+       14, {}},
+      {{{Pointwise(3, false, false), Pointwise(4)},
+        {Convolution(3, 3, true, true)},
+        {Depthwise(3, false, true)},
+        {Pointwise(1)}},
+       PoolType::kAvg, 2, 10, {}},
+      {{{Pointwise(1), Pointwise(3)}, {Convolution(3, 1, true)}, {Pointwise(2, true), Pointwise(3)}}, PoolType::kMax, 6, 11, {}},
+      // branches of other sizes, pooled to the smallest for their Add
+      {{{Depthwise(3, true)}, {Pointwise(3)}, {Convolution(5, 3, true)}, {Pointwise(2)}}, PoolType::kMax, 2, 10,
+       {false, true, true, false}},
+  };
+  std::vector<Network> out;
+  for (const Spec& spec : specs) {
+    Candidate c;
+    for (size_t b = 0; b < spec.blocks.size(); ++b) {
+      c.conv_blocks.push_back({b < spec.branch.size() && spec.branch[b], spec.blocks[b]});
+    }
+    c.pooling = Pooling{spec.pool, spec.pool_size};
+    c.dense_blocks.push_back({spec.units});
+    UNAS_ASSIGN_OR_RETURN(Network n, BuildNetwork(c, InputSpec{32, 32, 3, 10}));
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
 // --calibrate and --fit: the unas-c latency profiles of costmodel/mcu.cc.
 // Networks: calibration ones (their operators are measured one by one in a
 // profiled build) and held-out ones (whole inferences, unprofiled), of
@@ -424,6 +497,13 @@ Result<std::vector<CalibrationNetwork>> CalibrationNetworks() {
   for (size_t i = 0; i < 6; ++i) out.push_back({"cal-rgb-" + std::to_string(i), rgb[i], false});
   for (size_t i = 0; i < audio.size(); ++i) out.push_back({"cal-audio-" + std::to_string(i), audio[i], false});
   for (size_t i = 6; i < rgb.size(); ++i) out.push_back({"cal-rgb-" + std::to_string(i), rgb[i], false});
+  // Narrow networks on 32x32x3 (docs/firmware.md, "Calibrating the latency
+  // model"): 1x1 convolutions of 1-4 input and 1-4 output channels at full
+  // resolution, and ceil-mode pools clipped at the edge on 2-3 channels, the
+  // shapes of the reference candidates on 32x32x3 that the networks above
+  // have few of.
+  UNAS_ASSIGN_OR_RETURN(const std::vector<Network> narrow, NarrowNetworks());
+  for (size_t i = 0; i < narrow.size(); ++i) out.push_back({"cal-narrow-" + std::to_string(i), narrow[i], false});
   return out;
 }
 
@@ -512,7 +592,7 @@ int HeldOutOps(const std::string& path, const std::string& profile_name) {
               "|---|---|---|---|---|---|---|\n");
   for (const CalibrationNetwork& n : *networks) {
     auto it = f.op_instructions.find(n.name);
-    if (!n.held_out || it == f.op_instructions.end()) continue;
+    if (it == f.op_instructions.end()) continue;
     double measured_sum = 0, predicted_sum = 0;
     for (size_t j = 0; j < n.network.ops.size() && j < it->second.size(); ++j) {
       const Op& op = n.network.ops[j];
@@ -530,6 +610,80 @@ int HeldOutOps(const std::string& path, const std::string& profile_name) {
   return 0;
 }
 
+// --list: the calibration and held-out networks, operator by operator.
+int ListCalibrationNetworks() {
+  auto networks = CalibrationNetworks();
+  if (!networks.ok()) return Fail("networks", networks.status());
+  for (const CalibrationNetwork& n : *networks) {
+    std::printf("%s (%s)\n", n.name.c_str(), n.held_out ? "held out" : "calibration");
+    for (size_t j = 0; j < n.network.ops.size(); ++j) {
+      const Op& op = n.network.ops[j];
+      std::printf("  %zu %s | %s | %s -> %s\n", j, op.Describe().c_str(), KernelPathName(KernelPathOf(op)),
+                  op.in.ToString().c_str(), op.out.ToString().c_str());
+    }
+  }
+  return 0;
+}
+
+// Relative errors, summed up as the tables below them print it.
+struct ErrorTally {
+  double sum_abs = 0, max_abs = 0;
+  int count = 0;
+  void Add(double error) {
+    sum_abs += std::fabs(error);
+    max_abs = std::max(max_abs, std::fabs(error));
+    ++count;
+  }
+  void Print(const std::string& how, const std::string& which) const {
+    if (count == 0) return;
+    std::printf("\n%smean absolute error on %d %s networks %.1f%%, largest %.1f%%\n",
+                how.empty() ? "" : (how + " ").c_str(), count, which.c_str(), 100 * sum_abs / count, 100 * max_abs);
+  }
+};
+
+// The calibration operators FILE holds, leaving out the network named
+// `except` (none: every network).
+std::vector<unas::testing::MeasuredOp> CalibrationOps(const std::vector<CalibrationNetwork>& networks,
+                                                      const CalibrationFile& f, const std::string& except = "") {
+  std::vector<unas::testing::MeasuredOp> ops;
+  for (const CalibrationNetwork& n : networks) {
+    auto it = f.op_instructions.find(n.name);
+    if (n.held_out || n.name == except || it == f.op_instructions.end()) continue;
+    for (size_t j = 0; j < n.network.ops.size() && j < it->second.size(); ++j) {
+      ops.push_back({n.network.ops[j], it->second[j], &n.network});
+    }
+  }
+  return ops;
+}
+
+// --fit FILE --cv: leave-one-network-out cross-validation on the
+// calibration networks alone (each network's operators summed, predicted by
+// a fit on the other networks), to compare the model's terms without
+// looking at the held-out networks.
+int CrossValidate(const std::string& path) {
+  auto networks = CalibrationNetworks();
+  if (!networks.ok()) return Fail("networks", networks.status());
+  const CalibrationFile f = ReadCalibration(path);
+  std::printf("| calibration network | measured | predicted without it | error |\n|---|---|---|---|\n");
+  ErrorTally tally;
+  for (const CalibrationNetwork& n : *networks) {
+    auto it = f.op_instructions.find(n.name);
+    if (n.held_out || it == f.op_instructions.end()) continue;
+    const PathCostTable table = unas::testing::FitPathCosts(CalibrationOps(*networks, f, n.name));
+    McuProfile profile;
+    profile.clock_hz = 1;
+    profile.paths = &table;
+    double measured = 0;
+    for (double v : it->second) measured += v;
+    const double predicted = EstimateLatency(profile, n.network).cycles, error = (predicted - measured) / measured;
+    tally.Add(error);
+    std::printf("| %s | %s | %s | %+.1f%% |\n", n.name.c_str(), Thousands(std::llround(measured)).c_str(),
+                Thousands(std::llround(predicted)).c_str(), 100 * error);
+  }
+  tally.Print("leave-one-out", "calibration");
+  return 0;
+}
+
 // --fit FILE [PROFILE]
 int Fit(const std::string& path, const std::string& profile_name) {
   auto networks = CalibrationNetworks();
@@ -542,16 +696,9 @@ int Fit(const std::string& path, const std::string& profile_name) {
     if (!found.ok()) return Fail(profile_name, found.status());
     profile = **found;
   } else {
-    std::vector<unas::testing::MeasuredOp> ops;
+    const std::vector<unas::testing::MeasuredOp> ops = CalibrationOps(*networks, f);
     size_t nets = 0;
-    for (const CalibrationNetwork& n : *networks) {
-      auto it = f.op_instructions.find(n.name);
-      if (n.held_out || it == f.op_instructions.end()) continue;
-      ++nets;
-      for (size_t j = 0; j < n.network.ops.size() && j < it->second.size(); ++j) {
-        ops.push_back({n.network.ops[j], it->second[j], &n.network});
-      }
-    }
+    for (const CalibrationNetwork& n : *networks) nets += !n.held_out && f.op_instructions.count(n.name);
     fitted = unas::testing::FitPathCosts(ops);
     std::printf("fitted on %zu operators of %zu calibration networks\n", ops.size(), nets);
     unas::testing::PrintPathCosts(fitted);
@@ -559,25 +706,19 @@ int Fit(const std::string& path, const std::string& profile_name) {
     profile.paths = &fitted;
   }
   std::printf("\n| held-out network | ops | MACs | measured | predicted | error |\n|---|---|---|---|---|---|\n");
-  double sum_abs = 0, max_abs = 0;
-  int count = 0;
+  ErrorTally tally;
   for (const CalibrationNetwork& n : *networks) {
     auto it = f.total.find(n.name);
     if (!n.held_out || it == f.total.end()) continue;
     const double measured = it->second, predicted = EstimateLatency(profile, n.network).cycles;
     const double error = (predicted - measured) / measured;
-    sum_abs += std::fabs(error);
-    max_abs = std::max(max_abs, std::fabs(error));
-    ++count;
+    tally.Add(error);
     int64_t macs = 0;
     for (const Op& op : n.network.ops) macs += op.macs();
     std::printf("| %s | %zu | %s | %s | %s | %+.1f%% |\n", n.name.c_str(), n.network.ops.size(), Thousands(macs).c_str(),
                 Thousands(std::llround(measured)).c_str(), Thousands(std::llround(predicted)).c_str(), 100 * error);
   }
-  if (count) {
-    std::printf("\nmean absolute error on %d held-out networks %.1f%%, largest %.1f%%\n", count, 100 * sum_abs / count,
-                100 * max_abs);
-  }
+  tally.Print("", "held-out");
   return 0;
 }
 
@@ -635,8 +776,10 @@ int Main(int argc, char** argv) {
   if (mode == "--calibrate" && args.size() >= 3 && args[2] == "--held-out-ops") {
     return Calibrate(args[0], args[1], false, true, std::set<std::string>(args.begin() + 3, args.end()));
   }
-  if (mode == "--held-out-ops" && args.size() == 2) return HeldOutOps(args[0], args[1]);
+  if ((mode == "--held-out-ops" || mode == "--ops") && args.size() == 2) return HeldOutOps(args[0], args[1]);
+  if (mode == "--fit" && args.size() == 2 && args[1] == "--cv") return CrossValidate(args[0]);
   if (mode == "--fit" && (args.size() == 1 || args.size() == 2)) return Fit(args[0], args.size() == 2 ? args[1] : "");
+  if (mode == "--list" && args.empty()) return ListCalibrationNetworks();
   if (mode == "--steps") return Steps(args);
   if (mode == "--arch" && args.size() == 1 && args[0].rfind("reference-", 0) == 0) {
     // The architecture of a reference candidate, as `unas train` reads it.
