@@ -2,7 +2,8 @@
 // (the reference file by default) repeatedly, single-threaded, and prints
 // candidates per second, with and without JSON parsing: per second of wall
 // time and per second of this process's CPU time (the figure to trust when
-// other programs share the cores).
+// other programs share the cores). A third figure costs as a search's
+// proposals are costed (SummariseProposalCosts, costmodel/proposal_costs.h).
 //
 //   build/bench_costmodel [FILE.jsonl] [--seconds S] [--accounting unas|tflm]
 #include <chrono>
@@ -13,6 +14,7 @@
 
 #include "bench/bench_input.h"
 #include "costmodel/cost_model.h"
+#include "costmodel/proposal_costs.h"
 #include "costmodel/report.h"
 
 using Clock = std::chrono::steady_clock;
@@ -39,19 +41,21 @@ int main(int argc, char** argv) {
   const size_t n = input.size();
   int64_t checksum = 0;
 
-  auto run = [&](bool parse) {
+  enum class Mode { kSummary, kBatchLine, kProposal };
+  auto run = [&](Mode mode) {
     size_t done = 0;
     const double cpu_start = CpuSeconds();
     const auto start = Clock::now();
     const auto deadline = start + std::chrono::duration<double>(seconds);
     while (Clock::now() < deadline) {
       for (size_t i = 0; i < n; ++i) {
-        if (parse) {
+        if (mode == Mode::kBatchLine) {
           const auto out = unas::CostBatchLine(input[i].line, accounting);
           checksum += out.value("peak_memory", int64_t{0});
         } else {
           auto net = unas::BuildNetwork(input[i].candidate, input[i].spec);
-          auto s = unas::SummariseCosts(*net, accounting);
+          auto s = mode == Mode::kProposal ? unas::SummariseProposalCosts(*net, accounting)
+                                           : unas::SummariseCosts(*net, accounting);
           checksum += s->peak_sram_bytes;
         }
       }
@@ -61,14 +65,17 @@ int main(int argc, char** argv) {
     const double cpu = CpuSeconds() - cpu_start;
     return Rate{done / elapsed, done / cpu};
   };
-  const Rate costing = run(false);
-  const Rate with_json = run(true);
+  const Rate costing = run(Mode::kSummary);
+  const Rate with_json = run(Mode::kBatchLine);
+  const Rate proposal = run(Mode::kProposal);
   std::cout << "candidates:                  " << n << " (" << path << ")\n";
   std::cout << "accounting:                  " << unas::AccountingName(accounting) << "\n";
   std::cout << "cost only (network + costs + best order): " << static_cast<int64_t>(costing.per_second)
             << " candidates/s, " << static_cast<int64_t>(costing.per_cpu_second) << " per CPU second\n";
   std::cout << "batch line (JSON parse + cost + JSON out): " << static_cast<int64_t>(with_json.per_second)
             << " candidates/s, " << static_cast<int64_t>(with_json.per_cpu_second) << " per CPU second\n";
+  std::cout << "proposal costing (as a search costs each candidate): " << static_cast<int64_t>(proposal.per_second)
+            << " candidates/s, " << static_cast<int64_t>(proposal.per_cpu_second) << " per CPU second\n";
   std::cout << "checksum " << checksum << "\n";
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include "base/spelling.h"
 #include "costmodel/lowering.h"
+#include "costmodel/proposal_costs.h"
 #include "costmodel/tflm_arena.h"
 
 namespace unas {
@@ -59,7 +60,10 @@ struct TflmCosts {
   int64_t cmsis_nn_total = 0, cmsis_nn_build_total = 0;  // CMSIS-NN kernels, chosen and build order
 };
 
-Result<TflmCosts> CostTflm(const Network& network) {
+// `cmsis_nn`: also plan the chosen and build orders with the CMSIS-NN
+// kernels (one or two more runs of TFLM's planner); without it their totals
+// stay 0.
+Result<TflmCosts> CostTflm(const Network& network, bool cmsis_nn = true) {
   TflmCosts t;
   UNAS_ASSIGN_OR_RETURN(t.graph, LowerNetwork(network));
   // The deployed model is int8 with per-tensor quantisation: TFLM copies the
@@ -114,6 +118,7 @@ Result<TflmCosts> CostTflm(const Network& network) {
              exact.status().code() != StatusCode::kOutOfRange) {
     return exact.status();
   }
+  if (!cmsis_nn) return t;
   UNAS_ASSIGN_OR_RETURN(TflmArena cmsis_build, planner.Plan(t.build.order, TflmKernels::kCmsisNn));
   t.cmsis_nn_build_total = cmsis_build.total_arena_bytes;
   t.cmsis_nn_total = cmsis_build.total_arena_bytes;
@@ -228,14 +233,16 @@ BufferGraph MakeBufferGraph(const Network& network, Accounting accounting) {
   return g;
 }
 
-Result<CostSummary> SummariseCosts(const Network& network, Accounting accounting) {
+namespace {
+
+Result<CostSummary> Summarise(const Network& network, Accounting accounting, bool other_kernels) {
   const Totals totals = Count(network, accounting, nullptr);
   CostSummary s;
   s.params = totals.params;
   s.flash_bytes = totals.flash;
   s.macs = totals.macs;
   if (IsTflm(accounting)) {
-    UNAS_ASSIGN_OR_RETURN(TflmCosts t, CostTflm(network));
+    UNAS_ASSIGN_OR_RETURN(TflmCosts t, CostTflm(network, other_kernels || accounting == Accounting::kTflmCmsisNn));
     FillTflmSummary(t, accounting, &s);
     return s;
   }
@@ -245,6 +252,16 @@ Result<CostSummary> SummariseCosts(const Network& network, Accounting accounting
   s.peak_sram_bytes = best.peak_bytes;
   s.build_order_peak_bytes = build.peak_bytes;
   return s;
+}
+
+}  // namespace
+
+Result<CostSummary> SummariseCosts(const Network& network, Accounting accounting) {
+  return Summarise(network, accounting, /*other_kernels=*/true);
+}
+
+Result<CostSummary> SummariseProposalCosts(const Network& network, Accounting accounting) {
+  return Summarise(network, accounting, /*other_kernels=*/false);
 }
 
 Result<CostReport> CostNetwork(const Network& network, Accounting accounting, const McuProfile* mcu) {

@@ -2,6 +2,7 @@
 
 #include "costmodel/frontend_cost.h"
 #include "costmodel/partial_execution.h"
+#include "costmodel/proposal_costs.h"
 
 #include <algorithm>
 #include <cmath>
@@ -37,11 +38,13 @@ Result<MemoryModel> ParseMemoryModel(const std::string& name) {
   return Status::Invalid("memory: '" + name + "' is not one of whole, partial_execution");
 }
 
+// The costs are SummariseProposalCosts's (costmodel/proposal_costs.h): under
+// kTflm without the CMSIS-NN kernels' arena, which no proposal reads.
 CostFunction MakeCostFunction(const InputSpec& input, Accounting accounting, const McuProfile* mcu,
                               MemoryModel memory, std::optional<FrontendCost> frontend) {
   return [input, accounting, mcu, memory, frontend](const Candidate& candidate) -> Result<Costs> {
     UNAS_ASSIGN_OR_RETURN(Network network, BuildNetwork(candidate, input));
-    UNAS_ASSIGN_OR_RETURN(CostSummary summary, SummariseCosts(network, accounting));
+    UNAS_ASSIGN_OR_RETURN(CostSummary summary, SummariseProposalCosts(network, accounting));
     Costs costs = MakeCosts(summary);
     if (memory == MemoryModel::kPartialExecution) {
       UNAS_ASSIGN_OR_RETURN(costs.peak_sram_bytes, PexPeakBytes(network, accounting));

@@ -4,6 +4,7 @@
 
 #include "base/json_limits.h"
 #include "costmodel/network.h"
+#include "costmodel/proposal_costs.h"
 
 namespace unas::server {
 namespace {
@@ -56,7 +57,7 @@ Status CheckPruned(const TrialResult& r, const ResultCheckContext& context) {
   }
   auto network = BuildNetwork(*candidate, context.input);
   if (!network.ok()) return network.status().WithContext("pruned_candidate_json");
-  auto own = SummariseCosts(*network, context.accounting);
+  auto own = SummariseProposalCosts(*network, context.accounting);  // the five figures compared below
   if (!own.ok()) return own.status().WithContext("pruned_candidate_json");
   const int64_t expected[] = {own->params, own->flash_bytes, own->macs, own->peak_sram_bytes,
                               own->build_order_peak_bytes};

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "costmodel/mcu.h"
+#include "costmodel/proposal_costs.h"
 #include "costmodel/report.h"
 #include "tests/costmodel/test_data.h"
 
@@ -203,6 +204,43 @@ TEST(CostModelTest, TflmFiguresEqualArenaUsedBytesOfTheExportedModels) {
     EXPECT_EQ(s->tflm_total_arena_bytes, m.reference);
     EXPECT_EQ(s->tflm_cmsis_nn_total_arena_bytes, m.cmsis_nn);
   }
+}
+
+// A search's proposals are costed without the figures they never read: under
+// kTflm only the CMSIS-NN kernels' arena is left out (0); every other field,
+// and every field under the other accountings, is SummariseCosts's.
+TEST(CostModelTest, ProposalCostsAreTheSummaryWithoutTheOtherKernelsArena) {
+  std::istringstream in(testing::ReadFile(std::string(UNAS_SHARED_DIR) + "/testdata/unas_reference_costs.jsonl"));
+  int costed = 0, cmsis_left_out = 0;
+  for (std::string line; std::getline(in, line);) {
+    auto candidate = ParseCandidate(nlohmann::json::parse(line)["architecture"].dump());
+    ASSERT_TRUE(candidate.ok()) << candidate.status().message();
+    auto net = BuildNetwork(*candidate, testing::FashionMnist());
+    ASSERT_TRUE(net.ok());
+    for (Accounting a : {Accounting::kUnas, Accounting::kTflm, Accounting::kFirmware, Accounting::kTflmCmsisNn}) {
+      SCOPED_TRACE(std::to_string(costed) + " " + AccountingName(a));
+      auto full = SummariseCosts(*net, a);
+      auto proposal = SummariseProposalCosts(*net, a);
+      ASSERT_TRUE(full.ok() && proposal.ok());
+      EXPECT_EQ(proposal->params, full->params);
+      EXPECT_EQ(proposal->flash_bytes, full->flash_bytes);
+      EXPECT_EQ(proposal->macs, full->macs);
+      EXPECT_EQ(proposal->peak_sram_bytes, full->peak_sram_bytes);
+      EXPECT_EQ(proposal->build_order_peak_bytes, full->build_order_peak_bytes);
+      EXPECT_EQ(proposal->tflm_arena_bytes, full->tflm_arena_bytes);
+      EXPECT_EQ(proposal->tflm_persistent_bytes, full->tflm_persistent_bytes);
+      EXPECT_EQ(proposal->tflm_total_arena_bytes, full->tflm_total_arena_bytes);
+      if (a == Accounting::kTflm) {
+        EXPECT_EQ(proposal->tflm_cmsis_nn_total_arena_bytes, 0);
+        cmsis_left_out += full->tflm_cmsis_nn_total_arena_bytes > 0;
+      } else {
+        EXPECT_EQ(proposal->tflm_cmsis_nn_total_arena_bytes, full->tflm_cmsis_nn_total_arena_bytes);
+      }
+    }
+    ++costed;
+  }
+  EXPECT_GE(costed, 17);
+  EXPECT_EQ(cmsis_left_out, costed);
 }
 
 TEST(CostModelTest, TflmCmsisNnProfileCostsEachKernelPath) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "search/space.h"
+
 namespace unas::search {
 namespace {
 
@@ -35,6 +39,41 @@ TEST(CanonicalHash, IgnoresFieldsThatDoNotApplyInStructs) {
   EXPECT_EQ(CandidateHash(c), CandidateHash(d));
   d.conv_blocks[0].layers[0].filters = 9;
   EXPECT_NE(CandidateHash(c), CandidateHash(d));
+}
+
+TEST(CanonicalHash, TextIsWrittenInSortedKeyOrder) {
+  Candidate c;
+  c.conv_blocks.push_back(ConvBlock{true, {Layer{LayerType::kConv2D, 5, 12, true, false, true, false},
+                                           Layer{LayerType::kConv1x1, 7, 4, true, true, false, true},
+                                           Layer{LayerType::kDWConv2D, 3, 9, false, false, false, true}}});
+  c.pooling = Pooling{PoolType::kMax, 4};
+  c.dense_blocks = {DenseBlock{32}, DenseBlock{10}};
+  EXPECT_EQ(CanonicalJson(c),
+            R"({"conv_blocks":[{"is_branch":true,"layers":[)"
+            R"({"2x_stride":true,"filters":12,"has_bn":true,"has_prepool":false,"has_relu":false,"ker_size":5,"type":"Conv2D"},)"
+            R"({"filters":4,"has_bn":false,"has_prepool":true,"has_relu":true,"type":"1x1Conv2D"},)"
+            R"({"2x_stride":false,"has_bn":false,"has_prepool":false,"has_relu":true,"ker_size":3,"type":"DWConv2D"}]}],)"
+            R"("dense_blocks":[{"activation":"relu","units":32},{"activation":"relu","units":10}],)"
+            R"("pooling":{"pool_size":4,"type":"max"}})");
+}
+
+TEST(CanonicalHash, TextIsCandidateToJsonDumpedByteForByte) {
+  // The written text stands for CandidateToJson(c).dump() (the stored
+  // candidate and the hash): the same bytes for random networks and their
+  // mutations, with and without pooling, every layer type and flag.
+  Rng rng(20261207);
+  int with_pooling = 0;
+  for (int i = 0; i < 2000; ++i) {
+    Candidate c = RandomCandidate(rng);
+    if (i % 2) c = RandomMutation(c, rng);
+    with_pooling += c.pooling.has_value();
+    ASSERT_EQ(CanonicalJson(c), CandidateToJson(c).dump()) << "candidate " << i;
+  }
+  EXPECT_GT(with_pooling, 0);
+  EXPECT_LT(with_pooling, 2000);
+  Candidate empty;
+  EXPECT_EQ(CanonicalJson(empty), CandidateToJson(empty).dump());
+  EXPECT_EQ(CanonicalJson(empty), R"({"conv_blocks":[],"dense_blocks":[],"pooling":null})");
 }
 
 TEST(CanonicalHash, IsStableFnv1a) {
