@@ -83,6 +83,10 @@ Result<TrialResult> ValidateTrialResult(const TrialResult& result, const ResultC
   if (m.int8_val_error) UNAS_RETURN_IF_ERROR(CheckFraction("metrics.int8_val_error", *m.int8_val_error));
   if (m.int8_test_error) UNAS_RETURN_IF_ERROR(CheckFraction("metrics.int8_test_error", *m.int8_test_error));
   UNAS_RETURN_IF_ERROR(CheckNonNegative("metrics.train_seconds", m.train_seconds));
+  if (m.c_library_flash_bytes && (*m.c_library_flash_bytes <= 0 || *m.c_library_flash_bytes > kMaxResultModelBytes * 64)) {
+    return Status::Invalid("metrics.c_library_flash_bytes: " + std::to_string(*m.c_library_flash_bytes) +
+                           " is outside 1.." + std::to_string(kMaxResultModelBytes * 64));
+  }
   UNAS_RETURN_IF_ERROR(CheckNonNegative("metrics.samples_per_second", m.samples_per_second));
   if (m.epochs < 0) return Status::Invalid("metrics.epochs: " + std::to_string(m.epochs) + " is negative");
   if (r.weights.size() > kMaxResultWeightsBytes) {
@@ -94,6 +98,7 @@ Result<TrialResult> ValidateTrialResult(const TrialResult& result, const ResultC
                            std::to_string(kMaxResultModelBytes) + "-byte limit");
   }
   UNAS_RETURN_IF_ERROR(CheckPruned(r, context));
+  r.metrics.c_library_flash_note = QuotePrefix(r.metrics.c_library_flash_note, kMaxWorkerErrorChars);
   r.error.clear();
   return r;
 }
