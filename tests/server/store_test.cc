@@ -247,6 +247,7 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   m.train_seconds = 12.5;
   m.samples_per_second = 3000.0;
   m.epochs = 3;
+  m.c_library_flash_bytes = 97331;
   t.metrics = m;
   t.pruned_candidate_json = "{\"pruned\":true}";
   Costs pruned = t.costs;  // 100, 200, 300, 400, 500, then halved: distinct per column
@@ -276,6 +277,15 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   ASSERT_TRUE(back->pruned_costs.has_value());
   EXPECT_EQ(Figures(*back->pruned_costs), (std::vector<int64_t>{50, 100, 150, 200, 250}));
   EXPECT_FALSE(back->pruned_costs->latency_ms.has_value());
+  EXPECT_EQ(back->metrics->c_library_flash_bytes, 97331);
+  EXPECT_EQ(back->metrics->c_library_flash_note, "");
+  // Not measured: NULL and the reason.
+  t.metrics->c_library_flash_bytes.reset();
+  t.metrics->c_library_flash_note = "arm-none-eabi-gcc not found on the worker";
+  ASSERT_TRUE(store->UpdateTrial(t).ok());
+  back = store->GetTrial("j", 1);
+  EXPECT_FALSE(back->metrics->c_library_flash_bytes.has_value());
+  EXPECT_EQ(back->metrics->c_library_flash_note, "arm-none-eabi-gcc not found on the worker");
 }
 
 TEST(StoreTest, ListsTrialsByPageAndStatus) {
