@@ -20,6 +20,7 @@
 #include "cli/trial_model.h"
 #include "base/json_limits.h"
 #include "costmodel/network.h"
+#include "firmware/cortex_m_flash.h"
 
 namespace unas::cli {
 namespace {
@@ -335,8 +336,26 @@ nlohmann::json ExportTrialJson(const std::string& job_id, long long trial_id, co
     trial["epochs"] = t.metrics->epochs;
     trial["int8_val_error"] = t.metrics->int8_val_error ? nlohmann::json(*t.metrics->int8_val_error) : nullptr;
     trial["int8_test_error"] = t.metrics->int8_test_error ? nlohmann::json(*t.metrics->int8_test_error) : nullptr;
+    trial["c_library_flash_bytes"] =
+        t.metrics->c_library_flash_bytes ? nlohmann::json(*t.metrics->c_library_flash_bytes) : nullptr;
+    trial["c_library_flash_note"] = t.metrics->c_library_flash_note;
   }
   return trial;
+}
+
+// The summary's line on the C library's flash, as the worker measured it
+// when the trial was trained; "" for a trial without an int8 model.
+std::string CLibraryLine(const server::TrialRecord& t, const std::string& dir) {
+  if (!t.has_tflite || !t.metrics) return "";
+  const server::Metrics& m = *t.metrics;
+  if (!m.c_library_flash_bytes) {
+    return "C library's flash: not measured (" +
+           (m.c_library_flash_note.empty() ? std::string("a worker of an older version") : m.c_library_flash_note) +
+           ")\n";
+  }
+  return "C library's flash: " + std::to_string(*m.c_library_flash_bytes) + " B (text + data of " + dir +
+         "/c/*.c compiled with arm-none-eabi-gcc " + firmware::kCortexM4FlashFlags +
+         ", before linking; measured by the worker)\n";
 }
 
 }  // namespace
@@ -401,7 +420,7 @@ int RunExport(const std::vector<std::string>& argv) {
   std::ofstream out(dir + "/trial.json");
   out << trial.dump(2) << "\n";
   if (!out) return Fail("export", Status::Internal("cannot write into " + dir));
-  std::cout << "exported " << job_id << " trial " << *trial_id << " to " << dir << "\n";
+  std::cout << "exported " << job_id << " trial " << *trial_id << " to " << dir << "\n" << CLibraryLine(t, dir);
   return 0;
 }
 

@@ -20,7 +20,10 @@ std::string Printf(const char* format, ...) {
   return buf;
 }
 
-nlohmann::json OrNull(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+template <typename T>
+nlohmann::json OrNull(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
 
 // A trial's test error; nullopt when not measured (the store's -1).
 std::optional<double> TestError(const server::TrialRecord& t) {
@@ -131,20 +134,29 @@ std::string RungLabel(const server::TrialRecord& t) {
 }
 
 std::string TrialsHeader() {
-  return Printf("%6s %-10s %-7s %6s %9s %10s %9s %10s %12s %12s %12s %8s  %s\n", "trial", "status", "rung", "from",
-                "val err", "test err", "int8 val", "int8 test", "peak SRAM", "flash", "MACs", "attempts", "error");
+  return Printf("%6s %-10s %-7s %6s %9s %10s %9s %10s %12s %12s %12s %8s %10s  %s\n", "trial", "status", "rung", "from",
+                "val err", "test err", "int8 val", "int8 test", "peak SRAM", "flash", "MACs", "attempts", "C library",
+                "error");
+}
+
+// The C library's measured flash (Metrics::c_library_flash_bytes); nullopt
+// when not measured.
+std::optional<int64_t> CLibraryFlashBytes(const server::TrialRecord& t) {
+  return t.metrics ? t.metrics->c_library_flash_bytes : std::nullopt;
 }
 
 std::string TrialLine(const server::TrialRecord& t) {
   const Costs c = server::MeasuredTrialCosts(t);
   const std::string from = t.promoted_from > 0 ? std::to_string(t.promoted_from) : "-";
-  return Printf("%6lld %-10s %-7s %6s %9s %10s %9s %10s %12lld %12lld %12lld %8d  %s\n",
+  const std::optional<int64_t> c_library = CLibraryFlashBytes(t);
+  return Printf("%6lld %-10s %-7s %6s %9s %10s %9s %10s %12lld %12lld %12lld %8d %10s  %s\n",
                 static_cast<long long>(t.trial_id), server::TrialStatusName(t.status), RungLabel(t).c_str(),
                 from.c_str(), ErrorText(ValError(t)).c_str(), ErrorText(TestError(t)).c_str(),
                 ErrorText(Int8(t, &server::Metrics::int8_val_error)).c_str(),
                 ErrorText(Int8(t, &server::Metrics::int8_test_error)).c_str(),
                 static_cast<long long>(c.peak_sram_bytes), static_cast<long long>(c.flash_bytes),
-                static_cast<long long>(c.macs), t.attempts, t.error.c_str());
+                static_cast<long long>(c.macs), t.attempts, c_library ? std::to_string(*c_library).c_str() : "-",
+                t.error.c_str());
 }
 
 nlohmann::json TrialJson(const server::TrialRecord& t) {
@@ -168,6 +180,8 @@ nlohmann::json TrialJson(const server::TrialRecord& t) {
           {"latency_ms", OrNull(c.latency_ms)},
           {"pruned", t.pruned_costs.has_value()},
           {"quantized", t.has_tflite},
+          {"c_library_flash_bytes", OrNull(CLibraryFlashBytes(t))},
+          {"c_library_flash_note", t.metrics ? t.metrics->c_library_flash_note : std::string()},
           {"attempts", t.attempts},
           {"worker_id", t.worker_id},
           {"error", t.error}};

@@ -39,7 +39,8 @@ nlohmann::json JobJson(const server::JobView& job, bool with_spec);
 
 // `unas trials`: the header line and one line per trial (trial, status,
 // rung, promoted from, val err, test err, int8 val, int8 test, peak SRAM,
-// flash, MACs, attempts, error; attempts is the 12th column).
+// flash, MACs, attempts, C library (its measured flash, bytes, - when not
+// measured), error; attempts is the 12th column).
 std::string TrialsHeader();
 std::string TrialLine(const server::TrialRecord& trial);
 
@@ -49,7 +50,10 @@ std::string TrialLine(const server::TrialRecord& trial);
 //    "int8_test_error" (each null if not measured), "epochs",
 //    "train_seconds" (null without a result), "peak_sram_bytes",
 //    "flash_bytes", "macs", "params", "latency_ms" (null without an MCU),
-//    "pruned", "quantized", "attempts", "worker_id", "error"}
+//    "pruned", "quantized", "c_library_flash_bytes" (the int8 model's C
+//    library compiled for Cortex-M4, text + data; null when not measured),
+//    "c_library_flash_note" (why not, "" when measured or unknown),
+//    "attempts", "worker_id", "error"}
 nlohmann::json TrialJson(const server::TrialRecord& trial);
 
 // A trial's place in the search: "r0", "r1", ... for search rungs, "final1",

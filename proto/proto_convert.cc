@@ -30,6 +30,8 @@ void ToProto(const Metrics& m, v1::Metrics* out) {
   out->set_epochs(m.epochs);
   if (m.int8_val_error) out->set_int8_val_error(*m.int8_val_error);
   if (m.int8_test_error) out->set_int8_test_error(*m.int8_test_error);
+  if (m.c_library_flash_bytes) out->set_c_library_flash_bytes(*m.c_library_flash_bytes);
+  out->set_c_library_flash_note(m.c_library_flash_note);
 }
 
 Metrics FromProto(const v1::Metrics& p) {
@@ -41,6 +43,8 @@ Metrics FromProto(const v1::Metrics& p) {
   m.epochs = p.epochs();
   if (p.has_int8_val_error()) m.int8_val_error = p.int8_val_error();
   if (p.has_int8_test_error()) m.int8_test_error = p.int8_test_error();
+  if (p.has_c_library_flash_bytes()) m.c_library_flash_bytes = p.c_library_flash_bytes();
+  m.c_library_flash_note = p.c_library_flash_note();
   return m;
 }
 
@@ -425,6 +429,7 @@ void ToProto(const worker::TrialTask& task, v1::TrialTask* out) {
   ToProto(task.training, out->mutable_training());
   out->set_evaluator(ToProtoEnum(kEvaluators, task.evaluator));
   out->set_synthetic_delay_ms(task.synthetic_delay_ms);
+  out->set_partial_execution(task.partial_execution);
 }
 
 Result<worker::TrialTask> FromProto(const v1::TrialTask& p) {
@@ -445,6 +450,7 @@ Result<worker::TrialTask> FromProto(const v1::TrialTask& p) {
   UNAS_ASSIGN_OR_RETURN(task.training, FromProto(p.training()));
   UNAS_ASSIGN_OR_RETURN(task.evaluator, FromProtoEnum(kEvaluators, p.evaluator(), "evaluator"));
   task.synthetic_delay_ms = p.synthetic_delay_ms();
+  task.partial_execution = p.partial_execution();
   return task;
 }
 

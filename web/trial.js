@@ -90,6 +90,21 @@ function layersTable(report) {
       el('td', { class: 'num' }, fmtInt(op.flash_bytes)), el('td', { class: 'num' }, fmtInt(op.live_bytes_best_order))))));
 }
 
+// The compiler flags of the C library's flash figure (firmware/cortex_m_flash.h
+// kCortexM4FlashFlags, the README's "Put it on a board").
+export const C_LIBRARY_FLAGS = '-std=c99 -mcpu=cortex-m4 -mthumb -O2 -ffunction-sections -fdata-sections';
+
+// The C library row's sentence: what the figure is, or why there is none.
+export function cLibraryFlashSentence(t) {
+  const m = t.metrics || {};
+  if (m.c_library_flash_bytes != null) {
+    return `The generated C library (model.c and unas_kernels.c, as unas export writes them) compiled with arm-none-eabi-gcc ${C_LIBRARY_FLAGS}: text + data of the objects before linking, as the worker measured it (weights, requantisation constants, the schedule and the kernels\u2019 code); startup code and libc are extra.`;
+  }
+  if (!t.has_tflite) return 'This trial has no int8 model, so no C library.';
+  if (m.c_library_flash_note) return `Not measured: ${m.c_library_flash_note}.`;
+  return 'Not measured: the worker that trained this trial did not measure it (an older version).';
+}
+
 // What each runtime needs, one row each with the sentence that says what
 // the figure is; "—" where the server has no figure (issue 30: three peak
 // SRAM figures without saying which runtime reaches which).
@@ -108,6 +123,7 @@ export function memoryRows(t, report, pex) {
     ['flash-tflite', 'flash', 'the .tflite file', t.tflite_bytes,
       t.tflite_bytes == null ? 'This trial has no int8 model (not trained, or not quantised).'
         : 'The trial\u2019s int8 model exactly as downloaded: weights plus the flatbuffer\u2019s tensors, operators, quantisation and input contract; TFLM\u2019s own code is extra.'],
+    ['flash-c-library', 'flash', 'unas C library, Cortex-M4', t.metrics?.c_library_flash_bytes, cLibraryFlashSentence(t)],
   ];
 }
 

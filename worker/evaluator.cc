@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "costmodel/cost_model.h"
+#include "firmware/cortex_m_flash.h"
+#include "firmware/trial_library.h"
 #include "search/synthetic.h"
 #include "worker/dataset.h"
 #include "worker/int8_export.h"
@@ -129,22 +131,47 @@ void AddInt8(const WorkAssignment& a, const TrainedModel& model, const Dataset& 
   r->model_tflite.assign(int8->tflite.begin(), int8->tflite.end());
 }
 
+// The flash of the int8 model's C library: the library `unas export` writes
+// (firmware/trial_library.h, the job's memory model) compiled for Cortex-M4
+// (firmware/cortex_m_flash.h). Measured here, where the model is made, once
+// per trial: the figure then travels with the trial's metrics to the store,
+// the dashboard and the CLI, and the coordinator never runs a compiler.
+// Without a figure the note says why; the trial counts either way. Returns
+// the compiler's CPU seconds (its own processes, outside this one's clock).
+double AddCLibraryFlash(const WorkAssignment& a, const Network& network, TrialResult* r) {
+  Metrics& m = r->metrics;
+  auto library = firmware::TrialLibraryFromTflite(r->model_tflite, network, a.task.partial_execution);
+  if (!library.ok()) {
+    m.c_library_flash_note = "the C library could not be generated: " + library.status().message();
+    return 0;
+  }
+  auto flash = firmware::MeasureCortexM4Flash(library->library);
+  if (!flash.ok()) {
+    const bool missing = flash.status().code() == StatusCode::kNotFound;
+    m.c_library_flash_note = missing ? flash.status().message() + " on the worker"
+                                     : "the C library could not be compiled: " + flash.status().message();
+    return 0;
+  }
+  m.c_library_flash_bytes = flash->total_bytes();
+  return flash->cpu_seconds;
+}
+
 // One line per trained trial on stderr (the worker's log): where its time
 // went, in the process's CPU seconds (wall seconds are distorted on a shared
 // machine), from the data set lookup to the result.
 void LogProfile(const WorkAssignment& a, const TrainProfile& p, const StepTime& dataset, const StepTime& weights,
-                const StepTime& int8, const StepTime& whole) {
+                const StepTime& int8, const StepTime& whole, double c_library_cpu_seconds) {
   const double loop = p.gather.cpu_seconds + p.forward.cpu_seconds + p.backward.cpu_seconds +
                       p.optimiser.cpu_seconds + p.bookkeeping.cpu_seconds;
   std::fprintf(stderr,
                "unas worker: job %s trial %lld: %.2f CPU s (%.2f s wall): training %.2f (forward %.2f, backward "
                "%.2f, optimiser %.2f, gather %.2f, bookkeeping %.2f), setup %.2f, validation %.2f, test %.2f, "
-               "weights %.2f, int8 %.2f, data set %.2f\n",
+               "weights %.2f, int8 %.2f, data set %.2f; C library's flash %.2f (compiler processes)\n",
                a.job_id.c_str(), static_cast<long long>(a.trial_id), whole.cpu_seconds, whole.wall_seconds, loop,
                p.forward.cpu_seconds, p.backward.cpu_seconds, p.optimiser.cpu_seconds, p.gather.cpu_seconds,
                p.bookkeeping.cpu_seconds, p.setup.cpu_seconds, p.validation.cpu_seconds, p.test.cpu_seconds,
                p.keep_model.cpu_seconds + p.save.cpu_seconds + weights.cpu_seconds, int8.cpu_seconds,
-               dataset.cpu_seconds);
+               dataset.cpu_seconds, c_library_cpu_seconds);
 }
 
 TrialResult Synthetic(const WorkAssignment& a, const Candidate& candidate, const std::atomic<bool>& cancel,
@@ -244,13 +271,14 @@ EvaluateFn MakeEvaluator(int threads_override) {
     if (r.succeeded && weights.size() <= kMaxResultWeightsBytes) r.weights = std::move(weights);
     if (r.succeeded && config.quantization.enabled && trained->model) AddInt8(a, *trained->model, **dataset, config, &r);
     clock.Lap(&int8_time);
+    const double c_library_cpu_seconds = r.model_tflite.empty() ? 0 : AddCLibraryFlash(a, trained->model->network, &r);
     if (trained->pruning) {
       const PruningResult& p = *trained->pruning;
       r.pruned_candidate_json = CandidateToJson(p.candidate).dump();
       r.pruned_costs = MakeCosts(p.pruned_costs);
     }
     whole_clock.Lap(&whole_time);
-    LogProfile(a, trained->profile, dataset_time, weights_time, int8_time, whole_time);
+    LogProfile(a, trained->profile, dataset_time, weights_time, int8_time, whole_time, c_library_cpu_seconds);
     return r;
   };
 }

@@ -55,6 +55,14 @@ struct Metrics {
   // quantised (quantization disabled, synthetic, or quantisation failed).
   std::optional<double> int8_val_error;
   std::optional<double> int8_test_error;
+  // The int8 model's C library (firmware/trial_library.h, as `unas export`
+  // writes it) compiled for Cortex-M4 (firmware/cortex_m_flash.h): text +
+  // data of its objects before linking. Absent when the trial has no int8
+  // model or the worker could not measure it; c_library_flash_note then
+  // says why when there was a model (e.g. "arm-none-eabi-gcc not found on
+  // the worker"), and is empty when the figure is there.
+  std::optional<int64_t> c_library_flash_bytes;
+  std::string c_library_flash_note;
 };
 
 // Why a trial failed: the trial itself (its training diverged, LibTorch

@@ -33,6 +33,9 @@ struct TrialTask {
   // Synthetic evaluator only: how long each evaluation pretends to train, so
   // tests can kill a worker mid-trial. 0 = instant.
   int synthetic_delay_ms = 0;
+  // The job's memory is partial_execution: the C library whose flash the
+  // worker measures is the partial-execution one, as `unas export` writes.
+  bool partial_execution = false;
 };
 
 }  // namespace unas::worker

@@ -274,6 +274,9 @@ void Coordinator::FinishJobIfDoneLocked(Job& job) {
 
 Result<JobView> Coordinator::Submit(const std::string& spec_json) {
   UNAS_ASSIGN_OR_RETURN(JobSpec spec, ParseSubmission(spec_json));
+  // At submission only: a stored job's spec from before this rule still loads.
+  UNAS_RETURN_IF_ERROR(CheckFinalEpochs(spec, spec.final.training.epochs, "final.training.epochs",
+                                        "the search's " + std::to_string(SearchEpochs(spec))));
   JobRecord record;
   record.name = spec.name;
   // Stored normalised (every default filled in) for display and restarts;

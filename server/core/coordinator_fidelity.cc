@@ -269,13 +269,7 @@ Result<JobView> Coordinator::Finalize(const std::string& job_id, const FinalizeO
     return Status(StatusCode::kFailedPrecondition, "job '" + job_id + "' is " + JobStatusName(status) +
                                                        ": only a running, succeeded or cancelled job is finalised");
   }
-  if (options.epochs > 0 && options.epochs < SearchEpochs(job->spec)) {
-    const std::string least = std::to_string(SearchEpochs(job->spec));
-    return Status::Invalid("epochs: " + std::to_string(options.epochs) + " is fewer than the " + least +
-                           " the search trained its candidates for; a final round trains from scratch, so it "
-                           "would retrain them worse (use at least " + least +
-                           ", or leave it out for the job's final recipe)");
-  }
+  UNAS_RETURN_IF_ERROR(CheckFinalEpochs(job->spec, options.epochs, "epochs", "the job's final recipe"));
   if (job->finalizing) {
     return Status(StatusCode::kFailedPrecondition, "job '" + job_id + "': final round " +
                                                        std::to_string(job->record.final_round) + " is still running");

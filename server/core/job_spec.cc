@@ -779,6 +779,14 @@ int RungCount(const JobSpec& spec) { return spec.rungs.empty() ? 1 : static_cast
 
 int SearchEpochs(const JobSpec& spec) { return spec.rungs.empty() ? spec.training.epochs : spec.rungs.back().epochs; }
 
+Status CheckFinalEpochs(const JobSpec& spec, int epochs, const std::string& field, const std::string& omitted) {
+  if (epochs <= 0 || epochs >= SearchEpochs(spec)) return Status::Ok();
+  const std::string least = std::to_string(SearchEpochs(spec));
+  return Status::Invalid(field + ": " + std::to_string(epochs) + " is fewer than the " + least +
+                         " the search trained its candidates for; a final round trains from scratch, so it would "
+                         "retrain them worse (use at least " + least + ", or leave it out for " + omitted + ")");
+}
+
 bool AtChanceLevel(double error, int num_classes) {
   if (num_classes < 2) return false;
   const double chance = 1.0 / static_cast<double>(num_classes);
@@ -840,6 +848,7 @@ worker::TrialTask TrialTaskFor(const JobSpec& spec, const TrialStage& stage) {
   task.training.prune.accounting = spec.accounting;
   task.evaluator = spec.evaluator;
   task.synthetic_delay_ms = spec.synthetic_delay_ms;
+  task.partial_execution = spec.memory == search::MemoryModel::kPartialExecution;
   return task;
 }
 

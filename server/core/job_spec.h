@@ -139,6 +139,13 @@ nlohmann::json JobSpecToJson(const JobSpec& spec);
 // fewest a final round may train (Coordinator::Finalize).
 int SearchEpochs(const JobSpec& spec);
 
+// A final round of `epochs` (0: the job's final recipe) is refused when it
+// is fewer than SearchEpochs(spec): it trains from scratch, so it would
+// retrain the candidates worse than the search measured them (issue 30).
+// kInvalidArgument naming `field` and the top rung's epochs; `omitted` says
+// what leaving the field out gives ("the job's final recipe").
+Status CheckFinalEpochs(const JobSpec& spec, int epochs, const std::string& field, const std::string& omitted);
+
 // A validation error no better than guessing, with a margin: an accuracy of
 // at most min(1.5 / classes, 1 / classes + 0.05), so an error of at least
 // 0.85 for 10 classes, 0.70 for 4, 0.45 for 2. Such a network is never

@@ -99,7 +99,9 @@ nlohmann::json ToJson(const TrialRecord& t) {
                     {"samples_per_second", m.samples_per_second},
                     {"epochs", m.epochs},
                     {"int8_val_error", OrNull(m.int8_val_error)},
-                    {"int8_test_error", OrNull(m.int8_test_error)}};
+                    {"int8_test_error", OrNull(m.int8_test_error)},
+                    {"c_library_flash_bytes", OrNull(m.c_library_flash_bytes)},
+                    {"c_library_flash_note", m.c_library_flash_note}};
   } else {
     j["metrics"] = nullptr;
   }

@@ -84,6 +84,13 @@ Result<TrialResult> ValidateTrialResult(const TrialResult& result, const ResultC
   if (m.int8_val_error) UNAS_RETURN_IF_ERROR(CheckFraction("metrics.int8_val_error", *m.int8_val_error));
   if (m.int8_test_error) UNAS_RETURN_IF_ERROR(CheckFraction("metrics.int8_test_error", *m.int8_test_error));
   UNAS_RETURN_IF_ERROR(CheckNonNegative("metrics.train_seconds", m.train_seconds));
+  // A C library is the model's weights plus code: 64 times the largest model
+  // is far beyond any real one, and keeps a worker's nonsense out.
+  const int64_t max_flash = static_cast<int64_t>(kMaxResultModelBytes) * 64;
+  if (m.c_library_flash_bytes && (*m.c_library_flash_bytes <= 0 || *m.c_library_flash_bytes > max_flash)) {
+    return Status::Invalid("metrics.c_library_flash_bytes: " + std::to_string(*m.c_library_flash_bytes) +
+                           " is outside 1.." + std::to_string(max_flash));
+  }
   UNAS_RETURN_IF_ERROR(CheckNonNegative("metrics.samples_per_second", m.samples_per_second));
   if (m.epochs < 0) return Status::Invalid("metrics.epochs: " + std::to_string(m.epochs) + " is negative");
   if (r.weights.size() > kMaxResultWeightsBytes) {
@@ -95,6 +102,7 @@ Result<TrialResult> ValidateTrialResult(const TrialResult& result, const ResultC
                            std::to_string(kMaxResultModelBytes) + "-byte limit");
   }
   UNAS_RETURN_IF_ERROR(CheckPruned(r, context));
+  r.metrics.c_library_flash_note = QuotePrefix(r.metrics.c_library_flash_note, kMaxWorkerErrorChars);
   r.error.clear();
   return r;
 }

@@ -94,7 +94,8 @@ class Statement {
   void Bind(int i, int v) { sqlite3_bind_int64(stmt_, i, v); }
   void Bind(int i, bool v) { sqlite3_bind_int64(stmt_, i, v ? 1 : 0); }
   void Bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
-  void Bind(int i, const std::optional<double>& v) {
+  template <typename T>
+  void Bind(int i, const std::optional<T>& v) {
     if (v) Bind(i, *v);
     else BindNull(i);
   }
@@ -127,9 +128,15 @@ class Statement {
   void Read(int col, int* v) const { *v = static_cast<int>(sqlite3_column_int64(stmt_, col)); }
   void Read(int col, bool* v) const { *v = sqlite3_column_int64(stmt_, col) != 0; }
   void Read(int col, double* v) const { *v = sqlite3_column_double(stmt_, col); }
-  void Read(int col, std::optional<double>* v) const {
-    if (IsNull(col)) v->reset();
-    else *v = sqlite3_column_double(stmt_, col);
+  template <typename T>
+  void Read(int col, std::optional<T>* v) const {
+    if (IsNull(col)) {
+      v->reset();
+    } else {
+      T value{};
+      Read(col, &value);
+      *v = value;
+    }
   }
   std::string Blob(int col) const {
     const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));

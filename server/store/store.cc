@@ -131,6 +131,12 @@ const char* const kMigrations[] = {
       created_unix_ms INTEGER NOT NULL
     );
     )sql",
+    // 9: the flash of the int8 model's C library as the worker measured it
+    // (NULL for older trials and when it could not; the note says why).
+    R"sql(
+    ALTER TABLE trials ADD COLUMN c_library_flash_bytes INTEGER;
+    ALTER TABLE trials ADD COLUMN c_library_flash_note TEXT;
+    )sql",
 };
 
 using sql::Column;
@@ -215,6 +221,8 @@ const std::vector<Column<TrialRecord>>& TrialColumns() {
       Measured("epochs", [](Metrics& m) -> auto& { return m.epochs; }),
       Measured("int8_val_error", [](Metrics& m) -> auto& { return m.int8_val_error; }),
       Measured("int8_test_error", [](Metrics& m) -> auto& { return m.int8_test_error; }),
+      Measured("c_library_flash_bytes", [](Metrics& m) -> auto& { return m.c_library_flash_bytes; }),
+      Measured("c_library_flash_note", [](Metrics& m) -> auto& { return m.c_library_flash_note; }),
       Plain<T>("attempts", [](T& t) -> auto& { return t.attempts; }),
       Plain<T>("worker_id", [](T& t) -> auto& { return t.worker_id; }),
       Plain<T>("lease_id", [](T& t) -> auto& { return t.lease_id; }),

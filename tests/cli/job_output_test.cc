@@ -126,18 +126,24 @@ TEST(JobOutputTest, ParetoJsonHasBothFronts) {
 
 TEST(JobOutputTest, TrialLinesShowMeasuredCostsAndDashesForTheUnmeasured) {
   EXPECT_EQ(TrialsHeader(), " trial status     rung      from   val err   test err  int8 val  int8 test    peak SRAM"
-                            "        flash         MACs attempts  error\n");
+                            "        flash         MACs attempts  C library  error\n");
   // Pruned: the pruned network's costs.
   EXPECT_EQ(TrialLine(FinalQuantisedPruned()),
             "    12 completed  final1       -    0.1250     0.2500         -     0.3750         6000        15000"
-            "       200000        0  \n");
+            "       200000        0          -  \n");
   server::TrialRecord failed = Promoted();
   failed.status = server::TrialStatus::kFailed;
   failed.metrics.reset();
   failed.attempts = 3;
   failed.error = "out of memory";
   EXPECT_EQ(TrialLine(failed), "     9 failed     r2           5         -          -         -          -         9000"
-                               "        20000       300000        3  out of memory\n");
+                               "        20000       300000        3          -  out of memory\n");
+  // Measured: the C library's text + data in bytes.
+  server::TrialRecord measured = FinalQuantisedPruned();
+  measured.metrics->c_library_flash_bytes = 97331;
+  EXPECT_EQ(TrialLine(measured),
+            "    12 completed  final1       -    0.1250     0.2500         -     0.3750         6000        15000"
+            "       200000        0      97331  \n");
 }
 
 TEST(JobOutputTest, TrialJsonHasNullsForWhatWasNotMeasured) {
@@ -147,11 +153,17 @@ TEST(JobOutputTest, TrialJsonHasNullsForWhatWasNotMeasured) {
   t.worker_id = "w1";
   t.metrics->epochs = 3;
   t.metrics->train_seconds = 2.5;
+  t.metrics->c_library_flash_note = "arm-none-eabi-gcc not found on the worker";
   EXPECT_EQ(TrialJson(t), nlohmann::json::parse(R"({"trial":12,"status":"completed","rung":0,"final_round":1,
     "promoted_from":null,"proposal_id":4,"val_error":0.125,"test_error":0.25,"int8_val_error":null,
     "int8_test_error":0.375,"epochs":3,"train_seconds":2.5,"peak_sram_bytes":6000,"flash_bytes":15000,
-    "macs":200000,"params":0,"latency_ms":null,"pruned":true,"quantized":true,"attempts":1,"worker_id":"w1",
+    "macs":200000,"params":0,"latency_ms":null,"pruned":true,"quantized":true,"c_library_flash_bytes":null,
+    "c_library_flash_note":"arm-none-eabi-gcc not found on the worker","attempts":1,"worker_id":"w1",
     "error":""})"));
+  t.metrics->c_library_flash_bytes = 97331;
+  t.metrics->c_library_flash_note.clear();
+  EXPECT_EQ(TrialJson(t)["c_library_flash_bytes"], 97331);
+  EXPECT_EQ(TrialJson(t)["c_library_flash_note"], "");
   server::TrialRecord pending = MakeTrial(14, 8, 1, 9, 0);
   pending.status = server::TrialStatus::kPending;
   pending.costs = MakeCosts(100, 200, 300);
@@ -159,8 +171,8 @@ TEST(JobOutputTest, TrialJsonHasNullsForWhatWasNotMeasured) {
   EXPECT_EQ(TrialJson(pending), nlohmann::json::parse(R"({"trial":14,"status":"pending","rung":1,"final_round":0,
     "promoted_from":9,"proposal_id":8,"val_error":null,"test_error":null,"int8_val_error":null,
     "int8_test_error":null,"epochs":null,"train_seconds":null,"peak_sram_bytes":100,"flash_bytes":200,
-    "macs":300,"params":0,"latency_ms":0.25,"pruned":false,"quantized":false,"attempts":0,"worker_id":"",
-    "error":""})"));
+    "macs":300,"params":0,"latency_ms":0.25,"pruned":false,"quantized":false,"c_library_flash_bytes":null,
+    "c_library_flash_note":"","attempts":0,"worker_id":"","error":""})"));
 }
 
 // The job both listings below show: running, 3 of a budget of 10 trials

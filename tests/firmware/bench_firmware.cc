@@ -74,7 +74,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/trial_model.h"
+#include "firmware/trial_library.h"
 #include "costmodel/cost_model.h"
 #include "costmodel/mcu.h"
 #include "costmodel/reference_executor.h"
@@ -159,7 +159,7 @@ Result<Model> LoadModel(const std::string& spec, uint64_t seed) {
   UNAS_ASSIGN_OR_RETURN(Network network, LoadArchitecture(arch, kFashionMnist));
   UNAS_ASSIGN_OR_RETURN(ModelGraph graph, ReadTfliteFile(dir + "/model.tflite"));
   Model model{dir, network, {}, true};
-  UNAS_ASSIGN_OR_RETURN(model.m.graph, cli::MatchLoweredNetwork(network, graph));
+  UNAS_ASSIGN_OR_RETURN(model.m.graph, MatchLoweredNetwork(network, graph));
   UNAS_ASSIGN_OR_RETURN(model.m.q, FromModelGraph(network, model.m.graph));
   return model;
 }

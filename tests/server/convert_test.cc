@@ -170,5 +170,33 @@ TEST(ConvertTest, FolderAndCsvDataSetsTravelWithShapeAndPolicy) {
             "input_shape [32, 32, 0]: height must be 1..65536, width 1..4096, channels 1..256");
 }
 
+// The C library's measured flash and its note, and the task's memory model
+// (which C library the worker measures), both ways and in the REST JSON.
+TEST(ConvertTest, CLibraryFlashAndPartialExecutionTravelThroughTheProto) {
+  TrialRecord measured = FinalTrial();
+  measured.metrics->c_library_flash_bytes = 97331;
+  TrialRecord missing = Promoted();
+  missing.metrics->c_library_flash_note = "arm-none-eabi-gcc not found on the worker";
+  for (const TrialRecord& t : {measured, missing}) {
+    v1::Trial p;
+    ToProto(t, &p);
+    const TrialRecord back = FromProto(p);
+    EXPECT_EQ(back.metrics->c_library_flash_bytes, t.metrics->c_library_flash_bytes);
+    EXPECT_EQ(back.metrics->c_library_flash_note, t.metrics->c_library_flash_note);
+  }
+  EXPECT_EQ(ToJson(measured)["metrics"]["c_library_flash_bytes"], 97331);
+  EXPECT_EQ(ToJson(measured)["metrics"]["c_library_flash_note"], "");
+  EXPECT_TRUE(ToJson(missing)["metrics"]["c_library_flash_bytes"].is_null());
+  EXPECT_EQ(ToJson(missing)["metrics"]["c_library_flash_note"], "arm-none-eabi-gcc not found on the worker");
+  for (const bool partial : {false, true}) {
+    worker::TrialTask task;
+    task.dataset = *data::ParseDatasetSpec("synthetic");
+    task.partial_execution = partial;
+    v1::TrialTask p;
+    ToProto(task, &p);
+    EXPECT_EQ(FromProto(p).value().partial_execution, partial);
+  }
+}
+
 }  // namespace
 }  // namespace unas::server

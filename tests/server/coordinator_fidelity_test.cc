@@ -310,6 +310,24 @@ TEST_F(FidelityTest, FinalizeOnDemandRunsARoundWithTheEpochsAsked) {
   EXPECT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kSucceeded);
 }
 
+// The same rule at submission: a spec whose final.training.epochs is below
+// the top rung's is refused with finalize's wording, naming the field; the
+// top rung's own epochs are accepted, and nothing is stored for the refusal.
+TEST_F(FidelityTest, AFinalRecipeShorterThanTheTopRungIsRefusedAtSubmission) {
+  Open(TempDb("final_short"));
+  auto refused = coordinator_->Submit(Spec(6, std::string(kRungs) + R"(,"final":{"training":{"epochs":2}})"));
+  EXPECT_EQ(refused.status().message(),
+            "final.training.epochs: 2 is fewer than the 3 the search trained its candidates for; a final round "
+            "trains from scratch, so it would retrain them worse (use at least 3, or leave it out for the search's 3)");
+  EXPECT_TRUE(coordinator_->ListJobs().empty());
+  auto equal = coordinator_->Submit(Spec(6, std::string(kRungs) + R"(,"final":{"training":{"epochs":3}})"));
+  ASSERT_TRUE(equal.ok()) << equal.status().message();
+  // Without rungs the search's recipe is the bound: training.epochs 4.
+  auto flat = coordinator_->Submit(Spec(6, R"(,"training":{"epochs":4},"final":{"training":{"epochs":3}})"));
+  EXPECT_EQ(flat.status().message().substr(0, 71),
+            "final.training.epochs: 3 is fewer than the 4 the search trained its can");
+}
+
 // Without final.training the final round trains as the search's top rung
 // did (optimiser, learning rate) on the whole training part; fewer epochs
 // than the search trained with are refused, since retraining from scratch

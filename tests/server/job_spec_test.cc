@@ -141,6 +141,7 @@ TEST(JobSpecTest, TrialTaskComesFromTheSpecAlone) {
   const worker::TrialTask task = TrialTaskFor(*spec, TrialStage{});
   EXPECT_EQ(data::DatasetSpecText(task.dataset), "fashion-mnist");
   EXPECT_EQ(task.evaluator, worker::EvaluatorKind::kTrain);
+  EXPECT_TRUE(task.partial_execution);  // the C library whose flash the worker measures
   const worker::TrainConfig& c = task.training;
   EXPECT_EQ(c.optimizer, worker::Optimizer::kAdamW);
   EXPECT_EQ(c.epochs, 4);
@@ -162,6 +163,7 @@ TEST(JobSpecTest, TrialTaskComesFromTheSpecAlone) {
   auto q = ParseJobSpecText(R"({"quantization":{"enabled":false,"calibration_images":64,"error_objective":"float"}})");
   ASSERT_TRUE(q.ok()) << q.status().message();
   EXPECT_FALSE(TrialTaskFor(*q, TrialStage{}).training.quantization.enabled);
+  EXPECT_FALSE(TrialTaskFor(*q, TrialStage{}).partial_execution);
   EXPECT_EQ(TrialTaskFor(*q, TrialStage{}).training.quantization.calibration_images, 64);
   EXPECT_EQ(q->error_objective, ErrorObjective::kFloat);
   EXPECT_EQ(worker::PruneConfig().max_fraction, 0.3);

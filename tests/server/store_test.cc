@@ -70,12 +70,12 @@ TEST(StoreTest, MigratesOnceAndReopens) {
   {
     auto store = Store::Open(path);
     ASSERT_TRUE(store.ok()) << store.status().message();
-    EXPECT_EQ((*store)->schema_version(), 8);
+    EXPECT_EQ((*store)->schema_version(), 9);
     ASSERT_TRUE((*store)->InsertJob(Job("j1")).ok());
   }
   auto again = Store::Open(path);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 8);
+  EXPECT_EQ((*again)->schema_version(), 9);
   auto job = (*again)->GetJob("j1");
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->name, "fashion");
@@ -94,7 +94,9 @@ void DowngradeToSchema5(const std::string& path) {
                               "ALTER TABLE trials DROP COLUMN promoted_from; ALTER TABLE trials DROP COLUMN final_round; "
                               "ALTER TABLE jobs DROP COLUMN final_round; ALTER TABLE jobs DROP COLUMN final_epochs; "
                               "ALTER TABLE trials DROP COLUMN objective_error; DROP TABLE datasets; "
-                              "DELETE FROM schema_version WHERE version IN (6, 7, 8);",
+                              "ALTER TABLE trials DROP COLUMN c_library_flash_bytes; "
+                              "ALTER TABLE trials DROP COLUMN c_library_flash_note; "
+                              "DELETE FROM schema_version WHERE version IN (6, 7, 8, 9);",
                               nullptr, nullptr, &error);
   const std::string message = error ? error : "";
   sqlite3_free(error);
@@ -131,13 +133,15 @@ TEST(StoreTest, SchemaSevenBackfillsTheObjectiveErrorFromTheJobsSpec) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
   const int rc = sqlite3_exec(raw,
                               "ALTER TABLE trials DROP COLUMN objective_error; DROP TABLE datasets; "
-                              "DELETE FROM schema_version WHERE version IN (7, 8);",
+                              "ALTER TABLE trials DROP COLUMN c_library_flash_bytes; "
+                              "ALTER TABLE trials DROP COLUMN c_library_flash_note; "
+                              "DELETE FROM schema_version WHERE version IN (7, 8, 9);",
                               nullptr, nullptr, nullptr);
   sqlite3_close(raw);
   ASSERT_EQ(rc, SQLITE_OK);
   auto store = Store::Open(path);
   ASSERT_TRUE(store.ok()) << store.status().message();
-  EXPECT_EQ((*store)->schema_version(), 8);
+  EXPECT_EQ((*store)->schema_version(), 9);
   const std::vector<std::optional<double>> int8_expected = {0.375, 0.5, std::nullopt};
   const std::vector<std::optional<double>> float_expected = {0.25, 0.5, std::nullopt};
   for (const auto& [job, expected] : {std::pair{"int8", int8_expected}, std::pair{"float", float_expected}}) {
@@ -165,7 +169,7 @@ TEST(StoreTest, SchemaFiveMigratesWithProposalIdsFromTrialIds) {
   DowngradeToSchema5(path);
   auto store = Store::Open(path);
   ASSERT_TRUE(store.ok()) << store.status().message();
-  EXPECT_EQ((*store)->schema_version(), 8);
+  EXPECT_EQ((*store)->schema_version(), 9);
   auto trials = (*store)->AllTrials("old");
   ASSERT_TRUE(trials.ok()) << trials.status().message();
   ASSERT_EQ(trials->size(), 3u);
@@ -247,6 +251,7 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   m.train_seconds = 12.5;
   m.samples_per_second = 3000.0;
   m.epochs = 3;
+  m.c_library_flash_bytes = 97331;
   t.metrics = m;
   t.pruned_candidate_json = "{\"pruned\":true}";
   Costs pruned = t.costs;  // 100, 200, 300, 400, 500, then halved: distinct per column
@@ -276,6 +281,15 @@ TEST(StoreTest, TrialsRoundTripWithAndWithoutMetrics) {
   ASSERT_TRUE(back->pruned_costs.has_value());
   EXPECT_EQ(Figures(*back->pruned_costs), (std::vector<int64_t>{50, 100, 150, 200, 250}));
   EXPECT_FALSE(back->pruned_costs->latency_ms.has_value());
+  EXPECT_EQ(back->metrics->c_library_flash_bytes, 97331);
+  EXPECT_EQ(back->metrics->c_library_flash_note, "");
+  // Not measured: NULL and the reason.
+  t.metrics->c_library_flash_bytes.reset();
+  t.metrics->c_library_flash_note = "arm-none-eabi-gcc not found on the worker";
+  ASSERT_TRUE(store->UpdateTrial(t).ok());
+  back = store->GetTrial("j", 1);
+  EXPECT_FALSE(back->metrics->c_library_flash_bytes.has_value());
+  EXPECT_EQ(back->metrics->c_library_flash_note, "arm-none-eabi-gcc not found on the worker");
 }
 
 TEST(StoreTest, ListsTrialsByPageAndStatus) {

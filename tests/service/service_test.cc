@@ -348,6 +348,36 @@ TEST_F(ServiceTest, RealTrainingWithPruningRecordsTheSmallerNetwork) {
   EXPECT_GE(pruned, 1);
 }
 
+// The C library's flash the worker measured (trial.json, the export's
+// summary) is what the README's "Put it on a board" commands give on the
+// exported files: arm-none-eabi-gcc for Cortex-M4 at -O2, then
+// arm-none-eabi-size, text + data of model.o and unas_kernels.o. Without the
+// compiler the figure is null and the note says so (CI has it:
+// deploy/install-deps.sh).
+void ExpectCLibraryFlashAsTheReadmeMeasuresIt(const nlohmann::json& trial_json, const std::string& out_dir,
+                                              const std::string& export_log) {
+  using firmware::testing::RunCommand;
+  if (RunCommand("arm-none-eabi-gcc --version").exit_code != 0) {
+    EXPECT_TRUE(trial_json["c_library_flash_bytes"].is_null()) << trial_json.dump();
+    EXPECT_EQ(trial_json["c_library_flash_note"], "arm-none-eabi-gcc not found on the worker");
+    return;
+  }
+  const std::string cc = "arm-none-eabi-gcc -std=c99 -mcpu=cortex-m4 -mthumb -O2 -ffunction-sections -fdata-sections "
+                         "-I" + out_dir + "/c -c ";
+  int64_t by_hand = 0;
+  for (const std::string name : {"model", "unas_kernels"}) {
+    const auto built = RunCommand(cc + out_dir + "/c/" + name + ".c -o " + out_dir + "/" + name + ".o");
+    ASSERT_EQ(built.exit_code, 0) << built.output;
+    const Result<int64_t> bytes = firmware::testing::ObjectFlashBytes(out_dir + "/" + name + ".o");
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    by_hand += *bytes;
+  }
+  EXPECT_EQ(trial_json["c_library_flash_bytes"], by_hand) << trial_json.dump();
+  EXPECT_EQ(trial_json["c_library_flash_note"], "");
+  EXPECT_NE(export_log.find("C library's flash: " + std::to_string(by_hand) + " B (text + data"), std::string::npos)
+      << export_log;
+}
+
 TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
   auto serve = Serve(1, "60000");
   auto c = Connect();
@@ -456,6 +486,7 @@ TEST_F(ServiceTest, SmallJobWithRealTrainingOnTheSyntheticDataSet) {
   EXPECT_EQ(trial_json["input"], contract);
   EXPECT_NE(model_h.find("void unas_model_quantize_pixels(const uint8_t *pixels, int8_t *input);"), std::string::npos);
   EXPECT_NE(model_h.find("#define UNAS_MODEL_CLASSES 10\n"), std::string::npos);
+  ExpectCLibraryFlashAsTheReadmeMeasuresIt(trial_json, out_dir, run.Log());
 }
 
 // Users' own data (docs/data.md): an image folder the test draws (several

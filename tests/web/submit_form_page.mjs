@@ -7,6 +7,7 @@
 // real, tiny job (the train evaluator on the 8x8 `synthetic` data set, three
 // proposals of three epochs, a final round) driven through the form to its final front, and
 // its final trial's memory labels checked against the API.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -114,6 +115,7 @@ export async function checkSubmitForm({ page, base, token, webDir, artifacts, ch
     'sram-unas-c-pex': ['SRAM', 'unas C library, partial execution', n(pex?.peak_sram_bytes)],
     'flash-weights': ['flash', 'weights and biases', n(r.flash_bytes)],
     'flash-tflite': ['flash', 'the .tflite file', n(detail.tflite_bytes)],
+    'flash-c-library': ['flash', 'unas C library, Cortex-M4', n(detail.metrics.c_library_flash_bytes)],
   };
   for (const [id, cells] of Object.entries(expected)) {
     const got = await row(id);
@@ -124,6 +126,19 @@ export async function checkSubmitForm({ page, base, token, webDir, artifacts, ch
   const modelBytes = (await model.arrayBuffer()).byteLength;
   check(detail.has_tflite && detail.tflite_bytes === modelBytes && modelBytes > r.flash_bytes,
     `.tflite ${modelBytes} B = the downloaded model, more than its ${r.flash_bytes} B of weights`);
+  // The C library's flash: measured by the embedded worker when this machine
+  // has arm-none-eabi-gcc (CI does: deploy/install-deps.sh), else null with
+  // the reason on the page. Weights are only part of it (plus the schedule,
+  // requantisation constants and the kernels' code).
+  const cLibrary = detail.metrics.c_library_flash_bytes, cSentence = (await row('flash-c-library'))[3];
+  if (spawnSync('arm-none-eabi-gcc', ['--version']).status === 0) {
+    check(Number.isInteger(cLibrary) && cLibrary > r.flash_bytes && detail.metrics.c_library_flash_note === ''
+      && cSentence.includes('-mcpu=cortex-m4') && cSentence.includes('text + data'),
+    `C library ${cLibrary} B measured, more than its ${r.flash_bytes} B of weights: "${cSentence.slice(0, 60)}…"`);
+  } else {
+    check(cLibrary == null && cSentence === 'Not measured: arm-none-eabi-gcc not found on the worker.',
+      `no arm-none-eabi-gcc here: "${cSentence}"`);
+  }
   check((await page.textContent('#trial-final-accuracy span')) === 'final test accuracy', 'a final trial says "final test accuracy"');
   await page.screenshot({ path: path.join(artifacts, 'form-trial.png'), fullPage: true });
   return jobId;
