@@ -672,16 +672,8 @@ static int8_t quantize_one(const unas_frontend_quant *q, int16_t feature) {
   return (int8_t)v;
 }
 
-static void quantize_run(const unas_frontend_quant *q, const int16_t *features, int32_t count, int8_t *out) {
-  int32_t i;
-  for (i = 0; i < count; ++i) out[i] = quantize_one(q, features[i]);
-}
-
-/* Every frame of a clip, one at a time through the scratch's frame buffer:
-   as int16 features into `features` or, with `quant`, straight into the
-   model's int8 `input` (no int16 copy of the whole clip). */
-static int clip_features(const unas_frontend_config *c, const unas_frontend_quant *quant, uint8_t *scratch,
-                         const int16_t *pcm, int16_t *features, int8_t *input) {
+int unas_frontend_features(const unas_frontend_config *c, uint8_t *scratch, const int16_t *pcm,
+                           int16_t *features) {
   layout_t l;
   int32_t f, frames, per_frame;
   if (!prepared(c, scratch)) return UNAS_FRONTEND_E_UNPREPARED;
@@ -690,28 +682,30 @@ static int clip_features(const unas_frontend_config *c, const unas_frontend_quan
   per_frame = unas_frontend_features_per_frame(c);
   for (f = 0; f < frames; ++f) {
     frame_features(c, &l, pcm + f * c->stride_samples);
-    if (quant != NULL) {
-      quantize_run(quant, l.frame, per_frame, input + f * per_frame);
-    } else {
-      memcpy(features + f * per_frame, l.frame, (size_t)per_frame * sizeof(int16_t));
-    }
+    memcpy(features + f * per_frame, l.frame, (size_t)per_frame * sizeof(int16_t));
   }
   return 0;
 }
 
-int unas_frontend_features(const unas_frontend_config *c, uint8_t *scratch, const int16_t *pcm,
-                           int16_t *features) {
-  return clip_features(c, NULL, scratch, pcm, features, NULL);
-}
-
 int unas_frontend_features_int8(const unas_frontend_config *c, const unas_frontend_quant *quant,
                                 uint8_t *scratch, const int16_t *pcm, int8_t *input) {
+  layout_t l;
+  int32_t f, i, frames, per_frame;
   if (!quant_ok(quant)) return UNAS_FRONTEND_E_QUANT;
-  return clip_features(c, quant, scratch, pcm, NULL, input);
+  if (!prepared(c, scratch)) return UNAS_FRONTEND_E_UNPREPARED;
+  l = layout(c, scratch);
+  frames = unas_frontend_frames(c);
+  per_frame = unas_frontend_features_per_frame(c);
+  for (f = 0; f < frames; ++f) {
+    frame_features(c, &l, pcm + f * c->stride_samples);
+    for (i = 0; i < per_frame; ++i) input[f * per_frame + i] = quantize_one(quant, l.frame[i]);
+  }
+  return 0;
 }
 
 int unas_frontend_quantize(const unas_frontend_quant *quant, const int16_t *features, int32_t count, int8_t *out) {
+  int32_t i;
   if (!quant_ok(quant)) return UNAS_FRONTEND_E_QUANT;
-  quantize_run(quant, features, count, out);
+  for (i = 0; i < count; ++i) out[i] = quantize_one(quant, features[i]);
   return 0;
 }
