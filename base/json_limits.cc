@@ -126,12 +126,6 @@ Result<nlohmann::json> ParseLimitedJson(std::string_view text, JsonLimits limits
   }
 }
 
-nlohmann::json StoredJson(std::string_view text) {
-  if (text.empty()) return nullptr;
-  auto parsed = ParseLimitedJson(text);
-  return parsed.ok() ? *std::move(parsed) : nlohmann::json(QuotePrefix(text));
-}
-
 std::string QuotePrefix(std::string_view text, size_t max_chars) {
   if (text.size() <= max_chars) return std::string(text);
   size_t cut = max_chars;

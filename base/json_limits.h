@@ -55,12 +55,6 @@ Status CheckJsonLimits(std::string_view text, JsonLimits limits = {});
 // Never throws.
 Result<nlohmann::json> ParseLimitedJson(std::string_view text, JsonLimits limits = {});
 
-// Stored JSON text (a job's normalised spec, a candidate) as a value to
-// answer with: parsed through ParseLimitedJson; text that is not JSON (from
-// another version, or a damaged store) as a short string (QuotePrefix), so one
-// bad row does not fail a whole answer; empty text as null. Never fails.
-nlohmann::json StoredJson(std::string_view text);
-
 // At most max_chars characters of text, with "..." appended when cut.
 std::string QuotePrefix(std::string_view text, size_t max_chars = kQuoteChars);
 // A JSON value's text for an error message, at most max_chars characters.

@@ -19,6 +19,7 @@
 #include "cli/job_output.h"
 #include "cli/trial_model.h"
 #include "base/json_limits.h"
+#include "base/stored_json.h"
 #include "costmodel/network.h"
 
 namespace unas::cli {

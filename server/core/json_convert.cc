@@ -5,6 +5,7 @@
 #include "costmodel/cost_model.h"
 #include "costmodel/frontend_cost.h"
 #include "base/json_limits.h"
+#include "base/stored_json.h"
 #include "costmodel/mcu.h"
 #include "costmodel/network.h"
 #include "costmodel/partial_execution.h"

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/json_limits.h"
+#include "base/stored_json.h"
 #include "server/store/records.h"
 
 namespace unas::server {
@@ -23,25 +23,24 @@ namespace unas::server {
 // not JSON); without it (`unas jobs --json`), no "spec" key.
 inline nlohmann::json JobViewJson(const JobView& view, bool with_spec) {
   const JobRecord& r = view.record;
-  nlohmann::json j = {{"job_id", r.job_id},
-                      {"name", r.name},
-                      {"status", JobStatusName(r.status)},
-                      {"trials_completed", view.completed},
-                      {"trials_failed", view.failed},
-                      {"trials_running", view.running},
-                      {"trials_proposed", view.proposed},
-                      {"trials_budget", view.budget},
-                      {"infeasible_rejected", r.infeasible_rejected},
-                      {"best_val_error", view.best_val_error < 0 ? nlohmann::json(nullptr)
-                                                                 : nlohmann::json(view.best_val_error)},
-                      {"hypervolume", view.hypervolume},
-                      {"error", r.error},
-                      {"created_unix_ms", r.created_unix_ms},
-                      {"finished_unix_ms", r.finished_unix_ms == 0 ? nlohmann::json(nullptr)
-                                                                   : nlohmann::json(r.finished_unix_ms)},
-                      {"final_round", r.final_round},
-                      {"final_epochs", r.final_epochs},
-                      {"finalizing", view.finalizing}};
+  nlohmann::json j;
+  j["job_id"] = r.job_id;
+  j["name"] = r.name;
+  j["status"] = JobStatusName(r.status);
+  j["trials_completed"] = view.completed;
+  j["trials_failed"] = view.failed;
+  j["trials_running"] = view.running;
+  j["trials_proposed"] = view.proposed;
+  j["trials_budget"] = view.budget;
+  j["infeasible_rejected"] = r.infeasible_rejected;
+  j["best_val_error"] = view.best_val_error < 0 ? nlohmann::json(nullptr) : nlohmann::json(view.best_val_error);
+  j["hypervolume"] = view.hypervolume;
+  j["error"] = r.error;
+  j["created_unix_ms"] = r.created_unix_ms;
+  j["finished_unix_ms"] = r.finished_unix_ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(r.finished_unix_ms);
+  j["final_round"] = r.final_round;
+  j["final_epochs"] = r.final_epochs;
+  j["finalizing"] = view.finalizing;
   if (with_spec) j["spec"] = StoredJson(r.spec_json);
   return j;
 }
