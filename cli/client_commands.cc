@@ -21,6 +21,7 @@
 #include "base/json_limits.h"
 #include "base/stored_json.h"
 #include "costmodel/network.h"
+#include "server/store/job_json.h"
 
 namespace unas::cli {
 namespace {
