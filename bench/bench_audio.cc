@@ -9,30 +9,17 @@
 #include <cstdio>
 #include <sstream>
 
+#include "bench/bench_tool.h"
 #include "data/audio/augment.h"
 #include "data/audio/feature_extractor.h"
 #include "data/audio/speech_commands.h"
 
 using namespace unas::data::audio;
 
-namespace {
-
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-int Fail(const unas::Status& status) {
-  std::fprintf(stderr, "bench_audio: %s\n", status.message().c_str());
-  return 1;
-}
-
-}  // namespace
+constexpr unas::bench::Program kProgram{"bench_audio"};
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s DIR [WORDS]\n", argv[0]);
-    return 2;
-  }
+  if (argc < 2) return kProgram.Usage("DIR [WORDS]");
   SpeechCommandsOptions options;
   if (argc > 2) {
     options.wanted_words.clear();
@@ -41,8 +28,8 @@ int main(int argc, char** argv) {
   }
   auto start = std::chrono::steady_clock::now();
   auto data = LoadSpeechCommands(argv[1], options);
-  if (!data.ok()) return Fail(data.status());
-  const double load_s = Seconds(start);
+  if (!data.ok()) return kProgram.Fail(data.status());
+  const double load_s = unas::bench::SecondsSince(start);
   for (const std::string& note : data->notes) std::printf("note: %s\n", note.c_str());
   std::printf("classes %zu; training %lld, validation %lld, testing %lld examples; "
               "%zu clips read in %.2f s (%.0f clips/s)\n",
@@ -50,15 +37,15 @@ int main(int argc, char** argv) {
               (long long)data->testing.size(), data->clip_names.size(), load_s, data->clip_names.size() / load_s);
 
   auto extractor = FeatureExtractor::Create(DefaultFrontendConfig());
-  if (!extractor.ok()) return Fail(extractor.status());
+  if (!extractor.ok()) return kProgram.Fail(extractor.status());
   start = std::chrono::steady_clock::now();
   int64_t clips = 0;
   for (SpeechSplit split : {SpeechSplit::kValidation, SpeechSplit::kTesting}) {
     auto features = SplitFeatures(*data, split, *extractor);
-    if (!features.ok()) return Fail(features.status());
+    if (!features.ok()) return kProgram.Fail(features.status());
     clips += data->split(split).size();
   }
-  const double eval_s = Seconds(start);
+  const double eval_s = unas::bench::SecondsSince(start);
   std::printf("features of validation + testing: %lld clips in %.3f s (%.0f clips/s, %.1f us per clip)\n",
               (long long)clips, eval_s, clips / eval_s, 1e6 * eval_s / clips);
 
@@ -68,9 +55,9 @@ int main(int argc, char** argv) {
   for (int64_t i = 0; i < data->training.size(); ++i) {
     const std::vector<int16_t> clip = MakeTrainingClip(*data, i, AugmentOptions{}, rng);
     const unas::Status s = extractor->Compute(clip.data(), clip.size(), features.data());
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) return kProgram.Fail(s);
   }
-  const double epoch_s = Seconds(start);
+  const double epoch_s = unas::bench::SecondsSince(start);
   std::printf("one augmented training epoch: %lld clips in %.3f s (%.0f clips/s)\n",
               (long long)data->training.size(), epoch_s, data->training.size() / epoch_s);
   return 0;

@@ -19,18 +19,13 @@
 #include "cli/job_output.h"
 #include "cli/trial_model.h"
 #include "base/json_limits.h"
+#include "base/stored_json.h"
 #include "costmodel/network.h"
 #include "firmware/cortex_m_flash.h"
+#include "server/store/job_json.h"
 
 namespace unas::cli {
 namespace {
-
-// The job's normalised spec as JSON; text that is not (a coordinator of
-// another version, or a damaged store) is shown as a short string.
-nlohmann::json SpecAsJson(const std::string& text) {
-  auto parsed = ParseLimitedJson(text);
-  return parsed.ok() ? *parsed : nlohmann::json(QuotePrefix(text));
-}
 
 int Fail(const std::string& name, const Status& s) {
   std::cerr << "unas " << name << ": " << s.message() << "\n";
@@ -144,7 +139,7 @@ int RunJobs(const std::vector<std::string>& argv) {
   if (!jobs.ok()) return CallFailed(*c, args, jobs.status());
   if (args.On("json")) {
     nlohmann::json out = nlohmann::json::array();
-    for (const server::JobView& j : *jobs) out.push_back(JobJson(j, /*with_spec=*/false));
+    for (const server::JobView& j : *jobs) out.push_back(server::JobViewJson(j, /*with_spec=*/false));
     std::cout << out.dump(2) << "\n";
   } else {
     for (const server::JobView& j : *jobs) PrintJob(j);
@@ -161,11 +156,11 @@ int RunStatus(const std::vector<std::string>& argv) {
   auto job = (*c)->GetJob(args.positional()[0]);
   if (!job.ok()) return CallFailed(*c, args, job.status());
   if (args.On("json")) {
-    std::cout << JobJson(*job, /*with_spec=*/true).dump(2) << "\n";
+    std::cout << server::JobViewJson(*job, /*with_spec=*/true).dump(2) << "\n";
   } else {
     PrintJob(*job);
     // A registered data set: which bytes the job trains on (docs/deploy.md).
-    const nlohmann::json spec = SpecAsJson(job->record.spec_json);
+    const nlohmann::json spec = StoredJson(job->record.spec_json);
     if (spec.is_object() && spec.value("dataset_sha256", std::string()).size() == 64) {
       std::cout << "data set " << spec.value("dataset_name", std::string()) << " sha256:"
                 << spec.value("dataset_sha256", std::string()) << "\n";
@@ -287,7 +282,7 @@ Result<std::optional<data::InputContract>> ExportModel(server::Client& client, c
                                                        const std::string& dir) {
   UNAS_ASSIGN_OR_RETURN(std::string tflite, client.TrialModelTflite(job_id, t.trial_id));
   UNAS_ASSIGN_OR_RETURN(server::JobView job, client.GetJob(job_id));
-  const nlohmann::json spec = SpecAsJson(job.record.spec_json);
+  const nlohmann::json spec = StoredJson(job.record.spec_json);
   const bool partial = spec.is_object() && spec.value("memory", std::string()) == "partial_execution";
   const nlohmann::json input = document.value("input", nlohmann::json::object());
   const nlohmann::json shape = input.value("shape", nlohmann::json::array());

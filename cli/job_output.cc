@@ -102,33 +102,6 @@ std::string JobLine(const server::JobView& j) {
   return out.str();
 }
 
-nlohmann::json JobJson(const server::JobView& job, bool with_spec) {
-  const server::JobRecord& r = job.record;
-  nlohmann::json j = {{"job_id", r.job_id},
-                      {"name", r.name},
-                      {"status", server::JobStatusName(r.status)},
-                      {"trials_completed", job.completed},
-                      {"trials_failed", job.failed},
-                      {"trials_running", job.running},
-                      {"trials_proposed", job.proposed},
-                      {"trials_budget", job.budget},
-                      {"infeasible_rejected", r.infeasible_rejected},
-                      {"best_val_error", job.best_val_error < 0 ? nlohmann::json(nullptr)
-                                                                : nlohmann::json(job.best_val_error)},
-                      {"hypervolume", job.hypervolume},
-                      {"error", r.error},
-                      {"final_round", r.final_round},
-                      {"final_epochs", r.final_epochs},
-                      {"finalizing", job.finalizing}};
-  if (with_spec) {
-    // The normalised spec; text that is not JSON (a coordinator of another
-    // version, or a damaged store) is shown as a short string.
-    auto parsed = ParseLimitedJson(r.spec_json);
-    j["spec"] = parsed.ok() ? *parsed : nlohmann::json(QuotePrefix(r.spec_json));
-  }
-  return j;
-}
-
 std::string RungLabel(const server::TrialRecord& t) {
   return t.final_round > 0 ? "final" + std::to_string(t.final_round) : "r" + std::to_string(t.rung);
 }

@@ -26,17 +26,6 @@ std::string ErrorText(const std::optional<double>& error);
 // hypervolume, and the final round when there is one.
 std::string JobLine(const server::JobView& job);
 
-// `unas status --json` (with_spec: the job's normalised spec as JSON, or a
-// quoted prefix of text that is not JSON) and each element of `unas jobs
-// --json` (without):
-//   {"job_id", "name", "status", "trials_completed", "trials_failed",
-//    "trials_running", "trials_proposed", "trials_budget" (the budget
-//    counts proposals; promotions and final retraining are trials too),
-//    "infeasible_rejected",
-//    "best_val_error" (null before a feasible trial), "hypervolume", "error",
-//    "final_round", "final_epochs", "finalizing"[, "spec"]}
-nlohmann::json JobJson(const server::JobView& job, bool with_spec);
-
 // `unas trials`: the header line and one line per trial (trial, status,
 // rung, promoted from, val err, test err, int8 val, int8 test, peak SRAM,
 // flash, MACs, attempts, C library (its measured flash, bytes, - when not

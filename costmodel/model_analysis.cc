@@ -36,17 +36,13 @@ Result<OrderAnalysis> Figures(const ModelGraph& graph, const OrderPeak& peak, st
   return a;
 }
 
-nlohmann::json OrderJson(const OrderAnalysis& a) {
-  return {{"order", a.order},
-          {"timeline_bytes", a.timeline_bytes},
-          {"peak_bytes", a.peak_bytes},
-          {"tflm_arena_bytes", a.tflm_arena_bytes},
-          {"tflm_persistent_bytes", a.tflm_persistent_bytes},
-          {"tflm_total_arena_bytes", a.tflm_total_arena_bytes},
-          {"tflm_cmsis_nn_total_arena_bytes", a.tflm_cmsis_nn_total_arena_bytes}};
-}
-
 }  // namespace
+
+// An order's figures as JSON, each key its field's name (nlohmann-json's field
+// list, so a key cannot drift from its member); proven_optimal only for the
+// best order, below. Outside the anonymous namespace: found by ADL.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderAnalysis, order, timeline_bytes, peak_bytes, tflm_arena_bytes,
+                                   tflm_persistent_bytes, tflm_total_arena_bytes, tflm_cmsis_nn_total_arena_bytes)
 
 AnalysisLimits AnalysisLimits::None() {
   constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
@@ -157,7 +153,7 @@ nlohmann::json AnalysisToJson(const ModelAnalysis& m) {
                    {"file_order", {{"live_bytes", op.file_live_bytes}, {"running_peak_bytes", op.file_running_peak_bytes}}},
                    {"best_order", {{"step", op.best_step}, {"live_bytes", op.best_live_bytes}}}});
   }
-  json best = OrderJson(m.best_order);
+  json best = m.best_order;
   best["saving_bytes"] = m.saving_bytes;
   best["proven_optimal"] = m.best_order.proven_optimal;
   json segments = json::array();
@@ -167,7 +163,7 @@ nlohmann::json AnalysisToJson(const ModelAnalysis& m) {
   const PexAnalysis& pex = m.partial_execution;
   return {{"model", {{"operators", m.operators}, {"tensors", m.tensors}, {"subgraphs", m.subgraphs}, {"notes", m.notes}}},
           {"operators", std::move(ops)},
-          {"file_order", OrderJson(m.file_order)},
+          {"file_order", m.file_order},
           {"best_order", std::move(best)},
           {"partial_execution",
            {{"applies", pex.applies},

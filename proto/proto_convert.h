@@ -1,7 +1,8 @@
 // The one place where protobuf messages and the project's types meet: the
 // coordinator's records (server/store/records.h), the worker protocol
 // (worker/protocol.h) and the cost record (costmodel/costs.h). Both
-// directions; a field added to a record gets one line here each way.
+// directions; a field added to a record is one name in its message's field
+// list in proto_convert.cc (one line each way when the names differ).
 //
 // Proto3 has no "absent" for scalars: latency_ms 0 means no estimate, and a
 // trial's metrics message is set only when the trial has metrics.

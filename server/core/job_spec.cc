@@ -405,15 +405,46 @@ Status ParseMultiFidelity(const json& j, JobSpec* s) {
   return Status::Ok();
 }
 
+// The "audio" object's numeric fields: key, member (a number or an integer)
+// and range. One list for ParseAudio, AudioKeys and AudioToJson, so a field
+// is parsed, allowed and written back under one name.
+using SpeechSpec = data::SpeechCommandsSpec;
+struct AudioNumber {
+  const char* key;
+  double SpeechSpec::*number;
+  int SpeechSpec::*integer;
+  double lo, hi;
+};
+constexpr AudioNumber kAudioNumbers[] = {
+    {"silence_percent", &SpeechSpec::silence_percent, nullptr, 0, 100},
+    {"unknown_percent", &SpeechSpec::unknown_percent, nullptr, 0, 100},
+    {"time_shift_ms", nullptr, &SpeechSpec::time_shift_ms, 0, 500},
+    {"background_frequency", &SpeechSpec::background_frequency, nullptr, 0, 1},
+    {"background_volume", &SpeechSpec::background_volume, nullptr, 0, 1},
+    {"augment_copies", nullptr, &SpeechSpec::augment_copies, 1, 16},
+    {"window_ms", nullptr, &SpeechSpec::window_ms, 1, 64},
+    {"stride_ms", nullptr, &SpeechSpec::stride_ms, 1, 1000},
+    {"mel_channels", nullptr, &SpeechSpec::mel_channels, 1, 128},
+    {"lower_hz", nullptr, &SpeechSpec::lower_hz, 0, 8000},
+    {"upper_hz", nullptr, &SpeechSpec::upper_hz, 1, 8000},
+    {"mfcc_coefficients", nullptr, &SpeechSpec::mfcc_coefficients, 1, 128},
+};
+
+const std::set<std::string>& AudioKeys() {
+  static const std::set<std::string> keys = [] {
+    std::set<std::string> k = {"wanted_words", "seed", "features"};
+    for (const AudioNumber& f : kAudioNumbers) k.insert(f.key);
+    return k;
+  }();
+  return keys;
+}
+
 // The "audio" object of a speech_commands job (data/dataset_spec.h
 // SpeechCommandsSpec): the reader's shares, augmentation and front end.
+// Numbers are checked in kAudioNumbers' order, then the seed and features.
 Status ParseAudio(const json& a, data::SpeechCommandsSpec* sp) {
   if (!a.is_object()) return Status::Invalid("audio: expected an object");
-  UNAS_RETURN_IF_ERROR(CheckKeys(a,
-                                 {"wanted_words", "silence_percent", "unknown_percent", "time_shift_ms",
-                                  "background_frequency", "background_volume", "augment_copies", "seed", "window_ms",
-                                  "stride_ms", "mel_channels", "lower_hz", "upper_hz", "features", "mfcc_coefficients"},
-                                 "audio"));
+  UNAS_RETURN_IF_ERROR(CheckKeys(a, AudioKeys(), "audio"));
   if (auto w = a.find("wanted_words"); w != a.end()) {
     if (!w->is_array() || w->empty() || w->size() > 254) {
       return Status::Invalid("audio.wanted_words: expected an array of 1 to 254 word folder names");
@@ -424,46 +455,27 @@ Status ParseAudio(const json& a, data::SpeechCommandsSpec* sp) {
       sp->wanted_words.push_back(word.get<std::string>());
     }
   }
-  UNAS_RETURN_IF_ERROR(GetNumber(a, "audio", "silence_percent", 0, 100, &sp->silence_percent));
-  UNAS_RETURN_IF_ERROR(GetNumber(a, "audio", "unknown_percent", 0, 100, &sp->unknown_percent));
-  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "time_shift_ms", 0, 500, &sp->time_shift_ms));
-  UNAS_RETURN_IF_ERROR(GetNumber(a, "audio", "background_frequency", 0, 1, &sp->background_frequency));
-  UNAS_RETURN_IF_ERROR(GetNumber(a, "audio", "background_volume", 0, 1, &sp->background_volume));
-  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "augment_copies", 1, 16, &sp->augment_copies));
+  for (const AudioNumber& f : kAudioNumbers) {
+    const auto lo = static_cast<long long>(f.lo), hi = static_cast<long long>(f.hi);
+    UNAS_RETURN_IF_ERROR(f.number ? GetNumber(a, "audio", f.key, f.lo, f.hi, &(sp->*f.number))
+                                  : GetInt(a, "audio", f.key, lo, hi, &(sp->*f.integer)));
+  }
   int seed = static_cast<int>(sp->seed);
   UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "seed", 0, kAnyInt, &seed));
   sp->seed = static_cast<uint64_t>(seed);
-  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "window_ms", 1, 64, &sp->window_ms));
-  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "stride_ms", 1, 1000, &sp->stride_ms));
-  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "mel_channels", 1, 128, &sp->mel_channels));
-  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "lower_hz", 0, 8000, &sp->lower_hz));
-  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "upper_hz", 1, 8000, &sp->upper_hz));
   if (auto f = a.find("features"); f != a.end()) {
     if (!f->is_string() || (*f != "mfcc" && *f != "log_mel")) {
       return Status::Invalid("audio.features: expected \"mfcc\" or \"log_mel\"");
     }
     sp->log_mel = *f == "log_mel";
   }
-  UNAS_RETURN_IF_ERROR(GetInt(a, "audio", "mfcc_coefficients", 1, 128, &sp->mfcc_coefficients));
   return data::CheckSpeechCommandsSpec(*sp);
 }
 
 json AudioToJson(const data::SpeechCommandsSpec& sp) {
-  return {{"wanted_words", sp.wanted_words},
-          {"silence_percent", sp.silence_percent},
-          {"unknown_percent", sp.unknown_percent},
-          {"time_shift_ms", sp.time_shift_ms},
-          {"background_frequency", sp.background_frequency},
-          {"background_volume", sp.background_volume},
-          {"augment_copies", sp.augment_copies},
-          {"seed", sp.seed},
-          {"window_ms", sp.window_ms},
-          {"stride_ms", sp.stride_ms},
-          {"mel_channels", sp.mel_channels},
-          {"lower_hz", sp.lower_hz},
-          {"upper_hz", sp.upper_hz},
-          {"features", sp.log_mel ? "log_mel" : "mfcc"},
-          {"mfcc_coefficients", sp.mfcc_coefficients}};
+  json out = {{"wanted_words", sp.wanted_words}, {"seed", sp.seed}, {"features", sp.log_mel ? "log_mel" : "mfcc"}};
+  for (const AudioNumber& f : kAudioNumbers) out[f.key] = f.number ? json(sp.*f.number) : json(sp.*f.integer);
+  return out;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "costmodel/cost_model.h"
 #include "costmodel/frontend_cost.h"
 #include "base/json_limits.h"
+#include "base/stored_json.h"
 #include "costmodel/mcu.h"
 #include "costmodel/network.h"
 #include "costmodel/partial_execution.h"
@@ -12,17 +13,10 @@
 #include "costmodel/report.h"
 #include "server/core/job_costs.h"
 #include "server/core/job_spec.h"
+#include "server/store/job_json.h"
 
 namespace unas::server {
 namespace {
-
-// Stored JSON text (normalised spec, candidate) as an object; text that does
-// not parse is passed on as a string rather than failing the whole answer.
-nlohmann::json Embedded(const std::string& text) {
-  if (text.empty()) return nullptr;
-  auto parsed = ParseLimitedJson(text);
-  return parsed.ok() ? *parsed : nlohmann::json(QuotePrefix(text));
-}
 
 nlohmann::json ZeroAsNull(int64_t v) { return v == 0 ? nlohmann::json(nullptr) : nlohmann::json(v); }
 
@@ -53,36 +47,14 @@ const char* EventKindName(JobEvent::Kind kind) {
   return "unknown";
 }
 
-nlohmann::json ToJson(const JobView& view) {
-  const JobRecord& r = view.record;
-  nlohmann::json j;
-  j["job_id"] = r.job_id;
-  j["name"] = r.name;
-  j["status"] = JobStatusName(r.status);
-  j["spec"] = Embedded(r.spec_json);
-  j["trials_completed"] = view.completed;
-  j["trials_failed"] = view.failed;
-  j["trials_running"] = view.running;
-  j["trials_budget"] = view.budget;
-  j["trials_proposed"] = view.proposed;
-  j["infeasible_rejected"] = r.infeasible_rejected;
-  j["best_val_error"] = view.best_val_error < 0 ? nlohmann::json(nullptr) : nlohmann::json(view.best_val_error);
-  j["hypervolume"] = view.hypervolume;
-  j["error"] = r.error;
-  j["created_unix_ms"] = r.created_unix_ms;
-  j["finished_unix_ms"] = ZeroAsNull(r.finished_unix_ms);
-  j["final_round"] = r.final_round;
-  j["final_epochs"] = r.final_epochs;
-  j["finalizing"] = view.finalizing;
-  return j;
-}
+nlohmann::json ToJson(const JobView& view) { return JobViewJson(view, /*with_spec=*/true); }
 
 nlohmann::json ToJson(const TrialRecord& t) {
   nlohmann::json j;
   j["job_id"] = t.job_id;
   j["trial_id"] = t.trial_id;
   j["status"] = TrialStatusName(t.status);
-  j["candidate"] = Embedded(t.candidate_json);
+  j["candidate"] = StoredJson(t.candidate_json);
   j["candidate_hash"] = t.candidate_hash;
   j["proposal_id"] = t.proposal_id;
   j["rung"] = t.rung;
@@ -110,7 +82,7 @@ nlohmann::json ToJson(const TrialRecord& t) {
   j["worker_id"] = t.worker_id;
   j["error"] = t.error;
   if (t.pruned_costs) {
-    j["pruned_candidate"] = Embedded(t.pruned_candidate_json);
+    j["pruned_candidate"] = StoredJson(t.pruned_candidate_json);
     j["pruned_costs"] = CostsJson(*t.pruned_costs);
   } else {
     j["pruned_candidate"] = nullptr;

@@ -39,6 +39,12 @@ HttpResponse Json(const nlohmann::json& j, int status = 200) {
   return r;
 }
 
+// A coordinator call's answer: its value as JSON (json_convert.h), or its error.
+template <typename T>
+HttpResponse JsonOrError(const Result<T>& answer) {
+  return answer.ok() ? Json(ToJson(*answer)) : Error(answer.status());
+}
+
 std::vector<std::string> Segments(const std::string& path) {
   std::vector<std::string> out;
   size_t i = 0;
@@ -207,8 +213,17 @@ HttpResponse Finalize(Coordinator& c, const std::string& job_id, const std::stri
       options.epochs = e.get<int>();
     }
   }
-  auto view = c.Finalize(job_id, options);
-  return view.ok() ? Json(ToJson(*view)) : Error(view.status());
+  return JsonOrError(c.Finalize(job_id, options));
+}
+
+// GET .../events: the job's events as a server-sent stream.
+HttpResponse Events(Coordinator& c, const std::string& job_id) {
+  auto sub = c.Watch(job_id);
+  if (!sub.ok()) return Error(sub.status());
+  HttpResponse r;
+  r.content_type = "text/event-stream";
+  r.events = std::move(sub).value();
+  return r;
 }
 
 HttpResponse JobRoutes(const ApiContext& ctx, const HttpRequest& req, const std::vector<std::string>& seg,
@@ -229,20 +244,14 @@ HttpResponse JobRoutes(const ApiContext& ctx, const HttpRequest& req, const std:
     return ListJobs(c, query);
   }
   const std::string& id = seg[3];
-  if (seg.size() == 4) {
-    if (!get) return MethodNotAllowed("GET");
-    auto view = c.GetJob(id);
-    return view.ok() ? Json(ToJson(*view)) : Error(view.status());
-  }
+  if (seg.size() == 4) return get ? JsonOrError(c.GetJob(id)) : MethodNotAllowed("GET");
   const std::string& action = seg[4];
-  if (seg.size() == 5 && action == "cancel") {
-    if (!post) return MethodNotAllowed("POST");
-    auto view = c.Cancel(id);
-    return view.ok() ? Json(ToJson(*view)) : Error(view.status());
-  }
-  if (seg.size() == 5 && action == "finalize") {
-    if (!post) return MethodNotAllowed("POST");
-    return Finalize(c, id, req.body);
+  if (seg.size() == 5) {
+    if (action == "cancel") return post ? JsonOrError(c.Cancel(id)) : MethodNotAllowed("POST");
+    if (action == "finalize") return post ? Finalize(c, id, req.body) : MethodNotAllowed("POST");
+    if (action == "pareto") return get ? JsonOrError(c.Pareto(id)) : MethodNotAllowed("GET");
+    if (action == "hypervolume") return get ? JsonOrError(c.HypervolumeHistory(id)) : MethodNotAllowed("GET");
+    if (action == "events") return get ? Events(c, id) : MethodNotAllowed("GET");
   }
   if (action == "trials" && seg.size() <= 7) {
     if (!get) return MethodNotAllowed("GET");
@@ -251,25 +260,6 @@ HttpResponse JobRoutes(const ApiContext& ctx, const HttpRequest& req, const std:
     if (seg[6] == "export") return TrialDetail(c, id, seg[5], true);
     if (seg[6] == "model.tflite") return TrialModel(c, id, seg[5]);
     return JsonError(404, "no such API path");
-  }
-  if (seg.size() == 5 && action == "pareto") {
-    if (!get) return MethodNotAllowed("GET");
-    auto front = c.Pareto(id);
-    return front.ok() ? Json(ToJson(*front)) : Error(front.status());
-  }
-  if (seg.size() == 5 && action == "hypervolume") {
-    if (!get) return MethodNotAllowed("GET");
-    auto history = c.HypervolumeHistory(id);
-    return history.ok() ? Json(ToJson(*history)) : Error(history.status());
-  }
-  if (seg.size() == 5 && action == "events") {
-    if (!get) return MethodNotAllowed("GET");
-    auto sub = c.Watch(id);
-    if (!sub.ok()) return Error(sub.status());
-    HttpResponse r;
-    r.content_type = "text/event-stream";
-    r.events = std::move(sub).value();
-    return r;
   }
   return JsonError(404, "no such API path");
 }

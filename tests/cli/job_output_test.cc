@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "server/store/job_json.h"
 #include "tests/server/trial_records.h"
 
 namespace unas::cli {
@@ -189,23 +190,31 @@ server::JobView RunningJob() {
   return job;
 }
 
-TEST(JobOutputTest, JobJsonIsStatusWithoutTheSpecForListings) {
+// server/store/job_json.h: what `unas status --json` and `unas jobs --json`
+// print (and REST answers).
+TEST(JobOutputTest, JobViewJsonIsStatusWithoutTheSpecForListings) {
   server::JobView job = RunningJob();
   job.record.spec_json = R"({"name":"fashion"})";
+  job.record.created_unix_ms = 1700000000000;
   job.running = 2;
   job.proposed = 4;
-  const nlohmann::json listed = JobJson(job, false);
+  const nlohmann::json listed = server::JobViewJson(job, false);
   EXPECT_EQ(listed, nlohmann::json::parse(R"({"job_id":"job-1","name":"fashion","status":"running",
     "trials_completed":3,"trials_failed":1,"trials_running":2,"trials_proposed":4,"trials_budget":10,
-    "infeasible_rejected":0,"best_val_error":null,"hypervolume":0.5,"error":"","final_round":0,"final_epochs":0,"finalizing":false})"));
-  nlohmann::json with_spec = JobJson(job, true);
+    "infeasible_rejected":0,"best_val_error":null,"hypervolume":0.5,"error":"","created_unix_ms":1700000000000,
+    "finished_unix_ms":null,"final_round":0,"final_epochs":0,"finalizing":false})"));
+  nlohmann::json with_spec = server::JobViewJson(job, true);
   EXPECT_EQ(with_spec["spec"], nlohmann::json::parse(R"({"name":"fashion"})"));
   with_spec.erase("spec");
   EXPECT_EQ(with_spec, listed);
   job.record.spec_json = "not json";
+  job.record.finished_unix_ms = 1700000060000;
   job.best_val_error = 0.25;
-  EXPECT_EQ(JobJson(job, true)["spec"], "not json");
-  EXPECT_EQ(JobJson(job, false)["best_val_error"], 0.25);
+  EXPECT_EQ(server::JobViewJson(job, true)["spec"], "not json");
+  EXPECT_EQ(server::JobViewJson(job, false)["best_val_error"], 0.25);
+  EXPECT_EQ(server::JobViewJson(job, false)["finished_unix_ms"], 1700000060000);
+  job.record.spec_json.clear();
+  EXPECT_TRUE(server::JobViewJson(job, true)["spec"].is_null());
 }
 
 TEST(JobOutputTest, JobLineNamesTheFinalRound) {

@@ -116,24 +116,22 @@ void ExpectPlanIsReal(const Network& net, const PexPlan& plan, uint64_t seed) {
 
 TEST(PartialExecutionTest, ExecutorAgreesWithWholeExecutionOnRandomCandidates) {
   std::mt19937_64 rng(7);
-  const testing::RandomCandidateLimits limits = testing::ExecutableLimits(4, 12);
   int sliced_plans = 0;
   for (int i = 0; i < 120; ++i) {
-    const Candidate c = testing::RandomCandidate(rng, limits);
-    const InputSpec spec = testing::RandomInputSpec(rng, 3, 12, 5);
-    auto net = BuildNetwork(c, spec);
-    ASSERT_TRUE(net.ok());
+    auto drawn = testing::DrawRandomNetwork(rng, testing::ExecutableLimits(4, 12), 3, 12, 5);
+    ASSERT_TRUE(drawn.ok());
+    const Network& net = drawn->network;
     for (Accounting accounting : {Accounting::kTflm, Accounting::kUnas}) {
       SCOPED_TRACE("candidate " + std::to_string(i) + " " + AccountingName(accounting));
-      auto plan = PlanPartialExecution(*net, accounting);
+      auto plan = PlanPartialExecution(net, accounting);
       ASSERT_TRUE(plan.ok()) << plan.status().message();
       EXPECT_LE(plan->peak_bytes, plan->whole_peak_bytes);
-      ExpectPlanIsReal(*net, *plan, i);
+      ExpectPlanIsReal(net, *plan, i);
       sliced_plans += !plan->segments.empty();
       // Also a schedule the optimiser would not pick: disjoint candidate
       // segments with random slice widths.
       std::vector<PexSegment> forced;
-      for (PexSegment s : CandidateSegments(*net)) {
+      for (PexSegment s : CandidateSegments(net)) {
         bool overlaps = false;
         for (const PexSegment& f : forced) {
           for (int op : s.ops) overlaps |= std::count(f.ops.begin(), f.ops.end(), op) > 0;
@@ -142,9 +140,9 @@ TEST(PartialExecutionTest, ExecutorAgreesWithWholeExecutionOnRandomCandidates) {
         s.slice_channels = std::uniform_int_distribution<int>(1, (s.channels + 1) / 2)(rng);
         forced.push_back(s);
       }
-      auto forced_plan = PlanSegments(*net, accounting, forced);
+      auto forced_plan = PlanSegments(net, accounting, forced);
       ASSERT_TRUE(forced_plan.ok()) << forced_plan.status().message();
-      ExpectPlanIsReal(*net, *forced_plan, i + 1000);
+      ExpectPlanIsReal(net, *forced_plan, i + 1000);
     }
   }
   EXPECT_GT(sliced_plans, 60);

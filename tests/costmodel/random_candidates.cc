@@ -64,4 +64,13 @@ InputSpec RandomInputSpec(std::mt19937_64& rng, int min_side, int max_side, int 
   return InputSpec{side(rng), side(rng), channels(rng), classes(rng)};
 }
 
+Result<RandomNetwork> DrawRandomNetwork(std::mt19937_64& rng, const RandomCandidateLimits& limits, int min_side,
+                                        int max_side, int max_classes) {
+  RandomNetwork drawn;
+  drawn.candidate = RandomCandidate(rng, limits);
+  const InputSpec input = RandomInputSpec(rng, min_side, max_side, max_classes);
+  UNAS_ASSIGN_OR_RETURN(drawn.network, BuildNetwork(drawn.candidate, input));
+  return drawn;
+}
+
 }  // namespace unas::testing

@@ -5,7 +5,9 @@
 
 #include <random>
 
+#include "base/status.h"
 #include "costmodel/candidate.h"
+#include "costmodel/network.h"
 
 namespace unas::testing {
 
@@ -51,5 +53,16 @@ Candidate DrawCandidate(std::mt19937_64& rng, const DrawnCandidateShape& shape);
 // An input of height and width each uniform in [min_side, max_side], 1 to 3
 // channels, and 2 to max_classes classes (drawn in that order).
 InputSpec RandomInputSpec(std::mt19937_64& rng, int min_side, int max_side, int max_classes);
+
+// A random network for the executors' property tests: a candidate within
+// `limits` (RandomCandidate) on a random input (RandomInputSpec with these
+// bounds), drawn from `rng` in that order, and the Network it builds;
+// BuildNetwork's error when the input is too small for the candidate.
+struct RandomNetwork {
+  Candidate candidate;
+  Network network;
+};
+Result<RandomNetwork> DrawRandomNetwork(std::mt19937_64& rng, const RandomCandidateLimits& limits, int min_side,
+                                        int max_side, int max_classes);
 
 }  // namespace unas::testing

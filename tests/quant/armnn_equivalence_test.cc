@@ -137,9 +137,8 @@ Figures CompareOverTheSpace(const SpaceLimits& space) {
   limits.max_dense = 3;
   Figures f;
   for (int i = 0; i < 100; ++i) {
-    const Candidate c = testing::RandomCandidate(rng, limits);
-    const InputSpec spec = testing::RandomInputSpec(rng, 4, space.max_side, 10);
-    const Network net = BuildNetwork(c, spec).value();
+    const testing::RandomNetwork drawn = testing::DrawRandomNetwork(rng, limits, 4, space.max_side, 10).value();
+    const Network& net = drawn.network;
     const ReferenceWeights w = RandomWeights(net, 7000 + i);
     auto quantised = QuantizeWithImages(net, w, testing::RandomImages(net, 16, 100 * i));
     EXPECT_TRUE(quantised.ok()) << "model " << i << ": " << quantised.status().message();
@@ -163,7 +162,7 @@ Figures CompareOverTheSpace(const SpaceLimits& space) {
       const std::vector<std::vector<int8_t>> ours = executor.RunAll(input).value();
       const std::vector<int8_t>& out = ours[g.outputs[0]];
       auto theirs = testing::RunArmNn(kArmNnRun, *file, Bytes(input));
-      EXPECT_TRUE(theirs.ok()) << "model " << i << " " << CandidateToJson(c).dump() << ": "
+      EXPECT_TRUE(theirs.ok()) << "model " << i << " " << CandidateToJson(drawn.candidate).dump() << ": "
                                << theirs.status().message();
       if (!theirs.ok() || theirs->size() != out.size()) continue;
       const Comparison cmp = Compare(out, *theirs);

@@ -29,9 +29,7 @@ struct CalibratedNetwork {
 // random images (RandomImages from `first_image_seed` on).
 inline CalibratedNetwork DrawCalibratedNetwork(std::mt19937_64& rng, const RandomCandidateLimits& limits, int max_side,
                                                uint64_t weight_seed, int images, uint64_t first_image_seed) {
-  const Candidate c = RandomCandidate(rng, limits);
-  const InputSpec spec = RandomInputSpec(rng, 6, max_side, 10);
-  Network net = BuildNetwork(c, spec).value();
+  Network net = DrawRandomNetwork(rng, limits, 6, max_side, 10).value().network;
   ReferenceWeights weights = RandomWeights(net, weight_seed);
   Result<ModelGraph> graph = quant::QuantizeWithImages(net, weights, RandomImages(net, images, first_image_seed));
   return {std::move(net), std::move(weights), std::move(graph)};

@@ -9,6 +9,7 @@
 
 #include "search/promotion.h"
 #include "tests/server/coordinator_fixture.h"
+#include "tests/worker/train_config_expect.h"
 
 namespace unas::server {
 namespace {
@@ -291,11 +292,7 @@ TEST_F(FidelityTest, FinalizeOnDemandRunsARoundWithTheEpochsAsked) {
     const worker::TrainConfig& training = seen_.at(trials[i].trial_id).task.training;
     EXPECT_EQ(training.epochs, 20);
     // The recipe's steps at 25 and 35 of 45 epochs, moved to 11 and 16 of 20.
-    ASSERT_EQ(training.lr_schedule.size(), 2u);
-    EXPECT_EQ(training.lr_schedule[0].epoch, 11);
-    EXPECT_EQ(training.lr_schedule[0].learning_rate, 0.005);
-    EXPECT_EQ(training.lr_schedule[1].epoch, 16);
-    EXPECT_EQ(training.lr_schedule[1].learning_rate, 0.001);
+    unas::testing::ExpectLrSchedule(training.lr_schedule, {{11, 0.005}, {16, 0.001}});
   }
   EXPECT_EQ(coordinator_->GetJob(job)->record.status, JobStatus::kSucceeded);
   // A second round: the front shown is the latest round's.

@@ -80,6 +80,13 @@ Reply Http(int port, const std::string& method, const std::string& target, const
   return r;
 }
 
+// GET `target`: 200 and a JSON object; its `key` into `list`.
+void GetList(int port, const std::string& target, const char* key, nlohmann::json* list) {
+  Reply reply = Http(port, "GET", target);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  *list = reply.Json()[key];
+}
+
 std::string SyntheticJob(int trials, int delay_ms) {
   return R"({"name":"rest","dataset":"synthetic","evaluator":"synthetic","seed":3,"synthetic_delay_ms":)" +
          std::to_string(delay_ms) + R"(,"budget":{"trials":)" + std::to_string(trials) +
@@ -257,11 +264,9 @@ TEST_F(HttpApiTest, TrialsArePagedSortedAndFiltered) {
 // table), the registered data sets (none yet on a fresh data directory) and
 // the example jobs read from their files, a broken one with its error.
 TEST_F(HttpApiTest, CatalogueListsBoardsDatasetsAndRecipes) {
-  Reply boards = Http(port_, "GET", "/api/v1/boards");
-  ASSERT_EQ(boards.status, 200) << boards.body;
-  const nlohmann::json board_list = boards.Json();
-  const auto& list = board_list["boards"];
-  ASSERT_EQ(list.size(), 4u) << boards.body;
+  nlohmann::json list;
+  ASSERT_NO_FATAL_FAILURE(GetList(port_, "/api/v1/boards", "boards", &list));
+  ASSERT_EQ(list.size(), 4u) << list;
   EXPECT_EQ(list[0]["name"], "stm32f746");
   EXPECT_EQ(list[0]["core"], "cortex-m7");
   EXPECT_DOUBLE_EQ(list[0]["clock_mhz"].get<double>(), 216.0);
@@ -273,11 +278,9 @@ TEST_F(HttpApiTest, CatalogueListsBoardsDatasetsAndRecipes) {
   ASSERT_EQ(datasets.status, 200) << datasets.body;
   EXPECT_EQ(datasets.Json(), nlohmann::json::parse(R"({"datasets": [], "registry": true})"));
 
-  Reply recipes = Http(port_, "GET", "/api/v1/recipes");
-  ASSERT_EQ(recipes.status, 200) << recipes.body;
-  const nlohmann::json recipe_list = recipes.Json();
-  const auto& r = recipe_list["recipes"];
-  ASSERT_EQ(r.size(), 2u) << recipes.body;
+  nlohmann::json r;
+  ASSERT_NO_FATAL_FAILURE(GetList(port_, "/api/v1/recipes", "recipes", &r));
+  ASSERT_EQ(r.size(), 2u) << r;
   EXPECT_EQ(r[0]["name"], "broken");
   EXPECT_FALSE(r[0]["error"].get<std::string>().empty());
   EXPECT_FALSE(r[0].contains("spec"));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/server/example_jobs.h"
+#include "tests/worker/train_config_expect.h"
 
 namespace unas::server {
 namespace {
@@ -149,9 +150,7 @@ TEST(JobSpecTest, TrialTaskComesFromTheSpecAlone) {
   EXPECT_EQ(c.subset, 0.5);
   EXPECT_EQ(c.threads, 3);
   EXPECT_EQ(c.seed, 11u);
-  ASSERT_EQ(c.lr_schedule.size(), 1u);
-  EXPECT_EQ(c.lr_schedule[0].epoch, 2);
-  EXPECT_EQ(c.lr_schedule[0].learning_rate, 0.001);
+  unas::testing::ExpectLrSchedule(c.lr_schedule, {{2, 0.001}});
   EXPECT_TRUE(c.prune.enabled);
   EXPECT_EQ(c.prune.target, worker::PruneTarget::kFlash);
   EXPECT_EQ(c.prune.max_fraction, 0.3);
@@ -453,11 +452,7 @@ TEST(JobSpecTest, TheMainJobParsesWithRungsAndAFinalRoundNoWeakerThanItsSearch) 
   EXPECT_DOUBLE_EQ(spec->final.max_train_seconds, 330);
   EXPECT_EQ(final_recipe.optimizer, spec->training.optimizer);
   EXPECT_EQ(final_recipe.subset, 1.0);
-  ASSERT_EQ(final_recipe.lr_schedule.size(), 2u);
-  EXPECT_EQ(final_recipe.lr_schedule[0].epoch, 9);
-  EXPECT_DOUBLE_EQ(final_recipe.lr_schedule[0].learning_rate, 0.002);
-  EXPECT_EQ(final_recipe.lr_schedule[1].epoch, 12);
-  EXPECT_DOUBLE_EQ(final_recipe.lr_schedule[1].learning_rate, 0.0004);
+  unas::testing::ExpectLrSchedule(final_recipe.lr_schedule, {{9, 0.002}, {12, 0.0004}});
 }
 
 // The README's first job: one rung (1 epoch on 10 %), a 60-second search,

@@ -25,16 +25,16 @@ namespace {
 
 TEST(Int8ExportTest, FoldedWeightsReproduceLibTorchOnRandomCandidates) {
   std::mt19937_64 rng(5);
-  const testing::RandomCandidateLimits limits = testing::ExecutableLimits(3, 12);
   int with_bn = 0;
   for (int i = 0; i < 8; ++i) {
-    const Candidate c = testing::RandomCandidate(rng, limits);
-    const Network net = BuildNetwork(c, testing::RandomInputSpec(rng, 5, 14, 6)).value();
+    const testing::RandomNetwork drawn =
+        testing::DrawRandomNetwork(rng, testing::ExecutableLimits(3, 12), 5, 14, 6).value();
+    const Network& net = drawn.network;
     for (const Op& op : net.ops) with_bn += op.has_bn;
     auto worst = CheckWeightExtraction(net, 40 + i, 3);
     ASSERT_TRUE(worst.ok()) << worst.status().message();
     std::printf("candidate %d: max |difference| %.3g\n", i, *worst);
-    EXPECT_LE(*worst, 1e-4) << "candidate " << i << ": " << CandidateToJson(c).dump();
+    EXPECT_LE(*worst, 1e-4) << "candidate " << i << ": " << CandidateToJson(drawn.candidate).dump();
   }
   EXPECT_GT(with_bn, 3);  // the folding was exercised
 }

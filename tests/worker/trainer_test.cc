@@ -152,6 +152,16 @@ TEST(TrainerTest, RejectsBadConfig) {
   EXPECT_EQ(ValidateTrainConfig(c).message(), "lr_schedule[1].epoch: epochs must increase");
 }
 
+// TinyCandidate trained on the synthetic set with `config`, into *out: a
+// completed trial that pruned (fatal failures otherwise).
+void TrainPruned(const TrainConfig& config, TrainResult* out) {
+  auto result = Train(TinyCandidate(), *Synthetic(), config);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  ASSERT_EQ(result->outcome, TrialOutcome::kCompleted) << result->message;
+  ASSERT_TRUE(result->pruning.has_value());
+  *out = std::move(result).value();
+}
+
 // TinyCandidate under the firmware accounting (the old tflm rules; the tflm
 // accounting now adds 16-byte rounding and TFLM's persistent part, which do
 // not change this choice): conv step 64 + 288, pool step
@@ -165,11 +175,9 @@ TEST(TrainerTest, PruningAimedAtPeakSramTrainsASmallerCandidate) {
   c.prune.target = PruneTarget::kPeakSram;
   c.prune.max_fraction = 0.1;
   c.prune.accounting = Accounting::kFirmware;
-  auto result = Train(TinyCandidate(), *Synthetic(), c);
-  ASSERT_TRUE(result.ok()) << result.status().message();
-  ASSERT_EQ(result->outcome, TrialOutcome::kCompleted) << result->message;
-  ASSERT_TRUE(result->pruning.has_value());
-  const PruningResult& p = *result->pruning;
+  TrainResult result;
+  ASSERT_NO_FATAL_FAILURE(TrainPruned(c, &result));
+  const PruningResult& p = *result.pruning;
   EXPECT_EQ(p.epoch, 2);
   EXPECT_EQ(p.channels_removed, 4);
   EXPECT_EQ(p.candidate.conv_blocks[0].layers[0].filters, 4);
@@ -182,12 +190,12 @@ TEST(TrainerTest, PruningAimedAtPeakSramTrainsASmallerCandidate) {
   EXPECT_EQ(p.pruned_target_bytes, 208);
   EXPECT_EQ(p.final_target_bytes, 0);  // none: the channel budget stops it
   // The LibTorch network that was fine-tuned is the costed pruned candidate.
-  EXPECT_EQ(result->params, 1554);
-  EXPECT_EQ(result->params, p.pruned_costs.params);
-  EXPECT_EQ(result->validation_error_per_epoch.size(), 3u);
-  EXPECT_EQ(p.validation_error_before, result->validation_error_per_epoch[1]);
-  EXPECT_LE(result->test_error, 0.2);  // still learns the blobs after pruning
-  const nlohmann::json j = TrainResultToJson(*result);
+  EXPECT_EQ(result.params, 1554);
+  EXPECT_EQ(result.params, p.pruned_costs.params);
+  EXPECT_EQ(result.validation_error_per_epoch.size(), 3u);
+  EXPECT_EQ(p.validation_error_before, result.validation_error_per_epoch[1]);
+  EXPECT_LE(result.test_error, 0.2);  // still learns the blobs after pruning
+  const nlohmann::json j = TrainResultToJson(result);
   EXPECT_EQ(j["pruning"]["pruned_candidate"]["conv_blocks"][0]["layers"][0]["filters"], 4);
   EXPECT_EQ(j["pruning"]["pruned_costs"]["peak_sram_bytes"], 208);
 }
@@ -227,13 +235,11 @@ TrainConfig DuringTrainingConfig() {
 }
 
 TEST(TrainerTest, PruningDuringTrainingDeliversTheMaskedCandidateAtItsExactCost) {
-  auto result = Train(TinyCandidate(), *Synthetic(), DuringTrainingConfig());
-  ASSERT_TRUE(result.ok()) << result.status().message();
-  ASSERT_EQ(result->outcome, TrialOutcome::kCompleted) << result->message;
-  ASSERT_TRUE(result->pruning.has_value());
-  const PruningResult& p = *result->pruning;
+  TrainResult result;
+  ASSERT_NO_FATAL_FAILURE(TrainPruned(DuringTrainingConfig(), &result));
+  const PruningResult& p = *result.pruning;
   EXPECT_EQ(p.mode, PruneMode::kDuringTraining);
-  EXPECT_EQ(result->train_samples_per_epoch, 1800);
+  EXPECT_EQ(result.train_samples_per_epoch, 1800);
   EXPECT_EQ(p.mask_updates, 12);
   EXPECT_EQ(p.initial_target_bytes, 360);
   EXPECT_EQ(p.final_target_bytes, 216);
@@ -252,18 +258,28 @@ TEST(TrainerTest, PruningDuringTrainingDeliversTheMaskedCandidateAtItsExactCost)
   EXPECT_EQ(p.pruned_costs.peak_sram_bytes, costs->peak_sram_bytes);
   EXPECT_EQ(p.pruned_costs.flash_bytes, costs->flash_bytes);
   EXPECT_EQ(p.pruned_costs.macs, costs->macs);
-  EXPECT_EQ(result->params, 1554);
-  EXPECT_EQ(result->params, p.pruned_costs.params);
+  EXPECT_EQ(result.params, 1554);
+  EXPECT_EQ(result.params, p.pruned_costs.params);
   // The delivered network computes what the masked one did in the last
   // epoch: the same validation error.
-  ASSERT_EQ(result->validation_error_per_epoch.size(), 3u);
-  EXPECT_EQ(p.validation_error_pruned, result->validation_error_per_epoch.back());
-  EXPECT_EQ(result->validation_error, p.validation_error_pruned);
-  EXPECT_LE(result->test_error, 0.2);
-  const nlohmann::json j = TrainResultToJson(*result);
+  ASSERT_EQ(result.validation_error_per_epoch.size(), 3u);
+  EXPECT_EQ(p.validation_error_pruned, result.validation_error_per_epoch.back());
+  EXPECT_EQ(result.validation_error, p.validation_error_pruned);
+  EXPECT_LE(result.test_error, 0.2);
+  const nlohmann::json j = TrainResultToJson(result);
   EXPECT_EQ(j["pruning"]["mode"], "during_training");
   EXPECT_EQ(j["pruning"]["mask_updates"], 12);
   EXPECT_EQ(j["pruning"]["pruned_candidate"]["conv_blocks"][0]["layers"][0]["filters"], 4);
+}
+
+// A promotion of `lower` (2 epochs, saved): DuringTrainingConfig for
+// `epochs` in all, starting at epoch 2 from the lower rung's weights.
+TrainConfig ContinuedFrom(const TrainConfig& lower, int epochs) {
+  TrainConfig c = DuringTrainingConfig();
+  c.epochs = epochs;
+  c.start_epoch = 2;
+  c.init_weights_path = lower.save_path;
+  return c;
 }
 
 // A promotion loads the dense weights a lower rung saved and recomputes the
@@ -275,35 +291,20 @@ TEST(TrainerTest, PruningDuringTrainingContinuesAcrossAPromotion) {
   lower.epochs = 2;
   lower.prune.end_epoch = 1;
   lower.save_path = dir / "rung0.pt";
-  auto first = Train(TinyCandidate(), *Synthetic(), lower);
-  ASSERT_TRUE(first.ok()) << first.status().message();
-  ASSERT_EQ(first->outcome, TrialOutcome::kCompleted) << first->message;
-  ASSERT_TRUE(first->pruning.has_value());
+  TrainResult first, same, next;
+  ASSERT_NO_FATAL_FAILURE(TrainPruned(lower, &first));
 
-  TrainConfig measure = DuringTrainingConfig();  // end_epoch 2: cut to the lower rung's 2 epochs
-  measure.epochs = 2;
-  measure.start_epoch = 2;
-  measure.init_weights_path = lower.save_path;
-  auto same = Train(TinyCandidate(), *Synthetic(), measure);
-  ASSERT_TRUE(same.ok()) << same.status().message();
-  ASSERT_EQ(same->outcome, TrialOutcome::kCompleted) << same->message;
-  ASSERT_TRUE(same->pruning.has_value());
-  EXPECT_EQ(CandidateToJson(same->pruning->candidate), CandidateToJson(first->pruning->candidate));
-  EXPECT_EQ(same->validation_error, first->validation_error);
-  EXPECT_EQ(same->pruning->mask_updates, 1);
+  // end_epoch 2: cut to the lower rung's 2 epochs
+  ASSERT_NO_FATAL_FAILURE(TrainPruned(ContinuedFrom(lower, 2), &same));
+  EXPECT_EQ(CandidateToJson(same.pruning->candidate), CandidateToJson(first.pruning->candidate));
+  EXPECT_EQ(same.validation_error, first.validation_error);
+  EXPECT_EQ(same.pruning->mask_updates, 1);
 
-  TrainConfig promoted = DuringTrainingConfig();
-  promoted.epochs = 4;
-  promoted.start_epoch = 2;
-  promoted.init_weights_path = lower.save_path;
-  auto next = Train(TinyCandidate(), *Synthetic(), promoted);
-  ASSERT_TRUE(next.ok()) << next.status().message();
-  ASSERT_EQ(next->outcome, TrialOutcome::kCompleted) << next->message;
-  ASSERT_TRUE(next->pruning.has_value());
-  EXPECT_EQ(next->epochs_completed, 2);
-  EXPECT_EQ(next->pruning->final_target_bytes, 216);
-  EXPECT_EQ(next->pruning->pruned_costs.peak_sram_bytes, 208);
-  EXPECT_EQ(next->params, next->pruning->pruned_costs.params);
+  ASSERT_NO_FATAL_FAILURE(TrainPruned(ContinuedFrom(lower, 4), &next));
+  EXPECT_EQ(next.epochs_completed, 2);
+  EXPECT_EQ(next.pruning->final_target_bytes, 216);
+  EXPECT_EQ(next.pruning->pruned_costs.peak_sram_bytes, 208);
+  EXPECT_EQ(next.params, next.pruning->pruned_costs.params);
 }
 
 TEST(TrainerTest, PruningDuringTrainingNeedsATarget) {
