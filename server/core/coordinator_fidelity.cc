@@ -45,11 +45,11 @@ bool TooSlow(const JobSpec& spec, int final_epochs, const TrialRecord& t) {
 }
 
 // A rung's results without the candidates too slow for the final round: they
-// neither take a promotion nor count towards the rung's top.
+// neither take a promotion nor count towards the rung's top. Only for a job
+// with final.max_train_seconds; others rank the rung as it is, uncopied.
 std::vector<search::RungResult> PromotionCandidates(const JobSpec& spec, const std::vector<search::RungResult>& rung,
                                                     const std::map<int64_t, TrialRecord>& trials) {
   std::vector<search::RungResult> results = rung;
-  if (spec.final.max_train_seconds <= 0) return results;
   results.erase(std::remove_if(results.begin(), results.end(),
                                [&](const search::RungResult& r) {
                                  auto it = trials.find(r.id);
@@ -138,7 +138,10 @@ std::optional<TrialRecord> Coordinator::PromotionLocked(Job& job, int64_t now_un
   if (job.finalizing || job.OverTime(now_unix_ms)) return std::nullopt;
   for (int rung = static_cast<int>(job.rungs.size()) - 2; rung >= 0; --rung) {
     const std::vector<int64_t> due =
-        search::Promotable(PromotionCandidates(job.spec, job.rungs[rung], job.trials), job.front, job.spec.reduction_factor);
+        job.spec.final.max_train_seconds > 0
+            ? search::Promotable(PromotionCandidates(job.spec, job.rungs[rung], job.trials), job.front,
+                                 job.spec.reduction_factor)
+            : search::Promotable(job.rungs[rung], job.front, job.spec.reduction_factor);
     if (due.empty()) continue;
     const TrialRecord& parent = job.trials.at(due.front());
     TrialRecord t;
